@@ -1,0 +1,43 @@
+# LogSum: `make run` and `make test` are the whole quick start.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck install system-deps bench bench-anomaly clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the service on the embedded default (SQLite, in-process limits).
+run: $(STAMP)
+	$(VENV)/bin/logsum serve
+
+## PostgreSQL and Redis servers for the integration tests (Debian packages).
+system-deps:
+	bash scripts/system-deps.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: $(STAMP) system-deps lint typecheck
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+bench-anomaly: $(STAMP)
+	$(PY) bench/anomaly.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

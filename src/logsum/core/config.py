@@ -1,0 +1,57 @@
+"""Every limit and tunable of the engine, in one place, each with the reason for its default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Settings of one :class:`~logsum.core.engine.Engine`. The defaults suit logs in general;
+    nothing here is tuned to one system."""
+
+    max_patterns: int = 50_000
+    """Patterns kept before the least recently seen one is evicted. Bounds memory on streams
+    whose masking misses a variable and would otherwise create a pattern per line."""
+
+    max_line_chars: int = 64 * 1024
+    """Longer lines are cut to this many characters before parsing (the cut is recorded as a
+    trailing ``<*>``). A 10 MB line costs no more than a 64 KiB one."""
+
+    max_tokens: int = 256
+    """Messages with more tokens keep the first ``max_tokens - 1`` and fold the rest into one
+    trailing variable: very long token lists are payloads (dumps, JSON), not templates."""
+
+    similarity: float = 0.5
+    """Share of constant tokens a line must share with a pattern of the same shape to join it.
+    Below it, the line starts a new pattern."""
+
+    max_param_examples: int = 5
+    """Distinct example values kept per wildcard position of a pattern."""
+
+    max_record_lines: int = 1_000
+    """Continuation lines folded into one multi-line record before a new record is started."""
+
+    match_cache_size: int = 100_000
+    """Entries in the cache from a masked message to its pattern (the fast path). Each entry
+    is one masked message string and an integer."""
+
+    default_year: int = 1970
+    """Year given to timestamps that carry none (syslog ``Jun 14 15:16:01``). The core reads
+    no clock: adapters pass the current year."""
+
+    def __post_init__(self) -> None:
+        if self.max_patterns < 1:
+            raise ValueError("max_patterns must be at least 1")
+        if self.max_line_chars < 16:
+            raise ValueError("max_line_chars must be at least 16")
+        if self.max_tokens < 2:
+            raise ValueError("max_tokens must be at least 2")
+        if not 0.0 < self.similarity <= 1.0:
+            raise ValueError("similarity must be in (0, 1]")
+        if self.max_param_examples < 0:
+            raise ValueError("max_param_examples must be >= 0")
+        if self.max_record_lines < 1:
+            raise ValueError("max_record_lines must be at least 1")
+        if self.match_cache_size < 0:
+            raise ValueError("match_cache_size must be >= 0")
