@@ -1,0 +1,94 @@
+"""Typed values that cross the store's boundary (never ORM rows).
+
+Datetimes in these values are timezone-aware UTC; the store converts on the way in and out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = ["ApiKeyRecord", "PatternDelta", "StoreLimits", "StoredPattern", "Tier"]
+
+
+class Tier(StrEnum):
+    """The plan of an API key; it decides the key's rate limit."""
+
+    FREE = "free"
+    PRO = "pro"
+    ENTERPRISE = "enterprise"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key as stored: never the plaintext, which is shown once at creation.
+
+    The tenant of a key is the key itself: patterns are stored under ``tenant_id == id``.
+    """
+
+    id: str
+    """Stable identifier, ``"key_"`` + 16 hex characters; safe to log and to show."""
+    name: str
+    tier: Tier
+    prefix: str
+    """The first 12 characters of the plaintext key, to recognise it in listings."""
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        """True while the key has not been revoked."""
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class PatternDelta:
+    """What one batch of lines adds to a stored pattern.
+
+    ``count`` is the number of lines to ADD. ``examples`` holds, per wildcard position of
+    ``template``, a few example values seen in this batch.
+    """
+
+    pattern_id: str
+    template: str
+    severity: str
+    count: int
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    examples: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPattern:
+    """A tenant's pattern, accumulated over all its batches."""
+
+    id: str
+    template: str
+    count: int
+    severity: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    examples: tuple[tuple[str, ...], ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLimits:
+    """Bounds on what the store keeps, so one noisy tenant can't grow a row without limit."""
+
+    max_examples_per_position: int = 5
+    """Distinct example values kept per wildcard position (the first ones seen are kept)."""
+    max_positions: int = 32
+    """Wildcard positions that keep examples; templates with more keep the first ones."""
+    max_example_chars: int = 200
+    """Longer example values are cut to this many characters."""
+    max_batch_rows: int = 200
+    """Rows per INSERT statement (keeps SQLite's bound-parameter count small)."""
+    max_key_name_chars: int = 200
+    """Longest accepted API key name."""
+    max_pattern_id_chars: int = 64
+    """Longest accepted pattern id (the engine's ids are much shorter)."""
+    max_tenant_id_chars: int = 64
+    """Longest accepted tenant id (key ids are 20 characters)."""

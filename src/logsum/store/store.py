@@ -1,0 +1,626 @@
+"""The pattern store: API keys and each tenant's accumulated patterns, in SQLite or PostgreSQL.
+
+One synchronous :class:`Store` per process, built by the composition root from a URL. Its
+methods open a short transaction each and are safe to call from several threads (the API calls
+them from a thread pool) and from several processes at once: pattern counts are added with
+``INSERT ... ON CONFLICT DO UPDATE SET count = patterns.count + excluded.count``, so concurrent
+writers never lose a count.
+
+SQLite runs in WAL mode (readers don't block the writer) with a busy timeout, and write
+transactions start with ``BEGIN IMMEDIATE`` so two processes queue for the write lock instead of
+failing when they upgrade a read lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.util.exc import CommandError
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    case,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
+
+from logsum.core.model import Severity
+from logsum.store import keys
+from logsum.store.errors import StoreError, StoreUnavailable
+from logsum.store.models import ApiKeyRecord, PatternDelta, StoredPattern, StoreLimits, Tier
+from logsum.store.tables import ApiKeyRow, PatternRow
+
+__all__ = ["Store"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite writer waits for another process's write lock before giving up."""
+PG_CONNECT_TIMEOUT_S = 10
+"""Seconds to wait for a PostgreSQL connection (so /readyz answers instead of hanging)."""
+WRITE_ATTEMPTS = 5
+"""A write transaction that hits a deadlock or a locked database is retried this many times."""
+_RETRY_BACKOFF_S = 0.05
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+_SEVERITIES = frozenset(s.value for s in Severity)
+_SEVERITY_RANK = {s.value: s.rank for s in Severity}
+
+_keys = ApiKeyRow.__table__
+_patterns = PatternRow.__table__
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """API keys and per-tenant patterns, persisted in SQLite or PostgreSQL.
+
+    ``url`` is an SQLAlchemy URL: ``sqlite:////abs/path/logsum.db`` or
+    ``postgresql+psycopg://user:pass@host:5432/db`` (``postgresql://`` and ``postgres://`` mean
+    the same). Nothing is connected until the first call. Call :meth:`migrate` once at start-up.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        limits: StoreLimits | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._url = _normalise_url(url)
+        self._limits = limits or StoreLimits()
+        self._clock = clock
+        self._engine = _create_engine(self._url)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden (safe to log)."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def limits(self) -> StoreLimits:
+        """The bounds this store applies."""
+        return self._limits
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (``alembic upgrade head``).
+
+        Safe to call from several processes at once: SQLite serialises on its write lock and
+        PostgreSQL on an advisory lock, and the later caller then finds nothing to do.
+        """
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with self._errors("migrating the database"), self._engine.connect() as conn:
+            conn.execution_options(logsum_write=True)
+            cfg.attributes["connection"] = conn
+            try:
+                command.upgrade(cfg, "head")
+            except CommandError as exc:
+                raise StoreError(
+                    f"can't migrate the database ({exc}); was it written by a newer LogSum?"
+                ) from exc
+            if conn.in_transaction():
+                conn.commit()
+
+    def ping(self) -> None:
+        """Check that the database answers; raises :class:`StoreUnavailable` when it doesn't."""
+        with self._errors("checking the database"), self._engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1").scalar_one()
+
+    def close(self) -> None:
+        """Close all pooled connections. The store reconnects if used again."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- API keys ----------------------------------------------------------------------------
+
+    def create_key(self, name: str, tier: Tier | str) -> tuple[ApiKeyRecord, str]:
+        """Create a key; returns its record and the plaintext, which is never stored or shown
+        again. Raises ``ValueError`` for an empty or over-long name or an unknown tier."""
+        name = _clean_name(name, self._limits.max_key_name_chars)
+        try:
+            tier = Tier(tier)
+        except ValueError:
+            allowed = ", ".join(t.value for t in Tier)
+            raise ValueError(f"unknown tier {tier!r}; expected one of: {allowed}") from None
+        plaintext = keys.generate_key()
+        record = ApiKeyRecord(
+            id=keys.new_key_id(),
+            name=name,
+            tier=tier,
+            prefix=keys.key_display_prefix(plaintext),
+            created_at=self._clock(),
+            revoked_at=None,
+        )
+        row = {
+            "id": record.id,
+            "name": record.name,
+            "tier": record.tier.value,
+            "key_hash": keys.hash_key(plaintext),
+            "prefix": record.prefix,
+            "created_at": record.created_at,
+            "revoked_at": None,
+        }
+        self._write("creating a key", lambda conn: conn.execute(_keys.insert().values(row)))
+        return _with_utc(record), plaintext
+
+    def authenticate(self, plaintext: str) -> ApiKeyRecord | None:
+        """The active key whose plaintext this is, or ``None`` (unknown, malformed, revoked)."""
+        if not isinstance(plaintext, str) or not keys.looks_like_key(plaintext):
+            return None
+        digest = keys.hash_key(plaintext)
+        with self._read("authenticating a key") as conn:
+            row = conn.execute(select(_keys).where(_keys.c.key_hash == digest)).first()
+        if row is None or not keys.hashes_match(row.key_hash, plaintext):
+            return None
+        record = _key_record(row)
+        return record if record.active else None
+
+    def list_keys(self) -> list[ApiKeyRecord]:
+        """All keys, revoked ones included, oldest first."""
+        with self._read("listing keys") as conn:
+            rows = conn.execute(select(_keys).order_by(_keys.c.created_at, _keys.c.id)).all()
+        return [_key_record(r) for r in rows]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key; it stops authenticating at once. Idempotent: True when the key exists
+        (revoked now or before, keeping the first revocation time), False when it doesn't."""
+        now = self._clock()
+
+        def work(conn: Connection) -> bool:
+            conn.execute(
+                update(_keys)
+                .where(_keys.c.id == key_id, _keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            found = conn.execute(select(_keys.c.id).where(_keys.c.id == key_id)).first()
+            return found is not None
+
+        return self._write("revoking a key", work)
+
+    def has_keys(self) -> bool:
+        """True once any key has been created (revoked ones count): "is this the first start?"."""
+        with self._read("counting keys") as conn:
+            return conn.execute(select(_keys.c.id).limit(1)).first() is not None
+
+    # -- patterns ----------------------------------------------------------------------------
+
+    def upsert_patterns(self, tenant_id: str, deltas: Sequence[PatternDelta]) -> None:
+        """Add a batch of deltas to the tenant's patterns, atomically.
+
+        A new pattern is inserted; an existing one gets ``count += delta.count``, the earlier
+        ``first_seen`` and later ``last_seen`` (``None`` never replaces a time), the delta's
+        template (templates only generalise), the more severe severity, and new example values
+        appended up to :attr:`StoreLimits.max_examples_per_position` (reset when the template
+        changed, since positions may have moved). Concurrent callers in other threads or
+        processes lose no counts. Raises ``ValueError`` for an invalid delta, before writing.
+        """
+        _check_id("tenant id", tenant_id, self._limits.max_tenant_id_chars)
+        merged = _coalesce(deltas, self._limits)
+        if not merged:
+            return
+        now = self._clock()
+        # One order for every writer: PostgreSQL locks rows in this order, so two batches
+        # over the same patterns can't deadlock.
+        items = sorted(merged.items())
+        values = [
+            {
+                "tenant_id": tenant_id,
+                "pattern_id": pid,
+                "template": d.template,
+                "severity": d.severity,
+                "count": d.count,
+                "first_seen": d.first_seen,
+                "last_seen": d.last_seen,
+                "examples": [list(p) for p in d.examples],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for pid, d in items
+        ]
+        with_examples = {pid: d.examples for pid, d in items if d.examples}
+        step = self._limits.max_batch_rows
+
+        def work(conn: Connection) -> None:
+            for i in range(0, len(values), step):
+                conn.execute(self._upsert_statement(values[i : i + step]))
+            # The upsert above locked these rows (PostgreSQL row locks; SQLite's write lock)
+            # until commit, so this read-merge-write of the examples can't race another writer.
+            ids = sorted(with_examples)
+            for i in range(0, len(ids), step):
+                chunk = ids[i : i + step]
+                stored = conn.execute(
+                    select(_patterns.c.pattern_id, _patterns.c.examples).where(
+                        _patterns.c.tenant_id == tenant_id, _patterns.c.pattern_id.in_(chunk)
+                    )
+                ).all()
+                for pid, old in stored:
+                    old_examples = _examples_from_json(old)
+                    new = _merge_examples(old_examples, with_examples[pid], self._limits)
+                    if new != old_examples:
+                        conn.execute(
+                            update(_patterns)
+                            .where(_patterns.c.tenant_id == tenant_id)
+                            .where(_patterns.c.pattern_id == pid)
+                            .values(examples=[list(p) for p in new])
+                        )
+
+        self._write("storing patterns", work)
+
+    def list_patterns(
+        self, tenant_id: str, *, limit: int, offset: int = 0, severity: str | None = None
+    ) -> tuple[list[StoredPattern], int]:
+        """One page of the tenant's patterns and the total matching ``severity`` (when given).
+
+        Order: ``count`` descending, then ``pattern_id`` ascending (stable across pages while
+        counts don't change). Raises ``ValueError`` for ``limit < 1``, ``offset < 0`` or an
+        unknown severity.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+        conds: list[ColumnElement[bool]] = [_patterns.c.tenant_id == tenant_id]
+        if severity is not None:
+            conds.append(_patterns.c.severity == _check_severity(severity))
+        page_q = (
+            select(_patterns)
+            .where(*conds)
+            .order_by(_patterns.c.count.desc(), _patterns.c.pattern_id.asc())
+            .limit(limit)
+            .offset(offset)
+        )
+        total_q = select(func.count()).select_from(_patterns).where(*conds)
+        with self._read("listing patterns") as conn:
+            rows = conn.execute(page_q).all()
+            total = conn.execute(total_q).scalar_one()
+        return [_stored_pattern(r) for r in rows], int(total)
+
+    def get_pattern(self, tenant_id: str, pattern_id: str) -> StoredPattern | None:
+        """The tenant's pattern with this id, or ``None`` (unknown, or another tenant's)."""
+        q = select(_patterns).where(
+            _patterns.c.tenant_id == tenant_id, _patterns.c.pattern_id == pattern_id
+        )
+        with self._read("reading a pattern") as conn:
+            row = conn.execute(q).first()
+        return None if row is None else _stored_pattern(row)
+
+    def known_patterns(self, tenant_id: str) -> list[tuple[str, str, str]]:
+        """``(pattern_id, template, severity)`` of all the tenant's patterns, most frequent
+        first: what an engine needs to seed itself so ids stay stable across restarts."""
+        q = (
+            select(_patterns.c.pattern_id, _patterns.c.template, _patterns.c.severity)
+            .where(_patterns.c.tenant_id == tenant_id)
+            .order_by(_patterns.c.count.desc(), _patterns.c.pattern_id.asc())
+        )
+        with self._read("reading known patterns") as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(q)]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _upsert_statement(self, rows: list[dict[str, Any]]) -> Any:
+        insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        ins = insert(_patterns).values(rows)
+        new, cur = ins.excluded, _patterns.c
+        rank_new = case(_SEVERITY_RANK, value=new.severity, else_=len(_SEVERITY_RANK))
+        rank_cur = case(_SEVERITY_RANK, value=cur.severity, else_=len(_SEVERITY_RANK))
+        return ins.on_conflict_do_update(
+            index_elements=[cur.tenant_id, cur.pattern_id],
+            set_={
+                "count": cur.count + new.count,
+                "template": new.template,
+                "severity": case((rank_new < rank_cur, new.severity), else_=cur.severity),
+                "first_seen": case(
+                    (new.first_seen.is_(None), cur.first_seen),
+                    (cur.first_seen.is_(None), new.first_seen),
+                    (new.first_seen < cur.first_seen, new.first_seen),
+                    else_=cur.first_seen,
+                ),
+                "last_seen": case(
+                    (new.last_seen.is_(None), cur.last_seen),
+                    (cur.last_seen.is_(None), new.last_seen),
+                    (new.last_seen > cur.last_seen, new.last_seen),
+                    else_=cur.last_seen,
+                ),
+                # SET sees the row as it was, so this compares with the OLD template.
+                "examples": case((cur.template == new.template, cur.examples), else_=new.examples),
+                "updated_at": new.updated_at,
+            },
+        )
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Turn database exceptions into the store's own (see :mod:`logsum.store.errors`)."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            raise StoreUnavailable(f"{what}: database unavailable: {_brief(exc)}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{what}: {_brief(exc)}") from exc
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[Connection]:
+        with self._errors(what), self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _write(self, what: str, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one write transaction, retrying it after a deadlock or lock timeout
+        (the transaction was rolled back, so a retry can't apply anything twice)."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._errors(what), self._engine.connect() as conn:
+                    conn.execution_options(logsum_write=True)
+                    with conn.begin():
+                        return work(conn)
+            except StoreUnavailable as exc:
+                if attempt == WRITE_ATTEMPTS or not _retryable(exc.__cause__):
+                    raise
+                log.warning("%s: retrying after %s (attempt %d)", what, _brief(exc), attempt)
+                time.sleep(_RETRY_BACKOFF_S * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _normalise_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise StoreError(f"invalid database URL: {exc}") from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://..."
+        )
+    return parsed
+
+
+def _create_engine(url: URL) -> Engine:
+    try:
+        if url.get_backend_name() == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+            _configure_sqlite(engine)
+            return engine
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreError(f"can't use database URL: {exc}") from exc
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own implicit
+        # BEGIN is deferred and would make concurrent writers fail instead of wait).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL; much faster
+            cur.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("logsum_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _retryable(exc: BaseException | None) -> bool:
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("40P01", "40001"):  # deadlock detected, serialization failure
+        return True
+    return "database is locked" in str(orig)
+
+
+def _brief(exc: BaseException) -> str:
+    """The driver's message without the SQL statement and parameters."""
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    text = str(cause).strip().splitlines()
+    return text[0] if text else type(cause).__name__
+
+
+def _clean_name(name: str, max_chars: int) -> str:
+    if not isinstance(name, str):
+        raise ValueError("key name must be a string")
+    name = name.strip()
+    if not name:
+        raise ValueError("key name must not be empty")
+    if len(name) > max_chars:
+        raise ValueError(f"key name is longer than {max_chars} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError("key name must not contain control characters")
+    return name
+
+
+def _check_id(what: str, value: str, max_chars: int) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string")
+    if len(value) > max_chars:
+        raise ValueError(f"{what} is longer than {max_chars} characters")
+
+
+def _check_severity(value: str) -> str:
+    if value not in _SEVERITIES:
+        raise ValueError(
+            f"unknown severity {value!r}; expected one of: {', '.join(s.value for s in Severity)}"
+        )
+    return str(value)
+
+
+def _check_time(what: str, value: datetime | None) -> datetime | None:
+    if value is not None and not isinstance(value, datetime):
+        raise ValueError(f"{what} must be a datetime or None")
+    return value
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return min(_as_utc(a), _as_utc(b))
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return max(_as_utc(a), _as_utc(b))
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class _Merged:
+    """The deltas of one pattern within a batch, combined before they reach SQL (PostgreSQL
+    refuses to update one row twice in a single INSERT ... ON CONFLICT)."""
+
+    template: str
+    severity: str
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    examples: tuple[tuple[str, ...], ...] = field(default=())
+
+
+def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, _Merged]:
+    out: dict[str, _Merged] = {}
+    for d in deltas:
+        if not isinstance(d, PatternDelta):
+            raise ValueError(f"expected PatternDelta, got {type(d).__name__}")
+        _check_id("pattern id", d.pattern_id, limits.max_pattern_id_chars)
+        if not isinstance(d.template, str):
+            raise ValueError("template must be a string")
+        severity = _check_severity(d.severity)
+        if isinstance(d.count, bool) or not isinstance(d.count, int) or d.count < 0:
+            raise ValueError(f"count must be a non-negative integer, got {d.count!r}")
+        first = _check_time("first_seen", d.first_seen)
+        last = _check_time("last_seen", d.last_seen)
+        examples = _merge_examples((), _check_examples(d.examples), limits)
+        cur = out.get(d.pattern_id)
+        if cur is None:
+            out[d.pattern_id] = _Merged(d.template, severity, d.count, first, last, examples)
+            continue
+        cur.count += d.count
+        cur.first_seen = _earlier(cur.first_seen, first)
+        cur.last_seen = _later(cur.last_seen, last)
+        if _SEVERITY_RANK[severity] < _SEVERITY_RANK[cur.severity]:
+            cur.severity = severity
+        if d.template != cur.template:
+            cur.template, cur.examples = d.template, examples
+        else:
+            cur.examples = _merge_examples(cur.examples, examples, limits)
+    return out
+
+
+def _check_examples(examples: Any) -> tuple[tuple[str, ...], ...]:
+    try:
+        out = tuple(tuple(v for v in pos) for pos in examples)
+    except TypeError:
+        raise ValueError("examples must be a sequence of sequences of strings") from None
+    if not all(isinstance(v, str) for pos in out for v in pos):
+        raise ValueError("example values must be strings")
+    return out
+
+
+def _merge_examples(
+    old: tuple[tuple[str, ...], ...], new: tuple[tuple[str, ...], ...], limits: StoreLimits
+) -> tuple[tuple[str, ...], ...]:
+    """Keep the old values, append unseen new ones; bounded per position and in positions."""
+    positions = min(max(len(old), len(new)), limits.max_positions)
+    out: list[tuple[str, ...]] = []
+    for i in range(positions):
+        kept = list(old[i][: limits.max_examples_per_position]) if i < len(old) else []
+        for value in new[i] if i < len(new) else ():
+            if len(kept) >= limits.max_examples_per_position:
+                break
+            value = value[: limits.max_example_chars]
+            if value not in kept:
+                kept.append(value)
+        out.append(tuple(kept))
+    return tuple(out)
+
+
+def _examples_from_json(value: Any) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(tuple(str(v) for v in pos) if isinstance(pos, list) else () for pos in value)
+
+
+def _key_record(row: Row[Any]) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=row.id,
+        name=row.name,
+        tier=Tier(row.tier),
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _with_utc(record: ApiKeyRecord) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=record.id,
+        name=record.name,
+        tier=record.tier,
+        prefix=record.prefix,
+        created_at=_as_utc(record.created_at),
+        revoked_at=None if record.revoked_at is None else _as_utc(record.revoked_at),
+    )
+
+
+def _stored_pattern(row: Row[Any]) -> StoredPattern:
+    return StoredPattern(
+        id=row.pattern_id,
+        template=row.template,
+        count=int(row.count),
+        severity=row.severity,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        examples=_examples_from_json(row.examples),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,101 @@
+"""SQLAlchemy tables of the store (typed declarative mapping).
+
+These classes are the database schema only; values leave the store as the dataclasses of
+:mod:`logsum.store.models`. Every schema change needs a new Alembic revision in
+``migrations/versions`` (a test checks that the migrations and these tables agree).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["ApiKeyRow", "Base", "PatternRow", "UTCDateTime"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A datetime stored as UTC and always returned timezone-aware in UTC.
+
+    PostgreSQL keeps it in ``timestamptz``. SQLite has no time zones: it stores naive UTC text
+    in a fixed-width format, so comparisons in SQL (``min``/``max`` in the upsert) still order
+    correctly. Naive datetimes passed in are taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # pragma: no cover - drivers return datetimes
+            raise TypeError(f"expected a datetime from the database, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables.
+
+    Constraint names follow one convention so that the migrations can name them explicitly and
+    both databases end up with the same names.
+    """
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of the plaintext is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """Lowercase hex SHA-256 of the full plaintext key."""
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PatternRow(Base):
+    """A tenant's pattern; ``count`` only ever grows, by atomic ``count = count + n``."""
+
+    __tablename__ = "patterns"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pattern_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    template: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(BigInteger)
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    examples: Mapped[list[list[str]]] = mapped_column(JSON)
+    """Per wildcard position, a few example values: ``[["alice", "bob"], ["22"]]``."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Serves the listing order of one tenant (count DESC, pattern_id ASC) straight from the index.
+Index(
+    "ix_patterns_tenant_count",
+    PatternRow.tenant_id,
+    PatternRow.count.desc(),
+    PatternRow.pattern_id,
+)
