@@ -1,0 +1,220 @@
+"""``logsum parse FILE|-``: one JSON object per input line, in input order.
+
+Each output line is ``{"line", "pattern_id", "template", "severity", "timestamp", "params",
+"continuation"}``. ``template`` is the pattern's template as known at the **end** of the input
+(templates generalise as lines arrive) and ``params`` are the line's values under that template.
+
+Memory does not grow with the number of lines. Two passes:
+
+1. every line goes through the engine; a compact record per line (pattern id, severity,
+   continuation flag, timestamp, message) is spooled to an anonymous temporary file;
+2. the spool is read back and each output object is written with the final template.
+
+Input is read as bytes and split on ``\\n`` only; one trailing ``\\r`` is removed (CRLF files);
+each line is decoded as UTF-8 with invalid bytes replaced by U+FFFD, so no input crashes the
+command. NUL bytes pass through. A final line without a line break counts as a line; a trailing
+line break does not start an extra empty line. Bytes of one line beyond what the engine could use
+(``4 * EngineConfig.max_line_chars``) are dropped while reading, so a gigabyte without a line
+break costs no more memory than a long line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Annotated
+
+import orjson
+import typer
+
+from logsum import Engine
+from logsum.cli import app
+
+_READ_CHUNK = 1 << 20
+"""Bytes read from the input at a time."""
+_WRITE_BATCH = 4096
+"""Lines buffered before one write to the spool or to stdout."""
+_TEMPLATE_CACHE = 100_000
+"""Final templates remembered by pattern id in pass 2 (bounds memory under pattern churn)."""
+
+
+def _split(text: str) -> list[str]:
+    lines = text.split("\n")
+    if "\r" in text:
+        return [s[:-1] if s.endswith("\r") else s for s in lines]
+    return lines
+
+
+def iter_lines(stream: IO[bytes], max_line_bytes: int) -> Iterator[list[str]]:
+    """Decoded lines of a byte stream, in batches (see the module docstring for the rules).
+
+    Only the first ``max_line_bytes`` bytes of a line that does not fit in one read are kept.
+    """
+    pending: list[bytes] = []  # the start of a line that continues past the last read
+    pending_len = 0
+    read = stream.read
+    while chunk := read(_READ_CHUNK):
+        last = chunk.rfind(b"\n")
+        if last < 0:
+            if pending_len < max_line_bytes:
+                piece = chunk[: max_line_bytes - pending_len]
+                pending.append(piece)
+                pending_len += len(piece)
+            continue
+        start = 0
+        if pending:
+            first = chunk.find(b"\n")
+            pending.append(chunk[: min(first, max(0, max_line_bytes - pending_len))])
+            yield _split(b"".join(pending).decode("utf-8", "replace"))
+            pending.clear()
+            pending_len = 0
+            start = first + 1
+        if start <= last:
+            yield _split(chunk[start:last].decode("utf-8", "replace"))
+        rest = chunk[last + 1 :]
+        if rest:
+            pending.append(rest[:max_line_bytes])
+            pending_len = len(pending[0])
+    if pending:
+        yield _split(b"".join(pending).decode("utf-8", "replace"))
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"logsum parse: {message}\n")
+    return typer.Exit(code=2)
+
+
+def _open_input(path: str) -> IO[bytes]:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise _fail(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise _fail(f"is a directory, not a log file: {path}") from None
+    except PermissionError:
+        raise _fail(f"permission denied: {path}") from None
+    except OSError as exc:
+        raise _fail(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
+    """Pass 1: every line through the engine; one tab-separated record per line to ``spool``.
+
+    Record: ``pattern_id \\t severity \\t continuation(1|"") \\t timestamp(ISO|"") \\t message``.
+    The message is last, so tabs inside it survive ``split("\\t", 4)``; it holds no ``\\n``.
+    """
+    process = engine.process
+    write = spool.write
+    max_bytes = engine.config.max_line_chars * 4 + 4
+    last_ts: object = None
+    last_iso = ""
+    for batch in iter_lines(stream, max_bytes):
+        out: list[str] = []
+        append = out.append
+        for line in batch:
+            r = process(line)
+            ts = r.timestamp
+            if ts is None:
+                iso = ""
+            elif ts == last_ts:
+                iso = last_iso
+            else:
+                iso = last_iso = ts.isoformat()
+                last_ts = ts
+            append(
+                f"{r.pattern_id}\t{r.severity.value}\t{'1' if r.continuation else ''}\t"
+                f"{iso}\t{r.message}\n"
+            )
+        write("".join(out))
+
+
+def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
+    """Pass 2: one JSON object per spooled record, with the pattern's final template."""
+    dumps = orjson.dumps
+    params_of = engine.params_of
+    templates: dict[str, str | None] = {}
+    buf: list[bytes] = []
+    append = buf.append
+    for number, record in enumerate(spool, 1):
+        pid, severity, cont, iso, message = record[:-1].split("\t", 4)
+        if pid in templates:
+            template = templates[pid]
+        else:
+            try:
+                template = engine.template(pid)
+            except LookupError:  # evicted since (max_patterns): its template is gone
+                template = None
+            if len(templates) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
+                templates.clear()
+            templates[pid] = template
+        try:
+            params = params_of(pid, message) if template is not None else ()
+        except LookupError:
+            params = ()
+        append(
+            dumps(
+                {
+                    "line": number,
+                    "pattern_id": pid,
+                    "template": template,
+                    "severity": severity,
+                    "timestamp": iso or None,
+                    "params": params,
+                    "continuation": cont == "1",
+                }
+            )
+        )
+        if len(buf) >= _WRITE_BATCH:
+            buf.append(b"")
+            out.write(b"\n".join(buf))
+            buf.clear()
+    if buf:
+        buf.append(b"")
+        out.write(b"\n".join(buf))
+    out.flush()
+
+
+@app.command("parse")
+def parse(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Log file to parse, or - for standard input.")
+    ],
+    message_only: Annotated[
+        bool,
+        typer.Option("--message-only", help="Each line is a bare message: no header detection."),
+    ] = False,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help='Header layout, for example "<Date> <Time> <Level> <Content>".',
+        ),
+    ] = None,
+) -> None:
+    """Write one JSON object per input line (JSON Lines) to stdout, in input order."""
+    try:
+        engine = Engine(message_only=message_only, log_format=log_format)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    stream = _open_input(file)
+    try:
+        with tempfile.TemporaryFile(
+            mode="w+", encoding="utf-8", errors="surrogatepass", newline="\n"
+        ) as spool:
+            _spool(engine, stream, spool)
+            spool.seek(0)
+            try:
+                _emit(engine, spool, sys.stdout.buffer)
+            except BrokenPipeError:
+                # The reader went away (``| head``): stop quietly, as other Unix tools do.
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                raise typer.Exit(code=0) from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()

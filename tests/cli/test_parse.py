@@ -1,0 +1,129 @@
+"""``logsum parse``: one JSON object per input line, whatever the bytes."""
+
+from __future__ import annotations
+
+import io
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from logsum.cli import parse as parse_mod
+
+_BIN = Path(sys.executable).with_name("logsum")
+_CMD = (
+    [str(_BIN)] if _BIN.exists() else [sys.executable, "-c", "from logsum.cli import main; main()"]
+)
+_KEYS = {"line", "pattern_id", "template", "severity", "timestamp", "params", "continuation"}
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*_CMD, "parse", *args], input=stdin, capture_output=True, timeout=60, check=False
+    )
+
+
+def objects(proc: subprocess.CompletedProcess[bytes]) -> list[dict[str, Any]]:
+    assert proc.returncode == 0, proc.stderr.decode()
+    return [orjson.loads(x) for x in proc.stdout.splitlines()]
+
+
+def parse_bytes(data: bytes, *args: str) -> list[dict[str, Any]]:
+    return objects(run(*args, "-", stdin=data))
+
+
+def test_one_object_per_line_including_empty_lines(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"Connection from 10.0.0.1 closed\n\nConnection from 10.0.0.2 closed\n\n")
+    out = objects(run(str(log)))
+    assert [o["line"] for o in out] == [1, 2, 3, 4]
+    assert all(set(o) == _KEYS for o in out)
+    assert all(isinstance(o["params"], list) for o in out)
+    assert all(o["continuation"] in (True, False) for o in out)
+    assert all(o["timestamp"] is None or isinstance(o["timestamp"], str) for o in out)
+
+
+def test_last_line_without_line_break_counts_and_empty_input_gives_nothing() -> None:
+    assert len(parse_bytes(b"first\nsecond")) == 2
+    assert parse_bytes(b"") == []
+    assert len(parse_bytes(b"\n")) == 1
+
+
+def test_invalid_utf8_and_nul_bytes_do_not_crash() -> None:
+    out = parse_bytes(b"ok line\n\xff\xfe\xc3 broken \x00 nul\n\x80\x80\x80")
+    assert [o["line"] for o in out] == [1, 2, 3]
+
+
+def test_crlf_input_parses_like_lf_input() -> None:
+    lf = b"Connection from 10.0.0.1 closed\nConnection from 10.0.0.2 closed\n"
+    crlf = lf.replace(b"\n", b"\r\n")
+    assert parse_bytes(crlf) == parse_bytes(lf)
+    assert not any(o["template"].endswith("\r") for o in parse_bytes(crlf))
+
+
+def test_stdin_and_file_give_the_same_output(tmp_path: Path) -> None:
+    data = b"".join(f"job {i} finished in {i * 7} ms\n".encode() for i in range(50))
+    log = tmp_path / "jobs.log"
+    log.write_bytes(data)
+    assert objects(run(str(log))) == parse_bytes(data)
+
+
+def test_lines_of_one_pattern_share_its_final_template() -> None:
+    data = b"".join(f"user u{i} logged in from 10.0.{i}.1\n".encode() for i in range(30))
+    out = parse_bytes(data)
+    by_id: dict[str, set[str]] = {}
+    for o in out:
+        by_id.setdefault(o["pattern_id"], set()).add(o["template"])
+    assert all(len(t) == 1 for t in by_id.values())
+
+
+def test_message_only_keeps_the_header_in_the_message() -> None:
+    line = b"2015-10-18 18:01:47,978 INFO Started server on port 8080\n"
+    out = parse_bytes(line * 3, "--message-only")
+    assert len(out) == 3
+    assert all(o["timestamp"] is None for o in out)
+    assert all("INFO" in o["template"] for o in out)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    proc = run(str(tmp_path / "nope.log"))
+    assert proc.returncode == 2
+    assert b"no such file" in proc.stderr
+    assert proc.stdout == b""
+
+
+def test_directory_is_a_clear_error(tmp_path: Path) -> None:
+    proc = run(str(tmp_path))
+    assert proc.returncode == 2
+    assert b"is a directory" in proc.stderr
+
+
+def _reference(data: bytes) -> list[str]:
+    parts = data.split(b"\n")
+    if parts[-1] == b"":
+        parts.pop()
+    return [p.removesuffix(b"\r").decode("utf-8", "replace") for p in parts]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8, 64])
+def test_reader_splits_like_bytes_split_at_any_read_size(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parse_mod, "_READ_CHUNK", chunk)
+    rng = random.Random(chunk)
+    alphabet = [b"a", b"\n", b"\r", b"\xff", b"\xc3\xa9", b" ", b"\x00", b"\r\n"]
+    for _ in range(200):
+        data = b"".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
+        got = [s for batch in parse_mod.iter_lines(io.BytesIO(data), 1 << 20) for s in batch]
+        assert got == _reference(data), data
+
+
+def test_reader_caps_a_line_that_spans_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parse_mod, "_READ_CHUNK", 4)
+    data = b"x" * 50 + b"\nshort\n" + b"y" * 50
+    got = [s for batch in parse_mod.iter_lines(io.BytesIO(data), 10) for s in batch]
+    assert got == ["x" * 10, "short", "y" * 10]
