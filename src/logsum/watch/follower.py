@@ -1,0 +1,397 @@
+"""Follow one log file like ``tail -F``: complete lines only, across rotations and restarts.
+
+A :class:`FileFollower` is polled (:meth:`FileFollower.poll`); it never blocks and never
+sleeps, so the caller owns the clock. What it handles:
+
+- **Start position.** With no checkpoint, it starts at the end of an existing file (or at the
+  beginning with ``from_beginning=True``). A file that does not exist yet is waited for and read
+  from its first byte once it appears (everything in it is new).
+- **Complete lines only.** A partial last line stays buffered until its newline arrives. A line
+  longer than ``max_line_bytes`` is cut: the first ``max_line_bytes`` bytes are returned with
+  ``truncated=True`` and the rest, up to the newline, is skipped. Memory is bounded by
+  ``max_line_bytes + read_chunk``.
+- **Rename-and-create rotation** (logrotate ``create``): the path now names another file (its
+  device/inode changed). The old file is kept open and drained to its end; once it has been quiet
+  for one poll, its unterminated last line (if any) is returned and the follower switches to the
+  new file from offset 0.
+- **Copy-truncate rotation** (logrotate ``copytruncate``): the same inode but the file is shorter
+  than the offset, or its first bytes no longer match the fingerprint taken when it was opened.
+  The follower restarts at offset 0.
+- **Restarts.** :class:`Checkpoint` (file identity + offset) is what the caller stores once the
+  lines up to it are durably handled. Resuming from a checkpoint whose file was rotated away
+  looks for that file (same device and inode, same first bytes) next to the path, drains it from
+  the checkpoint offset, then continues with the current file from offset 0.
+
+Identity is device + inode + a fingerprint of the first bytes (up to ``FINGERPRINT_BYTES``):
+inode numbers are reused after deletion, the first bytes of a log file almost never are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+FINGERPRINT_BYTES = 256
+"""Bytes at the start of a file hashed into its identity. Long enough to cover a first log line
+with its timestamp, short enough to read on every poll."""
+
+DEFAULT_MAX_LINE_BYTES = 64 * 1024
+"""Longer lines are cut (see the module docstring). Matches the engine's ``max_line_chars``."""
+
+DEFAULT_READ_CHUNK = 256 * 1024
+"""Bytes read per ``read`` call; a poll reads at most ``max_read_bytes`` in total."""
+
+DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024
+"""Upper bound of bytes one :meth:`FileFollower.poll` reads, so a poll's memory and latency
+stay bounded when a large backlog is waiting."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    """Which file (not which path) a position belongs to."""
+
+    dev: int
+    inode: int
+    fingerprint: str
+    """SHA-256 (hex) of the first ``fingerprint_len`` bytes of the file."""
+    fingerprint_len: int
+    """How many bytes the fingerprint covers (the file may have been shorter than
+    ``FINGERPRINT_BYTES`` when it was taken)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A position in a file: everything before ``offset`` has been handled."""
+
+    identity: FileIdentity
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One complete line read from the file (without its line break)."""
+
+    text: str
+    """Decoded as UTF-8; invalid bytes become U+FFFD. A trailing ``\\r`` is removed."""
+    end: Checkpoint
+    """The position right after this line: store it once the line is handled."""
+    truncated: bool = False
+    """True when the line was longer than ``max_line_bytes`` and was cut."""
+
+
+def _fingerprint(fd: int, upto: int = FINGERPRINT_BYTES) -> tuple[str, int]:
+    data = os.pread(fd, upto, 0)
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _identity_of_fd(fd: int) -> FileIdentity:
+    st = os.fstat(fd)
+    fp, n = _fingerprint(fd)
+    return FileIdentity(st.st_dev, st.st_ino, fp, n)
+
+
+def _same_content_start(fd: int, identity: FileIdentity) -> bool:
+    """True when the file's first ``fingerprint_len`` bytes still hash to the fingerprint."""
+    fp, n = _fingerprint(fd, identity.fingerprint_len)
+    return n == identity.fingerprint_len and fp == identity.fingerprint
+
+
+def current_checkpoint(path: str | os.PathLike[str], *, at_end: bool = True) -> Checkpoint | None:
+    """The checkpoint of the file at ``path`` now: at its end (or start), ``None`` if missing.
+
+    Used when a watch is created, so that lines written between creation and the first poll are
+    not skipped by "start at the end".
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        ident = _identity_of_fd(fd)
+        return Checkpoint(ident, os.fstat(fd).st_size if at_end else 0)
+    finally:
+        os.close(fd)
+
+
+class _Open:
+    """An open file being read, with its identity and read offset."""
+
+    __slots__ = ("fd", "identity", "offset")
+
+    def __init__(self, fd: int, identity: FileIdentity, offset: int) -> None:
+        self.fd = fd
+        self.identity = identity
+        self.offset = offset
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+class FileFollower:
+    """Reads new complete lines from ``path`` on each :meth:`poll` (see the module docstring).
+
+    Not thread-safe: one owner polls it. Call :meth:`close` when done.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        checkpoint: Checkpoint | None = None,
+        from_beginning: bool = False,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        read_chunk: int = DEFAULT_READ_CHUNK,
+        max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
+    ) -> None:
+        if max_line_bytes < 1 or read_chunk < 1 or max_read_bytes < 1:
+            raise ValueError("max_line_bytes, read_chunk and max_read_bytes must be positive")
+        self.path = Path(path)
+        self.max_line_bytes = max_line_bytes
+        self.read_chunk = read_chunk
+        self.max_read_bytes = max_read_bytes
+        self._cur: _Open | None = None
+        self._old: _Open | None = None  # a rotated-away file still being drained
+        self._old_quiet = False
+        self._buf = bytearray()
+        self._buf_start = 0  # file offset of _buf[0] in the file being read
+        self._skipping = False  # inside an over-long line, discarding up to its newline
+        self._pending_checkpoint = checkpoint
+        self._from_beginning = from_beginning
+        self.rotations = 0
+        """Number of rotations (rename or truncate) seen so far."""
+        self._start()  # the start position is fixed now, not at the first poll
+
+    # -- public -------------------------------------------------------------------------------
+
+    @property
+    def position(self) -> Checkpoint | None:
+        """Position after the last line returned (``None`` before any file was opened)."""
+        src = self._old or self._cur
+        if src is None:
+            return self._pending_checkpoint
+        return Checkpoint(src.identity, self._buf_start)
+
+    def poll(self) -> list[Line]:
+        """Return the complete lines available now (possibly none). Never blocks."""
+        out: list[Line] = []
+        budget = self.max_read_bytes
+        if self._old is not None:
+            budget -= self._drain_old(out, budget)
+            if self._old is not None:
+                return out
+        if self._cur is None:
+            self._cur = self._open_path(0)
+            if self._cur is None:
+                return out
+            self._reset_buffer(0)
+        self._check_truncation()
+        budget -= self._read_available(self._cur, out, budget)
+        if budget > 0:
+            self._check_rotation()
+        return out
+
+    def close(self) -> None:
+        """Close the open files."""
+        for f in (self._old, self._cur):
+            if f is not None:
+                f.close()
+        self._old = self._cur = None
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def _open_path(self, offset: int) -> _Open | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return _Open(fd, _identity_of_fd(fd), offset)
+
+    def _start(self) -> None:
+        cp = self._pending_checkpoint
+        if cp is None:
+            cur = self._open_path(0)
+            if cur is not None and not self._from_beginning:
+                cur.offset = os.fstat(cur.fd).st_size
+            self._cur = cur
+            self._reset_buffer(cur.offset if cur else 0)
+            return
+        cur = self._open_path(0)
+        if cur is not None and self._matches(cur.fd, cp.identity):
+            size = os.fstat(cur.fd).st_size
+            cur.offset = cp.offset if cp.offset <= size else 0
+            cur.identity = self._extend_identity(cur.fd, cp.identity)
+            self._cur = cur
+            self._reset_buffer(cur.offset)
+            return
+        # The checkpointed file is no longer at the path: find it beside the path (rotated).
+        old_fd = self._find_rotated(cp.identity)
+        if old_fd is not None:
+            self._old = _Open(old_fd, cp.identity, cp.offset)
+            self._old_quiet = False
+            self._reset_buffer(cp.offset)
+        else:
+            self._reset_buffer(0)
+        if cur is not None:
+            cur.offset = 0
+        self._cur = cur
+        if self._old is None and cur is not None:
+            self._reset_buffer(0)
+
+    def _matches(self, fd: int, ident: FileIdentity) -> bool:
+        st = os.fstat(fd)
+        return (st.st_dev, st.st_ino) == (ident.dev, ident.inode) and _same_content_start(fd, ident)
+
+    def _extend_identity(self, fd: int, ident: FileIdentity) -> FileIdentity:
+        """A fingerprint taken of a short file grows (up to FINGERPRINT_BYTES) as it grows."""
+        if ident.fingerprint_len >= FINGERPRINT_BYTES:
+            return ident
+        fp, n = _fingerprint(fd)
+        if n <= ident.fingerprint_len:
+            return ident
+        return replace(ident, fingerprint=fp, fingerprint_len=n)
+
+    def _find_rotated(self, ident: FileIdentity) -> int | None:
+        directory = self.path.parent
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return None
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) != (ident.dev, ident.inode):
+                continue
+            try:
+                fd = os.open(entry.path, os.O_RDONLY)
+            except OSError:
+                continue
+            if self._matches(fd, ident):
+                return fd
+            os.close(fd)
+        return None
+
+    # -- rotation -----------------------------------------------------------------------------
+
+    def _check_truncation(self) -> None:
+        cur = self._cur
+        assert cur is not None
+        size = os.fstat(cur.fd).st_size
+        truncated = size < cur.offset
+        if not truncated and cur.offset > 0 and not _same_content_start(cur.fd, cur.identity):
+            truncated = True  # copy-truncate, and new lines already grew past our offset
+        if truncated:
+            self.rotations += 1
+            cur.identity = _identity_of_fd(cur.fd)
+            cur.offset = 0
+            self._reset_buffer(0)
+        else:
+            cur.identity = self._extend_identity(cur.fd, cur.identity)
+
+    def _check_rotation(self) -> None:
+        cur = self._cur
+        assert cur is not None
+        try:
+            st = os.stat(self.path)
+        except (FileNotFoundError, NotADirectoryError):
+            return  # renamed away, the new one is not created yet: keep draining the old one
+        if (st.st_dev, st.st_ino) == (cur.identity.dev, cur.identity.inode):
+            return
+        self.rotations += 1
+        self._old = cur
+        self._old_quiet = False
+        self._cur = None
+
+    def _drain_old(self, out: list[Line], budget: int) -> int:
+        old = self._old
+        assert old is not None
+        used = self._read_available(old, out, budget)
+        if used > 0 or budget <= 0:
+            self._old_quiet = False
+            return used
+        if not self._old_quiet:
+            # Give the writer one poll interval to finish with the old file.
+            self._old_quiet = True
+            return used
+        if self._buf and not self._skipping:
+            self._emit(old, bytes(self._buf), len(self._buf), out, truncated=False)
+        old.close()
+        self._old = None
+        self._old_quiet = False
+        self._reset_buffer(0)
+        return used
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _reset_buffer(self, offset: int) -> None:
+        self._buf.clear()
+        self._buf_start = offset
+        self._skipping = False
+
+    def _read_available(self, f: _Open, out: list[Line], budget: int) -> int:
+        used = 0
+        while used < budget:
+            n = min(self.read_chunk, budget - used)
+            try:
+                data = os.pread(f.fd, n, f.offset)
+            except OSError:
+                break
+            if not data:
+                break
+            f.offset += len(data)
+            used += len(data)
+            self._consume(f, data, out)
+            if len(data) < n:
+                break
+        return used
+
+    def _consume(self, f: _Open, data: bytes, out: list[Line]) -> None:
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            if nl < 0:
+                break
+            piece = data[start:nl]
+            if self._skipping:
+                self._skipping = False
+                self._buf_start += len(piece) + 1
+                self._buf.clear()
+            else:
+                self._buf += piece
+                consumed = len(self._buf) + 1
+                self._emit(f, bytes(self._buf), consumed, out, truncated=False)
+                self._buf.clear()
+            start = nl + 1
+        rest = data[start:]
+        if self._skipping:
+            self._buf_start += len(rest)
+            return
+        self._buf += rest
+        if len(self._buf) > self.max_line_bytes:
+            head = bytes(self._buf[: self.max_line_bytes])
+            dropped = len(self._buf)
+            self._emit(f, head, dropped, out, truncated=True)
+            self._buf.clear()
+            self._skipping = True
+
+    def _emit(
+        self, f: _Open, raw: bytes, consumed: int, out: list[Line], *, truncated: bool
+    ) -> None:
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if len(raw) > self.max_line_bytes:
+            raw = raw[: self.max_line_bytes]
+            truncated = True
+        self._buf_start += consumed
+        out.append(
+            Line(
+                raw.decode("utf-8", errors="replace"),
+                Checkpoint(f.identity, self._buf_start),
+                truncated,
+            )
+        )
