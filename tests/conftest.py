@@ -1,0 +1,129 @@
+"""Shared fixtures.
+
+Databases (store): ``pg_url`` starts ONE real PostgreSQL server per test session on a free
+loopback port (a throwaway cluster, deleted at the end); ``db_url`` is a fresh, empty database
+per test, parametrised over SQLite and PostgreSQL; ``store`` is a migrated
+:class:`logsum.store.Store` on it. The PostgreSQL binaries come from the Debian ``postgresql``
+package, which ``make test`` installs (``scripts/system-deps.sh``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from logsum.store import Store
+
+# -- Databases ----------------------------------------------------------------------------------
+
+_PG_USER = "postgres"
+_db_counter = itertools.count(1)
+
+
+def _pg_bin_dir() -> Path | None:
+    """The newest installed PostgreSQL server's bin directory (Debian layout), if any."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("pg_ctl")
+    return Path(on_path).parent if on_path else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(cmd: list[str], as_user: list[str]) -> None:
+    done = subprocess.run(as_user + cmd, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """URL of a real PostgreSQL server on 127.0.0.1, started for this session.
+
+    Its ``postgres`` database is the admin one; use ``db_url`` for a fresh database per test.
+    """
+    bin_dir = _pg_bin_dir()
+    if bin_dir is None:
+        if os.geteuid() == 0:
+            pytest.fail("PostgreSQL binaries missing; `bash scripts/system-deps.sh` installs them")
+        pytest.skip("PostgreSQL binaries not found; run `bash scripts/system-deps.sh` as root")
+    as_user: list[str] = []
+    data = Path(tempfile.mkdtemp(prefix="logsum-pg-"))
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        try:
+            pw = pwd.getpwnam(_PG_USER)
+        except KeyError:
+            pytest.fail(f"running as root but there is no {_PG_USER!r} user to run PostgreSQL")
+        os.chown(data, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", _PG_USER, "--"]
+    try:
+        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", _PG_USER, "-A", "trust"]
+        _run([*initdb, "-E", "UTF8", "--no-sync"], as_user)
+        port = 0
+        for attempt in range(3):  # another process may grab the free port before we bind it
+            port = _free_port()
+            # Durability settings off: a throwaway test cluster, started once per session.
+            opts = (
+                f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+                " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            start = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts]
+            try:
+                _run([*start, "-l", str(data / "server.log"), "-w", "-t", "60", "start"], as_user)
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    log = (data / "server.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"PostgreSQL did not start:\n{log}") from None
+        try:
+            yield f"postgresql+psycopg://{_PG_USER}@127.0.0.1:{port}/postgres"
+        finally:
+            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], as_user)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _create_pg_database(pg_url: str) -> str:
+    import psycopg
+
+    name = f"logsum_test_{os.getpid()}_{next(_db_counter)}"
+    admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty (unmigrated) database: SQLite in tmp_path, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'logsum.db'}"
+    return _create_pg_database(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated store on a fresh database (both backends)."""
+    s = Store(db_url)
+    s.migrate()
+    try:
+        yield s
+    finally:
+        s.close()
