@@ -1,0 +1,66 @@
+"""The FastAPI application factory. It wires given services into an app; it builds none."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from logsum import __version__
+from logsum.api.deps import Services
+from logsum.api.errors import install_error_handlers
+from logsum.api.middleware import RequestContextMiddleware
+from logsum.api.openapi import build_openapi
+from logsum.api.routes import analyze, ops, patterns
+
+DESCRIPTION = """\
+Raw log lines in; patterns, anomalies and insights out.
+
+Every `/v1` request needs `Authorization: Bearer <key>` (create keys with `logsum keys create`).
+Every `/v1` response of an authenticated key carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`
+and `X-RateLimit-Reset` (Unix epoch seconds). Every response carries `X-Request-ID`.
+Every error is `{"error": {"code": ..., "message": ...}}` with one of the codes
+`invalid_request` (400), `unauthorized` (401), `not_found` (404), `method_not_allowed` (405),
+`payload_too_large` (413), `rate_limited` (429), `internal_error` (500), `unavailable` (503).
+"""
+
+
+def create_app(services: Services, *, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
+    """The service's ASGI app over ``services``. ``on_shutdown`` runs when the app stops
+    (the composition root passes the store's ``close``)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if on_shutdown is not None:
+            on_shutdown()
+
+    app = FastAPI(
+        title="LogSum",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "analysis", "description": "Analyse batches of raw log lines."},
+            {"name": "patterns", "description": "The caller's stored patterns."},
+            {"name": "operations", "description": "Health, readiness, metrics (no key)."},
+        ],
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(analyze.router)
+    app.include_router(patterns.router)
+    app.include_router(ops.router)
+
+    def openapi() -> dict[str, Any]:
+        return build_openapi(app)
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=services.settings.max_body_bytes,
+        metrics=services.metrics,
+    )
+    return app

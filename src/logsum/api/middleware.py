@@ -1,0 +1,195 @@
+"""The outermost layer of the service (pure ASGI, so it sees every response, errors included).
+
+Per HTTP request it:
+
+- gives the request an id (a sane incoming ``X-Request-ID`` is kept, else a new one) and sends
+  it back in ``X-Request-ID`` on every response;
+- refuses a body over ``LOGSUM_MAX_BODY_BYTES`` with 413, from ``Content-Length`` when
+  announced and otherwise while reading (it stops reading at the limit, so memory stays bounded);
+- adds the ``X-RateLimit-*`` headers the rate-limit dependency left in the request state;
+- turns an unexpected exception into 500 ``internal_error`` (logged with its traceback, never
+  sent to the client);
+- records Prometheus metrics and writes one structured (JSON) access log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from logsum.api.errors import ErrorCode, error_body
+from logsum.api.metrics import Metrics
+
+access_log = logging.getLogger("logsum.access")
+error_log = logging.getLogger("logsum.api")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class RequestContextMiddleware:
+    """See the module docstring."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = int(message["status"])
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                decision = state.get("rate_limit")
+                if decision is not None:
+                    names = {k.lower() for k, _ in headers}
+                    for name, value in decision.headers().items():
+                        if name.lower().encode("latin-1") not in names:
+                            headers.append((name.lower().encode("latin-1"), value.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            if scope["method"] in _BODY_METHODS:
+                receive = await self._bounded_receive(scope, receive)
+            await self.app(scope, receive, send_wrapper)
+        except _BodyTooLarge:
+            await _send_error(
+                send_wrapper,
+                413,
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                f"Request body exceeds the limit of {self.max_body_bytes} bytes",
+            )
+        except _BadContentLength:
+            await _send_error(
+                send_wrapper, 400, ErrorCode.INVALID_REQUEST, "Invalid Content-Length header"
+            )
+        except Exception:
+            error_log.exception("unhandled error (request_id=%s)", request_id)
+            if not response_started:
+                await _send_error(
+                    send_wrapper, 500, ErrorCode.INTERNAL_ERROR, "Internal server error"
+                )
+        finally:
+            self._record(scope, state, request_id, status, time.perf_counter() - started)
+
+    async def _bounded_receive(self, scope: Scope, receive: Receive) -> Receive:
+        """Read the whole body (at most ``max_body_bytes``) and return a receive that replays
+        it. Raises :class:`_BodyTooLarge` as soon as the limit is passed."""
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            try:
+                size = int(declared)
+            except ValueError:
+                raise _BadContentLength from None
+            if size < 0:
+                raise _BadContentLength
+            if size > self.max_body_bytes:
+                raise _BodyTooLarge
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                # The client went away: let the app see the disconnect.
+                pending: Message | None = message
+                break
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.max_body_bytes:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                pending = None
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                if pending is not None:
+                    return pending
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+    def _record(
+        self, scope: Scope, state: dict[str, Any], request_id: str, status: int, seconds: float
+    ) -> None:
+        route = scope.get("route")
+        route_path = getattr(route, "path", None) or "<unmatched>"
+        method = str(scope.get("method", ""))
+        self.metrics.observe_request(method, route_path, status, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            client = scope.get("client")
+            key = state.get("api_key_id")
+            access_log.info(
+                orjson.dumps(
+                    {
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": method,
+                        "path": scope.get("path", ""),
+                        "route": route_path,
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 2),
+                        "client": client[0] if client else None,
+                        "key_id": key,
+                    }
+                ).decode()
+            )
+
+
+class _BadContentLength(Exception):
+    pass
+
+
+async def _send_error(send: Send, status: int, code: ErrorCode, message: str) -> None:
+    body = error_body(code, message)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                # The rest of an oversized body is not read: close the connection.
+                *([(b"connection", b"close")] if status == 413 else []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

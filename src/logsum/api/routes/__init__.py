@@ -1,0 +1,1 @@
+"""Routers, one per domain: analysis, patterns, operations (health, readiness, metrics)."""

@@ -1,0 +1,42 @@
+"""``POST /v1/analyze``."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from logsum.api.deps import CurrentKey, ServicesDep
+from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
+from logsum.api.schemas import AnalyzeResponse
+
+router = APIRouter(prefix="/v1", tags=["analysis"])
+
+_REQUEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/AnalyzeRequest"}}
+        },
+    }
+}
+
+
+@router.post(
+    "/analyze",
+    summary="Analyse a batch of raw log lines",
+    response_model=AnalyzeResponse,
+    responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(413)},
+    openapi_extra=_REQUEST_BODY,
+)
+async def analyze(request: Request, key: CurrentKey, services: ServicesDep) -> Response:
+    """Mine the lines into patterns (with their count in this request), find anomalies and
+    insights, and add the counts to the caller's stored patterns.
+
+    The body is read and parsed after authentication, and all CPU work (JSON decoding,
+    validation, the engine, the store) runs in a worker thread so the event loop stays free.
+    """
+    raw = await request.body()
+    outcome = await run_in_threadpool(services.analysis.analyze_raw, key.id, raw)
+    services.metrics.lines.inc(outcome.lines)
+    return Response(content=orjson.dumps(outcome.to_wire()), media_type="application/json")

@@ -1,0 +1,149 @@
+"""Wire models: the JSON the API accepts and returns (never database rows or core objects).
+
+Field names follow ``docs/seed/api-endpoints.md``; timestamps are ISO 8601 in UTC with a ``Z``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SeverityName = Literal["critical", "error", "warning", "info", "debug"]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AnalyzeOptions(_Wire):
+    """What ``POST /v1/analyze`` should compute. Unknown option names are rejected (400)."""
+
+    detect_patterns: bool = Field(
+        True, description="Return the request's patterns. The stored patterns are updated anyway."
+    )
+    find_anomalies: bool = Field(True, description="Return anomalies.")
+    generate_insights: bool = Field(True, description="Return insights.")
+    bucket_seconds: int | None = Field(
+        None,
+        ge=1,
+        le=86_400,
+        description="Width of the time buckets used by volume detectors (seconds); "
+        "default: chosen from the batch's time span.",
+    )
+    session_key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="A regular expression whose first group (or whole match) is a session key "
+        "(request id, trace id, block id) for session anomalies; default: auto-detected. "
+        "An invalid expression is a 400.",
+    )
+
+
+class AnalyzeRequest(_Wire):
+    """Body of ``POST /v1/analyze``."""
+
+    logs: list[str] = Field(
+        ...,
+        description="Raw log lines, as applications write them (header included), one per item. "
+        "At most LOGSUM_MAX_BATCH_LINES items (413 above); a line longer than "
+        "LOGSUM_MAX_LINE_CHARS is cut by the engine (the cut part becomes a trailing <*>).",
+        examples=[["2024-01-01 10:00:00 ERROR Database connection failed"]],
+    )
+    options: AnalyzeOptions = Field(default_factory=AnalyzeOptions)
+
+
+class ParamOut(_Wire):
+    """One ``<*>`` position of a template with a few example values."""
+
+    index: int = Field(..., description="0-based index among the template's wildcards.")
+    examples: list[str]
+
+
+class PatternOut(_Wire):
+    """A pattern: a template and the lines that share it."""
+
+    id: str = Field(..., description="Stable id: same template, same id, across requests.")
+    template: str = Field(..., description="The message's template; variables are <*>.")
+    count: int = Field(
+        ...,
+        description="Lines of this pattern (in this request for analyze; "
+        "accumulated over all requests for /v1/patterns).",
+    )
+    severity: SeverityName
+    first_seen: str | None = Field(None, description="Earliest line timestamp, ISO 8601 UTC.")
+    last_seen: str | None = Field(None, description="Latest line timestamp, ISO 8601 UTC.")
+    params: list[ParamOut] = Field(default_factory=list)
+
+
+class AnomalyOut(BaseModel):
+    """One anomaly (the analysis module's shape; extra fields may be added over time)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: str = Field(
+        ...,
+        description="new_pattern, volume_spike, volume_drop, error_burst, rare_pattern or session.",
+    )
+    severity: SeverityName
+    score: float = Field(..., description="0..1; 0.5 is the reporting threshold.")
+    message: str
+    pattern_ids: list[str]
+    window: dict[str, str] | None = Field(None, description="{start, end}, ISO 8601 UTC.")
+    evidence: dict[str, Any]
+    lines: list[int] = Field(..., description="Some 1-based line numbers of the request.")
+    line_count: int
+
+
+class InsightOut(BaseModel):
+    """One insight: a typed, ranked statement with its evidence."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    type: str = Field(
+        ..., description="performance, reliability, security, availability, volume or change."
+    )
+    message: str
+    score: float
+    rank: int
+    pattern_ids: list[str]
+    evidence: dict[str, Any]
+
+
+class AnalyzeResponse(_Wire):
+    """Result of ``POST /v1/analyze``."""
+
+    patterns: list[PatternOut]
+    anomalies: list[AnomalyOut]
+    insights: list[InsightOut]
+
+
+class PatternList(_Wire):
+    """A page of the caller's stored patterns, ordered by count descending then id."""
+
+    patterns: list[PatternOut]
+    total: int = Field(..., description="Patterns matching the filter, over all pages.")
+    limit: int
+    offset: int
+
+
+class ErrorDetail(_Wire):
+    """The inside of the error envelope."""
+
+    code: str = Field(..., examples=["invalid_request"])
+    message: str = Field(..., examples=["Missing required field: logs"])
+
+
+class ErrorEnvelope(_Wire):
+    """Every error response: ``{"error": {"code", "message"}}``."""
+
+    error: ErrorDetail
+
+
+class Health(_Wire):
+    """Liveness / readiness answer."""
+
+    status: Literal["ok", "unavailable"]

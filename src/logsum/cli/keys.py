@@ -1,0 +1,91 @@
+"""``logsum keys create|list|revoke``: manage API keys in the configured store."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from logsum.cli import app
+
+if TYPE_CHECKING:
+    from logsum.store import Store
+
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+class TierChoice(StrEnum):
+    """Tiers a key can have (requests per minute: free 100, pro 1000, enterprise 10000)."""
+
+    free = "free"
+    pro = "pro"
+    enterprise = "enterprise"
+
+
+def _store() -> Store:
+    from logsum.app_factory import open_store
+    from logsum.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(f"logsum keys: {exc}", err=True)
+        raise typer.Exit(2) from None
+    store = open_store(settings)
+    store.migrate()
+    return store
+
+
+@keys_app.command("create")
+def create(
+    name: Annotated[str, typer.Option("--name", help="A label for the key (who uses it).")],
+    tier: Annotated[TierChoice, typer.Option("--tier", help="Rate-limit tier.")] = TierChoice.free,
+) -> None:
+    """Create a key. The key is printed once, alone on the last line of stdout."""
+    from logsum.store import Tier
+
+    name = name.strip()
+    if not name or len(name) > 200:
+        typer.echo("logsum keys create: --name must be 1..200 characters", err=True)
+        raise typer.Exit(2)
+    store = _store()
+    try:
+        record, plaintext = store.create_key(name, Tier(tier.value))
+    finally:
+        store.close()
+    typer.echo(f"Created key {record.id} (name {record.name!r}, tier {record.tier}).")
+    typer.echo("Store it now: it is not shown again.")
+    typer.echo(plaintext)
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """List keys: id, tier, prefix, created, revoked, name (never the key itself)."""
+    store = _store()
+    try:
+        records = store.list_keys()
+    finally:
+        store.close()
+    typer.echo(f"{'ID':<36} {'TIER':<10} {'PREFIX':<14} {'CREATED':<20} {'REVOKED':<20} NAME")
+    for r in records:
+        created = r.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        revoked = r.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ") if r.revoked_at else "-"
+        typer.echo(f"{r.id:<36} {r.tier!s:<10} {r.prefix:<14} {created:<20} {revoked:<20} {r.name}")
+
+
+@keys_app.command("revoke")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (see `logsum keys list`).")],
+) -> None:
+    """Revoke a key: requests with it get 401 from then on."""
+    store = _store()
+    try:
+        done = store.revoke_key(key_id)
+    finally:
+        store.close()
+    if not done:
+        typer.echo(f"logsum keys revoke: no active key with id {key_id!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Revoked {key_id}.")

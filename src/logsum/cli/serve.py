@@ -1,0 +1,94 @@
+"""``logsum serve``: run the REST service with uvicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from logsum.cli import app
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind [env LOGSUM_HOST, default 127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on [env LOGSUM_PORT, default 8000].")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes [env LOGSUM_WORKERS, default 1].", min=1, max=64),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="debug|info|warning|error [env LOGSUM_LOG_LEVEL].")
+    ] = None,
+) -> None:
+    """Start the REST service.
+
+    On start: creates the data directory (embedded SQLite), migrates the store, and when the
+    store has no API key yet creates one (tier LOGSUM_BOOTSTRAP_KEY_TIER) and prints it once,
+    alone on the last line of the announcement on stdout. All settings: docs/API.md.
+    """
+    import uvicorn
+
+    from logsum.api.logconfig import log_config
+    from logsum.app_factory import APP_IMPORT_STRING, prepare
+    from logsum.settings import SettingsError, load_settings
+
+    overrides = {
+        k: v
+        for k, v in {"host": host, "port": port, "workers": workers, "log_level": log_level}.items()
+        if v is not None
+    }
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        typer.echo(f"logsum serve: {exc}", err=True)
+        raise typer.Exit(2) from None
+    # Worker processes build their own settings from the environment: pass the options on.
+    for name, value in overrides.items():
+        os.environ[f"LOGSUM_{name.upper()}"] = str(value)
+    try:
+        prepared = prepare(settings)
+    except Exception as exc:
+        typer.echo(f"logsum serve: cannot prepare the store: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"logsum: store {_redact(prepared.store_url)}", err=True)
+    if prepared.bootstrap_key is not None:
+        record, plaintext = prepared.bootstrap_key
+        typer.echo(
+            f"Created the first API key {record.id} (name {record.name!r}, tier {record.tier}).\n"
+            "It is shown only this once; use it as 'Authorization: Bearer <key>':\n"
+            f"{plaintext}"
+        )
+        sys.stdout.flush()
+    if settings.workers > 1 and not settings.redis_url:
+        typer.echo(
+            "logsum: warning: several workers without LOGSUM_REDIS_URL: each worker counts "
+            "rate limits on its own",
+            err=True,
+        )
+    uvicorn.run(
+        APP_IMPORT_STRING,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=log_config(settings.log_level),
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _redact(url: str) -> str:
+    """The URL without its password."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

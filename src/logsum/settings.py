@@ -1,0 +1,163 @@
+"""Service settings, read once from ``LOGSUM_*`` environment variables (pydantic-settings).
+
+Nothing here runs at import time: the composition root (:mod:`logsum.app_factory`) calls
+:func:`load_settings` and hands the result down. Every field documents its variable, its default
+and why the default is what it is; ``docs/API.md`` lists them all.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RateLimitStrategy(StrEnum):
+    """How requests are counted against a key's limit (the ``limits`` library's strategies)."""
+
+    FIXED_WINDOW = "fixed-window"
+    """One counter per key and window; the window starts with the key's first request and
+    ``X-RateLimit-Reset`` is its end. Cheapest; allows a burst at a window boundary."""
+    MOVING_WINDOW = "moving-window"
+    """Exact: at most N requests in any window-long interval. One entry per request in storage."""
+    SLIDING_WINDOW = "sliding-window"
+    """Approximates the moving window from two fixed-window counters."""
+
+
+class SettingsError(ValueError):
+    """A ``LOGSUM_*`` variable has a value the service cannot use; the message names it."""
+
+
+class Settings(BaseSettings):
+    """All settings of the service. Each field is read from ``LOGSUM_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOGSUM_", case_sensitive=False, extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(default=Path("data"))
+    """``LOGSUM_DATA_DIR``: directory for the embedded SQLite database (created on start).
+    Default ``./data`` relative to the working directory, so ``make run`` keeps its state next to
+    the checkout; point it elsewhere (``/var/lib/logsum``) in production."""
+
+    database_url: str | None = None
+    """``LOGSUM_DATABASE_URL``: SQLAlchemy URL of the store. Unset: SQLite file
+    ``<DATA_DIR>/logsum.db``. For PostgreSQL: ``postgresql+psycopg://user:pw@host/db``."""
+
+    redis_url: str | None = None
+    """``LOGSUM_REDIS_URL``: ``redis://host:port/db`` to keep rate-limit counters in Redis, so
+    that several service processes (workers, machines) share one limit per key exactly. Unset:
+    counters live in each process's memory (correct for one process only)."""
+
+    host: str = "127.0.0.1"
+    """``LOGSUM_HOST``: address ``logsum serve`` binds. Loopback by default: exposing the
+    service is a deliberate choice (``0.0.0.0``)."""
+
+    port: int = Field(default=8000, ge=1, le=65535)
+    """``LOGSUM_PORT``: TCP port ``logsum serve`` listens on."""
+
+    workers: int = Field(default=1, ge=1, le=64)
+    """``LOGSUM_WORKERS``: uvicorn worker processes. With more than one, set ``LOGSUM_REDIS_URL``
+    so that rate limits are shared (each worker otherwise counts on its own)."""
+
+    log_level: str = "info"
+    """``LOGSUM_LOG_LEVEL``: ``debug``, ``info``, ``warning``, ``error`` or ``critical``. Access
+    log lines (one JSON object per request, with its request id) are written at ``info``."""
+
+    rate_limit_free: int = Field(default=100, ge=1)
+    """``LOGSUM_RATE_LIMIT_FREE``: requests per window for ``free`` keys (contract: 100/minute)."""
+
+    rate_limit_pro: int = Field(default=1_000, ge=1)
+    """``LOGSUM_RATE_LIMIT_PRO``: requests per window for ``pro`` keys (contract: 1000/minute)."""
+
+    rate_limit_enterprise: int = Field(default=10_000, ge=1)
+    """``LOGSUM_RATE_LIMIT_ENTERPRISE``: requests per window for ``enterprise`` keys
+    (contract: 10000/minute)."""
+
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    """``LOGSUM_RATE_LIMIT_WINDOW_SECONDS``: length of the rate-limit window. The contract's
+    limits are per minute."""
+
+    rate_limit_strategy: RateLimitStrategy = RateLimitStrategy.FIXED_WINDOW
+    """``LOGSUM_RATE_LIMIT_STRATEGY``: ``fixed-window`` (default: one counter per key, so a
+    shared Redis limit costs one round trip), ``moving-window`` or ``sliding-window``."""
+
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1_024)
+    """``LOGSUM_MAX_BODY_BYTES``: largest request body accepted (16 MiB). Checked against
+    ``Content-Length`` and while the body is read, so an oversized body is refused (413) without
+    being held in memory."""
+
+    max_batch_lines: int = Field(default=20_000, ge=1)
+    """``LOGSUM_MAX_BATCH_LINES``: most lines in one ``POST /v1/analyze`` (413 above). Bounds the
+    time one request holds a worker thread (about a second at the engine's rate)."""
+
+    max_line_chars: int = Field(default=64 * 1024, ge=16)
+    """``LOGSUM_MAX_LINE_CHARS``: the engine cuts longer lines to this many characters before
+    parsing (the cut part becomes a trailing ``<*>``); such a line is not an error."""
+
+    bootstrap_key_tier: str = "enterprise"
+    """``LOGSUM_BOOTSTRAP_KEY_TIER``: tier of the key ``logsum serve`` creates (and prints once)
+    when the store has no key at all. ``enterprise`` by default: the first key belongs to the
+    operator, who should not be throttled by their own instance; create ``free``/``pro`` keys for
+    others with ``logsum keys create``."""
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().lower()
+        if level not in {"debug", "info", "warning", "error", "critical"}:
+            raise ValueError("must be one of debug, info, warning, error, critical")
+        return level
+
+    @field_validator("bootstrap_key_tier")
+    @classmethod
+    def _known_tier(cls, value: str) -> str:
+        tier = value.strip().lower()
+        if tier not in {"free", "pro", "enterprise"}:
+            raise ValueError("must be one of free, pro, enterprise")
+        return tier
+
+    @property
+    def store_url(self) -> str:
+        """The store's SQLAlchemy URL: ``LOGSUM_DATABASE_URL`` or the SQLite file in the data
+        directory (absolute, so the working directory of a worker does not matter)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir.expanduser().resolve() / 'logsum.db').as_posix()}"
+
+    @property
+    def uses_embedded_store(self) -> bool:
+        """True when the store is the SQLite file in ``data_dir`` (which must then exist)."""
+        return not self.database_url
+
+    @property
+    def log_level_number(self) -> int:
+        """``log_level`` as a :mod:`logging` level number."""
+        return int(logging.getLevelName(self.log_level.upper()))
+
+    def rate_limit_for(self, tier: str) -> int:
+        """Requests per window allowed to a key of ``tier`` (``free``, ``pro``, ``enterprise``)."""
+        limits = {
+            "free": self.rate_limit_free,
+            "pro": self.rate_limit_pro,
+            "enterprise": self.rate_limit_enterprise,
+        }
+        return limits[str(tier)]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment; ``overrides`` (e.g. CLI options) win.
+
+    Raises :class:`SettingsError` naming the offending ``LOGSUM_*`` variable(s).
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"LOGSUM_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid settings: {problems}") from exc
