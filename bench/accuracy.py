@@ -119,6 +119,14 @@ def evaluate(
     return rows
 
 
+_CLIP = 240
+"""Characters of a template or example line shown by ``--show-errors``."""
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _CLIP else f"{text[:_CLIP]}... (+{len(text) - _CLIP} chars)"
+
+
 def _f(x: float) -> str:
     return f"{x:.3f}"
 
@@ -225,16 +233,16 @@ def show_errors(name: str, mode: str, limit: int, examples: int = 2) -> str:
             notes.append(f"MERGED with {len(merged)} other GT template(s)")
         flag = f"  [{', '.join(notes)}]" if notes else ""
         out.append(f"{n_bad}/{e.total} wrong{flag}")
-        out.append(f"  GT    {t}")
+        out.append(f"  GT    {_clip(t)}")
         for tmpl, count in e.ours.most_common(4):
             mark = "=" if tmpl == t else "x"
-            out.append(f"  ours{mark} {tmpl}   ({count})")
+            out.append(f"  ours{mark} {_clip(tmpl)}   ({count})")
         if len(e.ours) > 4:
             out.append(f"  ...   {len(e.ours) - 4} more templates")
         for other in sorted(merged)[:2]:
-            out.append(f"  also  {other}")
+            out.append(f"  also  {_clip(other)}")
         for i in e.examples:
-            out.append(f"  e.g. {i + 1}: {lines[i]}")
+            out.append(f"  e.g. {i + 1}: {_clip(lines[i])}")
         out.append("")
     return "\n".join(out)
 
