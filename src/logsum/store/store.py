@@ -106,6 +106,11 @@ class Store:
         return self._url.render_as_string(hide_password=True)
 
     @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (read-only), shared by repositories over the same database."""
+        return self._engine
+
+    @property
     def limits(self) -> StoreLimits:
         """The bounds this store applies."""
         return self._limits

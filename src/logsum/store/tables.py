@@ -99,3 +99,6 @@ Index(
     PatternRow.count.desc(),
     PatternRow.pattern_id,
 )
+
+# The watch feature's tables share this metadata (one schema, one migration chain).
+from logsum.store import watch_tables  # noqa: E402, F401
