@@ -1,0 +1,276 @@
+"""Speed and scale: ``logsum parse`` against Drain3 and the floor, as whole processes.
+
+    python bench/speed.py              # 100k and 1M lines, 3 repetitions, median
+    python bench/speed.py --reps 1     # a quick look
+
+The input is a stream of raw lines mixing the eight Loghub-2k systems with changing variables:
+copy ``k`` (k = 0, 1, 2, ...) of the data takes 100-line slices of each system in turn and adds
+``k`` to every digit run of the *message* (the header, found with the system's Loghub format, is
+left alone so its timestamps stay valid). A digit run glued after a letter (``ext3``,
+``jk2_init``) is a name, not a number, and is left alone; runs up to 255 wrap within 0..255 (IP
+octets stay octets); longer runs keep their width. The streams are written once to ``.bench/``.
+
+Each job is timed as a whole process (start-up, reading, mining, writing JSON Lines to
+``/dev/null``), with its peak resident memory from ``wait4``:
+
+* ``logsum parse FILE``;
+* ``python bench/drain3_parse.py FILE``: Drain3 defaults, one JSON object per line;
+* ``python bench/floor_parse.py FILE``: read, split tokens, one JSON object per line; no mining.
+
+Jobs alternate within each repetition, so background load hits them alike; the median of the
+repetitions is reported. One extra run of each parser, piped, counts its output lines (must equal
+the input lines) and its distinct patterns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from loghub import ROOT, SYSTEMS, load
+
+OUT_DIR = ROOT / ".bench"
+"""Where the generated streams live (git-ignored)."""
+SLICE = 100
+"""Lines of one system taken in turn when mixing."""
+STREAM_VERSION = 1
+"""Bump when the generator changes, so old stream files are not reused."""
+SIZES = (100_000, 1_000_000)
+"""Stream lengths: the speed comparison runs on the first, the scale check on both."""
+
+_NUMBER = re.compile(r"(?<![A-Za-z])\d+")
+_BENCH = Path(__file__).resolve().parent
+
+
+def _shift(run: str, k: int) -> str:
+    v = int(run)
+    if len(run) <= 3 and v <= 255:
+        return str((v + k) % 256).zfill(len(run) if run[0] == "0" else 1)
+    return str((v + k) % 10 ** len(run)).zfill(len(run))
+
+
+def stream_lines(n: int) -> list[str]:
+    """The first ``n`` lines of the mixed stream (deterministic)."""
+    systems = [load(name) for name in SYSTEMS]
+    out: list[str] = []
+    k = 0
+    while len(out) < n:
+
+        def shift(m: re.Match[str], k: int = k) -> str:
+            return _shift(m.group(), k)
+
+        for start in range(0, 2000, SLICE):
+            for s in systems:
+                for i in range(start, min(start + SLICE, len(s.raw))):
+                    line, cut = s.raw[i], s.header_len[i]
+                    if k:
+                        line = line[:cut] + _NUMBER.sub(shift, line[cut:])
+                    out.append(line)
+        k += 1
+    return out[:n]
+
+
+def stream_file(n: int) -> Path:
+    """The stream of ``n`` lines as a file under ``.bench/`` (written on first use)."""
+    path = OUT_DIR / f"mixed-v{STREAM_VERSION}-{n}.log"
+    if not path.exists():
+        OUT_DIR.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(stream_lines(n)) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One timed process."""
+
+    seconds: float
+    max_rss_kib: int
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One command on one stream, repeated."""
+
+    name: str
+    lines: int
+    runs: tuple[Run, ...]
+    patterns: int | None
+
+    @property
+    def seconds(self) -> float:
+        """Median wall time."""
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def rate(self) -> float:
+        """Lines per second at the median time."""
+        return self.lines / self.seconds
+
+    @property
+    def max_rss_mib(self) -> float:
+        """Peak resident memory (largest over the runs), MiB."""
+        return max(r.max_rss_kib for r in self.runs) / 1024
+
+
+def command(job: str, path: Path) -> list[str]:
+    """The argv of ``job`` (``logsum``, ``drain3`` or ``floor``) on ``path``."""
+    logsum = Path(sys.executable).with_name("logsum")
+    if job == "logsum":
+        if logsum.exists():
+            return [str(logsum), "parse", str(path)]
+        return [sys.executable, "-c", "from logsum.cli import main; main()", "parse", str(path)]
+    if job == "drain3":
+        return [sys.executable, str(_BENCH / "drain3_parse.py"), str(path)]
+    if job == "floor":
+        return [sys.executable, str(_BENCH / "floor_parse.py"), str(path)]
+    raise ValueError(f"unknown job {job!r}")
+
+
+def time_process(argv: Sequence[str]) -> Run:
+    """Run ``argv`` with stdout to /dev/null; wall time and peak RSS of that one child."""
+    with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=devnull, stderr=err, cwd=tempfile.gettempdir())
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{argv} failed ({proc.returncode}): {err.read()[-2000:]!r}")
+    return Run(seconds, usage.ru_maxrss)
+
+
+_ID_KEYS = {"logsum": b'"pattern_id":', "drain3": b'"cluster_id":'}
+
+
+def count_patterns(job: str, path: Path, lines: int) -> int | None:
+    """Run ``job`` once, piped: check one output line per input line; count distinct ids."""
+    key = _ID_KEYS.get(job)
+    if key is None:
+        return None
+    ids: set[bytes] = set()
+    out_lines = 0
+    with subprocess.Popen(
+        command(job, path), stdout=subprocess.PIPE, cwd=tempfile.gettempdir()
+    ) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            out_lines += 1
+            at = raw.find(key) + len(key)
+            ids.add(raw[at : raw.find(b",", at)])
+    if proc.returncode != 0 or out_lines != lines:
+        raise RuntimeError(f"{job}: exit {proc.returncode}, {out_lines} output lines for {lines}")
+    return len(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeedReport:
+    """Every job of one benchmark run."""
+
+    jobs: tuple[Job, ...]
+    reps: int
+
+    def get(self, name: str, lines: int) -> Job | None:
+        """The job ``name`` on the ``lines``-line stream, if it ran."""
+        return next((j for j in self.jobs if j.name == name and j.lines == lines), None)
+
+
+def run(
+    reps: int = 3, sizes: Sequence[int] = SIZES, drain3_sizes: Sequence[int] | None = None
+) -> SpeedReport:
+    """Time LogSum and the floor at every size and Drain3 at ``drain3_sizes`` (default: the
+    smallest size), ``reps`` times each, alternating; then count patterns."""
+    drain3_sizes = list(drain3_sizes) if drain3_sizes is not None else [min(sizes)]
+    plan = [(job, n) for n in sizes for job in ("logsum", "drain3", "floor")]
+    plan = [(job, n) for job, n in plan if job != "drain3" or n in drain3_sizes]
+    files = {n: stream_file(n) for n in sizes}
+    runs: dict[tuple[str, int], list[Run]] = {key: [] for key in plan}
+    for rep in range(reps):
+        for job, n in plan:
+            r = time_process(command(job, files[n]))
+            runs[job, n].append(r)
+            print(
+                f"  [{rep + 1}/{reps}] {job:>6} {n:>9,} lines: {r.seconds:7.2f} s "
+                f"{n / r.seconds:>10,.0f} lines/s  {r.max_rss_kib / 1024:7.1f} MiB",
+                file=sys.stderr,
+            )
+    jobs = tuple(
+        Job(job, n, tuple(runs[job, n]), count_patterns(job, files[n], n)) for job, n in plan
+    )
+    return SpeedReport(jobs, reps)
+
+
+LABELS = {
+    "logsum": "`logsum parse`",
+    "drain3": "Drain3 0.9.11 (defaults)",
+    "floor": "floor (read, split, orjson)",
+}
+
+
+def markdown(report: SpeedReport) -> str:
+    """Speed and scale tables, with the ratios the issue asks for."""
+    out = [
+        f"Whole processes, output to `/dev/null`; median of {report.reps} runs; peak RSS is the "
+        "largest over the runs.",
+        "",
+        "| job | lines | median s | lines/s | peak RSS MiB | patterns | runs (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for j in report.jobs:
+        runs = ", ".join(f"{r.seconds:.2f}" for r in j.runs)
+        pats = "" if j.patterns is None else f"{j.patterns:,}"
+        out.append(
+            f"| {LABELS[j.name]} | {j.lines:,} | {j.seconds:.2f} | {j.rate:,.0f} | "
+            f"{j.max_rss_mib:.1f} | {pats} | {runs} |"
+        )
+    small, big = min(j.lines for j in report.jobs), max(j.lines for j in report.jobs)
+    ls, dr = report.get("logsum", small), report.get("drain3", small)
+    fl = report.get("floor", small)
+    out.append("")
+    if ls and dr:
+        ratio = dr.seconds / ls.seconds
+        verdict = "met" if ratio >= 3 else "NOT met"
+        out.append(
+            f"- **Speed** ({small:,} lines): LogSum / Drain3 = **{ratio:.2f}x** "
+            f"(target >= 3x: {verdict})."
+        )
+    if ls and fl:
+        out.append(f"- LogSum takes {ls.seconds / fl.seconds:.1f}x the floor's time.")
+    lb = report.get("logsum", big)
+    if ls and lb and big != small:
+        change = lb.rate / ls.rate
+        verdict = "met" if change >= 0.8 else "NOT met"
+        out.append(
+            f"- **Scale**: LogSum throughput at {big:,} lines is {change:.0%} of its throughput "
+            f"at {small:,} (target within 20%: {verdict}); peak RSS {ls.max_rss_mib:.0f} MiB -> "
+            f"{lb.max_rss_mib:.0f} MiB for {ls.patterns} -> {lb.patterns} patterns."
+        )
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run the speed and scale benchmark and print its tables."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--reps", type=int, default=3, help="repetitions per job (median)")
+    ap.add_argument("--size", type=int, action="append", help="stream lengths (default 100k, 1M)")
+    ap.add_argument("--drain3-all", action="store_true", help="also time Drain3 at every size")
+    args = ap.parse_args(argv)
+    sizes = args.size or list(SIZES)
+    report = run(args.reps, sizes, sizes if args.drain3_all else None)
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
