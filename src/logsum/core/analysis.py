@@ -8,24 +8,29 @@ deterministic: the same inputs give the same anomalies, insights and ids.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from logsum.core.detect.base import DEFAULT_LIMITS, DetectContext, DetectLimits, Detector
 from logsum.core.detect.model import (
     Anomaly,
     AnomalyType,
     Insight,
     InsightType,
     TimeWindow,
-    stable_id,
 )
+from logsum.core.detect.novelty import NoveltyDetector
+from logsum.core.detect.rate import RateDetector
+from logsum.core.detect.session import SessionDetector
 from logsum.core.errors import InvalidOption
-from logsum.core.model import LineResult, Pattern, Severity
+from logsum.core.insights import InsightCollector
+from logsum.core.model import LineResult, Pattern
 
 __all__ = [
     "AnalysisOptions",
     "AnalysisReport",
+    "Analyzer",
     "Anomaly",
     "AnomalyType",
     "Insight",
@@ -33,9 +38,6 @@ __all__ = [
     "TimeWindow",
     "analyze_batch",
 ]
-
-MAX_LINES_PER_ANOMALY = 100
-"""Line numbers listed per anomaly; ``line_count`` carries the full count."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,53 @@ class AnalysisReport:
         }
 
 
+class Analyzer:
+    """The streaming form of :func:`analyze_batch`: feed LineResults as they come, ask for a
+    report at any time. Memory is bounded by :class:`~logsum.core.detect.base.DetectLimits`."""
+
+    def __init__(
+        self,
+        options: AnalysisOptions = AnalysisOptions(),
+        *,
+        known_pattern_ids: Collection[str] = (),
+        limits: DetectLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self.options = options
+        self.limits = limits
+        self._known = frozenset(known_pattern_ids)
+        self._detectors: list[Detector] = []
+        if options.find_anomalies:
+            self.sessions = SessionDetector(limits, options.session_key)
+            self._detectors = [
+                NoveltyDetector(limits, self._known),
+                RateDetector(limits, options.bucket_seconds),
+                self.sessions,
+            ]
+        self._insights = InsightCollector(self._known) if options.generate_insights else None
+
+    def feed(self, result: LineResult) -> None:
+        """Take one line's result, in input order."""
+        for d in self._detectors:
+            d.feed(result)
+        if self._insights is not None:
+            self._insights.feed(result)
+
+    def feed_many(self, results: Iterable[LineResult]) -> None:
+        """Take many results, in input order."""
+        for r in results:
+            self.feed(r)
+
+    def report(self, patterns: Sequence[Pattern]) -> AnalysisReport:
+        """Anomalies (most severe, then highest score first) and ranked insights so far."""
+        ctx = DetectContext({p.id: p for p in patterns}, self._known, self.limits)
+        anomalies: list[Anomaly] = []
+        for d in self._detectors:
+            anomalies.extend(d.finish(ctx))
+        anomalies.sort(key=lambda a: (a.severity.rank, -a.score, a.type.value, a.id))
+        insights = tuple(self._insights.finish(patterns)) if self._insights is not None else ()
+        return AnalysisReport(anomalies=tuple(anomalies), insights=insights)
+
+
 def analyze_batch(
     results: Sequence[LineResult],
     patterns: Sequence[Pattern],
@@ -90,42 +139,12 @@ def analyze_batch(
 ) -> AnalysisReport:
     """Detect anomalies and derive insights for one batch.
 
-    ``known_pattern_ids`` are the caller's pattern ids from before this batch (its history), so a
-    ``new_pattern`` anomaly means new for the caller, not only new in this batch.
+    ``results`` are the engine's per-line results in input order; ``patterns`` its pattern
+    snapshots after the batch (templates and severities are read from them).
+    ``known_pattern_ids`` are the caller's pattern ids from before this batch (its history), so
+    a ``new_pattern`` anomaly means new for the caller, not only new in this batch; without a
+    history, the first quarter of the batch serves as the baseline. Pure and deterministic.
     """
-    anomalies: list[Anomaly] = []
-    if options.find_anomalies:
-        anomalies.extend(_new_patterns(results, patterns, set(known_pattern_ids)))
-    return AnalysisReport(anomalies=tuple(anomalies), insights=())
-
-
-def _new_patterns(
-    results: Sequence[LineResult], patterns: Sequence[Pattern], known: set[str]
-) -> list[Anomaly]:
-    # Placeholder-grade first cut, replaced by the detector package.
-    if not known:
-        return []
-    by_id = {p.id: p for p in patterns}
-    lines: dict[str, list[int]] = {}
-    for r in results:
-        if r.pattern_id not in known:
-            lines.setdefault(r.pattern_id, []).append(r.line)
-    out = []
-    for pid, ls in lines.items():
-        p = by_id.get(pid)
-        sev = p.severity if p else Severity.INFO
-        out.append(
-            Anomaly(
-                id=stable_id("an", AnomalyType.NEW_PATTERN.value, pid),
-                type=AnomalyType.NEW_PATTERN,
-                severity=sev,
-                score=0.5,
-                message=f"New pattern: {p.template if p else pid}",
-                pattern_ids=(pid,),
-                window=None,
-                evidence={"count": len(ls)},
-                lines=tuple(ls[:MAX_LINES_PER_ANOMALY]),
-                line_count=len(ls),
-            )
-        )
-    return out
+    analyzer = Analyzer(options, known_pattern_ids=known_pattern_ids)
+    analyzer.feed_many(results)
+    return analyzer.report(patterns)

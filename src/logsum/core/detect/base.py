@@ -1,0 +1,163 @@
+"""The detector interface and the limits every detector shares.
+
+A detector is a small stateful object with two methods::
+
+    detector.feed(result)          # one LineResult, in input order; O(1) work, bounded state
+    detector.finish(context)       # -> list[Anomaly] for everything fed so far
+
+``feed`` never looks ahead, so the same objects can run on a watch (feed as lines arrive,
+``finish`` at the end of each batch or window). ``finish`` does not change the state: calling it
+again after more lines gives the anomalies of the longer stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from logsum.core.detect.model import Anomaly
+from logsum.core.model import LineResult, Pattern, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class DetectLimits:
+    """Every bound and threshold of the detectors, with the reason for its default.
+
+    None of these is tuned to one system; they are statistical safety margins.
+    """
+
+    max_lines_per_anomaly: int = 100
+    """1-based line numbers listed in one anomaly; ``line_count`` carries the full count."""
+
+    max_buckets: int = 2_048
+    """Time buckets kept at the finest resolution before the resolution is coarsened (bounds
+    memory on long streams)."""
+
+    max_cells: int = 200_000
+    """(bucket, pattern) counters kept before the resolution is coarsened."""
+
+    target_buckets: int = 100
+    """Buckets wanted over the batch's time span when the bucket size is chosen from the data."""
+
+    min_lines_per_bucket: float = 10.0
+    """The chosen bucket holds at least this many lines on average, when the batch allows."""
+
+    min_buckets: int = 8
+    """Fewer buckets than this give no baseline: volume and error detection stay silent."""
+
+    spike_sigmas: float = 6.0
+    """How many robust standard deviations above the median a bucket must be to be a spike."""
+
+    min_spike_count: int = 10
+    """A spike bucket holds at least this many lines of the pattern (a handful is noise)."""
+
+    spike_ratio: float = 3.0
+    """...and at least this many times the pattern's median count."""
+
+    drop_min_median: float = 8.0
+    """Only patterns (or totals) whose median per bucket is at least this can drop: a drop from
+    a trickle is not a signal."""
+
+    drop_ratio: float = 0.25
+    """A drop bucket holds at most this share of the median count."""
+
+    burst_min_errors: int = 5
+    """An error burst bucket holds at least this many error or critical lines."""
+
+    burst_sigmas: float = 5.0
+    """Binomial standard deviations above the baseline error share for an error burst."""
+
+    burst_min_lift: float = 0.15
+    """...and the share rises by at least this much over the baseline share (absolute)."""
+
+    rare_min_batch: int = 1_000
+    """Batches smaller than this have no rare patterns (everything is rare in a small batch)."""
+
+    rare_max_share: float = 0.0005
+    """A rare pattern holds at most this share of the batch's lines (and at least one line)."""
+
+    max_rare: int = 20
+    """Rare-pattern anomalies reported per batch, most severe and rarest first."""
+
+    new_pattern_warmup: float = 0.25
+    """Without a caller history, a pattern is new when it first appears after this share of the
+    batch (the rest is the baseline) and is a warning or worse."""
+
+    max_new_patterns: int = 50
+    """new_pattern anomalies reported per batch, most severe first."""
+
+    max_sessions: int = 200_000
+    """Sessions tracked; beyond it the least recently seen session is forgotten."""
+
+    max_session_events: int = 10_000
+    """Events counted per session (a runaway session does not grow without bound)."""
+
+    min_sessions: int = 30
+    """Fewer sessions than this give no notion of normal: session detection stays silent."""
+
+    session_min_support: float = 0.01
+    """A session's event-count signature (and each event) is normal when at least this share
+    of sessions has it; rarer ones are anomalous."""
+
+    session_min_support_count: int = 3
+    """...and at least this many sessions, so small batches do not call every session normal."""
+
+    max_session_anomalies: int = 500
+    """session anomalies reported per batch, highest score first."""
+
+    session_probe_lines: int = 2_000
+    """Lines inspected to auto-detect a session key when none is given."""
+
+    session_auto_min_share: float = 0.5
+    """An auto-detected key occurs in at least this share of the probed lines."""
+
+
+DEFAULT_LIMITS = DetectLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class DetectContext:
+    """What detectors get at ``finish``: the pattern snapshots and the caller's history."""
+
+    patterns: Mapping[str, Pattern]
+    known_pattern_ids: Collection[str] = field(default_factory=frozenset)
+    limits: DetectLimits = DEFAULT_LIMITS
+
+    def template(self, pattern_id: str) -> str:
+        """The pattern's template, or its id when the snapshot lacks it."""
+        p = self.patterns.get(pattern_id)
+        return p.template if p else pattern_id
+
+    def severity(self, pattern_id: str, default: Severity = Severity.INFO) -> Severity:
+        """The pattern's severity, or ``default``."""
+        p = self.patterns.get(pattern_id)
+        return p.severity if p else default
+
+
+class Detector(Protocol):
+    """The two-method interface every detector implements (see the module docstring)."""
+
+    def feed(self, result: LineResult) -> None:
+        """Take one line's result (input order)."""
+
+    def finish(self, context: DetectContext) -> list[Anomaly]:
+        """The anomalies of everything fed so far."""
+
+
+def is_error(severity: Severity) -> bool:
+    """Error or critical."""
+    return severity is Severity.ERROR or severity is Severity.CRITICAL
+
+
+def squash(excess: float) -> float:
+    """Map an excess over a threshold (``excess >= 0`` at the threshold, in threshold units)
+    into ``[0.5, 1)``: 0.5 at the threshold, approaching 1 far above it."""
+    if excess <= 0:
+        return 0.5
+    return min(0.999, 1.0 - 0.5 / (1.0 + excess))
+
+
+def short(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

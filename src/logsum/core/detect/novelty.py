@@ -1,0 +1,161 @@
+"""``new_pattern`` and ``rare_pattern``: patterns that are new to the caller, or rare here."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
+from logsum.core.detect.model import Anomaly, AnomalyType, TimeWindow, stable_id
+from logsum.core.model import LineResult, Severity
+
+_SEVERITY_SCORE = {
+    Severity.CRITICAL: 0.95,
+    Severity.ERROR: 0.85,
+    Severity.WARNING: 0.7,
+    Severity.INFO: 0.5,
+    Severity.DEBUG: 0.4,
+}
+
+
+@dataclass(slots=True)
+class _Seen:
+    first_line: int
+    first_pos: int
+    count: int = 0
+    first_t: datetime | None = None
+    last_t: datetime | None = None
+    lines: list[int] = field(default_factory=list)
+
+
+class NoveltyDetector:
+    """Tracks each pattern's first sight, count and first lines (bounded per pattern).
+
+    ``new_pattern``: with a caller history (``known_pattern_ids`` non-empty), every pattern not
+    in it. Without one, the first ``new_pattern_warmup`` share of the batch is the baseline and
+    a warning-or-worse pattern first seen after it is new. ``rare_pattern``: in a batch of at
+    least ``rare_min_batch`` lines, a warning-or-worse pattern holding at most
+    ``rare_max_share`` of the lines, not already reported as new.
+    """
+
+    def __init__(self, limits: DetectLimits, known_pattern_ids: Collection[str] = ()) -> None:
+        self._limits = limits
+        self._known = frozenset(known_pattern_ids)
+        self._seen: dict[str, _Seen] = {}
+        self._n = 0
+        self._t0: datetime | None = None
+        self._t1: datetime | None = None
+
+    def feed(self, result: LineResult) -> None:
+        """Note one line."""
+        self._n += 1
+        ts = result.timestamp
+        if ts is not None:
+            if self._t0 is None or ts < self._t0:
+                self._t0 = ts
+            if self._t1 is None or ts > self._t1:
+                self._t1 = ts
+        s = self._seen.get(result.pattern_id)
+        if s is None:
+            s = self._seen[result.pattern_id] = _Seen(result.line, self._n, first_t=ts)
+        s.count += 1
+        if ts is not None:
+            if s.first_t is None:
+                s.first_t = ts
+            s.last_t = ts
+        if len(s.lines) < self._limits.max_lines_per_anomaly:
+            s.lines.append(result.line)
+
+    def _late(self, s: _Seen) -> bool:
+        """First seen after the warm-up share of the batch (by time when known, else position)."""
+        w = self._limits.new_pattern_warmup
+        if s.first_t is not None and self._t0 is not None and self._t1 is not None:
+            span = (self._t1 - self._t0).total_seconds()
+            if span > 0:
+                return (s.first_t - self._t0).total_seconds() >= w * span
+        return s.first_pos > w * self._n
+
+    def finish(self, context: DetectContext) -> list[Anomaly]:
+        """new_pattern and rare_pattern anomalies."""
+        lim = self._limits
+        known = self._known or frozenset(context.known_pattern_ids)
+        new: list[tuple[str, _Seen]] = []
+        for pid, s in self._seen.items():
+            sev = context.severity(pid)
+            if known:
+                if pid not in known:
+                    new.append((pid, s))
+            elif sev.at_least(Severity.WARNING) and self._late(s):
+                new.append((pid, s))
+        new.sort(key=lambda kv: (context.severity(kv[0]).rank, kv[1].first_line))
+        out = [self._new(pid, s, context, bool(known)) for pid, s in new[: lim.max_new_patterns]]
+        reported = {pid for pid, _ in new}
+        if self._n >= lim.rare_min_batch:
+            cap = max(1, int(self._n * lim.rare_max_share))
+            rare = [
+                (pid, s)
+                for pid, s in self._seen.items()
+                if s.count <= cap
+                and pid not in reported
+                and context.severity(pid).at_least(Severity.WARNING)
+            ]
+            rare.sort(key=lambda kv: (context.severity(kv[0]).rank, kv[1].count, kv[1].first_line))
+            out.extend(self._rare(pid, s, context) for pid, s in rare[: lim.max_rare])
+        return out
+
+    def _window(self, s: _Seen) -> TimeWindow | None:
+        if s.first_t is None or s.last_t is None:
+            return None
+        return TimeWindow(s.first_t, s.last_t)
+
+    def _new(self, pid: str, s: _Seen, ctx: DetectContext, history: bool) -> Anomaly:
+        sev = ctx.severity(pid)
+        where = "in this source's history" if history else "in the earlier part of this batch"
+        return Anomaly(
+            id=stable_id("an", AnomalyType.NEW_PATTERN.value, pid),
+            type=AnomalyType.NEW_PATTERN,
+            severity=sev if sev.at_least(Severity.WARNING) else Severity.INFO,
+            score=_SEVERITY_SCORE[sev],
+            message=(
+                f"New {sev.value} pattern never seen {where}: '{short(ctx.template(pid), 100)}' "
+                f"({s.count} line{'s' if s.count != 1 else ''})."
+            ),
+            pattern_ids=(pid,),
+            window=self._window(s),
+            evidence={
+                "template": ctx.template(pid),
+                "count": s.count,
+                "first_line": s.first_line,
+                "first_seen": s.first_t,
+                "baseline": "caller history" if history else "batch warm-up",
+            },
+            lines=tuple(s.lines),
+            line_count=s.count,
+        )
+
+    def _rare(self, pid: str, s: _Seen, ctx: DetectContext) -> Anomaly:
+        sev = ctx.severity(pid)
+        share = s.count / self._n
+        return Anomaly(
+            id=stable_id("an", AnomalyType.RARE_PATTERN.value, pid),
+            type=AnomalyType.RARE_PATTERN,
+            severity=sev,
+            score=squash(math.log10(self._limits.rare_max_share / share) + 0.0),
+            message=(
+                f"Rare {sev.value} pattern: '{short(ctx.template(pid), 100)}' appears "
+                f"{s.count} time{'s' if s.count != 1 else ''} in {self._n} lines."
+            ),
+            pattern_ids=(pid,),
+            window=self._window(s),
+            evidence={
+                "template": ctx.template(pid),
+                "count": s.count,
+                "batch_lines": self._n,
+                "share": share,
+                "first_line": s.first_line,
+            },
+            lines=tuple(s.lines),
+            line_count=s.count,
+        )

@@ -1,0 +1,292 @@
+"""Volume spikes and drops per pattern (and in total), and error bursts, per time bucket.
+
+Baselines are robust: the median count of a pattern over all buckets of the batch (empty buckets
+included) and its median absolute deviation, with a Poisson floor (``sqrt(median)``) so that a
+flat series does not make every wiggle an anomaly. The error share baseline is the median share
+of error and critical lines per bucket, tested with a binomial standard deviation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
+from logsum.core.detect.buckets import BucketCounter, BucketView
+from logsum.core.detect.model import Anomaly, AnomalyType, stable_id
+from logsum.core.model import LineResult, Severity
+
+
+def median(xs: Sequence[float]) -> float:
+    """The median of a non-empty sequence."""
+    s = sorted(xs)
+    n = len(s)
+    mid = n // 2
+    return float(s[mid]) if n % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+def robust(xs: Sequence[float]) -> tuple[float, float]:
+    """``(median, sigma)``: sigma from the MAD with a Poisson floor of ``sqrt(max(median, 1))``."""
+    m = median(xs)
+    mad = median([abs(x - m) for x in xs])
+    return m, max(1.4826 * mad, math.sqrt(max(m, 1.0)))
+
+
+def runs(flags: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive integers grouped into inclusive ``(start, end)`` runs."""
+    out: list[tuple[int, int]] = []
+    for b in sorted(flags):
+        if out and b == out[-1][1] + 1:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((b, b))
+    return out
+
+
+class RateDetector:
+    """``volume_spike``, ``volume_drop`` and ``error_burst`` from per-bucket counts."""
+
+    def __init__(self, limits: DetectLimits, bucket_seconds: int | None = None) -> None:
+        self._limits = limits
+        self.counter = BucketCounter(limits, bucket_seconds)
+
+    def feed(self, result: LineResult) -> None:
+        """Count one line."""
+        self.counter.feed(result)
+
+    def finish(self, context: DetectContext) -> list[Anomaly]:
+        """Spikes, drops and bursts over the buckets fed so far."""
+        view = self.counter.view()
+        if view is None or len(view.indices) < self._limits.min_buckets:
+            return []
+        out = self._volume(view, context)
+        out.extend(self._bursts(view, context))
+        return out
+
+    # -- volume ------------------------------------------------------------------------------
+
+    def _volume(self, view: BucketView, ctx: DetectContext) -> list[Anomaly]:
+        lim = self._limits
+        idx = view.indices
+        out: list[Anomaly] = []
+        drops_total: set[int] = set()
+        totals = [float(view.totals.get(b, 0)) for b in idx]
+        tm, ts = robust(totals)
+        inner = set(idx[1:-1])  # the first and last buckets are partial: they cannot drop
+        if tm >= lim.drop_min_median:
+            for b, x in zip(idx, totals, strict=True):
+                if b in inner and x <= tm * lim.drop_ratio and tm - x >= 3 * ts:
+                    drops_total.add(b)
+        spike_buckets: set[int] = set()
+        pattern_drops: dict[int, list[str]] = {}
+        for pid in sorted(view.per_pattern):
+            series = view.per_pattern[pid]
+            xs = [float(series.get(b, 0)) for b in idx]
+            m, sigma = robust(xs)
+            thr = max(m + lim.spike_sigmas * sigma, m * lim.spike_ratio, lim.min_spike_count)
+            flagged = [b for b, x in zip(idx, xs, strict=True) if x >= thr]
+            for start, end in runs(flagged):
+                observed = sum(series.get(b, 0) for b in range(start, end + 1))
+                peak = max(series.get(b, 0) for b in range(start, end + 1))
+                spike_buckets.update(range(start, end + 1))
+                out.append(
+                    self._anomaly(
+                        view,
+                        ctx,
+                        AnomalyType.VOLUME_SPIKE,
+                        (pid,),
+                        start,
+                        end,
+                        score=squash((peak - thr) / thr),
+                        message=(
+                            f"Pattern '{short(ctx.template(pid), 80)}' spiked to {peak} lines per "
+                            f"bucket against a median of {m:g}."
+                        ),
+                        evidence={
+                            "baseline_median": m,
+                            "baseline_sigma": round(sigma, 3),
+                            "threshold": round(thr, 3),
+                            "observed_peak": peak,
+                            "observed_total": observed,
+                            "bucket_seconds": view.step,
+                        },
+                        line_count=observed,
+                    )
+                )
+            if m >= lim.drop_min_median:
+                for b, x in zip(idx, xs, strict=True):
+                    if b in inner and x <= m * lim.drop_ratio and m - x >= 3 * sigma:
+                        pattern_drops.setdefault(b, []).append(pid)
+                        if b not in drops_total:
+                            out.append(
+                                self._drop(view, ctx, (pid,), b, b, m, sigma, int(x), "pattern")
+                            )
+        for start, end in runs(drops_total):
+            pids: list[str] = []
+            for b in range(start, end + 1):
+                pids.extend(p for p in pattern_drops.get(b, []) if p not in pids)
+            observed = int(sum(view.totals.get(b, 0) for b in range(start, end + 1)))
+            out.append(self._drop(view, ctx, tuple(pids), start, end, tm, ts, observed, "total"))
+        # A total spike nobody's pattern explains (many small patterns rising together).
+        thr = max(tm + lim.spike_sigmas * ts, tm * lim.spike_ratio, lim.min_spike_count)
+        lone = [b for b, x in zip(idx, totals, strict=True) if x >= thr and b not in spike_buckets]
+        for start, end in runs(lone):
+            peak = max(view.totals.get(b, 0) for b in range(start, end + 1))
+            observed = sum(view.totals.get(b, 0) for b in range(start, end + 1))
+            out.append(
+                self._anomaly(
+                    view,
+                    ctx,
+                    AnomalyType.VOLUME_SPIKE,
+                    (),
+                    start,
+                    end,
+                    score=squash((peak - thr) / thr),
+                    message=f"Log volume spiked to {peak} lines per bucket against a median "
+                    f"of {tm:g}.",
+                    evidence={
+                        "baseline_median": tm,
+                        "baseline_sigma": round(ts, 3),
+                        "threshold": round(thr, 3),
+                        "observed_peak": peak,
+                        "observed_total": observed,
+                        "bucket_seconds": view.step,
+                    },
+                    line_count=observed,
+                )
+            )
+        return out
+
+    def _drop(
+        self,
+        view: BucketView,
+        ctx: DetectContext,
+        pids: tuple[str, ...],
+        start: int,
+        end: int,
+        m: float,
+        sigma: float,
+        observed: int,
+        scope: str,
+    ) -> Anomaly:
+        nb = end - start + 1
+        what = (
+            f"Pattern '{short(ctx.template(pids[0]), 80)}'" if scope == "pattern" else "Log volume"
+        )
+        per = observed / nb
+        deficit = (m - per) / max(m, 1.0)
+        return self._anomaly(
+            view,
+            ctx,
+            AnomalyType.VOLUME_DROP,
+            pids,
+            start,
+            end,
+            score=squash(deficit * 2),
+            message=(
+                f"{what} dropped to {per:g} lines per bucket against a median of {m:g}."
+                if observed
+                else f"{what} went silent against a median of {m:g} lines per bucket."
+            ),
+            evidence={
+                "baseline_median": m,
+                "baseline_sigma": round(sigma, 3),
+                "observed_per_bucket": per,
+                "buckets": nb,
+                "bucket_seconds": view.step,
+                "scope": scope,
+            },
+            line_count=observed,
+            severity=Severity.ERROR if observed == 0 else Severity.WARNING,
+        )
+
+    # -- error share -------------------------------------------------------------------------
+
+    def _bursts(self, view: BucketView, ctx: DetectContext) -> list[Anomaly]:
+        lim = self._limits
+        shares = [view.errors.get(b, 0) / n for b in view.indices if (n := view.totals.get(b, 0))]
+        if not shares:
+            return []
+        p = median(shares)
+        flagged: list[int] = []
+        for b in view.indices:
+            n = view.totals.get(b, 0)
+            e = view.errors.get(b, 0)
+            if e < lim.burst_min_errors:
+                continue
+            z = (e - n * p) / math.sqrt(n * p * (1 - p) + 1.0)
+            if z >= lim.burst_sigmas and e / n - p >= lim.burst_min_lift:
+                flagged.append(b)
+        out = []
+        for start, end in runs(flagged):
+            e = sum(view.errors.get(b, 0) for b in range(start, end + 1))
+            n = sum(view.totals.get(b, 0) for b in range(start, end + 1))
+            counts: dict[str, int] = {}
+            for b in range(start, end + 1):
+                for pid, c in view.error_patterns.get(b, {}).items():
+                    counts[pid] = counts.get(pid, 0) + c
+            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+            lines: list[int] = []
+            for b in range(start, end + 1):
+                lines.extend(view.error_samples.get(b, ()))
+            lines.sort()
+            share = e / n
+            crit = any(ctx.severity(pid) is Severity.CRITICAL for pid, _ in top)
+            out.append(
+                Anomaly(
+                    id=stable_id("an", AnomalyType.ERROR_BURST.value, start * view.step, end),
+                    type=AnomalyType.ERROR_BURST,
+                    severity=Severity.CRITICAL if crit else Severity.ERROR,
+                    score=squash((share - p) / max(lim.burst_min_lift, p) - 1.0),
+                    message=(
+                        f"Errors rose to {share:.0%} of lines ({e} of {n}) against a usual {p:.1%}."
+                    ),
+                    pattern_ids=tuple(pid for pid, _ in top),
+                    window=view.window(start, end),
+                    evidence={
+                        "baseline_share": round(p, 4),
+                        "observed_share": round(share, 4),
+                        "error_lines": e,
+                        "lines": n,
+                        "bucket_seconds": view.step,
+                        "top_patterns": [
+                            {"pattern_id": pid, "count": c, "template": short(ctx.template(pid))}
+                            for pid, c in top
+                        ],
+                    },
+                    lines=tuple(lines[: lim.max_lines_per_anomaly]),
+                    line_count=e,
+                )
+            )
+        return out
+
+    def _anomaly(
+        self,
+        view: BucketView,
+        ctx: DetectContext,
+        kind: AnomalyType,
+        pids: tuple[str, ...],
+        start: int,
+        end: int,
+        *,
+        score: float,
+        message: str,
+        evidence: dict[str, object],
+        line_count: int,
+        severity: Severity | None = None,
+    ) -> Anomaly:
+        if severity is None:
+            sev = max((ctx.severity(p) for p in pids), key=lambda s: -s.rank, default=Severity.INFO)
+            severity = sev if sev.at_least(Severity.ERROR) else Severity.WARNING
+        return Anomaly(
+            id=stable_id("an", kind.value, pids, start * view.step, end, view.step),
+            type=kind,
+            severity=severity,
+            score=score,
+            message=message,
+            pattern_ids=pids,
+            window=view.window(start, end),
+            evidence=evidence,
+            lines=tuple(view.lines_of(pids, start, end, self._limits.max_lines_per_anomaly)),
+            line_count=line_count,
+        )

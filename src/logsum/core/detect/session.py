@@ -1,0 +1,254 @@
+"""``session`` anomalies: sessions (lines sharing a key such as a request, trace or block id)
+whose event counts differ from what most sessions do.
+
+Unsupervised, no labels: a session's *signature* is its multiset of pattern ids (pattern ->
+count). A behaviour is normal when at least ``session_min_support`` of the sessions (and at
+least ``session_min_support_count``) share it. A session is anomalous when its signature is rarer
+than that, or when it contains a pattern that few sessions contain. Sessions with the same
+anomalous signature are reported together, as one anomaly.
+
+The key is ``options.session_key`` (a regex: its first group, or the whole match when it has no
+group); without it, the detector probes the first lines for an obvious identifier shape (a
+``word_digits`` id, a UUID, or a ``request/trace/session... id=value`` pair) present in most
+lines and repeated across lines, and uses it; when none is obvious, there are no sessions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
+from logsum.core.detect.model import Anomaly, AnomalyType, TimeWindow, stable_id
+from logsum.core.model import LineResult, Severity
+
+MAX_KEYS_PER_LINE = 8
+"""Session keys taken from one line (a line naming many ids counts for the first few)."""
+
+SAMPLE_LINES_PER_SESSION = 16
+"""Line numbers remembered per session."""
+
+MAX_SESSION_KEYS_LISTED = 1_000
+"""Session keys listed in one anomaly's evidence; ``session_count`` carries the full count."""
+
+_PREFIXED_ID = re.compile(r"(?<![\w.-])([A-Za-z]{2,12})_-?\d{6,}\b")
+_UUID = r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+_KV_ID = (
+    r"(?i)\b(?:request|req|trace|span|session|sess|correlation|transaction|txn|conn|connection)"
+    r"[_-]?id[\"']?\s*[=:]\s*[\"']?([\w.:-]+)"
+)
+
+
+def _candidates(messages: list[str]) -> list[str]:
+    """Generic id regexes worth trying on these messages."""
+    prefixes: Counter[str] = Counter()
+    for m in messages:
+        for hit in _PREFIXED_ID.finditer(m):
+            prefixes[hit.group(1)] += 1
+    out = [rf"(?<![\w.-]){re.escape(p)}_-?\d+\b" for p, _ in prefixes.most_common(5)]
+    out.extend([_UUID, _KV_ID])
+    return out
+
+
+def auto_session_key(messages: list[str], min_share: float) -> str | None:
+    """The obvious session-key regex for these messages, or ``None``.
+
+    A candidate must occur in at least ``min_share`` of the messages, and its values must repeat
+    (on average at least two lines per key) while taking several distinct values.
+    """
+    if not messages:
+        return None
+    best: tuple[float, str] | None = None
+    for pattern in _candidates(messages):
+        rx = re.compile(pattern)
+        keys: Counter[str] = Counter()
+        hit_lines = 0
+        for m in messages:
+            found = _keys(rx, m)
+            if found:
+                hit_lines += 1
+                keys.update(found)
+        share = hit_lines / len(messages)
+        if share < min_share or len(keys) < 3 or hit_lines / len(keys) < 2.0:
+            continue
+        if best is None or share > best[0]:
+            best = (share, pattern)
+    return best[1] if best else None
+
+
+def _keys(rx: re.Pattern[str], message: str) -> list[str]:
+    out: list[str] = []
+    for hit in rx.finditer(message):
+        k = hit.group(1) if rx.groups else hit.group(0)
+        if k and k not in out:
+            out.append(k)
+            if len(out) >= MAX_KEYS_PER_LINE:
+                break
+    return out
+
+
+@dataclass(slots=True)
+class _Session:
+    counts: Counter[str] = field(default_factory=Counter)
+    sequence: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    n: int = 0
+    first_t: datetime | None = None
+    last_t: datetime | None = None
+
+
+class SessionDetector:
+    """Groups lines into sessions by key and reports sessions that behave unlike most."""
+
+    def __init__(self, limits: DetectLimits, session_key: str | None = None) -> None:
+        self._limits = limits
+        self._rx: re.Pattern[str] | None = re.compile(session_key) if session_key else None
+        self._probing = session_key is None
+        self._probe: list[LineResult] = []
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self.evicted = 0
+
+    @property
+    def key_pattern(self) -> str | None:
+        """The session-key regex in use (given or auto-detected), if any."""
+        return self._rx.pattern if self._rx else None
+
+    def feed(self, result: LineResult) -> None:
+        """Add one line to its session(s)."""
+        if self._probing:
+            self._probe.append(result)
+            if len(self._probe) >= self._limits.session_probe_lines:
+                self._end_probe()
+            return
+        if self._rx is not None:
+            self._add(result)
+
+    def _end_probe(self) -> None:
+        self._probing = False
+        key = auto_session_key(
+            [r.message for r in self._probe], self._limits.session_auto_min_share
+        )
+        self._rx = re.compile(key) if key else None
+        probe, self._probe = self._probe, []
+        if self._rx is not None:
+            for r in probe:
+                self._add(r)
+
+    def _add(self, r: LineResult) -> None:
+        if self._rx is None:
+            return
+        lim = self._limits
+        for key in _keys(self._rx, r.message):
+            s = self._sessions.get(key)
+            if s is None:
+                s = self._sessions[key] = _Session()
+                if len(self._sessions) > lim.max_sessions:
+                    self._sessions.popitem(last=False)
+                    self.evicted += 1
+            else:
+                self._sessions.move_to_end(key)
+            if s.n >= lim.max_session_events:
+                continue
+            s.n += 1
+            s.counts[r.pattern_id] += 1
+            if len(s.sequence) < 64:
+                s.sequence.append(r.pattern_id)
+            if len(s.lines) < SAMPLE_LINES_PER_SESSION:
+                s.lines.append(r.line)
+            if r.timestamp is not None:
+                if s.first_t is None:
+                    s.first_t = r.timestamp
+                s.last_t = r.timestamp
+
+    def finish(self, context: DetectContext) -> list[Anomaly]:
+        """One anomaly per anomalous signature (the sessions sharing it listed in evidence)."""
+        if self._probing:
+            self._end_probe()
+        lim = self._limits
+        n = len(self._sessions)
+        if n < lim.min_sessions:
+            return []
+        support = max(lim.session_min_support_count, lim.session_min_support * n)
+        sigs: dict[str, tuple[tuple[str, int], ...]] = {}
+        sig_count: Counter[tuple[tuple[str, int], ...]] = Counter()
+        df: Counter[str] = Counter()
+        for key, s in self._sessions.items():
+            sig = tuple(sorted(s.counts.items()))
+            sigs[key] = sig
+            sig_count[sig] += 1
+            df.update(s.counts.keys())
+        normal_sig = sig_count.most_common(1)[0][0]
+        groups: dict[tuple[tuple[str, int], ...], list[str]] = {}
+        for key, sig in sigs.items():
+            rarest = min(df[p] for p, _ in sig)
+            if sig_count[sig] < support or rarest < support:
+                groups.setdefault(sig, []).append(key)
+        out: list[Anomaly] = []
+        for sig, keys in groups.items():
+            out.append(self._anomaly(sig, keys, sig_count[sig], df, support, normal_sig, context))
+        out.sort(key=lambda a: (-a.score, a.id))
+        return out[: lim.max_session_anomalies]
+
+    def _anomaly(
+        self,
+        sig: tuple[tuple[str, int], ...],
+        keys: list[str],
+        count: int,
+        df: Counter[str],
+        support: float,
+        normal_sig: tuple[tuple[str, int], ...],
+        ctx: DetectContext,
+    ) -> Anomaly:
+        lim = self._limits
+        rare_events = [p for p, _ in sig if df[p] < support]
+        normal = dict(normal_sig)
+        mine = dict(sig)
+        missing = [p for p in normal if p not in mine]
+        differs = sorted(set(normal) | set(mine), key=lambda p: (p not in mine, p))
+        diff = {
+            p: {"observed": mine.get(p, 0), "usual": normal.get(p, 0)}
+            for p in differs
+            if mine.get(p, 0) != normal.get(p, 0)
+        }
+        rarity = min([count, *(df[p] for p in rare_events)])
+        sessions = [self._sessions[k] for k in keys]
+        lines = sorted(ln for s in sessions for ln in s.lines)[: lim.max_lines_per_anomaly]
+        firsts = [s.first_t for s in sessions if s.first_t is not None]
+        lasts = [s.last_t for s in sessions if s.last_t is not None]
+        window = TimeWindow(min(firsts), max(lasts)) if firsts and lasts else None
+        sev = min((ctx.severity(p) for p in mine), key=lambda s: s.rank, default=Severity.INFO)
+        pids = tuple(dict.fromkeys([*rare_events, *diff]))
+        if rare_events:
+            what = f"contain{'s' if len(keys) == 1 else ''} a pattern few sessions have: '"
+            what += short(ctx.template(rare_events[0]), 80) + "'"
+        elif missing:
+            what = f"lack{'s' if len(keys) == 1 else ''} '{short(ctx.template(missing[0]), 80)}'"
+        else:
+            what = "show an unusual mix of events"
+        subject = f"Session {keys[0]}" if len(keys) == 1 else f"{len(keys)} sessions"
+        return Anomaly(
+            id=stable_id("an", AnomalyType.SESSION.value, sig),
+            type=AnomalyType.SESSION,
+            severity=sev if sev.at_least(Severity.WARNING) else Severity.WARNING,
+            score=squash(math.log(support / max(rarity, 1))),
+            message=f"{subject} {what} (signature shared by {count} of "
+            f"{len(self._sessions)} sessions).",
+            pattern_ids=pids or tuple(p for p, _ in sig),
+            window=window,
+            evidence={
+                "session_key": self.key_pattern,
+                "sessions": sorted(keys)[:MAX_SESSION_KEYS_LISTED],
+                "session_count": len(keys),
+                "signature": {p: c for p, c in sig},
+                "usual_signature": {p: c for p, c in normal_sig},
+                "differences": diff,
+                "rare_patterns": rare_events,
+                "sequence": sessions[0].sequence[:32],
+                "support_needed": round(support, 2),
+            },
+            lines=tuple(lines),
+            line_count=sum(s.n for s in sessions),
+        )

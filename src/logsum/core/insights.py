@@ -1,0 +1,535 @@
+"""Insights: typed, ranked statements a person can act on, each with its evidence.
+
+An :class:`InsightCollector` is fed the same LineResults as the detectors (O(1) bounded work per
+line: counters and small deterministic reservoirs) and, at the end, reads the pattern templates
+to say what the numbers mean. The vocabulary it uses is generic operations English (``failed``,
+``refused``, ``timeout``, ``restart``, ``password``...), never one system's words.
+
+Kinds:
+
+- ``security``: authentication failures and the few source addresses behind most of them.
+- ``reliability``: the pattern and the component with the most error lines, with their share.
+- ``performance``: durations found in parameters (a unit in the value or next to it in the
+  template, or a duration word before it): percentiles and the slowest pattern.
+- ``availability``: connection failures and restarts or shutdowns.
+- ``volume``: one pattern dominating the volume.
+- ``change``: error patterns new since the previous analysis (needs the caller's history).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from logsum.core.detect.base import is_error, short
+from logsum.core.detect.model import Insight, InsightType, JSONValue, stable_id
+from logsum.core.model import WILDCARD, LineResult, Pattern, Severity
+
+RESERVOIR = 512
+"""Values kept per (pattern, parameter) for percentiles (a deterministic reservoir)."""
+
+MAX_SERIES = 5_000
+"""(pattern, parameter) numeric series tracked in all."""
+
+MAX_ADDRESSES_PER_PATTERN = 2_000
+"""Distinct addresses counted per pattern; beyond it, only already-counted ones grow."""
+
+MAX_COMPONENTS = 2_000
+"""Distinct components counted."""
+
+TOP = 5
+"""Top values listed in evidence."""
+
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+_NUM_UNIT = re.compile(
+    r"^\+?(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|msec|msecs|millis|s|sec|secs|seconds|m|min|mins)?$",
+    re.IGNORECASE,
+)
+_UNIT_MS = {
+    "ns": 1e-6,
+    "us": 1e-3,
+    "µs": 1e-3,
+    "ms": 1.0,
+    "msec": 1.0,
+    "msecs": 1.0,
+    "millis": 1.0,
+    "milliseconds": 1.0,
+    "s": 1000.0,
+    "sec": 1000.0,
+    "secs": 1000.0,
+    "second": 1000.0,
+    "seconds": 1000.0,
+    "m": 60_000.0,
+    "min": 60_000.0,
+    "mins": 60_000.0,
+    "minutes": 60_000.0,
+}
+_DURATION_WORDS = re.compile(
+    r"(took|time|duration|latency|elapsed|delay|rtt|response[_ ]?time|wait(ed)?)\W*$", re.I
+)
+_AUTH = re.compile(
+    r"(auth\w*|log[- ]?in|logon|password|passwd|credential|invalid user|user unknown|"
+    r"unauthori[sz]ed|forbidden|permission denied|access denied)",
+    re.I,
+)
+_FAIL = re.compile(
+    r"(fail\w*|invalid|denied|incorrect|bad|wrong|unknown|unauthori[sz]ed|forbidden|"
+    r"not allowed|reject\w*|refused)",
+    re.I,
+)
+_CONN_FAIL = re.compile(
+    r"(connection (refused|reset|timed out|closed by peer|lost|aborted)|"
+    r"(could not|cannot|can't|unable to|failed to) (connect|reach|open connection)|"
+    r"connect(ion)? fail\w*|unreachable|broken pipe|no route to host|timed? ?out)",
+    re.I,
+)
+_RESTART = re.compile(
+    r"\b(restart\w*|reboot\w*|shut(ting)? ?down|shutdown|starting up|start(ed|ing) "
+    r"(server|service|daemon)|stopp(ed|ing)|exit(ed|ing)|terminat\w*|crash\w*|killed|"
+    r"out of memory|oom)\b",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class _Series:
+    """Numeric values of one (pattern, parameter index)."""
+
+    unit_hits: Counter[str] = field(default_factory=Counter)
+    n: int = 0
+    total: float = 0.0
+    max: float = 0.0
+    sample: list[float] = field(default_factory=list)
+    numeric_misses: int = 0
+
+
+class InsightCollector:
+    """Feeds on LineResults; :meth:`finish` returns ranked, de-duplicated insights."""
+
+    def __init__(self, known_pattern_ids: Collection[str] = ()) -> None:
+        self._known = frozenset(known_pattern_ids)
+        self._n = 0
+        self._errors = 0
+        self._pattern_lines: Counter[str] = Counter()
+        self._pattern_errors: Counter[str] = Counter()
+        self._comp_lines: Counter[str] = Counter()
+        self._comp_errors: Counter[str] = Counter()
+        self._addresses: dict[str, Counter[str]] = {}
+        self._series: dict[tuple[str, int], _Series] = {}
+
+    def feed(self, r: LineResult) -> None:
+        """Count one line."""
+        self._n += 1
+        pid = r.pattern_id
+        self._pattern_lines[pid] += 1
+        err = is_error(r.severity)
+        if err:
+            self._errors += 1
+            self._pattern_errors[pid] += 1
+        comp = r.header.component
+        if comp is not None and (
+            comp in self._comp_lines or len(self._comp_lines) < MAX_COMPONENTS
+        ):
+            self._comp_lines[comp] += 1
+            if err:
+                self._comp_errors[comp] += 1
+        params = r.params
+        if r.continuation:
+            return
+        for i, value in enumerate(params):
+            if "." in value:
+                for ip in _IPV4.findall(value):
+                    if _valid_ip(ip):
+                        self._count_address(pid, ip)
+            if value and (value[0].isdigit() or value[0] == "+"):
+                self._number(pid, i, value)
+
+    def _count_address(self, pid: str, ip: str) -> None:
+        c = self._addresses.get(pid)
+        if c is None:
+            c = self._addresses[pid] = Counter()
+        if ip in c or len(c) < MAX_ADDRESSES_PER_PATTERN:
+            c[ip] += 1
+
+    def _number(self, pid: str, i: int, value: str) -> None:
+        m = _NUM_UNIT.match(value)
+        if m is None:
+            return
+        key = (pid, i)
+        s = self._series.get(key)
+        if s is None:
+            if len(self._series) >= MAX_SERIES:
+                return
+            s = self._series[key] = _Series()
+        unit = (m.group(2) or "").lower()
+        s.unit_hits[unit] += 1
+        x = float(m.group(1)) * _UNIT_MS.get(unit, 1.0)
+        s.n += 1
+        s.total += x
+        s.max = max(s.max, x)
+        if len(s.sample) < RESERVOIR:
+            s.sample.append(x)
+        else:
+            # Deterministic reservoir: a multiplicative hash of the count picks the slot.
+            j = (s.n * 2654435761) % s.n
+            if j < RESERVOIR:
+                s.sample[j] = x
+
+    # -- finish ------------------------------------------------------------------------------
+
+    def finish(self, patterns: Sequence[Pattern]) -> list[Insight]:
+        """Ranked insights (rank 1 first), no two alike."""
+        by_id = {p.id: p for p in patterns}
+        found: list[Insight] = []
+        for build in (
+            self._security,
+            self._reliability,
+            self._performance,
+            self._availability,
+            self._volume,
+            self._change,
+        ):
+            found.extend(build(by_id))
+        seen: set[str] = set()
+        unique = []
+        for ins in sorted(found, key=lambda i: (-i.score, i.type.value, i.id)):
+            if ins.id in seen or not ins.evidence:
+                continue
+            seen.add(ins.id)
+            unique.append(ins)
+        return [
+            Insight(i.id, i.type, i.message, i.score, i.evidence, rank, i.pattern_ids)
+            for rank, i in enumerate(unique, 1)
+        ]
+
+    def _tmpl(self, by_id: Mapping[str, Pattern], pid: str) -> str:
+        p = by_id.get(pid)
+        return p.template if p else pid
+
+    def _security(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+        auth = [
+            pid
+            for pid in self._pattern_lines
+            if _AUTH.search(t := self._tmpl(by_id, pid)) and _FAIL.search(t)
+        ]
+        if not auth:
+            return []
+        attempts = sum(self._pattern_lines[p] for p in auth)
+        addrs: Counter[str] = Counter()
+        for p in auth:
+            addrs.update(self._addresses.get(p, {}))
+        auth.sort(key=lambda p: (-self._pattern_lines[p], p))
+        evidence: dict[str, JSONValue] = {
+            "failures": attempts,
+            "patterns": [
+                {"pattern_id": p, "template": short(self._tmpl(by_id, p)), "count": n}
+                for p in auth[:TOP]
+                if (n := self._pattern_lines[p])
+            ],
+        }
+        if addrs:
+            top = sorted(addrs.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+            addressed = sum(addrs.values())
+            top_share = sum(c for _, c in top) / addressed
+            evidence["top_sources"] = [{"address": a, "count": c} for a, c in top]
+            evidence["distinct_sources"] = len(addrs)
+            evidence["top_sources_share"] = round(top_share, 4)
+            names = ", ".join(f"{a} ({c})" for a, c in top[:3])
+            brute = attempts >= 10 and top_share >= 0.5
+            msg = (
+                f"{attempts} authentication failures, {top_share:.0%} of them from "
+                f"{len(top)} address{'es' if len(top) != 1 else ''} of {len(addrs)}: {names}"
+                + (
+                    "; this looks like brute force or credential stuffing: block or rate-limit "
+                    "these sources."
+                    if brute
+                    else "."
+                )
+            )
+            score = min(0.99, 0.6 + 0.3 * top_share + (0.09 if brute else 0.0))
+        else:
+            msg = f"{attempts} authentication failures across {len(auth)} pattern(s)."
+            score = 0.55
+        return [
+            Insight(
+                id=stable_id("in", InsightType.SECURITY.value, tuple(sorted(auth))),
+                type=InsightType.SECURITY,
+                message=msg,
+                score=score,
+                evidence=evidence,
+                pattern_ids=tuple(auth[:TOP]),
+            )
+        ]
+
+    def _reliability(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+        if not self._errors:
+            return []
+        out = []
+        pid, n = min(self._pattern_errors.items(), key=lambda kv: (-kv[1], kv[0]))
+        share = n / self._errors
+        out.append(
+            Insight(
+                id=stable_id("in", InsightType.RELIABILITY.value, "pattern", pid),
+                type=InsightType.RELIABILITY,
+                message=(
+                    f"The top failing pattern '{short(self._tmpl(by_id, pid), 100)}' accounts "
+                    f"for {share:.0%} of the {self._errors} error lines ({n})."
+                ),
+                score=min(0.95, 0.5 + 0.4 * share + 0.1 * min(1.0, self._errors / self._n * 5)),
+                evidence={
+                    "pattern_id": pid,
+                    "template": self._tmpl(by_id, pid),
+                    "error_lines": n,
+                    "error_lines_total": self._errors,
+                    "error_share": round(share, 4),
+                    "top_error_patterns": [
+                        {"pattern_id": p, "count": c, "template": short(self._tmpl(by_id, p))}
+                        for p, c in sorted(self._pattern_errors.items(), key=lambda kv: -kv[1])[
+                            :TOP
+                        ]
+                    ],
+                },
+                pattern_ids=(pid,),
+            )
+        )
+        if self._comp_errors and len(self._comp_lines) > 1:
+            comp, ce = min(self._comp_errors.items(), key=lambda kv: (-kv[1], kv[0]))
+            total = self._comp_lines[comp]
+            out.append(
+                Insight(
+                    id=stable_id("in", InsightType.RELIABILITY.value, "component", comp),
+                    type=InsightType.RELIABILITY,
+                    message=(
+                        f"Component '{comp}' logs the most errors: {ce} of its {total} lines "
+                        f"({ce / total:.0%}), {ce / self._errors:.0%} of all error lines."
+                    ),
+                    score=min(0.9, 0.45 + 0.4 * ce / self._errors),
+                    evidence={
+                        "component": comp,
+                        "error_lines": ce,
+                        "lines": total,
+                        "error_share": round(ce / total, 4),
+                        "share_of_all_errors": round(ce / self._errors, 4),
+                        "top_components": [
+                            {"component": c, "error_lines": e, "lines": self._comp_lines[c]}
+                            for c, e in sorted(
+                                self._comp_errors.items(), key=lambda kv: (-kv[1], kv[0])
+                            )[:TOP]
+                        ],
+                    },
+                )
+            )
+        return out
+
+    def _duration_unit(self, template: str, index: int, s: _Series) -> str | None:
+        """The unit when this parameter is a duration, else ``None``."""
+        unit, hits = s.unit_hits.most_common(1)[0]
+        if unit and unit in _UNIT_MS and hits >= 0.8 * s.n and unit not in ("m",):
+            return unit
+        tokens = template.split()
+        seen = -1
+        for k, tok in enumerate(tokens):
+            if WILDCARD not in tok:
+                continue
+            seen += tok.count(WILDCARD)
+            if seen < index:
+                continue
+            after = tokens[k + 1].strip(",.;)]").lower() if k + 1 < len(tokens) else ""
+            if after in _UNIT_MS and after != "m":
+                return after
+            before = " ".join(tokens[max(0, k - 2) : k]) + " " + tok.split(WILDCARD)[0]
+            if _DURATION_WORDS.search(before.strip()):
+                return "ms" if unit == "" else unit
+            return None
+        return None
+
+    def _performance(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+        rows = []
+        for (pid, i), s in self._series.items():
+            if s.n < 5:
+                continue
+            unit = self._duration_unit(self._tmpl(by_id, pid), i, s)
+            if unit is None:
+                continue
+            scale = _UNIT_MS.get(unit, 1.0) if not s.unit_hits.get(unit) else 1.0
+            vals = sorted(v * scale for v in s.sample)
+            rows.append((pid, i, s, vals, scale))
+        if not rows:
+            return []
+
+        def pct(vals: list[float], q: float) -> float:
+            return vals[min(len(vals) - 1, int(q * (len(vals) - 1) + 0.5))]
+
+        rows.sort(key=lambda r: (-pct(r[3], 0.95), r[0], r[1]))
+        pid, i, s, vals, scale = rows[0]
+        p50, p95, p99 = pct(vals, 0.5), pct(vals, 0.95), pct(vals, 0.99)
+        return [
+            Insight(
+                id=stable_id("in", InsightType.PERFORMANCE.value, pid, i),
+                type=InsightType.PERFORMANCE,
+                message=(
+                    f"Slowest pattern '{short(self._tmpl(by_id, pid), 90)}': p50 "
+                    f"{_fmt_ms(p50)}, p95 {_fmt_ms(p95)}, p99 {_fmt_ms(p99)}, max "
+                    f"{_fmt_ms(s.max * scale)} over {s.n} lines."
+                ),
+                score=0.5 + min(0.4, 0.1 * (p99 / max(p50, 1e-9)) ** 0.5),
+                evidence={
+                    "pattern_id": pid,
+                    "template": self._tmpl(by_id, pid),
+                    "parameter_index": i,
+                    "count": s.n,
+                    "p50_ms": round(p50, 3),
+                    "p95_ms": round(p95, 3),
+                    "p99_ms": round(p99, 3),
+                    "max_ms": round(s.max * scale, 3),
+                    "mean_ms": round(s.total * scale / s.n, 3),
+                    "other_durations": [
+                        {
+                            "pattern_id": r[0],
+                            "parameter_index": r[1],
+                            "count": r[2].n,
+                            "p95_ms": round(pct(r[3], 0.95), 3),
+                        }
+                        for r in rows[1:TOP]
+                    ],
+                },
+                pattern_ids=tuple(dict.fromkeys(r[0] for r in rows[:TOP])),
+            )
+        ]
+
+    def _availability(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+        out = []
+        for label, rx, base in (
+            ("connection failures", _CONN_FAIL, 0.7),
+            ("restarts or shutdowns", _RESTART, 0.6),
+        ):
+            pids = sorted(
+                (p for p in self._pattern_lines if rx.search(self._tmpl(by_id, p))),
+                key=lambda p: (-self._pattern_lines[p], p),
+            )
+            if label.startswith("restarts"):
+                pids = [p for p in pids if p not in set(self._conn_pids(by_id))]
+            if not pids:
+                continue
+            total = sum(self._pattern_lines[p] for p in pids)
+            top = pids[0]
+            addrs: Counter[str] = Counter()
+            for p in pids:
+                addrs.update(self._addresses.get(p, {}))
+            evidence: dict[str, JSONValue] = {
+                "count": total,
+                "patterns": [
+                    {
+                        "pattern_id": p,
+                        "template": short(self._tmpl(by_id, p)),
+                        "count": self._pattern_lines[p],
+                    }
+                    for p in pids[:TOP]
+                ],
+            }
+            if addrs:
+                evidence["top_addresses"] = [
+                    {"address": a, "count": c}
+                    for a, c in sorted(addrs.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+                ]
+            out.append(
+                Insight(
+                    id=stable_id("in", InsightType.AVAILABILITY.value, label, tuple(pids)),
+                    type=InsightType.AVAILABILITY,
+                    message=(
+                        f"{total} {label} in {len(pids)} pattern(s); most often "
+                        f"'{short(self._tmpl(by_id, top), 90)}' ({self._pattern_lines[top]})."
+                    ),
+                    score=min(0.9, base + 0.05 * len(str(total))),
+                    evidence=evidence,
+                    pattern_ids=tuple(pids[:TOP]),
+                )
+            )
+        return out
+
+    def _conn_pids(self, by_id: Mapping[str, Pattern]) -> list[str]:
+        return [p for p in self._pattern_lines if _CONN_FAIL.search(self._tmpl(by_id, p))]
+
+    def _volume(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+        if self._n < 100 or len(self._pattern_lines) < 2:
+            return []
+        pid, n = min(self._pattern_lines.items(), key=lambda kv: (-kv[1], kv[0]))
+        share = n / self._n
+        if share < 0.3:
+            return []
+        return [
+            Insight(
+                id=stable_id("in", InsightType.VOLUME.value, pid),
+                type=InsightType.VOLUME,
+                message=(
+                    f"One pattern makes up {share:.0%} of all lines ({n} of {self._n}): "
+                    f"'{short(self._tmpl(by_id, pid), 90)}'; consider sampling or lowering its "
+                    "level."
+                ),
+                score=0.3 + 0.3 * share,
+                evidence={
+                    "pattern_id": pid,
+                    "template": self._tmpl(by_id, pid),
+                    "count": n,
+                    "lines": self._n,
+                    "share": round(share, 4),
+                },
+                pattern_ids=(pid,),
+            )
+        ]
+
+    def _change(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+        if not self._known:
+            return []
+        new = sorted(
+            (
+                p
+                for p in self._pattern_lines
+                if p not in self._known
+                and (self._pattern_errors[p] or _sev(by_id, p).at_least(Severity.ERROR))
+            ),
+            key=lambda p: (-self._pattern_lines[p], p),
+        )
+        if not new:
+            return []
+        return [
+            Insight(
+                id=stable_id("in", InsightType.CHANGE.value, tuple(new)),
+                type=InsightType.CHANGE,
+                message=(
+                    f"{len(new)} error pattern(s) appeared since the previous analysis, "
+                    f"most often '{short(self._tmpl(by_id, new[0]), 90)}' "
+                    f"({self._pattern_lines[new[0]]} lines)."
+                ),
+                score=0.8,
+                evidence={
+                    "new_error_patterns": [
+                        {
+                            "pattern_id": p,
+                            "template": short(self._tmpl(by_id, p)),
+                            "count": self._pattern_lines[p],
+                        }
+                        for p in new[: TOP * 2]
+                    ],
+                    "count": len(new),
+                },
+                pattern_ids=tuple(new[: TOP * 2]),
+            )
+        ]
+
+
+def _sev(by_id: Mapping[str, Pattern], pid: str) -> Severity:
+    p = by_id.get(pid)
+    return p.severity if p else Severity.INFO
+
+
+def _valid_ip(ip: str) -> bool:
+    return all(int(o) <= 255 for o in ip.split("."))
+
+
+def _fmt_ms(ms: float) -> str:
+    if ms >= 1000:
+        return f"{ms / 1000:.3g} s"
+    return f"{ms:.3g} ms"
