@@ -1,0 +1,241 @@
+"""``logsum analyze FILE|-``: patterns by count, then anomalies and insights.
+
+Lines stream through the engine and the analyzer one at a time (memory does not grow with the
+input). The default output is three rich tables on stdout; ``--json`` prints the same data as one
+JSON object: ``{"lines", "patterns", "anomalies", "insights", "session_key", "options"}``.
+A progress bar is drawn on stderr for inputs over ``PROGRESS_MIN_BYTES`` when stderr is a
+terminal. Invalid options exit with status 2 and a one-line message on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from logsum import Engine, Pattern
+from logsum.cli import app
+from logsum.cli.parse import iter_lines
+from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
+from logsum.core.detect.model import iso_utc
+from logsum.core.errors import LogsumError
+
+PROGRESS_MIN_BYTES = 8 << 20
+"""Inputs at least this large get a progress bar (when stderr is a terminal)."""
+
+_SEVERITY_STYLE = {
+    "critical": "bold red",
+    "error": "red",
+    "warning": "yellow",
+    "info": "green",
+    "debug": "dim",
+}
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"logsum analyze: {message}\n")
+    return typer.Exit(code=2)
+
+
+def _open(path: str) -> tuple[IO[bytes], int]:
+    if path == "-":
+        return sys.stdin.buffer, 0
+    try:
+        f = open(path, "rb")  # noqa: SIM115 (closed by the caller; may be stdin)
+    except FileNotFoundError:
+        raise _fail(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise _fail(f"is a directory, not a log file: {path}") from None
+    except PermissionError:
+        raise _fail(f"permission denied: {path}") from None
+    except OSError as exc:
+        raise _fail(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        size = os.fstat(f.fileno()).st_size
+    except OSError:
+        size = 0
+    return f, size
+
+
+class _Counting:
+    """A read-through wrapper that reports bytes read to a progress callback."""
+
+    def __init__(self, raw: IO[bytes], advance: Any) -> None:
+        self._raw = raw
+        self._advance = advance
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self._advance(len(data))
+        return data
+
+
+def _run(
+    stream: IO[bytes], engine: Engine, analyzer: Analyzer | None, size: int
+) -> tuple[int, AnalysisReport]:
+    max_bytes = engine.config.max_line_chars * 4 + 4
+    process = engine.process
+    feed = analyzer.feed if analyzer is not None else None
+    n = 0
+    progress: Progress | None = None
+    source: Any = stream
+    if size >= PROGRESS_MIN_BYTES and sys.stderr.isatty():
+        progress = Progress(
+            TextColumn("analyzing"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        task = progress.add_task("analyze", total=size)
+        source = _Counting(stream, lambda k: progress.advance(task, k) if progress else None)
+        progress.start()
+    try:
+        for batch in iter_lines(source, max_bytes):
+            for line in batch:
+                r = process(line)
+                if feed is not None:
+                    feed(r)
+            n += len(batch)
+    finally:
+        if progress is not None:
+            progress.stop()
+    report = analyzer.report(engine.patterns()) if analyzer is not None else AnalysisReport()
+    return n, report
+
+
+def _pattern_dict(p: Pattern) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "template": p.template,
+        "count": p.count,
+        "severity": p.severity.value,
+        "first_seen": iso_utc(p.first_seen) if p.first_seen else None,
+        "last_seen": iso_utc(p.last_seen) if p.last_seen else None,
+    }
+
+
+def _tables(
+    console: Console, n: int, patterns: list[Pattern], report: AnalysisReport, top: int
+) -> None:
+    t = Table(title=f"Patterns ({len(patterns)} from {n} lines)", title_justify="left")
+    t.add_column("count", justify="right")
+    t.add_column("severity")
+    t.add_column("template", overflow="fold")
+    t.add_column("id", style="dim")
+    for p in patterns[:top]:
+        sev = p.severity.value
+        t.add_row(str(p.count), f"[{_SEVERITY_STYLE[sev]}]{sev}[/]", p.template, p.id)
+    if len(patterns) > top:
+        t.caption = f"{len(patterns) - top} more patterns (use --top or --json)"
+    console.print(t)
+    a = Table(title=f"Anomalies ({len(report.anomalies)})", title_justify="left")
+    a.add_column("severity")
+    a.add_column("type")
+    a.add_column("score", justify="right")
+    a.add_column("window")
+    a.add_column("message", overflow="fold")
+    a.add_column("lines", justify="right")
+    for an in report.anomalies[:top]:
+        sev = an.severity.value
+        win = f"{iso_utc(an.window.start)} .. {iso_utc(an.window.end)}" if an.window else "-"
+        a.add_row(
+            f"[{_SEVERITY_STYLE[sev]}]{sev}[/]",
+            an.type.value,
+            f"{an.score:.2f}",
+            win,
+            an.message,
+            str(an.line_count),
+        )
+    if len(report.anomalies) > top:
+        a.caption = f"{len(report.anomalies) - top} more anomalies (use --top or --json)"
+    console.print(a)
+    i = Table(title=f"Insights ({len(report.insights)})", title_justify="left")
+    i.add_column("#", justify="right")
+    i.add_column("type")
+    i.add_column("message", overflow="fold")
+    for ins in report.insights:
+        i.add_row(str(ins.rank), ins.type.value, ins.message)
+    console.print(i)
+
+
+@app.command("analyze")
+def analyze(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Log file to analyze, or - for standard input.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
+    ] = False,
+    message_only: Annotated[
+        bool,
+        typer.Option("--message-only", help="Each line is a bare message: no header detection."),
+    ] = False,
+    session_key: Annotated[
+        str | None,
+        typer.Option(
+            "--session-key",
+            metavar="REGEX",
+            help="Session id regex (first group, or the whole match), e.g. 'blk_-?\\d+'. "
+            "Default: auto-detected when obvious.",
+        ),
+    ] = None,
+    bucket_seconds: Annotated[
+        int | None,
+        typer.Option(
+            "--bucket-seconds", metavar="N", help="Time bucket size; default: from the data."
+        ),
+    ] = None,
+    no_detect: Annotated[
+        bool,
+        typer.Option("--no-detect", help="Patterns only: no anomalies and no insights."),
+    ] = False,
+    top: Annotated[
+        int, typer.Option("--top", min=1, help="Rows shown per table (tables only).")
+    ] = 25,
+) -> None:
+    """Show patterns by count with severity and template, then anomalies and insights."""
+    try:
+        options = AnalysisOptions(
+            find_anomalies=not no_detect,
+            generate_insights=not no_detect,
+            bucket_seconds=bucket_seconds,
+            session_key=session_key,
+        )
+    except LogsumError as exc:
+        raise _fail(str(exc)) from None
+    engine = Engine(message_only=message_only)
+    analyzer = None if no_detect else Analyzer(options)
+    stream, size = _open(file)
+    try:
+        n, report = _run(stream, engine, analyzer, size)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    patterns = engine.patterns()
+    if as_json:
+        doc = {
+            "lines": n,
+            "patterns": [_pattern_dict(p) for p in patterns],
+            **report.to_dict(),
+            "session_key": analyzer.sessions.key_pattern
+            if analyzer is not None and options.find_anomalies
+            else None,
+            "options": {
+                "bucket_seconds": bucket_seconds,
+                "session_key": session_key,
+                "message_only": message_only,
+                "detect": not no_detect,
+            },
+        }
+        sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+        sys.stdout.flush()
+        return
+    _tables(Console(), n, patterns, report, top)
