@@ -1,24 +1,42 @@
-"""The engine: raw lines in, per-line results and patterns out (streaming, bounded)."""
+"""The engine: raw lines in, per-line results and patterns out (streaming, bounded).
+
+Per line: cut to ``max_line_chars``; split the header from the message (unless message-only);
+decide whether the line continues the previous record; mask variable-shaped parts; find or
+create the line's pattern with the :class:`~logsum.core.miner.Miner`; read the parameters back
+by token position. A cache from masked message to pattern makes repeated shapes cheap.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from logsum.core.config import EngineConfig
-from logsum.core.model import WILDCARD, Header, LineResult, Pattern, Severity
+from logsum.core.header import LogFormat, split_header
+from logsum.core.masking import mask
+from logsum.core.miner import Cluster, Miner
+from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
+from logsum.core.severity import severity_of_level, severity_of_text
 
-_DIGITS = re.compile(r"\S*\d\S*")
+_NO_HEADER = Header()
+# Lines that continue a record: indented, stack frames, "Caused by", "... 12 more", closing
+# brackets of a pretty-printed value.
+_CONTINUATION = re.compile(
+    r"(?:\s|at\s+[\w$.<>]+[.(]|Caused by:|\.\.\.\s*\d+\s+(?:more|common)|[}\])](?:[,;]?\s*$))"
+)
+_WHITESPACE = re.compile(r"\s+")
 
 
 class Engine:
     """Mines patterns from a stream of log lines.
 
-    One engine owns its state; it is not thread-safe. Feed lines with :meth:`process`; read the
+    One engine owns its state and is not thread-safe. Feed lines with :meth:`process`; read the
     patterns with :meth:`patterns`. ``message_only`` skips header detection (each line is a bare
     message); ``log_format`` is an optional Loghub-style header format such as
-    ``"<Date> <Time> <Level> <Content>"``.
+    ``"<Date> <Time> <Level> <Content>"`` (lines that do not fit it fall back to detection).
     """
 
     def __init__(
@@ -31,52 +49,245 @@ class Engine:
         self.config = config or EngineConfig()
         self.message_only = message_only
         self.log_format = log_format
-        self._by_template: dict[str, str] = {}
-        self._patterns: dict[str, dict[str, Any]] = {}
+        self._format = LogFormat(log_format, self.config.default_year) if log_format else None
+        self._miner = Miner(self.config.similarity, self.config.max_patterns)
+        self._cache: OrderedDict[str, Cluster] = OrderedDict()
+        self._token_res: dict[str, re.Pattern[str]] = {}
+        self._record: tuple[Cluster, Severity, datetime | None] | None = None
+        self._record_lines = 0
         self.line_count = 0
 
+    # -- processing -----------------------------------------------------------------------
+
     def process(self, line: str) -> LineResult:
-        """Parse one line (without its line break) and update the patterns."""
+        """Parse one line (a trailing line break is ignored) and update the patterns."""
         self.line_count += 1
-        message = line.rstrip("\r\n")
-        template = " ".join(_DIGITS.sub(WILDCARD, message).split())
-        pid = self._by_template.get(template)
-        if pid is None:
-            pid = f"p_{len(self._by_template):016x}"
-            self._by_template[template] = pid
-            self._patterns[pid] = {"template": template, "count": 0}
-        self._patterns[pid]["count"] += 1
+        cfg = self.config
+        if len(line) > cfg.max_line_chars:
+            line = line[: cfg.max_line_chars]
+        line = line.rstrip("\r\n")
+        header, message = self._split(line)
+        record = self._record
+        if (
+            record is not None
+            and header is _NO_HEADER
+            and not self.message_only
+            and self._record_lines < cfg.max_record_lines
+            and (_CONTINUATION.match(line) is not None)
+            and line.strip()
+        ):
+            self._record_lines += 1
+            cluster, severity, stamp = record
+            return LineResult(
+                self.line_count,
+                cluster.id,
+                severity,
+                stamp,
+                message,
+                (),
+                header,
+                continuation=True,
+            )
+        tokens, raw_tokens = self._tokens(message)
+        cluster = self._cluster_for(tokens)
+        level_sev = severity_of_level(header.level)
+        severity = level_sev or self._text_severity(cluster)
+        self._observe(cluster, header.timestamp, level_sev)
+        params = self._params(cluster, raw_tokens)
+        self._remember_examples(cluster, params)
+        self._record = (cluster, severity, header.timestamp)
+        self._record_lines = 0
         return LineResult(
-            line=self.line_count,
-            pattern_id=pid,
-            severity=Severity.INFO,
-            timestamp=None,
-            message=message,
-            params=(),
-            header=Header(),
+            self.line_count, cluster.id, severity, header.timestamp, message, params, header
         )
 
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:
         """Process lines in order and return their results."""
         return [self.process(line) for line in lines]
 
+    def _split(self, line: str) -> tuple[Header, str]:
+        if self.message_only:
+            return _NO_HEADER, line.strip()
+        if self._format is not None:
+            found = self._format.split(line)
+            if found is not None:
+                return found
+        found = split_header(line, self.config.default_year)
+        if found is None:
+            return _NO_HEADER, line.strip()
+        return found
+
+    def _tokens(self, message: str) -> tuple[list[str], list[str]]:
+        raw = message.split()
+        limit = self.config.max_tokens
+        if len(raw) > limit:
+            raw = raw[: limit - 1] + [" ".join(raw[limit - 1 :])]
+            masked = [mask(t) for t in raw[:-1]] + [WILDCARD]
+            return masked, raw
+        masked_text = mask(message)
+        masked = masked_text.split()
+        if len(masked) != len(raw):  # masking never crosses whitespace; guard all the same
+            masked = [mask(t) for t in raw]
+        return masked, raw
+
+    def _cluster_for(self, tokens: list[str]) -> Cluster:
+        key = " ".join(tokens)
+        cache = self._cache
+        cluster = cache.get(key)
+        if cluster is not None and cluster.alive:
+            self._miner.touch(cluster)
+            return cluster
+        if cluster is not None:
+            folded = self._miner.get(cluster.id)
+            if folded is not None:
+                cache[key] = folded
+                self._miner.touch(folded)
+                return folded
+        cluster = self._miner.learn(tokens)
+        if self.config.match_cache_size:
+            cache[key] = cluster
+            if len(cache) > self.config.match_cache_size:
+                cache.popitem(last=False)
+        return cluster
+
+    @staticmethod
+    def _observe(cluster: Cluster, stamp: datetime | None, level_sev: Severity | None) -> None:
+        cluster.count += 1
+        if stamp is not None:
+            if cluster.first_seen is None or stamp < cluster.first_seen:
+                cluster.first_seen = stamp
+            if cluster.last_seen is None or stamp > cluster.last_seen:
+                cluster.last_seen = stamp
+        if level_sev is not None and (
+            cluster.level_severity is None or level_sev.rank < cluster.level_severity.rank
+        ):
+            cluster.level_severity = level_sev
+
+    def _text_severity(self, cluster: Cluster) -> Severity:
+        return severity_of_text(cluster.template)
+
+    # -- parameters -----------------------------------------------------------------------
+
+    def _params(self, cluster: Cluster, raw_tokens: list[str]) -> tuple[str, ...]:
+        tokens = cluster.tokens
+        if len(tokens) != len(raw_tokens):
+            return self._params_by_regex(cluster, " ".join(raw_tokens))
+        out: list[str] = []
+        for tok, value in zip(tokens, raw_tokens, strict=True):
+            if tok == WILDCARD:
+                out.append(value)
+            elif WILDCARD in tok:
+                m = self._token_re(tok).match(value)
+                if m is not None:
+                    out.extend(m.groups())
+                else:
+                    out.extend([value] * tok.count(WILDCARD))
+        return tuple(out)
+
+    def _token_re(self, tok: str) -> re.Pattern[str]:
+        rx = self._token_res.get(tok)
+        if rx is None:
+            if len(self._token_res) > 4096:
+                self._token_res.clear()
+            rx = re.compile(
+                "(.*?)".join(re.escape(p) for p in tok.split(WILDCARD)) + r"\Z", re.DOTALL
+            )
+            self._token_res[tok] = rx
+        return rx
+
+    def _params_by_regex(self, cluster: Cluster, message: str) -> tuple[str, ...]:
+        values: list[str] = []
+        rest = message
+        for tok in cluster.tokens:
+            head, _, rest = rest.partition(" ")
+            if WILDCARD in tok:
+                values.append(head)
+        return tuple(values)
+
+    def _remember_examples(self, cluster: Cluster, params: tuple[str, ...]) -> None:
+        k = self.config.max_param_examples
+        if not k:
+            return
+        if cluster.examples_version != cluster.version:
+            # The template changed shape: wildcard indexes moved, start the examples afresh.
+            cluster.examples = {}
+            cluster.examples_version = cluster.version
+        examples = cluster.examples
+        for i, value in enumerate(params):
+            seen = examples.get(i)
+            if seen is None:
+                examples[i] = [value]
+            elif len(seen) < k and value not in seen:
+                seen.append(value)
+
+    # -- reading --------------------------------------------------------------------------
+
     def patterns(self) -> list[Pattern]:
-        """All patterns, most frequent first."""
-        out = [
-            Pattern(pid, p["template"], p["count"], Severity.INFO, None, None)
-            for pid, p in self._patterns.items()
-        ]
-        out.sort(key=lambda p: (-p.count, p.id))
-        return out
+        """All live patterns, most frequent first (ties: oldest first)."""
+        clusters = sorted(self._miner.clusters(), key=lambda c: (-c.count, c.order))
+        return [self._snapshot(c) for c in clusters]
 
     def pattern(self, pattern_id: str) -> Pattern | None:
-        """One pattern by id, or ``None``."""
-        return next((p for p in self.patterns() if p.id == pattern_id), None)
+        """One pattern by id (or by the id of a pattern folded into it), or ``None``."""
+        c = self._miner.get(pattern_id)
+        return None if c is None else self._snapshot(c)
+
+    def resolve(self, pattern_id: str) -> str:
+        """The id a pattern answers to now (patterns whose templates became equal are folded
+        into the older one). Unknown ids are returned unchanged."""
+        c = self._miner.get(pattern_id)
+        return pattern_id if c is None else c.id
 
     def template(self, pattern_id: str) -> str:
-        """The current template of a pattern."""
-        return str(self._patterns[pattern_id]["template"])
+        """The current template of a pattern. Raises ``KeyError`` for an unknown id."""
+        c = self._miner.get(pattern_id)
+        if c is None:
+            raise KeyError(pattern_id)
+        return c.template
 
     def params_of(self, pattern_id: str, message: str) -> tuple[str, ...]:
         """Values of ``message`` at the wildcards of the pattern's current template."""
-        return ()
+        c = self._miner.get(pattern_id)
+        if c is None:
+            raise KeyError(pattern_id)
+        raw = message.split()
+        limit = self.config.max_tokens
+        if len(raw) > limit:
+            raw = raw[: limit - 1] + [" ".join(raw[limit - 1 :])]
+        return self._params(c, raw)
+
+    def add_pattern(self, pattern_id: str, template: str, severity: str | None = None) -> None:
+        """Seed a known pattern (for example from a store) so that lines of that template get
+        ``pattern_id``. Its count starts at zero."""
+        tokens = template.split()
+        c = self._miner.add(pattern_id, tokens)
+        if severity is not None and c.level_severity is None:
+            try:
+                c.level_severity = Severity(severity)
+            except ValueError:
+                pass
+
+    @property
+    def evictions(self) -> int:
+        """Patterns evicted so far because ``max_patterns`` was reached."""
+        return self._miner.evictions
+
+    def _snapshot(self, c: Cluster) -> Pattern:
+        severity = c.level_severity or self._text_severity(c)
+        params = tuple(ParamSummary(i, tuple(values)) for i, values in sorted(c.examples.items()))
+        return Pattern(c.id, c.template, c.count, severity, c.first_seen, c.last_seen, params)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """The engine's learned state as a JSON-safe dict (see :mod:`logsum.core.state`)."""
+        from logsum.core.state import dump_state
+
+        return dump_state(self)
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], config: EngineConfig | None = None) -> Engine:
+        """An engine that continues from a state made by :meth:`to_state`."""
+        from logsum.core.state import load_state
+
+        return load_state(cls, state, config)

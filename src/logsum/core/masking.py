@@ -1,0 +1,62 @@
+"""Masking: replace the parts of a message that are variables by their very shape with ``<*>``.
+
+Masking never crosses whitespace, so the i-th token of a masked message is the mask of the i-th
+token of the message; that is what lets the engine read parameters back by position.
+
+Conventions (those of the corrected Loghub templates): one ``<*>`` for a whole IP with its
+port, a path, a URL, a number with its unit, a hex value, a UUID, an id glued to a word with
+``_``/``-`` (``blk_-42``); the punctuation around a value stays (``uid=<*>``, ``[<*>]``,
+``core.<*>``); numbers joined by punctuation stay apart (``<*>:<*>:<*>`` for a time of day);
+directly adjacent variables become one.
+Words without digits are left to the miner, which finds them by comparing lines.
+"""
+
+from __future__ import annotations
+
+import re
+
+from logsum.core.model import WILDCARD
+
+# A value starts at the start of a token or right after one of these characters...
+_OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*])"""
+# ...and ends at the end of a token or before one of these (a final dot ends a sentence).
+_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_]|[./](?![\w/])|$)"""
+
+_VARIABLE_SHAPES = (
+    # URL
+    r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]+",
+    # Unix or Windows path (at least one separator after the first segment)
+    r"(?:~|\.{1,2})?/(?:[^\s,;:'\"<>()\[\]{}/]+/?)*[^\s,;:'\"<>()\[\]{}]*",
+    r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",
+    # IPv4 with optional port
+    r"\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
+    # MAC address
+    r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
+    # IPv6 (at least three groups with two colons, or a :: form)
+    r"(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}|[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:?)*",
+    # UUID
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
+    # Host name with a top-level domain (lower case, at least two dots), optional port
+    r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+\.[a-z]{2,6}(?::\d{1,5})?(?![\w.])",
+    # host:port
+    r"[A-Za-z][\w.-]*:\d{2,5}(?![\w.:])",
+    # Hex: 0x-prefixed, or a long hex string with at least one digit
+    r"0[xX][0-9A-Fa-f]+",
+    r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
+    # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1)
+    r"[A-Za-z][A-Za-z0-9]*(?:[_-]+[A-Za-z0-9]+)*[_-]+-?\d[\w-]*",
+    # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
+    r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-z%µ]{1,5}\b)?",
+)
+
+_MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
+# Directly adjacent variables are one; so is a variable behind a lone leading slash (/10.0.0.1:80).
+_GLUED = re.compile(r"(?:<\*>){2,}|(?<!\S)/<\*>")
+
+
+def mask(message: str) -> str:
+    """Return ``message`` with variable-shaped parts replaced by ``<*>``."""
+    masked = _MASK.sub(WILDCARD, message)
+    if "<*><*>" in masked or "/<*>" in masked:
+        masked = _GLUED.sub(WILDCARD, masked)
+    return masked
