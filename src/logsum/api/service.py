@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from logsum import Engine, EngineConfig, LineResult, Pattern, Severity
+from logsum import Engine, EngineConfig, LineResult, Pattern
 from logsum.api.errors import InvalidRequest, PayloadTooLarge, validation_message
 from logsum.api.schemas import AnalyzeOptions, AnalyzeRequest
 from logsum.core.analysis import AnalysisOptions, analyze_batch
@@ -126,13 +126,9 @@ class AnalysisService:
             default_year=datetime.now(UTC).year,
         )
         engine = Engine(config)
-        seed = getattr(engine, "add_pattern", None)
-        # TODO(engine): Engine.add_pattern arrives with the real miner; until then ids are
-        # still stable (derived from the template), but a generalised stored template is not
-        # matched by the placeholder.
-        if seed is not None:
-            for pattern_id, template, severity in known:
-                seed(pattern_id, template, Severity(severity))
+        # Seeded patterns keep their stored ids even after their template generalised.
+        for pattern_id, template, severity in known:
+            engine.add_pattern(pattern_id, template, severity)
         return engine
 
     def analyze_raw(self, tenant_id: str, raw: bytes) -> AnalysisOutcome:

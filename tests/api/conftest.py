@@ -1,0 +1,192 @@
+"""Fixtures for the REST service tests: real ``logsum serve`` processes on loopback ports,
+real SQLite files, a real ``redis-server``, and httpx clients. Nothing is mocked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from logsum.store import Store, Tier
+
+LOGSUM = str(Path(sys.executable).parent / "logsum")
+
+
+def free_port() -> int:
+    """A TCP port that was free on 127.0.0.1 a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def envelope(resp: httpx.Response, status: int, code: str) -> str:
+    """Assert ``resp`` is an error envelope with ``status`` and ``code``; return the message."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert "Traceback" not in body["error"]["message"]
+    assert resp.headers.get("x-request-id")
+    return str(body["error"]["message"])
+
+
+@dataclass
+class Server:
+    """One ``logsum serve`` process."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    stdout: Path
+    stderr: Path
+    keys: dict[str, str] = field(default_factory=dict)
+    """Name -> plaintext key, for the keys the fixture created."""
+
+    def client(self, key: str | None = None, **kw: object) -> httpx.Client:
+        """An httpx client for this server, authenticated with ``key`` when given."""
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30.0, **kw)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL after 10 s)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def logs(self) -> str:
+        """What the process wrote so far (stdout, then stderr)."""
+        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
+
+
+def start_server(workdir: Path, env: dict[str, str], *args: str, wait: float = 30.0) -> Server:
+    """Start ``logsum serve`` on a free port with ``env`` added to the environment, and wait
+    until ``/healthz`` answers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LOGSUM_")}
+    full_env.update({"LOGSUM_HOST": "127.0.0.1", "LOGSUM_PORT": str(port), **env})
+    out = workdir / f"serve-{port}.out"
+    err = workdir / f"serve-{port}.err"
+    with out.open("wb") as o, err.open("wb") as e:
+        proc = subprocess.Popen([LOGSUM, "serve", *args], env=full_env, stdout=o, stderr=e)
+    server = Server(url=f"http://127.0.0.1:{port}", proc=proc, stdout=out, stderr=err)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"logsum serve exited with {proc.returncode}:\n{server.logs()}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1.0).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"logsum serve did not become healthy:\n{server.logs()}")
+
+
+def make_keys(db_url: str, *specs: tuple[str, Tier]) -> dict[str, str]:
+    """Create keys directly in the store (migrating it first); name -> plaintext."""
+    store = Store(db_url)
+    try:
+        store.migrate()
+        return {name: store.create_key(name, tier)[1] for name, tier in specs}
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A service with free keys ``a`` and ``b``, a revoked key, and small body/batch limits."""
+    work = tmp_path_factory.mktemp("api")
+    data = work / "data"
+    db_url = f"sqlite:///{data / 'logsum.db'}"
+    data.mkdir()
+    keys = make_keys(db_url, ("a", Tier.FREE), ("b", Tier.FREE), ("revoked", Tier.FREE))
+    store = Store(db_url)
+    try:
+        revoked = next(r for r in store.list_keys() if r.name == "revoked")
+        store.revoke_key(revoked.id)
+    finally:
+        store.close()
+    env = {
+        "LOGSUM_DATA_DIR": str(data),
+        "LOGSUM_MAX_BODY_BYTES": str(256 * 1024),
+        "LOGSUM_MAX_BATCH_LINES": "500",
+        "LOGSUM_MAX_LINE_CHARS": "1024",
+        "LOGSUM_RATE_LIMIT_FREE": "100000",
+    }
+    server = start_server(work, env)
+    server.keys = keys
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Redis:
+    """A ``redis-server`` process on a loopback port."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
+    """A real redis-server on a free loopback port (no persistence), for this module."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.geteuid() == 0:
+            pytest.fail("redis-server missing; `bash scripts/system-deps.sh` installs it")
+        pytest.skip("redis-server not found; run `bash scripts/system-deps.sh` as root")
+    work = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        yield Redis(url=f"redis://127.0.0.1:{port}/0", proc=proc)
+    finally:
+        proc.terminate()
+        proc.wait(10)

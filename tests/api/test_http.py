@@ -1,0 +1,268 @@
+"""The REST service through real HTTP: contract shapes, auth, errors, limits, tenants."""
+
+from __future__ import annotations
+
+import socket
+
+import orjson
+import pytest
+
+from .conftest import Server, envelope
+
+LINES = [
+    "2024-01-01 10:00:00 ERROR Database connection failed after 3 retries",
+    "2024-01-01 10:00:05 ERROR Database connection failed after 5 retries",
+    "2024-01-01 10:00:07 INFO User 42 logged in from 10.0.0.1",
+    "2024-01-01 10:00:09 INFO User 43 logged in from 10.0.0.2",
+    "2024-01-01 10:00:11 INFO User 44 logged in from 10.0.0.3",
+]
+
+
+def test_health_ready_and_request_ids(api: Server) -> None:
+    with api.client() as c:
+        r = c.get("/healthz")
+        assert r.status_code == 200 and r.json() == {"status": "ok"}
+        assert len(r.headers["x-request-id"]) >= 16
+        assert c.get("/readyz").json() == {"status": "ok"}
+        assert (
+            c.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+            == "abc-123"
+        )
+        insane = c.get("/healthz", headers={"X-Request-ID": "x" * 500})
+        assert insane.headers["x-request-id"] != "x" * 500
+        ids = {c.get("/healthz").headers["x-request-id"] for _ in range(3)}
+        assert len(ids) == 3
+
+
+def test_analyze_returns_patterns_with_counts_and_rate_headers(api: Server) -> None:
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", json={"logs": LINES})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"patterns", "anomalies", "insights"}
+    assert isinstance(body["anomalies"], list) and isinstance(body["insights"], list)
+    counts = sorted(p["count"] for p in body["patterns"])
+    assert sum(counts) == len(LINES)
+    assert counts == [2, 3]
+    for p in body["patterns"]:
+        assert set(p) >= {"id", "template", "count", "severity", "first_seen", "last_seen"}
+        assert p["severity"] in {"critical", "error", "warning", "info", "debug"}
+        assert "<*>" in p["template"]
+        assert isinstance(p["params"], list)
+    assert int(r.headers["x-ratelimit-limit"]) == 100000
+    assert 0 <= int(r.headers["x-ratelimit-remaining"]) < 100000
+    assert int(r.headers["x-ratelimit-reset"]) > 1_600_000_000  # epoch seconds
+
+
+def test_options_are_honoured_and_validated(api: Server) -> None:
+    with api.client(api.keys["a"]) as c:
+        off = {"detect_patterns": False, "find_anomalies": False, "generate_insights": False}
+        r = c.post("/v1/analyze", json={"logs": LINES, "options": off})
+        assert r.json() == {"patterns": [], "anomalies": [], "insights": []}
+        r = c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": 60}})
+        assert r.status_code == 200
+        msg = envelope(
+            c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": 0}}),
+            400,
+            "invalid_request",
+        )
+        assert "options.bucket_seconds" in msg
+        msg = envelope(
+            c.post("/v1/analyze", json={"logs": LINES, "options": {"session_key": "(unclosed"}}),
+            400,
+            "invalid_request",
+        )
+        assert "session_key" in msg
+        msg = envelope(
+            c.post("/v1/analyze", json={"logs": LINES, "options": {"detect_patterns": "maybe"}}),
+            400,
+            "invalid_request",
+        )
+        assert "options.detect_patterns" in msg
+        msg = envelope(
+            c.post("/v1/analyze", json={"logs": LINES, "options": {"colour": True}}),
+            400,
+            "invalid_request",
+        )
+        assert "options.colour" in msg
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (b'{"logs": ["a", ', "Malformed JSON"),
+        (b"not json at all", "Malformed JSON"),
+        (b"", "Missing request body"),
+        (b"{}", "Missing required field: logs"),
+        (b'{"options": {}}', "Missing required field: logs"),
+        (b'{"logs": "one line"}', "logs"),
+        (b'{"logs": [1, 2]}', "logs.0"),
+        (b'{"logs": null}', "logs"),
+        (b"[]", "Invalid request body"),
+        (b'{"logs": [], "extra": 1}', "extra"),
+    ],
+)
+def test_bad_bodies_are_400_naming_the_problem(api: Server, body: bytes, needle: str) -> None:
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", content=body, headers={"content-type": "application/json"})
+    assert needle in envelope(r, 400, "invalid_request")
+
+
+def test_empty_batch_is_fine(api: Server) -> None:
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", json={"logs": []})
+    assert r.status_code == 200
+    assert r.json()["patterns"] == []
+
+
+def test_body_over_limit_is_413_from_content_length(api: Server) -> None:
+    line = "2024-01-01 10:00:00 INFO " + "x" * 1000
+    logs = [line] * 300  # ~310 KB > 256 KiB
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", json={"logs": logs})
+    assert "bytes" in envelope(r, 413, "payload_too_large")
+
+
+def test_streamed_body_over_limit_is_413_while_reading(api: Server) -> None:
+    # No Content-Length (chunked transfer): the limit is enforced as the chunks arrive.
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"logs": ['
+        for _ in range(400):
+            yield orjson.dumps("y" * 1000) + b","
+        yield b'"z"]}'
+
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", content=chunks(), headers={"content-type": "application/json"})
+    envelope(r, 413, "payload_too_large")
+
+
+def test_lying_content_length_is_refused(api: Server) -> None:
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(
+            b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n"
+            b"Authorization: Bearer " + api.keys["a"].encode() + b"\r\n\r\n{}"
+        )
+        head = s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 413")
+
+
+def test_batch_over_limit_is_413(api: Server) -> None:
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", json={"logs": ["x"] * 501})
+        msg = envelope(r, 413, "payload_too_large")
+        assert "501" in msg and "500" in msg
+        assert c.post("/v1/analyze", json={"logs": ["x"] * 500}).status_code == 200
+
+
+def test_very_long_line_is_accepted(api: Server) -> None:
+    # LOGSUM_MAX_LINE_CHARS=1024 here: the engine cuts the line, the request succeeds.
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", json={"logs": ["2024-01-01 10:00:00 INFO " + "q" * 100_000]})
+    assert r.status_code == 200
+    assert r.json()["patterns"][0]["count"] == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer lsk_not_a_real_key"},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "lsk_no_scheme"},
+    ],
+)
+def test_missing_or_bad_key_is_401(api: Server, headers: dict[str, str]) -> None:
+    with api.client() as c:
+        for r in (
+            c.post("/v1/analyze", json={"logs": LINES}, headers=headers),
+            c.get("/v1/patterns", headers=headers),
+            c.get("/v1/patterns/p_1", headers=headers),
+        ):
+            envelope(r, 401, "unauthorized")
+            assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_revoked_key_is_401(api: Server) -> None:
+    with api.client(api.keys["revoked"]) as c:
+        envelope(c.get("/v1/patterns"), 401, "unauthorized")
+
+
+def test_auth_comes_before_body_parsing(api: Server) -> None:
+    with api.client() as c:
+        r = c.post("/v1/analyze", content=b"{broken", headers={"content-type": "application/json"})
+    envelope(r, 401, "unauthorized")
+
+
+def test_unknown_paths_and_methods(api: Server) -> None:
+    with api.client(api.keys["a"]) as c:
+        assert "/nope" in envelope(c.get("/nope"), 404, "not_found")
+        envelope(c.get("/v1/nope"), 404, "not_found")
+        r = c.get("/v1/analyze")
+        envelope(r, 405, "method_not_allowed")
+        assert "POST" in r.headers["allow"]
+        envelope(c.delete("/v1/patterns"), 405, "method_not_allowed")
+        envelope(c.put("/healthz"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("query", "needle"),
+    [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=-5", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=x", "offset"),
+        ("severity=fatal", "severity"),
+        ("severity=", "severity"),
+    ],
+)
+def test_bad_query_values_are_400(api: Server, query: str, needle: str) -> None:
+    with api.client(api.keys["a"]) as c:
+        assert needle in envelope(c.get(f"/v1/patterns?{query}"), 400, "invalid_request")
+
+
+def test_openapi_documents_real_codes_and_no_422(api: Server) -> None:
+    with api.client() as c:
+        doc = c.get("/openapi.json").json()
+        assert c.get("/docs").status_code == 200
+    text = orjson.dumps(doc).decode()
+    assert "422" not in text
+    assert "HTTPValidationError" not in text
+    analyze = doc["paths"]["/v1/analyze"]["post"]
+    assert {"200", "400", "401", "413", "429", "500"} <= set(analyze["responses"])
+    ref = analyze["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("/ErrorEnvelope")
+    assert analyze["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/AnalyzeRequest"
+    )
+    assert "logs" in doc["components"]["schemas"]["AnalyzeRequest"]["required"]
+    assert "404" in doc["paths"]["/v1/patterns/{pattern_id}"]["get"]["responses"]
+    headers = doc["paths"]["/v1/patterns"]["get"]["responses"]["200"]["headers"]
+    assert "epoch seconds" in headers["X-RateLimit-Reset"]["description"]
+    assert "Retry-After" in analyze["responses"]["429"]["headers"]
+
+
+def test_metrics_count_requests_and_lines(api: Server) -> None:
+    with api.client(api.keys["a"]) as c:
+        c.post("/v1/analyze", json={"logs": LINES})
+        text = c.get("/metrics").text
+    assert 'logsum_http_requests_total{method="POST",route="/v1/analyze",status="200"}' in text
+    assert "logsum_http_request_duration_seconds_bucket" in text
+    lines = [ln for ln in text.splitlines() if ln.startswith("logsum_lines_analyzed_total ")]
+    assert lines and float(lines[0].split()[1]) >= len(LINES)
+
+
+def test_access_log_has_request_id(api: Server) -> None:
+    with api.client(api.keys["a"]) as c:
+        c.get("/v1/patterns", headers={"X-Request-ID": "trace-me-42"})
+    records = [
+        orjson.loads(ln)
+        for ln in api.stderr.read_text().splitlines()
+        if ln.startswith("{") and "trace-me-42" in ln
+    ]
+    assert records and records[0]["request_id"] == "trace-me-42"
+    assert records[0]["status"] == 200 and records[0]["route"] == "/v1/patterns"
+    assert records[0]["key_id"].startswith("key_")

@@ -1,0 +1,66 @@
+"""Stored patterns through real HTTP: accumulation, paging, filters, tenant isolation."""
+
+from __future__ import annotations
+
+from .conftest import Server, envelope
+
+ERRORS = [f"2024-02-01 08:00:{i:02d} ERROR Disk quota exceeded on volume {i}" for i in range(4)]
+INFOS = [f"2024-02-01 08:01:{i:02d} INFO Request {i} served in {i * 3} ms" for i in range(6)]
+
+
+def test_counts_accumulate_across_requests_and_tenants_are_isolated(api: Server) -> None:
+    with api.client(api.keys["b"]) as b:
+        first = b.post("/v1/analyze", json={"logs": ERRORS + INFOS}).json()["patterns"]
+        second = b.post("/v1/analyze", json={"logs": INFOS}).json()["patterns"]
+        assert sorted(p["count"] for p in first) == [4, 6]
+        assert [p["count"] for p in second] == [6]
+        info_id = second[0]["id"]
+        assert info_id in {p["id"] for p in first}  # same template, same id
+
+        listing = b.get("/v1/patterns").json()
+        assert set(listing) == {"patterns", "total", "limit", "offset"}
+        assert listing["limit"] == 50 and listing["offset"] == 0
+        by_id = {p["id"]: p for p in listing["patterns"]}
+        assert by_id[info_id]["count"] == 12
+        assert listing["total"] == len(listing["patterns"])
+
+        one = b.get(f"/v1/patterns/{info_id}")
+        assert one.status_code == 200
+        assert one.json()["count"] == 12
+        assert one.headers["x-ratelimit-limit"]
+        envelope(b.get("/v1/patterns/p_doesnotexist"), 404, "not_found")
+        envelope(b.get("/v1/patterns/" + "z" * 300), 404, "not_found")
+
+    # Key "a" never sees or changes b's patterns.
+    with api.client(api.keys["a"]) as a:
+        envelope(a.get(f"/v1/patterns/{info_id}"), 404, "not_found")
+        a.post("/v1/analyze", json={"logs": INFOS})
+        # a's own pattern for the same template counts only a's lines.
+        assert a.get(f"/v1/patterns/{info_id}").json()["count"] == 6
+    with api.client(api.keys["b"]) as b:
+        assert b.get(f"/v1/patterns/{info_id}").json()["count"] == 12
+
+
+def test_order_paging_and_severity_filter(api: Server) -> None:
+    with api.client(api.keys["b"]) as b:
+        everything = b.get("/v1/patterns?limit=500").json()
+        pats = everything["patterns"]
+        assert len(pats) == everything["total"] >= 2
+        keys = [(-p["count"], p["id"]) for p in pats]
+        assert keys == sorted(keys)  # count desc, id asc
+
+        page1 = b.get("/v1/patterns?limit=1&offset=0").json()
+        page2 = b.get("/v1/patterns?limit=1&offset=1").json()
+        assert page1["total"] == page2["total"] == everything["total"]
+        assert [page1["patterns"][0]["id"], page2["patterns"][0]["id"]] == [
+            pats[0]["id"],
+            pats[1]["id"],
+        ]
+        beyond = b.get(f"/v1/patterns?offset={everything['total']}").json()
+        assert beyond["patterns"] == [] and beyond["total"] == everything["total"]
+
+        for sev in ("critical", "error", "warning", "info", "debug"):
+            filtered = b.get(f"/v1/patterns?severity={sev}&limit=500").json()
+            expected = [p for p in pats if p["severity"] == sev]
+            assert filtered["total"] == len(expected)
+            assert [p["id"] for p in filtered["patterns"]] == [p["id"] for p in expected]
