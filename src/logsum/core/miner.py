@@ -20,6 +20,7 @@ alias). Patterns beyond ``max_patterns`` are evicted least recently used first.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
@@ -36,11 +37,45 @@ def pattern_id_for(template: str, salt: int = 0) -> str:
     return "p_" + hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
+_HOLE = "\ue000"  # one character standing for <*> while comparing tokens
+
+
 def generalise_token(a: str, b: str) -> str:
     """The most specific token covering both ``a`` and ``b``: shared punctuation-delimited
     prefix and suffix around one ``<*>``, or ``<*>`` alone."""
     if a == b:
         return a
+    if WILDCARD in a or WILDCARD in b:
+        out = _generalise_plain(a.replace(WILDCARD, _HOLE), b.replace(WILDCARD, _HOLE))
+        return out.replace(_HOLE, WILDCARD) if out != WILDCARD else out
+    return _generalise_plain(a, b)
+
+
+def covers(general: list[str], specific: list[str]) -> bool:
+    """True when every token of ``specific`` is matched by the token of ``general`` at the
+    same position (equal, ``<*>``, or a partial template such as ``uid=<*>``)."""
+    for g, s in zip(general, specific, strict=True):
+        if g == s or g == WILDCARD:
+            continue
+        if WILDCARD not in g or _token_regex(g).match(s) is None:
+            return False
+    return True
+
+
+_TOKEN_RES: dict[str, re.Pattern[str]] = {}
+
+
+def _token_regex(tok: str) -> re.Pattern[str]:
+    rx = _TOKEN_RES.get(tok)
+    if rx is None:
+        if len(_TOKEN_RES) > 8192:
+            _TOKEN_RES.clear()
+        rx = re.compile(".*?".join(re.escape(p) for p in tok.split(WILDCARD)) + r"\Z", re.S)
+        _TOKEN_RES[tok] = rx
+    return rx
+
+
+def _generalise_plain(a: str, b: str) -> str:
     n = min(len(a), len(b))
     p = 0
     while p < n and a[p] == b[p]:
@@ -63,6 +98,24 @@ def generalise_token(a: str, b: str) -> str:
     while WILDCARD + WILDCARD in out:
         out = out.replace(WILDCARD + WILDCARD, WILDCARD)
     return out
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_constant(token: str) -> bool:
+    """A token that identifies a template: it has a letter outside its wildcards (``from``,
+    ``uid=<*>``), unlike ``<*>``, ``<*>:`` or ``[<*>]``."""
+    if WILDCARD not in token:
+        return _LETTER.search(token) is not None or token != ""
+    return _LETTER.search(token.replace(WILDCARD, "")) is not None
+
+
+def _constants(tokens: list[str]) -> int:
+    return sum(1 for t in tokens if is_constant(t))
+
+
+_MAX_SIBLING_SCAN = 2_000  # clusters inspected when looking for siblings to fold
 
 
 class Cluster:
@@ -88,7 +141,7 @@ class Cluster:
         self.id = pid
         self.tokens = tokens
         self.template = " ".join(tokens)
-        self.n_const = sum(1 for t in tokens if t != WILDCARD)
+        self.n_const = _constants(tokens)
         self.count = 0
         self.first_seen: datetime | None = None
         self.last_seen: datetime | None = None
@@ -117,7 +170,7 @@ class _Bucket:
         if c.n_const == 0:
             self.wild.add(c.id)
         for i, tok in enumerate(c.tokens):
-            if tok != WILDCARD:
+            if is_constant(tok):
                 self.postings.setdefault((i, tok), set()).add(c.id)
 
     def unindex(self, c: Cluster) -> None:
@@ -126,7 +179,7 @@ class _Bucket:
             del self.by_template[c.template]
         self.wild.discard(c.id)
         for i, tok in enumerate(c.tokens):
-            if tok != WILDCARD:
+            if is_constant(tok):
                 ids = self.postings.get((i, tok))
                 if ids is not None:
                     ids.discard(c.id)
@@ -137,9 +190,10 @@ class _Bucket:
 class Miner:
     """Streaming template miner over masked token lists. Not thread-safe."""
 
-    def __init__(self, similarity: float, max_patterns: int) -> None:
+    def __init__(self, similarity: float, max_patterns: int, min_word_values: int = 3) -> None:
         self.similarity = similarity
         self.max_patterns = max_patterns
+        self.min_word_values = min_word_values
         self._buckets: dict[int, _Bucket] = {}
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
         self._aliases: dict[str, str] = {}
@@ -183,8 +237,24 @@ class Miner:
         best = self._best(bucket, tokens)
         if best is None:
             return self._create(bucket, tokens, template)
-        self._generalise(bucket, best, tokens)
-        return self.get(best.id) or best
+        merged = [
+            t if t == u or t == WILDCARD else generalise_token(t, u)
+            for t, u in zip(best.tokens, tokens, strict=True)
+        ]
+        siblings: list[Cluster] = []
+        if self._word_only_change(best.tokens, tokens, merged):
+            # Words (no masked evidence) differ: keep them apart until enough different words
+            # were seen at the same place (Failed/Accepted stay two patterns; user names merge).
+            siblings = self._covered(bucket, merged, best)
+            if len(siblings) + 2 < self.min_word_values:
+                return self._create(bucket, tokens, template)
+        self._generalise(bucket, best, merged)
+        target = self.get(best.id) or best
+        for sib in siblings:
+            if sib.alive and sib is not target:
+                self._fold(bucket, target, sib, target.tokens)
+                target = self.get(target.id) or target
+        return target
 
     def match(self, tokens: list[str]) -> Cluster | None:
         """The pattern ``tokens`` would join, without changing anything."""
@@ -210,12 +280,43 @@ class Miner:
         self._insert(bucket, c)
         return c
 
+    @staticmethod
+    def _word_only_change(old: list[str], line: list[str], merged: list[str]) -> bool:
+        """True when generalising ``old`` to ``merged`` rests only on differing plain words."""
+        changed = False
+        for o, u, m in zip(old, line, merged, strict=True):
+            if o == m:
+                continue
+            if WILDCARD in u or WILDCARD in o:
+                return False
+            changed = True
+        return changed
+
+    def _covered(self, bucket: _Bucket, template: list[str], skip: Cluster) -> list[Cluster]:
+        """Other clusters of ``bucket`` whose templates ``template`` covers."""
+        best_ids: set[str] | None = None
+        for i, tok in enumerate(template):
+            if not is_constant(tok):
+                continue
+            ids = bucket.postings.get((i, tok))
+            if ids is None:
+                return []
+            if best_ids is None or len(ids) < len(best_ids):
+                best_ids = ids
+        pool = bucket.clusters.keys() if best_ids is None else best_ids
+        out = []
+        for cid in list(pool)[:_MAX_SIBLING_SCAN]:
+            c = bucket.clusters[cid]
+            if c is not skip and covers(template, c.tokens):
+                out.append(c)
+        return out
+
     def _best(self, bucket: _Bucket, tokens: list[str]) -> Cluster | None:
         shared: dict[str, int] = {}
         line_const = 0
         postings = bucket.postings
         for i, tok in enumerate(tokens):
-            if tok == WILDCARD:
+            if not is_constant(tok):
                 continue
             line_const += 1
             ids = postings.get((i, tok))
@@ -259,30 +360,32 @@ class Miner:
     def _bucket_of(self, c: Cluster) -> _Bucket:
         return self._buckets[len(c.tokens)]
 
-    def _generalise(self, bucket: _Bucket, c: Cluster, tokens: list[str]) -> None:
-        new = [
-            t if t == u or t == WILDCARD else generalise_token(t, u)
-            for t, u in zip(c.tokens, tokens, strict=True)
-        ]
+    def _generalise(self, bucket: _Bucket, c: Cluster, new: list[str]) -> None:
         self.touch(c)
         if new == c.tokens:
             return
         bucket.unindex(c)
         c.tokens = new
         c.template = " ".join(new)
-        c.n_const = sum(1 for t in new if t != WILDCARD)
+        c.n_const = _constants(new)
         c.version += 1
         other = bucket.by_template.get(c.template)
         if other is not None and other is not c:
-            self._fold(bucket, c, other)
+            bucket.index(c)
+            self._fold(bucket, c, other, new)
             return
         bucket.index(c)
 
-    def _fold(self, bucket: _Bucket, a: Cluster, b: Cluster) -> None:
-        """Merge two clusters whose templates became equal; the older one survives."""
+    def _fold(self, bucket: _Bucket, a: Cluster, b: Cluster, tokens: list[str]) -> None:
+        """Merge two clusters into one with template ``tokens``; the older id survives and the
+        younger becomes its alias."""
         keep, gone = (a, b) if a.order < b.order else (b, a)
         bucket.unindex(gone)
         bucket.unindex(keep)
+        if keep.tokens != tokens:
+            keep.tokens = list(tokens)
+            keep.template = " ".join(tokens)
+            keep.n_const = _constants(tokens)
         keep.count += gone.count
         keep.first_seen = _min(keep.first_seen, gone.first_seen)
         keep.last_seen = _max(keep.last_seen, gone.last_seen)
