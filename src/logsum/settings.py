@@ -104,6 +104,50 @@ class Settings(BaseSettings):
     operator, who should not be throttled by their own instance; create ``free``/``pro`` keys for
     others with ``logsum keys create``."""
 
+    # -- watch (files followed and delivered to webhooks; see logsum.watch.config) ----------
+
+    watch_roots: str = ""
+    """``LOGSUM_WATCH_ROOTS``: directories whose files ``POST /v1/watch`` may follow, separated
+    by ``:`` (``os.pathsep``). Empty by default: watching files is refused until the operator
+    names the directories (``..`` and symlinks are resolved before the check)."""
+
+    webhook_allow_private: bool = False
+    """``LOGSUM_WEBHOOK_ALLOW_PRIVATE``: allow webhook URLs that resolve to loopback, private or
+    link-local addresses (single-host setups, tests). Off: such URLs are refused (SSRF)."""
+
+    watch_batch_max_events: int = Field(default=100, ge=1, le=10_000)
+    """``LOGSUM_WATCH_BATCH_MAX_EVENTS``: events per webhook delivery; a full batch goes at once."""
+
+    watch_batch_max_wait_seconds: float = Field(default=1.0, gt=0, le=3600)
+    """``LOGSUM_WATCH_BATCH_MAX_WAIT_SECONDS``: a batch is sent at most this long after its
+    first event, full or not."""
+
+    watch_poll_interval_seconds: float = Field(default=0.1, gt=0, le=60)
+    """``LOGSUM_WATCH_POLL_INTERVAL_SECONDS``: how often an idle file is checked for new lines."""
+
+    watch_lease_seconds: float = Field(default=15.0, ge=0.3, le=3600)
+    """``LOGSUM_WATCH_LEASE_SECONDS``: a service process that dies loses its watches to another
+    process after this long."""
+
+    watch_run: bool = True
+    """``LOGSUM_WATCH_RUN``: this process runs watches (false: API only)."""
+
+    max_watches_per_key: int = Field(default=20, ge=0, le=10_000)
+    """``LOGSUM_MAX_WATCHES_PER_KEY``: watches one API key may have."""
+
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """``LOGSUM_WEBHOOK_TIMEOUT_SECONDS``: timeout of one delivery attempt."""
+
+    webhook_max_attempts: int = Field(default=15, ge=1, le=100)
+    """``LOGSUM_WEBHOOK_MAX_ATTEMPTS``: attempts before a delivery is marked failed."""
+
+    webhook_retry_base_seconds: float = Field(default=1.0, ge=0, le=3600)
+    """``LOGSUM_WEBHOOK_RETRY_BASE_SECONDS``: upper bound of the first retry wait (doubling after
+    each failure, full jitter)."""
+
+    webhook_retry_cap_seconds: float = Field(default=600.0, ge=0, le=86_400)
+    """``LOGSUM_WEBHOOK_RETRY_CAP_SECONDS``: upper bound of any one retry wait."""
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
