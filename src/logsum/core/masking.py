@@ -23,17 +23,17 @@ _OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*])"""
 _CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_]|[./](?![\w/])|$)"""
 
 _VARIABLE_SHAPES = (
+    # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address)
+    r"/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
     # URL
     r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]+",
     # Unix or Windows path (at least one separator after the first segment)
     r"(?:~|\.{1,2})?/(?:[^\s,;:'\"<>()\[\]{}/]+/?)*[^\s,;:'\"<>()\[\]{}]*",
     r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",
-    # IPv4 with optional port
-    r"\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
     # MAC address
     r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
     # IPv6 (at least three groups with two colons, or a :: form)
-    r"(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}|[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:?)*",
+    r"(?=[\w:]*::|(?:[0-9A-Fa-f]{1,4}:){4})(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?<!:)",
     # UUID
     r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
     # Host name with a top-level domain (lower case, at least two dots), optional port

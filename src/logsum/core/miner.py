@@ -111,6 +111,17 @@ def is_constant(token: str) -> bool:
     return _LETTER.search(token.replace(WILDCARD, "")) is not None
 
 
+def _shared(template: list[str], tokens: list[str]) -> int:
+    """Constant tokens of ``template`` that ``tokens`` matches at the same position."""
+    m = 0
+    for t, u in zip(template, tokens, strict=True):
+        if t == u:
+            m += is_constant(t)
+        elif WILDCARD in t and is_constant(t) and _token_regex(t).match(u) is not None:
+            m += 1
+    return m
+
+
 def _constants(tokens: list[str]) -> int:
     return sum(1 for t in tokens if is_constant(t))
 
@@ -156,30 +167,37 @@ class Cluster:
 class _Bucket:
     """Patterns of one token count, with an inverted index of their constant tokens."""
 
-    __slots__ = ("by_template", "clusters", "postings", "wild")
+    __slots__ = ("by_template", "clusters", "partial", "postings", "wild")
 
     def __init__(self) -> None:
         self.clusters: dict[str, Cluster] = {}
         self.by_template: dict[str, Cluster] = {}
         self.postings: dict[tuple[int, str], set[str]] = {}
         self.wild: set[str] = set()
+        # Clusters whose only constants are partial (``uid=<*>``): no posting finds them.
+        self.partial: set[str] = set()
 
     def index(self, c: Cluster) -> None:
         self.clusters[c.id] = c
         self.by_template[c.template] = c
         if c.n_const == 0:
             self.wild.add(c.id)
+        full = 0
         for i, tok in enumerate(c.tokens):
-            if is_constant(tok):
+            if WILDCARD not in tok:
+                full += 1
                 self.postings.setdefault((i, tok), set()).add(c.id)
+        if c.n_const and not full:
+            self.partial.add(c.id)
 
     def unindex(self, c: Cluster) -> None:
         self.clusters.pop(c.id, None)
         if self.by_template.get(c.template) is c:
             del self.by_template[c.template]
         self.wild.discard(c.id)
+        self.partial.discard(c.id)
         for i, tok in enumerate(c.tokens):
-            if is_constant(tok):
+            if WILDCARD not in tok:
                 ids = self.postings.get((i, tok))
                 if ids is not None:
                     ids.discard(c.id)
@@ -296,7 +314,7 @@ class Miner:
         """Other clusters of ``bucket`` whose templates ``template`` covers."""
         best_ids: set[str] | None = None
         for i, tok in enumerate(template):
-            if not is_constant(tok):
+            if WILDCARD in tok or not is_constant(tok):
                 continue
             ids = bucket.postings.get((i, tok))
             if ids is None:
@@ -312,7 +330,8 @@ class Miner:
         return out
 
     def _best(self, bucket: _Bucket, tokens: list[str]) -> Cluster | None:
-        shared: dict[str, int] = {}
+        """The most similar pattern of the bucket, if similar enough."""
+        candidates: set[str] = set()
         line_const = 0
         postings = bucket.postings
         for i, tok in enumerate(tokens):
@@ -321,13 +340,14 @@ class Miner:
             line_const += 1
             ids = postings.get((i, tok))
             if ids:
-                for cid in ids:
-                    shared[cid] = shared.get(cid, 0) + 1
+                candidates.update(ids)
+        candidates.update(bucket.partial)
         best: Cluster | None = None
         best_key = (self.similarity, 0, 0)
         clusters = bucket.clusters
-        for cid, m in shared.items():
+        for cid in candidates:
             c = clusters[cid]
+            m = _shared(c.tokens, tokens)
             sim = m / max(c.n_const, line_const, 1)
             key = (sim, m, c.count)
             if key >= best_key and (best is None or key > best_key):
