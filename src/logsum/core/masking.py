@@ -25,8 +25,10 @@ _CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_]|[./](?![\w/])|$)"""
 _VARIABLE_SHAPES = (
     # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address)
     r"/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
-    # URL
-    r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]+",
+    # URL (a trailing ':' or '.' is punctuation, not part of it)
+    r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]*[^\s,;'\"<>()\[\]{}:.]",
+    # Booleans and nulls
+    r"(?:true|false|True|False|TRUE|FALSE|null|NULL|nil)(?![\w-])",
     # Unix or Windows path (at least one separator after the first segment)
     r"(?:~|\.{1,2})?/(?:[^\s,;:'\"<>()\[\]{}/]+/?)*[^\s,;:'\"<>()\[\]{}]*",
     r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",

@@ -300,15 +300,9 @@ class Miner:
 
     @staticmethod
     def _word_only_change(old: list[str], line: list[str], merged: list[str]) -> bool:
-        """True when generalising ``old`` to ``merged`` rests only on differing plain words."""
-        changed = False
-        for o, u, m in zip(old, line, merged, strict=True):
-            if o == m:
-                continue
-            if WILDCARD in u or WILDCARD in o:
-                return False
-            changed = True
-        return changed
+        """True when generalising ``old`` to ``merged`` drops constant text that masking gave
+        no reason to drop: somewhere, neither the old token nor the line's covers the other."""
+        return any(o != m and m != u for o, u, m in zip(old, line, merged, strict=True))
 
     def _covered(self, bucket: _Bucket, template: list[str], skip: Cluster) -> list[Cluster]:
         """Other clusters of ``bucket`` whose templates ``template`` covers."""
