@@ -79,13 +79,13 @@ def list_keys() -> None:
 def revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id (see `logsum keys list`).")],
 ) -> None:
-    """Revoke a key: requests with it get 401 from then on."""
+    """Revoke a key: requests with it get 401 from then on. Revoking twice is harmless."""
     store = _store()
     try:
         done = store.revoke_key(key_id)
     finally:
         store.close()
     if not done:
-        typer.echo(f"logsum keys revoke: no active key with id {key_id!r}", err=True)
+        typer.echo(f"logsum keys revoke: no key with id {key_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"Revoked {key_id}.")

@@ -1,0 +1,62 @@
+"""Counts stay exact when two service processes analyse the same tenant's lines at once
+(both on one SQLite file; the store's own tests cover PostgreSQL)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from logsum.store import Tier
+
+from .conftest import make_keys, start_server
+
+LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "loghub-2k"
+
+
+def _batch() -> list[str]:
+    path = LOGHUB / "OpenSSH" / "OpenSSH_2k.log"
+    if path.exists():
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()[:60]
+    return [
+        f"Dec 10 06:55:{i % 60:02d} host sshd[{i}]: Failed password for root" for i in range(60)
+    ]
+
+
+def test_two_processes_lose_no_counts(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    keys = make_keys(f"sqlite:///{data / 'logsum.db'}", ("t", Tier.ENTERPRISE))
+    env = {"LOGSUM_DATA_DIR": str(data)}
+    servers = [start_server(tmp_path / "one", env), start_server(tmp_path / "two", env)]
+    batch = _batch()
+    requests_per_client, clients = 8, 4
+    try:
+        with servers[0].client(keys["t"]) as c:
+            per_request = {
+                p["id"]: p["count"]
+                for p in c.post("/v1/analyze", json={"logs": batch}).json()["patterns"]
+            }
+        assert sum(per_request.values()) == len(batch)
+
+        def client(n: int) -> list[int]:
+            codes = []
+            for i in range(requests_per_client):
+                server = servers[(n + i) % 2]
+                with server.client(keys["t"]) as c:
+                    codes.append(c.post("/v1/analyze", json={"logs": batch}).status_code)
+            return codes
+
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            codes = [code for result in pool.map(client, range(clients)) for code in result]
+        assert codes == [200] * (clients * requests_per_client)
+
+        rounds = 1 + clients * requests_per_client
+        with servers[1].client(keys["t"]) as c:
+            stored = c.get("/v1/patterns?limit=500").json()
+        assert sum(p["count"] for p in stored["patterns"]) == rounds * len(batch)
+        assert {p["id"]: p["count"] for p in stored["patterns"]} == {
+            pid: n * rounds for pid, n in per_request.items()
+        }
+    finally:
+        for s in servers:
+            s.stop()
