@@ -175,6 +175,11 @@ class FileFollower:
             return self._pending_checkpoint
         return Checkpoint(src.identity, self._buf_start)
 
+    @property
+    def has_file(self) -> bool:
+        """True while a file is open (False while waiting for the path to appear)."""
+        return self._cur is not None or self._old is not None
+
     def poll(self) -> list[Line]:
         """Return the complete lines available now (possibly none). Never blocks."""
         out: list[Line] = []

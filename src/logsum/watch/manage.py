@@ -1,0 +1,79 @@
+"""The watch use cases behind the API: create (validated), list, get, delete.
+
+Validation happens here, not in the routes, so every entry point refuses the same things:
+a source outside ``LOGSUM_WATCH_ROOTS`` (after resolving ``..`` and symlinks), a webhook URL
+that is not http(s) or resolves to a forbidden address, unknown severities, and more watches
+than a key may have. Errors are :class:`~logsum.watch.errors.WatchValidationError` (the API maps
+them to 400 ``invalid_request``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from logsum.core.model import Severity
+from logsum.watch.config import WatchConfig
+from logsum.watch.errors import WatchValidationError
+from logsum.watch.follower import current_checkpoint
+from logsum.watch.model import WatchFilters, WatchRecord
+from logsum.watch.paths import validate_source
+from logsum.watch.repo import WatchStore
+from logsum.watch.signing import generate_secret
+from logsum.watch.urlcheck import Resolver, check_webhook_url, system_resolver
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedWatch:
+    """A new watch and its signing secret (returned once, never shown again)."""
+
+    watch: WatchRecord
+    secret: str
+
+
+def parse_severities(values: Sequence[str] | None) -> WatchFilters:
+    """``["error", "warning"]`` -> filters; raises for unknown names."""
+    out: list[Severity] = []
+    for v in values or ():
+        try:
+            sev = Severity(str(v).strip().lower())
+        except ValueError:
+            allowed = ", ".join(s.value for s in Severity)
+            raise WatchValidationError(
+                f"unknown severity {v!r} in filters.severity; expected some of: {allowed}"
+            ) from None
+        if sev not in out:
+            out.append(sev)
+    return WatchFilters(tuple(out))
+
+
+def create_watch(
+    repo: WatchStore,
+    config: WatchConfig,
+    *,
+    tenant_id: str,
+    source: str,
+    severities: Sequence[str] | None,
+    webhook_url: str,
+    from_beginning: bool = False,
+    resolver: Resolver = system_resolver,
+) -> CreatedWatch:
+    """Validate and store a new watch; the service's supervisor starts it shortly."""
+    path = validate_source(source, config.roots)
+    filters = parse_severities(severities)
+    check_webhook_url(webhook_url, allow_private=config.allow_private, resolver=resolver)
+    if repo.count_watches(tenant_id) >= config.max_watches_per_key:
+        raise WatchValidationError(
+            f"this key already has {config.max_watches_per_key} watches, the most allowed"
+        )
+    secret = generate_secret()
+    record = repo.create_watch(
+        tenant_id=tenant_id,
+        source=str(path),
+        filters=filters,
+        webhook_url=webhook_url,
+        secret=secret,
+        from_beginning=from_beginning,
+        checkpoint=current_checkpoint(path, at_end=not from_beginning),
+    )
+    return CreatedWatch(record, secret)
