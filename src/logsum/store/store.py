@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
@@ -30,6 +30,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
+    Table,
     case,
     create_engine,
     event,
@@ -53,11 +54,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_BUSY_TIMEOUT_S = 15.0
 """How long a SQLite writer waits for another process's write lock before giving up."""
 PG_CONNECT_TIMEOUT_S = 10
 """Seconds to wait for a PostgreSQL connection (so /readyz answers instead of hanging)."""
-WRITE_ATTEMPTS = 5
+WRITE_ATTEMPTS = 3
 """A write transaction that hits a deadlock or a locked database is retried this many times."""
 _RETRY_BACKOFF_S = 0.05
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -65,8 +66,8 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _SEVERITIES = frozenset(s.value for s in Severity)
 _SEVERITY_RANK = {s.value: s.rank for s in Severity}
 
-_keys = ApiKeyRow.__table__
-_patterns = PatternRow.__table__
+_keys = cast(Table, ApiKeyRow.__table__)
+_patterns = cast(Table, PatternRow.__table__)
 
 
 def _now() -> datetime:
@@ -621,7 +622,7 @@ def _stored_pattern(row: Row[Any]) -> StoredPattern:
     return StoredPattern(
         id=row.pattern_id,
         template=row.template,
-        count=int(row.count),
+        count=int(row._mapping["count"]),  # ``row.count`` is the tuple method
         severity=row.severity,
         first_seen=row.first_seen,
         last_seen=row.last_seen,
