@@ -101,15 +101,24 @@ def _open_input(path: str) -> IO[bytes]:
         raise _fail(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
+def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple[str, int]]:
     """Pass 1: every line through the engine; one tab-separated record per line to ``spool``.
 
-    Record: ``pattern_id \\t severity \\t continuation(1|"") \\t timestamp(ISO|"") \\t message``.
-    The message is last, so tabs inside it survive ``split("\\t", 4)``; it holds no ``\\n``.
+    Record: ``pattern_id, severity, continuation ("1" or ""), timestamp (ISO or ""), stamp,
+    params (JSON), message``, tab-separated, the message last (tabs inside it survive
+    ``split("\\t", 6)``; JSON escapes its own tabs; no field holds a ``\\n``).
+
+    ``stamp`` numbers the (pattern, template) pair the line's params were read under. Returns
+    each pattern's last (template, stamp): in pass 2 a line whose stamp is still its pattern's
+    final one reuses its params instead of reading them again.
     """
     process = engine.process
+    template_of = engine.template
+    dumps = orjson.dumps
     write = spool.write
     max_bytes = engine.config.max_line_chars * 4 + 4
+    seen: dict[str, tuple[str, int]] = {}
+    stamp = 0
     last_ts: object = None
     last_iso = ""
     for batch in iter_lines(stream, max_bytes):
@@ -117,6 +126,7 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
         append = out.append
         for line in batch:
             r = process(line)
+            pid = r.pattern_id
             ts = r.timestamp
             if ts is None:
                 iso = ""
@@ -125,41 +135,65 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
             else:
                 iso = last_iso = ts.isoformat()
                 last_ts = ts
-            append(
-                f"{r.pattern_id}\t{r.severity.value}\t{'1' if r.continuation else ''}\t"
-                f"{iso}\t{r.message}\n"
-            )
+            if r.continuation:
+                append(f"{pid}\t{r.severity}\t1\t{iso}\t-1\t[]\t\n")
+                continue
+            template = template_of(pid)
+            entry = seen.get(pid)
+            if entry is None or entry[0] is not template:
+                stamp += 1
+                if len(seen) >= _TEMPLATE_CACHE:  # pattern churn: forget, stay bounded
+                    seen.clear()
+                entry = seen[pid] = (template, stamp)
+            params = r.params
+            pjson = dumps(params).decode() if params else "[]"
+            append(f"{pid}\t{r.severity}\t\t{iso}\t{entry[1]}\t{pjson}\t{r.message}\n")
         write("".join(out))
+    return seen
 
 
-def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
+def _final(
+    engine: Engine, pid: str, seen: dict[str, tuple[str, int]]
+) -> tuple[str, orjson.Fragment | None, int]:
+    """A pattern at the end of the input: its id now (patterns may have been folded into
+    others), its template as pre-serialised JSON (``None`` once evicted) and the stamp under
+    which spooled params are still valid (``0``: none are)."""
+    try:
+        template = engine.template(pid)
+    except LookupError:  # evicted since (max_patterns): its template is gone
+        return pid, None, 0
+    entry = seen.get(pid)
+    valid = entry[1] if entry is not None and entry[0] == template else 0
+    return engine.resolve(pid), orjson.Fragment(orjson.dumps(template)), valid
+
+
+def _emit(engine: Engine, spool: IO[str], out: IO[bytes], seen: dict[str, tuple[str, int]]) -> None:
     """Pass 2: one JSON object per spooled record, with the pattern's final template."""
     dumps = orjson.dumps
+    fragment = orjson.Fragment
     params_of = engine.params_of
-    templates: dict[str, str | None] = {}
+    finals: dict[str, tuple[str, orjson.Fragment | None, int]] = {}
     buf: list[bytes] = []
     append = buf.append
     for number, record in enumerate(spool, 1):
-        pid, severity, cont, iso, message = record[:-1].split("\t", 4)
-        if pid in templates:
-            template = templates[pid]
+        pid, severity, cont, iso, stamp, pjson, message = record[:-1].split("\t", 6)
+        final = finals.get(pid)
+        if final is None:
+            if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
+                finals.clear()
+            final = finals[pid] = _final(engine, pid, seen)
+        current, template, valid = final
+        if template is None or cont:
+            params: object = ()
+        elif int(stamp) == valid:
+            params = fragment(pjson)
         else:
-            try:
-                template = engine.template(pid)
-            except LookupError:  # evicted since (max_patterns): its template is gone
-                template = None
-            if len(templates) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
-                templates.clear()
-            templates[pid] = template
-        try:
-            params = params_of(pid, message) if template is not None else ()
-        except LookupError:
-            params = ()
+            params = params_of(pid, message)
         append(
             dumps(
                 {
                     "line": number,
-                    "pattern_id": pid,
+                    "pattern_id": current,
                     "template": template,
                     "severity": severity,
                     "timestamp": iso or None,
@@ -206,10 +240,10 @@ def parse(
         with tempfile.TemporaryFile(
             mode="w+", encoding="utf-8", errors="surrogatepass", newline="\n"
         ) as spool:
-            _spool(engine, stream, spool)
+            seen = _spool(engine, stream, spool)
             spool.seek(0)
             try:
-                _emit(engine, spool, sys.stdout.buffer)
+                _emit(engine, spool, sys.stdout.buffer, seen)
             except BrokenPipeError:
                 # The reader went away (``| head``): stop quietly, as other Unix tools do.
                 devnull = os.open(os.devnull, os.O_WRONLY)
