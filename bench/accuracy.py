@@ -7,10 +7,11 @@
 
 Modes: ``raw`` feeds the raw lines (header included, no format) to ``Engine()``; ``message``
 feeds the ground-truth ``Content`` column to ``Engine(message_only=True)``. LogSum's group of a
-line is its ``pattern_id`` and its template is ``engine.template(pattern_id)`` after the last
-line. Drain3 0.9.11 runs with its defaults (an explicit default ``TemplateMinerConfig``, so no
-``drain3.ini`` is read from the working directory, no masking); its group is the cluster id and
-its template the cluster's final template. Scores come from :mod:`logsum.core.scoring`.
+line is its ``pattern_id`` (resolved to the surviving id when its pattern was folded into
+another) and its template is ``engine.template(pattern_id)`` after the last line. Drain3 0.9.11
+runs with its defaults (an explicit default ``TemplateMinerConfig``, so no ``drain3.ini`` is
+read from the working directory, no masking); its group is the cluster id and its template the
+cluster's final template. Scores come from :mod:`logsum.core.scoring`.
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ def run_logsum(lines: Sequence[str], mode: str) -> Prediction:
     start = time.perf_counter()
     engine = Engine(message_only=mode == "message")
     process = engine.process
-    groups = [process(line).pattern_id for line in lines]
-    final = {pid: engine.template(pid) for pid in set(groups)}
+    ids = [process(line).pattern_id for line in lines]
+    # Patterns whose templates became equal are folded into one: group by the id now.
+    final = {pid: (engine.resolve(pid), engine.template(pid)) for pid in set(ids)}
     seconds = time.perf_counter() - start
-    return Prediction(groups, [final[g] for g in groups], seconds)
+    return Prediction([final[i][0] for i in ids], [final[i][1] for i in ids], seconds)
 
 
 def run_drain3(lines: Sequence[str], mode: str) -> Prediction:
