@@ -85,7 +85,7 @@ class StoreLimits:
     max_example_chars: int = 200
     """Longer example values are cut to this many characters."""
     max_batch_rows: int = 200
-    """Rows per INSERT statement (keeps SQLite's bound-parameter count small)."""
+    """Pattern ids per ``IN (...)`` query when merging examples (bounds bound parameters)."""
     max_key_name_chars: int = 200
     """Longest accepted API key name."""
     max_pattern_id_chars: int = 64

@@ -93,6 +93,7 @@ class Store:
         self._limits = limits or StoreLimits()
         self._clock = clock
         self._engine = _create_engine(self._url)
+        self._upsert = self._upsert_statement()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -261,8 +262,8 @@ class Store:
         step = self._limits.max_batch_rows
 
         def work(conn: Connection) -> None:
-            for i in range(0, len(values), step):
-                conn.execute(self._upsert_statement(values[i : i + step]))
+            # executemany of one cached statement: compiled once per store, not per batch.
+            conn.execute(self._upsert, values)
             # The upsert above locked these rows (PostgreSQL row locks; SQLite's write lock)
             # until commit, so this read-merge-write of the examples can't race another writer.
             ids = sorted(with_examples)
@@ -337,9 +338,9 @@ class Store:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _upsert_statement(self, rows: list[dict[str, Any]]) -> Any:
+    def _upsert_statement(self) -> Any:
         insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
-        ins = insert(_patterns).values(rows)
+        ins = insert(_patterns)
         new, cur = ins.excluded, _patterns.c
         rank_new = case(_SEVERITY_RANK, value=new.severity, else_=len(_SEVERITY_RANK))
         rank_cur = case(_SEVERITY_RANK, value=cur.severity, else_=len(_SEVERITY_RANK))
