@@ -19,6 +19,8 @@ from logsum.api.ratelimit import TierRateLimiter
 from logsum.api.service import AnalysisService
 from logsum.settings import Settings, load_settings
 from logsum.store import ApiKeyRecord, Store, Tier
+from logsum.watch.config import WatchConfig
+from logsum.watch.feature import WatchFeature
 
 APP_IMPORT_STRING = "logsum.app_factory:create_app_from_env"
 """What uvicorn imports (with ``factory=True``) in each worker process."""
@@ -46,7 +48,8 @@ def build_services(settings: Settings) -> Services:
 def build_app(settings: Settings) -> FastAPI:
     """The ASGI app over freshly built services (closes the store on shutdown)."""
     services = build_services(settings)
-    return create_app(services, on_shutdown=services.store.close)
+    watch = WatchFeature(services.store, WatchConfig.from_settings(settings))
+    return create_app(services, on_shutdown=services.store.close, watch_feature=watch)
 
 
 def create_app_from_env() -> FastAPI:

@@ -13,7 +13,8 @@ from logsum.api.deps import Services
 from logsum.api.errors import install_error_handlers
 from logsum.api.middleware import RequestContextMiddleware
 from logsum.api.openapi import build_openapi
-from logsum.api.routes import analyze, ops, patterns
+from logsum.api.routes import analyze, ops, patterns, watch
+from logsum.watch.feature import WatchFeature
 
 DESCRIPTION = """\
 Raw log lines in; patterns, anomalies and insights out.
@@ -27,13 +28,23 @@ Every error is `{"error": {"code": ..., "message": ...}}` with one of the codes
 """
 
 
-def create_app(services: Services, *, on_shutdown: Callable[[], None] | None = None) -> FastAPI:
+def create_app(
+    services: Services,
+    *,
+    on_shutdown: Callable[[], None] | None = None,
+    watch_feature: WatchFeature | None = None,
+) -> FastAPI:
     """The service's ASGI app over ``services``. ``on_shutdown`` runs when the app stops
-    (the composition root passes the store's ``close``)."""
+    (the composition root passes the store's ``close``). ``watch_feature`` (``/v1/watch``)
+    runs its watches between start-up and shutdown."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if watch_feature is not None:
+            watch_feature.start()
         yield
+        if watch_feature is not None:
+            watch_feature.stop()
         if on_shutdown is not None:
             on_shutdown()
 
@@ -45,6 +56,7 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] | None = N
         openapi_tags=[
             {"name": "analysis", "description": "Analyse batches of raw log lines."},
             {"name": "patterns", "description": "The caller's stored patterns."},
+            {"name": "watch", "description": "Follow log files, deliver to signed webhooks."},
             {"name": "operations", "description": "Health, readiness, metrics (no key)."},
         ],
     )
@@ -52,6 +64,9 @@ def create_app(services: Services, *, on_shutdown: Callable[[], None] | None = N
     install_error_handlers(app)
     app.include_router(analyze.router)
     app.include_router(patterns.router)
+    if watch_feature is not None:
+        app.state.watch = watch_feature
+        app.include_router(watch.router)
     app.include_router(ops.router)
 
     def openapi() -> dict[str, Any]:

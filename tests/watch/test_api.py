@@ -1,0 +1,167 @@
+"""``/v1/watch`` through the real app (composition root, auth, rate limits, error envelope,
+lifespan-started watch service) with a real webhook receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from logsum.app_factory import build_app, prepare
+from logsum.settings import load_settings
+from logsum.store import Store, Tier
+
+from .receiver import Receiver
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
+    root = tmp_path / "logs"
+    root.mkdir()
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        watch_roots=str(root),
+        webhook_allow_private=True,
+        watch_batch_max_wait_seconds=0.05,
+        watch_poll_interval_seconds=0.02,
+        watch_lease_seconds=1.0,
+        rate_limit_free=4,
+        max_watches_per_key=3,
+    )
+    prepared = prepare(settings)
+    assert prepared.bootstrap_key is not None
+    store = Store(settings.store_url)
+    _, other = store.create_key("other", Tier.PRO)
+    _, free = store.create_key("free", Tier.FREE)
+    store.close()
+    keys = {"main": prepared.bootstrap_key[1], "other": other, "free": free}
+    with TestClient(build_app(settings)) as client:
+        yield client, keys, root
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def error_code(resp: object, status: int) -> str:
+    assert resp.status_code == status, resp.text  # type: ignore[attr-defined]
+    body = resp.json()  # type: ignore[attr-defined]
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    return str(body["error"]["code"])
+
+
+def test_create_follow_deliver_get_list_delete(
+    env: tuple[TestClient, dict[str, str], Path],
+) -> None:
+    client, keys, root = env
+    rx = Receiver().start()
+    log = root / "app.log"
+    log.write_text("2024-01-01 10:00:00 ERROR before the watch\n")
+    resp = client.post(
+        "/v1/watch",
+        headers=auth(keys["main"]),
+        json={"source": str(log), "filters": {"severity": ["error"]}, "webhook_url": rx.url},
+    )
+    assert resp.status_code == 201, resp.text
+    w = resp.json()
+    assert w["id"].startswith("wat_") and w["secret"].startswith("whsec_")
+    assert w["source"] == str(log.resolve())
+    assert w["filters"] == {"severity": ["error"]} and w["webhook_url"] == rx.url
+    assert w["status"] == "pending" and w["created_at"].endswith("Z")
+    assert "x-ratelimit-remaining" in resp.headers
+    rx.secrets.append(w["secret"])
+
+    with open(log, "a") as fh:
+        fh.write("2024-01-01 10:00:01 ERROR disk full on /dev/sda1\n")
+        fh.write("2024-01-01 10:00:02 INFO all good\n")
+        fh.write("2024-01-01 10:00:03 ERROR disk full on /dev/sdb1\n")
+    assert rx.wait_for(2) == [
+        "2024-01-01 10:00:01 ERROR disk full on /dev/sda1",
+        "2024-01-01 10:00:03 ERROR disk full on /dev/sdb1",
+    ]
+    assert rx.bad_signatures == 0
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        got = client.get(f"/v1/watch/{w['id']}", headers=auth(keys["main"])).json()
+        if got["delivered_count"] >= 1 and got["lines_read"] == 3:
+            break
+        time.sleep(0.05)
+    assert got["status"] == "following"
+    assert got["lines_read"] == 3 and got["events_count"] == 2
+    assert got["offset"] == log.stat().st_size
+    assert got["failed_count"] == 0 and got["last_delivery_at"] is not None
+    assert "secret" not in got
+
+    listed = client.get("/v1/watch", headers=auth(keys["main"])).json()
+    assert listed["total"] == 1 and listed["watches"][0]["id"] == w["id"]
+    # The caller's patterns were updated by the stream.
+    patterns = client.get("/v1/patterns", headers=auth(keys["main"])).json()
+    assert sum(p["count"] for p in patterns["patterns"]) == 3
+
+    # Another key sees nothing and can't delete it.
+    assert client.get("/v1/watch", headers=auth(keys["other"])).json()["total"] == 0
+    assert error_code(client.get(f"/v1/watch/{w['id']}", headers=auth(keys["other"])), 404)
+    assert error_code(client.delete(f"/v1/watch/{w['id']}", headers=auth(keys["other"])), 404)
+
+    assert client.delete(f"/v1/watch/{w['id']}", headers=auth(keys["main"])).status_code == 204
+    assert (
+        error_code(client.get(f"/v1/watch/{w['id']}", headers=auth(keys["main"])), 404)
+        == "not_found"
+    )
+    time.sleep(0.3)
+    with open(log, "a") as fh:
+        fh.write("2024-01-01 10:00:04 ERROR after delete\n")
+    time.sleep(0.3)
+    assert len(rx.texts()) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"source": "{root}/../escape.log", "webhook_url": "{rx}"}, "outside"),
+        ({"source": "{root}/link.log", "webhook_url": "{rx}"}, "outside"),
+        ({"source": "relative.log", "webhook_url": "{rx}"}, "absolute"),
+        ({"source": "{root}/a.log", "webhook_url": "ftp://example.com/x"}, "http"),
+        ({"source": "{root}/a.log", "webhook_url": "http://169.254.169.254/latest"}, "metadata"),
+        ({"source": "{root}/a.log", "webhook_url": "http://[fd00:ec2::254]/"}, "metadata"),
+        (
+            {"source": "{root}/a.log", "webhook_url": "{rx}", "filters": {"severity": ["loud"]}},
+            "severity",
+        ),
+        ({"webhook_url": "{rx}"}, "source"),
+        ({"source": "{root}/a.log", "webhook_url": "{rx}", "extra": 1}, "extra"),
+    ],
+)
+def test_invalid_watches_are_400_with_the_envelope(
+    env: tuple[TestClient, dict[str, str], Path], body: dict[str, object], fragment: str
+) -> None:
+    client, keys, root = env
+    (root / "link.log").symlink_to(root.parent / "escape.log")
+
+    def fill(v: object) -> object:
+        if isinstance(v, str):
+            return v.replace("{root}", str(root)).replace("{rx}", "http://127.0.0.1:9/h")
+        return v
+
+    resp = client.post(
+        "/v1/watch", headers=auth(keys["main"]), json={k: fill(v) for k, v in body.items()}
+    )
+    assert error_code(resp, 400) == "invalid_request"
+    assert fragment in resp.json()["error"]["message"]
+
+
+def test_auth_rate_limit_and_quota(env: tuple[TestClient, dict[str, str], Path]) -> None:
+    client, keys, root = env
+    assert error_code(client.get("/v1/watch"), 401) == "unauthorized"
+    assert error_code(client.post("/v1/watch", json={}), 401) == "unauthorized"
+    body = {"source": str(root / "a.log"), "webhook_url": "http://127.0.0.1:9/h"}
+    # The free key has 4 requests per window; creating watches counts like any request.
+    codes = [
+        client.post("/v1/watch", headers=auth(keys["free"]), json=body).status_code
+        for _ in range(5)
+    ]
+    assert codes == [201, 201, 201, 400, 429]  # 4th: over the 3-watch quota; 5th: rate limit
