@@ -6,12 +6,15 @@ from __future__ import annotations
 import collections
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from logsum.store import Store
+import httpx
+
+from logsum.store import Store, Tier
 from logsum.watch.config import WatchConfig
 from logsum.watch.manage import create_watch
 from logsum.watch.repo import WatchStore
@@ -118,3 +121,81 @@ def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
     assert max(counts.values()) == 1, "a line arrived under two different webhook ids"
     assert rx.bad_signatures == 0
     print(f"delivered before the kill: {before}, duplicates dropped: {rx.duplicates}")
+
+
+def start_serve(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``logsum serve`` (API + watch service in one process) on a free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    full = {**env, "LOGSUM_HOST": "127.0.0.1", "LOGSUM_PORT": str(port)}
+    err = open(workdir / f"serve-{port}.err", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "logsum"), "serve"],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=err,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (workdir / f"serve-{port}.err").read_text()
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("logsum serve did not start")
+
+
+def test_service_process_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    root.mkdir()
+    log = root / "app.log"
+    log.write_text("")
+    data = tmp_path / "data"
+    data.mkdir()
+    db_url = f"sqlite:///{data / 'logsum.db'}"
+    store = Store(db_url)
+    store.migrate()
+    _, key = store.create_key("ops", Tier.ENTERPRISE)
+    store.close()
+    env = {k: v for k, v in worker_env(db_url, root).items() if k != "LOGSUM_DATABASE_URL"}
+    env["LOGSUM_DATA_DIR"] = str(data)
+    rx = Receiver().start()
+    headers = {"Authorization": f"Bearer {key}"}
+    proc, url = start_serve(env, tmp_path)
+    expected: list[str] = []
+    try:
+        resp = httpx.post(
+            f"{url}/v1/watch",
+            headers=headers,
+            json={"source": str(log), "filters": {"severity": ["error"]}, "webhook_url": rx.url},
+        )
+        assert resp.status_code == 201, resp.text
+        watch = resp.json()
+        rx.secrets.append(watch["secret"])
+        time.sleep(0.3)  # picked up by the service's supervisor
+        expected += write_lines(log, 0, 400)
+        rx.wait_for(50)
+        expected += write_lines(log, 400, 100, per_s=10_000)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        expected += write_lines(log, 500, 200)
+        proc, url = start_serve(env, tmp_path)
+        expected += write_lines(log, 700, 300)
+        got = rx.wait_for(len(expected), timeout=30)
+        status = httpx.get(f"{url}/v1/watch/{watch['id']}", headers=headers).json()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        rx.down()
+    counts = collections.Counter(got)
+    assert set(counts) == set(expected), f"missing {len(set(expected) - set(counts))} lines"
+    assert max(counts.values()) == 1
+    assert rx.bad_signatures == 0
+    assert status["failed_count"] == 0 and status["status"] == "following"
