@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from logsum.store import PatternDelta, Store, StoredPattern
+from logsum.store import PatternDelta, Store, StoredPattern, StoreLimits
 
 T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -214,3 +214,23 @@ def test_tenants_are_isolated(store: Store) -> None:
     assert store.get_pattern("nobody", "a") is None
     assert store.list_patterns("nobody", limit=10) == ([], 0)
     assert store.known_patterns("t2") == [("a", "other", "critical")]
+
+
+def test_a_tenant_at_its_pattern_limit_keeps_counting_but_adds_no_more(db_url: str) -> None:
+    with Store(db_url, limits=StoreLimits(max_patterns_per_tenant=3)) as store:
+        store.migrate()
+        store.upsert_patterns("t1", [_delta("a"), _delta("b")])
+        store.upsert_patterns(
+            "t1", [_delta("a", count=10), _delta("x", count=1), _delta("y", count=7), _delta("z")]
+        )
+        page, total = store.list_patterns("t1", limit=10)
+        assert total == 3
+        assert {p.id: p.count for p in page} == {"a": 11, "y": 7, "b": 1}  # the most frequent
+        store.upsert_patterns("t1", [_delta("b", count=2), _delta("q", count=100)])
+        assert {p.id: p.count for p in store.list_patterns("t1", limit=10)[0]} == {
+            "a": 11,
+            "y": 7,
+            "b": 3,
+        }
+        store.upsert_patterns("t2", [_delta("q")])  # other tenants have their own room
+        assert store.list_patterns("t2", limit=10)[1] == 1

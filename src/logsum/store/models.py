@@ -84,6 +84,10 @@ class StoreLimits:
     """Wildcard positions that keep examples; templates with more keep the first ones."""
     max_example_chars: int = 200
     """Longer example values are cut to this many characters."""
+    max_patterns_per_tenant: int = 50_000
+    """Patterns stored per tenant (the engine's ``max_patterns`` default). At the limit, new
+    patterns are not stored (a warning is logged) while existing ones keep counting; this bounds
+    the database and :meth:`Store.known_patterns`, which callers load per request."""
     max_batch_rows: int = 200
     """Pattern ids per ``IN (...)`` query when merging examples (bounds bound parameters)."""
     max_key_name_chars: int = 200

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Engine,
     Row,
     Table,
+    bindparam,
     case,
     create_engine,
     event,
@@ -68,6 +69,15 @@ _SEVERITY_RANK = {s.value: s.rank for s in Severity}
 
 _keys = cast(Table, ApiKeyRow.__table__)
 _patterns = cast(Table, PatternRow.__table__)
+
+
+# Sets one row's merged examples; executed as executemany over all rows that changed.
+_SET_EXAMPLES = (
+    update(_patterns)
+    .where(_patterns.c.tenant_id == bindparam("b_tenant"))
+    .where(_patterns.c.pattern_id == bindparam("b_pattern"))
+    .values(examples=bindparam("b_examples", type_=_patterns.c.examples.type))
+)
 
 
 def _now() -> datetime:
@@ -262,28 +272,30 @@ class Store:
         step = self._limits.max_batch_rows
 
         def work(conn: Connection) -> None:
+            rows = self._within_cap(conn, tenant_id, values)
+            if not rows:
+                return
             # executemany of one cached statement: compiled once per store, not per batch.
-            conn.execute(self._upsert, values)
+            conn.execute(self._upsert, rows)
             # The upsert above locked these rows (PostgreSQL row locks; SQLite's write lock)
             # until commit, so this read-merge-write of the examples can't race another writer.
-            ids = sorted(with_examples)
+            ids = sorted(r["pattern_id"] for r in rows if r["pattern_id"] in with_examples)
+            changes: list[dict[str, Any]] = []
             for i in range(0, len(ids), step):
-                chunk = ids[i : i + step]
                 stored = conn.execute(
                     select(_patterns.c.pattern_id, _patterns.c.examples).where(
-                        _patterns.c.tenant_id == tenant_id, _patterns.c.pattern_id.in_(chunk)
+                        _patterns.c.tenant_id == tenant_id,
+                        _patterns.c.pattern_id.in_(ids[i : i + step]),
                     )
                 ).all()
                 for pid, old in stored:
                     old_examples = _examples_from_json(old)
                     new = _merge_examples(old_examples, with_examples[pid], self._limits)
                     if new != old_examples:
-                        conn.execute(
-                            update(_patterns)
-                            .where(_patterns.c.tenant_id == tenant_id)
-                            .where(_patterns.c.pattern_id == pid)
-                            .values(examples=[list(p) for p in new])
-                        )
+                        ex = [list(p) for p in new]
+                        changes.append({"b_tenant": tenant_id, "b_pattern": pid, "b_examples": ex})
+            if changes:
+                conn.execute(_SET_EXAMPLES, changes)
 
         self._write("storing patterns", work)
 
@@ -337,6 +349,48 @@ class Store:
             return [(r[0], r[1], r[2]) for r in conn.execute(q)]
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _within_cap(
+        self, conn: Connection, tenant_id: str, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``rows`` without the new patterns that would take the tenant over
+        :attr:`StoreLimits.max_patterns_per_tenant` (existing ones always count on).
+
+        Exact on SQLite (writers are serialised); on PostgreSQL two batches racing at the cap
+        may each add their new patterns, so the cap can be passed by one batch per writer.
+        """
+        cap = self._limits.max_patterns_per_tenant
+        step = self._limits.max_batch_rows
+        ids = [r["pattern_id"] for r in rows]
+        existing: set[str] = set()
+        for i in range(0, len(ids), step):
+            existing.update(
+                conn.execute(
+                    select(_patterns.c.pattern_id).where(
+                        _patterns.c.tenant_id == tenant_id,
+                        _patterns.c.pattern_id.in_(ids[i : i + step]),
+                    )
+                ).scalars()
+            )
+        new = [r for r in rows if r["pattern_id"] not in existing]
+        if not new:
+            return rows
+        stored = conn.execute(
+            select(func.count()).select_from(_patterns).where(_patterns.c.tenant_id == tenant_id)
+        ).scalar_one()
+        room = max(0, cap - int(stored))
+        if len(new) <= room:
+            return rows
+        # The most frequent new patterns get the remaining room.
+        admitted = sorted(new, key=lambda r: (-r["count"], r["pattern_id"]))[:room]
+        keep = existing | {r["pattern_id"] for r in admitted}
+        log.warning(
+            "tenant %s is at its limit of %d patterns: %d new patterns not stored",
+            tenant_id,
+            cap,
+            len(new) - len(admitted),
+        )
+        return [r for r in rows if r["pattern_id"] in keep]
 
     def _upsert_statement(self) -> Any:
         insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
