@@ -6,13 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 
 import logsum.store
-from logsum.store import Store
+from logsum.store import Store, StoreLimits
 from logsum.store.tables import Base
 
 
@@ -75,7 +78,7 @@ def test_migrate_twice_is_a_no_op_and_keeps_data(store: Store) -> None:
 
 _MIGRATE = """
 import sys
-from logsum.store import Store
+from logsum.store import Store, StoreLimits
 sys.stdin.readline()
 Store(sys.argv[1]).migrate()
 """
@@ -101,3 +104,22 @@ def test_two_processes_migrating_at_once_both_succeed(db_url: str) -> None:
         assert p.returncode == 0, err
     with Store(db_url) as store:
         assert store.list_patterns("t", limit=1) == ([], 0)
+
+
+def test_downgrade_to_base_and_upgrade_again(store: Store) -> None:
+    """Every shipped revision can be undone (a release can be rolled back)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(logsum.store.__file__).with_name("migrations")))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    with store.engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    store.migrate()
+    record, plaintext = store.create_key("after", "free")
+    assert store.authenticate(plaintext) == record
+
+
+def test_limits_are_validated() -> None:
+    with pytest.raises(ValueError, match="max_patterns_per_tenant"):
+        StoreLimits(max_patterns_per_tenant=0)

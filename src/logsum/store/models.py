@@ -96,3 +96,10 @@ class StoreLimits:
     """Longest accepted pattern id (the engine's ids are much shorter)."""
     max_tenant_id_chars: int = 64
     """Longest accepted tenant id (key ids are 20 characters)."""
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            minimum = 0 if name == "max_examples_per_position" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"StoreLimits.{name} must be an integer >= {minimum}")
