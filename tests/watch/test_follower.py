@@ -189,3 +189,20 @@ def test_one_poll_reads_a_bounded_amount(tmp_path: Path) -> None:
     while batch := f.poll():
         total += len(batch)
     assert total == 1000
+
+
+def test_a_path_replaced_by_a_symlink_is_not_followed(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    f = FileFollower(log)
+    write(log, "mine\n")
+    assert texts(f) == ["mine"]
+    secret = tmp_path / "secret"
+    secret.write_text("do not read\n")
+    os.unlink(log)
+    log.symlink_to(secret)
+    got: list[str] = []
+    for _ in range(3):
+        got += texts(f)
+    assert got == []
+    assert not f.has_file

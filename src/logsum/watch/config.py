@@ -43,6 +43,9 @@ class WatchConfig:
     """Continuation lines folded into one event before a new event starts."""
     max_event_chars: int = 16 * 1024
     """Characters of a record's text kept in its event (the rest is cut, ``truncated: true``)."""
+    max_batch_lines: int = 20_000
+    """A batch is committed after this many lines even when few of them pass the filters, so
+    the checkpoint advances and memory stays bounded at high line rates."""
     max_payload_bytes: int = 1024 * 1024
     """A batch is sent early when its events reach this size, bounding memory and body size."""
     lease_ttl_s: float = 15.0
@@ -71,6 +74,7 @@ class WatchConfig:
             "max_record_lines": self.max_record_lines,
             "max_event_chars": self.max_event_chars,
             "max_payload_bytes": self.max_payload_bytes,
+            "max_batch_lines": self.max_batch_lines,
             "lease_ttl_s": self.lease_ttl_s,
             "supervisor_interval_s": self.supervisor_interval_s,
             "delivery_timeout_s": self.delivery_timeout_s,

@@ -29,6 +29,7 @@ inode numbers are reused after deletion, the first bytes of a log file almost ne
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 from dataclasses import dataclass, replace
@@ -209,10 +210,17 @@ class FileFollower:
     # -- opening ------------------------------------------------------------------------------
 
     def _open_path(self, offset: int) -> _Open | None:
+        # O_NOFOLLOW: the path was resolved (symlinks included) when the watch was created; if
+        # it is later replaced by a symlink (to a file outside the allowed roots), it is not
+        # followed: the watch waits as if the file were missing.
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return None
+            raise
         return _Open(fd, _identity_of_fd(fd), offset)
 
     def _start(self) -> None:

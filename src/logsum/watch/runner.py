@@ -253,6 +253,7 @@ class WatchRunner:
         return (
             len(b.events) >= self.config.batch_max_events
             or b.bytes >= self.config.max_payload_bytes
+            or b.lines >= self.config.max_batch_lines
         )
 
     def _due(self, now: float) -> bool:

@@ -1,0 +1,100 @@
+"""The deliverer against a real receiver: pinned address, DNS rebinding refused at delivery
+time, Retry-After honoured, attempts counted."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from logsum.store import Store
+from logsum.watch.config import WatchConfig
+from logsum.watch.delivery import Deliverer
+from logsum.watch.model import BatchCommit, OutboxItem, WatchFilters
+from logsum.watch.repo import WatchStore, new_webhook_id
+from logsum.watch.retry import RetryPolicy
+from logsum.watch.signing import generate_secret
+
+from .receiver import Receiver
+
+BODY = '{"type":"logsum.watch.batch","data":{"events":[{"text":"x"}],"anomalies":[]}}'
+
+
+@pytest.fixture
+def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    rx = Receiver().start()
+    secret = generate_secret()
+    rx.secrets.append(secret)
+    repo = WatchStore(store)
+    url = f"http://hook.test:{rx.port}/in"  # resolvable only through the test's resolver
+    w = repo.create_watch(
+        tenant_id="key_t",
+        source=str(tmp_path / "a.log"),
+        filters=WatchFilters(),
+        webhook_url=url,
+        secret=secret,
+        from_beginning=False,
+        checkpoint=None,
+    )
+    assert repo.acquire_lease(w.id, "me", 60)
+    repo.commit_batch(w.id, "me", None, BatchCommit(1, (OutboxItem(new_webhook_id(), BODY, 1),)))
+    spec = repo.get_spec(w.id)
+    assert spec is not None
+    yield store, repo, spec, rx
+    rx.down()
+    store.close()
+
+
+def deliverer(repo, spec, answers: dict[str, str], **cfg: object) -> Deliverer:  # type: ignore[no-untyped-def]
+    config = WatchConfig(**{"allow_private": True, **cfg})  # type: ignore[arg-type]
+    return Deliverer(
+        spec,
+        repo=repo,
+        config=config,
+        stop=threading.Event(),
+        wake=threading.Event(),
+        client=httpx.Client(trust_env=False),
+        resolver=lambda host, port: [answers[host]],
+    )
+
+
+def test_connects_to_the_checked_address_with_the_original_host(setup) -> None:  # type: ignore[no-untyped-def]
+    _store, repo, spec, rx = setup
+    d = deliverer(repo, spec, {"hook.test": "127.0.0.1"})
+    delivery = repo.next_delivery(spec.id)
+    assert d.attempt(delivery) is True
+    assert len(rx.texts()) == 1 and rx.bad_signatures == 0
+    assert repo.next_delivery(spec.id) is None
+
+
+def test_rebinding_to_a_private_address_is_refused_at_delivery(setup) -> None:  # type: ignore[no-untyped-def]
+    _store, repo, spec, rx = setup
+    # Created while "hook.test" was public; now it answers 127.0.0.1 and private is not allowed.
+    d = deliverer(repo, spec, {"hook.test": "127.0.0.1"}, allow_private=False)
+    delivery = repo.next_delivery(spec.id)
+    assert d.attempt(delivery) is False
+    assert rx.attempts == 0  # nothing was sent
+    w = repo.get_watch("key_t", spec.id)
+    assert w is not None and "loopback" in (w.last_error or "") and w.pending_count == 1
+
+
+def test_retry_after_is_honoured_and_attempts_run_out(setup) -> None:  # type: ignore[no-untyped-def]
+    _store, repo, spec, rx = setup
+    rx.fail_with = 429
+    rx.retry_after = "120"
+    d = deliverer(repo, spec, {"hook.test": "127.0.0.1"}, retry=RetryPolicy(max_attempts=2))
+    first = repo.next_delivery(spec.id)
+    before = datetime.now(UTC)
+    assert d.attempt(first) is False
+    again = repo.next_delivery(spec.id)
+    assert again is not None and again.attempts == 1
+    assert (again.next_attempt_at - before).total_seconds() >= 119
+    assert d.attempt(again) is False
+    w = repo.get_watch("key_t", spec.id)
+    assert w is not None and w.failed_count == 1 and w.last_error == "HTTP 429"
+    assert rx.attempts == 2
