@@ -16,6 +16,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,32 @@ def _run(cmd: list[str], as_user: list[str]) -> None:
     done = subprocess.run(as_user + cmd, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+# Stops the server and deletes its cluster if pytest dies without running its finalizers
+# (killed, or timed out with os._exit), so no stray PostgreSQL outlives the test session.
+_WATCHDOG = """
+import os, shutil, subprocess, sys, time
+parent, data, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+while True:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        break
+    time.sleep(1)
+subprocess.run(stop, capture_output=True)
+shutil.rmtree(data, ignore_errors=True)
+"""
+
+
+def _start_watchdog(stop: list[str], data: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(data), *stop],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C in the terminal must not kill it first
+    )
 
 
 @pytest.fixture(scope="session")
@@ -93,10 +120,14 @@ def pg_url() -> Iterator[str]:
                 if attempt == 2:
                     log = (data / "server.log").read_text(errors="replace")[-2000:]
                     raise RuntimeError(f"PostgreSQL did not start:\n{log}") from None
+        stop = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+        watchdog = _start_watchdog(stop, data)
         try:
             yield f"postgresql+psycopg://{_PG_USER}@127.0.0.1:{port}/postgres"
         finally:
-            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], as_user)
+            watchdog.kill()
+            watchdog.wait()
+            _run(stop, [])
     finally:
         shutil.rmtree(data, ignore_errors=True)
 
