@@ -6,6 +6,7 @@ import io
 import random
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,45 @@ def test_reader_caps_a_line_that_spans_reads(monkeypatch: pytest.MonkeyPatch) ->
     data = b"x" * 50 + b"\nshort\n" + b"y" * 50
     got = [s for batch in parse_mod.iter_lines(io.BytesIO(data), 10) for s in batch]
     assert got == ["x" * 10, "short", "y" * 10]
+
+
+def test_format_option_and_a_bad_format() -> None:
+    line = b"2015-10-18 18:01:47,978 INFO Started server on port 8080\n"
+    out = parse_bytes(line, "--format", "<Date> <Time> <Level> <Content>")
+    assert len(out) == 1
+    assert out[0]["timestamp"].startswith("2015-10-18T18:01:47")
+    assert out[0]["severity"] == "info"
+    assert "INFO" not in out[0]["template"]
+    proc = run("--format", "<Date> <Time>", "-", stdin=line)
+    assert proc.returncode == 2
+    assert b"Content" in proc.stderr
+
+
+def test_header_is_detected_without_a_format() -> None:
+    line = b"2015-10-18 18:01:47,978 ERROR Disk /dev/sda1 is full\n"
+    (out,) = parse_bytes(line)
+    assert out["timestamp"].startswith("2015-10-18T18:01:47")
+    assert out["severity"] == "error"
+    assert not out["template"].startswith("2015")
+
+
+def test_syslog_timestamp_without_year_gets_the_current_year() -> None:
+    (out,) = parse_bytes(b"Jun 14 15:16:01 combo sshd[19939]: Accepted password for root\n")
+    assert out["timestamp"].startswith(f"{datetime.now(UTC).year}-06-14T15:16:01")
+
+
+def test_continuation_lines_carry_their_record_pattern() -> None:
+    data = (
+        b"2015-10-18 18:01:47,978 ERROR Request failed\n"
+        b"java.lang.IllegalStateException: boom\n"
+        b"\tat com.example.Handler.run(Handler.java:42)\n"
+        b"\tat java.lang.Thread.run(Thread.java:748)\n"
+    )
+    out = parse_bytes(data)
+    assert len(out) == 4
+    assert out[0]["continuation"] is False
+    assert [o["continuation"] for o in out[2:]] == [True, True]
+    # The frames belong to the record they continue (whether or not the exception line
+    # itself counts as part of the first record).
+    assert {o["pattern_id"] for o in out[2:]} == {out[1]["pattern_id"]}
+    assert all(o["params"] == [] for o in out[2:])

@@ -24,12 +24,13 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import IO, Annotated
 
 import orjson
 import typer
 
-from logsum import Engine
+from logsum import Engine, EngineConfig
 from logsum.cli import app
 
 _READ_CHUNK = 1 << 20
@@ -232,7 +233,9 @@ def parse(
 ) -> None:
     """Write one JSON object per input line (JSON Lines) to stdout, in input order."""
     try:
-        engine = Engine(message_only=message_only, log_format=log_format)
+        # The core reads no clock: the adapter supplies the year for timestamps without one.
+        config = EngineConfig(default_year=datetime.now(UTC).year)
+        engine = Engine(config, message_only=message_only, log_format=log_format)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     stream = _open_input(file)
