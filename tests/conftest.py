@@ -81,12 +81,55 @@ def _start_watchdog(stop: list[str], data: Path) -> subprocess.Popen[bytes]:
     )
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """URL of a real PostgreSQL server on 127.0.0.1, started for this session.
+class PgServer:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (tests may stop and start it again)."""
 
-    Its ``postgres`` database is the admin one; use ``db_url`` for a fresh database per test.
-    """
+    def __init__(self, bin_dir: Path, data: Path, as_user: list[str]) -> None:
+        self.bin_dir, self.data, self.as_user = bin_dir, data, as_user
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """The admin database's URL (no password: the cluster trusts loopback)."""
+        return f"postgresql+psycopg://{_PG_USER}@127.0.0.1:{self.port}/postgres"
+
+    def ctl(self, *args: str) -> list[str]:
+        """A pg_ctl command line for this cluster, run as the right user."""
+        return [*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *args]
+
+    def init(self) -> None:
+        """Create the cluster (trust auth, no fsync: it lives for one session)."""
+        initdb = [str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", _PG_USER, "-A"]
+        _run([*initdb, "trust", "-E", "UTF8", "--no-sync"], self.as_user)
+
+    def start(self) -> None:
+        """Start on a free port the first time, on the same port after a stop."""
+        for attempt in range(3):  # another process may grab the free port before we bind it
+            port = self.port or _free_port()
+            # Durability settings off: a throwaway test cluster.
+            opts = (
+                f"-p {port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+                " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            )
+            log = self.data / "server.log"
+            try:
+                _run(self.ctl("-o", opts, "-l", str(log), "-w", "-t", "60", "start"), [])
+                self.port = port
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    tail = log.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"PostgreSQL did not start:\n{tail}") from None
+
+    def stop(self) -> None:
+        """Stop the server, cutting every connection. (A "fast" shutdown: an immediate one
+        could lose the last commits, since this cluster runs with synchronous_commit off.)"""
+        _run(self.ctl("-m", "fast", "stop"), [])
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL server on 127.0.0.1, started once for this session."""
     bin_dir = _pg_bin_dir()
     if bin_dir is None:
         if os.geteuid() == 0:
@@ -101,35 +144,26 @@ def pg_url() -> Iterator[str]:
             pytest.fail(f"running as root but there is no {_PG_USER!r} user to run PostgreSQL")
         os.chown(data, pw.pw_uid, pw.pw_gid)
         as_user = ["runuser", "-u", _PG_USER, "--"]
+    server = PgServer(bin_dir, data, as_user)
     try:
-        initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", _PG_USER, "-A", "trust"]
-        _run([*initdb, "-E", "UTF8", "--no-sync"], as_user)
-        port = 0
-        for attempt in range(3):  # another process may grab the free port before we bind it
-            port = _free_port()
-            # Durability settings off: a throwaway test cluster, started once per session.
-            opts = (
-                f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-                " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-            )
-            start = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts]
-            try:
-                _run([*start, "-l", str(data / "server.log"), "-w", "-t", "60", "start"], as_user)
-                break
-            except RuntimeError:
-                if attempt == 2:
-                    log = (data / "server.log").read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"PostgreSQL did not start:\n{log}") from None
-        stop = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
-        watchdog = _start_watchdog(stop, data)
+        server.init()
+        server.start()
+        watchdog = _start_watchdog(server.ctl("-m", "immediate", "stop"), data)
         try:
-            yield f"postgresql+psycopg://{_PG_USER}@127.0.0.1:{port}/postgres"
+            yield server
         finally:
             watchdog.kill()
             watchdog.wait()
-            _run(stop, [])
+            subprocess.run(server.ctl("-m", "immediate", "stop"), capture_output=True)
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server: PgServer) -> str:
+    """URL of the session's PostgreSQL server (its ``postgres`` admin database); use
+    ``db_url`` for a fresh, empty database per test."""
+    return pg_server.url
 
 
 @pytest.fixture(scope="session")
@@ -152,6 +186,12 @@ def _fresh_pg_schema(db: str) -> str:
     with psycopg.connect(db.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute(f'CREATE SCHEMA "{name}"')
     return f"{db}?options=-csearch_path%3D{name}"
+
+
+@pytest.fixture
+def pg_db_url(_pg_test_db: str) -> str:
+    """A fresh, empty PostgreSQL database (schema) only, for PostgreSQL-specific tests."""
+    return _fresh_pg_schema(_pg_test_db)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import logsum.store
-from logsum.store import Store, StoreError, StoreUnavailable
+from logsum.store import PatternDelta, Store, StoreError, StoreUnavailable
 
 
 def test_public_names_are_pinned() -> None:
@@ -67,3 +68,23 @@ def test_close_then_reuse_reconnects(store: Store) -> None:
     store.close()
     store.ping()
     assert store.list_keys() == []
+
+
+def test_postgres_outage_is_reported_and_the_store_recovers(pg_server: Any, pg_db_url: str) -> None:
+    """/readyz relies on this: StoreUnavailable while the server is down, then back to work
+    without restarting the service (stale pooled connections are replaced)."""
+    with Store(pg_db_url) as store:
+        store.migrate()
+        store.upsert_patterns("t", [PatternDelta("a", "x", "info", 1)])
+        pg_server.stop()
+        try:
+            with pytest.raises(StoreUnavailable):
+                store.ping()
+            with pytest.raises(StoreUnavailable):
+                store.upsert_patterns("t", [PatternDelta("a", "x", "info", 1)])
+        finally:
+            pg_server.start()
+        store.ping()
+        store.upsert_patterns("t", [PatternDelta("a", "x", "info", 1)])
+        got = store.get_pattern("t", "a")
+        assert got is not None and got.count == 2
