@@ -60,8 +60,9 @@ def test_ping_succeeds_on_a_live_database(store: Store) -> None:
 
 
 def test_unmigrated_database_raises_a_store_error(db_url: str) -> None:
-    with Store(db_url) as store, pytest.raises(StoreError):
+    with Store(db_url) as store, pytest.raises(StoreError, match="run migrate first") as err:
         store.list_patterns("t", limit=1)
+    assert not isinstance(err.value, StoreUnavailable)  # the same on both databases
 
 
 def test_close_then_reuse_reconnects(store: Store) -> None:

@@ -428,9 +428,12 @@ class Store:
         try:
             yield
         except (OperationalError, InterfaceError) as exc:
+            if "no such table" in str(exc.orig):  # SQLite's way to say "not migrated"
+                raise StoreError(f"{what}: {_brief(exc)} (run migrate first)") from exc
             raise StoreUnavailable(f"{what}: database unavailable: {_brief(exc)}") from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"{what}: {_brief(exc)}") from exc
+            hint = " (run migrate first)" if "does not exist" in _brief(exc) else ""
+            raise StoreError(f"{what}: {_brief(exc)}{hint}") from exc
 
     @contextmanager
     def _read(self, what: str) -> Iterator[Connection]:
