@@ -13,12 +13,23 @@ app = typer.Typer(
 )
 
 
-def _register() -> None:
-    # Imported for their side effect of adding commands to ``app``; a sub-command module that
-    # does not exist yet is simply absent from the CLI.
+@app.callback()
+def _root() -> None:
+    """Turn raw log lines into patterns, anomalies and insights."""
+    # A callback keeps sub-commands as sub-commands even while only one is registered
+    # (typer otherwise runs a lone command as the whole program).
+
+
+COMMANDS = ("parse", "analyze", "serve", "keys")
+
+
+def _register(argv: list[str]) -> None:
+    # Imported for their side effect of adding commands to ``app``. Only the invoked command's
+    # module is imported when one is named, so `logsum parse` does not pay for the web stack.
     import importlib
 
-    for name in ("parse", "analyze", "serve", "keys"):
+    named = next((a for a in argv if not a.startswith("-")), None)
+    for name in (named,) if named in COMMANDS else COMMANDS:
         try:
             importlib.import_module(f"logsum.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -28,5 +39,7 @@ def _register() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    _register()
+    import sys
+
+    _register(sys.argv[1:])
     app()

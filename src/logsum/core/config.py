@@ -26,6 +26,12 @@ class EngineConfig:
     """Share of constant tokens a line must share with a pattern of the same shape to join it.
     Below it, the line starts a new pattern."""
 
+    min_word_values: int = 3
+    """Different words seen at one place of a template before that place becomes a variable.
+    With fewer, lines stay separate patterns: ``Failed password`` and ``Accepted password``
+    are two events, while a user name that takes three or more values is a variable. Places
+    whose values are variables by shape (numbers, addresses...) generalise at once."""
+
     max_param_examples: int = 5
     """Distinct example values kept per wildcard position of a pattern."""
 
@@ -49,6 +55,8 @@ class EngineConfig:
             raise ValueError("max_tokens must be at least 2")
         if not 0.0 < self.similarity <= 1.0:
             raise ValueError("similarity must be in (0, 1]")
+        if self.min_word_values < 2:
+            raise ValueError("min_word_values must be at least 2")
         if self.max_param_examples < 0:
             raise ValueError("max_param_examples must be >= 0")
         if self.max_record_lines < 1:

@@ -8,6 +8,7 @@ by token position. A cache from masked message to pattern makes repeated shapes 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -15,11 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from logsum.core.config import EngineConfig
-from logsum.core.header import LogFormat, split_header
-from logsum.core.masking import mask
+from logsum.core.header import HeaderDetector, LogFormat
+from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
+from logsum.core.timestamps import StampPlan, plan_for
 
 _NO_HEADER = Header()
 # Lines that continue a record: indented, stack frames, "Caused by", "... 12 more", closing
@@ -28,6 +30,65 @@ _CONTINUATION = re.compile(
     r"(?:\s|at\s+[\w$.<>]+[.(]|Caused by:|\.\.\.\s*\d+\s+(?:more|common)|[}\])](?:[,;]?\s*$))"
 )
 _WHITESPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"\S+")
+_EXAMPLE_LINES = 200
+"""Lines of one template version whose parameters are looked at for examples."""
+_HAS_DIGIT = re.compile(r"\d")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+
+def _last_word_at(line: str, value: str, end: int) -> int:
+    """Offset of the last occurrence of ``value`` before ``end`` that is not part of a longer
+    word or number, or -1."""
+    at = line.rfind(value, 0, end)
+    while at >= 0:
+        before = line[at - 1] if at else " "
+        after = line[at + len(value)] if at + len(value) < len(line) else " "
+        if not before.isalnum() and not after.isalnum():
+            return at
+        at = line.rfind(value, 0, at)
+    return -1
+
+
+class _Shape:
+    """Where the parts of a line sit, replayed on lines equal to it up to their digits."""
+
+    __slots__ = (
+        "cluster",
+        "fields",
+        "header",
+        "headerless",
+        "level_severity",
+        "msg_end",
+        "msg_start",
+        "params",
+        "stamps",
+        "version",
+    )
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        version: int,
+        msg_start: int,
+        msg_end: int,
+        stamps: tuple[StampPlan, ...],
+        header: Header,
+        fields: list[str | tuple[int, int] | None] | None,
+        params: tuple[tuple[int, int], ...],
+        level_severity: Severity | None,
+        headerless: bool,
+    ) -> None:
+        self.cluster = cluster
+        self.version = version
+        self.msg_start = msg_start
+        self.msg_end = msg_end
+        self.stamps = stamps
+        self.header = header
+        self.fields = fields
+        self.params = params
+        self.level_severity = level_severity
+        self.headerless = headerless
 
 
 class Engine:
@@ -50,8 +111,13 @@ class Engine:
         self.message_only = message_only
         self.log_format = log_format
         self._format = LogFormat(log_format, self.config.default_year) if log_format else None
-        self._miner = Miner(self.config.similarity, self.config.max_patterns)
+        self._headers = HeaderDetector(self.config.default_year)
+        self._masker = TokenMasker()
+        self._miner = Miner(
+            self.config.similarity, self.config.max_patterns, self.config.min_word_values
+        )
         self._cache: OrderedDict[str, Cluster] = OrderedDict()
+        self._shapes: dict[bytes, _Shape] = {}
         self._token_res: dict[str, re.Pattern[str]] = {}
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
@@ -66,6 +132,14 @@ class Engine:
         if len(line) > cfg.max_line_chars:
             line = line[: cfg.max_line_chars]
         line = line.rstrip("\r\n")
+        # Fast path: a line equal to a known one up to its digits has the same layout, so its
+        # header fields, message and parameters sit at the same offsets.
+        key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        shape = self._shapes.get(key)
+        if shape is not None:
+            result = self._replay(shape, line)
+            if result is not None:
+                return result
         header, message = self._split(line)
         record = self._record
         if (
@@ -94,11 +168,140 @@ class Engine:
         severity = level_sev or self._text_severity(cluster)
         self._observe(cluster, header.timestamp, level_sev)
         params = self._params(cluster, raw_tokens)
-        self._remember_examples(cluster, params)
+        if not cluster.examples_full or cluster.examples_version != cluster.version:
+            self._remember_examples(cluster, params)
         self._record = (cluster, severity, header.timestamp)
         self._record_lines = 0
+        if cfg.match_cache_size:
+            self._learn_shape(key, line, header, message, cluster, raw_tokens, level_sev)
         return LineResult(
             self.line_count, cluster.id, severity, header.timestamp, message, params, header
+        )
+
+    def _replay(self, shape: _Shape, line: str) -> LineResult | None:
+        cluster = shape.cluster
+        if not cluster.alive or cluster.version != shape.version:
+            return None
+        if (
+            shape.headerless
+            and self._record is not None
+            and not self.message_only
+            and _CONTINUATION.match(line) is not None
+        ):
+            return None  # may continue the previous record: let the full path decide
+        self._miner.touch(cluster)
+        stamp = None
+        for plan in shape.stamps:
+            value = plan.read(line)
+            if value is None:
+                continue
+            if stamp is None:
+                stamp = value
+            elif value.hour or value.minute:
+                stamp = value  # a time of day improves on a date alone
+            if stamp.hour or stamp.minute:
+                break
+        fields = shape.fields
+        if fields is None:
+            header = shape.header
+            if stamp is not None:
+                header = Header(stamp, header.level, header.host, header.component, header.pid)
+        else:
+            values = [v if isinstance(v, str) or v is None else line[v[0] : v[1]] for v in fields]
+            header = Header(stamp, shape.header.level, values[0], values[1], values[2])
+        level_sev = shape.level_severity
+        severity = level_sev or self._text_severity(cluster)
+        cluster.count += 1
+        if stamp is not None:
+            first = cluster.first_seen
+            if first is None or stamp < first:
+                cluster.first_seen = stamp
+            last = cluster.last_seen
+            if last is None or stamp > last:
+                cluster.last_seen = stamp
+        if level_sev is not None and (
+            cluster.level_severity is None or level_sev.rank < cluster.level_severity.rank
+        ):
+            cluster.level_severity = level_sev
+        params = tuple([line[a:b] for a, b in shape.params])
+        if not cluster.examples_full:  # the shape's version is the cluster's: no reset due
+            self._remember_examples(cluster, params)
+        self._record = (cluster, severity, stamp)
+        self._record_lines = 0
+        return LineResult(
+            self.line_count,
+            cluster.id,
+            severity,
+            stamp,
+            line[shape.msg_start : shape.msg_end],
+            params,
+            header,
+        )
+
+    def _learn_shape(
+        self,
+        key: bytes,
+        line: str,
+        header: Header,
+        message: str,
+        cluster: Cluster,
+        raw_tokens: list[str],
+        level_sev: Severity | None,
+    ) -> None:
+        """Remember where this line's parts sit, for lines of the same shape (see _replay)."""
+        tokens = cluster.tokens
+        if len(tokens) != len(raw_tokens) or self._format is not None:
+            return
+        msg_end = len(line.rstrip())
+        msg_start = msg_end - len(message)
+        if line[msg_start:msg_end] != message:
+            return
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(line, msg_start, msg_end)]
+        if len(spans) != len(tokens):
+            return
+        params: list[tuple[int, int]] = []
+        for tok, (a, b) in zip(tokens, spans, strict=True):
+            if tok == WILDCARD:
+                params.append((a, b))
+            elif WILDCARD in tok:
+                m = self._token_re(tok).match(line, a, b)
+                if m is None or m.end() != b:
+                    return
+                params.extend(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
+        fields: list[str | tuple[int, int] | None] | None = None
+        if header is not _NO_HEADER:
+            values = (header.host, header.component, header.pid)
+            if any(v is not None and _HAS_DIGIT.search(v) for v in values):
+                fields = []
+                for v in values:
+                    at = _last_word_at(line, v, msg_start) if v and _HAS_DIGIT.search(v) else -1
+                    fields.append(v if at < 0 else (at, at + len(v)))  # type: ignore[arg-type]
+        stamps = []
+        if header is not _NO_HEADER:
+            for start, end, ts_shape in self._headers.last_stamps:
+                bracket = line[start] == "["
+                a = start + 1 if bracket else start
+                b = end - 1 if bracket else end
+                plan = plan_for(line[a:b], a, ts_shape, cfg_year := self.config.default_year)
+                if plan is not None:
+                    stamps.append(plan)
+        if header.timestamp is not None and not stamps:
+            return  # a timestamp we could not locate: do not replay
+        del cfg_year
+        shapes = self._shapes
+        if len(shapes) >= self.config.match_cache_size:
+            shapes.clear()
+        shapes[key] = _Shape(
+            cluster,
+            cluster.version,
+            msg_start,
+            msg_end,
+            tuple(stamps),
+            header,
+            fields,
+            tuple(params),
+            level_sev,
+            header is _NO_HEADER,
         )
 
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:
@@ -112,7 +315,7 @@ class Engine:
             found = self._format.split(line)
             if found is not None:
                 return found
-        found = split_header(line, self.config.default_year)
+        found = self._headers.split(line)
         if found is None:
             return _NO_HEADER, line.strip()
         return found
@@ -121,14 +324,9 @@ class Engine:
         raw = message.split()
         limit = self.config.max_tokens
         if len(raw) > limit:
-            raw = raw[: limit - 1] + [" ".join(raw[limit - 1 :])]
-            masked = [mask(t) for t in raw[:-1]] + [WILDCARD]
-            return masked, raw
-        masked_text = mask(message)
-        masked = masked_text.split()
-        if len(masked) != len(raw):  # masking never crosses whitespace; guard all the same
-            masked = [mask(t) for t in raw]
-        return masked, raw
+            raw = [*raw[: limit - 1], " ".join(raw[limit - 1 :])]
+            return [*self._masker.mask_tokens(raw[:-1]), WILDCARD], raw
+        return self._masker.mask_tokens(raw), raw
 
     def _cluster_for(self, tokens: list[str]) -> Cluster:
         key = " ".join(tokens)
@@ -163,8 +361,12 @@ class Engine:
         ):
             cluster.level_severity = level_sev
 
-    def _text_severity(self, cluster: Cluster) -> Severity:
-        return severity_of_text(cluster.template)
+    @staticmethod
+    def _text_severity(cluster: Cluster) -> Severity:
+        memo = cluster.text_severity
+        if memo is None or memo[0] != cluster.version:
+            memo = cluster.text_severity = (cluster.version, severity_of_text(cluster.template))
+        return memo[1]
 
     # -- parameters -----------------------------------------------------------------------
 
@@ -205,13 +407,17 @@ class Engine:
         return tuple(values)
 
     def _remember_examples(self, cluster: Cluster, params: tuple[str, ...]) -> None:
+        """Keep a few distinct values per wildcard, from the first lines of each version of
+        the template (after ``_EXAMPLE_LINES`` lines the examples stay as they are)."""
         k = self.config.max_param_examples
-        if not k:
-            return
         if cluster.examples_version != cluster.version:
             # The template changed shape: wildcard indexes moved, start the examples afresh.
             cluster.examples = {}
             cluster.examples_version = cluster.version
+            cluster.examples_seen = 0
+        cluster.examples_seen += 1
+        if cluster.examples_seen >= _EXAMPLE_LINES or not k:
+            cluster.examples_full = True
         examples = cluster.examples
         for i, value in enumerate(params):
             seen = examples.get(i)
@@ -253,7 +459,7 @@ class Engine:
         raw = message.split()
         limit = self.config.max_tokens
         if len(raw) > limit:
-            raw = raw[: limit - 1] + [" ".join(raw[limit - 1 :])]
+            raw = [*raw[: limit - 1], " ".join(raw[limit - 1 :])]
         return self._params(c, raw)
 
     def add_pattern(self, pattern_id: str, template: str, severity: str | None = None) -> None:
@@ -262,10 +468,8 @@ class Engine:
         tokens = template.split()
         c = self._miner.add(pattern_id, tokens)
         if severity is not None and c.level_severity is None:
-            try:
+            with contextlib.suppress(ValueError):
                 c.level_severity = Severity(severity)
-            except ValueError:
-                pass
 
     @property
     def evictions(self) -> int:

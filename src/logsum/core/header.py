@@ -21,10 +21,11 @@ message. A user may instead give a Loghub-style format (``<Date> <Time> <Level> 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from logsum.core.model import Header
-from logsum.core.timestamps import match_timestamp
+from logsum.core.timestamps import match_timestamp, match_timestamp_shape, parse_shape, shape_regex
 
 LEVELS: dict[str, str] = {
     # keyword (upper case) -> canonical level name
@@ -123,11 +124,20 @@ class _Scan:
     host: str | None = None
     component: str | None = None
     pid: str | None = None
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def mark(self, start: int, end: int, kind: str) -> None:
+        self.spans.append((start, end, kind))
 
 
 def split_header(line: str, default_year: int) -> tuple[Header, str] | None:
     """Find the header of ``line``. Returns ``(header, message)`` or ``None`` if the line has
     no recognisable header (then the whole line is the message)."""
+    found = _scan(line, default_year)
+    return None if found is None else found[0]
+
+
+def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | None:
     s = _Scan(line, default_year)
     _leading_timestamps(s)
     for _ in range(_MAX_FIELDS):
@@ -143,17 +153,17 @@ def split_header(line: str, default_year: int) -> tuple[Header, str] | None:
         component=s.component,
         pid=s.pid,
     )
-    return header, message
+    return (header, message), s
 
 
 def _try_timestamp(s: _Scan, pos: int) -> bool:
     line = s.line
     bracket = pos < len(line) and line[pos] == "["
     start = pos + 1 if bracket else pos
-    found = match_timestamp(line, start, s.default_year)
+    found = match_timestamp_shape(line, start, s.default_year)
     if found is None:
         return False
-    value, end = found
+    value, end, shape = found
     if bracket:
         if end < len(line) and line[end] == "]":
             end += 1
@@ -164,17 +174,23 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     ):
         s.timestamp = value
     s.has_timestamp = True
+    s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
     s.pos = end
     s.timestamp_end = end
     return True
 
 
 def _is_time_only_fix(s: _Scan, value: object) -> bool:
-    # A later, more precise timestamp (with sub-seconds) replaces an earlier date-only one.
-    old = s.timestamp
-    return bool(getattr(old, "hour", 0) == 0 and getattr(old, "minute", 0) == 0) and bool(
-        getattr(value, "hour", 0) or getattr(value, "minute", 0)
+    return (
+        isinstance(s.timestamp, datetime)
+        and isinstance(value, datetime)
+        and (_date_only_fix(s.timestamp, value))
     )
+
+
+def _date_only_fix(old: datetime, value: datetime) -> bool:
+    # A later timestamp with a time of day replaces an earlier date-only one.
+    return old.hour == 0 and old.minute == 0 and bool(value.hour or value.minute)
 
 
 def _leading_timestamps(s: _Scan) -> None:
@@ -188,6 +204,7 @@ def _leading_timestamps(s: _Scan) -> None:
     if tag is not None:
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if _try_timestamp(s, after):
+            s.spans.insert(0, (tag.start(), tag.end(), "tag"))
             s.syslog_host_due = line[after].isalpha()
             return
     s.pos = pos
@@ -206,6 +223,7 @@ def _next_field(s: _Scan) -> bool:
         pipe = _PIPE_FIELD.match(line, pos) if ch == "|" else None
         if pipe is not None and (s.has_timestamp or s.level):
             _set_component_or_pid(s, pipe.group(1))
+            s.mark(pos, pipe.end(), "pipe")
             s.pos = pipe.end()
             return True
         if s.has_timestamp or s.level:
@@ -222,17 +240,28 @@ def _next_field(s: _Scan) -> bool:
         if s.has_timestamp or s.level:
             s.pos = after
         return False
-    if s.timestamp_end == pos or (s.has_timestamp and s.level is None and s.component is None):
-        if _try_timestamp(s, pos):
-            return True
+    more_time = s.timestamp_end == pos or (
+        s.has_timestamp and s.level is None and s.component is None
+    )
+    if more_time and _try_timestamp(s, pos):
+        return True
     lvl = _level_at(line, pos)
     if lvl is not None and s.level is None and (s.has_timestamp or pos == 0):
         s.level, s.pos = lvl
+        s.mark(pos, s.pos, "level")
         if line[s.pos - 1] == ":":
             return False
         return _after_level(s)
     if not (s.has_timestamp or s.level):
         return False
+    if s.syslog_host_due and s.host is None and s.level is None:
+        host = _HOSTLIKE.match(line, pos)
+        comp = _COMPONENT_COLON.match(line, pos)
+        if host is not None and (comp is None or comp.group("comp2")):
+            s.host = host.group(0)
+            s.mark(pos, host.end(), "host")
+            s.pos = host.end()
+            return True
     comp = _COMPONENT_COLON.match(line, pos)
     if comp is not None and not _level_soon(line, pos, 1):
         _take_component(s, comp)
@@ -242,23 +271,27 @@ def _next_field(s: _Scan) -> bool:
         if br is not None and s.level is None:
             inner = br.group(0)[1:-1]
             _set_component_or_pid(s, inner)
+            s.mark(pos, br.end(), "bracket")
             s.pos = br.end()
             return True
     if s.level is None:
         dash = _PROGRAM_DASH.match(line, pos)
         if dash is not None and _level_at(line, dash.end()) is None:
             s.component = dash.group("comp")
+            s.mark(pos, dash.end(), "dash")
             s.pos = dash.end()
             return False
         pid = _PID.match(line, pos)
         if pid is not None:
             s.pid = s.pid or pid.group(0)
+            s.mark(pos, pid.end(), "pid")
             s.pos = pid.end()
             return True
         if s.syslog_host_due and s.host is None:
             host = _HOSTLIKE.match(line, pos)
             if host is not None:
                 s.host = host.group(0)
+                s.mark(pos, host.end(), "host")
                 s.pos = host.end()
                 return True
         if _anchor_ahead(line, pos):
@@ -269,6 +302,7 @@ def _next_field(s: _Scan) -> bool:
                     s.component = word  # facility words before a level (KERNEL INFO)
                 elif s.host is None:
                     s.host = word
+                s.mark(pos, tok.end(), "headerish")
                 s.pos = tok.end()
                 return True
     s.pos = pos
@@ -293,6 +327,7 @@ def _after_level(s: _Scan) -> bool:
             ):
                 break
             _set_component_or_pid(s, br.group(0)[1:-1])
+            s.mark(pos, br.end(), "bracket")
             s.pos = br.end()
             continue
         if ch in "-|" and line.startswith(("- ", "| "), pos):
@@ -305,6 +340,7 @@ def _after_level(s: _Scan) -> bool:
         logger = _DOTTED_LOGGER.match(line, pos)
         if logger is not None and s.component is None:
             s.component = logger.group(0)
+            s.mark(pos, logger.end(), "logger")
             s.pos = logger.end()
             continue
         break
@@ -315,6 +351,7 @@ def _after_level(s: _Scan) -> bool:
 def _take_component(s: _Scan, comp: re.Match[str]) -> None:
     s.component = comp.group("comp") or comp.group("comp2")
     s.pid = comp.group("pid") or comp.group("pid2") or s.pid
+    s.mark(comp.start(), comp.end(), "comp")
     s.pos = comp.end()
 
 
@@ -338,6 +375,183 @@ def _set_component_or_pid(s: _Scan, text: str) -> None:
         s.component = text
 
 
+def _unnamed(pattern: re.Pattern[str]) -> str:
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern.pattern)
+
+
+_LEVEL_ALTERNATIVES = "|".join(
+    sorted({v for k in LEVELS for v in (k, k.capitalize(), k.lower())}, key=len, reverse=True)
+)
+# The text each kind of header field may take, used to replay a learned layout.
+_KIND_REGEX = {
+    "tag": r"\S{1,16}",
+    "level": rf"[<\[(]?(?:{_LEVEL_ALTERNATIVES})[>\])]?:?",
+    "pipe": r"\|[^\s|]*(?=\|)",
+    "comp": _unnamed(_COMPONENT_COLON),
+    "bracket": _BRACKET.pattern,
+    "dash": _unnamed(_PROGRAM_DASH),
+    "pid": _PID.pattern,
+    "host": _HOSTLIKE.pattern,
+    "headerish": _HEADERISH.pattern,
+    "logger": _DOTTED_LOGGER.pattern,
+}
+
+
+def _gap(text: str, final: bool) -> str:
+    out = []
+    for part in re.split(r"(\s+)", text):
+        if not part:
+            continue
+        out.append((r"\s*" if final else r"\s+") if part.isspace() else re.escape(part))
+    return "".join(out)
+
+
+class _Layout:
+    """A header layout learned from one scanned line: replayed as one regular expression on
+    the next lines of the same source, which is much cheaper than scanning them."""
+
+    __slots__ = ("kinds", "last_stamps", "regex")
+
+    def __init__(self, s: _Scan) -> None:
+        parts = ["^"]
+        prev = 0
+        self.last_stamps: list[tuple[int, int, int]] = []
+        self.kinds: list[tuple[str, int]] = []  # (kind, timestamp shape or -1)
+        for start, end, kind in s.spans:
+            parts.append(_gap(s.line[prev:start], final=False))
+            shape = -1
+            if kind.startswith("[ts"):
+                shape = int(kind[3:])
+                rx = r"\[" + shape_regex(shape) + r"\]"
+            elif kind.startswith("ts"):
+                shape = int(kind[2:])
+                rx = shape_regex(shape)
+            else:
+                rx = _KIND_REGEX[kind]
+            # Only the field itself captures: every inner group is made non-capturing.
+            parts.append("(" + re.sub(r"\((?!\?)", "(?:", rx) + ")")
+            self.kinds.append((kind, shape))
+            prev = end
+        parts.append(_gap(s.line[prev : s.pos], final=True))
+        self.regex = re.compile("".join(parts))
+
+    def split(
+        self, line: str, default_year: int, stamps: dict[str, datetime | None]
+    ) -> tuple[Header, str] | None:
+        m = self.regex.match(line)
+        if m is None:
+            return None
+        timestamp: datetime | None = None
+        level = host = component = pid = None
+        self.last_stamps = [
+            (m.start(i + 1), m.end(i + 1), shape)
+            for i, (_, shape) in enumerate(self.kinds)
+            if shape >= 0
+        ]
+        for (kind, shape), text in zip(self.kinds, m.groups(), strict=True):
+            if shape >= 0:
+                if text in stamps:
+                    value = stamps[text]
+                else:
+                    bracket = kind[0] == "["
+                    value = parse_shape(text[1:-1] if bracket else text, shape, default_year)
+                    if len(stamps) > 4096:
+                        stamps.clear()
+                    stamps[text] = value
+                if value is not None and (timestamp is None or _date_only_fix(timestamp, value)):
+                    timestamp = value
+            elif kind == "level":
+                lvl = _level_at(text, 0)
+                level = lvl[0] if lvl else level
+            elif kind == "comp":
+                comp = _COMPONENT_COLON.match(text)
+                if comp is not None:
+                    component = comp.group("comp") or comp.group("comp2")
+                    pid = comp.group("pid") or comp.group("pid2") or pid
+            elif kind == "pipe" or kind == "bracket":
+                inner = text[1:] if kind == "pipe" else text[1:-1]
+                if inner.isdigit():
+                    pid = pid or inner
+                elif component is None and inner:
+                    component = inner
+            elif kind == "dash":
+                component = text.rsplit("-", 1)[0].strip()
+            elif kind == "pid":
+                pid = pid or text
+            elif kind == "host":
+                host = host or text
+            elif kind == "headerish":
+                if text.isupper() and text.isalpha():
+                    component = text
+                elif host is None:
+                    host = text
+            elif kind == "logger":
+                component = component or text
+        return Header(timestamp, level, host, component, pid), line[m.end() :].strip()
+
+
+class HeaderDetector:
+    """Header detection with memory: every header found by scanning teaches a layout, and
+    later lines try the known layouts (most recently useful first) before scanning."""
+
+    def __init__(self, default_year: int, max_layouts: int = 16) -> None:
+        self.default_year = default_year
+        self.max_layouts = max_layouts
+        self._layouts: list[_Layout] = []
+        self._stamps: dict[str, datetime | None] = {}
+        self.last_stamps: list[tuple[int, int, int]] = []
+        """Where the timestamps of the last line split were: ``(start, end, shape)``; a
+        bracketed timestamp's span includes its brackets."""
+
+    def split(self, line: str) -> tuple[Header, str] | None:
+        """``(header, message)`` of ``line``, or ``None`` when it has no header."""
+        layouts = self._layouts
+        for i, layout in enumerate(layouts):
+            found = layout.split(line, self.default_year, self._stamps)
+            if found is not None:
+                if i:
+                    layouts[i - 1], layouts[i] = layouts[i], layouts[i - 1]
+                self.last_stamps = layout.last_stamps
+                return found
+        self.last_stamps = []
+        scanned = _scan(line, self.default_year)
+        if scanned is None:
+            return None
+        result, s = scanned
+        self.last_stamps = [
+            (start, end, int(kind[3:] if kind[0] == "[" else kind[2:]))
+            for start, end, kind in s.spans
+            if kind.startswith(("ts", "[ts"))
+        ]
+        if s.spans:
+            try:
+                layout = _Layout(s)
+            except (re.error, ValueError, KeyError):
+                return result
+            layouts.insert(0, layout)
+            del layouts[self.max_layouts :]
+        return result
+
+    def timestamp_at(self, line: str, spans: list[tuple[int, int, int]]) -> datetime | None:
+        """The timestamp of ``line`` read at known spans (as recorded in :attr:`last_stamps`
+        for a line of the same shape)."""
+        stamps = self._stamps
+        timestamp: datetime | None = None
+        for start, end, shape in spans:
+            text = line[start:end]
+            if text in stamps:
+                value = stamps[text]
+            else:
+                inner = text[1:-1] if text[0] == "[" else text
+                value = parse_shape(inner, shape, self.default_year)
+                if len(stamps) > 4096:
+                    stamps.clear()
+                stamps[text] = value
+            if value is not None and (timestamp is None or _date_only_fix(timestamp, value)):
+                timestamp = value
+        return timestamp
+
+
 class LogFormat:
     """A user-given header layout in the Loghub style: ``<Field>`` markers separated by literal
     text (regex syntax allowed between markers; spaces match any run of whitespace). The field
@@ -357,7 +571,7 @@ class LogFormat:
                 regex += re.sub(r" +", r"\\s+", part)
             else:
                 self.fields.append(part)
-                regex += "(?P<%s>.*)" % part if part == "Content" else "(?P<%s>.*?)" % part
+                regex += f"(?P<{part}>.*)" if part == "Content" else f"(?P<{part}>.*?)"
         try:
             self.regex = re.compile("^" + regex + "$")
         except re.error as exc:

@@ -62,3 +62,26 @@ def mask(message: str) -> str:
     if "<*><*>" in masked or "/<*>" in masked:
         masked = _GLUED.sub(WILDCARD, masked)
     return masked
+
+
+class TokenMasker:
+    """:func:`mask` token by token, remembering the masks of recent tokens: most tokens of a
+    log are words that recur, so most lookups are one dictionary hit."""
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self.max_entries = max_entries
+        self._memo: dict[str, str] = {}
+
+    def mask_tokens(self, tokens: list[str]) -> list[str]:
+        """The masked form of each token."""
+        memo = self._memo
+        out = []
+        for tok in tokens:
+            m = memo.get(tok)
+            if m is None:
+                m = mask(tok)
+                if len(memo) >= self.max_entries:
+                    memo.clear()
+                memo[tok] = m
+            out.append(m)
+        return out

@@ -55,7 +55,7 @@ def covers(general: list[str], specific: list[str]) -> bool:
     """True when every token of ``specific`` is matched by the token of ``general`` at the
     same position (equal, ``<*>``, or a partial template such as ``uid=<*>``)."""
     for g, s in zip(general, specific, strict=True):
-        if g == s or g == WILDCARD:
+        if g in (s, WILDCARD):
             continue
         if WILDCARD not in g or _token_regex(g).match(s) is None:
             return False
@@ -136,6 +136,8 @@ class Cluster:
         "alive",
         "count",
         "examples",
+        "examples_full",
+        "examples_seen",
         "examples_version",
         "first_seen",
         "id",
@@ -144,6 +146,7 @@ class Cluster:
         "n_const",
         "order",
         "template",
+        "text_severity",
         "tokens",
         "version",
     )
@@ -159,6 +162,9 @@ class Cluster:
         self.level_severity: Severity | None = None
         self.examples: dict[int, list[str]] = {}
         self.examples_version = 0
+        self.examples_full = False
+        self.examples_seen = 0
+        self.text_severity: tuple[int, Severity] | None = None  # (version, severity) memo
         self.alive = True
         self.order = order
         self.version = 0
@@ -256,7 +262,7 @@ class Miner:
         if best is None:
             return self._create(bucket, tokens, template)
         merged = [
-            t if t == u or t == WILDCARD else generalise_token(t, u)
+            t if t in (u, WILDCARD) else generalise_token(t, u)
             for t, u in zip(best.tokens, tokens, strict=True)
         ]
         siblings: list[Cluster] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 WILDCARD = "<*>"
 """The token that stands for a variable part of a template (Loghub convention)."""
@@ -36,9 +37,10 @@ class Severity(StrEnum):
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """What header detection found before the message. Absent fields are ``None``."""
+class Header(NamedTuple):
+    """What header detection found before the message. Absent fields are ``None``.
+
+    A named tuple (immutable, and cheap to build: one is made per line)."""
 
     timestamp: datetime | None = None
     level: str | None = None
@@ -47,9 +49,10 @@ class Header:
     pid: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineResult:
-    """The engine's verdict on one input line.
+    """The engine's verdict on one input line. Treat it as read-only (it is not frozen only
+    because frozen dataclasses are several times slower to build, and one is built per line).
 
     ``params`` are the values at the ``<*>`` positions of the pattern's template as it was when
     the line was processed; templates may generalise later (see :meth:`Engine.template` and

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 _MONTHS = {
     m: i + 1
@@ -61,52 +62,196 @@ _PATTERNS = _compile()
 
 
 def match_timestamp(text: str, pos: int, default_year: int) -> tuple[datetime | None, int] | None:
+    """Try every timestamp shape at ``pos``: ``(value, end)`` or ``None`` (see
+    :func:`match_timestamp_shape`)."""
+    found = match_timestamp_shape(text, pos, default_year)
+    return None if found is None else (found[0], found[1])
+
+
+def shape_regex(index: int) -> str:
+    """The source of timestamp shape ``index`` without named groups, to embed in a layout."""
+    return re.sub(r"\(\?P<\w+>", "(?:", _PATTERNS[index].pattern)
+
+
+def parse_shape(text: str, index: int, default_year: int) -> datetime | None:
+    """Parse ``text`` known to have timestamp shape ``index``."""
+    m = _PATTERNS[index].match(text)
+    return None if m is None else _to_datetime(m, default_year)
+
+
+def match_timestamp_shape(
+    text: str, pos: int, default_year: int
+) -> tuple[datetime | None, int, int] | None:
     """Try every timestamp shape at ``pos``.
 
-    Returns ``(value, end)``, where ``value`` is ``None`` when the text has a timestamp's shape
-    but names no valid point in time (a time of day alone, 31 February), or ``None`` when no
-    shape matches.
+    Returns ``(value, end, shape)``, where ``value`` is ``None`` when the text has a timestamp's
+    shape but names no valid point in time (a time of day alone, 31 February), or ``None`` when
+    no shape matches.
     """
     if pos >= len(text) or not text[pos].isalnum():
         return None
-    for pat in _PATTERNS:
+    for index, pat in enumerate(_PATTERNS):
         m = pat.match(text, pos)
         if m is not None:
-            return _to_datetime(m, default_year), m.end()
+            return _to_datetime(m, default_year), m.end(), index
     return None
 
 
+_NAMES: tuple[str, ...] = ("Y", "y", "mon", "m", "d", "H", "H2", "M", "M2", "S", "S2", "frac")
+_NAMES += ("frac2", "tz", "epoch", "efrac", "epochms")
+# For each shape, where each named group sits in ``Match.groups()`` (-1: absent).
+_INDEXES = [tuple(p.groupindex.get(n, 0) - 1 for n in _NAMES) for p in _PATTERNS]
+
+
 def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
-    g = m.groupdict()
+    groups = m.groups()
+    idx = _INDEXES[_PATTERNS.index(m.re)] if m.re is not _LAST[0] else _LAST[1]
+    _LAST[0], _LAST[1] = m.re, idx
+    g = [groups[i] if i >= 0 else None for i in idx]
+    Y, y, mon, mm, d, H, H2, M, M2, S, S2, frac, frac2, tz, epoch, efrac, epochms = g
     try:
-        if g.get("epoch"):
-            value = datetime.fromtimestamp(int(g["epoch"]), tz=UTC)
-            if g.get("efrac"):
-                value += timedelta(microseconds=int(g["efrac"].ljust(6, "0")[:6]))
+        if epoch:
+            value = datetime.fromtimestamp(int(epoch), tz=UTC)
+            if efrac:
+                value += timedelta(microseconds=int(efrac.ljust(6, "0")[:6]))
             return value
-        if g.get("epochms"):
-            return datetime.fromtimestamp(int(g["epochms"]) / 1000, tz=UTC)
-        if g.get("Y"):
-            year = int(g["Y"])
-        elif g.get("y"):
-            year = 2000 + int(g["y"])
-        else:
-            year = default_year
-        if g.get("mon"):
-            month = _MONTHS[g["mon"][:3].lower()]
-        elif g.get("m"):
-            month = int(g["m"])
+        if epochms:
+            return datetime.fromtimestamp(int(epochms) / 1000, tz=UTC)
+        year = int(Y) if Y else (2000 + int(y) if y else default_year)
+        if mon:
+            month = _MONTHS[mon[:3].lower()]
+        elif mm:
+            month = int(mm)
         else:
             return None  # a time of day alone is no point in time
-        day = int(g["d"])
-        hour = int(g.get("H") or g.get("H2") or 0)
-        minute = int(g.get("M") or g.get("M2") or 0)
-        second = int(g.get("S") or g.get("S2") or 0)
-        frac = g.get("frac") or g.get("frac2") or ""
-        micro = int(frac.ljust(6, "0")[:6]) if frac else 0
-        tz = _tzinfo(g.get("tz"))
-        return datetime(year, month, day, hour, minute, min(second, 59), micro, tzinfo=tz)
-    except (ValueError, OverflowError, OSError):
+        fraction = frac or frac2 or ""
+        micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
+        return datetime(
+            year,
+            month,
+            int(d),  # type: ignore[arg-type]
+            int(H or H2 or 0),
+            int(M or M2 or 0),
+            min(int(S or S2 or 0), 59),
+            micro,
+            tzinfo=_tzinfo(tz),
+        )
+    except (ValueError, OverflowError, OSError, TypeError):
+        return None
+
+
+_LAST: list[Any] = [None, None]
+
+_Slice = tuple[int, int]
+
+
+class StampPlan:
+    """How to read a timestamp straight from fixed offsets, learned from one text of a shape.
+
+    Lines equal up to their digits put every timestamp field at the same offsets, so reading
+    them again needs no regular expression: slices and ``int`` only.
+    """
+
+    __slots__ = (
+        "day",
+        "end",
+        "epoch",
+        "frac",
+        "hour",
+        "last",
+        "minute",
+        "month",
+        "second",
+        "start",
+        "tz",
+        "year",
+        "yy",
+    )
+
+    def __init__(self, m: re.Match[str], base: int, default_year: int) -> None:
+        groups = dict(zip(_NAMES, _INDEXES[_PATTERNS.index(m.re)], strict=True))
+        self.start, self.end = base, base + m.end()
+        self.last: tuple[str, datetime | None] = ("", None)  # lines often share a timestamp
+
+        def span(*names: str) -> _Slice | None:
+            for name in names:
+                i = groups[name]
+                if i >= 0 and m.group(i + 1) is not None:
+                    a, b = m.span(i + 1)
+                    return (a + base, b + base)
+            return None
+
+        self.epoch: tuple[int, _Slice] | None = None
+        for i, name in ((1, "epoch"), (1000, "epochms")):
+            at = span(name)
+            if at is not None:
+                self.epoch = (i, at)
+        self.yy = span("y")
+        self.year: _Slice | int = span("Y") or default_year
+        mon = span("mon")
+        self.month: _Slice | int = (
+            _MONTHS[m.string[mon[0] - base : mon[0] - base + 3].lower()] if mon else span("m") or 0
+        )
+        self.day = span("d")
+        self.hour = span("H", "H2")
+        self.minute = span("M", "M2")
+        self.second = span("S", "S2")
+        self.frac = span("frac", "frac2")
+        self.tz = span("tz")
+        if self.epoch is None and (self.month == 0 or self.day is None):
+            raise ValueError("no date in this timestamp")
+
+    def read(self, line: str) -> datetime | None:
+        """The timestamp at this plan's offsets of ``line``, or ``None`` if invalid."""
+        text = line[self.start : self.end]
+        if text == self.last[0]:
+            return self.last[1]
+        value = self._read(line)
+        self.last = (text, value)
+        return value
+
+    def _read(self, line: str) -> datetime | None:
+        try:
+            if self.epoch is not None:
+                div, (a, b) = self.epoch
+                if div == 1:
+                    return datetime.fromtimestamp(int(line[a:b]), tz=UTC)
+                return datetime.fromtimestamp(int(line[a:b]) / div, tz=UTC)
+            y = self.year
+            year = (
+                2000 + int(line[self.yy[0] : self.yy[1]])
+                if self.yy
+                else (y if isinstance(y, int) else int(line[y[0] : y[1]]))
+            )
+            mo = self.month
+            month = mo if isinstance(mo, int) else int(line[mo[0] : mo[1]])
+            d, h, mi, s, f = self.day, self.hour, self.minute, self.second, self.frac
+            micro = 0
+            if f is not None:
+                micro = int(line[f[0] : f[1]].ljust(6, "0")[:6])
+            tz = UTC if self.tz is None else _tzinfo(line[self.tz[0] : self.tz[1]])
+            return datetime(
+                year,
+                month,
+                int(line[d[0] : d[1]]),  # type: ignore[index]
+                int(line[h[0] : h[1]]) if h else 0,
+                int(line[mi[0] : mi[1]]) if mi else 0,
+                min(int(line[s[0] : s[1]]), 59) if s else 0,
+                micro,
+                tzinfo=tz,
+            )
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+def plan_for(text: str, base: int, shape: int, default_year: int) -> StampPlan | None:
+    """A :class:`StampPlan` for timestamp ``text`` of ``shape`` found at offset ``base``."""
+    m = _PATTERNS[shape].match(text)
+    if m is None:
+        return None
+    try:
+        return StampPlan(m, base, default_year)
+    except ValueError:
         return None
 
 

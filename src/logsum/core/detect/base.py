@@ -77,6 +77,10 @@ class DetectLimits:
     rare_max_share: float = 0.0005
     """A rare pattern holds at most this share of the batch's lines (and at least one line)."""
 
+    rare_fault_share: float = 0.01
+    """A fault pattern (an error or critical event) is rare at up to this share of the lines:
+    faults are few by nature, so a rarely seen one stands out even with a few repeats."""
+
     max_rare: int = 20
     """Rare-pattern anomalies reported per batch, most severe and rarest first."""
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from logsum.core.detect.base import DetectLimits, is_error
+from logsum.core.detect.faults import KindCache, LineKind
 from logsum.core.detect.model import TimeWindow
 from logsum.core.model import LineResult
 
@@ -74,7 +75,10 @@ class BucketView:
 
 
 class BucketCounter:
-    """Feeds on LineResults; yields a :class:`BucketView` at the end. O(1) work per line."""
+    """Feeds on LineResults; yields a :class:`BucketView` at the end. O(1) work per line.
+
+    "Errors" here are fault events: error or critical lines whose message is neither a dump
+    detail nor an input error (see :mod:`logsum.core.detect.faults`)."""
 
     def __init__(self, limits: DetectLimits, bucket_seconds: int | None = None) -> None:
         self._limits = limits
@@ -93,12 +97,14 @@ class BucketCounter:
         self._lo: float | None = None
         self._hi: float | None = None
         self.lines = 0
+        self.kinds = KindCache()
 
     def feed(self, r: LineResult) -> None:
         """Count one line."""
         self.lines += 1
         t = r.timestamp.timestamp() if r.timestamp is not None else None
-        err = is_error(r.severity)
+        # Error lines that are fault events: dump details and input errors do not count.
+        err = is_error(r.severity) and self.kinds.kind(r.pattern_id, r.message) is LineKind.EVENT
         if self._on_time is None:
             self._pending.append((r.line, t, r.pattern_id, err))
             if len(self._pending) >= PROBE_LINES:

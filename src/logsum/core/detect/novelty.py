@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
+from logsum.core.detect.faults import LineKind, classify, effective_severity
 from logsum.core.detect.model import Anomaly, AnomalyType, TimeWindow, stable_id
 from logsum.core.model import LineResult, Severity
 
@@ -24,6 +25,7 @@ _SEVERITY_SCORE = {
 class _Seen:
     first_line: int
     first_pos: int
+    kind: LineKind = LineKind.EVENT
     count: int = 0
     first_t: datetime | None = None
     last_t: datetime | None = None
@@ -36,8 +38,9 @@ class NoveltyDetector:
     ``new_pattern``: with a caller history (``known_pattern_ids`` non-empty), every pattern not
     in it. Without one, the first ``new_pattern_warmup`` share of the batch is the baseline and
     a warning-or-worse pattern first seen after it is new. ``rare_pattern``: in a batch of at
-    least ``rare_min_batch`` lines, a warning-or-worse pattern holding at most
-    ``rare_max_share`` of the lines, not already reported as new.
+    least ``rare_min_batch`` lines, a fault pattern (error or critical event, see
+    :mod:`~logsum.core.detect.faults`) holding at most ``rare_fault_share`` of the lines, or a
+    warning pattern holding at most ``rare_max_share``, not already reported as new.
     """
 
     def __init__(self, limits: DetectLimits, known_pattern_ids: Collection[str] = ()) -> None:
@@ -59,7 +62,9 @@ class NoveltyDetector:
                 self._t1 = ts
         s = self._seen.get(result.pattern_id)
         if s is None:
-            s = self._seen[result.pattern_id] = _Seen(result.line, self._n, first_t=ts)
+            s = self._seen[result.pattern_id] = _Seen(
+                result.line, self._n, classify(result.message), first_t=ts
+            )
         s.count += 1
         if ts is not None:
             if s.first_t is None:
@@ -81,27 +86,32 @@ class NoveltyDetector:
         """new_pattern and rare_pattern anomalies."""
         lim = self._limits
         known = self._known or frozenset(context.known_pattern_ids)
+
+        def sev(pid: str, s: _Seen) -> Severity:
+            return effective_severity(context.severity(pid), s.kind)
+
         new: list[tuple[str, _Seen]] = []
         for pid, s in self._seen.items():
-            sev = context.severity(pid)
             if known:
                 if pid not in known:
                     new.append((pid, s))
-            elif sev.at_least(Severity.WARNING) and self._late(s):
+            elif context.severity(pid).at_least(Severity.WARNING) and self._late(s):
                 new.append((pid, s))
-        new.sort(key=lambda kv: (context.severity(kv[0]).rank, kv[1].first_line))
+        new.sort(key=lambda kv: (sev(*kv).rank, kv[1].first_line))
         out = [self._new(pid, s, context, bool(known)) for pid, s in new[: lim.max_new_patterns]]
         reported = {pid for pid, _ in new}
         if self._n >= lim.rare_min_batch:
-            cap = max(1, int(self._n * lim.rare_max_share))
-            rare = [
-                (pid, s)
-                for pid, s in self._seen.items()
-                if s.count <= cap
-                and pid not in reported
-                and context.severity(pid).at_least(Severity.WARNING)
-            ]
-            rare.sort(key=lambda kv: (context.severity(kv[0]).rank, kv[1].count, kv[1].first_line))
+            rare = []
+            for pid, s in self._seen.items():
+                if pid in reported:
+                    continue
+                e = sev(pid, s)
+                share = s.count / self._n
+                if (e.at_least(Severity.ERROR) and share <= lim.rare_fault_share) or (
+                    e is Severity.WARNING and share <= lim.rare_max_share
+                ):
+                    rare.append((pid, s))
+            rare.sort(key=lambda kv: (sev(*kv).rank, kv[1].count, kv[1].first_line))
             out.extend(self._rare(pid, s, context) for pid, s in rare[: lim.max_rare])
         return out
 
@@ -111,7 +121,7 @@ class NoveltyDetector:
         return TimeWindow(s.first_t, s.last_t)
 
     def _new(self, pid: str, s: _Seen, ctx: DetectContext, history: bool) -> Anomaly:
-        sev = ctx.severity(pid)
+        sev = effective_severity(ctx.severity(pid), s.kind)
         where = "in this source's history" if history else "in the earlier part of this batch"
         return Anomaly(
             id=stable_id("an", AnomalyType.NEW_PATTERN.value, pid),
@@ -136,13 +146,18 @@ class NoveltyDetector:
         )
 
     def _rare(self, pid: str, s: _Seen, ctx: DetectContext) -> Anomaly:
-        sev = ctx.severity(pid)
+        sev = effective_severity(ctx.severity(pid), s.kind)
         share = s.count / self._n
+        cap = (
+            self._limits.rare_fault_share
+            if sev.at_least(Severity.ERROR)
+            else self._limits.rare_max_share
+        )
         return Anomaly(
             id=stable_id("an", AnomalyType.RARE_PATTERN.value, pid),
             type=AnomalyType.RARE_PATTERN,
             severity=sev,
-            score=squash(math.log10(self._limits.rare_max_share / share) + 0.0),
+            score=squash(math.log10(cap / share)),
             message=(
                 f"Rare {sev.value} pattern: '{short(ctx.template(pid), 100)}' appears "
                 f"{s.count} time{'s' if s.count != 1 else ''} in {self._n} lines."

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
 from logsum.core.detect.buckets import BucketCounter, BucketView
+from logsum.core.detect.faults import effective_severity
 from logsum.core.detect.model import Anomaly, AnomalyType, stable_id
 from logsum.core.model import LineResult, Severity
 
@@ -41,6 +42,10 @@ def runs(flags: Iterable[int]) -> list[tuple[int, int]]:
         else:
             out.append((b, b))
     return out
+
+
+MAX_BURST_PATTERNS = 20
+"""Patterns named by one error burst (the ones with most error lines in its window)."""
 
 
 class RateDetector:
@@ -225,7 +230,8 @@ class RateDetector:
             for b in range(start, end + 1):
                 for pid, c in view.error_patterns.get(b, {}).items():
                     counts[pid] = counts.get(pid, 0) + c
-            top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            top = ranked[:5]
             lines: list[int] = []
             for b in range(start, end + 1):
                 lines.extend(view.error_samples.get(b, ()))
@@ -241,7 +247,7 @@ class RateDetector:
                     message=(
                         f"Errors rose to {share:.0%} of lines ({e} of {n}) against a usual {p:.1%}."
                     ),
-                    pattern_ids=tuple(pid for pid, _ in top),
+                    pattern_ids=tuple(pid for pid, _ in ranked[:MAX_BURST_PATTERNS]),
                     window=view.window(start, end),
                     evidence={
                         "baseline_share": round(p, 4),
@@ -276,7 +282,12 @@ class RateDetector:
         severity: Severity | None = None,
     ) -> Anomaly:
         if severity is None:
-            sev = max((ctx.severity(p) for p in pids), key=lambda s: -s.rank, default=Severity.INFO)
+            kinds = self.counter.kinds
+            sev = min(
+                (effective_severity(ctx.severity(p), kinds.get(p)) for p in pids),
+                key=lambda s: s.rank,
+                default=Severity.INFO,
+            )
             severity = sev if sev.at_least(Severity.ERROR) else Severity.WARNING
         return Anomaly(
             id=stable_id("an", kind.value, pids, start * view.step, end, view.step),

@@ -1,0 +1,96 @@
+"""What kind of line an error is: a fault event, a detail of a dump, or the caller's mistake.
+
+Severity alone over-counts faults: a crash prints one event line and then a dump of registers or
+fields (``instruction address: 0x00004ed8``, ``stack pointer.......0``), each carrying the same
+FATAL level; and an error caused by the request itself (``No such file or directory``,
+``Permission denied``) is the caller's problem, not a fault of the system. The rules below are
+about the *shape* of a message and the standard error strings of operating systems (the
+``strerror`` texts and their usual paraphrases), never about one system's vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from logsum.core.model import Severity
+
+
+class LineKind(StrEnum):
+    """The role of a line's message."""
+
+    EVENT = "event"
+    """Something happened (the default)."""
+    DETAIL = "detail"
+    """A field of a dump: a label and value(s), no event of its own."""
+    INPUT_ERROR = "input_error"
+    """An error the caller's input explains (missing file, no permission, bad format)."""
+
+
+_FAILURE = re.compile(
+    r"(?i)(error|fail|fault|exception|panic|abort|fatal|crash|terminat|timeout|timed out|"
+    r"refused|reset|sever|unreachable|denied|invalid|corrupt|lost|unable|cannot|can ?not|"
+    r"warn|critical|alert|bad|illegal)"
+)
+_VALUE = r"(?:<\*>|[-+]?(?:0x)?[0-9a-fA-F]+(?:\.[0-9]+)?|\S*\d\S*)"
+_LEADER = re.compile(r"^[^=]*?[\w>]\s*\.{2,}\s*" + _VALUE + r"(?:\s*\(" + _VALUE + r"\))?\s*$")
+_LABEL_VALUE = re.compile(r"^([^:=]{1,60}?)\s*[:=]\s*((?:" + _VALUE + r")[\s,;()]*)*$")
+_PAIR = re.compile(r"^(?:[\w.\[\]-]+[:=]\S*|" + _VALUE + r"|\(" + _VALUE + r"\))$")
+_INPUT_ERROR = re.compile(
+    r"(?i)(no such file or directory|no such file|permission denied|exec format error|"
+    r"not a directory|is a directory|file exists|invalid argument|file name too long|"
+    r"operation not permitted|read-only file system)"
+)
+
+
+def classify(message: str) -> LineKind:
+    """The kind of a message or template (``<*>`` counts as a value)."""
+    s = message.strip()
+    if not s:
+        return LineKind.DETAIL
+    if _INPUT_ERROR.search(s):
+        return LineKind.INPUT_ERROR
+    if _LEADER.match(s):
+        return LineKind.DETAIL
+    m = _LABEL_VALUE.match(s)
+    if m is not None and not _FAILURE.search(m.group(1)):
+        return LineKind.DETAIL
+    tokens = s.split()
+    if (
+        len(tokens) <= 12
+        and not _FAILURE.search(s)
+        and all(_PAIR.match(t) for t in tokens)
+        and any(":" in t or "=" in t for t in tokens)
+    ):
+        return LineKind.DETAIL
+    return LineKind.EVENT
+
+
+def effective_severity(severity: Severity, kind: LineKind) -> Severity:
+    """The severity an anomaly about such lines deserves: details and input errors are capped
+    at warning (they are not faults of the system by themselves)."""
+    if kind is not LineKind.EVENT and severity.at_least(Severity.ERROR):
+        return Severity.WARNING
+    return severity
+
+
+class KindCache:
+    """``classify`` once per pattern id (its first message), bounded."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._kinds: dict[str, LineKind] = {}
+        self._max = max_entries
+
+    def kind(self, pattern_id: str, message: str) -> LineKind:
+        """The kind of the pattern, classified from ``message`` on first sight."""
+        k = self._kinds.get(pattern_id)
+        if k is None:
+            k = classify(message)
+            if len(self._kinds) >= self._max:
+                self._kinds.clear()
+            self._kinds[pattern_id] = k
+        return k
+
+    def get(self, pattern_id: str) -> LineKind:
+        """The cached kind, ``EVENT`` when unknown."""
+        return self._kinds.get(pattern_id, LineKind.EVENT)
