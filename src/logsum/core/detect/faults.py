@@ -32,10 +32,18 @@ _FAILURE = re.compile(
     r"refused|reset|sever|unreachable|denied|invalid|corrupt|lost|unable|cannot|can ?not|"
     r"warn|critical|alert|bad|illegal)"
 )
-_VALUE = r"(?:<\*>|[-+]?(?:0x)?[0-9a-fA-F]+(?:\.[0-9]+)?|\S*\d\S*)"
-_LEADER = re.compile(r"^[^=]*?[\w>]\s*\.{2,}\s*" + _VALUE + r"(?:\s*\(" + _VALUE + r"\))?\s*$")
-_LABEL_VALUE = re.compile(r"^([^:=]{1,60}?)\s*[:=]\s*((?:" + _VALUE + r")[\s,;()]*)*$")
-_PAIR = re.compile(r"^(?:[\w.\[\]-]+[:=]\S*|" + _VALUE + r"|\(" + _VALUE + r"\))$")
+_VALUE = re.compile(r"<\*>|[-+]?(?:0x)?[0-9a-fA-F]+(?:\.[0-9]+)?|\S*\d\S*")
+_LEADER = re.compile(r"[\w>]\s*\.{2,}\s*(\S+)(?:\s*\((\S+)\))?\s*$")
+_PAIR = re.compile(r"[\w.\[\]-]+[:=]\S*")
+MAX_CLASSIFIED_CHARS = 300
+"""Longer messages are events (dumps are short lines); bounds the work per pattern."""
+
+
+def _is_value(token: str) -> bool:
+    t = token.strip(",;()")
+    return not t or _VALUE.fullmatch(t) is not None
+
+
 _INPUT_ERROR = re.compile(
     r"(?i)(no such file or directory|no such file|permission denied|exec format error|"
     r"not a directory|is a directory|file exists|invalid argument|file name too long|"
@@ -48,19 +56,29 @@ def classify(message: str) -> LineKind:
     s = message.strip()
     if not s:
         return LineKind.DETAIL
+    if len(s) > MAX_CLASSIFIED_CHARS:
+        return LineKind.EVENT
     if _INPUT_ERROR.search(s):
         return LineKind.INPUT_ERROR
-    if _LEADER.match(s):
+    m = _LEADER.search(s)
+    if (
+        m is not None
+        and "=" not in s[: m.start()]
+        and _is_value(m.group(1))
+        and (m.group(2) is None or _is_value(m.group(2)))
+    ):
         return LineKind.DETAIL
-    m = _LABEL_VALUE.match(s)
-    if m is not None and not _FAILURE.search(m.group(1)):
-        return LineKind.DETAIL
+    cut = min((i for i in (s.find(":"), s.find("=")) if i >= 0), default=-1)
+    if 0 < cut <= 60:
+        label, rest = s[:cut], s[cut + 1 :].split()
+        if not _FAILURE.search(label) and all(_is_value(t) for t in rest):
+            return LineKind.DETAIL
     tokens = s.split()
     if (
         len(tokens) <= 12
         and not _FAILURE.search(s)
-        and all(_PAIR.match(t) for t in tokens)
         and any(":" in t or "=" in t for t in tokens)
+        and all(_PAIR.fullmatch(t) or _is_value(t) for t in tokens)
     ):
         return LineKind.DETAIL
     return LineKind.EVENT
