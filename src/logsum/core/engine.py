@@ -27,7 +27,10 @@ _NO_HEADER = Header()
 # Lines that continue a record: indented, stack frames, "Caused by", "... 12 more", closing
 # brackets of a pretty-printed value.
 _CONTINUATION = re.compile(
-    r"(?:\s|at\s+[\w$.<>]+[.(]|Caused by:|\.\.\.\s*\d+\s+(?:more|common)|[}\])](?:[,;]?\s*$))"
+    r"(?:\s|at\s+[\w$.<>]+[.(]|Caused by:|\.\.\.\s*\d+\s+(?:more|common)|[}\])](?:[,;]?\s*$)"
+    # the exception line that opens a trace (Java, Python, .NET...)
+    r"|(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault)\b(?::|$)"
+    r"|Traceback \(most recent call last\):)"
 )
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
@@ -282,12 +285,11 @@ class Engine:
                 bracket = line[start] == "["
                 a = start + 1 if bracket else start
                 b = end - 1 if bracket else end
-                plan = plan_for(line[a:b], a, ts_shape, cfg_year := self.config.default_year)
+                plan = plan_for(line[a:b], a, ts_shape, self.config.default_year)
                 if plan is not None:
                     stamps.append(plan)
         if header.timestamp is not None and not stamps:
             return  # a timestamp we could not locate: do not replay
-        del cfg_year
         shapes = self._shapes
         if len(shapes) >= self.config.match_cache_size:
             shapes.clear()

@@ -312,6 +312,8 @@ def _next_field(s: _Scan) -> bool:
 def _after_level(s: _Scan) -> bool:
     """After the level: bracketed groups, then a component (``name:`` or a dotted logger)."""
     line = s.line
+    # A bracket after the level ([main], [thread-1]) names a thread until a logger follows.
+    tentative = False
     for _ in range(4):
         pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
         if pos >= len(line):
@@ -326,6 +328,7 @@ def _after_level(s: _Scan) -> bool:
                 (" - ", ": ", " | "), br.end()
             ):
                 break
+            tentative = tentative or s.component is None
             _set_component_or_pid(s, br.group(0)[1:-1])
             s.mark(pos, br.end(), "bracket")
             s.pos = br.end()
@@ -334,11 +337,12 @@ def _after_level(s: _Scan) -> bool:
             s.pos = pos + 2
             return False
         comp = _COMPONENT_COLON.match(line, pos)
-        if comp is not None and s.component is None:
+        if comp is not None and (s.component is None or tentative):
             _take_component(s, comp)
             return False
         logger = _DOTTED_LOGGER.match(line, pos)
-        if logger is not None and s.component is None:
+        if logger is not None and (s.component is None or tentative):
+            tentative = False
             s.component = logger.group(0)
             s.mark(pos, logger.end(), "logger")
             s.pos = logger.end()

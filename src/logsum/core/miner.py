@@ -428,8 +428,7 @@ class Miner:
     def restore(self, clusters: list[Cluster], aliases: dict[str, str]) -> None:
         """Load clusters (in least-recently-used order) and aliases saved earlier."""
         for c in clusters:
-            c.order = self._next_order
-            self._next_order += 1
+            self._next_order = max(self._next_order, c.order + 1)
             bucket = self._buckets.setdefault(len(c.tokens), _Bucket())
             self._insert(bucket, c)
         self._aliases.update(aliases)

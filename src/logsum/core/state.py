@@ -14,6 +14,7 @@ Format ``logsum.engine-state`` version 1::
           "id": "p_0123456789abcdef",
           "tokens": ["Connection", "from", "<*>", "closed"],
           "count": 42,
+          "order": 7,                        # creation order (older patterns win ties)
           "level_severity": "error" | null,   # most severe level seen on its lines
           "first_seen": "2024-01-01T10:00:00+00:00" | null,
           "last_seen": "...",
@@ -53,6 +54,7 @@ def dump_state(engine: Engine) -> dict[str, Any]:
                 "id": c.id,
                 "tokens": list(c.tokens),
                 "count": c.count,
+                "order": c.order,
                 "level_severity": c.level_severity.value if c.level_severity else None,
                 "first_seen": c.first_seen.isoformat() if c.first_seen else None,
                 "last_seen": c.last_seen.isoformat() if c.last_seen else None,
@@ -113,7 +115,8 @@ def _cluster(order: int, p: Any) -> Cluster:
         raise StateError(f"pattern {pid}: tokens must be a list of strings")
     if not isinstance(count, int) or count < 0:
         raise StateError(f"pattern {pid}: count must be a non-negative integer")
-    c = Cluster(pid, list(tokens), order)
+    created = p.get("order", order)
+    c = Cluster(pid, list(tokens), created if isinstance(created, int) else order)
     c.count = count
     sev = p.get("level_severity")
     try:

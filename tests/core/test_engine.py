@@ -1,0 +1,245 @@
+"""Behaviour of the engine a user would notice: headers found, variables masked, patterns
+grouped and generalised, severities, multi-line records, limits, ids and saved state."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from logsum import Engine, EngineConfig, Severity
+from logsum.core.state import StateError
+
+
+def _template_of(engine: Engine, line: str) -> str:
+    return engine.template(engine.process(line).pattern_id)
+
+
+@pytest.mark.parametrize(
+    ("line", "timestamp", "level", "message"),
+    [
+        (
+            "2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster:"
+            " Created MRAppMaster for application appattempt_1445144423722_0020_000001",
+            datetime(2015, 10, 18, 18, 1, 47, 978000, tzinfo=UTC),
+            "INFO",
+            "Created MRAppMaster for application appattempt_1445144423722_0020_000001",
+        ),
+        (
+            "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown",
+            datetime(2026, 6, 14, 15, 16, 1, tzinfo=UTC),
+            None,
+            "check pass; user unknown",
+        ),
+        (
+            "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block"
+            " blk_38865049064139660 terminating",
+            datetime(2008, 11, 9, 20, 36, 15, tzinfo=UTC),
+            "INFO",
+            "PacketResponder 1 for block blk_38865049064139660 terminating",
+        ),
+        (
+            "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6",
+            datetime(2005, 12, 4, 4, 47, 44, tzinfo=UTC),
+            "ERROR",
+            "mod_jk child workerEnv in error state 6",
+        ),
+        (
+            "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs",
+            datetime(2026, 3, 17, 16, 13, 38, 811000, tzinfo=UTC),
+            None,
+            None,
+        ),
+        (
+            "2024-01-01T10:00:00Z ERROR Database connection failed",
+            datetime(2024, 1, 1, 10, 0, tzinfo=UTC),
+            "ERROR",
+            "Database connection failed",
+        ),
+    ],
+)
+def test_header_detection_without_configuration(
+    line: str, timestamp: datetime, level: str | None, message: str | None
+) -> None:
+    result = Engine(EngineConfig(default_year=2026)).process(line)
+    assert result.timestamp == timestamp
+    if level is not None:
+        assert result.header.level == level
+    if message is not None:
+        assert result.message == message
+
+
+def test_message_only_keeps_the_whole_line() -> None:
+    line = "2024-01-01 10:00:00 ERROR Database connection failed"
+    result = Engine(message_only=True).process(line)
+    assert result.message == line
+    assert result.timestamp is None
+
+
+def test_user_format_splits_the_header() -> None:
+    engine = Engine(log_format="<Date> <Time> <Pid> <Level> <Component>: <Content>")
+    result = engine.process("081109 203615 148 INFO dfs.DataNode: Served block blk_1 to /10.0.0.1")
+    assert result.header.level == "INFO"
+    assert result.header.pid == "148"
+    assert result.message == "Served block blk_1 to /10.0.0.1"
+    assert engine.template(result.pattern_id) == "Served block <*> to <*>"
+
+
+@pytest.mark.parametrize(
+    ("message", "template"),
+    [
+        ("Connection from 10.0.0.1:5432 closed", "Connection from <*> closed"),
+        ("Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106", None),
+        ("Request took 250ms to /api/v1/users", "Request took <*> to <*>"),
+        ("session 0x14f05578bf60001 expired", "session <*> expired"),
+        ("uid=0 euid=0 tty=ssh", "uid=<*> euid=<*> tty=ssh"),
+        ("Fetched https://example.com/a?b=1 in 3.5s", "Fetched <*> in <*>"),
+        ("job 7f3c9a2e-4b1d-4c8e-9f00-123456789abc done", "job <*> done"),
+        ("generating core.1234", "generating core.<*>"),
+        ("flag is true", "flag is <*>"),
+    ],
+)
+def test_variables_are_masked(message: str, template: str | None) -> None:
+    got = _template_of(Engine(message_only=True), message)
+    if template is None:
+        assert "blk_" not in got and "10.250" not in got
+    else:
+        assert got == template
+
+
+def test_templates_generalise_as_lines_arrive_and_keep_their_id() -> None:
+    engine = Engine(message_only=True)
+    first = engine.process("Invalid user webmaster from 1.2.3.4")
+    assert engine.template(first.pattern_id) == "Invalid user webmaster from <*>"
+    engine.process("Invalid user admin from 1.2.3.5")
+    last = engine.process("Invalid user oracle from 1.2.3.6")
+    assert engine.resolve(last.pattern_id) == engine.resolve(first.pattern_id)
+    assert engine.template(first.pattern_id) == "Invalid user <*> from <*>"
+    assert engine.pattern(first.pattern_id).count == 3  # type: ignore[union-attr]
+
+
+def test_words_with_few_values_stay_separate_events() -> None:
+    engine = Engine(message_only=True)
+    a = engine.process("Failed password for root from 1.2.3.4 port 22 ssh2")
+    b = engine.process("Accepted password for root from 1.2.3.4 port 22 ssh2")
+    assert engine.resolve(a.pattern_id) != engine.resolve(b.pattern_id)
+
+
+def test_same_template_same_id_in_a_new_engine() -> None:
+    lines = ["Connection from 10.0.0.1 closed", "Disk 3 is 91% full"]
+    ids_a = [Engine(message_only=True).process(line).pattern_id for line in lines]
+    ids_b = [Engine(message_only=True).process(line).pattern_id for line in lines]
+    assert ids_a == ids_b
+
+
+def test_params_are_the_values_under_the_template() -> None:
+    engine = Engine(message_only=True)
+    result = engine.process("Accepted password for root from 10.0.0.9 port 2222 ssh2")
+    assert result.params == ("10.0.0.9", "2222")
+    pattern = engine.pattern(result.pattern_id)
+    assert pattern is not None
+    assert [p.examples for p in pattern.params] == [("10.0.0.9",), ("2222",)]
+
+
+@pytest.mark.parametrize(
+    ("line", "severity"),
+    [
+        ("2024-01-01 10:00:00 ERROR boom", Severity.ERROR),
+        ("2024-01-01 10:00:00 WARN disk almost full", Severity.WARNING),
+        ("2024-01-01 10:00:00 FATAL kernel panic", Severity.CRITICAL),
+        ("2024-01-01 10:00:00 DEBUG cache hit", Severity.DEBUG),
+        ("Connection refused by 10.0.0.1", Severity.ERROR),
+        ("Server started on port 8080", Severity.INFO),
+        ("Retrying request in 5s", Severity.WARNING),
+    ],
+)
+def test_severity_from_level_or_message(line: str, severity: Severity) -> None:
+    assert Engine().process(line).severity is severity
+
+
+def test_first_and_last_seen_come_from_the_lines() -> None:
+    engine = Engine()
+    engine.process("2024-01-01 10:00:05 INFO user 1 logged in")
+    r = engine.process("2024-01-01 09:59:00 INFO user 2 logged in")
+    pattern = engine.pattern(r.pattern_id)
+    assert pattern is not None
+    assert pattern.first_seen == datetime(2024, 1, 1, 9, 59, tzinfo=UTC)
+    assert pattern.last_seen == datetime(2024, 1, 1, 10, 0, 5, tzinfo=UTC)
+
+
+def test_stack_trace_lines_belong_to_their_record() -> None:
+    engine = Engine()
+    lines = [
+        "2024-01-01 10:00:00 ERROR Request failed",
+        "java.lang.IllegalStateException: boom",
+        "    at com.example.Foo.bar(Foo.java:42)",
+        "    at com.example.Main.main(Main.java:7)",
+        "Caused by: java.io.IOException: disk",
+        "2024-01-01 10:00:01 INFO next request",
+    ]
+    results = [engine.process(line) for line in lines]
+    head = results[0]
+    for r in results[1:5]:
+        assert r.continuation
+        assert r.pattern_id == head.pattern_id
+        assert r.severity is Severity.ERROR
+    assert not results[5].continuation
+    assert engine.pattern(head.pattern_id).count == 1  # type: ignore[union-attr]
+
+
+def test_max_patterns_evicts_the_least_recently_seen() -> None:
+    engine = Engine(EngineConfig(max_patterns=10), message_only=True)
+    for i in range(100):
+        engine.process(" ".join(["event"] * (i + 1)))  # 100 templates of different lengths
+    assert len(engine.patterns()) == 10
+    assert engine.evictions == 90
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "   ",
+        "\x00\x00\x00",
+        "\ufffd\ufffd binary \x01\x02\x03",
+        "x" * 10_000_000,
+        " ".join(["tok"] * 5_000),
+        "[" * 1000 + "2024-01-01",
+    ],
+)
+def test_any_input_is_handled(line: str) -> None:
+    engine = Engine()
+    result = engine.process(line)
+    assert result.line == 1
+    assert len(engine.template(result.pattern_id)) <= engine.config.max_line_chars + 8
+
+
+def test_state_round_trip_is_json_and_continues() -> None:
+    engine = Engine(message_only=True)
+    for i in range(20):
+        engine.process(f"Invalid user u{i % 4}x from 10.0.0.{i}")
+    state = json.loads(json.dumps(engine.to_state()))
+    again = Engine.from_state(state)
+    assert [(p.id, p.template, p.count) for p in again.patterns()] == [
+        (p.id, p.template, p.count) for p in engine.patterns()
+    ]
+    r = again.process("Invalid user u1x from 10.0.0.99")
+    assert again.resolve(r.pattern_id) == engine.patterns()[0].id
+
+
+@pytest.mark.parametrize(
+    "state",
+    [{}, {"format": "logsum.engine-state", "version": 99}, {"format": "x"}, []],
+)
+def test_bad_state_is_refused(state: object) -> None:
+    with pytest.raises(StateError):
+        Engine.from_state(state)  # type: ignore[arg-type]
+
+
+def test_seeded_patterns_keep_their_ids() -> None:
+    engine = Engine(message_only=True)
+    engine.add_pattern("p_known", "Connection from <*> closed", "warning")
+    r = engine.process("Connection from 10.1.1.1 closed")
+    assert r.pattern_id == "p_known"
+    assert engine.pattern("p_known").severity is Severity.WARNING  # type: ignore[union-attr]
