@@ -78,23 +78,29 @@ def test_migrate_twice_is_a_no_op_and_keeps_data(store: Store) -> None:
 
 _MIGRATE = """
 import sys
-from logsum.store import Store, StoreLimits
+from logsum.store import Store
+store = Store(sys.argv[1])
+print("ready", flush=True)
 sys.stdin.readline()
-Store(sys.argv[1]).migrate()
+store.migrate()
 """
 
 
-def test_two_processes_migrating_at_once_both_succeed(db_url: str) -> None:
+def test_processes_migrating_at_once_all_succeed(db_url: str) -> None:
     """Several service workers may each call migrate() at start-up on a fresh database."""
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _MIGRATE, db_url],
             stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for _ in range(3)
     ]
+    for p in procs:  # all imported and ready: then start them together
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == "ready"
     for p in procs:
         assert p.stdin is not None
         p.stdin.write("go\n")

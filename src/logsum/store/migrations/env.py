@@ -23,6 +23,11 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite can't ALTER much
+        # One transaction for the whole upgrade on both databases. Alembic assumes SQLite
+        # can't roll back DDL and would commit after each revision, letting a second migrator
+        # run a revision twice; SQLite can, and the store begins it with BEGIN IMMEDIATE, so
+        # concurrent migrators queue and the later one finds nothing to do.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
