@@ -102,12 +102,13 @@ def _open_input(path: str) -> IO[bytes]:
         raise _fail(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple[str, int]]:
+def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple[str, str]]:
     """Pass 1: every line through the engine; one tab-separated record per line to ``spool``.
 
-    Record: ``pattern_id, severity, continuation ("1" or ""), timestamp (ISO or ""), stamp,
-    params (JSON), message``, tab-separated, the message last (tabs inside it survive
-    ``split("\\t", 6)``; JSON escapes its own tabs; no field holds a ``\\n``).
+    Record: ``pattern_id, stamp, middle, continuation, params, message``. ``middle`` is the
+    finished JSON of the fields known now (``,"severity":...,"timestamp":...``), ``continuation``
+    is ``true``/``false`` and ``params`` is JSON; the message comes last, so tabs inside it
+    survive ``split("\\t", 5)`` (JSON escapes its own tabs; no field holds a ``\\n``).
 
     ``stamp`` numbers the (pattern, template) pair the line's params were read under. Returns
     each pattern's last (template, stamp): in pass 2 a line whose stamp is still its pattern's
@@ -118,26 +119,27 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple
     dumps = orjson.dumps
     write = spool.write
     max_bytes = engine.config.max_line_chars * 4 + 4
-    seen: dict[str, tuple[str, int]] = {}
+    seen: dict[str, tuple[str, str]] = {}
     stamp = 0
-    last_ts: object = None
-    last_iso = ""
+    last_key: object = None
+    last_middle = ""
     for batch in iter_lines(stream, max_bytes):
         out: list[str] = []
         append = out.append
         for line in batch:
             r = process(line)
             pid = r.pattern_id
-            ts = r.timestamp
-            if ts is None:
-                iso = ""
-            elif ts == last_ts:
-                iso = last_iso
+            # Neighbouring lines often share a timestamp and severity: format those once.
+            key = (r.timestamp, r.severity)
+            if key == last_key:
+                middle = last_middle
             else:
-                iso = last_iso = ts.isoformat()
-                last_ts = ts
+                ts = r.timestamp
+                iso = "null" if ts is None else f'"{ts.isoformat()}"'
+                middle = last_middle = f',"severity":"{r.severity}","timestamp":{iso}'
+                last_key = key
             if r.continuation:
-                append(f"{pid}\t{r.severity}\t1\t{iso}\t-1\t[]\t\n")
+                append(f"{pid}\t-1\t{middle}\ttrue\t[]\t\n")
                 continue
             template = template_of(pid)
             entry = seen.get(pid)
@@ -145,71 +147,60 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple
                 stamp += 1
                 if len(seen) >= _TEMPLATE_CACHE:  # pattern churn: forget, stay bounded
                     seen.clear()
-                entry = seen[pid] = (template, stamp)
+                entry = seen[pid] = (template, str(stamp))
             params = r.params
             pjson = dumps(params).decode() if params else "[]"
-            append(f"{pid}\t{r.severity}\t\t{iso}\t{entry[1]}\t{pjson}\t{r.message}\n")
+            append(f"{pid}\t{entry[1]}\t{middle}\tfalse\t{pjson}\t{r.message}\n")
         write("".join(out))
     return seen
 
 
-def _final(
-    engine: Engine, pid: str, seen: dict[str, tuple[str, int]]
-) -> tuple[str, orjson.Fragment | None, int]:
-    """A pattern at the end of the input: its id now (patterns may have been folded into
-    others), its template as pre-serialised JSON (``None`` once evicted) and the stamp under
-    which spooled params are still valid (``0``: none are)."""
+def _final(engine: Engine, pid: str, seen: dict[str, tuple[str, str]]) -> tuple[str, str, bool]:
+    """A pattern at the end of the input: the JSON of its id now (patterns may have been folded
+    into others) and of its template (``null`` once evicted), the stamp under which spooled
+    params are still valid (``"0"``: none are), and whether the pattern still exists."""
     try:
         template = engine.template(pid)
     except LookupError:  # evicted since (max_patterns): its template is gone
-        return pid, None, 0
+        return f'"pattern_id":{orjson.dumps(pid).decode()},"template":null', "0", False
     entry = seen.get(pid)
-    valid = entry[1] if entry is not None and entry[0] == template else 0
-    return engine.resolve(pid), orjson.Fragment(orjson.dumps(template)), valid
+    valid = entry[1] if entry is not None and entry[0] == template else "0"
+    head = (
+        f'"pattern_id":{orjson.dumps(engine.resolve(pid)).decode()},'
+        f'"template":{orjson.dumps(template).decode()}'
+    )
+    return head, valid, True
 
 
-def _emit(engine: Engine, spool: IO[str], out: IO[bytes], seen: dict[str, tuple[str, int]]) -> None:
+def _emit(engine: Engine, spool: IO[str], out: IO[bytes], seen: dict[str, tuple[str, str]]) -> None:
     """Pass 2: one JSON object per spooled record, with the pattern's final template."""
     dumps = orjson.dumps
-    fragment = orjson.Fragment
     params_of = engine.params_of
-    finals: dict[str, tuple[str, orjson.Fragment | None, int]] = {}
-    buf: list[bytes] = []
+    finals: dict[str, tuple[str, str, bool]] = {}
+    buf: list[str] = []
     append = buf.append
+    write = out.write
     for number, record in enumerate(spool, 1):
-        pid, severity, cont, iso, stamp, pjson, message = record[:-1].split("\t", 6)
+        pid, stamp, middle, cont, pjson, message = record.split("\t", 5)
         final = finals.get(pid)
         if final is None:
             if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
                 finals.clear()
             final = finals[pid] = _final(engine, pid, seen)
-        current, template, valid = final
-        if template is None or cont:
-            params: object = ()
-        elif int(stamp) == valid:
-            params = fragment(pjson)
-        else:
-            params = params_of(pid, message)
-        append(
-            dumps(
-                {
-                    "line": number,
-                    "pattern_id": current,
-                    "template": template,
-                    "severity": severity,
-                    "timestamp": iso or None,
-                    "params": params,
-                    "continuation": cont == "1",
-                }
-            )
-        )
+        head, valid, alive = final
+        if stamp != valid:
+            # The template changed since this line was read (or the line continues a record,
+            # or its pattern was evicted): read the params under the final template.
+            if alive and cont == "false":
+                pjson = dumps(params_of(pid, message[:-1])).decode()
+            else:
+                pjson = "[]"
+        append(f'{{"line":{number},{head}{middle},"params":{pjson},"continuation":{cont}}}\n')
         if len(buf) >= _WRITE_BATCH:
-            buf.append(b"")
-            out.write(b"\n".join(buf))
+            write("".join(buf).encode())
             buf.clear()
     if buf:
-        buf.append(b"")
-        out.write(b"\n".join(buf))
+        write("".join(buf).encode())
     out.flush()
 
 
