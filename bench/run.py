@@ -3,8 +3,8 @@
     python bench/run.py            # everything (a few minutes), writes docs/BENCHMARKS.md
     python bench/run.py --quick    # accuracy only, printed; the docs are left alone
 
-Sections written by other benchmarks (``docs/BENCHMARKS-api.md``, ``docs/BENCHMARKS-anomaly.md``)
-are appended to the document when they exist.
+Sections written by other benchmarks (``docs/BENCHMARKS-api.md``, ``docs/BENCHMARKS-anomaly.md``,
+then any other ``docs/BENCHMARKS-*.md``) are appended to the document when they exist.
 """
 
 from __future__ import annotations
@@ -25,8 +25,17 @@ import speed
 from loghub import DATA, ROOT
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
-EXTRA_SECTIONS = (ROOT / "docs" / "BENCHMARKS-api.md", ROOT / "docs" / "BENCHMARKS-anomaly.md")
-"""Other benchmarks' sections, appended when present."""
+EXTRA_FIRST = ("BENCHMARKS-api.md", "BENCHMARKS-anomaly.md")
+"""Other benchmarks' sections appended first when present; any other ``docs/BENCHMARKS-*.md``
+(for example the watch benchmark's) follows in name order."""
+
+
+def extra_sections() -> list[Path]:
+    """The other benchmarks' section files that exist, in the order they are appended."""
+    docs = ROOT / "docs"
+    first = [docs / name for name in EXTRA_FIRST]
+    rest = sorted(p for p in docs.glob("BENCHMARKS-*.md") if p.name not in EXTRA_FIRST)
+    return [p for p in first if p.exists()] + rest
 
 
 def machine() -> str:
@@ -127,9 +136,8 @@ def document(sections: Sequence[str], seconds: float) -> str:
         "",
     ]
     body = list(sections)
-    for extra in EXTRA_SECTIONS:
-        if extra.exists():
-            body.append(extra.read_text(encoding="utf-8").rstrip() + "\n")
+    for extra in extra_sections():
+        body.append(extra.read_text(encoding="utf-8").rstrip() + "\n")
     return "\n".join(head + body)
 
 
