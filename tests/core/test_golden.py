@@ -31,7 +31,7 @@ FLOORS = {
     "HealthApp": (0.98, 0.85),
     "Mac": (0.92, 0.65),
     "OpenSSH": (0.98, 0.98),
-    "Proxifier": (0.50, 0.50),
+    "Proxifier": (0.99, 0.99),
     "Zookeeper": (0.97, 0.65),
 }
 

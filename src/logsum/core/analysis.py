@@ -115,9 +115,12 @@ class Analyzer:
             self._insights.feed(result)
 
     def feed_many(self, results: Iterable[LineResult]) -> None:
-        """Take many results, in input order."""
-        for r in results:
-            self.feed(r)
+        """Take many results, in input order (each detector takes the batch in one call)."""
+        batch = results if isinstance(results, Sequence) else list(results)
+        for d in self._detectors:
+            d.feed_many(batch)
+        if self._insights is not None:
+            self._insights.feed_many(batch)
 
     def report(self, patterns: Sequence[Pattern]) -> AnalysisReport:
         """Anomalies (most severe, then highest score first) and ranked insights so far."""
@@ -143,7 +146,7 @@ def analyze_batch(
     snapshots after the batch (templates and severities are read from them).
     ``known_pattern_ids`` are the caller's pattern ids from before this batch (its history), so
     a ``new_pattern`` anomaly means new for the caller, not only new in this batch; without a
-    history, the first quarter of the batch serves as the baseline. Pure and deterministic.
+    history, the earlier part of the batch serves as the baseline. Pure and deterministic.
     """
     analyzer = Analyzer(options, known_pattern_ids=known_pattern_ids)
     analyzer.feed_many(results)

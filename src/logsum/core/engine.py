@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from logsum.core.align import align
 from logsum.core.config import EngineConfig
 from logsum.core.header import HeaderDetector, LogFormat
 from logsum.core.masking import TokenMasker
@@ -253,15 +254,21 @@ class Engine:
     ) -> None:
         """Remember where this line's parts sit, for lines of the same shape (see _replay)."""
         tokens = cluster.tokens
-        if len(tokens) != len(raw_tokens) or self._format is not None:
+        if self._format is not None or len(raw_tokens) > self.config.max_tokens - 1:
             return
         msg_end = len(line.rstrip())
         msg_start = msg_end - len(message)
         if line[msg_start:msg_end] != message:
             return
         spans = [(m.start(), m.end()) for m in _TOKEN.finditer(line, msg_start, msg_end)]
-        if len(spans) != len(tokens):
+        if len(spans) != len(raw_tokens):
             return
+        if len(tokens) != len(spans):
+            # Wildcards spanning several tokens: one character span per template token.
+            ranges = align(tokens, raw_tokens)
+            if ranges is None:
+                return
+            spans = [(spans[i][0], spans[j - 1][1]) for i, j in ranges]
         params: list[tuple[int, int]] = []
         for tok, (a, b) in zip(tokens, spans, strict=True):
             if tok == WILDCARD:
@@ -375,7 +382,7 @@ class Engine:
     def _params(self, cluster: Cluster, raw_tokens: list[str]) -> tuple[str, ...]:
         tokens = cluster.tokens
         if len(tokens) != len(raw_tokens):
-            return self._params_by_regex(cluster, " ".join(raw_tokens))
+            return self._params_aligned(cluster, raw_tokens)
         out: list[str] = []
         for tok, value in zip(tokens, raw_tokens, strict=True):
             if tok == WILDCARD:
@@ -388,6 +395,20 @@ class Engine:
                     out.extend([value] * tok.count(WILDCARD))
         return tuple(out)
 
+    def _params_aligned(self, cluster: Cluster, raw_tokens: list[str]) -> tuple[str, ...]:
+        """Parameters when a wildcard spans several tokens (templates merged across lengths)."""
+        spans = align(cluster.tokens, raw_tokens)
+        if spans is None:
+            return ()
+        out: list[str] = []
+        for tok, (a, b) in zip(cluster.tokens, spans, strict=True):
+            if tok == WILDCARD:
+                out.append(" ".join(raw_tokens[a:b]))
+            elif WILDCARD in tok:
+                m = self._token_re(tok).match(raw_tokens[a])
+                out.extend(m.groups() if m is not None else [raw_tokens[a]] * tok.count(WILDCARD))
+        return tuple(out)
+
     def _token_re(self, tok: str) -> re.Pattern[str]:
         rx = self._token_res.get(tok)
         if rx is None:
@@ -398,15 +419,6 @@ class Engine:
             )
             self._token_res[tok] = rx
         return rx
-
-    def _params_by_regex(self, cluster: Cluster, message: str) -> tuple[str, ...]:
-        values: list[str] = []
-        rest = message
-        for tok in cluster.tokens:
-            head, _, rest = rest.partition(" ")
-            if WILDCARD in tok:
-                values.append(head)
-        return tuple(values)
 
     def _remember_examples(self, cluster: Cluster, params: tuple[str, ...]) -> None:
         """Keep a few distinct values per wildcard, from the first lines of each version of

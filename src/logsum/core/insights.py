@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from logsum.core.detect.base import is_error, short
+from logsum.core.detect.base import short
 from logsum.core.detect.model import Insight, InsightType, JSONValue, stable_id
 from logsum.core.model import WILDCARD, LineResult, Pattern, Severity
 
@@ -93,6 +93,31 @@ _RESTART = re.compile(
 )
 
 
+_CUE_ADDRESS = 1
+_CUE_DURATION = 2
+MAX_CUES = 100_000
+"""Patterns whose cue (what to parse in their parameters) is remembered."""
+_DURATION_CUE = re.compile(
+    r"(\d\s*(ns|us|µs|ms|msec|msecs|millis|milliseconds|s|sec|secs|seconds|min|mins|minutes)\b|"
+    r"\b(took|time|duration|latency|elapsed|delay|rtt|wait|waited)\b)",
+    re.I,
+)
+
+
+def _cue(message: str) -> int:
+    """What is worth parsing in the parameters of lines like this one."""
+    cue = 0
+    if "." in message and (
+        (_AUTH.search(message) and _FAIL.search(message))
+        or _CONN_FAIL.search(message)
+        or _RESTART.search(message)
+    ):
+        cue |= _CUE_ADDRESS
+    if _DURATION_CUE.search(message):
+        cue |= _CUE_DURATION
+    return cue
+
+
 @dataclass(slots=True)
 class _Series:
     """Numeric values of one (pattern, parameter index)."""
@@ -118,32 +143,52 @@ class InsightCollector:
         self._comp_errors: Counter[str] = Counter()
         self._addresses: dict[str, Counter[str]] = {}
         self._series: dict[tuple[str, int], _Series] = {}
+        self._cues: dict[str, int] = {}
 
     def feed(self, r: LineResult) -> None:
         """Count one line."""
-        self._n += 1
-        pid = r.pattern_id
-        self._pattern_lines[pid] += 1
-        err = is_error(r.severity)
-        if err:
-            self._errors += 1
-            self._pattern_errors[pid] += 1
-        comp = r.header.component
-        if comp is not None and (
-            comp in self._comp_lines or len(self._comp_lines) < MAX_COMPONENTS
-        ):
-            self._comp_lines[comp] += 1
+        self.feed_many((r,))
+
+    def feed_many(self, results: Sequence[LineResult]) -> None:
+        """Count many lines (O(1) each: counters, plus parameter parsing for the patterns whose
+        first message has an address or a duration cue)."""
+        plines, perr = self._pattern_lines, self._pattern_errors
+        clines, cerr = self._comp_lines, self._comp_errors
+        cues = self._cues
+        err_a, err_b = Severity.ERROR, Severity.CRITICAL
+        errors = 0
+        for r in results:
+            pid = r.pattern_id
+            plines[pid] = plines.get(pid, 0) + 1
+            sev = r.severity
+            err = sev is err_a or sev is err_b
             if err:
-                self._comp_errors[comp] += 1
-        params = r.params
-        if r.continuation:
-            return
+                errors += 1
+                perr[pid] = perr.get(pid, 0) + 1
+            comp = r.header.component
+            if comp is not None:
+                c = clines.get(comp)
+                if c is not None or len(clines) < MAX_COMPONENTS:
+                    clines[comp] = (c or 0) + 1
+                    if err:
+                        cerr[comp] = cerr.get(comp, 0) + 1
+            cue = cues.get(pid)
+            if cue is None:
+                if len(cues) >= MAX_CUES:
+                    cues.clear()
+                cue = cues[pid] = _cue(r.message)
+            if cue and r.params and not r.continuation:
+                self._params(pid, r.params, cue)
+        self._n += len(results)
+        self._errors += errors
+
+    def _params(self, pid: str, params: tuple[str, ...], cue: int) -> None:
         for i, value in enumerate(params):
-            if "." in value:
+            if cue & _CUE_ADDRESS and "." in value:
                 for ip in _IPV4.findall(value):
                     if _valid_ip(ip):
                         self._count_address(pid, ip)
-            if value and (value[0].isdigit() or value[0] == "+"):
+            if cue & _CUE_DURATION and value and (value[0].isdigit() or value[0] == "+"):
                 self._number(pid, i, value)
 
     def _count_address(self, pid: str, ip: str) -> None:
@@ -410,7 +455,8 @@ class InsightCollector:
                 key=lambda p: (-self._pattern_lines[p], p),
             )
             if label.startswith("restarts"):
-                pids = [p for p in pids if p not in set(self._conn_pids(by_id))]
+                conn = set(self._conn_pids(by_id))
+                pids = [p for p in pids if p not in conn]
             if not pids:
                 continue
             total = sum(self._pattern_lines[p] for p in pids)

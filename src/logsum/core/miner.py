@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 
+from logsum.core.align import merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
 _DELIMS = frozenset("=:([{<'\"/,@#.;|")
@@ -126,7 +127,9 @@ def _constants(tokens: list[str]) -> int:
     return sum(1 for t in tokens if is_constant(t))
 
 
-_MAX_SIBLING_SCAN = 2_000  # clusters inspected when looking for siblings to fold
+_MAX_SIBLING_SCAN = 2_000
+_MAX_LENGTH_CANDIDATES = 64  # patterns tried when merging across lengths (alignment is costly)
+_MAX_LENGTH_GAP = 16  # token-count difference up to which templates may merge across lengths
 
 
 class Cluster:
@@ -143,6 +146,7 @@ class Cluster:
         "id",
         "last_seen",
         "level_severity",
+        "multi_length",
         "n_const",
         "order",
         "template",
@@ -160,6 +164,7 @@ class Cluster:
         self.first_seen: datetime | None = None
         self.last_seen: datetime | None = None
         self.level_severity: Severity | None = None
+        self.multi_length = False  # merged across lengths: a lone <*> may span tokens
         self.examples: dict[int, list[str]] = {}
         self.examples_version = 0
         self.examples_full = False
@@ -221,6 +226,7 @@ class Miner:
         self._buckets: dict[int, _Bucket] = {}
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
         self._aliases: dict[str, str] = {}
+        self._skeletons: dict[str, set[str]] = {}
         self._next_order = 0
         self.evictions = 0
 
@@ -260,7 +266,16 @@ class Miner:
             return exact
         best = self._best(bucket, tokens)
         if best is None:
-            return self._create(bucket, tokens, template)
+            other = self._best_other_length(tokens)
+            if other is None:
+                return self._create(bucket, tokens, template)
+            target = self._relength(other[0], other[1])
+            for _ in range(4):  # the new template may now meet another length's pattern
+                more = self._best_other_length(target.tokens, skip=target)
+                if more is None:
+                    break
+                target = self._merge_across(target, more[0], more[1])
+            return target
         merged = [
             t if t in (u, WILDCARD) else generalise_token(t, u)
             for t, u in zip(best.tokens, tokens, strict=True)
@@ -321,10 +336,12 @@ class Miner:
                 return []
             if best_ids is None or len(ids) < len(best_ids):
                 best_ids = ids
-        pool = bucket.clusters.keys() if best_ids is None else best_ids
+        pool = sorted(
+            (bucket.clusters[cid] for cid in (bucket.clusters if best_ids is None else best_ids)),
+            key=lambda c: c.order,
+        )
         out = []
-        for cid in list(pool)[:_MAX_SIBLING_SCAN]:
-            c = bucket.clusters[cid]
+        for c in pool[:_MAX_SIBLING_SCAN]:
             if c is not skip and covers(template, c.tokens):
                 out.append(c)
         return out
@@ -343,13 +360,13 @@ class Miner:
                 candidates.update(ids)
         candidates.update(bucket.partial)
         best: Cluster | None = None
-        best_key = (self.similarity, 0, 0)
+        best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
         clusters = bucket.clusters
         for cid in candidates:
             c = clusters[cid]
             m = _shared(c.tokens, tokens)
             sim = m / max(c.n_const, line_const, 1)
-            key = (sim, m, c.count)
+            key = (sim, m, c.count, -c.order)  # ties go to the older pattern
             if key >= best_key and (best is None or key > best_key):
                 best, best_key = c, key
         if best is None and line_const == 0:
@@ -369,39 +386,112 @@ class Miner:
         return c
 
     def _insert(self, bucket: _Bucket, c: Cluster) -> None:
-        bucket.index(c)
+        self._index(bucket, c)
         self._lru[c.id] = c
         while len(self._lru) > self.max_patterns:
             _, old = self._lru.popitem(last=False)
-            self._bucket_of(old).unindex(old)
+            self._unindex(self._bucket_of(old), old)
             old.alive = False
             self.evictions += 1
 
     def _bucket_of(self, c: Cluster) -> _Bucket:
         return self._buckets[len(c.tokens)]
 
+    def _index(self, bucket: _Bucket, c: Cluster) -> None:
+        bucket.index(c)
+        key = skeleton_key(c.tokens)
+        if key is not None:
+            self._skeletons.setdefault(key, set()).add(c.id)
+
+    def _unindex(self, bucket: _Bucket, c: Cluster) -> None:
+        bucket.unindex(c)
+        key = skeleton_key(c.tokens)
+        ids = self._skeletons.get(key) if key is not None else None
+        if ids is not None:
+            ids.discard(c.id)
+            if not ids:
+                del self._skeletons[key]  # type: ignore[arg-type]
+
+    def _best_other_length(
+        self, tokens: list[str], skip: Cluster | None = None
+    ) -> tuple[Cluster, list[str]] | None:
+        """A pattern of another length whose template merges with ``tokens`` (see
+        :mod:`logsum.core.align`), and the merged template."""
+        key = skeleton_key(tokens)
+        if key is None:
+            return None
+        best: tuple[Cluster, list[str]] | None = None
+        best_size = 0
+        n = len(tokens)
+        pool = [self._lru[cid] for cid in self._skeletons.get(key, ()) if cid in self._lru]
+        pool.sort(key=lambda c: -c.order)  # newest first, deterministically
+        for c in pool[:_MAX_LENGTH_CANDIDATES]:
+            if (
+                c is None
+                or c is skip
+                or len(c.tokens) == n
+                or abs(len(c.tokens) - n) > _MAX_LENGTH_GAP
+            ):
+                continue
+            merged = merge_lengths(c.tokens, tokens, c.multi_length)
+            if merged is not None and merged[1] > best_size:
+                best, best_size = (c, merged[0]), merged[1]
+        return best
+
+    def _merge_across(self, a: Cluster, b: Cluster, tokens: list[str]) -> Cluster:
+        """Merge two patterns of different lengths into one with template ``tokens``."""
+        keep, gone = (a, b) if a.order < b.order else (b, a)
+        self._unindex(self._bucket_of(gone), gone)
+        gone.alive = False
+        self._lru.pop(gone.id, None)
+        self._aliases[gone.id] = keep.id
+        keep.count += gone.count
+        keep.first_seen = _min(keep.first_seen, gone.first_seen)
+        keep.last_seen = _max(keep.last_seen, gone.last_seen)
+        if gone.level_severity is not None and (
+            keep.level_severity is None or gone.level_severity.rank < keep.level_severity.rank
+        ):
+            keep.level_severity = gone.level_severity
+        return self._relength(keep, tokens)
+
+    def _relength(self, c: Cluster, tokens: list[str]) -> Cluster:
+        """Give ``c`` a template of another length, moving it to that length's bucket."""
+        self._unindex(self._bucket_of(c), c)
+        c.multi_length = True
+        c.tokens = list(tokens)
+        c.template = " ".join(tokens)
+        c.n_const = _constants(tokens)
+        c.version += 1
+        bucket = self._buckets.setdefault(len(tokens), _Bucket())
+        other = bucket.by_template.get(c.template)
+        self._index(bucket, c)
+        if other is not None and other is not c:
+            self._fold(bucket, c, other, tokens)
+        self.touch(self.get(c.id) or c)
+        return self.get(c.id) or c
+
     def _generalise(self, bucket: _Bucket, c: Cluster, new: list[str]) -> None:
         self.touch(c)
         if new == c.tokens:
             return
-        bucket.unindex(c)
+        self._unindex(bucket, c)
         c.tokens = new
         c.template = " ".join(new)
         c.n_const = _constants(new)
         c.version += 1
         other = bucket.by_template.get(c.template)
         if other is not None and other is not c:
-            bucket.index(c)
+            self._index(bucket, c)
             self._fold(bucket, c, other, new)
             return
-        bucket.index(c)
+        self._index(bucket, c)
 
     def _fold(self, bucket: _Bucket, a: Cluster, b: Cluster, tokens: list[str]) -> None:
         """Merge two clusters into one with template ``tokens``; the older id survives and the
         younger becomes its alias."""
         keep, gone = (a, b) if a.order < b.order else (b, a)
-        bucket.unindex(gone)
-        bucket.unindex(keep)
+        self._unindex(bucket, gone)
+        self._unindex(bucket, keep)
         if keep.tokens != tokens:
             keep.tokens = list(tokens)
             keep.template = " ".join(tokens)
@@ -414,7 +504,7 @@ class Miner:
         ):
             keep.level_severity = gone.level_severity
         keep.version += 1
-        bucket.index(keep)
+        self._index(bucket, keep)
         gone.alive = False
         self._lru.pop(gone.id, None)
         self._aliases[gone.id] = keep.id

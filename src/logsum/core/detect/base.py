@@ -1,8 +1,9 @@
 """The detector interface and the limits every detector shares.
 
-A detector is a small stateful object with two methods::
+A detector is a small stateful object with three methods::
 
     detector.feed(result)          # one LineResult, in input order; O(1) work, bounded state
+    detector.feed_many(results)    # the same for a list of them, with less per-call overhead
     detector.finish(context)       # -> list[Anomaly] for everything fed so far
 
 ``feed`` never looks ahead, so the same objects can run on a watch (feed as lines arrive,
@@ -12,7 +13,7 @@ again after more lines gives the anomalies of the longer stream.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -84,9 +85,9 @@ class DetectLimits:
     max_rare: int = 20
     """Rare-pattern anomalies reported per batch, most severe and rarest first."""
 
-    new_pattern_warmup: float = 0.25
-    """Without a caller history, a pattern is new when it first appears after this share of the
-    batch (the rest is the baseline) and is a warning or worse."""
+    new_pattern_alpha: float = 0.001
+    """Without a caller history, a pattern is new when a steady pattern with as many lines would
+    have stayed out of the earlier part of the batch with a chance below this."""
 
     max_new_patterns: int = 50
     """new_pattern anomalies reported per batch, most severe first."""
@@ -144,6 +145,9 @@ class Detector(Protocol):
 
     def feed(self, result: LineResult) -> None:
         """Take one line's result (input order)."""
+
+    def feed_many(self, results: Sequence[LineResult]) -> None:
+        """Take many results in input order; the same as ``feed`` on each, faster."""
 
     def finish(self, context: DetectContext) -> list[Anomaly]:
         """The anomalies of everything fed so far."""

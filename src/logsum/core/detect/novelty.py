@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,9 +36,11 @@ class NoveltyDetector:
     """Tracks each pattern's first sight, count and first lines (bounded per pattern).
 
     ``new_pattern``: with a caller history (``known_pattern_ids`` non-empty), every pattern not
-    in it. Without one, the first ``new_pattern_warmup`` share of the batch is the baseline and
-    a warning-or-worse pattern first seen after it is new. ``rare_pattern``: in a batch of at
-    least ``rare_min_batch`` lines, a fault pattern (error or critical event, see
+    in it. Without one, a warning-or-worse pattern is new when a steady pattern would almost
+    surely have shown up earlier: with ``f`` the share of the batch before its first line and
+    ``n`` its lines, ``(1 - f) ** n < new_pattern_alpha`` (ten lines in the last fifth of the
+    batch: yes; one line there: no, that is a rare pattern's business). ``rare_pattern``: in a
+    batch of at least ``rare_min_batch`` lines, a fault pattern (error or critical event, see
     :mod:`~logsum.core.detect.faults`) holding at most ``rare_fault_share`` of the lines, or a
     warning pattern holding at most ``rare_max_share``, not already reported as new.
     """
@@ -73,14 +75,41 @@ class NoveltyDetector:
         if len(s.lines) < self._limits.max_lines_per_anomaly:
             s.lines.append(result.line)
 
-    def _late(self, s: _Seen) -> bool:
-        """First seen after the warm-up share of the batch (by time when known, else position)."""
-        w = self._limits.new_pattern_warmup
+    def feed_many(self, results: Sequence[LineResult]) -> None:
+        """Note many lines (the same as :meth:`feed` on each, with less overhead)."""
+        seen = self._seen
+        cap = self._limits.max_lines_per_anomaly
+        n = self._n
+        t0, t1 = self._t0, self._t1
+        for r in results:
+            n += 1
+            ts = r.timestamp
+            s = seen.get(r.pattern_id)
+            if s is None:
+                s = seen[r.pattern_id] = _Seen(r.line, n, classify(r.message), first_t=ts)
+            s.count += 1
+            if ts is not None:
+                if t0 is None or ts < t0:
+                    t0 = ts
+                if t1 is None or ts > t1:
+                    t1 = ts
+                if s.first_t is None:
+                    s.first_t = ts
+                s.last_t = ts
+            if len(s.lines) < cap:
+                s.lines.append(r.line)
+        self._n, self._t0, self._t1 = n, t0, t1
+
+    def surprise(self, s: _Seen) -> float:
+        """How unlikely it is that a steady pattern with this many lines was absent from
+        everything before its first line: ``(1 - f) ** count``, ``f`` the share of the batch
+        (by time when known, else by position) that came before it."""
+        f = (s.first_pos - 1) / self._n if self._n else 0.0
         if s.first_t is not None and self._t0 is not None and self._t1 is not None:
             span = (self._t1 - self._t0).total_seconds()
             if span > 0:
-                return (s.first_t - self._t0).total_seconds() >= w * span
-        return s.first_pos > w * self._n
+                f = (s.first_t - self._t0).total_seconds() / span
+        return float((1.0 - min(max(f, 0.0), 1.0)) ** s.count)
 
     def finish(self, context: DetectContext) -> list[Anomaly]:
         """new_pattern and rare_pattern anomalies."""
@@ -95,7 +124,10 @@ class NoveltyDetector:
             if known:
                 if pid not in known:
                     new.append((pid, s))
-            elif context.severity(pid).at_least(Severity.WARNING) and self._late(s):
+            elif (
+                context.severity(pid).at_least(Severity.WARNING)
+                and self.surprise(s) < lim.new_pattern_alpha
+            ):
                 new.append((pid, s))
         new.sort(key=lambda kv: (sev(*kv).rank, kv[1].first_line))
         out = [self._new(pid, s, context, bool(known)) for pid, s in new[: lim.max_new_patterns]]
@@ -123,11 +155,14 @@ class NoveltyDetector:
     def _new(self, pid: str, s: _Seen, ctx: DetectContext, history: bool) -> Anomaly:
         sev = effective_severity(ctx.severity(pid), s.kind)
         where = "in this source's history" if history else "in the earlier part of this batch"
+        p = self.surprise(s)
         return Anomaly(
             id=stable_id("an", AnomalyType.NEW_PATTERN.value, pid),
             type=AnomalyType.NEW_PATTERN,
             severity=sev if sev.at_least(Severity.WARNING) else Severity.INFO,
-            score=_SEVERITY_SCORE[sev],
+            score=_SEVERITY_SCORE[sev]
+            if history
+            else squash(math.log10(self._limits.new_pattern_alpha / max(p, 1e-300)) / 3),
             message=(
                 f"New {sev.value} pattern never seen {where}: '{short(ctx.template(pid), 100)}' "
                 f"({s.count} line{'s' if s.count != 1 else ''})."
@@ -139,7 +174,8 @@ class NoveltyDetector:
                 "count": s.count,
                 "first_line": s.first_line,
                 "first_seen": s.first_t,
-                "baseline": "caller history" if history else "batch warm-up",
+                "baseline": "caller history" if history else "earlier lines of the batch",
+                "chance_if_steady": None if history else float(f"{p:.3g}"),
             },
             lines=tuple(s.lines),
             line_count=s.count,

@@ -59,6 +59,10 @@ class RateDetector:
         """Count one line."""
         self.counter.feed(result)
 
+    def feed_many(self, results: Sequence[LineResult]) -> None:
+        """Count many lines."""
+        self.counter.feed_many(results)
+
     def finish(self, context: DetectContext) -> list[Anomaly]:
         """Spikes, drops and bursts over the buckets fed so far."""
         view = self.counter.view()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -125,6 +126,17 @@ class SessionDetector:
             return
         if self._rx is not None:
             self._add(result)
+
+    def feed_many(self, results: Sequence[LineResult]) -> None:
+        """Add many lines."""
+        i, n = 0, len(results)
+        while self._probing and i < n:
+            self.feed(results[i])
+            i += 1
+        if self._rx is None:
+            return
+        for k in range(i, n):
+            self._add(results[k])
 
     def _end_probe(self) -> None:
         self._probing = False

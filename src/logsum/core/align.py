@@ -1,0 +1,221 @@
+"""Templates of different lengths: aligning a line with a template, and merging two templates
+whose constant words line up but whose variable parts span a different number of tokens
+(``<*> bytes sent`` and ``<*> bytes (<*> KB) sent`` are one event).
+
+Alignment is on *plain constants* (tokens without ``<*>``): their longest common subsequence is
+the skeleton both share; what lies between two skeleton words is a gap. Two templates merge when
+the skeleton holds most of both sides' constants and every gap that differs has a variable in
+it and at most one word on each side: the difference is in the values, not in the words. A
+differing gap becomes one ``<*>``; when one side of it is empty, the skeleton word before it
+joins the gap (a variable cannot be empty), which is how ``<*> bytes sent`` and
+``<*> bytes (<*> KB) sent`` become ``<*> sent``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from logsum.core.model import WILDCARD
+
+MAX_ALIGN_TOKENS = 64
+"""Templates longer than this are never merged across lengths (the alignment is quadratic)."""
+
+MIN_SKELETON_SHARE = 0.5
+"""Share of each side's constant words the shared skeleton must hold."""
+
+MAX_GAP_WORDS = 1
+"""Constant words a differing gap may hold on each side (a unit, a label beside a value)."""
+
+MAX_GAP_WORDS_BESIDE_SPAN = 3
+"""The same, facing a lone ``<*>`` that earlier merges made stand for several tokens."""
+
+MIN_SKELETON = 2
+"""Constant words two templates must share, in order, to be merged across lengths."""
+
+
+def _plain(token: str) -> bool:
+    return WILDCARD not in token
+
+
+def skeleton_key(tokens: list[str]) -> str | None:
+    """The first plain constant of a template: templates that may merge share it."""
+    for t in tokens[:MAX_ALIGN_TOKENS]:
+        if _plain(t):
+            return t
+    return None
+
+
+def _lcs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Index pairs of a longest common subsequence of ``a`` and ``b``."""
+    n, m = len(a), len(b)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        row, below = table[i], table[i + 1]
+        for j in range(m - 1, -1, -1):
+            row[j] = below[j + 1] + 1 if a[i] == b[j] else max(below[j], row[j + 1])
+    pairs = []
+    i = j = 0
+    while i < n and j < m:
+        if a[i] == b[j]:
+            pairs.append((i, j))
+            i += 1
+            j += 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def merge_lengths(
+    a: list[str], b: list[str], a_has_spans: bool = False
+) -> tuple[list[str], int] | None:
+    """The template covering ``a`` and ``b`` (different lengths) and the size of their shared
+    skeleton, or ``None`` when they are different events. ``a_has_spans`` says that a lone
+    ``<*>`` of ``a`` may already stand for several tokens (``a`` came from such a merge)."""
+    if len(a) > MAX_ALIGN_TOKENS or len(b) > MAX_ALIGN_TOKENS:
+        return None
+    ia = [i for i, t in enumerate(a) if _plain(t)]
+    ib = [i for i, t in enumerate(b) if _plain(t)]
+    pairs = _lcs([a[i] for i in ia], [b[i] for i in ib])
+    matched = len(pairs)
+    if matched < MIN_SKELETON:
+        return None
+    if matched < MIN_SKELETON_SHARE * min(len(ia), len(ib)):
+        return None
+    anchors = [(ia[p], ib[q]) for p, q in pairs]
+    out: list[str] = []
+    prev_a = prev_b = -1
+    pending_a: list[str] = []  # a gap still open because its skeleton word was absorbed
+    pending_b: list[str] = []
+    for k, (xa, xb) in enumerate([*anchors, (len(a), len(b))]):
+        gap_a = pending_a + a[prev_a + 1 : xa]
+        gap_b = pending_b + b[prev_b + 1 : xb]
+        pending_a, pending_b = [], []
+        if gap_a == gap_b:
+            out.extend(gap_a)
+        else:
+            if not any(WILDCARD in t for t in _difference(gap_a, gap_b)):
+                return None  # the words differ, not the values
+            raw_a, raw_b = a[prev_a + 1 : xa], b[prev_b + 1 : xb]
+            words_a = sum(1 for t in raw_a if _wordy(t))
+            words_b = sum(1 for t in raw_b if _wordy(t))
+            # A lone <*> already stands for a span of several tokens, words included.
+            span = a_has_spans and raw_a == [WILDCARD]  # a lone <*> standing for tokens
+            limit_b = MAX_GAP_WORDS_BESIDE_SPAN if span else MAX_GAP_WORDS
+            if words_a > MAX_GAP_WORDS or words_b > limit_b:
+                return None
+            if words_a and words_b and not span:
+                return None  # a different word on each side: different events
+            rest_a, rest_b = _difference(gap_a, gap_b, split=True)
+            if not span and not (rest_a and rest_b) and not _aside(rest_a or rest_b):
+                return None  # an optional clause with words is another event
+            if (not gap_a or not gap_b) and out:
+                # A variable cannot be empty: the skeleton word before joins the gap, and so
+                # do the variables just before that word.
+                out.pop()
+                while out and out[-1] == WILDCARD:
+                    out.pop()
+                out.append(WILDCARD)
+            elif not gap_a or not gap_b:
+                if k < len(anchors):
+                    # Nothing before it: the gap takes the next skeleton word instead.
+                    pending_a = [*gap_a, a[xa]]
+                    pending_b = [*gap_b, b[xb]]
+                    prev_a, prev_b = xa, xb
+                    continue
+                return None
+            else:
+                out.append(WILDCARD)
+        if k < len(anchors):
+            out.append(a[xa])
+        prev_a, prev_b = xa, xb
+    if pending_a or pending_b:
+        return None
+    if align(out, a) is None or align(out, b) is None:
+        return None
+    return out, matched
+
+
+def _wordy(token: str) -> bool:
+    """A token with a letter outside its wildcards: a word, even when glued to a value."""
+    return any(c.isalpha() for c in token.replace(WILDCARD, ""))
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _aside(gap: list[str]) -> bool:
+    """True for what may be present or absent in one event: a bracketed aside such as
+    ``(1.2 KB)``, or values and punctuation without words."""
+    if not any(_wordy(t) for t in gap):
+        return True
+    first, last = gap[0], gap[-1].rstrip(",;:.")
+    return first[:1] in _PAIRS and last.endswith(_PAIRS[first[0]])
+
+
+def _difference(a: list[str], b: list[str], split: bool = False) -> Any:
+    """What differs between two gaps once their common first and last tokens are set aside:
+    both sides joined, or ``(a_rest, b_rest)`` with ``split``."""
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < len(a) - i and j < len(b) - i and a[-1 - j] == b[-1 - j]:
+        j += 1
+    rest_a, rest_b = a[i : len(a) - j], b[i : len(b) - j]
+    return (rest_a, rest_b) if split else rest_a + rest_b
+
+
+_TOKEN_RES: dict[str, re.Pattern[str]] = {}
+
+
+def _token_re(tok: str) -> re.Pattern[str]:
+    rx = _TOKEN_RES.get(tok)
+    if rx is None:
+        if len(_TOKEN_RES) > 8192:
+            _TOKEN_RES.clear()
+        rx = re.compile("(.*?)".join(re.escape(p) for p in tok.split(WILDCARD)) + r"\Z", re.S)
+        _TOKEN_RES[tok] = rx
+    return rx
+
+
+def _fits(template_token: str, token: str) -> bool:
+    if template_token == token:
+        return True
+    return WILDCARD in template_token and _token_re(template_token).match(token) is not None
+
+
+def align(template: list[str], tokens: list[str]) -> list[tuple[int, int]] | None:
+    """For each template token, the range ``[start, end)`` of ``tokens`` it covers (a lone
+    ``<*>`` covers one or more tokens, any other token exactly one), or ``None`` when the
+    tokens do not fit the template. Greedy: each ``<*>`` takes as few tokens as it can."""
+    spans: list[tuple[int, int]] = []
+    n = len(tokens)
+    pos = 0
+    for i, t in enumerate(template):
+        if t != WILDCARD:
+            if pos >= n or not _fits(t, tokens[pos]):
+                return None
+            spans.append((pos, pos + 1))
+            pos += 1
+            continue
+        # A lone wildcard: find the next non-wildcard template token and stop before it.
+        j = i + 1
+        while j < len(template) and template[j] == WILDCARD:
+            j += 1
+        need = j - i - 1  # wildcards after this one, before the next anchor
+        if j == len(template):
+            end = n - need  # leave one token to each wildcard that follows
+        else:
+            end = pos + 1
+            while end + need < n and not _fits(template[j], tokens[end + need]):
+                end += 1
+            if end + need >= n:
+                return None
+        if end <= pos:
+            return None
+        spans.append((pos, end))
+        pos = end
+    return spans if pos == n else None
