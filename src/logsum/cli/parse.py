@@ -105,10 +105,10 @@ def _open_input(path: str) -> IO[bytes]:
 def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple[str, str]]:
     """Pass 1: every line through the engine; one tab-separated record per line to ``spool``.
 
-    Record: ``pattern_id, stamp, middle, continuation, params, message``. ``middle`` is the
-    finished JSON of the fields known now (``,"severity":...,"timestamp":...``), ``continuation``
-    is ``true``/``false`` and ``params`` is JSON; the message comes last, so tabs inside it
-    survive ``split("\\t", 5)`` (JSON escapes its own tabs; no field holds a ``\\n``).
+    Record: ``pattern_id, stamp, severity, timestamp, continuation, params, message``, with the
+    timestamp (or ``null``), continuation (``true``/``false``) and params already JSON; the
+    message comes last, so tabs inside it survive ``split("\\t", 6)`` (JSON escapes its own
+    tabs; no field holds a ``\\n``).
 
     ``stamp`` numbers the (pattern, template) pair the line's params were read under. Returns
     each pattern's last (template, stamp): in pass 2 a line whose stamp is still its pattern's
@@ -121,25 +121,25 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple
     max_bytes = engine.config.max_line_chars * 4 + 4
     seen: dict[str, tuple[str, str]] = {}
     stamp = 0
-    last_key: object = None
-    last_middle = ""
+    last_ts: object = None
+    last_iso = ""
     for batch in iter_lines(stream, max_bytes):
         out: list[str] = []
         append = out.append
         for line in batch:
             r = process(line)
             pid = r.pattern_id
-            # Neighbouring lines often share a timestamp and severity: format those once.
-            key = (r.timestamp, r.severity)
-            if key == last_key:
-                middle = last_middle
+            ts = r.timestamp
+            if ts is None:
+                iso = "null"
+            elif ts == last_ts:  # neighbouring lines often share a timestamp
+                iso = last_iso
             else:
-                ts = r.timestamp
-                iso = "null" if ts is None else f'"{ts.isoformat()}"'
-                middle = last_middle = f',"severity":"{r.severity}","timestamp":{iso}'
-                last_key = key
+                # orjson writes datetimes as ISO 8601 (RFC 3339), in C: faster than isoformat().
+                iso = last_iso = dumps(ts).decode()
+                last_ts = ts
             if r.continuation:
-                append(f"{pid}\t-1\t{middle}\ttrue\t[]\t\n")
+                append(f"{pid}\t-1\t{r.severity}\t{iso}\ttrue\t[]\t\n")
                 continue
             template = template_of(pid)
             entry = seen.get(pid)
@@ -150,7 +150,7 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple
                 entry = seen[pid] = (template, str(stamp))
             params = r.params
             pjson = dumps(params).decode() if params else "[]"
-            append(f"{pid}\t{entry[1]}\t{middle}\tfalse\t{pjson}\t{r.message}\n")
+            append(f"{pid}\t{entry[1]}\t{r.severity}\t{iso}\tfalse\t{pjson}\t{r.message}\n")
         write("".join(out))
     return seen
 
@@ -181,7 +181,7 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes], seen: dict[str, tuple[
     append = buf.append
     write = out.write
     for number, record in enumerate(spool, 1):
-        pid, stamp, middle, cont, pjson, message = record.split("\t", 5)
+        pid, stamp, severity, iso, cont, pjson, message = record.split("\t", 6)
         final = finals.get(pid)
         if final is None:
             if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
@@ -195,7 +195,10 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes], seen: dict[str, tuple[
                 pjson = dumps(params_of(pid, message[:-1])).decode()
             else:
                 pjson = "[]"
-        append(f'{{"line":{number},{head}{middle},"params":{pjson},"continuation":{cont}}}\n')
+        append(
+            f'{{"line":{number},{head},"severity":"{severity}","timestamp":{iso},'
+            f'"params":{pjson},"continuation":{cont}}}\n'
+        )
         if len(buf) >= _WRITE_BATCH:
             write("".join(buf).encode())
             buf.clear()
