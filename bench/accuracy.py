@@ -184,6 +184,25 @@ def target_line(rows: Sequence[Row]) -> str:
     return "LogSum raw-mode averages: " + "; ".join(parts)
 
 
+def target_table(rows: Sequence[Row]) -> str:
+    """LogSum's raw-mode averages against the targets (and Drain3's for scale), Markdown."""
+    raw = [r for r in rows if r.mode == "raw" and r.parser == "LogSum"]
+    drain = [r for r in rows if r.mode == "raw" and r.parser == "Drain3"]
+    if not raw:
+        return ""
+    ours = averages(raw)
+    theirs = averages(drain) if drain else None
+    out = [
+        "| raw mode, average of the systems | target | LogSum | met | Drain3 |",
+        "|---|---|---|---|---|",
+    ]
+    for i, (name, goal) in enumerate(TARGETS.items()):
+        met = "yes" if ours[i] >= goal else "**no**"
+        other = f"{theirs[i]:.3f}" if theirs else ""
+        out.append(f"| {name} | >= {goal:.2f} | **{ours[i]:.3f}** | {met} | {other} |")
+    return "\n".join(out)
+
+
 def show_errors(name: str, mode: str, limit: int, examples: int = 2) -> str:
     """LogSum's mistakes on one system, grouped by ground-truth template, most lines first.
 
