@@ -4,6 +4,8 @@
     python bench/accuracy.py --mode raw --no-drain3  # LogSum alone, raw lines (seconds)
     python bench/accuracy.py --system Mac --show-errors 15
         # the ground-truth templates LogSum gets wrong on Mac, worst first
+    python bench/accuracy.py --no-drain3 --save /tmp/before.json    # then, after a change:
+    python bench/accuracy.py --no-drain3 --compare /tmp/before.json # what moved, per system
 
 Modes: ``raw`` feeds the raw lines (header included, no format) to ``Engine()``; ``message``
 feeds the ground-truth ``Content`` column to ``Engine(message_only=True)``. LogSum's group of a
@@ -17,11 +19,13 @@ cluster's final template. Scores come from :mod:`logsum.core.scoring`.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from loghub import SYSTEMS, System, load
 from logsum import Engine
@@ -268,6 +272,35 @@ def show_errors(name: str, mode: str, limit: int, examples: int = 2) -> str:
     return "\n".join(out)
 
 
+_METRICS = ("ga", "pa", "fga", "fta")
+
+
+def snapshot(rows: Sequence[Row]) -> dict[str, dict[str, float]]:
+    """LogSum's scores as plain data: ``{"raw/Mac": {"ga": ..., ...}, ...}``."""
+    return {
+        f"{r.mode}/{r.system}": {m: getattr(r.scores, m) for m in _METRICS}
+        for r in rows
+        if r.parser == "LogSum"
+    }
+
+
+def compare(rows: Sequence[Row], before: dict[str, dict[str, float]]) -> str:
+    """LogSum's score changes against an earlier :func:`snapshot`, changed systems only."""
+    now = snapshot(rows)
+    out = ["LogSum against the saved scores (changes of 0.001 or more):"]
+    for key, scores in now.items():
+        old = before.get(key)
+        if old is None:
+            continue
+        deltas = [(m, scores[m] - old.get(m, 0.0)) for m in _METRICS]
+        if any(abs(d) >= 0.001 for _, d in deltas):
+            cells = "  ".join(f"{m.upper()} {scores[m]:.3f} ({d:+.3f})" for m, d in deltas)
+            out.append(f"  {key:<20} {cells}")
+    if len(out) == 1:
+        out.append("  no change")
+    return "\n".join(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print accuracy tables, or one system's errors."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -279,6 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         metavar="N",
         help="print the N worst ground-truth templates of each --system (default mode raw)",
+    )
+    ap.add_argument("--save", type=Path, metavar="FILE", help="save LogSum's scores as JSON")
+    ap.add_argument(
+        "--compare", type=Path, metavar="FILE", help="print LogSum's changes against --save'd FILE"
     )
     args = ap.parse_args(argv)
     systems = args.system or list(SYSTEMS)
@@ -298,6 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     line = target_line(rows)
     if line and len(systems) == len(SYSTEMS):
         print("\n" + line)
+    if args.compare:
+        print("\n" + compare(rows, json.loads(args.compare.read_text(encoding="utf-8"))))
+    if args.save:
+        args.save.write_text(json.dumps(snapshot(rows), indent=1), encoding="utf-8")
+        print(f"\nsaved LogSum scores to {args.save}", file=sys.stderr)
     return 0
 
 
