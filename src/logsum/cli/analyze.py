@@ -81,7 +81,7 @@ def _run(
 ) -> tuple[int, AnalysisReport]:
     max_bytes = engine.config.max_line_chars * 4 + 4
     process = engine.process
-    feed = analyzer.feed if analyzer is not None else None
+    feed = analyzer.feed_many if analyzer is not None else None
     n = 0
     progress: Progress | None = None
     source: Any = stream
@@ -99,10 +99,9 @@ def _run(
         progress.start()
     try:
         for batch in iter_lines(source, max_bytes):
-            for line in batch:
-                r = process(line)
-                if feed is not None:
-                    feed(r)
+            results = [process(line) for line in batch]
+            if feed is not None:
+                feed(results)
             n += len(batch)
     finally:
         if progress is not None:

@@ -37,7 +37,7 @@ MAX_ADDRESSES_PER_PATTERN = 2_000
 """Distinct addresses counted per pattern; beyond it, only already-counted ones grow."""
 
 MAX_COMPONENTS = 2_000
-"""Distinct components counted."""
+"""Distinct components counted; beyond it the less frequent half is forgotten."""
 
 TOP = 5
 """Top values listed in evidence."""
@@ -151,36 +151,35 @@ class InsightCollector:
 
     def feed_many(self, results: Sequence[LineResult]) -> None:
         """Count many lines (O(1) each: counters, plus parameter parsing for the patterns whose
-        first message has an address or a duration cue)."""
-        plines, perr = self._pattern_lines, self._pattern_errors
-        clines, cerr = self._comp_lines, self._comp_errors
-        cues = self._cues
+        message has an address or a duration cue). Counting runs in bulk (``Counter.update``)."""
+        if not results:
+            return
         err_a, err_b = Severity.ERROR, Severity.CRITICAL
-        errors = 0
-        for r in results:
-            pid = r.pattern_id
-            plines[pid] = plines.get(pid, 0) + 1
-            sev = r.severity
-            err = sev is err_a or sev is err_b
-            if err:
-                errors += 1
-                perr[pid] = perr.get(pid, 0) + 1
-            comp = r.header.component
-            if comp is not None:
-                c = clines.get(comp)
-                if c is not None or len(clines) < MAX_COMPONENTS:
-                    clines[comp] = (c or 0) + 1
-                    if err:
-                        cerr[comp] = cerr.get(comp, 0) + 1
-            cue = cues.get(pid)
-            if cue is None:
+        pids = [r.pattern_id for r in results]
+        self._pattern_lines.update(pids)
+        errs = [r for r in results if r.severity is err_a or r.severity is err_b]
+        self._pattern_errors.update([r.pattern_id for r in errs])
+        comps = [c for r in results if (c := r.header.component) is not None]
+        if comps:
+            self._comp_lines.update(comps)
+            self._comp_errors.update([c for r in errs if (c := r.header.component) is not None])
+            if len(self._comp_lines) > MAX_COMPONENTS:
+                keep = {c for c, _ in self._comp_lines.most_common(MAX_COMPONENTS // 2)}
+                self._comp_lines = Counter({c: self._comp_lines[c] for c in keep})
+                self._comp_errors = Counter(
+                    {c: n for c, n in self._comp_errors.items() if c in keep}
+                )
+        cues = self._cues
+        for pid, r in dict(zip(pids, results, strict=True)).items():
+            if pid not in cues:
                 if len(cues) >= MAX_CUES:
                     cues.clear()
-                cue = cues[pid] = _cue(r.message)
-            if cue and r.params and not r.continuation:
-                self._params(pid, r.params, cue)
+                cues[pid] = _cue(r.message)
+        get = cues.get
+        for r in [r for r in results if get(r.pattern_id) and r.params and not r.continuation]:
+            self._params(r.pattern_id, r.params, cues[r.pattern_id])
         self._n += len(results)
-        self._errors += errors
+        self._errors += len(errs)
 
     def _params(self, pid: str, params: tuple[str, ...], cue: int) -> None:
         for i, value in enumerate(params):
