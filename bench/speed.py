@@ -2,6 +2,7 @@
 
     python bench/speed.py              # 100k and 1M lines, 3 repetitions, median
     python bench/speed.py --reps 1     # a quick look
+    python bench/speed.py --profile 25 --size 100000   # where `logsum parse` spends its time
 
 The input is a stream of raw lines mixing the eight Loghub-2k systems with changing variables:
 copy ``k`` (k = 0, 1, 2, ...) of the data takes 100-line slices of each system in turn and adds
@@ -270,13 +271,48 @@ def markdown(report: SpeedReport) -> str:
     return "\n".join(out)
 
 
+def profile(lines: int, top: int) -> str:
+    """``logsum parse`` in this process under cProfile (output to /dev/null): the ``top``
+    functions by own time. For finding hot spots; the numbers are slower than real."""
+    import cProfile
+    import io
+    import pstats
+
+    path = stream_file(lines)
+    from logsum.cli import app
+    from logsum.cli import parse as _parse  # noqa: F401 - registers the command
+
+    saved = sys.stdout
+    prof = cProfile.Profile()
+    with open(os.devnull, "w") as devnull:
+        sys.stdout = devnull
+        try:
+            prof.enable()
+            app(["parse", str(path)], standalone_mode=False)
+        finally:
+            prof.disable()
+            sys.stdout = saved
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(top)
+    return text.getvalue()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: run the speed and scale benchmark and print its tables."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--reps", type=int, default=3, help="repetitions per job (median)")
     ap.add_argument("--size", type=int, action="append", help="stream lengths (default 100k, 1M)")
     ap.add_argument("--drain3-all", action="store_true", help="also time Drain3 at every size")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        metavar="TOP",
+        help="instead: profile `logsum parse` in-process on the first --size, print TOP functions",
+    )
     args = ap.parse_args(argv)
+    if args.profile:
+        print(profile((args.size or list(SIZES))[0], args.profile))
+        return 0
     sizes = args.size or list(SIZES)
     report = run(args.reps, sizes, sizes if args.drain3_all else None)
     print(markdown(report))
