@@ -170,3 +170,17 @@ def test_continuation_lines_carry_their_record_pattern() -> None:
     # itself counts as part of the first record).
     assert {o["pattern_id"] for o in out[2:]} == {out[1]["pattern_id"]}
     assert all(o["params"] == [] for o in out[2:])
+
+
+def test_reader_going_away_is_not_an_error(tmp_path: Path) -> None:
+    log = tmp_path / "big.log"
+    log.write_bytes(b"".join(f"request {i} served in {i % 97} ms\n".encode() for i in range(30000)))
+    proc = subprocess.Popen(
+        [*_CMD, "parse", str(log)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert orjson.loads(proc.stdout.readline())["line"] == 1
+    proc.stdout.close()  # like `| head -1`
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
+    proc.stderr.close()

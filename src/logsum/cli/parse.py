@@ -1,14 +1,28 @@
 """``logsum parse FILE|-``: one JSON object per input line, in input order.
 
 Each output line is ``{"line", "pattern_id", "template", "severity", "timestamp", "params",
-"continuation"}``. ``template`` is the pattern's template as known at the **end** of the input
-(templates generalise as lines arrive) and ``params`` are the line's values under that template.
+"continuation"}``:
+
+- ``line``: 1-based number of the input line;
+- ``pattern_id`` and ``template``: the line's pattern as known at the **end** of the input
+  (templates generalise as lines arrive; a pattern folded into another answers with the
+  surviving id). A pattern evicted by ``EngineConfig.max_patterns`` before the end has
+  ``template: null``;
+- ``severity``: ``critical``, ``error``, ``warning``, ``info`` or ``debug``;
+- ``timestamp``: ISO 8601 (RFC 3339) or ``null``; a timestamp without a year gets the current
+  year;
+- ``params``: the line's values at the wildcards of that final template (``[]`` for a
+  continuation line);
+- ``continuation``: ``true`` when the line continues the previous record (a stack frame, an
+  indented line) and carries that record's pattern.
 
 Memory does not grow with the number of lines. Two passes:
 
 1. every line goes through the engine; a compact record per line (pattern id, severity,
-   continuation flag, timestamp, message) is spooled to an anonymous temporary file;
-2. the spool is read back and each output object is written with the final template.
+   timestamp, continuation flag, params, message) is spooled to an anonymous temporary file;
+2. the spool is read back and each output object is written with the final template. Params
+   read in pass 1 are reused when the pattern's template has not changed since; otherwise they
+   are read again under the final template.
 
 Input is read as bytes and split on ``\\n`` only; one trailing ``\\r`` is removed (CRLF files);
 each line is decoded as UTF-8 with invalid bytes replaced by U+FFFD, so no input crashes the
@@ -234,18 +248,25 @@ def parse(
         raise _fail(str(exc)) from None
     stream = _open_input(file)
     try:
-        with tempfile.TemporaryFile(
-            mode="w+", encoding="utf-8", errors="surrogatepass", newline="\n"
-        ) as spool:
-            seen = _spool(engine, stream, spool)
-            spool.seek(0)
-            try:
-                _emit(engine, spool, sys.stdout.buffer, seen)
-            except BrokenPipeError:
-                # The reader went away (``| head``): stop quietly, as other Unix tools do.
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                raise typer.Exit(code=0) from None
+        _run(engine, stream)
+    except OSError as exc:  # a failing disk or input device: a message, not a traceback
+        raise _fail(f"I/O error: {exc}") from None
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _run(engine: Engine, stream: IO[bytes]) -> None:
+    """Both passes, stdout as the output."""
+    with tempfile.TemporaryFile(
+        mode="w+", encoding="utf-8", errors="surrogatepass", newline="\n"
+    ) as spool:
+        seen = _spool(engine, stream, spool)
+        spool.seek(0)
+        try:
+            _emit(engine, spool, sys.stdout.buffer, seen)
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, as other Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(code=0) from None
