@@ -12,7 +12,9 @@ from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner, Result
 
+from logsum.cli import app
 from logsum.cli import parse as parse_mod
 
 _BIN = Path(sys.executable).with_name("logsum")
@@ -23,18 +25,27 @@ _KEYS = {"line", "pattern_id", "template", "severity", "timestamp", "params", "c
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """``logsum parse`` as a real process."""
     return subprocess.run(
         [*_CMD, "parse", *args], input=stdin, capture_output=True, timeout=60, check=False
     )
 
 
-def objects(proc: subprocess.CompletedProcess[bytes]) -> list[dict[str, Any]]:
+def invoke(*args: str, stdin: bytes | None = None) -> Result:
+    """``logsum parse`` in this process (fast); stdout and stderr as bytes."""
+    return CliRunner().invoke(app, ["parse", *args], input=stdin)
+
+
+def objects(proc: subprocess.CompletedProcess[bytes] | Result) -> list[dict[str, Any]]:
+    if isinstance(proc, Result):
+        assert proc.exit_code == 0, proc.stderr_bytes.decode()
+        return [orjson.loads(x) for x in proc.stdout_bytes.splitlines()]
     assert proc.returncode == 0, proc.stderr.decode()
     return [orjson.loads(x) for x in proc.stdout.splitlines()]
 
 
 def parse_bytes(data: bytes, *args: str) -> list[dict[str, Any]]:
-    return objects(run(*args, "-", stdin=data))
+    return objects(invoke(*args, "-", stdin=data))
 
 
 def test_one_object_per_line_including_empty_lines(tmp_path: Path) -> None:
@@ -70,7 +81,7 @@ def test_stdin_and_file_give_the_same_output(tmp_path: Path) -> None:
     data = b"".join(f"job {i} finished in {i * 7} ms\n".encode() for i in range(50))
     log = tmp_path / "jobs.log"
     log.write_bytes(data)
-    assert objects(run(str(log))) == parse_bytes(data)
+    assert objects(invoke(str(log))) == parse_bytes(data)
 
 
 def test_lines_of_one_pattern_share_its_final_template() -> None:
@@ -98,9 +109,9 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_directory_is_a_clear_error(tmp_path: Path) -> None:
-    proc = run(str(tmp_path))
-    assert proc.returncode == 2
-    assert b"is a directory" in proc.stderr
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 2
+    assert b"is a directory" in result.stderr_bytes
 
 
 def _reference(data: bytes) -> list[str]:
@@ -137,9 +148,9 @@ def test_format_option_and_a_bad_format() -> None:
     assert out[0]["timestamp"].startswith("2015-10-18T18:01:47")
     assert out[0]["severity"] == "info"
     assert "INFO" not in out[0]["template"]
-    proc = run("--format", "<Date> <Time>", "-", stdin=line)
-    assert proc.returncode == 2
-    assert b"Content" in proc.stderr
+    result = invoke("--format", "<Date> <Time>", "-", stdin=line)
+    assert result.exit_code == 2
+    assert b"Content" in result.stderr_bytes
 
 
 def test_header_is_detected_without_a_format() -> None:
