@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from logsum.core.detect.base import DetectLimits, is_error
+from logsum.core.detect.base import DetectLimits
 from logsum.core.detect.faults import KindCache, LineKind
 from logsum.core.detect.model import TimeWindow
 from logsum.core.model import LineResult, Severity
@@ -29,11 +29,9 @@ STEPS: tuple[int, ...] = (
 PROBE_LINES = 200
 """Lines buffered before choosing the axis (time when most of them carry a timestamp)."""
 
-SAMPLES_PER_CELL = 32
-"""Line numbers remembered per (bucket, pattern) and per bucket's error lines."""
-
-MAX_SAMPLES = 1_000_000
-"""Line numbers remembered in all; beyond it no more are kept (counts stay exact)."""
+SAMPLES_PER_CELL = 16
+"""Line numbers remembered per (bucket, pattern) cell, and per cell of fault lines. With
+``DetectLimits.max_cells`` this bounds the memory of the counter."""
 
 
 @dataclass(slots=True)
@@ -79,22 +77,20 @@ class BucketCounter:
     """Feeds on LineResults; yields a :class:`BucketView` at the end. O(1) work per line.
 
     "Errors" here are fault events: error or critical lines whose message is neither a dump
-    detail nor an input error (see :mod:`logsum.core.detect.faults`)."""
+    detail nor an input error (see :mod:`logsum.core.detect.faults`). Each (bucket, pattern)
+    cell is one list ``[count, first lines...]`` (at most ``SAMPLES_PER_CELL`` lines), so a
+    line costs one dictionary lookup; bucket totals are summed from the cells when asked."""
 
     def __init__(self, limits: DetectLimits, bucket_seconds: int | None = None) -> None:
         self._limits = limits
         self._fixed = bucket_seconds
-        self._pending: list[tuple[int, float | None, str, bool]] = []
+        self._pending: list[LineResult] = []
         self._on_time: bool | None = None
         self._last_t: float | None = None
         self._res = bucket_seconds or STEPS[0]
-        self._cells: dict[tuple[int, str], int] = defaultdict(int)
-        self._samples: dict[tuple[int, str], list[int]] = {}
-        self._totals: dict[int, int] = defaultdict(int)
-        self._errors: dict[int, int] = defaultdict(int)
-        self._err_cells: dict[tuple[int, str], int] = defaultdict(int)
-        self._err_samples: dict[int, list[int]] = {}
-        self._n_samples = 0
+        self._cells: dict[tuple[int, str], list[int]] = {}
+        self._errs: dict[tuple[int, str], list[int]] = {}
+        self._buckets: set[int] = set()
         self._lo: float | None = None
         self._hi: float | None = None
         self.lines = 0
@@ -102,32 +98,32 @@ class BucketCounter:
 
     def feed(self, r: LineResult) -> None:
         """Count one line."""
-        if self._on_time is not None:
-            self._add_many((r,))
-            return
-        self.lines += 1
-        t = r.timestamp.timestamp() if r.timestamp is not None else None
-        # Error lines that are fault events: dump details and input errors do not count.
-        err = is_error(r.severity) and self.kinds.kind(r.pattern_id, r.message) is LineKind.EVENT
-        self._pending.append((r.line, t, r.pattern_id, err))
-        if len(self._pending) >= PROBE_LINES:
-            self._decide()
+        self.feed_many((r,))
 
     def feed_many(self, results: Sequence[LineResult]) -> None:
-        """Count many lines (the same as :meth:`feed` on each, with less overhead)."""
-        i, n = 0, len(results)
-        while self._on_time is None and i < n:
-            self.feed(results[i])
-            i += 1
-        if i < n:
-            self._add_many(results[i:] if i else results)
+        """Count many lines."""
+        if self._on_time is None:
+            self._pending.extend(results)
+            if len(self._pending) >= PROBE_LINES:
+                self._decide()
+            return
+        self._add_many(results)
+
+    def _decide(self) -> None:
+        pending, self._pending = self._pending, []
+        stamped = sum(1 for r in pending if r.timestamp is not None)
+        self._on_time = stamped * 2 > len(pending)
+        if self._on_time:
+            # Leading lines without a timestamp take the first one.
+            first = next(r.timestamp for r in pending if r.timestamp is not None)
+            self._last_t = first.timestamp()
+        self._add_many(pending)
 
     def _add_many(self, results: Sequence[LineResult]) -> None:
-        """The hot loop of :meth:`_add`, with the state in locals."""
+        """The hot loop, with the state in locals."""
         if not results:
             return
-        cells, totals, samples = self._cells, self._totals, self._samples
-        errors, err_cells, err_samples = self._errors, self._err_cells, self._err_samples
+        cells, errs, buckets = self._cells, self._errs, self._buckets
         kind = self.kinds.kind
         event = LineKind.EVENT
         err_a, err_b = Severity.ERROR, Severity.CRITICAL
@@ -136,7 +132,7 @@ class BucketCounter:
         hi = self._hi if self._hi is not None else -math.inf
         max_b, max_c = self._limits.max_buckets, self._limits.max_cells
         adaptive = self._fixed is None
-        n_samples = self._n_samples
+        cap = SAMPLES_PER_CELL
         last_dt = None
         for r in results:
             if on_time:
@@ -152,94 +148,33 @@ class BucketCounter:
             if pos > hi:
                 hi = pos
             b = int(pos // res)
-            pid = r.pattern_id
-            key = (b, pid)
-            c = cells.get(key)
-            grow = False
-            if c is None:
-                cells[key] = 1
-                if n_samples < MAX_SAMPLES:
-                    samples[key] = [r.line]
-                    n_samples += 1
-                grow = len(cells) > max_c
+            key = (b, r.pattern_id)
+            v = cells.get(key)
+            if v is None:
+                cells[key] = [1, r.line]
+                if b not in buckets:
+                    buckets.add(b)
+                grow = len(cells) > max_c or len(buckets) > max_b
             else:
-                cells[key] = c + 1
-                sl = samples.get(key)
-                if sl is not None and len(sl) < SAMPLES_PER_CELL and n_samples < MAX_SAMPLES:
-                    sl.append(r.line)
-                    n_samples += 1
-            t = totals.get(b)
-            if t is None:
-                totals[b] = 1
-                grow = grow or len(totals) > max_b
-            else:
-                totals[b] = t + 1
+                v[0] += 1
+                if len(v) <= cap:
+                    v.append(r.line)
+                grow = False
             sev = r.severity
-            if (sev is err_a or sev is err_b) and kind(pid, r.message) is event:
-                errors[b] = errors.get(b, 0) + 1
-                err_cells[key] = err_cells.get(key, 0) + 1
-                es = err_samples.get(b)
-                if es is None:
-                    err_samples[b] = [r.line]
-                elif len(es) < SAMPLES_PER_CELL:
-                    es.append(r.line)
+            if (sev is err_a or sev is err_b) and kind(r.pattern_id, r.message) is event:
+                e = errs.get(key)
+                if e is None:
+                    errs[key] = [1, r.line]
+                else:
+                    e[0] += 1
+                    if len(e) <= cap:
+                        e.append(r.line)
             if grow and adaptive:
-                self._lo, self._hi, self._last_t, self._n_samples = lo, hi, last_t, n_samples
+                self._lo, self._hi, self._last_t = lo, hi, last_t
                 self._coarsen(self._next_step(self._res))
-                cells, totals, samples = self._cells, self._totals, self._samples
-                errors, err_cells = self._errors, self._err_cells
-                err_samples, res, n_samples = self._err_samples, self._res, self._n_samples
+                cells, errs, buckets, res = self._cells, self._errs, self._buckets, self._res
         self.lines += len(results)
-        self._lo, self._hi, self._last_t, self._n_samples = lo, hi, last_t, n_samples
-
-    def _decide(self) -> None:
-        stamped = [t for _, t, _, _ in self._pending if t is not None]
-        self._on_time = len(stamped) * 2 > len(self._pending)
-        if self._on_time:
-            # Leading lines without a timestamp take the first one.
-            self._last_t = stamped[0]
-        pending, self._pending = self._pending, []
-        for line, t, pid, err in pending:
-            self._add(line, t, pid, err)
-
-    def _add(self, line: int, t: float | None, pid: str, err: bool) -> None:
-        if self._on_time:
-            if t is None:
-                t = self._last_t
-            else:
-                self._last_t = t
-            pos = float(t) if t is not None else 0.0
-        else:
-            pos = float(line)
-        if self._lo is None or pos < self._lo:
-            self._lo = pos
-        if self._hi is None or pos > self._hi:
-            self._hi = pos
-        b = int(pos // self._res)
-        key = (b, pid)
-        self._cells[key] += 1
-        self._totals[b] += 1
-        if self._n_samples < MAX_SAMPLES:
-            s = self._samples.get(key)
-            if s is None:
-                self._samples[key] = [line]
-                self._n_samples += 1
-            elif len(s) < SAMPLES_PER_CELL:
-                s.append(line)
-                self._n_samples += 1
-        if err:
-            self._errors[b] += 1
-            self._err_cells[key] += 1
-            es = self._err_samples.get(b)
-            if es is None:
-                self._err_samples[b] = [line]
-            elif len(es) < SAMPLES_PER_CELL:
-                es.append(line)
-        if self._fixed is None and (
-            len(self._totals) > self._limits.max_buckets
-            or len(self._cells) > self._limits.max_cells
-        ):
-            self._coarsen(self._next_step(self._res))
+        self._lo, self._hi, self._last_t = lo, hi, last_t
 
     @staticmethod
     def _next_step(res: int) -> int:
@@ -251,35 +186,10 @@ class BucketCounter:
     def _coarsen(self, new: int) -> None:
         if new == self._res:
             return
-        f = new // self._res if new % self._res == 0 else 0
-
-        def nb(b: int) -> int:
-            return b // f if f else (b * self._res) // new
-
-        cells: dict[tuple[int, str], int] = defaultdict(int)
-        for (b, pid), c in self._cells.items():
-            cells[(nb(b), pid)] += c
-        err_cells: dict[tuple[int, str], int] = defaultdict(int)
-        for (b, pid), c in self._err_cells.items():
-            err_cells[(nb(b), pid)] += c
-        samples: dict[tuple[int, str], list[int]] = {}
-        for (b, pid), s in sorted(self._samples.items()):
-            t = samples.setdefault((nb(b), pid), [])
-            t.extend(s[: SAMPLES_PER_CELL - len(t)])
-        err_samples: dict[int, list[int]] = {}
-        for b, s in sorted(self._err_samples.items()):
-            t = err_samples.setdefault(nb(b), [])
-            t.extend(s[: SAMPLES_PER_CELL - len(t)])
-        totals: dict[int, int] = defaultdict(int)
-        for b, c in self._totals.items():
-            totals[nb(b)] += c
-        errors: dict[int, int] = defaultdict(int)
-        for b, c in self._errors.items():
-            errors[nb(b)] += c
-        self._cells, self._err_cells = cells, err_cells
-        self._samples, self._err_samples = samples, err_samples
-        self._totals, self._errors = totals, errors
-        self._n_samples = sum(len(s) for s in samples.values())
+        res = self._res
+        self._cells = _rebucket(self._cells, res, new)
+        self._errs = _rebucket(self._errs, res, new)
+        self._buckets = {b for b, _ in self._cells}
         self._res = new
 
     def choose_step(self) -> int:
@@ -306,33 +216,24 @@ class BucketCounter:
         if self._lo is None or self._hi is None:
             return None
         step = self.choose_step()
-        res = self._res
-        f = step // res if step % res == 0 and step >= res else 0
-
-        def nb(b: int) -> int:
-            return b // f if f else (b * res) // step
-
+        cells = _rebucket(self._cells, self._res, step)
+        errs = _rebucket(self._errs, self._res, step)
         per_pattern: dict[str, dict[int, int]] = defaultdict(dict)
-        for (b, pid), c in self._cells.items():
-            d = per_pattern[pid]
-            k = nb(b)
-            d[k] = d.get(k, 0) + c
-        error_patterns: dict[int, dict[str, int]] = defaultdict(dict)
-        for (b, pid), c in self._err_cells.items():
-            e = error_patterns[nb(b)]
-            e[pid] = e.get(pid, 0) + c
-        samples: dict[tuple[int, str], list[int]] = {}
-        for (b, pid), s in self._samples.items():
-            samples.setdefault((nb(b), pid), []).extend(s)
-        err_samples: dict[int, list[int]] = {}
-        for b, s in self._err_samples.items():
-            err_samples.setdefault(nb(b), []).extend(s)
         totals: dict[int, int] = defaultdict(int)
-        for b, c in self._totals.items():
-            totals[nb(b)] += c
+        samples: dict[tuple[int, str], list[int]] = {}
+        for (b, pid), v in cells.items():
+            per_pattern[pid][b] = v[0]
+            totals[b] += v[0]
+            samples[(b, pid)] = v[1:]
+        error_patterns: dict[int, dict[str, int]] = defaultdict(dict)
         errors: dict[int, int] = defaultdict(int)
-        for b, c in self._errors.items():
-            errors[nb(b)] += c
+        err_samples: dict[int, list[int]] = defaultdict(list)
+        for (b, pid), v in errs.items():
+            error_patterns[b][pid] = v[0]
+            errors[b] += v[0]
+            err_samples[b].extend(v[1:])
+        for lines in err_samples.values():
+            lines.sort()
         return BucketView(
             step=step,
             on_time=bool(self._on_time),
@@ -345,3 +246,28 @@ class BucketCounter:
             error_samples=err_samples,
             error_patterns=dict(error_patterns),
         )
+
+
+def _rebucket(
+    cells: dict[tuple[int, str], list[int]], res: int, step: int
+) -> dict[tuple[int, str], list[int]]:
+    """Cells at resolution ``res`` summed into buckets of ``step`` (a multiple of ``res``, or a
+    step the bucket starts are mapped into), keeping the first lines of each."""
+    if step == res:
+        return cells
+    f = step // res if step % res == 0 else 0
+    out: dict[tuple[int, str], list[int]] = {}
+    for (b, pid), v in cells.items():
+        key = (b // f if f else (b * res) // step, pid)
+        w = out.get(key)
+        if w is None:
+            out[key] = list(v)
+        else:
+            w[0] += v[0]
+            room = SAMPLES_PER_CELL + 1 - len(w)
+            if room > 0:
+                w.extend(v[1 : 1 + room])
+    for w in out.values():
+        if len(w) > 2:
+            w[1:] = sorted(w[1:])
+    return out
