@@ -254,7 +254,22 @@ def hdfs_raw() -> str:
     lines = (ANOMALY_DATA / "hdfs_v1_first20k" / "HDFS_20k.log").read_text("utf-8").splitlines()
     labels, complete = _block_labels("hdfs_v1_first20k")
     results, patterns = run_engine(lines)
-    rows = []
+    rx = re.compile(BLOCK)
+    per_block: dict[str, list[str]] = defaultdict(list)
+    for r in results:
+        for b in set(rx.findall(r.message)):
+            per_block[b].append(r.pattern_id)
+    # Blocks whose pattern counts are those of mostly normal blocks cannot be separated by any
+    # method reading the sample: the ceiling flags every mostly-anomalous count group.
+    sig = {b: tuple(sorted(Counter(p).items())) for b, p in per_block.items()}
+    groups: dict[tuple[tuple[str, int], ...], list[str]] = defaultdict(list)
+    for b in complete:
+        groups[sig[b]].append(b)
+    best = {b for g in groups.values() if 2 * sum(labels[b] for b in g) > len(g) for b in g}
+    truth_complete = {b for b in complete if labels[b]}
+    hidden = truth_complete - best
+    separable = complete - hidden
+    rows = [prf(best, truth_complete).row("ceiling on complete blocks (see below)")]
     for name, key in (("session_key = block id", BLOCK), ("session key auto-detected", None)):
         report = analyze_batch(results, patterns, options=AnalysisOptions(session_key=key))
         flagged = _flagged_sessions(report)
@@ -266,15 +281,14 @@ def hdfs_raw() -> str:
             ),
             None,
         )
-        for scope, blocks in (("complete blocks", complete), ("all blocks", set(labels))):
+        for scope, blocks in (
+            ("complete blocks", complete),
+            ("separable complete blocks", separable),
+            ("all blocks", set(labels)),
+        ):
             truth = {b for b in blocks if labels[b]}
             rows.append(prf(flagged & blocks, truth).row(f"LogSum, {name} (`{used}`), {scope}"))
     # Baselines on the same per-block pattern counts.
-    rx = re.compile(BLOCK)
-    per_block: dict[str, list[str]] = defaultdict(list)
-    for r in results:
-        for b in set(rx.findall(r.message)):
-            per_block[b].append(r.pattern_id)
     keys = sorted(per_block)
     x = count_matrix([per_block[k] for k in keys])
     for name, flags in (("IsolationForest", isolation_forest(x)), ("PCA (SPE)", pca_spe(x))):
@@ -290,6 +304,12 @@ def hdfs_raw() -> str:
             f"20,000 raw lines, {len(labels)} blocks ({sum(labels.values())} anomalous); "
             f"{len(complete)} blocks complete in the sample ({n_anom_complete} anomalous).",
             "Unsupervised: no labels, no training split.",
+            f"{len(hidden)} of the {len(truth_complete)} anomalous complete blocks have exactly "
+            "the pattern counts of (many more) normal blocks: their anomaly is not in these "
+            "lines (the README notes complete blocks may have later events), so no method "
+            "reading the sample can flag them without flagging more normal blocks. The ceiling "
+            "row flags every count group that is mostly anomalous; 'separable complete blocks' "
+            f"leaves those {len(hidden)} out.",
             "",
             HEAD,
             *rows,
