@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from typing import IO, Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from logsum import Engine, Pattern
+from logsum import Engine, EngineConfig, Pattern
 from logsum.cli import app
 from logsum.cli.parse import iter_lines
 from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
@@ -131,7 +133,7 @@ def _tables(
     t.add_column("id", style="dim")
     for p in patterns[:top]:
         sev = p.severity.value
-        t.add_row(str(p.count), f"[{_SEVERITY_STYLE[sev]}]{sev}[/]", p.template, p.id)
+        t.add_row(str(p.count), f"[{_SEVERITY_STYLE[sev]}]{sev}[/]", escape(p.template), p.id)
     if len(patterns) > top:
         t.caption = f"{len(patterns) - top} more patterns (use --top or --json)"
     console.print(t)
@@ -150,7 +152,7 @@ def _tables(
             an.type.value,
             f"{an.score:.2f}",
             win,
-            an.message,
+            escape(an.message),
             str(an.line_count),
         )
     if len(report.anomalies) > top:
@@ -161,7 +163,7 @@ def _tables(
     i.add_column("type")
     i.add_column("message", overflow="fold")
     for ins in report.insights:
-        i.add_row(str(ins.rank), ins.type.value, ins.message)
+        i.add_row(str(ins.rank), ins.type.value, escape(ins.message))
     console.print(i)
 
 
@@ -210,7 +212,8 @@ def analyze(
         )
     except LogsumError as exc:
         raise _fail(str(exc)) from None
-    engine = Engine(message_only=message_only)
+    # Timestamps without a year (syslog) take the current one: the core reads no clock.
+    engine = Engine(EngineConfig(default_year=datetime.now(UTC).year), message_only=message_only)
     analyzer = None if no_detect else Analyzer(options)
     stream, size = _open(file)
     try:

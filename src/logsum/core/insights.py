@@ -253,11 +253,7 @@ class InsightCollector:
         return p.template if p else pid
 
     def _security(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
-        auth = [
-            pid
-            for pid in self._pattern_lines
-            if _AUTH.search(t := self._tmpl(by_id, pid)) and _FAIL.search(t)
-        ]
+        auth = [pid for pid in self._pattern_lines if _is_auth_failure(self._tmpl(by_id, pid))]
         if not auth:
             return []
         attempts = sum(self._pattern_lines[p] for p in auth)
@@ -310,8 +306,16 @@ class InsightCollector:
     def _reliability(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         if not self._errors:
             return []
-        out = []
-        pid, n = min(self._pattern_errors.items(), key=lambda kv: (-kv[1], kv[0]))
+        out: list[Insight] = []
+        # Authentication failures are the security insight's business, not a reliability one.
+        candidates = [
+            (p, c)
+            for p, c in self._pattern_errors.items()
+            if not _is_auth_failure(self._tmpl(by_id, p))
+        ]
+        if not candidates:
+            return out
+        pid, n = min(candidates, key=lambda kv: (-kv[1], kv[0]))
         share = n / self._errors
         out.append(
             Insight(
@@ -563,6 +567,10 @@ class InsightCollector:
                 pattern_ids=tuple(new[: TOP * 2]),
             )
         ]
+
+
+def _is_auth_failure(template: str) -> bool:
+    return bool(_AUTH.search(template) and _FAIL.search(template))
 
 
 def _sev(by_id: Mapping[str, Pattern], pid: str) -> Severity:
