@@ -98,6 +98,21 @@ class Settings(BaseSettings):
     """``LOGSUM_MAX_LINE_CHARS``: the engine cuts longer lines to this many characters before
     parsing (the cut part becomes a trailing ``<*>``); such a line is not an error."""
 
+    engine_tenants: int = Field(default=32, ge=1, le=10_000)
+    """``LOGSUM_ENGINE_TENANTS``: tenants whose engines each process keeps warm (least recently
+    active evicted). A warm engine spares a request re-reading and re-seeding the tenant's
+    stored patterns; an evicted tenant's next request rebuilds it from the store."""
+
+    engine_sync_seconds: float = Field(default=2.0, ge=0.0, le=3_600.0)
+    """``LOGSUM_ENGINE_SYNC_SECONDS``: how often (at most) a warm engine pulls in patterns that
+    other processes stored for its tenant. 0 syncs on every request. Ids agree across processes
+    regardless; this only bounds how long another process's generalised template goes unseen."""
+
+    engine_match_cache: int = Field(default=20_000, ge=0)
+    """``LOGSUM_ENGINE_MATCH_CACHE``: entries of each warm engine's line-shape cache (the
+    engine's fast path). Smaller than the engine's default because one process keeps up to
+    ``LOGSUM_ENGINE_TENANTS`` engines."""
+
     bootstrap_key_tier: str = "enterprise"
     """``LOGSUM_BOOTSTRAP_KEY_TIER``: tier of the key ``logsum serve`` creates (and prints once)
     when the store has no key at all. ``enterprise`` by default: the first key belongs to the

@@ -1,16 +1,16 @@
 """The analysis use case behind ``POST /v1/analyze`` (synchronous: runs in a worker thread).
 
-Per request: parse and validate the body, build a fresh :class:`~logsum.Engine`, seed it with
-the tenant's known patterns (so matching lines keep their stored ids), run the lines, add the
-request's pattern counts to the store (atomic upsert), and ask the analysis module for anomalies
-and insights. The engine is not shared between requests: it is not thread-safe, and a tenant's
-history lives in the store, not in a process.
+Per request: parse and validate the body, take the tenant's engine (kept warm per process and
+synchronised with the tenant's stored patterns, so matching lines keep their stored ids; see
+:mod:`logsum.api.engines`), run the lines, add the request's pattern counts to the store (atomic
+upsert), and ask the analysis module for anomalies and insights. The tenant's history lives in
+the store; the engines are a cache of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ import orjson
 from pydantic import ValidationError
 
 from logsum import Engine, EngineConfig, LineResult, Pattern
+from logsum.api.engines import TenantEngines
 from logsum.api.errors import InvalidRequest, PayloadTooLarge, validation_message
 from logsum.api.schemas import AnalyzeOptions, AnalyzeRequest
 from logsum.core.analysis import AnalysisOptions, analyze_batch
@@ -118,18 +119,20 @@ class AnalysisService:
     def __init__(self, settings: Settings, store: Store) -> None:
         self._settings = settings
         self._store = store
+        self._engines = TenantEngines(
+            self._new_engine,
+            max_tenants=settings.engine_tenants,
+            sync_seconds=settings.engine_sync_seconds,
+        )
 
-    def _engine(self, known: Sequence[tuple[str, str, str]]) -> Engine:
+    def _new_engine(self) -> Engine:
         # The core reads no clock: the adapter supplies the year for timestamps without one.
         config = EngineConfig(
             max_line_chars=self._settings.max_line_chars,
+            match_cache_size=self._settings.engine_match_cache,
             default_year=datetime.now(UTC).year,
         )
-        engine = Engine(config)
-        # Seeded patterns keep their stored ids even after their template generalised.
-        for pattern_id, template, severity in known:
-            engine.add_pattern(pattern_id, template, severity)
-        return engine
+        return Engine(config)
 
     def analyze_raw(self, tenant_id: str, raw: bytes) -> AnalysisOutcome:
         """Parse ``raw`` (the request body) and analyse it for ``tenant_id``."""
@@ -150,13 +153,14 @@ class AnalysisService:
             bucket_seconds=options.bucket_seconds,
             session_key=options.session_key,
         )
-        known = self._store.known_patterns(tenant_id)
-        engine = self._engine(known)
-        results = engine.process_many(lines)
-        patterns = [p for p in engine.patterns() if p.count > 0]
+        with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
+            known_ids = frozenset(te.ids)
+            results = te.engine.process_many(lines)
+            patterns = batch_patterns(te.engine, results)
+            te.ids.update(p.id for p in patterns)
         if patterns:
             self._store.upsert_patterns(tenant_id, [_delta(p) for p in patterns])
-        anomalies, insights = self._report(results, patterns, known, analysis_options)
+        anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
         return AnalysisOutcome(
             patterns=[pattern_wire(p) for p in patterns] if options.detect_patterns else [],
             anomalies=anomalies,
@@ -168,17 +172,61 @@ class AnalysisService:
         self,
         results: Sequence[LineResult],
         patterns: Sequence[Pattern],
-        known: Sequence[tuple[str, str, str]],
+        known_ids: frozenset[str],
         options: AnalysisOptions,
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         if not (options.find_anomalies or options.generate_insights):
             return [], []
-        report = analyze_batch(
-            results,
-            patterns,
-            known_pattern_ids=frozenset(pid for pid, _t, _s in known),
-            options=options,
-        )
+        report = analyze_batch(results, patterns, known_pattern_ids=known_ids, options=options)
         anomalies = [a.to_dict() for a in report.anomalies] if options.find_anomalies else []
         insights = [i.to_dict() for i in report.insights] if options.generate_insights else []
         return anomalies, insights
+
+
+def batch_patterns(engine: Engine, results: Sequence[LineResult]) -> list[Pattern]:
+    """The patterns of one batch: each touched pattern as the engine knows it now (template,
+    severity, example values), with ``count``, ``first_seen`` and ``last_seen`` of this batch's
+    lines only. Continuation lines of multi-line records are not counted (as in the engine).
+    Ordered by count descending, then id."""
+    stats: dict[str, list[Any]] = {}
+    for r in results:
+        if r.continuation:
+            continue
+        entry = stats.get(r.pattern_id)
+        ts = r.timestamp
+        if entry is None:
+            stats[r.pattern_id] = [1, ts, ts]
+            continue
+        entry[0] += 1
+        if ts is not None:
+            if entry[1] is None or ts < entry[1]:
+                entry[1] = ts
+            if entry[2] is None or ts > entry[2]:
+                entry[2] = ts
+    merged: dict[str, list[Any]] = {}
+    for pid, (count, first, last) in stats.items():
+        # A pattern may have been folded into another one later in the batch.
+        live = engine.resolve(pid)
+        into = merged.get(live)
+        if into is None:
+            merged[live] = [count, first, last]
+        else:
+            into[0] += count
+            into[1] = _earlier(into[1], first)
+            into[2] = _later(into[2], last)
+    out = []
+    for pid, (count, first, last) in merged.items():
+        snap = engine.pattern(pid)
+        if snap is None:  # evicted within the batch (max_patterns reached): nothing to store
+            continue
+        out.append(replace(snap, count=count, first_seen=first, last_seen=last))
+    out.sort(key=lambda p: (-p.count, p.id))
+    return out
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
