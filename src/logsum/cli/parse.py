@@ -116,34 +116,29 @@ def _open_input(path: str) -> IO[bytes]:
         raise _fail(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple[str, str]]:
+def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
     """Pass 1: every line through the engine; one tab-separated record per line to ``spool``.
 
-    Record: ``pattern_id, stamp, severity, timestamp, continuation, params, message``, with the
-    timestamp (or ``null``), continuation (``true``/``false``) and params already JSON; the
-    message comes last, so tabs inside it survive ``split("\\t", 6)`` (JSON escapes its own
-    tabs; no field holds a ``\\n``).
+    Record: ``pattern_id, version, severity, timestamp, continuation, params, message``, with
+    the timestamp (or ``null``), continuation (``true``/``false``) and params already JSON; the
+    message comes last, so tabs inside it survive ``split("\t", 6)`` (JSON escapes its own
+    tabs; no field holds a ``\n``).
 
-    ``stamp`` numbers the (pattern, template) pair the line's params were read under. Returns
-    each pattern's last (template, stamp): in pass 2 a line whose stamp is still its pattern's
+    ``version`` is the pattern's template version the params were read under
+    (:meth:`Engine.process_compact`): in pass 2 a line whose version is still its pattern's
     final one reuses its params instead of reading them again.
     """
-    process = engine.process
-    template_of = engine.template
+    compact = engine.process_compact
     dumps = orjson.dumps
     write = spool.write
     max_bytes = engine.config.max_line_chars * 4 + 4
-    seen: dict[str, tuple[str, str]] = {}
-    stamp = 0
     last_ts: object = None
     last_iso = ""
     for batch in iter_lines(stream, max_bytes):
         out: list[str] = []
         append = out.append
         for line in batch:
-            r = process(line)
-            pid = r.pattern_id
-            ts = r.timestamp
+            pid, severity, ts, params, message, continuation, version = compact(line)
             if ts is None:
                 iso = "null"
             elif ts == last_ts:  # neighbouring lines often share a timestamp
@@ -152,41 +147,30 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> dict[str, tuple
                 # orjson writes datetimes as ISO 8601 (RFC 3339), in C: faster than isoformat().
                 iso = last_iso = dumps(ts).decode()
                 last_ts = ts
-            if r.continuation:
-                append(f"{pid}\t-1\t{r.severity}\t{iso}\ttrue\t[]\t\n")
+            if continuation:
+                append(f"{pid}\t-1\t{severity}\t{iso}\ttrue\t[]\t\n")
                 continue
-            template = template_of(pid)
-            entry = seen.get(pid)
-            if entry is None or entry[0] is not template:
-                stamp += 1
-                if len(seen) >= _TEMPLATE_CACHE:  # pattern churn: forget, stay bounded
-                    seen.clear()
-                entry = seen[pid] = (template, str(stamp))
-            params = r.params
             pjson = dumps(params).decode() if params else "[]"
-            append(f"{pid}\t{entry[1]}\t{r.severity}\t{iso}\tfalse\t{pjson}\t{r.message}\n")
+            append(f"{pid}\t{version}\t{severity}\t{iso}\tfalse\t{pjson}\t{message}\n")
         write("".join(out))
-    return seen
 
 
-def _final(engine: Engine, pid: str, seen: dict[str, tuple[str, str]]) -> tuple[str, str, bool]:
+def _final(engine: Engine, pid: str) -> tuple[str, str, bool]:
     """A pattern at the end of the input: the JSON of its id now (patterns may have been folded
-    into others) and of its template (``null`` once evicted), the stamp under which spooled
-    params are still valid (``"0"``: none are), and whether the pattern still exists."""
+    into others) and of its template (``null`` once evicted), the version under which spooled
+    params are still valid, and whether the pattern still exists."""
     try:
         template = engine.template(pid)
     except LookupError:  # evicted since (max_patterns): its template is gone
         return f'"pattern_id":{orjson.dumps(pid).decode()},"template":null', "0", False
-    entry = seen.get(pid)
-    valid = entry[1] if entry is not None and entry[0] == template else "0"
     head = (
         f'"pattern_id":{orjson.dumps(engine.resolve(pid)).decode()},'
         f'"template":{orjson.dumps(template).decode()}'
     )
-    return head, valid, True
+    return head, str(engine.version_of(pid)), True
 
 
-def _emit(engine: Engine, spool: IO[str], out: IO[bytes], seen: dict[str, tuple[str, str]]) -> None:
+def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
     """Pass 2: one JSON object per spooled record, with the pattern's final template."""
     dumps = orjson.dumps
     params_of = engine.params_of
@@ -200,7 +184,7 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes], seen: dict[str, tuple[
         if final is None:
             if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
                 finals.clear()
-            final = finals[pid] = _final(engine, pid, seen)
+            final = finals[pid] = _final(engine, pid)
         head, valid, alive = final
         if stamp != valid:
             # The template changed since this line was read (or the line continues a record,
@@ -261,10 +245,10 @@ def _run(engine: Engine, stream: IO[bytes]) -> None:
     with tempfile.TemporaryFile(
         mode="w+", encoding="utf-8", errors="surrogatepass", newline="\n"
     ) as spool:
-        seen = _spool(engine, stream, spool)
+        _spool(engine, stream, spool)
         spool.seek(0)
         try:
-            _emit(engine, spool, sys.stdout.buffer, seen)
+            _emit(engine, spool, sys.stdout.buffer)
         except BrokenPipeError:
             # The reader went away (``| head``): stop quietly, as other Unix tools do.
             devnull = os.open(os.devnull, os.O_WRONLY)

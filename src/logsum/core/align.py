@@ -14,6 +14,7 @@ joins the gap (a variable cannot be empty), which is how ``<*> bytes sent`` and
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from logsum.core.model import WILDCARD
@@ -78,7 +79,12 @@ def merge_lengths(
         return None
     ia = [i for i, t in enumerate(a) if _plain(t)]
     ib = [i for i, t in enumerate(b) if _plain(t)]
-    pairs = _lcs([a[i] for i in ia], [b[i] for i in ib])
+    wa, wb = [a[i] for i in ia], [b[i] for i in ib]
+    # Cheap bound first: the skeleton cannot be longer than the words both sides share.
+    shared = sum((Counter(wa) & Counter(wb)).values())
+    if shared < MIN_SKELETON or shared < MIN_SKELETON_SHARE * min(len(wa), len(wb)):
+        return None
+    pairs = _lcs(wa, wb)
     matched = len(pairs)
     if matched < MIN_SKELETON:
         return None
@@ -171,7 +177,8 @@ def _difference(a: list[str], b: list[str], split: bool = False) -> Any:
 _TOKEN_RES: dict[str, re.Pattern[str]] = {}
 
 
-def _token_re(tok: str) -> re.Pattern[str]:
+def lazy_token_re(tok: str) -> re.Pattern[str]:
+    """A regex reading the values of a partial token, each ``<*>`` as a lazy group."""
     rx = _TOKEN_RES.get(tok)
     if rx is None:
         if len(_TOKEN_RES) > 8192:
@@ -184,7 +191,7 @@ def _token_re(tok: str) -> re.Pattern[str]:
 def _fits(template_token: str, token: str) -> bool:
     if template_token == token:
         return True
-    return WILDCARD in template_token and _token_re(template_token).match(token) is not None
+    return WILDCARD in template_token and lazy_token_re(template_token).match(token) is not None
 
 
 def align(template: list[str], tokens: list[str]) -> list[tuple[int, int]] | None:

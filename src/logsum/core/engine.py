@@ -15,16 +15,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from logsum.core.align import align
+from logsum.core.align import align, lazy_token_re
 from logsum.core.config import EngineConfig
 from logsum.core.header import HeaderDetector, LogFormat
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.timestamps import StampPlan, plan_for
+from logsum.core.timestamps import PlanCache, StampPlan, plan_for
 
 _NO_HEADER = Header()
+Compact = tuple[str, Severity, datetime | None, tuple[str, ...], str, bool, int]
+"""What :meth:`Engine.process_compact` returns for a line."""
 # Lines that continue a record: indented, stack frames, "Caused by", "... 12 more", closing
 # brackets of a pretty-printed value.
 _CONTINUATION = re.compile(
@@ -36,6 +38,8 @@ _CONTINUATION = re.compile(
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
 _EXAMPLE_LINES = 200
+_TOUCH_EVERY = 1_000
+"""Lines between two refreshes of a pattern's recency (eviction needs no finer order)."""
 """Lines of one template version whose parameters are looked at for examples."""
 _HAS_DIGIT = re.compile(r"\d")
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
@@ -63,8 +67,7 @@ class _Shape:
         "header",
         "headerless",
         "level_severity",
-        "msg_end",
-        "msg_start",
+        "message",
         "params",
         "stamps",
         "version",
@@ -85,12 +88,13 @@ class _Shape:
     ) -> None:
         self.cluster = cluster
         self.version = version
-        self.msg_start = msg_start
-        self.msg_end = msg_end
+        self.message = slice(msg_start, msg_end)
         self.stamps = stamps
         self.header = header
-        self.fields = fields
-        self.params = params
+        self.fields = [v if v is None or isinstance(v, str) else slice(*v) for v in fields or ()]
+        if fields is None:
+            self.fields = None  # type: ignore[assignment]
+        self.params = tuple(slice(a, b) for a, b in params)
         self.level_severity = level_severity
         self.headerless = headerless
 
@@ -122,6 +126,7 @@ class Engine:
         )
         self._cache: OrderedDict[str, Cluster] = OrderedDict()
         self._shapes: dict[bytes, _Shape] = {}
+        self._plans: PlanCache = {}
         self._token_res: dict[str, re.Pattern[str]] = {}
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
@@ -141,9 +146,40 @@ class Engine:
         key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
         shape = self._shapes.get(key)
         if shape is not None:
-            result = self._replay(shape, line)
+            result = self._replay(shape, line, False)
             if result is not None:
-                return result
+                return result  # type: ignore[return-value]
+        return self._process_full(line, key)
+
+    def process_compact(self, line: str) -> Compact:
+        """:meth:`process` for bulk tools: the same work, without building the header and
+        result objects. Returns ``(pattern_id, severity, timestamp, params, message,
+        continuation, version)`` where ``version`` changes whenever the pattern's template
+        does (params read under one version stay valid while it is current)."""
+        self.line_count += 1
+        cfg = self.config
+        if len(line) > cfg.max_line_chars:
+            line = line[: cfg.max_line_chars]
+        line = line.rstrip("\r\n")
+        key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        shape = self._shapes.get(key)
+        if shape is not None:
+            result = self._replay(shape, line, True)
+            if result is not None:
+                return result  # type: ignore[return-value]
+        r = self._process_full(line, key)
+        c = self._miner.get(r.pattern_id)
+        version = -1 if c is None else c.version
+        return (r.pattern_id, r.severity, r.timestamp, r.params, r.message, r.continuation, version)
+
+    def version_of(self, pattern_id: str) -> int:
+        """The current template version of a pattern (see :meth:`process_compact`); -1 when
+        the pattern is unknown or was evicted."""
+        c = self._miner.get(pattern_id)
+        return -1 if c is None else c.version
+
+    def _process_full(self, line: str, key: bytes) -> LineResult:
+        cfg = self.config
         header, message = self._split(line)
         record = self._record
         if (
@@ -182,7 +218,7 @@ class Engine:
             self.line_count, cluster.id, severity, header.timestamp, message, params, header
         )
 
-    def _replay(self, shape: _Shape, line: str) -> LineResult | None:
+    def _replay(self, shape: _Shape, line: str, compact: bool) -> LineResult | Compact | None:
         cluster = shape.cluster
         if not cluster.alive or cluster.version != shape.version:
             return None
@@ -193,28 +229,35 @@ class Engine:
             and _CONTINUATION.match(line) is not None
         ):
             return None  # may continue the previous record: let the full path decide
-        self._miner.touch(cluster)
+        n = self.line_count
+        if n - cluster.touched > _TOUCH_EVERY:  # recency for eviction, refreshed now and then
+            cluster.touched = n
+            self._miner.touch(cluster)
+        stamps = shape.stamps
         stamp = None
-        for plan in shape.stamps:
-            value = plan.read(line)
-            if value is None:
-                continue
-            if stamp is None:
-                stamp = value
-            elif value.hour or value.minute:
-                stamp = value  # a time of day improves on a date alone
-            if stamp.hour or stamp.minute:
-                break
-        fields = shape.fields
-        if fields is None:
-            header = shape.header
-            if stamp is not None:
-                header = Header(stamp, header.level, header.host, header.component, header.pid)
+        if len(stamps) == 1:
+            stamp = stamps[0].read(line)
         else:
-            values = [v if isinstance(v, str) or v is None else line[v[0] : v[1]] for v in fields]
-            header = Header(stamp, shape.header.level, values[0], values[1], values[2])
+            for plan in stamps:
+                value = plan.read(line)
+                if value is None:
+                    continue
+                if stamp is None or value.hour or value.minute:
+                    stamp = value  # a time of day improves on a date alone
+                if stamp.hour or stamp.minute:
+                    break
         level_sev = shape.level_severity
-        severity = level_sev or self._text_severity(cluster)
+        if level_sev is None:
+            memo = cluster.text_severity
+            severity = (
+                memo[1]
+                if memo is not None and memo[0] == cluster.version
+                else self._text_severity(cluster)
+            )
+        else:
+            severity = level_sev
+            if cluster.level_severity is None or level_sev.rank < cluster.level_severity.rank:
+                cluster.level_severity = level_sev
         cluster.count += 1
         if stamp is not None:
             first = cluster.first_seen
@@ -223,24 +266,21 @@ class Engine:
             last = cluster.last_seen
             if last is None or stamp > last:
                 cluster.last_seen = stamp
-        if level_sev is not None and (
-            cluster.level_severity is None or level_sev.rank < cluster.level_severity.rank
-        ):
-            cluster.level_severity = level_sev
-        params = tuple([line[a:b] for a, b in shape.params])
+        params = tuple(map(line.__getitem__, shape.params))
         if not cluster.examples_full:  # the shape's version is the cluster's: no reset due
             self._remember_examples(cluster, params)
         self._record = (cluster, severity, stamp)
         self._record_lines = 0
-        return LineResult(
-            self.line_count,
-            cluster.id,
-            severity,
-            stamp,
-            line[shape.msg_start : shape.msg_end],
-            params,
-            header,
-        )
+        if compact:
+            return (cluster.id, severity, stamp, params, line[shape.message], False, shape.version)
+        fields = shape.fields
+        if fields is None:
+            h = shape.header
+            header = Header(stamp, h.level, h.host, h.component, h.pid) if stamp else h
+        else:
+            values = [v if v is None or isinstance(v, str) else line[v] for v in fields]
+            header = Header(stamp, shape.header.level, values[0], values[1], values[2])
+        return LineResult(n, cluster.id, severity, stamp, line[shape.message], params, header)
 
     def _learn_shape(
         self,
@@ -292,7 +332,7 @@ class Engine:
                 bracket = line[start] == "["
                 a = start + 1 if bracket else start
                 b = end - 1 if bracket else end
-                plan = plan_for(line[a:b], a, ts_shape, self.config.default_year)
+                plan = plan_for(line[a:b], a, ts_shape, self.config.default_year, self._plans)
                 if plan is not None:
                     stamps.append(plan)
         if header.timestamp is not None and not stamps:
@@ -388,12 +428,12 @@ class Engine:
             if tok == WILDCARD:
                 out.append(value)
             elif WILDCARD in tok:
-                m = self._token_re(tok).match(value)
-                if m is not None:
-                    out.extend(m.groups())
-                else:
-                    out.extend([value] * tok.count(WILDCARD))
+                out.extend(self._token_values(tok, value))
         return tuple(out)
+
+    def _token_values(self, tok: str, value: str) -> tuple[str, ...]:
+        m = self._token_re(tok).match(value) or lazy_token_re(tok).match(value)
+        return m.groups() if m is not None else (value,) * tok.count(WILDCARD)
 
     def _params_aligned(self, cluster: Cluster, raw_tokens: list[str]) -> tuple[str, ...]:
         """Parameters when a wildcard spans several tokens (templates merged across lengths)."""
@@ -405,18 +445,23 @@ class Engine:
             if tok == WILDCARD:
                 out.append(" ".join(raw_tokens[a:b]))
             elif WILDCARD in tok:
-                m = self._token_re(tok).match(raw_tokens[a])
-                out.extend(m.groups() if m is not None else [raw_tokens[a]] * tok.count(WILDCARD))
+                out.extend(self._token_values(tok, raw_tokens[a]))
         return tuple(out)
 
     def _token_re(self, tok: str) -> re.Pattern[str]:
+        """A regex reading the values of a partial token (``uid=<*>``). Each value stops at
+        the first character of the text after it, so matching stays linear (no backtracking
+        between several lazy groups); :func:`_token_values` falls back to a lazy match."""
         rx = self._token_res.get(tok)
         if rx is None:
             if len(self._token_res) > 4096:
                 self._token_res.clear()
-            rx = re.compile(
-                "(.*?)".join(re.escape(p) for p in tok.split(WILDCARD)) + r"\Z", re.DOTALL
-            )
+            parts = tok.split(WILDCARD)
+            out = [re.escape(parts[0])]
+            for nxt in parts[1:]:
+                out.append(f"([^{re.escape(nxt[0])}]*)" if nxt else "(.*)")
+                out.append(re.escape(nxt))
+            rx = re.compile("".join(out) + r"\Z", re.DOTALL)
             self._token_res[tok] = rx
         return rx
 

@@ -20,6 +20,7 @@ alias). Patterns beyond ``max_patterns`` are evicted least recently used first.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -101,6 +102,9 @@ def _generalise_plain(a: str, b: str) -> str:
     return out
 
 
+_VERSIONS = itertools.count(1)
+"""Template versions, unique in the process: a (pattern, version) pair never comes back."""
+
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -152,6 +156,7 @@ class Cluster:
         "template",
         "text_severity",
         "tokens",
+        "touched",
         "version",
     )
 
@@ -170,9 +175,10 @@ class Cluster:
         self.examples_full = False
         self.examples_seen = 0
         self.text_severity: tuple[int, Severity] | None = None  # (version, severity) memo
+        self.touched = 0  # engine line number of the last recency refresh
         self.alive = True
         self.order = order
-        self.version = 0
+        self.version = next(_VERSIONS)  # unique across clusters: equal means same state
 
 
 class _Bucket:
@@ -461,7 +467,7 @@ class Miner:
         c.tokens = list(tokens)
         c.template = " ".join(tokens)
         c.n_const = _constants(tokens)
-        c.version += 1
+        c.version = next(_VERSIONS)
         bucket = self._buckets.setdefault(len(tokens), _Bucket())
         other = bucket.by_template.get(c.template)
         self._index(bucket, c)
@@ -478,7 +484,7 @@ class Miner:
         c.tokens = new
         c.template = " ".join(new)
         c.n_const = _constants(new)
-        c.version += 1
+        c.version = next(_VERSIONS)
         other = bucket.by_template.get(c.template)
         if other is not None and other is not c:
             self._index(bucket, c)
@@ -503,7 +509,7 @@ class Miner:
             keep.level_severity is None or gone.level_severity.rank < keep.level_severity.rank
         ):
             keep.level_severity = gone.level_severity
-        keep.version += 1
+        keep.version = next(_VERSIONS)
         self._index(bucket, keep)
         gone.alive = False
         self._lru.pop(gone.id, None)

@@ -157,6 +157,9 @@ class StampPlan:
         "end",
         "epoch",
         "frac",
+        "frac_scale",
+        "head_span",
+        "heads",
         "hour",
         "last",
         "minute",
@@ -200,12 +203,21 @@ class StampPlan:
         self.tz = span("tz")
         if self.epoch is None and (self.month == 0 or self.day is None):
             raise ValueError("no date in this timestamp")
+        f = self.frac
+        self.frac_scale = 10 ** (6 - (f[1] - f[0])) if f and f[1] - f[0] <= 6 else 1
+        if f and f[1] - f[0] > 6:
+            self.frac = (f[0], f[0] + 6)  # nanoseconds: keep the microseconds
+        fields = [x for x in (self.yy, self.year, self.month, self.day, self.hour) if x]
+        spans = [x for x in fields if isinstance(x, tuple)]
+        self.head_span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else (0, 0)
+        self.heads: dict[str, tuple[int, int, int, int] | tuple[()]] = {}
 
     def read(self, line: str) -> datetime | None:
         """The timestamp at this plan's offsets of ``line``, or ``None`` if invalid."""
         text = line[self.start : self.end]
-        if text == self.last[0]:
-            return self.last[1]
+        last = self.last
+        if text == last[0]:
+            return last[1]
         value = self._read(line)
         self.last = (text, value)
         return value
@@ -217,42 +229,72 @@ class StampPlan:
                 if div == 1:
                     return datetime.fromtimestamp(int(line[a:b]), tz=UTC)
                 return datetime.fromtimestamp(int(line[a:b]) / div, tz=UTC)
-            y = self.year
-            year = (
-                2000 + int(line[self.yy[0] : self.yy[1]])
-                if self.yy
-                else (y if isinstance(y, int) else int(line[y[0] : y[1]]))
-            )
-            mo = self.month
-            month = mo if isinstance(mo, int) else int(line[mo[0] : mo[1]])
-            d, h, mi, s, f = self.day, self.hour, self.minute, self.second, self.frac
-            micro = 0
-            if f is not None:
-                micro = int(line[f[0] : f[1]].ljust(6, "0")[:6])
-            tz = UTC if self.tz is None else _tzinfo(line[self.tz[0] : self.tz[1]])
+            # Year, month, day and hour change rarely: read them once per distinct text.
+            lo, hi = self.head_span
+            key = line[lo:hi]
+            head = self.heads.get(key)
+            if head is None:
+                head = self._head(line)
+                if len(self.heads) > 1024:
+                    self.heads.clear()
+                self.heads[key] = head
+            if not head:
+                return None
+            mi, s, f = self.minute, self.second, self.frac
             return datetime(
-                year,
-                month,
-                int(line[d[0] : d[1]]),  # type: ignore[index]
-                int(line[h[0] : h[1]]) if h else 0,
+                head[0],
+                head[1],
+                head[2],
+                head[3],
                 int(line[mi[0] : mi[1]]) if mi else 0,
                 min(int(line[s[0] : s[1]]), 59) if s else 0,
-                micro,
-                tzinfo=tz,
+                int(line[f[0] : f[1]]) * self.frac_scale if f else 0,
+                UTC if self.tz is None else _tzinfo(line[self.tz[0] : self.tz[1]]),
             )
         except (ValueError, OverflowError, OSError):
             return None
 
+    def _head(self, line: str) -> tuple[int, int, int, int] | tuple[()]:
+        y = self.year
+        if self.yy:
+            year = 2000 + int(line[self.yy[0] : self.yy[1]])
+        else:
+            year = y if isinstance(y, int) else int(line[y[0] : y[1]])
+        mo = self.month
+        month = mo if isinstance(mo, int) else int(line[mo[0] : mo[1]])
+        d, h = self.day, self.hour
+        day = int(line[d[0] : d[1]])  # type: ignore[index]
+        hour = int(line[h[0] : h[1]]) if h else 0
+        try:
+            datetime(year, month, day, hour)
+        except ValueError:
+            return ()
+        return (year, month, day, hour)
 
-def plan_for(text: str, base: int, shape: int, default_year: int) -> StampPlan | None:
-    """A :class:`StampPlan` for timestamp ``text`` of ``shape`` found at offset ``base``."""
+
+_DIGITS = str.maketrans("123456789", "000000000")
+PlanCache = dict[tuple[int, int, int, str], "StampPlan | None"]
+
+
+def plan_for(
+    text: str, base: int, shape: int, default_year: int, cache: PlanCache
+) -> StampPlan | None:
+    """A :class:`StampPlan` for timestamp ``text`` of ``shape`` found at offset ``base``.
+    Timestamps equal up to their digits share a plan (held in the caller's ``cache``)."""
+    key = (shape, base, default_year, text.translate(_DIGITS))
+    if key in cache:
+        return cache[key]
     m = _PATTERNS[shape].match(text)
-    if m is None:
-        return None
-    try:
-        return StampPlan(m, base, default_year)
-    except ValueError:
-        return None
+    plan = None
+    if m is not None:
+        try:
+            plan = StampPlan(m, base, default_year)
+        except ValueError:
+            plan = None
+    if len(cache) > 4096:
+        cache.clear()
+    cache[key] = plan
+    return plan
 
 
 def _tzinfo(text: str | None) -> timezone:

@@ -105,7 +105,7 @@ class DetectLimits:
     """A session's event-count signature (and each event) is normal when at least this share
     of sessions has it; rarer ones are anomalous."""
 
-    session_min_support_count: int = 3
+    session_min_support_count: int = 5
     """...and at least this many sessions, so small batches do not call every session normal."""
 
     max_session_anomalies: int = 500
