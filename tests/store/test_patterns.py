@@ -90,6 +90,24 @@ def test_template_follows_the_latest_generalisation(store: Store) -> None:
     assert store.known_patterns("t1") == [("p1", "User <*> logged in", "info")]
 
 
+def test_a_stale_writer_does_not_undo_a_generalisation(store: Store) -> None:
+    """Two processes seeded with the same template; one generalised it, the other writes after."""
+    store.upsert_patterns("t1", [_delta(template="User alice from <*>", examples=(("h1",),))])
+    general = _delta(template="User <*> from <*>", examples=(("bob",), ("h2",)))
+    store.upsert_patterns("t1", [general])
+    store.upsert_patterns("t1", [_delta(template="User alice from <*>", examples=(("h3",),))])
+    got = _get(store)
+    assert got.count == 3
+    assert got.template == "User <*> from <*>"
+    assert got.examples == (("bob",), ("h2",))  # the stale examples belong to other positions
+    # Within one batch the same rule applies.
+    store.upsert_patterns(
+        "t1", [_delta("p2", template="a <*> <*>"), _delta("p2", template="a b <*>", count=2)]
+    )
+    p2 = _get(store, "p2")
+    assert (p2.template, p2.count) == ("a <*> <*>", 3)
+
+
 def test_examples_merge_distinct_values_bounded_per_position(store: Store) -> None:
     limit = store.limits.max_examples_per_position
     store.upsert_patterns("t1", [_delta(examples=(("10.0.0.1", "10.0.0.2"), ("22",)))])

@@ -45,3 +45,28 @@ def test_writer_waits_for_another_connections_lock_and_reader_does_not(tmp_path:
     got = store.get_pattern("t", "a")
     assert got is not None and got.count == 12
     store.close()
+
+
+def test_several_connections_opening_a_new_database_at_once(tmp_path: Path) -> None:
+    """Service workers starting together on a fresh data directory: switching a new file to
+    WAL from two connections at once makes SQLite answer "locked" without waiting."""
+    errors: list[BaseException] = []
+    for i in range(20):
+        stores = [Store(f"sqlite:///{tmp_path}/fresh{i}.db") for _ in range(4)]
+        barrier = threading.Barrier(len(stores))
+
+        def first_use(store: Store, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                store.ping()
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_use, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        for s in stores:
+            s.close()
+    assert errors == []

@@ -43,14 +43,21 @@ def test_store_matches_the_model(store: Store, batches: list[list[PatternDelta]]
         for d in batch:
             m = model.setdefault(
                 d.pattern_id,
-                {"count": 0, "first": None, "last": None, "severity": d.severity},
+                {
+                    "count": 0,
+                    "first": None,
+                    "last": None,
+                    "severity": d.severity,
+                    "template": d.template,
+                },
             )
             m["count"] = int(m["count"]) + d.count  # type: ignore[call-overload]
             firsts = [t for t in (m["first"], d.first_seen) if t is not None]
             lasts = [t for t in (m["last"], d.last_seen) if t is not None]
             m["first"] = min(firsts) if firsts else None  # type: ignore[type-var]
             m["last"] = max(lasts) if lasts else None  # type: ignore[type-var]
-            m["template"] = d.template
+            if d.template.count("<*>") >= str(m["template"]).count("<*>"):
+                m["template"] = d.template  # templates only generalise
             if _rank(d.severity) < _rank(str(m["severity"])):
                 m["severity"] = d.severity
     page, total = store.list_patterns(tenant, limit=10)

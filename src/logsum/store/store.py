@@ -14,6 +14,7 @@ failing when they upgrade a read lock.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,7 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
 
-from logsum.core.model import Severity
+from logsum.core.model import WILDCARD, Severity
 from logsum.store import keys
 from logsum.store.errors import StoreError, StoreUnavailable
 from logsum.store.models import ApiKeyRecord, PatternDelta, StoredPattern, StoreLimits, Tier
@@ -240,9 +241,11 @@ class Store:
 
         A new pattern is inserted; an existing one gets ``count += delta.count``, the earlier
         ``first_seen`` and later ``last_seen`` (``None`` never replaces a time), the delta's
-        template (templates only generalise), the more severe severity, and new example values
-        appended up to :attr:`StoreLimits.max_examples_per_position` (reset when the template
-        changed, since positions may have moved). Concurrent callers in other threads or
+        template unless it has fewer ``<*>`` than the stored one (templates only generalise, so
+        a writer seeded before another generalised the pattern can't undo it), the more severe
+        severity, and new example values appended up to
+        :attr:`StoreLimits.max_examples_per_position` (reset when the template changed, since
+        positions may have moved). Concurrent callers in other threads or
         processes lose no counts. Raises ``ValueError`` for an invalid delta, before writing.
         """
         _check_id("tenant id", tenant_id, self._limits.max_tenant_id_chars)
@@ -268,7 +271,7 @@ class Store:
             }
             for pid, d in items
         ]
-        with_examples = {pid: d.examples for pid, d in items if d.examples}
+        with_examples = {pid: d for pid, d in items if d.examples}
         step = self._limits.max_batch_rows
 
         def work(conn: Connection) -> None:
@@ -283,14 +286,19 @@ class Store:
             changes: list[dict[str, Any]] = []
             for i in range(0, len(ids), step):
                 stored = conn.execute(
-                    select(_patterns.c.pattern_id, _patterns.c.examples).where(
+                    select(
+                        _patterns.c.pattern_id, _patterns.c.template, _patterns.c.examples
+                    ).where(
                         _patterns.c.tenant_id == tenant_id,
                         _patterns.c.pattern_id.in_(ids[i : i + step]),
                     )
                 ).all()
-                for pid, old in stored:
+                for pid, template, old in stored:
+                    delta = with_examples[pid]
+                    if template != delta.template:
+                        continue  # the stored template is more general: positions differ
                     old_examples = _examples_from_json(old)
-                    new = _merge_examples(old_examples, with_examples[pid], self._limits)
+                    new = _merge_examples(old_examples, delta.examples, self._limits)
                     if new != old_examples:
                         ex = [list(p) for p in new]
                         changes.append({"b_tenant": tenant_id, "b_pattern": pid, "b_examples": ex})
@@ -398,11 +406,14 @@ class Store:
         new, cur = ins.excluded, _patterns.c
         rank_new = case(_SEVERITY_RANK, value=new.severity, else_=len(_SEVERITY_RANK))
         rank_cur = case(_SEVERITY_RANK, value=cur.severity, else_=len(_SEVERITY_RANK))
+        # A writer whose engine was seeded before another one generalised the pattern must not
+        # undo that: the new template wins unless it has fewer wildcards than the stored one.
+        accept = _wildcard_chars(new.template) >= _wildcard_chars(cur.template)
         return ins.on_conflict_do_update(
             index_elements=[cur.tenant_id, cur.pattern_id],
             set_={
                 "count": cur.count + new.count,
-                "template": new.template,
+                "template": case((accept, new.template), else_=cur.template),
                 "severity": case((rank_new < rank_cur, new.severity), else_=cur.severity),
                 "first_seen": case(
                     (new.first_seen.is_(None), cur.first_seen),
@@ -416,8 +427,12 @@ class Store:
                     (new.last_seen > cur.last_seen, new.last_seen),
                     else_=cur.last_seen,
                 ),
-                # SET sees the row as it was, so this compares with the OLD template.
-                "examples": case((cur.template == new.template, cur.examples), else_=new.examples),
+                # SET sees the row as it was, so these compare with the OLD template.
+                "examples": case(
+                    (cur.template == new.template, cur.examples),
+                    (accept, new.examples),
+                    else_=cur.examples,
+                ),
                 "updated_at": new.updated_at,
             },
         )
@@ -498,7 +513,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         try:
             cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            cur.execute("PRAGMA journal_mode = WAL")
+            _enable_wal(cur)
             cur.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL; much faster
             cur.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -508,6 +523,26 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("logsum_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the database to WAL. Two processes opening a NEW database at once can't both
+    switch it, and SQLite then reports "locked" at once instead of waiting: retry a while."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _wildcard_chars(template: Any) -> Any:
+    """SQL: characters taken by ``<*>`` in ``template`` (3 per wildcard), in SQLite and
+    PostgreSQL alike."""
+    return func.length(template) - func.length(func.replace(template, WILDCARD, ""))
 
 
 def _retryable(exc: BaseException | None) -> bool:
@@ -613,10 +648,10 @@ def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, 
         cur.last_seen = _later(cur.last_seen, last)
         if _SEVERITY_RANK[severity] < _SEVERITY_RANK[cur.severity]:
             cur.severity = severity
-        if d.template != cur.template:
-            cur.template, cur.examples = d.template, examples
-        else:
+        if d.template == cur.template:
             cur.examples = _merge_examples(cur.examples, examples, limits)
+        elif d.template.count(WILDCARD) >= cur.template.count(WILDCARD):
+            cur.template, cur.examples = d.template, examples
     return out
 
 
