@@ -110,10 +110,19 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 def is_constant(token: str) -> bool:
     """A token that identifies a template: it has a letter outside its wildcards (``from``,
-    ``uid=<*>``), unlike ``<*>``, ``<*>:`` or ``[<*>]``."""
+    ``uid=<*>``), unlike ``<*>``, ``<*>:`` or ``[<*>]``. Tokens without wildcards always do."""
     if WILDCARD not in token:
-        return _LETTER.search(token) is not None or token != ""
-    return _LETTER.search(token.replace(WILDCARD, "")) is not None
+        return token != ""
+    known = _CONSTANT_MEMO.get(token)
+    if known is None:
+        known = _LETTER.search(token.replace(WILDCARD, "")) is not None
+        if len(_CONSTANT_MEMO) > 8192:
+            _CONSTANT_MEMO.clear()
+        _CONSTANT_MEMO[token] = known
+    return known
+
+
+_CONSTANT_MEMO: dict[str, bool] = {}
 
 
 def _shared(template: list[str], tokens: list[str]) -> int:
