@@ -1,0 +1,121 @@
+"""``logsum analyze``: tables, --json, options, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+from typer.testing import CliRunner, Result
+
+from logsum.cli import app
+
+_BIN = Path(sys.executable).with_name("logsum")
+_CMD = (
+    [str(_BIN)] if _BIN.exists() else [sys.executable, "-c", "from logsum.cli import main; main()"]
+)
+LOGHUB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "loghub-2k"
+
+
+def invoke(*args: str, stdin: bytes | None = None) -> Result:
+    """``logsum analyze`` in this process."""
+    import logsum.cli.analyze  # noqa: F401  (registers the command)
+
+    return CliRunner().invoke(app, ["analyze", *args], input=stdin)
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    assert result.exit_code == 0, result.output
+    return orjson.loads(result.stdout_bytes)  # type: ignore[no-any-return]
+
+
+def _sample(tmp_path: Path) -> Path:
+    lines = []
+    for i in range(600):
+        m, s = divmod(i, 10)
+        lines.append(f"2024-03-01 10:{m:02d}:{s * 6:02d} INFO request {i} served in {i % 50} ms")
+        if i % 7 == 0:
+            lines.append(
+                f"2024-03-01 10:{m:02d}:{s * 6:02d} ERROR Failed password for admin from "
+                f"10.0.0.{i % 3} port 22"
+            )
+    path = tmp_path / "app.log"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_json_has_patterns_anomalies_and_insights(tmp_path: Path) -> None:
+    doc = as_json(invoke("--json", str(_sample(tmp_path))))
+    assert set(doc) >= {"lines", "patterns", "anomalies", "insights", "session_key", "options"}
+    assert doc["lines"] == 686
+    counts = [p["count"] for p in doc["patterns"]]
+    assert counts == sorted(counts, reverse=True)
+    assert sum(counts) == 686
+    assert {"id", "template", "count", "severity"} <= set(doc["patterns"][0])
+    security = [i for i in doc["insights"] if i["type"] == "security"]
+    assert security and security[0]["evidence"]["top_sources"][0]["count"] == 29
+
+
+def test_tables_show_patterns_then_anomalies_then_insights(tmp_path: Path) -> None:
+    out = invoke(str(_sample(tmp_path)))
+    assert out.exit_code == 0
+    text = out.stdout
+    assert text.index("Patterns") < text.index("Anomalies") < text.index("Insights")
+    assert "request <*> served in <*> ms" in text
+
+
+def test_stdin_and_no_detect(tmp_path: Path) -> None:
+    data = _sample(tmp_path).read_bytes()
+    doc = as_json(invoke("--json", "--no-detect", "-", stdin=data))
+    assert doc["lines"] == 686
+    assert doc["anomalies"] == [] and doc["insights"] == []
+    assert doc["patterns"]
+
+
+def test_session_key_and_bucket_seconds_are_used(tmp_path: Path) -> None:
+    doc = as_json(
+        invoke(
+            "--json",
+            "--session-key",
+            r"request (\d+)",
+            "--bucket-seconds",
+            "60",
+            str(_sample(tmp_path)),
+        )
+    )
+    assert doc["session_key"] == r"request (\d+)"
+    assert doc["options"]["bucket_seconds"] == 60
+
+
+def test_bad_options_and_files_exit_2_with_a_message(tmp_path: Path) -> None:
+    bad = invoke("--session-key", "(", str(_sample(tmp_path)))
+    assert bad.exit_code == 2
+    assert "session_key" in bad.stderr
+    missing = invoke(str(tmp_path / "nope.log"))
+    assert missing.exit_code == 2
+    assert "no such file" in missing.stderr
+    zero = invoke("--bucket-seconds", "0", str(_sample(tmp_path)))
+    assert zero.exit_code == 2
+
+
+def test_binary_garbage_does_not_crash(tmp_path: Path) -> None:
+    path = tmp_path / "junk.log"
+    path.write_bytes(b"\xff\xfe\x00\x01garbage\n" * 200 + b"x" * 200_000 + b"\n")
+    assert invoke("--json", str(path)).exit_code == 0
+
+
+def test_real_process_on_openssh() -> None:
+    path = LOGHUB / "OpenSSH" / "OpenSSH_2k.log"
+    if not path.exists():
+        return
+    proc = subprocess.run(
+        [*_CMD, "analyze", "--json", str(path)], capture_output=True, timeout=120, check=True
+    )
+    doc = orjson.loads(proc.stdout)
+    assert doc["insights"][0]["type"] == "security"
+    assert doc["insights"][0]["evidence"]["top_sources"][0] == {
+        "address": "183.62.140.253",
+        "count": 582,
+    }

@@ -1,0 +1,116 @@
+"""Volume spikes and drops, error bursts: on a steady synthetic stream with one event injected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from detect_support import T0, line, patterns, steady
+
+from logsum import Severity
+from logsum.core.analysis import AnalysisOptions, AnomalyType, analyze_batch
+
+WINDOWED = {
+    AnomalyType.VOLUME_SPIKE,
+    AnomalyType.VOLUME_DROP,
+    AnomalyType.ERROR_BURST,
+    AnomalyType.NEW_PATTERN,
+}
+
+
+def build(events: list[tuple[float, str]], errors: set[str] = frozenset()):  # type: ignore[assignment]
+    events = sorted(events)
+    results = [
+        line(
+            i + 1,
+            pid,
+            seconds=t,
+            severity=Severity.ERROR if pid in errors else Severity.INFO,
+            message=f"request {pid} failed with status 500" if pid in errors else None,
+        )
+        for i, (t, pid) in enumerate(events)
+    ]
+    return results, patterns(results)
+
+
+def test_a_steady_stream_has_no_anomalies() -> None:
+    results, pats = build(steady(100))
+    report = analyze_batch(results, pats)
+    assert [a for a in report.anomalies if a.type in WINDOWED] == []
+
+
+def test_a_spike_is_found_in_its_minute_with_baseline_and_lines() -> None:
+    events = steady(100) + [(50 * 60 + i, "b") for i in range(40)]
+    results, pats = build(events)
+    spikes = [
+        a for a in analyze_batch(results, pats).anomalies if a.type is AnomalyType.VOLUME_SPIKE
+    ]
+    assert len(spikes) == 1
+    spike = spikes[0]
+    assert spike.pattern_ids == ("b",)
+    assert spike.window is not None
+    assert spike.window.start <= T0 + timedelta(minutes=50) < spike.window.end
+    assert spike.window.end - spike.window.start == timedelta(minutes=1)
+    assert spike.evidence["baseline_median"] == 5
+    assert spike.evidence["observed_peak"] == 45
+    assert spike.line_count == 45
+    assert 0 < len(spike.lines) <= spike.line_count
+    assert all(results[n - 1].pattern_id == "b" for n in spike.lines)
+    assert 0.5 <= spike.score < 1
+
+
+def test_silence_is_a_drop_of_the_whole_volume() -> None:
+    events = [(t, p) for t, p in steady(100) if not 60 * 60 <= t < 63 * 60]
+    results, pats = build(events)
+    drops = [a for a in analyze_batch(results, pats).anomalies if a.type is AnomalyType.VOLUME_DROP]
+    assert len(drops) == 1
+    drop = drops[0]
+    assert drop.evidence["scope"] == "total"
+    assert drop.window is not None
+    assert drop.window.start == T0 + timedelta(minutes=60)
+    assert drop.window.end == T0 + timedelta(minutes=63)
+    assert drop.severity is Severity.ERROR
+    assert "silent" in drop.message
+
+
+def test_error_burst_names_the_failing_pattern() -> None:
+    base = steady(100, pids=("a", "b", "c", "d", "a", "b", "c", "e"))
+    events = base + [(40 * 60 + 2 * i, "e") for i in range(20)]
+    results, pats = build(events, errors={"e"})
+    bursts = [
+        a for a in analyze_batch(results, pats).anomalies if a.type is AnomalyType.ERROR_BURST
+    ]
+    assert len(bursts) == 1
+    burst = bursts[0]
+    assert burst.pattern_ids[0] == "e"
+    assert burst.evidence["observed_share"] > burst.evidence["baseline_share"] + 0.3
+    assert burst.window is not None and burst.window.start == T0 + timedelta(minutes=40)
+
+
+def test_bucket_seconds_is_honoured() -> None:
+    events = steady(100) + [(50 * 60 + i, "b") for i in range(80)]
+    results, pats = build(events)
+    report = analyze_batch(results, pats, options=AnalysisOptions(bucket_seconds=300))
+    spike = next(a for a in report.anomalies if a.type is AnomalyType.VOLUME_SPIKE)
+    assert spike.evidence["bucket_seconds"] == 300
+    assert spike.window is not None
+    assert spike.window.end - spike.window.start == timedelta(minutes=5)
+
+
+def test_without_timestamps_buckets_are_line_ranges() -> None:
+    events = steady(100) + [(50 * 60 + i, "b") for i in range(60)]
+    results, _ = build(events)
+    untimed = [line(r.line, r.pattern_id) for r in results]
+    report = analyze_batch(untimed, patterns(untimed))
+    spikes = [a for a in report.anomalies if a.type is AnomalyType.VOLUME_SPIKE]
+    assert spikes and spikes[0].window is None
+    assert spikes[0].pattern_ids == ("b",)
+
+
+def test_memory_stays_bounded_on_a_long_stream() -> None:
+    from logsum.core.detect.base import DEFAULT_LIMITS
+    from logsum.core.detect.rate import RateDetector
+
+    det = RateDetector(DEFAULT_LIMITS)
+    det.feed_many([line(i + 1, f"p{i % 50}", seconds=i * 30.0) for i in range(100_000)])
+    assert len(det.counter._cells) <= DEFAULT_LIMITS.max_cells
+    assert len(det.counter._buckets) <= DEFAULT_LIMITS.max_buckets

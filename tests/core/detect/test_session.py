@@ -1,0 +1,78 @@
+"""Session anomalies: sessions whose event counts differ from most sessions'."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from detect_support import line, patterns
+
+from logsum.core.analysis import AnalysisOptions, AnomalyType, analyze_batch
+from logsum.core.detect.base import DetectLimits
+from logsum.core.detect.session import SessionDetector, auto_session_key
+
+
+def _sessions(normal: int, odd: dict[str, list[str]], key: str = "request_id={}") -> list:  # type: ignore[type-arg]
+    """``normal`` sessions doing open, read, read, close; ``odd`` ones doing their own events,
+    interleaved the way concurrent requests are."""
+    plans = {f"n{i:04d}": ["open", "read", "read", "close"] for i in range(normal)}
+    plans.update(odd)
+    out = []
+    step = 0
+    pending = {k: list(v) for k, v in plans.items()}
+    while pending:
+        for k in sorted(pending):
+            pid = pending[k].pop(0)
+            step += 1
+            out.append(line(step, pid, seconds=step, message=f"{pid} done {key.format(k)}"))
+            if not pending[k]:
+                del pending[k]
+    return out
+
+
+def test_sessions_unlike_the_rest_are_reported_together() -> None:
+    odd = {f"x{i}": ["open", "read", "timeout"] for i in range(3)}
+    results = _sessions(200, odd)
+    report = analyze_batch(
+        results, patterns(results), options=AnalysisOptions(session_key=r"request_id=(\w+)")
+    )
+    sessions = [a for a in report.anomalies if a.type is AnomalyType.SESSION]
+    assert len(sessions) == 1
+    a = sessions[0]
+    assert a.evidence["sessions"] == ["x0", "x1", "x2"]
+    assert a.evidence["session_count"] == 3
+    assert "timeout" in a.pattern_ids
+    assert a.evidence["usual_signature"] == {"close": 1, "open": 1, "read": 2}
+    assert a.line_count == 9
+    assert set(a.lines) == {r.line for r in results if r.message.endswith(("x0", "x1", "x2"))}
+
+
+def test_a_missing_step_is_reported_too() -> None:
+    odd = {f"x{i}": ["open", "read"] for i in range(2)}
+    results = _sessions(200, odd)
+    report = analyze_batch(
+        results, patterns(results), options=AnalysisOptions(session_key=r"request_id=(\w+)")
+    )
+    (a,) = [a for a in report.anomalies if a.type is AnomalyType.SESSION]
+    assert a.evidence["differences"]["close"] == {"observed": 0, "usual": 1}
+    assert a.evidence["sessions"] == ["x0", "x1"]
+
+
+def test_the_key_is_auto_detected_when_obvious() -> None:
+    odd = {f"{900000 + i}": ["open", "timeout"] for i in range(2)}
+    results = _sessions(100, odd, key="blk_{}")
+    results = [replace(r, message=r.message.replace("blk_n", "blk_10")) for r in results]
+    report = analyze_batch(results, patterns(results))
+    (a,) = [a for a in report.anomalies if a.type is AnomalyType.SESSION]
+    assert "blk_" in a.evidence["session_key"]
+    assert a.evidence["sessions"] == ["blk_900000", "blk_900001"]
+
+
+def test_no_key_no_sessions() -> None:
+    assert auto_session_key(["user logged in", "user logged out"] * 50, 0.5) is None
+
+
+def test_sessions_are_bounded() -> None:
+    det = SessionDetector(DetectLimits(max_sessions=100), r"id=(\d+)")
+    det.feed_many([line(i + 1, "p", message=f"hit id={i}") for i in range(1_000)])
+    assert len(det._sessions) == 100
+    assert det.evicted == 900

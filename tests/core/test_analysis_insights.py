@@ -1,0 +1,135 @@
+"""Insights on real logs (golden) and on small synthetic batches."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "detect"))
+from detect_support import line, patterns
+
+from logsum import Engine, Severity
+from logsum.core.analysis import AnalysisOptions, InsightType, analyze_batch
+from logsum.core.insights import InsightCollector
+
+
+def _analyze(path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    engine = Engine()
+    results = engine.process_many(path.read_text("utf-8", "replace").splitlines())
+    return analyze_batch(results, engine.patterns(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_openssh_brute_force_names_the_top_sources_with_counts(loghub: Path) -> None:
+    report = _analyze(loghub / "OpenSSH" / "OpenSSH_2k.log")
+    security = [i for i in report.insights if i.type is InsightType.SECURITY]
+    assert len(security) == 1
+    ins = security[0]
+    assert ins.rank == 1
+    # Counted independently with grep on the raw file.
+    assert ins.evidence["top_sources"][:3] == [
+        {"address": "183.62.140.253", "count": 582},
+        {"address": "187.141.143.180", "count": 189},
+        {"address": "103.99.0.122", "count": 127},
+    ]
+    assert "183.62.140.253 (582)" in ins.message
+    assert "brute force" in ins.message
+    assert ins.pattern_ids
+
+
+def test_insights_are_ranked_unique_and_never_without_evidence(loghub: Path) -> None:
+    for system in ("OpenSSH", "Zookeeper", "Apache", "HDFS", "BGL"):
+        report = _analyze(loghub / system / f"{system}_2k.log")
+        assert [i.rank for i in report.insights] == list(range(1, len(report.insights) + 1))
+        assert len({i.id for i in report.insights}) == len(report.insights)
+        assert len({i.message for i in report.insights}) == len(report.insights)
+        assert all(i.evidence for i in report.insights)
+        scores = [i.score for i in report.insights]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_zookeeper_connection_failures_are_an_availability_insight(loghub: Path) -> None:
+    report = _analyze(loghub / "Zookeeper" / "Zookeeper_2k.log")
+    avail = [i for i in report.insights if i.type is InsightType.AVAILABILITY]
+    assert avail
+    top = avail[0]
+    assert top.evidence["count"] > 0
+    assert top.evidence["patterns"][0]["count"] > 0
+
+
+def test_durations_give_percentiles_and_the_slowest_pattern() -> None:
+    results = []
+    for i in range(200):
+        results.append(
+            line(
+                i + 1,
+                "fast",
+                message=f"GET /health took {10 + i % 5} ms",
+                params=(f"{10 + i % 5}",),
+            )
+        )
+    for i in range(100):
+        results.append(
+            line(
+                201 + i,
+                "slow",
+                message=f"query orders finished in {i + 1}ms",
+                params=(f"{i + 1}ms",),
+            )
+        )
+    pats = patterns(
+        results, {"fast": "GET /health took <*> ms", "slow": "query orders finished in <*>"}
+    )
+    report = analyze_batch(results, pats, options=AnalysisOptions(find_anomalies=False))
+    (perf,) = [i for i in report.insights if i.type is InsightType.PERFORMANCE]
+    assert perf.evidence["pattern_id"] == "slow"
+    assert perf.evidence["p50_ms"] == 51
+    assert perf.evidence["p99_ms"] == 99
+    assert perf.evidence["max_ms"] == 100
+    assert perf.evidence["other_durations"][0]["pattern_id"] == "fast"
+
+
+def test_top_failing_component_with_its_error_share() -> None:
+    results = [
+        line(
+            i + 1,
+            "db" if i % 4 == 0 else "ok",
+            severity=Severity.ERROR if i % 4 == 0 else Severity.INFO,
+            message="write to table failed" if i % 4 == 0 else "served",
+            component="storage" if i % 2 == 0 else "web",
+        )
+        for i in range(400)
+    ]
+    report = analyze_batch(
+        results, patterns(results), options=AnalysisOptions(find_anomalies=False)
+    )
+    comp = [i for i in report.insights if "component" in i.evidence]
+    assert comp and comp[0].evidence["component"] == "storage"
+    assert comp[0].evidence["error_share"] == 0.5
+    assert comp[0].evidence["share_of_all_errors"] == 1.0
+
+
+def test_change_lists_error_patterns_new_since_the_previous_analysis() -> None:
+    results = [line(i + 1, "ok", message="served") for i in range(50)]
+    results += [line(51, "boom", severity=Severity.ERROR, message="cache node unreachable")]
+    pats = patterns(results)
+    report = analyze_batch(results, pats, known_pattern_ids={"ok"})
+    (change,) = [i for i in report.insights if i.type is InsightType.CHANGE]
+    assert change.evidence["new_error_patterns"][0]["pattern_id"] == "boom"
+    without_history = analyze_batch(results, pats)
+    assert not [i for i in without_history.insights if i.type is InsightType.CHANGE]
+
+
+def test_collector_memory_is_bounded() -> None:
+    c = InsightCollector()
+    c.feed_many(
+        [
+            line(
+                i + 1,
+                "auth",
+                message="Failed password for root from 10.0.0.1",
+                params=(f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}",),
+            )
+            for i in range(20_000)
+        ]
+    )
+    assert sum(len(v) for v in c._addresses.values()) <= 2_000
