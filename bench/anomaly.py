@@ -44,7 +44,14 @@ from sklearn.ensemble import IsolationForest
 
 from loghub import DATA, ROOT, SYSTEMS
 from logsum import Engine, Header, LineResult, Pattern, Severity
-from logsum.core.analysis import AnalysisOptions, AnalysisReport, Anomaly, analyze_batch
+from logsum.core.analysis import (
+    AnalysisOptions,
+    AnalysisReport,
+    Analyzer,
+    Anomaly,
+    analyze_batch,
+)
+from logsum.core.detect.base import DetectLimits
 from logsum.core.detect.model import AnomalyType
 
 ANOMALY_DATA = DATA.parent / "anomaly"
@@ -231,6 +238,19 @@ def bgl() -> str:
 # -- 2. HDFS raw lines -------------------------------------------------------------------------
 
 
+SCORING_LIMITS = DetectLimits(max_session_keys_listed=1_000_000)
+"""The defaults, except that every flagged session key is listed (for scoring)."""
+
+
+def analyze_sessions(
+    results: Sequence[LineResult], patterns: Sequence[Pattern], options: AnalysisOptions
+) -> AnalysisReport:
+    """``analyze_batch`` with :data:`SCORING_LIMITS`."""
+    analyzer = Analyzer(options, limits=SCORING_LIMITS)
+    analyzer.feed_many(results)
+    return analyzer.report(patterns)
+
+
 def _block_labels(folder: str) -> tuple[dict[str, bool], set[str]]:
     labels: dict[str, bool] = {}
     complete: set[str] = set()
@@ -271,7 +291,7 @@ def hdfs_raw() -> str:
     separable = complete - hidden
     rows = [prf(best, truth_complete).row("ceiling on complete blocks (see below)")]
     for name, key in (("session_key = block id", BLOCK), ("session key auto-detected", None)):
-        report = analyze_batch(results, patterns, options=AnalysisOptions(session_key=key))
+        report = analyze_sessions(results, patterns, AnalysisOptions(session_key=key))
         flagged = _flagged_sessions(report)
         used = next(
             (
@@ -346,10 +366,8 @@ def hdfs_sessions() -> str:
     patterns = [
         Pattern(e, templates.get(e, e), c, Severity.INFO, None, None) for e, c in counts.items()
     ]
-    report = analyze_batch(
-        results,
-        patterns,
-        options=AnalysisOptions(session_key=BLOCK, generate_insights=False),
+    report = analyze_sessions(
+        results, patterns, AnalysisOptions(session_key=BLOCK, generate_insights=False)
     )
     flagged = _flagged_sessions(report)
     truth = {r["BlockId"] for r in rows if r["Label"] == "Anomaly"}

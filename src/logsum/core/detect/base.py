@@ -108,8 +108,11 @@ class DetectLimits:
     session_min_support_count: int = 5
     """...and at least this many sessions, so small batches do not call every session normal."""
 
-    max_session_anomalies: int = 500
-    """session anomalies reported per batch, highest score first."""
+    max_session_anomalies: int = 100
+    """session anomalies (one per unusual signature) reported per batch, highest score first."""
+
+    max_session_keys_listed: int = 100
+    """Session keys listed in one anomaly's evidence; ``session_count`` carries the full count."""
 
     session_probe_lines: int = 2_000
     """Lines inspected to auto-detect a session key when none is given."""

@@ -33,6 +33,18 @@ def robust(xs: Sequence[float]) -> tuple[float, float]:
     return m, max(1.4826 * mad, math.sqrt(max(m, 1.0)))
 
 
+def per(view: BucketView) -> str:
+    """``per minute``, ``per 5 minutes``, ``per 1000 lines``: the bucket, in words."""
+    step = view.step
+    if not view.on_time:
+        return f"per {step} lines"
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if step % size == 0:
+            k = step // size
+            return f"per {unit}" if k == 1 else f"per {k} {unit}s"
+    return f"per {step} s"
+
+
 def runs(flags: Iterable[int]) -> list[tuple[int, int]]:
     """Consecutive integers grouped into inclusive ``(start, end)`` runs."""
     out: list[tuple[int, int]] = []
@@ -108,8 +120,8 @@ class RateDetector:
                         end,
                         score=squash((peak - thr) / thr),
                         message=(
-                            f"Pattern '{short(ctx.template(pid), 80)}' spiked to {peak} lines per "
-                            f"bucket against a median of {m:g}."
+                            f"Pattern '{short(ctx.template(pid), 80)}' spiked to {peak} lines "
+                            f"{per(view)} against a median of {m:g}."
                         ),
                         evidence={
                             "baseline_median": m,
@@ -151,7 +163,7 @@ class RateDetector:
                     start,
                     end,
                     score=squash((peak - thr) / thr),
-                    message=f"Log volume spiked to {peak} lines per bucket against a median "
+                    message=f"Log volume spiked to {peak} lines {per(view)} against a median "
                     f"of {tm:g}.",
                     evidence={
                         "baseline_median": tm,
@@ -182,8 +194,8 @@ class RateDetector:
         what = (
             f"Pattern '{short(ctx.template(pids[0]), 80)}'" if scope == "pattern" else "Log volume"
         )
-        per = observed / nb
-        deficit = (m - per) / max(m, 1.0)
+        per_bucket = observed / nb
+        deficit = (m - per_bucket) / max(m, 1.0)
         return self._anomaly(
             view,
             ctx,
@@ -193,14 +205,14 @@ class RateDetector:
             end,
             score=squash(deficit * 2),
             message=(
-                f"{what} dropped to {per:g} lines per bucket against a median of {m:g}."
+                f"{what} dropped to {per_bucket:g} lines {per(view)} against a median of {m:g}."
                 if observed
-                else f"{what} went silent against a median of {m:g} lines per bucket."
+                else f"{what} went silent against a median of {m:g} lines {per(view)}."
             ),
             evidence={
                 "baseline_median": m,
                 "baseline_sigma": round(sigma, 3),
-                "observed_per_bucket": per,
+                "observed_per_bucket": per_bucket,
                 "buckets": nb,
                 "bucket_seconds": view.step,
                 "scope": scope,

@@ -32,9 +32,6 @@ MAX_KEYS_PER_LINE = 8
 SAMPLE_LINES_PER_SESSION = 16
 """Line numbers remembered per session."""
 
-MAX_SESSION_KEYS_LISTED = 1_000
-"""Session keys listed in one anomaly's evidence; ``session_count`` carries the full count."""
-
 _PREFIXED_ID = re.compile(r"(?<![\w.-])([A-Za-z]{2,12})_-?\d{6,}\b")
 _UUID = r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
 _KV_ID = (
@@ -252,7 +249,7 @@ class SessionDetector:
             window=window,
             evidence={
                 "session_key": self.key_pattern,
-                "sessions": sorted(keys)[:MAX_SESSION_KEYS_LISTED],
+                "sessions": sorted(keys)[: lim.max_session_keys_listed],
                 "session_count": len(keys),
                 "signature": {p: c for p, c in sig},
                 "usual_signature": {p: c for p, c in normal_sig},
