@@ -34,6 +34,7 @@ test: $(STAMP) system-deps lint typecheck
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
+	$(PY) bench/api.py
 	$(PY) bench/run.py
 
 bench-anomaly: $(STAMP)
