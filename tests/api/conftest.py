@@ -146,47 +146,42 @@ class Redis:
     proc: subprocess.Popen[bytes]
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
-    """A real redis-server on a free loopback port (no persistence), for this module."""
+def start_redis(workdir: Path) -> Redis:
+    """A real redis-server on a free loopback port (no persistence). Skips (or fails, as root,
+    where ``scripts/system-deps.sh`` could have installed it) when redis-server is missing."""
     binary = shutil.which("redis-server")
     if binary is None:
         if os.geteuid() == 0:
             pytest.fail("redis-server missing; `bash scripts/system-deps.sh` installs it")
         pytest.skip("redis-server not found; run `bash scripts/system-deps.sh` as root")
-    work = tmp_path_factory.mktemp("redis")
     port = free_port()
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(work),
-        ],
+        [binary, *args, "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return Redis(url=f"redis://127.0.0.1:{port}/0", proc=proc)
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
+    """A real redis-server for this module."""
+    redis = start_redis(tmp_path_factory.mktemp("redis"))
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-        yield Redis(url=f"redis://127.0.0.1:{port}/0", proc=proc)
+        yield redis
     finally:
-        proc.terminate()
-        proc.wait(10)
+        redis.proc.terminate()
+        redis.proc.wait(10)

@@ -12,7 +12,7 @@ import pytest
 
 from logsum.store import Tier
 
-from .conftest import Redis, Server, envelope, make_keys, start_server
+from .conftest import Redis, Server, envelope, make_keys, start_redis, start_server
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +120,27 @@ def test_two_processes_share_one_limit_exactly_through_redis(
     finally:
         one.stop()
         two.stop()
+
+
+def test_redis_down_is_503_not_500(tmp_path: Path) -> None:
+    redis = start_redis(tmp_path)
+    data = tmp_path / "data"
+    data.mkdir()
+    keys = make_keys(f"sqlite:///{data / 'logsum.db'}", ("k", Tier.FREE))
+    server = start_server(
+        tmp_path / "srv", {"LOGSUM_DATA_DIR": str(data), "LOGSUM_REDIS_URL": redis.url}
+    )
+    try:
+        with server.client(keys["k"]) as c:
+            assert c.get("/v1/patterns").status_code == 200
+            redis.proc.kill()
+            redis.proc.wait(10)
+            r = c.get("/v1/patterns")
+            assert "rate-limit storage" in envelope(r, 503, "unavailable")
+            assert r.headers["retry-after"]
+            envelope(c.get("/readyz"), 503, "unavailable")
+            assert c.get("/healthz").status_code == 200
+    finally:
+        server.stop()
+        if redis.proc.poll() is None:
+            redis.proc.kill()

@@ -6,18 +6,21 @@ per process and the app factory puts it on ``app.state``; nothing here builds an
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from logsum.api.errors import RateLimited, Unauthorized
+from logsum.api.errors import RateLimited, ServiceUnavailable, Unauthorized
 from logsum.api.metrics import Metrics
 from logsum.api.ratelimit import TierRateLimiter
 from logsum.api.service import AnalysisService
 from logsum.settings import Settings
 from logsum.store import ApiKeyRecord, Store
+
+log = logging.getLogger("logsum.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,14 @@ def current_key(
     if record is None:
         raise Unauthorized("Invalid or revoked API key")
     request.state.api_key_id = record.id
-    decision = services.limiter.hit(record.id, str(record.tier))
+    try:
+        decision = services.limiter.hit(record.id, str(record.tier))
+    except Exception as exc:
+        # Fail closed: without its counters the service can't enforce the contract's limits.
+        log.warning("rate-limit storage unavailable: %s", exc)
+        raise ServiceUnavailable(
+            "The rate-limit storage is unavailable; retry later", headers={"Retry-After": "5"}
+        ) from None
     request.state.rate_limit = decision
     if not decision.allowed:
         services.metrics.rate_limited.labels(str(record.tier)).inc()
