@@ -26,9 +26,11 @@ def test_public_names_are_pinned() -> None:
     assert issubclass(StoreUnavailable, StoreError)
 
 
-@pytest.mark.parametrize("url", ["not a url", "mysql://u@h/db", "oracle://x"])
+@pytest.mark.parametrize(
+    "url", ["not a url", "mysql://u@h/db", "oracle://x", "sqlite://", "sqlite:///:memory:"]
+)
 def test_bad_or_unsupported_urls_fail_clearly(url: str) -> None:
-    with pytest.raises(StoreError, match=r"URL|unsupported"):
+    with pytest.raises(StoreError, match=r"URL|unsupported|in-memory"):
         Store(url)
 
 

@@ -487,6 +487,11 @@ def _normalise_url(url: str) -> URL:
         raise StoreError(
             f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://..."
         )
+    if backend == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    ):
+        # Every pooled connection would get its own empty database.
+        raise StoreError("in-memory SQLite is not supported: give a file, sqlite:////abs/path.db")
     return parsed
 
 
