@@ -207,13 +207,17 @@ class Engine:
         level_sev = severity_of_level(header.level)
         severity = level_sev or self._text_severity(cluster)
         self._observe(cluster, header.timestamp, level_sev)
-        params = self._params(cluster, raw_tokens)
+        shape = None
+        if cfg.match_cache_size:
+            shape = self._learn_shape(key, line, header, message, cluster, raw_tokens, level_sev)
+        if shape is not None:  # the shape knows where the values are: no second reading
+            params = tuple(map(line.__getitem__, shape.params))
+        else:
+            params = self._params(cluster, raw_tokens)
         if not cluster.examples_full or cluster.examples_version != cluster.version:
             self._remember_examples(cluster, params)
         self._record = (cluster, severity, header.timestamp)
         self._record_lines = 0
-        if cfg.match_cache_size:
-            self._learn_shape(key, line, header, message, cluster, raw_tokens, level_sev)
         return LineResult(
             self.line_count, cluster.id, severity, header.timestamp, message, params, header
         )
@@ -291,23 +295,23 @@ class Engine:
         cluster: Cluster,
         raw_tokens: list[str],
         level_sev: Severity | None,
-    ) -> None:
+    ) -> _Shape | None:
         """Remember where this line's parts sit, for lines of the same shape (see _replay)."""
         tokens = cluster.tokens
         if self._format is not None or len(raw_tokens) > self.config.max_tokens - 1:
-            return
+            return None
         msg_end = len(line.rstrip())
         msg_start = msg_end - len(message)
         if line[msg_start:msg_end] != message:
-            return
+            return None
         spans = [(m.start(), m.end()) for m in _TOKEN.finditer(line, msg_start, msg_end)]
         if len(spans) != len(raw_tokens):
-            return
+            return None
         if len(tokens) != len(spans):
             # Wildcards spanning several tokens: one character span per template token.
             ranges = align(tokens, raw_tokens)
             if ranges is None:
-                return
+                return None
             spans = [(spans[i][0], spans[j - 1][1]) for i, j in ranges]
         params: list[tuple[int, int]] = []
         for tok, (a, b) in zip(tokens, spans, strict=True):
@@ -316,7 +320,7 @@ class Engine:
             elif WILDCARD in tok:
                 m = self._token_re(tok).match(line, a, b)
                 if m is None or m.end() != b:
-                    return
+                    return None
                 params.extend(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
         fields: list[str | tuple[int, int] | None] | None = None
         if header is not _NO_HEADER:
@@ -336,11 +340,11 @@ class Engine:
                 if plan is not None:
                     stamps.append(plan)
         if header.timestamp is not None and not stamps:
-            return  # a timestamp we could not locate: do not replay
+            return None  # a timestamp we could not locate: do not replay
         shapes = self._shapes
         if len(shapes) >= self.config.match_cache_size:
             shapes.clear()
-        shapes[key] = _Shape(
+        shape = shapes[key] = _Shape(
             cluster,
             cluster.version,
             msg_start,
@@ -352,6 +356,7 @@ class Engine:
             level_sev,
             header is _NO_HEADER,
         )
+        return shape
 
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:
         """Process lines in order and return their results."""

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from logsum.core.model import Header
-from logsum.core.timestamps import match_timestamp, match_timestamp_shape, parse_shape, shape_regex
+from logsum.core.timestamps import (
+    PlanCache,
+    match_timestamp,
+    match_timestamp_shape,
+    plan_for,
+    shape_regex,
+)
 
 LEVELS: dict[str, str] = {
     # keyword (upper case) -> canonical level name
@@ -440,7 +446,11 @@ class _Layout:
         self.regex = re.compile("".join(parts))
 
     def split(
-        self, line: str, default_year: int, stamps: dict[str, datetime | None]
+        self,
+        line: str,
+        default_year: int,
+        stamps: dict[str, datetime | None],
+        plans: PlanCache,
     ) -> tuple[Header, str] | None:
         m = self.regex.match(line)
         if m is None:
@@ -458,7 +468,9 @@ class _Layout:
                     value = stamps[text]
                 else:
                     bracket = kind[0] == "["
-                    value = parse_shape(text[1:-1] if bracket else text, shape, default_year)
+                    inner = text[1:-1] if bracket else text
+                    plan = plan_for(inner, 0, shape, default_year, plans)
+                    value = plan.read(inner) if plan is not None else None
                     if len(stamps) > 4096:
                         stamps.clear()
                     stamps[text] = value
@@ -503,6 +515,7 @@ class HeaderDetector:
         self.max_layouts = max_layouts
         self._layouts: list[_Layout] = []
         self._stamps: dict[str, datetime | None] = {}
+        self._plans: PlanCache = {}
         self.last_stamps: list[tuple[int, int, int]] = []
         """Where the timestamps of the last line split were: ``(start, end, shape)``; a
         bracketed timestamp's span includes its brackets."""
@@ -511,7 +524,7 @@ class HeaderDetector:
         """``(header, message)`` of ``line``, or ``None`` when it has no header."""
         layouts = self._layouts
         for i, layout in enumerate(layouts):
-            found = layout.split(line, self.default_year, self._stamps)
+            found = layout.split(line, self.default_year, self._stamps, self._plans)
             if found is not None:
                 if i:
                     layouts[i - 1], layouts[i] = layouts[i], layouts[i - 1]
@@ -535,25 +548,6 @@ class HeaderDetector:
             layouts.insert(0, layout)
             del layouts[self.max_layouts :]
         return result
-
-    def timestamp_at(self, line: str, spans: list[tuple[int, int, int]]) -> datetime | None:
-        """The timestamp of ``line`` read at known spans (as recorded in :attr:`last_stamps`
-        for a line of the same shape)."""
-        stamps = self._stamps
-        timestamp: datetime | None = None
-        for start, end, shape in spans:
-            text = line[start:end]
-            if text in stamps:
-                value = stamps[text]
-            else:
-                inner = text[1:-1] if text[0] == "[" else text
-                value = parse_shape(inner, shape, self.default_year)
-                if len(stamps) > 4096:
-                    stamps.clear()
-                stamps[text] = value
-            if value is not None and (timestamp is None or _date_only_fix(timestamp, value)):
-                timestamp = value
-        return timestamp
 
 
 class LogFormat:

@@ -64,6 +64,10 @@ def mask(message: str) -> str:
     return masked
 
 
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+_DIGIT = re.compile(r"\d")
+
+
 class TokenMasker:
     """:func:`mask` token by token, remembering the masks of recent tokens: most tokens of a
     log are words that recur, so most lookups are one dictionary hit."""
@@ -71,15 +75,26 @@ class TokenMasker:
     def __init__(self, max_entries: int = 50_000) -> None:
         self.max_entries = max_entries
         self._memo: dict[str, str] = {}
+        self._shapes: dict[str, str] = {}
 
     def mask_tokens(self, tokens: list[str]) -> list[str]:
         """The masked form of each token."""
         memo = self._memo
+        shapes = self._shapes
         out = []
         for tok in tokens:
             m = memo.get(tok)
             if m is None:
-                m = mask(tok)
+                # Masks look at digits, never at their values: a token equal to a known one
+                # up to its digits is masked the same way, as long as no digit survives.
+                shape = tok.translate(_DIGITS_TO_ZERO)
+                m = shapes.get(shape)
+                if m is None:
+                    m = mask(tok)
+                    if len(shapes) >= self.max_entries:
+                        shapes.clear()
+                    if WILDCARD in m and not _DIGIT.search(m):
+                        shapes[shape] = m
                 if len(memo) >= self.max_entries:
                     memo.clear()
                 memo[tok] = m
