@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 
 import logsum.store
-from logsum.store import Store, StoreLimits
+from logsum.store import Store, StoreError, StoreLimits
 from logsum.store.tables import Base
 
 
@@ -129,3 +129,10 @@ def test_downgrade_to_base_and_upgrade_again(store: Store) -> None:
 def test_limits_are_validated() -> None:
     with pytest.raises(ValueError, match="max_patterns_per_tenant"):
         StoreLimits(max_patterns_per_tenant=0)
+
+
+def test_a_database_from_a_newer_release_is_refused_clearly(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="newer LogSum"):
+        store.migrate()
