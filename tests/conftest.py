@@ -136,7 +136,9 @@ def pg_server() -> Iterator[PgServer]:
             pytest.fail("PostgreSQL binaries missing; `bash scripts/system-deps.sh` installs them")
         pytest.skip("PostgreSQL binaries not found; run `bash scripts/system-deps.sh` as root")
     as_user: list[str] = []
-    data = Path(tempfile.mkdtemp(prefix="logsum-pg-"))
+    # Under /tmp even when TMPDIR points elsewhere: the postgres user must reach it, and the
+    # server's Unix socket lives in it (socket paths are limited to ~100 characters).
+    data = Path(tempfile.mkdtemp(prefix="logsum-pg-", dir="/tmp"))
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
         try:
             pw = pwd.getpwnam(_PG_USER)
