@@ -76,3 +76,17 @@ def test_sessions_are_bounded() -> None:
     det.feed_many([line(i + 1, "p", message=f"hit id={i}") for i in range(1_000)])
     assert len(det._sessions) == 100
     assert det.evicted == 900
+
+
+def test_a_session_cut_off_by_the_end_of_the_batch_is_not_judged() -> None:
+    results = _sessions(200, {})
+    tail = [
+        line(len(results) + 1, "open", seconds=10_000, message="open done request_id=late"),
+        line(len(results) + 2, "read", seconds=10_001, message="read done request_id=late"),
+    ]
+    det = SessionDetector(DetectLimits(), r"request_id=(\w+)")
+    det.feed_many(results + tail)
+    from logsum.core.detect.base import DetectContext
+
+    assert det.finish(DetectContext({})) == []
+    assert det.open_sessions == 1

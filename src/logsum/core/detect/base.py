@@ -108,6 +108,10 @@ class DetectLimits:
     session_min_support_count: int = 5
     """...and at least this many sessions, so small batches do not call every session normal."""
 
+    session_open_tail: float = 0.05
+    """Sessions whose last line falls in this final share of the batch (by line position), and
+    whose events so far fit inside a usual signature, count as still open: not judged."""
+
     max_session_anomalies: int = 100
     """session anomalies (one per unusual signature) reported per batch, highest score first."""
 

@@ -5,7 +5,9 @@ Unsupervised, no labels: a session's *signature* is its multiset of pattern ids 
 count). A behaviour is normal when at least ``session_min_support`` of the sessions (and at
 least ``session_min_support_count``) share it. A session is anomalous when its signature is rarer
 than that, or when it contains a pattern that few sessions contain. Sessions with the same
-anomalous signature are reported together, as one anomaly.
+anomalous signature are reported together, as one anomaly. A session still active in the last
+``session_open_tail`` of the batch whose events so far are a part of a usual signature is not
+judged: it may simply not be over (streams always end mid-session).
 
 The key is ``options.session_key`` (a regex: its first group, or the whole match when it has no
 group); without it, the detector probes the first lines for an obvious identifier shape (a
@@ -96,6 +98,7 @@ class _Session:
     n: int = 0
     first_t: datetime | None = None
     last_t: datetime | None = None
+    last_line: int = 0
 
 
 class SessionDetector:
@@ -107,7 +110,11 @@ class SessionDetector:
         self._probing = session_key is None
         self._probe: list[LineResult] = []
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self._first_line: int | None = None
+        self._last_line = 0
         self.evicted = 0
+        self.open_sessions = 0
+        """Sessions left unjudged by the last :meth:`finish` because they may not be over."""
 
     @property
     def key_pattern(self) -> str | None:
@@ -116,6 +123,8 @@ class SessionDetector:
 
     def feed(self, result: LineResult) -> None:
         """Add one line to its session(s)."""
+        if self._first_line is None:
+            self._first_line = result.line
         if self._probing:
             self._probe.append(result)
             if len(self._probe) >= self._limits.session_probe_lines:
@@ -127,6 +136,8 @@ class SessionDetector:
     def feed_many(self, results: Sequence[LineResult]) -> None:
         """Add many lines."""
         i, n = 0, len(results)
+        if n and self._first_line is None:
+            self._first_line = results[0].line
         while self._probing and i < n:
             self.feed(results[i])
             i += 1
@@ -167,6 +178,8 @@ class SessionDetector:
                 s.sequence.append(r.pattern_id)
             if len(s.lines) < SAMPLE_LINES_PER_SESSION:
                 s.lines.append(r.line)
+            s.last_line = r.line
+            self._last_line = r.line
             if r.timestamp is not None:
                 if s.first_t is None:
                     s.first_t = r.timestamp
@@ -190,10 +203,22 @@ class SessionDetector:
             sig_count[sig] += 1
             df.update(s.counts.keys())
         normal_sig = sig_count.most_common(1)[0][0]
+        frequent = [dict(sg) for sg, c in sig_count.items() if c >= support]
+        first = self._first_line or 0
+        tail_from = self._last_line - lim.session_open_tail * (self._last_line - first)
         groups: dict[tuple[tuple[str, int], ...], list[str]] = {}
+        self.open_sessions = 0
         for key, sig in sigs.items():
             rarest = min(df[p] for p, _ in sig)
             if sig_count[sig] < support or rarest < support:
+                if (
+                    rarest >= support
+                    and self._sessions[key].last_line >= tail_from
+                    and any(all(f.get(p, 0) >= c for p, c in sig) for f in frequent)
+                ):
+                    # Active at the end and so far a part of a usual session: not over yet.
+                    self.open_sessions += 1
+                    continue
                 groups.setdefault(sig, []).append(key)
         out: list[Anomaly] = []
         for sig, keys in groups.items():
