@@ -42,6 +42,12 @@ MAX_COMPONENTS = 2_000
 TOP = 5
 """Top values listed in evidence."""
 
+MIN_AUTH_FAILURES = 5
+"""Authentication failures needed for a security insight (one typo is not news)."""
+
+MIN_COMPONENT_ERRORS = 5
+"""Error lines a component needs before it is named the top failing component."""
+
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
 _NUM_UNIT = re.compile(
     r"^\+?(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|msec|msecs|millis|s|sec|secs|seconds|m|min|mins)?$",
@@ -67,11 +73,11 @@ _UNIT_MS = {
     "minutes": 60_000.0,
 }
 _DURATION_WORDS = re.compile(
-    r"(took|time|duration|latency|elapsed|delay|rtt|response[_ ]?time|wait(ed)?)\W*$", re.I
+    r"(took|duration|latency|elapsed|rtt|response[_ ]?time|waited|spent)\W*$", re.I
 )
 _AUTH = re.compile(
     r"(auth\w*|log[- ]?in|logon|password|passwd|credential|invalid user|user unknown|"
-    r"unauthori[sz]ed|forbidden|permission denied|access denied)",
+    r"unauthori[sz]ed|access denied)",
     re.I,
 )
 _FAIL = re.compile(
@@ -82,12 +88,13 @@ _FAIL = re.compile(
 _CONN_FAIL = re.compile(
     r"(connection (refused|reset|timed out|closed by peer|lost|aborted)|"
     r"(could not|cannot|can't|unable to|failed to) (connect|reach|open connection)|"
-    r"connect(ion)? fail\w*|unreachable|broken pipe|no route to host|timed? ?out)",
+    r"connect(ion)? fail\w*|unreachable|broken pipe|no route to host|"
+    r"(connect|read|write|request|socket)\w* timed out)",
     re.I,
 )
 _RESTART = re.compile(
     r"\b(restart\w*|reboot\w*|shut(ting)? ?down|shutdown|starting up|start(ed|ing) "
-    r"(server|service|daemon)|stopp(ed|ing)|exit(ed|ing)|terminat\w*|crash\w*|killed|"
+    r"(server|service|daemon)|stopp(ed|ing)|crash\w*|killed|"
     r"out of memory|oom)\b",
     re.I,
 )
@@ -99,7 +106,7 @@ MAX_CUES = 100_000
 """Patterns whose cue (what to parse in their parameters) is remembered."""
 _DURATION_CUE = re.compile(
     r"(\d\s*(ns|us|µs|ms|msec|msecs|millis|milliseconds|s|sec|secs|seconds|min|mins|minutes)\b|"
-    r"\b(took|time|duration|latency|elapsed|delay|rtt|wait|waited)\b)",
+    r"\b(took|duration|latency|elapsed|rtt|response[_ ]?time|waited|spent)\b)",
     re.I,
 )
 
@@ -254,9 +261,9 @@ class InsightCollector:
 
     def _security(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         auth = [pid for pid in self._pattern_lines if _is_auth_failure(self._tmpl(by_id, pid))]
-        if not auth:
-            return []
         attempts = sum(self._pattern_lines[p] for p in auth)
+        if attempts < MIN_AUTH_FAILURES:
+            return []
         addrs: Counter[str] = Counter()
         for p in auth:
             addrs.update(self._addresses.get(p, {}))
@@ -344,6 +351,9 @@ class InsightCollector:
         )
         if self._comp_errors and len(self._comp_lines) > 1:
             comp, ce = min(self._comp_errors.items(), key=lambda kv: (-kv[1], kv[0]))
+        else:
+            comp, ce = "", 0
+        if ce >= MIN_COMPONENT_ERRORS:
             total = self._comp_lines[comp]
             out.append(
                 Insight(
@@ -583,6 +593,7 @@ def _valid_ip(ip: str) -> bool:
 
 
 def _fmt_ms(ms: float) -> str:
-    if ms >= 1000:
-        return f"{ms / 1000:.3g} s"
+    for size, unit in ((3_600_000.0, "h"), (60_000.0, "min"), (1000.0, "s")):
+        if ms >= size:
+            return f"{ms / size:.3g} {unit}"
     return f"{ms:.3g} ms"
