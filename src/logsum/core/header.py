@@ -514,6 +514,7 @@ class HeaderDetector:
         self.default_year = default_year
         self.max_layouts = max_layouts
         self._layouts: list[_Layout] = []
+        self._by_lead: dict[str, list[_Layout]] = {}
         self._stamps: dict[str, datetime | None] = {}
         self._plans: PlanCache = {}
         self.last_stamps: list[tuple[int, int, int]] = []
@@ -522,14 +523,22 @@ class HeaderDetector:
 
     def split(self, line: str) -> tuple[Header, str] | None:
         """``(header, message)`` of ``line``, or ``None`` when it has no header."""
-        layouts = self._layouts
-        for i, layout in enumerate(layouts):
-            found = layout.split(line, self.default_year, self._stamps, self._plans)
-            if found is not None:
-                if i:
-                    layouts[i - 1], layouts[i] = layouts[i], layouts[i - 1]
-                self.last_stamps = layout.last_stamps
-                return found
+        # Layouts that matched lines starting like this one are tried first (a stream that
+        # mixes sources does not pay for every source's layout on every line).
+        first = line[:1]
+        lead = "0" if first.isdigit() else "a" if first.isalpha() else first
+        preferred = self._by_lead.setdefault(lead, [])
+        for group in (preferred, self._layouts):
+            for i, layout in enumerate(group):
+                found = layout.split(line, self.default_year, self._stamps, self._plans)
+                if found is not None:
+                    if i:
+                        group[i - 1], group[i] = group[i], group[i - 1]
+                    if group is not preferred:
+                        preferred.insert(0, layout)
+                        del preferred[self.max_layouts :]
+                    self.last_stamps = layout.last_stamps
+                    return found
         self.last_stamps = []
         scanned = _scan(line, self.default_year)
         if scanned is None:
@@ -545,8 +554,9 @@ class HeaderDetector:
                 layout = _Layout(s)
             except (re.error, ValueError, KeyError):
                 return result
-            layouts.insert(0, layout)
-            del layouts[self.max_layouts :]
+            for group in (self._layouts, preferred):
+                group.insert(0, layout)
+                del group[self.max_layouts :]
         return result
 
 

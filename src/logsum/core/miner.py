@@ -125,15 +125,8 @@ def is_constant(token: str) -> bool:
 _CONSTANT_MEMO: dict[str, bool] = {}
 
 
-def _shared(template: list[str], tokens: list[str]) -> int:
-    """Constant tokens of ``template`` that ``tokens`` matches at the same position."""
-    m = 0
-    for t, u in zip(template, tokens, strict=True):
-        if t == u:
-            m += is_constant(t)
-        elif WILDCARD in t and is_constant(t) and _token_regex(t).match(u) is not None:
-            m += 1
-    return m
+def _covers_token(template_token: str, token: str) -> bool:
+    return template_token == token or _token_regex(template_token).match(token) is not None
 
 
 def _constants(tokens: list[str]) -> int:
@@ -200,28 +193,29 @@ class _Bucket:
         self.by_template: dict[str, Cluster] = {}
         self.postings: dict[tuple[int, str], set[str]] = {}
         self.wild: set[str] = set()
-        # Clusters whose only constants are partial (``uid=<*>``): no posting finds them.
-        self.partial: set[str] = set()
+        # Partial constant tokens (``uid=<*>``) of each cluster that has some, by position.
+        self.partial: dict[str, list[tuple[int, str]]] = {}
 
     def index(self, c: Cluster) -> None:
         self.clusters[c.id] = c
         self.by_template[c.template] = c
         if c.n_const == 0:
             self.wild.add(c.id)
-        full = 0
+        partial = []
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
-                full += 1
                 self.postings.setdefault((i, tok), set()).add(c.id)
-        if c.n_const and not full:
-            self.partial.add(c.id)
+            elif is_constant(tok):
+                partial.append((i, tok))
+        if partial:
+            self.partial[c.id] = partial
 
     def unindex(self, c: Cluster) -> None:
         self.clusters.pop(c.id, None)
         if self.by_template.get(c.template) is c:
             del self.by_template[c.template]
         self.wild.discard(c.id)
-        self.partial.discard(c.id)
+        self.partial.pop(c.id, None)
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
                 ids = self.postings.get((i, tok))
@@ -363,7 +357,7 @@ class Miner:
 
     def _best(self, bucket: _Bucket, tokens: list[str]) -> Cluster | None:
         """The most similar pattern of the bucket, if similar enough."""
-        candidates: set[str] = set()
+        shared: dict[str, int] = {}
         line_const = 0
         postings = bucket.postings
         for i, tok in enumerate(tokens):
@@ -372,14 +366,18 @@ class Miner:
             line_const += 1
             ids = postings.get((i, tok))
             if ids:
-                candidates.update(ids)
-        candidates.update(bucket.partial)
+                for cid in ids:
+                    shared[cid] = shared.get(cid, 0) + 1
+        # Partial constants (uid=<*>) match tokens they cover, which no posting can find.
+        for cid, partials in bucket.partial.items():
+            extra = sum(1 for i, t in partials if _covers_token(t, tokens[i]))
+            if extra:
+                shared[cid] = shared.get(cid, 0) + extra
         best: Cluster | None = None
         best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
         clusters = bucket.clusters
-        for cid in candidates:
+        for cid, m in shared.items():
             c = clusters[cid]
-            m = _shared(c.tokens, tokens)
             sim = m / max(c.n_const, line_const, 1)
             key = (sim, m, c.count, -c.order)  # ties go to the older pattern
             if key >= best_key and (best is None or key > best_key):

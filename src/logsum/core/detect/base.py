@@ -56,6 +56,10 @@ class DetectLimits:
     spike_ratio: float = 3.0
     """...and at least this many times the pattern's median count."""
 
+    max_spikes_per_pattern: int = 3
+    """Spikes reported per pattern (its strongest); the evidence counts the others. A bursty
+    pattern then reads as one finding, not dozens."""
+
     drop_min_median: float = 8.0
     """Only patterns (or totals) whose median per bucket is at least this can drop: a drop from
     a trickle is not a signal."""

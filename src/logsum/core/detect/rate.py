@@ -106,10 +106,16 @@ class RateDetector:
             m, sigma = robust(xs)
             thr = max(m + lim.spike_sigmas * sigma, m * lim.spike_ratio, lim.min_spike_count)
             flagged = [b for b, x in zip(idx, xs, strict=True) if x >= thr]
+            found = []
             for start, end in runs(flagged):
                 observed = sum(series.get(b, 0) for b in range(start, end + 1))
                 peak = max(series.get(b, 0) for b in range(start, end + 1))
                 spike_buckets.update(range(start, end + 1))
+                found.append((peak, -start, start, end, observed))
+            # The strongest few per pattern; the rest are counted in their evidence.
+            found.sort(reverse=True)
+            kept = found[: lim.max_spikes_per_pattern]
+            for peak, _, start, end, observed in kept:
                 out.append(
                     self._anomaly(
                         view,
@@ -130,6 +136,7 @@ class RateDetector:
                             "observed_peak": peak,
                             "observed_total": observed,
                             "bucket_seconds": view.step,
+                            "other_spikes_of_pattern": len(found) - 1,
                         },
                         line_count=observed,
                     )
