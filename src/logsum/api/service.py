@@ -153,6 +153,7 @@ class AnalysisService:
             bucket_seconds=options.bucket_seconds,
             session_key=options.session_key,
         )
+        lines = without_nul(lines)
         with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
             known_ids = frozenset(te.ids)
             results = te.engine.process_many(lines)
@@ -181,6 +182,14 @@ class AnalysisService:
         anomalies = [a.to_dict() for a in report.anomalies] if options.find_anomalies else []
         insights = [i.to_dict() for i in report.insights] if options.generate_insights else []
         return anomalies, insights
+
+
+def without_nul(lines: Sequence[str]) -> Sequence[str]:
+    """``lines`` with NUL characters replaced by U+FFFD. NUL never carries meaning in a log
+    line, and PostgreSQL text columns cannot hold it (templates and examples are stored)."""
+    if not any("\x00" in line for line in lines):
+        return lines
+    return [line.replace("\x00", "\ufffd") for line in lines]
 
 
 def batch_patterns(engine: Engine, results: Sequence[LineResult]) -> list[Pattern]:

@@ -1,0 +1,55 @@
+"""An unexpected exception becomes 500 ``internal_error`` with no internals, over real HTTP.
+
+The service has no route that fails on purpose, so this test serves the real app (real
+settings, store, middleware and error handlers) with one extra route that raises, on a real
+socket (uvicorn in a thread)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from logsum.app_factory import build_app
+from logsum.settings import load_settings
+
+from .conftest import envelope, free_port
+
+
+@pytest.fixture
+def failing_server(tmp_path: Path) -> Iterator[str]:
+    app = build_app(load_settings(data_dir=tmp_path))
+
+    def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    app.add_api_route("/boom", boom)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_unexpected_exception_is_a_bare_500(failing_server: str) -> None:
+    r = httpx.get(f"{failing_server}/boom", headers={"X-Request-ID": "boom-1"})
+    message = envelope(r, 500, "internal_error")
+    assert message == "Internal server error"
+    assert "hunter2" not in r.text and "RuntimeError" not in r.text
+    assert r.headers["x-request-id"] == "boom-1"
+    # The process keeps serving.
+    assert httpx.get(f"{failing_server}/healthz").status_code == 200
