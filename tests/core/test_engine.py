@@ -48,8 +48,28 @@ def _template_of(engine: Engine, line: str) -> str:
         (
             "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogs",
             datetime(2026, 3, 17, 16, 13, 38, 811000, tzinfo=UTC),
+            "DEBUG",
+            "printFreezingDisplayLogs",
+        ),
+        (  # a file name before the timestamp, a logger, then a request context in brackets
+            "api.log.1 2017-05-16 00:00:00.008 25746 INFO app.wsgi.server"
+            " [req-38101a0b 113d3a99 - - -] 10.0.0.1 GET /v2/servers status: 200",
+            datetime(2017, 5, 16, 0, 0, 0, 8000, tzinfo=UTC),
+            "INFO",
+            "10.0.0.1 GET /v2/servers status: 200",
+        ),
+        (  # label, epoch, date, node, then a syslog line with a slashed host
+            "- 1131566461 2005.11.09 node7 Nov 9 12:01:01 node7/node7 crond(pam_unix)[2915]:"
+            " session closed for user root",
+            datetime(2005, 11, 9, 20, 1, 1, tzinfo=UTC),
             None,
-            None,
+            "session closed for user root",
+        ),
+        (  # a component padded to a column after the level
+            "2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1",
+            datetime(2016, 9, 28, 4, 30, 30, tzinfo=UTC),
+            "INFO",
+            "Loaded Servicing Stack v6.1",
         ),
         (
             "2024-01-01T10:00:00Z ERROR Database connection failed",

@@ -79,7 +79,10 @@ _DOTTED_LOGGER = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+(?=\s)")
 _PID = re.compile(r"\d{1,10}(?=\s)")
 _HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)")
 _HEADERISH = re.compile(r"(?:[A-Z][A-Z0-9_]{1,15}|\d{1,10}|[\w.:\-]*\d[\w.:\-]*)(?=\s)")
-_TAG = re.compile(r"\S{1,16}(?=\s)")
+_TAG = re.compile(r"\S{1,64}(?=\s)")
+_SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
+# A name padded to a column width after the level (Windows CBS: "Info   CBS    Loaded ...").
+_COLUMN = re.compile(r"([A-Za-z][\w.\-]{0,31})(?=  +\S)")
 _PIPE_FIELD = re.compile(r"\|([^\s|]*)(?=\|)")
 
 _MAX_FIELDS = 12
@@ -102,6 +105,16 @@ def _level_at(line: str, pos: int) -> tuple[str, int] | None:
     if end < len(line) and line[end] == ":":
         end += 1
     return level, end
+
+
+_LETTER_LEVEL = re.compile(r"([VDIWEF])(?= +[^\s:]+: )")
+
+
+def _letter_level_at(line: str, pos: int) -> tuple[str, int] | None:
+    """A one-letter level as logcat writes it after the process and thread ids
+    (``1702  2395 D WindowManager: ...``)."""
+    m = _LETTER_LEVEL.match(line, pos)
+    return (_SINGLE_LETTER_LEVELS[m.group(1)], m.end()) if m else None
 
 
 def _level_soon(line: str, pos: int, within: int = 3) -> bool:
@@ -180,6 +193,8 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     ):
         s.timestamp = value
     s.has_timestamp = True
+    if line[start].isalpha() and not bracket:
+        s.syslog_host_due = True  # syslog convention: the host follows "Mon dd hh:mm:ss"
     s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
     s.pos = end
     s.timestamp_end = end
@@ -203,7 +218,6 @@ def _leading_timestamps(s: _Scan) -> None:
     line = s.line
     pos = _WS.match(line, 0).end()  # type: ignore[union-attr]
     if _try_timestamp(s, pos):
-        s.syslog_host_due = line[pos].isalpha()
         return
     # One short tag before the timestamp (a label, a severity letter, a sequence number).
     tag = _TAG.match(line, pos)
@@ -211,7 +225,6 @@ def _leading_timestamps(s: _Scan) -> None:
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if _try_timestamp(s, after):
             s.spans.insert(0, (tag.start(), tag.end(), "tag"))
-            s.syslog_host_due = line[after].isalpha()
             return
     s.pos = pos
 
@@ -252,6 +265,8 @@ def _next_field(s: _Scan) -> bool:
     if more_time and _try_timestamp(s, pos):
         return True
     lvl = _level_at(line, pos)
+    if lvl is None and s.pid is not None and s.level is None:
+        lvl = _letter_level_at(line, pos)
     if lvl is not None and s.level is None and (s.has_timestamp or pos == 0):
         s.level, s.pos = lvl
         s.mark(pos, s.pos, "level")
@@ -260,11 +275,12 @@ def _next_field(s: _Scan) -> bool:
         return _after_level(s)
     if not (s.has_timestamp or s.level):
         return False
-    if s.syslog_host_due and s.host is None and s.level is None:
-        host = _HOSTLIKE.match(line, pos)
+    if s.syslog_host_due and s.level is None:
+        s.syslog_host_due = False
+        host = _HOSTLIKE.match(line, pos) or _SLASHED_HOST.match(line, pos)
         comp = _COMPONENT_COLON.match(line, pos)
         if host is not None and (comp is None or comp.group("comp2")):
-            s.host = host.group(0)
+            s.host = s.host or host.group(0)
             s.mark(pos, host.end(), "host")
             s.pos = host.end()
             return True
@@ -293,13 +309,6 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, pid.end(), "pid")
             s.pos = pid.end()
             return True
-        if s.syslog_host_due and s.host is None:
-            host = _HOSTLIKE.match(line, pos)
-            if host is not None:
-                s.host = host.group(0)
-                s.mark(pos, host.end(), "host")
-                s.pos = host.end()
-                return True
         if _anchor_ahead(line, pos):
             tok = _HEADERISH.match(line, pos)
             if tok is not None:
@@ -320,6 +329,7 @@ def _after_level(s: _Scan) -> bool:
     line = s.line
     # A bracket after the level ([main], [thread-1]) names a thread until a logger follows.
     tentative = False
+    after_logger = False  # a bracket right after a logger holds context ([req-1 user -])
     for _ in range(4):
         pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
         if pos >= len(line):
@@ -330,9 +340,8 @@ def _after_level(s: _Scan) -> bool:
             br = _BRACKET.match(line, pos)
             if br is None:
                 break
-            if any(c.isspace() for c in br.group(0)) and not line.startswith(
-                (" - ", ": ", " | "), br.end()
-            ):
+            spaced = any(c.isspace() for c in br.group(0))
+            if spaced and not after_logger and not line.startswith((" - ", ": ", " | "), br.end()):
                 break
             tentative = tentative or s.component is None
             _set_component_or_pid(s, br.group(0)[1:-1])
@@ -346,9 +355,16 @@ def _after_level(s: _Scan) -> bool:
         if comp is not None and (s.component is None or tentative):
             _take_component(s, comp)
             return False
+        column = _COLUMN.match(line, pos)
+        if column is not None and s.component is None and not after_logger:
+            s.component = column.group(1)
+            s.mark(pos, pos + len(column.group(1)), "column")
+            s.pos = pos + len(column.group(1))
+            continue
         logger = _DOTTED_LOGGER.match(line, pos)
         if logger is not None and (s.component is None or tentative):
             tentative = False
+            after_logger = True
             s.component = logger.group(0)
             s.mark(pos, logger.end(), "logger")
             s.pos = logger.end()
@@ -394,16 +410,17 @@ _LEVEL_ALTERNATIVES = "|".join(
 )
 # The text each kind of header field may take, used to replay a learned layout.
 _KIND_REGEX = {
-    "tag": r"\S{1,16}",
+    "tag": r"\S{1,64}",
     "level": rf"[<\[(]?(?:{_LEVEL_ALTERNATIVES})[>\])]?:?",
     "pipe": r"\|[^\s|]*(?=\|)",
     "comp": _unnamed(_COMPONENT_COLON),
     "bracket": _BRACKET.pattern,
     "dash": _unnamed(_PROGRAM_DASH),
     "pid": _PID.pattern,
-    "host": _HOSTLIKE.pattern,
+    "host": f"(?:{_HOSTLIKE.pattern}|{_SLASHED_HOST.pattern})",
     "headerish": _HEADERISH.pattern,
     "logger": _DOTTED_LOGGER.pattern,
+    "column": r"[A-Za-z][\w.\-]{0,31}(?=  +\S)",
 }
 
 
@@ -501,7 +518,7 @@ class _Layout:
                     component = text
                 elif host is None:
                     host = text
-            elif kind == "logger":
+            elif kind == "logger" or kind == "column":
                 component = component or text
         return Header(timestamp, level, host, component, pid), line[m.end() :].strip()
 

@@ -112,5 +112,5 @@ def test_memory_stays_bounded_on_a_long_stream() -> None:
 
     det = RateDetector(DEFAULT_LIMITS)
     det.feed_many([line(i + 1, f"p{i % 50}", seconds=i * 30.0) for i in range(100_000)])
-    assert len(det.counter._cells) <= DEFAULT_LIMITS.max_cells
-    assert len(det.counter._buckets) <= DEFAULT_LIMITS.max_buckets
+    assert det.counter.cell_count <= DEFAULT_LIMITS.max_cells
+    assert len(det.counter._cells) <= DEFAULT_LIMITS.max_buckets

@@ -88,9 +88,11 @@ class BucketCounter:
         self._on_time: bool | None = None
         self._last_t: float | None = None
         self._res = bucket_seconds or STEPS[0]
-        self._cells: dict[tuple[int, str], list[int]] = {}
-        self._errs: dict[tuple[int, str], list[int]] = {}
-        self._buckets: set[int] = set()
+        # bucket -> pattern -> [count, first lines...]; lines arrive mostly in time order, so
+        # the current bucket's dictionary is looked up once per bucket, not once per line.
+        self._cells: dict[int, dict[str, list[int]]] = {}
+        self._errs: dict[int, dict[str, list[int]]] = {}
+        self.cell_count = 0
         self._lo: float | None = None
         self._hi: float | None = None
         self.lines = 0
@@ -123,7 +125,7 @@ class BucketCounter:
         """The hot loop, with the state in locals."""
         if not results:
             return
-        cells, errs, buckets = self._cells, self._errs, self._buckets
+        cells, errs = self._cells, self._errs
         kind = self.kinds.kind
         event = LineKind.EVENT
         err_a, err_b = Severity.ERROR, Severity.CRITICAL
@@ -133,7 +135,10 @@ class BucketCounter:
         max_b, max_c = self._limits.max_buckets, self._limits.max_cells
         adaptive = self._fixed is None
         cap = SAMPLES_PER_CELL
+        n_cells = self.cell_count
         last_dt = None
+        cur_b: int | None = None
+        cur: dict[str, list[int]] = {}
         for r in results:
             if on_time:
                 ts = r.timestamp
@@ -148,23 +153,31 @@ class BucketCounter:
             if pos > hi:
                 hi = pos
             b = int(pos // res)
-            key = (b, r.pattern_id)
-            v = cells.get(key)
+            if b != cur_b:
+                cur_b = b
+                got = cells.get(b)
+                if got is None:
+                    got = cells[b] = {}
+                cur = got
+            pid = r.pattern_id
+            v = cur.get(pid)
             if v is None:
-                cells[key] = [1, r.line]
-                if b not in buckets:
-                    buckets.add(b)
-                grow = len(cells) > max_c or len(buckets) > max_b
+                cur[pid] = [1, r.line]
+                n_cells += 1
+                grow = n_cells > max_c or len(cells) > max_b
             else:
                 v[0] += 1
                 if len(v) <= cap:
                     v.append(r.line)
                 grow = False
             sev = r.severity
-            if (sev is err_a or sev is err_b) and kind(r.pattern_id, r.message) is event:
-                e = errs.get(key)
+            if (sev is err_a or sev is err_b) and kind(pid, r.message) is event:
+                eb = errs.get(b)
+                if eb is None:
+                    eb = errs[b] = {}
+                e = eb.get(pid)
                 if e is None:
-                    errs[key] = [1, r.line]
+                    eb[pid] = [1, r.line]
                 else:
                     e[0] += 1
                     if len(e) <= cap:
@@ -172,7 +185,9 @@ class BucketCounter:
             if grow and adaptive:
                 self._lo, self._hi, self._last_t = lo, hi, last_t
                 self._coarsen(self._next_step(self._res))
-                cells, errs, buckets, res = self._cells, self._errs, self._buckets, self._res
+                cells, errs, res, n_cells = self._cells, self._errs, self._res, self.cell_count
+                cur_b = None
+        self.cell_count = n_cells
         self.lines += len(results)
         self._lo, self._hi, self._last_t = lo, hi, last_t
 
@@ -189,7 +204,7 @@ class BucketCounter:
         res = self._res
         self._cells = _rebucket(self._cells, res, new)
         self._errs = _rebucket(self._errs, res, new)
-        self._buckets = {b for b, _ in self._cells}
+        self.cell_count = sum(len(d) for d in self._cells.values())
         self._res = new
 
     def choose_step(self) -> int:
@@ -219,21 +234,22 @@ class BucketCounter:
         cells = _rebucket(self._cells, self._res, step)
         errs = _rebucket(self._errs, self._res, step)
         per_pattern: dict[str, dict[int, int]] = defaultdict(dict)
-        totals: dict[int, int] = defaultdict(int)
+        totals: dict[int, int] = {}
         samples: dict[tuple[int, str], list[int]] = {}
-        for (b, pid), v in cells.items():
-            per_pattern[pid][b] = v[0]
-            totals[b] += v[0]
-            samples[(b, pid)] = v[1:]
-        error_patterns: dict[int, dict[str, int]] = defaultdict(dict)
-        errors: dict[int, int] = defaultdict(int)
-        err_samples: dict[int, list[int]] = defaultdict(list)
-        for (b, pid), v in errs.items():
-            error_patterns[b][pid] = v[0]
-            errors[b] += v[0]
-            err_samples[b].extend(v[1:])
-        for lines in err_samples.values():
-            lines.sort()
+        for b, row in cells.items():
+            total = 0
+            for pid, v in row.items():
+                per_pattern[pid][b] = v[0]
+                total += v[0]
+                samples[(b, pid)] = v[1:]
+            totals[b] = total
+        error_patterns: dict[int, dict[str, int]] = {}
+        errors: dict[int, int] = {}
+        err_samples: dict[int, list[int]] = {}
+        for b, row in errs.items():
+            error_patterns[b] = {pid: v[0] for pid, v in row.items()}
+            errors[b] = sum(v[0] for v in row.values())
+            err_samples[b] = sorted(ln for v in row.values() for ln in v[1:])
         return BucketView(
             step=step,
             on_time=bool(self._on_time),
@@ -249,25 +265,26 @@ class BucketCounter:
 
 
 def _rebucket(
-    cells: dict[tuple[int, str], list[int]], res: int, step: int
-) -> dict[tuple[int, str], list[int]]:
+    cells: dict[int, dict[str, list[int]]], res: int, step: int
+) -> dict[int, dict[str, list[int]]]:
     """Cells at resolution ``res`` summed into buckets of ``step`` (a multiple of ``res``, or a
     step the bucket starts are mapped into), keeping the first lines of each."""
     if step == res:
         return cells
     f = step // res if step % res == 0 else 0
-    out: dict[tuple[int, str], list[int]] = {}
-    for (b, pid), v in cells.items():
-        key = (b // f if f else (b * res) // step, pid)
-        w = out.get(key)
-        if w is None:
-            out[key] = list(v)
-        else:
-            w[0] += v[0]
-            room = SAMPLES_PER_CELL + 1 - len(w)
-            if room > 0:
-                w.extend(v[1 : 1 + room])
-    for w in out.values():
-        if len(w) > 2:
-            w[1:] = sorted(w[1:])
+    out: dict[int, dict[str, list[int]]] = {}
+    for b in sorted(cells):
+        nb = b // f if f else (b * res) // step
+        row = out.get(nb)
+        if row is None:
+            row = out[nb] = {}
+        for pid, v in cells[b].items():
+            w = row.get(pid)
+            if w is None:
+                row[pid] = list(v)
+            else:
+                w[0] += v[0]
+                room = SAMPLES_PER_CELL + 1 - len(w)
+                if room > 0:
+                    w.extend(v[1 : 1 + room])
     return out
