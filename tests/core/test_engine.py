@@ -263,3 +263,23 @@ def test_seeded_patterns_keep_their_ids() -> None:
     r = engine.process("Connection from 10.1.1.1 closed")
     assert r.pattern_id == "p_known"
     assert engine.pattern("p_known").severity is Severity.WARNING  # type: ignore[union-attr]
+
+
+def test_json_lines_give_their_message_level_and_time() -> None:
+    engine = Engine()
+    a = engine.process(
+        '{"ts": "2024-03-01T12:00:00Z", "level": "error", "msg": "payment 42 failed",'
+        ' "logger": "billing"}'
+    )
+    b = engine.process(
+        '{"ts": "2024-03-01T12:00:05Z", "level": "error", "msg": "payment 43 failed",'
+        ' "logger": "billing"}'
+    )
+    assert a.pattern_id == b.pattern_id
+    assert engine.template(a.pattern_id) == "payment <*> failed"
+    assert a.severity is Severity.ERROR
+    assert a.header.component == "billing"
+    assert b.timestamp == datetime(2024, 3, 1, 12, 0, 5, tzinfo=UTC)
+    # Not JSON after all: the line is text like any other.
+    c = engine.process("{not json} at all")
+    assert engine.template(c.pattern_id) == "{not json} at all"

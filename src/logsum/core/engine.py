@@ -22,6 +22,7 @@ from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
+from logsum.core.structured import split_json
 from logsum.core.timestamps import PlanCache, StampPlan, plan_for
 
 _NO_HEADER = Header()
@@ -367,6 +368,10 @@ class Engine:
             return _NO_HEADER, line.strip()
         if self._format is not None:
             found = self._format.split(line)
+            if found is not None:
+                return found
+        if line[:1] == "{":
+            found = split_json(line, self.config.default_year)
             if found is not None:
                 return found
         found = self._headers.split(line)
