@@ -18,9 +18,9 @@ import re
 from logsum.core.model import WILDCARD
 
 # A value starts at the start of a token or right after one of these characters...
-_OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*])"""
+_OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*-])"""
 # ...and ends at the end of a token or before one of these (a final dot ends a sentence).
-_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_]|[./](?![\w/])|$)"""
+_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_-]|[./](?![\w/])|$)"""
 
 _VARIABLE_SHAPES = (
     # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address)

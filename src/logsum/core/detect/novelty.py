@@ -81,6 +81,7 @@ class NoveltyDetector:
         cap = self._limits.max_lines_per_anomaly
         n = self._n
         t0, t1 = self._t0, self._t1
+        prev = None
         for r in results:
             n += 1
             ts = r.timestamp
@@ -89,14 +90,16 @@ class NoveltyDetector:
                 s = seen[r.pattern_id] = _Seen(r.line, n, classify(r.message), first_t=ts)
             s.count += 1
             if ts is not None:
-                if t0 is None or ts < t0:
-                    t0 = ts
-                if t1 is None or ts > t1:
-                    t1 = ts
+                if ts is not prev:
+                    prev = ts
+                    if t0 is None or ts < t0:
+                        t0 = ts
+                    if t1 is None or ts > t1:
+                        t1 = ts
                 if s.first_t is None:
                     s.first_t = ts
                 s.last_t = ts
-            if len(s.lines) < cap:
+            if s.count <= cap:
                 s.lines.append(r.line)
         self._n, self._t0, self._t1 = n, t0, t1
 
