@@ -119,3 +119,24 @@ def test_real_process_on_openssh() -> None:
         "address": "183.62.140.253",
         "count": 582,
     }
+
+
+def test_same_report_in_processes_with_different_hash_seeds() -> None:
+    import os
+
+    path = LOGHUB / "Zookeeper" / "Zookeeper_2k.log"
+    if not path.exists():
+        return
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [*_CMD, "analyze", "--json", str(path)],
+            capture_output=True,
+            timeout=120,
+            check=True,
+            env=env,
+        )
+        outs.append(orjson.loads(proc.stdout))
+    assert outs[0]["anomalies"] == outs[1]["anomalies"]
+    assert outs[0]["insights"] == outs[1]["insights"]

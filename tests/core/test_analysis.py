@@ -112,3 +112,13 @@ def test_empty_and_tiny_batches_are_quiet() -> None:
     results = engine.process_many(["hello world", "", "\x00\x01 binary", "x" * 10_000])
     report = analyze_batch(results, engine.patterns())
     assert [a for a in report.anomalies if a.type is not AnomalyType.RARE_PATTERN] == []
+
+
+def test_reporting_mid_stream_does_not_disturb_the_stream() -> None:
+    results = _batch()
+    analyzer = Analyzer()
+    analyzer.feed_many(results[:1500])
+    first = analyzer.report(patterns(results[:1500]))
+    assert first == analyzer.report(patterns(results[:1500]))
+    analyzer.feed_many(results[1500:])
+    assert analyzer.report(patterns(results)) == analyze_batch(results, patterns(results))
