@@ -186,7 +186,7 @@ class Cluster:
 class _Bucket:
     """Patterns of one token count, with an inverted index of their constant tokens."""
 
-    __slots__ = ("by_template", "clusters", "partial", "postings", "wild")
+    __slots__ = ("by_template", "clusters", "partial", "partial_only", "postings", "wild")
 
     def __init__(self) -> None:
         self.clusters: dict[str, Cluster] = {}
@@ -195,6 +195,7 @@ class _Bucket:
         self.wild: set[str] = set()
         # Partial constant tokens (``uid=<*>``) of each cluster that has some, by position.
         self.partial: dict[str, list[tuple[int, str]]] = {}
+        self.partial_only: set[str] = set()  # clusters whose constants are all partial
 
     def index(self, c: Cluster) -> None:
         self.clusters[c.id] = c
@@ -202,13 +203,17 @@ class _Bucket:
         if c.n_const == 0:
             self.wild.add(c.id)
         partial = []
+        plain = 0
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
+                plain += 1
                 self.postings.setdefault((i, tok), set()).add(c.id)
             elif is_constant(tok):
                 partial.append((i, tok))
         if partial:
             self.partial[c.id] = partial
+            if not plain:
+                self.partial_only.add(c.id)
 
     def unindex(self, c: Cluster) -> None:
         self.clusters.pop(c.id, None)
@@ -216,6 +221,7 @@ class _Bucket:
             del self.by_template[c.template]
         self.wild.discard(c.id)
         self.partial.pop(c.id, None)
+        self.partial_only.discard(c.id)
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
                 ids = self.postings.get((i, tok))
@@ -361,18 +367,22 @@ class Miner:
         line_const = 0
         postings = bucket.postings
         for i, tok in enumerate(tokens):
-            if not is_constant(tok):
+            if WILDCARD in tok and not is_constant(tok):
                 continue
             line_const += 1
             ids = postings.get((i, tok))
             if ids:
                 for cid in ids:
                     shared[cid] = shared.get(cid, 0) + 1
-        # Partial constants (uid=<*>) match tokens they cover, which no posting can find.
-        for cid, partials in bucket.partial.items():
-            extra = sum(1 for i, t in partials if _covers_token(t, tokens[i]))
-            if extra:
-                shared[cid] = shared.get(cid, 0) + extra
+        # Partial constants (uid=<*>) match tokens they cover, which no posting can find:
+        # looked at for patterns that share a word with the line, or have no plain word.
+        partial = bucket.partial
+        for cid in [*shared, *bucket.partial_only]:
+            partials = partial.get(cid)
+            if partials:
+                extra = sum(1 for i, t in partials if _covers_token(t, tokens[i]))
+                if extra:
+                    shared[cid] = shared.get(cid, 0) + extra
         best: Cluster | None = None
         best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
         clusters = bucket.clusters
