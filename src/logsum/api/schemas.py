@@ -22,17 +22,17 @@ class AnalyzeOptions(_Wire):
     detect_patterns: bool = Field(
         True, description="Return the request's patterns. The stored patterns are updated anyway."
     )
-    find_anomalies: bool = Field(True, description="Return anomalies.")
-    generate_insights: bool = Field(True, description="Return insights.")
+    find_anomalies: bool = Field(default=True, description="Return anomalies.")
+    generate_insights: bool = Field(default=True, description="Return insights.")
     bucket_seconds: int | None = Field(
-        None,
+        default=None,
         ge=1,
         le=86_400,
         description="Width of the time buckets used by volume detectors (seconds); "
         "default: chosen from the batch's time span.",
     )
     session_key: str | None = Field(
-        None,
+        default=None,
         min_length=1,
         max_length=200,
         description="A regular expression whose first group (or whole match) is a session key "
@@ -72,8 +72,10 @@ class PatternOut(_Wire):
         "accumulated over all requests for /v1/patterns).",
     )
     severity: SeverityName
-    first_seen: str | None = Field(None, description="Earliest line timestamp, ISO 8601 UTC.")
-    last_seen: str | None = Field(None, description="Latest line timestamp, ISO 8601 UTC.")
+    first_seen: str | None = Field(
+        default=None, description="Earliest line timestamp, ISO 8601 UTC."
+    )
+    last_seen: str | None = Field(default=None, description="Latest line timestamp, ISO 8601 UTC.")
     params: list[ParamOut] = Field(default_factory=list)
 
 
@@ -91,7 +93,7 @@ class AnomalyOut(BaseModel):
     score: float = Field(..., description="0..1; 0.5 is the reporting threshold.")
     message: str
     pattern_ids: list[str]
-    window: dict[str, str] | None = Field(None, description="{start, end}, ISO 8601 UTC.")
+    window: dict[str, str] | None = Field(default=None, description="{start, end}, ISO 8601 UTC.")
     evidence: dict[str, Any]
     lines: list[int] = Field(..., description="Some 1-based line numbers of the request.")
     line_count: int
