@@ -20,7 +20,8 @@ class AnalyzeOptions(_Wire):
     """What ``POST /v1/analyze`` should compute. Unknown option names are rejected (400)."""
 
     detect_patterns: bool = Field(
-        True, description="Return the request's patterns. The stored patterns are updated anyway."
+        default=True,
+        description="Return the request's patterns. The stored patterns are updated anyway.",
     )
     find_anomalies: bool = Field(default=True, description="Return anomalies.")
     generate_insights: bool = Field(default=True, description="Return insights.")
@@ -51,7 +52,7 @@ class AnalyzeRequest(_Wire):
         "LOGSUM_MAX_LINE_CHARS is cut by the engine (the cut part becomes a trailing <*>).",
         examples=[["2024-01-01 10:00:00 ERROR Database connection failed"]],
     )
-    options: AnalyzeOptions = Field(default_factory=AnalyzeOptions)
+    options: AnalyzeOptions = Field(default_factory=lambda: AnalyzeOptions())
 
 
 class ParamOut(_Wire):
