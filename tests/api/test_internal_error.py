@@ -17,13 +17,18 @@ import uvicorn
 
 from logsum.app_factory import build_app
 from logsum.settings import load_settings
+from logsum.store import Store
 
 from .conftest import envelope, free_port
 
 
 @pytest.fixture
 def failing_server(tmp_path: Path) -> Iterator[str]:
-    app = build_app(load_settings(data_dir=tmp_path))
+    settings = load_settings(data_dir=tmp_path)
+    store = Store(settings.store_url)
+    store.migrate()
+    store.close()
+    app = build_app(settings)
 
     def boom() -> None:
         raise RuntimeError("secret internals: password=hunter2")
