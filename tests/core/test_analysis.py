@@ -39,7 +39,16 @@ def _batch() -> list:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"session_key": "(unclosed"}, {"bucket_seconds": 0}, {"bucket_seconds": -5}],
+    [
+        {"session_key": "(unclosed"},
+        {"session_key": r"(a+)+$"},
+        {"session_key": r"(\w+\s?)*end"},
+        {"session_key": "x" * 500},
+        {"bucket_seconds": 0},
+        {"bucket_seconds": -5},
+        {"bucket_seconds": True},
+        {"bucket_seconds": 10**12},
+    ],
 )
 def test_bad_options_raise_the_core_error(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidOption) as err:
@@ -122,3 +131,8 @@ def test_reporting_mid_stream_does_not_disturb_the_stream() -> None:
     assert first == analyzer.report(patterns(results[:1500]))
     analyzer.feed_many(results[1500:])
     assert analyzer.report(patterns(results)) == analyze_batch(results, patterns(results))
+
+
+@pytest.mark.parametrize("key", [r"blk_-?\d+", r"request_id=(\w+)", r"(\d{3}-)+\d+", r"(ab?)+"])
+def test_ordinary_session_keys_are_accepted(key: str) -> None:
+    assert AnalysisOptions(session_key=key).session_key == key

@@ -40,6 +40,62 @@ __all__ = [
 ]
 
 
+MAX_BUCKET_SECONDS = 366 * 86400
+"""The largest bucket a caller may ask for (a year)."""
+
+MAX_SESSION_KEY_CHARS = 200
+"""Longest ``session_key`` regex accepted."""
+
+
+def check_session_key(pattern: str) -> None:
+    """Raise :class:`InvalidOption` unless ``pattern`` is a usable session-key regex: it must
+    compile, be at most ``MAX_SESSION_KEY_CHARS`` long, and have no repeat inside a repeat
+    (``(a+)+``), the shape that makes a regex take exponential time on some lines."""
+    if len(pattern) > MAX_SESSION_KEY_CHARS:
+        raise InvalidOption(f"session_key is longer than {MAX_SESSION_KEY_CHARS} characters")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from exc
+    if _nested_repeat(pattern):
+        raise InvalidOption(
+            "session_key nests a repeat inside a repeat (like '(a+)+'), which can take "
+            "exponential time; write it without the outer repeat"
+        )
+
+
+def _nested_repeat(pattern: str) -> bool:
+    import re._constants as sre_c  # type: ignore[import-not-found]
+    import re._parser as sre_p  # type: ignore[import-not-found]
+
+    repeats = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT}
+
+    def walk(items: Any, inside: bool) -> bool:
+        for op, av in items:
+            if op in repeats:
+                lo, hi, sub = av
+                # A fixed count ({3}) or an optional (?) cannot backtrack explosively.
+                many = hi is sre_c.MAXREPEAT or (hi > 1 and hi != lo)
+                if many and inside:
+                    return True
+                if walk(sub, inside or many):
+                    return True
+            elif op is sre_c.SUBPATTERN:
+                if walk(av[-1], inside):
+                    return True
+            elif op is sre_c.BRANCH:
+                if any(walk(branch, inside) for branch in av[1]):
+                    return True
+            elif op in (sre_c.ASSERT, sre_c.ASSERT_NOT) and walk(av[1], inside):
+                return True
+        return False
+
+    try:
+        return walk(sre_p.parse(pattern), False)
+    except Exception:  # an internal parser change must not block valid keys
+        return False
+
+
 @dataclass(frozen=True)
 class AnalysisOptions:
     """What to compute.
@@ -55,17 +111,13 @@ class AnalysisOptions:
     session_key: str | None = None
 
     def __post_init__(self) -> None:
-        if self.bucket_seconds is not None and (
-            not isinstance(self.bucket_seconds, int) or self.bucket_seconds < 1
-        ):
+        b = self.bucket_seconds
+        if b is not None and (not isinstance(b, int) or isinstance(b, bool) or b < 1):
             raise InvalidOption("bucket_seconds must be a positive whole number of seconds")
+        if b is not None and b > MAX_BUCKET_SECONDS:
+            raise InvalidOption(f"bucket_seconds must be at most {MAX_BUCKET_SECONDS}")
         if self.session_key is not None:
-            try:
-                re.compile(self.session_key)
-            except re.error as exc:
-                raise InvalidOption(
-                    f"session_key is not a valid regular expression: {exc}"
-                ) from exc
+            check_session_key(self.session_key)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,10 @@ from logsum.core.model import LineResult, Severity
 MAX_KEYS_PER_LINE = 8
 """Session keys taken from one line (a line naming many ids counts for the first few)."""
 
+MAX_KEY_SCAN_CHARS = 4_096
+"""Characters of a message searched for session keys (keys sit near the start; this bounds the
+work a caller's regex can do on one line)."""
+
 SAMPLE_LINES_PER_SESSION = 16
 """Line numbers remembered per session."""
 
@@ -81,7 +85,7 @@ def auto_session_key(messages: list[str], min_share: float) -> str | None:
 
 def _keys(rx: re.Pattern[str], message: str) -> list[str]:
     out: list[str] = []
-    for hit in rx.finditer(message):
+    for hit in rx.finditer(message, 0, MAX_KEY_SCAN_CHARS):
         k = hit.group(1) if rx.groups else hit.group(0)
         if k and k not in out:
             out.append(k)
