@@ -284,3 +284,27 @@ def test_json_lines_give_their_message_level_and_time() -> None:
     # Not JSON after all: the line is text like any other.
     c = engine.process("{not json} at all")
     assert engine.template(c.pattern_id) == "{not json} at all"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    "token",
+    [
+        "/" + "a/" * 30_000 + "(",
+        "a" + ".b" * 30_000 + "(",
+        "a-" * 30_000 + ":1(",
+        "1:" * 30_000 + "(",
+        "-a" * 30_000 + "(",
+        "a." * 30_000 + "a:",
+    ],
+)
+def test_pathological_tokens_do_not_hang(token: str) -> None:
+    """Shapes that make naive regular expressions backtrack for minutes: handled at once
+    (masking has no nested repetition, and very long tokens are one variable)."""
+    from logsum.core.masking import mask
+
+    assert mask(token)  # the masker alone, on the full token
+    engine = Engine()
+    for _ in range(3):
+        result = engine.process("2024-01-01 10:00:00 INFO payload " + token)
+    assert engine.template(result.pattern_id) == "payload <*>"

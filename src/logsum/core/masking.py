@@ -29,24 +29,25 @@ _VARIABLE_SHAPES = (
     r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]*[^\s,;'\"<>()\[\]{}:.]",
     # Booleans and nulls
     r"(?:true|false|True|False|TRUE|FALSE|null|NULL|nil)(?![\w-])",
-    # Unix or Windows path (at least one separator after the first segment)
-    r"(?:~|\.{1,2})?/(?:[^\s,;:'\"<>()\[\]{}/]+/?)*[^\s,;:'\"<>()\[\]{}]*",
+    # Unix or Windows path (one run of path characters: no nested repetition, so no
+    # backtracking blow-up on long tokens)
+    r"(?:~|\.{1,2})?/[^\s,;:'\"<>()\[\]{}]*",
     r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",
     # MAC address
     r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
     # IPv6 (at least three groups with two colons, or a :: form)
-    r"(?=[\w:]*::|(?:[0-9A-Fa-f]{1,4}:){4})(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?<!:)",
+    r"(?=[\w:]{0,40}::|(?:[0-9A-Fa-f]{1,4}:){4})(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?<!:)",
     # UUID
     r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
     # Host name with a top-level domain (lower case, at least two dots), optional port
-    r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+\.[a-z]{2,6}(?::\d{1,5})?(?![\w.])",
+    r"[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63}){1,8}\.[a-z]{2,6}(?::\d{1,5})?(?![\w.])",
     # host:port
-    r"[A-Za-z][\w.-]*:\d{2,5}(?![\w.:])",
+    r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
     r"0[xX][0-9A-Fa-f]+",
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
     # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1)
-    r"[A-Za-z][A-Za-z0-9]*(?:[_-]+[A-Za-z0-9]+)*[_-]+-?\d[\w-]*",
+    r"[A-Za-z][A-Za-z0-9]{0,63}(?:[_-]+[A-Za-z0-9]{1,64}){0,15}[_-]+-?\d[\w-]{0,127}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
     r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-z%µ]{1,5}\b)?",
 )
@@ -65,6 +66,8 @@ def mask(message: str) -> str:
 
 
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+MAX_TOKEN_CHARS = 512
+"""Longer tokens are one variable without looking at them (and cost no regex time)."""
 _DIGIT = re.compile(r"\d")
 
 
@@ -84,6 +87,8 @@ class TokenMasker:
         out = []
         for tok in tokens:
             m = memo.get(tok)
+            if m is None and len(tok) > MAX_TOKEN_CHARS:
+                m = WILDCARD  # a blob (base64, a dump), not a word of a template
             if m is None:
                 # Masks look at digits, never at their values: a token equal to a known one
                 # up to its digits is masked the same way, as long as no digit survives.
