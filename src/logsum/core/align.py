@@ -31,6 +31,9 @@ MAX_GAP_WORDS = 1
 MAX_GAP_WORDS_BESIDE_SPAN = 3
 """The same, facing a lone ``<*>`` that earlier merges made stand for several tokens."""
 
+MAX_LAZY_CHARS = 256
+"""Tokens longer than this are not read with backtracking regexes (they fit exactly or not)."""
+
 MIN_SKELETON = 2
 """Constant words two templates must share, in order, to be merged across lengths."""
 
@@ -191,7 +194,11 @@ def lazy_token_re(tok: str) -> re.Pattern[str]:
 def _fits(template_token: str, token: str) -> bool:
     if template_token == token:
         return True
-    return WILDCARD in template_token and lazy_token_re(template_token).match(token) is not None
+    return (
+        WILDCARD in template_token
+        and len(token) <= MAX_LAZY_CHARS
+        and lazy_token_re(template_token).match(token) is not None
+    )
 
 
 def align(template: list[str], tokens: list[str]) -> list[tuple[int, int]] | None:

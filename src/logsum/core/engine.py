@@ -39,6 +39,8 @@ _CONTINUATION = re.compile(
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
 _EXAMPLE_LINES = 200
+_LAZY_MATCH_CHARS = 256
+"""Values up to this length may be read with a backtracking regex when the linear one fails."""
 _TOUCH_EVERY = 1_000
 """Lines between two refreshes of a pattern's recency (eviction needs no finer order)."""
 """Lines of one template version whose parameters are looked at for examples."""
@@ -442,7 +444,9 @@ class Engine:
         return tuple(out)
 
     def _token_values(self, tok: str, value: str) -> tuple[str, ...]:
-        m = self._token_re(tok).match(value) or lazy_token_re(tok).match(value)
+        m = self._token_re(tok).match(value)
+        if m is None and len(value) <= _LAZY_MATCH_CHARS:
+            m = lazy_token_re(tok).match(value)
         return m.groups() if m is not None else (value,) * tok.count(WILDCARD)
 
     def _params_aligned(self, cluster: Cluster, raw_tokens: list[str]) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 
-from logsum.core.align import merge_lengths, skeleton_key
+from logsum.core.align import MAX_LAZY_CHARS, merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
 _DELIMS = frozenset("=:([{<'\"/,@#.;|")
@@ -59,7 +59,7 @@ def covers(general: list[str], specific: list[str]) -> bool:
     for g, s in zip(general, specific, strict=True):
         if g in (s, WILDCARD):
             continue
-        if WILDCARD not in g or _token_regex(g).match(s) is None:
+        if WILDCARD not in g or len(s) > MAX_LAZY_CHARS or _token_regex(g).match(s) is None:
             return False
     return True
 
@@ -126,7 +126,9 @@ _CONSTANT_MEMO: dict[str, bool] = {}
 
 
 def _covers_token(template_token: str, token: str) -> bool:
-    return template_token == token or _token_regex(template_token).match(token) is not None
+    if template_token == token:
+        return True
+    return len(token) <= MAX_LAZY_CHARS and _token_regex(template_token).match(token) is not None
 
 
 def _constants(tokens: list[str]) -> int:

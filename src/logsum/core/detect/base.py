@@ -60,6 +60,9 @@ class DetectLimits:
     """Spikes reported per pattern (its strongest); the evidence counts the others. A bursty
     pattern then reads as one finding, not dozens."""
 
+    max_rate_anomalies: int = 50
+    """Spike, drop and burst anomalies reported per batch, most severe and strongest first."""
+
     drop_min_median: float = 8.0
     """Only patterns (or totals) whose median per bucket is at least this can drop: a drop from
     a trickle is not a signal."""

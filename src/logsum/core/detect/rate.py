@@ -82,7 +82,9 @@ class RateDetector:
             return []
         out = self._volume(view, context)
         out.extend(self._bursts(view, context))
-        return out
+        # Most severe and strongest first; a stream with broken clocks cannot flood the report.
+        out.sort(key=lambda a: (a.severity.rank, -a.score, a.id))
+        return out[: self._limits.max_rate_anomalies]
 
     # -- volume ------------------------------------------------------------------------------
 
