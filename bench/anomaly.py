@@ -194,6 +194,10 @@ def bgl() -> str:
     results, patterns = run_engine(lines)
     report = analyze_batch(results, patterns)
     ours = prf(covered_lines(report, results), truth)
+    listed = prf(
+        {n for a in report.anomalies if a.severity.at_least(Severity.ERROR) for n in a.lines},
+        truth,
+    )
     fatal = prf({i + 1 for i, line in enumerate(lines) if " FATAL " in f" {line} "}, truth)
     crit = prf({r.line for r in results if r.severity is Severity.CRITICAL}, truth)
     errs = prf(
@@ -224,6 +228,9 @@ def bgl() -> str:
         "",
         HEAD,
         ours.row("LogSum analyze (lines covered by error/critical anomalies)"),
+        listed.row(
+            "LogSum analyze (only the `lines` each anomaly lists: 32 per pattern and bucket)"
+        ),
         crit.row("engine severity = critical (reference)"),
         errs.row("engine severity >= error (reference)"),
         fatal.row('rule "level is FATAL" (raw field)'),

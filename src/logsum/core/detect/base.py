@@ -35,7 +35,7 @@ class DetectLimits:
     """Time buckets kept at the finest resolution before the resolution is coarsened (bounds
     memory on long streams)."""
 
-    max_cells: int = 200_000
+    max_cells: int = 50_000
     """(bucket, pattern) counters kept before the resolution is coarsened."""
 
     target_buckets: int = 100

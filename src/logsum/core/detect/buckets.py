@@ -29,7 +29,7 @@ STEPS: tuple[int, ...] = (
 PROBE_LINES = 200
 """Lines buffered before choosing the axis (time when most of them carry a timestamp)."""
 
-SAMPLES_PER_CELL = 16
+SAMPLES_PER_CELL = 32
 """Line numbers remembered per (bucket, pattern) cell, and per cell of fault lines. With
 ``DetectLimits.max_cells`` this bounds the memory of the counter."""
 
