@@ -2,7 +2,29 @@
 
 ``analyze_batch(results, patterns, known_pattern_ids=..., options=...)`` takes the engine's
 per-line results and pattern snapshots and returns an :class:`AnalysisReport`. It is pure and
-deterministic: the same inputs give the same anomalies, insights and ids.
+deterministic: the same inputs give the same anomalies, insights and ids. :class:`Analyzer` is
+the same thing fed incrementally (a watch feeds it as lines arrive).
+
+Anomaly kinds (``Anomaly.type``):
+
+- ``new_pattern``: a pattern not in ``known_pattern_ids`` (the caller's history); without a
+  history, a warning-or-worse pattern that a steady stream would almost surely have shown
+  earlier in the batch.
+- ``volume_spike`` / ``volume_drop``: a pattern's (or the whole log's) count in a time bucket
+  far from its median over the batch (median absolute deviation with a Poisson floor). The
+  bucket is chosen from the batch's span (about 100 buckets, at least ~10 lines each) unless
+  ``bucket_seconds`` is given; without timestamps, buckets are ranges of lines.
+- ``error_burst``: the share of fault lines (error or critical events, not dump details or
+  input errors: :mod:`logsum.core.detect.faults`) in a bucket jumps over its median share.
+- ``rare_pattern``: in a batch of 1,000+ lines, a fault pattern holding at most 1% of them, or
+  a warning pattern at most 0.05%.
+- ``session``: sessions (lines sharing a key: ``session_key`` or an auto-detected id) whose
+  pattern counts are shared by fewer than 1% of sessions, grouped by signature.
+
+``score`` (0..1) orders anomalies: 0.5 at the detector's threshold, towards 1 far beyond it.
+``lines`` lists up to a capped number of 1-based line numbers; ``line_count`` is the full count.
+Every threshold and bound is in :class:`~logsum.core.detect.base.DetectLimits`. Insights are
+described in :mod:`logsum.core.insights`.
 """
 
 from __future__ import annotations
