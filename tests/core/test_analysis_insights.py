@@ -133,3 +133,38 @@ def test_collector_memory_is_bounded() -> None:
         ]
     )
     assert sum(len(v) for v in c._addresses.values()) <= 2_000
+
+
+def test_restarts_and_connection_failures_are_separate_availability_insights() -> None:
+    results = [line(i + 1, "ok", message="served") for i in range(100)]
+    results += [
+        line(101 + i, "refused", severity=Severity.ERROR,
+             message="connect to 10.0.0.7:5432 failed: Connection refused",
+             params=("10.0.0.7:5432",))
+        for i in range(12)
+    ]  # fmt: skip
+    results += [line(120 + i, "restart", message="worker restarting after crash") for i in range(3)]
+    templates = {
+        "ok": "served",
+        "refused": "connect to <*> failed: Connection refused",
+        "restart": "worker restarting after crash",
+    }
+    report = analyze_batch(
+        results, patterns(results, templates), options=AnalysisOptions(find_anomalies=False)
+    )
+    avail = [i for i in report.insights if i.type is InsightType.AVAILABILITY]
+    assert len(avail) == 2
+    by_kind = {("connection" in i.message): i for i in avail}
+    assert by_kind[True].evidence["count"] == 12
+    assert by_kind[True].evidence["top_addresses"] == [{"address": "10.0.0.7", "count": 12}]
+    assert by_kind[False].evidence["patterns"][0]["pattern_id"] == "restart"
+
+
+def test_one_dominant_pattern_is_a_volume_insight() -> None:
+    results = [line(i + 1, "noisy" if i % 10 else "rare", message="cache hit") for i in range(500)]
+    report = analyze_batch(
+        results, patterns(results), options=AnalysisOptions(find_anomalies=False)
+    )
+    (vol,) = [i for i in report.insights if i.type is InsightType.VOLUME]
+    assert vol.evidence["pattern_id"] == "noisy"
+    assert vol.evidence["share"] == 0.9
