@@ -104,6 +104,8 @@ class RateDetector:
         pattern_drops: dict[int, list[str]] = {}
         for pid in sorted(view.per_pattern):
             series = view.per_pattern[pid]
+            if sum(series.values()) < min(lim.min_spike_count, lim.drop_min_median):
+                continue  # too few lines to spike or to drop: skip the per-bucket work
             xs = [float(series.get(b, 0)) for b in idx]
             m, sigma = robust(xs)
             thr = max(m + lim.spike_sigmas * sigma, m * lim.spike_ratio, lim.min_spike_count)
