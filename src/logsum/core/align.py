@@ -19,7 +19,7 @@ from typing import Any
 
 from logsum.core.model import WILDCARD
 
-MAX_ALIGN_TOKENS = 64
+MAX_ALIGN_TOKENS = 40
 """Templates longer than this are never merged across lengths (the alignment is quadratic)."""
 
 MIN_SKELETON_SHARE = 0.5

@@ -136,7 +136,9 @@ def _constants(tokens: list[str]) -> int:
 
 
 _MAX_SIBLING_SCAN = 2_000
-_MAX_LENGTH_CANDIDATES = 64  # patterns tried when merging across lengths (alignment is costly)
+_CHURN_WEIGHT = 0.02  # weight of the newest line in the moving share of new patterns
+_CHURN_LIMIT = 0.85  # above it, no merging across lengths (see Miner.learn)
+_MAX_LENGTH_CANDIDATES = 16  # patterns tried when merging across lengths (alignment is costly)
 _MAX_LENGTH_GAP = 16  # token-count difference up to which templates may merge across lengths
 
 
@@ -244,6 +246,7 @@ class Miner:
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
         self._aliases: dict[str, str] = {}
         self._skeletons: dict[str, set[str]] = {}
+        self._churn = 0.0  # moving share of learned lines that started a new pattern
         self._next_order = 0
         self.evictions = 0
 
@@ -282,8 +285,12 @@ class Miner:
             self.touch(exact)
             return exact
         best = self._best(bucket, tokens)
+        churn = self._churn
+        self._churn = churn * (1 - _CHURN_WEIGHT) + (_CHURN_WEIGHT if best is None else 0.0)
         if best is None:
-            other = self._best_other_length(tokens)
+            # Aligning across lengths is the costly step; when nearly every line is a new
+            # pattern (binary noise, unmasked ids) it is skipped until the stream settles.
+            other = self._best_other_length(tokens) if churn < _CHURN_LIMIT else None
             if other is None:
                 return self._create(bucket, tokens, template)
             target = self._relength(other[0], other[1])
