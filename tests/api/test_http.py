@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import orjson
 import pytest
@@ -266,3 +267,20 @@ def test_access_log_has_request_id(api: Server) -> None:
     assert records and records[0]["request_id"] == "trace-me-42"
     assert records[0]["status"] == 200 and records[0]["route"] == "/v1/patterns"
     assert records[0]["key_id"].startswith("key_")
+
+
+def test_client_that_disconnects_mid_body_is_logged_as_499(api: Server) -> None:
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(
+            b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+            b"X-Request-ID: gone-away-1\r\n\r\n" + b'{"logs": ["' + b"a" * 100
+        )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [ln for ln in api.stderr.read_text().splitlines() if "gone-away-1" in ln]
+        if lines:
+            break
+        time.sleep(0.1)
+    assert lines and orjson.loads(lines[0])["status"] == 499
+    assert "unhandled error" not in api.stderr.read_text()

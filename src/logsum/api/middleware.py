@@ -84,6 +84,8 @@ class RequestContextMiddleware:
             if scope["method"] in _BODY_METHODS:
                 receive = await self._bounded_receive(scope, receive)
             await self.app(scope, receive, send_wrapper)
+        except _ClientGone:
+            status = 499  # nginx's "client closed request": nobody is left to answer
         except _BodyTooLarge:
             await _send_error(
                 send_wrapper,
@@ -122,16 +124,13 @@ class RequestContextMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                # The client went away: let the app see the disconnect.
-                pending: Message | None = message
-                break
+                raise _ClientGone  # disconnected before sending its whole body
             chunk = message.get("body", b"")
             total += len(chunk)
             if total > self.max_body_bytes:
                 raise _BodyTooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):
-                pending = None
                 break
         body = b"".join(chunks)
         replayed = False
@@ -140,8 +139,6 @@ class RequestContextMiddleware:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                if pending is not None:
-                    return pending
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
@@ -175,6 +172,10 @@ class RequestContextMiddleware:
 
 
 class _BadContentLength(Exception):
+    pass
+
+
+class _ClientGone(Exception):
     pass
 
 
