@@ -48,7 +48,8 @@ MIN_AUTH_FAILURES = 5
 MIN_COMPONENT_ERRORS = 5
 """Error lines a component needs before it is named the top failing component."""
 
-_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IPV4 = re.compile(rf"(?<![\d.])({_OCTET}(?:\.{_OCTET}){{3}})(?![\d.])")
 _NUM_UNIT = re.compile(
     r"^\+?(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|msec|msecs|millis|s|sec|secs|seconds|m|min|mins)?$",
     re.IGNORECASE,
@@ -99,6 +100,9 @@ _RESTART = re.compile(
     re.I,
 )
 
+
+MAX_MESSAGE_CHARS = 500
+"""Characters kept of the one message remembered per pattern id."""
 
 _CUE_ADDRESS = 1
 _CUE_DURATION = 2
@@ -151,6 +155,9 @@ class InsightCollector:
         self._addresses: dict[str, Counter[str]] = {}
         self._series: dict[tuple[str, int], _Series] = {}
         self._cues: dict[str, int] = {}
+        self._messages: dict[str, str] = {}
+        """A message of each pattern id, read as its template when the snapshots passed to
+        :meth:`finish` no longer hold that id."""
 
     def feed(self, r: LineResult) -> None:
         """Count one line."""
@@ -181,7 +188,9 @@ class InsightCollector:
             if pid not in cues:
                 if len(cues) >= MAX_CUES:
                     cues.clear()
+                    self._messages.clear()
                 cues[pid] = _cue(r.message)
+                self._messages[pid] = r.message[:MAX_MESSAGE_CHARS]
         get = cues.get
         for r in [r for r in results if get(r.pattern_id) and r.params and not r.continuation]:
             self._params(r.pattern_id, r.params, cues[r.pattern_id])
@@ -192,8 +201,7 @@ class InsightCollector:
         for i, value in enumerate(params):
             if cue & _CUE_ADDRESS and "." in value:
                 for ip in _IPV4.findall(value):
-                    if _valid_ip(ip):
-                        self._count_address(pid, ip)
+                    self._count_address(pid, ip)
             if cue & _CUE_DURATION and value and (value[0].isdigit() or value[0] == "+"):
                 self._number(pid, i, value)
 
@@ -257,7 +265,7 @@ class InsightCollector:
 
     def _tmpl(self, by_id: Mapping[str, Pattern], pid: str) -> str:
         p = by_id.get(pid)
-        return p.template if p else pid
+        return p.template if p else self._messages.get(pid, pid)
 
     def _security(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         auth = [pid for pid in self._pattern_lines if _is_auth_failure(self._tmpl(by_id, pid))]
@@ -586,10 +594,6 @@ def _is_auth_failure(template: str) -> bool:
 def _sev(by_id: Mapping[str, Pattern], pid: str) -> Severity:
     p = by_id.get(pid)
     return p.severity if p else Severity.INFO
-
-
-def _valid_ip(ip: str) -> bool:
-    return all(int(o) <= 255 for o in ip.split("."))
 
 
 def _fmt_ms(ms: float) -> str:

@@ -89,7 +89,7 @@ class DetectLimits:
     """A fault pattern (an error or critical event) is rare at up to this share of the lines:
     faults are few by nature, so a rarely seen one stands out even with a few repeats."""
 
-    max_rare: int = 20
+    max_rare: int = 50
     """Rare-pattern anomalies reported per batch, most severe and rarest first."""
 
     new_pattern_alpha: float = 0.001

@@ -117,8 +117,16 @@ class BucketCounter:
         self._on_time = stamped * 2 > len(pending)
         if self._on_time:
             # Leading lines without a timestamp take the first one.
-            first = next(r.timestamp for r in pending if r.timestamp is not None)
-            self._last_t = first.timestamp()
+            times = [r.timestamp.timestamp() for r in pending if r.timestamp is not None]
+            self._last_t = times[0]
+            span = max(times) - min(times)
+        else:
+            span = float(pending[-1].line - pending[0].line)
+        if self._fixed is None:
+            # Start as coarse as is surely safe: the final bucket (about span / 100 of the whole
+            # batch) is at least span / 100 of these first lines, so a thousandth of it loses
+            # nothing and saves most coarsening passes on long streams.
+            self._res = max([s for s in STEPS if s <= span / 1000] or [STEPS[0]])
         self._add_many(pending)
 
     def _add_many(self, results: Sequence[LineResult]) -> None:

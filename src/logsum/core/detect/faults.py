@@ -44,11 +44,19 @@ def _is_value(token: str) -> bool:
     return not t or _VALUE.fullmatch(t) is not None
 
 
-_INPUT_ERROR = re.compile(
-    r"(?i)(no such file or directory|no such file|permission denied|exec format error|"
-    r"not a directory|is a directory|file exists|invalid argument|file name too long|"
-    r"operation not permitted|read-only file system)"
+_INPUT_ERRORS = (
+    "no such file",
+    "permission denied",
+    "exec format error",
+    "not a directory",
+    "is a directory",
+    "file exists",
+    "invalid argument",
+    "file name too long",
+    "operation not permitted",
+    "read-only file system",
 )
+"""The standard error strings (``strerror``) of errors the caller's input explains."""
 
 
 def classify(message: str) -> LineKind:
@@ -58,9 +66,10 @@ def classify(message: str) -> LineKind:
         return LineKind.DETAIL
     if len(s) > MAX_CLASSIFIED_CHARS:
         return LineKind.EVENT
-    if _INPUT_ERROR.search(s):
+    low = s.lower()
+    if any(text in low for text in _INPUT_ERRORS):
         return LineKind.INPUT_ERROR
-    m = _LEADER.search(s)
+    m = _LEADER.search(s) if ".." in s else None
     if (
         m is not None
         and "=" not in s[: m.start()]
