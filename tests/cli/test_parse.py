@@ -195,3 +195,31 @@ def test_reader_going_away_is_not_an_error(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
     proc.stderr.close()
+
+
+def test_lines_of_an_evicted_pattern_get_a_null_template_and_no_params() -> None:
+    import tempfile
+
+    from logsum import Engine, EngineConfig
+
+    engine = Engine(EngineConfig(max_patterns=2), message_only=True)
+    messages = [
+        "disk full on volume 3",
+        "user logged in",
+        "cache miss ratio high today",
+        "connection reset by peer",
+        "shutting down",
+    ]
+    data = "".join(f"{m}\n" for m in messages).encode()
+    out = io.BytesIO()
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="\n") as spool:
+        parse_mod._spool(engine, io.BytesIO(data), spool)
+        spool.seek(0)
+        parse_mod._emit(engine, spool, out)
+    objs = [orjson.loads(x) for x in out.getvalue().splitlines()]
+    assert [o["line"] for o in objs] == [1, 2, 3, 4, 5]
+    alive = [o for o in objs if o["template"] is not None]
+    gone = [o for o in objs if o["template"] is None]
+    assert 1 <= len(alive) <= 2
+    assert gone
+    assert all(o["params"] == [] for o in gone)

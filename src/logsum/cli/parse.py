@@ -121,8 +121,8 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
 
     Record: ``pattern_id, version, severity, timestamp, continuation, params, message``, with
     the timestamp (or ``null``), continuation (``true``/``false``) and params already JSON; the
-    message comes last, so tabs inside it survive ``split("\t", 6)`` (JSON escapes its own
-    tabs; no field holds a ``\n``).
+    message comes last, so tabs inside it survive ``split("\\t", 6)`` (JSON escapes its own
+    tabs; no field holds a ``\\n``).
 
     ``version`` is the pattern's template version the params were read under
     (:meth:`Engine.process_compact`): in pass 2 a line whose version is still its pattern's
@@ -162,7 +162,8 @@ def _final(engine: Engine, pid: str) -> tuple[str, str, bool]:
     try:
         template = engine.template(pid)
     except LookupError:  # evicted since (max_patterns): its template is gone
-        return f'"pattern_id":{orjson.dumps(pid).decode()},"template":null', "0", False
+        # No spooled version equals "": its lines get no params, as it has no template.
+        return f'"pattern_id":{orjson.dumps(pid).decode()},"template":null', "", False
     head = (
         f'"pattern_id":{orjson.dumps(engine.resolve(pid)).decode()},'
         f'"template":{orjson.dumps(template).decode()}'
