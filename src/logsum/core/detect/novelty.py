@@ -26,6 +26,10 @@ class _Seen:
     first_line: int
     first_pos: int
     kind: LineKind = LineKind.EVENT
+    severity: Severity = Severity.INFO
+    """The first line's severity: used when the pattern snapshots no longer hold this id."""
+    example: str = ""
+    """The first line's message (cut): the template when the snapshots no longer hold it."""
     count: int = 0
     first_t: datetime | None = None
     last_t: datetime | None = None
@@ -65,7 +69,12 @@ class NoveltyDetector:
         s = self._seen.get(result.pattern_id)
         if s is None:
             s = self._seen[result.pattern_id] = _Seen(
-                result.line, self._n, classify(result.message), first_t=ts
+                result.line,
+                self._n,
+                classify(result.message),
+                result.severity,
+                result.message[:500],
+                first_t=ts,
             )
         s.count += 1
         if ts is not None:
@@ -87,7 +96,9 @@ class NoveltyDetector:
             ts = r.timestamp
             s = seen.get(r.pattern_id)
             if s is None:
-                s = seen[r.pattern_id] = _Seen(r.line, n, classify(r.message), first_t=ts)
+                s = seen[r.pattern_id] = _Seen(
+                    r.line, n, classify(r.message), r.severity, r.message[:500], first_t=ts
+                )
             s.count += 1
             if ts is not None:
                 if ts is not prev:
@@ -120,7 +131,7 @@ class NoveltyDetector:
         known = self._known or frozenset(context.known_pattern_ids)
 
         def sev(pid: str, s: _Seen) -> Severity:
-            return effective_severity(context.severity(pid), s.kind)
+            return effective_severity(context.severity(pid, s.severity), s.kind)
 
         new: list[tuple[str, _Seen]] = []
         for pid, s in self._seen.items():
@@ -128,7 +139,7 @@ class NoveltyDetector:
                 if pid not in known:
                     new.append((pid, s))
             elif (
-                context.severity(pid).at_least(Severity.WARNING)
+                context.severity(pid, s.severity).at_least(Severity.WARNING)
                 and self.surprise(s) < lim.new_pattern_alpha
             ):
                 new.append((pid, s))
@@ -156,7 +167,7 @@ class NoveltyDetector:
         return TimeWindow(s.first_t, s.last_t)
 
     def _new(self, pid: str, s: _Seen, ctx: DetectContext, history: bool) -> Anomaly:
-        sev = effective_severity(ctx.severity(pid), s.kind)
+        sev = effective_severity(ctx.severity(pid, s.severity), s.kind)
         where = "in this source's history" if history else "in the earlier part of this batch"
         p = self.surprise(s)
         return Anomaly(
@@ -167,13 +178,14 @@ class NoveltyDetector:
             if history
             else squash(math.log10(self._limits.new_pattern_alpha / max(p, 1e-300)) / 3),
             message=(
-                f"New {sev.value} pattern never seen {where}: '{short(ctx.template(pid), 100)}' "
+                f"New {sev.value} pattern never seen {where}: "
+                f"'{short(_template(ctx, pid, s), 100)}' "
                 f"({s.count} line{'s' if s.count != 1 else ''})."
             ),
             pattern_ids=(pid,),
             window=self._window(s),
             evidence={
-                "template": ctx.template(pid),
+                "template": _template(ctx, pid, s),
                 "count": s.count,
                 "first_line": s.first_line,
                 "first_seen": s.first_t,
@@ -185,7 +197,7 @@ class NoveltyDetector:
         )
 
     def _rare(self, pid: str, s: _Seen, ctx: DetectContext) -> Anomaly:
-        sev = effective_severity(ctx.severity(pid), s.kind)
+        sev = effective_severity(ctx.severity(pid, s.severity), s.kind)
         share = s.count / self._n
         cap = (
             self._limits.rare_fault_share
@@ -198,13 +210,13 @@ class NoveltyDetector:
             severity=sev,
             score=squash(math.log10(cap / share)),
             message=(
-                f"Rare {sev.value} pattern: '{short(ctx.template(pid), 100)}' appears "
+                f"Rare {sev.value} pattern: '{short(_template(ctx, pid, s), 100)}' appears "
                 f"{s.count} time{'s' if s.count != 1 else ''} in {self._n} lines."
             ),
             pattern_ids=(pid,),
             window=self._window(s),
             evidence={
-                "template": ctx.template(pid),
+                "template": _template(ctx, pid, s),
                 "count": s.count,
                 "batch_lines": self._n,
                 "share": share,
@@ -213,3 +225,8 @@ class NoveltyDetector:
             lines=tuple(s.lines),
             line_count=s.count,
         )
+
+
+def _template(ctx: DetectContext, pid: str, s: _Seen) -> str:
+    """The pattern's template, or the first message seen under this id."""
+    return ctx.template(pid) if pid in ctx.patterns else s.example
