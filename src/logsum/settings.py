@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     """``LOGSUM_WEBHOOK_ALLOW_PRIVATE``: allow webhook URLs that resolve to loopback, private or
     link-local addresses (single-host setups, tests). Off: such URLs are refused (SSRF)."""
 
-    watch_batch_max_events: int = Field(default=100, ge=1, le=10_000)
+    watch_batch_max_events: int = Field(default=500, ge=1, le=10_000)
     """``LOGSUM_WATCH_BATCH_MAX_EVENTS``: events per webhook delivery; a full batch goes at once."""
 
     watch_batch_max_wait_seconds: float = Field(default=1.0, gt=0, le=3600)
