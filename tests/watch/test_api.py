@@ -98,8 +98,13 @@ def test_create_follow_deliver_get_list_delete(
 
     listed = client.get("/v1/watch", headers=auth(keys["main"])).json()
     assert listed["total"] == 1 and listed["watches"][0]["id"] == w["id"]
-    # The caller's patterns were updated by the stream.
-    patterns = client.get("/v1/patterns", headers=auth(keys["main"])).json()
+    # The caller's patterns are updated by the stream (every pattern_flush_s, 2 s).
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        patterns = client.get("/v1/patterns", headers=auth(keys["main"])).json()
+        if sum(p["count"] for p in patterns["patterns"]) >= 3:
+            break
+        time.sleep(0.1)
     assert sum(p["count"] for p in patterns["patterns"]) == 3
 
     # Another key sees nothing and can't delete it.

@@ -114,7 +114,7 @@ def test_lines_are_filtered_grouped_signed_and_delivered(sqlite_store: Store, lo
     assert w is not None
     assert w.lines_read == 7 and w.events_count == 3 and w.delivered_count >= 1
     assert w.offset == log.stat().st_size
-    # the tenant's patterns were updated
+    # the tenant's patterns were updated (at the latest when the service stopped)
     page, total = sqlite_store.list_patterns("key_t", limit=50)
     assert total >= 2 and sum(p.count for p in page) == 7
 

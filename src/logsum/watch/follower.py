@@ -71,16 +71,26 @@ class Checkpoint:
     offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
-    """One complete line read from the file (without its line break)."""
+    """One complete line read from the file (without its line break).
+
+    Not frozen, and the checkpoint is built on demand: a follower at tens of thousands of lines
+    per second spends noticeably less time constructing these."""
 
     text: str
     """Decoded as UTF-8; invalid bytes become U+FFFD. A trailing ``\\r`` is removed."""
-    end: Checkpoint
-    """The position right after this line: store it once the line is handled."""
+    identity: FileIdentity
+    """The file the line was read from."""
+    offset: int
+    """Byte offset right after the line (and its line break) in that file."""
     truncated: bool = False
     """True when the line was longer than ``max_line_bytes`` and was cut."""
+
+    @property
+    def end(self) -> Checkpoint:
+        """The position right after this line: store it once the line is handled."""
+        return Checkpoint(self.identity, self.offset)
 
 
 def _fingerprint(fd: int, upto: int = FINGERPRINT_BYTES) -> tuple[str, int]:
@@ -365,6 +375,8 @@ class FileFollower:
 
     def _consume(self, f: _Open, data: bytes, out: list[Line]) -> None:
         start = 0
+        if not self._buf and not self._skipping:
+            start = self._consume_fast(f, data, out)
         while True:
             nl = data.find(b"\n", start)
             if nl < 0:
@@ -392,6 +404,28 @@ class FileFollower:
             self._buf.clear()
             self._skipping = True
 
+    def _consume_fast(self, f: _Open, data: bytes, out: list[Line]) -> int:
+        """Whole lines at the start of ``data`` (the common case: nothing buffered), split in
+        one C call. Returns how many bytes were consumed."""
+        last_nl = data.rfind(b"\n")
+        if last_nl < 0:
+            return 0
+        ident = f.identity
+        pos = self._buf_start
+        limit = self.max_line_bytes
+        append = out.append
+        for raw in data[:last_nl].split(b"\n"):
+            pos += len(raw) + 1
+            truncated = False
+            if raw.endswith(b"\r"):
+                raw = raw[:-1]
+            if len(raw) > limit:
+                raw = raw[:limit]
+                truncated = True
+            append(Line(raw.decode("utf-8", errors="replace"), ident, pos, truncated))
+        self._buf_start = pos
+        return last_nl + 1
+
     def _emit(
         self, f: _Open, raw: bytes, consumed: int, out: list[Line], *, truncated: bool
     ) -> None:
@@ -402,9 +436,5 @@ class FileFollower:
             truncated = True
         self._buf_start += consumed
         out.append(
-            Line(
-                raw.decode("utf-8", errors="replace"),
-                Checkpoint(f.identity, self._buf_start),
-                truncated,
-            )
+            Line(raw.decode("utf-8", errors="replace"), f.identity, self._buf_start, truncated)
         )

@@ -2,10 +2,13 @@
 
 Data flow per line: :class:`~logsum.watch.follower.FileFollower` -> the tenant-seeded
 :class:`~logsum.Engine` -> multi-line grouping (``LineResult.continuation``) -> the severity
-filter -> a batch of events (+ anomalies from :func:`logsum.core.analysis.analyze_batch` over
-every line of the batch) -> :meth:`WatchStore.commit_batch`, which writes the delivery and the
-checkpoint in one transaction. The pattern counts are added to the tenant's store after the
-commit (so a crash can lose a batch's counts, never count it twice).
+filter -> a batch of events -> :meth:`WatchStore.commit_batch`, which writes the delivery and
+the checkpoint in one transaction. Every committed line also goes to a streaming
+:class:`logsum.core.analysis.Analyzer`; each analysis window (``analysis_window_s`` or
+``analysis_max_lines``) ends with a report whose anomalies ride in the batch committed then.
+The pattern counts are added to the tenant's store after the commit, at most every
+``pattern_flush_s`` (so a crash can lose a few seconds of counts, never count a line twice;
+likewise the anomalies of an unfinished window).
 
 The checkpoint only ever covers *complete* records: the lines of a record that may still get
 continuation lines are read again after a restart. A batch that cannot be committed (store
@@ -25,19 +28,15 @@ from typing import Any
 import orjson
 
 from logsum import Engine, EngineConfig, LineResult, Severity
+from logsum.core.analysis import AnalysisOptions, Analyzer
 from logsum.store import PatternDelta, Store, StoreError
 from logsum.watch.config import WatchConfig
 from logsum.watch.errors import LeaseLost
-from logsum.watch.follower import Checkpoint, FileFollower, Line
+from logsum.watch.follower import FileFollower, Line
 from logsum.watch.model import BatchCommit, OutboxItem, WatchSpec, WatchStatus
 from logsum.watch.repo import WatchStore, new_webhook_id
 
 log = logging.getLogger(__name__)
-
-try:  # the anomaly detectors (another part of the core); optional at runtime
-    from logsum.core.analysis import AnalysisOptions, analyze_batch
-except ImportError:  # pragma: no cover
-    analyze_batch = None  # type: ignore[assignment]
 
 EVENT_TYPE = "logsum.watch.batch"
 """``type`` of every delivery body."""
@@ -61,28 +60,26 @@ class _Record:
     first: LineResult
     texts: list[str]
     results: list[LineResult]
-    end: Checkpoint
+    last: Line
     last_at: float
     truncated: bool = False
     chars: int = 0
 
 
 @dataclass(slots=True)
-class _PatternAcc:
-    count: int = 0
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-
-
-@dataclass(slots=True)
 class _Batch:
     events: list[dict[str, Any]] = field(default_factory=list)
     results: list[LineResult] = field(default_factory=list)
-    patterns: dict[str, _PatternAcc] = field(default_factory=dict)
+    patterns: dict[str, list[Any]] = field(default_factory=dict)
+    """pattern id -> [count, first_seen, last_seen]."""
     lines: int = 0
     bytes: int = 0
-    checkpoint: Checkpoint | None = None
+    checkpoint: Line | None = None
+    """The last line of the last complete record: the checkpoint is right after it."""
     started: float | None = None
+    anomalies: list[dict[str, Any]] | None = None
+    """Set once the batch went to the analysis window (a retried commit doesn't feed twice)."""
+    closes_window: bool = False
 
     def empty(self) -> bool:
         return self.lines == 0 and self.checkpoint is None
@@ -118,6 +115,12 @@ class WatchRunner:
         self._known: set[str] = set()
         self._engine = self._build_engine()
         self._status: WatchStatus | None = None
+        self._analyzer = self._new_analyzer()
+        self._window_started = self._mono()
+        self._window_lines = 0
+        self._window_pids: set[str] = set()
+        self._pending_patterns: dict[str, list[Any]] = {}
+        self._patterns_flushed = self._mono()
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -165,6 +168,7 @@ class WatchRunner:
                     self.stop.wait(self.config.poll_interval_s)
             self._close_record()
             self._flush_until_done(follower)
+            self._store_patterns(_Batch(), force=True)
         finally:
             follower.close()
 
@@ -181,10 +185,10 @@ class WatchRunner:
         if (
             rec is not None
             and result.continuation
-            and len(rec.texts) < self.config.max_record_lines
+            and len(rec.results) < self.config.max_record_lines
         ):
             rec.results.append(result)
-            rec.end = line.end
+            rec.last = line
             rec.last_at = now
             rec.truncated |= line.truncated
             if rec.chars < self.config.max_event_chars:
@@ -193,16 +197,9 @@ class WatchRunner:
             else:
                 rec.truncated = True
             return
-        self._close_record()
-        self._record = _Record(
-            first=result,
-            texts=[line.text],
-            results=[result],
-            end=line.end,
-            last_at=now,
-            truncated=line.truncated,
-            chars=len(line.text),
-        )
+        if rec is not None:
+            self._close_record()
+        self._record = _Record(result, [line.text], [result], line, now, line.truncated)
         if self._batch.started is None:
             self._batch.started = now
 
@@ -215,20 +212,24 @@ class WatchRunner:
         if b.started is None:  # the record may have begun before the last flush
             b.started = rec.last_at
         b.lines += len(rec.results)
-        b.checkpoint = rec.end
+        b.checkpoint = rec.last
         b.results.extend(rec.results)
+        patterns = b.patterns
         for r in rec.results:
-            acc = b.patterns.setdefault(r.pattern_id, _PatternAcc())
-            acc.count += 1
-            if r.timestamp is not None:
-                if acc.first_seen is None or r.timestamp < acc.first_seen:
-                    acc.first_seen = r.timestamp
-                if acc.last_seen is None or r.timestamp > acc.last_seen:
-                    acc.last_seen = r.timestamp
+            acc = patterns.get(r.pattern_id)
+            if acc is None:
+                acc = patterns[r.pattern_id] = [0, None, None]
+            acc[0] += 1
+            ts = r.timestamp
+            if ts is not None:
+                if acc[1] is None or ts < acc[1]:
+                    acc[1] = ts
+                if acc[2] is None or ts > acc[2]:
+                    acc[2] = ts
         first = rec.first
         if not self.spec.filters.matches(first.severity):
             return
-        text = "\n".join(rec.texts)
+        text = rec.texts[0] if len(rec.texts) == 1 else "\n".join(rec.texts)
         if len(text) > self.config.max_event_chars:
             text = text[: self.config.max_event_chars]
             rec.truncated = True
@@ -241,7 +242,7 @@ class WatchRunner:
             "text": text,
             "line_count": len(rec.results),
             "truncated": rec.truncated,
-            "offset": rec.end.offset,
+            "offset": rec.last.offset,
         }
         b.events.append(event)
         b.bytes += len(text) + len(event["message"]) + 200
@@ -262,7 +263,7 @@ class WatchRunner:
             self._close_record()
         b = self._batch
         if b.started is None:
-            return False
+            return self._window_due()  # an idle stream still gets its window's anomalies
         return now - b.started >= self.config.batch_max_wait_s and not b.empty()
 
     def _flush_until_done(self, follower: FileFollower) -> None:
@@ -281,10 +282,12 @@ class WatchRunner:
 
     def _flush(self) -> None:
         b = self._batch
-        if b.empty():
+        if b.empty() and not self._window_due():
             self._batch = _Batch()
             return
-        anomalies = self._anomalies(b)
+        if b.anomalies is None:
+            b.anomalies = self._anomalies(b)
+        anomalies = b.anomalies
         items: tuple[OutboxItem, ...] = ()
         if b.events or anomalies:
             webhook_id = new_webhook_id()
@@ -303,39 +306,84 @@ class WatchRunner:
         self.repo.commit_batch(
             self.spec.id,
             self.owner,
-            b.checkpoint,
+            None if b.checkpoint is None else b.checkpoint.end,
             BatchCommit(lines_read=b.lines, items=items, anomalies=len(anomalies)),
         )
+        self._after_commit(b)
         self._batch = _Batch()
         if items:
             self.on_commit()
         self._store_patterns(b)
 
+    # -- anomalies ---------------------------------------------------------------------------
+
+    def _new_analyzer(self) -> Analyzer:
+        return Analyzer(
+            AnalysisOptions(find_anomalies=True, generate_insights=False),
+            known_pattern_ids=frozenset(self._known),
+        )
+
     def _anomalies(self, b: _Batch) -> list[dict[str, Any]]:
-        if analyze_batch is None or not b.results:
+        """Feed the batch to the analysis window; when the window is over, its anomalies, to be
+        committed with this batch (:meth:`_after_commit` then starts the next window)."""
+        if b.results:
+            self._analyzer.feed_many(b.results)
+            self._window_lines += len(b.results)
+            self._window_pids.update(b.patterns)
+        if not self._window_due():
             return []
+        b.closes_window = True
         patterns = []
-        for pid in b.patterns:
+        for pid in self._window_pids:
             p = self._engine.pattern(pid)
             if p is not None:
                 patterns.append(p)
         try:
-            report = analyze_batch(
-                b.results,
-                patterns,
-                known_pattern_ids=frozenset(self._known),
-                options=AnalysisOptions(find_anomalies=True, generate_insights=False),
-            )
+            report = self._analyzer.report(patterns)
         except Exception:  # a detector bug must not stop the delivery of lines
             log.exception("watch %s: anomaly detection failed", self.spec.id)
             return []
-        finally:
-            self._known.update(b.patterns)
         return [a.to_dict() for a in report.anomalies]
 
-    def _store_patterns(self, b: _Batch) -> None:
+    def _window_due(self) -> bool:
+        return self._window_lines > 0 and (
+            self._window_lines >= self.config.analysis_max_lines
+            or self._mono() - self._window_started >= self.config.analysis_window_s
+        )
+
+    def _after_commit(self, b: _Batch) -> None:
+        """Start a new analysis window if this batch closed the last one."""
+        if not b.closes_window:
+            return
+        self._known.update(self._window_pids)
+        self._analyzer = self._new_analyzer()
+        self._window_started = self._mono()
+        self._window_lines = 0
+        self._window_pids = set()
+
+    def _store_patterns(self, b: _Batch, *, force: bool = False) -> None:
+        """Merge the committed batch's counts into the pending pattern deltas, and write them to
+        the store every ``pattern_flush_s`` (one upsert per interval, not per batch)."""
+        pending = self._pending_patterns
+        for pid, (count, first_seen, last_seen) in b.patterns.items():
+            acc = pending.get(pid)
+            if acc is None:
+                pending[pid] = [count, first_seen, last_seen]
+                continue
+            acc[0] += count
+            if first_seen is not None and (acc[1] is None or first_seen < acc[1]):
+                acc[1] = first_seen
+            if last_seen is not None and (acc[2] is None or last_seen > acc[2]):
+                acc[2] = last_seen
+        now = self._mono()
+        if not pending or (
+            not force and now - self._patterns_flushed < self.config.pattern_flush_s
+        ):
+            return
+        self._patterns_flushed = now
+        self._pending_patterns = {}
         deltas = []
-        for pid, acc in b.patterns.items():
+        for pid, (count, first_seen, last_seen) in pending.items():
             p = self._engine.pattern(pid)
             if p is None:  # evicted from the engine since
                 continue
@@ -345,9 +393,9 @@ class WatchRunner:
                     pattern_id=pid,
                     template=p.template,
                     severity=str(p.severity),
-                    count=acc.count,
-                    first_seen=acc.first_seen,
-                    last_seen=acc.last_seen,
+                    count=count,
+                    first_seen=first_seen,
+                    last_seen=last_seen,
                     examples=examples,
                 )
             )
