@@ -134,10 +134,11 @@ def test_templates_generalise_as_lines_arrive_and_keep_their_id() -> None:
     first = engine.process("Invalid user webmaster from 1.2.3.4")
     assert engine.template(first.pattern_id) == "Invalid user webmaster from <*>"
     engine.process("Invalid user admin from 1.2.3.5")
-    last = engine.process("Invalid user oracle from 1.2.3.6")
+    engine.process("Invalid user oracle from 1.2.3.6")
+    last = engine.process("Invalid user guest from 1.2.3.7")
     assert engine.resolve(last.pattern_id) == engine.resolve(first.pattern_id)
     assert engine.template(first.pattern_id) == "Invalid user <*> from <*>"
-    assert engine.pattern(first.pattern_id).count == 3  # type: ignore[union-attr]
+    assert engine.pattern(first.pattern_id).count == 4  # type: ignore[union-attr]
 
 
 def test_words_with_few_values_stay_separate_events() -> None:
@@ -239,7 +240,7 @@ def test_any_input_is_handled(line: str) -> None:
 def test_state_round_trip_is_json_and_continues() -> None:
     engine = Engine(message_only=True)
     for i in range(20):
-        engine.process(f"Invalid user u{i % 4}x from 10.0.0.{i}")
+        engine.process(f"Invalid user u{i % 5}x from 10.0.0.{i}")
     state = json.loads(json.dumps(engine.to_state()))
     again = Engine.from_state(state)
     assert [(p.id, p.template, p.count) for p in again.patterns()] == [
@@ -308,3 +309,21 @@ def test_pathological_tokens_do_not_hang(token: str) -> None:
     for _ in range(3):
         result = engine.process("2024-01-01 10:00:00 INFO payload " + token)
     assert engine.template(result.pattern_id) == "payload <*>"
+
+
+def test_words_that_differ_only_in_digits_are_different_events() -> None:
+    engine = Engine()
+    a = engine.process("2024-01-01 10:00:00 INFO IPv4 address 10.0.0.1 assigned")
+    b = engine.process("2024-01-01 10:00:01 INFO IPv6 address 10.0.0.2 assigned")
+    c = engine.process("2024-01-01 10:00:02 INFO IPv4 address 10.0.0.3 assigned")
+    assert engine.template(a.pattern_id) == "IPv4 address <*> assigned"
+    assert engine.template(b.pattern_id) == "IPv6 address <*> assigned"
+    assert c.pattern_id == a.pattern_id
+
+
+def test_folded_patterns_list_the_ids_they_absorbed() -> None:
+    engine = Engine(message_only=True)
+    ids = [engine.process(f"Invalid user {u} from 10.0.0.1").pattern_id for u in "abcd"]
+    (pattern,) = engine.patterns()
+    assert pattern.template == "Invalid user <*> from <*>"
+    assert set(ids) == {pattern.id, *pattern.aliases}

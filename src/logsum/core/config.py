@@ -26,11 +26,12 @@ class EngineConfig:
     """Share of constant tokens a line must share with a pattern of the same shape to join it.
     Below it, the line starts a new pattern."""
 
-    min_word_values: int = 3
+    min_word_values: int = 4
     """Different words seen at one place of a template before that place becomes a variable.
     With fewer, lines stay separate patterns: ``Failed password`` and ``Accepted password``
-    are two events, while a user name that takes three or more values is a variable. Places
-    whose values are variables by shape (numbers, addresses...) generalise at once."""
+    are two events, and so are the states of a small state machine (``LOOKING``,
+    ``FOLLOWING``, ``LEADING``); a user name that takes four or more values is a variable.
+    Places whose values are variables by shape (numbers, addresses...) generalise at once."""
 
     max_param_examples: int = 5
     """Distinct example values kept per wildcard position of a pattern."""

@@ -65,6 +65,7 @@ class _Shape:
     """Where the parts of a line sit, replayed on lines equal to it up to their digits."""
 
     __slots__ = (
+        "checks",
         "cluster",
         "fields",
         "header",
@@ -88,6 +89,7 @@ class _Shape:
         params: tuple[tuple[int, int], ...],
         level_severity: Severity | None,
         headerless: bool,
+        checks: tuple[tuple[slice, str], ...],
     ) -> None:
         self.cluster = cluster
         self.version = version
@@ -100,6 +102,7 @@ class _Shape:
         self.params = tuple(slice(a, b) for a, b in params)
         self.level_severity = level_severity
         self.headerless = headerless
+        self.checks = checks
 
 
 class Engine:
@@ -229,6 +232,9 @@ class Engine:
         cluster = shape.cluster
         if not cluster.alive or cluster.version != shape.version:
             return None
+        for where, word in shape.checks:
+            if line[where] != word:
+                return None  # same shape, another word (ssh1 for ssh2): the full path decides
         if (
             shape.headerless
             and self._record is not None
@@ -317,10 +323,18 @@ class Engine:
                 return None
             spans = [(spans[i][0], spans[j - 1][1]) for i, j in ranges]
         params: list[tuple[int, int]] = []
+        checks: list[tuple[slice, str]] = []
         for tok, (a, b) in zip(tokens, spans, strict=True):
             if tok == WILDCARD:
                 params.append((a, b))
-            elif WILDCARD in tok:
+            elif WILDCARD not in tok:
+                if _HAS_DIGIT.search(tok):
+                    # A word with digits (ssh2, IPv6) is part of the template: lines of this
+                    # shape must carry the very same word, not just any digits there.
+                    checks.append((slice(a, b), tok))
+            else:
+                if _HAS_DIGIT.search(tok.replace(WILDCARD, "")):
+                    return None  # digits in a partial token's fixed text: not replayable
                 m = self._token_re(tok).match(line, a, b)
                 if m is None or m.end() != b:
                     return None
@@ -358,6 +372,7 @@ class Engine:
             tuple(params),
             level_sev,
             header is _NO_HEADER,
+            tuple(checks),
         )
         return shape
 
@@ -504,12 +519,19 @@ class Engine:
     def patterns(self) -> list[Pattern]:
         """All live patterns, most frequent first (ties: oldest first)."""
         clusters = sorted(self._miner.clusters(), key=lambda c: (-c.count, c.order))
-        return [self._snapshot(c) for c in clusters]
+        folded: dict[str, list[str]] = {}
+        for old in self._miner.aliases():
+            target = self._miner.get(old)
+            if target is not None:
+                folded.setdefault(target.id, []).append(old)
+        return [self._snapshot(c, folded.get(c.id, ())) for c in clusters]
 
     def pattern(self, pattern_id: str) -> Pattern | None:
         """One pattern by id (or by the id of a pattern folded into it), or ``None``."""
         c = self._miner.get(pattern_id)
-        return None if c is None else self._snapshot(c)
+        if c is None:
+            return None
+        return self._snapshot(c, [a for a in self._miner.aliases() if self._miner.get(a) is c])
 
     def resolve(self, pattern_id: str) -> str:
         """The id a pattern answers to now (patterns whose templates became equal are folded
@@ -549,10 +571,19 @@ class Engine:
         """Patterns evicted so far because ``max_patterns`` was reached."""
         return self._miner.evictions
 
-    def _snapshot(self, c: Cluster) -> Pattern:
+    def _snapshot(self, c: Cluster, aliases: Iterable[str] = ()) -> Pattern:
         severity = c.level_severity or self._text_severity(c)
         params = tuple(ParamSummary(i, tuple(values)) for i, values in sorted(c.examples.items()))
-        return Pattern(c.id, c.template, c.count, severity, c.first_seen, c.last_seen, params)
+        return Pattern(
+            c.id,
+            c.template,
+            c.count,
+            severity,
+            c.first_seen,
+            c.last_seen,
+            params,
+            tuple(sorted(aliases)),
+        )
 
     # -- state ----------------------------------------------------------------------------
 

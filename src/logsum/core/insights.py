@@ -241,6 +241,9 @@ class InsightCollector:
     def finish(self, patterns: Sequence[Pattern]) -> list[Insight]:
         """Ranked insights (rank 1 first), no two alike."""
         by_id = {p.id: p for p in patterns}
+        for p in patterns:  # lines seen before a fold still carry the folded pattern's id
+            for alias in p.aliases:
+                by_id.setdefault(alias, p)
         found: list[Insight] = []
         for build in (
             self._security,

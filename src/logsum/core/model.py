@@ -93,3 +93,6 @@ class Pattern:
     first_seen: datetime | None
     last_seen: datetime | None
     params: tuple[ParamSummary, ...] = field(default_factory=tuple)
+    aliases: tuple[str, ...] = ()
+    """Ids of patterns that were folded into this one (their templates became equal); lines
+    processed earlier may still carry them."""
