@@ -19,6 +19,7 @@ from logsum.core.detect.faults import LineKind, classify
         "lr:00004ed8 cr:22222222 xer:20000000 ctr:00000000",
         "special purpose registers:",
         "Machine State Register: <*>",
+        "exception syndrome register: 0x00800000",
     ],
 )
 def test_dump_fields_are_details(message: str) -> None:
@@ -42,6 +43,8 @@ def test_errors_the_input_explains(message: str) -> None:
     [
         "data TLB error interrupt",
         "Error: <*>",
+        "Fatal error: 0x1f",
+        "write failed: 5",
         "Connection reset by peer",
         "rts: kernel terminated for reason 1004",
         "Lustre mount FAILED : bglio11 : point /p/gb1",

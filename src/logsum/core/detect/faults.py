@@ -80,7 +80,10 @@ def classify(message: str) -> LineKind:
     cut = min((i for i in (s.find(":"), s.find("=")) if i >= 0), default=-1)
     if 0 < cut <= 60:
         label, rest = s[:cut], s[cut + 1 :].split()
-        if not _FAILURE.search(label) and all(_is_value(t) for t in rest):
+        # "Error: <*>" reports a failure; "exception syndrome register: <*>" names a field.
+        words = label.split()
+        names_failure = bool(words) and _FAILURE.search(words[-1]) is not None
+        if not names_failure and all(_is_value(t) for t in rest):
             return LineKind.DETAIL
     tokens = s.split()
     if (
