@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     """``LOGSUM_MAX_BATCH_LINES``: most lines in one ``POST /v1/analyze`` (413 above). Bounds the
     time one request holds a worker thread (about a second at the engine's rate)."""
 
+    max_in_flight: int = Field(default=64, ge=1, le=100_000)
+    """``LOGSUM_MAX_IN_FLIGHT``: requests one process handles at once; more get 503
+    ``unavailable`` with ``Retry-After`` at once (``/healthz``, ``/readyz`` and ``/metrics`` are
+    exempt). With ``LOGSUM_MAX_BODY_BYTES`` it bounds the memory held by request bodies."""
+
+    analysis_slots: int = Field(default=4, ge=1, le=256)
+    """``LOGSUM_ANALYSIS_SLOTS``: analyses one process runs at once in its thread pool; further
+    ``POST /v1/analyze`` requests wait for a slot. Bounds the memory of decoded batches and
+    keeps the pool free for the cheap endpoints (the GIL runs one analysis at a time anyway)."""
+
     max_line_chars: int = Field(default=64 * 1024, ge=16)
     """``LOGSUM_MAX_LINE_CHARS``: the engine cuts longer lines to this many characters before
     parsing (the cut part becomes a trailing ``<*>``); such a line is not an error."""

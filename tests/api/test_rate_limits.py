@@ -3,6 +3,7 @@ real redis-server by two service processes."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from .conftest import Redis, Server, envelope, make_keys, start_redis, start_ser
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """In-memory limits: free 3, pro 5 requests per 60 s."""
+    """In-memory limits: free 3, pro 5 requests per 60 s; one request in flight at a time."""
     work = tmp_path_factory.mktemp("limited")
     data = work / "data"
     data.mkdir()
@@ -31,6 +32,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "LOGSUM_DATA_DIR": str(data),
         "LOGSUM_RATE_LIMIT_FREE": "3",
         "LOGSUM_RATE_LIMIT_PRO": "5",
+        "LOGSUM_MAX_IN_FLIGHT": "1",
     }
     server = start_server(work, env)
     server.keys = keys
@@ -77,6 +79,23 @@ def test_unauthenticated_requests_do_not_consume_a_keys_limit(limited: Server) -
             envelope(c.get("/v1/patterns"), 401, "unauthorized")
     with limited.client(limited.keys["free2"]) as c:
         assert c.get("/v1/patterns").status_code == 200
+
+
+def test_too_many_requests_in_flight_is_503_at_once(limited: Server) -> None:
+    host, port = limited.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as slow:
+        # A request whose body is still arriving occupies the only slot.
+        slow.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        time.sleep(0.3)
+        with limited.client() as c:
+            r = c.get("/v1/patterns")
+            assert "in progress" in envelope(r, 503, "unavailable")
+            assert r.headers["retry-after"] == "1"
+            assert c.get("/healthz").status_code == 200  # exempt
+            assert c.get("/metrics").status_code == 200
+    time.sleep(0.3)
+    with limited.client() as c:
+        envelope(c.get("/v1/patterns"), 401, "unauthorized")  # admitted again
 
 
 def test_two_processes_share_one_limit_exactly_through_redis(

@@ -76,6 +76,7 @@ def create_app(
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=services.settings.max_body_bytes,
+        max_in_flight=services.settings.max_in_flight,
         metrics=services.metrics,
     )
     return app

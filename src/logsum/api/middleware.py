@@ -4,6 +4,8 @@ Per HTTP request it:
 
 - gives the request an id (a sane incoming ``X-Request-ID`` is kept, else a new one) and sends
   it back in ``X-Request-ID`` on every response;
+- answers 503 at once when the process already handles ``LOGSUM_MAX_IN_FLIGHT`` requests
+  (health, readiness and metrics exempt);
 - refuses a body over ``LOGSUM_MAX_BODY_BYTES`` with 413, from ``Content-Length`` when
   announced and otherwise while reading (it stops reading at the limit, so memory stays bounded);
 - adds the ``X-RateLimit-*`` headers the rate-limit dependency left in the request state;
@@ -31,6 +33,7 @@ error_log = logging.getLogger("logsum.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_UNCAPPED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class _BodyTooLarge(Exception):
@@ -47,10 +50,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class RequestContextMiddleware:
     """See the module docstring."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, max_in_flight: int, metrics: Metrics
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_in_flight = max_in_flight
         self.metrics = metrics
+        self.in_flight = 0  # one event loop per process: no lock needed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,6 +87,19 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        capped = scope.get("path") not in _UNCAPPED
+        if capped and self.in_flight >= self.max_in_flight:
+            await _send_error(
+                send_wrapper,
+                503,
+                ErrorCode.UNAVAILABLE,
+                "Too many requests in progress; retry shortly",
+                {"retry-after": "1"},
+            )
+            self._record(scope, state, request_id, status, time.perf_counter() - started)
+            return
+        if capped:
+            self.in_flight += 1
         try:
             if scope["method"] in _BODY_METHODS:
                 receive = await self._bounded_receive(scope, receive)
@@ -104,6 +124,8 @@ class RequestContextMiddleware:
                     send_wrapper, 500, ErrorCode.INTERNAL_ERROR, "Internal server error"
                 )
         finally:
+            if capped:
+                self.in_flight -= 1
             self._record(scope, state, request_id, status, time.perf_counter() - started)
 
     async def _bounded_receive(self, scope: Scope, receive: Receive) -> Receive:
@@ -179,8 +201,11 @@ class _ClientGone(Exception):
     pass
 
 
-async def _send_error(send: Send, status: int, code: ErrorCode, message: str) -> None:
+async def _send_error(
+    send: Send, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+) -> None:
     body = error_body(code, message)
+    extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send(
         {
             "type": "http.response.start",
@@ -190,6 +215,7 @@ async def _send_error(send: Send, status: int, code: ErrorCode, message: str) ->
                 (b"content-length", str(len(body)).encode()),
                 # The rest of an oversized body is not read: close the connection.
                 *([(b"connection", b"close")] if status == 413 else []),
+                *extra,
             ],
         }
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import anyio
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from logsum.api.deps import CurrentKey, ServicesDep
 from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
@@ -34,9 +35,23 @@ async def analyze(request: Request, key: CurrentKey, services: ServicesDep) -> R
     insights, and add the counts to the caller's stored patterns.
 
     The body is read and parsed after authentication, and all CPU work (JSON decoding,
-    validation, the engine, the store) runs in a worker thread so the event loop stays free.
+    validation, the engine, the store) runs in a worker thread so the event loop stays free;
+    at most ``LOGSUM_ANALYSIS_SLOTS`` analyses run at once, the others wait for a slot.
     """
     raw = await request.body()
-    outcome = await run_in_threadpool(services.analysis.analyze_raw, key.id, raw)
+    outcome = await anyio.to_thread.run_sync(
+        services.analysis.analyze_raw, key.id, raw, limiter=_slots(request, services)
+    )
     services.metrics.lines.inc(outcome.lines)
     return Response(content=orjson.dumps(outcome.to_wire()), media_type="application/json")
+
+
+def _slots(request: Request, services: ServicesDep) -> anyio.CapacityLimiter:
+    """The process's analysis slots (``LOGSUM_ANALYSIS_SLOTS``), made on first use inside the
+    event loop (a capacity limiter belongs to the loop that runs it)."""
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "analysis_slots", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(services.settings.analysis_slots)
+        state.analysis_slots = limiter
+    return limiter
