@@ -327,3 +327,12 @@ def test_folded_patterns_list_the_ids_they_absorbed() -> None:
     (pattern,) = engine.patterns()
     assert pattern.template == "Invalid user <*> from <*>"
     assert set(ids) == {pattern.id, *pattern.aliases}
+
+
+def test_folded_ids_go_when_their_pattern_is_evicted() -> None:
+    engine = Engine(EngineConfig(max_patterns=5), message_only=True)
+    for event in range(200):
+        for user in "abcd":  # four words: the siblings fold into one pattern
+            engine.process(f"event{'x' * (event % 50)} user {user} from 10.0.0.1")
+    assert len(engine.patterns()) <= 5
+    assert len(engine.to_state()["aliases"]) <= 5 * 3

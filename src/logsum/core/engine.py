@@ -519,19 +519,14 @@ class Engine:
     def patterns(self) -> list[Pattern]:
         """All live patterns, most frequent first (ties: oldest first)."""
         clusters = sorted(self._miner.clusters(), key=lambda c: (-c.count, c.order))
-        folded: dict[str, list[str]] = {}
-        for old in self._miner.aliases():
-            target = self._miner.get(old)
-            if target is not None:
-                folded.setdefault(target.id, []).append(old)
-        return [self._snapshot(c, folded.get(c.id, ())) for c in clusters]
+        return [self._snapshot(c, self._miner.folded_into(c.id)) for c in clusters]
 
     def pattern(self, pattern_id: str) -> Pattern | None:
         """One pattern by id (or by the id of a pattern folded into it), or ``None``."""
         c = self._miner.get(pattern_id)
         if c is None:
             return None
-        return self._snapshot(c, [a for a in self._miner.aliases() if self._miner.get(a) is c])
+        return self._snapshot(c, self._miner.folded_into(c.id))
 
     def resolve(self, pattern_id: str) -> str:
         """The id a pattern answers to now (patterns whose templates became equal are folded

@@ -244,7 +244,8 @@ class Miner:
         self.min_word_values = min_word_values
         self._buckets: dict[int, _Bucket] = {}
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
-        self._aliases: dict[str, str] = {}
+        self._aliases: dict[str, str] = {}  # folded id -> live id (always one step)
+        self._folded: dict[str, list[str]] = {}  # live id -> ids folded into it
         self._skeletons: dict[str, set[str]] = {}
         self._churn = 0.0  # moving share of learned lines that started a new pattern
         self._next_order = 0
@@ -261,11 +262,7 @@ class Miner:
 
     def get(self, pattern_id: str) -> Cluster | None:
         """The live cluster for an id or one of its aliases."""
-        seen = 0
-        while pattern_id in self._aliases and seen < 64:
-            pattern_id = self._aliases[pattern_id]
-            seen += 1
-        return self._lru.get(pattern_id)
+        return self._lru.get(self._aliases.get(pattern_id, pattern_id))
 
     def touch(self, c: Cluster) -> None:
         """Mark ``c`` as recently used (protects it from eviction)."""
@@ -336,7 +333,7 @@ class Miner:
         bucket = self._buckets.setdefault(n, _Bucket())
         same = bucket.by_template.get(" ".join(tokens))
         if same is not None:
-            self._aliases[pattern_id] = same.id
+            self._alias(pattern_id, same.id)
             return same
         c = Cluster(pattern_id, list(tokens), self._next_order)
         self._next_order += 1
@@ -424,7 +421,26 @@ class Miner:
             _, old = self._lru.popitem(last=False)
             self._unindex(self._bucket_of(old), old)
             old.alive = False
+            self._forget_aliases(old.id)
             self.evictions += 1
+
+    def _alias(self, old: str, new: str) -> None:
+        """Make ``old`` answer to ``new``, and everything folded into ``old`` too (one step,
+        so lookups never walk chains)."""
+        moved = self._folded.pop(old, [])
+        for pid in moved:
+            self._aliases[pid] = new
+        self._aliases[old] = new
+        self._folded.setdefault(new, []).extend([*moved, old])
+
+    def _forget_aliases(self, pid: str) -> None:
+        """An evicted pattern takes the ids folded into it along (memory stays bounded)."""
+        for old in self._folded.pop(pid, []):
+            self._aliases.pop(old, None)
+
+    def folded_into(self, pid: str) -> list[str]:
+        """Ids of patterns folded into the live pattern ``pid``."""
+        return list(self._folded.get(pid, ()))
 
     def _bucket_of(self, c: Cluster) -> _Bucket:
         return self._buckets[len(c.tokens)]
@@ -476,7 +492,7 @@ class Miner:
         self._unindex(self._bucket_of(gone), gone)
         gone.alive = False
         self._lru.pop(gone.id, None)
-        self._aliases[gone.id] = keep.id
+        self._alias(gone.id, keep.id)
         keep.count += gone.count
         keep.first_seen = _min(keep.first_seen, gone.first_seen)
         keep.last_seen = _max(keep.last_seen, gone.last_seen)
@@ -539,7 +555,7 @@ class Miner:
         self._index(bucket, keep)
         gone.alive = False
         self._lru.pop(gone.id, None)
-        self._aliases[gone.id] = keep.id
+        self._alias(gone.id, keep.id)
 
     # -- state --------------------------------------------------------------------------
 
@@ -553,7 +569,9 @@ class Miner:
             self._next_order = max(self._next_order, c.order + 1)
             bucket = self._buckets.setdefault(len(c.tokens), _Bucket())
             self._insert(bucket, c)
-        self._aliases.update(aliases)
+        for old, new in aliases.items():
+            if new in self._lru and old not in self._lru:
+                self._alias(old, new)
 
 
 def _min(a: datetime | None, b: datetime | None) -> datetime | None:
