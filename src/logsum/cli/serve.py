@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from typing import Annotated
 
 import typer
@@ -72,16 +74,25 @@ def serve(
             "rate limits on its own",
             err=True,
         )
-    uvicorn.run(
-        APP_IMPORT_STRING,
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_config=log_config(settings.log_level),
-        access_log=False,
-        server_header=False,
-    )
+    metrics_dir = None
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Workers write their metric values here, so any worker's /metrics shows the sum.
+        metrics_dir = tempfile.mkdtemp(prefix="logsum-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            APP_IMPORT_STRING,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=log_config(settings.log_level),
+            access_log=False,
+            server_header=False,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _redact(url: str) -> str:
