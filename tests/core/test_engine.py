@@ -336,3 +336,10 @@ def test_folded_ids_go_when_their_pattern_is_evicted() -> None:
             engine.process(f"event{'x' * (event % 50)} user {user} from 10.0.0.1")
     assert len(engine.patterns()) <= 5
     assert len(engine.to_state()["aliases"]) <= 5 * 3
+
+
+def test_an_over_long_line_is_cut_and_the_cut_is_a_variable() -> None:
+    engine = Engine(EngineConfig(max_line_chars=64), message_only=True)
+    r = engine.process("disk full on volume data " + "x" * 200)
+    assert engine.template(r.pattern_id).endswith(" <*>")
+    assert len(r.message) <= 64 + 4

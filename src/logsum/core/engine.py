@@ -38,6 +38,7 @@ _CONTINUATION = re.compile(
 )
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
+_CUT = " " + WILDCARD  # stands for what was cut off an over-long line
 _EXAMPLE_LINES = 200
 _LAZY_MATCH_CHARS = 256
 """Values up to this length may be read with a backtracking regex when the linear one fails."""
@@ -145,7 +146,7 @@ class Engine:
         self.line_count += 1
         cfg = self.config
         if len(line) > cfg.max_line_chars:
-            line = line[: cfg.max_line_chars]
+            line = line[: cfg.max_line_chars].rstrip() + _CUT
         line = line.rstrip("\r\n")
         # Fast path: a line equal to a known one up to its digits has the same layout, so its
         # header fields, message and parameters sit at the same offsets.
@@ -165,7 +166,7 @@ class Engine:
         self.line_count += 1
         cfg = self.config
         if len(line) > cfg.max_line_chars:
-            line = line[: cfg.max_line_chars]
+            line = line[: cfg.max_line_chars].rstrip() + _CUT
         line = line.rstrip("\r\n")
         key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
         shape = self._shapes.get(key)
