@@ -223,3 +223,28 @@ def test_lines_of_an_evicted_pattern_get_a_null_template_and_no_params() -> None
     assert 1 <= len(alive) <= 2
     assert gone
     assert all(o["params"] == [] for o in gone)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["parse"],
+        ["parse", "--help"],
+        ["parse", "--bogus", "x.log"],
+        ["parse", "a.log", "b.log"],
+        ["parse", "--format"],
+        ["parse", "--", "x.log"],
+        ["analyze", "x.log"],
+    ],
+)
+def test_fast_path_leaves_everything_but_the_plain_forms_to_typer(argv: list[str]) -> None:
+    assert parse_mod.fast_main(argv) is None
+
+
+def test_fast_path_runs_the_plain_forms(tmp_path: Path) -> None:
+    assert parse_mod.fast_main(["parse", str(tmp_path / "missing.log")]) == 2
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    assert parse_mod.fast_main(["parse", "--message-only", str(empty)]) == 0
+    assert parse_mod.fast_main(["parse", f"--format={'<Level> <Content>'}", str(empty)]) == 0
+    assert parse_mod.fast_main(["parse", str(empty), "--format", "<Level>"]) == 2  # no <Content>

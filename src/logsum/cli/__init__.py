@@ -41,5 +41,12 @@ def main() -> None:
     """Console-script entry point."""
     import sys
 
+    if sys.argv[1:2] == ["parse"]:
+        # The hot path of `logsum parse` skips typer's run-time coercion (see fast_main).
+        from logsum.cli.parse import fast_main
+
+        code = fast_main(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
     _register(sys.argv[1:])
     app()
