@@ -60,6 +60,9 @@ def test_keys_create_rejects_bad_input(tmp_path: Path) -> None:
     assert bad_tier.returncode == 2 and "gold" in bad_tier.stderr
     assert run(tmp_path, "keys", "create", "--name", "  ").returncode == 2
     assert run(tmp_path, "keys", "create").returncode == 2  # --name is required
+    control = run(tmp_path, "keys", "create", "--name", "bad\x07name")
+    assert control.returncode == 2 and "control" in control.stderr
+    assert "Traceback" not in control.stderr
 
 
 def test_serve_first_start_prints_one_key_once(tmp_path: Path) -> None:

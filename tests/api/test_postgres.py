@@ -42,5 +42,7 @@ def test_analyze_and_list_on_postgresql(pg_db: str, tmp_path: Path) -> None:
             assert listing["patterns"][0]["count"] == 4
             assert listing["patterns"][0]["severity"] == "warning"
             assert listing["patterns"][0]["last_seen"] == "2024-03-01T12:00:01Z"
+            assert c.get("/v1/patterns/p%00x").status_code == 404
+            assert c.get("/v1/patterns/" + listing["patterns"][0]["id"]).status_code == 200
     finally:
         server.stop()

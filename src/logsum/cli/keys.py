@@ -53,6 +53,9 @@ def create(
     store = _store()
     try:
         record, plaintext = store.create_key(name, Tier(tier.value))
+    except ValueError as exc:  # the store refuses the name (e.g. control characters)
+        typer.echo(f"logsum keys create: {exc}", err=True)
+        raise typer.Exit(2) from None
     finally:
         store.close()
     typer.echo(f"Created key {record.id} (name {record.name!r}, tier {record.tier}).")

@@ -69,8 +69,12 @@ def get_pattern(
     pattern_id: Annotated[str, Path(description="A pattern id.")],
 ) -> PatternOut:
     """The pattern with this id, if the caller has it (another key's pattern is 404 too)."""
-    too_long = len(pattern_id) > services.store.limits.max_pattern_id_chars
-    stored = None if too_long else services.store.get_pattern(key.id, pattern_id)
+    # Ids the store can't hold (too long, control characters: PostgreSQL refuses NUL) are
+    # certainly unknown.
+    impossible = len(pattern_id) > services.store.limits.max_pattern_id_chars or any(
+        ord(c) < 32 for c in pattern_id
+    )
+    stored = None if impossible else services.store.get_pattern(key.id, pattern_id)
     if stored is None:
         raise NotFound(f"No pattern with id {pattern_id!r}")
     return PatternOut.model_validate(stored_pattern_wire(stored))
