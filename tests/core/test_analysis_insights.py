@@ -114,7 +114,13 @@ def test_change_lists_error_patterns_new_since_the_previous_analysis() -> None:
     pats = patterns(results)
     report = analyze_batch(results, pats, known_pattern_ids={"ok"})
     (change,) = [i for i in report.insights if i.type is InsightType.CHANGE]
-    assert change.evidence["new_error_patterns"][0]["pattern_id"] == "boom"
+    assert change.evidence["new_patterns"][0] == {
+        "pattern_id": "boom",
+        "template": "cache node unreachable",
+        "count": 1,
+        "error": True,
+    }
+    assert change.evidence["new_error_patterns"] == 1
     without_history = analyze_batch(results, pats)
     assert not [i for i in without_history.insights if i.type is InsightType.CHANGE]
 

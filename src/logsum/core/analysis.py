@@ -198,7 +198,7 @@ class Analyzer:
 
     def report(self, patterns: Sequence[Pattern]) -> AnalysisReport:
         """Anomalies (most severe, then highest score first) and ranked insights so far."""
-        ctx = DetectContext({p.id: p for p in patterns}, self._known, self.limits)
+        ctx = DetectContext.of(patterns, self._known, self.limits)
         anomalies: list[Anomaly] = []
         for d in self._detectors:
             anomalies.extend(d.finish(ctx))

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from logsum.core.detect.base import short
 from logsum.core.detect.model import Insight, InsightType, JSONValue, stable_id
@@ -156,6 +157,8 @@ class InsightCollector:
         self._series: dict[tuple[str, int], _Series] = {}
         self._cues: dict[str, int] = {}
         self._messages: dict[str, str] = {}
+        self._spans: dict[str, list[datetime]] = {}
+        """First and last timestamp of each pattern with an address or duration cue."""
         """A message of each pattern id, read as its template when the snapshots passed to
         :meth:`finish` no longer hold that id."""
 
@@ -192,8 +195,20 @@ class InsightCollector:
                 cues[pid] = _cue(r.message)
                 self._messages[pid] = r.message[:MAX_MESSAGE_CHARS]
         get = cues.get
-        for r in [r for r in results if get(r.pattern_id) and r.params and not r.continuation]:
-            self._params(r.pattern_id, r.params, cues[r.pattern_id])
+        spans = self._spans
+        for r in [r for r in results if get(r.pattern_id) and not r.continuation]:
+            pid = r.pattern_id
+            if r.params:
+                self._params(pid, r.params, cues[pid])
+            ts = r.timestamp
+            if ts is not None:
+                span = spans.get(pid)
+                if span is None:
+                    spans[pid] = [ts, ts]
+                elif ts < span[0]:
+                    span[0] = ts
+                elif ts > span[1]:
+                    span[1] = ts
         self._n += len(results)
         self._errors += len(errs)
 
@@ -296,8 +311,16 @@ class InsightCollector:
             evidence["top_sources_share"] = round(top_share, 4)
             names = ", ".join(f"{a} ({c})" for a, c in top[:3])
             brute = attempts >= 10 and top_share >= 0.5
+            firsts = [self._spans[p][0] for p in auth if p in self._spans]
+            lasts = [self._spans[p][1] for p in auth if p in self._spans]
+            during = ""
+            if firsts and lasts:
+                evidence["first_seen"] = min(firsts)
+                evidence["last_seen"] = max(lasts)
+                during = f" in {_fmt_ms((max(lasts) - min(firsts)).total_seconds() * 1000)}"
+            evidence["top_source_share"] = round(top[0][1] / attempts, 4)
             msg = (
-                f"{attempts} authentication failures, {top_share:.0%} of them from "
+                f"{attempts} authentication failures{during}, {top_share:.0%} of them from "
                 f"{len(top)} address{'es' if len(top) != 1 else ''} of {len(addrs)}: {names}"
                 + (
                     "; this looks like brute force or credential stuffing: block or rate-limit "
@@ -553,37 +576,48 @@ class InsightCollector:
     def _change(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         if not self._known:
             return []
+
+        def failing(p: str) -> bool:
+            return bool(self._pattern_errors.get(p)) or _sev(by_id, p).at_least(Severity.ERROR)
+
         new = sorted(
-            (
-                p
-                for p in self._pattern_lines
-                if p not in self._known
-                and (self._pattern_errors[p] or _sev(by_id, p).at_least(Severity.ERROR))
-            ),
-            key=lambda p: (-self._pattern_lines[p], p),
+            (p for p in self._pattern_lines if p not in self._known),
+            key=lambda p: (not failing(p), -self._pattern_lines[p], p),
         )
         if not new:
             return []
+        errors = [p for p in new if failing(p)]
+        top = new[0]
+        if errors:
+            what = (
+                f"{len(new)} new pattern(s) since the previous analysis, {len(errors)} of them "
+                f"errors; most frequent new error: '{short(self._tmpl(by_id, top), 90)}' "
+                f"({self._pattern_lines[top]} lines)."
+            )
+        else:
+            what = (
+                f"{len(new)} new pattern(s) since the previous analysis, none of them errors; "
+                f"most frequent: '{short(self._tmpl(by_id, top), 90)}' "
+                f"({self._pattern_lines[top]} lines)."
+            )
         return [
             Insight(
                 id=stable_id("in", InsightType.CHANGE.value, tuple(new)),
                 type=InsightType.CHANGE,
-                message=(
-                    f"{len(new)} error pattern(s) appeared since the previous analysis, "
-                    f"most often '{short(self._tmpl(by_id, new[0]), 90)}' "
-                    f"({self._pattern_lines[new[0]]} lines)."
-                ),
-                score=0.8,
+                message=what,
+                score=0.8 if errors else 0.4,
                 evidence={
-                    "new_error_patterns": [
+                    "new_patterns": [
                         {
                             "pattern_id": p,
                             "template": short(self._tmpl(by_id, p)),
                             "count": self._pattern_lines[p],
+                            "error": failing(p),
                         }
                         for p in new[: TOP * 2]
                     ],
                     "count": len(new),
+                    "new_error_patterns": len(errors),
                 },
                 pattern_ids=tuple(new[: TOP * 2]),
             )

@@ -114,3 +114,16 @@ def test_memory_stays_bounded_on_a_long_stream() -> None:
     det.feed_many([line(i + 1, f"p{i % 50}", seconds=i * 30.0) for i in range(100_000)])
     assert det.counter.cell_count <= DEFAULT_LIMITS.max_cells
     assert len(det.counter._cells) <= DEFAULT_LIMITS.max_buckets
+
+
+def test_lines_under_a_folded_id_count_for_the_pattern_it_became() -> None:
+    from dataclasses import replace
+
+    events = steady(100) + [(50 * 60 + i, "b_old") for i in range(40)]
+    results, pats = build(events)
+    pats = [replace(p, aliases=("b_old",)) if p.id == "b" else p for p in pats if p.id != "b_old"]
+    spikes = [
+        a for a in analyze_batch(results, pats).anomalies if a.type is AnomalyType.VOLUME_SPIKE
+    ]
+    assert [a.pattern_ids for a in spikes] == [("b",)]
+    assert spikes[0].evidence["observed_peak"] == 45

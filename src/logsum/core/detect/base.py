@@ -13,7 +13,7 @@ again after more lines gives the anomalies of the longer stream.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -140,8 +140,30 @@ class DetectContext:
     """What detectors get at ``finish``: the pattern snapshots and the caller's history."""
 
     patterns: Mapping[str, Pattern]
+    """By id, and also by each alias (an id folded into the pattern that lines may still carry)."""
     known_pattern_ids: Collection[str] = field(default_factory=frozenset)
     limits: DetectLimits = DEFAULT_LIMITS
+
+    @classmethod
+    def of(
+        cls,
+        patterns: Iterable[Pattern],
+        known_pattern_ids: Collection[str] = frozenset(),
+        limits: DetectLimits = DEFAULT_LIMITS,
+    ) -> DetectContext:
+        """A context over pattern snapshots, their aliases resolved."""
+        by_id: dict[str, Pattern] = {}
+        for p in patterns:
+            by_id[p.id] = p
+        for p in list(by_id.values()):
+            for alias in p.aliases:
+                by_id.setdefault(alias, p)
+        return cls(by_id, known_pattern_ids, limits)
+
+    def canonical(self, pattern_id: str) -> str:
+        """The current id of a pattern (an alias resolves to the pattern it was folded into)."""
+        p = self.patterns.get(pattern_id)
+        return p.id if p else pattern_id
 
     def template(self, pattern_id: str) -> str:
         """The pattern's template, or its id when the snapshot lacks it."""

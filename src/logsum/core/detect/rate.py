@@ -80,6 +80,7 @@ class RateDetector:
         view = self.counter.view()
         if view is None or len(view.indices) < self._limits.min_buckets:
             return []
+        _merge_aliases(view, context)
         out = self._volume(view, context)
         out.extend(self._bursts(view, context))
         # Most severe and strongest first; a stream with broken clocks cannot flood the report.
@@ -328,3 +329,26 @@ class RateDetector:
             lines=tuple(view.lines_of(pids, start, end, self._limits.max_lines_per_anomaly)),
             line_count=line_count,
         )
+
+
+def _merge_aliases(view: BucketView, ctx: DetectContext) -> None:
+    """Count lines that carry a folded pattern's id under the pattern it was folded into."""
+    if not any(ctx.canonical(pid) != pid for pid in view.per_pattern):
+        return
+    merged: dict[str, dict[int, int]] = {}
+    for pid, series in view.per_pattern.items():
+        target = merged.setdefault(ctx.canonical(pid), {})
+        for b, c in series.items():
+            target[b] = target.get(b, 0) + c
+    samples: dict[tuple[int, str], list[int]] = {}
+    for (b, pid), lines in view.samples.items():
+        samples.setdefault((b, ctx.canonical(pid)), []).extend(lines)
+    for lines in samples.values():
+        lines.sort()
+    view.per_pattern, view.samples = merged, samples
+    for b, row in view.error_patterns.items():
+        canon: dict[str, int] = {}
+        for pid, c in row.items():
+            key = ctx.canonical(pid)
+            canon[key] = canon.get(key, 0) + c
+        view.error_patterns[b] = canon

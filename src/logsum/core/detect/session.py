@@ -202,10 +202,13 @@ class SessionDetector:
         sig_count: Counter[tuple[tuple[str, int], ...]] = Counter()
         df: Counter[str] = Counter()
         for key, s in self._sessions.items():
-            sig = tuple(sorted(s.counts.items()))
+            counts: Counter[str] = Counter()
+            for pid, c in s.counts.items():
+                counts[context.canonical(pid)] += c
+            sig = tuple(sorted(counts.items()))
             sigs[key] = sig
             sig_count[sig] += 1
-            df.update(s.counts.keys())
+            df.update(counts.keys())
         normal_sig = sig_count.most_common(1)[0][0]
         frequent = [dict(sg) for sg, c in sig_count.items() if c >= support]
         first = self._first_line or 0
