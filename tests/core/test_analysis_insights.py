@@ -174,3 +174,20 @@ def test_one_dominant_pattern_is_a_volume_insight() -> None:
     (vol,) = [i for i in report.insights if i.type is InsightType.VOLUME]
     assert vol.evidence["pattern_id"] == "noisy"
     assert vol.evidence["share"] == 0.9
+
+
+def test_silence_becomes_a_volume_insight_pointing_at_its_anomaly() -> None:
+    from detect_support import steady
+
+    events = [(t, p) for t, p in steady(100) if not 60 * 60 <= t < 63 * 60]
+    results = [line(i + 1, p, seconds=t) for i, (t, p) in enumerate(events)]
+    report = analyze_batch(results, patterns(results))
+    drop = next(a for a in report.anomalies if a.type.value == "volume_drop")
+    vol = [i for i in report.insights if i.type is InsightType.VOLUME]
+    assert len(vol) == 1
+    assert vol[0].evidence["anomaly_id"] == drop.id
+    assert vol[0].evidence["window"] == {
+        "start": "2024-03-01T01:00:00Z",
+        "end": "2024-03-01T01:03:00Z",
+    }
+    assert "silent" in vol[0].message

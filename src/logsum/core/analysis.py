@@ -203,7 +203,9 @@ class Analyzer:
         for d in self._detectors:
             anomalies.extend(d.finish(ctx))
         anomalies.sort(key=lambda a: (a.severity.rank, -a.score, a.type.value, a.id))
-        insights = tuple(self._insights.finish(patterns)) if self._insights is not None else ()
+        insights = (
+            tuple(self._insights.finish(patterns, anomalies)) if self._insights is not None else ()
+        )
         return AnalysisReport(anomalies=tuple(anomalies), insights=insights)
 
 

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from logsum.core.detect.base import short
-from logsum.core.detect.model import Insight, InsightType, JSONValue, stable_id
+from logsum.core.detect.model import (
+    Anomaly,
+    AnomalyType,
+    Insight,
+    InsightType,
+    JSONValue,
+    iso_utc,
+    stable_id,
+)
 from logsum.core.model import WILDCARD, LineResult, Pattern, Severity
 
 RESERVOIR = 512
@@ -253,8 +261,11 @@ class InsightCollector:
 
     # -- finish ------------------------------------------------------------------------------
 
-    def finish(self, patterns: Sequence[Pattern]) -> list[Insight]:
-        """Ranked insights (rank 1 first), no two alike."""
+    def finish(
+        self, patterns: Sequence[Pattern], anomalies: Sequence[Anomaly] = ()
+    ) -> list[Insight]:
+        """Ranked insights (rank 1 first), no two alike. ``anomalies`` (from the detectors)
+        add the volume insights about spikes and silences."""
         by_id = {p.id: p for p in patterns}
         for p in patterns:  # lines seen before a fold still carry the folded pattern's id
             for alias in p.aliases:
@@ -269,6 +280,7 @@ class InsightCollector:
             self._change,
         ):
             found.extend(build(by_id))
+        found.extend(_volume_changes(anomalies))
         seen: set[str] = set()
         unique = []
         for ins in sorted(found, key=lambda i: (-i.score, i.type.value, i.id)):
@@ -622,6 +634,40 @@ class InsightCollector:
                 pattern_ids=tuple(new[: TOP * 2]),
             )
         ]
+
+
+def _volume_changes(anomalies: Sequence[Anomaly]) -> list[Insight]:
+    """The strongest silence or drop and the strongest spike, as volume insights."""
+    out = []
+    for kind, verb in (
+        (AnomalyType.VOLUME_DROP, "Check the source or its shipper: volume fell"),
+        (AnomalyType.VOLUME_SPIKE, "Volume rose sharply"),
+    ):
+        found = [a for a in anomalies if a.type is kind]
+        if not found:
+            continue
+        a = max(found, key=lambda x: (x.severity is Severity.ERROR, x.score, x.id))
+        when = f" between {iso_utc(a.window.start)} and {iso_utc(a.window.end)}" if a.window else ""
+        evidence: dict[str, JSONValue] = {
+            "anomaly_id": a.id,
+            "observed": a.evidence.get("observed_per_bucket", a.evidence.get("observed_peak")),
+            "baseline_median": a.evidence.get("baseline_median"),
+            "bucket_seconds": a.evidence.get("bucket_seconds"),
+            "similar_anomalies": len(found) - 1,
+        }
+        if a.window is not None:
+            evidence["window"] = a.window.to_dict()
+        out.append(
+            Insight(
+                id=stable_id("in", InsightType.VOLUME.value, a.id),
+                type=InsightType.VOLUME,
+                message=f"{verb}{when}: {a.message}",
+                score=0.45 + 0.4 * a.score,
+                evidence=evidence,
+                pattern_ids=a.pattern_ids[:TOP],
+            )
+        )
+    return out
 
 
 def _is_auth_failure(template: str) -> bool:
