@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     print(acc, file=sys.stderr)
     print("speed and scale ...", file=sys.stderr)
-    report = speed.run(reps=args.reps)
+    report = speed.run_in_child(reps=args.reps)
     text = document([acc, speed_section(report)], time.perf_counter() - start)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")

@@ -26,6 +26,8 @@ the input lines) and its distinct patterns.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import re
 import statistics
@@ -84,11 +86,18 @@ def stream_file(n: int) -> Path:
     """The stream of ``n`` lines as a file under ``.bench/`` (written on first use)."""
     path = OUT_DIR / f"mixed-v{STREAM_VERSION}-{n}.log"
     if not path.exists():
-        OUT_DIR.mkdir(exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("\n".join(stream_lines(n)) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        # In a child process: building a million lines here would leave this process large,
+        # and Linux carries a parent's peak RSS into the children it forks (ru_maxrss).
+        subprocess.run([sys.executable, __file__, "--write-stream", str(n)], check=True)
     return path
+
+
+def _write_stream(n: int) -> None:
+    path = OUT_DIR / f"mixed-v{STREAM_VERSION}-{n}.log"
+    OUT_DIR.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(stream_lines(n)) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,11 +232,23 @@ def run(
                 file=sys.stderr,
             )
         startup.append(time_process(command("logsum", empty)))
-        engine_cpu.append(engine_only(files[min(sizes)]))
+        engine_cpu.append(engine_only_in_child(files[min(sizes)]))
     jobs = tuple(
         Job(job, n, tuple(runs[job, n]), count_patterns(job, files[n], n)) for job, n in plan
     )
     return SpeedReport(jobs, reps, tuple(startup), statistics.median(engine_cpu))
+
+
+def engine_only_in_child(path: Path) -> float:
+    """:func:`engine_only` in a child process (keeps this process, and so the peak RSS its
+    children report, small)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--engine-only", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip())
 
 
 def engine_only(path: Path) -> float:
@@ -246,6 +267,35 @@ def engine_only(path: Path) -> float:
     for line in lines:
         step(line)
     return time.process_time() - start
+
+
+def to_json(report: SpeedReport) -> str:
+    """The report as JSON (for :func:`run_in_child`)."""
+    return json.dumps(dataclasses.asdict(report))
+
+
+def from_json(text: str) -> SpeedReport:
+    """The inverse of :func:`to_json`."""
+    d = json.loads(text)
+    jobs = tuple(
+        Job(j["name"], j["lines"], tuple(Run(**r) for r in j["runs"]), j["patterns"])
+        for j in d["jobs"]
+    )
+    startup = tuple(Run(**r) for r in d["startup"])
+    return SpeedReport(jobs, d["reps"], startup, d["engine_cpu"])
+
+
+def run_in_child(reps: int = 3) -> SpeedReport:
+    """:func:`run` in a fresh process. Linux carries a parent's peak RSS into the children it
+    forks, so a caller that has grown (the accuracy benchmark) would inflate the memory figures;
+    the child stays small. Progress goes to stderr as usual."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--reps", str(reps), "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return from_json(out.stdout)
 
 
 LABELS = {
@@ -346,13 +396,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="TOP",
         help="instead: profile `logsum parse` in-process on the first --size, print TOP functions",
     )
+    ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    ap.add_argument("--write-stream", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--engine-only", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.write_stream:
+        _write_stream(args.write_stream)
+        return 0
+    if args.engine_only:
+        print(engine_only(args.engine_only))
+        return 0
     if args.profile:
         print(profile((args.size or list(SIZES))[0], args.profile))
         return 0
     sizes = args.size or list(SIZES)
     report = run(args.reps, sizes, sizes if args.drain3_all else None)
-    print(markdown(report))
+    print(to_json(report) if args.json else markdown(report))
     return 0
 
 
