@@ -35,6 +35,7 @@ test: $(STAMP) system-deps lint typecheck
 
 bench: $(STAMP)
 	$(PY) bench/api.py
+	$(PY) bench/watch.py --minutes 10
 	$(PY) bench/run.py
 
 bench-anomaly: $(STAMP)
