@@ -1,7 +1,7 @@
 """Watch benchmark: line-written-to-webhook delay, sustained line rate, memory over time.
 
-    python bench/watch.py                    # about 2 minutes, writes docs/BENCHMARKS-watch.md
-    python bench/watch.py --minutes 10       # the latency/memory run lasts 10 minutes
+    python bench/watch.py --minutes 10       # what `make bench` runs (about 14 minutes)
+    python bench/watch.py                    # a 1-minute latency/memory run (about 5 minutes)
     python bench/watch.py --no-write         # print only
 
 What runs: a real watch worker process (``python -m logsum.watch``, the same WatchService the
@@ -297,7 +297,8 @@ def render(lat: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         f"{'yes' if r['sustained'] else 'no'} |"
         for r in runs
     )
-    mem = ", ".join(f"{t:.0f} s: {kb / 1024:.1f}" for t, kb in lat["rss_samples"])
+    step = max(1, len(lat["rss_samples"]) // 12)  # about a dozen points whatever the length
+    mem = ", ".join(f"{t:.0f} s: {kb / 1024:.1f}" for t, kb in lat["rss_samples"][::step])
     return f"""## Watch: file to webhook
 
 Command: `python bench/watch.py` ({time.strftime("%Y-%m-%d", time.gmtime())}). A watch worker
@@ -331,7 +332,7 @@ shown in "written lines/s"; the worker is a separate process.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=1.0, help="latency/memory run length")
-    parser.add_argument("--rates", default="5000,10000,20000,30000,40000")
+    parser.add_argument("--rates", default="5000,10000,20000,30000,40000,60000")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="logsum-watch-bench-") as tmp:
