@@ -54,6 +54,9 @@ TOP = 5
 MIN_AUTH_FAILURES = 5
 """Authentication failures needed for a security insight (one typo is not news)."""
 
+MIN_AVAILABILITY_EVENTS = 3
+"""Connection failures (or restarts) needed for an availability insight."""
+
 MIN_COMPONENT_ERRORS = 5
 """Error lines a component needs before it is named the top failing component."""
 
@@ -519,6 +522,8 @@ class InsightCollector:
             if not pids:
                 continue
             total = sum(self._pattern_lines[p] for p in pids)
+            if total < MIN_AVAILABILITY_EVENTS:
+                continue
             top = pids[0]
             addrs: Counter[str] = Counter()
             for p in pids:
