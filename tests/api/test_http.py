@@ -80,6 +80,19 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
             "invalid_request",
         )
         assert "options.detect_patterns" in msg
+        for lax in (0, 1, "true", None):
+            msg = envelope(
+                c.post("/v1/analyze", json={"logs": LINES, "options": {"find_anomalies": lax}}),
+                400,
+                "invalid_request",
+            )
+            assert "options.find_anomalies" in msg
+        msg = envelope(
+            c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": "60"}}),
+            400,
+            "invalid_request",
+        )
+        assert "options.bucket_seconds" in msg
         msg = envelope(
             c.post("/v1/analyze", json={"logs": LINES, "options": {"colour": True}}),
             400,
@@ -204,6 +217,10 @@ def test_unknown_paths_and_methods(api: Server) -> None:
         envelope(r, 405, "method_not_allowed")
         assert "POST" in r.headers["allow"]
         envelope(c.delete("/v1/patterns"), 405, "method_not_allowed")
+        # A path served by several routes lists all their methods.
+        r = c.request("OPTIONS", "/v1/watch")
+        envelope(r, 405, "method_not_allowed")
+        assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
         envelope(c.put("/healthz"), 405, "method_not_allowed")
 
 

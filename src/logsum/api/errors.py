@@ -23,6 +23,7 @@ missing fields) becomes 400 ``invalid_request`` (never 422), unknown paths 404, 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from http import HTTPStatus
@@ -183,15 +184,43 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         message = f"No such resource: {request.url.path}"
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+        headers = {**(exc.headers or {}), "Allow": allowed}
         message = f"Method {request.method} is not allowed here" + (
             f"; allowed: {allowed}" if allowed else ""
         )
+        return error_response(405, ErrorCode.METHOD_NOT_ALLOWED, message, headers)
     elif exc.status_code >= 500:
         message = "Internal server error"
     else:
         message = str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
     return error_response(exc.status_code, code, message, exc.headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the service accepts at this path, from its OpenAPI document (Starlette's
+    own ``Allow`` names only the first route whose path matched, when a path has one route per
+    method)."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        request.app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = []
+        for path, item in request.app.openapi().get("paths", {}).items():
+            regex = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+            methods = {m.upper() for m in item if m.lower() in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            table.append((regex, frozenset(methods)))
+        request.app.state.allowed_methods = table
+    found: set[str] = set()
+    for regex, methods in table:
+        if regex.match(request.url.path):
+            found |= methods
+    return ", ".join(sorted(found))
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 async def _invalid_option(_request: Request, exc: Exception) -> Response:

@@ -13,7 +13,8 @@ SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: JSON's types as the schema says (no 0/1 or "true" for booleans, no "5" for numbers).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class AnalyzeOptions(_Wire):
