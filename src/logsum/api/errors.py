@@ -208,15 +208,15 @@ def _allowed_methods(request: Request) -> str:
         table = []
         for path, item in request.app.openapi().get("paths", {}).items():
             regex = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
-            methods = {m.upper() for m in item if m.lower() in _HTTP_METHODS}
-            if "GET" in methods:
-                methods.add("HEAD")
-            table.append((regex, frozenset(methods)))
+            declared = {m.upper() for m in item if m.lower() in _HTTP_METHODS}
+            if "GET" in declared:
+                declared.add("HEAD")
+            table.append((regex, frozenset(declared)))
         request.app.state.allowed_methods = table
     found: set[str] = set()
-    for regex, methods in table:
+    for regex, accepted in table:
         if regex.match(request.url.path):
-            found |= methods
+            found |= accepted
     return ", ".join(sorted(found))
 
 

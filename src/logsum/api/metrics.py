@@ -59,6 +59,6 @@ class Metrics:
         """The text exposition format (summed over all workers in multi-process mode)."""
         if self.multiprocess:
             merged = CollectorRegistry()
-            MultiProcessCollector(merged)
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             return generate_latest(merged)
         return generate_latest(self.registry)
