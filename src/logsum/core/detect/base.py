@@ -177,7 +177,7 @@ class DetectContext:
 
 
 class Detector(Protocol):
-    """The two-method interface every detector implements (see the module docstring)."""
+    """The interface every detector implements (see the module docstring)."""
 
     def feed(self, result: LineResult) -> None:
         """Take one line's result (input order)."""
@@ -187,11 +187,6 @@ class Detector(Protocol):
 
     def finish(self, context: DetectContext) -> list[Anomaly]:
         """The anomalies of everything fed so far."""
-
-
-def is_error(severity: Severity) -> bool:
-    """Error or critical."""
-    return severity is Severity.ERROR or severity is Severity.CRITICAL
 
 
 def squash(excess: float) -> float:
