@@ -120,3 +120,20 @@ def test_deleted_watch_cannot_be_leased_or_committed(store: Store) -> None:
     assert not repo.acquire_lease(wid, "p1", ttl_s=60)
     with pytest.raises(LeaseLost):
         repo.commit_batch(wid, "p1", None, BatchCommit(1))
+
+
+def test_renew_leases_in_one_go_and_free_watches(store: Store) -> None:
+    clock = Clock()
+    repo, w1 = make(store, clock)
+    _, w2 = make(store, clock)
+    assert sorted(repo.free_watches()) == sorted([w1, w2])
+    assert repo.acquire_lease(w1, "p1", ttl_s=10)
+    assert repo.acquire_lease(w2, "p2", ttl_s=10)
+    assert repo.free_watches() == []
+    clock.now += timedelta(seconds=8)
+    assert repo.renew_leases([w1, w2], "p1", ttl_s=10) == {w1}  # w2 is p2's
+    clock.now += timedelta(seconds=5)  # p2's lease expired, p1's was renewed
+    assert repo.free_watches() == [w2]
+    assert repo.lease_owner(w1) == "p1"
+    repo.delete_watch("key_a", w1)
+    assert repo.renew_leases([w1], "p1", ttl_s=10) == set()

@@ -263,3 +263,32 @@ def test_create_watch_validation(sqlite_store: Store, logdir: Path, tmp_path: Pa
     make()
     with pytest.raises(WatchValidationError, match="most allowed"):
         make()
+
+
+def test_unreadable_path_is_an_error_status_then_recovers(
+    sqlite_store: Store, logdir: Path
+) -> None:
+    log = logdir / "app.log"
+    rx = Receiver().start()
+    cfg = config(logdir)
+    wid = start_watch(sqlite_store, cfg, log, rx)
+    log.mkdir()  # a directory where the file should be: open works, reading fails (EISDIR)
+    svc = WatchService(sqlite_store, cfg)
+    svc.start()
+    repo = WatchStore(sqlite_store)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            w = repo.get_watch("key_t", wid)
+            assert w is not None
+            if w.status == "error":
+                break
+            time.sleep(0.05)
+        assert w.status == "error" and "app.log" in (w.last_error or "")
+        log.rmdir()
+        append(log, line(1))
+        assert rx.wait_for(1) == [line(1).rstrip("\n")]
+        w = repo.get_watch("key_t", wid)
+        assert w is not None and w.status == "following"
+    finally:
+        svc.stop()

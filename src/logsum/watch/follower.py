@@ -231,7 +231,11 @@ class FileFollower:
             if exc.errno == errno.ELOOP:
                 return None
             raise
-        return _Open(fd, _identity_of_fd(fd), offset)
+        try:
+            return _Open(fd, _identity_of_fd(fd), offset)
+        except OSError:  # e.g. a directory now sits at the path (EISDIR)
+            os.close(fd)
+            raise
 
     def _start(self) -> None:
         cp = self._pending_checkpoint

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -370,6 +370,39 @@ class WatchStore:
             return self._write("taking a watch lease", work)
         except IntegrityError:
             return False  # another process inserted the lease first (PostgreSQL)
+
+    def renew_leases(self, watch_ids: Collection[str], owner: str, ttl_s: float) -> set[str]:
+        """Extend, in one transaction, the unexpired leases ``owner`` holds among ``watch_ids``;
+        returns the ids renewed (a missing one was lost: expired and taken, or deleted)."""
+        if not watch_ids:
+            return set()
+        now = self._clock()
+        expires = now + timedelta(seconds=ttl_s)
+
+        def work(conn: Connection) -> set[str]:
+            q = select(_l.c.watch_id).where(
+                _l.c.owner == owner, _l.c.expires_at > now, _l.c.watch_id.in_(sorted(watch_ids))
+            )
+            if conn.dialect.name == "postgresql":
+                q = q.with_for_update()
+            held = set(conn.execute(q).scalars())
+            if held:
+                conn.execute(
+                    update(_l)
+                    .where(_l.c.owner == owner, _l.c.watch_id.in_(sorted(held)))
+                    .values(expires_at=expires)
+                )
+            return held
+
+        return self._write("renewing watch leases", work)
+
+    def free_watches(self) -> list[str]:
+        """Ids of watches whose lease is missing or expired (one read, for the supervisor)."""
+        now = self._clock()
+        with self._read("listing free watches") as conn:
+            live = select(_l.c.watch_id).where(_l.c.expires_at > now)
+            q = select(_w.c.id).where(_w.c.id.not_in(live)).order_by(_w.c.id)
+            return list(conn.execute(q).scalars())
 
     def release_lease(self, watch_id: str, owner: str) -> None:
         """Give the lease up (on shutdown) so another process can take over at once."""

@@ -42,6 +42,8 @@ EVENT_TYPE = "logsum.watch.batch"
 """``type`` of every delivery body."""
 STORE_RETRY_S = 1.0
 """Wait before retrying a commit after the store was unavailable."""
+FILE_RETRY_S = 1.0
+"""Wait before retrying a file that could not be opened or read (permissions, I/O error)."""
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -144,16 +146,17 @@ class WatchRunner:
     def run(self) -> None:
         """Follow, process and commit until stopped. Raises :class:`LeaseLost` when another
         process owns the watch now (the caller stops this watch's threads)."""
-        checkpoint = self.repo.get_checkpoint(self.spec.id)
-        follower = FileFollower(
-            self.spec.source,
-            checkpoint=checkpoint,
-            from_beginning=self.spec.from_beginning,
-            max_line_bytes=self.config.max_line_bytes,
-        )
+        follower = self._open_follower()
+        if follower is None:
+            return
         try:
             while not self.stop.is_set():
-                lines = follower.poll()
+                try:
+                    lines = follower.poll()
+                except OSError as exc:  # e.g. permission denied: say so, keep trying
+                    self._set_status(WatchStatus.ERROR, f"cannot read {self.spec.source}: {exc}")
+                    self.stop.wait(FILE_RETRY_S)
+                    continue
                 now = self._mono()
                 for line in lines:
                     self._feed(line, now)
@@ -172,10 +175,29 @@ class WatchRunner:
         finally:
             follower.close()
 
-    def _set_status(self, status: WatchStatus) -> None:
+    def _open_follower(self) -> FileFollower | None:
+        """The follower at the stored checkpoint; retried while the file can't be opened."""
+        checkpoint = self.repo.get_checkpoint(self.spec.id)
+        while not self.stop.is_set():
+            try:
+                # Without a checkpoint the file did not exist when the watch was created (the
+                # creation stores one otherwise, at the end or the start as asked): everything
+                # in it is new, so it is read from its start.
+                return FileFollower(
+                    self.spec.source,
+                    checkpoint=checkpoint,
+                    from_beginning=True,
+                    max_line_bytes=self.config.max_line_bytes,
+                )
+            except OSError as exc:
+                self._set_status(WatchStatus.ERROR, f"cannot open {self.spec.source}: {exc}")
+                self.stop.wait(FILE_RETRY_S)
+        return None
+
+    def _set_status(self, status: WatchStatus, error: str | None = None) -> None:
         if status != self._status:
             self._status = status
-            self.repo.set_status(self.spec.id, status)
+            self.repo.set_status(self.spec.id, status, error=error)
 
     # -- records -----------------------------------------------------------------------------
 

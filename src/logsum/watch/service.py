@@ -135,18 +135,17 @@ class WatchService:
             self._kick.clear()
 
     def tick(self) -> None:
-        """One supervision round (public for tests)."""
-        ids = set(self.repo.watch_ids())
+        """One supervision round (public for tests): renew this process's leases in one
+        transaction, stop what was lost, take free watches (one read, then a write only for a
+        watch that looked free, so idle processes don't fight over the write lock)."""
         with self._lock:
             mine = dict(self._running)
+        held = self.repo.renew_leases(list(mine), self.owner, self.config.lease_ttl_s)
         for watch_id, r in mine.items():
-            keep = watch_id in ids and self.repo.acquire_lease(
-                watch_id, self.owner, self.config.lease_ttl_s
-            )
-            if not keep or r.stop.is_set():
+            if watch_id not in held or r.stop.is_set():
                 with self._lock:
                     self._running.pop(watch_id, None)
-                self._halt(watch_id, r, release=keep)
+                self._halt(watch_id, r, release=watch_id in held)
             elif not r.alive():
                 log.warning("watch %s: a thread died; restarting it", watch_id)
                 with self._lock:
@@ -155,7 +154,9 @@ class WatchService:
                 self._start_watch(watch_id)
         if self._stop.is_set():
             return
-        for watch_id in sorted(ids - set(mine)):
+        for watch_id in self.repo.free_watches():
+            if watch_id in self._running:
+                continue
             if self.repo.acquire_lease(watch_id, self.owner, self.config.lease_ttl_s):
                 self._start_watch(watch_id)
 
