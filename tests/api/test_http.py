@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -60,8 +61,9 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
         off = {"detect_patterns": False, "find_anomalies": False, "generate_insights": False}
         r = c.post("/v1/analyze", json={"logs": LINES, "options": off})
         assert r.json() == {"patterns": [], "anomalies": [], "insights": []}
-        r = c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": 60}})
-        assert r.status_code == 200
+        for seconds in (60, 60.0):
+            r = c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": seconds}})
+            assert r.status_code == 200
         msg = envelope(
             c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": 0}}),
             400,
@@ -87,6 +89,12 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
                 "invalid_request",
             )
             assert "options.find_anomalies" in msg
+        for bad in ("60", 60.5):
+            assert "options.bucket_seconds" in envelope(
+                c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": bad}}),
+                400,
+                "invalid_request",
+            )
         msg = envelope(
             c.post("/v1/analyze", json={"logs": LINES, "options": {"bucket_seconds": "60"}}),
             400,
@@ -257,6 +265,9 @@ def test_openapi_documents_real_codes_and_no_422(api: Server) -> None:
         "/AnalyzeRequest"
     )
     assert "logs" in doc["components"]["schemas"]["AnalyzeRequest"]["required"]
+    # Every reference resolves.
+    for ref in re.findall(r'"\$ref":"#/components/schemas/([^"]+)"', text):
+        assert ref in doc["components"]["schemas"], ref
     assert "404" in doc["paths"]["/v1/patterns/{pattern_id}"]["get"]["responses"]
     headers = doc["paths"]["/v1/patterns"]["get"]["responses"]["200"]["headers"]
     assert "epoch seconds" in headers["X-RateLimit-Reset"]["description"]

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from logsum import __version__
 from logsum.api.deps import Services
@@ -14,6 +15,7 @@ from logsum.api.errors import install_error_handlers
 from logsum.api.middleware import RequestContextMiddleware
 from logsum.api.openapi import build_openapi
 from logsum.api.routes import analyze, ops, patterns, watch
+from logsum.api.schemas import AnalyzeRequest
 from logsum.watch.feature import WatchFeature
 
 DESCRIPTION = """\
@@ -69,8 +71,12 @@ def create_app(
         app.include_router(watch.router)
     app.include_router(ops.router)
 
+    body_models: list[type[BaseModel]] = [AnalyzeRequest]
+    if watch_feature is not None:
+        body_models.append(watch.WatchCreate)
+
     def openapi() -> dict[str, Any]:
-        return build_openapi(app)
+        return build_openapi(app, body_models)
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(

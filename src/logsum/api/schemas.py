@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -41,6 +41,14 @@ class AnalyzeOptions(_Wire):
         "(request id, trace id, block id) for session anomalies; default: auto-detected. "
         "An invalid expression is a 400.",
     )
+
+    @field_validator("bucket_seconds", mode="before")
+    @classmethod
+    def _integral_number(cls, value: object) -> object:
+        # JSON Schema counts 60.0 as an integer; strict mode alone would refuse it.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
 
 class AnalyzeRequest(_Wire):
