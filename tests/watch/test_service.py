@@ -292,3 +292,29 @@ def test_unreadable_path_is_an_error_status_then_recovers(
         assert w is not None and w.status == "following"
     finally:
         svc.stop()
+
+
+def test_a_full_outbox_pauses_reading_and_nothing_is_lost(
+    sqlite_store: Store, logdir: Path
+) -> None:
+    log = logdir / "app.log"
+    log.write_text("")
+    rx = Receiver().start()
+    cfg = config(logdir, batch_max_events=1, max_pending_deliveries=3)
+    wid = start_watch(sqlite_store, cfg, log, rx)
+    rx.fail_with = 503
+    svc = WatchService(sqlite_store, cfg)
+    svc.start()
+    repo = WatchStore(sqlite_store)
+    try:
+        for i in range(30):
+            append(log, line(i))
+        time.sleep(1.5)
+        w = repo.get_watch("key_t", wid)
+        assert w is not None
+        assert w.pending_count <= 5 and w.lines_read < 30  # the file is the buffer
+        rx.fail_with = None
+        got = rx.wait_for(30)
+    finally:
+        svc.stop()
+    assert got == [line(i).rstrip("\n") for i in range(30)]

@@ -47,6 +47,9 @@ class WatchConfig:
     max_batch_lines: int = 20_000
     """A batch is committed after this many lines even when few of them pass the filters, so
     the checkpoint advances and memory stays bounded at high line rates."""
+    max_pending_deliveries: int = 1_000
+    """When this many deliveries wait in a watch's outbox (receiver down), reading pauses: the
+    log file itself is the buffer, and the database does not grow with the outage."""
     pattern_flush_s: float = 2.0
     """The tenant's stored pattern counts are updated at most this often per watch."""
     analysis_window_s: float = 5.0
@@ -86,6 +89,7 @@ class WatchConfig:
             "max_batch_lines": self.max_batch_lines,
             "analysis_window_s": self.analysis_window_s,
             "pattern_flush_s": self.pattern_flush_s,
+            "max_pending_deliveries": self.max_pending_deliveries,
             "analysis_max_lines": self.analysis_max_lines,
             "lease_ttl_s": self.lease_ttl_s,
             "supervisor_interval_s": self.supervisor_interval_s,

@@ -527,6 +527,16 @@ class WatchStore:
 
         self._write("marking a delivery failed", work)
 
+    def pending_count(self, watch_id: str) -> int:
+        """Deliveries of the watch waiting in the outbox."""
+        with self._read("counting pending deliveries") as conn:
+            q = (
+                select(func.count())
+                .select_from(_d)
+                .where(_d.c.watch_id == watch_id, _d.c.status == DeliveryStatus.PENDING.value)
+            )
+            return int(conn.execute(q).scalar_one())
+
     def failed_deliveries(self, watch_id: str, limit: int = 20) -> list[tuple[str, int, str]]:
         """``(webhook_id, attempts, last_error)`` of the newest failed deliveries."""
         with self._read("listing failed deliveries") as conn:

@@ -42,6 +42,8 @@ EVENT_TYPE = "logsum.watch.batch"
 """``type`` of every delivery body."""
 STORE_RETRY_S = 1.0
 """Wait before retrying a commit after the store was unavailable."""
+OUTBOX_CHECK_S = 1.0
+"""How often the outbox size is checked (reading pauses while it is full)."""
 FILE_RETRY_S = 1.0
 """Wait before retrying a file that could not be opened or read (permissions, I/O error)."""
 
@@ -122,6 +124,9 @@ class WatchRunner:
         self._window_lines = 0
         self._window_pids: set[str] = set()
         self._pending_patterns: dict[str, list[Any]] = {}
+        self._outbox_checked = float("-inf")
+        self._backlog: list[Line] = []
+        self._outbox_was_full = False
         self._patterns_flushed = self._mono()
 
     # -- setup -------------------------------------------------------------------------------
@@ -151,17 +156,30 @@ class WatchRunner:
             return
         try:
             while not self.stop.is_set():
-                try:
-                    lines = follower.poll()
-                except OSError as exc:  # e.g. permission denied: say so, keep trying
-                    self._set_status(WatchStatus.ERROR, f"cannot read {self.spec.source}: {exc}")
-                    self.stop.wait(FILE_RETRY_S)
+                if self._outbox_full():
+                    self.stop.wait(OUTBOX_CHECK_S)
                     continue
+                if self._backlog:
+                    lines, self._backlog = self._backlog, []
+                else:
+                    try:
+                        lines = follower.poll()
+                    except OSError as exc:  # e.g. permission denied: say so, keep trying
+                        self._set_status(
+                            WatchStatus.ERROR, f"cannot read {self.spec.source}: {exc}"
+                        )
+                        self.stop.wait(FILE_RETRY_S)
+                        continue
                 now = self._mono()
-                for line in lines:
+                for i, line in enumerate(lines):
                     self._feed(line, now)
                     if self._full():
                         self._flush_until_done(follower)
+                        if self._outbox_full(force=True):
+                            # Keep the rest of this poll's lines (bounded by one poll's read)
+                            # until the receiver has caught up.
+                            self._backlog = lines[i + 1 :]
+                            break
                 self._set_status(
                     WatchStatus.FOLLOWING if follower.has_file else WatchStatus.WAITING
                 )
@@ -193,6 +211,20 @@ class WatchRunner:
                 self._set_status(WatchStatus.ERROR, f"cannot open {self.spec.source}: {exc}")
                 self.stop.wait(FILE_RETRY_S)
         return None
+
+    def _outbox_full(self, *, force: bool = False) -> bool:
+        """True while ``max_pending_deliveries`` wait (checked at most every OUTBOX_CHECK_S
+        unless ``force``)."""
+        now = self._mono()
+        if not force and now - self._outbox_checked < OUTBOX_CHECK_S:
+            return self._outbox_was_full
+        self._outbox_checked = now
+        try:
+            pending = self.repo.pending_count(self.spec.id)
+        except StoreError:
+            return self._outbox_was_full
+        self._outbox_was_full = pending >= self.config.max_pending_deliveries
+        return self._outbox_was_full
 
     def _set_status(self, status: WatchStatus, error: str | None = None) -> None:
         if status != self._status:
