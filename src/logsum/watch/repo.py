@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from logsum.store import Store, StoreError, StoreUnavailable
@@ -51,10 +51,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_w = WatchRow.__table__
-_cp = WatchCheckpointRow.__table__
-_d = WatchDeliveryRow.__table__
-_l = WatchLeaseRow.__table__
+_w = cast(Table, WatchRow.__table__)
+_cp = cast(Table, WatchCheckpointRow.__table__)
+_d = cast(Table, WatchDeliveryRow.__table__)
+_l = cast(Table, WatchLeaseRow.__table__)
 
 WRITE_ATTEMPTS = 5
 """A write that hits a locked database or a deadlock is retried this many times."""

@@ -287,19 +287,20 @@ class WatchRunner:
         if len(text) > self.config.max_event_chars:
             text = text[: self.config.max_event_chars]
             rec.truncated = True
+        message = first.message[: self.config.max_event_chars]
         event = {
             "pattern_id": first.pattern_id,
             "template": self._engine.template(first.pattern_id),
             "severity": str(first.severity),
             "timestamp": iso(first.timestamp),
-            "message": first.message[: self.config.max_event_chars],
+            "message": message,
             "text": text,
             "line_count": len(rec.results),
             "truncated": rec.truncated,
             "offset": rec.last.offset,
         }
         b.events.append(event)
-        b.bytes += len(text) + len(event["message"]) + 200
+        b.bytes += len(text) + len(message) + 200
 
     # -- batching ----------------------------------------------------------------------------
 
