@@ -77,6 +77,14 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
         )
         assert "session_key" in msg
         msg = envelope(
+            c.post("/v1/analyze", json={"logs": LINES, "options": {"session_key": "(a+)+$"}}),
+            400,
+            "invalid_request",
+        )
+        assert "options.session_key" in msg and "nested" in msg
+        ok = c.post("/v1/analyze", json={"logs": LINES, "options": {"session_key": r"User (\d+)"}})
+        assert ok.status_code == 200
+        msg = envelope(
             c.post("/v1/analyze", json={"logs": LINES, "options": {"detect_patterns": "maybe"}}),
             400,
             "invalid_request",

@@ -5,9 +5,12 @@ Field names follow ``docs/seed/api-endpoints.md``; timestamps are ISO 8601 in UT
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from logsum.api.regexcheck import nested_repetition
 
 SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -39,7 +42,9 @@ class AnalyzeOptions(_Wire):
         max_length=200,
         description="A regular expression whose first group (or whole match) is a session key "
         "(request id, trace id, block id) for session anomalies; default: auto-detected. "
-        "An invalid expression is a 400.",
+        "An invalid expression, or one with a repetition nested in an unbounded repetition "
+        "(such as (a+)+, which can backtrack for minutes), is a 400.",
+        json_schema_extra={"format": "regex"},
     )
 
     @field_validator("bucket_seconds", mode="before")
@@ -48,6 +53,22 @@ class AnalyzeOptions(_Wire):
         # JSON Schema counts 60.0 as an integer; strict mode alone would refuse it.
         if isinstance(value, float) and value.is_integer():
             return int(value)
+        return value
+
+    @field_validator("session_key")
+    @classmethod
+    def _safe_regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            nested = nested_repetition(value)
+        except re.error:
+            return value  # the analysis options refuse it with the parser's own message
+        if nested:
+            raise ValueError(
+                "a repetition nested in an unbounded repetition, such as (a+)+, can take "
+                "exponential time on some lines; simplify the expression"
+            )
         return value
 
 
