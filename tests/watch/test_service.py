@@ -318,3 +318,28 @@ def test_a_full_outbox_pauses_reading_and_nothing_is_lost(
     finally:
         svc.stop()
     assert got == [line(i).rstrip("\n") for i in range(30)]
+
+
+def test_anomalies_found_on_the_stream_are_delivered(sqlite_store: Store, logdir: Path) -> None:
+    log = logdir / "app.log"
+    log.write_text("")
+    rx = Receiver().start()
+    cfg = config(logdir, analysis_window_s=0.3)
+    start_watch(sqlite_store, cfg, log, rx, severities=["error"])
+    svc = WatchService(sqlite_store, cfg)
+    svc.start()
+    try:
+        for i in range(50):
+            append(log, f"2024-01-01 10:00:{i % 60:02d} INFO heartbeat {i} ok\n")
+        time.sleep(0.8)  # a first window: the baseline
+        append(log, "2024-01-01 10:01:00 ERROR disk controller 3 reset unexpectedly\n")
+        assert rx.wait_for(1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not rx.anomalies():
+            time.sleep(0.05)
+    finally:
+        svc.stop()
+    event = rx.events()[0]
+    found = [a for a in rx.anomalies() if event["pattern_id"] in a.get("pattern_ids", [])]
+    assert found, rx.anomalies()
+    assert "new_pattern" in {a["type"] for a in found}
