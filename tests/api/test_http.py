@@ -295,11 +295,16 @@ def test_metrics_count_requests_and_lines(api: Server) -> None:
 def test_access_log_has_request_id(api: Server) -> None:
     with api.client(api.keys["a"]) as c:
         c.get("/v1/patterns", headers={"X-Request-ID": "trace-me-42"})
-    records = [
-        orjson.loads(ln)
-        for ln in api.stderr.read_text().splitlines()
-        if ln.startswith("{") and "trace-me-42" in ln
-    ]
+    deadline = time.monotonic() + 10  # the line is written just after the response is sent
+    while True:
+        records = [
+            orjson.loads(ln)
+            for ln in api.stderr.read_text().splitlines()
+            if ln.startswith("{") and "trace-me-42" in ln
+        ]
+        if records or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert records and records[0]["request_id"] == "trace-me-42"
     assert records[0]["status"] == 200 and records[0]["route"] == "/v1/patterns"
     assert records[0]["key_id"].startswith("key_")
