@@ -19,7 +19,10 @@ Anomaly kinds (``Anomaly.type``):
 - ``rare_pattern``: in a batch of 1,000+ lines, a fault pattern holding at most 1% of them, or
   a warning pattern at most 0.05%.
 - ``session``: sessions (lines sharing a key: ``session_key`` or an auto-detected id) whose
-  pattern counts are shared by fewer than 1% of sessions, grouped by signature.
+  pattern counts are shared by fewer than 1% of sessions, grouped by signature; and sessions
+  with usual counts but an order few sessions show right where (almost) every session keeps
+  one (an event after another, or first, or last; :mod:`logsum.core.detect.sequence`), grouped
+  by that transition.
 
 ``score`` (0..1) orders anomalies: 0.5 at the detector's threshold, towards 1 far beyond it.
 ``lines`` lists up to a capped number of 1-based line numbers; ``line_count`` is the full count.

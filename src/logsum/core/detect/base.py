@@ -119,6 +119,14 @@ class DetectLimits:
     """Sessions whose last line falls in this final share of the batch (by line position), and
     whose events so far fit inside a usual signature, count as still open: not judged."""
 
+    session_order_rare_share: float = 0.001
+    """Order rule: a transition (one event right after another, or a session's first or last
+    event) that fewer than the support of sessions have is unusual when its preceding event is
+    nearly always followed the same way: all of that event's rare transitions together occur in
+    at most this share of the sessions having the event. A deviation from an order (almost)
+    every session keeps is reported; events followed by many different ones (interleaved work)
+    never make a session unusual. 0 turns the order rule off."""
+
     max_session_anomalies: int = 100
     """session anomalies (one per unusual signature) reported per batch, highest score first."""
 

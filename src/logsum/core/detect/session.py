@@ -26,6 +26,7 @@ from datetime import datetime
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
 from logsum.core.detect.model import Anomaly, AnomalyType, TimeWindow, stable_id
+from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
 from logsum.core.model import LineResult, Severity
 
 MAX_KEYS_PER_LINE = 8
@@ -215,6 +216,7 @@ class SessionDetector:
         tail_from = self._last_line - lim.session_open_tail * (self._last_line - first)
         groups: dict[tuple[tuple[str, int], ...], list[str]] = {}
         self.open_sessions = 0
+        usual: list[str] = []
         for key, sig in sigs.items():
             rarest = min(df[p] for p, _ in sig)
             if sig_count[sig] < support or rarest < support:
@@ -227,11 +229,103 @@ class SessionDetector:
                     self.open_sessions += 1
                     continue
                 groups.setdefault(sig, []).append(key)
+            else:
+                usual.append(key)
         out: list[Anomaly] = []
         for sig, keys in groups.items():
             out.append(self._anomaly(sig, keys, sig_count[sig], df, support, normal_sig, context))
+        out.extend(self._order_anomalies(usual, support, tail_from, context))
         out.sort(key=lambda a: (-a.score, a.id))
         return out[: lim.max_session_anomalies]
+
+    def _order_anomalies(
+        self, usual: list[str], support: float, tail_from: float, ctx: DetectContext
+    ) -> list[Anomaly]:
+        """Sessions with a usual signature but an unusual order (see
+        :class:`~logsum.core.detect.sequence.TransitionTable`), one anomaly per transition."""
+        share = self._limits.session_order_rare_share
+        if share <= 0 or not usual:
+            return []
+        table = TransitionTable(order=1)
+        seqs: dict[str, tuple[list[str], bool]] = {}
+        for key, s in self._sessions.items():
+            seq = [ctx.canonical(p) for p in s.sequence]
+            # The end is known only for a whole, finished session (not one still active at
+            # the end of the batch, nor one longer than the sequence kept).
+            complete = s.n == len(s.sequence) and (
+                s.last_line < tail_from or self._limits.session_open_tail <= 0
+            )
+            table.add(seq, complete=complete)
+            seqs[key] = (seq, complete)
+        found: dict[Transition, tuple[list[str], int, int]] = {}
+        for key in usual:
+            seq, complete = seqs[key]
+            hit = table.unusual(seq, support, share, complete=complete)
+            if hit is not None:
+                tr, have, n = hit
+                found.setdefault(tr, ([], have, n))[0].append(key)
+        return [
+            self._order_anomaly(tr, keys, have, n, support, ctx)
+            for tr, (keys, have, n) in found.items()
+        ]
+
+    def _order_anomaly(
+        self,
+        transition: Transition,
+        keys: list[str],
+        have: int,
+        context_sessions: int,
+        support: float,
+        ctx: DetectContext,
+    ) -> Anomaly:
+        lim = self._limits
+        (before,), event = transition
+        sessions = [self._sessions[k] for k in keys]
+        one = len(keys) == 1
+
+        def name(token: str) -> str:
+            return "'" + short(ctx.template(token), 80) + "'"
+
+        if before == START:
+            what = f"begin{'s' if one else ''} with {name(event)}"
+            holders = "sessions"
+        elif event == END:
+            what = f"stop{'s' if one else ''} right after {name(before)}"
+            holders = "sessions with that event"
+        else:
+            what = f"{'has' if one else 'have'} {name(event)} right after {name(before)}"
+            holders = f"sessions with {name(before)}"
+        pids = tuple(p for p in (before, event) if p not in (START, END))
+        sev = min((ctx.severity(p) for p in pids), key=lambda s: s.rank, default=Severity.INFO)
+        lines = sorted(ln for s in sessions for ln in s.lines)[: lim.max_lines_per_anomaly]
+        firsts = [s.first_t for s in sessions if s.first_t is not None]
+        lasts = [s.last_t for s in sessions if s.last_t is not None]
+        subject = f"Session {keys[0]}" if one else f"{len(keys)} sessions"
+        return Anomaly(
+            id=stable_id("an", AnomalyType.SESSION.value, "order", before, event),
+            type=AnomalyType.SESSION,
+            severity=sev if sev.at_least(Severity.WARNING) else Severity.WARNING,
+            score=squash(math.log(support / max(have, 1))),
+            message=f"{subject} {what}, which only {have} of the {context_sessions} {holders} "
+            "do (the others almost always keep one order there).",
+            pattern_ids=pids,
+            window=TimeWindow(min(firsts), max(lasts)) if firsts and lasts else None,
+            evidence={
+                "session_key": self.key_pattern,
+                "sessions": sorted(keys)[: lim.max_session_keys_listed],
+                "session_count": len(keys),
+                "unusual_order": {
+                    "after": display(before),
+                    "next": display(event),
+                    "sessions_with_it": have,
+                    "sessions_with_context": context_sessions,
+                },
+                "sequence": sessions[0].sequence[:32],
+                "support_needed": round(support, 2),
+            },
+            lines=tuple(lines),
+            line_count=sum(s.n for s in sessions),
+        )
 
     def _anomaly(
         self,
