@@ -99,9 +99,11 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
                 c.post("/v1/analyze", json={"logs": ["a 1", "a 2"]}).status_code for _ in range(6)
             }
         assert codes == {200}
-        # Both workers answered at some point (their pids differ in the log).
-        time.sleep(0.2)
-        assert server.stderr.read_text().count("Started server process") == 2
+        # Two worker processes started (each logs its own line).
+        deadline = time.monotonic() + 20
+        while server.stderr.read_text().count("Started server process") < 2:
+            assert time.monotonic() < deadline, server.logs()
+            time.sleep(0.1)
     finally:
         server.stop()
 
