@@ -157,7 +157,7 @@ class WatchRunner:
         try:
             while not self.stop.is_set():
                 if self._outbox_full():
-                    self.stop.wait(OUTBOX_CHECK_S)
+                    self.stop.wait(self.config.poll_interval_s)
                     continue
                 if self._backlog:
                     lines, self._backlog = self._backlog, []
@@ -213,11 +213,11 @@ class WatchRunner:
         return None
 
     def _outbox_full(self, *, force: bool = False) -> bool:
-        """True while ``max_pending_deliveries`` wait (checked at most every OUTBOX_CHECK_S
-        unless ``force``)."""
+        """True while ``max_pending_deliveries`` wait in the outbox."""
         now = self._mono()
-        if not force and now - self._outbox_checked < OUTBOX_CHECK_S:
-            return self._outbox_was_full
+        # While paused, look at every poll (resume promptly); while flowing, once a second.
+        if not force and not self._outbox_was_full and now - self._outbox_checked < OUTBOX_CHECK_S:
+            return False
         self._outbox_checked = now
         try:
             pending = self.repo.pending_count(self.spec.id)
