@@ -343,3 +343,26 @@ def test_an_over_long_line_is_cut_and_the_cut_is_a_variable() -> None:
     r = engine.process("disk full on volume data " + "x" * 200)
     assert engine.template(r.pattern_id).endswith(" <*>")
     assert len(r.message) <= 64 + 4
+
+
+def test_numbers_of_other_lengths_are_read_at_their_own_places() -> None:
+    """Lines that differ from a known one only in how long their numbers are reuse its
+    layout, moved by the length differences: values and timestamps must still be right."""
+    engine = Engine()
+    lines = [
+        ("2024-01-01 10:00:05,1 INFO [w-7] req 12 took 5 ms from 10.0.0.1", "5", "10.0.0.1"),
+        ("2024-01-01 10:00:06,12 INFO [w-7] req 345 took 50 ms from 10.0.0.12", "50", "10.0.0.12"),
+        (
+            "2024-01-01 10:00:07,123 INFO [w-17] req 6 took 500 ms from 10.0.10.1",
+            "500",
+            "10.0.10.1",
+        ),
+        ("2024-01-01 10:00:08,9 INFO [w-7] req 7777 took 5 ms from 10.0.0.1", "5", "10.0.0.1"),
+    ]
+    results = [engine.process(text) for text, _, _ in lines]
+    assert len({r.pattern_id for r in results}) == 1
+    for r, (text, took, source) in zip(results, lines, strict=True):
+        assert r.message == text.split("] ", 1)[1]
+        assert r.params[-2:] == (took, source)
+        assert r.timestamp is not None and r.timestamp.second == int(text[17:19])
+    assert results[2].timestamp.microsecond == 123000  # type: ignore[union-attr]

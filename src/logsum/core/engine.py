@@ -39,6 +39,14 @@ _CONTINUATION = re.compile(
 _WHITESPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
 _CUT = " " + WILDCARD  # stands for what was cut off an over-long line
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+_DIGIT_RUNS_KEY = re.compile(rb"0+")
+
+
+class _Inside(Exception):
+    """An offset falls inside a run of digits: it cannot be moved."""
+
+
 _EXAMPLE_LINES = 200
 _LAZY_MATCH_CHARS = 256
 """Values up to this length may be read with a backtracking regex when the linear one fails."""
@@ -72,8 +80,10 @@ class _Shape:
         "header",
         "headerless",
         "level_severity",
+        "masked",
         "message",
         "params",
+        "runs",
         "stamps",
         "version",
     )
@@ -104,6 +114,8 @@ class _Shape:
         self.level_severity = level_severity
         self.headerless = headerless
         self.checks = checks
+        self.masked: list[str] = []  # the masked message tokens (to check a rebased line)
+        self.runs: tuple[tuple[int, int], ...] = ()  # digit runs of the line it came from
 
 
 class Engine:
@@ -133,6 +145,7 @@ class Engine:
         )
         self._cache: OrderedDict[str, Cluster] = OrderedDict()
         self._shapes: dict[bytes, _Shape] = {}
+        self._relaxed: dict[bytes, _Shape] = {}  # shapes by line with digit runs collapsed
         self._plans: PlanCache = {}
         self._token_res: dict[str, re.Pattern[str]] = {}
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
@@ -151,7 +164,7 @@ class Engine:
         # Fast path: a line equal to a known one up to its digits has the same layout, so its
         # header fields, message and parameters sit at the same offsets.
         key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
-        shape = self._shapes.get(key)
+        shape = self._shapes.get(key) or self._rebased(line, key)
         if shape is not None:
             result = self._replay(shape, line, False)
             if result is not None:
@@ -169,7 +182,7 @@ class Engine:
             line = line[: cfg.max_line_chars].rstrip() + _CUT
         line = line.rstrip("\r\n")
         key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
-        shape = self._shapes.get(key)
+        shape = self._shapes.get(key) or self._rebased(line, key)
         if shape is not None:
             result = self._replay(shape, line, True)
             if result is not None:
@@ -216,7 +229,9 @@ class Engine:
         self._observe(cluster, header.timestamp, level_sev)
         shape = None
         if cfg.match_cache_size:
-            shape = self._learn_shape(key, line, header, message, cluster, raw_tokens, level_sev)
+            shape = self._learn_shape(
+                key, line, header, message, cluster, raw_tokens, level_sev, tokens
+            )
         if shape is not None:  # the shape knows where the values are: no second reading
             params = tuple(map(line.__getitem__, shape.params))
         else:
@@ -228,6 +243,68 @@ class Engine:
         return LineResult(
             self.line_count, cluster.id, severity, header.timestamp, message, params, header
         )
+
+    def _rebased(self, line: str, key: bytes) -> _Shape | None:
+        """A shape for a line that matches a known one except in how long its numbers are:
+        the known shape's offsets are moved by the length differences of the digit runs
+        before them, and the result is checked (same masked words, timestamps that parse)
+        before it is kept."""
+        if not self._relaxed:
+            return None
+        loose = _DIGIT_RUNS_KEY.sub(b"0", key)
+        base = self._relaxed.get(loose)
+        if base is None or not base.cluster.alive or base.cluster.version != base.version:
+            return None
+        runs = [m.span() for m in _DIGIT_RUNS.finditer(line)]
+        if len(runs) != len(base.runs):
+            return None
+        moves = [(e0, e1 - e0, s0) for (s0, e0), (_, e1) in zip(base.runs, runs, strict=True)]
+
+        def move(offset: int) -> int:
+            shift = 0
+            for end, delta, start in moves:
+                if end <= offset:
+                    shift = delta
+                elif start < offset:
+                    raise _Inside
+                else:
+                    break
+            return offset + shift
+
+        try:
+            message = slice(move(base.message.start), move(base.message.stop))
+            params = tuple(slice(move(x.start), move(x.stop)) for x in base.params)
+            fields = (
+                None
+                if base.fields is None
+                else [
+                    v if v is None or isinstance(v, str) else slice(move(v.start), move(v.stop))
+                    for v in base.fields
+                ]
+            )
+            checks = tuple((slice(move(w.start), move(w.stop)), t) for w, t in base.checks)
+            spans = [(move(p.start), move(p.end), p.shape_index) for p in base.stamps]
+        except _Inside:
+            return None
+        if self._masker.mask_tokens(line[message].split()) != base.masked:
+            return None  # a number that changed length changed what masking sees
+        stamps = []
+        for a, b, index in spans:
+            plan = plan_for(line[a:b], a, index, self.config.default_year, self._plans)
+            if plan is None or plan.end != b:
+                return None
+            stamps.append(plan)
+        shape = _Shape.__new__(_Shape)
+        shape.cluster, shape.version = base.cluster, base.version
+        shape.message, shape.params, shape.fields = message, params, fields
+        shape.checks, shape.stamps = checks, tuple(stamps)
+        shape.header, shape.level_severity = base.header, base.level_severity
+        shape.headerless, shape.masked = base.headerless, base.masked
+        shape.runs = tuple(runs)
+        if len(self._shapes) >= self.config.match_cache_size:
+            self._shapes.clear()
+        self._shapes[key] = shape
+        return shape
 
     def _replay(self, shape: _Shape, line: str, compact: bool) -> LineResult | Compact | None:
         cluster = shape.cluster
@@ -305,6 +382,7 @@ class Engine:
         cluster: Cluster,
         raw_tokens: list[str],
         level_sev: Severity | None,
+        masked: list[str],
     ) -> _Shape | None:
         """Remember where this line's parts sit, for lines of the same shape (see _replay)."""
         tokens = cluster.tokens
@@ -375,6 +453,12 @@ class Engine:
             header is _NO_HEADER,
             tuple(checks),
         )
+        shape.masked = masked
+        shape.runs = tuple(m.span() for m in _DIGIT_RUNS.finditer(line))
+        relaxed = self._relaxed
+        if len(relaxed) >= self.config.match_cache_size:
+            relaxed.clear()
+        relaxed[_DIGIT_RUNS_KEY.sub(b"0", key)] = shape
         return shape
 
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:

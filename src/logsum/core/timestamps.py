@@ -165,6 +165,7 @@ class StampPlan:
         "minute",
         "month",
         "second",
+        "shape_index",
         "start",
         "tz",
         "year",
@@ -174,6 +175,7 @@ class StampPlan:
     def __init__(self, m: re.Match[str], base: int, default_year: int) -> None:
         groups = dict(zip(_NAMES, _INDEXES[_PATTERNS.index(m.re)], strict=True))
         self.start, self.end = base, base + m.end()
+        self.shape_index = _PATTERNS.index(m.re)
         self.last: tuple[str, datetime | None] = ("", None)  # lines often share a timestamp
 
         def span(*names: str) -> _Slice | None:
@@ -289,6 +291,7 @@ def plan_for(
     if m is not None:
         try:
             plan = StampPlan(m, base, default_year)
+            plan.shape_index = shape
         except ValueError:
             plan = None
     if len(cache) > 4096:

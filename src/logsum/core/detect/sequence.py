@@ -200,9 +200,16 @@ class TransitionTable:
         self._context: Counter[Context] = Counter()
         self._mass: tuple[float, dict[Context, int]] | None = None
 
+    def _of(self, sequence: Sequence[str], complete: bool) -> list[Transition]:
+        """The transitions in sequence order."""
+        if self.order == 1:  # the common case, without the general generator's overhead
+            after = (*sequence, END) if complete else sequence
+            return [((a,), b) for a, b in zip((START, *sequence), after, strict=False)]
+        return list(transitions(sequence, self.order, min_context=1, end=complete))
+
     def add(self, sequence: Sequence[str], *, complete: bool = True) -> None:
         """Count the distinct transitions of one session (each once per session)."""
-        seen = set(transitions(sequence, self.order, min_context=1, end=complete))
+        seen = set(self._of(sequence, complete))
         self._mass = None
         self._have.update(seen)
         self._context.update({ctx for ctx, _ in seen})
@@ -220,7 +227,7 @@ class TransitionTable:
         if max_rare_share <= 0:
             return None
         rare_mass = self._rare_mass(support)
-        for tr in transitions(sequence, self.order, min_context=1, end=complete):
+        for tr in self._of(sequence, complete):
             have = self._have.get(tr, 0)
             if have >= support:
                 continue
