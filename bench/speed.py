@@ -7,9 +7,10 @@
 The input is a stream of raw lines mixing the eight Loghub-2k systems with changing variables:
 copy ``k`` (k = 0, 1, 2, ...) of the data takes 100-line slices of each system in turn and adds
 ``k`` to every digit run of the *message* (the header, found with the system's Loghub format, is
-left alone so its timestamps stay valid). A digit run glued after a letter (``ext3``,
-``jk2_init``) is a name, not a number, and is left alone; runs up to 255 wrap within 0..255 (IP
-octets stay octets); longer runs keep their width. The streams are written once to ``.bench/``.
+left alone so its timestamps stay valid). A digit run glued after a letter, digit or
+underscore (``ext3``, ``jk2_init``, ``enable_2G``) is a name, not a number, and is left alone, as
+is the ``0`` of a ``0x`` prefix; runs up to 255 wrap within 0..255 (IP octets stay octets);
+longer runs keep their width. The streams are written once to ``.bench/``.
 
 Each job is timed as a whole process (start-up, reading, mining, writing JSON Lines to
 ``/dev/null``), with its peak resident memory from ``wait4``:
@@ -45,12 +46,14 @@ OUT_DIR = ROOT / ".bench"
 """Where the generated streams live (git-ignored)."""
 SLICE = 100
 """Lines of one system taken in turn when mixing."""
-STREAM_VERSION = 1
+STREAM_VERSION = 2
 """Bump when the generator changes, so old stream files are not reused."""
 SIZES = (100_000, 1_000_000)
 """Stream lengths: the speed comparison runs on the first, the scale check on both."""
 
-_NUMBER = re.compile(r"(?<![A-Za-z])\d+")
+# A whole digit run that is not glued after a letter, digit or underscore (``ext3``,
+# ``jk2_init``, ``enable_2G``: names, not numbers) and is not the ``0`` of a ``0x`` prefix.
+_NUMBER = re.compile(r"(?<![A-Za-z0-9_])\d+(?![\dxX])")
 _BENCH = Path(__file__).resolve().parent
 
 
