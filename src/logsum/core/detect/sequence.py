@@ -185,6 +185,13 @@ def threshold_at(scores: Iterable[float], quantile: float) -> float:
     return ordered[rank - 1]
 
 
+_SEP = "\x01"
+"""Joins a context's tokens into one string key (plain strings keep the tables cheap: no
+container objects for the garbage collector to walk)."""
+_ARROW = "\x02"
+"""Joins a context key and the next event into a transition key."""
+
+
 class TransitionTable:
     """Unsupervised transition statistics of a batch of sessions (see the module docstring).
 
@@ -196,23 +203,27 @@ class TransitionTable:
         if order < 1:
             raise ValueError("order must be >= 1")
         self.order = order
-        self._have: Counter[Transition] = Counter()
-        self._context: Counter[Context] = Counter()
-        self._mass: tuple[float, dict[Context, int]] | None = None
+        self._have: Counter[str] = Counter()
+        self._context: Counter[str] = Counter()
+        self._mass: tuple[float, dict[str, int]] | None = None
 
-    def _of(self, sequence: Sequence[str], complete: bool) -> list[Transition]:
-        """The transitions in sequence order."""
+    def _keys(self, sequence: Sequence[str], complete: bool) -> list[tuple[str, str]]:
+        """``(context key, transition key)`` pairs in sequence order."""
         if self.order == 1:  # the common case, without the general generator's overhead
             after = (*sequence, END) if complete else sequence
-            return [((a,), b) for a, b in zip((START, *sequence), after, strict=False)]
-        return list(transitions(sequence, self.order, min_context=1, end=complete))
+            return [(a, a + _ARROW + b) for a, b in zip((START, *sequence), after, strict=False)]
+        out = []
+        for ctx, event in transitions(sequence, self.order, min_context=1, end=complete):
+            key = _SEP.join(ctx)
+            out.append((key, key + _ARROW + event))
+        return out
 
     def add(self, sequence: Sequence[str], *, complete: bool = True) -> None:
         """Count the distinct transitions of one session (each once per session)."""
-        seen = set(self._of(sequence, complete))
+        keys = self._keys(sequence, complete)
         self._mass = None
-        self._have.update(seen)
-        self._context.update({ctx for ctx, _ in seen})
+        self._have.update({t for _, t in keys})
+        self._context.update({c for c, _ in keys})
 
     def unusual(
         self,
@@ -227,24 +238,24 @@ class TransitionTable:
         if max_rare_share <= 0:
             return None
         rare_mass = self._rare_mass(support)
-        for tr in self._of(sequence, complete):
+        for ctx, tr in self._keys(sequence, complete):
             have = self._have.get(tr, 0)
             if have >= support:
                 continue
-            ctx = tr[0]
             n = self._context.get(ctx, 0)
             if n and rare_mass.get(ctx, 0) <= max_rare_share * n:
-                return tr, have, n
+                context, event = tr.split(_ARROW)
+                return (tuple(context.split(_SEP)), event), have, n
         return None
 
-    def _rare_mass(self, support: float) -> dict[Context, int]:
+    def _rare_mass(self, support: float) -> dict[str, int]:
         """Per context, the sessions counted over all its transitions rarer than ``support``
         (cached until the next :meth:`add`)."""
         if self._mass is not None and self._mass[0] == support:
             return self._mass[1]
-        mass: Counter[Context] = Counter()
-        for (ctx, _), have in self._have.items():
+        mass: Counter[str] = Counter()
+        for tr, have in self._have.items():
             if have < support:
-                mass[ctx] += have
+                mass[tr.split(_ARROW, 1)[0]] += have
         self._mass = (support, dict(mass))
         return self._mass[1]
