@@ -366,3 +366,16 @@ def test_numbers_of_other_lengths_are_read_at_their_own_places() -> None:
         assert r.params[-2:] == (took, source)
         assert r.timestamp is not None and r.timestamp.second == int(text[17:19])
     assert results[2].timestamp.microsecond == 123000  # type: ignore[union-attr]
+
+
+def test_year_less_timestamps_do_not_land_in_the_future() -> None:
+    from datetime import date
+
+    config = EngineConfig(default_year=2027, today=date(2027, 1, 3))
+    engine = Engine(config)
+    december = engine.process("Dec 30 23:59:01 host sshd[1]: session closed for user root")
+    january = engine.process("Jan  3 00:00:07 host sshd[1]: session closed for user root")
+    assert december.timestamp == datetime(2026, 12, 30, 23, 59, 1, tzinfo=UTC)
+    assert january.timestamp == datetime(2027, 1, 3, 0, 0, 7, tzinfo=UTC)
+    again = engine.process("Dec 30 23:59:02 host sshd[1]: session closed for user root")
+    assert again.timestamp == datetime(2026, 12, 30, 23, 59, 2, tzinfo=UTC)

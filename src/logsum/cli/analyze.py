@@ -213,7 +213,7 @@ def analyze(
     except LogsumError as exc:
         raise _fail(str(exc)) from None
     # Timestamps without a year (syslog) take the current one: the core reads no clock.
-    engine = Engine(EngineConfig(default_year=datetime.now(UTC).year), message_only=message_only)
+    engine = Engine(_engine_config(), message_only=message_only)
     analyzer = None if no_detect else Analyzer(options)
     stream, size = _open(file)
     try:
@@ -241,3 +241,10 @@ def analyze(
         sys.stdout.flush()
         return
     _tables(Console(), n, patterns, report, top)
+
+
+def _engine_config() -> EngineConfig:
+    """Year-less timestamps get this year, or last year when that would put them in the
+    future (the adapter reads the clock; the engine does not)."""
+    today = datetime.now(UTC).date()
+    return EngineConfig(default_year=today.year, today=today)

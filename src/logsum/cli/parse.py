@@ -227,7 +227,7 @@ def parse(
     """Write one JSON object per input line (JSON Lines) to stdout, in input order."""
     try:
         # The core reads no clock: the adapter supplies the year for timestamps without one.
-        config = EngineConfig(default_year=datetime.now(UTC).year)
+        config = _engine_config()
         engine = Engine(config, message_only=message_only, log_format=log_format)
     except ValueError as exc:
         raise _fail(str(exc)) from None
@@ -295,3 +295,10 @@ def fast_main(argv: list[str]) -> int | None:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _engine_config() -> EngineConfig:
+    """Year-less timestamps get this year, or last year when that would put them in the
+    future (the adapter reads the clock; the engine does not)."""
+    today = datetime.now(UTC).date()
+    return EngineConfig(default_year=today.year, today=today)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,10 @@ class EngineConfig:
     match_cache_size: int = 100_000
     """Entries in the cache from a masked message to its pattern (the fast path). Each entry
     is one masked message string and an integer."""
+
+    today: date | None = None
+    """The caller's date. With it, a year-less timestamp that would fall more than a day in the
+    future gets the year before (syslog lines of December read in January)."""
 
     default_year: int = 1970
     """Year given to timestamps that carry none (syslog ``Jun 14 15:16:01``). The core reads

@@ -23,7 +23,7 @@ from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
 from logsum.core.structured import split_json
-from logsum.core.timestamps import PlanCache, StampPlan, plan_for
+from logsum.core.timestamps import PlanCache, StampPlan, YearHint, plan_for
 
 _NO_HEADER = Header()
 Compact = tuple[str, Severity, datetime | None, tuple[str, ...], str, bool, int]
@@ -137,8 +137,10 @@ class Engine:
         self.config = config or EngineConfig()
         self.message_only = message_only
         self.log_format = log_format
-        self._format = LogFormat(log_format, self.config.default_year) if log_format else None
-        self._headers = HeaderDetector(self.config.default_year)
+        # The default year travels with today's date (see EngineConfig.today).
+        self._year = YearHint(self.config.default_year, self.config.today)
+        self._format = LogFormat(log_format, self._year) if log_format else None
+        self._headers = HeaderDetector(self._year)
         self._masker = TokenMasker()
         self._miner = Miner(
             self.config.similarity, self.config.max_patterns, self.config.min_word_values
@@ -290,7 +292,7 @@ class Engine:
             return None  # a number that changed length changed what masking sees
         stamps = []
         for a, b, index in spans:
-            plan = plan_for(line[a:b], a, index, self.config.default_year, self._plans)
+            plan = plan_for(line[a:b], a, index, self._year, self._plans)
             if plan is None or plan.end != b:
                 return None
             stamps.append(plan)
@@ -432,7 +434,7 @@ class Engine:
                 bracket = line[start] == "["
                 a = start + 1 if bracket else start
                 b = end - 1 if bracket else end
-                plan = plan_for(line[a:b], a, ts_shape, self.config.default_year, self._plans)
+                plan = plan_for(line[a:b], a, ts_shape, self._year, self._plans)
                 if plan is not None:
                     stamps.append(plan)
         if header.timestamp is not None and not stamps:
@@ -473,7 +475,7 @@ class Engine:
             if found is not None:
                 return found
         if line[:1] == "{":
-            found = split_json(line, self.config.default_year)
+            found = split_json(line, self._year)
             if found is not None:
                 return found
         found = self._headers.split(line)

@@ -9,8 +9,34 @@ no clock).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+
+
+class YearHint(int):
+    """A default year that also knows today's date (given by the caller: the core reads no
+    clock). A year-less timestamp that would fall more than a day after today belongs to the
+    year before: December lines read in January."""
+
+    today: date | None
+
+    def __new__(cls, year: int, today: date | None = None) -> YearHint:
+        hint = super().__new__(cls, year)
+        hint.today = today
+        return hint
+
+
+def _year_for(default_year: int, month: int, day: int) -> int:
+    today = getattr(default_year, "today", None)
+    if today is None:
+        return int(default_year)
+    try:
+        if date(int(default_year), month, day) - today > timedelta(days=1):
+            return int(default_year) - 1
+    except ValueError:
+        pass
+    return int(default_year)
+
 
 _MONTHS = {
     m: i + 1
@@ -117,13 +143,15 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
             return value
         if epochms:
             return datetime.fromtimestamp(int(epochms) / 1000, tz=UTC)
-        year = int(Y) if Y else (2000 + int(y) if y else default_year)
         if mon:
             month = _MONTHS[mon[:3].lower()]
         elif mm:
             month = int(mm)
         else:
             return None  # a time of day alone is no point in time
+        year = (
+            int(Y) if Y else (2000 + int(y) if y else _year_for(default_year, month, int(d or 1)))
+        )
         fraction = frac or frac2 or ""
         micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
         return datetime(
@@ -258,14 +286,14 @@ class StampPlan:
 
     def _head(self, line: str) -> tuple[int, int, int, int] | tuple[()]:
         y = self.year
-        if self.yy:
-            year = 2000 + int(line[self.yy[0] : self.yy[1]])
-        else:
-            year = y if isinstance(y, int) else int(line[y[0] : y[1]])
         mo = self.month
         month = mo if isinstance(mo, int) else int(line[mo[0] : mo[1]])
         d, h = self.day, self.hour
         day = int(line[d[0] : d[1]])  # type: ignore[index]
+        if self.yy:
+            year = 2000 + int(line[self.yy[0] : self.yy[1]])
+        else:
+            year = _year_for(y, month, day) if isinstance(y, int) else int(line[y[0] : y[1]])
         hour = int(line[h[0] : h[1]]) if h else 0
         try:
             datetime(year, month, day, hour)

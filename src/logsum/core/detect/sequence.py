@@ -21,7 +21,8 @@ Two tools over sessions given as sequences of pattern ids (any ids: nothing here
 
 The sequence start and end are part of the context (``START`` and ``END`` tokens), so "this
 session begins with B" and "this session stops right after A" are transitions too; callers leave
-the end out for sessions that may not be over.
+the end out for sessions that may not be over, and the start for sessions that may have begun
+before the data.
 
 Pure and deterministic: plain counting, no randomness, no I/O. Memory is bounded by
 ``max_contexts`` (a model stops learning new contexts beyond it).
@@ -207,20 +208,23 @@ class TransitionTable:
         self._context: Counter[str] = Counter()
         self._mass: tuple[float, dict[str, int]] | None = None
 
-    def _keys(self, sequence: Sequence[str], complete: bool) -> list[tuple[str, str]]:
+    def _keys(self, sequence: Sequence[str], complete: bool, begun: bool) -> list[tuple[str, str]]:
         """``(context key, transition key)`` pairs in sequence order."""
         if self.order == 1:  # the common case, without the general generator's overhead
             after = (*sequence, END) if complete else sequence
-            return [(a, a + _ARROW + b) for a, b in zip((START, *sequence), after, strict=False)]
-        out = []
-        for ctx, event in transitions(sequence, self.order, min_context=1, end=complete):
-            key = _SEP.join(ctx)
-            out.append((key, key + _ARROW + event))
-        return out
+            out = [(a, a + _ARROW + b) for a, b in zip((START, *sequence), after, strict=False)]
+        else:
+            out = []
+            for ctx, event in transitions(sequence, self.order, min_context=1, end=complete):
+                key = _SEP.join(ctx)
+                out.append((key, key + _ARROW + event))
+        return out if begun else [k for k in out if not k[0].startswith(START)]
 
-    def add(self, sequence: Sequence[str], *, complete: bool = True) -> None:
-        """Count the distinct transitions of one session (each once per session)."""
-        keys = self._keys(sequence, complete)
+    def add(self, sequence: Sequence[str], *, complete: bool = True, begun: bool = True) -> None:
+        """Count the distinct transitions of one session (each once per session).
+        ``complete=False``: it may not be over (its end is not counted); ``begun=False``: it
+        may have begun before the data (its start is not counted)."""
+        keys = self._keys(sequence, complete, begun)
         self._mass = None
         self._have.update({t for _, t in keys})
         self._context.update({c for c, _ in keys})
@@ -232,13 +236,15 @@ class TransitionTable:
         max_rare_share: float,
         *,
         complete: bool = True,
+        begun: bool = True,
     ) -> tuple[Transition, int, int] | None:
         """The first unusual transition of ``sequence`` as ``(transition, sessions having it,
-        sessions having its context)``, or ``None``."""
+        sessions having its context)``, or ``None`` (``complete`` and ``begun`` as in
+        :meth:`add`)."""
         if max_rare_share <= 0:
             return None
         rare_mass = self._rare_mass(support)
-        for ctx, tr in self._keys(sequence, complete):
+        for ctx, tr in self._keys(sequence, complete, begun):
             have = self._have.get(tr, 0)
             if have >= support:
                 continue
