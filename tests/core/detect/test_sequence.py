@@ -94,6 +94,9 @@ def test_a_transition_is_unusual_only_after_a_nearly_fixed_event() -> None:
     begins.add(["b", "a"])
     found = begins.unusual(["b", "a"], support=5, max_rare_share=0.001)
     assert found is not None and found[0] == ((START,), "b")
+    # A session that may have begun before the data: its first event is not a start.
+    later = begins.unusual(["b", "a"], support=5, max_rare_share=0.001, begun=False)
+    assert later is not None and later[0] == (("b",), "a")
 
 
 def _interleaved(plans: dict[str, list[str]]) -> list:  # type: ignore[type-arg]
