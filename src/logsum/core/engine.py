@@ -156,16 +156,20 @@ class Engine:
 
     # -- processing -----------------------------------------------------------------------
 
+    def _prepare(self, line: str) -> tuple[str, bytes]:
+        """Count the line, cut it to size, and compute its shape key: the line's bytes with
+        every digit read as ``0`` (a line equal to a known one up to its digits has the same
+        layout, so its header fields, message and values sit at the same offsets)."""
+        self.line_count += 1
+        limit = self.config.max_line_chars
+        if len(line) > limit:
+            line = line[:limit].rstrip() + _CUT
+        line = line.rstrip("\r\n")
+        return line, line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+
     def process(self, line: str) -> LineResult:
         """Parse one line (a trailing line break is ignored) and update the patterns."""
-        self.line_count += 1
-        cfg = self.config
-        if len(line) > cfg.max_line_chars:
-            line = line[: cfg.max_line_chars].rstrip() + _CUT
-        line = line.rstrip("\r\n")
-        # Fast path: a line equal to a known one up to its digits has the same layout, so its
-        # header fields, message and parameters sit at the same offsets.
-        key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        line, key = self._prepare(line)
         shape = self._shapes.get(key) or self._rebased(line, key)
         if shape is not None:
             result = self._replay(shape, line, False)
@@ -178,12 +182,7 @@ class Engine:
         result objects. Returns ``(pattern_id, severity, timestamp, params, message,
         continuation, version)`` where ``version`` changes whenever the pattern's template
         does (params read under one version stay valid while it is current)."""
-        self.line_count += 1
-        cfg = self.config
-        if len(line) > cfg.max_line_chars:
-            line = line[: cfg.max_line_chars].rstrip() + _CUT
-        line = line.rstrip("\r\n")
-        key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        line, key = self._prepare(line)
         shape = self._shapes.get(key) or self._rebased(line, key)
         if shape is not None:
             result = self._replay(shape, line, True)

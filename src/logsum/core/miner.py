@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 
-from logsum.core.align import MAX_LAZY_CHARS, merge_lengths, skeleton_key
+from logsum.core.align import MAX_LAZY_CHARS, lazy_token_re, merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
 _DELIMS = frozenset("=:([{<'\"/,@#.;|")
@@ -59,22 +59,9 @@ def covers(general: list[str], specific: list[str]) -> bool:
     for g, s in zip(general, specific, strict=True):
         if g in (s, WILDCARD):
             continue
-        if WILDCARD not in g or len(s) > MAX_LAZY_CHARS or _token_regex(g).match(s) is None:
+        if WILDCARD not in g or len(s) > MAX_LAZY_CHARS or lazy_token_re(g).match(s) is None:
             return False
     return True
-
-
-_TOKEN_RES: dict[str, re.Pattern[str]] = {}
-
-
-def _token_regex(tok: str) -> re.Pattern[str]:
-    rx = _TOKEN_RES.get(tok)
-    if rx is None:
-        if len(_TOKEN_RES) > 8192:
-            _TOKEN_RES.clear()
-        rx = re.compile(".*?".join(re.escape(p) for p in tok.split(WILDCARD)) + r"\Z", re.S)
-        _TOKEN_RES[tok] = rx
-    return rx
 
 
 def _generalise_plain(a: str, b: str) -> str:
@@ -128,7 +115,7 @@ _CONSTANT_MEMO: dict[str, bool] = {}
 def _covers_token(template_token: str, token: str) -> bool:
     if template_token == token:
         return True
-    return len(token) <= MAX_LAZY_CHARS and _token_regex(template_token).match(token) is not None
+    return len(token) <= MAX_LAZY_CHARS and lazy_token_re(template_token).match(token) is not None
 
 
 def _constants(tokens: list[str]) -> int:
@@ -490,16 +477,7 @@ class Miner:
         """Merge two patterns of different lengths into one with template ``tokens``."""
         keep, gone = (a, b) if a.order < b.order else (b, a)
         self._unindex(self._bucket_of(gone), gone)
-        gone.alive = False
-        self._lru.pop(gone.id, None)
-        self._alias(gone.id, keep.id)
-        keep.count += gone.count
-        keep.first_seen = _min(keep.first_seen, gone.first_seen)
-        keep.last_seen = _max(keep.last_seen, gone.last_seen)
-        if gone.level_severity is not None and (
-            keep.level_severity is None or gone.level_severity.rank < keep.level_severity.rank
-        ):
-            keep.level_severity = gone.level_severity
+        self._absorb(keep, gone)
         return self._relength(keep, tokens)
 
     def _relength(self, c: Cluster, tokens: list[str]) -> Cluster:
@@ -544,6 +522,13 @@ class Miner:
             keep.tokens = list(tokens)
             keep.template = " ".join(tokens)
             keep.n_const = _constants(tokens)
+        keep.version = next(_VERSIONS)
+        self._index(bucket, keep)
+        self._absorb(keep, gone)
+
+    def _absorb(self, keep: Cluster, gone: Cluster) -> None:
+        """``keep`` takes over ``gone``'s lines, times and severity; ``gone``'s id becomes an
+        alias of ``keep``'s."""
         keep.count += gone.count
         keep.first_seen = _min(keep.first_seen, gone.first_seen)
         keep.last_seen = _max(keep.last_seen, gone.last_seen)
@@ -551,8 +536,6 @@ class Miner:
             keep.level_severity is None or gone.level_severity.rank < keep.level_severity.rank
         ):
             keep.level_severity = gone.level_severity
-        keep.version = next(_VERSIONS)
-        self._index(bucket, keep)
         gone.alive = False
         self._lru.pop(gone.id, None)
         self._alias(gone.id, keep.id)
