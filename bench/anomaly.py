@@ -326,6 +326,9 @@ def hdfs_raw() -> str:
     hidden = truth_complete - best
     separable = complete - hidden
     rows = [prf(best, truth_complete).row("ceiling on complete blocks (see below)")]
+    # Order: anomalous complete blocks whose pattern sequence, in order, is a normal block's.
+    normal_orders = {tuple(per_block[b]) for b in complete if not labels[b]}
+    same_order = sum(1 for b in truth_complete if tuple(per_block[b]) in normal_orders)
     for name, key, limits in (
         ("session_key = block id", BLOCK, SCORING_LIMITS),
         ("session key auto-detected", None, SCORING_LIMITS),
@@ -356,7 +359,9 @@ def hdfs_raw() -> str:
                         "F1 >= 0.95, precision >= 0.95",
                         f"F1 {score.f1:.3f}, P {score.p:.3f} (best possible F1 "
                         f"{prf(best, truth_complete).f1:.3f}: {len(hidden)} of "
-                        f"{len(truth_complete)} anomalies look exactly normal in the sample)",
+                        f"{len(truth_complete)} anomalies have the event counts of normal "
+                        f"blocks, {same_order} the exact ordered sequence of a complete normal "
+                        "block)",
                         _met(score.f1 >= 0.95 and score.p >= 0.95),
                     )
                 )
@@ -368,9 +373,6 @@ def hdfs_raw() -> str:
         for scope, blocks in (("complete blocks", complete), ("all blocks", set(labels))):
             truth = {b for b in blocks if labels[b]}
             rows.append(prf(flagged & blocks, truth).row(f"{name} on block counts, {scope}"))
-    # Order: anomalous complete blocks whose pattern sequence, in order, is a normal block's.
-    normal_orders = {tuple(per_block[b]) for b in per_block if not labels[b]}
-    same_order = sum(1 for b in truth_complete if tuple(per_block[b]) in normal_orders)
     by_order: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for b in complete:
         by_order[tuple(per_block[b])].append(b)
@@ -415,8 +417,8 @@ def hdfs_raw() -> str:
             "the batch whose events so far fit a usual session is left unjudged (it may not be "
             "over); the 'every session judged' rows turn that off.",
             f"In order too: {same_order} of the {len(truth_complete)} anomalous complete blocks "
-            "have exactly the pattern sequence, in the same order, of some normal block in the "
-            "sample. The SessionModel row is trained on normal blocks only (the first half of "
+            "have exactly the pattern sequence, in the same order, of some normal complete block. "
+            "The SessionModel row is trained on normal blocks only (the first half of "
             "the normal complete blocks by first appearance; threshold from those blocks' "
             "cross-fitted scores, as in the section on labelled sequences) and scored on the "
             "other complete blocks.",
