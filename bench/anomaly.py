@@ -12,7 +12,10 @@ Sections (labels are only ever used to score, never by the detectors):
    key auto-detected): block-level P/R/F1 on the blocks complete in the sample, and on all blocks.
    Baselines: IsolationForest and PCA (SPE with the Q-statistic) on the same per-block counts.
 3. **HDFS sessions (hdfs_v1_first100k_sessions)**: the 7,940 labelled event sequences fed as
-   lines to the same session detector, unsupervised on all of them (no labels, no split).
+   lines to the same session detector, unsupervised on all of them (no labels, no split);
+   then the order-aware ``SessionModel`` trained on normal sessions only (the first half of the
+   normal sessions; threshold = 99.9% of cross-fitted normal training scores), scored on the
+   held-out normal and all anomalous sessions. Ordered-sequence ceilings beside both.
 4. **Injected events** on each Loghub-2k system's messages re-timed into a steady stream (one
    line every 3 s, about 100 one-minute buckets): a volume spike, a drop to silence, a new error
    pattern and an error burst, each in its own run; recall in the right window, and false
