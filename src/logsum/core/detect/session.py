@@ -247,23 +247,26 @@ class SessionDetector:
         if share <= 0 or not usual:
             return []
         table = TransitionTable(order=1)
-        seqs: dict[str, tuple[list[str], bool, bool]] = {}
         edge = self._limits.session_open_tail
         first = self._first_line or 0
         head_until = first + edge * (self._last_line - first)
         canon: dict[str, str] = {}
-        for key, s in self._sessions.items():
+
+        def view(s: _Session) -> tuple[list[str], bool, bool]:
             seq = [canon.get(p) or canon.setdefault(p, ctx.canonical(p)) for p in s.sequence]
             # The end is known only for a whole, finished session (not one still active at
             # the end of the batch, nor one longer than the sequence kept); the start only for
             # one that did not begin right at the start of the data (it may be older).
             complete = s.n == len(s.sequence) and (s.last_line < tail_from or edge <= 0)
             begun = edge <= 0 or (bool(s.lines) and s.lines[0] > head_until)
+            return seq, complete, begun
+
+        for s in self._sessions.values():
+            seq, complete, begun = view(s)
             table.add(seq, complete=complete, begun=begun)
-            seqs[key] = (seq, complete, begun)
         found: dict[Transition, tuple[list[str], int, int]] = {}
-        for key in usual:
-            seq, complete, begun = seqs[key]
+        for key in usual:  # recomputed rather than kept: no copy of every sequence at once
+            seq, complete, begun = view(self._sessions[key])
             hit = table.unusual(seq, support, share, complete=complete, begun=begun)
             if hit is not None:
                 tr, have, n = hit
