@@ -302,7 +302,7 @@ def render(lat: dict[str, Any], runs: list[dict[str, Any]]) -> str:
     return f"""## Watch: file to webhook
 
 Command: `python bench/watch.py` ({time.strftime("%Y-%m-%d", time.gmtime())}). A watch worker
-process (`python -m logsum.watch`, SQLite store, default watch settings: batches of up to 100
+process (`python -m logsum.watch`, SQLite store, default watch settings: batches of up to 500
 events or 1 s, 0.1 s poll), a writer appending to a real file, and a threaded receiver on
 127.0.0.1 verifying every signature. Same 2-core machine as above, shared with other work.
 

@@ -125,6 +125,8 @@ class WatchRunner:
         self._window_pids: set[str] = set()
         self._pending_patterns: dict[str, list[Any]] = {}
         self._outbox_checked = float("-inf")
+        self._last_ts: datetime | None = None
+        self._last_ts_text: str | None = None
         self._backlog: list[Line] = []
         self._outbox_was_full = False
         self._patterns_flushed = self._mono()
@@ -269,7 +271,23 @@ class WatchRunner:
         b.checkpoint = rec.last
         b.results.extend(rec.results)
         patterns = b.patterns
-        for r in rec.results:
+        if len(rec.results) == 1:  # the common case, without the loop
+            r = rec.first
+            acc = patterns.get(r.pattern_id)
+            ts = r.timestamp
+            if acc is None:
+                patterns[r.pattern_id] = [1, ts, ts]
+            else:
+                acc[0] += 1
+                if ts is not None:
+                    if acc[1] is None or ts < acc[1]:
+                        acc[1] = ts
+                    if acc[2] is None or ts > acc[2]:
+                        acc[2] = ts
+            results: list[LineResult] = []
+        else:
+            results = rec.results
+        for r in results:
             acc = patterns.get(r.pattern_id)
             if acc is None:
                 acc = patterns[r.pattern_id] = [0, None, None]
@@ -288,11 +306,14 @@ class WatchRunner:
             text = text[: self.config.max_event_chars]
             rec.truncated = True
         message = first.message[: self.config.max_event_chars]
+        ts = first.timestamp
+        if ts != self._last_ts or self._last_ts_text is None:  # consecutive lines share times
+            self._last_ts, self._last_ts_text = ts, iso(ts)
         event = {
             "pattern_id": first.pattern_id,
             "template": self._engine.template(first.pattern_id),
-            "severity": str(first.severity),
-            "timestamp": iso(first.timestamp),
+            "severity": first.severity.value,
+            "timestamp": self._last_ts_text,
             "message": message,
             "text": text,
             "line_count": len(rec.results),
