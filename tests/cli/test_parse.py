@@ -248,3 +248,10 @@ def test_fast_path_runs_the_plain_forms(tmp_path: Path) -> None:
     assert parse_mod.fast_main(["parse", "--message-only", str(empty)]) == 0
     assert parse_mod.fast_main(["parse", f"--format={'<Level> <Content>'}", str(empty)]) == 0
     assert parse_mod.fast_main(["parse", str(empty), "--format", "<Level>"]) == 2  # no <Content>
+
+
+def test_only_line_feeds_end_lines() -> None:
+    # Unicode line separators, a lone CR, form feed and tabs stay inside their line.
+    data = "a\u2028b 1\nc\rd 2\ne\x85f\x0cg 3\ttab\there\n".encode()
+    out = parse_bytes(data)
+    assert [o["line"] for o in out] == [1, 2, 3]
