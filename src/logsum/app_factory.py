@@ -9,6 +9,7 @@ and hands them to the API. Nothing is built at import time.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -53,8 +54,18 @@ def build_app(settings: Settings) -> FastAPI:
 
 
 def create_app_from_env() -> FastAPI:
-    """uvicorn factory: settings from the ``LOGSUM_*`` environment, then :func:`build_app`."""
-    return build_app(load_settings())
+    """uvicorn factory: settings from the ``LOGSUM_*`` environment, then :func:`build_app`.
+    This is a service process of its own, so the process-wide GC tuning is applied here."""
+    settings = load_settings()
+    tune_gc(settings)
+    return build_app(settings)
+
+
+def tune_gc(settings: Settings) -> None:
+    """Apply ``LOGSUM_GC_GEN0_THRESHOLD`` to this process (older generations keep theirs)."""
+    if settings.gc_gen0_threshold:
+        _gen0, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,20 +198,26 @@ def batch_patterns(engine: Engine, results: Sequence[LineResult]) -> list[Patter
     lines only. Continuation lines of multi-line records are not counted (as in the engine).
     Ordered by count descending, then id."""
     stats: dict[str, list[Any]] = {}
+    get = stats.get
     for r in results:
         if r.continuation:
             continue
-        entry = stats.get(r.pattern_id)
         ts = r.timestamp
+        entry = get(r.pattern_id)
         if entry is None:
             stats[r.pattern_id] = [1, ts, ts]
             continue
         entry[0] += 1
-        if ts is not None:
-            if entry[1] is None or ts < entry[1]:
+        if ts is None:
+            continue
+        # Lines mostly arrive in time order: one comparison for the common case.
+        last = entry[2]
+        if last is None or ts > last:
+            entry[2] = ts
+            if entry[1] is None:
                 entry[1] = ts
-            if entry[2] is None or ts > entry[2]:
-                entry[2] = ts
+        elif ts < entry[1]:
+            entry[1] = ts
     merged: dict[str, list[Any]] = {}
     for pid, (count, first, last) in stats.items():
         # A pattern may have been folded into another one later in the batch.
