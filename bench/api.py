@@ -391,7 +391,9 @@ def markdown(res: Results, quick: bool) -> str:
             "Server: `logsum serve` (uvicorn, SQLite store in a fresh data directory, in-memory "
             "rate limits that never bind). Client: this process, asyncio + httpx, bodies "
             "encoded beforehand; it shares the cores with the server. Lines: the eight "
-            "Loghub-2k systems, raw, interleaved. Every request runs through "
+            "Loghub-2k systems, raw, interleaved. The service runs with its defaults (among "
+            "them `LOGSUM_GC_GEN0_THRESHOLD=10000`; the in-process engine with Python's GC "
+            "defaults). Every request runs through "
             "the tenant's warm engine (one per key per process, synchronised with the store) and "
             "upserts its counts, as in production.",
             "",
