@@ -413,12 +413,19 @@ class Engine:
                     # shape must carry the very same word, not just any digits there.
                     checks.append((slice(a, b), tok))
             else:
-                if _HAS_DIGIT.search(tok.replace(WILDCARD, "")):
-                    return None  # digits in a partial token's fixed text: not replayable
                 m = self._token_re(tok).match(line, a, b)
+                if (m is None or m.end() != b) and b - a <= _LAZY_MATCH_CHARS:
+                    m = lazy_token_re(tok).match(line, a, b)
                 if m is None or m.end() != b:
                     return None
-                params.extend(m.span(g) for g in range(1, (m.lastindex or 0) + 1))
+                groups = [m.span(g) for g in range(1, (m.lastindex or 0) + 1)]
+                params.extend(groups)
+                if _HAS_DIGIT.search(tok.replace(WILDCARD, "")):
+                    # Fixed text with digits around the values ([0701/<*>:...): checked too.
+                    edges = [a, *(x for span in groups for x in span), b]
+                    for lo, hi in zip(edges[::2], edges[1::2], strict=True):
+                        if _HAS_DIGIT.search(line, lo, hi):
+                            checks.append((slice(lo, hi), line[lo:hi]))
         fields: list[str | tuple[int, int] | None] | None = None
         if header is not _NO_HEADER:
             values = (header.host, header.component, header.pid)
