@@ -64,3 +64,21 @@ def test_order_paging_and_severity_filter(api: Server) -> None:
             expected = [p for p in pats if p["severity"] == sev]
             assert filtered["total"] == len(expected)
             assert [p["id"] for p in filtered["patterns"]] == [p["id"] for p in expected]
+
+
+def test_anomalies_cite_line_numbers_of_their_own_request(api: Server) -> None:
+    history = [f"2024-05-01 09:00:{i:02d} INFO Job {i} finished in {i} ms" for i in range(40)]
+    batch = [
+        "2024-05-01 09:01:00 INFO Job 41 finished in 3 ms",
+        "2024-05-01 09:01:01 INFO Job 42 finished in 4 ms",
+        "2024-05-01 09:01:02 ERROR Volume /dev/sdz9 lost quorum after 3 votes",
+        "2024-05-01 09:01:03 ERROR Volume /dev/sdz8 lost quorum after 5 votes",
+    ]
+    with api.client(api.keys["a"]) as c:
+        assert c.post("/v1/analyze", json={"logs": history}).status_code == 200
+        body = c.post("/v1/analyze", json={"logs": batch}).json()
+    new = [a for a in body["anomalies"] if a["type"] == "new_pattern"]
+    assert new, body["anomalies"]
+    assert new[0]["lines"] == [3, 4]
+    for anomaly in body["anomalies"]:
+        assert all(1 <= n <= len(batch) for n in anomaly["lines"])

@@ -178,10 +178,30 @@ class AnalysisService:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         if not (options.find_anomalies or options.generate_insights):
             return [], []
+        if results and results[0].line != 1:
+            results = renumbered(results, results[0].line - 1)
         report = analyze_batch(results, patterns, known_pattern_ids=known_ids, options=options)
         anomalies = [a.to_dict() for a in report.anomalies] if options.find_anomalies else []
         insights = [i.to_dict() for i in report.insights] if options.generate_insights else []
         return anomalies, insights
+
+
+def renumbered(results: Sequence[LineResult], offset: int) -> list[LineResult]:
+    """``results`` with ``line`` counted from 1 in this request. A tenant's warm engine numbers
+    lines over its whole life; anomalies cite line numbers of the request."""
+    return [
+        LineResult(
+            r.line - offset,
+            r.pattern_id,
+            r.severity,
+            r.timestamp,
+            r.message,
+            r.params,
+            r.header,
+            r.continuation,
+        )
+        for r in results
+    ]
 
 
 def without_nul(lines: Sequence[str]) -> Sequence[str]:
