@@ -82,3 +82,18 @@ def test_anomalies_cite_line_numbers_of_their_own_request(api: Server) -> None:
     assert new[0]["lines"] == [3, 4]
     for anomaly in body["anomalies"]:
         assert all(1 <= n <= len(batch) for n in anomaly["lines"])
+
+
+def test_a_request_does_not_continue_the_previous_requests_record(api: Server) -> None:
+    trace = [
+        "2024-05-02 10:00:00 ERROR Request failed",
+        "java.lang.IllegalStateException: boom",
+        "    at com.example.Worker.run(Worker.java:10)",
+    ]
+    with api.client(api.keys["a"]) as c:
+        first = c.post("/v1/analyze", json={"logs": trace}).json()["patterns"]
+        assert sum(p["count"] for p in first) == 1  # one record of three lines
+        second = c.post(
+            "/v1/analyze", json={"logs": ["    at com.example.Worker.run(Worker.java:11)"]}
+        ).json()["patterns"]
+    assert [p["count"] for p in second] == [1]  # its own record, not the last request's

@@ -156,6 +156,7 @@ class AnalysisService:
         lines = without_nul(lines)
         with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
             known_ids = frozenset(te.ids)
+            _end_open_record(te.engine)
             results = te.engine.process_many(lines)
             patterns = batch_patterns(te.engine, results)
             te.ids.update(p.id for p in patterns)
@@ -184,6 +185,17 @@ class AnalysisService:
         anomalies = [a.to_dict() for a in report.anomalies] if options.find_anomalies else []
         insights = [i.to_dict() for i in report.insights] if options.generate_insights else []
         return anomalies, insights
+
+
+def _end_open_record(engine: Engine) -> None:
+    """Forget the multi-line record the tenant's previous request ended with: a request is a
+    batch of its own, so an indented first line starts a record instead of continuing one."""
+    end = getattr(engine, "end_record", None)
+    if end is not None:
+        end()
+    elif hasattr(engine, "_record"):
+        # TODO(engine): a public Engine.end_record(); until then reset the private field.
+        engine._record = None
 
 
 def renumbered(results: Sequence[LineResult], offset: int) -> list[LineResult]:
