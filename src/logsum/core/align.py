@@ -31,9 +31,6 @@ MAX_GAP_WORDS = 1
 MAX_GAP_WORDS_BESIDE_SPAN = 3
 """The same, facing a lone ``<*>`` that earlier merges made stand for several tokens."""
 
-MAX_LAZY_CHARS = 256
-"""Tokens longer than this are not read with backtracking regexes (they fit exactly or not)."""
-
 MIN_SKELETON = 2
 """Constant words two templates must share, in order, to be merged across lengths."""
 
@@ -180,25 +177,51 @@ def _difference(a: list[str], b: list[str], split: bool = False) -> Any:
 _TOKEN_RES: dict[str, re.Pattern[str]] = {}
 
 
-def lazy_token_re(tok: str) -> re.Pattern[str]:
-    """A regex reading the values of a partial token, each ``<*>`` as a lazy group."""
-    rx = _TOKEN_RES.get(tok)
-    if rx is None:
-        if len(_TOKEN_RES) > 8192:
-            _TOKEN_RES.clear()
-        rx = re.compile("(.*?)".join(re.escape(p) for p in tok.split(WILDCARD)) + r"\Z", re.S)
-        _TOKEN_RES[tok] = rx
-    return rx
+def partial_spans(
+    template_token: str, text: str, start: int = 0, end: int | None = None
+) -> list[tuple[int, int]] | None:
+    """Where the values of ``text[start:end]`` sit under a partial template token such as
+    ``uid=<*>`` or ``[<*>/<*>]``: one ``(start, end)`` per ``<*>``, in ``text``'s offsets, or
+    ``None`` when the text does not fit. Each fixed part is found leftmost (a value stops at
+    the first place the text after it appears); the last fixed part ends the token. String
+    searches only: no regular expression to compile, no backtracking."""
+    if end is None:
+        end = len(text)
+    parts = _parts(template_token)
+    first, last = parts[0], parts[-1]
+    if not text.startswith(first, start, end) or end - start < len(first) + len(last):
+        return None
+    if not text.endswith(last, start, end):
+        return None
+    stop = end - len(last)
+    pos = start + len(first)
+    spans = []
+    for middle in parts[1:-1]:
+        found = text.find(middle, pos, stop) if middle else pos
+        if found < 0:
+            return None
+        spans.append((pos, found))
+        pos = found + len(middle)
+    spans.append((pos, stop))
+    return spans
+
+
+_PARTS: dict[str, list[str]] = {}
+
+
+def _parts(template_token: str) -> list[str]:
+    parts = _PARTS.get(template_token)
+    if parts is None:
+        if len(_PARTS) > 8192:
+            _PARTS.clear()
+        parts = _PARTS[template_token] = template_token.split(WILDCARD)
+    return parts
 
 
 def _fits(template_token: str, token: str) -> bool:
     if template_token == token:
         return True
-    return (
-        WILDCARD in template_token
-        and len(token) <= MAX_LAZY_CHARS
-        and lazy_token_re(template_token).match(token) is not None
-    )
+    return WILDCARD in template_token and partial_spans(template_token, token) is not None
 
 
 def align(template: list[str], tokens: list[str]) -> list[tuple[int, int]] | None:

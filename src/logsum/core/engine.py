@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from logsum.core.align import align, lazy_token_re
+from logsum.core.align import align, partial_spans
 from logsum.core.config import EngineConfig
 from logsum.core.header import HeaderDetector, LogFormat
 from logsum.core.masking import TokenMasker
@@ -48,8 +48,6 @@ class _Inside(Exception):
 
 
 _EXAMPLE_LINES = 200
-_LAZY_MATCH_CHARS = 256
-"""Values up to this length may be read with a backtracking regex when the linear one fails."""
 _TOUCH_EVERY = 1_000
 """Lines between two refreshes of a pattern's recency (eviction needs no finer order)."""
 """Lines of one template version whose parameters are looked at for examples."""
@@ -149,7 +147,6 @@ class Engine:
         self._shapes: dict[bytes, _Shape] = {}
         self._relaxed: dict[bytes, _Shape] = {}  # shapes by line with digit runs collapsed
         self._plans: PlanCache = {}
-        self._token_res: dict[str, re.Pattern[str]] = {}
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
         self.line_count = 0
@@ -413,12 +410,9 @@ class Engine:
                     # shape must carry the very same word, not just any digits there.
                     checks.append((slice(a, b), tok))
             else:
-                m = self._token_re(tok).match(line, a, b)
-                if (m is None or m.end() != b) and b - a <= _LAZY_MATCH_CHARS:
-                    m = lazy_token_re(tok).match(line, a, b)
-                if m is None or m.end() != b:
+                groups = partial_spans(tok, line, a, b)
+                if groups is None:
                     return None
-                groups = [m.span(g) for g in range(1, (m.lastindex or 0) + 1)]
                 params.extend(groups)
                 if _HAS_DIGIT.search(tok.replace(WILDCARD, "")):
                     # Fixed text with digits around the values ([0701/<*>:...): checked too.
@@ -551,11 +545,12 @@ class Engine:
                 out.extend(self._token_values(tok, value))
         return tuple(out)
 
-    def _token_values(self, tok: str, value: str) -> tuple[str, ...]:
-        m = self._token_re(tok).match(value)
-        if m is None and len(value) <= _LAZY_MATCH_CHARS:
-            m = lazy_token_re(tok).match(value)
-        return m.groups() if m is not None else (value,) * tok.count(WILDCARD)
+    @staticmethod
+    def _token_values(tok: str, value: str) -> tuple[str, ...]:
+        spans = partial_spans(tok, value)
+        if spans is None:
+            return (value,) * tok.count(WILDCARD)
+        return tuple(value[a:b] for a, b in spans)
 
     def _params_aligned(self, cluster: Cluster, raw_tokens: list[str]) -> tuple[str, ...]:
         """Parameters when a wildcard spans several tokens (templates merged across lengths)."""
@@ -569,23 +564,6 @@ class Engine:
             elif WILDCARD in tok:
                 out.extend(self._token_values(tok, raw_tokens[a]))
         return tuple(out)
-
-    def _token_re(self, tok: str) -> re.Pattern[str]:
-        """A regex reading the values of a partial token (``uid=<*>``). Each value stops at
-        the first character of the text after it, so matching stays linear (no backtracking
-        between several lazy groups); :func:`_token_values` falls back to a lazy match."""
-        rx = self._token_res.get(tok)
-        if rx is None:
-            if len(self._token_res) > 4096:
-                self._token_res.clear()
-            parts = tok.split(WILDCARD)
-            out = [re.escape(parts[0])]
-            for nxt in parts[1:]:
-                out.append(f"([^{re.escape(nxt[0])}]*)" if nxt else "(.*)")
-                out.append(re.escape(nxt))
-            rx = re.compile("".join(out) + r"\Z", re.DOTALL)
-            self._token_res[tok] = rx
-        return rx
 
     def _remember_examples(self, cluster: Cluster, params: tuple[str, ...]) -> None:
         """Keep a few distinct values per wildcard, from the first lines of each version of

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 
-from logsum.core.align import MAX_LAZY_CHARS, lazy_token_re, merge_lengths, skeleton_key
+from logsum.core.align import merge_lengths, partial_spans, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
 _DELIMS = frozenset("=:([{<'\"/,@#.;|")
@@ -59,7 +59,7 @@ def covers(general: list[str], specific: list[str]) -> bool:
     for g, s in zip(general, specific, strict=True):
         if g in (s, WILDCARD):
             continue
-        if WILDCARD not in g or len(s) > MAX_LAZY_CHARS or lazy_token_re(g).match(s) is None:
+        if WILDCARD not in g or partial_spans(g, s) is None:
             return False
     return True
 
@@ -115,7 +115,7 @@ _CONSTANT_MEMO: dict[str, bool] = {}
 def _covers_token(template_token: str, token: str) -> bool:
     if template_token == token:
         return True
-    return len(token) <= MAX_LAZY_CHARS and lazy_token_re(template_token).match(token) is not None
+    return partial_spans(template_token, token) is not None
 
 
 def _constants(tokens: list[str]) -> int:
