@@ -113,7 +113,7 @@ class _Shape:
         self.headerless = headerless
         self.checks = checks
         self.masked: list[str] = []  # the masked message tokens (to check a rebased line)
-        self.runs: tuple[tuple[int, int], ...] = ()  # digit runs of the line it came from
+        self.runs: list[tuple[int, int]] = []  # digit runs of the line it came from
 
 
 class Engine:
@@ -146,6 +146,7 @@ class Engine:
         self._cache: OrderedDict[str, Cluster] = OrderedDict()
         self._shapes: dict[bytes, _Shape] = {}
         self._relaxed: dict[bytes, _Shape] = {}  # shapes by line with digit runs collapsed
+        self._last_loose: tuple[bytes, bytes] = (b"", b"")
         self._plans: PlanCache = {}
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
@@ -242,6 +243,16 @@ class Engine:
             self.line_count, cluster.id, severity, header.timestamp, message, params, header
         )
 
+    def _loose_key(self, key: bytes) -> bytes:
+        """The shape key with each run of digits as one ``0`` (remembered for the last key:
+        a miss asks for it twice)."""
+        last = self._last_loose
+        if last[0] is key:
+            return last[1]
+        loose = _DIGIT_RUNS_KEY.sub(b"0", key)
+        self._last_loose = (key, loose)
+        return loose
+
     def _rebased(self, line: str, key: bytes) -> _Shape | None:
         """A shape for a line that matches a known one except in how long its numbers are:
         the known shape's offsets are moved by the length differences of the digit runs
@@ -249,7 +260,7 @@ class Engine:
         before it is kept."""
         if not self._relaxed:
             return None
-        loose = _DIGIT_RUNS_KEY.sub(b"0", key)
+        loose = self._loose_key(key)
         base = self._relaxed.get(loose)
         if base is None or not base.cluster.alive or base.cluster.version != base.version:
             return None
@@ -298,7 +309,7 @@ class Engine:
         shape.checks, shape.stamps = checks, tuple(stamps)
         shape.header, shape.level_severity = base.header, base.level_severity
         shape.headerless, shape.masked = base.headerless, base.masked
-        shape.runs = tuple(runs)
+        shape.runs = runs
         if len(self._shapes) >= self.config.match_cache_size:
             self._shapes.clear()
         self._shapes[key] = shape
@@ -456,11 +467,11 @@ class Engine:
             tuple(checks),
         )
         shape.masked = masked
-        shape.runs = tuple(m.span() for m in _DIGIT_RUNS.finditer(line))
+        shape.runs = [m.span() for m in _DIGIT_RUNS.finditer(line)]
         relaxed = self._relaxed
         if len(relaxed) >= self.config.match_cache_size:
             relaxed.clear()
-        relaxed[_DIGIT_RUNS_KEY.sub(b"0", key)] = shape
+        relaxed[self._loose_key(key)] = shape
         return shape
 
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:
