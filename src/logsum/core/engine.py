@@ -82,6 +82,7 @@ class _Shape:
         "message",
         "params",
         "runs",
+        "severity",
         "stamps",
         "version",
     )
@@ -113,6 +114,7 @@ class _Shape:
         self.headerless = headerless
         self.checks = checks
         self.masked: list[str] = []  # the masked message tokens (to check a rebased line)
+        self.severity = level_severity or Severity.INFO  # set by the engine when learned
         self.runs: list[tuple[int, int]] = []  # digit runs of the line it came from
 
 
@@ -308,6 +310,7 @@ class Engine:
         shape.message, shape.params, shape.fields = message, params, fields
         shape.checks, shape.stamps = checks, tuple(stamps)
         shape.header, shape.level_severity = base.header, base.level_severity
+        shape.severity = base.severity
         shape.headerless, shape.masked = base.headerless, base.masked
         shape.runs = runs
         if len(self._shapes) >= self.config.match_cache_size:
@@ -346,17 +349,11 @@ class Engine:
                     stamp = value  # a time of day improves on a date alone
                 if stamp.hour or stamp.minute:
                     break
+        severity = shape.severity  # the level's, or the template's words' (same version)
         level_sev = shape.level_severity
-        if level_sev is None:
-            memo = cluster.text_severity
-            severity = (
-                memo[1]
-                if memo is not None and memo[0] == cluster.version
-                else self._text_severity(cluster)
-            )
-        else:
-            severity = level_sev
-            if cluster.level_severity is None or level_sev.rank < cluster.level_severity.rank:
+        if level_sev is not None:
+            known = cluster.level_severity
+            if known is not level_sev and (known is None or level_sev.rank < known.rank):
                 cluster.level_severity = level_sev
         cluster.count += 1
         if stamp is not None:
@@ -467,6 +464,7 @@ class Engine:
             tuple(checks),
         )
         shape.masked = masked
+        shape.severity = level_sev or self._text_severity(cluster)
         shape.runs = [m.span() for m in _DIGIT_RUNS.finditer(line)]
         relaxed = self._relaxed
         if len(relaxed) >= self.config.match_cache_size:
