@@ -180,6 +180,22 @@ class Settings(BaseSettings):
     webhook_retry_cap_seconds: float = Field(default=600.0, ge=0, le=86_400)
     """``LOGSUM_WEBHOOK_RETRY_CAP_SECONDS``: upper bound of any one retry wait."""
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        schemes = (
+            "redis://",
+            "rediss://",
+            "redis+unix://",
+            "redis+cluster://",
+            "redis+sentinel://",
+        )
+        if not value.startswith(schemes):
+            raise ValueError(f"must start with one of {', '.join(schemes)}")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
