@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,41 @@ def test_accuracy_floor(loghub: Path, system: str) -> None:
     ga_floor, pa_floor = FLOORS[system]
     assert result.ga >= ga_floor, f"{system} GA {result.ga:.3f} < {ga_floor}"
     assert result.pa >= pa_floor, f"{system} PA {result.pa:.3f} < {pa_floor}"
+
+
+class _NeverCached(dict):  # type: ignore[type-arg]
+    def get(self, key, default=None):  # type: ignore[no-untyped-def]
+        return None
+
+
+def test_fast_path_changes_no_result(loghub: Path) -> None:
+    """The shape cache (lines equal up to their digits, or up to their numbers' lengths) is an
+    optimisation only: every result and pattern must be what the full path gives."""
+    lines = []
+    for system in SYSTEMS:
+        raw = _lines(loghub, system)[:600]
+        lines += raw
+        # The same lines with other numbers in their messages (some longer), as a stream
+        # would have them; headers stay well-formed.
+        probe = Engine()
+        for line in raw:
+            message = probe.process(line).message
+            head = line[: len(line) - len(message)] if line.endswith(message) else line
+            tail = line[len(head) :]
+            lines.append(head + re.sub(r"\d+", lambda m: str(int(m.group()) * 7 + 3), tail))
+    fast, full = Engine(), Engine()
+    full._shapes = _NeverCached()  # type: ignore[assignment]
+    full._relaxed = _NeverCached()  # type: ignore[assignment]
+    for line in lines:
+        a, b = fast.process(line), full.process(line)
+        assert (a.pattern_id, a.params, a.timestamp, a.message, a.header, a.severity) == (
+            b.pattern_id,
+            b.params,
+            b.timestamp,
+            b.message,
+            b.header,
+            b.severity,
+        ), line
+    assert [(p.id, p.template, p.count, p.first_seen, p.last_seen) for p in fast.patterns()] == [
+        (p.id, p.template, p.count, p.first_seen, p.last_seen) for p in full.patterns()
+    ]
