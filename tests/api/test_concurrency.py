@@ -60,3 +60,34 @@ def test_two_processes_lose_no_counts(tmp_path: Path) -> None:
     finally:
         for s in servers:
             s.stop()
+
+
+def test_ids_and_counts_survive_a_restart(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    keys = make_keys(f"sqlite:///{data / 'logsum.db'}", ("t", Tier.FREE))
+    env = {"LOGSUM_DATA_DIR": str(data)}
+    batch = _batch()
+    first = start_server(tmp_path / "one", env)
+    try:
+        with first.client(keys["t"]) as c:
+            before = {
+                p["id"]: p["count"]
+                for p in c.post("/v1/analyze", json={"logs": batch}).json()["patterns"]
+            }
+    finally:
+        first.stop()
+    second = start_server(tmp_path / "two", env)
+    try:
+        with second.client(keys["t"]) as c:
+            after = {
+                p["id"]: p["count"]
+                for p in c.post("/v1/analyze", json={"logs": batch}).json()["patterns"]
+            }
+            stored = {
+                p["id"]: p["count"] for p in c.get("/v1/patterns?limit=500").json()["patterns"]
+            }
+    finally:
+        second.stop()
+    assert after == before  # same ids, same per-request counts in a new process
+    assert stored == {pid: 2 * n for pid, n in before.items()}
