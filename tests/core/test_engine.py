@@ -379,3 +379,11 @@ def test_year_less_timestamps_do_not_land_in_the_future() -> None:
     assert january.timestamp == datetime(2027, 1, 3, 0, 0, 7, tzinfo=UTC)
     again = engine.process("Dec 30 23:59:02 host sshd[1]: session closed for user root")
     assert again.timestamp == datetime(2026, 12, 30, 23, 59, 2, tzinfo=UTC)
+
+
+def test_end_record_makes_the_next_line_a_record_of_its_own() -> None:
+    engine = Engine()
+    engine.process("2024-01-01 10:00:00 ERROR Request failed")
+    assert engine.process("    at com.example.Foo.bar(Foo.java:42)").continuation
+    engine.end_record()
+    assert not engine.process("    at com.example.Foo.bar(Foo.java:42)").continuation

@@ -131,6 +131,7 @@ class AnalysisService:
             max_line_chars=self._settings.max_line_chars,
             match_cache_size=self._settings.engine_match_cache,
             default_year=datetime.now(UTC).year,
+            today=datetime.now(UTC).date(),
         )
         return Engine(config)
 
@@ -190,12 +191,7 @@ class AnalysisService:
 def _end_open_record(engine: Engine) -> None:
     """Forget the multi-line record the tenant's previous request ended with: a request is a
     batch of its own, so an indented first line starts a record instead of continuing one."""
-    end = getattr(engine, "end_record", None)
-    if end is not None:
-        end()
-    elif hasattr(engine, "_record"):
-        # TODO(engine): a public Engine.end_record(); until then reset the private field.
-        engine._record = None
+    engine.end_record()
 
 
 def renumbered(results: Sequence[LineResult], offset: int) -> list[LineResult]:

@@ -472,6 +472,12 @@ class Engine:
         relaxed[self._loose_key(key)] = shape
         return shape
 
+    def end_record(self) -> None:
+        """End the open multi-line record: the next line starts a record of its own even if
+        it looks like a continuation (a new batch, a new file)."""
+        self._record = None
+        self._record_lines = 0
+
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:
         """Process lines in order and return their results."""
         return [self.process(line) for line in lines]
