@@ -286,6 +286,11 @@ class Bench:
         }
 
 
+def fmt(rate: float | None) -> str:
+    """``40000.0`` -> ``40,000``; ``None`` -> ``none``."""
+    return "none" if rate is None else f"{rate:,.0f}"
+
+
 def render(lat: dict[str, Any], runs: list[dict[str, Any]]) -> str:
     best = {}
     for tag in ("errors", "all"):
@@ -317,15 +322,17 @@ poll interval (0.1 s); lower both for lower delay at the cost of more, smaller d
 
 **Highest sustained rate for one watch** (paced 10 s runs; sustained = lag under
 {LAG_LIMIT_S:.0f} s of input during the run and backlog delivered within {LAG_LIMIT_S:.0f} s
-after): **{best["errors"] or "none"} lines/s** with an errors-only filter (10 % of lines
-delivered), **{best["all"] or "none"} lines/s** with every line delivered.
+after): **{fmt(best["errors"])} lines/s** with an errors-only filter (10 % of lines
+delivered), **{fmt(best["all"])} lines/s** with every line delivered. The machine is shared:
+repeated runs vary by about one step of the table (the highest rate has been seen one step
+lower when other work was running).
 
 | filter | target/s | written/s | delivered/expected | max lag (s) | drain (s) | sustained |
 |---|---|---|---|---|---|---|
 {rows}
 
 The writer runs in the benchmark process and is itself limited to about the highest rate
-shown in "written lines/s"; the worker is a separate process.
+shown in "written/s"; the worker is a separate process.
 """
 
 
