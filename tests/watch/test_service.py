@@ -209,37 +209,6 @@ def test_exhausted_retries_mark_the_delivery_failed(sqlite_store: Store, logdir:
     assert w.failed_count == 1 and w.last_error == "HTTP 500" and rx.attempts == 2
 
 
-def test_two_services_run_each_watch_once_and_take_over_a_stopped_one(
-    sqlite_store: Store, logdir: Path
-) -> None:
-    rx = Receiver().start()
-    cfg = config(logdir)
-    logs = [logdir / f"app{i}.log" for i in range(4)]
-    for p in logs:
-        p.write_text("")
-        start_watch(sqlite_store, cfg, p, rx)
-    a, b = WatchService(sqlite_store, cfg), WatchService(sqlite_store, cfg)
-    a.start()
-    b.start()
-    try:
-        time.sleep(0.5)
-        ra, rb = set(a.running()), set(b.running())
-        assert not ra & rb and len(ra | rb) == 4
-        for n, p in enumerate(logs):
-            append(p, line(n))
-        assert len(rx.wait_for(4)) == 4
-        a.stop()  # releases its leases: b takes them at its next round
-        time.sleep(0.5)
-        assert len(b.running()) == 4
-        for n, p in enumerate(logs):
-            append(p, line(10 + n))
-        assert len(rx.wait_for(8)) == 8
-    finally:
-        a.stop()
-        b.stop()
-    assert rx.duplicates == 0
-
-
 def test_create_watch_validation(sqlite_store: Store, logdir: Path, tmp_path: Path) -> None:
     repo = WatchStore(sqlite_store)
     cfg = config(logdir, allow_private=False, max_watches_per_key=1)
@@ -343,3 +312,37 @@ def test_anomalies_found_on_the_stream_are_delivered(sqlite_store: Store, logdir
     found = [a for a in rx.anomalies() if event["pattern_id"] in a.get("pattern_ids", [])]
     assert found, rx.anomalies()
     assert "new_pattern" in {a["type"] for a in found}
+
+
+def test_leases_and_delivery_on_both_databases(store: Store, tmp_path: Path) -> None:
+    """The same run on SQLite and PostgreSQL: two services, each watch run once, a stopped
+    service's watches taken over, every line delivered once."""
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    rx = Receiver().start()
+    cfg = config(logdir)
+    logs = [logdir / f"app{i}.log" for i in range(3)]
+    for p in logs:
+        p.write_text("")
+        start_watch(store, cfg, p, rx)
+    a, b = WatchService(store, cfg), WatchService(store, cfg)
+    a.start()
+    b.start()
+    try:
+        time.sleep(0.5)
+        assert not set(a.running()) & set(b.running())
+        assert len(set(a.running()) | set(b.running())) == 3
+        for n, p in enumerate(logs):
+            append(p, line(n))
+        assert len(rx.wait_for(3)) == 3
+        a.stop()
+        time.sleep(0.5)
+        assert len(b.running()) == 3
+        for n, p in enumerate(logs):
+            append(p, line(10 + n))
+        got = rx.wait_for(6)
+    finally:
+        a.stop()
+        b.stop()
+    assert sorted(got) == sorted(line(i).rstrip("\n") for i in (0, 1, 2, 10, 11, 12))
+    assert rx.duplicates == 0 and rx.bad_signatures == 0
