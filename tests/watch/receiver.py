@@ -4,6 +4,7 @@ dedupes by ``webhook-id``, and can fail on purpose (HTTP 500 / 429, or be down a
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,9 @@ from logsum.watch.signing import SignatureError, verify
 class Receiver:
     """Start with :meth:`start`; ``port`` stays the same across :meth:`down` / :meth:`up`."""
 
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.ssl_context = ssl_context
+        """When given, the receiver speaks HTTPS with it."""
         self.secrets: list[str] = []
         """Signing secrets of the watches sending here; a body must verify with one of them."""
         self.lock = threading.Lock()
@@ -47,6 +50,8 @@ class Receiver:
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
+        if self.ssl_context is not None:
+            server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
         self._server = server
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -59,7 +64,8 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/hook"
 
     # -- results -----------------------------------------------------------------------------
 

@@ -3,6 +3,9 @@ time, Retry-After honoured, attempts counted."""
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,3 +101,68 @@ def test_retry_after_is_honoured_and_attempts_run_out(setup) -> None:  # type: i
     w = repo.get_watch("key_t", spec.id)
     assert w is not None and w.failed_count == 1 and w.last_error == "HTTP 429"
     assert rx.attempts == 2
+
+
+def _certificates(d: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for ``hook.test`` (openssl CLI)."""
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "1", "-subj", "/CN=logsum test CA")  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
+        "-subj", "/CN=hook.test")  # fmt: skip
+    (d / "ext.cnf").write_text("subjectAltName=DNS:hook.test\n")
+    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "srv.pem", "-days", "1", "-extfile", "ext.cnf")  # fmt: skip
+    return d / "ca.pem", d / "srv.pem", d / "srv.key"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_is_pinned_to_the_checked_address_and_verified_by_name(tmp_path: Path) -> None:
+    ca, cert, key = _certificates(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    rx = Receiver(ssl_context=server_ctx).start()
+    secret = generate_secret()
+    rx.secrets.append(secret)
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.migrate()
+    repo = WatchStore(store)
+    client = httpx.Client(verify=ssl.create_default_context(cafile=str(ca)), trust_env=False)
+    try:
+        outcomes = {}
+        for host in ("hook.test", "other.test"):  # the certificate names hook.test only
+            w = repo.create_watch(
+                tenant_id="key_t",
+                source=str(tmp_path / f"{host}.log"),
+                filters=WatchFilters(),
+                webhook_url=f"https://{host}:{rx.port}/in",
+                secret=secret,
+                from_beginning=False,
+                checkpoint=None,
+            )
+            assert repo.acquire_lease(w.id, "me", 60)
+            item = OutboxItem(new_webhook_id(), BODY, 1)
+            repo.commit_batch(w.id, "me", None, BatchCommit(1, (item,)))
+            spec = repo.get_spec(w.id)
+            d = Deliverer(
+                spec,  # type: ignore[arg-type]
+                repo=repo,
+                config=WatchConfig(allow_private=True),
+                stop=threading.Event(),
+                wake=threading.Event(),
+                client=client,
+                resolver=lambda h, p: ["127.0.0.1"],
+            )
+            outcomes[host] = d.attempt(repo.next_delivery(w.id))  # type: ignore[arg-type]
+            outcomes[host + " error"] = repo.get_watch("key_t", w.id).last_error  # type: ignore[union-attr]
+    finally:
+        client.close()
+        rx.down()
+        store.close()
+    assert outcomes["hook.test"] is True and outcomes["hook.test error"] is None
+    assert outcomes["other.test"] is False
+    assert "CERTIFICATE_VERIFY_FAILED" in (outcomes["other.test error"] or "")
+    assert len(rx.texts()) == 1
