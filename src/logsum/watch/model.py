@@ -13,7 +13,8 @@ class WatchStatus(StrEnum):
     """What a watch is doing, as the API shows it."""
 
     PENDING = "pending"
-    """Created; no service process has picked it up yet."""
+    """No service process runs it right now: just created, or its process died and another
+    one has not taken it over yet (within ``LOGSUM_WATCH_LEASE_SECONDS``)."""
     WAITING = "waiting"
     """Its file does not exist (yet): it is polled until it appears."""
     FOLLOWING = "following"

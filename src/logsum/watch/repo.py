@@ -557,13 +557,20 @@ class WatchStore:
             .where(_d.c.watch_id == r.id, _d.c.status == DeliveryStatus.PENDING.value)
         ).scalar_one()
         offset = conn.execute(select(_cp.c.offset).where(_cp.c.watch_id == r.id)).scalar()
+        expires = conn.execute(select(_l.c.expires_at).where(_l.c.watch_id == r.id)).scalar()
+        status = WatchStatus(r.status)
+        # No live process runs it (not picked up yet, or its process died and the lease has
+        # not been taken over yet): a stored "following"/"waiting" is stale.
+        live = expires is not None and _utc(expires) > self._clock()  # type: ignore[operator]
+        if not live and status in (WatchStatus.FOLLOWING, WatchStatus.WAITING):
+            status = WatchStatus.PENDING
         return WatchRecord(
             id=r.id,
             tenant_id=r.tenant_id,
             source=r.source,
             filters=WatchFilters.from_json(r.filters),
             webhook_url=r.webhook_url,
-            status=WatchStatus(r.status),
+            status=status,
             created_at=_utc(r.created_at),  # type: ignore[arg-type]
             updated_at=_utc(r.updated_at),  # type: ignore[arg-type]
             from_beginning=bool(r.from_beginning),
