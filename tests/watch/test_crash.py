@@ -105,6 +105,9 @@ def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
         os.rename(log, root / "app.log.1")
         log.write_text("")
         expected += write_lines(log, 800, 200)
+        time.sleep(1.1)  # the dead worker's lease (1 s) expires: the API shows nobody runs it
+        w = WatchStore(store).get_watch("key_t", created.watch.id)
+        assert w is not None and w.status == "pending"
         worker = start_worker(env)  # takes the lease over once the dead one's expired
         expected += write_lines(log, 1000, 400)
         got = rx.wait_for(len(expected), timeout=30)
