@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,16 @@ FAST = WatchConfig(
     delivery_timeout_s=2.0,
     retry=RetryPolicy(max_attempts=50, base_s=0.05, cap_s=0.2),
 )
+
+
+def eventually(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``cond`` until it holds or ``timeout`` passes (no fixed sleeps: CI may be slow)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
 
 
 def line(i: int, level: str = "ERROR") -> str:
@@ -173,9 +183,13 @@ def test_receiver_failing_then_down_then_back_gets_everything_once(
         rx.down()  # connection refused for a while
         for i in range(50, 100):
             append(log, line(i))
-        time.sleep(0.6)
-        w = WatchStore(sqlite_store).get_watch("key_t", wid)
-        assert w is not None and w.last_error and w.pending_count >= 1
+        repo = WatchStore(sqlite_store)
+
+        def stuck() -> bool:
+            w = repo.get_watch("key_t", wid)
+            return w is not None and bool(w.last_error) and w.pending_count >= 1
+
+        assert eventually(stuck)
         rx.up()
         got = rx.wait_for(100)
     finally:
@@ -329,15 +343,13 @@ def test_leases_and_delivery_on_both_databases(store: Store, tmp_path: Path) -> 
     a.start()
     b.start()
     try:
-        time.sleep(0.5)
+        assert eventually(lambda: len(set(a.running()) | set(b.running())) == 3)
         assert not set(a.running()) & set(b.running())
-        assert len(set(a.running()) | set(b.running())) == 3
         for n, p in enumerate(logs):
             append(p, line(n))
         assert len(rx.wait_for(3)) == 3
         a.stop()
-        time.sleep(0.5)
-        assert len(b.running()) == 3
+        assert eventually(lambda: len(b.running()) == 3)
         for n, p in enumerate(logs):
             append(p, line(10 + n))
         got = rx.wait_for(6)
