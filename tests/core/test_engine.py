@@ -118,6 +118,7 @@ def test_user_format_splits_the_header() -> None:
         ("job 7f3c9a2e-4b1d-4c8e-9f00-123456789abc done", "job <*> done"),
         ("generating core.1234", "generating core.<*>"),
         ("flag is true", "flag is <*>"),
+        ("commit 26cb04f merged", "commit <*> merged"),
         ("backup of 2017-05-16 done", "backup of <*>-<*>-<*> done"),
     ],
 )

@@ -40,9 +40,10 @@ class EngineConfig:
     max_record_lines: int = 1_000
     """Continuation lines folded into one multi-line record before a new record is started."""
 
-    match_cache_size: int = 100_000
-    """Entries in the cache from a masked message to its pattern (the fast path). Each entry
-    is one masked message string and an integer."""
+    match_cache_size: int = 50_000
+    """Entries in each fast-path cache: line shapes (a line equal to a known one up to its
+    digits), and masked message to pattern. An entry costs about a kilobyte; a full cache is
+    emptied and refilled. Nothing is cached while nearly every line is a new pattern."""
 
     today: date | None = None
     """The caller's date. With it, a year-less timestamp that would fall more than a day in the

@@ -229,7 +229,7 @@ class Engine:
         severity = level_sev or self._text_severity(cluster)
         self._observe(cluster, header.timestamp, level_sev)
         shape = None
-        if cfg.match_cache_size:
+        if cfg.match_cache_size and not self._miner.noisy:
             shape = self._learn_shape(
                 key, line, header, message, cluster, raw_tokens, level_sev, tokens
             )
@@ -520,7 +520,7 @@ class Engine:
                 self._miner.touch(folded)
                 return folded
         cluster = self._miner.learn(tokens)
-        if self.config.match_cache_size:
+        if self.config.match_cache_size and not self._miner.noisy:
             cache[key] = cluster
             if len(cache) > self.config.match_cache_size:
                 cache.popitem(last=False)

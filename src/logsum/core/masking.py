@@ -46,6 +46,8 @@ _VARIABLE_SHAPES = (
     # Hex: 0x-prefixed, or a long hex string with at least one digit
     r"0[xX][0-9A-Fa-f]+",
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
+    # Shorter lower-case hex (abbreviated hashes, object ids): digits and letters mixed
+    r"(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,7}",
     # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1)
     r"[A-Za-z][A-Za-z0-9]{0,63}(?:[_-]+[A-Za-z0-9]{1,64}){0,15}[_-]+-?\d[\w-]{0,127}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%

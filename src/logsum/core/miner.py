@@ -182,7 +182,9 @@ class _Bucket:
     def __init__(self) -> None:
         self.clusters: dict[str, Cluster] = {}
         self.by_template: dict[str, Cluster] = {}
-        self.postings: dict[tuple[int, str], set[str]] = {}
+        # (position, token) -> ids of the patterns with that constant there. Lists, not sets:
+        # most postings hold one id, and a list of one is a third of a set's memory.
+        self.postings: dict[tuple[int, str], list[str]] = {}
         self.wild: set[str] = set()
         # Partial constant tokens (``uid=<*>``) of each cluster that has some, by position.
         self.partial: dict[str, list[tuple[int, str]]] = {}
@@ -198,7 +200,7 @@ class _Bucket:
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
                 plain += 1
-                self.postings.setdefault((i, tok), set()).add(c.id)
+                self.postings.setdefault((i, tok), []).append(c.id)
             elif is_constant(tok):
                 partial.append((i, tok))
         if partial:
@@ -216,8 +218,8 @@ class _Bucket:
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
                 ids = self.postings.get((i, tok))
-                if ids is not None:
-                    ids.discard(c.id)
+                if ids is not None and c.id in ids:
+                    ids.remove(c.id)
                     if not ids:
                         del self.postings[(i, tok)]
 
@@ -237,6 +239,12 @@ class Miner:
         self._churn = 0.0  # moving share of learned lines that started a new pattern
         self._next_order = 0
         self.evictions = 0
+
+    @property
+    def noisy(self) -> bool:
+        """True while nearly every line starts a new pattern (binary noise, ids that masking
+        misses): caches that pay off only on repeated shapes are not worth filling then."""
+        return self._churn >= _CHURN_LIMIT
 
     # -- lookup -------------------------------------------------------------------------
 
@@ -335,7 +343,7 @@ class Miner:
 
     def _covered(self, bucket: _Bucket, template: list[str], skip: Cluster) -> list[Cluster]:
         """Other clusters of ``bucket`` whose templates ``template`` covers."""
-        best_ids: set[str] | None = None
+        best_ids: list[str] | None = None
         for i, tok in enumerate(template):
             if WILDCARD in tok or not is_constant(tok):
                 continue
