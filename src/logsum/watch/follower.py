@@ -12,8 +12,8 @@ sleeps, so the caller owns the clock. What it handles:
   ``max_line_bytes + read_chunk``.
 - **Rename-and-create rotation** (logrotate ``create``): the path now names another file (its
   device/inode changed). The old file is kept open and drained to its end; once it has been quiet
-  for one poll, its unterminated last line (if any) is returned and the follower switches to the
-  new file from offset 0.
+  for ``rotate_quiet_polls`` polls, its unterminated last line (if any) is returned and the
+  follower switches to the new file from offset 0.
 - **Copy-truncate rotation** (logrotate ``copytruncate``): the same inode but the file is shorter
   than the offset, or its first bytes no longer match the fingerprint taken when it was opened.
   The follower restarts at offset 0.
@@ -44,6 +44,10 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024
 
 DEFAULT_READ_CHUNK = 256 * 1024
 """Bytes read per ``read`` call; a poll reads at most ``max_read_bytes`` in total."""
+
+DEFAULT_ROTATE_QUIET_POLLS = 5
+"""After a rename rotation, the old file is drained until it has been quiet for this many polls
+(0.5 s at the default poll interval) before the follower switches to the new file."""
 
 DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024
 """Upper bound of bytes one :meth:`FileFollower.poll` reads, so a poll's memory and latency
@@ -157,16 +161,20 @@ class FileFollower:
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         read_chunk: int = DEFAULT_READ_CHUNK,
         max_read_bytes: int = DEFAULT_MAX_READ_BYTES,
+        rotate_quiet_polls: int = DEFAULT_ROTATE_QUIET_POLLS,
     ) -> None:
         if max_line_bytes < 1 or read_chunk < 1 or max_read_bytes < 1:
             raise ValueError("max_line_bytes, read_chunk and max_read_bytes must be positive")
+        if rotate_quiet_polls < 1:
+            raise ValueError("rotate_quiet_polls must be at least 1")
+        self.rotate_quiet_polls = rotate_quiet_polls
         self.path = Path(path)
         self.max_line_bytes = max_line_bytes
         self.read_chunk = read_chunk
         self.max_read_bytes = max_read_bytes
         self._cur: _Open | None = None
         self._old: _Open | None = None  # a rotated-away file still being drained
-        self._old_quiet = False
+        self._old_quiet = 0
         self._buf = bytearray()
         self._buf_start = 0  # file offset of _buf[0] in the file being read
         self._skipping = False  # inside an over-long line, discarding up to its newline
@@ -258,7 +266,7 @@ class FileFollower:
         old_fd = self._find_rotated(cp.identity)
         if old_fd is not None:
             self._old = _Open(old_fd, cp.identity, cp.offset)
-            self._old_quiet = False
+            self._old_quiet = 0
             self._reset_buffer(cp.offset)
         else:
             self._reset_buffer(0)
@@ -331,7 +339,7 @@ class FileFollower:
             return
         self.rotations += 1
         self._old = cur
-        self._old_quiet = False
+        self._old_quiet = 0
         self._cur = None
 
     def _drain_old(self, out: list[Line], budget: int) -> int:
@@ -339,17 +347,18 @@ class FileFollower:
         assert old is not None
         used = self._read_available(old, out, budget)
         if used > 0 or budget <= 0:
-            self._old_quiet = False
+            self._old_quiet = 0
             return used
-        if not self._old_quiet:
-            # Give the writer one poll interval to finish with the old file.
-            self._old_quiet = True
+        if self._old_quiet < self.rotate_quiet_polls:
+            # Give the writer a few poll intervals to finish with the old file (an app that
+            # reopens its log on SIGHUP writes to the renamed file until then).
+            self._old_quiet += 1
             return used
         if self._buf and not self._skipping:
             self._emit(old, bytes(self._buf), len(self._buf), out, truncated=False)
         old.close()
         self._old = None
-        self._old_quiet = False
+        self._old_quiet = 0
         self._reset_buffer(0)
         return used
 
