@@ -32,6 +32,7 @@ import contextlib
 import errno
 import hashlib
 import os
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,6 +49,9 @@ DEFAULT_READ_CHUNK = 256 * 1024
 DEFAULT_ROTATE_QUIET_POLLS = 5
 """After a rename rotation, the old file is drained until it has been quiet for this many polls
 (0.5 s at the default poll interval) before the follower switches to the new file."""
+
+MAX_DRAINING_FILES = 8
+"""Rotated-away files held open until read to their end (rotations faster than they drain)."""
 
 DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024
 """Upper bound of bytes one :meth:`FileFollower.poll` reads, so a poll's memory and latency
@@ -172,8 +176,9 @@ class FileFollower:
         self.max_line_bytes = max_line_bytes
         self.read_chunk = read_chunk
         self.max_read_bytes = max_read_bytes
-        self._cur: _Open | None = None
-        self._old: _Open | None = None  # a rotated-away file still being drained
+        self._cur: _Open | None = None  # the file the path names (newest)
+        # Rotated-away files not read to their end yet, oldest first; the head is being read.
+        self._draining: deque[_Open] = deque()
         self._old_quiet = 0
         self._buf = bytearray()
         self._buf_start = 0  # file offset of _buf[0] in the file being read
@@ -189,7 +194,7 @@ class FileFollower:
     @property
     def position(self) -> Checkpoint | None:
         """Position after the last line returned (``None`` before any file was opened)."""
-        src = self._old or self._cur
+        src = self._draining[0] if self._draining else self._cur
         if src is None:
             return self._pending_checkpoint
         return Checkpoint(src.identity, self._buf_start)
@@ -197,33 +202,34 @@ class FileFollower:
     @property
     def has_file(self) -> bool:
         """True while a file is open (False while waiting for the path to appear)."""
-        return self._cur is not None or self._old is not None
+        return self._cur is not None or bool(self._draining)
 
     def poll(self) -> list[Line]:
         """Return the complete lines available now (possibly none). Never blocks."""
         out: list[Line] = []
         budget = self.max_read_bytes
-        if self._old is not None:
-            budget -= self._drain_old(out, budget)
-            if self._old is not None:
+        # Every poll: does the path still name the current file? A new file is opened at once
+        # (and queued behind the ones still draining), so even files rotated in quick
+        # succession are each read, in order.
+        self._track_path()
+        while self._draining:
+            used, done = self._drain_head(out, budget)
+            budget -= used
+            if not done or budget <= 0:
                 return out
         if self._cur is None:
-            self._cur = self._open_path(0)
-            if self._cur is None:
-                return out
-            self._reset_buffer(0)
+            return out
         self._check_truncation()
-        budget -= self._read_available(self._cur, out, budget)
-        if budget > 0:
-            self._check_rotation()
+        self._read_available(self._cur, out, budget)
         return out
 
     def close(self) -> None:
         """Close the open files."""
-        for f in (self._old, self._cur):
+        for f in (*self._draining, self._cur):
             if f is not None:
                 f.close()
-        self._old = self._cur = None
+        self._draining.clear()
+        self._cur = None
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -265,7 +271,7 @@ class FileFollower:
         # The checkpointed file is no longer at the path: find it beside the path (rotated).
         old_fd = self._find_rotated(cp.identity)
         if old_fd is not None:
-            self._old = _Open(old_fd, cp.identity, cp.offset)
+            self._draining.append(_Open(old_fd, cp.identity, cp.offset))
             self._old_quiet = 0
             self._reset_buffer(cp.offset)
         else:
@@ -273,8 +279,6 @@ class FileFollower:
         if cur is not None:
             cur.offset = 0
         self._cur = cur
-        if self._old is None and cur is not None:
-            self._reset_buffer(0)
 
     def _matches(self, fd: int, ident: FileIdentity) -> bool:
         st = os.fstat(fd)
@@ -328,39 +332,56 @@ class FileFollower:
         else:
             cur.identity = self._extend_identity(cur.fd, cur.identity)
 
-    def _check_rotation(self) -> None:
-        cur = self._cur
-        assert cur is not None
+    def _track_path(self) -> None:
+        """Open the file the path names when it is not the current one (rotation, or the
+        file appeared); the current one, if any, is queued to be drained first."""
         try:
             st = os.stat(self.path)
         except (FileNotFoundError, NotADirectoryError):
-            return  # renamed away, the new one is not created yet: keep draining the old one
-        if (st.st_dev, st.st_ino) == (cur.identity.dev, cur.identity.inode):
+            return  # renamed away, the new one not created yet: keep reading what we have
+        cur = self._cur
+        if cur is not None and (st.st_dev, st.st_ino) == (cur.identity.dev, cur.identity.inode):
             return
+        new = self._open_path(0)
+        if new is None:
+            return
+        if cur is None:
+            self._cur = new
+            if not self._draining:
+                self._reset_buffer(0)
+            return
+        if len(self._draining) >= MAX_DRAINING_FILES:
+            # Pathological rotation churn: give up the oldest unread file rather than hold
+            # an unbounded number of descriptors.
+            self._draining.popleft().close()
+            if self._draining:
+                self._reset_buffer(self._draining[0].offset)
         self.rotations += 1
-        self._old = cur
-        self._old_quiet = 0
-        self._cur = None
+        if not self._draining:
+            self._old_quiet = 0
+        self._draining.append(cur)
+        self._cur = new
 
-    def _drain_old(self, out: list[Line], budget: int) -> int:
-        old = self._old
-        assert old is not None
+    def _drain_head(self, out: list[Line], budget: int) -> tuple[int, bool]:
+        """Read the oldest rotated-away file; ``(bytes used, finished with it)``."""
+        old = self._draining[0]
         used = self._read_available(old, out, budget)
         if used > 0 or budget <= 0:
             self._old_quiet = 0
-            return used
+            return used, False
         if self._old_quiet < self.rotate_quiet_polls:
             # Give the writer a few poll intervals to finish with the old file (an app that
             # reopens its log on SIGHUP writes to the renamed file until then).
             self._old_quiet += 1
-            return used
+            return used, False
         if self._buf and not self._skipping:
             self._emit(old, bytes(self._buf), len(self._buf), out, truncated=False)
         old.close()
-        self._old = None
+        self._draining.popleft()
         self._old_quiet = 0
-        self._reset_buffer(0)
-        return used
+        nxt = self._draining[0] if self._draining else self._cur
+        self._reset_buffer(nxt.offset if nxt is not None else 0)
+        return used, True
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -187,6 +187,8 @@ class WatchRunner:
                 )
                 if self._due(now):
                     self._flush_until_done(follower)
+                elif self._pending_patterns:
+                    self._store_patterns(_Batch())  # an idle stream's counts are not held back
                 if not lines:
                     self.stop.wait(self.config.poll_interval_s)
             self._close_record()
