@@ -37,6 +37,9 @@ class TenantEngine:
     engine: Engine
     ids: set[str] = field(default_factory=set)
     synced_at: float = float("-inf")
+    sent_examples: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = field(default_factory=dict)
+    """(template, example values) last sent to the store per pattern: unchanged ones are not
+    sent again (the store then skips its read-merge-write of examples for them)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def seed(self, known: KnownPatterns, now: float) -> None:

@@ -86,8 +86,19 @@ def stored_pattern_wire(p: StoredPattern) -> dict[str, Any]:
     }
 
 
-def _delta(p: Pattern) -> PatternDelta:
+Examples = tuple[tuple[str, ...], ...]
+_MAX_SENT_EXAMPLES = 50_000
+"""Patterns per warm engine whose last sent example values are remembered."""
+
+
+def _delta(p: Pattern, sent: dict[str, tuple[str, Examples]]) -> PatternDelta:
     examples = tuple(tuple(ps.examples) for ps in sorted(p.params, key=lambda s: s.index))
+    if sent.get(p.id) == (p.template, examples):
+        examples = ()  # the store has them already, under this very template
+    elif examples:
+        if len(sent) >= _MAX_SENT_EXAMPLES:
+            sent.clear()
+        sent[p.id] = (p.template, examples)
     return PatternDelta(
         pattern_id=p.id,
         template=p.template,
@@ -161,8 +172,9 @@ class AnalysisService:
             results = te.engine.process_many(lines)
             patterns = batch_patterns(te.engine, results)
             te.ids.update(p.id for p in patterns)
-        if patterns:
-            self._store.upsert_patterns(tenant_id, [_delta(p) for p in patterns])
+            deltas = [_delta(p, te.sent_examples) for p in patterns]
+        if deltas:
+            self._store.upsert_patterns(tenant_id, deltas)
         anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
         return AnalysisOutcome(
             patterns=[pattern_wire(p) for p in patterns] if options.detect_patterns else [],
