@@ -339,7 +339,7 @@ shown in "written/s"; the worker is a separate process.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=1.0, help="latency/memory run length")
-    parser.add_argument("--rates", default="5000,10000,20000,30000,40000,60000")
+    parser.add_argument("--rates", default="5000,10000,20000,30000,40000,60000,80000")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="logsum-watch-bench-") as tmp:
