@@ -138,6 +138,7 @@ class WatchRunner:
             max_line_chars=self.config.max_line_bytes,
             max_record_lines=self.config.max_record_lines,
             default_year=self._clock().year,
+            today=self._clock().date(),
         )
         engine = Engine(config)
         known = self.store.known_patterns(self.spec.tenant_id)
