@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
 from typing import IO, Annotated, Any
 
 import orjson
@@ -21,8 +20,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from logsum import Engine, EngineConfig, Pattern
+from logsum import Engine, Pattern
 from logsum.cli import app
+from logsum.cli.common import engine_config, fail, open_log
 from logsum.cli.parse import iter_lines
 from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
 from logsum.core.detect.model import iso_utc
@@ -41,23 +41,13 @@ _SEVERITY_STYLE = {
 
 
 def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"logsum analyze: {message}\n")
-    return typer.Exit(code=2)
+    return fail("analyze", message)
 
 
 def _open(path: str) -> tuple[IO[bytes], int]:
-    if path == "-":
-        return sys.stdin.buffer, 0
-    try:
-        f = open(path, "rb")  # noqa: SIM115 (closed by the caller; may be stdin)
-    except FileNotFoundError:
-        raise _fail(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise _fail(f"is a directory, not a log file: {path}") from None
-    except PermissionError:
-        raise _fail(f"permission denied: {path}") from None
-    except OSError as exc:
-        raise _fail(f"cannot read {path}: {exc.strerror or exc}") from None
+    f = open_log("analyze", path)
+    if f is sys.stdin.buffer:
+        return f, 0
     try:
         size = os.fstat(f.fileno()).st_size
     except OSError:
@@ -213,7 +203,7 @@ def analyze(
     except LogsumError as exc:
         raise _fail(str(exc)) from None
     # Timestamps without a year (syslog) take the current one: the core reads no clock.
-    engine = Engine(_engine_config(), message_only=message_only)
+    engine = Engine(engine_config(), message_only=message_only)
     analyzer = None if no_detect else Analyzer(options)
     stream, size = _open(file)
     try:
@@ -241,10 +231,3 @@ def analyze(
         sys.stdout.flush()
         return
     _tables(Console(), n, patterns, report, top)
-
-
-def _engine_config() -> EngineConfig:
-    """Year-less timestamps get this year, or last year when that would put them in the
-    future (the adapter reads the clock; the engine does not)."""
-    today = datetime.now(UTC).date()
-    return EngineConfig(default_year=today.year, today=today)

@@ -39,14 +39,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import IO, Annotated
 
 import orjson
 import typer
 
-from logsum import Engine, EngineConfig
+from logsum import Engine
 from logsum.cli import app
+from logsum.cli.common import engine_config, fail, open_log
 
 _READ_CHUNK = 1 << 20
 """Bytes read from the input at a time."""
@@ -100,23 +100,7 @@ def iter_lines(stream: IO[bytes], max_line_bytes: int) -> Iterator[list[str]]:
 
 
 def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"logsum parse: {message}\n")
-    return typer.Exit(code=2)
-
-
-def _open_input(path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise _fail(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise _fail(f"is a directory, not a log file: {path}") from None
-    except PermissionError:
-        raise _fail(f"permission denied: {path}") from None
-    except OSError as exc:
-        raise _fail(f"cannot read {path}: {exc.strerror or exc}") from None
+    return fail("parse", message)
 
 
 def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
@@ -230,11 +214,11 @@ def parse(
     """Write one JSON object per input line (JSON Lines) to stdout, in input order."""
     try:
         # The core reads no clock: the adapter supplies the year for timestamps without one.
-        config = _engine_config()
+        config = engine_config()
         engine = Engine(config, message_only=message_only, log_format=log_format)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    stream = _open_input(file)
+    stream = open_log("parse", file)
     # The engine allocates many small objects and makes almost no cyclic garbage: collecting
     # the young generation less often saves about 5% of the run. Restored afterwards.
     thresholds = gc.get_threshold()
@@ -303,10 +287,3 @@ def fast_main(argv: list[str]) -> int | None:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-def _engine_config() -> EngineConfig:
-    """Year-less timestamps get this year, or last year when that would put them in the
-    future (the adapter reads the clock; the engine does not)."""
-    today = datetime.now(UTC).date()
-    return EngineConfig(default_year=today.year, today=today)

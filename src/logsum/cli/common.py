@@ -1,0 +1,42 @@
+"""What the file-reading commands share: opening the input, failing with a message and exit
+code 2, and the engine settings that need the clock (the engine reads none)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import IO
+
+import typer
+
+from logsum import EngineConfig
+
+
+def fail(command: str, message: str) -> typer.Exit:
+    """Write ``logsum COMMAND: message`` to stderr and return the exit (code 2) to raise."""
+    sys.stderr.write(f"logsum {command}: {message}\n")
+    return typer.Exit(code=2)
+
+
+def open_log(command: str, path: str) -> IO[bytes]:
+    """The input as bytes: ``-`` is stdin; a file that can't be read is a clear message and
+    exit code 2."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise fail(command, f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise fail(command, f"is a directory, not a log file: {path}") from None
+    except PermissionError:
+        raise fail(command, f"permission denied: {path}") from None
+    except OSError as exc:
+        raise fail(command, f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def engine_config() -> EngineConfig:
+    """Year-less timestamps get this year, or last year when that would put them in the
+    future (the adapter reads the clock; the engine does not)."""
+    today = datetime.now(UTC).date()
+    return EngineConfig(default_year=today.year, today=today)
