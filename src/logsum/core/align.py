@@ -218,7 +218,9 @@ def _parts(template_token: str) -> list[str]:
     return parts
 
 
-def _fits(template_token: str, token: str) -> bool:
+def fits(template_token: str, token: str) -> bool:
+    """True when ``token`` is the template token itself or one of its values (``<*>``,
+    ``uid=<*>``)."""
     if template_token == token:
         return True
     return WILDCARD in template_token and partial_spans(template_token, token) is not None
@@ -233,7 +235,7 @@ def align(template: list[str], tokens: list[str]) -> list[tuple[int, int]] | Non
     pos = 0
     for i, t in enumerate(template):
         if t != WILDCARD:
-            if pos >= n or not _fits(t, tokens[pos]):
+            if pos >= n or not fits(t, tokens[pos]):
                 return None
             spans.append((pos, pos + 1))
             pos += 1
@@ -247,7 +249,7 @@ def align(template: list[str], tokens: list[str]) -> list[tuple[int, int]] | Non
             end = n - need  # leave one token to each wildcard that follows
         else:
             end = pos + 1
-            while end + need < n and not _fits(template[j], tokens[end + need]):
+            while end + need < n and not fits(template[j], tokens[end + need]):
                 end += 1
             if end + need >= n:
                 return None

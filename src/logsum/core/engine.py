@@ -36,7 +36,6 @@ _CONTINUATION = re.compile(
     r"|(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault)\b(?::|$)"
     r"|Traceback \(most recent call last\):)"
 )
-_WHITESPACE = re.compile(r"\s+")
 _TOKEN = re.compile(r"\S+")
 _CUT = " " + WILDCARD  # stands for what was cut off an over-long line
 _DIGIT_RUNS = re.compile(r"[0-9]+")

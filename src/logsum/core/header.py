@@ -149,13 +149,6 @@ class _Scan:
         self.spans.append((start, end, kind))
 
 
-def split_header(line: str, default_year: int) -> tuple[Header, str] | None:
-    """Find the header of ``line``. Returns ``(header, message)`` or ``None`` if the line has
-    no recognisable header (then the whole line is the message)."""
-    found = _scan(line, default_year)
-    return None if found is None else found[0]
-
-
 def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | None:
     s = _Scan(line, default_year)
     _leading_timestamps(s)

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 
-from logsum.core.align import merge_lengths, partial_spans, skeleton_key
+from logsum.core.align import fits, merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
 _DELIMS = frozenset("=:([{<'\"/,@#.;|")
@@ -56,12 +56,7 @@ def generalise_token(a: str, b: str) -> str:
 def covers(general: list[str], specific: list[str]) -> bool:
     """True when every token of ``specific`` is matched by the token of ``general`` at the
     same position (equal, ``<*>``, or a partial template such as ``uid=<*>``)."""
-    for g, s in zip(general, specific, strict=True):
-        if g in (s, WILDCARD):
-            continue
-        if WILDCARD not in g or partial_spans(g, s) is None:
-            return False
-    return True
+    return all(fits(g, s) for g, s in zip(general, specific, strict=True))
 
 
 def _generalise_plain(a: str, b: str) -> str:
@@ -110,12 +105,6 @@ def is_constant(token: str) -> bool:
 
 
 _CONSTANT_MEMO: dict[str, bool] = {}
-
-
-def _covers_token(template_token: str, token: str) -> bool:
-    if template_token == token:
-        return True
-    return partial_spans(template_token, token) is not None
 
 
 def _constants(tokens: list[str]) -> int:
@@ -381,7 +370,7 @@ class Miner:
         for cid in [*shared, *bucket.partial_only]:
             partials = partial.get(cid)
             if partials:
-                extra = sum(1 for i, t in partials if _covers_token(t, tokens[i]))
+                extra = sum(1 for i, t in partials if fits(t, tokens[i]))
                 if extra:
                     shared[cid] = shared.get(cid, 0) + extra
         best: Cluster | None = None

@@ -99,12 +99,6 @@ def shape_regex(index: int) -> str:
     return re.sub(r"\(\?P<\w+>", "(?:", _PATTERNS[index].pattern)
 
 
-def parse_shape(text: str, index: int, default_year: int) -> datetime | None:
-    """Parse ``text`` known to have timestamp shape ``index``."""
-    m = _PATTERNS[index].match(text)
-    return None if m is None else _to_datetime(m, default_year)
-
-
 def match_timestamp_shape(
     text: str, pos: int, default_year: int
 ) -> tuple[datetime | None, int, int] | None:
