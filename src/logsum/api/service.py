@@ -62,27 +62,33 @@ def parse_analyze_request(raw: bytes, *, max_batch_lines: int) -> AnalyzeRequest
 
 def pattern_wire(p: Pattern) -> dict[str, Any]:
     """A core :class:`Pattern` as the wire's pattern object."""
-    return {
-        "id": p.id,
-        "template": p.template,
-        "count": p.count,
-        "severity": str(p.severity),
-        "first_seen": iso(p.first_seen),
-        "last_seen": iso(p.last_seen),
-        "params": [{"index": ps.index, "examples": list(ps.examples)} for ps in p.params],
-    }
+    examples = [list(ps.examples) for ps in sorted(p.params, key=lambda ps: ps.index)]
+    return _wire(p.id, p.template, p.count, str(p.severity), p.first_seen, p.last_seen, examples)
 
 
 def stored_pattern_wire(p: StoredPattern) -> dict[str, Any]:
     """A stored pattern as the wire's pattern object (``count`` over all requests)."""
+    examples = [list(ex) for ex in p.examples]
+    return _wire(p.id, p.template, p.count, str(p.severity), p.first_seen, p.last_seen, examples)
+
+
+def _wire(
+    pid: str,
+    template: str,
+    count: int,
+    severity: str,
+    first_seen: datetime | None,
+    last_seen: datetime | None,
+    examples: list[list[str]],
+) -> dict[str, Any]:
     return {
-        "id": p.id,
-        "template": p.template,
-        "count": p.count,
-        "severity": str(p.severity),
-        "first_seen": iso(p.first_seen),
-        "last_seen": iso(p.last_seen),
-        "params": [{"index": i, "examples": list(ex)} for i, ex in enumerate(p.examples)],
+        "id": pid,
+        "template": template,
+        "count": count,
+        "severity": severity,
+        "first_seen": iso(first_seen),
+        "last_seen": iso(last_seen),
+        "params": [{"index": i, "examples": ex} for i, ex in enumerate(examples)],
     }
 
 
