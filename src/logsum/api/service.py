@@ -10,7 +10,7 @@ the store; the engines are a cache of it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,9 @@ from logsum.api.schemas import AnalyzeOptions, AnalyzeRequest
 from logsum.core.analysis import AnalysisOptions, analyze_batch
 from logsum.settings import Settings
 from logsum.store import PatternDelta, Store, StoredPattern
+
+Examples = tuple[tuple[str, ...], ...]
+"""Per wildcard position, a few example values."""
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -62,14 +65,21 @@ def parse_analyze_request(raw: bytes, *, max_batch_lines: int) -> AnalyzeRequest
 
 def pattern_wire(p: Pattern) -> dict[str, Any]:
     """A core :class:`Pattern` as the wire's pattern object."""
-    examples = [list(ps.examples) for ps in sorted(p.params, key=lambda ps: ps.index)]
+    examples = _examples(p)
     return _wire(p.id, p.template, p.count, str(p.severity), p.first_seen, p.last_seen, examples)
+
+
+def _examples(p: Pattern) -> Examples:
+    """Example values per wildcard position, in position order."""
+    params = p.params
+    if all(ps.index == i for i, ps in enumerate(params)):  # the engine's own order
+        return tuple(ps.examples for ps in params)
+    return tuple(ps.examples for ps in sorted(params, key=lambda ps: ps.index))
 
 
 def stored_pattern_wire(p: StoredPattern) -> dict[str, Any]:
     """A stored pattern as the wire's pattern object (``count`` over all requests)."""
-    examples = [list(ex) for ex in p.examples]
-    return _wire(p.id, p.template, p.count, str(p.severity), p.first_seen, p.last_seen, examples)
+    return _wire(p.id, p.template, p.count, str(p.severity), p.first_seen, p.last_seen, p.examples)
 
 
 def _wire(
@@ -79,7 +89,7 @@ def _wire(
     severity: str,
     first_seen: datetime | None,
     last_seen: datetime | None,
-    examples: list[list[str]],
+    examples: Examples,
 ) -> dict[str, Any]:
     return {
         "id": pid,
@@ -88,17 +98,16 @@ def _wire(
         "severity": severity,
         "first_seen": iso(first_seen),
         "last_seen": iso(last_seen),
-        "params": [{"index": i, "examples": ex} for i, ex in enumerate(examples)],
+        "params": [{"index": i, "examples": list(ex)} for i, ex in enumerate(examples)],
     }
 
 
-Examples = tuple[tuple[str, ...], ...]
 _MAX_SENT_EXAMPLES = 50_000
 """Patterns per warm engine whose last sent example values are remembered."""
 
 
 def _delta(p: Pattern, sent: dict[str, tuple[str, Examples]]) -> PatternDelta:
-    examples = tuple(tuple(ps.examples) for ps in sorted(p.params, key=lambda s: s.index))
+    examples = _examples(p)
     if sent.get(p.id) == (p.template, examples):
         examples = ()  # the store has them already, under this very template
     elif examples:
@@ -280,7 +289,19 @@ def batch_patterns(engine: Engine, results: Sequence[LineResult]) -> list[Patter
         snap = engine.pattern(pid)
         if snap is None:  # evicted within the batch (max_patterns reached): nothing to store
             continue
-        out.append(replace(snap, count=count, first_seen=first, last_seen=last))
+        # (a constructor call: dataclasses.replace costs several times more, per pattern)
+        out.append(
+            Pattern(
+                snap.id,
+                snap.template,
+                count,
+                snap.severity,
+                first,
+                last,
+                snap.params,
+                snap.aliases,
+            )
+        )
     out.sort(key=lambda p: (-p.count, p.id))
     return out
 
