@@ -47,6 +47,7 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLA
 from logsum.core.model import WILDCARD, Severity
 from logsum.store import keys
 from logsum.store.errors import StoreError, StoreUnavailable
+from logsum.store.groupcommit import GroupCommit
 from logsum.store.models import ApiKeyRecord, PatternDelta, StoredPattern, StoreLimits, Tier
 from logsum.store.tables import ApiKeyRow, PatternRow
 
@@ -109,6 +110,10 @@ class Store:
         self._clock = clock
         self._engine = _create_engine(self._url)
         self._upsert = _DriverStatement(self._upsert_statement(), self._engine.dialect)
+        # Concurrent upserts of one tenant in this process share a transaction.
+        self._pattern_commits: GroupCommit[str, dict[str, _Merged]] = GroupCommit(
+            self._write_patterns
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -254,8 +259,19 @@ class Store:
         """
         _check_id("tenant id", tenant_id, self._limits.max_tenant_id_chars)
         merged = _coalesce(deltas, self._limits)
-        if not merged:
-            return
+        if merged:
+            self._pattern_commits.submit(tenant_id, merged)
+
+    def _write_patterns(self, tenant_id: str, batches: list[dict[str, _Merged]]) -> None:
+        """One transaction for the merged deltas of one or more concurrent callers."""
+        merged = batches[0]
+        for other in batches[1:]:
+            for pid, m in other.items():
+                cur = merged.get(pid)
+                if cur is None:
+                    merged[pid] = m
+                else:
+                    cur.absorb(m, self._limits)
         now = self._clock()
         # One order for every writer: PostgreSQL locks rows in this order, so two batches
         # over the same patterns can't deadlock.
@@ -695,6 +711,18 @@ class _Merged:
     last_seen: datetime | None
     examples: tuple[tuple[str, ...], ...] = field(default=())
 
+    def absorb(self, other: _Merged, limits: StoreLimits) -> None:
+        """Add ``other`` (deltas of the same pattern) into this one."""
+        self.count += other.count
+        self.first_seen = _earlier(self.first_seen, other.first_seen)
+        self.last_seen = _later(self.last_seen, other.last_seen)
+        if _SEVERITY_RANK[other.severity] < _SEVERITY_RANK[self.severity]:
+            self.severity = other.severity
+        if other.template == self.template:
+            self.examples = _merge_examples(self.examples, other.examples, limits)
+        elif other.template.count(WILDCARD) >= self.template.count(WILDCARD):
+            self.template, self.examples = other.template, other.examples
+
 
 def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, _Merged]:
     out: dict[str, _Merged] = {}
@@ -710,19 +738,12 @@ def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, 
         first = _check_time("first_seen", d.first_seen)
         last = _check_time("last_seen", d.last_seen)
         examples = _merge_examples((), _check_examples(d.examples), limits) if d.examples else ()
+        merged = _Merged(d.template, severity, d.count, first, last, examples)
         cur = out.get(d.pattern_id)
         if cur is None:
-            out[d.pattern_id] = _Merged(d.template, severity, d.count, first, last, examples)
-            continue
-        cur.count += d.count
-        cur.first_seen = _earlier(cur.first_seen, first)
-        cur.last_seen = _later(cur.last_seen, last)
-        if _SEVERITY_RANK[severity] < _SEVERITY_RANK[cur.severity]:
-            cur.severity = severity
-        if d.template == cur.template:
-            cur.examples = _merge_examples(cur.examples, examples, limits)
-        elif d.template.count(WILDCARD) >= cur.template.count(WILDCARD):
-            cur.template, cur.examples = d.template, examples
+            out[d.pattern_id] = merged
+        else:
+            cur.absorb(merged, limits)
     return out
 
 
