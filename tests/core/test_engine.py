@@ -388,3 +388,27 @@ def test_end_record_makes_the_next_line_a_record_of_its_own() -> None:
     assert engine.process("    at com.example.Foo.bar(Foo.java:42)").continuation
     engine.end_record()
     assert not engine.process("    at com.example.Foo.bar(Foo.java:42)").continuation
+
+
+def test_batch_patterns_count_one_batch_and_resolve_folded_ids() -> None:
+    engine = Engine()
+    engine.process_many(["2024-01-01 09:00:00 INFO Invalid user zed from 10.0.0.9"] * 3)
+    batch = [
+        "2024-01-01 10:00:05 INFO Invalid user alice from 10.0.0.1",
+        "2024-01-01 10:00:01 INFO Invalid user bob from 10.0.0.2",
+        "2024-01-01 10:00:09 INFO Invalid user carol from 10.0.0.3",
+        "2024-01-01 10:00:02 ERROR Request failed",
+        "    at com.example.Foo.bar(Foo.java:42)",
+    ]
+    results = engine.process_many(batch)
+    users, failed = engine.batch_patterns(results)
+    # The first lines' pattern was folded into the generalised one during the batch: its id
+    # resolves, and only this batch's lines count, with this batch's times.
+    assert users.template.endswith("Invalid user <*> from <*>")
+    assert len({r.pattern_id for r in results[:3]}) == 3
+    assert {r.pattern_id for r in results[:3]} <= {users.id, *users.aliases}
+    assert users.count == 3
+    assert users.first_seen == datetime(2024, 1, 1, 10, 0, 1, tzinfo=UTC)
+    assert users.last_seen == datetime(2024, 1, 1, 10, 0, 9, tzinfo=UTC)
+    assert failed.count == 1  # the continuation line is part of its record, not a line of its own
+    assert engine.pattern(users.id).count == 6  # type: ignore[union-attr]

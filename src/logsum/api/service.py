@@ -33,9 +33,9 @@ def iso(ts: datetime | None) -> str | None:
     """ISO 8601 in UTC with ``Z`` (naive values are taken as UTC), or ``None``."""
     if ts is None:
         return None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if ts.tzinfo is not UTC:
+        ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    return ts.isoformat().replace("+00:00", "Z")
 
 
 def parse_analyze_request(raw: bytes, *, max_batch_lines: int) -> AnalyzeRequest:
@@ -70,11 +70,13 @@ def pattern_wire(p: Pattern) -> dict[str, Any]:
 
 
 def _examples(p: Pattern) -> Examples:
-    """Example values per wildcard position, in position order."""
+    """Example values per wildcard position, in position order (a position without values
+    has none)."""
     params = p.params
     if all(ps.index == i for i, ps in enumerate(params)):  # the engine's own order
         return tuple(ps.examples for ps in params)
-    return tuple(ps.examples for ps in sorted(params, key=lambda ps: ps.index))
+    by_index = {ps.index: ps.examples for ps in params}
+    return tuple(by_index.get(i, ()) for i in range(max(by_index) + 1))
 
 
 def stored_pattern_wire(p: StoredPattern) -> dict[str, Any]:
@@ -181,11 +183,12 @@ class AnalysisService:
             session_key=options.session_key,
         )
         lines = without_nul(lines)
+        analysed = options.find_anomalies or options.generate_insights
         with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
-            known_ids = frozenset(te.ids)
+            known_ids = frozenset(te.ids) if analysed else frozenset()
             _end_open_record(te.engine)
             results = te.engine.process_many(lines)
-            patterns = batch_patterns(te.engine, results)
+            patterns = te.engine.batch_patterns(results)
             te.ids.update(p.id for p in patterns)
             deltas = [_delta(p, te.sent_examples) for p in patterns]
         if deltas:
@@ -245,70 +248,3 @@ def without_nul(lines: Sequence[str]) -> Sequence[str]:
     if not any("\x00" in line for line in lines):
         return lines
     return [line.replace("\x00", "\ufffd") for line in lines]
-
-
-def batch_patterns(engine: Engine, results: Sequence[LineResult]) -> list[Pattern]:
-    """The patterns of one batch: each touched pattern as the engine knows it now (template,
-    severity, example values), with ``count``, ``first_seen`` and ``last_seen`` of this batch's
-    lines only. Continuation lines of multi-line records are not counted (as in the engine).
-    Ordered by count descending, then id."""
-    stats: dict[str, list[Any]] = {}
-    get = stats.get
-    for r in results:
-        if r.continuation:
-            continue
-        ts = r.timestamp
-        entry = get(r.pattern_id)
-        if entry is None:
-            stats[r.pattern_id] = [1, ts, ts]
-            continue
-        entry[0] += 1
-        if ts is None:
-            continue
-        # Lines mostly arrive in time order: one comparison for the common case.
-        last = entry[2]
-        if last is None or ts > last:
-            entry[2] = ts
-            if entry[1] is None:
-                entry[1] = ts
-        elif ts < entry[1]:
-            entry[1] = ts
-    merged: dict[str, list[Any]] = {}
-    for pid, (count, first, last) in stats.items():
-        # A pattern may have been folded into another one later in the batch.
-        live = engine.resolve(pid)
-        into = merged.get(live)
-        if into is None:
-            merged[live] = [count, first, last]
-        else:
-            into[0] += count
-            into[1] = _earlier(into[1], first)
-            into[2] = _later(into[2], last)
-    out = []
-    for pid, (count, first, last) in merged.items():
-        snap = engine.pattern(pid)
-        if snap is None:  # evicted within the batch (max_patterns reached): nothing to store
-            continue
-        # (a constructor call: dataclasses.replace costs several times more, per pattern)
-        out.append(
-            Pattern(
-                snap.id,
-                snap.template,
-                count,
-                snap.severity,
-                first,
-                last,
-                snap.params,
-                snap.aliases,
-            )
-        )
-    out.sort(key=lambda p: (-p.count, p.id))
-    return out
-
-
-def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else max(a, b)

@@ -606,6 +606,53 @@ class Engine:
         clusters = sorted(self._miner.clusters(), key=lambda c: (-c.count, c.order))
         return [self._snapshot(c, self._miner.folded_into(c.id)) for c in clusters]
 
+    def batch_patterns(self, results: Iterable[LineResult]) -> list[Pattern]:
+        """The patterns that ``results`` (this engine's, in order) fall in, as they are now
+        (template, severity, example values; ids of patterns folded since then resolved), with
+        ``count``, ``first_seen`` and ``last_seen`` over these results alone: what one batch
+        added. Continuation lines of multi-line records are not counted, as in the engine.
+        Patterns evicted since (``max_patterns``) are left out. Most frequent first, then id."""
+        stats: dict[str, list[Any]] = {}
+        get = stats.get
+        for r in results:
+            if r.continuation:
+                continue
+            ts = r.timestamp
+            entry = get(r.pattern_id)
+            if entry is None:
+                stats[r.pattern_id] = [1, ts, ts]
+            elif ts is None:
+                entry[0] += 1
+            else:
+                entry[0] += 1
+                # Lines mostly arrive in time order: one comparison for the common case.
+                last = entry[2]
+                if last is None or ts > last:
+                    entry[2] = ts
+                    if entry[1] is None:
+                        entry[1] = ts
+                elif ts < entry[1]:
+                    entry[1] = ts
+        by_cluster: dict[str, tuple[Cluster, list[Any]]] = {}
+        for pid, entry in stats.items():
+            c = self._miner.get(pid)
+            if c is None:
+                continue
+            seen = by_cluster.get(c.id)
+            if seen is None:
+                by_cluster[c.id] = (c, entry)
+            else:  # folded into another pattern of the batch
+                into = seen[1]
+                into[0] += entry[0]
+                into[1] = _earlier(into[1], entry[1])
+                into[2] = _later(into[2], entry[2])
+        out = [
+            self._snapshot(c, self._miner.folded_into(c.id), entry)
+            for c, entry in by_cluster.values()
+        ]
+        out.sort(key=lambda p: (-p.count, p.id))
+        return out
+
     def pattern(self, pattern_id: str) -> Pattern | None:
         """One pattern by id (or by the id of a pattern folded into it), or ``None``."""
         c = self._miner.get(pattern_id)
@@ -651,18 +698,16 @@ class Engine:
         """Patterns evicted so far because ``max_patterns`` was reached."""
         return self._miner.evictions
 
-    def _snapshot(self, c: Cluster, aliases: Iterable[str] = ()) -> Pattern:
+    def _snapshot(
+        self, c: Cluster, aliases: Iterable[str] = (), counts: list[Any] | None = None
+    ) -> Pattern:
+        """``c`` as a :class:`Pattern`; ``counts`` ([count, first, last]) replaces its
+        lifetime count and times."""
         severity = c.level_severity or self._text_severity(c)
         params = tuple(ParamSummary(i, tuple(values)) for i, values in sorted(c.examples.items()))
+        count, first, last = counts or (c.count, c.first_seen, c.last_seen)
         return Pattern(
-            c.id,
-            c.template,
-            c.count,
-            severity,
-            c.first_seen,
-            c.last_seen,
-            params,
-            tuple(sorted(aliases)),
+            c.id, c.template, count, severity, first, last, params, tuple(sorted(aliases))
         )
 
     # -- state ----------------------------------------------------------------------------
@@ -679,3 +724,11 @@ class Engine:
         from logsum.core.state import load_state
 
         return load_state(cls, state, config)
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
