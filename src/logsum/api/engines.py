@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from logsum import Engine
+from logsum import Engine, ParamSummary
 
 KnownPatterns = Sequence[tuple[str, str, str]]
 """(pattern id, template, severity) of a tenant's stored patterns."""
@@ -37,7 +37,7 @@ class TenantEngine:
     engine: Engine
     ids: set[str] = field(default_factory=set)
     synced_at: float = float("-inf")
-    sent_examples: dict[str, tuple[str, tuple[tuple[str, ...], ...]]] = field(default_factory=dict)
+    sent_examples: dict[str, tuple[str, tuple[ParamSummary, ...]]] = field(default_factory=dict)
     """(template, example values) last sent to the store per pattern: unchanged ones are not
     sent again (the store then skips its read-merge-write of examples for them)."""
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from logsum import Engine, EngineConfig, LineResult, Pattern
+from logsum import Engine, EngineConfig, LineResult, ParamSummary, Pattern
 from logsum.api.engines import TenantEngines
 from logsum.api.errors import InvalidRequest, PayloadTooLarge, validation_message
 from logsum.api.schemas import AnalyzeOptions, AnalyzeRequest
@@ -108,22 +108,19 @@ _MAX_SENT_EXAMPLES = 50_000
 """Patterns per warm engine whose last sent example values are remembered."""
 
 
-def _delta(p: Pattern, sent: dict[str, tuple[str, Examples]]) -> PatternDelta:
-    examples = _examples(p)
-    if sent.get(p.id) == (p.template, examples):
-        examples = ()  # the store has them already, under this very template
-    elif examples:
-        if len(sent) >= _MAX_SENT_EXAMPLES:
-            sent.clear()
-        sent[p.id] = (p.template, examples)
+def _delta(p: Pattern, sent: dict[str, tuple[str, tuple[ParamSummary, ...]]]) -> PatternDelta:
+    examples: Examples = ()
+    # The engine hands out the same params tuple while a pattern's examples are final, so
+    # the usual case is an identity check; otherwise the values are compared.
+    last = sent.get(p.id)
+    if last is None or last[0] != p.template or (last[1] is not p.params and last[1] != p.params):
+        examples = _examples(p)
+        if examples:
+            if len(sent) >= _MAX_SENT_EXAMPLES:
+                sent.clear()
+            sent[p.id] = (p.template, p.params)
     return PatternDelta(
-        pattern_id=p.id,
-        template=p.template,
-        severity=str(p.severity),
-        count=p.count,
-        first_seen=p.first_seen,
-        last_seen=p.last_seen,
-        examples=examples,
+        p.id, p.template, str(p.severity), p.count, p.first_seen, p.last_seen, examples
     )
 
 

@@ -47,9 +47,9 @@ class _Inside(Exception):
 
 
 _EXAMPLE_LINES = 200
+"""Lines of one template version whose parameters are looked at for examples."""
 _TOUCH_EVERY = 1_000
 """Lines between two refreshes of a pattern's recency (eviction needs no finer order)."""
-"""Lines of one template version whose parameters are looked at for examples."""
 _HAS_DIGIT = re.compile(r"\d")
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
@@ -704,7 +704,17 @@ class Engine:
         """``c`` as a :class:`Pattern`; ``counts`` ([count, first, last]) replaces its
         lifetime count and times."""
         severity = c.level_severity or self._text_severity(c)
-        params = tuple(ParamSummary(i, tuple(values)) for i, values in sorted(c.examples.items()))
+        memo = c.params_memo
+        if memo is not None and memo[0] == c.version:
+            params = memo[1]
+        else:
+            params = tuple(
+                ParamSummary(i, tuple(values)) for i, values in sorted(c.examples.items())
+            )
+            if c.examples_full and c.examples_version == c.version:
+                # Final for this version of the template: later snapshots share it (and a
+                # caller can tell "unchanged" by identity).
+                c.params_memo = (c.version, params)
         count, first, last = counts or (c.count, c.first_seen, c.last_seen)
         return Pattern(
             c.id, c.template, count, severity, first, last, params, tuple(sorted(aliases))

@@ -25,6 +25,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from logsum.core.align import fits, merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
@@ -135,6 +136,7 @@ class Cluster:
         "multi_length",
         "n_const",
         "order",
+        "params_memo",
         "template",
         "text_severity",
         "tokens",
@@ -157,6 +159,7 @@ class Cluster:
         self.examples_full = False
         self.examples_seen = 0
         self.text_severity: tuple[int, Severity] | None = None  # (version, severity) memo
+        self.params_memo: tuple[int, Any] | None = None  # (version, final ParamSummary tuple)
         self.touched = 0  # engine line number of the last recency refresh
         self.alive = True
         self.order = order
