@@ -13,6 +13,7 @@ failing when they upgrade a read lock.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -50,6 +51,7 @@ from logsum.store.errors import StoreError, StoreUnavailable
 from logsum.store.groupcommit import GroupCommit
 from logsum.store.models import ApiKeyRecord, PatternDelta, StoredPattern, StoreLimits, Tier
 from logsum.store.tables import ApiKeyRow, PatternRow
+from logsum.store.writerlock import WriterLock
 
 __all__ = ["Store"]
 
@@ -109,7 +111,15 @@ class Store:
         self._limits = limits or StoreLimits()
         self._clock = clock
         self._engine = _create_engine(self._url)
-        self._upsert = _DriverStatement(self._upsert_statement(), self._engine.dialect)
+        # SQLite writers of this store queue on a lock file beside the database file.
+        self._writer: contextlib.AbstractContextManager[object] = (
+            WriterLock(Path(f"{self._url.database}.writer"))
+            if self.dialect == "sqlite"
+            else contextlib.nullcontext()
+        )
+        self._upsert = _DriverStatement(
+            self._upsert_statement(), self._engine.dialect, _UPSERT_COLUMNS
+        )
         # Concurrent upserts of one tenant in this process share a transaction.
         self._pattern_commits: GroupCommit[str, dict[str, _Merged]] = GroupCommit(
             self._write_patterns
@@ -165,6 +175,8 @@ class Store:
     def close(self) -> None:
         """Close all pooled connections. The store reconnects if used again."""
         self._engine.dispose()
+        if isinstance(self._writer, WriterLock):
+            self._writer.close()
 
     def __enter__(self) -> Store:
         return self
@@ -277,18 +289,18 @@ class Store:
         # over the same patterns can't deadlock.
         items = sorted(merged.items())
         values = [
-            {
-                "tenant_id": tenant_id,
-                "pattern_id": pid,
-                "template": d.template,
-                "severity": d.severity,
-                "count": d.count,
-                "first_seen": d.first_seen,
-                "last_seen": d.last_seen,
-                "examples": [list(p) for p in d.examples] if d.examples else _NO_EXAMPLES,
-                "created_at": now,
-                "updated_at": now,
-            }
+            (
+                tenant_id,
+                pid,
+                d.template,
+                d.severity,
+                d.count,
+                d.first_seen,
+                d.last_seen,
+                [list(p) for p in d.examples] if d.examples else _NO_EXAMPLES,
+                now,
+                now,
+            )
             for pid, d in items
         ]
         with_examples = {pid: d for pid, d in items if d.examples}
@@ -301,7 +313,7 @@ class Store:
             self._upsert.executemany(conn, rows)
             # The upsert above locked these rows (PostgreSQL row locks; SQLite's write lock)
             # until commit, so this read-merge-write of the examples can't race another writer.
-            ids = sorted(r["pattern_id"] for r in rows if r["pattern_id"] in with_examples)
+            ids = sorted(r[_PID] for r in rows if r[_PID] in with_examples)
             changes: list[dict[str, Any]] = []
             for i in range(0, len(ids), step):
                 stored = conn.execute(
@@ -378,8 +390,8 @@ class Store:
     # -- internals ---------------------------------------------------------------------------
 
     def _within_cap(
-        self, conn: Connection, tenant_id: str, rows: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+        self, conn: Connection, tenant_id: str, rows: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
         """``rows`` without the new patterns that would take the tenant over
         :attr:`StoreLimits.max_patterns_per_tenant` (existing ones always count on).
 
@@ -393,7 +405,7 @@ class Store:
         if int(stored) + len(rows) <= cap:
             return rows  # room for all of them, whichever are new: no need to find out
         step = self._limits.max_batch_rows
-        ids = [r["pattern_id"] for r in rows]
+        ids = [r[_PID] for r in rows]
         existing: set[str] = set()
         for i in range(0, len(ids), step):
             existing.update(
@@ -404,22 +416,22 @@ class Store:
                     )
                 ).scalars()
             )
-        new = [r for r in rows if r["pattern_id"] not in existing]
+        new = [r for r in rows if r[_PID] not in existing]
         if not new:
             return rows
         room = max(0, cap - int(stored))
         if len(new) <= room:
             return rows
         # The most frequent new patterns get the remaining room.
-        admitted = sorted(new, key=lambda r: (-r["count"], r["pattern_id"]))[:room]
-        keep = existing | {r["pattern_id"] for r in admitted}
+        admitted = sorted(new, key=lambda r: (-r[_COUNT], r[_PID]))[:room]
+        keep = existing | {r[_PID] for r in admitted}
         log.warning(
             "tenant %s is at its limit of %d patterns: %d new patterns not stored",
             tenant_id,
             cap,
             len(new) - len(admitted),
         )
-        return [r for r in rows if r["pattern_id"] in keep]
+        return [r for r in rows if r[_PID] in keep]
 
     def _upsert_statement(self) -> Any:
         insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
@@ -481,7 +493,7 @@ class Store:
         (the transaction was rolled back, so a retry can't apply anything twice)."""
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with self._errors(what), self._engine.connect() as conn:
+                with self._writer, self._errors(what), self._engine.connect() as conn:
                     conn.execution_options(logsum_write=True)
                     with conn.begin():
                         return work(conn)
@@ -505,56 +517,70 @@ class _DriverStatement:
     hundred-odd rows a request upserts. Here the compiled SQL and the statement's constant
     parameters are fixed once, and each row only goes through its columns' own bind processors
     (the very functions SQLAlchemy would call: dates and JSON are stored identically).
+    Rows are tuples in the order of ``columns``.
     """
 
-    def __init__(self, statement: Any, dialect: Any) -> None:
+    def __init__(self, statement: Any, dialect: Any, columns: Sequence[str]) -> None:
         compiled = statement.compile(dialect=dialect)
         self._sql = str(compiled)
-        self._processors: dict[str, Callable[[Any], Any]] = {}
+        processors: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
             processor = bind.type._cached_bind_processor(dialect)
             if processor is not None:
-                self._processors[name] = processor
-        constants = {k: v for k, v in compiled.params.items() if v is not None}
-        for name, value in constants.items():
-            if name in self._processors:
-                constants[name] = self._processors[name](value)
-        # Positional drivers (SQLite) take tuples: constants in place, row values by slot.
-        self._order: tuple[str, ...] | None = None
-        self._base: list[Any] = []
-        self._constants = constants
+                processors[name] = processor
+        constants = {
+            name: processors[name](value) if name in processors else value
+            for name, value in compiled.params.items()
+            if name not in columns
+        }
+        # Positional drivers (SQLite) take tuples, named ones (psycopg) dicts: either way a
+        # template of the constants, with each column's value put in its slot(s).
+        self._template: list[Any] | dict[str, Any]
         if compiled.positional:
-            self._order = tuple(compiled.positiontup)
-            self._base = [constants.get(n) for n in self._order]
+            order = list(compiled.positiontup)
+            self._template = [constants.get(n) for n in order]
+            slots: list[list[Any]] = [[i for i, n in enumerate(order) if n == c] for c in columns]
+        else:
+            self._template = constants
+            slots = [[c] for c in columns]
+        self._plan = [(k, slots[k], processors.get(c)) for k, c in enumerate(columns) if slots[k]]
 
-    def executemany(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """Run the statement once per row of ``rows`` (column name -> value)."""
-        if not rows:
-            return
-        processors, order = self._processors, self._order
-        names = list(rows[0])
-        slots = [[i for i, n in enumerate(order) if n == name] for name in names] if order else []
-        done: dict[tuple[str, int], Any] = {}  # values shared by rows are processed once
+    def executemany(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Run the statement once per row of ``rows``."""
+        done: dict[tuple[int, int], Any] = {}  # objects shared by rows are processed once
         params: list[Any] = []
+        template, plan = self._template, self._plan
+        positional = isinstance(template, list)
         for row in rows:
-            values = dict(self._constants) if order is None else None
-            out = list(self._base) if order is not None else None
-            for k, name in enumerate(names):
-                value = row[name]
-                processor = processors.get(name)
+            out = template.copy()
+            for k, slots, processor in plan:
+                value = row[k]
                 if processor is not None and value is not None:
-                    key = (name, id(value))
-                    if key in done:
-                        value = done[key]
-                    else:
-                        value = done[key] = processor(value)
-                if out is not None:
-                    for i in slots[k]:
-                        out[i] = value
-                else:
-                    values[name] = value  # type: ignore[index]
-            params.append(tuple(out) if out is not None else values)
+                    key = (k, id(value))
+                    cached = done.get(key, done)
+                    if cached is done:
+                        cached = done[key] = processor(value)
+                    value = cached
+                for slot in slots:
+                    out[slot] = value
+            params.append(tuple(out) if positional else out)
         conn.exec_driver_sql(self._sql, params)
+
+
+_UPSERT_COLUMNS = (
+    "tenant_id",
+    "pattern_id",
+    "template",
+    "severity",
+    "count",
+    "first_seen",
+    "last_seen",
+    "examples",
+    "created_at",
+    "updated_at",
+)
+"""The columns an upsert row gives, in the order of its tuple."""
+_PID, _COUNT = _UPSERT_COLUMNS.index("pattern_id"), _UPSERT_COLUMNS.index("count")
 
 
 def _normalise_url(url: str) -> URL:
