@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     """``LOGSUM_RATE_LIMIT_STRATEGY``: ``fixed-window`` (default: one counter per key, so a
     shared Redis limit costs one round trip), ``moving-window`` or ``sliding-window``."""
 
+    rate_limit_auth_failures: int = Field(default=30, ge=1)
+    """``LOGSUM_RATE_LIMIT_AUTH_FAILURES``: failed authentications (``/v1`` requests answered
+    401: no, malformed, unknown or revoked key) one client IP may make per window (the same
+    ``LOGSUM_RATE_LIMIT_WINDOW_SECONDS``, strategy and storage as the per-key limits). Beyond
+    it the client's requests are refused with 429 before the key is looked up, so a client can
+    neither flood the store with lookups nor probe keys without bound; keys already verified
+    keep working from that IP (clients behind one NAT). 30 leaves room for a misconfigured
+    client's retries while bounding the store lookups a bad client causes."""
+
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1_024)
     """``LOGSUM_MAX_BODY_BYTES``: largest request body accepted (16 MiB). Checked against
     ``Content-Length`` and while the body is read, so an oversized body is refused (413) without

@@ -1,4 +1,5 @@
-"""Fixtures for the REST service tests: real ``logsum serve`` processes on loopback ports,
+"""Fixtures for the REST service tests: real ``logsum serve`` processes on loopback ports (or
+the real app on a real socket, uvicorn in a thread, where a test must reach inside the process),
 real SQLite files, a real ``redis-server``, and httpx clients. Nothing is mocked."""
 
 from __future__ import annotations
@@ -8,13 +9,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 from logsum.store import Store, Tier
 
@@ -97,6 +102,27 @@ def start_server(workdir: Path, env: dict[str, str], *args: str, wait: float = 3
         time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"logsum serve did not become healthy:\n{server.logs()}")
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a daemon thread; yields its base
+    URL and stops the server (running the app's shutdown) on exit."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def make_keys(db_url: str, *specs: tuple[str, Tier]) -> dict[str, str]:

@@ -280,6 +280,13 @@ def test_openapi_documents_real_codes_and_no_422(api: Server) -> None:
     headers = doc["paths"]["/v1/patterns"]["get"]["responses"]["200"]["headers"]
     assert "epoch seconds" in headers["X-RateLimit-Reset"]["description"]
     assert "Retry-After" in analyze["responses"]["429"]["headers"]
+    # Every /v1 route documents the per-client limit on failed authentications too.
+    v1 = [
+        op for path, item in doc["paths"].items() if path.startswith("/v1") for op in item.values()
+    ]
+    assert v1
+    for operation in v1:
+        assert "LOGSUM_RATE_LIMIT_AUTH_FAILURES" in operation["responses"]["429"]["description"]
 
 
 def test_metrics_count_requests_and_lines(api: Server) -> None:

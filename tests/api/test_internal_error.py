@@ -6,20 +6,17 @@ socket (uvicorn in a thread)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from logsum.app_factory import build_app
 from logsum.settings import load_settings
 from logsum.store import Store
 
-from .conftest import envelope, free_port
+from .conftest import envelope, serve_in_thread
 
 
 @pytest.fixture
@@ -34,20 +31,8 @@ def failing_server(tmp_path: Path) -> Iterator[str]:
         raise RuntimeError("secret internals: password=hunter2")
 
     app.add_api_route("/boom", boom)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def test_unexpected_exception_is_a_bare_500(failing_server: str) -> None:

@@ -166,6 +166,12 @@ def test_redis_down_is_503_not_500(tmp_path: Path) -> None:
             r = c.get("/v1/patterns")
             assert "rate-limit storage" in envelope(r, 503, "unavailable")
             assert r.headers["retry-after"]
+            # Without its counters the service can't bound failed authentications either:
+            # requests without a valid key get 503 too, not a lookup and 401.
+            with server.client() as anonymous:
+                for headers in ({}, {"Authorization": "Bearer lsk_" + "x" * 43}):
+                    r = anonymous.get("/v1/patterns", headers=headers)
+                    assert "rate-limit storage" in envelope(r, 503, "unavailable")
             envelope(c.get("/readyz"), 503, "unavailable")
             assert c.get("/healthz").status_code == 200
     finally:

@@ -7,6 +7,8 @@ per process and the app factory puts it on ``app.state``; nothing here builds an
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from logsum.api.errors import RateLimited, ServiceUnavailable, Unauthorized
 from logsum.api.metrics import Metrics
-from logsum.api.ratelimit import TierRateLimiter
+from logsum.api.ratelimit import TierRateLimiter, client_bucket
 from logsum.api.service import AnalysisService
 from logsum.settings import Settings
 from logsum.store import ApiKeyRecord, Store
@@ -49,6 +51,11 @@ _bearer = HTTPBearer(
 )
 
 
+UNAUTHENTICATED = "unauthenticated"
+"""The ``tier`` label of ``logsum_rate_limited_total`` for refusals by the per-client limit on
+failed authentications (no key, so no tier)."""
+
+
 def current_key(
     request: Request,
     services: ServicesDep,
@@ -56,25 +63,43 @@ def current_key(
 ) -> ApiKeyRecord:
     """Authenticate the caller and count the request against its tier's rate limit.
 
-    Synchronous on purpose: FastAPI runs it in the thread pool, so the store lookup and a Redis
-    round trip never block the event loop. Raises :class:`Unauthorized` (401) or
-    :class:`RateLimited` (429); the rate-limit headers go on the response either way (the
+    In this order: a client (IP) over its limit of failed authentications
+    (``LOGSUM_RATE_LIMIT_AUTH_FAILURES``) is refused with 429 before its key is looked up, so
+    that bad keys cost no store lookups beyond the limit, unless the key is one already verified
+    (see :class:`~logsum.api.ratelimit.AuthFailureLimiter`); then the key is authenticated, and a
+    failure counts against the client and answers 401; then the request counts against the
+    key's tier. Valid requests never count against the client.
+
+    Synchronous on purpose: FastAPI runs it in the thread pool, so the store lookup and the
+    Redis round trips never block the event loop. Raises :class:`Unauthorized` (401),
+    :class:`RateLimited` (429) or :class:`ServiceUnavailable` (503, the counters can't be
+    reached); the rate-limit headers of the key go on the response either way (the
     request-context middleware adds them from ``request.state.rate_limit``).
     """
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("Missing API key: send the header 'Authorization: Bearer <key>'")
-    record = services.store.authenticate(credentials.credentials)
+    presented = credentials.credentials if credentials is not None else ""
+    client = client_bucket(request.client.host if request.client else None)
+    failures = services.limiter.auth_failures
+    with _counters():
+        refusal = failures.refusal(client, presented)
+    if refusal is not None:
+        services.metrics.rate_limited.labels(UNAUTHENTICATED).inc()
+        raise RateLimited(
+            f"Too many failed authentications from this client (limit {refusal.limit} per "
+            f"{services.settings.rate_limit_window_seconds} seconds); retry in "
+            f"{refusal.retry_after} seconds",
+            headers={"Retry-After": str(refusal.retry_after)},
+        )
+    record = services.store.authenticate(presented) if presented else None
     if record is None:
+        with _counters():
+            failures.failed(client, presented)
+        if not presented:
+            raise Unauthorized("Missing API key: send the header 'Authorization: Bearer <key>'")
         raise Unauthorized("Invalid or revoked API key")
     request.state.api_key_id = record.id
-    try:
+    with _counters():
+        failures.succeeded(presented)
         decision = services.limiter.hit(record.id, str(record.tier))
-    except Exception as exc:
-        # Fail closed: without its counters the service can't enforce the contract's limits.
-        log.warning("rate-limit storage unavailable: %s", exc)
-        raise ServiceUnavailable(
-            "The rate-limit storage is unavailable; retry later", headers={"Retry-After": "5"}
-        ) from None
     request.state.rate_limit = decision
     if not decision.allowed:
         services.metrics.rate_limited.labels(str(record.tier)).inc()
@@ -85,6 +110,20 @@ def current_key(
             headers=decision.headers(),
         )
     return record
+
+
+@contextmanager
+def _counters() -> Iterator[None]:
+    """Fail closed when the rate-limit storage (Redis) fails: without its counters the service
+    can enforce neither the contract's limits nor the limit on failed authentications, so it
+    answers 503 rather than serving (or looking keys up) unlimited."""
+    try:
+        yield
+    except Exception as exc:
+        log.warning("rate-limit storage unavailable: %s", exc)
+        raise ServiceUnavailable(
+            "The rate-limit storage is unavailable; retry later", headers={"Retry-After": "5"}
+        ) from None
 
 
 CurrentKey = Annotated[ApiKeyRecord, Depends(current_key)]

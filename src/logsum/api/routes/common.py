@@ -38,7 +38,8 @@ def v1_responses(*extra: int) -> dict[int | str, dict[str, Any]]:
     table: dict[int, dict[str, Any]] = {
         400: _err("invalid_request: malformed JSON, wrong type, missing field, bad query value."),
         401: _err(
-            "unauthorized: missing, unknown or revoked API key.",
+            "unauthorized: missing, unknown or revoked API key (counts against the client "
+            "IP's LOGSUM_RATE_LIMIT_AUTH_FAILURES).",
             **{"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
         ),
         404: _err("not_found: no such pattern for this key, or unknown path."),
@@ -47,7 +48,10 @@ def v1_responses(*extra: int) -> dict[int | str, dict[str, Any]]:
             "LOGSUM_MAX_BATCH_LINES."
         ),
         429: _err(
-            "rate_limited: the key used up its requests for this window.",
+            "rate_limited: the key used up its requests for this window (with the "
+            "X-RateLimit-* headers), or its client IP already made LOGSUM_RATE_LIMIT_AUTH_FAILURES "
+            "failed authentications (401) in this window: refused before the key is looked up, "
+            "with Retry-After only; keys already verified are exempt.",
             **{"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
             **_RATE_HEADERS,
         ),
