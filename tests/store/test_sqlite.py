@@ -27,6 +27,7 @@ def test_database_is_in_wal_mode(tmp_path: Path) -> None:
 def test_writer_waits_for_another_connections_lock_and_reader_does_not(tmp_path: Path) -> None:
     store, path = _store(tmp_path)
     store.upsert_patterns("t", [PatternDelta("a", "x", "info", 1)])
+    store.fold("t")  # a reader with a journal to fold takes the write lock; this one has none
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # another process holding the write lock
     other.execute("UPDATE patterns SET count = count + 10")

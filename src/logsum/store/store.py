@@ -6,6 +6,13 @@ them from a thread pool) and from several processes at once: pattern counts are 
 ``INSERT ... ON CONFLICT DO UPDATE SET count = patterns.count + excluded.count``, so concurrent
 writers never lose a count.
 
+Pattern writes are journaled: a batch of deltas is committed as one row of ``pattern_journal``
+(one insert, however many patterns), and the journal is folded into ``patterns`` (the upsert
+above, for the merged deltas of many writes) by every reader of the tenant first and by every
+``fold_every``-th write of a process. A service writes on every request and reads rarely, so most
+requests cost one insert instead of an upsert per pattern; a reader still sees every committed
+write, and a crash loses nothing that was committed.
+
 SQLite runs in WAL mode (readers don't block the writer) with a busy timeout, and write
 transactions start with ``BEGIN IMMEDIATE`` so two processes queue for the write lock instead of
 failing when they upgrade a read lock.
@@ -16,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
@@ -36,6 +45,7 @@ from sqlalchemy import (
     bindparam,
     case,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -50,7 +60,7 @@ from logsum.store import keys
 from logsum.store.errors import StoreError, StoreUnavailable
 from logsum.store.groupcommit import GroupCommit
 from logsum.store.models import ApiKeyRecord, PatternDelta, StoredPattern, StoreLimits, Tier
-from logsum.store.tables import ApiKeyRow, PatternRow
+from logsum.store.tables import ApiKeyRow, PatternJournalRow, PatternRow
 from logsum.store.writerlock import WriterLock
 
 __all__ = ["Store"]
@@ -73,6 +83,7 @@ _SEVERITY_RANK = {s.value: s.rank for s in Severity}
 
 _keys = cast(Table, ApiKeyRow.__table__)
 _patterns = cast(Table, PatternRow.__table__)
+_journal = cast(Table, PatternJournalRow.__table__)
 
 
 # Sets one row's merged examples; executed as executemany over all rows that changed.
@@ -120,10 +131,13 @@ class Store:
         self._upsert = _DriverStatement(
             self._upsert_statement(), self._engine.dialect, _UPSERT_COLUMNS
         )
-        # Concurrent upserts of one tenant in this process share a transaction.
+        # Concurrent upserts of one tenant in this process share a journal row.
         self._pattern_commits: GroupCommit[str, dict[str, _Merged]] = GroupCommit(
-            self._write_patterns
+            self._write_journal
         )
+        self._journal_guard = threading.Lock()
+        self._journal_writes: dict[str, int] = {}
+        """Journal rows written per tenant since this process last folded it."""
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -258,7 +272,7 @@ class Store:
     # -- patterns ----------------------------------------------------------------------------
 
     def upsert_patterns(self, tenant_id: str, deltas: Sequence[PatternDelta]) -> None:
-        """Add a batch of deltas to the tenant's patterns, atomically.
+        """Add a batch of deltas to the tenant's patterns, atomically and durably.
 
         A new pattern is inserted; an existing one gets ``count += delta.count``, the earlier
         ``first_seen`` and later ``last_seen`` (``None`` never replaces a time), the delta's
@@ -268,22 +282,77 @@ class Store:
         :attr:`StoreLimits.max_examples_per_position` (reset when the template changed, since
         positions may have moved). Concurrent callers in other threads or
         processes lose no counts. Raises ``ValueError`` for an invalid delta, before writing.
+
+        The batch is committed as one row of the pattern journal (one insert, however many
+        patterns it holds); every read of the tenant's patterns first folds the journal into
+        them, and so does every :attr:`StoreLimits.fold_every`-th write of the tenant in this
+        process. A caller never sees a difference, except that it is fast.
         """
         _check_id("tenant id", tenant_id, self._limits.max_tenant_id_chars)
         merged = _coalesce(deltas, self._limits)
-        if merged:
-            self._pattern_commits.submit(tenant_id, merged)
+        if not merged:
+            return
+        self._pattern_commits.submit(tenant_id, merged)
+        with self._journal_guard:
+            written = self._journal_writes.get(tenant_id, 0) + 1
+            due = written >= self._limits.fold_every
+            self._journal_writes[tenant_id] = 0 if due else written
+        if due:
+            self.fold(tenant_id)
 
-    def _write_patterns(self, tenant_id: str, batches: list[dict[str, _Merged]]) -> None:
-        """One transaction for the merged deltas of one or more concurrent callers."""
-        merged = batches[0]
-        for other in batches[1:]:
-            for pid, m in other.items():
-                cur = merged.get(pid)
-                if cur is None:
-                    merged[pid] = m
-                else:
-                    cur.absorb(m, self._limits)
+    def _write_journal(self, tenant_id: str, batches: list[dict[str, _Merged]]) -> None:
+        """One journal row for the merged deltas of one or more concurrent callers."""
+        merged = _merge_batches(batches, self._limits)
+        payload = orjson.dumps(
+            [
+                (pid, d.template, d.severity, d.count, d.first_seen, d.last_seen, d.examples)
+                for pid, d in merged.items()
+            ]
+        ).decode()
+        row = {"tenant_id": tenant_id, "payload": payload, "created_at": self._clock()}
+        self._write("storing patterns", lambda conn: conn.execute(_journal.insert(), row))
+
+    def fold(self, tenant_id: str) -> None:
+        """Apply the tenant's journal to its patterns and empty it, in one transaction.
+
+        Called by readers and periodically by writers; callers of the store need not. Two
+        processes folding at once wait for each other (row locks on PostgreSQL, the write lock
+        on SQLite), so no journal row is applied twice.
+        """
+        limit = self._limits.max_fold_rows
+
+        def work(conn: Connection) -> bool:
+            q = (
+                select(_journal.c.id, _journal.c.payload)
+                .where(_journal.c.tenant_id == tenant_id)
+                .order_by(_journal.c.id)
+                .limit(limit)
+                .with_for_update()
+            )
+            rows = conn.execute(q).all()
+            if not rows:
+                return False
+            batches = [_decode_journal(payload, self._limits) for _id, payload in rows]
+            self._apply(conn, tenant_id, _merge_batches(batches, self._limits))
+            ids = [r[0] for r in rows]
+            step = self._limits.max_batch_rows
+            for i in range(0, len(ids), step):
+                conn.execute(delete(_journal).where(_journal.c.id.in_(ids[i : i + step])))
+            return len(rows) == limit
+
+        while self._write("folding stored patterns", work):
+            pass  # a long journal: one bounded transaction at a time
+
+    def _fold_pending(self, tenant_id: str) -> None:
+        """Fold the tenant's journal if it has rows (a cheap check first: reads are common)."""
+        q = select(_journal.c.id).where(_journal.c.tenant_id == tenant_id).limit(1)
+        with self._read("checking stored patterns") as conn:
+            pending = conn.execute(q).first() is not None
+        if pending:
+            self.fold(tenant_id)
+
+    def _apply(self, conn: Connection, tenant_id: str, merged: dict[str, _Merged]) -> None:
+        """Add merged deltas to the tenant's pattern rows (inside the caller's transaction)."""
         now = self._clock()
         # One order for every writer: PostgreSQL locks rows in this order, so two batches
         # over the same patterns can't deadlock.
@@ -305,38 +374,32 @@ class Store:
         ]
         with_examples = {pid: d for pid, d in items if d.examples}
         step = self._limits.max_batch_rows
-
-        def work(conn: Connection) -> None:
-            rows = self._within_cap(conn, tenant_id, values)
-            if not rows:
-                return
-            self._upsert.executemany(conn, rows)
-            # The upsert above locked these rows (PostgreSQL row locks; SQLite's write lock)
-            # until commit, so this read-merge-write of the examples can't race another writer.
-            ids = sorted(r[_PID] for r in rows if r[_PID] in with_examples)
-            changes: list[dict[str, Any]] = []
-            for i in range(0, len(ids), step):
-                stored = conn.execute(
-                    select(
-                        _patterns.c.pattern_id, _patterns.c.template, _patterns.c.examples
-                    ).where(
-                        _patterns.c.tenant_id == tenant_id,
-                        _patterns.c.pattern_id.in_(ids[i : i + step]),
-                    )
-                ).all()
-                for pid, template, old in stored:
-                    delta = with_examples[pid]
-                    if template != delta.template:
-                        continue  # the stored template is more general: positions differ
-                    old_examples = _examples_from_json(old)
-                    new = _merge_examples(old_examples, delta.examples, self._limits)
-                    if new != old_examples:
-                        ex = [list(p) for p in new]
-                        changes.append({"b_tenant": tenant_id, "b_pattern": pid, "b_examples": ex})
-            if changes:
-                conn.execute(_SET_EXAMPLES, changes)
-
-        self._write("storing patterns", work)
+        rows = self._within_cap(conn, tenant_id, values)
+        if not rows:
+            return
+        self._upsert.executemany(conn, rows)
+        # The upsert above locked these rows (PostgreSQL row locks; SQLite's write lock)
+        # until commit, so this read-merge-write of the examples can't race another writer.
+        ids = sorted(r[_PID] for r in rows if r[_PID] in with_examples)
+        changes: list[dict[str, Any]] = []
+        for i in range(0, len(ids), step):
+            stored = conn.execute(
+                select(_patterns.c.pattern_id, _patterns.c.template, _patterns.c.examples).where(
+                    _patterns.c.tenant_id == tenant_id,
+                    _patterns.c.pattern_id.in_(ids[i : i + step]),
+                )
+            ).all()
+            for pid, template, old in stored:
+                delta = with_examples[pid]
+                if template != delta.template:
+                    continue  # the stored template is more general: positions differ
+                old_examples = _examples_from_json(old)
+                new = _merge_examples(old_examples, delta.examples, self._limits)
+                if new != old_examples:
+                    ex = [list(p) for p in new]
+                    changes.append({"b_tenant": tenant_id, "b_pattern": pid, "b_examples": ex})
+        if changes:
+            conn.execute(_SET_EXAMPLES, changes)
 
     def list_patterns(
         self, tenant_id: str, *, limit: int, offset: int = 0, severity: str | None = None
@@ -362,6 +425,7 @@ class Store:
             .offset(offset)
         )
         total_q = select(func.count()).select_from(_patterns).where(*conds)
+        self._fold_pending(tenant_id)
         with self._read("listing patterns") as conn:
             rows = conn.execute(page_q).all()
             total = conn.execute(total_q).scalar_one()
@@ -372,6 +436,7 @@ class Store:
         q = select(_patterns).where(
             _patterns.c.tenant_id == tenant_id, _patterns.c.pattern_id == pattern_id
         )
+        self._fold_pending(tenant_id)
         with self._read("reading a pattern") as conn:
             row = conn.execute(q).first()
         return None if row is None else _stored_pattern(row)
@@ -384,6 +449,7 @@ class Store:
             .where(_patterns.c.tenant_id == tenant_id)
             .order_by(_patterns.c.count.desc(), _patterns.c.pattern_id.asc())
         )
+        self._fold_pending(tenant_id)
         with self._read("reading known patterns") as conn:
             return [(r[0], r[1], r[2]) for r in conn.execute(q)]
 
@@ -704,21 +770,22 @@ def _check_severity(value: str) -> str:
 
 
 def _check_time(what: str, value: datetime | None) -> datetime | None:
-    if value is not None and not isinstance(value, datetime):
+    """``value`` in UTC (naive values are taken as UTC), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
         raise ValueError(f"{what} must be a datetime or None")
-    return value
+    return _as_utc(value)
 
 
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
-    if a is None or b is None:
-        return a or b
-    return min(_as_utc(a), _as_utc(b))
+    """The earlier of two times in UTC (None counts as unknown)."""
+    return b if a is None else a if b is None or a <= b else b
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
-    if a is None or b is None:
-        return a or b
-    return max(_as_utc(a), _as_utc(b))
+    """The later of two times in UTC (None counts as unknown)."""
+    return b if a is None else a if b is None or a >= b else b
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -728,7 +795,7 @@ def _as_utc(value: datetime) -> datetime:
 @dataclass(slots=True)
 class _Merged:
     """The deltas of one pattern within a batch, combined before they reach SQL (PostgreSQL
-    refuses to update one row twice in a single INSERT ... ON CONFLICT)."""
+    refuses to update one row twice in a single INSERT ... ON CONFLICT). Times are in UTC."""
 
     template: str
     severity: str
@@ -745,7 +812,8 @@ class _Merged:
         if _SEVERITY_RANK[other.severity] < _SEVERITY_RANK[self.severity]:
             self.severity = other.severity
         if other.template == self.template:
-            self.examples = _merge_examples(self.examples, other.examples, limits)
+            if other.examples:
+                self.examples = _merge_examples(self.examples, other.examples, limits)
         elif other.template.count(WILDCARD) >= self.template.count(WILDCARD):
             self.template, self.examples = other.template, other.examples
 
@@ -770,6 +838,40 @@ def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, 
             out[d.pattern_id] = merged
         else:
             cur.absorb(merged, limits)
+    return out
+
+
+def _merge_batches(batches: list[dict[str, _Merged]], limits: StoreLimits) -> dict[str, _Merged]:
+    """One dict of the merged deltas of several batches (the first batch's objects absorb the
+    others': they are the store's own, made by :func:`_coalesce` or :func:`_decode_journal`)."""
+    merged = batches[0]
+    for other in batches[1:]:
+        for pid, m in other.items():
+            cur = merged.get(pid)
+            if cur is None:
+                merged[pid] = m
+            else:
+                cur.absorb(m, limits)
+    return merged
+
+
+def _decode_journal(payload: str, limits: StoreLimits) -> dict[str, _Merged]:
+    """A journal row's deltas (written by ``Store._write_journal``; validated then)."""
+    out: dict[str, _Merged] = {}
+    for pid, template, severity, count, first, last, examples in orjson.loads(payload):
+        m = _Merged(
+            template,
+            severity,
+            count,
+            None if first is None else _as_utc(datetime.fromisoformat(first)),
+            None if last is None else _as_utc(datetime.fromisoformat(last)),
+            tuple(tuple(pos) for pos in examples),
+        )
+        cur = out.get(pid)
+        if cur is None:
+            out[pid] = m
+        else:
+            cur.absorb(m, limits)
     return out
 
 

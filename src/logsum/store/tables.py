@@ -10,11 +10,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Index, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ApiKeyRow", "Base", "PatternRow", "UTCDateTime"]
+__all__ = ["ApiKeyRow", "Base", "PatternJournalRow", "PatternRow", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -99,6 +109,27 @@ Index(
     PatternRow.count.desc(),
     PatternRow.pattern_id,
 )
+
+
+class PatternJournalRow(Base):
+    """One write's pattern deltas, not yet folded into ``patterns``.
+
+    A write appends one row (cheap, whatever the number of patterns); folding applies a
+    tenant's rows to its patterns and deletes them in one transaction. Readers fold first, so
+    they always see every committed write. ``payload`` is compact JSON (see the store).
+    """
+
+    __tablename__ = "pattern_journal"
+    # SQLite only auto-increments an INTEGER PRIMARY KEY (its rowid).
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+Index("ix_pattern_journal_tenant_id", PatternJournalRow.tenant_id, PatternJournalRow.id)
 
 # The watch feature's tables share this metadata (one schema, one migration chain).
 from logsum.store import watch_tables  # noqa: E402, F401
