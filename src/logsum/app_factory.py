@@ -10,6 +10,7 @@ and hands them to the API. Nothing is built at import time.
 from __future__ import annotations
 
 import gc
+import sys
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -55,17 +56,20 @@ def build_app(settings: Settings) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """uvicorn factory: settings from the ``LOGSUM_*`` environment, then :func:`build_app`.
-    This is a service process of its own, so the process-wide GC tuning is applied here."""
+    This is a service process of its own, so the process-wide tuning is applied here."""
     settings = load_settings()
-    tune_gc(settings)
+    tune_process(settings)
     return build_app(settings)
 
 
-def tune_gc(settings: Settings) -> None:
-    """Apply ``LOGSUM_GC_GEN0_THRESHOLD`` to this process (older generations keep theirs)."""
+def tune_process(settings: Settings) -> None:
+    """Apply the process-wide tuning of a service process: ``LOGSUM_GC_GEN0_THRESHOLD`` (older
+    generations keep theirs) and ``LOGSUM_THREAD_SWITCH_MS``."""
     if settings.gc_gen0_threshold:
         _gen0, gen1, gen2 = gc.get_threshold()
         gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
+    if settings.thread_switch_ms:
+        sys.setswitchinterval(settings.thread_switch_ms / 1000)
 
 
 @dataclass(frozen=True, slots=True)
