@@ -131,6 +131,9 @@ class Store:
         self._upsert = _DriverStatement(
             self._upsert_statement(), self._engine.dialect, _UPSERT_COLUMNS
         )
+        self._append = _DriverStatement(
+            _journal.insert(), self._engine.dialect, ("tenant_id", "payload", "created_at")
+        )
         # Concurrent upserts of one tenant in this process share a journal row.
         self._pattern_commits: GroupCommit[str, dict[str, _Merged]] = GroupCommit(
             self._write_journal
@@ -309,8 +312,31 @@ class Store:
                 for pid, d in merged.items()
             ]
         ).decode()
-        row = {"tenant_id": tenant_id, "payload": payload, "created_at": self._clock()}
-        self._write("storing patterns", lambda conn: conn.execute(_journal.insert(), row))
+        row = (tenant_id, payload, self._clock())
+        if self.dialect != "sqlite":
+            self._write("storing patterns", lambda conn: self._append.executemany(conn, [row]))
+            return
+        # SQLite: one autocommitted statement on the driver's connection. SQLite's write lock
+        # is then held only inside that one C call, never while this thread waits for the
+        # interpreter lock behind an analysis (a BEGIN ... COMMIT transaction would hold it
+        # across several such waits, and writers of other processes would queue behind).
+        (params,) = self._append.parameters([row])
+        with self._writer, self._sqlite_errors("storing patterns"):
+            raw = self._engine.raw_connection()
+            try:
+                raw.driver_connection.execute(self._append.sql, params)  # type: ignore[union-attr]
+            finally:
+                raw.close()
+
+    @contextmanager
+    def _sqlite_errors(self, what: str) -> Iterator[None]:
+        """The store's own exceptions for errors of the sqlite3 driver used directly."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"{what}: database unavailable: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"{what}: {exc}") from exc
 
     def fold(self, tenant_id: str) -> None:
         """Apply the tenant's journal to its patterns and empty it, in one transaction.
@@ -587,7 +613,7 @@ class _DriverStatement:
     """
 
     def __init__(self, statement: Any, dialect: Any, columns: Sequence[str]) -> None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = statement.compile(dialect=dialect, column_keys=list(columns))
         self._sql = str(compiled)
         processors: dict[str, Callable[[Any], Any]] = {}
         for name, bind in compiled.binds.items():
@@ -611,8 +637,17 @@ class _DriverStatement:
             slots = [[c] for c in columns]
         self._plan = [(k, slots[k], processors.get(c)) for k, c in enumerate(columns) if slots[k]]
 
+    @property
+    def sql(self) -> str:
+        """The statement as the driver takes it."""
+        return self._sql
+
     def executemany(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
         """Run the statement once per row of ``rows``."""
+        conn.exec_driver_sql(self._sql, self.parameters(rows))
+
+    def parameters(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """The driver's parameters for ``rows`` (a tuple or a dict per row)."""
         done: dict[tuple[int, int], Any] = {}  # objects shared by rows are processed once
         params: list[Any] = []
         template, plan = self._template, self._plan
@@ -630,7 +665,7 @@ class _DriverStatement:
                 for slot in slots:
                     out[slot] = value
             params.append(tuple(out) if positional else out)
-        conn.exec_driver_sql(self._sql, params)
+        return params
 
 
 _UPSERT_COLUMNS = (
