@@ -61,9 +61,13 @@ def test_ping_succeeds_on_a_live_database(store: Store) -> None:
     store.ping()
 
 
-def test_unmigrated_database_raises_a_store_error(db_url: str) -> None:
+@pytest.mark.parametrize("write", [False, True])
+def test_unmigrated_database_raises_a_store_error(db_url: str, write: bool) -> None:
     with Store(db_url) as store, pytest.raises(StoreError, match="run migrate first") as err:
-        store.list_patterns("t", limit=1)
+        if write:
+            store.upsert_patterns("t", [PatternDelta("p", "x", "info", 1)])
+        else:
+            store.list_patterns("t", limit=1)
     assert not isinstance(err.value, StoreUnavailable)  # the same on both databases
 
 

@@ -334,6 +334,8 @@ class Store:
         try:
             yield
         except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise StoreError(f"{what}: {exc} (run migrate first)") from exc
             raise StoreUnavailable(f"{what}: database unavailable: {exc}") from exc
         except sqlite3.Error as exc:
             raise StoreError(f"{what}: {exc}") from exc
