@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
 from logsum.core.detect.model import Anomaly, AnomalyType, TimeWindow, stable_id
@@ -46,16 +48,108 @@ _KV_ID = (
     r"[_-]?id[\"']?\s*[=:]\s*[\"']?([\w.:-]+)"
 )
 
+# Probing runs every candidate over up to ``session_probe_lines`` messages, which made it the
+# costliest part of an analysis when done one regex call per message and with regexes that the
+# ``re`` engine has to try at every position. It is done instead on the messages joined into one
+# text (one C-level scan per candidate), with counts of a substring every match contains to drop
+# a candidate that cannot reach the share before scanning for it, and with a fast literal scan
+# that finds the few positions where a match can start. Each shortcut gives exactly the matches
+# (and so the keys and counts) of the plain per-message scan.
 
-def _candidates(messages: list[str]) -> list[str]:
-    """Generic id regexes worth trying on these messages."""
-    prefixes: Counter[str] = Counter()
-    for m in messages:
-        for hit in _PREFIXED_ID.finditer(m):
-            prefixes[hit.group(1)] += 1
-    out = [rf"(?<![\w.-]){re.escape(p)}_-?\d+\b" for p, _ in prefixes.most_common(5)]
-    out.extend([_UUID, _KV_ID])
+_SEP = "\x00"
+"""Joins probe messages. No candidate matches it, so no match crosses it, and each candidate
+treats it as it treats the start or end of a string (it is neither a word character, nor
+``.`` or ``-``): the joined text has exactly the matches of the messages one by one."""
+
+_UNDERSCORE_ID = re.compile(r"_(?=-?\d{6})")
+"""Where a ``_PREFIXED_ID`` match has its underscore (every match has one, then 6+ digits)."""
+_LETTERS_TO_END = re.compile(r"[A-Za-z]{2,12}\Z")
+"""Searched in the 12 characters before such an underscore: where a prefix could start."""
+_UUID_DASH = re.compile(r"-(?=[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-)")
+"""The first dash of a UUID: every ``_UUID`` match has one, 8 characters after its start."""
+_ID_SPELLINGS = tuple(i + d for i in "iIıİ" for d in "dD")
+"""Every text ``(?i)id`` matches (case-insensitive matching also pairs ``i`` with the dotless
+``ı`` and the dotted ``İ``): each ``_KV_ID`` match contains one of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A session-key regex worth trying, and what makes probing for it cheap."""
+
+    pattern: str
+    """The regex (reported as the session key when chosen)."""
+    needles: tuple[str, ...]
+    """Every match contains ``per_match`` occurrences of these substrings (in all), so their
+    count bounds the number of lines with a match."""
+    per_match: int = 1
+    locator: re.Pattern[str] | None = None
+    """Every match starts ``offset`` characters before a hit of this regex; ``None``: scan for
+    matches everywhere."""
+    offset: int = 0
+
+
+_UUID_CANDIDATE = _Candidate(_UUID, ("-",), per_match=4, locator=_UUID_DASH, offset=8)
+_KV_CANDIDATE = _Candidate(_KV_ID, _ID_SPELLINGS)
+
+
+class _Joined:
+    """Messages joined with ``_SEP``, and the message each position of the text belongs to."""
+
+    __slots__ = ("_starts", "text")
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        self.text = _SEP.join(messages)
+        self._starts = list(accumulate((len(m) + 1 for m in messages[:-1]), initial=0))
+
+    def line(self, pos: int) -> int:
+        """The 0-based index of the message holding position ``pos``."""
+        return bisect_right(self._starts, pos) - 1
+
+
+def _prefixed_ids(text: str) -> Iterator[re.Match[str]]:
+    """``_PREFIXED_ID.finditer(text)``, trying the regex only where a match can start: at the
+    letter run before an underscore followed by digits (its lookbehind rules out any other
+    start)."""
+    end = 0
+    for hit in _UNDERSCORE_ID.finditer(text):
+        u = hit.start()
+        run = _LETTERS_TO_END.search(text, max(u - 12, 0), u)
+        if run is None or run.start() < end:
+            continue
+        m = _PREFIXED_ID.match(text, run.start())
+        if m is not None:
+            end = m.end()
+            yield m
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    """Generic id regexes worth trying on these messages (joined with ``_SEP``)."""
+    prefixes: Counter[str] = Counter(m.group(1) for m in _prefixed_ids(text))
+    out = [
+        _Candidate(rf"(?<![\w.-]){re.escape(p)}_-?\d+\b", (p + "_",), locator=re.compile(p + "_"))
+        for p, _ in prefixes.most_common(5)
+    ]
+    out.extend([_UUID_CANDIDATE, _KV_CANDIDATE])
     return out
+
+
+def _matches(c: _Candidate, text: str) -> Iterator[re.Match[str]]:
+    """``re.compile(c.pattern).finditer(text)``. With a locator, the regex is tried only where
+    a match can start, leftmost first and never inside the previous match: the same matches
+    (no candidate matches the empty string)."""
+    rx = re.compile(c.pattern)
+    if c.locator is None:
+        yield from rx.finditer(text)
+        return
+    end = 0
+    for hit in c.locator.finditer(text):
+        start = hit.start() - c.offset
+        if start < end:
+            continue
+        m = rx.match(text, start)
+        if m is not None:
+            end = m.end()
+            yield m
 
 
 def auto_session_key(messages: list[str], min_share: float) -> str | None:
@@ -66,22 +160,49 @@ def auto_session_key(messages: list[str], min_share: float) -> str | None:
     """
     if not messages:
         return None
+    n = len(messages)
+    joined = _Joined(messages)
+    # Keys are looked for in the first MAX_KEY_SCAN_CHARS of a message (see _keys).
+    if max(map(len, messages)) > MAX_KEY_SCAN_CHARS:
+        scanned = _Joined([m[:MAX_KEY_SCAN_CHARS] for m in messages])
+    else:
+        scanned = joined
     best: tuple[float, str] | None = None
-    for pattern in _candidates(messages):
-        rx = re.compile(pattern)
-        keys: Counter[str] = Counter()
-        hit_lines = 0
-        for m in messages:
-            found = _keys(rx, m)
-            if found:
-                hit_lines += 1
-                keys.update(found)
-        share = hit_lines / len(messages)
+    for c in _candidates(joined.text):
+        most = min(n, sum(scanned.text.count(s) for s in c.needles) // c.per_match) / n
+        if most < min_share or (best is not None and most <= best[0]):
+            continue  # it cannot reach the share, or beat the best one: not worth a scan
+        hit_lines, keys = _tally(c, scanned)
+        share = hit_lines / n
         if share < min_share or len(keys) < 3 or hit_lines / len(keys) < 2.0:
             continue
         if best is None or share > best[0]:
-            best = (share, pattern)
+            best = (share, c.pattern)
     return best[1] if best else None
+
+
+def _tally(c: _Candidate, joined: _Joined) -> tuple[int, Counter[str]]:
+    """Lines with a key of ``c``, and how many lines hold each key: the keys of each line as
+    :func:`_keys` takes them (distinct, the first ``MAX_KEYS_PER_LINE``)."""
+    keys: Counter[str] = Counter()
+    lines = 0
+    line = -1
+    found: list[str] = []
+    group = 1 if re.compile(c.pattern).groups else 0
+    for m in _matches(c, joined.text):
+        i = joined.line(m.start())
+        if i != line:
+            if found:
+                lines += 1
+                keys.update(found)
+            line, found = i, []
+        k = m.group(group)
+        if k and len(found) < MAX_KEYS_PER_LINE and k not in found:
+            found.append(k)
+    if found:
+        lines += 1
+        keys.update(found)
+    return lines, keys
 
 
 def _keys(rx: re.Pattern[str], message: str) -> list[str]:
