@@ -23,8 +23,10 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from logsum.core.detect.base import short
+from logsum.core.detect.caseless import Caseless
 from logsum.core.detect.model import (
     Anomaly,
     AnomalyType,
@@ -88,30 +90,30 @@ _UNIT_MS = {
 _DURATION_WORDS = re.compile(
     r"(took|duration|latency|elapsed|rtt|response[_ ]?time|waited|spent)\W*$", re.I
 )
-_AUTH = re.compile(
+_AUTH = Caseless(
     r"(auth\w*|log[- ]?in|logon|password|passwd|credential|invalid user|user unknown|"
     r"unauthori[sz]ed|access denied)",
-    re.I,
 )
-_FAIL = re.compile(
+_FAIL = Caseless(
     r"(fail\w*|invalid|denied|incorrect|bad|wrong|unknown|unauthori[sz]ed|forbidden|"
     r"not allowed|reject\w*|refused)",
-    re.I,
 )
-_CONN_FAIL = re.compile(
+_CONN_FAIL = Caseless(
     r"(connection (refused|reset|timed out|closed by peer|lost|aborted)|"
     r"(could not|cannot|can't|unable to|failed to) (connect|reach|open connection)|"
     r"connect(ion)? fail\w*|unreachable|broken pipe|no route to host|"
     r"(connect|read|write|request|socket)\w* timed out)",
-    re.I,
 )
-_RESTART = re.compile(
+_RESTART = Caseless(
     r"\b(restart\w*|reboot\w*|shut(ting)? ?down|shutdown|starting up|start(ed|ing) "
     r"(server|service|daemon)|stopp(ed|ing)|crash\w*|killed|"
     r"out of memory|oom)\b",
-    re.I,
 )
 
+
+MAX_TEMPLATE_READINGS = 20_000
+"""Templates whose reading (auth failure, connection failure, restart) is remembered between
+analyses (least recently used first out)."""
 
 MAX_MESSAGE_CHARS = 500
 """Characters kept of the one message remembered per pattern id."""
@@ -120,10 +122,9 @@ _CUE_ADDRESS = 1
 _CUE_DURATION = 2
 MAX_CUES = 100_000
 """Patterns whose cue (what to parse in their parameters) is remembered."""
-_DURATION_CUE = re.compile(
+_DURATION_CUE = Caseless(
     r"(\d\s*(ns|us|µs|ms|msec|msecs|millis|milliseconds|s|sec|secs|seconds|min|mins|minutes)\b|"
     r"\b(took|duration|latency|elapsed|rtt|response[_ ]?time|waited|spent)\b)",
-    re.I,
 )
 
 
@@ -131,12 +132,12 @@ def _cue(message: str) -> int:
     """What is worth parsing in the parameters of lines like this one."""
     cue = 0
     if "." in message and (
-        (_AUTH.search(message) and _FAIL.search(message))
-        or _CONN_FAIL.search(message)
-        or _RESTART.search(message)
+        (_AUTH.found_in(message) and _FAIL.found_in(message))
+        or _CONN_FAIL.found_in(message)
+        or _RESTART.found_in(message)
     ):
         cue |= _CUE_ADDRESS
-    if _DURATION_CUE.search(message):
+    if _DURATION_CUE.found_in(message):
         cue |= _CUE_DURATION
     return cue
 
@@ -301,7 +302,7 @@ class InsightCollector:
         return p.template if p else self._messages.get(pid, pid)
 
     def _security(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
-        auth = [pid for pid in self._pattern_lines if _is_auth_failure(self._tmpl(by_id, pid))]
+        auth = [p for p in self._pattern_lines if _reading(self._tmpl(by_id, p)).auth_failure]
         attempts = sum(self._pattern_lines[p] for p in auth)
         if attempts < MIN_AUTH_FAILURES:
             return []
@@ -367,7 +368,7 @@ class InsightCollector:
         candidates = [
             (p, c)
             for p, c in self._pattern_errors.items()
-            if not _is_auth_failure(self._tmpl(by_id, p))
+            if not _reading(self._tmpl(by_id, p)).auth_failure
         ]
         if not candidates:
             return out
@@ -508,12 +509,12 @@ class InsightCollector:
 
     def _availability(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         out = []
-        for label, rx, base in (
-            ("connection failures", _CONN_FAIL, 0.7),
-            ("restarts or shutdowns", _RESTART, 0.6),
+        for label, kind, base in (
+            ("connection failures", "connection_failure", 0.7),
+            ("restarts or shutdowns", "restart", 0.6),
         ):
             pids = sorted(
-                (p for p in self._pattern_lines if rx.search(self._tmpl(by_id, p))),
+                (p for p in self._pattern_lines if getattr(_reading(self._tmpl(by_id, p)), kind)),
                 key=lambda p: (-self._pattern_lines[p], p),
             )
             if label.startswith("restarts"):
@@ -560,7 +561,7 @@ class InsightCollector:
         return out
 
     def _conn_pids(self, by_id: Mapping[str, Pattern]) -> list[str]:
-        return [p for p in self._pattern_lines if _CONN_FAIL.search(self._tmpl(by_id, p))]
+        return [p for p in self._pattern_lines if _reading(self._tmpl(by_id, p)).connection_failure]
 
     def _volume(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         if self._n < 100 or len(self._pattern_lines) < 2:
@@ -675,8 +676,24 @@ def _volume_changes(anomalies: Sequence[Anomaly]) -> list[Insight]:
     return out
 
 
-def _is_auth_failure(template: str) -> bool:
-    return bool(_AUTH.search(template) and _FAIL.search(template))
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What a template says, in the vocabularies the insights look for."""
+
+    auth_failure: bool
+    connection_failure: bool
+    restart: bool
+
+
+@lru_cache(maxsize=MAX_TEMPLATE_READINGS)
+def _reading(template: str) -> _Reading:
+    """The reading of a template (or of a message standing for one). Memoised across analyses:
+    it depends on the text alone, and a source's templates recur batch after batch."""
+    return _Reading(
+        auth_failure=_AUTH.found_in(template) and _FAIL.found_in(template),
+        connection_failure=_CONN_FAIL.found_in(template),
+        restart=_RESTART.found_in(template),
+    )
 
 
 def _sev(by_id: Mapping[str, Pattern], pid: str) -> Severity:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from logsum.core.detect.caseless import Caseless
 from logsum.core.model import Severity
 
 
@@ -27,8 +28,8 @@ class LineKind(StrEnum):
     """An error the caller's input explains (missing file, no permission, bad format)."""
 
 
-_FAILURE = re.compile(
-    r"(?i)(error|fail|fault|exception|panic|abort|fatal|crash|terminat|timeout|timed out|"
+_FAILURE = Caseless(
+    r"(error|fail|fault|exception|panic|abort|fatal|crash|terminat|timeout|timed out|"
     r"refused|reset|sever|unreachable|denied|invalid|corrupt|lost|unable|cannot|can ?not|"
     r"warn|critical|alert|bad|illegal)"
 )
@@ -78,19 +79,19 @@ def classify(message: str) -> LineKind:
     ):
         return LineKind.DETAIL
     cut = min((i for i in (s.find(":"), s.find("=")) if i >= 0), default=-1)
-    if 0 < cut <= 60:
-        label, rest = s[:cut], s[cut + 1 :].split()
+    if cut < 0:
+        return LineKind.EVENT  # no "label: value" nor "key=value": not a field of a dump
+    if 0 < cut <= 60 and all(_is_value(t) for t in s[cut + 1 :].split()):
         # "Error: <*>" reports a failure; "exception syndrome register: <*>" names a field.
-        words = label.split()
-        names_failure = bool(words) and _FAILURE.search(words[-1]) is not None
-        if not names_failure and all(_is_value(t) for t in rest):
+        words = s[:cut].split()
+        if not (words and _FAILURE.found_in(words[-1])):
             return LineKind.DETAIL
+    # Cheap tests first: a failure word is searched for only in a line of fields and values.
     tokens = s.split()
     if (
         len(tokens) <= 12
-        and not _FAILURE.search(s)
-        and any(":" in t or "=" in t for t in tokens)
         and all(_PAIR.fullmatch(t) or _is_value(t) for t in tokens)
+        and not _FAILURE.found_in(s)
     ):
         return LineKind.DETAIL
     return LineKind.EVENT

@@ -21,11 +21,16 @@ _SEVERITY_SCORE = {
 }
 
 
+MAX_EXAMPLE_CHARS = 500
+"""Characters kept of a pattern's first message."""
+
+
 @dataclass(slots=True)
 class _Seen:
     first_line: int
     first_pos: int
-    kind: LineKind = LineKind.EVENT
+    kind: LineKind | None = LineKind.EVENT
+    """The kind of the first line's message; ``None`` until asked (see :func:`_first`)."""
     severity: Severity = Severity.INFO
     """The first line's severity: used when the pattern snapshots no longer hold this id."""
     example: str = ""
@@ -68,14 +73,7 @@ class NoveltyDetector:
                 self._t1 = ts
         s = self._seen.get(result.pattern_id)
         if s is None:
-            s = self._seen[result.pattern_id] = _Seen(
-                result.line,
-                self._n,
-                classify(result.message),
-                result.severity,
-                result.message[:500],
-                first_t=ts,
-            )
+            s = self._seen[result.pattern_id] = _first(result, self._n)
         s.count += 1
         if ts is not None:
             if s.first_t is None:
@@ -96,9 +94,7 @@ class NoveltyDetector:
             ts = r.timestamp
             s = seen.get(r.pattern_id)
             if s is None:
-                s = seen[r.pattern_id] = _Seen(
-                    r.line, n, classify(r.message), r.severity, r.message[:500], first_t=ts
-                )
+                s = seen[r.pattern_id] = _first(r, n)
             s.count += 1
             if ts is not None:
                 if ts is not prev:
@@ -131,7 +127,7 @@ class NoveltyDetector:
         known = self._known or frozenset(context.known_pattern_ids)
 
         def sev(pid: str, s: _Seen) -> Severity:
-            return effective_severity(context.severity(pid, s.severity), s.kind)
+            return _severity(context, pid, s)
 
         new: list[tuple[str, _Seen]] = []
         for pid, s in self._seen.items():
@@ -167,7 +163,7 @@ class NoveltyDetector:
         return TimeWindow(s.first_t, s.last_t)
 
     def _new(self, pid: str, s: _Seen, ctx: DetectContext, history: bool) -> Anomaly:
-        sev = effective_severity(ctx.severity(pid, s.severity), s.kind)
+        sev = _severity(ctx, pid, s)
         where = "in this source's history" if history else "in the earlier part of this batch"
         p = self.surprise(s)
         return Anomaly(
@@ -197,7 +193,7 @@ class NoveltyDetector:
         )
 
     def _rare(self, pid: str, s: _Seen, ctx: DetectContext) -> Anomaly:
-        sev = effective_severity(ctx.severity(pid, s.severity), s.kind)
+        sev = _severity(ctx, pid, s)
         share = s.count / self._n
         cap = (
             self._limits.rare_fault_share
@@ -225,6 +221,29 @@ class NoveltyDetector:
             lines=tuple(s.lines),
             line_count=s.count,
         )
+
+
+def _first(r: LineResult, position: int) -> _Seen:
+    """A pattern's record from its first line. The kind of the message matters only for an
+    error or critical pattern (see :func:`_severity`), and classifying every pattern's first
+    message was a large part of an analysis: the kind is left to be found from ``example`` when
+    asked, which is the whole message unless it is long (then it is classified now)."""
+    message = r.message
+    kind = classify(message) if len(message) > MAX_EXAMPLE_CHARS else None
+    return _Seen(
+        r.line, position, kind, r.severity, message[:MAX_EXAMPLE_CHARS], first_t=r.timestamp
+    )
+
+
+def _severity(ctx: DetectContext, pid: str, s: _Seen) -> Severity:
+    """The severity an anomaly about the pattern deserves (``effective_severity`` of the
+    pattern's severity and the kind of its first message)."""
+    sev = ctx.severity(pid, s.severity)
+    if not sev.at_least(Severity.ERROR):
+        return sev  # the kind changes only errors and criticals
+    if s.kind is None:
+        s.kind = classify(s.example)
+    return effective_severity(sev, s.kind)
 
 
 def _template(ctx: DetectContext, pid: str, s: _Seen) -> str:
