@@ -869,12 +869,9 @@ def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, 
         first = _check_time("first_seen", d.first_seen)
         last = _check_time("last_seen", d.last_seen)
         examples = _merge_examples((), _check_examples(d.examples), limits) if d.examples else ()
-        merged = _Merged(d.template, severity, d.count, first, last, examples)
-        cur = out.get(d.pattern_id)
-        if cur is None:
-            out[d.pattern_id] = merged
-        else:
-            cur.absorb(merged, limits)
+        _add(
+            out, d.pattern_id, _Merged(d.template, severity, d.count, first, last, examples), limits
+        )
     return out
 
 
@@ -884,12 +881,17 @@ def _merge_batches(batches: list[dict[str, _Merged]], limits: StoreLimits) -> di
     merged = batches[0]
     for other in batches[1:]:
         for pid, m in other.items():
-            cur = merged.get(pid)
-            if cur is None:
-                merged[pid] = m
-            else:
-                cur.absorb(m, limits)
+            _add(merged, pid, m, limits)
     return merged
+
+
+def _add(into: dict[str, _Merged], pid: str, m: _Merged, limits: StoreLimits) -> None:
+    """Put ``m`` in ``into``, or absorb it into the deltas already there for ``pid``."""
+    cur = into.get(pid)
+    if cur is None:
+        into[pid] = m
+    else:
+        cur.absorb(m, limits)
 
 
 def _decode_journal(payload: str, limits: StoreLimits) -> dict[str, _Merged]:
@@ -904,11 +906,7 @@ def _decode_journal(payload: str, limits: StoreLimits) -> dict[str, _Merged]:
             None if last is None else _as_utc(datetime.fromisoformat(last)),
             tuple(tuple(pos) for pos in examples),
         )
-        cur = out.get(pid)
-        if cur is None:
-            out[pid] = m
-        else:
-            cur.absorb(m, limits)
+        _add(out, pid, m, limits)
     return out
 
 
