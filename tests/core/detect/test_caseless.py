@@ -18,7 +18,8 @@ VOCABULARIES = [
     insights._FAIL,
     insights._CONN_FAIL,
     insights._RESTART,
-    insights._DURATION_CUE,
+    insights._DURATION_UNIT,
+    insights._DURATION_WORD,
 ]
 
 _WORDS = st.sampled_from(

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from detect_support import T0, line, patterns, steady
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logsum import Severity
 from logsum.core.analysis import AnalysisOptions, AnomalyType, analyze_batch
+from logsum.core.detect.rate import robust, robust_sparse
 
 WINDOWED = {
     AnomalyType.VOLUME_SPIKE,
@@ -127,3 +130,15 @@ def test_lines_under_a_folded_id_count_for_the_pattern_it_became() -> None:
     ]
     assert [a.pattern_ids for a in spikes] == [("b",)]
     assert spikes[0].evidence["observed_peak"] == 45
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.integers(0, 40).map(float), max_size=30),
+    st.integers(0, 60),
+)
+def test_robust_on_a_sparse_series_is_robust_on_the_whole_series(
+    values: list[float], zeros: int
+) -> None:
+    if values or zeros:
+        assert robust_sparse(values, zeros) == robust(values + [0.0] * zeros)

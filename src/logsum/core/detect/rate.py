@@ -9,6 +9,7 @@ of error and critical lines per bucket, tested with a binomial standard deviatio
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
@@ -31,6 +32,31 @@ def robust(xs: Sequence[float]) -> tuple[float, float]:
     m = median(xs)
     mad = median([abs(x - m) for x in xs])
     return m, max(1.4826 * mad, math.sqrt(max(m, 1.0)))
+
+
+def robust_sparse(values: Iterable[float], zeros: int) -> tuple[float, float]:
+    """``robust`` of ``values`` and ``zeros`` more ``0.0``: the same numbers, without building
+    and sorting a series that is mostly empty buckets (most patterns' series are). The order
+    statistics of a sorted run of equal values merged into a sorted list are read by index."""
+    vals = sorted(values)
+    n = len(vals) + zeros
+    m = _middle(vals, zeros, 0.0, n)
+    dev = abs(0.0 - m)
+    mad = _middle(sorted([abs(x - m) for x in vals]), zeros, dev, n)
+    return m, max(1.4826 * mad, math.sqrt(max(m, 1.0)))
+
+
+def _middle(ordered: list[float], copies: int, value: float, n: int) -> float:
+    """``median`` of ``ordered`` (sorted) with ``copies`` more of ``value`` (``n`` in all)."""
+    below = bisect_left(ordered, value)
+
+    def at(k: int) -> float:
+        if k < below:
+            return ordered[k]
+        return value if k < below + copies else ordered[k - copies]
+
+    mid = n // 2
+    return float(at(mid)) if n % 2 else (at(mid - 1) + at(mid)) / 2.0
 
 
 def per(view: BucketView) -> str:
@@ -92,6 +118,7 @@ class RateDetector:
     def _volume(self, view: BucketView, ctx: DetectContext) -> list[Anomaly]:
         lim = self._limits
         idx = view.indices
+        first, last = view.first, view.last
         out: list[Anomaly] = []
         drops_total: set[int] = set()
         totals = [float(view.totals.get(b, 0)) for b in idx]
@@ -107,10 +134,13 @@ class RateDetector:
             series = view.per_pattern[pid]
             if sum(series.values()) < min(lim.min_spike_count, lim.drop_min_median):
                 continue  # too few lines to spike or to drop: skip the per-bucket work
-            xs = [float(series.get(b, 0)) for b in idx]
-            m, sigma = robust(xs)
+            inside = [(b, float(c)) for b, c in series.items() if first <= b <= last]
+            m, sigma = robust_sparse((x for _, x in inside), len(idx) - len(inside))
             thr = max(m + lim.spike_sigmas * sigma, m * lim.spike_ratio, lim.min_spike_count)
-            flagged = [b for b, x in zip(idx, xs, strict=True) if x >= thr]
+            if thr > 0:  # (always, with limits that make sense) empty buckets cannot spike
+                flagged = [b for b, x in inside if x >= thr]
+            else:
+                flagged = [b for b in idx if series.get(b, 0) >= thr]
             found = []
             for start, end in runs(flagged):
                 observed = sum(series.get(b, 0) for b in range(start, end + 1))
@@ -147,6 +177,7 @@ class RateDetector:
                     )
                 )
             if m >= lim.drop_min_median:
+                xs = [float(series.get(b, 0)) for b in idx]
                 for b, x in zip(idx, xs, strict=True):
                     if b in inner and x <= m * lim.drop_ratio and m - x >= 3 * sigma:
                         pattern_drops.setdefault(b, []).append(pid)

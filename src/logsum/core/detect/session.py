@@ -21,7 +21,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
@@ -72,24 +72,45 @@ _ID_SPELLINGS = tuple(i + d for i in "iIıİ" for d in "dD")
 ``ı`` and the dotted ``İ``): each ``_KV_ID`` match contains one of them."""
 
 
+def _count_ids(text: str) -> int:
+    """Occurrences of the ``_ID_SPELLINGS`` in ``text`` (on ASCII text, of ``id`` in the text
+    lower-cased: one count instead of four, the others cannot occur)."""
+    if text.isascii():
+        return text.lower().count("id")
+    return sum(text.count(s) for s in _ID_SPELLINGS)
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     """A session-key regex worth trying, and what makes probing for it cheap."""
 
     pattern: str
     """The regex (reported as the session key when chosen)."""
-    needles: tuple[str, ...]
-    """Every match contains ``per_match`` occurrences of these substrings (in all), so their
-    count bounds the number of lines with a match."""
-    per_match: int = 1
+    most: Callable[[str], int]
+    """An upper bound of the regex's matches in a text, from counting a substring that every
+    match contains: a bound on the lines with a match, found before scanning for them."""
     locator: re.Pattern[str] | None = None
     """Every match starts ``offset`` characters before a hit of this regex; ``None``: scan for
     matches everywhere."""
     offset: int = 0
 
 
-_UUID_CANDIDATE = _Candidate(_UUID, ("-",), per_match=4, locator=_UUID_DASH, offset=8)
-_KV_CANDIDATE = _Candidate(_KV_ID, _ID_SPELLINGS)
+def _count_dashes(text: str) -> int:
+    return text.count("-") // 4  # a UUID has four
+
+
+_UUID_CANDIDATE = _Candidate(_UUID, _count_dashes, locator=_UUID_DASH, offset=8)
+_KV_CANDIDATE = _Candidate(_KV_ID, _count_ids)
+
+
+def _prefix_candidate(prefix: str) -> _Candidate:
+    """The candidate for ids like ``prefix_123``: each match starts with ``prefix_``."""
+    literal = prefix + "_"
+    return _Candidate(
+        rf"(?<![\w.-]){re.escape(prefix)}_-?\d+\b",
+        lambda text: text.count(literal),
+        locator=re.compile(re.escape(literal)),
+    )
 
 
 class _Joined:
@@ -125,10 +146,7 @@ def _prefixed_ids(text: str) -> Iterator[re.Match[str]]:
 def _candidates(text: str) -> list[_Candidate]:
     """Generic id regexes worth trying on these messages (joined with ``_SEP``)."""
     prefixes: Counter[str] = Counter(m.group(1) for m in _prefixed_ids(text))
-    out = [
-        _Candidate(rf"(?<![\w.-]){re.escape(p)}_-?\d+\b", (p + "_",), locator=re.compile(p + "_"))
-        for p, _ in prefixes.most_common(5)
-    ]
+    out = [_prefix_candidate(p) for p, _ in prefixes.most_common(5)]
     out.extend([_UUID_CANDIDATE, _KV_CANDIDATE])
     return out
 
@@ -169,7 +187,7 @@ def auto_session_key(messages: list[str], min_share: float) -> str | None:
         scanned = joined
     best: tuple[float, str] | None = None
     for c in _candidates(joined.text):
-        most = min(n, sum(scanned.text.count(s) for s in c.needles) // c.per_match) / n
+        most = min(n, c.most(scanned.text)) / n
         if most < min_share or (best is not None and most <= best[0]):
             continue  # it cannot reach the share, or beat the best one: not worth a scan
         hit_lines, keys = _tally(c, scanned)
