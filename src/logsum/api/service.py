@@ -208,7 +208,7 @@ class AnalysisService:
         if not (options.find_anomalies or options.generate_insights):
             return [], []
         if results and results[0].line != 1:
-            results = renumbered(results, results[0].line - 1)
+            renumber(results, results[0].line - 1)
         report = analyze_batch(results, patterns, known_pattern_ids=known_ids, options=options)
         anomalies = [a.to_dict() for a in report.anomalies] if options.find_anomalies else []
         insights = [i.to_dict() for i in report.insights] if options.generate_insights else []
@@ -221,22 +221,13 @@ def _end_open_record(engine: Engine) -> None:
     engine.end_record()
 
 
-def renumbered(results: Sequence[LineResult], offset: int) -> list[LineResult]:
-    """``results`` with ``line`` counted from 1 in this request. A tenant's warm engine numbers
-    lines over its whole life; anomalies cite line numbers of the request."""
-    return [
-        LineResult(
-            r.line - offset,
-            r.pattern_id,
-            r.severity,
-            r.timestamp,
-            r.message,
-            r.params,
-            r.header,
-            r.continuation,
-        )
-        for r in results
-    ]
+def renumber(results: Sequence[LineResult], offset: int) -> None:
+    """Count ``line`` from 1 in this request. A tenant's warm engine numbers lines over its whole
+    life; anomalies cite line numbers of the request. In place: the request owns these results
+    (the engine builds new ones for every line and keeps none), and a copy of each would cost
+    about a tenth of the engine's own time."""
+    for r in results:
+        r.line -= offset
 
 
 def without_nul(lines: Sequence[str]) -> Sequence[str]:
