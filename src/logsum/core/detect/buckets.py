@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 
 from logsum.core.detect.base import DetectLimits
 from logsum.core.detect.faults import KindCache, LineKind
@@ -115,9 +116,11 @@ class BucketCounter:
         pending, self._pending = self._pending, []
         stamped = sum(1 for r in pending if r.timestamp is not None)
         self._on_time = stamped * 2 > len(pending)
+        seconds = None
         if self._on_time:
+            seconds = _seconds(pending)
+            times = [t for t in seconds if t is not None]
             # Leading lines without a timestamp take the first one.
-            times = [r.timestamp.timestamp() for r in pending if r.timestamp is not None]
             self._last_t = times[0]
             span = max(times) - min(times)
         else:
@@ -127,10 +130,13 @@ class BucketCounter:
             # batch) is at least span / 100 of these first lines, so a thousandth of it loses
             # nothing and saves most coarsening passes on long streams.
             self._res = max([s for s in STEPS if s <= span / 1000] or [STEPS[0]])
-        self._add_many(pending)
+        self._add_many(pending, seconds)
 
-    def _add_many(self, results: Sequence[LineResult]) -> None:
-        """The hot loop, with the state in locals."""
+    def _add_many(
+        self, results: Sequence[LineResult], seconds: Sequence[float | None] | None = None
+    ) -> None:
+        """The hot loop, with the state in locals. ``seconds``: each line's
+        ``timestamp.timestamp()`` when already known (see :func:`_seconds`)."""
         if not results:
             return
         cells, errs = self._cells, self._errs
@@ -147,12 +153,12 @@ class BucketCounter:
         last_dt = None
         cur_b: int | None = None
         cur: dict[str, list[int]] = {}
-        for r in results:
+        for r, known in zip(results, repeat(None) if seconds is None else seconds, strict=False):
             if on_time:
                 ts = r.timestamp
                 if ts is not None and ts != last_dt:
                     last_dt = ts
-                    last_t = ts.timestamp()
+                    last_t = ts.timestamp() if known is None else known
                 pos = last_t if last_t is not None else 0.0
             else:
                 pos = float(r.line)
@@ -270,6 +276,25 @@ class BucketCounter:
             error_samples=err_samples,
             error_patterns=dict(error_patterns),
         )
+
+
+def _seconds(results: Sequence[LineResult]) -> list[float | None]:
+    """``timestamp.timestamp()`` of each line (``None`` without one), converted once per run of
+    the same datetime object (lines of one record or one instant often share it): the span of
+    the first lines is read from these, and the same numbers are then counted, so each line's
+    time is converted at most once."""
+    out: list[float | None] = []
+    prev: datetime | None = None
+    t: float | None = None
+    for r in results:
+        ts = r.timestamp
+        if ts is None:
+            out.append(None)
+            continue
+        if ts is not prev:
+            prev, t = ts, ts.timestamp()
+        out.append(t)
+    return out
 
 
 def _rebucket(

@@ -58,11 +58,9 @@ class TimeWindow:
 
 def stable_id(prefix: str, *parts: object) -> str:
     """A deterministic id from its parts (same inputs, same id, in any process)."""
-    h = hashlib.blake2b(digest_size=8)
-    for p in parts:
-        h.update(repr(p).encode("utf-8", "replace"))
-        h.update(b"\x1f")
-    return f"{prefix}_{h.hexdigest()}"
+    # Each part's repr followed by a unit separator, hashed in one call.
+    data = "".join([repr(p) + "\x1f" for p in parts]).encode("utf-8", "replace")
+    return f"{prefix}_{hashlib.blake2b(data, digest_size=8).hexdigest()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,10 @@ _SEVERITY_SCORE = {
 }
 
 
+_WARNING_OR_WORSE = frozenset(s for s in Severity if s.at_least(Severity.WARNING))
+_FAULT_LEVELS = frozenset(s for s in Severity if s.at_least(Severity.ERROR))
+"""Severities as sets: a membership test where a loop over every pattern asks ``at_least``."""
+
 MAX_EXAMPLE_CHARS = 500
 """Characters kept of a pattern's first message."""
 
@@ -135,7 +139,7 @@ class NoveltyDetector:
                 if pid not in known:
                     new.append((pid, s))
             elif (
-                context.severity(pid, s.severity).at_least(Severity.WARNING)
+                context.severity(pid, s.severity) in _WARNING_OR_WORSE
                 and self.surprise(s) < lim.new_pattern_alpha
             ):
                 new.append((pid, s))
@@ -144,12 +148,13 @@ class NoveltyDetector:
         reported = {pid for pid, _ in new}
         if self._n >= lim.rare_min_batch:
             rare = []
+            most = max(lim.rare_fault_share, lim.rare_max_share)
             for pid, s in self._seen.items():
-                if pid in reported:
-                    continue
-                e = sev(pid, s)
                 share = s.count / self._n
-                if (e.at_least(Severity.ERROR) and share <= lim.rare_fault_share) or (
+                if share > most or pid in reported:
+                    continue  # too common to be rare at any severity (no need to find it)
+                e = sev(pid, s)
+                if (e in _FAULT_LEVELS and share <= lim.rare_fault_share) or (
                     e is Severity.WARNING and share <= lim.rare_max_share
                 ):
                     rare.append((pid, s))
@@ -239,7 +244,7 @@ def _severity(ctx: DetectContext, pid: str, s: _Seen) -> Severity:
     """The severity an anomaly about the pattern deserves (``effective_severity`` of the
     pattern's severity and the kind of its first message)."""
     sev = ctx.severity(pid, s.severity)
-    if not sev.at_least(Severity.ERROR):
+    if sev not in _FAULT_LEVELS:
         return sev  # the kind changes only errors and criticals
     if s.kind is None:
         s.kind = classify(s.example)

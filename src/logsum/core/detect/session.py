@@ -282,9 +282,12 @@ class SessionDetector:
         i, n = 0, len(results)
         if n and self._first_line is None:
             self._first_line = results[0].line
-        while self._probing and i < n:
-            self.feed(results[i])
-            i += 1
+        if self._probing and n:
+            # As feed() line by line: the probe takes lines until it is full (at least one).
+            i = max(1, self._limits.session_probe_lines - len(self._probe))
+            self._probe.extend(results[:i])
+            if len(self._probe) >= self._limits.session_probe_lines:
+                self._end_probe()
         if self._rx is None:
             return
         for k in range(i, n):
