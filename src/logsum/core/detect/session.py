@@ -63,6 +63,8 @@ treats it as it treats the start or end of a string (it is neither a word charac
 
 _UNDERSCORE_ID = re.compile(r"_(?=-?\d{6})")
 """Where a ``_PREFIXED_ID`` match has its underscore (every match has one, then 6+ digits)."""
+_UNDERSCORE_DIGIT = re.compile(r"_(?=-?\d)")
+"""An underscore then digits, as every match of a ``word_digits`` candidate has."""
 _LETTERS_TO_END = re.compile(r"[A-Za-z]{2,12}\Z")
 """Searched in the 12 characters before such an underscore: where a prefix could start."""
 _UUID_DASH = re.compile(r"-(?=[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-)")
@@ -116,14 +118,18 @@ def _prefix_candidate(prefix: str) -> _Candidate:
 class _Joined:
     """Messages joined with ``_SEP``, and the message each position of the text belongs to."""
 
-    __slots__ = ("_starts", "text")
+    __slots__ = ("_messages", "_starts", "text")
 
     def __init__(self, messages: Sequence[str]) -> None:
         self.text = _SEP.join(messages)
-        self._starts = list(accumulate((len(m) + 1 for m in messages[:-1]), initial=0))
+        self._messages = messages
+        self._starts: list[int] | None = None  # found when first asked (most probes never do)
 
     def line(self, pos: int) -> int:
         """The 0-based index of the message holding position ``pos``."""
+        if self._starts is None:
+            ends = accumulate(len(m) + 1 for m in self._messages)
+            self._starts = [0, *ends][:-1]
         return bisect_right(self._starts, pos) - 1
 
 
@@ -143,10 +149,13 @@ def _prefixed_ids(text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
-def _candidates(text: str) -> list[_Candidate]:
-    """Generic id regexes worth trying on these messages (joined with ``_SEP``)."""
-    prefixes: Counter[str] = Counter(m.group(1) for m in _prefixed_ids(text))
-    out = [_prefix_candidate(p) for p, _ in prefixes.most_common(5)]
+def _candidates(text: str, prefixed: bool = True) -> list[_Candidate]:
+    """Generic id regexes worth trying on these messages (joined with ``_SEP``); without the
+    ``word_digits`` ones when not ``prefixed``."""
+    out = []
+    if prefixed:
+        prefixes = Counter(m.group(1) for m in _prefixed_ids(text))
+        out = [_prefix_candidate(p) for p, _ in prefixes.most_common(5)]
     out.extend([_UUID_CANDIDATE, _KV_CANDIDATE])
     return out
 
@@ -185,8 +194,11 @@ def auto_session_key(messages: list[str], min_share: float) -> str | None:
         scanned = _Joined([m[:MAX_KEY_SCAN_CHARS] for m in messages])
     else:
         scanned = joined
+    # Every match of a word_digits candidate has an underscore then digits: when too few lines
+    # could hold one, none of them can pass, and reading the prefixes is skipped.
+    prefixed = min(n, len(_UNDERSCORE_DIGIT.findall(scanned.text))) / n >= min_share
     best: tuple[float, str] | None = None
-    for c in _candidates(joined.text):
+    for c in _candidates(joined.text, prefixed):
         most = min(n, c.most(scanned.text)) / n
         if most < min_share or (best is not None and most <= best[0]):
             continue  # it cannot reach the share, or beat the best one: not worth a scan
