@@ -228,12 +228,16 @@ class InsightCollector:
         self._errors += len(errs)
 
     def _params(self, pid: str, params: tuple[str, ...], cue: int) -> None:
-        for i, value in enumerate(params):
-            if cue & _CUE_ADDRESS and "." in value:
-                for ip in _IPV4.findall(value):
-                    self._count_address(pid, ip)
-            if cue & _CUE_DURATION and value and (value[0].isdigit() or value[0] == "+"):
-                self._number(pid, i, value)
+        # Addresses and numbers go to separate tables: one pass for each cue the pattern has.
+        if cue & _CUE_ADDRESS:
+            for value in params:
+                if "." in value:
+                    for ip in _IPV4.findall(value):
+                        self._count_address(pid, ip)
+        if cue & _CUE_DURATION:
+            for i, value in enumerate(params):
+                if value and (value[0].isdigit() or value[0] == "+"):
+                    self._number(pid, i, value)
 
     def _count_address(self, pid: str, ip: str) -> None:
         c = self._addresses.get(pid)

@@ -114,7 +114,7 @@ class BucketCounter:
 
     def _decide(self) -> None:
         pending, self._pending = self._pending, []
-        stamped = sum(1 for r in pending if r.timestamp is not None)
+        stamped = len([1 for r in pending if r.timestamp is not None])
         self._on_time = stamped * 2 > len(pending)
         seconds = None
         if self._on_time:
