@@ -48,3 +48,24 @@ def test_sample_lines_are_the_first_of_each_cell_in_order() -> None:
         assert lines == sorted(lines)
         assert 0 < len(lines) <= 32
         assert all(f"p{(n - 1) % 3}" == pid for n in lines)
+
+
+def test_a_given_bucket_size_is_kept_while_the_span_allows() -> None:
+    c = BucketCounter(DetectLimits(), bucket_seconds=60)
+    c.feed_many([line(i + 1, "p", seconds=i * 10.0) for i in range(600)])  # 100 minutes
+    view = c.view()
+    assert view is not None and view.step == 60
+
+
+def test_a_given_bucket_size_grows_to_a_multiple_when_the_span_is_years() -> None:
+    """Minute buckets over lines spanning 30 years would be 15 million mostly empty buckets,
+    walked by every detector (a caller could make one request run for minutes)."""
+    year = 365 * 86_400
+    limits = DetectLimits()
+    c = BucketCounter(limits, bucket_seconds=60)
+    c.feed_many([line(i + 1, "p", seconds=(i % 30) * year + i) for i in range(1_000)])
+    view = c.view()
+    assert view is not None
+    assert view.step % 60 == 0
+    assert len(view.indices) <= limits.max_buckets
+    assert sum(view.totals.values()) == 1_000

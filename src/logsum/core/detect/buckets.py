@@ -222,11 +222,16 @@ class BucketCounter:
         self._res = new
 
     def choose_step(self) -> int:
-        """The bucket size for the data seen so far (the caller's, when given)."""
-        if self._fixed is not None:
-            return self._fixed
+        """The bucket size for the data seen so far: the caller's, when given, unless the data
+        span more than ``max_buckets`` of them; then the smallest multiple of it that does not
+        (minute buckets over logs spanning years would be millions of mostly empty buckets,
+        which every detector walks)."""
         if self._lo is None or self._hi is None:
-            return self._res
+            return self._fixed or self._res
+        if self._fixed is not None:
+            # Bucket indices run from lo // step to hi // step: at most (hi - lo) // step + 2.
+            room = max(1, self._limits.max_buckets - 1)
+            return self._fixed * (int(self._hi - self._lo) // (self._fixed * room) + 1)
         span = self._hi - self._lo + 1
         lim = self._limits
         want = max(1.0, min(lim.target_buckets, self.lines / lim.min_lines_per_bucket))
