@@ -34,7 +34,8 @@ class AnalyzeOptions(_Wire):
         ge=1,
         le=86_400,
         description="Width of the time buckets used by volume detectors (seconds); "
-        "default: chosen from the batch's time span.",
+        "default: chosen from the batch's time span. A batch spanning more than 2,048 such "
+        "buckets uses the smallest multiple that fits.",
     )
     session_key: str | None = Field(
         default=None,
