@@ -27,7 +27,7 @@ from datetime import datetime
 from itertools import accumulate
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
-from logsum.core.detect.model import Anomaly, AnomalyType, TimeWindow, stable_id
+from logsum.core.detect.model import Anomaly, AnomalyType, JSONValue, TimeWindow, stable_id
 from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
 from logsum.core.model import LineResult, Severity
 
@@ -246,6 +246,20 @@ def _keys(rx: re.Pattern[str], message: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The parts of a session anomaly that describe its group of sessions."""
+
+    subject: str
+    window: TimeWindow | None
+    lines: tuple[int, ...]
+    line_count: int
+    head: dict[str, JSONValue]
+    """Evidence fields that come first."""
+    tail: dict[str, JSONValue]
+    """Evidence fields that come last."""
+
+
 @dataclass(slots=True)
 class _Session:
     counts: Counter[str] = field(default_factory=Counter)
@@ -439,9 +453,7 @@ class SessionDetector:
         support: float,
         ctx: DetectContext,
     ) -> Anomaly:
-        lim = self._limits
         (before,), event = transition
-        sessions = [self._sessions[k] for k in keys]
         one = len(keys) == 1
 
         def name(token: str) -> str:
@@ -458,34 +470,28 @@ class SessionDetector:
             holders = f"sessions with {name(before)}"
         pids = tuple(p for p in (before, event) if p not in (START, END))
         sev = min((ctx.severity(p) for p in pids), key=lambda s: s.rank, default=Severity.INFO)
-        lines = sorted(ln for s in sessions for ln in s.lines)[: lim.max_lines_per_anomaly]
-        firsts = [s.first_t for s in sessions if s.first_t is not None]
-        lasts = [s.last_t for s in sessions if s.last_t is not None]
-        subject = f"Session {keys[0]}" if one else f"{len(keys)} sessions"
+        group = self._group(keys, support)
         return Anomaly(
             id=stable_id("an", AnomalyType.SESSION.value, "order", before, event),
             type=AnomalyType.SESSION,
             severity=sev if sev.at_least(Severity.WARNING) else Severity.WARNING,
             score=squash(math.log(support / max(have, 1))),
-            message=f"{subject} {what}, which only {have} of the {context_sessions} {holders} "
-            "do (the others almost always keep one order there).",
+            message=f"{group.subject} {what}, which only {have} of the {context_sessions} "
+            f"{holders} do (the others almost always keep one order there).",
             pattern_ids=pids,
-            window=TimeWindow(min(firsts), max(lasts)) if firsts and lasts else None,
+            window=group.window,
             evidence={
-                "session_key": self.key_pattern,
-                "sessions": sorted(keys)[: lim.max_session_keys_listed],
-                "session_count": len(keys),
+                **group.head,
                 "unusual_order": {
                     "after": display(before),
                     "next": display(event),
                     "sessions_with_it": have,
                     "sessions_with_context": context_sessions,
                 },
-                "sequence": sessions[0].sequence[:32],
-                "support_needed": round(support, 2),
+                **group.tail,
             },
-            lines=tuple(lines),
-            line_count=sum(s.n for s in sessions),
+            lines=group.lines,
+            line_count=group.line_count,
         )
 
     def _anomaly(
@@ -498,7 +504,6 @@ class SessionDetector:
         normal_sig: tuple[tuple[str, int], ...],
         ctx: DetectContext,
     ) -> Anomaly:
-        lim = self._limits
         rare_events = [p for p, _ in sig if df[p] < support]
         normal = dict(normal_sig)
         mine = dict(sig)
@@ -510,11 +515,7 @@ class SessionDetector:
             if mine.get(p, 0) != normal.get(p, 0)
         }
         rarity = min([count, *(df[p] for p in rare_events)])
-        sessions = [self._sessions[k] for k in keys]
-        lines = sorted(ln for s in sessions for ln in s.lines)[: lim.max_lines_per_anomaly]
-        firsts = [s.first_t for s in sessions if s.first_t is not None]
-        lasts = [s.last_t for s in sessions if s.last_t is not None]
-        window = TimeWindow(min(firsts), max(lasts)) if firsts and lasts else None
+        group = self._group(keys, support)
         sev = min((ctx.severity(p) for p in mine), key=lambda s: s.rank, default=Severity.INFO)
         pids = tuple(dict.fromkeys([*rare_events, *diff]))
         if rare_events:
@@ -524,27 +525,47 @@ class SessionDetector:
             what = f"lack{'s' if len(keys) == 1 else ''} '{short(ctx.template(missing[0]), 80)}'"
         else:
             what = "show an unusual mix of events"
-        subject = f"Session {keys[0]}" if len(keys) == 1 else f"{len(keys)} sessions"
         return Anomaly(
             id=stable_id("an", AnomalyType.SESSION.value, sig),
             type=AnomalyType.SESSION,
             severity=sev if sev.at_least(Severity.WARNING) else Severity.WARNING,
             score=squash(math.log(support / max(rarity, 1))),
-            message=f"{subject} {what} (signature shared by {count} of "
+            message=f"{group.subject} {what} (signature shared by {count} of "
             f"{len(self._sessions)} sessions).",
             pattern_ids=pids or tuple(p for p, _ in sig),
-            window=window,
+            window=group.window,
             evidence={
-                "session_key": self.key_pattern,
-                "sessions": sorted(keys)[: lim.max_session_keys_listed],
-                "session_count": len(keys),
+                **group.head,
                 "signature": {p: c for p, c in sig},
                 "usual_signature": {p: c for p, c in normal_sig},
                 "differences": diff,
                 "rare_patterns": rare_events,
+                **group.tail,
+            },
+            lines=group.lines,
+            line_count=group.line_count,
+        )
+
+    def _group(self, keys: list[str], support: float) -> _Group:
+        """What every session anomaly says of the sessions it groups."""
+        lim = self._limits
+        sessions = [self._sessions[k] for k in keys]
+        firsts = [s.first_t for s in sessions if s.first_t is not None]
+        lasts = [s.last_t for s in sessions if s.last_t is not None]
+        return _Group(
+            subject=f"Session {keys[0]}" if len(keys) == 1 else f"{len(keys)} sessions",
+            window=TimeWindow(min(firsts), max(lasts)) if firsts and lasts else None,
+            lines=tuple(
+                sorted(ln for s in sessions for ln in s.lines)[: lim.max_lines_per_anomaly]
+            ),
+            line_count=sum(s.n for s in sessions),
+            head={
+                "session_key": self.key_pattern,
+                "sessions": sorted(keys)[: lim.max_session_keys_listed],
+                "session_count": len(keys),
+            },
+            tail={
                 "sequence": sessions[0].sequence[:32],
                 "support_needed": round(support, 2),
             },
-            lines=tuple(lines),
-            line_count=sum(s.n for s in sessions),
         )
