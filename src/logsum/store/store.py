@@ -336,12 +336,8 @@ class Store:
         # interpreter lock behind an analysis (a BEGIN ... COMMIT transaction would hold it
         # across several such waits, and writers of other processes would queue behind).
         (params,) = self._append.parameters([row])
-        with self._writer, self._sqlite_errors("storing patterns"):
-            raw = self._engine.raw_connection()
-            try:
-                raw.driver_connection.execute(self._append.sql, params)  # type: ignore[union-attr]
-            finally:
-                raw.close()
+        with self._writer, self._sqlite_errors("storing patterns"), _driver(self._engine) as db:
+            db.execute(self._append.sql, params)
 
     @contextmanager
     def _sqlite_errors(self, what: str) -> Iterator[None]:
@@ -685,6 +681,17 @@ class _DriverStatement:
         return params
 
 
+@contextmanager
+def _driver(engine: Engine) -> Iterator[sqlite3.Connection]:
+    """A pooled connection's sqlite3 connection, for single autocommitted statements (the
+    pool's connect hook turned pysqlite's implicit transactions off)."""
+    raw = engine.raw_connection()
+    try:
+        yield cast(sqlite3.Connection, raw.driver_connection)
+    finally:
+        raw.close()
+
+
 class _DriverQuery:
     """A SELECT compiled once for SQLite and run as one statement on the driver's connection
     (autocommitted: a consistent snapshot in WAL mode), with each column's own result processor
@@ -698,11 +705,8 @@ class _DriverQuery:
 
     def first(self, engine: Engine, params: tuple[Any, ...]) -> SimpleNamespace | None:
         """The first row for ``params`` (attributes named as the columns), or ``None``."""
-        raw = engine.raw_connection()
-        try:
-            found = raw.driver_connection.execute(self._sql, params).fetchone()  # type: ignore[union-attr]
-        finally:
-            raw.close()
+        with _driver(engine) as db:
+            found = db.execute(self._sql, params).fetchone()
         if found is None:
             return None
         values = (v if p is None else p(v) for v, p in zip(found, self._processors, strict=True))
