@@ -73,3 +73,43 @@ def test_concurrent_folds_apply_each_row_once(db_url: str) -> None:
             t.join(120)
         got = a.get_pattern("t", "p")
         assert got is not None and got.count == 4 * 30
+
+
+def test_rows_merge_across_the_journal_and_rows_of_earlier_versions_still_fold(
+    db_url: str,
+) -> None:
+    """A fold merges many rows of one pattern (earliest first, latest last, most severe level,
+    the more general template, example values of the template). Rows written by earlier
+    versions held their times as ISO 8601 text; they fold the same way."""
+    later = datetime(2024, 5, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+    earlier = datetime(2024, 4, 30, 23, 59, tzinfo=UTC)
+    with Store(db_url, limits=StoreLimits(fold_every=100)) as store:
+        store.migrate()
+        store.upsert_patterns("t", [PatternDelta("p", "disk sda full", "info", 1, AT, AT)])
+        store.upsert_patterns(
+            "t", [PatternDelta("p", "disk <*> full", "error", 2, later, later, (("sdb",),))]
+        )
+        store.upsert_patterns("t", [PatternDelta("p", "disk sda full", "warning", 3, None, None)])
+        engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO pattern_journal (tenant_id, payload, created_at) "
+                        "VALUES ('t', :payload, :at)"
+                    ),
+                    {
+                        "payload": '[["p","disk <*> full","info",4,"2024-04-30T23:59:00Z",'
+                        '"2024-05-01T11:00:00+00:00",[["sdc","sdb"]]]]',
+                        "at": AT.replace(tzinfo=None),
+                    },
+                )
+        finally:
+            engine.dispose()
+        assert _journal_rows(db_url) == 4
+        got = store.get_pattern("t", "p")
+    assert got is not None
+    assert (got.template, got.count, got.severity) == ("disk <*> full", 10, "error")
+    assert (got.first_seen, got.last_seen) == (earlier, later)
+    assert got.examples == (("sdb", "sdc"),)
+    assert _journal_rows(db_url) == 0

@@ -23,11 +23,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from logsum import Engine, ParamSummary
 
 KnownPatterns = Sequence[tuple[str, str, str]]
 """(pattern id, template, severity) of a tenant's stored patterns."""
+
+SentPattern = tuple[str, tuple[ParamSummary, ...], list[dict[str, Any]]]
+"""A pattern's template and example values as last sent to the store, and the values' wire
+form (the ``params`` of a response's pattern object)."""
 
 
 @dataclass
@@ -37,9 +42,10 @@ class TenantEngine:
     engine: Engine
     ids: set[str] = field(default_factory=set)
     synced_at: float = float("-inf")
-    sent_examples: dict[str, tuple[str, tuple[ParamSummary, ...]]] = field(default_factory=dict)
-    """(template, example values) last sent to the store per pattern: unchanged ones are not
-    sent again (the store then skips its read-merge-write of examples for them)."""
+    sent: dict[str, SentPattern] = field(default_factory=dict)
+    """What was last sent to the store per pattern: unchanged example values are not sent
+    again (the store then skips its read-merge-write of examples for them), and responses
+    reuse their wire form."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def seed(self, known: KnownPatterns, now: float) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from logsum import Engine, EngineConfig, LineResult, ParamSummary, Pattern
-from logsum.api.engines import TenantEngines
+from logsum import Engine, EngineConfig, LineResult, Pattern
+from logsum.api.engines import SentPattern, TenantEngines
 from logsum.api.errors import InvalidRequest, PayloadTooLarge, validation_message
 from logsum.api.schemas import AnalyzeOptions, AnalyzeRequest
 from logsum.core.analysis import AnalysisOptions, analyze_batch
@@ -63,10 +63,21 @@ def parse_analyze_request(raw: bytes, *, max_batch_lines: int) -> AnalyzeRequest
         raise InvalidRequest(validation_message(exc.errors())) from None
 
 
-def pattern_wire(p: Pattern) -> dict[str, Any]:
-    """A core :class:`Pattern` as the wire's pattern object."""
-    examples = _examples(p)
-    return _wire(p.id, p.template, p.count, str(p.severity), p.first_seen, p.last_seen, examples)
+def stored_pattern_wire(p: StoredPattern) -> dict[str, Any]:
+    """A stored pattern as the wire's pattern object (``count`` over all requests)."""
+    return {
+        "id": p.id,
+        "template": p.template,
+        "count": p.count,
+        "severity": str(p.severity),
+        "first_seen": iso(p.first_seen),
+        "last_seen": iso(p.last_seen),
+        "params": _params_wire(p.examples),
+    }
+
+
+def _params_wire(examples: Examples) -> list[dict[str, Any]]:
+    return [{"index": i, "examples": list(ex)} for i, ex in enumerate(examples)]
 
 
 def _examples(p: Pattern) -> Examples:
@@ -79,49 +90,54 @@ def _examples(p: Pattern) -> Examples:
     return tuple(by_index.get(i, ()) for i in range(max(by_index) + 1))
 
 
-def stored_pattern_wire(p: StoredPattern) -> dict[str, Any]:
-    """A stored pattern as the wire's pattern object (``count`` over all requests)."""
-    return _wire(p.id, p.template, p.count, str(p.severity), p.first_seen, p.last_seen, p.examples)
+def _utc(ts: datetime | None) -> datetime | None:
+    """``ts`` for :data:`WIRE_JSON`: aware times in another zone converted to UTC (naive ones
+    are UTC already)."""
+    if ts is None or ts.tzinfo is None or ts.tzinfo is UTC:
+        return ts
+    return ts.astimezone(UTC)
 
 
-def _wire(
-    pid: str,
-    template: str,
-    count: int,
-    severity: str,
-    first_seen: datetime | None,
-    last_seen: datetime | None,
-    examples: Examples,
-) -> dict[str, Any]:
-    return {
-        "id": pid,
-        "template": template,
-        "count": count,
-        "severity": severity,
-        "first_seen": iso(first_seen),
-        "last_seen": iso(last_seen),
-        "params": [{"index": i, "examples": list(ex)} for i, ex in enumerate(examples)],
-    }
+WIRE_JSON = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+"""orjson options of a response holding datetimes: ISO 8601 in UTC with ``Z``, exactly as
+:func:`iso` writes them."""
+
+_MAX_SENT = 50_000
+"""Patterns per warm engine whose last sent examples (and their wire form) are remembered."""
 
 
-_MAX_SENT_EXAMPLES = 50_000
-"""Patterns per warm engine whose last sent example values are remembered."""
-
-
-def _delta(p: Pattern, sent: dict[str, tuple[str, tuple[ParamSummary, ...]]]) -> PatternDelta:
+def _delta_and_wire(
+    p: Pattern, sent: dict[str, SentPattern], wire: list[dict[str, Any]] | None
+) -> PatternDelta:
+    """The store's delta for ``p``, and (when ``wire`` is a list) its pattern object for the
+    response appended there. Example values the store already has for the same template are
+    not sent again; the engine hands out the same params tuple while a pattern's examples are
+    final, so the usual case is an identity check, and the response reuses their wire form."""
     examples: Examples = ()
-    # The engine hands out the same params tuple while a pattern's examples are final, so
-    # the usual case is an identity check; otherwise the values are compared.
     last = sent.get(p.id)
-    if last is None or last[0] != p.template or (last[1] is not p.params and last[1] != p.params):
+    if last is not None and last[0] == p.template and (last[1] is p.params or last[1] == p.params):
+        params = last[2]
+    else:
         examples = _examples(p)
+        params = [{"index": i, "examples": ex} for i, ex in enumerate(examples)]
         if examples:
-            if len(sent) >= _MAX_SENT_EXAMPLES:
+            if len(sent) >= _MAX_SENT:
                 sent.clear()
-            sent[p.id] = (p.template, p.params)
-    return PatternDelta(
-        p.id, p.template, str(p.severity), p.count, p.first_seen, p.last_seen, examples
-    )
+            sent[p.id] = (p.template, p.params, params)
+    severity = p.severity.value
+    if wire is not None:
+        wire.append(
+            {
+                "id": p.id,
+                "template": p.template,
+                "count": p.count,
+                "severity": severity,
+                "first_seen": _utc(p.first_seen),
+                "last_seen": _utc(p.last_seen),
+                "params": params,
+            }
+        )
+    return PatternDelta(p.id, p.template, severity, p.count, p.first_seen, p.last_seen, examples)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +150,12 @@ class AnalysisOutcome:
     lines: int = 0
 
     def to_wire(self) -> dict[str, Any]:
-        """The response body of ``POST /v1/analyze``."""
+        """The response body of ``POST /v1/analyze`` (datetimes in it: see :data:`WIRE_JSON`)."""
         return {"patterns": self.patterns, "anomalies": self.anomalies, "insights": self.insights}
+
+    def to_json(self) -> bytes:
+        """The response body of ``POST /v1/analyze`` as JSON."""
+        return orjson.dumps(self.to_wire(), option=WIRE_JSON)
 
 
 class AnalysisService:
@@ -187,12 +207,13 @@ class AnalysisService:
             results = te.engine.process_many(lines)
             patterns = te.engine.batch_patterns(results)
             te.ids.update(p.id for p in patterns)
-            deltas = [_delta(p, te.sent_examples) for p in patterns]
+            wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
+            deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
         if deltas:
             self._store.upsert_patterns(tenant_id, deltas)
         anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
         return AnalysisOutcome(
-            patterns=[pattern_wire(p) for p in patterns] if options.detect_patterns else [],
+            patterns=wire or [],
             anomalies=anomalies,
             insights=insights,
             lines=len(lines),

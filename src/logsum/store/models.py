@@ -88,7 +88,7 @@ class StoreLimits:
     """Patterns stored per tenant (the engine's ``max_patterns`` default). At the limit, new
     patterns are not stored (a warning is logged) while existing ones keep counting; this bounds
     the database and :meth:`Store.known_patterns`, which callers load per request."""
-    fold_every: int = 32
+    fold_every: int = 64
     """A process folds a tenant's pattern journal into its patterns after this many writes of
     the tenant (readers fold it too): bounds the journal a busy writer leaves behind."""
     max_fold_rows: int = 500

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
@@ -81,6 +81,9 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 
 _SEVERITIES = frozenset(s.value for s in Severity)
 _SEVERITY_RANK = {s.value: s.rank for s in Severity}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+"""Journal rows hold times as integer microseconds since :data:`_EPOCH` (cheap to compare)."""
 
 _keys = cast(Table, ApiKeyRow.__table__)
 _patterns = cast(Table, PatternRow.__table__)
@@ -323,7 +326,15 @@ class Store:
         merged = _merge_batches(batches, self._limits)
         payload = orjson.dumps(
             [
-                (pid, d.template, d.severity, d.count, d.first_seen, d.last_seen, d.examples)
+                (
+                    pid,
+                    d.template,
+                    d.severity,
+                    d.count,
+                    None if d.first_seen is None else (d.first_seen - _EPOCH) // _MICROSECOND,
+                    None if d.last_seen is None else (d.last_seen - _EPOCH) // _MICROSECOND,
+                    d.examples,
+                )
                 for pid, d in merged.items()
             ]
         ).decode()
@@ -371,8 +382,7 @@ class Store:
             rows = conn.execute(q).all()
             if not rows:
                 return False
-            batches = [_decode_journal(payload, self._limits) for _id, payload in rows]
-            self._apply(conn, tenant_id, _merge_batches(batches, self._limits))
+            self._apply(conn, tenant_id, _fold_journal([p for _id, p in rows], self._limits))
             ids = [r[0] for r in rows]
             step = self._limits.max_batch_rows
             for i in range(0, len(ids), step):
@@ -869,7 +879,10 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
 
 
 @dataclass(slots=True)
@@ -937,20 +950,57 @@ def _add(into: dict[str, _Merged], pid: str, m: _Merged, limits: StoreLimits) ->
         cur.absorb(m, limits)
 
 
-def _decode_journal(payload: str, limits: StoreLimits) -> dict[str, _Merged]:
-    """A journal row's deltas (written by ``Store._write_journal``; validated then)."""
-    out: dict[str, _Merged] = {}
-    for pid, template, severity, count, first, last, examples in orjson.loads(payload):
-        m = _Merged(
+def _fold_journal(payloads: Sequence[str], limits: StoreLimits) -> dict[str, _Merged]:
+    """The merged deltas of journal rows (written by ``Store._write_journal``, validated then).
+
+    A fold reads many rows that mostly repeat the same patterns, so they are merged as the
+    decoded lists themselves, times as integers, with the rules of :meth:`_Merged.absorb`;
+    only the result becomes :class:`_Merged` objects.
+    """
+    merged: dict[str, list[Any]] = {}
+    get = merged.get
+    rank = _SEVERITY_RANK
+    for payload in payloads:
+        for entry in orjson.loads(payload):
+            pid, template, severity, count, first, last, examples = entry
+            if first.__class__ is str or last.__class__ is str:  # rows of older versions
+                entry[4], entry[5] = _journal_micros(first), _journal_micros(last)
+                first, last = entry[4], entry[5]
+            cur = get(pid)
+            if cur is None:
+                merged[pid] = entry
+                continue
+            cur[3] += count
+            if first is not None and (cur[4] is None or first < cur[4]):
+                cur[4] = first
+            if last is not None and (cur[5] is None or last > cur[5]):
+                cur[5] = last
+            if rank[severity] < rank[cur[2]]:
+                cur[2] = severity
+            if template == cur[1]:
+                if examples:
+                    cur[6] = _merge_examples(cur[6], examples, limits)
+            elif template.count(WILDCARD) >= cur[1].count(WILDCARD):
+                cur[1], cur[6] = template, examples
+    return {
+        pid: _Merged(
             template,
             severity,
             count,
-            None if first is None else _as_utc(datetime.fromisoformat(first)),
-            None if last is None else _as_utc(datetime.fromisoformat(last)),
+            None if first is None else _EPOCH + first * _MICROSECOND,
+            None if last is None else _EPOCH + last * _MICROSECOND,
             tuple(tuple(pos) for pos in examples),
         )
-        _add(out, pid, m, limits)
-    return out
+        for pid, template, severity, count, first, last, examples in merged.values()
+    }
+
+
+def _journal_micros(value: int | str | None) -> int | None:
+    """A journal time as microseconds since the epoch (rows written before times were
+    integers hold ISO 8601 strings)."""
+    if value is None or isinstance(value, int):
+        return value
+    return (_as_utc(datetime.fromisoformat(value)) - _EPOCH) // _MICROSECOND
 
 
 def _check_examples(examples: Any) -> tuple[tuple[str, ...], ...]:

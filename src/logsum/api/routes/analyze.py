@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import anyio
 import anyio.to_thread
-import orjson
 from fastapi import APIRouter, Request, Response
 
 from logsum.api.deps import CurrentKey, ServicesDep
@@ -43,7 +42,7 @@ async def analyze(request: Request, key: CurrentKey, services: ServicesDep) -> R
         services.analysis.analyze_raw, key.id, raw, limiter=_slots(request, services)
     )
     services.metrics.lines.inc(outcome.lines)
-    return Response(content=orjson.dumps(outcome.to_wire()), media_type="application/json")
+    return Response(content=outcome.to_json(), media_type="application/json")
 
 
 def _slots(request: Request, services: ServicesDep) -> anyio.CapacityLimiter:
