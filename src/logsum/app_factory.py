@@ -19,6 +19,7 @@ from logsum.api import Services, create_app
 from logsum.api.metrics import Metrics
 from logsum.api.ratelimit import TierRateLimiter
 from logsum.api.service import AnalysisService
+from logsum.cpupin import pin_to_free_cpu
 from logsum.settings import Settings, load_settings
 from logsum.store import ApiKeyRecord, Store, Tier
 from logsum.watch.config import WatchConfig
@@ -64,12 +65,14 @@ def create_app_from_env() -> FastAPI:
 
 def tune_process(settings: Settings) -> None:
     """Apply the process-wide tuning of a service process: ``LOGSUM_GC_GEN0_THRESHOLD`` (older
-    generations keep theirs) and ``LOGSUM_THREAD_SWITCH_MS``."""
+    generations keep theirs), ``LOGSUM_THREAD_SWITCH_MS`` and ``LOGSUM_CPU_AFFINITY``."""
     if settings.gc_gen0_threshold:
         _gen0, gen1, gen2 = gc.get_threshold()
         gc.set_threshold(settings.gc_gen0_threshold, gen1, gen2)
     if settings.thread_switch_ms:
         sys.setswitchinterval(settings.thread_switch_ms / 1000)
+    if settings.cpu_affinity:
+        pin_to_free_cpu()
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,6 +139,14 @@ class Settings(BaseSettings):
     to 5 ms more while an analysis runs in another thread. At 1 ms, 10-line requests from 16
     clients had a p99 of 94 ms instead of 214 ms at the same throughput (bench/api.py)."""
 
+    cpu_affinity: bool = True
+    """``LOGSUM_CPU_AFFINITY``: pin each service process to a core of its own (workers of one
+    or several services on a machine take different cores; a process that finds none free
+    stays unpinned). Python runs one thread of a process at a time, so a process loses no
+    parallelism, and its threads stop moving between cores with cold caches: a 1,000-line
+    request cost about a fifth less CPU on the 2-core benchmark machine (bench/api.py). Turn
+    it off when the cores are shared with other busy work the scheduler should balance."""
+
     gc_gen0_threshold: int = Field(default=10_000, ge=0, le=10_000_000)
     """``LOGSUM_GC_GEN0_THRESHOLD``: allocations between young-generation garbage collections
     in a service process (Python's default is 700; 0 keeps it). A service process holds large,

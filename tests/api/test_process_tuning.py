@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from logsum.app_factory import tune_process
 from logsum.settings import Settings
@@ -13,13 +17,69 @@ from logsum.settings import Settings
 def test_gc_threshold_and_thread_switch_interval_are_applied(tmp_path: Path) -> None:
     saved_gc, saved_switch = gc.get_threshold(), sys.getswitchinterval()
     try:
-        tune_process(Settings(data_dir=tmp_path, gc_gen0_threshold=1234, thread_switch_ms=2.5))
+        tune_process(
+            Settings(
+                data_dir=tmp_path, gc_gen0_threshold=1234, thread_switch_ms=2.5, cpu_affinity=False
+            )
+        )
         assert gc.get_threshold()[0] == 1234
         assert gc.get_threshold()[1:] == saved_gc[1:]
         assert sys.getswitchinterval() == 0.0025
-        tune_process(Settings(data_dir=tmp_path, gc_gen0_threshold=0, thread_switch_ms=0))
+        tune_process(
+            Settings(data_dir=tmp_path, gc_gen0_threshold=0, thread_switch_ms=0, cpu_affinity=False)
+        )
         assert gc.get_threshold()[0] == 1234  # 0 keeps what the process has
         assert sys.getswitchinterval() == 0.0025
     finally:
         gc.set_threshold(*saved_gc)
         sys.setswitchinterval(saved_switch)
+
+
+_CLAIM = """
+import os, sys, threading, time
+from pathlib import Path
+from logsum.cpupin import pin_to_free_cpu
+early = threading.Thread(target=time.sleep, args=(2,))  # started before pinning
+early.start()
+cpu = pin_to_free_cpu(Path(sys.argv[1]))
+tasks = [os.sched_getaffinity(int(t.name)) for t in Path("/proc/self/task").iterdir()]
+print(cpu, all(t == ({cpu} if cpu is not None else tasks[0]) for t in tasks), flush=True)
+sys.stdin.read()  # hold the slot until the test lets go
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+def test_service_processes_take_a_cpu_each_and_spare_ones_stay_unpinned(tmp_path: Path) -> None:
+    """Each process pins all its threads to a CPU no other holds; once every CPU is held, a
+    further process is left to the scheduler; a CPU is free again when its process ends."""
+    allowed = sorted(os.sched_getaffinity(0))
+    procs = []
+    try:
+        claimed = []
+        for _ in range(len(allowed) + 1):
+            p = subprocess.Popen(
+                [sys.executable, "-c", _CLAIM, str(tmp_path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            procs.append(p)
+            assert p.stdout is not None
+            cpu, every_thread = p.stdout.readline().split()
+            assert every_thread == "True"
+            claimed.append(cpu)
+        assert sorted(claimed[:-1]) == [str(c) for c in allowed]
+        assert claimed[-1] == "None"
+        first = procs.pop(0)
+        first.communicate("")
+        again = subprocess.run(
+            [sys.executable, "-c", _CLAIM, str(tmp_path)],
+            input="",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert again.stdout.split() == [claimed[0], "True"]
+    finally:
+        for p in procs:
+            p.communicate("")
