@@ -390,6 +390,21 @@ def test_end_record_makes_the_next_line_a_record_of_its_own() -> None:
     assert not engine.process("    at com.example.Foo.bar(Foo.java:42)").continuation
 
 
+def test_a_patterns_example_values_are_shared_until_they_change() -> None:
+    """Snapshots hand out the same params tuple while the examples stay as they are (callers
+    tell "unchanged" by identity), and a new, current one once a new value is seen."""
+    engine = Engine()
+    engine.process_many([f"Connection from 10.0.0.{i} closed" for i in (1, 1, 2)])
+    before = engine.patterns()[0].params
+    engine.process("Connection from 10.0.0.1 closed")  # a value it has already
+    assert engine.patterns()[0].params is before
+    engine.process("Connection from 10.0.0.3 closed")
+    after = engine.patterns()[0].params
+    assert after is not before
+    assert [ps.examples for ps in before] == [("10.0.0.1", "10.0.0.2")]
+    assert [ps.examples for ps in after] == [("10.0.0.1", "10.0.0.2", "10.0.0.3")]
+
+
 def test_batch_patterns_count_one_batch_and_resolve_folded_ids() -> None:
     engine = Engine()
     engine.process_many(["2024-01-01 09:00:00 INFO Invalid user zed from 10.0.0.9"] * 3)

@@ -588,6 +588,7 @@ class Engine:
             cluster.examples = {}
             cluster.examples_version = cluster.version
             cluster.examples_seen = 0
+            cluster.params_memo = None
         cluster.examples_seen += 1
         if cluster.examples_seen >= _EXAMPLE_LINES or not k:
             cluster.examples_full = True
@@ -596,8 +597,10 @@ class Engine:
             seen = examples.get(i)
             if seen is None:
                 examples[i] = [value]
+                cluster.params_memo = None
             elif len(seen) < k and value not in seen:
                 seen.append(value)
+                cluster.params_memo = None
 
     # -- reading --------------------------------------------------------------------------
 
@@ -711,10 +714,9 @@ class Engine:
             params = tuple(
                 ParamSummary(i, tuple(values)) for i, values in sorted(c.examples.items())
             )
-            if c.examples_full and c.examples_version == c.version:
-                # Final for this version of the template: later snapshots share it (and a
-                # caller can tell "unchanged" by identity).
-                c.params_memo = (c.version, params)
+            # Shared by later snapshots until the examples change (which drops the memo), so a
+            # caller can tell "unchanged" by identity.
+            c.params_memo = (c.version, params)
         count, first, last = counts or (c.count, c.first_seen, c.last_seen)
         return Pattern(
             c.id, c.template, count, severity, first, last, params, tuple(sorted(aliases))

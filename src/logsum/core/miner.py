@@ -159,7 +159,7 @@ class Cluster:
         self.examples_full = False
         self.examples_seen = 0
         self.text_severity: tuple[int, Severity] | None = None  # (version, severity) memo
-        self.params_memo: tuple[int, Any] | None = None  # (version, final ParamSummary tuple)
+        self.params_memo: tuple[int, Any] | None = None  # (version, ParamSummary tuple)
         self.touched = 0  # engine line number of the last recency refresh
         self.alive = True
         self.order = order
