@@ -129,8 +129,25 @@ class Insight:
         }
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+"""Types :func:`_plain` returns unchanged, matched exactly (a subclass such as a ``StrEnum``
+takes the general path)."""
+
+
 def _plain(value: JSONValue) -> JSONValue:
     """Deep-copy ``value`` into plain JSON types (datetimes become ISO strings)."""
+    # Fast path by exact type for what evidence is made of (one ``type`` lookup instead of a
+    # chain of ``isinstance`` tests, the ``Mapping`` one going through the ABC machinery); each
+    # branch gives what the general path below gives for that type.
+    t = type(value)
+    if t in _AS_IS:
+        return value
+    if t is float:
+        return round(value, 6)
+    if t is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [_plain(v) for v in value]
     if isinstance(value, datetime):
         return iso_utc(value)
     if isinstance(value, StrEnum):
