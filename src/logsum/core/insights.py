@@ -281,17 +281,19 @@ class InsightCollector:
         for p in patterns:  # lines seen before a fold still carry the folded pattern's id
             for alias in p.aliases:
                 by_id.setdefault(alias, p)
-        found: list[Insight] = []
-        for build in (
-            self._security,
-            self._reliability,
-            self._performance,
-            self._availability,
-            self._volume,
-            self._change,
-        ):
-            found.extend(build(by_id))
-        found.extend(_volume_changes(anomalies))
+        # What each pattern's template says, read once here: several insights ask it of every
+        # pattern (the readings themselves are memoised, but finding the template and the memo
+        # entry of every pattern for each question was most of the work of finish).
+        readings = {p: _reading(self._tmpl(by_id, p)) for p in self._pattern_lines}
+        found = [
+            *self._security(by_id, readings),
+            *self._reliability(by_id, readings),
+            *self._performance(by_id),
+            *self._availability(by_id, readings),
+            *self._volume(by_id),
+            *self._change(by_id),
+            *_volume_changes(anomalies),
+        ]
         seen: set[str] = set()
         unique = []
         for ins in sorted(found, key=lambda i: (-i.score, i.type.value, i.id)):
@@ -308,8 +310,10 @@ class InsightCollector:
         p = by_id.get(pid)
         return p.template if p else self._messages.get(pid, pid)
 
-    def _security(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
-        auth = [p for p in self._pattern_lines if _reading(self._tmpl(by_id, p)).auth_failure]
+    def _security(
+        self, by_id: Mapping[str, Pattern], readings: Mapping[str, _Reading]
+    ) -> list[Insight]:
+        auth = [p for p, r in readings.items() if r.auth_failure]
         attempts = sum(self._pattern_lines[p] for p in auth)
         if attempts < MIN_AUTH_FAILURES:
             return []
@@ -367,7 +371,9 @@ class InsightCollector:
             )
         ]
 
-    def _reliability(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+    def _reliability(
+        self, by_id: Mapping[str, Pattern], readings: Mapping[str, _Reading]
+    ) -> list[Insight]:
         if not self._errors:
             return []
         out: list[Insight] = []
@@ -375,7 +381,7 @@ class InsightCollector:
         candidates = [
             (p, c)
             for p, c in self._pattern_errors.items()
-            if not _reading(self._tmpl(by_id, p)).auth_failure
+            if not readings[p].auth_failure  # every pattern with errors has lines
         ]
         if not candidates:
             return out
@@ -514,18 +520,20 @@ class InsightCollector:
             )
         ]
 
-    def _availability(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
+    def _availability(
+        self, by_id: Mapping[str, Pattern], readings: Mapping[str, _Reading]
+    ) -> list[Insight]:
         out = []
         for label, kind, base in (
             ("connection failures", "connection_failure", 0.7),
             ("restarts or shutdowns", "restart", 0.6),
         ):
             pids = sorted(
-                (p for p in self._pattern_lines if getattr(_reading(self._tmpl(by_id, p)), kind)),
+                (p for p, r in readings.items() if getattr(r, kind)),
                 key=lambda p: (-self._pattern_lines[p], p),
             )
             if label.startswith("restarts"):
-                conn = set(self._conn_pids(by_id))
+                conn = {p for p, r in readings.items() if r.connection_failure}
                 pids = [p for p in pids if p not in conn]
             if not pids:
                 continue
@@ -566,9 +574,6 @@ class InsightCollector:
                 )
             )
         return out
-
-    def _conn_pids(self, by_id: Mapping[str, Pattern]) -> list[str]:
-        return [p for p in self._pattern_lines if _reading(self._tmpl(by_id, p)).connection_failure]
 
     def _volume(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         if self._n < 100 or len(self._pattern_lines) < 2:
