@@ -36,8 +36,10 @@ class Services:
     analysis: AnalysisService
 
 
-def get_services(request: Request) -> Services:
-    """The process's :class:`Services` (set on ``app.state.services`` by the app factory)."""
+async def get_services(request: Request) -> Services:
+    """The process's :class:`Services` (set on ``app.state.services`` by the app factory).
+    A coroutine only so that FastAPI calls it in the event loop: it does no I/O, and a plain
+    function would cost a round trip through the thread pool on every request."""
     services: Services = request.app.state.services
     return services
 

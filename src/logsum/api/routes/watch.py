@@ -30,8 +30,9 @@ MAX_ID_CHARS = 40
 SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
 
-def get_watch_feature(request: Request) -> WatchFeature:
-    """The process's watch feature (set on ``app.state.watch`` by the app factory)."""
+async def get_watch_feature(request: Request) -> WatchFeature:
+    """The process's watch feature (set on ``app.state.watch`` by the app factory); a
+    coroutine to stay off the thread pool, like :func:`~logsum.api.deps.get_services`."""
     feature: WatchFeature | None = getattr(request.app.state, "watch", None)
     if feature is None:  # pragma: no cover - the factory always installs it with the router
         raise NotFound("Watching files is not enabled on this server")
