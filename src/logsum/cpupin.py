@@ -10,7 +10,9 @@ Each process claims a free core with a non-blocking ``flock`` on a per-core slot
 directory shared by the processes of this user (the system's temporary directory), so the
 workers of one or several ``logsum serve`` on a machine spread over the cores. The lock is
 released by the kernel when the process ends, so a restarted worker finds its slot free. A
-process that finds no free core (more workers than cores) stays unpinned.
+process that finds no free core (more workers than cores) stays unpinned, and so does every
+process of a container whose CPU quota is smaller than the cores it sees: its cores are
+shared with other containers, and the scheduler should keep the freedom to move it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def pin_to_free_cpu(directory: Path | None = None) -> int | None:
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) < 2:
         return None
+    quota = cpu_quota()
+    if quota is not None and quota < len(allowed):
+        return None
     directory = directory or slots_dir()
     try:
         directory.mkdir(mode=0o700, exist_ok=True)
@@ -63,6 +68,24 @@ def pin_to_free_cpu(directory: Path | None = None) -> int | None:
         _set_affinity({cpu})
         return cpu
     return None
+
+
+def cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPUs' worth of time this process's cgroup may use (cgroup v2 ``cpu.max``, or v1
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``), or ``None`` when unlimited or unknown."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        q, p = int(quota), int(period)
+    except ValueError:  # "max": no quota
+        return None
+    return q / p if q > 0 and p > 0 else None
 
 
 def _set_affinity(cpus: set[int]) -> None:

@@ -142,10 +142,11 @@ class Settings(BaseSettings):
     cpu_affinity: bool = True
     """``LOGSUM_CPU_AFFINITY``: pin each service process to a core of its own (workers of one
     or several services on a machine take different cores; a process that finds none free
-    stays unpinned). Python runs one thread of a process at a time, so a process loses no
-    parallelism, and its threads stop moving between cores with cold caches: a 1,000-line
-    request cost about a fifth less CPU on the 2-core benchmark machine (bench/api.py). Turn
-    it off when the cores are shared with other busy work the scheduler should balance."""
+    stays unpinned, and so do all in a container whose CPU quota is below its cores). Python
+    runs one thread of a process at a time, so a process loses no parallelism, and its threads
+    stop moving between cores with cold caches: a 1,000-line request cost about a fifth less
+    CPU on the 2-core benchmark machine (bench/api.py). Turn it off when the cores are shared
+    with other busy work the scheduler should balance."""
 
     gc_gen0_threshold: int = Field(default=10_000, ge=0, le=10_000_000)
     """``LOGSUM_GC_GEN0_THRESHOLD``: allocations between young-generation garbage collections

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from logsum.app_factory import tune_process
+from logsum.cpupin import cpu_quota
 from logsum.settings import Settings
 
 
@@ -48,7 +49,11 @@ sys.stdin.read()  # hold the slot until the test lets go
 """
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs")
+@pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2
+    or (cpu_quota() or float("inf")) < len(os.sched_getaffinity(0)),
+    reason="needs two CPUs of its own (no CPU quota below them)",
+)
 def test_service_processes_take_a_cpu_each_and_spare_ones_stay_unpinned(tmp_path: Path) -> None:
     """Each process pins all its threads to a CPU no other holds; once every CPU is held, a
     further process is left to the scheduler; a CPU is free again when its process ends."""
@@ -83,3 +88,20 @@ def test_service_processes_take_a_cpu_each_and_spare_ones_stay_unpinned(tmp_path
     finally:
         for p in procs:
             p.communicate("")
+
+
+def test_a_cpu_quota_is_read_from_either_cgroup_version(tmp_path: Path) -> None:
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cpu.max").write_text("150000 100000\n")
+    assert cpu_quota(v2) == 1.5
+    (v2 / "cpu.max").write_text("max 100000\n")
+    assert cpu_quota(v2) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpu_quota(v1) == 2.0
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert cpu_quota(v1) is None
+    assert cpu_quota(tmp_path / "none") is None
