@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 from logsum.core.detect.caseless import Caseless
 from logsum.core.model import Severity
@@ -60,8 +61,26 @@ _INPUT_ERRORS = (
 """The standard error strings (``strerror``) of errors the caller's input explains."""
 
 
+MAX_KINDS_MEMO = 4_096
+"""Messages whose kind :func:`classify` remembers between calls (least recently used out)."""
+
+MAX_MEMO_MESSAGE_CHARS = 2 * MAX_CLASSIFIED_CHARS
+"""Longer messages are classified without the memo (which then stays small in memory)."""
+
+
 def classify(message: str) -> LineKind:
-    """The kind of a message or template (``<*>`` counts as a value)."""
+    """The kind of a message or template (``<*>`` counts as a value).
+
+    Memoised by message: in one analysis the volume detector classifies the first fault line
+    of each pattern and the novelty detector the first line of each fault pattern, often the
+    same message; and a source's constant messages recur from batch to batch."""
+    if len(message) > MAX_MEMO_MESSAGE_CHARS:
+        return _classify(message)
+    return _classify_memo(message)
+
+
+def _classify(message: str) -> LineKind:
+    """:func:`classify` without the memo."""
     s = message.strip()
     if not s:
         return LineKind.DETAIL
@@ -78,7 +97,8 @@ def classify(message: str) -> LineKind:
         and (m.group(2) is None or _is_value(m.group(2)))
     ):
         return LineKind.DETAIL
-    cut = min((i for i in (s.find(":"), s.find("=")) if i >= 0), default=-1)
+    colon, equals = s.find(":"), s.find("=")
+    cut = colon if equals < 0 else equals if colon < 0 else min(colon, equals)
     if cut < 0:
         return LineKind.EVENT  # no "label: value" nor "key=value": not a field of a dump
     if 0 < cut <= 60 and all(_is_value(t) for t in s[cut + 1 :].split()):
@@ -95,6 +115,9 @@ def classify(message: str) -> LineKind:
     ):
         return LineKind.DETAIL
     return LineKind.EVENT
+
+
+_classify_memo = lru_cache(maxsize=MAX_KINDS_MEMO)(_classify)
 
 
 def effective_severity(severity: Severity, kind: LineKind) -> Severity:
