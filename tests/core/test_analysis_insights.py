@@ -88,6 +88,23 @@ def test_durations_give_percentiles_and_the_slowest_pattern() -> None:
     assert perf.evidence["other_durations"][0]["pattern_id"] == "fast"
 
 
+def test_duration_percentiles_sample_the_whole_stream_not_its_start() -> None:
+    """Past the sample's size, later values still get in: a pattern that slows down over
+    20,000 lines reports the slow half in its p99, not only the fast start."""
+    n = 20_000
+    results = [
+        line(i + 1, "q", message=f"query took {v} ms", params=(f"{v}",))
+        for i in range(n)
+        for v in [1 + i // 100]  # 1 ms at the start, 200 ms at the end
+    ]
+    pats = patterns(results, {"q": "query took <*> ms"})
+    report = analyze_batch(results, pats, options=AnalysisOptions(find_anomalies=False))
+    (perf,) = [i for i in report.insights if i.type is InsightType.PERFORMANCE]
+    assert perf.evidence["max_ms"] == 200
+    assert 90 <= perf.evidence["p50_ms"] <= 110
+    assert perf.evidence["p99_ms"] >= 190
+
+
 def test_top_failing_component_with_its_error_share() -> None:
     results = [
         line(

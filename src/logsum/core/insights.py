@@ -265,8 +265,10 @@ class InsightCollector:
         if len(s.sample) < RESERVOIR:
             s.sample.append(x)
         else:
-            # Deterministic reservoir: a multiplicative hash of the count picks the slot.
-            j = (s.n * 2654435761) % s.n
+            # Reservoir sampling (the n-th value replaces a random slot with chance
+            # RESERVOIR / n), deterministic: a multiplicative hash of the count, taken to 32
+            # bits, stands in for the random draw in [0, n).
+            j = (s.n * 2654435761 & 0xFFFFFFFF) % s.n
             if j < RESERVOIR:
                 s.sample[j] = x
 
