@@ -39,8 +39,8 @@ def pin_to_free_cpu(directory: Path | None = None) -> int | None:
     """Pin every thread of this process to one CPU no other pinned process holds, and return
     it; ``None`` (nothing changed) when the process may use a single CPU only, when every
     allowed CPU is taken, or when the slot directory cannot be used."""
-    if _held:
-        return None  # already pinned
+    if _held or not hasattr(os, "sched_setaffinity"):
+        return None  # already pinned, or a system without CPU affinity (macOS)
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) < 2:
         return None
