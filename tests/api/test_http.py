@@ -56,6 +56,30 @@ def test_analyze_returns_patterns_with_counts_and_rate_headers(api: Server) -> N
     assert int(r.headers["x-ratelimit-reset"]) > 1_600_000_000  # epoch seconds
 
 
+def test_times_are_iso_utc_with_z_and_examples_are_stable(api: Server) -> None:
+    """first_seen/last_seen in UTC with ``Z`` whatever the lines' zone (fractions kept, no
+    time: null); a second request reports the same example values, as the stored pattern does."""
+    lines = [
+        "2024-03-01T14:00:00.250+02:00 ERROR request 17 failed",
+        "2024-03-01T14:00:05+02:00 ERROR request 18 failed",
+        "2024-03-01 12:00:09 ERROR request 19 failed",
+        "worker 7 restarted",
+        "worker 9 restarted",
+    ]
+    with api.client(api.keys["b"]) as c:
+        first = c.post("/v1/analyze", json={"logs": lines}).json()["patterns"]
+        again = c.post("/v1/analyze", json={"logs": lines}).json()["patterns"]
+        failed = next(p for p in first if "request" in p["template"])
+        stored = c.get(f"/v1/patterns/{failed['id']}").json()
+    assert failed["first_seen"] == "2024-03-01T12:00:00.250000Z"
+    assert failed["last_seen"] == "2024-03-01T12:00:09Z"
+    worker = next(p for p in first if "restarted" in p["template"])
+    assert worker["first_seen"] is None and worker["last_seen"] is None
+    assert again == first
+    assert stored["params"] == failed["params"]
+    assert [ex for p in failed["params"] for ex in p["examples"]] == ["17", "18", "19"]
+
+
 def test_options_are_honoured_and_validated(api: Server) -> None:
     with api.client(api.keys["a"]) as c:
         off = {"detect_patterns": False, "find_anomalies": False, "generate_insights": False}
