@@ -66,6 +66,7 @@ def pin_to_free_cpu(directory: Path | None = None) -> int | None:
             continue
         _held.append(fd)
         _set_affinity({cpu})
+        _log.info("service process %d pinned to CPU %d", os.getpid(), cpu)
         return cpu
     return None
 

@@ -111,8 +111,8 @@ def _delta_and_wire(
 ) -> PatternDelta:
     """The store's delta for ``p``, and (when ``wire`` is a list) its pattern object for the
     response appended there. Example values the store already has for the same template are
-    not sent again; the engine hands out the same params tuple while a pattern's examples are
-    final, so the usual case is an identity check, and the response reuses their wire form."""
+    not sent again; the engine hands out the same params tuple until a pattern's examples
+    change, so the usual case is an identity check, and the response reuses their wire form."""
     examples: Examples = ()
     last = sent.get(p.id)
     if last is not None and last[0] == p.template and (last[1] is p.params or last[1] == p.params):
