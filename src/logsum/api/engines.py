@@ -41,12 +41,22 @@ class TenantEngine:
 
     engine: Engine
     ids: set[str] = field(default_factory=set)
+    """Pattern ids the engine has seen or was seeded with (only ever added to)."""
     synced_at: float = float("-inf")
     sent: dict[str, SentPattern] = field(default_factory=dict)
     """What was last sent to the store per pattern: unchanged example values are not sent
     again (the store then skips its read-merge-write of examples for them), and responses
     reuse their wire form."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _known: frozenset[str] = field(default=frozenset(), init=False, repr=False)
+
+    def known_ids(self) -> frozenset[str]:
+        """:attr:`ids` as a frozenset (a request's history for the analysis), rebuilt only when
+        it grew: ids are only ever added, so an unchanged size means an unchanged set, and a
+        busy tenant's requests stop copying its whole history."""
+        if len(self._known) != len(self.ids):
+            self._known = frozenset(self.ids)
+        return self._known
 
     def seed(self, known: KnownPatterns, now: float) -> None:
         """Add the stored patterns this engine does not know yet."""

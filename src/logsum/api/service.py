@@ -202,7 +202,7 @@ class AnalysisService:
         lines = without_nul(lines)
         analysed = options.find_anomalies or options.generate_insights
         with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
-            known_ids = frozenset(te.ids) if analysed else frozenset()
+            known_ids = te.known_ids() if analysed else frozenset()
             _end_open_record(te.engine)
             results = te.engine.process_many(lines)
             patterns = te.engine.batch_patterns(results)
