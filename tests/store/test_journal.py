@@ -79,8 +79,9 @@ def test_rows_merge_across_the_journal_and_rows_of_earlier_versions_still_fold(
     db_url: str,
 ) -> None:
     """A fold merges many rows of one pattern (earliest first, latest last, most severe level,
-    the more general template, example values of the template). Rows written by earlier
-    versions held their times as ISO 8601 text; they fold the same way."""
+    the more general template, example values of the template), whatever spelling of a time
+    a row holds: ISO 8601 with ``Z`` or an offset, or integer microseconds (a development
+    version wrote those)."""
     later = datetime(2024, 5, 1, 12, 0, 0, 250_000, tzinfo=UTC)
     earlier = datetime(2024, 4, 30, 23, 59, tzinfo=UTC)
     with Store(db_url, limits=StoreLimits(fold_every=100)) as store:
@@ -98,18 +99,25 @@ def test_rows_merge_across_the_journal_and_rows_of_earlier_versions_still_fold(
                         "INSERT INTO pattern_journal (tenant_id, payload, created_at) "
                         "VALUES ('t', :payload, :at)"
                     ),
-                    {
-                        "payload": '[["p","disk <*> full","info",4,"2024-04-30T23:59:00Z",'
-                        '"2024-05-01T11:00:00+00:00",[["sdc","sdb"]]]]',
-                        "at": AT.replace(tzinfo=None),
-                    },
+                    [
+                        {
+                            "payload": '[["p","disk <*> full","info",4,"2024-05-01T01:59:00+02:00",'
+                            '"2024-05-01T11:00:00Z",[["sdc","sdb"]]]]',
+                            "at": AT.replace(tzinfo=None),
+                        },
+                        {  # 2024-05-01T00:00:00Z and 2024-05-01T12:00:00.100000Z
+                            "payload": '[["p","disk sda full","debug",1,1714521600000000,'
+                            "1714564800100000,[]]]",
+                            "at": AT.replace(tzinfo=None),
+                        },
+                    ],
                 )
         finally:
             engine.dispose()
-        assert _journal_rows(db_url) == 4
+        assert _journal_rows(db_url) == 5
         got = store.get_pattern("t", "p")
     assert got is not None
-    assert (got.template, got.count, got.severity) == ("disk <*> full", 10, "error")
+    assert (got.template, got.count, got.severity) == ("disk <*> full", 11, "error")
     assert (got.first_seen, got.last_seen) == (earlier, later)
     assert got.examples == (("sdb", "sdc"),)
     assert _journal_rows(db_url) == 0

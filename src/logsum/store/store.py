@@ -81,9 +81,11 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 
 _SEVERITIES = frozenset(s.value for s in Severity)
 _SEVERITY_RANK = {s.value: s.rank for s in Severity}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-"""Journal rows hold times as integer microseconds since :data:`_EPOCH` (cheap to compare)."""
+_UTC_SUFFIX = "+00:00"
+"""Journal rows hold times as ISO 8601 text in UTC, as ``datetime.isoformat`` (and orjson)
+write them: ``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00``. In that one form, text order is time order
+(the fields are zero-padded, and a whole second's ``+`` sorts before a fraction's ``.``), so a
+fold compares them as text and parses only its merged results."""
 
 _keys = cast(Table, ApiKeyRow.__table__)
 _patterns = cast(Table, PatternRow.__table__)
@@ -331,8 +333,8 @@ class Store:
                     d.template,
                     d.severity,
                     d.count,
-                    None if d.first_seen is None else (d.first_seen - _EPOCH) // _MICROSECOND,
-                    None if d.last_seen is None else (d.last_seen - _EPOCH) // _MICROSECOND,
+                    d.first_seen,
+                    d.last_seen,
                     d.examples,
                 )
                 for pid, d in merged.items()
@@ -933,7 +935,7 @@ def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, 
 
 def _merge_batches(batches: list[dict[str, _Merged]], limits: StoreLimits) -> dict[str, _Merged]:
     """One dict of the merged deltas of several batches (the first batch's objects absorb the
-    others': they are the store's own, made by :func:`_coalesce` or :func:`_decode_journal`)."""
+    others': they are the store's own, made by :func:`_coalesce`)."""
     merged = batches[0]
     for other in batches[1:]:
         for pid, m in other.items():
@@ -954,18 +956,21 @@ def _fold_journal(payloads: Sequence[str], limits: StoreLimits) -> dict[str, _Me
     """The merged deltas of journal rows (written by ``Store._write_journal``, validated then).
 
     A fold reads many rows that mostly repeat the same patterns, so they are merged as the
-    decoded lists themselves, times as integers, with the rules of :meth:`_Merged.absorb`;
-    only the result becomes :class:`_Merged` objects.
+    decoded lists themselves, times as text (see :data:`_UTC_SUFFIX`), with the rules of
+    :meth:`_Merged.absorb`; only the result becomes :class:`_Merged` objects.
     """
     merged: dict[str, list[Any]] = {}
     get = merged.get
     rank = _SEVERITY_RANK
+    suffix = _UTC_SUFFIX
     for payload in payloads:
         for entry in orjson.loads(payload):
             pid, template, severity, count, first, last, examples = entry
-            if first.__class__ is str or last.__class__ is str:  # rows of older versions
-                entry[4], entry[5] = _journal_micros(first), _journal_micros(last)
-                first, last = entry[4], entry[5]
+            if (first is not None and (first.__class__ is not str or first[-6:] != suffix)) or (
+                last is not None and (last.__class__ is not str or last[-6:] != suffix)
+            ):
+                first = entry[4] = _journal_time(first)
+                last = entry[5] = _journal_time(last)
             cur = get(pid)
             if cur is None:
                 merged[pid] = entry
@@ -987,20 +992,23 @@ def _fold_journal(payloads: Sequence[str], limits: StoreLimits) -> dict[str, _Me
             template,
             severity,
             count,
-            None if first is None else _EPOCH + first * _MICROSECOND,
-            None if last is None else _EPOCH + last * _MICROSECOND,
+            None if first is None else datetime.fromisoformat(first),
+            None if last is None else datetime.fromisoformat(last),
             tuple(tuple(pos) for pos in examples),
         )
         for pid, template, severity, count, first, last, examples in merged.values()
     }
 
 
-def _journal_micros(value: int | str | None) -> int | None:
-    """A journal time as microseconds since the epoch (rows written before times were
-    integers hold ISO 8601 strings)."""
-    if value is None or isinstance(value, int):
-        return value
-    return (_as_utc(datetime.fromisoformat(value)) - _EPOCH) // _MICROSECOND
+def _journal_time(value: Any) -> str | None:
+    """A journal time in the one text form a fold compares (:data:`_UTC_SUFFIX`): other ISO
+    8601 spellings (``Z``, other offsets, naive taken as UTC) and integer microseconds since
+    the epoch (rows of a development version) are rewritten into it."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)).isoformat()
+    return _as_utc(datetime.fromisoformat(value)).isoformat()
 
 
 def _check_examples(examples: Any) -> tuple[tuple[str, ...], ...]:
