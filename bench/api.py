@@ -188,6 +188,7 @@ def start_service(workdir: Path, workers: int, extra_env: dict[str, str] | None 
             "LOGSUM_WORKERS": str(workers),
             "LOGSUM_RATE_LIMIT_ENTERPRISE": "1000000000",
             "LOGSUM_LOG_LEVEL": "warning",
+            "LOGSUM_CPU_AFFINITY": "true",  # a machine the service has to itself
             **(extra_env or {}),
         }
     )
@@ -567,11 +568,12 @@ def markdown(res: Results, quick: bool) -> str:
             f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
             "",
             "Server: `logsum serve` (uvicorn, SQLite store in a fresh data directory, in-memory "
-            "rate limits that never bind). Client: this process, a bare HTTP/1.1 client on asyncio "
-            "streams (requests encoded to bytes beforehand, response bodies read and discarded "
-            "unparsed), kept lean like wrk so that it leaves the two cores it shares with the "
-            "server to the server's workers; the numbers are what a client on the same host "
-            "sees. "
+            "rate limits that never bind, each worker pinned to a core of its own with "
+            "`LOGSUM_CPU_AFFINITY=true`, off by default). Client: this process, a bare "
+            "HTTP/1.1 client on asyncio streams (requests encoded to bytes beforehand, "
+            "response bodies read and discarded unparsed), kept lean like wrk so that it "
+            "leaves the two cores it shares with the server to the server's workers; the "
+            "numbers are what a client on the same host sees. "
             "The 4 clients posting "
             "batches open a connection per request, as a shipper posting every few seconds "
             "does (uvicorn closes connections idle for 5 s), which also lets the kernel hand "

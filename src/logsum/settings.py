@@ -139,14 +139,16 @@ class Settings(BaseSettings):
     to 5 ms more while an analysis runs in another thread. At 1 ms, 10-line requests from 16
     clients had a p99 of 94 ms instead of 214 ms at the same throughput (bench/api.py)."""
 
-    cpu_affinity: bool = True
-    """``LOGSUM_CPU_AFFINITY``: pin each service process to a core of its own (workers of one
-    or several services on a machine take different cores; a process that finds none free
-    stays unpinned, and so do all in a container whose CPU quota is below its cores). Python
-    runs one thread of a process at a time, so a process loses no parallelism, and its threads
-    stop moving between cores with cold caches: a 1,000-line request cost about a fifth less
-    CPU on the 2-core benchmark machine (bench/api.py). Turn it off when the cores are shared
-    with other busy work the scheduler should balance."""
+    cpu_affinity: bool = False
+    """``LOGSUM_CPU_AFFINITY``: pin each service process to a core of its own, for machines
+    whose cores the service has to itself (workers of the user's services on the machine take
+    different cores; a process that finds none free stays unpinned, and so do all in a
+    container whose CPU quota is below its cores). Its threads then stop moving between cores
+    with cold caches: a 1,000-line request cost about a fifth less CPU on the 2-core benchmark
+    machine (bench/api.py runs with it). Off by default: processes that do not share the slot
+    directory (other containers, other users) cannot see each other's claims and would all
+    take the first core, and the scheduler can no longer move a pinned process off a busy
+    core."""
 
     gc_gen0_threshold: int = Field(default=10_000, ge=0, le=10_000_000)
     """``LOGSUM_GC_GEN0_THRESHOLD``: allocations between young-generation garbage collections

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from logsum.app_factory import tune_process
-from logsum.cpupin import cpu_quota
+from logsum.cpupin import cpu_quota, pin_to_free_cpu
 from logsum.settings import Settings
 
 
@@ -94,18 +94,46 @@ def test_service_processes_take_a_cpu_each_and_spare_ones_stay_unpinned(tmp_path
             p.communicate("")
 
 
-def test_a_cpu_quota_is_read_from_either_cgroup_version(tmp_path: Path) -> None:
+def _proc(tmp_path: Path, cgroup: str) -> Path:
+    proc = tmp_path / "proc"
+    proc.mkdir(exist_ok=True)
+    (proc / "cgroup").write_text(cgroup)
+    return proc
+
+
+def test_the_smallest_cpu_quota_up_the_cgroup_tree_counts_in_either_version(
+    tmp_path: Path,
+) -> None:
     v2 = tmp_path / "v2"
-    v2.mkdir()
-    (v2 / "cpu.max").write_text("150000 100000\n")
-    assert cpu_quota(v2) == 1.5
+    (v2 / "a" / "b").mkdir(parents=True)
+    (v2 / "a" / "b" / "cpu.max").write_text("max 100000\n")
+    (v2 / "a" / "cpu.max").write_text("150000 100000\n")
+    (v2 / "cpu.max").write_text("400000 100000\n")
+    proc = _proc(tmp_path, "0::/a/b\n")
+    assert cpu_quota(v2, proc) == 1.5
+    (v2 / "a" / "cpu.max").write_text("max 100000\n")
     (v2 / "cpu.max").write_text("max 100000\n")
-    assert cpu_quota(v2) is None
+    assert cpu_quota(v2, proc) is None
     v1 = tmp_path / "v1"
-    (v1 / "cpu").mkdir(parents=True)
-    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")
-    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
-    assert cpu_quota(v1) == 2.0
-    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
-    assert cpu_quota(v1) is None
-    assert cpu_quota(tmp_path / "none") is None
+    (v1 / "cpu,cpuacct" / "x").mkdir(parents=True)
+    (v1 / "cpu,cpuacct" / "x" / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu,cpuacct" / "x" / "cpu.cfs_period_us").write_text("100000\n")
+    proc = _proc(tmp_path, "5:memory:/x\n4:cpu,cpuacct:/x\n0::/\n")
+    assert cpu_quota(v1, proc) == 2.0
+    (v1 / "cpu,cpuacct" / "x" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert cpu_quota(v1, proc) is None
+    assert cpu_quota(tmp_path / "none", tmp_path / "no-proc") is None
+
+
+def test_a_slot_directory_others_could_write_to_is_not_used(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    assert pin_to_free_cpu(shared) is None
+    assert not list(shared.iterdir())  # nothing created in it
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert pin_to_free_cpu(link) is None
+    assert not list(target.iterdir())
