@@ -210,7 +210,15 @@ class AnalysisService:
             wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
             deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
         if deltas:
-            self._store.upsert_patterns(tenant_id, deltas)
+            try:
+                self._store.upsert_patterns(tenant_id, deltas)
+            except BaseException:
+                # These examples never reached the store: send them again next time (outside
+                # the lease: a lone dict removal, and at worst a value is sent twice).
+                for d in deltas:
+                    if d.examples:
+                        te.sent.pop(d.pattern_id, None)
+                raise
         anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
         return AnalysisOutcome(
             patterns=wire or [],
