@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 from alembic import command
@@ -148,7 +148,7 @@ class Store:
             _journal.insert(), self._engine.dialect, ("tenant_id", "payload", "created_at")
         )
         # Concurrent upserts of one tenant in this process share a journal row.
-        self._pattern_commits: GroupCommit[str, dict[str, _Merged]] = GroupCommit(
+        self._pattern_commits: GroupCommit[str, dict[str, _Merged[datetime]]] = GroupCommit(
             self._write_journal
         )
         self._journal_guard = threading.Lock()
@@ -323,20 +323,12 @@ class Store:
         if due:
             self.fold(tenant_id)
 
-    def _write_journal(self, tenant_id: str, batches: list[dict[str, _Merged]]) -> None:
+    def _write_journal(self, tenant_id: str, batches: list[dict[str, _Merged[datetime]]]) -> None:
         """One journal row for the merged deltas of one or more concurrent callers."""
         merged = _merge_batches(batches, self._limits)
         payload = orjson.dumps(
             [
-                (
-                    pid,
-                    d.template,
-                    d.severity,
-                    d.count,
-                    d.first_seen,
-                    d.last_seen,
-                    d.examples,
-                )
+                (pid, d.template, d.severity, d.count, d.first_seen, d.last_seen, d.examples)
                 for pid, d in merged.items()
             ]
         ).decode()
@@ -402,7 +394,9 @@ class Store:
         if pending:
             self.fold(tenant_id)
 
-    def _apply(self, conn: Connection, tenant_id: str, merged: dict[str, _Merged]) -> None:
+    def _apply(
+        self, conn: Connection, tenant_id: str, merged: dict[str, _Merged[datetime]]
+    ) -> None:
         """Add merged deltas to the tenant's pattern rows (inside the caller's transaction)."""
         now = self._clock()
         # One order for every writer: PostgreSQL locks rows in this order, so two batches
@@ -870,12 +864,17 @@ def _check_time(what: str, value: datetime | None) -> datetime | None:
     return _as_utc(value)
 
 
-def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+Time = TypeVar("Time", datetime, str)
+"""A time in merged deltas: a datetime in UTC, or a journal row's text in its one UTC form
+(:data:`_UTC_SUFFIX`), where text order is time order."""
+
+
+def _earlier(a: Time | None, b: Time | None) -> Time | None:
     """The earlier of two times in UTC (None counts as unknown)."""
     return b if a is None else a if b is None or a <= b else b
 
 
-def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+def _later(a: Time | None, b: Time | None) -> Time | None:
     """The later of two times in UTC (None counts as unknown)."""
     return b if a is None else a if b is None or a >= b else b
 
@@ -888,18 +887,19 @@ def _as_utc(value: datetime) -> datetime:
 
 
 @dataclass(slots=True)
-class _Merged:
+class _Merged(Generic[Time]):
     """The deltas of one pattern within a batch, combined before they reach SQL (PostgreSQL
-    refuses to update one row twice in a single INSERT ... ON CONFLICT). Times are in UTC."""
+    refuses to update one row twice in a single INSERT ... ON CONFLICT). Times are in UTC:
+    datetimes, or text while a fold merges journal rows."""
 
     template: str
     severity: str
     count: int
-    first_seen: datetime | None
-    last_seen: datetime | None
-    examples: tuple[tuple[str, ...], ...] = field(default=())
+    first_seen: Time | None
+    last_seen: Time | None
+    examples: Sequence[Sequence[str]] = field(default=())
 
-    def absorb(self, other: _Merged, limits: StoreLimits) -> None:
+    def absorb(self, other: _Merged[Time], limits: StoreLimits) -> None:
         """Add ``other`` (deltas of the same pattern) into this one."""
         self.count += other.count
         self.first_seen = _earlier(self.first_seen, other.first_seen)
@@ -913,8 +913,8 @@ class _Merged:
             self.template, self.examples = other.template, other.examples
 
 
-def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, _Merged]:
-    out: dict[str, _Merged] = {}
+def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, _Merged[datetime]]:
+    out: dict[str, _Merged[datetime]] = {}
     for d in deltas:
         if not isinstance(d, PatternDelta):
             raise ValueError(f"expected PatternDelta, got {type(d).__name__}")
@@ -933,7 +933,9 @@ def _coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, 
     return out
 
 
-def _merge_batches(batches: list[dict[str, _Merged]], limits: StoreLimits) -> dict[str, _Merged]:
+def _merge_batches(
+    batches: list[dict[str, _Merged[datetime]]], limits: StoreLimits
+) -> dict[str, _Merged[datetime]]:
     """One dict of the merged deltas of several batches (the first batch's objects absorb the
     others': they are the store's own, made by :func:`_coalesce`)."""
     merged = batches[0]
@@ -943,7 +945,7 @@ def _merge_batches(batches: list[dict[str, _Merged]], limits: StoreLimits) -> di
     return merged
 
 
-def _add(into: dict[str, _Merged], pid: str, m: _Merged, limits: StoreLimits) -> None:
+def _add(into: dict[str, _Merged[Time]], pid: str, m: _Merged[Time], limits: StoreLimits) -> None:
     """Put ``m`` in ``into``, or absorb it into the deltas already there for ``pid``."""
     cur = into.get(pid)
     if cur is None:
@@ -952,51 +954,29 @@ def _add(into: dict[str, _Merged], pid: str, m: _Merged, limits: StoreLimits) ->
         cur.absorb(m, limits)
 
 
-def _fold_journal(payloads: Sequence[str], limits: StoreLimits) -> dict[str, _Merged]:
+def _fold_journal(payloads: Sequence[str], limits: StoreLimits) -> dict[str, _Merged[datetime]]:
     """The merged deltas of journal rows (written by ``Store._write_journal``, validated then).
 
-    A fold reads many rows that mostly repeat the same patterns, so they are merged as the
-    decoded lists themselves, times as text (see :data:`_UTC_SUFFIX`), with the rules of
-    :meth:`_Merged.absorb`; only the result becomes :class:`_Merged` objects.
+    A fold reads many rows that mostly repeat the same patterns: they are merged with their
+    times as text (see :data:`_UTC_SUFFIX`), and only the merged results are parsed.
     """
-    merged: dict[str, list[Any]] = {}
-    get = merged.get
-    rank = _SEVERITY_RANK
-    suffix = _UTC_SUFFIX
+    merged: dict[str, _Merged[str]] = {}
     for payload in payloads:
-        for entry in orjson.loads(payload):
-            pid, template, severity, count, first, last, examples = entry
-            if (first is not None and (first.__class__ is not str or first[-6:] != suffix)) or (
-                last is not None and (last.__class__ is not str or last[-6:] != suffix)
-            ):
-                first = entry[4] = _journal_time(first)
-                last = entry[5] = _journal_time(last)
-            cur = get(pid)
-            if cur is None:
-                merged[pid] = entry
-                continue
-            cur[3] += count
-            if first is not None and (cur[4] is None or first < cur[4]):
-                cur[4] = first
-            if last is not None and (cur[5] is None or last > cur[5]):
-                cur[5] = last
-            if rank[severity] < rank[cur[2]]:
-                cur[2] = severity
-            if template == cur[1]:
-                if examples:
-                    cur[6] = _merge_examples(cur[6], examples, limits)
-            elif template.count(WILDCARD) >= cur[1].count(WILDCARD):
-                cur[1], cur[6] = template, examples
+        for pid, template, severity, count, first, last, examples in orjson.loads(payload):
+            m = _Merged(
+                template, severity, count, _journal_time(first), _journal_time(last), examples
+            )
+            _add(merged, pid, m, limits)
     return {
         pid: _Merged(
-            template,
-            severity,
-            count,
-            None if first is None else datetime.fromisoformat(first),
-            None if last is None else datetime.fromisoformat(last),
-            tuple(tuple(pos) for pos in examples),
+            m.template,
+            m.severity,
+            m.count,
+            None if m.first_seen is None else datetime.fromisoformat(m.first_seen),
+            None if m.last_seen is None else datetime.fromisoformat(m.last_seen),
+            tuple(tuple(pos) for pos in m.examples),
         )
-        for pid, template, severity, count, first, last, examples in merged.values()
+        for pid, m in merged.items()
     }
 
 
@@ -1004,8 +984,8 @@ def _journal_time(value: Any) -> str | None:
     """A journal time in the one text form a fold compares (:data:`_UTC_SUFFIX`): other ISO
     8601 spellings (``Z``, other offsets, naive taken as UTC) and integer microseconds since
     the epoch (rows of a development version) are rewritten into it."""
-    if value is None:
-        return None
+    if value is None or (value.__class__ is str and value[-6:] == _UTC_SUFFIX):
+        return value
     if isinstance(value, int):
         return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)).isoformat()
     return _as_utc(datetime.fromisoformat(value)).isoformat()
@@ -1022,7 +1002,7 @@ def _check_examples(examples: Any) -> tuple[tuple[str, ...], ...]:
 
 
 def _merge_examples(
-    old: tuple[tuple[str, ...], ...], new: tuple[tuple[str, ...], ...], limits: StoreLimits
+    old: Sequence[Sequence[str]], new: Sequence[Sequence[str]], limits: StoreLimits
 ) -> tuple[tuple[str, ...], ...]:
     """Keep the old values, append unseen new ones; bounded per position and in positions."""
     positions = min(max(len(old), len(new)), limits.max_positions)
