@@ -135,33 +135,62 @@ def make_keys(db_url: str, *specs: tuple[str, Tier]) -> dict[str, str]:
         store.close()
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A service with free keys ``a`` and ``b``, a revoked key, and small body/batch limits."""
-    work = tmp_path_factory.mktemp("api")
+@contextmanager
+def keyed_server(work: Path, env: dict[str, str]) -> Iterator[Server]:
+    """A ``logsum serve`` on its own SQLite store in ``work``, with free keys ``a`` and ``b``
+    (a limit that does not bind) and a revoked key, and ``env`` besides; stopped on exit."""
     data = work / "data"
-    db_url = f"sqlite:///{data / 'logsum.db'}"
     data.mkdir()
+    db_url = f"sqlite:///{data / 'logsum.db'}"
     keys = make_keys(db_url, ("a", Tier.FREE), ("b", Tier.FREE), ("revoked", Tier.FREE))
     store = Store(db_url)
     try:
-        revoked = next(r for r in store.list_keys() if r.name == "revoked")
-        store.revoke_key(revoked.id)
+        store.revoke_key(next(r.id for r in store.list_keys() if r.name == "revoked"))
     finally:
         store.close()
-    env = {
-        "LOGSUM_DATA_DIR": str(data),
-        "LOGSUM_MAX_BODY_BYTES": str(256 * 1024),
-        "LOGSUM_MAX_BATCH_LINES": "500",
-        "LOGSUM_MAX_LINE_CHARS": "1024",
-        "LOGSUM_RATE_LIMIT_FREE": "100000",
-    }
-    server = start_server(work, env)
+    server = start_server(
+        work, {"LOGSUM_DATA_DIR": str(data), "LOGSUM_RATE_LIMIT_FREE": "100000", **env}
+    )
     server.keys = keys
     try:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def two_servers(
+    tmp_path: Path, env: dict[str, str], *specs: tuple[str, Tier]
+) -> Iterator[tuple[Server, Server, dict[str, str]]]:
+    """Two ``logsum serve`` processes on one SQLite store in ``tmp_path``, with keys ``specs``
+    (name -> plaintext) and ``env`` besides; both stopped on exit."""
+    data = tmp_path / "data"
+    data.mkdir()
+    keys = make_keys(f"sqlite:///{data / 'logsum.db'}", *specs)
+    env = {"LOGSUM_DATA_DIR": str(data), **env}
+    one = start_server(tmp_path / "one", env)
+    try:
+        two = start_server(tmp_path / "two", env)
+    except BaseException:
+        one.stop()
+        raise
+    try:
+        yield one, two, keys
+    finally:
+        one.stop()
+        two.stop()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A service with free keys ``a`` and ``b``, a revoked key, and small body/batch limits."""
+    env = {
+        "LOGSUM_MAX_BODY_BYTES": str(256 * 1024),
+        "LOGSUM_MAX_BATCH_LINES": "500",
+        "LOGSUM_MAX_LINE_CHARS": "1024",
+    }
+    with keyed_server(tmp_path_factory.mktemp("api"), env) as server:
+        yield server
 
 
 @dataclass

@@ -24,7 +24,14 @@ from logsum.api.service import AnalysisService
 from logsum.settings import load_settings
 from logsum.store import ApiKeyRecord, Store, Tier
 
-from .conftest import Redis, Server, envelope, make_keys, serve_in_thread, start_server
+from .conftest import (
+    Redis,
+    Server,
+    envelope,
+    keyed_server,
+    serve_in_thread,
+    two_servers,
+)
 
 LIMIT = 3
 
@@ -33,28 +40,12 @@ LIMIT = 3
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A ``logsum serve`` allowing 3 failed authentications per client and minute, with free
     keys ``a`` and ``b``, a revoked key, and 127.0.0.1 as its one trusted proxy."""
-    work = tmp_path_factory.mktemp("guarded")
-    data = work / "data"
-    data.mkdir()
-    db_url = f"sqlite:///{data / 'logsum.db'}"
-    keys = make_keys(db_url, ("a", Tier.FREE), ("b", Tier.FREE), ("revoked", Tier.FREE))
-    store = Store(db_url)
-    try:
-        store.revoke_key(next(r.id for r in store.list_keys() if r.name == "revoked"))
-    finally:
-        store.close()
     env = {
-        "LOGSUM_DATA_DIR": str(data),
         "LOGSUM_RATE_LIMIT_AUTH_FAILURES": str(LIMIT),
-        "LOGSUM_RATE_LIMIT_FREE": "100000",
         "FORWARDED_ALLOW_IPS": "127.0.0.1",  # uvicorn's own variable; this is its default
     }
-    server = start_server(work, env)
-    server.keys = keys
-    try:
+    with keyed_server(tmp_path_factory.mktemp("guarded"), env) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def from_address(base_url: str, address: str, key: str | None = None) -> httpx.Client:
@@ -268,18 +259,9 @@ def test_the_refusal_ends_when_retry_after_says(tmp_path: Path) -> None:
 def test_two_processes_share_the_failure_count_and_verified_keys_through_redis(
     redis_server: Redis, tmp_path: Path
 ) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    keys = make_keys(f"sqlite:///{data / 'logsum.db'}", ("k", Tier.FREE))
-    env = {
-        "LOGSUM_DATA_DIR": str(data),
-        "LOGSUM_REDIS_URL": redis_server.url,
-        "LOGSUM_RATE_LIMIT_AUTH_FAILURES": "4",
-    }
-    one = start_server(tmp_path / "one", env)
-    two = start_server(tmp_path / "two", env)
+    env = {"LOGSUM_REDIS_URL": redis_server.url, "LOGSUM_RATE_LIMIT_AUTH_FAILURES": "4"}
     address = "127.0.0.41"
-    try:
+    with two_servers(tmp_path, env, ("k", Tier.FREE)) as (one, two, keys):
         with from_address(one.url, address, keys["k"]) as good:
             assert good.get("/v1/patterns").status_code == 200  # verified by process one only
         codes = []
@@ -294,6 +276,3 @@ def test_two_processes_share_the_failure_count_and_verified_keys_through_redis(
                 refused(bad.get("/v1/patterns"))
         with from_address(two.url, address, keys["k"]) as good:
             assert good.get("/v1/patterns").status_code == 200  # process one's mark counts
-    finally:
-        one.stop()
-        two.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from logsum.store import Tier
 
-from .conftest import make_keys, start_server
+from .conftest import make_keys, start_server, two_servers
 
 LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "loghub-2k"
 
@@ -23,14 +23,10 @@ def _batch() -> list[str]:
 
 
 def test_two_processes_lose_no_counts(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    keys = make_keys(f"sqlite:///{data / 'logsum.db'}", ("t", Tier.ENTERPRISE))
-    env = {"LOGSUM_DATA_DIR": str(data)}
-    servers = [start_server(tmp_path / "one", env), start_server(tmp_path / "two", env)]
     batch = _batch()
     requests_per_client, clients = 8, 4
-    try:
+    with two_servers(tmp_path, {}, ("t", Tier.ENTERPRISE)) as (one, two, keys):
+        servers = [one, two]
         with servers[0].client(keys["t"]) as c:
             per_request = {
                 p["id"]: p["count"]
@@ -57,9 +53,6 @@ def test_two_processes_lose_no_counts(tmp_path: Path) -> None:
         assert {p["id"]: p["count"] for p in stored["patterns"]} == {
             pid: n * rounds for pid, n in per_request.items()
         }
-    finally:
-        for s in servers:
-            s.stop()
 
 
 def test_ids_and_counts_survive_a_restart(tmp_path: Path) -> None:

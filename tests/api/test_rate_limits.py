@@ -14,7 +14,15 @@ import pytest
 
 from logsum.store import Tier
 
-from .conftest import Redis, Server, envelope, make_keys, start_redis, start_server
+from .conftest import (
+    Redis,
+    Server,
+    envelope,
+    make_keys,
+    start_redis,
+    start_server,
+    two_servers,
+)
 
 
 @pytest.fixture(scope="module")
@@ -110,17 +118,9 @@ def test_too_many_requests_in_flight_is_503_at_once(limited: Server) -> None:
 def test_two_processes_share_one_limit_exactly_through_redis(
     redis_server: Redis, tmp_path: Path
 ) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    keys = make_keys(f"sqlite:///{data / 'logsum.db'}", ("k1", Tier.FREE), ("k2", Tier.FREE))
-    env = {
-        "LOGSUM_DATA_DIR": str(data),
-        "LOGSUM_REDIS_URL": redis_server.url,
-        "LOGSUM_RATE_LIMIT_FREE": "10",
-    }
-    one = start_server(tmp_path / "one", env)
-    two = start_server(tmp_path / "two", env)
-    try:
+    env = {"LOGSUM_REDIS_URL": redis_server.url, "LOGSUM_RATE_LIMIT_FREE": "10"}
+    specs = (("k1", Tier.FREE), ("k2", Tier.FREE))
+    with two_servers(tmp_path, env, *specs) as (one, two, keys):
         with one.client() as readiness:
             assert readiness.get("/readyz").status_code == 200
         # Alternating, sequential: exactly the first 10 pass, remaining counts down across both.
@@ -145,9 +145,6 @@ def test_two_processes_share_one_limit_exactly_through_redis(
             burst = list(pool.map(hit, range(30)))
         assert burst.count(200) == 10
         assert burst.count(429) == 20
-    finally:
-        one.stop()
-        two.stop()
 
 
 def test_redis_down_is_503_not_500(tmp_path: Path) -> None:

@@ -37,14 +37,7 @@ def reference(messages: list[str], min_share: float) -> str | None:
     candidates = [rf"(?<![\w.-]){re.escape(p)}_-?\d+\b" for p, _ in prefixes.most_common(5)]
     best: tuple[float, str] | None = None
     for pattern in [*candidates, _UUID, _KV_ID]:
-        rx = re.compile(pattern)
-        keys: Counter[str] = Counter()
-        hit_lines = 0
-        for m in messages:
-            found = _keys(rx, m)
-            if found:
-                hit_lines += 1
-                keys.update(found)
+        hit_lines, keys = reference_tally(pattern, messages)
         share = hit_lines / len(messages)
         if share < min_share or len(keys) < 3 or hit_lines / len(keys) < 2.0:
             continue
