@@ -8,7 +8,6 @@ key's watch is a 404, like a missing one.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -18,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from logsum.api.deps import CurrentKey
 from logsum.api.errors import InvalidRequest, NotFound, validation_message
 from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
+from logsum.api.service import iso
 from logsum.watch.errors import WatchValidationError
 from logsum.watch.feature import WatchFeature
 from logsum.watch.model import WatchRecord
@@ -128,12 +128,6 @@ class WatchList(_Wire):
     total: int
 
 
-def _iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def _wire(w: WatchRecord) -> dict[str, Any]:
     return {
         "id": w.id,
@@ -142,8 +136,8 @@ def _wire(w: WatchRecord) -> dict[str, Any]:
         "webhook_url": w.webhook_url,
         "status": str(w.status),
         "from_beginning": w.from_beginning,
-        "created_at": _iso(w.created_at),
-        "updated_at": _iso(w.updated_at),
+        "created_at": iso(w.created_at),
+        "updated_at": iso(w.updated_at),
         "lines_read": w.lines_read,
         "offset": w.offset,
         "events_count": w.events_count,
@@ -151,9 +145,9 @@ def _wire(w: WatchRecord) -> dict[str, Any]:
         "delivered_count": w.delivered_count,
         "failed_count": w.failed_count,
         "pending_count": w.pending_count,
-        "last_delivery_at": _iso(w.last_delivery_at),
+        "last_delivery_at": iso(w.last_delivery_at),
         "last_error": w.last_error,
-        "last_error_at": _iso(w.last_error_at),
+        "last_error_at": iso(w.last_error_at),
     }
 
 
