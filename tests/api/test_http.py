@@ -106,6 +106,11 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
             "invalid_request",
         )
         assert "options.session_key" in msg and "nested" in msg
+        # (a|a)* matches "aa" in four ways: on this line re would try 2**40 before failing,
+        # holding the process (and the interpreter lock) for hours.
+        ambiguous = {"logs": ["a" * 40 + "!"], "options": {"session_key": "(a|a)*$"}}
+        msg = envelope(c.post("/v1/analyze", json=ambiguous, timeout=10), 400, "invalid_request")
+        assert "options.session_key" in msg and "two ways" in msg
         ok = c.post("/v1/analyze", json={"logs": LINES, "options": {"session_key": r"User (\d+)"}})
         assert ok.status_code == 200
         msg = envelope(

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from logsum.api.regexcheck import nested_repetition
+from logsum.api.regexcheck import ambiguous_repetition, nested_repetition
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,27 @@ def test_ordinary_keys_pass(pattern: str) -> None:
 def test_invalid_expression_raises() -> None:
     with pytest.raises(re.error):
         nested_repetition("(unclosed")
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(a|a)*$", r"(a|aa)*c", r"(.|\s)*x", r"(a?a)*", r"(a|a){1,50}$", r"(?i)(A|ab)*", r"(a|)*"],
+)
+def test_repeated_groups_that_match_one_text_two_ways_are_refused(pattern: str) -> None:
+    assert ambiguous_repetition(pattern)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"blk_-?\d+",
+        r"request_id=(\w+)",
+        r"(?:ab|cd)+",
+        r"(?:GET|POST|PUT)+",
+        r"(?:[a-f0-9]{2}:?)+",
+        r"(ab?)*",
+        r"(\d+\.){3}\d+",
+    ],
+)
+def test_unambiguous_repeated_groups_pass(pattern: str) -> None:
+    assert not ambiguous_repetition(pattern)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from logsum.api.regexcheck import nested_repetition
+from logsum.api.regexcheck import ambiguous_repetition, nested_repetition
 
 SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
@@ -44,7 +44,8 @@ class AnalyzeOptions(_Wire):
         description="A regular expression whose first group (or whole match) is a session key "
         "(request id, trace id, block id) for session anomalies; default: auto-detected. "
         "An invalid expression, or one with a repetition nested in an unbounded repetition "
-        "(such as (a+)+, which can backtrack for minutes), is a 400.",
+        "(such as (a+)+, which can backtrack for minutes) or a repeated group that can match "
+        "the same text in two ways (such as (a|ab)*), is a 400.",
         json_schema_extra={"format": "regex"},
     )
 
@@ -63,12 +64,18 @@ class AnalyzeOptions(_Wire):
             return value
         try:
             nested = nested_repetition(value)
+            ambiguous = ambiguous_repetition(value)
         except re.error:
             return value  # the analysis options refuse it with the parser's own message
         if nested:
             raise ValueError(
                 "a repetition nested in an unbounded repetition, such as (a+)+, can take "
                 "exponential time on some lines; simplify the expression"
+            )
+        if ambiguous:
+            raise ValueError(
+                "a repeated group that can match the same text in two ways, such as (a|ab)* "
+                "or (.|\\s)*, can take exponential time on some lines; simplify the expression"
             )
         return value
 
