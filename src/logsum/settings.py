@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     ``Content-Length`` and while the body is read, so an oversized body is refused (413) without
     being held in memory."""
 
+    body_timeout_seconds: float = Field(default=60.0, gt=0, le=3_600)
+    """``LOGSUM_BODY_TIMEOUT_SECONDS``: time a client has to send its whole request body once
+    the headers arrived; slower is 408 and the connection is closed. A request counts against
+    ``LOGSUM_MAX_IN_FLIGHT`` while its body is read, so without a deadline a few dozen clients
+    that stop sending mid-body would hold every slot (503 for everyone) for as long as they
+    keep the connections open. 60 s passes a 16 MiB body at about 300 KB/s."""
+
     max_batch_lines: int = Field(default=20_000, ge=1)
     """``LOGSUM_MAX_BATCH_LINES``: most lines in one ``POST /v1/analyze`` (413 above). Bounds the
     time one request holds a worker thread (about a second at the engine's rate)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import socket
 import time
+from pathlib import Path
 
 import orjson
 import pytest
 
-from .conftest import Server, envelope
+from .conftest import Server, envelope, keyed_server
 
 LINES = [
     "2024-01-01 10:00:00 ERROR Database connection failed after 3 retries",
@@ -361,3 +362,29 @@ def test_client_that_disconnects_mid_body_is_logged_as_499(api: Server) -> None:
         time.sleep(0.1)
     assert lines and orjson.loads(lines[0])["status"] == 499
     assert "unhandled error" not in api.stderr.read_text()
+
+
+def test_a_body_that_stops_arriving_is_408_and_frees_its_slot(tmp_path: Path) -> None:
+    """Clients that send headers and part of a body, then nothing, are answered 408 (connection
+    closed) after LOGSUM_BODY_TIMEOUT_SECONDS: they held LOGSUM_MAX_IN_FLIGHT slots for as long
+    as they kept their connections open, and every other request got 503."""
+    env = {"LOGSUM_BODY_TIMEOUT_SECONDS": "1", "LOGSUM_MAX_IN_FLIGHT": "4"}
+    with keyed_server(tmp_path, env) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        stalled = [socket.create_connection((host, int(port)), timeout=10) for _ in range(4)]
+        try:
+            for s in stalled:
+                s.sendall(
+                    b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+                    b'{"logs": ['
+                )
+            answers = [b"".join(iter(lambda s=s: s.recv(4096), b"")) for s in stalled]
+        finally:
+            for s in stalled:
+                s.close()
+        for head in answers:
+            assert head.startswith(b"HTTP/1.1 408"), head
+            assert b"x-request-id" in head and b"connection: close" in head
+            assert b'"code":"invalid_request"' in head
+        with server.client(server.keys["a"]) as c:
+            assert c.get("/v1/patterns").status_code == 200

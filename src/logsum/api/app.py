@@ -82,6 +82,7 @@ def create_app(
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=services.settings.max_body_bytes,
+        body_timeout_seconds=services.settings.body_timeout_seconds,
         max_in_flight=services.settings.max_in_flight,
         metrics=services.metrics,
     )

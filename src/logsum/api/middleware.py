@@ -7,7 +7,8 @@ Per HTTP request it:
 - answers 503 at once when the process already handles ``LOGSUM_MAX_IN_FLIGHT`` requests
   (health, readiness and metrics exempt);
 - refuses a body over ``LOGSUM_MAX_BODY_BYTES`` with 413, from ``Content-Length`` when
-  announced and otherwise while reading (it stops reading at the limit, so memory stays bounded);
+  announced and otherwise while reading (it stops reading at the limit, so memory stays bounded),
+  and a body not received within ``LOGSUM_BODY_TIMEOUT_SECONDS`` with 408;
 - adds the ``X-RateLimit-*`` headers the rate-limit dependency left in the request state;
 - turns an unexpected exception into 500 ``internal_error`` (logged with its traceback, never
   sent to the client);
@@ -22,6 +23,7 @@ import time
 import uuid
 from typing import Any
 
+import anyio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,10 +53,17 @@ class RequestContextMiddleware:
     """See the module docstring."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, max_in_flight: int, metrics: Metrics
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        body_timeout_seconds: float,
+        max_in_flight: int,
+        metrics: Metrics,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
         self.max_in_flight = max_in_flight
         self.metrics = metrics
         self.in_flight = 0  # one event loop per process: no lock needed
@@ -113,6 +122,13 @@ class RequestContextMiddleware:
                 ErrorCode.PAYLOAD_TOO_LARGE,
                 f"Request body exceeds the limit of {self.max_body_bytes} bytes",
             )
+        except _BodyTimeout:
+            await _send_error(
+                send_wrapper,
+                408,
+                ErrorCode.INVALID_REQUEST,
+                f"Request body not received within {self.body_timeout_seconds:g} seconds",
+            )
         except _BadContentLength:
             await _send_error(
                 send_wrapper, 400, ErrorCode.INVALID_REQUEST, "Invalid Content-Length header"
@@ -130,7 +146,8 @@ class RequestContextMiddleware:
 
     async def _bounded_receive(self, scope: Scope, receive: Receive) -> Receive:
         """Read the whole body (at most ``max_body_bytes``) and return a receive that replays
-        it. Raises :class:`_BodyTooLarge` as soon as the limit is passed."""
+        it. Raises :class:`_BodyTooLarge` as soon as the limit is passed, and
+        :class:`_BodyTimeout` when the body has not arrived within ``body_timeout_seconds``."""
         declared = _header(scope, b"content-length")
         if declared is not None:
             try:
@@ -143,17 +160,21 @@ class RequestContextMiddleware:
                 raise _BodyTooLarge
         chunks: list[bytes] = []
         total = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise _ClientGone  # disconnected before sending its whole body
-            chunk = message.get("body", b"")
-            total += len(chunk)
-            if total > self.max_body_bytes:
-                raise _BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            with anyio.fail_after(self.body_timeout_seconds):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        raise _ClientGone  # disconnected before sending its whole body
+                    chunk = message.get("body", b"")
+                    total += len(chunk)
+                    if total > self.max_body_bytes:
+                        raise _BodyTooLarge
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise _BodyTimeout from None
         body = b"".join(chunks)
         replayed = False
 
@@ -201,6 +222,10 @@ class _ClientGone(Exception):
     pass
 
 
+class _BodyTimeout(Exception):
+    pass
+
+
 async def _send_error(
     send: Send, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
 ) -> None:
@@ -213,8 +238,8 @@ async def _send_error(
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
-                # The rest of an oversized body is not read: close the connection.
-                *([(b"connection", b"close")] if status == 413 else []),
+                # The rest of the body is not read: close the connection.
+                *([(b"connection", b"close")] if status in (408, 413) else []),
                 *extra,
             ],
         }
