@@ -140,3 +140,12 @@ def test_same_report_in_processes_with_different_hash_seeds() -> None:
         outs.append(orjson.loads(proc.stdout))
     assert outs[0]["anomalies"] == outs[1]["anomalies"]
     assert outs[0]["insights"] == outs[1]["insights"]
+
+
+def test_a_backtracking_session_key_exits_2_with_a_message(tmp_path: Path) -> None:
+    """Refused while it runs (its time budget is used up), not by a traceback or a hang."""
+    log = tmp_path / "a.log"
+    log.write_text(("a" * 40 + "!\n") * 5)
+    result = invoke("--session-key", "(a|a)*$", str(log))
+    assert result.exit_code == 2
+    assert "session_key" in result.stderr and "backtracks" in result.stderr

@@ -190,8 +190,9 @@ class AnalysisService:
     ) -> AnalysisOutcome:
         """Mine ``lines``, add the counts to the tenant's stored patterns, and report.
 
-        Raises :class:`~logsum.core.errors.InvalidOption` (400) before any work when an option
-        is unusable (e.g. ``session_key`` is not a valid regular expression).
+        Raises :class:`~logsum.core.errors.InvalidOption` (400) when an option is unusable:
+        before any work (e.g. ``session_key`` is not a valid regular expression), or during the
+        analysis, before anything is stored (a ``session_key`` that backtracks).
         """
         analysis_options = AnalysisOptions(
             find_anomalies=options.find_anomalies,
@@ -209,17 +210,19 @@ class AnalysisService:
             te.ids.update(p.id for p in patterns)
             wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
             deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
-        if deltas:
-            try:
+        try:
+            # The analysis first: an option it refuses while it runs (a session key that
+            # backtracks) fails the request before anything is stored.
+            anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
+            if deltas:
                 self._store.upsert_patterns(tenant_id, deltas)
-            except BaseException:
-                # These examples never reached the store: send them again next time (outside
-                # the lease: a lone dict removal, and at worst a value is sent twice).
-                for d in deltas:
-                    if d.examples:
-                        te.sent.pop(d.pattern_id, None)
-                raise
-        anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
+        except BaseException:
+            # These examples never reached the store: send them again next time (outside
+            # the lease: a lone dict removal, and at worst a value is sent twice).
+            for d in deltas:
+                if d.examples:
+                    te.sent.pop(d.pattern_id, None)
+            raise
         return AnalysisOutcome(
             patterns=wire or [],
             anomalies=anomalies,

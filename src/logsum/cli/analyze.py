@@ -208,6 +208,8 @@ def analyze(
     stream, size = _open(file)
     try:
         n, report = _run(stream, engine, analyzer, size)
+    except LogsumError as exc:  # an option refused while it runs (a backtracking session key)
+        raise _fail(str(exc)) from None
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -32,10 +32,11 @@ described in :mod:`logsum.core.insights`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import regex
 
 from logsum.core.detect.base import DEFAULT_LIMITS, DetectContext, DetectLimits, Detector
 from logsum.core.detect.model import (
@@ -73,52 +74,16 @@ MAX_SESSION_KEY_CHARS = 200
 
 
 def check_session_key(pattern: str) -> None:
-    """Raise :class:`InvalidOption` unless ``pattern`` is a usable session-key regex: it must
-    compile, be at most ``MAX_SESSION_KEY_CHARS`` long, and have no repeat inside a repeat
-    (``(a+)+``), the shape that makes a regex take exponential time on some lines."""
+    """Raise :class:`InvalidOption` unless ``pattern`` is a usable session-key regex: at most
+    ``MAX_SESSION_KEY_CHARS`` long and valid (``re``'s syntax, as the ``regex`` engine that runs
+    it reads it). One that backtracks without end is stopped while it runs (see
+    :class:`~logsum.core.detect.session.CallerKey`)."""
     if len(pattern) > MAX_SESSION_KEY_CHARS:
         raise InvalidOption(f"session_key is longer than {MAX_SESSION_KEY_CHARS} characters")
     try:
-        re.compile(pattern)
-    except re.error as exc:
+        regex.compile(pattern)
+    except regex.error as exc:
         raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from exc
-    if _nested_repeat(pattern):
-        raise InvalidOption(
-            "session_key nests a repeat inside a repeat (like '(a+)+'), which can take "
-            "exponential time; write it without the outer repeat"
-        )
-
-
-def _nested_repeat(pattern: str) -> bool:
-    import re._constants as sre_c  # type: ignore[import-not-found]
-    import re._parser as sre_p  # type: ignore[import-not-found]
-
-    repeats = {sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT}
-
-    def walk(items: Any, inside: bool) -> bool:
-        for op, av in items:
-            if op in repeats:
-                lo, hi, sub = av
-                # A fixed count ({3}) or an optional (?) cannot backtrack explosively.
-                many = hi is sre_c.MAXREPEAT or (hi > 1 and hi != lo)
-                if many and inside:
-                    return True
-                if walk(sub, inside or many):
-                    return True
-            elif op is sre_c.SUBPATTERN:
-                if walk(av[-1], inside):
-                    return True
-            elif op is sre_c.BRANCH:
-                if any(walk(branch, inside) for branch in av[1]):
-                    return True
-            elif op in (sre_c.ASSERT, sre_c.ASSERT_NOT) and walk(av[1], inside):
-                return True
-        return False
-
-    try:
-        return walk(sre_p.parse(pattern), False)
-    except Exception:  # an internal parser change must not block valid keys
-        return False
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
+import pytest
 from detect_support import line, patterns
 
 from logsum.core.analysis import AnalysisOptions, AnomalyType, analyze_batch
 from logsum.core.detect.base import DetectLimits
 from logsum.core.detect.session import SessionDetector, auto_session_key
+from logsum.core.errors import InvalidOption
 
 
 def _sessions(normal: int, odd: dict[str, list[str]], key: str = "request_id={}") -> list:  # type: ignore[type-arg]
@@ -90,3 +93,32 @@ def test_a_session_cut_off_by_the_end_of_the_batch_is_not_judged() -> None:
 
     assert det.finish(DetectContext({})) == []
     assert det.open_sessions == 1
+
+
+def test_a_backtracking_caller_key_runs_out_of_time_with_a_clear_error() -> None:
+    """A caller's key has a budget refilled a little with every line; (a|a)*$ on these lines
+    would take re 2**30 tries each, so it runs out: InvalidOption naming the key."""
+    limits = DetectLimits(session_key_grace_seconds=0.05, session_key_line_seconds=0.001)
+    detector = SessionDetector(limits, session_key="(a|a)*$")
+    results = [line(i, "p", message="a" * 30 + "!") for i in range(1, 4)]
+    t0 = time.monotonic()
+    with pytest.raises(InvalidOption, match=r"session_key '\(a\|a\)\*\$'.*backtracks"):
+        detector.feed_many(results)
+    assert time.monotonic() - t0 < 2
+
+
+def test_a_usual_caller_key_never_runs_out() -> None:
+    """The budget is refilled with every line: thousands of lines with a usual key fit in
+    0.2 ms a line with nothing in hand."""
+    limits = DetectLimits(session_key_grace_seconds=0.0, session_key_line_seconds=0.000_2)
+    detector = SessionDetector(limits, session_key=r"request_id=(\w+)")
+    results = _sessions(1_000, {})
+    detector.feed_many(results)
+    assert detector.key_pattern == r"request_id=(\w+)"
+
+
+def test_caller_keys_are_checked_when_the_options_are_made() -> None:
+    for bad in ("(unclosed", "x" * 201):
+        with pytest.raises(InvalidOption, match="session_key"):
+            AnalysisOptions(session_key=bad)
+    AnalysisOptions(session_key=r"(?<=id=)\w+")  # lookbehind: re's syntax is accepted

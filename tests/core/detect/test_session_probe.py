@@ -21,7 +21,7 @@ from logsum.core.detect.session import (
     _PREFIXED_ID,
     _UUID,
     MAX_KEY_SCAN_CHARS,
-    _keys,
+    _FoundKey,
     auto_session_key,
 )
 
@@ -47,11 +47,11 @@ def reference(messages: list[str], min_share: float) -> str | None:
 
 
 def reference_tally(pattern: str, messages: list[str]) -> tuple[int, Counter[str]]:
-    rx = re.compile(pattern)
+    key = _FoundKey(pattern)
     keys: Counter[str] = Counter()
     lines = 0
     for m in messages:
-        found = _keys(rx, m)
+        found = key.keys(m)
         if found:
             lines += 1
             keys.update(found)

@@ -19,16 +19,20 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from bisect import bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
 
+import regex
+
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
 from logsum.core.detect.model import Anomaly, AnomalyType, JSONValue, TimeWindow, stable_id
 from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
+from logsum.core.errors import InvalidOption
 from logsum.core.model import LineResult, Severity
 
 MAX_KEYS_PER_LINE = 8
@@ -235,15 +239,62 @@ def _tally(c: _Candidate, joined: _Joined) -> tuple[int, Counter[str]]:
     return lines, keys
 
 
-def _keys(rx: re.Pattern[str], message: str) -> list[str]:
+def _distinct(hits: Iterable[re.Match[str] | regex.Match[str]], groups: int) -> list[str]:
+    """The distinct keys of a message's matches (the first group, or the whole match), at
+    most :data:`MAX_KEYS_PER_LINE`."""
     out: list[str] = []
-    for hit in rx.finditer(message, 0, MAX_KEY_SCAN_CHARS):
-        k = hit.group(1) if rx.groups else hit.group(0)
+    for hit in hits:
+        k = hit.group(1) if groups else hit.group(0)
         if k and k not in out:
             out.append(k)
             if len(out) >= MAX_KEYS_PER_LINE:
                 break
     return out
+
+
+class _FoundKey:
+    """An auto-detected session key: one of the probe's own expressions, run by ``re``."""
+
+    def __init__(self, pattern: str) -> None:
+        self._rx = re.compile(pattern)
+        self.pattern = pattern
+
+    def keys(self, message: str) -> list[str]:
+        return _distinct(self._rx.finditer(message, 0, MAX_KEY_SCAN_CHARS), self._rx.groups)
+
+
+class CallerKey:
+    """A caller's session-key expression (``re``'s syntax), run by the ``regex`` engine under a
+    time budget: a bucket of :attr:`~DetectLimits.session_key_grace_seconds` that every line
+    matched refills by :attr:`~DetectLimits.session_key_line_seconds` (up to the full bucket:
+    a long stream saves up no more). While it matches, other threads run (the engine lets go of
+    the interpreter lock). An expression that backtracks without end on some line, such as
+    ``(a|a)*$`` on a run of ``a``, empties the bucket and ends the analysis with
+    :class:`~logsum.core.errors.InvalidOption`, instead of holding the process for hours.
+    Raises :class:`regex.error` if ``pattern`` is invalid."""
+
+    def __init__(self, pattern: str, limits: DetectLimits) -> None:
+        self._rx = regex.compile(pattern)
+        self.pattern = pattern
+        self._full = self._left = limits.session_key_grace_seconds
+        self._per_line = limits.session_key_line_seconds
+
+    def keys(self, message: str) -> list[str]:
+        self._left = min(self._left + self._per_line, max(self._full, self._per_line))
+        t0 = time.perf_counter()
+        try:
+            hits = self._rx.finditer(
+                message, 0, MAX_KEY_SCAN_CHARS, concurrent=True, timeout=max(self._left, 1e-3)
+            )
+            return _distinct(hits, self._rx.groups)
+        except TimeoutError:
+            raise InvalidOption(
+                f"session_key {self.pattern!r} took too long to match these lines (it "
+                "backtracks: a repeated group that can match the same text in more than one "
+                "way, such as (a|ab)*); simplify the expression"
+            ) from None
+        finally:
+            self._left -= time.perf_counter() - t0
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +327,9 @@ class SessionDetector:
 
     def __init__(self, limits: DetectLimits, session_key: str | None = None) -> None:
         self._limits = limits
-        self._rx: re.Pattern[str] | None = re.compile(session_key) if session_key else None
+        self._key: CallerKey | _FoundKey | None = (
+            CallerKey(session_key, limits) if session_key else None
+        )
         self._probing = session_key is None
         self._probe: list[LineResult] = []
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
@@ -289,7 +342,7 @@ class SessionDetector:
     @property
     def key_pattern(self) -> str | None:
         """The session-key regex in use (given or auto-detected), if any."""
-        return self._rx.pattern if self._rx else None
+        return self._key.pattern if self._key else None
 
     def feed(self, result: LineResult) -> None:
         """Add one line to its session(s)."""
@@ -300,7 +353,7 @@ class SessionDetector:
             if len(self._probe) >= self._limits.session_probe_lines:
                 self._end_probe()
             return
-        if self._rx is not None:
+        if self._key is not None:
             self._add(result)
 
     def feed_many(self, results: Sequence[LineResult]) -> None:
@@ -314,7 +367,7 @@ class SessionDetector:
             self._probe.extend(results[:i])
             if len(self._probe) >= self._limits.session_probe_lines:
                 self._end_probe()
-        if self._rx is None:
+        if self._key is None:
             return
         for k in range(i, n):
             self._add(results[k])
@@ -324,17 +377,17 @@ class SessionDetector:
         key = auto_session_key(
             [r.message for r in self._probe], self._limits.session_auto_min_share
         )
-        self._rx = re.compile(key) if key else None
+        self._key = _FoundKey(key) if key else None
         probe, self._probe = self._probe, []
-        if self._rx is not None:
+        if self._key is not None:
             for r in probe:
                 self._add(r)
 
     def _add(self, r: LineResult) -> None:
-        if self._rx is None:
+        if self._key is None:
             return
         lim = self._limits
-        for key in _keys(self._rx, r.message):
+        for key in self._key.keys(r.message):
             s = self._sessions.get(key)
             if s is None:
                 s = self._sessions[key] = _Session()
