@@ -283,6 +283,28 @@ def test_unknown_paths_and_methods(api: Server) -> None:
         envelope(c.put("/healthz"), 405, "method_not_allowed")
 
 
+def test_head_is_get_without_the_body(api: Server) -> None:
+    """Every GET route answers HEAD (the 405s' own Allow header names it) with GET's status
+    and headers, and no body; a route that has no GET stays 405."""
+    with api.client(api.keys["a"]) as c:
+        c.post("/v1/analyze", json={"logs": LINES})
+        for path in ("/healthz", "/readyz", "/metrics", "/v1/patterns", "/openapi.json"):
+            got, head = c.get(path), c.head(path)
+            assert head.status_code == got.status_code == 200, path
+            assert head.content == b""
+            assert head.headers["content-type"] == got.headers["content-type"]
+            assert head.headers["x-request-id"]
+        head = c.head("/v1/patterns")
+        assert int(head.headers["content-length"]) == len(c.get("/v1/patterns").content)
+        assert "x-ratelimit-remaining" in head.headers
+        assert c.head("/v1/patterns/nope").status_code == 404
+        assert c.head("/v1/patterns", headers={"Authorization": "Bearer nope"}).status_code == 401
+        r = c.head("/v1/analyze")
+        assert r.status_code == 405 and "HEAD" not in r.headers["allow"]
+        metrics = c.get("/metrics").text
+    assert 'method="HEAD",route="/v1/patterns"' in metrics
+
+
 @pytest.mark.parametrize(
     ("query", "needle"),
     [

@@ -2,6 +2,7 @@
 
 Per HTTP request it:
 
+- answers ``HEAD`` as ``GET`` without the body;
 - gives the request an id (a sane incoming ``X-Request-ID`` is kept, else a new one) and sends
   it back in ``X-Request-ID`` on every response;
 - answers 503 at once when the process already handles ``LOGSUM_MAX_IN_FLIGHT`` requests
@@ -109,10 +110,13 @@ class RequestContextMiddleware:
             return
         if capped:
             self.in_flight += 1
+        # HEAD is GET without the body: the app answers a GET, and the server leaves the body
+        # out (its own scope still says HEAD). The router notes the route in the scope it gets.
+        routed = {**scope, "method": "GET"} if scope["method"] == "HEAD" else scope
         try:
             if scope["method"] in _BODY_METHODS:
                 receive = await self._bounded_receive(scope, receive)
-            await self.app(scope, receive, send_wrapper)
+            await self.app(routed, receive, send_wrapper)
         except _ClientGone:
             status = 499  # nginx's "client closed request": nobody is left to answer
         except _BodyTooLarge:
@@ -142,6 +146,7 @@ class RequestContextMiddleware:
         finally:
             if capped:
                 self.in_flight -= 1
+            scope["route"] = routed.get("route")
             self._record(scope, state, request_id, status, time.perf_counter() - started)
 
     async def _bounded_receive(self, scope: Scope, receive: Receive) -> Receive:
