@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import socket
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -194,6 +197,45 @@ def test_body_over_limit_is_413_from_content_length(api: Server) -> None:
     with api.client(api.keys["a"]) as c:
         r = c.post("/v1/analyze", json={"logs": logs})
     assert "bytes" in envelope(r, 413, "payload_too_large")
+
+
+def test_compressed_bodies_are_inflated_within_the_limit(api: Server) -> None:
+    """gzip (one member or several) and deflate bodies, as log shippers send them, analyse like
+    plain ones; the body limit applies to the inflated size (a small body that inflates past
+    it is a 413, not a memory spike); undecodable or unknown encodings are 400s."""
+    body = orjson.dumps({"logs": LINES})
+    half = len(body) // 2
+
+    def post(content: bytes, encoding: str) -> httpx.Response:
+        return c.post(
+            "/v1/analyze",
+            content=content,
+            headers={"content-type": "application/json", "content-encoding": encoding},
+        )
+
+    with api.client(api.keys["a"]) as c:
+        plain = c.post("/v1/analyze", content=body).json()["patterns"]
+        members = gzip.compress(body[:half]) + gzip.compress(body[half:])
+        for content, encoding in (
+            (gzip.compress(body), "gzip"),
+            (members, "GZip"),
+            (zlib.compress(body), "deflate"),
+            (body, "identity"),
+        ):
+            r = post(content, encoding)
+            assert r.status_code == 200, (encoding, r.text)
+            assert [p["template"] for p in r.json()["patterns"]] == [p["template"] for p in plain]
+        bomb = gzip.compress(b" " * (256 * 1024) + body)  # about 1 KB, inflates past 256 KiB
+        assert len(bomb) < 4096
+        assert "bytes" in envelope(post(bomb, "gzip"), 413, "payload_too_large")
+        for content, encoding, needle in (
+            (body, "gzip", "compressed"),
+            (gzip.compress(body)[:-12], "gzip", "ends inside"),
+            (zlib.compress(body) + b"junk", "deflate", "goes on"),
+            (gzip.compress(body), "br", "not supported"),
+        ):
+            msg = envelope(post(content, encoding), 400, "invalid_request")
+            assert needle in msg, (encoding, msg)
 
 
 def test_streamed_body_over_limit_is_413_while_reading(api: Server) -> None:

@@ -10,6 +10,8 @@ Per HTTP request it:
 - refuses a body over ``LOGSUM_MAX_BODY_BYTES`` with 413, from ``Content-Length`` when
   announced and otherwise while reading (it stops reading at the limit, so memory stays bounded),
   and a body not received within ``LOGSUM_BODY_TIMEOUT_SECONDS`` with 408;
+- inflates a body sent with ``Content-Encoding: gzip`` or ``deflate`` (as log shippers send
+  them), within the same limit on the inflated size;
 - adds the ``X-RateLimit-*`` headers the rate-limit dependency left in the request state;
 - turns an unexpected exception into 500 ``internal_error`` (logged with its traceback, never
   sent to the client);
@@ -22,6 +24,7 @@ import logging
 import re
 import time
 import uuid
+import zlib
 from typing import Any
 
 import anyio
@@ -137,6 +140,8 @@ class RequestContextMiddleware:
             await _send_error(
                 send_wrapper, 400, ErrorCode.INVALID_REQUEST, "Invalid Content-Length header"
             )
+        except _BadEncoding as exc:
+            await _send_error(send_wrapper, 400, ErrorCode.INVALID_REQUEST, str(exc))
         except Exception:
             error_log.exception("unhandled error (request_id=%s)", request_id)
             if not response_started:
@@ -181,6 +186,16 @@ class RequestContextMiddleware:
         except TimeoutError:
             raise _BodyTimeout from None
         body = b"".join(chunks)
+        encoding = (_header(scope, b"content-encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            wbits = _WBITS.get(encoding)
+            if wbits is None:
+                raise _BadEncoding(
+                    f"Content-Encoding {encoding[:40]!r} is not supported; send gzip, deflate "
+                    "or an unencoded body"
+                )
+            # Off the event loop: 16 MiB inflate in tens of milliseconds.
+            body = await anyio.to_thread.run_sync(_inflate, body, wbits, self.max_body_bytes)
         replayed = False
 
         async def replay() -> Message:
@@ -221,6 +236,37 @@ class RequestContextMiddleware:
 
 class _BadContentLength(Exception):
     pass
+
+
+class _BadEncoding(Exception):
+    pass
+
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+"""zlib's ``wbits`` for each request ``Content-Encoding`` the service inflates."""
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    """``data`` decompressed (gzip members one after another, or one zlib stream), at most
+    ``limit`` bytes of it: :class:`_BodyTooLarge` beyond (memory stays bounded whatever the
+    ratio), :class:`_BadEncoding` when the data is not what the header says."""
+    out: list[bytes] = []
+    size = 0
+    try:
+        while data:
+            inflater = zlib.decompressobj(wbits)
+            out.append(inflater.decompress(data, limit + 1 - size))  # size <= limit: max >= 1
+            size += len(out[-1])
+            if size > limit or inflater.unconsumed_tail:
+                raise _BodyTooLarge
+            if not inflater.eof:
+                raise _BadEncoding("The request body ends inside its compressed data")
+            data = inflater.unused_data
+            if data and wbits == zlib.MAX_WBITS:
+                raise _BadEncoding("The request body goes on after its compressed data")
+    except zlib.error as exc:
+        raise _BadEncoding(f"The request body is not valid compressed data ({exc})") from None
+    return b"".join(out)
 
 
 class _ClientGone(Exception):
