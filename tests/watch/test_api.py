@@ -139,6 +139,9 @@ def test_create_follow_deliver_get_list_delete(
         ),
         ({"webhook_url": "{rx}"}, "source"),
         ({"source": "{root}/a.log", "webhook_url": "{rx}", "extra": 1}, "extra"),
+        # Types are strict, as in POST /v1/analyze: no "true" or 1 for a boolean.
+        ({"source": "{root}/a.log", "webhook_url": "{rx}", "from_beginning": "true"}, "from_"),
+        ({"source": "{root}/a.log", "webhook_url": "{rx}", "from_beginning": 1}, "from_"),
     ],
 )
 def test_invalid_watches_are_400_with_the_envelope(

@@ -12,12 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
 
-class _Wire(BaseModel):
+class Wire(BaseModel):
+    """A JSON object of the API, in or out."""
+
     # Strict: JSON's types as the schema says (no 0/1 or "true" for booleans, no "5" for numbers).
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class AnalyzeOptions(_Wire):
+class AnalyzeOptions(Wire):
     """What ``POST /v1/analyze`` should compute. Unknown option names are rejected (400)."""
 
     detect_patterns: bool = Field(
@@ -55,7 +57,7 @@ class AnalyzeOptions(_Wire):
         return value
 
 
-class AnalyzeRequest(_Wire):
+class AnalyzeRequest(Wire):
     """Body of ``POST /v1/analyze``."""
 
     logs: list[str] = Field(
@@ -68,14 +70,14 @@ class AnalyzeRequest(_Wire):
     options: AnalyzeOptions = Field(default_factory=lambda: AnalyzeOptions())
 
 
-class ParamOut(_Wire):
+class ParamOut(Wire):
     """One ``<*>`` position of a template with a few example values."""
 
     index: int = Field(..., description="0-based index among the template's wildcards.")
     examples: list[str]
 
 
-class PatternOut(_Wire):
+class PatternOut(Wire):
     """A pattern: a template and the lines that share it."""
 
     id: str = Field(..., description="Stable id: same template, same id, across requests.")
@@ -129,7 +131,7 @@ class InsightOut(BaseModel):
     evidence: dict[str, Any]
 
 
-class AnalyzeResponse(_Wire):
+class AnalyzeResponse(Wire):
     """Result of ``POST /v1/analyze``."""
 
     patterns: list[PatternOut]
@@ -137,7 +139,7 @@ class AnalyzeResponse(_Wire):
     insights: list[InsightOut]
 
 
-class PatternList(_Wire):
+class PatternList(Wire):
     """A page of the caller's stored patterns, ordered by count descending then id."""
 
     patterns: list[PatternOut]
@@ -146,20 +148,20 @@ class PatternList(_Wire):
     offset: int
 
 
-class ErrorDetail(_Wire):
+class ErrorDetail(Wire):
     """The inside of the error envelope."""
 
     code: str = Field(..., examples=["invalid_request"])
     message: str = Field(..., examples=["Missing required field: logs"])
 
 
-class ErrorEnvelope(_Wire):
+class ErrorEnvelope(Wire):
     """Every error response: ``{"error": {"code", "message"}}``."""
 
     error: ErrorDetail
 
 
-class Health(_Wire):
+class Health(Wire):
     """Liveness / readiness answer."""
 
     status: Literal["ok", "unavailable"]

@@ -8,15 +8,16 @@ key's watch is a 404, like a missing one.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from logsum.api.deps import CurrentKey
 from logsum.api.errors import InvalidRequest, NotFound, validation_message
 from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
+from logsum.api.schemas import SeverityName, Wire
 from logsum.api.service import iso
 from logsum.watch.errors import WatchValidationError
 from logsum.watch.feature import WatchFeature
@@ -26,8 +27,6 @@ router = APIRouter(prefix="/v1", tags=["watch"])
 
 MAX_ID_CHARS = 40
 """Longer ids are certainly unknown (404 without a query)."""
-
-SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
 
 async def get_watch_feature(request: Request) -> WatchFeature:
@@ -45,11 +44,7 @@ WatchDep = Annotated[WatchFeature, Depends(get_watch_feature)]
 # -- wire models ------------------------------------------------------------------------------
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class WatchFiltersIn(_Wire):
+class WatchFiltersIn(Wire):
     """Which records are delivered."""
 
     severity: list[SeverityName] = Field(
@@ -60,7 +55,7 @@ class WatchFiltersIn(_Wire):
     )
 
 
-class WatchCreate(_Wire):
+class WatchCreate(Wire):
     """Body of ``POST /v1/watch``."""
 
     source: str = Field(
@@ -86,11 +81,11 @@ class WatchCreate(_Wire):
     )
 
 
-class WatchFiltersOut(_Wire):
+class WatchFiltersOut(Wire):
     severity: list[str]
 
 
-class WatchOut(_Wire):
+class WatchOut(Wire):
     """A watch and what it has done so far."""
 
     id: str
@@ -123,7 +118,7 @@ class WatchCreated(WatchOut):
     )
 
 
-class WatchList(_Wire):
+class WatchList(Wire):
     watches: list[WatchOut]
     total: int
 
