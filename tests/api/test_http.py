@@ -176,6 +176,7 @@ def test_a_backtracking_session_key_is_400_stores_nothing_and_blocks_nobody(api:
         (b'{"logs": null}', "logs"),
         (b"[]", "Invalid request body"),
         (b'{"logs": [], "extra": 1}', "extra"),
+        (b'{"logs": [], "' + b"k" * 100_000 + b'": 1}', "k" * 64 + "..."),
     ],
 )
 def test_bad_bodies_are_400_naming_the_problem(api: Server, body: bytes, needle: str) -> None:

@@ -128,12 +128,16 @@ def error_response(
     )
 
 
+MAX_NAME_CHARS = 64
+"""Characters of a field name a message repeats (a client's unknown key may be huge)."""
+
+
 def _field_path(loc: Sequence[Any]) -> str:
     """``("body", "options", "bucket_seconds")`` -> ``options.bucket_seconds``."""
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:]
-    return ".".join(parts)
+    return ".".join(p if len(p) <= MAX_NAME_CHARS else p[:MAX_NAME_CHARS] + "..." for p in parts)
 
 
 def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
