@@ -263,6 +263,37 @@ def test_lying_content_length_is_refused(api: Server) -> None:
     assert head.startswith(b"HTTP/1.1 413")
 
 
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"FOO /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n",
+        b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+)
+def test_requests_the_http_parser_refuses_get_the_envelope(
+    api: Server, request_bytes: bytes
+) -> None:
+    """The server answers these before the app sees them; the answer is still the envelope."""
+    host, port = api.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(request_bytes)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answer
+    headers = dict(
+        line.split(b": ", 1) for line in head.split(b"\r\n")[1:]
+    )  # lower-case names, as the server writes them
+    assert headers[b"content-type"] == b"application/json"
+    assert len(headers[b"x-request-id"]) == 32
+    assert int(headers[b"content-length"]) == len(body)
+    error = orjson.loads(body)["error"]
+    assert error["code"] == "invalid_request" and "Malformed HTTP request" in error["message"]
+
+
 def test_batch_over_limit_is_413(api: Server) -> None:
     with api.client(api.keys["a"]) as c:
         r = c.post("/v1/analyze", json={"logs": ["x"] * 501})

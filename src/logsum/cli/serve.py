@@ -38,6 +38,7 @@ def serve(
     import uvicorn
 
     from logsum.api.logconfig import log_config
+    from logsum.api.protocol import EnvelopeHttpToolsProtocol
     from logsum.app_factory import APP_IMPORT_STRING, prepare
     from logsum.settings import SettingsError, load_settings
 
@@ -89,6 +90,7 @@ def serve(
             log_config=log_config(settings.log_level),
             access_log=False,
             server_header=False,
+            http=EnvelopeHttpToolsProtocol,
         )
     finally:
         if metrics_dir is not None:
