@@ -142,11 +142,12 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
 
 def test_a_backtracking_session_key_is_400_stores_nothing_and_blocks_nobody(api: Server) -> None:
     """(a|a)* matches "aa" in four ways: on these lines Python's re would try 2**40 ways before
-    failing, holding the process (and the interpreter lock) for hours. The key's time budget
-    (1 s in hand, refilled by 0.2 ms a line) ends the request with a 400, before anything is
-    stored, and the service answers other requests meanwhile."""
+    failing, holding the process (and the interpreter lock) for hours. The key's budget ends
+    the request with a 400 within seconds; the service answers other requests meanwhile, and
+    neither the store nor the key's history changed (the lines' pattern is still new after)."""
     body = {"logs": ["a" * 40 + "!"] * 20, "options": {"session_key": "(a|a)*$"}}
     with api.client(api.keys["b"]) as c:
+        c.post("/v1/analyze", json={"logs": LINES})  # a history, against which patterns are new
         before = c.get("/v1/patterns").json()["total"]
         with ThreadPoolExecutor(1) as pool:
             slow = pool.submit(c.post, "/v1/analyze", json=body, timeout=30)
@@ -158,9 +159,11 @@ def test_a_backtracking_session_key_is_400_stores_nothing_and_blocks_nobody(api:
             msg = envelope(slow.result(), 400, "invalid_request")
         assert "session_key" in msg and "backtracks" in msg
         assert c.get("/v1/patterns").json()["total"] == before
-        # The same lines with a usual key are fine.
+        # The same lines with a usual key are fine, and their pattern is new to the key.
         body["options"] = {"session_key": r"(a+)!"}
-        assert c.post("/v1/analyze", json=body).status_code == 200
+        r = c.post("/v1/analyze", json=body)
+        assert r.status_code == 200
+        assert "new_pattern" in {a["type"] for a in r.json()["anomalies"]}
 
 
 @pytest.mark.parametrize(

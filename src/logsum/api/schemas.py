@@ -42,9 +42,10 @@ class AnalyzeOptions(Wire):
         max_length=200,
         description="A regular expression whose first group (or whole match) is a session key "
         "(request id, trace id, block id) for session anomalies; default: auto-detected. "
-        "Python's syntax. An invalid expression is a 400, and so is one that backtracks "
-        "(such as (a|ab)* on some lines): it may spend up to 1 s matching, refilled by 0.2 ms "
-        "per line, and when it runs out the request stores nothing.",
+        "The syntax of Python's re. An invalid expression is a 400, and so is one that "
+        "backtracks (such as (a|ab)* on some lines): matching has up to 1 s of CPU in hand, "
+        "refilled by 2 microseconds per character searched, and when it runs out the request "
+        "stores nothing.",
         json_schema_extra={"format": "regex"},
     )
 

@@ -192,7 +192,8 @@ class AnalysisService:
 
         Raises :class:`~logsum.core.errors.InvalidOption` (400) when an option is unusable:
         before any work (e.g. ``session_key`` is not a valid regular expression), or during the
-        analysis, before anything is stored (a ``session_key`` that backtracks).
+        analysis, before the tenant's history or store change (a ``session_key`` that
+        backtracks).
         """
         analysis_options = AnalysisOptions(
             find_anomalies=options.find_anomalies,
@@ -207,22 +208,23 @@ class AnalysisService:
             _end_open_record(te.engine)
             results = te.engine.process_many(lines)
             patterns = te.engine.batch_patterns(results)
+            # The analysis before the tenant's history and the store change: an option it
+            # refuses while it runs (a session key that backtracks) fails the request with
+            # neither touched (the warm engine has seen the lines, as after a failed write).
+            anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
             te.ids.update(p.id for p in patterns)
             wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
             deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
-        try:
-            # The analysis first: an option it refuses while it runs (a session key that
-            # backtracks) fails the request before anything is stored.
-            anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
-            if deltas:
+        if deltas:
+            try:
                 self._store.upsert_patterns(tenant_id, deltas)
-        except BaseException:
-            # These examples never reached the store: send them again next time (outside
-            # the lease: a lone dict removal, and at worst a value is sent twice).
-            for d in deltas:
-                if d.examples:
-                    te.sent.pop(d.pattern_id, None)
-            raise
+            except BaseException:
+                # These examples never reached the store: send them again next time (outside
+                # the lease: a lone dict removal, and at worst a value is sent twice).
+                for d in deltas:
+                    if d.examples:
+                        te.sent.pop(d.pattern_id, None)
+                raise
         return AnalysisOutcome(
             patterns=wire or [],
             anomalies=anomalies,

@@ -36,8 +36,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import regex
-
 from logsum.core.detect.base import DEFAULT_LIMITS, DetectContext, DetectLimits, Detector
 from logsum.core.detect.model import (
     Anomaly,
@@ -48,7 +46,7 @@ from logsum.core.detect.model import (
 )
 from logsum.core.detect.novelty import NoveltyDetector
 from logsum.core.detect.rate import RateDetector
-from logsum.core.detect.session import SessionDetector
+from logsum.core.detect.session import SessionDetector, compile_caller_key
 from logsum.core.errors import InvalidOption
 from logsum.core.insights import InsightCollector
 from logsum.core.model import LineResult, Pattern
@@ -75,15 +73,12 @@ MAX_SESSION_KEY_CHARS = 200
 
 def check_session_key(pattern: str) -> None:
     """Raise :class:`InvalidOption` unless ``pattern`` is a usable session-key regex: at most
-    ``MAX_SESSION_KEY_CHARS`` long and valid (``re``'s syntax, as the ``regex`` engine that runs
-    it reads it). One that backtracks without end is stopped while it runs (see
-    :class:`~logsum.core.detect.session.CallerKey`)."""
+    ``MAX_SESSION_KEY_CHARS`` long, and see :func:`~logsum.core.detect.session.compile_caller_key`.
+    One that backtracks is stopped while it runs (:class:`~logsum.core.detect.session.CallerKey`).
+    """
     if len(pattern) > MAX_SESSION_KEY_CHARS:
         raise InvalidOption(f"session_key is longer than {MAX_SESSION_KEY_CHARS} characters")
-    try:
-        regex.compile(pattern)
-    except regex.error as exc:
-        raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from exc
+    compile_caller_key(pattern)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -96,9 +98,10 @@ def test_a_session_cut_off_by_the_end_of_the_batch_is_not_judged() -> None:
 
 
 def test_a_backtracking_caller_key_runs_out_of_time_with_a_clear_error() -> None:
-    """A caller's key has a budget refilled a little with every line; (a|a)*$ on these lines
-    would take re 2**30 tries each, so it runs out: InvalidOption naming the key."""
-    limits = DetectLimits(session_key_grace_seconds=0.05, session_key_line_seconds=0.001)
+    """A caller's key has a budget of CPU time refilled a little for every character searched;
+    (a|a)*$ on these lines would take re 2**30 tries each, so it runs out: InvalidOption naming
+    the key."""
+    limits = DetectLimits(session_key_grace_seconds=0.05)
     detector = SessionDetector(limits, session_key="(a|a)*$")
     results = [line(i, "p", message="a" * 30 + "!") for i in range(1, 4)]
     t0 = time.monotonic()
@@ -107,18 +110,83 @@ def test_a_backtracking_caller_key_runs_out_of_time_with_a_clear_error() -> None
     assert time.monotonic() - t0 < 2
 
 
+def test_a_key_slow_on_every_line_runs_out_too() -> None:
+    """No line is slow enough to time out on its own, but together they use the budget up:
+    the work a key does is bounded by the budget, not only per line."""
+    limits = DetectLimits(session_key_grace_seconds=0.05, session_key_char_seconds=1e-9)
+    detector = SessionDetector(limits, session_key="(a|a)*$")
+    results = [line(i, "p", message="a" * 10 + "!") for i in range(1, 100_001)]
+    t0 = time.thread_time()
+    with pytest.raises(InvalidOption, match="too long"):
+        detector.feed_many(results)
+    assert time.thread_time() - t0 < 0.5
+
+
 def test_a_usual_caller_key_never_runs_out() -> None:
-    """The budget is refilled with every line: thousands of lines with a usual key fit in
-    0.2 ms a line with nothing in hand."""
-    limits = DetectLimits(session_key_grace_seconds=0.0, session_key_line_seconds=0.000_2)
+    """The budget is refilled with every character: thousands of lines with a usual key fit
+    with almost nothing in hand."""
+    limits = DetectLimits(session_key_grace_seconds=0.001)
     detector = SessionDetector(limits, session_key=r"request_id=(\w+)")
-    results = _sessions(1_000, {})
-    detector.feed_many(results)
+    detector.feed_many(_sessions(1_000, {}))
     assert detector.key_pattern == r"request_id=(\w+)"
 
 
-def test_caller_keys_are_checked_when_the_options_are_made() -> None:
-    for bad in ("(unclosed", "x" * 201):
-        with pytest.raises(InvalidOption, match="session_key"):
-            AnalysisOptions(session_key=bad)
-    AnalysisOptions(session_key=r"(?<=id=)\w+")  # lookbehind: re's syntax is accepted
+def test_other_threads_do_not_use_up_a_keys_budget() -> None:
+    """The budget counts the matching thread's own CPU time: analyses running side by side,
+    with busy threads besides, all finish with a small budget."""
+    limits = DetectLimits(session_key_grace_seconds=0.02)
+    results = _sessions(1_500, {})
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            sum(range(1_000))
+
+    def analyse() -> None:
+        SessionDetector(limits, session_key=r"request_id=(\w+)").feed_many(results)
+
+    spinners = [threading.Thread(target=busy) for _ in range(2)]
+    for t in spinners:
+        t.start()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            for f in [pool.submit(analyse) for _ in range(4)]:
+                f.result()  # raises InvalidOption if a budget ran out
+    finally:
+        stop.set()
+        for t in spinners:
+            t.join()
+
+
+@pytest.mark.parametrize(
+    ("key", "needle"),
+    [
+        ("(unclosed", "not a valid"),
+        ("x" * 201, "longer"),
+        ("((a{1000}){1000}){10}", "multiply"),  # regex would unroll it into gigabytes
+        ("a{e}", "brace"),  # literal for re, a fuzzy match for regex
+        ("[[:digit:]]+", "not a valid"),  # a set of characters for re, a class for regex
+        ("abc(?i)", "not a valid"),  # re refuses it; regex would apply it everywhere
+        (r"\p{L}", "not a valid"),  # regex syntax re does not have
+    ],
+)
+def test_caller_keys_are_checked_when_the_options_are_made(key: str, needle: str) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(InvalidOption, match=needle):
+        AnalysisOptions(session_key=key)
+    assert time.monotonic() - t0 < 0.5
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        r"(?<=id=)\w+",
+        r"(\d{1,3}\.){3}\d{1,3}",
+        r"[{}]x",
+        r"a\{e\}",
+        r"[0-9a-f]{32}",
+        r"(?i)req=(\S+)",
+    ],
+)
+def test_usual_caller_keys_are_accepted(key: str) -> None:
+    AnalysisOptions(session_key=key)

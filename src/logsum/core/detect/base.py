@@ -140,12 +140,12 @@ class DetectLimits:
     """An auto-detected key occurs in at least this share of the probed lines."""
 
     session_key_grace_seconds: float = 1.0
-    """Matching time a caller's ``session_key`` may have in hand (see below)."""
+    """CPU time a caller's ``session_key`` may have in hand for matching (see below)."""
 
-    session_key_line_seconds: float = 0.000_2
-    """Matching time a caller's ``session_key`` gains with every line, up to the amount above
-    (a usual key takes a few microseconds a line). When it has used all it has, the analysis
-    stops with :class:`~logsum.core.errors.InvalidOption`: the expression backtracks."""
+    session_key_char_seconds: float = 0.000_002
+    """CPU time a caller's ``session_key`` gains for every character it searches, up to the
+    amount above (a usual key takes well under a microsecond a character). When it has used
+    all it has, the analysis stops with :class:`~logsum.core.errors.InvalidOption`."""
 
 
 DEFAULT_LIMITS = DetectLimits()

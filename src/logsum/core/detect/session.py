@@ -20,12 +20,16 @@ from __future__ import annotations
 import math
 import re
 import time
+import warnings
 from bisect import bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
+from re import _constants as re_constants
+from re import _parser as re_parser
+from typing import Any
 
 import regex
 
@@ -263,38 +267,141 @@ class _FoundKey:
         return _distinct(self._rx.finditer(message, 0, MAX_KEY_SCAN_CHARS), self._rx.groups)
 
 
+MAX_KEY_REPEAT = 10_000
+"""Largest product of nested repeat counts in a caller's key. The ``regex`` engine unrolls
+counted repeats when it compiles: ``((a{1000}){1000}){10}`` would take gigabytes and seconds
+with the interpreter lock held."""
+
+LINE_BACKSTOP_SECONDS = 1.0
+"""Wall-clock time after which a caller's key is stopped on one line whatever its budget, or
+twice the budget's full amount when that is more. A usual key takes microseconds a line, a
+few milliseconds when other threads keep it waiting for the interpreter lock."""
+
+_QUANTIFIER = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
+
+
+def compile_caller_key(pattern: str) -> regex.Pattern[str]:
+    """``pattern`` compiled for :class:`CallerKey`, or :class:`InvalidOption` saying why not.
+
+    The key must be valid for Python's ``re`` (without its warnings) and mean the same to
+    ``regex``, which runs it: a brace that is not a repeat count (``a{e}``, a fuzzy match for
+    ``regex``) must be escaped, and nested repeat counts may multiply to at most
+    :data:`MAX_KEY_REPEAT`.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # re's FutureWarning: [[:digit:]] means other things
+        try:
+            parsed = re_parser.parse(pattern)
+            re.compile(pattern)
+        except (re.error, FutureWarning, RecursionError, OverflowError) as exc:
+            raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from None
+    if _stray_brace(pattern):
+        raise InvalidOption(
+            "session_key has a '{' that is not a repeat count such as {2} or {1,3}; write a "
+            "literal brace as \\{"
+        )
+    if _repeat_product(parsed.data) > MAX_KEY_REPEAT:
+        raise InvalidOption(
+            f"session_key's nested repeat counts multiply past {MAX_KEY_REPEAT:,}; use + or * "
+            "for long runs"
+        )
+    try:
+        return regex.compile(pattern, cache_pattern=False)
+    except (regex.error, MemoryError, RecursionError, OverflowError) as exc:
+        raise InvalidOption(f"session_key is not usable: {exc}") from None
+
+
+def _stray_brace(pattern: str) -> bool:
+    """Whether ``pattern`` has a ``{`` outside a character class that is not a repeat count
+    (``re`` reads it as a literal; ``regex`` may not)."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 2 if pattern.startswith("^]", i + 1) else 1  # "[^]..." and "[]...":
+            if pattern.startswith("]", i):  # a leading ] is a member
+                i += 1
+            continue
+        elif c == "{" and not _QUANTIFIER.match(pattern, i):
+            return True
+        i += 1
+    return False
+
+
+def _repeat_product(items: Any) -> int:
+    """The largest product of repeat counts along a nesting path of a parsed pattern (an
+    unbounded repeat counts its minimum)."""
+    most = 1
+    for op, av in items:
+        if op in _REPEAT_OPS:
+            low, high, sub = av
+            count = max(low, 1) if high == re_constants.MAXREPEAT else max(high, 1)
+            most = max(most, count * _repeat_product(sub))
+        elif op == re_constants.SUBPATTERN:
+            most = max(most, _repeat_product(av[-1]))
+        elif op == re_constants.BRANCH:
+            most = max([most, *(_repeat_product(branch) for branch in av[1])])
+        elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
+            most = max(most, _repeat_product(av[1]))
+        elif op == re_constants.ATOMIC_GROUP:
+            most = max(most, _repeat_product(av))
+    return most
+
+
+_REPEAT_OPS = frozenset(
+    {re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT}
+)
+
+
 class CallerKey:
-    """A caller's session-key expression (``re``'s syntax), run by the ``regex`` engine under a
-    time budget: a bucket of :attr:`~DetectLimits.session_key_grace_seconds` that every line
-    matched refills by :attr:`~DetectLimits.session_key_line_seconds` (up to the full bucket:
-    a long stream saves up no more). While it matches, other threads run (the engine lets go of
-    the interpreter lock). An expression that backtracks without end on some line, such as
-    ``(a|a)*$`` on a run of ``a``, empties the bucket and ends the analysis with
-    :class:`~logsum.core.errors.InvalidOption`, instead of holding the process for hours.
-    Raises :class:`regex.error` if ``pattern`` is invalid."""
+    """A caller's session-key expression (see :func:`compile_caller_key`), run by the ``regex``
+    engine under a budget of CPU time: :attr:`~DetectLimits.session_key_grace_seconds` in
+    hand, refilled by :attr:`~DetectLimits.session_key_char_seconds` for every character
+    searched (up to the full amount: a long stream saves up no more), checked between lines;
+    one line is stopped after a wall-clock backstop (:data:`LINE_BACKSTOP_SECONDS`). While it
+    matches, other threads run (the engine lets go of the interpreter lock), and the time
+    counted is this thread's own. An expression that backtracks on some lines, such as
+    ``(a|a)*$`` on a run of ``a``, uses the budget up and ends the analysis with
+    :class:`~logsum.core.errors.InvalidOption`, instead of holding the process for hours."""
 
     def __init__(self, pattern: str, limits: DetectLimits) -> None:
-        self._rx = regex.compile(pattern)
+        self._rx = compile_caller_key(pattern)
         self.pattern = pattern
         self._full = self._left = limits.session_key_grace_seconds
-        self._per_line = limits.session_key_line_seconds
+        self._per_char = limits.session_key_char_seconds
+        self._backstop = max(LINE_BACKSTOP_SECONDS, 2 * self._full)
 
     def keys(self, message: str) -> list[str]:
-        self._left = min(self._left + self._per_line, max(self._full, self._per_line))
-        t0 = time.perf_counter()
+        if self._left <= 0:
+            raise self._too_slow()
+        t0 = time.thread_time()
         try:
+            # regex's own timeout is wall-clock time, which other threads stretch (it takes
+            # the interpreter lock back now and then): only a backstop for one line that never
+            # ends. The budget counts this thread's CPU time, line by line.
             hits = self._rx.finditer(
-                message, 0, MAX_KEY_SCAN_CHARS, concurrent=True, timeout=max(self._left, 1e-3)
+                message, 0, MAX_KEY_SCAN_CHARS, concurrent=True, timeout=self._backstop
             )
             return _distinct(hits, self._rx.groups)
         except TimeoutError:
-            raise InvalidOption(
-                f"session_key {self.pattern!r} took too long to match these lines (it "
-                "backtracks: a repeated group that can match the same text in more than one "
-                "way, such as (a|ab)*); simplify the expression"
-            ) from None
+            raise self._too_slow() from None
         finally:
-            self._left -= time.perf_counter() - t0
+            searched = min(len(message), MAX_KEY_SCAN_CHARS)
+            spent = time.thread_time() - t0
+            self._left = min(self._left - spent + searched * self._per_char, self._full)
+
+    def _too_slow(self) -> InvalidOption:
+        return InvalidOption(
+            f"session_key {self.pattern!r} takes too long to match these lines (most likely "
+            "it backtracks: a repeated group that can match the same text in more than one "
+            "way, such as (a|ab)*); simplify the expression"
+        )
 
 
 @dataclass(frozen=True, slots=True)
