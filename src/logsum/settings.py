@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     ``unavailable`` with ``Retry-After`` at once (``/healthz``, ``/readyz`` and ``/metrics`` are
     exempt). With ``LOGSUM_MAX_BODY_BYTES`` it bounds the memory held by request bodies."""
 
+    max_uploads_per_client: int = Field(default=8, ge=1, le=100_000)
+    """``LOGSUM_MAX_UPLOADS_PER_CLIENT``: request bodies one client address may be sending to a
+    process at once; more get 429 ``rate_limited`` with ``Retry-After``. Without it, one
+    address that opens connections and sends bodies slowly (reconnecting after each 408)
+    holds every ``LOGSUM_MAX_IN_FLIGHT`` slot. The address is the peer's, or the forwarded
+    one when the peer is a trusted proxy (uvicorn's ``FORWARDED_ALLOW_IPS``)."""
+
     analysis_slots: int = Field(default=4, ge=1, le=256)
     """``LOGSUM_ANALYSIS_SLOTS``: analyses one process runs at once in its thread pool; further
     ``POST /v1/analyze`` requests wait for a slot. Bounds the memory of decoded batches and

@@ -500,3 +500,30 @@ def test_a_body_that_stops_arriving_is_408_and_frees_its_slot(tmp_path: Path) ->
             assert b'"code":"invalid_request"' in head
         with server.client(server.keys["a"]) as c:
             assert c.get("/v1/patterns").status_code == 200
+
+
+def test_one_address_can_not_hold_every_slot_with_slow_bodies(tmp_path: Path) -> None:
+    """An address already sending LOGSUM_MAX_UPLOADS_PER_CLIENT bodies gets 429 for one more,
+    at once; other addresses, and its own requests without a body, are served meanwhile."""
+    env = {"LOGSUM_MAX_UPLOADS_PER_CLIENT": "2", "LOGSUM_BODY_TIMEOUT_SECONDS": "30"}
+    with keyed_server(tmp_path, env) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        stalled = [socket.create_connection((host, int(port)), timeout=10) for _ in range(2)]
+        try:
+            for s in stalled:
+                s.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+            time.sleep(0.3)
+            with server.client(server.keys["a"]) as c:
+                r = c.post("/v1/analyze", json={"logs": LINES})
+                assert "in progress" in envelope(r, 429, "rate_limited")
+                assert r.headers["retry-after"] == "1"
+                assert c.get("/v1/patterns").status_code == 200
+            other = httpx.HTTPTransport(local_address="127.0.0.2")
+            with server.client(server.keys["a"], transport=other) as c:
+                assert c.post("/v1/analyze", json={"logs": LINES}).status_code == 200
+        finally:
+            for s in stalled:
+                s.close()
+        time.sleep(0.3)
+        with server.client(server.keys["a"]) as c:
+            assert c.post("/v1/analyze", json={"logs": LINES}).status_code == 200

@@ -84,6 +84,7 @@ def create_app(
         max_body_bytes=services.settings.max_body_bytes,
         body_timeout_seconds=services.settings.body_timeout_seconds,
         max_in_flight=services.settings.max_in_flight,
+        max_uploads_per_client=services.settings.max_uploads_per_client,
         metrics=services.metrics,
     )
     return app

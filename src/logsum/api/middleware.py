@@ -6,7 +6,8 @@ Per HTTP request it:
 - gives the request an id (a sane incoming ``X-Request-ID`` is kept, else a new one) and sends
   it back in ``X-Request-ID`` on every response;
 - answers 503 at once when the process already handles ``LOGSUM_MAX_IN_FLIGHT`` requests
-  (health, readiness and metrics exempt);
+  (health, readiness and metrics exempt), and 429 when the client's address is already
+  sending ``LOGSUM_MAX_UPLOADS_PER_CLIENT`` bodies;
 - refuses a body over ``LOGSUM_MAX_BODY_BYTES`` with 413, from ``Content-Length`` when
   announced and otherwise while reading (it stops reading at the limit, so memory stays bounded),
   and a body not received within ``LOGSUM_BODY_TIMEOUT_SECONDS`` with 408;
@@ -25,6 +26,7 @@ import re
 import time
 import uuid
 import zlib
+from collections import Counter
 from typing import Any
 
 import anyio
@@ -63,14 +65,19 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         body_timeout_seconds: float,
         max_in_flight: int,
+        max_uploads_per_client: int,
         metrics: Metrics,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.body_timeout_seconds = body_timeout_seconds
         self.max_in_flight = max_in_flight
+        self.max_uploads_per_client = max_uploads_per_client
         self.metrics = metrics
-        self.in_flight = 0  # one event loop per process: no lock needed
+        # One event loop per process: no lock needed for these.
+        self.in_flight = 0
+        self.uploading: Counter[str] = Counter()
+        """Bodies being received, by client address."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -118,7 +125,7 @@ class RequestContextMiddleware:
         routed = {**scope, "method": "GET"} if scope["method"] == "HEAD" else scope
         try:
             if scope["method"] in _BODY_METHODS:
-                receive = await self._bounded_receive(scope, receive)
+                receive = await self._receive_from(scope, receive)
             await self.app(routed, receive, send_wrapper)
         except _ClientGone:
             status = 499  # nginx's "client closed request": nobody is left to answer
@@ -142,6 +149,15 @@ class RequestContextMiddleware:
             )
         except _BadEncoding as exc:
             await _send_error(send_wrapper, 400, ErrorCode.INVALID_REQUEST, str(exc))
+        except _TooManyUploads:
+            await _send_error(
+                send_wrapper,
+                429,
+                ErrorCode.RATE_LIMITED,
+                f"More than {self.max_uploads_per_client} request bodies in progress from this "
+                "address; retry shortly",
+                {"retry-after": "1"},
+            )
         except Exception:
             error_log.exception("unhandled error (request_id=%s)", request_id)
             if not response_started:
@@ -153,6 +169,21 @@ class RequestContextMiddleware:
                 self.in_flight -= 1
             scope["route"] = routed.get("route")
             self._record(scope, state, request_id, status, time.perf_counter() - started)
+
+    async def _receive_from(self, scope: Scope, receive: Receive) -> Receive:
+        """:meth:`_bounded_receive`, counted against the client's
+        ``max_uploads_per_client``; :class:`_TooManyUploads` when it has that many already."""
+        client = scope.get("client")
+        address = str(client[0]) if client else ""
+        if self.uploading[address] >= self.max_uploads_per_client:
+            raise _TooManyUploads
+        self.uploading[address] += 1
+        try:
+            return await self._bounded_receive(scope, receive)
+        finally:
+            self.uploading[address] -= 1
+            if not self.uploading[address]:
+                del self.uploading[address]
 
     async def _bounded_receive(self, scope: Scope, receive: Receive) -> Receive:
         """Read the whole body (at most ``max_body_bytes``) and return a receive that replays
@@ -239,6 +270,10 @@ class _BadContentLength(Exception):
 
 
 class _BadEncoding(Exception):
+    pass
+
+
+class _TooManyUploads(Exception):
     pass
 
 
