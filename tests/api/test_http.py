@@ -7,7 +7,9 @@ import re
 import socket
 import time
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -476,24 +478,31 @@ def test_client_that_disconnects_mid_body_is_logged_as_499(api: Server) -> None:
     assert "unhandled error" not in api.stderr.read_text()
 
 
+@contextmanager
+def _stalled_bodies(server: Server, n: int) -> Iterator[list[socket.socket]]:
+    """``n`` connections that sent a request's headers and the start of its body, then nothing
+    (closed on exit)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    stalled = [socket.create_connection((host, int(port)), timeout=10) for _ in range(n)]
+    try:
+        for s in stalled:
+            s.sendall(
+                b'POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"logs": ['
+            )
+        yield stalled
+    finally:
+        for s in stalled:
+            s.close()
+
+
 def test_a_body_that_stops_arriving_is_408_and_frees_its_slot(tmp_path: Path) -> None:
     """Clients that send headers and part of a body, then nothing, are answered 408 (connection
     closed) after LOGSUM_BODY_TIMEOUT_SECONDS: they held LOGSUM_MAX_IN_FLIGHT slots for as long
     as they kept their connections open, and every other request got 503."""
     env = {"LOGSUM_BODY_TIMEOUT_SECONDS": "1", "LOGSUM_MAX_IN_FLIGHT": "4"}
     with keyed_server(tmp_path, env) as server:
-        host, port = server.url.removeprefix("http://").split(":")
-        stalled = [socket.create_connection((host, int(port)), timeout=10) for _ in range(4)]
-        try:
-            for s in stalled:
-                s.sendall(
-                    b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
-                    b'{"logs": ['
-                )
+        with _stalled_bodies(server, 4) as stalled:
             answers = [b"".join(iter(lambda s=s: s.recv(4096), b"")) for s in stalled]
-        finally:
-            for s in stalled:
-                s.close()
         for head in answers:
             assert head.startswith(b"HTTP/1.1 408"), head
             assert b"x-request-id" in head and b"connection: close" in head
@@ -507,11 +516,7 @@ def test_one_address_can_not_hold_every_slot_with_slow_bodies(tmp_path: Path) ->
     at once; other addresses, and its own requests without a body, are served meanwhile."""
     env = {"LOGSUM_MAX_UPLOADS_PER_CLIENT": "2", "LOGSUM_BODY_TIMEOUT_SECONDS": "30"}
     with keyed_server(tmp_path, env) as server:
-        host, port = server.url.removeprefix("http://").split(":")
-        stalled = [socket.create_connection((host, int(port)), timeout=10) for _ in range(2)]
-        try:
-            for s in stalled:
-                s.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+        with _stalled_bodies(server, 2):
             time.sleep(0.3)
             with server.client(server.keys["a"]) as c:
                 r = c.post("/v1/analyze", json={"logs": LINES})
@@ -521,9 +526,6 @@ def test_one_address_can_not_hold_every_slot_with_slow_bodies(tmp_path: Path) ->
             other = httpx.HTTPTransport(local_address="127.0.0.2")
             with server.client(server.keys["a"], transport=other) as c:
                 assert c.post("/v1/analyze", json={"logs": LINES}).status_code == 200
-        finally:
-            for s in stalled:
-                s.close()
         time.sleep(0.3)
         with server.client(server.keys["a"]) as c:
             assert c.post("/v1/analyze", json={"logs": LINES}).status_code == 200
