@@ -165,9 +165,12 @@ def test_other_threads_do_not_use_up_a_keys_budget() -> None:
         ("x" * 201, "longer"),
         ("((a{1000}){1000}){10}", "multiply"),  # regex would unroll it into gigabytes
         ("a{e}", "brace"),  # literal for re, a fuzzy match for regex
-        ("[[:digit:]]+", "not a valid"),  # a set of characters for re, a class for regex
+        (r"\d{e}", "brace"),
+        ("[[:digit:]]+", "character class"),  # a set of characters for re, a class for regex
+        ("[a--b]", "character class"),  # a set difference for regex
         ("abc(?i)", "not a valid"),  # re refuses it; regex would apply it everywhere
         (r"\p{L}", "not a valid"),  # regex syntax re does not have
+        (r"\x{41}", "not a valid"),
     ],
 )
 def test_caller_keys_are_checked_when_the_options_are_made(key: str, needle: str) -> None:
@@ -186,6 +189,8 @@ def test_caller_keys_are_checked_when_the_options_are_made(key: str, needle: str
         r"a\{e\}",
         r"[0-9a-f]{32}",
         r"(?i)req=(\S+)",
+        r"\N{DIGIT ONE}(\d+)",
+        r"[\[\]]id=(\w+)",
     ],
 )
 def test_usual_caller_keys_are_accepted(key: str) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 import time
-import warnings
 from bisect import bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -288,18 +287,14 @@ def compile_caller_key(pattern: str) -> regex.Pattern[str]:
     ``regex``) must be escaped, and nested repeat counts may multiply to at most
     :data:`MAX_KEY_REPEAT`.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # re's FutureWarning: [[:digit:]] means other things
-        try:
-            parsed = re_parser.parse(pattern)
-            re.compile(pattern)
-        except (re.error, FutureWarning, RecursionError, OverflowError) as exc:
-            raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from None
-    if _stray_brace(pattern):
-        raise InvalidOption(
-            "session_key has a '{' that is not a repeat count such as {2} or {1,3}; write a "
-            "literal brace as \\{"
-        )
+    ambiguous = _ambiguous_syntax(pattern)
+    if ambiguous:
+        raise InvalidOption(f"session_key {ambiguous}")
+    try:
+        parsed = re_parser.parse(pattern)
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from None
     if _repeat_product(parsed.data) > MAX_KEY_REPEAT:
         raise InvalidOption(
             f"session_key's nested repeat counts multiply past {MAX_KEY_REPEAT:,}; use + or * "
@@ -311,17 +306,28 @@ def compile_caller_key(pattern: str) -> regex.Pattern[str]:
         raise InvalidOption(f"session_key is not usable: {exc}") from None
 
 
-def _stray_brace(pattern: str) -> bool:
-    """Whether ``pattern`` has a ``{`` outside a character class that is not a repeat count
-    (``re`` reads it as a literal; ``regex`` may not)."""
+def _ambiguous_syntax(pattern: str) -> str | None:
+    """What in ``pattern`` ``re`` and ``regex`` read differently, or None: a ``{`` outside a
+    character class that is not a repeat count (a literal for ``re``, maybe a fuzzy match for
+    ``regex``), or inside a class a ``[`` or a doubled ``-``, ``&``, ``~`` or ``|`` (literals
+    for ``re``, which warns; a nested set or a set operation for ``regex``)."""
     i, in_class = 0, False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
-            i += 2
+            if pattern[i + 1 : i + 3] in ("N{", "p{", "P{"):  # \N{NAME}; re refuses \p{..}
+                end = pattern.find("}", i + 3)
+                i = len(pattern) if end < 0 else end + 1
+            else:
+                i += 2
             continue
         if in_class:
-            in_class = c != "]"
+            if c == "]":
+                in_class = False
+            elif c == "[":
+                return "has a '[' inside a character class; write it as \\["
+            elif c in "-&~|" and pattern.startswith(c, i + 1):
+                return f"has {c}{c} inside a character class; escape one of them"
         elif c == "[":
             in_class = True
             i += 2 if pattern.startswith("^]", i + 1) else 1  # "[^]..." and "[]...":
@@ -329,9 +335,12 @@ def _stray_brace(pattern: str) -> bool:
                 i += 1
             continue
         elif c == "{" and not _QUANTIFIER.match(pattern, i):
-            return True
+            return (
+                "has a '{' that is not a repeat count such as {2} or {1,3}; write a literal "
+                "brace as \\{"
+            )
         i += 1
-    return False
+    return None
 
 
 def _repeat_product(items: Any) -> int:
