@@ -208,13 +208,16 @@ class AnalysisService:
             _end_open_record(te.engine)
             results = te.engine.process_many(lines)
             patterns = te.engine.batch_patterns(results)
-            # The analysis before the tenant's history and the store change: an option it
-            # refuses while it runs (a session key that backtracks) fails the request with
-            # neither touched (the warm engine has seen the lines, as after a failed write).
-            anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
-            te.ids.update(p.id for p in patterns)
-            wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
-            deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
+        # The analysis outside the lease (the tenant's other requests need only its engine)
+        # and before the tenant's history and the store change: an option it refuses while it
+        # runs (a session key that backtracks) fails the request with neither touched (the
+        # warm engine has seen the lines, as after a failed write). ``ids`` and ``sent`` take
+        # single set and dict operations, atomic in the interpreter; a race between two
+        # requests of a tenant at worst sends an example value twice.
+        anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
+        te.ids.update([p.id for p in patterns])
+        wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
+        deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
         if deltas:
             try:
                 self._store.upsert_patterns(tenant_id, deltas)

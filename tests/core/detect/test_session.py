@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -12,7 +14,7 @@ from detect_support import line, patterns
 
 from logsum.core.analysis import AnalysisOptions, AnomalyType, analyze_batch
 from logsum.core.detect.base import DetectLimits
-from logsum.core.detect.session import SessionDetector, auto_session_key
+from logsum.core.detect.session import SessionDetector, auto_session_key, compile_caller_key
 from logsum.core.errors import InvalidOption
 
 
@@ -164,10 +166,8 @@ def test_other_threads_do_not_use_up_a_keys_budget() -> None:
         ("(unclosed", "not a valid"),
         ("x" * 201, "longer"),
         ("((a{1000}){1000}){10}", "multiply"),  # regex would unroll it into gigabytes
-        ("a{e}", "brace"),  # literal for re, a fuzzy match for regex
-        (r"\d{e}", "brace"),
-        ("[[:digit:]]+", "character class"),  # a set of characters for re, a class for regex
-        ("[a--b]", "character class"),  # a set difference for regex
+        ("(x)?(?(1)((a{1000}){1000}){10})", "multiply"),  # the same, inside a conditional
+        ("(?=((a{100}){100}){100})", "multiply"),  # and inside a lookahead
         ("abc(?i)", "not a valid"),  # re refuses it; regex would apply it everywhere
         (r"\p{L}", "not a valid"),  # regex syntax re does not have
         (r"\x{41}", "not a valid"),
@@ -178,6 +178,12 @@ def test_caller_keys_are_checked_when_the_options_are_made(key: str, needle: str
     with pytest.raises(InvalidOption, match=needle):
         AnalysisOptions(session_key=key)
     assert time.monotonic() - t0 < 0.5
+
+
+SAMPLE = (
+    'ts=1 {"rid":"r-17","ctx":{"req":"q9"}} a{e} blk_-42 id=7 [[x]] 1.2.3.4 '
+    "trace 4bf92f3577b34da6a3ce929d0e0e4736 user=José [a-b] &&| req=Q"
+)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +197,22 @@ def test_caller_keys_are_checked_when_the_options_are_made(key: str, needle: str
         r"(?i)req=(\S+)",
         r"\N{DIGIT ONE}(\d+)",
         r"[\[\]]id=(\w+)",
+        r"blk_(-?\d+)",
+        # What re reads as literals, regex as syntax: run with re's meaning.
+        r'{"rid":"([\w-]+)"',
+        r'"ctx":{"req":"(\w+)"}',
+        r"a{e}",
+        r"\d{e}",
+        r"[[:alpha:]]+",
+        r"[[x]]",
+        r"[--b]+",
+        r"[x&&|]+",
+        r"(?x) req = (\w+)  # the request {id}",
     ],
 )
-def test_usual_caller_keys_are_accepted(key: str) -> None:
+def test_usual_caller_keys_are_accepted_and_match_as_re_does(key: str) -> None:
     AnalysisOptions(session_key=key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # re on [[:alpha:]]; test thread only
+        expected = [m.group(0) for m in re.finditer(key, SAMPLE)]
+    assert [m.group(0) for m in compile_caller_key(key).finditer(SAMPLE)] == expected

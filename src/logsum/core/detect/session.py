@@ -17,6 +17,7 @@ lines and repeated across lines, and uses it; when none is obvious, there are no
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -279,20 +280,21 @@ few milliseconds when other threads keep it waiting for the interpreter lock."""
 _QUANTIFIER = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
 
 
+@functools.lru_cache(maxsize=64)
 def compile_caller_key(pattern: str) -> regex.Pattern[str]:
-    """``pattern`` compiled for :class:`CallerKey`, or :class:`InvalidOption` saying why not.
+    """``pattern`` compiled for :class:`CallerKey`, or :class:`InvalidOption` saying why not
+    (the last 64 keys are kept compiled: clients send the same key again and again).
 
-    The key must be valid for Python's ``re`` (without its warnings) and mean the same to
-    ``regex``, which runs it: a brace that is not a repeat count (``a{e}``, a fuzzy match for
-    ``regex``) must be escaped, and nested repeat counts may multiply to at most
-    :data:`MAX_KEY_REPEAT`.
+    The key must be valid for Python's ``re`` and is run with ``re``'s meaning: what ``re``
+    reads as a literal but ``regex`` would not (a ``{`` that is not a repeat count, as in
+    ``{"rid":"(\\w+)"`` or ``a{e}``, a fuzzy match for ``regex``; a ``[`` inside a character
+    class, as in ``[[:digit:]]``, a POSIX class for ``regex``) is escaped for it. Nested repeat
+    counts may multiply to at most :data:`MAX_KEY_REPEAT`: ``regex`` unrolls them when it
+    compiles, holding the interpreter lock.
     """
-    ambiguous = _ambiguous_syntax(pattern)
-    if ambiguous:
-        raise InvalidOption(f"session_key {ambiguous}")
+    translated = _as_re_reads_it(pattern)  # the same for re, without its FutureWarning
     try:
-        parsed = re_parser.parse(pattern)
-        re.compile(pattern)
+        parsed = re_parser.parse(translated)
     except (re.error, RecursionError, OverflowError) as exc:
         raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from None
     if _repeat_product(parsed.data) > MAX_KEY_REPEAT:
@@ -301,66 +303,69 @@ def compile_caller_key(pattern: str) -> regex.Pattern[str]:
             "for long runs"
         )
     try:
-        return regex.compile(pattern, cache_pattern=False)
+        return regex.compile(translated, cache_pattern=False)
     except (regex.error, MemoryError, RecursionError, OverflowError) as exc:
         raise InvalidOption(f"session_key is not usable: {exc}") from None
 
 
-def _ambiguous_syntax(pattern: str) -> str | None:
-    """What in ``pattern`` ``re`` and ``regex`` read differently, or None: a ``{`` outside a
-    character class that is not a repeat count (a literal for ``re``, maybe a fuzzy match for
-    ``regex``), or inside a class a ``[`` or a doubled ``-``, ``&``, ``~`` or ``|`` (literals
-    for ``re``, which warns; a nested set or a set operation for ``regex``)."""
+def _as_re_reads_it(pattern: str) -> str:
+    """``pattern`` (valid for ``re``) with a backslash before each character ``re`` reads as a
+    literal where ``regex`` would read syntax (see :func:`compile_caller_key`)."""
+    out: list[str] = []
     i, in_class = 0, False
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
-            if pattern[i + 1 : i + 3] in ("N{", "p{", "P{"):  # \N{NAME}; re refuses \p{..}
+            if pattern[i + 1 : i + 3] == "N{":  # \N{NAME}: one escape, braces included
                 end = pattern.find("}", i + 3)
-                i = len(pattern) if end < 0 else end + 1
+                step = len(pattern) - i if end < 0 else end + 1 - i
             else:
-                i += 2
+                step = 2
+            out.append(pattern[i : i + step])
+            i += step
             continue
         if in_class:
             if c == "]":
                 in_class = False
-            elif c == "[":
-                return "has a '[' inside a character class; write it as \\["
-            elif c in "-&~|" and pattern.startswith(c, i + 1):
-                return f"has {c}{c} inside a character class; escape one of them"
+            elif c == "[":  # [[:digit:]]: literals for re, a POSIX class for regex
+                c = "\\["
         elif c == "[":
             in_class = True
-            i += 2 if pattern.startswith("^]", i + 1) else 1  # "[^]..." and "[]...":
-            if pattern.startswith("]", i):  # a leading ] is a member
-                i += 1
+            # "[^]..." and "[]...": a leading ] is a member, not the end.
+            lead = "^]" if pattern.startswith("^]", i + 1) else "]" * pattern.startswith("]", i + 1)
+            out.append("[" + lead)
+            i += 1 + len(lead)
             continue
         elif c == "{" and not _QUANTIFIER.match(pattern, i):
-            return (
-                "has a '{' that is not a repeat count such as {2} or {1,3}; write a literal "
-                "brace as \\{"
-            )
+            c = "\\{"
+        out.append(c)
         i += 1
-    return None
+    return "".join(out)
 
 
 def _repeat_product(items: Any) -> int:
     """The largest product of repeat counts along a nesting path of a parsed pattern (an
-    unbounded repeat counts its minimum)."""
+    unbounded repeat counts its minimum). Every node holding sub-patterns is looked into,
+    whatever its kind (groups, branches, conditionals, lookarounds...)."""
     most = 1
     for op, av in items:
         if op in _REPEAT_OPS:
             low, high, sub = av
             count = max(low, 1) if high == re_constants.MAXREPEAT else max(high, 1)
             most = max(most, count * _repeat_product(sub))
-        elif op == re_constants.SUBPATTERN:
-            most = max(most, _repeat_product(av[-1]))
-        elif op == re_constants.BRANCH:
-            most = max([most, *(_repeat_product(branch) for branch in av[1])])
-        elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
-            most = max(most, _repeat_product(av[1]))
-        elif op == re_constants.ATOMIC_GROUP:
-            most = max(most, _repeat_product(av))
+        else:
+            for sub in _subpatterns(av):
+                most = max(most, _repeat_product(sub))
     return most
+
+
+def _subpatterns(av: Any) -> Iterator[Any]:
+    """The parsed sub-patterns inside a node's argument, at any depth of tuples and lists."""
+    if isinstance(av, re_parser.SubPattern):
+        yield av.data
+    elif isinstance(av, tuple | list):
+        for x in av:
+            yield from _subpatterns(x)
 
 
 _REPEAT_OPS = frozenset(
