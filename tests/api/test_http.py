@@ -222,10 +222,15 @@ def test_compressed_bodies_are_inflated_within_the_limit(api: Server) -> None:
     with api.client(api.keys["a"]) as c:
         plain = c.post("/v1/analyze", content=body).json()["patterns"]
         members = gzip.compress(body[:half]) + gzip.compress(body[half:])
+        raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        raw_deflate = raw.compress(body) + raw.flush()
         for content, encoding in (
             (gzip.compress(body), "gzip"),
             (members, "GZip"),
+            (gzip.compress(body) + b"\0" * 64, "gzip"),  # padded, as some writers leave it
             (zlib.compress(body), "deflate"),
+            (raw_deflate, "deflate"),  # raw deflate, as some clients send it
+            (gzip.compress(body), "gzip, identity"),
             (body, "identity"),
         ):
             r = post(content, encoding)
@@ -233,7 +238,17 @@ def test_compressed_bodies_are_inflated_within_the_limit(api: Server) -> None:
             assert [p["template"] for p in r.json()["patterns"]] == [p["template"] for p in plain]
         bomb = gzip.compress(b" " * (256 * 1024) + body)  # about 1 KB, inflates past 256 KiB
         assert len(bomb) < 4096
-        assert "bytes" in envelope(post(bomb, "gzip"), 413, "payload_too_large")
+        assert "inflated" in envelope(post(bomb, "gzip"), 413, "payload_too_large")
+        # Nothing is inflated before the key is checked, or for a path that reads no body.
+        r = c.post(
+            "/v1/analyze",
+            content=bomb,
+            headers={"content-encoding": "gzip", "authorization": "Bearer lsk_nope"},
+        )
+        envelope(r, 401, "unauthorized")
+        envelope(
+            c.post("/nope", content=bomb, headers={"content-encoding": "br"}), 404, "not_found"
+        )
         for content, encoding, needle in (
             (body, "gzip", "compressed"),
             (gzip.compress(body)[:-12], "gzip", "ends inside"),

@@ -31,6 +31,7 @@ from typing import Any
 
 import anyio
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from logsum.api.errors import ErrorCode, error_body
@@ -147,8 +148,6 @@ class RequestContextMiddleware:
             await _send_error(
                 send_wrapper, 400, ErrorCode.INVALID_REQUEST, "Invalid Content-Length header"
             )
-        except _BadEncoding as exc:
-            await _send_error(send_wrapper, 400, ErrorCode.INVALID_REQUEST, str(exc))
         except _TooManyUploads:
             await _send_error(
                 send_wrapper,
@@ -199,6 +198,7 @@ class RequestContextMiddleware:
                 raise _BadContentLength
             if size > self.max_body_bytes:
                 raise _BodyTooLarge
+        limit = self.max_body_bytes
         chunks: list[bytes] = []
         total = 0
         try:
@@ -217,22 +217,16 @@ class RequestContextMiddleware:
         except TimeoutError:
             raise _BodyTimeout from None
         body = b"".join(chunks)
-        encoding = (_header(scope, b"content-encoding") or "identity").strip().lower()
-        if encoding != "identity":
-            wbits = _WBITS.get(encoding)
-            if wbits is None:
-                raise _BadEncoding(
-                    f"Content-Encoding {encoding[:40]!r} is not supported; send gzip, deflate "
-                    "or an unencoded body"
-                )
-            # Off the event loop: 16 MiB inflate in tens of milliseconds.
-            body = await anyio.to_thread.run_sync(_inflate, body, wbits, self.max_body_bytes)
         replayed = False
 
         async def replay() -> Message:
-            nonlocal replayed
+            nonlocal replayed, body
             if not replayed:
                 replayed = True
+                # Decoded only once the app reads the body (after the key is checked, for the
+                # analysis), and off the event loop: a small body can inflate to the limit.
+                if body and _header(scope, b"content-encoding"):
+                    body = await anyio.to_thread.run_sync(_decode_for_app, scope, body, limit)
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
@@ -281,27 +275,67 @@ _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate":
 """zlib's ``wbits`` for each request ``Content-Encoding`` the service inflates."""
 
 
+def _decode_for_app(scope: Scope, body: bytes, limit: int) -> bytes:
+    """``body`` decoded as its ``Content-Encoding`` says, with refusals as HTTP errors (the app
+    reads the body, and FastAPI passes only those on as they are): 413 once inflated past
+    ``limit``, 400 for bad data or an encoding the service does not inflate."""
+    header = _header(scope, b"content-encoding") or ""
+    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if not codings:
+        return body
+    wbits = _WBITS.get(codings[0]) if len(codings) == 1 else None
+    if wbits is None:
+        raise HTTPException(
+            400,
+            f"Content-Encoding {header[:40]!r} is not supported; send gzip, deflate or an "
+            "unencoded body",
+        )
+    try:
+        return _inflate(body, wbits, limit)
+    except _BodyTooLarge:
+        raise HTTPException(
+            413, f"Request body exceeds the limit of {limit} bytes once inflated"
+        ) from None
+    except _BadEncoding as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
 def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
-    """``data`` decompressed (gzip members one after another, or one zlib stream), at most
-    ``limit`` bytes of it: :class:`_BodyTooLarge` beyond (memory stays bounded whatever the
-    ratio), :class:`_BadEncoding` when the data is not what the header says."""
-    out: list[bytes] = []
-    size = 0
+    """``data`` decompressed, at most ``limit`` bytes of it: :class:`_BodyTooLarge` beyond
+    (memory stays bounded whatever the ratio), :class:`_BadEncoding` when the data is not what
+    the header says. gzip: one member or several, zero padding after them ignored (as Python's
+    gzip module does); deflate: a zlib stream, or a raw one as some clients send."""
+    try:
+        return _inflate_stream(data, wbits, limit)
+    except _BadEncoding as first:
+        if wbits != zlib.MAX_WBITS:
+            raise
+        try:
+            return _inflate_stream(data, -zlib.MAX_WBITS, limit)
+        except _BadEncoding:
+            raise first from None
+
+
+def _inflate_stream(data: bytes, wbits: int, limit: int) -> bytes:
+    out = bytearray()
+    gzip = wbits > zlib.MAX_WBITS
     try:
         while data:
             inflater = zlib.decompressobj(wbits)
-            out.append(inflater.decompress(data, limit + 1 - size))  # size <= limit: max >= 1
-            size += len(out[-1])
-            if size > limit or inflater.unconsumed_tail:
+            out += inflater.decompress(data, limit + 1 - len(out))  # len(out) <= limit: >= 1
+            if len(out) > limit or inflater.unconsumed_tail:
                 raise _BodyTooLarge
             if not inflater.eof:
                 raise _BadEncoding("The request body ends inside its compressed data")
             data = inflater.unused_data
-            if data and wbits == zlib.MAX_WBITS:
+            if gzip and not data.strip(b"\0"):
+                break
+            if data and not gzip:
                 raise _BadEncoding("The request body goes on after its compressed data")
     except zlib.error as exc:
         raise _BadEncoding(f"The request body is not valid compressed data ({exc})") from None
-    return b"".join(out)
+    return bytes(out)
 
 
 class _ClientGone(Exception):
