@@ -4,17 +4,19 @@ replaced.
 A request so malformed that the HTTP parser gives up on it (an unknown method, a control
 character in a header, a bad ``Content-Length`` or chunk framing...) never reaches the app:
 uvicorn answers it with a plain-text 400 of its own. Here that answer is the API's error
-envelope, with a request id, like every other error (the connection is still closed: after a
-parse error the stream can't be trusted).
+envelope, with a request id that the access log line for it carries too, like every other
+error (the connection is still closed: after a parse error the stream can't be trusted).
 """
 
 from __future__ import annotations
 
 import uuid
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from logsum.api.errors import ErrorCode, error_body
+from logsum.api.middleware import access_log
 
 
 class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
@@ -22,6 +24,19 @@ class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         del msg  # uvicorn's "Invalid HTTP request received."
+        request_id = uuid.uuid4().hex
+        client = self.client[0] if self.client else None
+        access_log.info(
+            orjson.dumps(
+                {
+                    "event": "request",
+                    "request_id": request_id,
+                    "status": 400,
+                    "client": client,
+                    "error": "malformed HTTP request",
+                }
+            ).decode()
+        )
         body = error_body(
             ErrorCode.INVALID_REQUEST, "Malformed HTTP request; the connection is closed"
         )
@@ -30,7 +45,7 @@ class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
             head.append(name + b": " + value + b"\r\n")
         head.append(
             b"content-type: application/json\r\n"
-            b"x-request-id: " + uuid.uuid4().hex.encode("ascii") + b"\r\n"
+            b"x-request-id: " + request_id.encode("ascii") + b"\r\n"
             b"content-length: " + str(len(body)).encode("ascii") + b"\r\n"
             b"connection: close\r\n\r\n"
         )
