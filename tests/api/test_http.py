@@ -253,6 +253,7 @@ def test_compressed_bodies_are_inflated_within_the_limit(api: Server) -> None:
             (body, "gzip", "compressed"),
             (gzip.compress(body)[:-12], "gzip", "ends inside"),
             (zlib.compress(body) + b"junk", "deflate", "goes on"),
+            (gzip.compress(b"") * 17 + gzip.compress(body), "gzip", "members"),
             (gzip.compress(body), "br", "not supported"),
         ):
             msg = envelope(post(content, encoding), 400, "invalid_request")

@@ -317,11 +317,22 @@ def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
             raise first from None
 
 
+MAX_GZIP_MEMBERS = 16
+"""gzip members one body may hold (each one copies what follows it: a cap keeps the work
+linear; writers use one, or one per flush)."""
+
+
 def _inflate_stream(data: bytes, wbits: int, limit: int) -> bytes:
     out = bytearray()
     gzip = wbits > zlib.MAX_WBITS
+    members = 0
     try:
         while data:
+            members += 1
+            if members > MAX_GZIP_MEMBERS:
+                raise _BadEncoding(
+                    f"The request body holds more than {MAX_GZIP_MEMBERS} gzip members"
+                )
             inflater = zlib.decompressobj(wbits)
             out += inflater.decompress(data, limit + 1 - len(out))  # len(out) <= limit: >= 1
             if len(out) > limit or inflater.unconsumed_tail:
@@ -329,7 +340,7 @@ def _inflate_stream(data: bytes, wbits: int, limit: int) -> bytes:
             if not inflater.eof:
                 raise _BadEncoding("The request body ends inside its compressed data")
             data = inflater.unused_data
-            if gzip and not data.strip(b"\0"):
+            if gzip and data.count(0) == len(data):  # zero padding
                 break
             if data and not gzip:
                 raise _BadEncoding("The request body goes on after its compressed data")

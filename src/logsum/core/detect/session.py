@@ -267,17 +267,20 @@ class _FoundKey:
         return _distinct(self._rx.finditer(message, 0, MAX_KEY_SCAN_CHARS), self._rx.groups)
 
 
-MAX_KEY_REPEAT = 10_000
-"""Largest product of nested repeat counts in a caller's key. The ``regex`` engine unrolls
-counted repeats when it compiles: ``((a{1000}){1000}){10}`` would take gigabytes and seconds
-with the interpreter lock held."""
+MAX_KEY_SIZE = 2_000
+"""Largest size of a caller's key once its counted repeats are unrolled (parsed items, each
+repeat counted as many times as it repeats). The ``regex`` engine unrolls them when it
+compiles, holding the interpreter lock, in time that grows faster than the size: ``(){9999}``
+takes 1.5 s, ``((a{1000}){1000}){10}`` gigabytes."""
 
 LINE_BACKSTOP_SECONDS = 1.0
 """Wall-clock time after which a caller's key is stopped on one line whatever its budget, or
 twice the budget's full amount when that is more. A usual key takes microseconds a line, a
 few milliseconds when other threads keep it waiting for the interpreter lock."""
 
-_QUANTIFIER = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
+_QUANTIFIER = re.compile(r"\{(?:\d+(?:,\d*)?|,\d*)\}")
+
+_VERBOSE_OR_COMMENT = re.compile(r"\(\?(?:#|[a-zA-Z]*x[a-zA-Z-]*[:)])")
 
 
 @functools.lru_cache(maxsize=64)
@@ -288,19 +291,23 @@ def compile_caller_key(pattern: str) -> regex.Pattern[str]:
     The key must be valid for Python's ``re`` and is run with ``re``'s meaning: what ``re``
     reads as a literal but ``regex`` would not (a ``{`` that is not a repeat count, as in
     ``{"rid":"(\\w+)"`` or ``a{e}``, a fuzzy match for ``regex``; a ``[`` inside a character
-    class, as in ``[[:digit:]]``, a POSIX class for ``regex``) is escaped for it. Nested repeat
-    counts may multiply to at most :data:`MAX_KEY_REPEAT`: ``regex`` unrolls them when it
-    compiles, holding the interpreter lock.
+    class, as in ``[[:digit:]]``, a POSIX class for ``regex``) is escaped for it. Comments and
+    verbose mode are refused (the two engines end comments differently). The key may be at most
+    :data:`MAX_KEY_SIZE` items once its repeat counts are unrolled: ``regex`` unrolls them when
+    it compiles, holding the interpreter lock.
     """
-    translated = _as_re_reads_it(pattern)  # the same for re, without its FutureWarning
+    if _VERBOSE_OR_COMMENT.search(pattern):
+        raise InvalidOption("session_key may not use comments or verbose mode (?x)")
+    translated = _as_re_reads_it(pattern)
     try:
         parsed = re_parser.parse(translated)
-    except (re.error, RecursionError, OverflowError) as exc:
+        re.compile(translated)
+    except (re.error, Warning, RecursionError, OverflowError) as exc:  # Warning: under -W error
         raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from None
-    if _repeat_product(parsed.data) > MAX_KEY_REPEAT:
+    if _unrolled_size(parsed.data) > MAX_KEY_SIZE:
         raise InvalidOption(
-            f"session_key's nested repeat counts multiply past {MAX_KEY_REPEAT:,}; use + or * "
-            "for long runs"
+            f"session_key is too large once its repeat counts are unrolled (over "
+            f"{MAX_KEY_SIZE:,} items); use + or * for long runs"
         )
     try:
         return regex.compile(translated, cache_pattern=False)
@@ -343,20 +350,19 @@ def _as_re_reads_it(pattern: str) -> str:
     return "".join(out)
 
 
-def _repeat_product(items: Any) -> int:
-    """The largest product of repeat counts along a nesting path of a parsed pattern (an
-    unbounded repeat counts its minimum). Every node holding sub-patterns is looked into,
-    whatever its kind (groups, branches, conditionals, lookarounds...)."""
-    most = 1
+def _unrolled_size(items: Any) -> int:
+    """The parsed items of a pattern once counted repeats are unrolled: each item counts 1, a
+    repeat its contents times its count (an unbounded repeat its minimum). Every node holding
+    sub-patterns is looked into, whatever its kind (groups, branches, conditionals...)."""
+    size = 0
     for op, av in items:
         if op in _REPEAT_OPS:
             low, high, sub = av
             count = max(low, 1) if high == re_constants.MAXREPEAT else max(high, 1)
-            most = max(most, count * _repeat_product(sub))
+            size += 1 + count * max(_unrolled_size(sub), 1)
         else:
-            for sub in _subpatterns(av):
-                most = max(most, _repeat_product(sub))
-    return most
+            size += 1 + sum(_unrolled_size(sub) for sub in _subpatterns(av))
+    return size
 
 
 def _subpatterns(av: Any) -> Iterator[Any]:
