@@ -188,6 +188,7 @@ class RequestContextMiddleware:
         """Read the whole body (at most ``max_body_bytes``) and return a receive that replays
         it. Raises :class:`_BodyTooLarge` as soon as the limit is passed, and
         :class:`_BodyTimeout` when the body has not arrived within ``body_timeout_seconds``."""
+        limit = self.max_body_bytes
         declared = _header(scope, b"content-length")
         if declared is not None:
             try:
@@ -196,9 +197,8 @@ class RequestContextMiddleware:
                 raise _BadContentLength from None
             if size < 0:
                 raise _BadContentLength
-            if size > self.max_body_bytes:
+            if size > limit:
                 raise _BodyTooLarge
-        limit = self.max_body_bytes
         chunks: list[bytes] = []
         total = 0
         try:
@@ -209,7 +209,7 @@ class RequestContextMiddleware:
                         raise _ClientGone  # disconnected before sending its whole body
                     chunk = message.get("body", b"")
                     total += len(chunk)
-                    if total > self.max_body_bytes:
+                    if total > limit:
                         raise _BodyTooLarge
                     chunks.append(chunk)
                     if not message.get("more_body", False):
@@ -241,22 +241,23 @@ class RequestContextMiddleware:
         self.metrics.observe_request(method, route_path, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             client = scope.get("client")
-            key = state.get("api_key_id")
-            access_log.info(
-                orjson.dumps(
-                    {
-                        "event": "request",
-                        "request_id": request_id,
-                        "method": method,
-                        "path": scope.get("path", ""),
-                        "route": route_path,
-                        "status": status,
-                        "duration_ms": round(seconds * 1000, 2),
-                        "client": client[0] if client else None,
-                        "key_id": key,
-                    }
-                ).decode()
+            log_request(
+                request_id,
+                status,
+                client[0] if client else None,
+                method=method,
+                path=scope.get("path", ""),
+                route=route_path,
+                duration_ms=round(seconds * 1000, 2),
+                key_id=state.get("api_key_id"),
             )
+
+
+def log_request(request_id: str, status: int, client: str | None, **fields: Any) -> None:
+    """Write the access log line of one request: a JSON object (``event`` ``request``)."""
+    if access_log.isEnabledFor(logging.INFO):
+        entry = {"event": "request", "request_id": request_id, "status": status}
+        access_log.info(orjson.dumps({**entry, **fields, "client": client}).decode())
 
 
 class _BadContentLength(Exception):

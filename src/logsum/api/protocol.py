@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from logsum.api.errors import ErrorCode, error_body
-from logsum.api.middleware import access_log
+from logsum.api.middleware import log_request
 
 
 class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
@@ -26,17 +25,7 @@ class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
         del msg  # uvicorn's "Invalid HTTP request received."
         request_id = uuid.uuid4().hex
         client = self.client[0] if self.client else None
-        access_log.info(
-            orjson.dumps(
-                {
-                    "event": "request",
-                    "request_id": request_id,
-                    "status": 400,
-                    "client": client,
-                    "error": "malformed HTTP request",
-                }
-            ).decode()
-        )
+        log_request(request_id, 400, client, error="malformed HTTP request")
         body = error_body(
             ErrorCode.INVALID_REQUEST, "Malformed HTTP request; the connection is closed"
         )
