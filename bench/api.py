@@ -416,6 +416,11 @@ class Results:
     patterns per response (see bench/api_stages.py)."""
 
 
+FOLD_PERIODS = 2 * StoreLimits().fold_every
+"""Requests in a run of 1,000-line batches: a process folds the store's journal every
+``fold_every``-th write, so a whole number of those periods carries its true share of folds
+(two with one worker). With 48 requests, the best of 3 runs was one that held no fold."""
+
 MISSED = 0.02
 """Steady state: the chance that a worker has not seen a given warm-up batch is below this."""
 
@@ -433,9 +438,7 @@ def warm_passes(workers: int) -> int:
 def measure(quick: bool) -> Results:
     """Run the measurements."""
     lines = corpus()
-    # 128 batches of 1,000: a process folds the store's journal every 64th write, so a run
-    # holds its share of folds (two with one worker); with 48, the best of 3 was a foldless one.
-    plan = {1_000: 16 if quick else 2 * StoreLimits().fold_every, 10_000: 4 if quick else 12}
+    plan = {1_000: 16 if quick else FOLD_PERIODS, 10_000: 4 if quick else 12}
     work = {size: batches(lines, size, n) for size, n in plan.items()}
     reps = 1 if quick else 3
     runs: dict[tuple[str, int, int], LineRun] = {}
@@ -570,22 +573,20 @@ def markdown(res: Results, quick: bool) -> str:
     import api_stages  # here: it imports this module
 
     sizes = sorted(res.stages)
+    stages = [api_stages.with_glue(res.stages[size][0]) for size in sizes]
     stage_rows = [
         "| stage | " + " | ".join(f"{size:,} lines" for size in sizes) + " |",
         "|---|" + "---|" * len(sizes),
     ]
     for name in (*api_stages.ORDER, "glue", "total"):
-        cells = [api_stages.with_glue(res.stages[size][0]).get(name) for size in sizes]
+        cells = [per_size.get(name) for per_size in stages]
         if any(c is not None for c in cells):
             stage_rows.append(
                 f"| {name} | " + " | ".join("" if c is None else f"{c:.2f}" for c in cells) + " |"
             )
     stage_rows.append(
         "| **engine / total** | "
-        + " | ".join(
-            f"**{res.stages[size][0]['engine'] / res.stages[size][0]['total']:.2f}**"
-            for size in sizes
-        )
+        + " | ".join(f"**{st['engine'] / st['total']:.2f}**" for st in stages)
         + " |"
     )
     return "\n".join(

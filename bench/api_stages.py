@@ -27,11 +27,11 @@ from unittest.mock import patch
 
 import orjson
 
-from api import MODES, batches, corpus
+from api import FOLD_PERIODS, MODES, batches, corpus
 from logsum import Engine
 from logsum.api import service
 from logsum.settings import Settings
-from logsum.store import Store, StoreLimits, Tier
+from logsum.store import Store, Tier
 
 Totals = defaultdict[str, float]
 
@@ -58,12 +58,7 @@ def _timed(totals: Totals, name: str, fn: Callable[..., Any]) -> Callable[..., A
     return wrapper
 
 
-REQUESTS = 2 * StoreLimits().fold_every
-"""Timed requests by default: a whole number of the store's fold periods, so that the fold's
-share per request is its true average (a window of 48 requests holds one fold or none)."""
-
-
-def measure(size: int, full: bool, requests: int = REQUESTS) -> tuple[dict[str, float], int]:
+def measure(size: int, full: bool, requests: int = FOLD_PERIODS) -> tuple[dict[str, float], int]:
     """Milliseconds of CPU per request for each stage (and ``total``), and patterns per
     response."""
     lines = corpus()
@@ -121,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", type=int, default=1000, help="lines per request")
     ap.add_argument("--full", action="store_true", help="default options (with the analysis)")
-    ap.add_argument("--requests", type=int, default=REQUESTS, help="timed requests")
+    ap.add_argument("--requests", type=int, default=FOLD_PERIODS, help="timed requests")
     args = ap.parse_args(argv)
     measured, patterns = measure(args.size, args.full, args.requests)
     stages = with_glue(measured)
