@@ -18,6 +18,7 @@ from typing import Any
 from logsum.core.align import align, partial_spans
 from logsum.core.config import EngineConfig
 from logsum.core.header import HeaderDetector, LogFormat
+from logsum.core.logfmt import looks_like_logfmt, split_logfmt
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
@@ -490,6 +491,10 @@ class Engine:
                 return found
         if line[:1] == "{":
             found = split_json(line, self._year)
+            if found is not None:
+                return found
+        elif looks_like_logfmt(line):
+            found = split_logfmt(line, self._year)
             if found is not None:
                 return found
         found = self._headers.split(line)

@@ -61,6 +61,15 @@ LEVELS: dict[str, str] = {
     "EMERGENCY": "CRITICAL",
     "FATAL": "CRITICAL",
     "PANIC": "CRITICAL",
+    # Four-letter and three-letter abbreviations of Go and .NET loggers (logrus, Serilog)
+    "DEBU": "DEBUG",
+    "TRAC": "TRACE",
+    "VRB": "TRACE",
+    "FATA": "CRITICAL",
+    "FTL": "CRITICAL",
+    # PostgreSQL writes its informational messages as LOG; MySQL's [Note]
+    "LOG": "INFO",
+    "NOTE": "NOTICE",
 }
 _SINGLE_LETTER_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"}
 _SINGLE_LETTER_LEVELS["F"] = "CRITICAL"
@@ -69,7 +78,10 @@ _WS = re.compile(r"\s*")
 _LEVEL_WORD = re.compile(r"[<\[(]?([A-Za-z]{1,11})[>\])]?(?=[\s:|,\]-]|$)")
 _BRACKET = re.compile(r"\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]")
 _COMPONENT_COLON = re.compile(
-    r"(?P<comp>[A-Za-z_][\w.$@/\-]*(?:\([\w.:\-/ ]*\))?)"
+    # Not an error code (AH00126:, ORA-00942:), which opens the message.
+    r"(?![A-Z]{1,6}-?\d{3,}:)"
+    # a program name, possibly a path or user@host, with a detail in parentheses
+    r"(?P<comp>[A-Za-z_/][\w.$@/\-]*(?:\([\w.:\-/ ]*\))?)"
     r"(?:\[(?P<pid>\w[\w.\-]*)\])?(?:\s\([^()]*\))?:(?=\s|$)"
     # a program name with one space before its [pid] (macOS "Microsoft Word[123]:")
     r"|(?P<comp2>[A-Za-z_][\w.\-]* [\w.\-]+)\[(?P<pid2>\d+)\](?:\s\([^()]*\))?:(?=\s|$)"
@@ -80,10 +92,35 @@ _PID = re.compile(r"\d{1,10}(?=\s)")
 _HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)")
 _HEADERISH = re.compile(r"(?:[A-Z][A-Z0-9_]{1,15}|\d{1,10}|[\w.:\-]*\d[\w.:\-]*)(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
+# Fields before a timestamp (a client address, a record id, a node name, "-" for none).
+_LEAD_FIELD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}(?=\s)")
+_LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
 # A name padded to a column width after the level (Windows CBS: "Info   CBS    Loaded ...").
 _COLUMN = re.compile(r"([A-Za-z][\w.\-]{0,31})(?=  +\S)")
 _PIPE_FIELD = re.compile(r"\|([^\s|]*)(?=\|)")
+# syslog's priority (<34>), with RFC 5424's version after it (<165>1)
+_PRI = re.compile(r"<\d{1,3}>(?P<version>\d{1,2}\s)?")
+# RFC 5424 after the timestamp: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA
+_RFC5424 = re.compile(
+    r"(?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+)"
+    r" (?P<sd>-|(?:\[(?:[^\]\"\\]|\"(?:[^\"\\]|\\.)*\")*\])+)(?=\s|$)"
+)
+# glog and klog: a level letter glued to the date (I0302 10:00:00.583000)
+_GLOG_LETTER = re.compile(r"[IWEF](?=\d{4}\s+\d{1,2}:\d\d)")
+# After the level: a pid with its thread (nginx 1234#1234:), a source position (main.go:42,
+# file.cc:87]), separators (Spring's ---, Ruby's --).
+_PID_TID = re.compile(r"(\d{1,10})#\d{1,10}:?(?=\s)")
+_CALLER = re.compile(r"[\w.\-/]*\w\.[A-Za-z]\w{0,7}:\d{1,6}\]?:?(?=\s)")
+_SEPARATOR = re.compile(r"-{2,3}(?=\s)|:(?=\s)")
+_PID_BEFORE = re.compile(r"\d{1,10}(?=\s+(?:---|\[|[\w.\-/]+\.\w+:\d+\]))")
+# What may follow a logger name: the source position in parentheses, then " - " (log4j's
+# "%c (%F:%M(%L)) - %m").
+_LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
+_KV = re.compile(r"[\w.\-@]+=\S*")
+# A bracketed process field: [pid 1234:tid 5678], [pid 42]
+_NAMED_FIELD = re.compile(r"pid \d+(?::tid \d+)?")
+_LONE_MARK = re.compile(r"[*#](?=\s)")
 
 _MAX_FIELDS = 12
 
@@ -130,6 +167,49 @@ def _level_soon(line: str, pos: int, within: int = 3) -> bool:
     return False
 
 
+_BRACKET_ONLY_LEVELS = {"SYSTEM": "INFO"}  # MySQL's [System]
+
+
+def _bracket_level(inner: str) -> str | None:
+    """The level named by a bracketed field: ``[error]``, ``[core:error]`` (module:level)."""
+    word = inner.rsplit(":", 1)[-1].strip()
+    if not word.isalpha():
+        return None
+    upper = word.upper()
+    return LEVELS.get(upper) or _BRACKET_ONLY_LEVELS.get(upper)
+
+
+def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool:
+    """Whether a bracketed group after the level belongs to the header: a thread or logger
+    name, a padded column (``[    main]``), context of ``key=value`` pairs, named fields
+    naming the process (``[pid 12:tid 3]``), or anything followed by a separator."""
+    if not any(c.isspace() for c in inner) or after_logger:
+        return True
+    if inner[:1].isspace() and inner.strip() and not any(c.isspace() for c in inner.strip()):
+        return True
+    if line.startswith((" - ", ": ", " | "), end):
+        return True
+    words = inner.split()
+    return all(_KV.fullmatch(w) or w == "-" for w in words) or bool(_NAMED_FIELD.fullmatch(inner))
+
+
+def _bracket_context(text: str) -> tuple[str | None, str | None, str | None]:
+    """Level, component and pid from the rest of a bracket that opened with a timestamp:
+    ``[2026-03-02T10:00:00Z ERROR my_crate::module]``, ``[2026-03-02T10:00:00 #1234]``."""
+    level = component = pid = None
+    for word in text.strip().rstrip("]").split():
+        lvl = LEVELS.get(word.upper()) if word.isalpha() else None
+        if lvl is not None and level is None and word in (word.upper(), word.capitalize()):
+            level = lvl
+        elif word[:1] == "#" and word[1:].isdigit():
+            pid = pid or word[1:]
+        elif word.isdigit():
+            pid = pid or word
+        elif component is None:
+            component = word
+    return level, component, pid
+
+
 @dataclass(slots=True)
 class _Scan:
     line: str
@@ -143,6 +223,8 @@ class _Scan:
     host: str | None = None
     component: str | None = None
     pid: str | None = None
+    tentative: bool = False  # the component is a thread named before the level
+    done: bool = False  # a fixed layout (RFC 5424) read the whole header
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def mark(self, start: int, end: int, kind: str) -> None:
@@ -153,11 +235,13 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
     s = _Scan(line, default_year)
     _leading_timestamps(s)
     for _ in range(_MAX_FIELDS):
-        if not _next_field(s):
+        if s.done or not _next_field(s):
             break
     if not s.has_timestamp and s.level is None:
         return None
     message = line[s.pos :].strip()
+    if not message and s.spans and s.spans[0][2] == "tag":
+        message = line[s.spans[0][0] : s.spans[0][1]]  # "Start-Date: <time>": the tag says what
     header = Header(
         timestamp=s.timestamp,  # type: ignore[arg-type]
         level=s.level,
@@ -176,11 +260,16 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     if found is None:
         return False
     value, end, shape = found
+    context = -1
     if bracket:
         if end < len(line) and line[end] == "]":
             end += 1
         else:
-            return False
+            # A bracket that opens with the timestamp and holds more header fields.
+            close = line.find("]", end, end + 160)
+            if close < 0 or not line[end].isspace() or "[" in line[end:close]:
+                return False
+            context = close + 1
     if (value is not None and (s.timestamp is None)) or (
         value is not None and s.timestamp is not None and _is_time_only_fix(s, value)
     ):
@@ -188,7 +277,17 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     s.has_timestamp = True
     if line[start].isalpha() and not bracket:
         s.syslog_host_due = True  # syslog convention: the host follows "Mon dd hh:mm:ss"
-    s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
+    if context >= 0:
+        s.mark(pos, start, "bopen")
+        s.mark(start, end, f"ts{shape}")
+        s.mark(end, context, "bctx")
+        level, component, pid = _bracket_context(line[end:context])
+        s.level = s.level or level
+        s.component = s.component or component
+        s.pid = s.pid or pid
+        end = context
+    else:
+        s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
     s.pos = end
     s.timestamp_end = end
     return True
@@ -210,16 +309,56 @@ def _date_only_fix(old: datetime, value: datetime) -> bool:
 def _leading_timestamps(s: _Scan) -> None:
     line = s.line
     pos = _WS.match(line, 0).end()  # type: ignore[union-attr]
+    pri = _PRI.match(line, pos)
+    if pri is not None:
+        s.mark(pos, pri.end(), "pri")
+        pos = _WS.match(line, pri.end()).end()  # type: ignore[union-attr]
+        if pri.group("version") and _try_timestamp(s, pos):
+            _rfc5424(s)
+            return
+    letter = _GLOG_LETTER.match(line, pos)
+    if letter is not None and _try_timestamp(s, pos + 1):
+        s.level = _SINGLE_LETTER_LEVELS[letter.group(0)]
+        s.spans.insert(0, (pos, pos + 1, "letter"))
+        _after_level(s)
+        s.done = True
+        return
     if _try_timestamp(s, pos):
         return
-    # One short tag before the timestamp (a label, a severity letter, a sequence number).
-    tag = _TAG.match(line, pos)
-    if tag is not None:
+    # Fields before the timestamp: one short tag of any kind (a label, a severity letter),
+    # or up to four plain fields the first of which is an id, an address or "-".
+    at = pos
+    for n in range(4):
+        tag = (_TAG if n == 0 else _LEAD_FIELD).match(line, at)
+        if tag is None or (n == 1 and not _plain_lead(line[pos:at].strip())):
+            break
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if _try_timestamp(s, after):
-            s.spans.insert(0, (tag.start(), tag.end(), "tag"))
+            first = len(s.spans) - (3 if s.spans[-1][2] == "bctx" else 1)
+            s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             return
+        at = after
     s.pos = pos
+
+
+def _plain_lead(first: str) -> bool:
+    return first == "-" or (
+        any(c.isdigit() for c in first) and _LEAD_WORD.fullmatch(first) is not None
+    )
+
+
+def _rfc5424(s: _Scan) -> None:
+    """The fixed fields of RFC 5424 after its timestamp; ``-`` is an empty field."""
+    pos = _WS.match(s.line, s.pos).end()  # type: ignore[union-attr]
+    m = _RFC5424.match(s.line, pos)
+    if m is None:
+        return
+    host, app, procid = (None if v == "-" else v for v in m.group("host", "app", "procid"))
+    s.host, s.component, s.pid = host, app, procid
+    s.mark(pos, m.end(), "rfc5424")
+    s.pos = m.end()
+    s.done = True
+    s.syslog_host_due = False
 
 
 def _next_field(s: _Scan) -> bool:
@@ -244,11 +383,19 @@ def _next_field(s: _Scan) -> bool:
             return ch == ","
         return False
     if ch == "-" and line.startswith("- ", pos):
-        # " - " continues the header only when a level or timestamp follows.
+        # " - " continues the header only when a level or timestamp follows, or a name and
+        # then a level (Python's "%(asctime)s - %(name)s - %(levelname)s - %(message)s").
         after = _WS.match(line, pos + 1).end()  # type: ignore[union-attr]
         if _level_at(line, after) is not None or _try_timestamp(s, after):
             s.pos = after
             return True
+        if s.has_timestamp and s.level is None and s.component is None:
+            dash = _PROGRAM_DASH.match(line, after)
+            if dash is not None and _level_at(line, dash.end()) is not None:
+                s.component = dash.group("comp")
+                s.mark(after, dash.end(), "dash")
+                s.pos = dash.end()
+                return True
         if s.has_timestamp or s.level:
             s.pos = after
         return False
@@ -257,6 +404,12 @@ def _next_field(s: _Scan) -> bool:
     )
     if more_time and _try_timestamp(s, pos):
         return True
+    if s.timestamp_end == pos - 1 and s.level is None:
+        mark = _LONE_MARK.match(line, pos)
+        if mark is not None:  # a one-character role or level mark after the time
+            s.mark(pos, mark.end(), "mark")
+            s.pos = mark.end()
+            return True
     lvl = _level_at(line, pos)
     if lvl is None and s.pid is not None and s.level is None:
         lvl = _letter_level_at(line, pos)
@@ -264,6 +417,9 @@ def _next_field(s: _Scan) -> bool:
         s.level, s.pos = lvl
         s.mark(pos, s.pos, "level")
         if line[s.pos - 1] == ":":
+            glued = _COMPONENT_COLON.match(line, s.pos)
+            if glued is not None and not line[s.pos : s.pos + 1].isspace():
+                _take_component(s, glued)  # Python's default "%(levelname)s:%(name)s:..."
             return False
         return _after_level(s)
     if not (s.has_timestamp or s.level):
@@ -285,9 +441,15 @@ def _next_field(s: _Scan) -> bool:
         br = _BRACKET.match(line, pos)
         if br is not None and s.level is None:
             inner = br.group(0)[1:-1]
-            _set_component_or_pid(s, inner)
             s.mark(pos, br.end(), "bracket")
             s.pos = br.end()
+            level = _bracket_level(inner)
+            if level is not None:
+                s.level = level
+                return _after_level(s)
+            had = s.component
+            _set_component_or_pid(s, inner)
+            s.tentative = s.component is not had  # a thread, until a logger follows the level
             return True
     if s.level is None:
         dash = _PROGRAM_DASH.match(line, pos)
@@ -318,12 +480,13 @@ def _next_field(s: _Scan) -> bool:
 
 
 def _after_level(s: _Scan) -> bool:
-    """After the level: bracketed groups, then a component (``name:`` or a dotted logger)."""
+    """After the level: bracketed groups, a pid, separators, then a component (``name:``, a
+    dotted logger, a source position)."""
     line = s.line
     # A bracket after the level ([main], [thread-1]) names a thread until a logger follows.
-    tentative = False
+    tentative = s.tentative
     after_logger = False  # a bracket right after a logger holds context ([req-1 user -])
-    for _ in range(4):
+    for _ in range(6):
         pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
         if pos >= len(line):
             s.pos = pos
@@ -333,21 +496,48 @@ def _after_level(s: _Scan) -> bool:
             br = _BRACKET.match(line, pos)
             if br is None:
                 break
-            spaced = any(c.isspace() for c in br.group(0))
-            if spaced and not after_logger and not line.startswith((" - ", ": ", " | "), br.end()):
+            inner = br.group(0)[1:-1]
+            if not _header_bracket(inner, line, br.end(), after_logger):
                 break
             tentative = tentative or s.component is None
-            _set_component_or_pid(s, br.group(0)[1:-1])
+            if s.pid is None and inner.startswith("pid "):
+                s.pid = inner[4:].split(":")[0].strip() or None
+            else:
+                _set_component_or_pid(s, inner.strip())
             s.mark(pos, br.end(), "bracket")
             s.pos = br.end()
             continue
         if ch in "-|" and line.startswith(("- ", "| "), pos):
             s.pos = pos + 2
             return False
+        sep = _SEPARATOR.match(line, pos)
+        if sep is not None:
+            s.mark(pos, sep.end(), "sep")
+            s.pos = sep.end()
+            if ch == ":":
+                return False  # "logger : message"
+            continue
+        pidtid = _PID_TID.match(line, pos)
+        if pidtid is None and s.pid is None and s.component is None:
+            pidtid = _PID_BEFORE.match(line, pos)
+        if pidtid is not None:
+            s.pid = s.pid or pidtid.group(pidtid.lastindex or 0)
+            s.mark(pos, pidtid.end(), "pidtid")
+            s.pos = pidtid.end()
+            if line[s.pos - 1] == ":":
+                return False
+            continue
         comp = _COMPONENT_COLON.match(line, pos)
         if comp is not None and (s.component is None or tentative):
             _take_component(s, comp)
             return False
+        caller = _CALLER.match(line, pos)
+        if caller is not None and (s.component is None or tentative):
+            tentative = False
+            s.component = caller.group(0).rstrip(":]")
+            s.mark(pos, caller.end(), "caller")
+            s.pos = caller.end()
+            continue
         column = _COLUMN.match(line, pos)
         if column is not None and s.component is None and not after_logger:
             s.component = column.group(1)
@@ -361,6 +551,10 @@ def _after_level(s: _Scan) -> bool:
             s.component = logger.group(0)
             s.mark(pos, logger.end(), "logger")
             s.pos = logger.end()
+            source = _LOGGER_SOURCE.match(line, s.pos)
+            if source is not None:
+                s.mark(s.pos, source.end(), "source")
+                s.pos = source.end()
             continue
         break
     s.pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
@@ -402,19 +596,33 @@ _LEVEL_ALTERNATIVES = "|".join(
     sorted({v for k in LEVELS for v in (k, k.capitalize(), k.lower())}, key=len, reverse=True)
 )
 # The text each kind of header field may take, used to replay a learned layout.
+_DIGIT_RUN = re.compile(r"\d+")
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 _KIND_REGEX = {
-    "tag": r"\S{1,64}",
+    "pri": _PRI.pattern,
+    "letter": r"[VDIWEF]",
     "level": rf"[<\[(]?(?:{_LEVEL_ALTERNATIVES})[>\])]?:?",
     "pipe": r"\|[^\s|]*(?=\|)",
     "comp": _unnamed(_COMPONENT_COLON),
     "bracket": _BRACKET.pattern,
+    "bopen": r"\[",
+    "bctx": r"\s[^\[\]]{0,160}\]",
     "dash": _unnamed(_PROGRAM_DASH),
     "pid": _PID.pattern,
+    "pidtid": f"(?:{_PID_TID.pattern}|{_PID_BEFORE.pattern})",
+    "sep": _SEPARATOR.pattern,
+    "mark": _LONE_MARK.pattern,
+    "caller": _CALLER.pattern,
+    "source": _LOGGER_SOURCE.pattern,
+    "rfc5424": _unnamed(_RFC5424),
     "host": f"(?:{_HOSTLIKE.pattern}|{_SLASHED_HOST.pattern})",
     "headerish": _HEADERISH.pattern,
     "logger": _DOTTED_LOGGER.pattern,
     "column": r"[A-Za-z][\w.\-]{0,31}(?=  +\S)",
 }
+# Kinds whose text names something; when that text is a level keyword, the line says more
+# than the layout knows, and the layout does not apply.
+_NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
 
 
 def _gap(text: str, final: bool) -> str:
@@ -426,11 +634,22 @@ def _gap(text: str, final: bool) -> str:
     return "".join(out)
 
 
+def _names_a_level(kind: str, text: str) -> bool:
+    word = text.strip("[]()<>|:- ")
+    if kind == "comp":
+        word = word.split("[", 1)[0]
+    return word.isalpha() and word.upper() in LEVELS and word in (word.upper(), word.capitalize())
+
+
 class _Layout:
     """A header layout learned from one scanned line: replayed as one regular expression on
-    the next lines of the same source, which is much cheaper than scanning them."""
+    the next lines of the same source, which is much cheaper than scanning them.
 
-    __slots__ = ("kinds", "last_stamps", "regex")
+    A layout is a guess about a line, never a verdict: it does not apply when a field it
+    names holds a level keyword (``ERROR:`` where ``LOG:`` was), or when the scanner, asked
+    where the layout stops, would read more header there."""
+
+    __slots__ = ("has_level", "kinds", "last_stamps", "probes", "regex", "tagged")
 
     def __init__(self, s: _Scan) -> None:
         parts = ["^"]
@@ -446,6 +665,11 @@ class _Layout:
             elif kind.startswith("ts"):
                 shape = int(kind[2:])
                 rx = shape_regex(shape)
+            elif kind == "tag":
+                # A tag before the timestamp is a fixed word, up to its digits.
+                rx = _DIGIT_RUN.sub(r"\\d+", re.escape(s.line[start:end]))
+            elif kind == "lead":
+                rx = r"\S{1,64}" + r"\s+\S{1,64}" * (len(s.line[start:end].split()) - 1)
             else:
                 rx = _KIND_REGEX[kind]
             # Only the field itself captures: every inner group is made non-capturing.
@@ -454,6 +678,11 @@ class _Layout:
             prev = end
         parts.append(_gap(s.line[prev : s.pos], final=True))
         self.regex = re.compile("".join(parts))
+        self.has_level = any(k in ("level", "letter") for k, _ in self.kinds) or (
+            s.level is not None
+        )
+        self.tagged = bool(self.kinds) and self.kinds[0][0] == "tag"
+        self.probes: dict[tuple[str, str | None, bool, bool], bool] = {}
 
     def split(
         self,
@@ -467,11 +696,7 @@ class _Layout:
             return None
         timestamp: datetime | None = None
         level = host = component = pid = None
-        self.last_stamps = [
-            (m.start(i + 1), m.end(i + 1), shape)
-            for i, (_, shape) in enumerate(self.kinds)
-            if shape >= 0
-        ]
+        thread = False  # the component came from a bracket, and a logger may still name it
         for (kind, shape), text in zip(self.kinds, m.groups(), strict=True):
             if shape >= 0:
                 if text in stamps:
@@ -486,24 +711,45 @@ class _Layout:
                     stamps[text] = value
                 if value is not None and (timestamp is None or _date_only_fix(timestamp, value)):
                     timestamp = value
+            elif kind in _NAMING_KINDS and _names_a_level(kind, text):
+                return None  # what the line says overrules what the layout learned
             elif kind == "level":
                 lvl = _level_at(text, 0)
                 level = lvl[0] if lvl else level
+            elif kind == "letter":
+                level = _SINGLE_LETTER_LEVELS.get(text, level)
             elif kind == "comp":
                 comp = _COMPONENT_COLON.match(text)
                 if comp is not None:
                     component = comp.group("comp") or comp.group("comp2")
                     pid = comp.group("pid") or comp.group("pid2") or pid
+                    thread = False
             elif kind == "pipe" or kind == "bracket":
                 inner = text[1:] if kind == "pipe" else text[1:-1]
-                if inner.isdigit():
+                thread = thread or (kind == "bracket" and component is None)
+                named = _bracket_level(inner) if kind == "bracket" else None
+                if named is not None:
+                    level = level or named
+                elif inner.isdigit():
                     pid = pid or inner
-                elif component is None and inner:
-                    component = inner
+                elif inner.startswith("pid ") and kind == "bracket":
+                    pid = pid or inner[4:].split(":")[0].strip() or None
+                elif component is None and inner.strip():
+                    component = inner.strip()
+            elif kind == "bctx":
+                lvl2, comp2, pid2 = _bracket_context(text)
+                level, component, pid = level or lvl2, component or comp2, pid or pid2
             elif kind == "dash":
                 component = text.rsplit("-", 1)[0].strip()
             elif kind == "pid":
                 pid = pid or text
+            elif kind == "pidtid":
+                pid = pid or text.split("#", 1)[0].rstrip(":")
+            elif kind == "rfc5424":
+                fields = text.split(" ", 3)
+                host = None if fields[0] == "-" else fields[0]
+                component = None if fields[1] == "-" else fields[1]
+                pid = None if fields[2] == "-" else fields[2]
             elif kind == "host":
                 host = host or text
             elif kind == "headerish":
@@ -511,9 +757,70 @@ class _Layout:
                     component = text
                 elif host is None:
                     host = text
-            elif kind == "logger" or kind == "column":
+            elif kind in ("logger", "caller"):
+                component = text.rstrip(":]")  # a logger after a thread's bracket names it
+                thread = False
+            elif kind == "column":
                 component = component or text
-        return Header(timestamp, level, host, component, pid), line[m.end() :].strip()
+        end = m.end()
+        if self._more_header(line, end, timestamp, level, component, pid, thread):
+            return None
+        self.last_stamps = [
+            (m.start(i + 1), m.end(i + 1), shape)
+            for i, (_, shape) in enumerate(self.kinds)
+            if shape >= 0
+        ]
+        message = line[end:].strip()
+        if not message and self.tagged:
+            message = m.group(1)
+        return Header(timestamp, level, host, component, pid), message
+
+    def _more_header(
+        self,
+        line: str,
+        end: int,
+        timestamp: datetime | None,
+        level: str | None,
+        component: str | None,
+        pid: str | None,
+        thread: bool,
+    ) -> bool:
+        """Would the scanner read another header field where this layout stops? (Asked once
+        per start of message up to its digits: the answer depends on the next few tokens.)"""
+        if end >= len(line):
+            return False
+        key = (line[end : end + 64].translate(_DIGITS_TO_ZERO), level, component is None, thread)
+        known = self.probes.get(key)
+        if known is None:
+            known = self.probes[key] = self._probe(
+                line, end, timestamp, level, component, pid, thread
+            )
+            if len(self.probes) > 4096:
+                self.probes.clear()
+        return known
+
+    def _probe(
+        self,
+        line: str,
+        end: int,
+        timestamp: datetime | None,
+        level: str | None,
+        component: str | None,
+        pid: str | None,
+        thread: bool,
+    ) -> bool:
+        probe = _Scan(line, 2000, pos=end)
+        probe.has_timestamp = timestamp is not None or any(x >= 0 for _, x in self.kinds)
+        probe.level, probe.component, probe.pid = level, component, pid
+        probe.tentative = thread
+        if self.has_level:
+            _after_level(probe)
+        elif not self.kinds or self.kinds[-1][0] in ("comp", "dash"):
+            return False  # the scanner ends its header there
+        else:
+            probe.timestamp_end = -2
+            _next_field(probe)
+        return bool(probe.spans)
 
 
 class HeaderDetector:

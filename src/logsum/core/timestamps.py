@@ -64,6 +64,8 @@ _SHAPES: tuple[str, ...] = (
     r"(?P<Y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[-T ]?" + _HMS,
     # Two-digit year, compact: 081109 203615
     r"(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})\s(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})",
+    # Month and day glued, then the time to the microsecond (glog, klog: I0302 10:00:00.583000)
+    r"(?P<m>[01]\d)(?P<d>[0-3]\d)\s(?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2})\.(?P<frac>\d{6})",
     # Slashed dates: 17/06/09 20:10:40 (yy/mm/dd) and 06/09/2017 20:10:40 (mm/dd/yyyy)
     r"(?P<y>\d{2})/(?P<m>\d{2})/(?P<d>\d{2})\s+" + _HMS,
     r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})[\s,]+" + _HMS,
