@@ -6,6 +6,10 @@ per test, parametrised over SQLite and PostgreSQL (there: a fresh schema, select
 search_path); ``store`` is a migrated :class:`logsum.store.Store` on it. The PostgreSQL
 binaries come from the Debian ``postgresql`` package, which ``make test`` installs
 (``scripts/system-deps.sh``).
+
+Data: ``loghub`` is the in-repository copy of the Loghub-2k logs and labels the tests read
+(``tests/data/loghub-2k``, see its README), so a plain clone runs every test. The benchmarks
+read their own copy beside the project (``bench/loghub.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,21 @@ from pathlib import Path
 import pytest
 
 from logsum.store import Store
+
+# -- Data ---------------------------------------------------------------------------------------
+
+LOGHUB = Path(__file__).resolve().parent / "data" / "loghub-2k"
+"""The Loghub-2k raw logs and ground truth the tests use (an unmodified copy, in the repo)."""
+
+
+@pytest.fixture(scope="session")
+def loghub() -> Path:
+    """The Loghub-2k folder in the repository: ``<X>/<X>_2k.log`` and
+    ``<X>/<X>_2k.log_structured.csv`` for the eight public systems."""
+    if not (LOGHUB / "OpenSSH" / "OpenSSH_2k.log").is_file():
+        pytest.fail(f"the test data are missing from the checkout: {LOGHUB}")
+    return LOGHUB
+
 
 # -- Databases ----------------------------------------------------------------------------------
 

@@ -10,20 +10,15 @@ from logsum.store import Tier
 
 from .conftest import make_keys, start_server, two_servers
 
-LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "data" / "loghub-2k"
+
+def _batch(loghub: Path) -> list[str]:
+    """The first 60 lines of the OpenSSH log (the in-repository Loghub copy)."""
+    path = loghub / "OpenSSH" / "OpenSSH_2k.log"
+    return path.read_text(encoding="utf-8", errors="replace").splitlines()[:60]
 
 
-def _batch() -> list[str]:
-    path = LOGHUB / "OpenSSH" / "OpenSSH_2k.log"
-    if path.exists():
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()[:60]
-    return [
-        f"Dec 10 06:55:{i % 60:02d} host sshd[{i}]: Failed password for root" for i in range(60)
-    ]
-
-
-def test_two_processes_lose_no_counts(tmp_path: Path) -> None:
-    batch = _batch()
+def test_two_processes_lose_no_counts(tmp_path: Path, loghub: Path) -> None:
+    batch = _batch(loghub)
     requests_per_client, clients = 8, 4
     with two_servers(tmp_path, {}, ("t", Tier.ENTERPRISE)) as (one, two, keys):
         servers = [one, two]
@@ -55,12 +50,12 @@ def test_two_processes_lose_no_counts(tmp_path: Path) -> None:
         }
 
 
-def test_ids_and_counts_survive_a_restart(tmp_path: Path) -> None:
+def test_ids_and_counts_survive_a_restart(tmp_path: Path, loghub: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     keys = make_keys(f"sqlite:///{data / 'logsum.db'}", ("t", Tier.FREE))
     env = {"LOGSUM_DATA_DIR": str(data)}
-    batch = _batch()
+    batch = _batch(loghub)
     first = start_server(tmp_path / "one", env)
     try:
         with first.client(keys["t"]) as c:

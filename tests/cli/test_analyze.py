@@ -16,7 +16,6 @@ _BIN = Path(sys.executable).with_name("logsum")
 _CMD = (
     [str(_BIN)] if _BIN.exists() else [sys.executable, "-c", "from logsum.cli import main; main()"]
 )
-LOGHUB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "loghub-2k"
 
 
 def invoke(*args: str, stdin: bytes | None = None) -> Result:
@@ -106,10 +105,8 @@ def test_binary_garbage_does_not_crash(tmp_path: Path) -> None:
     assert invoke("--json", str(path)).exit_code == 0
 
 
-def test_real_process_on_openssh() -> None:
-    path = LOGHUB / "OpenSSH" / "OpenSSH_2k.log"
-    if not path.exists():
-        return
+def test_real_process_on_openssh(loghub: Path) -> None:
+    path = loghub / "OpenSSH" / "OpenSSH_2k.log"
     proc = subprocess.run(
         [*_CMD, "analyze", "--json", str(path)], capture_output=True, timeout=120, check=True
     )
@@ -121,12 +118,10 @@ def test_real_process_on_openssh() -> None:
     }
 
 
-def test_same_report_in_processes_with_different_hash_seeds() -> None:
+def test_same_report_in_processes_with_different_hash_seeds(loghub: Path) -> None:
     import os
 
-    path = LOGHUB / "Zookeeper" / "Zookeeper_2k.log"
-    if not path.exists():
-        return
+    path = loghub / "Zookeeper" / "Zookeeper_2k.log"
     outs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
