@@ -120,6 +120,7 @@ _LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
 _KV = re.compile(r"[\w.\-@]+=\S*")
 # A bracketed process field: [pid 1234:tid 5678], [pid 42]
 _NAMED_FIELD = re.compile(r"pid \d+(?::tid \d+)?")
+_GLUED_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}:(?=\S)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 
 _MAX_FIELDS = 12
@@ -417,9 +418,11 @@ def _next_field(s: _Scan) -> bool:
         s.level, s.pos = lvl
         s.mark(pos, s.pos, "level")
         if line[s.pos - 1] == ":":
-            glued = _COMPONENT_COLON.match(line, s.pos)
-            if glued is not None and not line[s.pos : s.pos + 1].isspace():
-                _take_component(s, glued)  # Python's default "%(levelname)s:%(name)s:..."
+            glued = _GLUED_NAME.match(line, s.pos)
+            if glued is not None:  # Python's default "%(levelname)s:%(name)s:%(message)s"
+                s.component = glued.group(0)[:-1]
+                s.mark(s.pos, glued.end(), "glued")
+                s.pos = glued.end()
             return False
         return _after_level(s)
     if not (s.has_timestamp or s.level):
@@ -612,6 +615,7 @@ _KIND_REGEX = {
     "pidtid": f"(?:{_PID_TID.pattern}|{_PID_BEFORE.pattern})",
     "sep": _SEPARATOR.pattern,
     "mark": _LONE_MARK.pattern,
+    "glued": _GLUED_NAME.pattern,
     "caller": _CALLER.pattern,
     "source": _LOGGER_SOURCE.pattern,
     "rfc5424": _unnamed(_RFC5424),
@@ -762,6 +766,8 @@ class _Layout:
                 thread = False
             elif kind == "column":
                 component = component or text
+            elif kind == "glued":
+                component = text[:-1]
         end = m.end()
         if self._more_header(line, end, timestamp, level, component, pid, thread):
             return None
