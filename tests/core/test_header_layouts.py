@@ -57,11 +57,14 @@ def test_interleaved_sources_keep_their_own_layouts() -> None:
 
 POSTGRES = [
     ("2026-03-02 10:00:00.101 UTC [16291] LOG:  database system is ready", "INFO"),
-    ("2026-03-02 10:00:01.202 UTC [16292] ERROR:  relation \"foo\" does not exist", "ERROR"),
+    ('2026-03-02 10:00:01.202 UTC [16292] ERROR:  relation "foo" does not exist', "ERROR"),
     ("2026-03-02 10:00:01.203 UTC [16292] STATEMENT:  select * from foo;", None),
     ("2026-03-02 10:00:02.304 UTC [16293] FATAL:  password authentication failed", "CRITICAL"),
     ("2026-03-02 10:00:02.305 UTC [16293] DETAIL:  Connection matched pg_hba.conf line 99", None),
-    ("2026-03-02 10:00:03.406 UTC [16294] WARNING:  there is no transaction in progress", "WARNING"),
+    (
+        "2026-03-02 10:00:03.406 UTC [16294] WARNING:  there is no transaction in progress",
+        "WARNING",
+    ),
     ("2026-03-02 10:00:04.507 UTC [16291] LOG:  checkpoint starting: time", "INFO"),
 ]
 

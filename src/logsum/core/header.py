@@ -75,7 +75,7 @@ _SINGLE_LETTER_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING"
 _SINGLE_LETTER_LEVELS["F"] = "CRITICAL"
 
 _WS = re.compile(r"\s*")
-_LEVEL_WORD = re.compile(r"[<\[(]?([A-Za-z]{1,11})[>\])]?(?=[\s:|,\]-]|$)")
+_LEVEL_WORD = re.compile(r"(?:[<\[(]([A-Za-z]{1,11}) *[>\])]|([A-Za-z]{1,11}))(?=[\s:|,\[\]-]|$)")
 _BRACKET = re.compile(r"\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]")
 _COMPONENT_COLON = re.compile(
     # Not an error code (AH00126:, ORA-00942:), which opens the message.
@@ -121,6 +121,8 @@ _KV = re.compile(r"[\w.\-@]+=\S*")
 # A bracketed process field: [pid 1234:tid 5678], [pid 42]
 _NAMED_FIELD = re.compile(r"pid \d+(?::tid \d+)?")
 _GLUED_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}:(?=\S)")
+_CRI_STREAM = re.compile(r"(?:stdout|stderr) [FP](?=\s)")
+_NAME_DASH = re.compile(r"([A-Za-z_][\w$]{0,63})\s+-\s")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 
 _MAX_FIELDS = 12
@@ -131,8 +133,8 @@ def _level_at(line: str, pos: int) -> tuple[str, int] | None:
     m = _LEVEL_WORD.match(line, pos)
     if m is None:
         return None
-    word = m.group(1)
-    bracketed = m.group(0) != word
+    word = m.group(1) or m.group(2)
+    bracketed = m.group(1) is not None
     upper = word.upper()
     level = LEVELS.get(upper)
     if level is None:
@@ -146,12 +148,14 @@ def _level_at(line: str, pos: int) -> tuple[str, int] | None:
 
 
 _LETTER_LEVEL = re.compile(r"([VDIWEF])(?= +[^\s:]+: )")
+_LETTER_BEFORE_NAME = re.compile(r"([VDIWEF])(?= +[A-Z][A-Z_]{2,15}\s)")
 
 
-def _letter_level_at(line: str, pos: int) -> tuple[str, int] | None:
+def _letter_level_at(line: str, pos: int, before_name: bool = False) -> tuple[str, int] | None:
     """A one-letter level as logcat writes it after the process and thread ids
-    (``1702  2395 D WindowManager: ...``)."""
-    m = _LETTER_LEVEL.match(line, pos)
+    (``1702  2395 D WindowManager: ...``), or right after the time before an upper-case
+    component (``I NETWORK  [listener] ...``)."""
+    m = (_LETTER_BEFORE_NAME if before_name else _LETTER_LEVEL).match(line, pos)
     return (_SINGLE_LETTER_LEVELS[m.group(1)], m.end()) if m else None
 
 
@@ -186,7 +190,7 @@ def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool
     naming the process (``[pid 12:tid 3]``), or anything followed by a separator."""
     if not any(c.isspace() for c in inner) or after_logger:
         return True
-    if inner[:1].isspace() and inner.strip() and not any(c.isspace() for c in inner.strip()):
+    if inner.strip() and not any(c.isspace() for c in inner.strip()):
         return True
     if line.startswith((" - ", ": ", " | "), end):
         return True
@@ -374,8 +378,12 @@ def _next_field(s: _Scan) -> bool:
     if ch in "|,":
         pipe = _PIPE_FIELD.match(line, pos) if ch == "|" else None
         if pipe is not None and (s.has_timestamp or s.level):
-            _set_component_or_pid(s, pipe.group(1))
-            s.mark(pos, pipe.end(), "pipe")
+            named = _bracket_level(pipe.group(1)) if s.level is None else None
+            if named is not None:
+                s.level = named
+            else:
+                _set_component_or_pid(s, pipe.group(1))
+            s.mark(pos, pipe.end(), "pipe" if named is None else "plevel")
             s.pos = pipe.end()
             return True
         if s.has_timestamp or s.level:
@@ -406,14 +414,20 @@ def _next_field(s: _Scan) -> bool:
     if more_time and _try_timestamp(s, pos):
         return True
     if s.timestamp_end == pos - 1 and s.level is None:
+        stream = _CRI_STREAM.match(line, pos)
+        if stream is not None:  # the container runtime's "stdout F" before the program's line
+            s.mark(pos, stream.end(), "stream")
+            s.pos = stream.end()
+            s.timestamp_end = -1
+            return True
         mark = _LONE_MARK.match(line, pos)
         if mark is not None:  # a one-character role or level mark after the time
             s.mark(pos, mark.end(), "mark")
             s.pos = mark.end()
             return True
     lvl = _level_at(line, pos)
-    if lvl is None and s.pid is not None and s.level is None:
-        lvl = _letter_level_at(line, pos)
+    if lvl is None and s.level is None and (s.pid is not None or s.timestamp_end == pos - 1):
+        lvl = _letter_level_at(line, pos, s.pid is None)
     if lvl is not None and s.level is None and (s.has_timestamp or pos == 0):
         s.level, s.pos = lvl
         s.mark(pos, s.pos, "level")
@@ -437,6 +451,13 @@ def _next_field(s: _Scan) -> bool:
             s.pos = host.end()
             return True
     comp = _COMPONENT_COLON.match(line, pos)
+    if comp is not None and comp.group("comp2") and s.host is None and s.level is None:
+        host = _HOSTLIKE.match(line, pos)
+        if host is not None:  # "host program[pid]:" after a timestamp of any shape
+            s.host = host.group(0)
+            s.mark(pos, host.end(), "host")
+            s.pos = host.end()
+            return True
     if comp is not None and not _level_soon(line, pos, 1):
         _take_component(s, comp)
         return False
@@ -513,6 +534,8 @@ def _after_level(s: _Scan) -> bool:
         if ch in "-|" and line.startswith(("- ", "| "), pos):
             s.pos = pos + 2
             return False
+        if not s.has_timestamp and _try_timestamp(s, pos):
+            continue  # the time after the level and thread (INFO  [main] 2026-03-02 ...)
         sep = _SEPARATOR.match(line, pos)
         if sep is not None:
             s.mark(pos, sep.end(), "sep")
@@ -541,6 +564,12 @@ def _after_level(s: _Scan) -> bool:
             s.mark(pos, caller.end(), "caller")
             s.pos = caller.end()
             continue
+        named = _NAME_DASH.match(line, pos)
+        if named is not None and (s.component is None or tentative):
+            s.component = named.group(1)  # a logger's simple name before " - "
+            s.mark(pos, named.end(), "ndash")
+            s.pos = named.end()
+            return False
         column = _COLUMN.match(line, pos)
         if column is not None and s.component is None and not after_logger:
             s.component = column.group(1)
@@ -604,8 +633,10 @@ _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 _KIND_REGEX = {
     "pri": _PRI.pattern,
     "letter": r"[VDIWEF]",
+    "stream": r"(?:stdout|stderr) [FP]",
     "level": rf"[<\[(]?(?:{_LEVEL_ALTERNATIVES})[>\])]?:?",
     "pipe": r"\|[^\s|]*(?=\|)",
+    "plevel": r"\|[^\s|]*(?=\|)",
     "comp": _unnamed(_COMPONENT_COLON),
     "bracket": _BRACKET.pattern,
     "bopen": r"\[",
@@ -615,6 +646,7 @@ _KIND_REGEX = {
     "pidtid": f"(?:{_PID_TID.pattern}|{_PID_BEFORE.pattern})",
     "sep": _SEPARATOR.pattern,
     "mark": _LONE_MARK.pattern,
+    "ndash": _NAME_DASH.pattern,
     "glued": _GLUED_NAME.pattern,
     "caller": _CALLER.pattern,
     "source": _LOGGER_SOURCE.pattern,
@@ -720,6 +752,8 @@ class _Layout:
             elif kind == "level":
                 lvl = _level_at(text, 0)
                 level = lvl[0] if lvl else level
+            elif kind == "plevel":
+                level = _bracket_level(text[1:]) or level
             elif kind == "letter":
                 level = _SINGLE_LETTER_LEVELS.get(text, level)
             elif kind == "comp":
@@ -731,7 +765,7 @@ class _Layout:
             elif kind == "pipe" or kind == "bracket":
                 inner = text[1:] if kind == "pipe" else text[1:-1]
                 thread = thread or (kind == "bracket" and component is None)
-                named = _bracket_level(inner) if kind == "bracket" else None
+                named = _bracket_level(inner) if level is None else None
                 if named is not None:
                     level = level or named
                 elif inner.isdigit():
@@ -743,6 +777,9 @@ class _Layout:
             elif kind == "bctx":
                 lvl2, comp2, pid2 = _bracket_context(text)
                 level, component, pid = level or lvl2, component or comp2, pid or pid2
+            elif kind == "ndash":
+                component = text.rsplit("-", 1)[0].strip()
+                thread = False
             elif kind == "dash":
                 component = text.rsplit("-", 1)[0].strip()
             elif kind == "pid":
@@ -769,7 +806,8 @@ class _Layout:
             elif kind == "glued":
                 component = text[:-1]
         end = m.end()
-        if self._more_header(line, end, timestamp, level, component, pid, thread):
+        last = m.end(len(self.kinds)) if self.kinds else 0
+        if self._more_header(line, last, timestamp, level, component, pid, thread):
             return None
         self.last_stamps = [
             (m.start(i + 1), m.end(i + 1), shape)
@@ -795,7 +833,7 @@ class _Layout:
         per start of message up to its digits: the answer depends on the next few tokens.)"""
         if end >= len(line):
             return False
-        key = (line[end : end + 64].translate(_DIGITS_TO_ZERO), level, component is None, thread)
+        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), level, component is None, thread)
         known = self.probes.get(key)
         if known is None:
             known = self.probes[key] = self._probe(
@@ -819,14 +857,17 @@ class _Layout:
         probe.has_timestamp = timestamp is not None or any(x >= 0 for _, x in self.kinds)
         probe.level, probe.component, probe.pid = level, component, pid
         probe.tentative = thread
+        start = _WS.match(line, end).end()  # type: ignore[union-attr]
+        if self.has_level and line[end - 1] == ":":
+            return _GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
         if self.has_level:
             _after_level(probe)
         elif not self.kinds or self.kinds[-1][0] in ("comp", "dash"):
             return False  # the scanner ends its header there
         else:
-            probe.timestamp_end = -2
+            probe.timestamp_end = end if self.kinds[-1][1] >= 0 else -2
             _next_field(probe)
-        return bool(probe.spans)
+        return bool(probe.spans) or probe.pos > start
 
 
 class HeaderDetector:

@@ -109,7 +109,7 @@ def test_a_backtracking_caller_key_runs_out_of_time_with_a_clear_error() -> None
     t0 = time.monotonic()
     with pytest.raises(InvalidOption, match=r"session_key '\(a\|a\)\*\$'.*backtracks"):
         detector.feed_many(results)
-    assert time.monotonic() - t0 < 2
+    assert time.monotonic() - t0 < 10  # CPU-time budget: wall time stretches on a loaded machine
 
 
 def test_a_key_slow_on_every_line_runs_out_too() -> None:
