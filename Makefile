@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install system-deps bench bench-anomaly clean
+.PHONY: run test lint typecheck install system-deps bench bench-anomaly bench-corpus clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,14 @@ bench: $(STAMP)
 	$(PY) bench/api.py
 	$(PY) bench/watch.py --minutes 10
 	$(PY) bench/run.py
+	$(MAKE) bench-corpus
 
 bench-anomaly: $(STAMP)
 	$(PY) bench/anomaly.py
+
+## Header splitting on tests/corpus (tune and holdout); writes docs/BENCHMARKS-corpus.md.
+bench-corpus: $(STAMP)
+	$(PY) bench/corpus.py --write
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""The format corpus (``tests/corpus/``): the files are well formed, and the engine's header
+splitting stays at or above the agreement measured when the floors were set.
+
+Floors sit a little under what the engine measured (``python bench/corpus.py``); raise them when
+the engine improves. Only ``tune`` is for looking at mismatches; ``holdout`` is measured.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from corpus_data import (  # bench/ is not a package
+    CORPUS,
+    LEVEL_NAMES,
+    PARTS,
+    Agreement,
+    agreement,
+    load,
+    part_of,
+    run_family,
+    run_interleaved,
+)
+
+# (message, timestamp, level, found) per part and mode.
+FLOORS = {
+    ("tune", "sequential"): (0.36, 0.63, 0.57, 0.61),
+    ("holdout", "sequential"): (0.55, 0.75, 0.67, 0.81),
+    ("tune", "interleaved"): (0.23, 0.57, 0.37, 0.57),
+    ("holdout", "interleaved"): (0.25, 0.62, 0.48, 0.66),
+}
+
+
+def _measure(part: str, mode: str) -> Agreement:
+    families = load([part])
+    if mode == "sequential":
+        return agreement(o for f in families for o in run_family(f))
+    return agreement(run_interleaved(families))
+
+
+@pytest.mark.parametrize(("part", "mode"), sorted(FLOORS))
+def test_agreement_floor(part: str, mode: str) -> None:
+    got = _measure(part, mode)
+    floor = dict(zip(("message", "timestamp", "level", "found"), FLOORS[part, mode], strict=True))
+    low = {k: (getattr(got, k), v) for k, v in floor.items() if getattr(got, k) < v}
+    assert not low, f"{part}, {mode}: below the floor (got, floor): {low}"
+
+
+def test_corpus_is_well_formed() -> None:
+    families = load()
+    names = [f.name for f in families]
+    assert len(families) >= 50
+    assert len(names) == len(set(names)), "family names must be unique across parts"
+    for part in PARTS:
+        assert {f.part for f in families if f.part == part} == {part}
+    for f in families:
+        assert (CORPUS / f.part / f"{f.name}.jsonl").is_file(), f"{f.name}: file name"
+        assert f.part == part_of(f.name), (
+            f"{f.name} is in {f.part}, the rule says {part_of(f.name)}"
+        )
+        assert f.source.strip(), f"{f.name}: no source note"
+        assert 6 <= len(f.cases) <= 16, f"{f.name}: {len(f.cases)} lines"
+        for c in f.cases:
+            assert c.line and "\n" not in c.line
+            assert c.level is None or c.level in LEVEL_NAMES, f"{f.name}: level {c.level!r}"
+            assert c.timestamp is None or c.timestamp.utcoffset() is not None
+
+
+def test_parts_are_disjoint_and_both_sizable() -> None:
+    tune = {f.name for f in load(["tune"])}
+    holdout = {f.name for f in load(["holdout"])}
+    assert not tune & holdout
+    assert len(holdout) >= 15 and len(tune) >= 30
+
+
+def test_agreement_can_fail() -> None:
+    family = load(["tune"])[0]
+    outcome = run_family(family)[0]
+    assert outcome.agrees("message") == (outcome.message.strip() == outcome.case.message.strip())
+    wrong = type(outcome)(outcome.family, outcome.case, "not the message", None, "NOT A LEVEL")
+    assert not wrong.agrees("message") and not wrong.agrees("level")
+    assert agreement([wrong]).message == 0.0
