@@ -661,6 +661,25 @@ _KIND_REGEX = {
 _NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
 
 
+def _non_capturing(rx: str) -> str:
+    """``rx`` with every capturing group made non-capturing (escapes and classes kept)."""
+    out = []
+    escaped = in_class = False
+    for i, ch in enumerate(rx):
+        out.append(ch)
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]" or rx[i - 1] == "["
+        elif ch == "[":
+            in_class = True
+        elif ch == "(" and rx[i + 1 : i + 2] != "?":
+            out.append("?:")
+    return re.sub(r"\(\?P<\w+>", "(?:", "".join(out))
+
+
 def _gap(text: str, final: bool) -> str:
     out = []
     for part in re.split(r"(\s+)", text):
@@ -709,7 +728,7 @@ class _Layout:
             else:
                 rx = _KIND_REGEX[kind]
             # Only the field itself captures: every inner group is made non-capturing.
-            parts.append("(" + re.sub(r"\((?!\?)", "(?:", rx) + ")")
+            parts.append("(" + _non_capturing(rx) + ")")
             self.kinds.append((kind, shape))
             prev = end
         parts.append(_gap(s.line[prev : s.pos], final=True))
