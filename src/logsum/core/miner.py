@@ -112,6 +112,28 @@ def _constants(tokens: list[str]) -> int:
     return sum(1 for t in tokens if is_constant(t))
 
 
+_KEY_VALUE = re.compile(r"(?:^|[^\w])([A-Za-z][\w.-]*)=" + re.escape(WILDCARD))
+_WORD = re.compile(r"[A-Za-z][\w-]*")
+
+
+def _key_of(token: str) -> str | None:
+    """The key of a ``key=<*>`` token (``user=<*>``, ``(uid=<*>)``), lower case, or None."""
+    m = _KEY_VALUE.search(token)
+    return None if m is None else m.group(1).lower()
+
+
+def _bare(token: str) -> str:
+    """A word as a key: lower case, without the punctuation around it (``User:`` is
+    ``user``)."""
+    return token.strip("()[]{}<>:,;'\"").lower()
+
+
+def _plain_word(token: str) -> bool:
+    """A constant word that can name what follows (``user``, ``table``), not a value."""
+    return WILDCARD not in token and _WORD.fullmatch(_bare(token)) is not None
+
+
+_MAX_KEYS = 4_096  # key words remembered (oldest forgotten first)
 _MAX_SIBLING_SCAN = 2_000
 _CHURN_WEIGHT = 0.02  # weight of the newest line in the moving share of new patterns
 _CHURN_LIMIT = 0.85  # above it, no merging across lengths (see Miner.learn)
@@ -219,10 +241,20 @@ class _Bucket:
 class Miner:
     """Streaming template miner over masked token lists. Not thread-safe."""
 
-    def __init__(self, similarity: float, max_patterns: int, min_word_values: int = 3) -> None:
+    def __init__(
+        self,
+        similarity: float,
+        max_patterns: int,
+        min_word_values: int = 3,
+        min_slot_values: int = 2,
+    ) -> None:
         self.similarity = similarity
         self.max_patterns = max_patterns
         self.min_word_values = min_word_values
+        self.min_slot_values = min_slot_values
+        # Key words seen in front of values that are words (``user`` of ``user=<*>`` or of
+        # ``for user <*>``): a word after one of them is a value slot (see _value_slots).
+        self._keys: dict[str, None] = {}
         self._buckets: dict[int, _Bucket] = {}
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
         self._aliases: dict[str, str] = {}  # folded id -> live id (always one step)
@@ -293,8 +325,11 @@ class Miner:
             # Words (no masked evidence) differ: keep them apart until enough different words
             # were seen at the same place (Failed/Accepted stay two patterns; user names merge).
             siblings = self._covered(bucket, merged, best)
-            if len(siblings) + 2 < self.min_word_values:
+            slots = self._value_slots(best.tokens, tokens, merged)
+            need = self.min_slot_values if slots else self.min_word_values
+            if len(siblings) + 2 < need:
                 return self._create(bucket, tokens, template)
+            self._learn_keys(best.tokens, tokens, merged)
         self._generalise(bucket, best, merged)
         target = self.get(best.id) or best
         for sib in siblings:
@@ -332,6 +367,35 @@ class Miner:
         """True when generalising ``old`` to ``merged`` drops constant text that masking gave
         no reason to drop: somewhere, neither the old token nor the line's covers the other."""
         return any(o != m and m != u for o, u, m in zip(old, line, merged, strict=True))
+
+    def _value_slots(self, old: list[str], line: list[str], merged: list[str]) -> bool:
+        """True when every word that differs sits where values sit: behind ``=`` in a
+        ``key=value`` token, or right after a known key word (see :meth:`_learn_keys`).
+        Elsewhere a differing word may be the event itself (``Job started`` / ``Job paused``,
+        ``from RUNNING to FAILED``), and more values must be seen before it is a variable."""
+        for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
+            if o == m or m == u:
+                continue
+            if _key_of(m) is not None:
+                continue
+            if j == 0 or _bare(merged[j - 1]) not in self._keys:
+                return False
+        return True
+
+    def _learn_keys(self, old: list[str], line: list[str], merged: list[str]) -> None:
+        """Remember the key words in front of the words that just became variables: the key
+        of a ``key=<*>`` token, or the plain word before a lone ``<*>``."""
+        keys = self._keys
+        for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
+            if o == m or m == u:
+                continue
+            key = _key_of(m)
+            if key is None and m == WILDCARD and j and _plain_word(merged[j - 1]):
+                key = _bare(merged[j - 1])
+            if key is not None and key not in keys:
+                if len(keys) >= _MAX_KEYS:
+                    keys.pop(next(iter(keys)))
+                keys[key] = None
 
     def _covered(self, bucket: _Bucket, template: list[str], skip: Cluster) -> list[Cluster]:
         """Other clusters of ``bucket`` whose templates ``template`` covers."""

@@ -1,0 +1,63 @@
+"""Template rules a reader of the patterns would notice: which words are values and which are
+the event, and values that span several tokens or glue several parts together."""
+
+from __future__ import annotations
+
+from logsum import Engine
+
+
+def _templates(lines: list[str]) -> list[str]:
+    """The final template of each line, read after the last line (as a user sees them)."""
+    engine = Engine(message_only=True)
+    ids = [engine.process(line).pattern_id for line in lines]
+    return [engine.template(i) for i in ids]
+
+
+def test_a_word_behind_equals_is_a_value_after_two_values() -> None:
+    got = _templates(
+        [
+            "connection authorized: user=postgres database=orders",
+            "connection authorized: user=app database=orders",
+            "connection authorized: user=app database=users",
+        ]
+    )
+    assert set(got) == {"connection authorized: user=<*> database=<*>"}
+
+
+def test_a_word_after_a_known_key_word_is_a_value_after_two_values() -> None:
+    got = _templates(
+        [
+            "Invalid user webmaster from 1.2.3.4",
+            "Invalid user admin from 1.2.3.5",
+            "Invalid user oracle from 1.2.3.6",
+            "Invalid user guest from 1.2.3.7",
+            "pam_unix(sshd:session): session opened for user root by (uid=0)",
+            "pam_unix(sshd:session): session opened for user bob by (uid=0)",
+        ]
+    )
+    assert got[-1] == "pam_unix(sshd:session): session opened for user <*> by (uid=<*>)"
+    assert got[-2] == got[-1]
+
+
+def test_verbs_and_states_stay_constant_with_few_values() -> None:
+    lines = [
+        "Job 12 started",
+        "Job 13 paused",
+        "Job 14 completed",
+        "Changing state from RUNNING to FAILED",
+        "Changing state from PENDING to RUNNING",
+        "Failed password for root from 1.2.3.4 port 22 ssh2",
+        "Accepted password for root from 1.2.3.5 port 22 ssh2",
+        "user=alice logged in",
+        "user=bob logged in",
+    ]
+    got = _templates(lines)
+    assert got[:5] == [
+        "Job <*> started",
+        "Job <*> paused",
+        "Job <*> completed",
+        "Changing state from RUNNING to FAILED",
+        "Changing state from PENDING to RUNNING",
+    ]
+    assert got[5] != got[6]
+    assert got[7] == got[8] == "user=<*> logged in"
