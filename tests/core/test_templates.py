@@ -61,3 +61,8 @@ def test_verbs_and_states_stay_constant_with_few_values() -> None:
     ]
     assert got[5] != got[6]
     assert got[7] == got[8] == "user=<*> logged in"
+
+
+def test_a_percentage_is_a_value_by_shape() -> None:
+    got = _templates(["disk 91% full on /var", "disk 85% full on /var", "cpu at (12.5%)"])
+    assert got == ["disk <*> full on <*>", "disk <*> full on <*>", "cpu at (<*>)"]

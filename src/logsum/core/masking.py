@@ -51,7 +51,7 @@ _VARIABLE_SHAPES = (
     # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1)
     r"[A-Za-z][A-Za-z0-9]{0,63}(?:[_-]+[A-Za-z0-9]{1,64}){0,15}[_-]+-?\d[\w-]{0,127}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
-    r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-z%µ]{1,5}\b)?",
+    r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
 )
 
 _MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
