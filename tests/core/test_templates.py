@@ -66,3 +66,26 @@ def test_verbs_and_states_stay_constant_with_few_values() -> None:
 def test_a_percentage_is_a_value_by_shape() -> None:
     got = _templates(["disk 91% full on /var", "disk 85% full on /var", "cpu at (12.5%)"])
     assert got == ["disk <*> full on <*>", "disk <*> full on <*>", "cpu at (<*>)"]
+
+
+def test_a_timestamp_inside_a_message_is_one_value() -> None:
+    engine = Engine(message_only=True)
+    lines = [
+        "Backup finished at Mon Mar  2 10:00:00 2026",
+        "Backup finished at Tue Mar 10 22:15:09 2026",
+        "Last login: Tue Oct 13 01:02:03 2020 from 10.1.2.3",
+        "Job 7 scheduled for 2026-03-02 10:00:00,123.",
+        "cache flushed at 10:00:00 today",
+    ]
+    results = [engine.process(line) for line in lines]
+    got = [engine.template(r.pattern_id) for r in results]
+    assert got == [
+        "Backup finished at <*>",
+        "Backup finished at <*>",
+        "Last login: <*> from <*>",
+        "Job <*> scheduled for <*>.",
+        "cache flushed at <*>:<*>:<*> today",  # a time of day alone keeps its parts
+    ]
+    # The values are read back whole, though the timestamp spans several tokens.
+    assert results[1].params == ("Tue Mar 10 22:15:09 2026",)
+    assert results[2].params == ("Tue Oct 13 01:02:03 2020", "10.1.2.3")

@@ -1,7 +1,10 @@
 """Masking: replace the parts of a message that are variables by their very shape with ``<*>``.
 
-Masking never crosses whitespace, so the i-th token of a masked message is the mask of the i-th
-token of the message; that is what lets the engine read parameters back by position.
+:func:`mask` never crosses whitespace, so the i-th token of a masked message is the mask of the
+i-th token of the message; that is what lets the engine read parameters back by position. One
+exception, in :class:`TokenMasker`: a timestamp with a date and a time is one ``<*>`` even when
+it spans several tokens (``at Mon Mar  2 10:00:00 2026`` gives ``at <*>``); the engine reads such
+values back by aligning the template with the line's tokens.
 
 Conventions (those of the corrected Loghub templates): one ``<*>`` for a whole IP with its
 port, a path, a URL, a number with its unit, a hex value, a UUID, an id glued to a word with
@@ -16,6 +19,7 @@ from __future__ import annotations
 import re
 
 from logsum.core.model import WILDCARD
+from logsum.core.timestamps import match_timestamp
 
 # A value starts at the start of a token or right after one of these characters...
 _OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*-])"""
@@ -87,6 +91,7 @@ class TokenMasker:
         memo = self._memo
         shapes = self._shapes
         out = []
+        times: list[int] = []
         for tok in tokens:
             m = memo.get(tok)
             if m is None and len(tok) > MAX_TOKEN_CHARS:
@@ -106,4 +111,66 @@ class TokenMasker:
                     memo.clear()
                 memo[tok] = m
             out.append(m)
+            if _TIME_MARK in m:
+                times.append(len(out) - 1)
+        if times:
+            return _join_timestamps(tokens, out, times)
         return out
+
+
+_TIME_MARK = ":" + WILDCARD + ":" + WILDCARD  # how a masked time of day looks (12:00:00)
+_TIMESTAMP_REACH = 3
+"""Tokens before a time of day that may belong to its timestamp (``Mon Mar  2 10:00:00``)."""
+_TIME_ALONE = re.compile(r"\d{1,2}:\d{1,2}:\d{1,2}(?:[.,:]\d+)?")
+_EDGE = "([{<'\"=:"  # punctuation before a timestamp that stays in the template
+_TRAIL = ")]}>'\",;.:"  # and after it
+
+
+def _join_timestamps(raw: list[str], masked: list[str], times: list[int]) -> list[str]:
+    """``masked`` with each timestamp that has a date and a time made one ``<*>``, even when
+    it spans several tokens (``at Mon Mar  2 10:00:00 2026`` gives ``at <*>``; a time of day
+    alone stays ``<*>:<*>:<*>``). The list gets shorter when tokens are joined: the engine
+    reads the values back by aligning the template with the line's tokens."""
+    out: list[str] = []
+    done = 0  # tokens of ``masked`` already copied to ``out``
+    for k in times:
+        if k < done:
+            continue
+        found = _timestamp_at(raw, max(done, k - _TIMESTAMP_REACH), k)
+        if found is None:
+            continue
+        start, stop, token = found
+        out.extend(masked[done:start])
+        out.append(token)
+        done = stop
+    if not done:
+        return masked
+    out.extend(masked[done:])
+    return out
+
+
+def _timestamp_at(raw: list[str], first: int, k: int) -> tuple[int, int, str] | None:
+    """The earliest timestamp with a date that starts at one of ``raw[first..k]`` and takes
+    in the time of day of ``raw[k]``: ``(start, stop, masked token)`` or ``None``."""
+    stop_at = min(len(raw), k + _TIMESTAMP_REACH)
+    for start in range(first, k + 1):
+        head = raw[start]
+        lead = len(head) - len(head.lstrip(_EDGE))
+        text = " ".join(raw[start:stop_at])
+        found = match_timestamp(text, lead, 1970)
+        if found is None:
+            continue
+        end = found[1]
+        if start == k and _TIME_ALONE.fullmatch(text, lead, end):
+            return None  # a time of day alone keeps its parts (<*>:<*>:<*>)
+        # The token the timestamp ends in, and what of that token is left after it.
+        pos = 0
+        for stop in range(start, stop_at):
+            pos += len(raw[stop]) + 1
+            if pos > end:
+                break
+        rest = text[end : pos - 1]
+        if stop < k or rest.strip(_TRAIL):
+            continue  # ends before the time, or inside a word
+        return start, stop + 1, head[:lead] + WILDCARD + rest
+    return None
