@@ -89,3 +89,18 @@ def test_a_timestamp_inside_a_message_is_one_value() -> None:
     # The values are read back whole, though the timestamp spans several tokens.
     assert results[1].params == ("Tue Mar 10 22:15:09 2026",)
     assert results[2].params == ("Tue Oct 13 01:02:03 2020", "10.1.2.3")
+
+
+def test_composite_values_are_one_value() -> None:
+    lines = [
+        "Connecting to ResourceManager at node7.example.com/10.0.3.7:8030",
+        "Connecting to ResourceManager at rm-host/10.0.3.8:8030",
+        "Loading {4D9A1B2C-0000-1111-2222-333344445555}\\Windows\\System32\\kernel32.dll",
+        "Assigned container of capacity <memory:1024, vCores:2> on host node1",
+    ]
+    assert _templates(lines) == [
+        "Connecting to ResourceManager at <*>",
+        "Connecting to ResourceManager at <*>",
+        "Loading <*>",
+        "Assigned container of capacity <memory:<*>, vCores:<*>> on host node1",
+    ]

@@ -27,8 +27,9 @@ _OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*-])"""
 _CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_-]|[./](?![\w/])|$)"""
 
 _VARIABLE_SHAPES = (
-    # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address)
-    r"/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
+    # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address) or a
+    # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030)
+    r"(?:[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
     # URL (a trailing ':' or '.' is punctuation, not part of it)
     r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]*[^\s,;'\"<>()\[\]{}:.]",
     # Booleans and nulls
@@ -41,12 +42,14 @@ _VARIABLE_SHAPES = (
     r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
     # IPv6 (at least three groups with two colons, or a :: form)
     r"(?=[\w:]{0,40}::|(?:[0-9A-Fa-f]{1,4}:){4})(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?<!:)",
-    # UUID
+    # UUID; a braced one with a Windows path behind it is one value ({GUID}\dir\file.dll)
+    r"\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}\\[^\s,;'\"<>()\[\]{}]*",
     r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
     # Host name with a top-level domain (lower case, at least two dots), optional port
     r"[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63}){1,8}\.[a-z]{2,6}(?::\d{1,5})?(?![\w.])",
-    # host:port
-    r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
+    # host:port, the host with a dot or a dash (a bare word before a number is a key:
+    # memory:1024 is memory:<*>)
+    r"(?=[\w.-]{0,253}[.-])[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
     r"0[xX][0-9A-Fa-f]+",
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
