@@ -104,3 +104,8 @@ def test_composite_values_are_one_value() -> None:
         "Loading <*>",
         "Assigned container of capacity <memory:<*>, vCores:<*>> on host node1",
     ]
+
+
+def test_numbers_joined_by_a_slash_are_two_values() -> None:
+    got = _templates(["worker[32776/0x700000323000] read 12 bytes", "sent 3/4 chunks"])
+    assert got == ["worker[<*>/<*>] read <*> bytes", "sent <*>/<*> chunks"]

@@ -24,7 +24,7 @@ from logsum.core.timestamps import match_timestamp
 # A value starts at the start of a token or right after one of these characters...
 _OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*-])"""
 # ...and ends at the end of a token or before one of these (a final dot ends a sentence).
-_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_-]|[./](?![\w/])|$)"""
+_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_-]|/(?!/)|\.(?![\w/])|$)"""
 
 _VARIABLE_SHAPES = (
     # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address) or a
