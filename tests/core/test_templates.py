@@ -109,3 +109,31 @@ def test_composite_values_are_one_value() -> None:
 def test_numbers_joined_by_a_slash_are_two_values() -> None:
     got = _templates(["worker[32776/0x700000323000] read 12 bytes", "sent 3/4 chunks"])
     assert got == ["worker[<*>/<*>] read <*> bytes", "sent <*>/<*> chunks"]
+
+
+def test_a_word_that_precedes_two_valued_slots_in_unrelated_templates_is_a_key() -> None:
+    got = _templates(
+        [
+            "pam_unix(sshd:session): session closed for user root",
+            "pam_unix(sshd:session): session closed for user bob",
+            "Started Session 12 of user root.",
+            "Started Session 13 of user alice.",
+            # one family: the slot may be the event itself, so it teaches nothing
+            "Service nginx is up",
+            "Service nginx is down",
+            # upper-case words are states or levels, not values
+            "Changing state from RUNNING to FAILED",
+            "Changing state from RUNNING to SUCCEEDED",
+            "Setting log level to DEBUG",
+            "Setting log level to INFO",
+        ]
+    )
+    assert got[3] == "Started Session <*> of user <*>."
+    assert got[4:] == [
+        "Service nginx is up",
+        "Service nginx is down",
+        "Changing state from RUNNING to FAILED",
+        "Changing state from RUNNING to SUCCEEDED",
+        "Setting log level to DEBUG",
+        "Setting log level to INFO",
+    ]

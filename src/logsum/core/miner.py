@@ -134,6 +134,20 @@ def _plain_word(token: str) -> bool:
 
 
 _MAX_KEYS = 4_096  # key words remembered (oldest forgotten first)
+_MIN_KEY_CONTEXTS = 2  # unrelated templates in which a word must precede a two-valued slot
+
+
+def _enum(a: str, b: str) -> bool:
+    """Two upper-case words (``RUNNING``/``FAILED``, ``DEBUG``/``INFO``): names of states or
+    levels, which are events, not values, until ``min_word_values`` of them were seen."""
+    return a.isupper() and b.isupper()
+
+
+def _related(a: list[str], b: list[str]) -> bool:
+    """Two contexts of one template family: same length, differing in at most one place."""
+    return len(a) == len(b) and sum(1 for x, y in zip(a, b, strict=True) if x != y) <= 1
+
+
 _MAX_SIBLING_SCAN = 2_000
 _CHURN_WEIGHT = 0.02  # weight of the newest line in the moving share of new patterns
 _CHURN_LIMIT = 0.85  # above it, no merging across lengths (see Miner.learn)
@@ -255,6 +269,9 @@ class Miner:
         # Key words seen in front of values that are words (``user`` of ``user=<*>`` or of
         # ``for user <*>``): a word after one of them is a value slot (see _value_slots).
         self._keys: dict[str, None] = {}
+        # Contexts (templates with the slot as <*>) where a word after a candidate key took
+        # two values, per candidate key (see _slot_in_contexts).
+        self._contexts: dict[str, list[list[str]]] = {}
         self._buckets: dict[int, _Bucket] = {}
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
         self._aliases: dict[str, str] = {}  # folded id -> live id (always one step)
@@ -325,7 +342,9 @@ class Miner:
             # Words (no masked evidence) differ: keep them apart until enough different words
             # were seen at the same place (Failed/Accepted stay two patterns; user names merge).
             siblings = self._covered(bucket, merged, best)
-            slots = self._value_slots(best.tokens, tokens, merged)
+            slots = self._value_slots(best.tokens, tokens, merged) or self._slot_in_contexts(
+                best.tokens, tokens, merged
+            )
             need = self.min_slot_values if slots else self.min_word_values
             if len(siblings) + 2 < need:
                 return self._create(bucket, tokens, template)
@@ -378,24 +397,58 @@ class Miner:
                 continue
             if _key_of(m) is not None:
                 continue
-            if j == 0 or _bare(merged[j - 1]) not in self._keys:
+            if j == 0 or _bare(merged[j - 1]) not in self._keys or _enum(o, u):
                 return False
         return True
+
+    def _slot_in_contexts(self, old: list[str], line: list[str], merged: list[str]) -> bool:
+        """Count the contexts in which one word after a plain word ``w`` takes two values
+        (``for user root`` / ``for user bob``); once ``w`` did so in ``min_key_contexts``
+        unrelated templates (different lengths, or different in two more places), ``w`` is
+        a key word and the word after it a value. Within one template family the slot may be
+        the event itself (``Service x is up`` / ``is down``), so that family counts once."""
+        changed = [
+            j for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)) if o != m != u
+        ]
+        if len(changed) != 1 or changed[0] == 0:
+            return False
+        before = merged[changed[0] - 1]
+        if not _plain_word(before) or before.endswith(":"):
+            return False  # a label (``en0:``, ``Captive:``) opens a message, not a value
+        if _enum(old[changed[0]], line[changed[0]]):
+            return False
+        j = changed[0]
+        key = _bare(merged[j - 1])
+        context = [*merged[:j], WILDCARD, *merged[j + 1 :]]
+        seen = self._contexts.setdefault(key, [])
+        if not any(_related(context, c) for c in seen):
+            if len(self._contexts) > _MAX_KEYS:
+                self._contexts.clear()
+            seen.append(context)
+            if len(seen) >= _MIN_KEY_CONTEXTS:
+                self._add_key(key)
+                del self._contexts[key]
+                return True
+        return False
+
+    def _add_key(self, key: str) -> None:
+        keys = self._keys
+        if key not in keys:
+            if len(keys) >= _MAX_KEYS:
+                keys.pop(next(iter(keys)))
+            keys[key] = None
 
     def _learn_keys(self, old: list[str], line: list[str], merged: list[str]) -> None:
         """Remember the key words in front of the words that just became variables: the key
         of a ``key=<*>`` token, or the plain word before a lone ``<*>``."""
-        keys = self._keys
         for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
             if o == m or m == u:
                 continue
             key = _key_of(m)
             if key is None and m == WILDCARD and j and _plain_word(merged[j - 1]):
                 key = _bare(merged[j - 1])
-            if key is not None and key not in keys:
-                if len(keys) >= _MAX_KEYS:
-                    keys.pop(next(iter(keys)))
-                keys[key] = None
+            if key is not None:
+                self._add_key(key)
 
     def _covered(self, bucket: _Bucket, template: list[str], skip: Cluster) -> list[Cluster]:
         """Other clusters of ``bucket`` whose templates ``template`` covers."""
