@@ -34,6 +34,11 @@ class EngineConfig:
     ``FOLLOWING``, ``LEADING``); a user name that takes four or more values is a variable.
     Places whose values are variables by shape (numbers, addresses...) generalise at once."""
 
+    min_slot_values: int = 2
+    """The same, for a place where values sit: behind ``=`` (``user=root``, ``user=bob``) or
+    right after a word already seen in front of word values (``user`` once ``user=<*>`` or
+    ``for user <*>`` exists). Such a place is a variable as soon as two values differ."""
+
     max_param_examples: int = 5
     """Distinct example values kept per wildcard position of a pattern."""
 
@@ -64,6 +69,8 @@ class EngineConfig:
             raise ValueError("similarity must be in (0, 1]")
         if self.min_word_values < 2:
             raise ValueError("min_word_values must be at least 2")
+        if not 2 <= self.min_slot_values <= self.min_word_values:
+            raise ValueError("min_slot_values must be in [2, min_word_values]")
         if self.max_param_examples < 0:
             raise ValueError("max_param_examples must be >= 0")
         if self.max_record_lines < 1:

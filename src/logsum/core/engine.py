@@ -143,7 +143,10 @@ class Engine:
         self._headers = HeaderDetector(self._year)
         self._masker = TokenMasker()
         self._miner = Miner(
-            self.config.similarity, self.config.max_patterns, self.config.min_word_values
+            self.config.similarity,
+            self.config.max_patterns,
+            self.config.min_word_values,
+            self.config.min_slot_values,
         )
         self._cache: OrderedDict[str, Cluster] = OrderedDict()
         self._shapes: dict[bytes, _Shape] = {}

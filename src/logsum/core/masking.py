@@ -1,7 +1,10 @@
 """Masking: replace the parts of a message that are variables by their very shape with ``<*>``.
 
-Masking never crosses whitespace, so the i-th token of a masked message is the mask of the i-th
-token of the message; that is what lets the engine read parameters back by position.
+:func:`mask` never crosses whitespace, so the i-th token of a masked message is the mask of the
+i-th token of the message; that is what lets the engine read parameters back by position. One
+exception, in :class:`TokenMasker`: a timestamp with a date and a time is one ``<*>`` even when
+it spans several tokens (``at Mon Mar  2 10:00:00 2026`` gives ``at <*>``); the engine reads such
+values back by aligning the template with the line's tokens.
 
 Conventions (those of the corrected Loghub templates): one ``<*>`` for a whole IP with its
 port, a path, a URL, a number with its unit, a hex value, a UUID, an id glued to a word with
@@ -16,15 +19,17 @@ from __future__ import annotations
 import re
 
 from logsum.core.model import WILDCARD
+from logsum.core.timestamps import match_timestamp
 
 # A value starts at the start of a token or right after one of these characters...
 _OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*-])"""
 # ...and ends at the end of a token or before one of these (a final dot ends a sentence).
-_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_-]|[./](?![\w/])|$)"""
+_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_-]|/(?!/)|\.(?![\w/])|$)"""
 
 _VARIABLE_SHAPES = (
-    # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address)
-    r"/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
+    # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address) or a
+    # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030)
+    r"(?:[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
     # URL (a trailing ':' or '.' is punctuation, not part of it)
     r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]*[^\s,;'\"<>()\[\]{}:.]",
     # Booleans and nulls
@@ -37,12 +42,14 @@ _VARIABLE_SHAPES = (
     r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
     # IPv6 (at least three groups with two colons, or a :: form)
     r"(?=[\w:]{0,40}::|(?:[0-9A-Fa-f]{1,4}:){4})(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?<!:)",
-    # UUID
+    # UUID; a braced one with a Windows path behind it is one value ({GUID}\dir\file.dll)
+    r"\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}\\[^\s,;'\"<>()\[\]{}]*",
     r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
     # Host name with a top-level domain (lower case, at least two dots), optional port
     r"[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63}){1,8}\.[a-z]{2,6}(?::\d{1,5})?(?![\w.])",
-    # host:port
-    r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
+    # host:port, the host with a dot or a dash (a bare word before a number is a key:
+    # memory:1024 is memory:<*>)
+    r"(?=[\w.-]{0,253}[.-])[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
     r"0[xX][0-9A-Fa-f]+",
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
@@ -51,7 +58,7 @@ _VARIABLE_SHAPES = (
     # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1)
     r"[A-Za-z][A-Za-z0-9]{0,63}(?:[_-]+[A-Za-z0-9]{1,64}){0,15}[_-]+-?\d[\w-]{0,127}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
-    r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-z%µ]{1,5}\b)?",
+    r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
 )
 
 _MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
@@ -87,6 +94,7 @@ class TokenMasker:
         memo = self._memo
         shapes = self._shapes
         out = []
+        times: list[int] = []
         for tok in tokens:
             m = memo.get(tok)
             if m is None and len(tok) > MAX_TOKEN_CHARS:
@@ -106,4 +114,66 @@ class TokenMasker:
                     memo.clear()
                 memo[tok] = m
             out.append(m)
+            if _TIME_MARK in m:
+                times.append(len(out) - 1)
+        if times:
+            return _join_timestamps(tokens, out, times)
         return out
+
+
+_TIME_MARK = ":" + WILDCARD + ":" + WILDCARD  # how a masked time of day looks (12:00:00)
+_TIMESTAMP_REACH = 3
+"""Tokens before a time of day that may belong to its timestamp (``Mon Mar  2 10:00:00``)."""
+_TIME_ALONE = re.compile(r"\d{1,2}:\d{1,2}:\d{1,2}(?:[.,:]\d+)?")
+_EDGE = "([{<'\"=:"  # punctuation before a timestamp that stays in the template
+_TRAIL = ")]}>'\",;.:"  # and after it
+
+
+def _join_timestamps(raw: list[str], masked: list[str], times: list[int]) -> list[str]:
+    """``masked`` with each timestamp that has a date and a time made one ``<*>``, even when
+    it spans several tokens (``at Mon Mar  2 10:00:00 2026`` gives ``at <*>``; a time of day
+    alone stays ``<*>:<*>:<*>``). The list gets shorter when tokens are joined: the engine
+    reads the values back by aligning the template with the line's tokens."""
+    out: list[str] = []
+    done = 0  # tokens of ``masked`` already copied to ``out``
+    for k in times:
+        if k < done:
+            continue
+        found = _timestamp_at(raw, max(done, k - _TIMESTAMP_REACH), k)
+        if found is None:
+            continue
+        start, stop, token = found
+        out.extend(masked[done:start])
+        out.append(token)
+        done = stop
+    if not done:
+        return masked
+    out.extend(masked[done:])
+    return out
+
+
+def _timestamp_at(raw: list[str], first: int, k: int) -> tuple[int, int, str] | None:
+    """The earliest timestamp with a date that starts at one of ``raw[first..k]`` and takes
+    in the time of day of ``raw[k]``: ``(start, stop, masked token)`` or ``None``."""
+    stop_at = min(len(raw), k + _TIMESTAMP_REACH)
+    for start in range(first, k + 1):
+        head = raw[start]
+        lead = len(head) - len(head.lstrip(_EDGE))
+        text = " ".join(raw[start:stop_at])
+        found = match_timestamp(text, lead, 1970)
+        if found is None:
+            continue
+        end = found[1]
+        if start == k and _TIME_ALONE.fullmatch(text, lead, end):
+            return None  # a time of day alone keeps its parts (<*>:<*>:<*>)
+        # The token the timestamp ends in, and what of that token is left after it.
+        pos = 0
+        for stop in range(start, stop_at):
+            pos += len(raw[stop]) + 1
+            if pos > end:
+                break
+        rest = text[end : pos - 1]
+        if stop < k or rest.strip(_TRAIL):
+            continue  # ends before the time, or inside a word
+        return start, stop + 1, head[:lead] + WILDCARD + rest
+    return None

@@ -112,6 +112,42 @@ def _constants(tokens: list[str]) -> int:
     return sum(1 for t in tokens if is_constant(t))
 
 
+_KEY_VALUE = re.compile(r"(?:^|[^\w])([A-Za-z][\w.-]*)=" + re.escape(WILDCARD))
+_WORD = re.compile(r"[A-Za-z][\w-]*")
+
+
+def _key_of(token: str) -> str | None:
+    """The key of a ``key=<*>`` token (``user=<*>``, ``(uid=<*>)``), lower case, or None."""
+    m = _KEY_VALUE.search(token)
+    return None if m is None else m.group(1).lower()
+
+
+def _bare(token: str) -> str:
+    """A word as a key: lower case, without the punctuation around it (``User:`` is
+    ``user``)."""
+    return token.strip("()[]{}<>:,;'\"").lower()
+
+
+def _plain_word(token: str) -> bool:
+    """A constant word that can name what follows (``user``, ``table``), not a value."""
+    return WILDCARD not in token and _WORD.fullmatch(_bare(token)) is not None
+
+
+_MAX_KEYS = 4_096  # key words remembered (oldest forgotten first)
+_MIN_KEY_CONTEXTS = 2  # unrelated templates in which a word must precede a two-valued slot
+
+
+def _enum(a: str, b: str) -> bool:
+    """Two upper-case words (``RUNNING``/``FAILED``, ``DEBUG``/``INFO``): names of states or
+    levels, which are events, not values, until ``min_word_values`` of them were seen."""
+    return a.isupper() and b.isupper()
+
+
+def _related(a: list[str], b: list[str]) -> bool:
+    """Two contexts of one template family: same length, differing in at most one place."""
+    return len(a) == len(b) and sum(1 for x, y in zip(a, b, strict=True) if x != y) <= 1
+
+
 _MAX_SIBLING_SCAN = 2_000
 _CHURN_WEIGHT = 0.02  # weight of the newest line in the moving share of new patterns
 _CHURN_LIMIT = 0.85  # above it, no merging across lengths (see Miner.learn)
@@ -219,10 +255,23 @@ class _Bucket:
 class Miner:
     """Streaming template miner over masked token lists. Not thread-safe."""
 
-    def __init__(self, similarity: float, max_patterns: int, min_word_values: int = 3) -> None:
+    def __init__(
+        self,
+        similarity: float,
+        max_patterns: int,
+        min_word_values: int = 3,
+        min_slot_values: int = 2,
+    ) -> None:
         self.similarity = similarity
         self.max_patterns = max_patterns
         self.min_word_values = min_word_values
+        self.min_slot_values = min_slot_values
+        # Key words seen in front of values that are words (``user`` of ``user=<*>`` or of
+        # ``for user <*>``): a word after one of them is a value slot (see _value_slots).
+        self._keys: dict[str, None] = {}
+        # Contexts (templates with the slot as <*>) where a word after a candidate key took
+        # two values, per candidate key (see _slot_in_contexts).
+        self._contexts: dict[str, list[list[str]]] = {}
         self._buckets: dict[int, _Bucket] = {}
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
         self._aliases: dict[str, str] = {}  # folded id -> live id (always one step)
@@ -293,8 +342,13 @@ class Miner:
             # Words (no masked evidence) differ: keep them apart until enough different words
             # were seen at the same place (Failed/Accepted stay two patterns; user names merge).
             siblings = self._covered(bucket, merged, best)
-            if len(siblings) + 2 < self.min_word_values:
+            slots = self._value_slots(best.tokens, tokens, merged) or self._slot_in_contexts(
+                best.tokens, tokens, merged
+            )
+            need = self.min_slot_values if slots else self.min_word_values
+            if len(siblings) + 2 < need:
                 return self._create(bucket, tokens, template)
+            self._learn_keys(best.tokens, tokens, merged)
         self._generalise(bucket, best, merged)
         target = self.get(best.id) or best
         for sib in siblings:
@@ -332,6 +386,69 @@ class Miner:
         """True when generalising ``old`` to ``merged`` drops constant text that masking gave
         no reason to drop: somewhere, neither the old token nor the line's covers the other."""
         return any(o != m and m != u for o, u, m in zip(old, line, merged, strict=True))
+
+    def _value_slots(self, old: list[str], line: list[str], merged: list[str]) -> bool:
+        """True when every word that differs sits where values sit: behind ``=`` in a
+        ``key=value`` token, or right after a known key word (see :meth:`_learn_keys`).
+        Elsewhere a differing word may be the event itself (``Job started`` / ``Job paused``,
+        ``from RUNNING to FAILED``), and more values must be seen before it is a variable."""
+        for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
+            if o == m or m == u:
+                continue
+            if _key_of(m) is not None:
+                continue
+            if j == 0 or _bare(merged[j - 1]) not in self._keys or _enum(o, u):
+                return False
+        return True
+
+    def _slot_in_contexts(self, old: list[str], line: list[str], merged: list[str]) -> bool:
+        """Count the contexts in which one word after a plain word ``w`` takes two values
+        (``for user root`` / ``for user bob``); once ``w`` did so in ``min_key_contexts``
+        unrelated templates (different lengths, or different in two more places), ``w`` is
+        a key word and the word after it a value. Within one template family the slot may be
+        the event itself (``Service x is up`` / ``is down``), so that family counts once."""
+        changed = [
+            j for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)) if o != m != u
+        ]
+        if len(changed) != 1 or changed[0] == 0:
+            return False
+        before = merged[changed[0] - 1]
+        if not _plain_word(before) or before.endswith(":"):
+            return False  # a label (``en0:``, ``Captive:``) opens a message, not a value
+        if _enum(old[changed[0]], line[changed[0]]):
+            return False
+        j = changed[0]
+        key = _bare(merged[j - 1])
+        context = [*merged[:j], WILDCARD, *merged[j + 1 :]]
+        seen = self._contexts.setdefault(key, [])
+        if not any(_related(context, c) for c in seen):
+            if len(self._contexts) > _MAX_KEYS:
+                self._contexts.clear()
+            seen.append(context)
+            if len(seen) >= _MIN_KEY_CONTEXTS:
+                self._add_key(key)
+                del self._contexts[key]
+                return True
+        return False
+
+    def _add_key(self, key: str) -> None:
+        keys = self._keys
+        if key not in keys:
+            if len(keys) >= _MAX_KEYS:
+                keys.pop(next(iter(keys)))
+            keys[key] = None
+
+    def _learn_keys(self, old: list[str], line: list[str], merged: list[str]) -> None:
+        """Remember the key words in front of the words that just became variables: the key
+        of a ``key=<*>`` token, or the plain word before a lone ``<*>``."""
+        for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
+            if o == m or m == u:
+                continue
+            key = _key_of(m)
+            if key is None and m == WILDCARD and j and _plain_word(merged[j - 1]):
+                key = _bare(merged[j - 1])
+            if key is not None:
+                self._add_key(key)
 
     def _covered(self, bucket: _Bucket, template: list[str], skip: Cluster) -> list[Cluster]:
         """Other clusters of ``bucket`` whose templates ``template`` covers."""

@@ -1,0 +1,139 @@
+"""Template rules a reader of the patterns would notice: which words are values and which are
+the event, and values that span several tokens or glue several parts together."""
+
+from __future__ import annotations
+
+from logsum import Engine
+
+
+def _templates(lines: list[str]) -> list[str]:
+    """The final template of each line, read after the last line (as a user sees them)."""
+    engine = Engine(message_only=True)
+    ids = [engine.process(line).pattern_id for line in lines]
+    return [engine.template(i) for i in ids]
+
+
+def test_a_word_behind_equals_is_a_value_after_two_values() -> None:
+    got = _templates(
+        [
+            "connection authorized: user=postgres database=orders",
+            "connection authorized: user=app database=orders",
+            "connection authorized: user=app database=users",
+        ]
+    )
+    assert set(got) == {"connection authorized: user=<*> database=<*>"}
+
+
+def test_a_word_after_a_known_key_word_is_a_value_after_two_values() -> None:
+    got = _templates(
+        [
+            "Invalid user webmaster from 1.2.3.4",
+            "Invalid user admin from 1.2.3.5",
+            "Invalid user oracle from 1.2.3.6",
+            "Invalid user guest from 1.2.3.7",
+            "pam_unix(sshd:session): session opened for user root by (uid=0)",
+            "pam_unix(sshd:session): session opened for user bob by (uid=0)",
+        ]
+    )
+    assert got[-1] == "pam_unix(sshd:session): session opened for user <*> by (uid=<*>)"
+    assert got[-2] == got[-1]
+
+
+def test_verbs_and_states_stay_constant_with_few_values() -> None:
+    lines = [
+        "Job 12 started",
+        "Job 13 paused",
+        "Job 14 completed",
+        "Changing state from RUNNING to FAILED",
+        "Changing state from PENDING to RUNNING",
+        "Failed password for root from 1.2.3.4 port 22 ssh2",
+        "Accepted password for root from 1.2.3.5 port 22 ssh2",
+        "user=alice logged in",
+        "user=bob logged in",
+    ]
+    got = _templates(lines)
+    assert got[:5] == [
+        "Job <*> started",
+        "Job <*> paused",
+        "Job <*> completed",
+        "Changing state from RUNNING to FAILED",
+        "Changing state from PENDING to RUNNING",
+    ]
+    assert got[5] != got[6]
+    assert got[7] == got[8] == "user=<*> logged in"
+
+
+def test_a_percentage_is_a_value_by_shape() -> None:
+    got = _templates(["disk 91% full on /var", "disk 85% full on /var", "cpu at (12.5%)"])
+    assert got == ["disk <*> full on <*>", "disk <*> full on <*>", "cpu at (<*>)"]
+
+
+def test_a_timestamp_inside_a_message_is_one_value() -> None:
+    engine = Engine(message_only=True)
+    lines = [
+        "Backup finished at Mon Mar  2 10:00:00 2026",
+        "Backup finished at Tue Mar 10 22:15:09 2026",
+        "Last login: Tue Oct 13 01:02:03 2020 from 10.1.2.3",
+        "Job 7 scheduled for 2026-03-02 10:00:00,123.",
+        "cache flushed at 10:00:00 today",
+    ]
+    results = [engine.process(line) for line in lines]
+    got = [engine.template(r.pattern_id) for r in results]
+    assert got == [
+        "Backup finished at <*>",
+        "Backup finished at <*>",
+        "Last login: <*> from <*>",
+        "Job <*> scheduled for <*>.",
+        "cache flushed at <*>:<*>:<*> today",  # a time of day alone keeps its parts
+    ]
+    # The values are read back whole, though the timestamp spans several tokens.
+    assert results[1].params == ("Tue Mar 10 22:15:09 2026",)
+    assert results[2].params == ("Tue Oct 13 01:02:03 2020", "10.1.2.3")
+
+
+def test_composite_values_are_one_value() -> None:
+    lines = [
+        "Connecting to ResourceManager at node7.example.com/10.0.3.7:8030",
+        "Connecting to ResourceManager at rm-host/10.0.3.8:8030",
+        "Loading {4D9A1B2C-0000-1111-2222-333344445555}\\Windows\\System32\\kernel32.dll",
+        "Assigned container of capacity <memory:1024, vCores:2> on host node1",
+    ]
+    assert _templates(lines) == [
+        "Connecting to ResourceManager at <*>",
+        "Connecting to ResourceManager at <*>",
+        "Loading <*>",
+        "Assigned container of capacity <memory:<*>, vCores:<*>> on host node1",
+    ]
+
+
+def test_numbers_joined_by_a_slash_are_two_values() -> None:
+    got = _templates(["worker[32776/0x700000323000] read 12 bytes", "sent 3/4 chunks"])
+    assert got == ["worker[<*>/<*>] read <*> bytes", "sent <*>/<*> chunks"]
+
+
+def test_a_word_that_precedes_two_valued_slots_in_unrelated_templates_is_a_key() -> None:
+    got = _templates(
+        [
+            "pam_unix(sshd:session): session closed for user root",
+            "pam_unix(sshd:session): session closed for user bob",
+            "Started Session 12 of user root.",
+            "Started Session 13 of user alice.",
+            # one family: the slot may be the event itself, so it teaches nothing
+            "Service nginx is up",
+            "Service nginx is down",
+            # upper-case words are states or levels, not values
+            "Changing state from RUNNING to FAILED",
+            "Changing state from RUNNING to SUCCEEDED",
+            "Setting log level to DEBUG",
+            "Setting log level to INFO",
+        ]
+    )
+    assert got[3] == "Started Session <*> of user <*>."
+    assert got[4:] == [
+        "Service nginx is up",
+        "Service nginx is down",
+        "Changing state from RUNNING to FAILED",
+        "Changing state from RUNNING to SUCCEEDED",
+        "Setting log level to DEBUG",
+        "Setting log level to INFO",
+    ]
