@@ -20,6 +20,7 @@ message. A user may instead give a Loghub-style format (``<Date> <Time> <Level> 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -66,6 +67,10 @@ LEVELS: dict[str, str] = {
     "TRAC": "TRACE",
     "VRB": "TRACE",
     "FATA": "CRITICAL",
+    # Microsoft.Extensions.Logging's console: "fail: Category[12]"
+    "FAIL": "ERROR",
+    "DBUG": "DEBUG",
+    "TRCE": "TRACE",
     "FTL": "CRITICAL",
     # PostgreSQL writes its informational messages as LOG; MySQL's [Note]
     "LOG": "INFO",
@@ -81,12 +86,12 @@ _COMPONENT_COLON = re.compile(
     # Not an error code (AH00126:, ORA-00942:), which opens the message.
     r"(?![A-Z]{1,6}-?\d{3,}:)"
     # a program name, possibly a path or user@host, with a detail in parentheses
-    r"(?P<comp>[A-Za-z_/][\w.$@/\-]*(?:\([\w.:\-/ ]*\))?)"
+    r"(?P<comp>[A-Za-z_/][\w.$@/\-]*(?:::[A-Za-z_]\w*)*(?:\([\w.:\-/ ]*\))?)"
     r"(?:\[(?P<pid>\w[\w.\-]*)\])?(?:\s\([^()]*\))?:(?=\s|$)"
     # a program name with one space before its [pid] (macOS "Microsoft Word[123]:")
     r"|(?P<comp2>[A-Za-z_][\w.\-]* [\w.\-]+)\[(?P<pid2>\d+)\](?:\s\([^()]*\))?:(?=\s|$)"
 )
-_PROGRAM_DASH = re.compile(r"(?P<comp>[^\s\[\]]+(?: [^\s\[\]-]+)?)\s+-\s")
+_PROGRAM_DASH = re.compile(r"(?P<comp>[\w./][^\s\[\]]*(?: [^\s\[\]-]+)?)\s+-\s")
 _DOTTED_LOGGER = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+(?=\s)")
 _PID = re.compile(r"\d{1,10}(?=\s)")
 _HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)")
@@ -98,7 +103,7 @@ _LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
 # A name padded to a column width after the level (Windows CBS: "Info   CBS    Loaded ...").
 _COLUMN = re.compile(r"([A-Za-z][\w.\-]{0,31})(?=  +\S)")
-_PIPE_FIELD = re.compile(r"\|([^\s|]*)(?=\|)")
+_PIPE_FIELD = re.compile(r"\| *([^\s|]*)(?=\|)")
 # syslog's priority (<34>), with RFC 5424's version after it (<165>1)
 _PRI = re.compile(r"<\d{1,3}>(?P<version>\d{1,2}\s)?")
 # RFC 5424 after the timestamp: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA
@@ -122,7 +127,10 @@ _KV = re.compile(r"[\w.\-@]+=\S*")
 _NAMED_FIELD = re.compile(r"pid \d+(?::tid \d+)?")
 _GLUED_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}:(?=\S)")
 _CRI_STREAM = re.compile(r"(?:stdout|stderr) [FP](?=\s)")
-_NAME_DASH = re.compile(r"([A-Za-z_][\w$]{0,63})\s+-\s")
+_NAME_DASH = re.compile(r"([A-Za-z_][\w$]{0,63})\s+[-:]\s")
+_UPTIME = re.compile(r"\s+(\[ *\d{1,9}\.\d{3,9}\])(?=\s)")
+_PRE_LEVEL = re.compile(r"\d{1,10}(?=\s)|\[[^\[\]\s]{1,64}\](?=\s)")
+_EVENT_NAME = re.compile(r"\s*([A-Za-z_][\w.$]*\[\d{1,9}\])\s*$")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 
 _MAX_FIELDS = 12
@@ -139,9 +147,10 @@ def _level_at(line: str, pos: int) -> tuple[str, int] | None:
     level = LEVELS.get(upper)
     if level is None:
         return None
-    if not bracketed and word not in (upper, upper.capitalize()):
-        return None
     end = m.end()
+    lower_prefix = pos == 0 and end < len(line) and line[end] == ":"  # "info: Connecting..."
+    if not bracketed and word not in (upper, upper.capitalize()) and not lower_prefix:
+        return None
     if end < len(line) and line[end] == ":":
         end += 1
     return level, end
@@ -182,6 +191,26 @@ def _bracket_level(inner: str) -> str | None:
         return None
     upper = word.upper()
     return LEVELS.get(upper) or _BRACKET_ONLY_LEVELS.get(upper)
+
+
+def _without_context(message: str) -> str:
+    """The message without a trailing JSON object of context fields (zap's console encoder,
+    winston's simple format: ``starting server\t{"port": 8080}``)."""
+    if message[-1:] != "}":
+        return message
+    at = max(message.rfind(' {"'), message.rfind('\t{"'))
+    if at <= 0 or message[:at].rstrip()[-1:] in ("=", ":"):
+        return message  # a value the message assigns or names ("payload = {...}")
+    try:
+        value = json.loads(message[at + 1 :])
+    except ValueError:
+        return message
+    return message[:at].rstrip() if isinstance(value, dict) else message
+
+
+def _pipe_level(text: str) -> str | None:
+    """A level in a pipe-separated field: a name, or one letter (``|I|``)."""
+    return _SINGLE_LETTER_LEVELS.get(text) if len(text) == 1 else _bracket_level(text)
 
 
 def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool:
@@ -244,7 +273,7 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
             break
     if not s.has_timestamp and s.level is None:
         return None
-    message = line[s.pos :].strip()
+    message = _without_context(line[s.pos :].strip())
     if not message and s.spans and s.spans[0][2] == "tag":
         message = line[s.spans[0][0] : s.spans[0][1]]  # "Start-Date: <time>": the tag says what
     header = Header(
@@ -343,6 +372,23 @@ def _leading_timestamps(s: _Scan) -> None:
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             return
         at = after
+    # A relative time or thread id and a thread name before the level (log4j's TTCC:
+    # "176 [main] INFO  org.example.Foo - message").
+    at, found = pos, []
+    for _ in range(2):
+        field_ = _PRE_LEVEL.match(line, at)
+        if field_ is None:
+            break
+        found.append(field_)
+        at = _WS.match(line, field_.end()).end()  # type: ignore[union-attr]
+        if _level_at(line, at) is not None:
+            for f in found:
+                text = f.group(0)
+                s.mark(f.start(), f.end(), "pid" if text.isdigit() else "bracket")
+                _set_component_or_pid(s, text.strip("[]"))
+            s.tentative = s.component is not None
+            s.pos = at
+            return
     s.pos = pos
 
 
@@ -378,7 +424,7 @@ def _next_field(s: _Scan) -> bool:
     if ch in "|,":
         pipe = _PIPE_FIELD.match(line, pos) if ch == "|" else None
         if pipe is not None and (s.has_timestamp or s.level):
-            named = _bracket_level(pipe.group(1)) if s.level is None else None
+            named = _pipe_level(pipe.group(1)) if s.level is None else None
             if named is not None:
                 s.level = named
             else:
@@ -424,14 +470,20 @@ def _next_field(s: _Scan) -> bool:
         if mark is not None:  # a one-character role or level mark after the time
             s.mark(pos, mark.end(), "mark")
             s.pos = mark.end()
-            return True
+            return False  # the message follows the mark
     lvl = _level_at(line, pos)
     if lvl is None and s.level is None and (s.pid is not None or s.timestamp_end == pos - 1):
         lvl = _letter_level_at(line, pos, s.pid is None)
-    if lvl is not None and s.level is None and (s.has_timestamp or pos == 0):
+    if lvl is not None and s.level is None and (s.has_timestamp or pos == 0 or s.spans):
         s.level, s.pos = lvl
         s.mark(pos, s.pos, "level")
         if line[s.pos - 1] == ":":
+            event = _EVENT_NAME.match(line, s.pos)
+            if event is not None:  # "info: Category[14]" heads a record whose text follows
+                s.component = event.group(1)
+                s.mark(event.start(1), event.end(1), "event")
+                s.pos = event.end()
+                return False
             glued = _GLUED_NAME.match(line, s.pos)
             if glued is not None:  # Python's default "%(levelname)s:%(name)s:%(message)s"
                 s.component = glued.group(0)[:-1]
@@ -598,6 +650,10 @@ def _take_component(s: _Scan, comp: re.Match[str]) -> None:
     s.pid = comp.group("pid") or comp.group("pid2") or s.pid
     s.mark(comp.start(), comp.end(), "comp")
     s.pos = comp.end()
+    uptime = _UPTIME.match(s.line, s.pos)
+    if uptime is not None:  # the kernel's seconds since boot: "kernel: [   12.345678]"
+        s.mark(uptime.start(1), uptime.end(), "uptime")
+        s.pos = uptime.end()
 
 
 def _anchor_ahead(line: str, pos: int, within: int = 5) -> bool:
@@ -635,8 +691,8 @@ _KIND_REGEX = {
     "letter": r"[VDIWEF]",
     "stream": r"(?:stdout|stderr) [FP]",
     "level": rf"[<\[(]?(?:{_LEVEL_ALTERNATIVES})[>\])]?:?",
-    "pipe": r"\|[^\s|]*(?=\|)",
-    "plevel": r"\|[^\s|]*(?=\|)",
+    "pipe": r"\| *[^\s|]*(?=\|)",
+    "plevel": r"\| *[^\s|]*(?=\|)",
     "comp": _unnamed(_COMPONENT_COLON),
     "bracket": _BRACKET.pattern,
     "bopen": r"\[",
@@ -646,6 +702,8 @@ _KIND_REGEX = {
     "pidtid": f"(?:{_PID_TID.pattern}|{_PID_BEFORE.pattern})",
     "sep": _SEPARATOR.pattern,
     "mark": _LONE_MARK.pattern,
+    "event": r"[A-Za-z_][\w.$]*\[\d{1,9}\]",
+    "uptime": r"\[ *\d{1,9}\.\d{3,9}\]",
     "ndash": _NAME_DASH.pattern,
     "glued": _GLUED_NAME.pattern,
     "caller": _CALLER.pattern,
@@ -772,7 +830,7 @@ class _Layout:
                 lvl = _level_at(text, 0)
                 level = lvl[0] if lvl else level
             elif kind == "plevel":
-                level = _bracket_level(text[1:]) or level
+                level = _pipe_level(text[1:].strip()) or level
             elif kind == "letter":
                 level = _SINGLE_LETTER_LEVELS.get(text, level)
             elif kind == "comp":
@@ -782,7 +840,7 @@ class _Layout:
                     pid = comp.group("pid") or comp.group("pid2") or pid
                     thread = False
             elif kind == "pipe" or kind == "bracket":
-                inner = text[1:] if kind == "pipe" else text[1:-1]
+                inner = text[1:].strip() if kind == "pipe" else text[1:-1]
                 thread = thread or (kind == "bracket" and component is None)
                 named = _bracket_level(inner) if level is None else None
                 if named is not None:
@@ -822,6 +880,8 @@ class _Layout:
                 thread = False
             elif kind == "column":
                 component = component or text
+            elif kind == "event":
+                component = text
             elif kind == "glued":
                 component = text[:-1]
         end = m.end()
@@ -833,7 +893,7 @@ class _Layout:
             for i, (_, shape) in enumerate(self.kinds)
             if shape >= 0
         ]
-        message = line[end:].strip()
+        message = _without_context(line[end:].strip())
         if not message and self.tagged:
             message = m.group(1)
         return Header(timestamp, level, host, component, pid), message
@@ -881,8 +941,11 @@ class _Layout:
             return _GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
         if self.has_level:
             _after_level(probe)
-        elif not self.kinds or self.kinds[-1][0] in ("comp", "dash"):
-            return False  # the scanner ends its header there
+        elif not self.kinds:
+            return False
+        elif self.kinds[-1][0] in ("comp", "dash"):
+            # the scanner ends its header there, but for the kernel's uptime after "kernel:"
+            return self.kinds[-1][0] == "comp" and _UPTIME.match(line, end) is not None
         else:
             probe.timestamp_end = end if self.kinds[-1][1] >= 0 else -2
             _next_field(probe)
