@@ -24,6 +24,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from logsum.core.model import Header
 from logsum.core.timestamps import (
@@ -719,6 +720,7 @@ _KIND_REGEX = {
 _NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
 
 
+@lru_cache(maxsize=512)
 def _non_capturing(rx: str) -> str:
     """``rx`` with every capturing group made non-capturing (escapes and classes kept)."""
     out = []
@@ -736,6 +738,12 @@ def _non_capturing(rx: str) -> str:
         elif ch == "(" and rx[i + 1 : i + 2] != "?":
             out.append("?:")
     return re.sub(r"\(\?P<\w+>", "(?:", "".join(out))
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> re.Pattern[str]:
+    """Layouts learned again (a source's lines of a new shape) share their compiled regex."""
+    return re.compile(source)
 
 
 def _gap(text: str, final: bool) -> str:
@@ -790,7 +798,7 @@ class _Layout:
             self.kinds.append((kind, shape))
             prev = end
         parts.append(_gap(s.line[prev : s.pos], final=True))
-        self.regex = re.compile("".join(parts))
+        self.regex = _compiled("".join(parts))
         self.has_level = any(k in ("level", "letter") for k, _ in self.kinds) or (
             s.level is not None
         )
