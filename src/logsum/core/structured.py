@@ -42,6 +42,7 @@ message nor other fields is not a structured line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +51,9 @@ import orjson
 from logsum.core.header import LEVELS, HeaderDetector
 from logsum.core.model import Header
 from logsum.core.timestamps import match_timestamp
+
+SplitText = Callable[[str], tuple[Header, str] | None]
+"""Splits a text line into ``(header, message)``, or ``None`` when it has no header."""
 
 MAX_JSON_CHARS = 64 * 1024
 """Longer lines are not parsed as JSON (they are taken as plain text)."""
@@ -141,9 +145,16 @@ _PLACEHOLDER = re.compile(r"\{([@$]?)([A-Za-z_]\w*)(?:[,:][^{}]*)?\}")
 """A property in a message template: ``{Name}``, ``{@Name}``, ``{Name:000}``, ``{Name,-10}``."""
 
 
-def split_json(line: str, default_year: int) -> tuple[Header, str] | None:
+def split_json(
+    line: str, default_year: int, split_text: SplitText | None = None
+) -> tuple[Header, str] | None:
     """``(header, message)`` of a JSON-object line, or ``None`` when the line is not one (or
-    is an object with nothing to say). See the module docstring for what is read where."""
+    is an object with nothing to say). See the module docstring for what is read where.
+
+    ``split_text`` splits the header off a raw line wrapped in a ``log`` field; the engine's
+    :meth:`HeaderDetector.split <logsum.core.header.HeaderDetector.split>` (with the layouts it
+    learned) is the one to pass. Without it each wrapped line is scanned afresh (slower: about
+    three times the cost of a JSON line without one)."""
     text = line.strip()
     if not text.startswith("{") or not text.endswith("}") or len(text) > MAX_JSON_CHARS:
         return None
@@ -153,10 +164,12 @@ def split_json(line: str, default_year: int) -> tuple[Header, str] | None:
         return None
     if not isinstance(obj, dict):
         return None
-    return _split_object(obj, default_year)
+    return _split_object(obj, default_year, split_text)
 
 
-def _split_object(obj: dict[str, Any], default_year: int) -> tuple[Header, str] | None:
+def _split_object(
+    obj: dict[str, Any], default_year: int, split_text: SplitText | None
+) -> tuple[Header, str] | None:
     skip = set(_HEADER_KEYS)
     message_key = next((k for k in _MESSAGE_KEYS if isinstance(obj.get(k), str)), None)
     message = ""
@@ -171,38 +184,34 @@ def _split_object(obj: dict[str, Any], default_year: int) -> tuple[Header, str] 
         skip.add(message_key)
         message = obj[message_key]
         if message_key == _RAW_LINE_KEY:
-            inner, message = _split_raw(message, default_year)
+            inner, message = _split_raw(message, default_year, split_text)
     message = " ".join(message.split())
     level, level_key = _level(obj)
     timestamp, time_key = _timestamp(obj, default_year)
-    component, component_key = _first(obj, _COMPONENT_KEYS)
-    skip.update(k for k in (level_key, time_key, component_key) if k in _SHORT_KEYS)
+    found = _header_fields(obj)
+    skip.update(k for k in (level_key, time_key, found[3]) if k in _SHORT_KEYS)
     fields: list[str] = []
     _fields(obj, "", skip, fields, 0)
     if not message and not fields:
         return None
-    header = Header(
-        timestamp=timestamp,
-        level=level,
-        host=_first(obj, _HOST_KEYS)[0],
-        component=component,
-        pid=_first(obj, _PID_KEYS)[0],
-    )
+    header = Header(timestamp, level, found[0], found[1], found[2])
     if inner is not None:  # the wrapped line's own header first, the wrapper's for the rest
         header = header._replace(**{k: v for k, v in inner._asdict().items() if v is not None})
     return header, " ".join((message, *fields)) if message else " ".join(fields)
 
 
-def _split_raw(raw: str, default_year: int) -> tuple[Header | None, str]:
+def _split_raw(
+    raw: str, default_year: int, split_text: SplitText | None
+) -> tuple[Header | None, str]:
     """The header and message of a raw line carried in a field."""
     raw = raw.strip()
     if raw.startswith("{"):
-        found = split_json(raw, default_year)
+        found = split_json(raw, default_year, split_text)
         if found is not None:
             return found
-    # A fresh detector: the engine's own, with its learned layouts, would be faster.
-    found = HeaderDetector(default_year).split(raw)
-    return found if found is not None else (None, raw)
+    split = split_text if split_text is not None else HeaderDetector(default_year).split
+    header_and_message = split(raw)
+    return header_and_message if header_and_message is not None else (None, raw)
 
 
 def _render(template: str, obj: dict[str, Any]) -> str:
@@ -230,22 +239,41 @@ def _fields(obj: dict[str, Any], prefix: str, skip: set[str], out: list[str], de
         elif isinstance(value, str):
             if "\n" in value:
                 value = value.split("\n", 1)[0].rstrip()
-            if not value or any(c.isspace() for c in value):
+            if len(value.split(None, 1)) != 1:  # empty, or with whitespace
                 value = orjson.dumps(value).decode()
             out.append(f"{name}={value}")
         else:
             out.append(f"{name}={orjson.dumps(value).decode()}")
 
 
-def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
-    """The first of ``keys`` with a string or number value: ``(value, key)``."""
-    for key in keys:
-        value = obj.get(key)
+_ROLES = {
+    key: (role, rank)
+    for role, keys in enumerate((_HOST_KEYS, _COMPONENT_KEYS, _PID_KEYS))
+    for rank, key in enumerate(keys)
+}
+"""Key -> (0 host / 1 component / 2 pid, preference: lower first)."""
+
+
+def _header_fields(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    """``(host, component, pid, component key)``: for each, the most preferred key present
+    with a string or number value (one pass over the object, most have few keys)."""
+    values: list[str | None] = [None, None, None]
+    ranks = [99, 99, 99]
+    component_key = None
+    for key, value in obj.items():
+        found = _ROLES.get(key)
+        if found is None or found[1] >= ranks[found[0]]:
+            continue
         if isinstance(value, str) and value:
-            return value, key
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value), key
-    return None, None
+            text = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+        else:
+            continue
+        values[found[0]], ranks[found[0]] = text, found[1]
+        if found[0] == 1:
+            component_key = key
+    return values[0], values[1], values[2], component_key
 
 
 def _level(obj: dict[str, Any]) -> tuple[str | None, str | None]:
