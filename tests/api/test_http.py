@@ -16,6 +16,8 @@ import httpx
 import orjson
 import pytest
 
+from logsum import Engine
+
 from .conftest import Server, envelope, keyed_server
 
 LINES = [
@@ -475,6 +477,14 @@ def test_access_log_has_request_id(api: Server) -> None:
     assert records and records[0]["request_id"] == "trace-me-42"
     assert records[0]["status"] == 200 and records[0]["route"] == "/v1/patterns"
     assert records[0]["key_id"].startswith("key_")
+    # LogSum reads its own access log: one pattern per route's shape, with the request's time
+    engine = Engine()
+    result = engine.process(orjson.dumps(records[0]).decode())
+    assert result.timestamp is not None
+    assert abs(result.timestamp.timestamp() - time.time()) < 60
+    assert engine.template(result.pattern_id).startswith(
+        "request request_id=<*> status=<*> method=GET path=<*> route=<*>"
+    )
 
 
 def test_client_that_disconnects_mid_body_is_logged_as_499(api: Server) -> None:

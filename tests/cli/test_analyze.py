@@ -144,3 +144,33 @@ def test_a_backtracking_session_key_exits_2_with_a_message(tmp_path: Path) -> No
     result = invoke("--session-key", "(a|a)*$", str(log))
     assert result.exit_code == 2
     assert "session_key" in result.stderr and "backtracks" in result.stderr
+
+
+def test_json_insights_count_records_as_the_patterns_do(tmp_path: Path) -> None:
+    """Stack-trace lines belong to their record: an insight's numbers are the patterns'."""
+    lines = []
+    for i in range(300):
+        ts = f"2026-03-02 10:{i // 60:02d}:{i % 60:02d}"
+        lines.append(f"{ts} INFO [exec-{i % 4}] GET /orders/{i} took {i % 90 + 3} ms")
+        if i % 4 == 0:
+            lines.append(f"{ts} ERROR [db] query {i} failed")
+            lines.append("java.sql.SQLException: deadlock detected")
+            lines.append("\tat com.example.Repo.save(Repo.java:17)")
+            lines.append("\t... 9 more")
+    path = tmp_path / "app.log"
+    path.write_text("\n".join(lines) + "\n")
+    doc = as_json(invoke("--json", str(path)))
+    count = {p["id"]: p["count"] for p in doc["patterns"]}
+    errors = sum(p["count"] for p in doc["patterns"] if p["severity"] == "error")
+    assert doc["lines"] == 600  # lines read
+    assert sum(count.values()) == errors + 300 == 375  # records
+    evidence = [i["evidence"] for i in doc["insights"]]
+    reliability = next(e for e in evidence if "error_lines_total" in e)
+    assert reliability["error_lines_total"] == errors
+    assert reliability["error_lines"] == count[reliability["pattern_id"]]
+    volume = next(i["evidence"] for i in doc["insights"] if i["type"] == "volume")
+    assert volume["count"] == count[volume["pattern_id"]]
+    assert volume["lines"] == 375
+    for anomaly in doc["anomalies"]:
+        if len(anomaly["pattern_ids"]) == 1:
+            assert anomaly["line_count"] <= count[anomaly["pattern_ids"][0]]

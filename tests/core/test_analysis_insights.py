@@ -208,3 +208,55 @@ def test_silence_becomes_a_volume_insight_pointing_at_its_anomaly() -> None:
         "end": "2024-03-01T01:03:00Z",
     }
     assert "silent" in vol[0].message
+
+
+def stream_with_stack_traces() -> list[str]:
+    """An application log: requests, failing payments with Java stack traces (continuation
+    lines), and login failures whose first lines make patterns that later fold into one."""
+    out = []
+    for i in range(400):
+        ts = f"2026-03-02 10:{i // 60:02d}:{i % 60:02d},{i % 1000:03d}"
+        out.append(f"{ts} INFO [exec-{i % 4}] GET /orders/{i} took {i % 90 + 3} ms")
+        if i % 5 == 0:
+            out.append(f"{ts} ERROR [payments] payment {i} failed")
+            out.append("java.lang.IllegalStateException: card declined")
+            out.append("\tat com.example.shop.PaymentService.charge(PaymentService.java:42)")
+            out.append("\tat com.example.shop.OrderController.pay(OrderController.java:88)")
+            out.append("\t... 12 more")
+        if i % 3 == 0:
+            user = "abcd"[i // 3] if i < 12 else "abcd"[i % 4]
+            out.append(f"{ts} WARN [auth] Invalid user {user} from 10.0.0.{i % 7 + 1}")
+    return out
+
+
+def test_insight_numbers_are_sums_of_pattern_counts() -> None:
+    engine = Engine()
+    results = engine.process_many(stream_with_stack_traces())
+    assert any(r.continuation for r in results)
+    pats = engine.patterns()
+    count = {p.id: p.count for p in pats}
+    auth = next(p for p in pats if p.template.endswith("Invalid user <*> from <*>"))
+    assert auth.aliases  # lines before the fold carry other ids
+    report = analyze_batch(results, pats)
+    by_type = {i.type: i for i in report.insights if "component" not in i.evidence}
+
+    reliability = by_type[InsightType.RELIABILITY].evidence
+    errors = sum(p.count for p in pats if p.severity is Severity.ERROR)
+    assert reliability["error_lines_total"] == errors == 80
+    assert reliability["error_lines"] == count[reliability["pattern_id"]]
+    for row in reliability["top_error_patterns"]:
+        assert row["count"] == count[row["pattern_id"]]
+
+    volume = by_type[InsightType.VOLUME].evidence
+    assert volume["count"] == count[volume["pattern_id"]] == 400
+    assert volume["lines"] == sum(count.values())
+
+    security = by_type[InsightType.SECURITY].evidence
+    assert security["failures"] == auth.count == 134
+    assert security["patterns"] == [
+        {"pattern_id": auth.id, "template": auth.template, "count": auth.count}
+    ]
+
+    (component,) = [i.evidence for i in report.insights if "component" in i.evidence]
+    assert component["component"] == "payments"
+    assert component["error_lines"] == component["lines"] == 80

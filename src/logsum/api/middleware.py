@@ -27,6 +27,7 @@ import time
 import uuid
 import zlib
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -254,9 +255,11 @@ class RequestContextMiddleware:
 
 
 def log_request(request_id: str, status: int, client: str | None, **fields: Any) -> None:
-    """Write the access log line of one request: a JSON object (``event`` ``request``)."""
+    """Write the access log line of one request: a JSON object with its ``time`` (UTC, ISO
+    8601 with milliseconds) and ``event`` ``request``."""
     if access_log.isEnabledFor(logging.INFO):
-        entry = {"event": "request", "request_id": request_id, "status": status}
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        entry = {"time": now, "event": "request", "request_id": request_id, "status": status}
         access_log.info(orjson.dumps({**entry, **fields, "client": client}).decode())
 
 

@@ -24,6 +24,11 @@ Anomaly kinds (``Anomaly.type``):
   one (an event after another, or first, or last; :mod:`logsum.core.detect.sequence`), grouped
   by that transition.
 
+Lines are counted as the patterns count them: a continuation line of a multi-line record (a
+stack frame, ``LineResult.continuation``) is part of its record, not a line of its own, so it is
+not fed to the detectors or the insights. Every count and "of N" total in a report is then a
+sum of ``Pattern.count`` values over the batch.
+
 ``score`` (0..1) orders anomalies: 0.5 at the detector's threshold, towards 1 far beyond it.
 ``lines`` lists up to a capped number of 1-based line numbers; ``line_count`` is the full count.
 Every threshold and bound is in :class:`~logsum.core.detect.base.DetectLimits`. Insights are
@@ -145,15 +150,18 @@ class Analyzer:
         self._insights = InsightCollector(self._known) if options.generate_insights else None
 
     def feed(self, result: LineResult) -> None:
-        """Take one line's result, in input order."""
+        """Take one line's result, in input order (a continuation line is skipped)."""
+        if result.continuation:
+            return
         for d in self._detectors:
             d.feed(result)
         if self._insights is not None:
             self._insights.feed(result)
 
     def feed_many(self, results: Iterable[LineResult]) -> None:
-        """Take many results, in input order (each detector takes the batch in one call)."""
-        batch = results if isinstance(results, Sequence) else list(results)
+        """Take many results, in input order (each detector takes the batch in one call;
+        continuation lines are skipped)."""
+        batch = [r for r in results if not r.continuation]
         for d in self._detectors:
             d.feed_many(batch)
         if self._insights is not None:

@@ -18,6 +18,7 @@ Kinds:
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -283,6 +284,36 @@ class InsightCollector:
         for p in patterns:  # lines seen before a fold still carry the folded pattern's id
             for alias in p.aliases:
                 by_id.setdefault(alias, p)
+        if any(q.id != pid for pid in self._pattern_lines if (q := by_id.get(pid))):
+            return self._folded(by_id)._finish(by_id, anomalies)
+        return self._finish(by_id, anomalies)
+
+    def _folded(self, by_id: Mapping[str, Pattern]) -> InsightCollector:
+        """A copy whose per-pattern counts are under the patterns' current ids (lines of a
+        folded pattern count for the pattern it was folded into, as in ``Pattern.count``).
+        Parameter series stay per id: their indices belong to the template of their time."""
+
+        def canon(pid: str) -> str:
+            p = by_id.get(pid)
+            return p.id if p is not None else pid
+
+        view = copy.copy(self)
+        view._pattern_lines = Counter()
+        for pid, n in self._pattern_lines.items():
+            view._pattern_lines[canon(pid)] += n
+        view._pattern_errors = Counter()
+        for pid, n in self._pattern_errors.items():
+            view._pattern_errors[canon(pid)] += n
+        view._addresses = {}
+        for pid, c in self._addresses.items():
+            view._addresses.setdefault(canon(pid), Counter()).update(c)
+        view._spans = {}
+        for pid, (first, last) in self._spans.items():
+            span = view._spans.setdefault(canon(pid), [first, last])
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+        return view
+
+    def _finish(self, by_id: Mapping[str, Pattern], anomalies: Sequence[Anomaly]) -> list[Insight]:
         # What each pattern's template says, read once here: several insights ask it of every
         # pattern (the readings themselves are memoised, but finding the template and the memo
         # entry of every pattern for each question was most of the work of finish).

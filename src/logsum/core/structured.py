@@ -1,73 +1,346 @@
 """Structured lines: a JSON object per line (the shape most logging libraries emit when asked
-for JSON). The message, level, timestamp and the usual context fields are read from the keys
-loggers commonly use; the rest of the object is not part of the template."""
+for JSON: pino, bunyan, zap, logrus, slog, structlog, Serilog's compact format, ECS, Google Cloud,
+MongoDB, Docker's json-file driver...).
+
+What :func:`split_json` reads from the object:
+
+- **Timestamp**: the first of ``timestamp``, ``@timestamp``, ``time``, ``ts``, ``t``, ``@t``,
+  ``datetime``, ``date``, ``asctime``, ``timeMillis``, ``instant`` that holds one: a date-time
+  string (ISO 8601 and the other shapes of :mod:`logsum.core.timestamps`), epoch seconds,
+  milliseconds, microseconds or nanoseconds (a number or a string of digits, told apart by
+  size), ``{"$date": ...}`` (MongoDB extended JSON) or ``{"seconds"|"epochSecond": ..,
+  "nanos"|"nanoOfSecond": ..}``.
+- **Level**: the first of ``level``, ``severity``, ``lvl``, ``loglevel``, ``log.level``,
+  ``levelname``, ``@l``, ``s``: a level word (:data:`logsum.core.header.LEVELS`), a single
+  letter (``I``, ``W``, ``E``, ``F``, ``D`` with an optional digit), or a number: 10..60 in steps
+  of 10 as pino and bunyan write them (30 info, 40 warning, 50 error, 60 fatal), 0..7 as syslog
+  severities. ``s`` counts only when it holds one of these.
+- **Header fields**: host (``host``, ``hostname``, ``host.name``), component (``logger``,
+  ``logger_name``, ``loggerName``, ``log.logger``, ``component``, ``c``, ``name``, ``module``,
+  ``service``, ``service.name``, ``SourceContext``, ``caller``), process or thread (``pid``,
+  ``process``, ``thread``, ``thread_name``, ``threadName``, ``tid``, ``ctx``, ``process.pid``).
+- **Message**: the first of ``message``, ``msg``, ``@m``, ``event``, ``log``, ``text``,
+  ``@message`` that is a string (whitespace runs made one space). Serilog's ``@mt`` message
+  template, without ``@m``, is rendered with the properties it names. A ``log`` field is a raw
+  line a shipper wrapped (Docker, Fluent Bit): its own header, or its own JSON, is read as any
+  line's would be, and the wrapper only fills in what the inner line lacks.
+
+The message text is then the message followed by the object's **other fields** as
+``key=value``, in the order of the keys in the line (nested objects flattened to dotted keys,
+``attr.remote=...``; at most ``MAX_FIELDS``), so that a constant event name (``"msg":
+"request"``) with its variables in fields gives the template ``request method=<*> path=<*>
+status=<*> ...`` once masked. Left out: the fields read above (timestamp, level, message,
+header fields, the properties a Serilog template names), caller and source-location fields
+(``caller``, ``source``, ``func``, ``funcName``, ``lineno``, ``pathname``, ``filename``,
+``log.origin``) and format bookkeeping (``v``, ``@version``, ``ecs.version``, ``@i``, ``@r``,
+``stream``). A string value is written as is, in double quotes (JSON escaping) when it is empty
+or has whitespace, and only its first line when it has several (a stack trace); ``true``,
+``false``, ``null`` and numbers as in JSON; an array as compact JSON. An object with neither a
+message nor other fields is not a structured line.
+"""
 
 from __future__ import annotations
 
-import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from logsum.core.header import LEVELS
+import orjson
+
+from logsum.core.header import LEVELS, HeaderDetector
 from logsum.core.model import Header
 from logsum.core.timestamps import match_timestamp
 
-_MESSAGE_KEYS = ("message", "msg", "log", "text", "event", "@message")
-_LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log.level", "levelname")
-_TIME_KEYS = ("timestamp", "@timestamp", "time", "ts", "datetime", "date", "asctime")
-_HOST_KEYS = ("host", "hostname", "host.name")
-_COMPONENT_KEYS = ("logger", "logger_name", "component", "service", "name", "module", "caller")
-_PID_KEYS = ("pid", "process", "thread", "thread_name")
+SplitText = Callable[[str], tuple[Header, str] | None]
+"""Splits a text line into ``(header, message)``, or ``None`` when it has no header."""
 
 MAX_JSON_CHARS = 64 * 1024
 """Longer lines are not parsed as JSON (they are taken as plain text)."""
 
+MAX_FIELDS = 32
+"""Fields written after the message, at most (a wide object would make a wide template)."""
 
-def split_json(line: str, default_year: int) -> tuple[Header, str] | None:
-    """``(header, message)`` of a JSON-object line, or ``None`` when the line is not one or
-    has no message field."""
+MAX_DEPTH = 3
+"""Nested objects deeper than this are written as compact JSON, not flattened further."""
+
+_MESSAGE_KEYS = ("message", "msg", "@m", "event", "log", "text", "@message")
+_RAW_LINE_KEY = "log"
+_TEMPLATE_KEY = "@mt"
+_LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log.level", "levelname", "@l", "s")
+_TIME_KEYS = (
+    "timestamp",
+    "@timestamp",
+    "time",
+    "ts",
+    "t",
+    "@t",
+    "datetime",
+    "date",
+    "asctime",
+    "timeMillis",
+    "instant",
+)
+_HOST_KEYS = ("host", "hostname", "host.name")
+_COMPONENT_KEYS = (
+    "logger",
+    "logger_name",
+    "loggerName",
+    "log.logger",
+    "component",
+    "c",
+    "name",
+    "module",
+    "service",
+    "service.name",
+    "SourceContext",
+    "caller",
+)
+_PID_KEYS = ("pid", "process", "thread", "thread_name", "threadName", "tid", "ctx", "process.pid")
+_CALLER_KEYS = ("caller", "source", "func", "funcName", "lineno", "pathname", "filename")
+_BOOKKEEPING_KEYS = ("v", "@version", "ecs.version", "@i", "@r", "stream", "log.origin")
+_SHORT_KEYS = frozenset(("s", "t", "c"))
+"""One-letter keys are header fields only when they hold one (else they are data)."""
+_HEADER_KEYS = frozenset(
+    (
+        *_LEVEL_KEYS,
+        *_TIME_KEYS,
+        *_HOST_KEYS,
+        *_COMPONENT_KEYS,
+        *_PID_KEYS,
+        *_CALLER_KEYS,
+        *_BOOKKEEPING_KEYS,
+        _TEMPLATE_KEY,
+    )
+).difference(_SHORT_KEYS)
+
+_NUMERIC_LEVELS = {
+    # pino / bunyan
+    10: "TRACE",
+    20: "DEBUG",
+    30: "INFO",
+    40: "WARNING",
+    50: "ERROR",
+    60: "CRITICAL",
+    # syslog severities
+    0: "CRITICAL",
+    1: "CRITICAL",
+    2: "CRITICAL",
+    3: "ERROR",
+    4: "WARNING",
+    5: "NOTICE",
+    6: "INFO",
+    7: "DEBUG",
+}
+_LETTER_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"}
+_LETTER_LEVELS["F"] = "CRITICAL"
+_DEBUG_LETTER = re.compile(r"D\d")  # MongoDB's debug levels D1..D5
+
+_EPOCH_SCALES = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
+"""(below this, divide by this): seconds, milliseconds, microseconds, nanoseconds."""
+_EPOCH_RANGE = (1e8, 4.2e9)
+"""Epoch seconds taken as a time (1973..2103); other numbers are not timestamps."""
+
+_PLACEHOLDER = re.compile(r"\{([@$]?)([A-Za-z_]\w*)(?:[,:][^{}]*)?\}")
+"""A property in a message template: ``{Name}``, ``{@Name}``, ``{Name:000}``, ``{Name,-10}``."""
+
+
+def split_json(
+    line: str, default_year: int, split_text: SplitText | None = None
+) -> tuple[Header, str] | None:
+    """``(header, message)`` of a JSON-object line, or ``None`` when the line is not one (or
+    is an object with nothing to say). See the module docstring for what is read where.
+
+    ``split_text`` splits the header off a raw line wrapped in a ``log`` field; the engine's
+    :meth:`HeaderDetector.split <logsum.core.header.HeaderDetector.split>` (with the layouts it
+    learned) is the one to pass. Without it each wrapped line is scanned afresh (slower: about
+    three times the cost of a JSON line without one)."""
     text = line.strip()
     if not text.startswith("{") or not text.endswith("}") or len(text) > MAX_JSON_CHARS:
         return None
     try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError):
+        obj = orjson.loads(text)
+    except (orjson.JSONDecodeError, RecursionError):
         return None
     if not isinstance(obj, dict):
         return None
-    message = _first(obj, _MESSAGE_KEYS)
-    if message is None:
+    return _split_object(obj, default_year, split_text)
+
+
+def _split_object(
+    obj: dict[str, Any], default_year: int, split_text: SplitText | None
+) -> tuple[Header, str] | None:
+    skip = set(_HEADER_KEYS)
+    message_key = next((k for k in _MESSAGE_KEYS if isinstance(obj.get(k), str)), None)
+    message = ""
+    inner: Header | None = None
+    template = obj.get(_TEMPLATE_KEY)
+    if isinstance(template, str):
+        names = [m.group(2) for m in _PLACEHOLDER.finditer(template)]
+        skip.update(names)
+        if message_key != "@m":
+            message, message_key = _render(template, obj), None
+    if message_key is not None:
+        skip.add(message_key)
+        message = obj[message_key]
+        if message_key == _RAW_LINE_KEY:
+            inner, message = _split_raw(message, default_year, split_text)
+    message = " ".join(message.split())
+    level, level_key = _level(obj)
+    timestamp, time_key = _timestamp(obj, default_year)
+    found = _header_fields(obj)
+    skip.update(k for k in (level_key, time_key, found[3]) if k in _SHORT_KEYS)
+    fields: list[str] = []
+    _fields(obj, "", skip, fields, 0)
+    if not message and not fields:
         return None
-    level = _first(obj, _LEVEL_KEYS)
-    canon = LEVELS.get(level.upper()) if level else None
-    header = Header(
-        timestamp=_timestamp(obj, default_year),
-        level=canon or level,
-        host=_first(obj, _HOST_KEYS),
-        component=_first(obj, _COMPONENT_KEYS),
-        pid=_first(obj, _PID_KEYS),
-    )
-    return header, " ".join(message.split())
+    header = Header(timestamp, level, found[0], found[1], found[2])
+    if inner is not None:  # the wrapped line's own header first, the wrapper's for the rest
+        header = header._replace(**{k: v for k, v in inner._asdict().items() if v is not None})
+    return header, " ".join((message, *fields)) if message else " ".join(fields)
 
 
-def _first(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
-    for key in keys:
-        value = obj.get(key)
+def _split_raw(
+    raw: str, default_year: int, split_text: SplitText | None
+) -> tuple[Header | None, str]:
+    """The header and message of a raw line carried in a field."""
+    raw = raw.strip()
+    if raw.startswith("{"):
+        found = split_json(raw, default_year, split_text)
+        if found is not None:
+            return found
+    split = split_text if split_text is not None else HeaderDetector(default_year).split
+    header_and_message = split(raw)
+    return header_and_message if header_and_message is not None else (None, raw)
+
+
+def _render(template: str, obj: dict[str, Any]) -> str:
+    """A message template with the properties it names in place (unknown ones left as they
+    are)."""
+
+    def value(m: re.Match[str]) -> str:
+        v = obj.get(m.group(2))
+        if v is None and m.group(2) not in obj:
+            return m.group(0)
+        return v if isinstance(v, str) else orjson.dumps(v).decode()
+
+    return _PLACEHOLDER.sub(value, template.replace("{{", "{").replace("}}", "}"))
+
+
+def _fields(obj: dict[str, Any], prefix: str, skip: set[str], out: list[str], depth: int) -> None:
+    for key, value in obj.items():
+        if len(out) >= MAX_FIELDS:
+            return
+        if not prefix and key in skip:
+            continue
+        name = prefix + key
+        if isinstance(value, dict) and value and depth < MAX_DEPTH:
+            _fields(value, name + ".", skip, out, depth + 1)
+        elif isinstance(value, str):
+            if "\n" in value:
+                value = value.split("\n", 1)[0].rstrip()
+            if len(value.split(None, 1)) != 1:  # empty, or with whitespace
+                value = orjson.dumps(value).decode()
+            out.append(f"{name}={value}")
+        else:
+            out.append(f"{name}={orjson.dumps(value).decode()}")
+
+
+_ROLES = {
+    key: (role, rank)
+    for role, keys in enumerate((_HOST_KEYS, _COMPONENT_KEYS, _PID_KEYS))
+    for rank, key in enumerate(keys)
+}
+"""Key -> (0 host / 1 component / 2 pid, preference: lower first)."""
+
+
+def _header_fields(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    """``(host, component, pid, component key)``: for each, the most preferred key present
+    with a string or number value (one pass over the object, most have few keys)."""
+    values: list[str | None] = [None, None, None]
+    ranks = [99, 99, 99]
+    component_key = None
+    for key, value in obj.items():
+        found = _ROLES.get(key)
+        if found is None or found[1] >= ranks[found[0]]:
+            continue
         if isinstance(value, str) and value:
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-    return None
+            text = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+        else:
+            continue
+        values[found[0]], ranks[found[0]] = text, found[1]
+        if found[0] == 1:
+            component_key = key
+    return values[0], values[1], values[2], component_key
 
 
-def _timestamp(obj: dict[str, Any], default_year: int) -> Any:
+def _level(obj: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(level, key)``: the canonical level name, or the raw value when it is no known
+    level."""
+    raw: tuple[str | None, str | None] = (None, None)
+    for key in _LEVEL_KEYS:
+        value = obj.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            canon = _NUMERIC_LEVELS.get(int(value)) if float(value).is_integer() else None
+        elif isinstance(value, str):
+            word = value.strip().upper()
+            canon = LEVELS.get(word) or _LETTER_LEVELS.get(word)
+            if canon is None and _DEBUG_LETTER.fullmatch(word):
+                canon = "DEBUG"
+            if canon is None and key not in _SHORT_KEYS and raw[0] is None and word:
+                raw = (value, key)
+        else:
+            continue
+        if canon is not None:
+            return canon, key
+    return raw
+
+
+def _timestamp(obj: dict[str, Any], default_year: int) -> tuple[datetime | None, str | None]:
+    """``(time, key)`` of the first time field that holds one."""
     for key in _TIME_KEYS:
         value = obj.get(key)
-        if isinstance(value, str):
-            found = match_timestamp(value, 0, default_year)
-            if found is not None and found[0] is not None:
-                return found[0]
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            found = match_timestamp(str(int(value)), 0, default_year)
-            if found is not None and found[0] is not None:
-                return found[0]
+        if value is not None:
+            found = _time_of(value, default_year)
+            if found is not None:
+                return found, key
+    return None, None
+
+
+def _time_of(value: Any, default_year: int) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return _epoch(float(value))
+    if isinstance(value, str):
+        if value.isdigit():
+            return _epoch(float(value))
+        found = match_timestamp(value.strip(), 0, default_year)
+        return found[0] if found is not None else None
+    if isinstance(value, dict):
+        if "$date" in value:  # MongoDB extended JSON
+            return _time_of(value["$date"], default_year)
+        if "$numberLong" in value:
+            return _time_of(value["$numberLong"], default_year)
+        seconds = value.get("seconds", value.get("epochSecond"))
+        if isinstance(seconds, int | float | str) and str(seconds).isdigit():
+            nanos = value.get("nanos", value.get("nanoOfSecond", 0))
+            frac = nanos / 1e9 if isinstance(nanos, int) else 0.0
+            return _epoch(float(seconds) + frac)
     return None
+
+
+def _epoch(number: float) -> datetime | None:
+    for below, scale in _EPOCH_SCALES:
+        if abs(number) < below:
+            seconds = number / scale
+            break
+    else:
+        return None
+    if not _EPOCH_RANGE[0] <= seconds <= _EPOCH_RANGE[1]:
+        return None
+    return datetime.fromtimestamp(seconds, UTC)

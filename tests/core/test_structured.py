@@ -1,0 +1,152 @@
+"""JSON lines from the common logging libraries: time, level and a message that carries the
+event's fields, as a user sees them in patterns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import orjson
+import pytest
+
+from logsum import Engine, Severity
+
+T = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
+CET = timezone(timedelta(hours=1))
+
+LOGGERS = [
+    (  # pino: numeric level, epoch milliseconds
+        '{"level":30,"time":1772445600123,"pid":4121,"hostname":"api-7d9f","msg":"request'
+        ' completed","req":{"method":"GET","url":"/orders/42"},"res":{"statusCode":200},'
+        '"responseTime":12}',
+        T,
+        "INFO",
+        "request completed req.method=GET req.url=/orders/42 res.statusCode=200 responseTime=12",
+    ),
+    (  # bunyan: numeric level, ISO time, "v" bookkeeping
+        '{"name":"checkout","hostname":"web-2","pid":311,"level":50,"msg":"payment declined",'
+        '"orderId":"A-1043","time":"2026-03-02T10:00:00.123Z","v":0}',
+        T,
+        "ERROR",
+        "payment declined orderId=A-1043",
+    ),
+    (  # zap: epoch seconds as a float, caller
+        '{"level":"warn","ts":1772445600.123,"caller":"server/handler.go:88","msg":"slow request",'
+        '"method":"GET","path":"/api/users","latency":"1.532s"}',
+        T,
+        "WARNING",
+        "slow request method=GET path=/api/users latency=1.532s",
+    ),
+    (  # logrus: a value with spaces is quoted
+        '{"level":"error","msg":"failed to connect","time":"2026-03-02T11:00:00.123+01:00",'
+        '"error":"dial tcp 10.0.0.9:5432: connect: connection refused"}',
+        T,
+        "ERROR",
+        'failed to connect error="dial tcp 10.0.0.9:5432: connect: connection refused"',
+    ),
+    (  # slog
+        '{"time":"2026-03-02T10:00:00.123456789Z","level":"INFO","msg":"cache refreshed",'
+        '"entries":1024,"took":"35ms"}',
+        T.replace(microsecond=123456),
+        "INFO",
+        "cache refreshed entries=1024 took=35ms",
+    ),
+    (  # structlog: "event" is the message
+        '{"event":"user logged in","user_id":42,"timestamp":"2026-03-02T10:00:00.123Z",'
+        '"level":"info","logger":"auth"}',
+        T,
+        "INFO",
+        "user logged in user_id=42",
+    ),
+    (  # Serilog compact: the message template rendered with its properties
+        '{"@t":"2026-03-02T10:00:00.123Z","@mt":"Processed order {OrderId} in {Elapsed:000} ms",'
+        '"@l":"Warning","OrderId":"A-7","Elapsed":34,"SourceContext":"Shop.Orders","Retry":1}',
+        T,
+        "WARNING",
+        "Processed order A-7 in 34 ms Retry=1",
+    ),
+    (  # ECS: dotted keys, "log.level", "@timestamp"
+        '{"@timestamp":"2026-03-02T10:00:00.123Z","log.level":"error","message":"Order rejected",'
+        '"ecs.version":"1.6.0","service.name":"orders","order.id":"A-77",'
+        '"http.response.status_code":422}',
+        T,
+        "ERROR",
+        "Order rejected order.id=A-77 http.response.status_code=422",
+    ),
+    (  # Google Cloud: "severity"
+        '{"severity":"WARNING","message":"Quota almost used",'
+        '"timestamp":"2026-03-02T10:00:00.123Z","project":"shop-prod"}',
+        T,
+        "WARNING",
+        "Quota almost used project=shop-prod",
+    ),
+    (  # Docker json-file: the raw line inside has its own header
+        '{"log":"2026-03-02T10:00:00.123Z ERROR [main] c.e.App - cannot bind port 8080\\n",'
+        '"stream":"stderr","time":"2026-03-02T10:00:00.124567891Z"}',
+        T,
+        "ERROR",
+        "cannot bind port 8080",
+    ),
+    (  # Docker json-file around a JSON line
+        '{"log":"{\\"level\\":\\"warn\\",\\"msg\\":\\"job retried\\",\\"job\\":\\"nightly\\"}\\n",'
+        '"stream":"stdout","time":"2026-03-02T10:00:00.123Z"}',
+        T,
+        "WARNING",
+        "job retried job=nightly",
+    ),
+    (  # MongoDB 4.4+: {"$date"}, one-letter level and component, attributes flattened
+        '{"t":{"$date":"2026-03-02T10:00:00.123+00:00"},"s":"I","c":"NETWORK","id":22943,'
+        '"ctx":"listener","msg":"Connection accepted","attr":{"remote":"10.0.0.4:51522",'
+        '"connectionId":12}}',
+        T,
+        "INFO",
+        "Connection accepted id=22943 attr.remote=10.0.0.4:51522 attr.connectionId=12",
+    ),
+    (  # MongoDB, fatal
+        '{"t":{"$date":"2026-03-02T10:00:00.123+00:00"},"s":"F","c":"STORAGE","id":28595,'
+        '"ctx":"initandlisten","msg":"Terminating."}',
+        T,
+        "CRITICAL",
+        "Terminating. id=28595",
+    ),
+    (  # no message field: the fields are the message; epoch seconds as a string
+        '{"ts":"1772445600","method":"GET","status":404}',
+        T.replace(microsecond=0),
+        None,
+        "method=GET status=404",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "timestamp", "level", "message"), LOGGERS)
+def test_json_line_of_a_common_logger(
+    line: str, timestamp: datetime, level: str | None, message: str
+) -> None:
+    r = Engine().process(line)
+    assert (r.timestamp, r.header.level, r.message) == (timestamp, level, message)
+    if level is not None:
+        assert r.severity.value == level.lower()
+
+
+def test_a_constant_event_name_gets_its_fields_in_the_template() -> None:
+    """LogSum's own access log: "event": "request" and the request in other fields."""
+    engine = Engine()
+    results = []
+    for i, (status, path) in enumerate([(200, "/v1/analyze"), (404, "/v1/patterns/p_1")] * 3):
+        entry = {
+            "time": f"2026-03-02T10:00:0{i}.123Z",
+            "event": "request",
+            "request_id": f"{i:04x}9c2e5a7d4e01",
+            "status": status,
+            "method": "GET",
+            "path": path,
+            "duration_ms": 12.4 + i,
+            "client": f"10.0.0.{i + 1}",
+        }
+        results.append(engine.process(orjson.dumps(entry).decode()))
+    assert len({r.pattern_id for r in results}) == 1
+    assert engine.template(results[0].pattern_id) == (
+        "request request_id=<*> status=<*> method=GET path=<*> duration_ms=<*> client=<*>"
+    )
+    assert [r.timestamp for r in results][-1] == T.replace(second=5)
+    assert results[1].params[1:3] == ("404", "/v1/patterns/p_1")
+    assert all(r.severity is Severity.INFO for r in results)
