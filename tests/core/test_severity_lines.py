@@ -108,11 +108,6 @@ POSTGRES_LEVELS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="header.py rewrite: the layout learned from the first lines swallows the level word"
-    " of later ERROR/FATAL/WARNING lines (level None, severity from the text: info)",
-)
 def test_postgres_default_format_lines_keep_their_level() -> None:
     engine = Engine()
     wrong = []

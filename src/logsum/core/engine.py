@@ -493,7 +493,7 @@ class Engine:
             if found is not None:
                 return found
         if line[:1] == "{":
-            found = split_json(line, self._year)
+            found = split_json(line, self._year, self._headers.split)
             if found is not None:
                 return found
         elif looks_like_logfmt(line):
