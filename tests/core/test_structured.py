@@ -20,49 +20,49 @@ LOGGERS = [
         '"responseTime":12}',
         T,
         "INFO",
-        "request completed req.method=GET req.url=/orders/42 res.statusCode=200 responseTime=12",
+        "request completed",
     ),
     (  # bunyan: numeric level, ISO time, "v" bookkeeping
         '{"name":"checkout","hostname":"web-2","pid":311,"level":50,"msg":"payment declined",'
         '"orderId":"A-1043","time":"2026-03-02T10:00:00.123Z","v":0}',
         T,
         "ERROR",
-        "payment declined orderId=A-1043",
+        "payment declined",
     ),
     (  # zap: epoch seconds as a float, caller
         '{"level":"warn","ts":1772445600.123,"caller":"server/handler.go:88","msg":"slow request",'
         '"method":"GET","path":"/api/users","latency":"1.532s"}',
         T,
         "WARNING",
-        "slow request method=GET path=/api/users latency=1.532s",
+        "slow request",
     ),
     (  # logrus: a value with spaces is quoted
         '{"level":"error","msg":"failed to connect","time":"2026-03-02T11:00:00.123+01:00",'
         '"error":"dial tcp 10.0.0.9:5432: connect: connection refused"}',
         T,
         "ERROR",
-        'failed to connect error="dial tcp 10.0.0.9:5432: connect: connection refused"',
+        "failed to connect",
     ),
     (  # slog
         '{"time":"2026-03-02T10:00:00.123456789Z","level":"INFO","msg":"cache refreshed",'
         '"entries":1024,"took":"35ms"}',
         T.replace(microsecond=123456),
         "INFO",
-        "cache refreshed entries=1024 took=35ms",
+        "cache refreshed",
     ),
     (  # structlog: "event" is the message
         '{"event":"user logged in","user_id":42,"timestamp":"2026-03-02T10:00:00.123Z",'
         '"level":"info","logger":"auth"}',
         T,
         "INFO",
-        "user logged in user_id=42",
+        "user logged in",
     ),
     (  # Serilog compact: the message template rendered with its properties
         '{"@t":"2026-03-02T10:00:00.123Z","@mt":"Processed order {OrderId} in {Elapsed:000} ms",'
         '"@l":"Warning","OrderId":"A-7","Elapsed":34,"SourceContext":"Shop.Orders","Retry":1}',
         T,
         "WARNING",
-        "Processed order A-7 in 34 ms Retry=1",
+        "Processed order A-7 in 34 ms",
     ),
     (  # ECS: dotted keys, "log.level", "@timestamp"
         '{"@timestamp":"2026-03-02T10:00:00.123Z","log.level":"error","message":"Order rejected",'
@@ -70,14 +70,14 @@ LOGGERS = [
         '"http.response.status_code":422}',
         T,
         "ERROR",
-        "Order rejected order.id=A-77 http.response.status_code=422",
+        "Order rejected",
     ),
     (  # Google Cloud: "severity"
         '{"severity":"WARNING","message":"Quota almost used",'
         '"timestamp":"2026-03-02T10:00:00.123Z","project":"shop-prod"}',
         T,
         "WARNING",
-        "Quota almost used project=shop-prod",
+        "Quota almost used",
     ),
     (  # Docker json-file: the raw line inside has its own header
         '{"log":"2026-03-02T10:00:00.123Z ERROR [main] c.e.App - cannot bind port 8080\\n",'
@@ -91,7 +91,7 @@ LOGGERS = [
         '"stream":"stdout","time":"2026-03-02T10:00:00.123Z"}',
         T,
         "WARNING",
-        "job retried job=nightly",
+        "job retried",
     ),
     (  # MongoDB 4.4+: {"$date"}, one-letter level and component, attributes flattened
         '{"t":{"$date":"2026-03-02T10:00:00.123+00:00"},"s":"I","c":"NETWORK","id":22943,'
@@ -99,7 +99,7 @@ LOGGERS = [
         '"connectionId":12}}',
         T,
         "INFO",
-        "Connection accepted id=22943 attr.remote=10.0.0.4:51522 attr.connectionId=12",
+        "Connection accepted",
     ),
     (  # MongoDB, fatal
         '{"t":{"$date":"2026-03-02T10:00:00.123+00:00"},"s":"F","c":"STORAGE","id":28595,'

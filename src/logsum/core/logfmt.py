@@ -3,8 +3,10 @@ many command-line tools.
 
 ``time="2026-03-02T10:00:00Z" level=info msg="Starting up" version=1.2.3`` gives the header
 (timestamp, level, component, pid, host from the usual keys) and the message: the ``msg``
-value, followed by the other pairs as they stand in the line (``Starting up version=1.2.3``),
-so that an event's context stays in its template instead of being dropped.
+value when it is a sentence (``Starting up``), as the logger documents it; when it is one word
+(an event name such as ``request``) or missing, that word followed by the other pairs as they
+stand in the line (``request method=GET path=/x status=200``), so that an event's context
+stays in its template instead of being dropped.
 """
 
 from __future__ import annotations
@@ -80,4 +82,6 @@ def split_logfmt(line: str, default_year: int) -> tuple[Header, str] | None:
         elif key not in _HEADER_KEYS:
             rest.append(written)
     header = Header(timestamp=timestamp, level=level, host=host, component=component, pid=pid)
+    if message and " " in message[0]:
+        return header, message[0]  # a sentence: the documented message body
     return header, " ".join(message + rest)

@@ -25,7 +25,10 @@ What :func:`split_json` reads from the object:
   line a shipper wrapped (Docker, Fluent Bit): its own header, or its own JSON, is read as any
   line's would be, and the wrapper only fills in what the inner line lacks.
 
-The message text is then the message followed by the object's **other fields** as
+When the message is a sentence (it has a space), it is the message text as the logger
+documents it, and the other fields stay out of the template. When it is an event name (one
+word: structlog's ``event``, an access log's ``"msg": "request"``) or missing, the message text
+is that word followed by the object's **other fields** as
 ``key=value``, in the order of the keys in the line (nested objects flattened to dotted keys,
 ``attr.remote=...``; at most ``MAX_FIELDS``), so that a constant event name (``"msg":
 "request"``) with its variables in fields gives the template ``request method=<*> path=<*>
@@ -197,6 +200,8 @@ def _split_object(
     header = Header(timestamp, level, found[0], found[1], found[2])
     if inner is not None:  # the wrapped line's own header first, the wrapper's for the rest
         header = header._replace(**{k: v for k, v in inner._asdict().items() if v is not None})
+    if " " in message:
+        return header, message  # a sentence: the logger's documented message body
     return header, " ".join((message, *fields)) if message else " ".join(fields)
 
 
