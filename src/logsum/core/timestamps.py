@@ -96,10 +96,12 @@ ZONE_ABBREVIATIONS: dict[str, float | None] = {
     "ACST": 9.5, "ACDT": 10.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
     "CST": None, "CDT": None, "IST": None, "BST": None, "AST": None,
 }  # fmt: skip
-# Abbreviations are matched in upper case only (a lower-case "west" is a word).
-_ABBREVIATIONS = "|".join(sorted((k for k in ZONE_ABBREVIATIONS if k != "Z"), key=len)[::-1])
+# Abbreviations other than UTC and GMT are matched in upper case only ("west" is a word).
+_ABBREVIATIONS = "|".join(
+    sorted((k for k in ZONE_ABBREVIATIONS if k not in ("Z", "UTC", "GMT")), key=len)[::-1]
+)
 _TZ = (
-    r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?"
+    r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?"
     rf"|(?-i:{_ABBREVIATIONS})))?"
 )
 
