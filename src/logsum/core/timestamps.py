@@ -97,9 +97,30 @@ ZONE_ABBREVIATIONS: dict[str, float | None] = {
     "CST": None, "CDT": None, "IST": None, "BST": None, "AST": None,
 }  # fmt: skip
 # Abbreviations other than UTC and GMT are matched in upper case only ("west" is a word).
-_ABBREVIATIONS = "|".join(
-    sorted((k for k in ZONE_ABBREVIATIONS if k not in ("Z", "UTC", "GMT")), key=len)[::-1]
-)
+
+
+def _prefix_tree(words: list[str]) -> str:
+    """A regular expression matching exactly ``words``, with shared prefixes factored out
+    (``C(?:E(?:ST|T)|...)``): every line's header is matched against it, and a flat list of
+    alternatives costs a try per word."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alternatives = [re.escape(ch) + emit(node[ch]) for ch in sorted(node) if ch]
+        if not alternatives:
+            return ""
+        body = "(?:" + "|".join(alternatives) + ")" if len(alternatives) > 1 else alternatives[0]
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(tree)
+
+
+_ABBREVIATIONS = _prefix_tree([k for k in ZONE_ABBREVIATIONS if k not in ("Z", "UTC", "GMT")])
 _TZ = (
     r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?"
     rf"|(?-i:{_ABBREVIATIONS})))?"
