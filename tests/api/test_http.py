@@ -136,6 +136,15 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
             "invalid_request",
         )
         assert "options.bucket_seconds" in msg
+        for zone in ("Mars/Olympus", "", "../../etc/passwd", 1):
+            msg = envelope(
+                c.post("/v1/analyze", json={"logs": LINES, "options": {"timezone": zone}}),
+                400,
+                "invalid_request",
+            )
+            assert "options.timezone" in msg
+        ok = c.post("/v1/analyze", json={"logs": LINES, "options": {"timezone": "Asia/Tokyo"}})
+        assert ok.status_code == 200
         msg = envelope(
             c.post("/v1/analyze", json={"logs": LINES, "options": {"colour": True}}),
             400,

@@ -41,3 +41,26 @@ def test_example_values_of_a_failed_write_are_sent_again(tmp_path: Path) -> None
     assert stored is not None
     assert stored.count == 4  # the failed request's lines were not counted
     assert stored.examples == (("17", "18", "19", "20"),)
+
+
+def test_a_requests_zone_applies_to_it_alone(tmp_path: Path) -> None:
+    """The tenant's warm engine reads zone-less times in each request's own zone (UTC when it
+    names none): a zone never leaks into the tenant's next request."""
+    settings = Settings(data_dir=tmp_path)
+    lines = ["2026-07-15 10:00:00 INFO job 1 done", "2026-07-15T10:00:00Z INFO job 2 done"]
+
+    def seen(service: AnalysisService, options: dict[str, Any]) -> tuple[str, str]:
+        body = orjson.dumps({"logs": lines, "options": options})
+        (p,) = orjson.loads(service.analyze_raw("t", body).to_json())["patterns"]
+        return p["first_seen"], p["last_seen"]
+
+    with Store(settings.store_url) as store:
+        store.migrate()
+        service = AnalysisService(settings, store)
+        assert seen(service, {}) == ("2026-07-15T10:00:00Z", "2026-07-15T10:00:00Z")
+        # 10:00 in Berlin in summer is 08:00 UTC; the line with Z keeps 10:00 UTC.
+        berlin = {"timezone": "Europe/Berlin"}
+        assert seen(service, berlin) == ("2026-07-15T08:00:00Z", "2026-07-15T10:00:00Z")
+        assert seen(service, berlin) == ("2026-07-15T08:00:00Z", "2026-07-15T10:00:00Z")
+        assert seen(service, {}) == ("2026-07-15T10:00:00Z", "2026-07-15T10:00:00Z")
+        assert seen(service, {"timezone": "UTC"}) == seen(service, {})

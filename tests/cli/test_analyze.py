@@ -174,3 +174,34 @@ def test_json_insights_count_records_as_the_patterns_do(tmp_path: Path) -> None:
     for anomaly in doc["anomalies"]:
         if len(anomaly["pattern_ids"]) == 1:
             assert anomaly["line_count"] <= count[anomaly["pattern_ids"][0]]
+
+
+_ZONED = (
+    "2026-01-15 10:00:00 INFO job 1 done\n"
+    "2026-07-15 10:00:00 INFO job 2 done\n"
+    "2026-07-15T10:00:00+03:00 INFO job 3 done\n"
+)
+
+
+def test_timezone_reads_zone_less_times_and_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "zoned.log"
+    path.write_text(_ZONED)
+    default = as_json(invoke("--json", "--no-detect", str(path)))
+    assert default["options"]["timezone"] == "UTC"
+    assert default["patterns"][0]["first_seen"] == "2026-01-15T10:00:00Z"
+    tokyo = as_json(invoke("--json", "--no-detect", "--timezone", "Asia/Tokyo", str(path)))
+    assert tokyo["options"]["timezone"] == "Asia/Tokyo"
+    # 10:00 in Tokyo is 01:00 UTC; the line with its own offset keeps it (07:00 UTC).
+    assert tokyo["patterns"][0]["first_seen"] == "2026-01-15T01:00:00Z"
+    assert tokyo["patterns"][0]["last_seen"] == "2026-07-15T07:00:00Z"
+    tables = invoke("--timezone", "Asia/Tokyo", str(path))
+    assert tables.exit_code == 0
+    assert "Timestamps without a zone read as Asia/Tokyo" in tables.stdout
+
+
+def test_unknown_timezone_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "zoned.log"
+    path.write_text(_ZONED)
+    bad = invoke("--timezone", "Mars/Olympus", str(path))
+    assert bad.exit_code == 2
+    assert "unknown time zone 'Mars/Olympus'" in bad.stderr

@@ -255,3 +255,23 @@ def test_only_line_feeds_end_lines() -> None:
     data = "a\u2028b 1\nc\rd 2\ne\x85f\x0cg 3\ttab\there\n".encode()
     out = parse_bytes(data)
     assert [o["line"] for o in out] == [1, 2, 3]
+
+
+_ZONED = b"2026-01-15 10:00:00 INFO job 1 done\n2026-07-15T10:00:00+03:00 INFO job 2 done\n"
+
+
+def test_timezone_applies_to_zone_less_timestamps_only() -> None:
+    utc = [o["timestamp"] for o in parse_bytes(_ZONED)]
+    assert utc == ["2026-01-15T10:00:00+00:00", "2026-07-15T10:00:00+03:00"]
+    berlin = [o["timestamp"] for o in parse_bytes(_ZONED, "--timezone", "Europe/Berlin")]
+    assert berlin == ["2026-01-15T09:00:00+00:00", "2026-07-15T10:00:00+03:00"]
+
+
+def test_timezone_in_the_fast_path_and_an_unknown_zone(tmp_path: Path) -> None:
+    log = tmp_path / "zoned.log"
+    log.write_bytes(_ZONED)
+    out = objects(run("--timezone=America/New_York", str(log)))
+    assert out[0]["timestamp"] == "2026-01-15T15:00:00+00:00"
+    bad = run(str(log), "--timezone", "Nowhere/Land")
+    assert bad.returncode == 2
+    assert b"unknown time zone 'Nowhere/Land'" in bad.stderr

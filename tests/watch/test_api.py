@@ -142,6 +142,9 @@ def test_create_follow_deliver_get_list_delete(
         # Types are strict, as in POST /v1/analyze: no "true" or 1 for a boolean.
         ({"source": "{root}/a.log", "webhook_url": "{rx}", "from_beginning": "true"}, "from_"),
         ({"source": "{root}/a.log", "webhook_url": "{rx}", "from_beginning": 1}, "from_"),
+        ({"source": "{root}/a.log", "webhook_url": "{rx}", "timezone": "Mars/Olympus"}, "zone"),
+        ({"source": "{root}/a.log", "webhook_url": "{rx}", "timezone": "../x"}, "zone"),
+        ({"source": "{root}/a.log", "webhook_url": "{rx}", "timezone": 1}, "timezone"),
     ],
 )
 def test_invalid_watches_are_400_with_the_envelope(
@@ -160,6 +163,31 @@ def test_invalid_watches_are_400_with_the_envelope(
     )
     assert error_code(resp, 400) == "invalid_request"
     assert fragment in resp.json()["error"]["message"]
+
+
+def test_timezone_is_stored_shown_and_used(env: tuple[TestClient, dict[str, str], Path]) -> None:
+    """Zone-less lines of a watched file are read in the watch's zone; delivered times are UTC;
+    a watch created without one says UTC."""
+    client, keys, root = env
+    rx = Receiver().start()
+    log = root / "zoned.log"
+    log.write_text("")
+    body = {"source": str(log), "webhook_url": rx.url, "timezone": "Europe/Berlin"}
+    resp = client.post("/v1/watch", headers=auth(keys["main"]), json=body)
+    assert resp.status_code == 201, resp.text
+    w = resp.json()
+    assert w["timezone"] == "Europe/Berlin"
+    rx.secrets.append(w["secret"])
+    got = client.get(f"/v1/watch/{w['id']}", headers=auth(keys["main"])).json()
+    assert got["timezone"] == "Europe/Berlin"
+    with open(log, "a") as fh:
+        fh.write("2026-07-15 10:00:00 ERROR disk full\n")
+        fh.write("2026-07-15T10:00:00Z ERROR disk full\n")
+    rx.wait_for(2)
+    assert [e["timestamp"] for e in rx.events()] == ["2026-07-15T08:00:00Z", "2026-07-15T10:00:00Z"]
+    plain = {"source": str(root / "other.log"), "webhook_url": rx.url}
+    default = client.post("/v1/watch", headers=auth(keys["main"]), json=plain).json()
+    assert default["timezone"] == "UTC"
 
 
 def test_auth_rate_limit_and_quota(env: tuple[TestClient, dict[str, str], Path]) -> None:

@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from logsum.core.timestamps import zone_named
+
 SeverityName = Literal["critical", "error", "warning", "info", "debug"]
 
 
@@ -48,6 +50,25 @@ class AnalyzeOptions(Wire):
         "stores nothing.",
         json_schema_extra={"format": "regex"},
     )
+
+    timezone: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="IANA zone (e.g. Europe/Berlin) in which timestamps that name no offset are "
+        "read; default: UTC. Timestamps with an offset (Z, +01:00, -0700, or an unambiguous "
+        "abbreviation such as CET) keep it; every time in the response is UTC. A local time "
+        "that a daylight saving change skips or repeats takes the offset in force before the "
+        "change. An unknown zone is a 400.",
+        examples=["Europe/Berlin"],
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)  # InvalidOption, a ValueError: a 400 naming the field
+        return value
 
     @field_validator("bucket_seconds", mode="before")
     @classmethod

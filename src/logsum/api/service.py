@@ -22,6 +22,7 @@ from logsum.api.engines import SentPattern, TenantEngines
 from logsum.api.errors import InvalidRequest, PayloadTooLarge, validation_message
 from logsum.api.schemas import AnalyzeOptions, AnalyzeRequest
 from logsum.core.analysis import AnalysisOptions, analyze_batch
+from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.settings import Settings
 from logsum.store import PatternDelta, Store, StoredPattern
 
@@ -205,6 +206,10 @@ class AnalysisService:
         analysed = options.find_anomalies or options.generate_insights
         with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
             known_ids = te.known_ids() if analysed else frozenset()
+            # The zone is the request's (UTC when it names none), set on the tenant's warm
+            # engine under the lease: a zone never outlives its request. Switching drops the
+            # engine's timestamp caches, so a tenant alternating zones replays less.
+            te.engine.use_timezone(options.timezone or DEFAULT_ZONE)
             _end_open_record(te.engine)
             results = te.engine.process_many(lines)
             patterns = te.engine.batch_patterns(results)

@@ -22,11 +22,12 @@ from rich.table import Table
 
 from logsum import Engine, Pattern
 from logsum.cli import app
-from logsum.cli.common import engine_config, fail, open_log
+from logsum.cli.common import TIMEZONE_HELP, engine_config, fail, open_log
 from logsum.cli.parse import iter_lines
 from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
 from logsum.core.detect.model import iso_utc
 from logsum.core.errors import LogsumError
+from logsum.core.timestamps import DEFAULT_ZONE
 
 PROGRESS_MIN_BYTES = 8 << 20
 """Inputs at least this large get a progress bar (when stderr is a terminal)."""
@@ -191,6 +192,9 @@ def analyze(
     top: Annotated[
         int, typer.Option("--top", min=1, help="Rows shown per table (tables only).")
     ] = 25,
+    timezone: Annotated[
+        str, typer.Option("--timezone", metavar="ZONE", help=TIMEZONE_HELP)
+    ] = DEFAULT_ZONE,
 ) -> None:
     """Show patterns by count with severity and template, then anomalies and insights."""
     try:
@@ -200,10 +204,11 @@ def analyze(
             bucket_seconds=bucket_seconds,
             session_key=session_key,
         )
+        # Timestamps without a year (syslog) take the current one: the core reads no clock.
+        config = engine_config(timezone)
     except LogsumError as exc:
         raise _fail(str(exc)) from None
-    # Timestamps without a year (syslog) take the current one: the core reads no clock.
-    engine = Engine(engine_config(), message_only=message_only)
+    engine = Engine(config, message_only=message_only)
     analyzer = None if no_detect else Analyzer(options)
     stream, size = _open(file)
     try:
@@ -227,9 +232,12 @@ def analyze(
                 "session_key": session_key,
                 "message_only": message_only,
                 "detect": not no_detect,
+                "timezone": timezone,
             },
         }
         sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
         sys.stdout.flush()
         return
-    _tables(Console(), n, patterns, report, top)
+    console = Console()
+    _tables(console, n, patterns, report, top)
+    console.print(f"[dim]Timestamps without a zone read as {escape(timezone)}; times in UTC.[/]")

@@ -10,6 +10,7 @@ from typing import IO
 import typer
 
 from logsum import EngineConfig
+from logsum.core.timestamps import DEFAULT_ZONE
 
 
 def fail(command: str, message: str) -> typer.Exit:
@@ -35,8 +36,17 @@ def open_log(command: str, path: str) -> IO[bytes]:
         raise fail(command, f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def engine_config() -> EngineConfig:
+TIMEZONE_HELP = (
+    "IANA zone (e.g. Europe/Berlin) of timestamps that name no offset; default UTC. "
+    "Times with an offset (Z, +01:00, CET) keep it. Output times are UTC."
+)
+"""The help of ``--timezone``, shared by the commands that read log files."""
+
+
+def engine_config(timezone: str = DEFAULT_ZONE) -> EngineConfig:
     """Year-less timestamps get this year, or last year when that would put them in the
-    future (the adapter reads the clock; the engine does not)."""
+    future (the adapter reads the clock; the engine does not). Timestamps without a zone are
+    read in ``timezone``. Raises :class:`~logsum.core.errors.InvalidOption` for an unknown
+    zone."""
     today = datetime.now(UTC).date()
-    return EngineConfig(default_year=today.year, today=today)
+    return EngineConfig(default_year=today.year, today=today, timezone=timezone)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from logsum.core.timestamps import DEFAULT_ZONE, zone_named
+
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
@@ -58,6 +60,12 @@ class EngineConfig:
     """Year given to timestamps that carry none (syslog ``Jun 14 15:16:01``). The core reads
     no clock: adapters pass the current year."""
 
+    timezone: str = DEFAULT_ZONE
+    """IANA name of the zone (``Europe/Berlin``) in which timestamps that name no offset are
+    read; their values are returned in UTC. A timestamp with an offset (``Z``, ``+01:00``,
+    ``CET``) keeps it. Default UTC. A local time that a daylight saving change skips or
+    repeats is read with the offset in force before the change."""
+
     def __post_init__(self) -> None:
         if self.max_patterns < 1:
             raise ValueError("max_patterns must be at least 1")
@@ -77,3 +85,4 @@ class EngineConfig:
             raise ValueError("max_record_lines must be at least 1")
         if self.match_cache_size < 0:
             raise ValueError("match_cache_size must be >= 0")
+        zone_named(self.timezone)  # InvalidOption (a ValueError) for an unknown name

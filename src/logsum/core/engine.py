@@ -12,6 +12,7 @@ import contextlib
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
 from logsum.core.structured import split_json
-from logsum.core.timestamps import PlanCache, StampPlan, YearHint, plan_for
+from logsum.core.timestamps import PlanCache, StampPlan, YearHint, plan_for, zone_named
 
 _NO_HEADER = Header()
 Compact = tuple[str, Severity, datetime | None, tuple[str, ...], str, bool, int]
@@ -137,10 +138,7 @@ class Engine:
         self.config = config or EngineConfig()
         self.message_only = message_only
         self.log_format = log_format
-        # The default year travels with today's date (see EngineConfig.today).
-        self._year = YearHint(self.config.default_year, self.config.today)
-        self._format = LogFormat(log_format, self._year) if log_format else None
-        self._headers = HeaderDetector(self._year)
+        self._set_timestamp_reading()
         self._masker = TokenMasker()
         self._miner = Miner(
             self.config.similarity,
@@ -156,6 +154,27 @@ class Engine:
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
         self.line_count = 0
+
+    def _set_timestamp_reading(self) -> None:
+        """(Re)build what reads timestamps, from the config's year, date and zone."""
+        # The default year travels with today's date and the zone (see EngineConfig).
+        cfg = self.config
+        self._year = YearHint(cfg.default_year, cfg.today, zone_named(cfg.timezone))
+        self._format = LogFormat(self.log_format, self._year) if self.log_format else None
+        self._headers = HeaderDetector(self._year)
+
+    def use_timezone(self, name: str) -> None:
+        """Read timestamps that name no offset in zone ``name`` (an IANA name) from the next
+        line on; the patterns learned so far are kept. Raises
+        :class:`~logsum.core.errors.InvalidOption` for an unknown zone (nothing changes)."""
+        if name == self.config.timezone:
+            return
+        self.config = replace(self.config, timezone=name)
+        # Every cache holding timestamp values or plans read in the old zone is dropped.
+        self._set_timestamp_reading()
+        self._plans.clear()
+        self._shapes.clear()
+        self._relaxed.clear()
 
     # -- processing -----------------------------------------------------------------------
 

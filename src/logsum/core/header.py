@@ -323,6 +323,8 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         end = context
     else:
         s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
+    if context < 0 and line.startswith(": ", end):
+        end += 1  # "update-alternatives 2025-06-24 14:36:53: run with ..."
     s.pos = end
     s.timestamp_end = end
     return True

@@ -1,29 +1,62 @@
 """Timestamps as applications write them, recognised without configuration.
 
 Each shape is one regular expression with named groups; :func:`match_timestamp` tries them at a
-position of a line and returns the parsed value and where the timestamp ends. Naive timestamps
-are taken as UTC; a timestamp without a year gets the caller's ``default_year`` (the core reads
-no clock).
+position of a line and returns the parsed value and where the timestamp ends. A timestamp
+without a year gets the caller's ``default_year`` (the core reads no clock).
+
+Zones: a timestamp that names its offset (``Z``, ``+01:00``, ``-0700``, ``UTC``, ``GMT+1``,
+an unambiguous abbreviation such as ``CET`` or ``PDT``, see :data:`ZONE_ABBREVIATIONS`) keeps
+it. A timestamp without one, or with an abbreviation that names several zones (``CST``,
+``IST``...), is read in the zone the caller gives with the default year (a :class:`YearHint`,
+an IANA name such as ``Europe/Berlin``; UTC when none is given) and returned in UTC. A local
+time a daylight saving change skips or repeats is read with ``fold=0``: the offset in force
+before the change.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from logsum.core.errors import InvalidOption
+
+DEFAULT_ZONE = "UTC"
+"""The zone of timestamps that name none, unless the caller gives another."""
+
+
+def zone_named(name: str) -> tzinfo:
+    """The zone of IANA name ``name`` (``UTC``, ``Europe/Berlin``...), from the system's tz
+    database. Raises :class:`~logsum.core.errors.InvalidOption` for an unknown name."""
+    if name == DEFAULT_ZONE:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidOption(
+            f"unknown time zone {name!r}: expected an IANA name such as 'Europe/Berlin' or 'UTC'"
+        ) from None
 
 
 class YearHint(int):
-    """A default year that also knows today's date (given by the caller: the core reads no
-    clock). A year-less timestamp that would fall more than a day after today belongs to the
-    year before: December lines read in January."""
+    """A default year that also knows today's date and the zone of zone-less timestamps
+    (given by the caller: the core reads no clock). A year-less timestamp that would fall
+    more than a day after today belongs to the year before: December lines read in January."""
 
     today: date | None
+    zone: tzinfo
 
-    def __new__(cls, year: int, today: date | None = None) -> YearHint:
+    def __new__(cls, year: int, today: date | None = None, zone: tzinfo = UTC) -> YearHint:
         hint = super().__new__(cls, year)
         hint.today = today
+        hint.zone = zone
         return hint
+
+
+def _zone_of(default_year: int) -> tzinfo:
+    return getattr(default_year, "zone", UTC)
 
 
 def _year_for(default_year: int, month: int, day: int) -> int:
@@ -46,44 +79,107 @@ _MONTHS = {
 }
 _MON = r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _DOW = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?"
-_HMS = r"(?P<H>\d{1,2}):(?P<M>\d{1,2}):(?P<S>\d{1,2})(?:[.,:](?P<frac>\d{1,9}))?"
-_TZ = r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|UTC|GMT))?"
+# A 12-hour clock's half of the day (java.util.logging "10:00:00 AM", "1:05:00 pm").
+_AMPM = r"(?:\s?(?P<ampm>[AP]M))?"
+_HMS = r"(?P<H>\d{1,2}):(?P<M>\d{1,2}):(?P<S>\d{1,2})(?:[.,:](?P<frac>\d{1,9}))?" + _AMPM
 
-# Order matters: longer, more specific shapes first. Every shape must end at a word boundary.
-_SHAPES: tuple[str, ...] = (
-    # ISO 8601 and its common variants: 2015-10-18 18:01:47,978 / 2024-01-01T10:00:00.5+02:00
-    r"(?P<Y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[T ]|-(?=\d\d[.:]))"
-    r"(?P<H2>\d{1,2})[:.](?P<M2>\d{2})(?:[:.](?P<S2>\d{2})(?:[.,](?P<frac2>\d{1,9}))?)?" + _TZ,
-    # Syslog / C: [Sun] Dec 04 04:47:44 [2005]
-    rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?" + _TZ,
-    # Apache access log: 10/Oct/2000:13:55:36 -0700
-    rf"(?P<d>\d{{1,2}})/{_MON}/(?P<Y>\d{{4}}):{_HMS}" + _TZ,
-    # Day first with month name: 04 Dec 2005 04:47:44
-    rf"(?:{_DOW}\s+)?(?P<d>\d{{1,2}})\s+{_MON}\s+(?P<Y>\d{{4}})\s+{_HMS}" + _TZ,
-    # Compact date and time: 20171223-22:15:29:606 / 20171223 221529
-    r"(?P<Y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[-T ]?" + _HMS,
-    # Two-digit year, compact: 081109 203615
-    r"(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})\s(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})",
-    # Month and day glued, then the time to the microsecond (glog, klog: I0302 10:00:00.583000)
-    r"(?P<m>[01]\d)(?P<d>[0-3]\d)\s(?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2})\.(?P<frac>\d{6})",
-    # Slashed dates: 17/06/09 20:10:40 (yy/mm/dd) and 06/09/2017 20:10:40 (mm/dd/yyyy)
-    r"(?P<y>\d{2})/(?P<m>\d{2})/(?P<d>\d{2})\s+" + _HMS,
-    r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})[\s,]+" + _HMS,
-    # Month.day or month-day without year (logcat 03-17 16:13:38.811, 10.30 16:49:06)
-    r"(?P<m>\d{2})[-.](?P<d>\d{2})\s+" + _HMS,
-    # Date alone: 2005.06.03 / 2005-06-03
-    r"(?P<Y>\d{4})[-/.](?P<m>\d{2})[-/.](?P<d>\d{2})",
-    # Time alone: 18:01:47,978
-    _HMS,
-    # Unix epoch seconds (2001..2033) or milliseconds, alone as a field
-    r"(?P<epoch>1\d{9})(?:\.(?P<efrac>\d{1,6}))?|(?P<epochms>1\d{12})",
+# Zone abbreviations with one meaning in common use, and their offsets from UTC (hours).
+# Several others are widely written for different zones (CST: US Central or China; IST:
+# India, Ireland or Israel; BST: British summer or Bangladesh; AST: Atlantic or Arabia): they
+# map to ``None`` and such a timestamp is read in the caller's zone, like one without any.
+ZONE_ABBREVIATIONS: dict[str, float | None] = {
+    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0,
+    "WET": 0, "WEST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3,
+    "EST": -5, "EDT": -4, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10,
+    "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "AWST": 8,
+    "ACST": 9.5, "ACDT": 10.5, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
+    "CST": None, "CDT": None, "IST": None, "BST": None, "AST": None,
+}  # fmt: skip
+# Abbreviations other than UTC and GMT are matched in upper case only ("west" is a word).
+
+
+def _prefix_tree(words: list[str]) -> str:
+    """A regular expression matching exactly ``words``, with shared prefixes factored out
+    (``C(?:E(?:ST|T)|...)``): every line's header is matched against it, and a flat list of
+    alternatives costs a try per word."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alternatives = [re.escape(ch) + emit(node[ch]) for ch in sorted(node) if ch]
+        if not alternatives:
+            return ""
+        body = "(?:" + "|".join(alternatives) + ")" if len(alternatives) > 1 else alternatives[0]
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(tree)
+
+
+_ABBREVIATIONS = _prefix_tree([k for k in ZONE_ABBREVIATIONS if k not in ("Z", "UTC", "GMT")])
+_TZ = (
+    r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?"
+    rf"|(?-i:{_ABBREVIATIONS})))?"
 )
 
-_END = r"(?![\w:])"
+_END = r"(?!\w|:\w)"
+"""After a timestamp: no word character, no colon glued to one (``12:34:56:78:9a`` is no
+time); a colon and a space may follow (``2025-06-24 14:36:53: message``)."""
+
+# Order matters: longer, more specific shapes first. Each is (regular expression, what must not
+# follow it).
+_SHAPES: tuple[tuple[str, str], ...] = (
+    # ISO 8601 and its variants: 2015-10-18 18:01:47,978 / 2024-01-01T10:00:00.5+02:00 /
+    # 2025-06-24  14:36:25 (a run of spaces) / 2026-03-02 10:00:00 PM
+    (
+        r"(?P<Y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:T|[ \t]+|-(?=\d\d[.:]))"
+        r"(?P<H2>\d{1,2})[:.](?P<M2>\d{2})(?:[:.](?P<S2>\d{2})(?:[.,](?P<frac2>\d{1,9}))?)?"
+        + _AMPM
+        + _TZ,
+        _END,
+    ),
+    # Syslog / C: [Sun] Dec 04 04:47:44 [2005], Mon Mar  2 10:00:00 2026
+    (rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?" + _TZ, _END),
+    # Month name, day, year, time: Mar 02, 2026 10:00:00 AM
+    (rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+(?P<Y>\d{{4}}),?\s+{_HMS}" + _TZ, _END),
+    # Day first with month name: 10/Oct/2000:13:55:36 -0700 (Apache access log), 04 Dec 2005
+    # 04:47:44, 02-Mar-2026 10:00:00.123, 02/Mar/2026 10:00:00
+    (
+        rf"(?:{_DOW}\s+)?(?P<d>\d{{1,2}})(?:/|-|\s+){_MON}(?:/|-|\s+)(?P<Y>\d{{4}})(?::|\s+)"
+        + _HMS
+        + _TZ,
+        _END,
+    ),
+    # Compact date and time: 20171223-22:15:29:606 / 20171223 221529
+    (r"(?P<Y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[-T ]?" + _HMS + _TZ, _END),
+    # Two-digit year, compact: 081109 203615
+    (r"(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})\s(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})", _END),
+    # Slashed dates: 17/06/09 20:10:40 (yy/mm/dd) and 06/09/2017 20:10:40 (mm/dd/yyyy)
+    (r"(?P<y>\d{2})/(?P<m>\d{2})/(?P<d>\d{2})\s+" + _HMS, _END),
+    (r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})[\s,]+" + _HMS, _END),
+    # Month.day or month-day without year (logcat 03-17 16:13:38.811, 10.30 16:49:06)
+    (r"(?P<m>\d{2})[-.](?P<d>\d{2})\s+" + _HMS, _END),
+    # A one-letter level glued to month and day, no year (glog, klog: I0302 10:00:00.583000)
+    (r"(?-i:[DIWEFV])(?P<m>[01]\d)(?P<d>[0-3]\d)\s+" + _HMS, _END),
+    # The same after its level letter, which header detection reads as the level: month and
+    # day, then the time to the microsecond (0302 10:00:00.583000)
+    (r"(?P<m>[01]\d)(?P<d>[0-3]\d)\s(?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2})\.(?P<frac>\d{6})", _END),
+    # Date alone: 2005.06.03 / 2005-06-03
+    (r"(?P<Y>\d{4})[-/.](?P<m>\d{2})[-/.](?P<d>\d{2})", _END),
+    # Time alone: 18:01:47,978
+    (_HMS, _END),
+    # Unix epoch seconds (2001..2033), with a fraction (audit: 1711111111.123:456), or
+    # milliseconds, alone as a field
+    (r"(?P<epoch>1\d{9})(?:\.(?P<efrac>\d{1,9}))?|(?P<epochms>1\d{12})", r"(?![\w.]|:[^\W\d])"),
+)
 
 
 def _compile() -> list[re.Pattern[str]]:
-    return [re.compile(f"(?:{s}){_END}", re.IGNORECASE) for s in _SHAPES]
+    return [re.compile(f"(?:{s}){end}", re.IGNORECASE) for s, end in _SHAPES]
 
 
 _PATTERNS = _compile()
@@ -120,7 +216,7 @@ def match_timestamp_shape(
 
 
 _NAMES: tuple[str, ...] = ("Y", "y", "mon", "m", "d", "H", "H2", "M", "M2", "S", "S2", "frac")
-_NAMES += ("frac2", "tz", "epoch", "efrac", "epochms")
+_NAMES += ("frac2", "ampm", "tz", "epoch", "efrac", "epochms")
 # For each shape, where each named group sits in ``Match.groups()`` (-1: absent).
 _INDEXES = [tuple(p.groupindex.get(n, 0) - 1 for n in _NAMES) for p in _PATTERNS]
 
@@ -130,7 +226,7 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
     idx = _INDEXES[_PATTERNS.index(m.re)] if m.re is not _LAST[0] else _LAST[1]
     _LAST[0], _LAST[1] = m.re, idx
     g = [groups[i] if i >= 0 else None for i in idx]
-    Y, y, mon, mm, d, H, H2, M, M2, S, S2, frac, frac2, tz, epoch, efrac, epochms = g
+    Y, y, mon, mm, d, H, H2, M, M2, S, S2, frac, frac2, ampm, tz, epoch, efrac, epochms = g
     try:
         if epoch:
             value = datetime.fromtimestamp(int(epoch), tz=UTC)
@@ -150,21 +246,37 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
         )
         fraction = frac or frac2 or ""
         micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
-        return datetime(
+        hour = int(H or H2 or 0)
+        value = datetime(
             year,
             month,
             int(d),  # type: ignore[arg-type]
-            int(H or H2 or 0),
+            _half_day(hour, ampm[0].upper()) if ampm else hour,
             int(M or M2 or 0),
             min(int(S or S2 or 0), 59),
             micro,
-            tzinfo=_tzinfo(tz),
+            tzinfo=_tzinfo(tz) or _zone_of(default_year),
         )
+        return _in_utc(value)
     except (ValueError, OverflowError, OSError, TypeError):
         return None
 
 
 _LAST: list[Any] = [None, None]
+
+
+def _half_day(hour: int, half: str) -> int:
+    """The 24-hour clock's hour of ``hour`` in half ``half`` (``A`` or ``P``) of the day."""
+    if not 1 <= hour <= 12:
+        raise ValueError("not an hour of a 12-hour clock")
+    return hour % 12 + (12 if half == "P" else 0)
+
+
+def _in_utc(value: datetime) -> datetime:
+    """``value`` as it is when it has a fixed offset, else (a time read in a named zone) in
+    UTC: the instant is the same, and every value the core returns has a fixed offset."""
+    return value if value.tzinfo.__class__ is timezone else value.astimezone(UTC)
+
 
 _Slice = tuple[int, int]
 
@@ -182,10 +294,12 @@ class StampPlan:
         "epoch",
         "frac",
         "frac_scale",
+        "half",
         "head_span",
         "heads",
         "hour",
         "last",
+        "local",
         "minute",
         "month",
         "second",
@@ -225,8 +339,12 @@ class StampPlan:
         self.hour = span("H", "H2")
         self.minute = span("M", "M2")
         self.second = span("S", "S2")
-        self.frac = span("frac", "frac2")
+        self.frac = span("frac", "frac2", "efrac")
         self.tz = span("tz")
+        half = span("ampm")
+        # A.M. or P.M. is part of the plan: texts of one plan share their letters.
+        self.half = m.string[half[0] - base].upper() if half else ""
+        self.local = _zone_of(default_year)
         if self.epoch is None and (self.month == 0 or self.day is None):
             raise ValueError("no date in this timestamp")
         f = self.frac
@@ -252,9 +370,13 @@ class StampPlan:
         try:
             if self.epoch is not None:
                 div, (a, b) = self.epoch
-                if div == 1:
-                    return datetime.fromtimestamp(int(line[a:b]), tz=UTC)
-                return datetime.fromtimestamp(int(line[a:b]) / div, tz=UTC)
+                if div != 1:
+                    return datetime.fromtimestamp(int(line[a:b]) / div, tz=UTC)
+                value = datetime.fromtimestamp(int(line[a:b]), tz=UTC)
+                f = self.frac
+                if f is None:
+                    return value
+                return value + timedelta(microseconds=int(line[f[0] : f[1]]) * self.frac_scale)
             # Year, month, day and hour change rarely: read them once per distinct text.
             lo, hi = self.head_span
             key = line[lo:hi]
@@ -266,8 +388,8 @@ class StampPlan:
                 self.heads[key] = head
             if not head:
                 return None
-            mi, s, f = self.minute, self.second, self.frac
-            return datetime(
+            mi, s, f, tz = self.minute, self.second, self.frac, self.tz
+            value = datetime(
                 head[0],
                 head[1],
                 head[2],
@@ -275,8 +397,9 @@ class StampPlan:
                 int(line[mi[0] : mi[1]]) if mi else 0,
                 min(int(line[s[0] : s[1]]), 59) if s else 0,
                 int(line[f[0] : f[1]]) * self.frac_scale if f else 0,
-                UTC if self.tz is None else _tzinfo(line[self.tz[0] : self.tz[1]]),
+                self.local if tz is None else _tzinfo(line[tz[0] : tz[1]]) or self.local,
             )
+            return value if value.tzinfo is UTC else _in_utc(value)
         except (ValueError, OverflowError, OSError):
             return None
 
@@ -292,6 +415,8 @@ class StampPlan:
             year = _year_for(y, month, day) if isinstance(y, int) else int(line[y[0] : y[1]])
         hour = int(line[h[0] : h[1]]) if h else 0
         try:
+            if self.half:
+                hour = _half_day(hour, self.half)
             datetime(year, month, day, hour)
         except ValueError:
             return ()
@@ -299,7 +424,7 @@ class StampPlan:
 
 
 _DIGITS = str.maketrans("123456789", "000000000")
-PlanCache = dict[tuple[int, int, int, str], "StampPlan | None"]
+PlanCache = dict[tuple[int, int, int, tzinfo, str], "StampPlan | None"]
 
 
 def plan_for(
@@ -307,7 +432,7 @@ def plan_for(
 ) -> StampPlan | None:
     """A :class:`StampPlan` for timestamp ``text`` of ``shape`` found at offset ``base``.
     Timestamps equal up to their digits share a plan (held in the caller's ``cache``)."""
-    key = (shape, base, default_year, text.translate(_DIGITS))
+    key = (shape, base, default_year, _zone_of(default_year), text.translate(_DIGITS))
     if key in cache:
         return cache[key]
     m = _PATTERNS[shape].match(text)
@@ -324,9 +449,28 @@ def plan_for(
     return plan
 
 
-def _tzinfo(text: str | None) -> timezone:
-    if not text or text.upper() in ("Z", "UTC", "GMT"):
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+_ZERO = timedelta(0)
+
+
+@lru_cache(maxsize=256)
+def _tzinfo(text: str | None) -> timezone | None:
+    """The fixed offset a timestamp's zone text names (``Z``, ``-0700``, ``+01:00``,
+    ``GMT+1``, ``CEST``), or ``None`` when it names none (absent, or an ambiguous abbreviation:
+    the caller's zone applies)."""
+    if not text:
+        return None
+    upper = text.upper()
+    if upper[0] in "+-":
+        sign, digits = upper[0], upper[1:]
+    elif len(upper) > 3 and upper[:3] in ("UTC", "GMT"):
+        sign, digits = upper[3], upper[4:]
+    else:
+        hours = ZONE_ABBREVIATIONS.get(upper)
+        if hours is None:
+            return None
+        offset = timedelta(hours=hours)
+        return UTC if offset == _ZERO else timezone(offset)
+    digits = digits.replace(":", "")
+    h, mi = (digits, "0") if len(digits) <= 2 else (digits[:-2], digits[-2:])
+    offset = (-1 if sign == "-" else 1) * timedelta(hours=int(h), minutes=int(mi))
+    return UTC if offset == _ZERO else timezone(offset)

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the watch feature (Alembic revision ``0002``).
+"""SQLAlchemy tables of the watch feature (Alembic revisions ``0002`` and ``0004``).
 
 Declared on the store's :class:`~logsum.store.tables.Base` so that one metadata describes the
 whole schema (``tables.py`` imports this module at its end). The repository that reads and
@@ -42,6 +42,8 @@ class WatchRow(Base):
     secret: Mapped[str] = mapped_column(String(100))
     """The Standard Webhooks signing secret (``whsec_...``); needed in clear to sign."""
     from_beginning: Mapped[bool] = mapped_column(Boolean)
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    """IANA zone of the file's timestamps that name no offset (revision ``0004``)."""
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.store import Store
 from logsum.watch.config import WatchConfig
 from logsum.watch.manage import CreatedWatch, create_watch
@@ -46,6 +47,7 @@ class WatchFeature:
         severities: Sequence[str] | None,
         webhook_url: str,
         from_beginning: bool,
+        timezone: str = DEFAULT_ZONE,
     ) -> CreatedWatch:
         """Validate and store a watch; a service process starts it within a moment."""
         created = create_watch(
@@ -57,6 +59,7 @@ class WatchFeature:
             webhook_url=webhook_url,
             from_beginning=from_beginning,
             resolver=self.resolver,
+            timezone=timezone,
         )
         if self.service is not None:
             self.service.wake()

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from logsum.core.errors import InvalidOption
 from logsum.core.model import Severity
+from logsum.core.timestamps import DEFAULT_ZONE, zone_named
 from logsum.watch.config import WatchConfig
 from logsum.watch.errors import WatchValidationError
 from logsum.watch.follower import current_checkpoint
@@ -57,10 +59,15 @@ def create_watch(
     webhook_url: str,
     from_beginning: bool = False,
     resolver: Resolver = system_resolver,
+    timezone: str = DEFAULT_ZONE,
 ) -> CreatedWatch:
     """Validate and store a new watch; the service's supervisor starts it shortly."""
     path = validate_source(source, config.roots)
     filters = parse_severities(severities)
+    try:
+        zone_named(timezone)
+    except InvalidOption as exc:
+        raise WatchValidationError(f"{exc} (timezone)") from None
     check_webhook_url(webhook_url, allow_private=config.allow_private, resolver=resolver)
     if repo.count_watches(tenant_id) >= config.max_watches_per_key:
         raise WatchValidationError(
@@ -75,5 +82,6 @@ def create_watch(
         secret=secret,
         from_beginning=from_beginning,
         checkpoint=current_checkpoint(path, at_end=not from_beginning),
+        timezone=timezone,
     )
     return CreatedWatch(record, secret)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from logsum.core.model import Severity
+from logsum.core.timestamps import DEFAULT_ZONE
 
 
 class WatchStatus(StrEnum):
@@ -62,6 +63,8 @@ class WatchSpec:
     webhook_url: str
     secret: str
     from_beginning: bool
+    timezone: str = DEFAULT_ZONE
+    """IANA zone in which the file's timestamps that name no offset are read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ class WatchRecord:
     last_delivery_at: datetime | None
     last_error: str | None
     last_error_at: datetime | None
+    timezone: str = DEFAULT_ZONE
+    """IANA zone in which the file's timestamps that name no offset are read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
+from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.store import Store, StoreError, StoreUnavailable
 from logsum.store.watch_tables import (
     WatchCheckpointRow,
@@ -151,6 +152,7 @@ class WatchStore:
         secret: str,
         from_beginning: bool,
         checkpoint: Checkpoint | None,
+        timezone: str = DEFAULT_ZONE,
     ) -> WatchRecord:
         """Insert a watch (and its starting checkpoint, so "start at the end" means the end at
         creation time, not whenever a runner first opens the file)."""
@@ -164,6 +166,7 @@ class WatchStore:
             "webhook_url": webhook_url,
             "secret": secret,
             "from_beginning": from_beginning,
+            "timezone": timezone,
             "status": WatchStatus.PENDING.value,
             "created_at": now,
             "updated_at": now,
@@ -245,6 +248,7 @@ class WatchStore:
             webhook_url=r.webhook_url,
             secret=r.secret,
             from_beginning=bool(r.from_beginning),
+            timezone=r.timezone,
         )
 
     def get_checkpoint(self, watch_id: str) -> Checkpoint | None:
@@ -584,6 +588,7 @@ class WatchStore:
             last_delivery_at=_utc(r.last_delivery_at),
             last_error=r.last_error,
             last_error_at=_utc(r.last_error_at),
+            timezone=r.timezone,
         )
 
 

@@ -139,6 +139,7 @@ class WatchRunner:
             max_record_lines=self.config.max_record_lines,
             default_year=self._clock().year,
             today=self._clock().date(),
+            timezone=self.spec.timezone,
         )
         engine = Engine(config)
         known = self.store.known_patterns(self.spec.tenant_id)

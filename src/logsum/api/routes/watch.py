@@ -19,6 +19,7 @@ from logsum.api.errors import InvalidRequest, NotFound, validation_message
 from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
 from logsum.api.schemas import SeverityName, Wire
 from logsum.api.service import iso
+from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.watch.errors import WatchValidationError
 from logsum.watch.feature import WatchFeature
 from logsum.watch.model import WatchRecord
@@ -79,6 +80,15 @@ class WatchCreate(Wire):
     from_beginning: bool = Field(
         False, description="Read the file from its start instead of from its current end."
     )
+    timezone: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="IANA zone (e.g. Europe/Berlin) in which the file's timestamps that name no "
+        "offset are read; default: UTC. Timestamps with an offset keep it; delivered times are "
+        "UTC. An unknown zone is a 400.",
+        examples=["Europe/Berlin"],
+    )
 
 
 class WatchFiltersOut(Wire):
@@ -94,6 +104,7 @@ class WatchOut(Wire):
     webhook_url: str
     status: str = Field(..., description="pending, waiting (no file yet), following or error.")
     from_beginning: bool
+    timezone: str = Field(..., description="The zone of zone-less timestamps (UTC by default).")
     created_at: str
     updated_at: str
     lines_read: int = Field(..., description="Lines read and committed (checkpointed).")
@@ -131,6 +142,7 @@ def _wire(w: WatchRecord) -> dict[str, Any]:
         "webhook_url": w.webhook_url,
         "status": str(w.status),
         "from_beginning": w.from_beginning,
+        "timezone": w.timezone,
         "created_at": iso(w.created_at),
         "updated_at": iso(w.updated_at),
         "lines_read": w.lines_read,
@@ -177,6 +189,7 @@ def _create(feature: WatchFeature, tenant_id: str, body: WatchCreate) -> WatchCr
             severities=body.filters.severity,
             webhook_url=body.webhook_url,
             from_beginning=body.from_beginning,
+            timezone=body.timezone or DEFAULT_ZONE,
         )
     except WatchValidationError as exc:
         raise InvalidRequest(str(exc)) from None
