@@ -36,7 +36,9 @@ _CONTINUATION = re.compile(
     r"(?:\s|at\s+[\w$.<>]+[.(]|Caused by:|\.\.\.\s*\d+\s+(?:more|common)|[}\])](?:[,;]?\s*$)"
     # the exception line that opens a trace (Java, Python, .NET...)
     r"|(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault)\b(?::|$)"
-    r"|Traceback \(most recent call last\):)"
+    r"|Traceback \(most recent call last\):"
+    # frames and headings of other runtimes' traces: PHP and gdb (#0 ...), Go's goroutines
+    r"|#\d+\s|Stack trace:|goroutine \d+ \[)"
 )
 _TOKEN = re.compile(r"\S+")
 _CUT = " " + WILDCARD  # stands for what was cut off an over-long line

@@ -68,6 +68,9 @@ LEVELS: dict[str, str] = {
     "TRAC": "TRACE",
     "VRB": "TRACE",
     "FATA": "CRITICAL",
+    # supervisord
+    "DEBG": "DEBUG",
+    "BLAT": "TRACE",
     # Microsoft.Extensions.Logging's console: "fail: Category[12]"
     "FAIL": "ERROR",
     "DBUG": "DEBUG",
@@ -132,6 +135,7 @@ _NAME_DASH = re.compile(r"([A-Za-z_][\w$]{0,63})\s+[-:]\s")
 _UPTIME = re.compile(r"\s+(\[ *\d{1,9}\.\d{3,9}\])(?=\s)")
 _PRE_LEVEL = re.compile(r"\d{1,10}(?=\s)|\[[^\[\]\s]{1,64}\](?=\s)")
 _EVENT_NAME = re.compile(r"\s*([A-Za-z_][\w.$]*\[\d{1,9}\])\s*$")
+_SPANS = re.compile(r"[A-Za-z_]\w*\{[^{}]*\}(?::[A-Za-z_]\w*\{[^{}]*\})*:(?=\s)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 
 _MAX_FIELDS = 12
@@ -209,9 +213,19 @@ def _without_context(message: str) -> str:
     return message[:at].rstrip() if isinstance(value, dict) else message
 
 
+_SYSLOG_SEVERITIES = ("CRITICAL",) * 3 + ("ERROR", "WARNING", "NOTICE", "INFO", "DEBUG")
+
+
+def _pri_level(text: str) -> str:
+    """The level in syslog's priority: facility * 8 + severity (RFC 5424, 6.2.1)."""
+    return _SYSLOG_SEVERITIES[int(text[1 : text.index(">")]) % 8]
+
+
 def _pipe_level(text: str) -> str | None:
     """A level in a pipe-separated field: a name, or one letter (``|I|``)."""
-    return _SINGLE_LETTER_LEVELS.get(text) if len(text) == 1 else _bracket_level(text)
+    if len(text) == 1:
+        return "CRITICAL" if text == "C" else _SINGLE_LETTER_LEVELS.get(text)
+    return _bracket_level(text)
 
 
 def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool:
@@ -260,6 +274,7 @@ class _Scan:
     pid: str | None = None
     tentative: bool = False  # the component is a thread named before the level
     done: bool = False  # a fixed layout (RFC 5424) read the whole header
+    priority: str | None = None  # the level syslog's <PRI> gives, when no level word does
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def mark(self, start: int, end: int, kind: str) -> None:
@@ -279,7 +294,7 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
         message = line[s.spans[0][0] : s.spans[0][1]]  # "Start-Date: <time>": the tag says what
     header = Header(
         timestamp=s.timestamp,  # type: ignore[arg-type]
-        level=s.level,
+        level=s.level or s.priority,
         host=s.host,
         component=s.component,
         pid=s.pid,
@@ -349,6 +364,7 @@ def _leading_timestamps(s: _Scan) -> None:
     pri = _PRI.match(line, pos)
     if pri is not None:
         s.mark(pos, pri.end(), "pri")
+        s.priority = _pri_level(line[pos : pri.end()])
         pos = _WS.match(line, pri.end()).end()  # type: ignore[union-attr]
         if pri.group("version") and _try_timestamp(s, pos):
             _rfc5424(s)
@@ -612,6 +628,11 @@ def _after_level(s: _Scan) -> bool:
         if comp is not None and (s.component is None or tentative):
             _take_component(s, comp)
             return False
+        span = _SPANS.match(line, pos)
+        if span is not None:  # tracing's spans before the target: request{method=GET}:
+            s.mark(pos, span.end(), "spans")
+            s.pos = span.end()
+            continue
         caller = _CALLER.match(line, pos)
         if caller is not None and (s.component is None or tentative):
             tentative = False
@@ -705,6 +726,7 @@ _KIND_REGEX = {
     "pidtid": f"(?:{_PID_TID.pattern}|{_PID_BEFORE.pattern})",
     "sep": _SEPARATOR.pattern,
     "mark": _LONE_MARK.pattern,
+    "spans": _SPANS.pattern,
     "event": r"[A-Za-z_][\w.$]*\[\d{1,9}\]",
     "uptime": r"\[ *\d{1,9}\.\d{3,9}\]",
     "ndash": _NAME_DASH.pattern,
@@ -820,6 +842,7 @@ class _Layout:
         timestamp: datetime | None = None
         level = host = component = pid = None
         thread = False  # the component came from a bracket, and a logger may still name it
+        priority = None
         for (kind, shape), text in zip(self.kinds, m.groups(), strict=True):
             if shape >= 0:
                 if text in stamps:
@@ -839,6 +862,8 @@ class _Layout:
             elif kind == "level":
                 lvl = _level_at(text, 0)
                 level = lvl[0] if lvl else level
+            elif kind == "pri":
+                priority = _pri_level(text)
             elif kind == "plevel":
                 level = _pipe_level(text[1:].strip()) or level
             elif kind == "letter":
@@ -906,7 +931,7 @@ class _Layout:
         message = _without_context(line[end:].strip())
         if not message and self.tagged:
             message = m.group(1)
-        return Header(timestamp, level, host, component, pid), message
+        return Header(timestamp, level or priority, host, component, pid), message
 
     def _more_header(
         self,
