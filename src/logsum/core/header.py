@@ -99,7 +99,10 @@ _PROGRAM_DASH = re.compile(r"(?P<comp>[\w./][^\s\[\]]*(?: [^\s\[\]-]+)?)\s+-\s")
 _DOTTED_LOGGER = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+(?=\s)")
 _PID = re.compile(r"\d{1,10}(?=\s)")
 _HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)")
-_HEADERISH = re.compile(r"(?:[A-Z][A-Z0-9_]{1,15}|\d{1,10}|[\w.:\-]*\d[\w.:\-]*)(?=\s)")
+_HEADERISH = re.compile(
+    # a facility word, a number, a name with digits, or user@database ([unknown]@[unknown])
+    r"(?:[A-Z][A-Z0-9_]{1,15}|\d{1,10}|[\w.:\-]*\d[\w.:\-]*|[\w.\-\[\]]+@[\w.\-\[\]]*)(?=\s)"
+)
 _TAG = re.compile(r"\S{1,64}(?=\s)")
 # Fields before a timestamp (a client address, a record id, a node name, "-" for none).
 _LEAD_FIELD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}(?=\s)")
@@ -136,6 +139,9 @@ _UPTIME = re.compile(r"\s+(\[ *\d{1,9}\.\d{3,9}\])(?=\s)")
 _PRE_LEVEL = re.compile(r"\d{1,10}(?=\s)|\[[^\[\]\s]{1,64}\](?=\s)")
 _EVENT_NAME = re.compile(r"\s*([A-Za-z_][\w.$]*\[\d{1,9}\])\s*$")
 _SPANS = re.compile(r"[A-Za-z_]\w*\{[^{}]*\}(?::[A-Za-z_]\w*\{[^{}]*\})*:(?=\s)")
+_LOWER_LEVEL = re.compile(r"([a-z]{3,9})(?::(?=\s)|(?=\s+[\w.\-]+\[\d+\]\s|\s+\[))")
+_PROGRAM_PID = re.compile(r"([A-Za-z_][\w.\-]*)\[(\d{1,10})\](?=\s)")
+_THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 
 _MAX_FIELDS = 12
@@ -274,7 +280,7 @@ class _Scan:
     pid: str | None = None
     tentative: bool = False  # the component is a thread named before the level
     done: bool = False  # a fixed layout (RFC 5424) read the whole header
-    priority: str | None = None  # the level syslog's <PRI> gives, when no level word does
+    priority: str | None = None  # the level a <PRI> or a letter tag gives, when no word does
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def mark(self, start: int, end: int, kind: str) -> None:
@@ -305,12 +311,15 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
 def _try_timestamp(s: _Scan, pos: int) -> bool:
     line = s.line
     bracket = pos < len(line) and line[pos] == "["
-    start = pos + 1 if bracket else pos
+    paren = pos < len(line) and line[pos] == "("
+    start = pos + 1 if bracket or paren else pos
     found = match_timestamp_shape(line, start, s.default_year)
     if found is None:
         return False
     value, end, shape = found
     context = -1
+    if paren and not line.startswith(")", end):
+        return False
     if bracket:
         if end < len(line) and line[end] == "]":
             end += 1
@@ -336,6 +345,11 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         s.component = s.component or component
         s.pid = s.pid or pid
         end = context
+    elif paren:  # "(2026-03-02 10:00:00): ..."
+        s.mark(pos, start, "popen")
+        s.mark(start, end, f"ts{shape}")
+        s.mark(end, end + 1, "pclose")
+        end += 1
     else:
         s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
     if context < 0 and line.startswith(": ", end):
@@ -387,8 +401,10 @@ def _leading_timestamps(s: _Scan) -> None:
             break
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if _try_timestamp(s, after):
-            first = len(s.spans) - (3 if s.spans[-1][2] == "bctx" else 1)
+            first = len(s.spans) - (3 if s.spans[-1][2] in ("bctx", "pclose") else 1)
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
+            if n == 0:
+                s.priority = _tag_level(tag.group(0))
             return
         at = after
     # A relative time or thread id and a thread name before the level (log4j's TTCC:
@@ -409,6 +425,12 @@ def _leading_timestamps(s: _Scan) -> None:
             s.pos = at
             return
     s.pos = pos
+
+
+def _tag_level(tag: str) -> str | None:
+    """A level letter as the tag before the time (Ruby's ``I,``, CUPS's ``E [...]``)."""
+    letter = tag.rstrip(",")
+    return _SINGLE_LETTER_LEVELS.get(letter) if len(letter) == 1 else None
 
 
 def _plain_lead(first: str) -> bool:
@@ -491,6 +513,10 @@ def _next_field(s: _Scan) -> bool:
             s.pos = mark.end()
             return False  # the message follows the mark
     lvl = _level_at(line, pos)
+    if lvl is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
+        low = _LOWER_LEVEL.match(line, pos)  # "... info hostd[123] ...", "... warning: ..."
+        if low is not None and low.group(1).upper() in LEVELS:
+            lvl = (LEVELS[low.group(1).upper()], low.end())
     if lvl is None and s.level is None and (s.pid is not None or s.timestamp_end == pos - 1):
         lvl = _letter_level_at(line, pos, s.pid is None)
     if lvl is not None and s.level is None and (s.has_timestamp or pos == 0 or s.spans):
@@ -605,6 +631,12 @@ def _after_level(s: _Scan) -> bool:
         if ch in "-|" and line.startswith(("- ", "| "), pos):
             s.pos = pos + 2
             return False
+        if ch == "(" and s.spans and s.spans[-1][2] == "bracket" and s.component is not None:
+            thread = _THREAD_PARENS.match(line, pos)
+            if thread is not None:  # "[org.jboss.as] (MSC service thread 1-2)"
+                s.mark(pos, thread.end(), "tparen")
+                s.pos = thread.end()
+                return False
         if not s.has_timestamp and _try_timestamp(s, pos):
             continue  # the time after the level and thread (INFO  [main] 2026-03-02 ...)
         sep = _SEPARATOR.match(line, pos)
@@ -646,6 +678,13 @@ def _after_level(s: _Scan) -> bool:
             s.mark(pos, named.end(), "ndash")
             s.pos = named.end()
             return False
+        program = _PROGRAM_PID.match(line, pos)
+        if program is not None and (s.component is None or tentative):
+            s.component, s.pid = program.group(1), s.pid or program.group(2)
+            s.mark(pos, program.end(), "program")
+            s.pos = program.end()
+            tentative = False
+            continue
         column = _COLUMN.match(line, pos)
         if column is not None and s.component is None and not after_logger:
             s.component = column.group(1)
@@ -720,12 +759,16 @@ _KIND_REGEX = {
     "comp": _unnamed(_COMPONENT_COLON),
     "bracket": _BRACKET.pattern,
     "bopen": r"\[",
+    "popen": r"\(",
+    "pclose": r"\)",
     "bctx": r"\s[^\[\]]{0,160}\]",
     "dash": _unnamed(_PROGRAM_DASH),
     "pid": _PID.pattern,
     "pidtid": f"(?:{_PID_TID.pattern}|{_PID_BEFORE.pattern})",
     "sep": _SEPARATOR.pattern,
     "mark": _LONE_MARK.pattern,
+    "tparen": _THREAD_PARENS.pattern,
+    "program": _PROGRAM_PID.pattern,
     "spans": _SPANS.pattern,
     "event": r"[A-Za-z_][\w.$]*\[\d{1,9}\]",
     "uptime": r"\[ *\d{1,9}\.\d{3,9}\]",
@@ -843,7 +886,8 @@ class _Layout:
         level = host = component = pid = None
         thread = False  # the component came from a bracket, and a logger may still name it
         priority = None
-        for (kind, shape), text in zip(self.kinds, m.groups(), strict=True):
+        seen_level = False
+        for group, ((kind, shape), text) in enumerate(zip(self.kinds, m.groups(), strict=True)):
             if shape >= 0:
                 if text in stamps:
                     value = stamps[text]
@@ -860,8 +904,10 @@ class _Layout:
             elif kind in _NAMING_KINDS and _names_a_level(kind, text):
                 return None  # what the line says overrules what the layout learned
             elif kind == "level":
-                lvl = _level_at(text, 0)
-                level = lvl[0] if lvl else level
+                level = LEVELS.get(text.strip("[]()<>: ").upper(), level)
+                seen_level = True
+            elif kind == "tag":
+                priority = _tag_level(text)
             elif kind == "pri":
                 priority = _pri_level(text)
             elif kind == "plevel":
@@ -876,10 +922,17 @@ class _Layout:
                     thread = False
             elif kind == "pipe" or kind == "bracket":
                 inner = text[1:].strip() if kind == "pipe" else text[1:-1]
+                if (
+                    seen_level
+                    and kind == "bracket"
+                    and not _header_bracket(inner, line, m.end(group + 1), False)
+                ):
+                    return None  # after the level only some brackets are header
                 thread = thread or (kind == "bracket" and component is None)
                 named = _bracket_level(inner) if level is None else None
                 if named is not None:
                     level = level or named
+                    seen_level = True
                 elif inner.isdigit():
                     pid = pid or inner
                 elif inner.startswith("pid ") and kind == "bracket":
@@ -915,6 +968,10 @@ class _Layout:
                 thread = False
             elif kind == "column":
                 component = component or text
+            elif kind == "program":
+                component, _, rest = text.partition("[")
+                pid = pid or rest.rstrip("]")
+                thread = False
             elif kind == "event":
                 component = text
             elif kind == "glued":
@@ -971,6 +1028,7 @@ class _Layout:
         probe.has_timestamp = timestamp is not None or any(x >= 0 for _, x in self.kinds)
         probe.level, probe.component, probe.pid = level, component, pid
         probe.tentative = thread
+        probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
         start = _WS.match(line, end).end()  # type: ignore[union-attr]
         if self.has_level and line[end - 1] == ":":
             return _GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
@@ -984,7 +1042,7 @@ class _Layout:
         else:
             probe.timestamp_end = end if self.kinds[-1][1] >= 0 else -2
             _next_field(probe)
-        return bool(probe.spans) or probe.pos > start
+        return len(probe.spans) > 1 or probe.pos > start
 
 
 class HeaderDetector:
