@@ -743,9 +743,6 @@ def _unnamed(pattern: re.Pattern[str]) -> str:
     return re.sub(r"\(\?P<\w+>", "(?:", pattern.pattern)
 
 
-_LEVEL_ALTERNATIVES = "|".join(
-    sorted({v for k in LEVELS for v in (k, k.capitalize(), k.lower())}, key=len, reverse=True)
-)
 # The text each kind of header field may take, used to replay a learned layout.
 _DIGIT_RUN = re.compile(r"\d+")
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
@@ -753,10 +750,12 @@ _KIND_REGEX = {
     "pri": _PRI.pattern,
     "letter": r"[VDIWEF]",
     "stream": r"(?:stdout|stderr) [FP]",
-    "level": rf"[<\[(]?(?:{_LEVEL_ALTERNATIVES})[>\])]?:?",
+    # Level and component fields match loosely here (a small regex compiles fast) and are
+    # checked word by word when the layout is replayed.
+    "level": r"[<\[(]?[A-Za-z]{1,11} *[>\])]?:?",
     "pipe": r"\| *[^\s|]*(?=\|)",
     "plevel": r"\| *[^\s|]*(?=\|)",
-    "comp": _unnamed(_COMPONENT_COLON),
+    "comp": r"[^\s\[\]:]+(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?(?:\s\([^()]*\))?:(?=\s|$)",
     "bracket": _BRACKET.pattern,
     "bopen": r"\[",
     "popen": r"\(",
@@ -787,27 +786,7 @@ _KIND_REGEX = {
 _NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
 
 
-@lru_cache(maxsize=512)
-def _non_capturing(rx: str) -> str:
-    """``rx`` with every capturing group made non-capturing (escapes and classes kept)."""
-    out = []
-    escaped = in_class = False
-    for i, ch in enumerate(rx):
-        out.append(ch)
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]" or rx[i - 1] == "["
-        elif ch == "[":
-            in_class = True
-        elif ch == "(" and rx[i + 1 : i + 2] != "?":
-            out.append("?:")
-    return re.sub(r"\(\?P<\w+>", "(?:", "".join(out))
-
-
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def _compiled(source: str) -> re.Pattern[str]:
     """Layouts learned again (a source's lines of a new shape) share their compiled regex."""
     return re.compile(source)
@@ -830,22 +809,23 @@ def _names_a_level(kind: str, text: str) -> bool:
 
 
 class _Layout:
-    """A header layout learned from one scanned line: replayed as one regular expression on
-    the next lines of the same source, which is much cheaper than scanning them.
+    """A header layout learned from one scanned line: replayed on the next lines of the same
+    source field by field, each field kind's regular expression compiled once per process,
+    which is much cheaper than scanning them.
 
     A layout is a guess about a line, never a verdict: it does not apply when a field it
     names holds a level keyword (``ERROR:`` where ``LOG:`` was), or when the scanner, asked
     where the layout stops, would read more header there."""
 
-    __slots__ = ("has_level", "kinds", "last_stamps", "probes", "regex", "tagged")
+    __slots__ = ("has_level", "kinds", "last_stamps", "probes", "steps", "tagged", "tail")
 
     def __init__(self, s: _Scan) -> None:
-        parts = ["^"]
+        steps: list[tuple[re.Pattern[str], re.Pattern[str]]] = []  # (gap before, field)
         prev = 0
         self.last_stamps: list[tuple[int, int, int]] = []
         self.kinds: list[tuple[str, int]] = []  # (kind, timestamp shape or -1)
         for start, end, kind in s.spans:
-            parts.append(_gap(s.line[prev:start], final=False))
+            gap = _gap(s.line[prev:start], final=False)
             shape = -1
             if kind.startswith("[ts"):
                 shape = int(kind[3:])
@@ -860,12 +840,11 @@ class _Layout:
                 rx = r"\S{1,64}" + r"\s+\S{1,64}" * (len(s.line[start:end].split()) - 1)
             else:
                 rx = _KIND_REGEX[kind]
-            # Only the field itself captures: every inner group is made non-capturing.
-            parts.append("(" + _non_capturing(rx) + ")")
+            steps.append((_compiled(gap), _compiled(rx)))
             self.kinds.append((kind, shape))
             prev = end
-        parts.append(_gap(s.line[prev : s.pos], final=True))
-        self.regex = _compiled("".join(parts))
+        self.steps = steps
+        self.tail = _compiled(_gap(s.line[prev : s.pos], final=True))
         self.has_level = any(k in ("level", "letter") for k, _ in self.kinds) or (
             s.level is not None
         )
@@ -879,15 +858,26 @@ class _Layout:
         stamps: dict[str, datetime | None],
         plans: PlanCache,
     ) -> tuple[Header, str] | None:
-        m = self.regex.match(line)
-        if m is None:
+        parts: list[tuple[str, int, int]] = []  # each field's text, start, end
+        pos = 0
+        for gap, rx in self.steps:
+            g = gap.match(line, pos)
+            f = rx.match(line, g.end()) if g is not None else None
+            if f is None:
+                return None
+            parts.append((f.group(), f.start(), f.end()))
+            pos = f.end()
+        last = pos
+        tail = self.tail.match(line, pos)
+        if tail is None:
             return None
+        end = tail.end()
         timestamp: datetime | None = None
         level = host = component = pid = None
         thread = False  # the component came from a bracket, and a logger may still name it
         priority = None
         seen_level = False
-        for group, ((kind, shape), text) in enumerate(zip(self.kinds, m.groups(), strict=True)):
+        for (kind, shape), (text, _, field_end) in zip(self.kinds, parts, strict=True):
             if shape >= 0:
                 if text in stamps:
                     value = stamps[text]
@@ -904,7 +894,11 @@ class _Layout:
             elif kind in _NAMING_KINDS and _names_a_level(kind, text):
                 return None  # what the line says overrules what the layout learned
             elif kind == "level":
-                level = LEVELS.get(text.strip("[]()<>: ").upper(), level)
+                word = text.strip("[]()<>: ")
+                named = LEVELS.get(word.upper())
+                if named is None:
+                    return None  # not a level word: this line is not of this layout
+                level = named
                 seen_level = True
             elif kind == "tag":
                 priority = _tag_level(text)
@@ -915,17 +909,18 @@ class _Layout:
             elif kind == "letter":
                 level = _SINGLE_LETTER_LEVELS.get(text, level)
             elif kind == "comp":
-                comp = _COMPONENT_COLON.match(text)
-                if comp is not None:
-                    component = comp.group("comp") or comp.group("comp2")
-                    pid = comp.group("pid") or comp.group("pid2") or pid
-                    thread = False
+                comp = _COMPONENT_COLON.fullmatch(text)
+                if comp is None:
+                    return None
+                component = comp.group("comp") or comp.group("comp2")
+                pid = comp.group("pid") or comp.group("pid2") or pid
+                thread = False
             elif kind == "pipe" or kind == "bracket":
                 inner = text[1:].strip() if kind == "pipe" else text[1:-1]
                 if (
                     seen_level
                     and kind == "bracket"
-                    and not _header_bracket(inner, line, m.end(group + 1), False)
+                    and not _header_bracket(inner, line, field_end, False)
                 ):
                     return None  # after the level only some brackets are header
                 thread = thread or (kind == "bracket" and component is None)
@@ -976,18 +971,16 @@ class _Layout:
                 component = text
             elif kind == "glued":
                 component = text[:-1]
-        end = m.end()
-        last = m.end(len(self.kinds)) if self.kinds else 0
         if self._more_header(line, last, timestamp, level, component, pid, thread):
             return None
         self.last_stamps = [
-            (m.start(i + 1), m.end(i + 1), shape)
-            for i, (_, shape) in enumerate(self.kinds)
+            (a, b, shape)
+            for (_, shape), (_, a, b) in zip(self.kinds, parts, strict=True)
             if shape >= 0
         ]
         message = _without_context(line[end:].strip())
         if not message and self.tagged:
-            message = m.group(1)
+            message = parts[0][0]
         return Header(timestamp, level or priority, host, component, pid), message
 
     def _more_header(
@@ -1052,35 +1045,41 @@ class HeaderDetector:
     def __init__(self, default_year: int, max_layouts: int = 16) -> None:
         self.default_year = default_year
         self.max_layouts = max_layouts
-        self._layouts: list[_Layout] = []
         self._by_lead: dict[str, list[_Layout]] = {}
         self._stamps: dict[str, datetime | None] = {}
         self._plans: PlanCache = {}
+        self._headerless: set[str] = set()  # starts of lines found to have no header
         self.last_stamps: list[tuple[int, int, int]] = []
         """Where the timestamps of the last line split were: ``(start, end, shape)``; a
         bracketed timestamp's span includes its brackets."""
 
     def split(self, line: str) -> tuple[Header, str] | None:
         """``(header, message)`` of ``line``, or ``None`` when it has no header."""
-        # Layouts that matched lines starting like this one are tried first (a stream that
-        # mixes sources does not pay for every source's layout on every line).
-        first = line[:1]
-        lead = "0" if first.isdigit() else "a" if first.isalpha() else first
-        preferred = self._by_lead.setdefault(lead, [])
-        for group in (preferred, self._layouts):
-            for i, layout in enumerate(group):
-                found = layout.split(line, self.default_year, self._stamps, self._plans)
-                if found is not None:
-                    if i:
-                        group[i - 1], group[i] = group[i], group[i - 1]
-                    if group is not preferred:
-                        preferred.insert(0, layout)
-                        del preferred[self.max_layouts :]
-                    self.last_stamps = layout.last_stamps
-                    return found
+        # Only the layouts learned from lines that start like this one (the first characters'
+        # kinds: "0000-", "aaa ", "[000") are tried: a stream that interleaves many sources
+        # does not pay for every source's layout on every line, nor evict them.
+        lead = line[:4].translate(_LEAD_KINDS)
+        group = self._by_lead.get(lead)
+        if group is None:
+            if len(self._by_lead) >= _MAX_LEADS:
+                self._by_lead.clear()
+            group = self._by_lead[lead] = []
+        for i, layout in enumerate(group):
+            found = layout.split(line, self.default_year, self._stamps, self._plans)
+            if found is not None:
+                if i:
+                    group[i - 1], group[i] = group[i], group[i - 1]
+                self.last_stamps = layout.last_stamps
+                return found
         self.last_stamps = []
+        start = line[:_HEADERLESS_PREFIX].translate(_DIGITS_TO_ZERO)
+        if start in self._headerless:
+            return None  # a line that starts like a known header-less one (stack frames)
         scanned = _scan(line, self.default_year)
         if scanned is None:
+            if len(self._headerless) >= 4096:
+                self._headerless.clear()
+            self._headerless.add(start)
             return None
         result, s = scanned
         self.last_stamps = [
@@ -1093,10 +1092,19 @@ class HeaderDetector:
                 layout = _Layout(s)
             except (re.error, ValueError, KeyError):
                 return result
-            for group in (self._layouts, preferred):
-                group.insert(0, layout)
-                del group[self.max_layouts :]
+            group.insert(0, layout)
+            del group[self.max_layouts :]
         return result
+
+
+_LEAD_KINDS = str.maketrans(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 10 + "a" * 52
+)
+_HEADERLESS_PREFIX = 96
+"""Characters of a line that decide whether it has a header (the scanner reads no further in
+practice): a line equal to a header-less one in them, up to digits, is not scanned again."""
+_MAX_LEADS = 512
+"""Kinds of line starts whose layouts are kept (each up to ``max_layouts``)."""
 
 
 class LogFormat:
