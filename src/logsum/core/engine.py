@@ -27,7 +27,7 @@ from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.shapes import NO_HEADER, ShapeCache, StampSpan, shape_key
+from logsum.core.shapes import NO_HEADER, ShapeCache, StampSpan
 from logsum.core.structured import split_json
 from logsum.core.timestamps import YearHint
 
@@ -135,17 +135,14 @@ class Engine:
             line = line[:limit].rstrip() + _CUT
         line = line.rstrip("\r\n")
         shapes = self._shapes
-        if shapes is None:
-            return self._read_full(line, b"")
-        key = shape_key(line)
-        shape = shapes.lookup(line, key)
+        shape = None if shapes is None else shapes.lookup(line)
         if shape is None or (
             shape.headerless
             and self._record is not None
             and not self.message_only
             and _CONTINUATION.match(line) is not None
         ):
-            return self._read_full(line, key)  # may continue the previous record: parse it
+            return self._read_full(line)  # unknown, or it may continue the open record
         cluster = shape.cluster
         n = self.line_count
         if n - cluster.touched > _TOUCH_EVERY:  # recency for eviction, refreshed now and then
@@ -158,7 +155,7 @@ class Engine:
         header = shape.header_of(line, stamp) if want_header else None
         return cluster, severity, stamp, line[shape.message], params, header, False
 
-    def _read_full(self, line: str, key: bytes) -> _Read:
+    def _read_full(self, line: str) -> _Read:
         """:meth:`_read` by parsing the line (learning its shape when the cache is on)."""
         self.full_path_lines += 1
         cfg = self.config
@@ -183,7 +180,6 @@ class Engine:
         shape = None
         if shapes is not None and not self._miner.noisy:
             shape = shapes.learn(
-                key,
                 line,
                 header=None if header is NO_HEADER else header,
                 stamps=stamps,

@@ -16,7 +16,7 @@ full path learns the line again.
 
 Interface (owned by one :class:`~logsum.core.engine.Engine`):
 
-* :meth:`ShapeCache.lookup` a line and its key: a valid :class:`Shape`, or ``None``;
+* :meth:`ShapeCache.lookup` a line: a valid :class:`Shape`, or ``None``;
 * :meth:`ShapeCache.learn` a line the full path parsed: the :class:`Shape` to read its parts
   with, or ``None`` when the line cannot be replayed safely;
 * :meth:`ShapeCache.clear` forgets every shape.
@@ -25,7 +25,9 @@ Interface (owned by one :class:`~logsum.core.engine.Engine`):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from logsum.core.align import align, partial_spans
 from logsum.core.masking import TokenMasker
@@ -80,6 +82,7 @@ class Shape:
         "params",
         "runs",
         "severity",
+        "stamp",
         "stamps",
         "version",
     )
@@ -108,26 +111,12 @@ class Shape:
         self.header = NO_HEADER if header is None else header
         self.fields = fields  # host, component, pid; None: all three fixed, as in ``header``
         self.stamps = stamps
+        self.stamp: Callable[[str], datetime | None] = _stamp_reader(stamps)
+        """The line's timestamp (a plan's own reader when there is one plan: no extra call)."""
         self.level_severity = level_severity
         self.severity = severity  # the level's, or the template's words' (at this version)
         self.masked = masked  # the masked message tokens (to check a moved shape)
         self.runs = runs  # digit runs of the line it came from
-
-    def stamp(self, line: str) -> datetime | None:
-        """The line's timestamp (a time of day improves on a date alone)."""
-        stamps = self.stamps
-        if len(stamps) == 1:
-            return stamps[0].read(line)
-        stamp = None
-        for plan in stamps:
-            value = plan.read(line)
-            if value is None:
-                continue
-            if stamp is None or value.hour or value.minute:
-                stamp = value
-            if stamp.hour or stamp.minute:
-                break
-        return stamp
 
     def header_of(self, line: str, stamp: datetime | None) -> Header:
         """The line's header, given its timestamp."""
@@ -163,10 +152,10 @@ class ShapeCache:
         self._exact.clear()
         self._loose.clear()
 
-    def lookup(self, line: str, key: bytes) -> Shape | None:
-        """The shape to replay ``line`` (whose :func:`shape_key` is ``key``) with, or ``None``
-        when no valid one is known: its pattern is gone or changed, or a word with digits
-        differs (``ssh1`` for ``ssh2``)."""
+    def lookup(self, line: str) -> Shape | None:
+        """The shape to replay ``line`` with, or ``None`` when no valid one is known: its
+        pattern is gone or changed, or a word with digits differs (``ssh1`` for ``ssh2``)."""
+        key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)  # shape_key
         shape = self._exact.get(key) or self._moved(line, key)
         if shape is None:
             return None
@@ -180,7 +169,6 @@ class ShapeCache:
 
     def learn(
         self,
-        key: bytes,
         line: str,
         *,
         header: Header | None,
@@ -261,6 +249,7 @@ class ShapeCache:
             masked=masked,
             runs=[m.span() for m in _DIGIT_RUNS.finditer(line)],
         )
+        key = shape_key(line)
         self._put(self._exact, key, shape)
         self._put(self._loose, self._loose_key(key), shape)
         return shape
@@ -274,7 +263,7 @@ class ShapeCache:
         """The shape key with each run of digits as one ``0`` (remembered for the last key:
         a miss asks for it twice, in :meth:`lookup` and in :meth:`learn`)."""
         last = self._last_loose
-        if last[0] is key:
+        if last[0] == key:
             return last[1]
         loose = _DIGIT_RUNS_KEY.sub(b"0", key)
         self._last_loose = (key, loose)
@@ -344,6 +333,33 @@ class ShapeCache:
         )
         self._put(self._exact, key, shape)
         return shape
+
+
+def _stamp_reader(stamps: tuple[StampPlan, ...]) -> Callable[[str], datetime | None]:
+    """What reads a line's timestamp from these plans."""
+    if not stamps:
+        return _no_stamp
+    if len(stamps) == 1:
+        return stamps[0].read
+    return partial(_best_stamp, stamps)
+
+
+def _no_stamp(line: str) -> None:
+    return None
+
+
+def _best_stamp(stamps: tuple[StampPlan, ...], line: str) -> datetime | None:
+    """The first timestamp that parses; a time of day improves on a date alone."""
+    stamp = None
+    for plan in stamps:
+        value = plan.read(line)
+        if value is None:
+            continue
+        if stamp is None or value.hour or value.minute:
+            stamp = value
+        if stamp.hour or stamp.minute:
+            break
+    return stamp
 
 
 def _field(line: str, value: str | None, msg_start: int) -> Field:
