@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from logsum import Engine, EngineConfig
 from logsum.core.header import HeaderDetector
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster
@@ -100,3 +103,46 @@ def test_clear_forgets_every_shape() -> None:
 def test_an_unknown_layout_is_not_replayed() -> None:
     cache, _ = _learned()
     assert cache.lookup("something else entirely, 42 times") is None
+
+
+def _records(copies: int) -> list[str]:
+    """Headered lines, stack traces and indented continuations, JSON and header-less lines and
+    blank ones, with numbers that change (and grow) from one copy to the next."""
+    out = []
+    for i in range(copies):
+        k = i * 37 + 1
+        ts = f"2024-01-01 10:{i % 60:02d}:{i * 7 % 60:02d}"
+        out += [
+            f"{ts} ERROR Request {k} failed after {k * 3} ms",
+            f"java.lang.IllegalStateException: boom {k}",
+            # Traces of changing depth: a frame past max_record_lines starts a record (and
+            # is learned); the same frame within the limit continues one.
+            *(f"    at com.example.Foo.bar(Foo.java:{k % 500 + j})" for j in range(i % 6)),
+            f"Caused by: java.io.IOException: disk {k}",
+            f"\t... {k % 40} more",
+            f"{ts} INFO [worker-{i % 12}] took {k} ms",
+            f"Jun {i % 28 + 1} 15:16:01 combo sshd(pam_unix)[{k * 11}]: session opened for {k}",
+            f'{{"time": "2024-01-01T10:00:{i % 60:02d}Z", "level": "warn", "msg": "job {k} done"}}',
+            f"plain message without header {k}",
+            "",
+            f"  indented line {k}",
+        ]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("message_only", "max_record_lines"), [(False, 1_000), (False, 3), (True, 1_000)]
+)
+def test_the_shape_cache_changes_no_result_on_multi_line_records(
+    message_only: bool, max_record_lines: int
+) -> None:
+    lines = _records(150)
+    on = EngineConfig(max_record_lines=max_record_lines)
+    off = EngineConfig(max_record_lines=max_record_lines, shape_cache=False)
+    cached, full = Engine(on, message_only=message_only), Engine(off, message_only=message_only)
+    for line in lines:
+        assert cached.process(line) == full.process(line), line
+    assert cached.patterns() == full.patterns()
+    assert full.full_path_lines == len(lines)
+    # Lines that may continue a record, and JSON lines, always take the full path.
+    assert cached.full_path_lines < len(lines) * 0.7, "the shape cache was hardly used"
