@@ -89,6 +89,7 @@ class Engine:
         )
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
+        self._max_line_chars = cfg.max_line_chars
         self.line_count = 0
         self.full_path_lines = 0
         """Lines this engine parsed in full since it was built; the other lines were replayed
@@ -130,7 +131,7 @@ class Engine:
         """Process one line: count it, cut it to size, find its parts (from a known shape,
         else by parsing it) and observe it. The header is built only when ``want_header``."""
         self.line_count += 1
-        limit = self.config.max_line_chars
+        limit = self._max_line_chars
         if len(line) > limit:
             line = line[:limit].rstrip() + _CUT
         line = line.rstrip("\r\n")

@@ -146,6 +146,7 @@ class ShapeCache:
         self._exact: dict[bytes, Shape] = {}
         self._loose: dict[bytes, Shape] = {}
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
+        self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
 
     def clear(self) -> None:
         """Forget every shape."""
@@ -158,6 +159,7 @@ class ShapeCache:
         key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)  # shape_key
         shape = self._exact.get(key) or self._moved(line, key)
         if shape is None:
+            self._missed = (line, key)  # the full path learns this very line next
             return None
         cluster = shape.cluster
         if not cluster.alive or cluster.version != shape.version:
@@ -249,7 +251,8 @@ class ShapeCache:
             masked=masked,
             runs=[m.span() for m in _DIGIT_RUNS.finditer(line)],
         )
-        key = shape_key(line)
+        missed = self._missed
+        key = missed[1] if missed[0] is line else shape_key(line)
         self._put(self._exact, key, shape)
         self._put(self._loose, self._loose_key(key), shape)
         return shape
@@ -295,18 +298,18 @@ class ShapeCache:
                     break
             return offset + shift
 
-        def moved(s: slice) -> slice:
-            return slice(move(s.start), move(s.stop))
-
         try:
-            message = moved(base.message)
-            params = tuple(map(moved, base.params))
+            message = slice(move(base.message.start), move(base.message.stop))
+            params = tuple(slice(move(x.start), move(x.stop)) for x in base.params)
             fields = (
                 None
                 if base.fields is None
-                else tuple(v if v is None or isinstance(v, str) else moved(v) for v in base.fields)
+                else tuple(
+                    v if v is None or isinstance(v, str) else slice(move(v.start), move(v.stop))
+                    for v in base.fields
+                )
             )
-            checks = tuple((moved(w), t) for w, t in base.checks)
+            checks = tuple((slice(move(w.start), move(w.stop)), t) for w, t in base.checks)
             spans = [(move(p.start), move(p.end), p.shape_index) for p in base.stamps]
         except _Inside:
             return None
