@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from logsum import Engine
+from logsum import Engine, EngineConfig
 from logsum.core.scoring import score
 
 SYSTEMS = ("Apache", "BGL", "HDFS", "HealthApp", "Mac", "OpenSSH", "Proxifier", "Zookeeper")
@@ -71,39 +71,49 @@ def test_accuracy_floor(loghub: Path, system: str) -> None:
     assert result.pa >= pa_floor, f"{system} PA {result.pa:.3f} < {pa_floor}"
 
 
-class _NeverCached(dict):  # type: ignore[type-arg]
-    def get(self, key, default=None):  # type: ignore[no-untyped-def]
-        return None
+def _renumbered(values: list[int]) -> list[int]:
+    """Versions as the order of their first appearance (engines number them differently)."""
+    seen: dict[int, int] = {}
+    return [seen.setdefault(v, len(seen)) if v >= 0 else v for v in values]
 
 
-def test_fast_path_changes_no_result(loghub: Path) -> None:
-    """The shape cache (lines equal up to their digits, or up to their numbers' lengths) is an
-    optimisation only: every result and pattern must be what the full path gives."""
+def _stream(loghub: Path) -> list[str]:
+    """Raw lines of every system, each followed by the same lines with other numbers in their
+    messages (some longer), as a stream would have them; headers stay well-formed."""
     lines = []
     for system in SYSTEMS:
         raw = _lines(loghub, system)[:600]
         lines += raw
-        # The same lines with other numbers in their messages (some longer), as a stream
-        # would have them; headers stay well-formed.
         probe = Engine()
         for line in raw:
             message = probe.process(line).message
             head = line[: len(line) - len(message)] if line.endswith(message) else line
             tail = line[len(head) :]
             lines.append(head + re.sub(r"\d+", lambda m: str(int(m.group()) * 7 + 3), tail))
-    fast, full = Engine(), Engine()
-    full._shapes = _NeverCached()  # type: ignore[assignment]
-    full._relaxed = _NeverCached()  # type: ignore[assignment]
+    return lines
+
+
+def test_shape_cache_changes_no_result(loghub: Path) -> None:
+    """The shape cache (lines equal up to their digits, or up to their numbers' lengths) is an
+    optimisation only: every result and pattern must be what the full path alone gives."""
+    lines = _stream(loghub)
+    cached, full = Engine(), Engine(EngineConfig(shape_cache=False))
     for line in lines:
-        a, b = fast.process(line), full.process(line)
-        assert (a.pattern_id, a.params, a.timestamp, a.message, a.header, a.severity) == (
-            b.pattern_id,
-            b.params,
-            b.timestamp,
-            b.message,
-            b.header,
-            b.severity,
-        ), line
-    assert [(p.id, p.template, p.count, p.first_seen, p.last_seen) for p in fast.patterns()] == [
-        (p.id, p.template, p.count, p.first_seen, p.last_seen) for p in full.patterns()
-    ]
+        a, b = cached.process(line), full.process(line)
+        assert a == b, line
+    assert cached.patterns() == full.patterns()
+    assert full.full_path_lines == len(lines)
+    assert cached.full_path_lines < len(lines) / 3, "the shape cache was hardly used"
+
+
+def test_shape_cache_changes_no_compact_result(loghub: Path) -> None:
+    """The same for :meth:`Engine.process_compact`, template versions included (as the order
+    in which they appear: the two engines number them differently)."""
+    lines = _stream(loghub)
+    cached, full = Engine(), Engine(EngineConfig(shape_cache=False))
+    a = [cached.process_compact(line) for line in lines]
+    b = [full.process_compact(line) for line in lines]
+    assert [r[:-1] for r in a] == [r[:-1] for r in b]
+    assert _renumbered([r[-1] for r in a]) == _renumbered([r[-1] for r in b])
+    assert cached.patterns() == full.patterns()
+    assert cached.full_path_lines < len(lines) / 3, "the shape cache was hardly used"

@@ -1,0 +1,387 @@
+"""The shape cache: where the parts of a line sit, remembered for lines of the same layout.
+
+A line's *shape key* is its bytes with every digit read as ``0``. Two lines with the same key
+differ only in their digits, so their header fields, message, parameters and timestamps sit at
+the same character offsets: the engine reads them with slices instead of splitting the header,
+masking and mining again. A line whose numbers changed length (``7`` became ``12``) is matched
+through its *loose key* (each run of digits as one ``0``): the known shape's offsets are moved
+by the length differences of the digit runs before them, and the moved shape is checked before
+it is used.
+
+The cache only says where the parts are. What a line does to its pattern (counts, times,
+severity, examples, the open multi-line record) is the engine's business, done the same way
+whether the parts were found here or by the full path. A shape stays valid while its pattern is
+alive and has the template version the shape was learned under; after that it is ignored and the
+full path learns the line again.
+
+Interface (owned by one :class:`~logsum.core.engine.Engine`):
+
+* :meth:`ShapeCache.lookup` a line: a valid :class:`Shape`, or ``None``;
+* :meth:`ShapeCache.learn` a line the full path parsed: the :class:`Shape` to read its parts
+  with, or ``None`` when the line cannot be replayed safely;
+* :meth:`ShapeCache.clear` forgets every shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+
+from logsum.core.align import align, partial_spans
+from logsum.core.masking import TokenMasker
+from logsum.core.miner import Cluster
+from logsum.core.model import WILDCARD, Header, Severity
+from logsum.core.timestamps import PlanCache, StampPlan, plan_for
+
+_TOKEN = re.compile(r"\S+")
+_HAS_DIGIT = re.compile(r"\d")
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+_DIGIT_RUNS_KEY = re.compile(rb"0+")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+
+StampSpan = tuple[int, int, int]
+"""Where header detection found a timestamp: ``(start, end, timestamp shape)``; the span of a
+bracketed timestamp includes its brackets."""
+
+NO_HEADER = Header()
+"""The header of a line that has none (one shared value: the engine tells it by identity)."""
+
+Field = str | slice | None
+"""A header field of a shape: its fixed text (no digits, or not found in the line), the slice
+where the line carries it, or ``None`` when the line has no such field."""
+
+
+def shape_key(line: str) -> bytes:
+    """The line's bytes with every digit read as ``0``."""
+    return line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+
+
+class _Inside(Exception):
+    """An offset falls inside a run of digits: it cannot be moved."""
+
+
+class Shape:
+    """Where the parts of a line sit, replayed on lines equal to it up to their digits.
+
+    Holds the line's pattern (``cluster``) and its template ``version`` when learned, the
+    message and parameter slices, the header fields and timestamp plans, the severity the
+    line's level or template gives, and what a moved copy must be checked against.
+    """
+
+    __slots__ = (
+        "checks",
+        "cluster",
+        "fields",
+        "header",
+        "headerless",
+        "level_severity",
+        "masked",
+        "message",
+        "params",
+        "runs",
+        "severity",
+        "stamp",
+        "stamps",
+        "version",
+    )
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        message: slice,
+        params: tuple[slice, ...],
+        checks: tuple[tuple[slice, str], ...],
+        header: Header | None,
+        fields: tuple[Field, ...] | None,
+        stamps: tuple[StampPlan, ...],
+        level_severity: Severity | None,
+        severity: Severity,
+        masked: list[str],
+        runs: list[tuple[int, int]],
+    ) -> None:
+        self.cluster = cluster
+        self.version = cluster.version
+        self.message = message
+        self.params = params
+        self.checks = checks  # (slice, word): words with digits the line must carry as they are
+        self.headerless = header is None
+        self.header = NO_HEADER if header is None else header
+        self.fields = fields  # host, component, pid; None: all three fixed, as in ``header``
+        self.stamps = stamps
+        self.stamp: Callable[[str], datetime | None] = _stamp_reader(stamps)
+        """The line's timestamp (a plan's own reader when there is one plan: no extra call)."""
+        self.level_severity = level_severity
+        self.severity = severity  # the level's, or the template's words' (at this version)
+        self.masked = masked  # the masked message tokens (to check a moved shape)
+        self.runs = runs  # digit runs of the line it came from
+
+    def header_of(self, line: str, stamp: datetime | None) -> Header:
+        """The line's header, given its timestamp."""
+        fields = self.fields
+        h = self.header
+        if fields is None:
+            return Header(stamp, h.level, h.host, h.component, h.pid) if stamp else h
+        values = [v if v is None or isinstance(v, str) else line[v] for v in fields]
+        return Header(stamp, h.level, values[0], values[1], values[2])
+
+
+class ShapeCache:
+    """Shapes by shape key, and by loose key for lines whose numbers changed length.
+
+    ``size`` bounds each of the two tables (a full table is emptied and refilled); lines with
+    more than ``max_tokens - 1`` message tokens are not learned (their tail is folded into one
+    value). ``masker`` and ``year`` are the engine's, so a moved shape is checked the way the
+    full path would read the line.
+    """
+
+    def __init__(self, size: int, max_tokens: int, masker: TokenMasker, year: int) -> None:
+        self.size = size
+        self.max_tokens = max_tokens
+        self._masker = masker
+        self._year = year
+        self._plans: PlanCache = {}
+        self._exact: dict[bytes, Shape] = {}
+        self._loose: dict[bytes, Shape] = {}
+        self._last_loose: tuple[bytes, bytes] = (b"", b"")
+        self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
+
+    def clear(self) -> None:
+        """Forget every shape."""
+        self._exact.clear()
+        self._loose.clear()
+
+    def lookup(self, line: str) -> Shape | None:
+        """The shape to replay ``line`` with, or ``None`` when no valid one is known: its
+        pattern is gone or changed, or a word with digits differs (``ssh1`` for ``ssh2``)."""
+        key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)  # shape_key
+        shape = self._exact.get(key) or self._moved(line, key)
+        if shape is None:
+            self._missed = (line, key)  # the full path learns this very line next
+            return None
+        cluster = shape.cluster
+        if not cluster.alive or cluster.version != shape.version:
+            return None
+        for where, word in shape.checks:
+            if line[where] != word:
+                return None
+        return shape
+
+    def learn(
+        self,
+        line: str,
+        *,
+        header: Header | None,
+        stamps: list[StampSpan],
+        message: str,
+        cluster: Cluster,
+        raw_tokens: list[str],
+        masked: list[str],
+        level_severity: Severity | None,
+        severity: Severity,
+    ) -> Shape | None:
+        """Remember where the parts of ``line`` sit, as the full path read them: ``header``
+        (``None`` for a line without one) with its timestamps at ``stamps``, the ``message``
+        with its tokens (``raw_tokens``, ``masked``), placed in ``cluster`` with the given
+        severities. Returns the shape, or ``None`` when the line cannot be replayed safely."""
+        tokens = cluster.tokens
+        if len(raw_tokens) > self.max_tokens - 1:
+            return None
+        msg_end = len(line.rstrip())
+        msg_start = msg_end - len(message)
+        if line[msg_start:msg_end] != message:
+            return None
+        spans = [(m.start(), m.end()) for m in _TOKEN.finditer(line, msg_start, msg_end)]
+        if len(spans) != len(raw_tokens):
+            return None
+        if len(tokens) != len(spans):
+            # Wildcards spanning several tokens: one character span per template token.
+            ranges = align(tokens, raw_tokens)
+            if ranges is None:
+                return None
+            spans = [(spans[i][0], spans[j - 1][1]) for i, j in ranges]
+        params: list[slice] = []
+        checks: list[tuple[slice, str]] = []
+        for tok, (a, b) in zip(tokens, spans, strict=True):
+            if tok == WILDCARD:
+                params.append(slice(a, b))
+            elif WILDCARD not in tok:
+                if _HAS_DIGIT.search(tok):
+                    # A word with digits (ssh2, IPv6) is part of the template: lines of this
+                    # shape must carry the very same word, not just any digits there.
+                    checks.append((slice(a, b), tok))
+            else:
+                groups = partial_spans(tok, line, a, b)
+                if groups is None:
+                    return None
+                params.extend(slice(x, y) for x, y in groups)
+                if _HAS_DIGIT.search(tok.replace(WILDCARD, "")):
+                    # Fixed text with digits around the values ([0701/<*>:...): checked too.
+                    edges = [a, *(x for span in groups for x in span), b]
+                    for lo, hi in zip(edges[::2], edges[1::2], strict=True):
+                        if _HAS_DIGIT.search(line, lo, hi):
+                            checks.append((slice(lo, hi), line[lo:hi]))
+        fields: tuple[Field, ...] | None = None
+        plans: list[StampPlan] = []
+        if header is not None:
+            values = (header.host, header.component, header.pid)
+            if any(v is not None and _HAS_DIGIT.search(v) for v in values):
+                fields = tuple(_field(line, v, msg_start) for v in values)
+            for start, end, ts_shape in stamps:
+                bracket = line[start] == "["
+                a = start + 1 if bracket else start
+                b = end - 1 if bracket else end
+                plan = plan_for(line[a:b], a, ts_shape, self._year, self._plans)
+                if plan is not None:
+                    plans.append(plan)
+            if header.timestamp is not None and not plans:
+                return None  # a timestamp we could not locate: do not replay
+        shape = Shape(
+            cluster,
+            message=slice(msg_start, msg_end),
+            params=tuple(params),
+            checks=tuple(checks),
+            header=header,
+            fields=fields,
+            stamps=tuple(plans),
+            level_severity=level_severity,
+            severity=severity,
+            masked=masked,
+            runs=[m.span() for m in _DIGIT_RUNS.finditer(line)],
+        )
+        missed = self._missed
+        key = missed[1] if missed[0] is line else shape_key(line)
+        self._put(self._exact, key, shape)
+        self._put(self._loose, self._loose_key(key), shape)
+        return shape
+
+    def _put(self, table: dict[bytes, Shape], key: bytes, shape: Shape) -> None:
+        if len(table) >= self.size:
+            table.clear()
+        table[key] = shape
+
+    def _loose_key(self, key: bytes) -> bytes:
+        """The shape key with each run of digits as one ``0`` (remembered for the last key:
+        a miss asks for it twice, in :meth:`lookup` and in :meth:`learn`)."""
+        last = self._last_loose
+        if last[0] == key:
+            return last[1]
+        loose = _DIGIT_RUNS_KEY.sub(b"0", key)
+        self._last_loose = (key, loose)
+        return loose
+
+    def _moved(self, line: str, key: bytes) -> Shape | None:
+        """A shape for a line that matches a known one except in how long its numbers are:
+        the known shape's offsets are moved by the length differences of the digit runs
+        before them, and the result is checked (same masked words, timestamps that parse)
+        before it is kept."""
+        if not self._loose:
+            return None
+        base = self._loose.get(self._loose_key(key))
+        if base is None or not base.cluster.alive or base.cluster.version != base.version:
+            return None
+        runs = [m.span() for m in _DIGIT_RUNS.finditer(line)]
+        if len(runs) != len(base.runs):
+            return None
+        moves = [(e0, e1 - e0, s0) for (s0, e0), (_, e1) in zip(base.runs, runs, strict=True)]
+
+        def move(offset: int) -> int:
+            shift = 0
+            for end, delta, start in moves:
+                if end <= offset:
+                    shift = delta
+                elif start < offset:
+                    raise _Inside
+                else:
+                    break
+            return offset + shift
+
+        try:
+            message = slice(move(base.message.start), move(base.message.stop))
+            params = tuple(slice(move(x.start), move(x.stop)) for x in base.params)
+            fields = (
+                None
+                if base.fields is None
+                else tuple(
+                    v if v is None or isinstance(v, str) else slice(move(v.start), move(v.stop))
+                    for v in base.fields
+                )
+            )
+            checks = tuple((slice(move(w.start), move(w.stop)), t) for w, t in base.checks)
+            spans = [(move(p.start), move(p.end), p.shape_index) for p in base.stamps]
+        except _Inside:
+            return None
+        if self._masker.mask_tokens(line[message].split()) != base.masked:
+            return None  # a number that changed length changed what masking sees
+        plans = []
+        for a, b, index in spans:
+            plan = plan_for(line[a:b], a, index, self._year, self._plans)
+            if plan is None or plan.end != b:
+                return None
+            plans.append(plan)
+        shape = Shape(
+            base.cluster,
+            message=message,
+            params=params,
+            checks=checks,
+            header=None if base.headerless else base.header,
+            fields=fields,
+            stamps=tuple(plans),
+            level_severity=base.level_severity,
+            severity=base.severity,
+            masked=base.masked,
+            runs=runs,
+        )
+        self._put(self._exact, key, shape)
+        return shape
+
+
+def _stamp_reader(stamps: tuple[StampPlan, ...]) -> Callable[[str], datetime | None]:
+    """What reads a line's timestamp from these plans."""
+    if not stamps:
+        return _no_stamp
+    if len(stamps) == 1:
+        return stamps[0].read
+    return partial(_best_stamp, stamps)
+
+
+def _no_stamp(line: str) -> None:
+    return None
+
+
+def _best_stamp(stamps: tuple[StampPlan, ...], line: str) -> datetime | None:
+    """The first timestamp that parses; a time of day improves on a date alone."""
+    stamp = None
+    for plan in stamps:
+        value = plan.read(line)
+        if value is None:
+            continue
+        if stamp is None or value.hour or value.minute:
+            stamp = value
+        if stamp.hour or stamp.minute:
+            break
+    return stamp
+
+
+def _field(line: str, value: str | None, msg_start: int) -> Field:
+    """Where a header field's ``value`` sits in ``line`` (before the message), when it has
+    digits and can be found; else the value itself."""
+    if not value or not _HAS_DIGIT.search(value):
+        return value
+    at = _last_word_at(line, value, msg_start)
+    return value if at < 0 else slice(at, at + len(value))
+
+
+def _last_word_at(line: str, value: str, end: int) -> int:
+    """Offset of the last occurrence of ``value`` before ``end`` that is not part of a longer
+    word or number, or -1."""
+    at = line.rfind(value, 0, end)
+    while at >= 0:
+        before = line[at - 1] if at else " "
+        after = line[at + len(value)] if at + len(value) < len(line) else " "
+        if not before.isalnum() and not after.isalnum():
+            return at
+        at = line.rfind(value, 0, at)
+    return -1

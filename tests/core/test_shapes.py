@@ -1,0 +1,148 @@
+"""The shape cache on its own: a line learned once is read again from its offsets, on lines equal
+to it up to their digits or up to how long their numbers are, and only while that is safe."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from logsum import Engine, EngineConfig
+from logsum.core.header import HeaderDetector
+from logsum.core.masking import TokenMasker
+from logsum.core.miner import Cluster
+from logsum.core.model import Severity
+from logsum.core.shapes import Shape, ShapeCache
+
+LINE = "Dec 10 06:55:46 LabSZ sshd[24200]: Failed password for root from 5.36.59.76 port 42393 ssh2"
+TEMPLATE = "Failed password for root from <*> port <*> ssh2"
+
+
+def _learned(size: int = 100) -> tuple[ShapeCache, Cluster]:
+    masker = TokenMasker()
+    cache = ShapeCache(size, 256, masker, 2024)
+    headers = HeaderDetector(2024)
+    found = headers.split(LINE)
+    assert found is not None
+    header, message = found
+    raw = message.split()
+    cluster = Cluster("p_1", TEMPLATE.split(), 0)
+    shape = cache.learn(
+        LINE,
+        header=header,
+        stamps=headers.last_stamps,
+        message=message,
+        cluster=cluster,
+        raw_tokens=raw,
+        masked=masker.mask_tokens(raw),
+        level_severity=None,
+        severity=Severity.INFO,
+    )
+    assert shape is not None
+    return cache, cluster
+
+
+def _parts(shape: Shape, line: str) -> tuple[object, ...]:
+    stamp = shape.stamp(line)
+    return (
+        stamp,
+        line[shape.message],
+        tuple(line[p] for p in shape.params),
+        shape.header_of(line, stamp),
+    )
+
+
+def test_a_line_equal_up_to_its_digits_is_read_at_the_same_offsets() -> None:
+    cache, cluster = _learned()
+    line = LINE.replace("46 LabSZ sshd[24200]", "48 LabSZ sshd[24201]").replace(
+        "76 port 42393", "77 port 42394"
+    )
+    shape = cache.lookup(line)
+    assert shape is not None and shape.cluster is cluster
+    stamp, message, params, header = _parts(shape, line)
+    assert stamp == datetime(2024, 12, 10, 6, 55, 48, tzinfo=UTC)
+    assert message == "Failed password for root from 5.36.59.77 port 42394 ssh2"
+    assert params == ("5.36.59.77", "42394")
+    assert header == (stamp, None, "LabSZ", "sshd", "24201")
+
+
+def test_numbers_that_changed_length_move_the_offsets_after_them() -> None:
+    cache, _ = _learned()
+    line = "Dec 1 06:55:48 LabSZ sshd[4201]: Failed password for root from 15.6.159.7 port 5 ssh2"
+    shape = cache.lookup(line)
+    assert shape is not None
+    stamp, message, params, header = _parts(shape, line)
+    assert stamp == datetime(2024, 12, 1, 6, 55, 48, tzinfo=UTC)
+    assert message == "Failed password for root from 15.6.159.7 port 5 ssh2"
+    assert params == ("15.6.159.7", "5")
+    assert header == (stamp, None, "LabSZ", "sshd", "4201")
+
+
+def test_a_word_with_other_digits_is_another_event() -> None:
+    cache, _ = _learned()
+    line = LINE.replace("42393 ssh2", "42394 ssh1")
+    assert cache.lookup(line) is None
+
+
+def test_a_shape_is_dropped_when_its_pattern_changes_or_goes() -> None:
+    cache, cluster = _learned()
+    assert cache.lookup(LINE) is not None
+    cluster.version += 1_000_000  # the template was generalised since
+    assert cache.lookup(LINE) is None
+    cache, cluster = _learned()
+    cluster.alive = False  # evicted or folded
+    assert cache.lookup(LINE) is None
+
+
+def test_clear_forgets_every_shape() -> None:
+    cache, _ = _learned()
+    cache.clear()
+    assert cache.lookup(LINE) is None
+
+
+def test_an_unknown_layout_is_not_replayed() -> None:
+    cache, _ = _learned()
+    assert cache.lookup("something else entirely, 42 times") is None
+
+
+def _records(copies: int) -> list[str]:
+    """Headered lines, stack traces and indented continuations, JSON and header-less lines and
+    blank ones, with numbers that change (and grow) from one copy to the next."""
+    out = []
+    for i in range(copies):
+        k = i * 37 + 1
+        ts = f"2024-01-01 10:{i % 60:02d}:{i * 7 % 60:02d}"
+        out += [
+            f"{ts} ERROR Request {k} failed after {k * 3} ms",
+            f"java.lang.IllegalStateException: boom {k}",
+            # Traces of changing depth: a frame past max_record_lines starts a record (and
+            # is learned); the same frame within the limit continues one.
+            *(f"    at com.example.Foo.bar(Foo.java:{k % 500 + j})" for j in range(i % 6)),
+            f"Caused by: java.io.IOException: disk {k}",
+            f"\t... {k % 40} more",
+            f"{ts} INFO [worker-{i % 12}] took {k} ms",
+            f"Jun {i % 28 + 1} 15:16:01 combo sshd(pam_unix)[{k * 11}]: session opened for {k}",
+            f'{{"time": "2024-01-01T10:00:{i % 60:02d}Z", "level": "warn", "msg": "job {k} done"}}',
+            f"plain message without header {k}",
+            "",
+            f"  indented line {k}",
+        ]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("message_only", "max_record_lines"), [(False, 1_000), (False, 3), (True, 1_000)]
+)
+def test_the_shape_cache_changes_no_result_on_multi_line_records(
+    message_only: bool, max_record_lines: int
+) -> None:
+    lines = _records(150)
+    on = EngineConfig(max_record_lines=max_record_lines)
+    off = EngineConfig(max_record_lines=max_record_lines, shape_cache=False)
+    cached, full = Engine(on, message_only=message_only), Engine(off, message_only=message_only)
+    for line in lines:
+        assert cached.process(line) == full.process(line), line
+    assert cached.patterns() == full.patterns()
+    assert full.full_path_lines == len(lines)
+    # Lines that may continue a record, and JSON lines, always take the full path.
+    assert cached.full_path_lines < len(lines) * 0.7, "the shape cache was hardly used"
