@@ -142,6 +142,9 @@ _SPANS = re.compile(r"[A-Za-z_]\w*\{[^{}]*\}(?::[A-Za-z_]\w*\{[^{}]*\})*:(?=\s)"
 _LOWER_LEVEL = re.compile(r"([a-z]{3,9})(?::(?=\s)|(?=\s+[\w.\-]+\[\d+\]\s|\s+\[))")
 _PROGRAM_PID = re.compile(r"([A-Za-z_][\w.\-]*)\[(\d{1,10})\](?=\s)")
 _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
+_UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}\](?=\s)")
+_BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
+_GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 
 _MAX_FIELDS = 12
@@ -193,15 +196,20 @@ def _level_soon(line: str, pos: int, within: int = 3) -> bool:
 
 
 _BRACKET_ONLY_LEVELS = {"SYSTEM": "INFO"}  # MySQL's [System]
+_BRACKET_PARTS = re.compile(r"[:/]")
 
 
 def _bracket_level(inner: str) -> str | None:
-    """The level named by a bracketed field: ``[error]``, ``[core:error]`` (module:level)."""
-    word = inner.rsplit(":", 1)[-1].strip()
-    if not word.isalpha():
-        return None
-    upper = word.upper()
-    return LEVELS.get(upper) or _BRACKET_ONLY_LEVELS.get(upper)
+    """The level named by a bracketed field: ``[error]``, ``[core:error]`` (module:level),
+    ``[main/INFO]`` (thread/level), ``[12:34:0302/100000.1:ERROR:file.cc(52)]``."""
+    for part in _BRACKET_PARTS.split(inner):
+        word = part.strip()
+        if word.isalpha():
+            upper = word.upper()
+            level = LEVELS.get(upper) or _BRACKET_ONLY_LEVELS.get(upper)
+            if level is not None:
+                return level
+    return None
 
 
 def _without_context(message: str) -> str:
@@ -253,6 +261,8 @@ def _bracket_context(text: str) -> tuple[str | None, str | None, str | None]:
     ``[2026-03-02T10:00:00Z ERROR my_crate::module]``, ``[2026-03-02T10:00:00 #1234]``."""
     level = component = pid = None
     for word in text.strip().rstrip("]").split():
+        if not any(c.isalnum() for c in word):
+            continue
         lvl = LEVELS.get(word.upper()) if word.isalpha() else None
         if lvl is not None and level is None and word in (word.upper(), word.capitalize()):
             level = lvl
@@ -313,6 +323,14 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     bracket = pos < len(line) and line[pos] == "["
     paren = pos < len(line) and line[pos] == "("
     start = pos + 1 if bracket or paren else pos
+    letter = None
+    if (
+        bracket
+        and line[pos + 2 : pos + 3] == " "
+        and line[pos + 1 : pos + 2] in _SINGLE_LETTER_LEVELS
+    ):
+        letter = line[pos + 1]  # "[I 2026-03-02 10:00:00.123 ServerApp]" (Tornado, Jupyter)
+        start = pos + 3
     found = match_timestamp_shape(line, start, s.default_year)
     if found is None:
         return False
@@ -321,12 +339,12 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     if paren and not line.startswith(")", end):
         return False
     if bracket:
-        if end < len(line) and line[end] == "]":
+        if end < len(line) and line[end] == "]" and letter is None:
             end += 1
         else:
             # A bracket that opens with the timestamp and holds more header fields.
             close = line.find("]", end, end + 160)
-            if close < 0 or not line[end].isspace() or "[" in line[end:close]:
+            if close < 0 or line[end] not in " \t," or "[" in line[end:close]:
                 return False
             context = close + 1
     if (value is not None and (s.timestamp is None)) or (
@@ -337,7 +355,9 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     if line[start].isalpha() and not bracket:
         s.syslog_host_due = True  # syslog convention: the host follows "Mon dd hh:mm:ss"
     if context >= 0:
-        s.mark(pos, start, "bopen")
+        s.mark(pos, start, "bopen" if letter is None else "bletter")
+        if letter is not None:
+            s.level = s.level or _SINGLE_LETTER_LEVELS[letter]
         s.mark(start, end, f"ts{shape}")
         s.mark(end, context, "bctx")
         level, component, pid = _bracket_context(line[end:context])
@@ -352,8 +372,12 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         end += 1
     else:
         s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
-    if context < 0 and line.startswith(": ", end):
-        end += 1  # "update-alternatives 2025-06-24 14:36:53: run with ..."
+    if (
+        context < 0
+        and line.startswith(":", end)
+        and (line.startswith(": ", end) or _level_at(line, end + 1) is not None)
+    ):
+        end += 1  # "... 14:36:53: run with ...", "...,123:DEBUG:certbot.main:..."
     s.pos = end
     s.timestamp_end = end
     return True
@@ -392,6 +416,11 @@ def _leading_timestamps(s: _Scan) -> None:
         return
     if _try_timestamp(s, pos):
         return
+    glued = _GLUED_ID.match(line, pos)
+    if glued is not None and _try_timestamp(s, glued.end()):  # "1234:20260302:100000.123 ..."
+        s.spans.insert(len(s.spans) - 1, (pos, glued.end(), "gpid"))
+        s.pid = glued.group(0)[:-1]
+        return
     # Fields before the timestamp: one short tag of any kind (a label, a severity letter),
     # or up to four plain fields the first of which is an id, an address or "-".
     at = pos
@@ -407,6 +436,20 @@ def _leading_timestamps(s: _Scan) -> None:
                 s.priority = _tag_level(tag.group(0))
             return
         at = after
+    uptime = _UPTIME_START.match(line, pos)
+    if uptime is not None:  # the kernel's seconds since boot (dmesg): time-like, no date
+        s.mark(pos, uptime.end(), "uptime")
+        s.has_timestamp = True
+        s.pos = uptime.end()
+        return
+    if line[pos : pos + 1] == "[":
+        br = _BRACKET.match(line, pos)
+        level = _bracket_level(br.group(0)[1:-1]) if br is not None else None
+        if br is not None and level is not None:  # "[1234:5678:0302/10..:ERROR:gpu.cc(52)] ..."
+            s.level = level
+            s.mark(pos, br.end(), "blevel")
+            s.pos = br.end()
+            return
     # A relative time or thread id and a thread name before the level (log4j's TTCC:
     # "176 [main] INFO  org.example.Foo - message").
     at, found = pos, []
@@ -495,6 +538,12 @@ def _next_field(s: _Scan) -> bool:
         if s.has_timestamp or s.level:
             s.pos = after
         return False
+    if ch == ":" and s.timestamp_end == pos and line.startswith(": ", pos):
+        s.pos = pos + 1  # "2026-03-02 10:00:00: (server.c.1513) server started"
+        return True
+    if ch == ":" and (s.has_timestamp or s.level) and _level_at(line, pos + 1) is not None:
+        s.pos = pos + 1  # "2026-03-02 10:00:00,123:DEBUG:name:message"
+        return True
     more_time = s.timestamp_end == pos or (
         s.has_timestamp and s.level is None and s.component is None
     )
@@ -562,9 +611,9 @@ def _next_field(s: _Scan) -> bool:
         br = _BRACKET.match(line, pos)
         if br is not None and s.level is None:
             inner = br.group(0)[1:-1]
-            s.mark(pos, br.end(), "bracket")
-            s.pos = br.end()
             level = _bracket_level(inner)
+            s.mark(pos, br.end(), "bracket" if level is None else "blevel")
+            s.pos = br.end()
             if level is not None:
                 s.level = level
                 return _after_level(s)
@@ -573,6 +622,12 @@ def _next_field(s: _Scan) -> bool:
             s.tentative = s.component is not had  # a thread, until a logger follows the level
             return True
     if s.level is None:
+        brace = _BRACE_CALLER.match(line, pos)
+        if brace is not None and _level_soon(line, brace.end(), 1):
+            s.component = brace.group(0)[1:-1]  # "{scheduler_job.py:123} INFO - ..."
+            s.mark(pos, brace.end(), "bcaller")
+            s.pos = brace.end()
+            return True
         dash = _PROGRAM_DASH.match(line, pos)
         if dash is not None and _level_at(line, dash.end()) is None:
             s.component = dash.group("comp")
@@ -752,7 +807,8 @@ _KIND_REGEX = {
     "stream": r"(?:stdout|stderr) [FP]",
     # Level and component fields match loosely here (a small regex compiles fast) and are
     # checked word by word when the layout is replayed.
-    "level": r"[<\[(]?[A-Za-z]{1,11} *[>\])]?:?",
+    "level": r"[<\[(]?[A-Za-z]{1,11} *[>\])]?:?(?=[\s:|,\[\]-]|$)",
+    "blevel": _BRACKET.pattern,
     "pipe": r"\| *[^\s|]*(?=\|)",
     "plevel": r"\| *[^\s|]*(?=\|)",
     "comp": r"[^\s\[\]:]+(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?(?:\s\([^()]*\))?:(?=\s|$)",
@@ -760,12 +816,15 @@ _KIND_REGEX = {
     "bopen": r"\[",
     "popen": r"\(",
     "pclose": r"\)",
-    "bctx": r"\s[^\[\]]{0,160}\]",
+    "bctx": r"[\s,][^\[\]]{0,160}\]",
+    "bletter": r"\[[VDIWEF] ",
     "dash": _unnamed(_PROGRAM_DASH),
     "pid": _PID.pattern,
     "pidtid": f"(?:{_PID_TID.pattern}|{_PID_BEFORE.pattern})",
     "sep": _SEPARATOR.pattern,
     "mark": _LONE_MARK.pattern,
+    "gpid": _GLUED_ID.pattern,
+    "bcaller": _BRACE_CALLER.pattern,
     "tparen": _THREAD_PARENS.pattern,
     "program": _PROGRAM_PID.pattern,
     "spans": _SPANS.pattern,
@@ -797,7 +856,7 @@ def _gap(text: str, final: bool) -> str:
     for part in re.split(r"(\s+)", text):
         if not part:
             continue
-        out.append((r"\s*" if final else r"\s+") if part.isspace() else re.escape(part))
+        out.append((r"(?:\s+|$)" if final else r"\s+") if part.isspace() else re.escape(part))
     return "".join(out)
 
 
@@ -817,7 +876,15 @@ class _Layout:
     names holds a level keyword (``ERROR:`` where ``LOG:`` was), or when the scanner, asked
     where the layout stops, would read more header there."""
 
-    __slots__ = ("has_level", "kinds", "last_stamps", "probes", "steps", "tagged", "tail")
+    __slots__ = (
+        "host_due",
+        "kinds",
+        "last_stamps",
+        "probes",
+        "steps",
+        "tagged",
+        "tail",
+    )
 
     def __init__(self, s: _Scan) -> None:
         steps: list[tuple[re.Pattern[str], re.Pattern[str]]] = []  # (gap before, field)
@@ -845,10 +912,11 @@ class _Layout:
             prev = end
         self.steps = steps
         self.tail = _compiled(_gap(s.line[prev : s.pos], final=True))
-        self.has_level = any(k in ("level", "letter") for k, _ in self.kinds) or (
-            s.level is not None
-        )
         self.tagged = bool(self.kinds) and self.kinds[0][0] == "tag"
+        # A syslog time ("Mar  2 10:00:00") last: the scanner would read a host next.
+        self.host_due = (
+            bool(s.spans) and s.spans[-1][2].startswith("ts") and (s.line[s.spans[-1][0]].isalpha())
+        )
         self.probes: dict[tuple[str, str | None, bool, bool], bool] = {}
 
     def split(
@@ -915,6 +983,11 @@ class _Layout:
                 component = comp.group("comp") or comp.group("comp2")
                 pid = comp.group("pid") or comp.group("pid2") or pid
                 thread = False
+            elif kind == "blevel":
+                named = _bracket_level(text[1:-1])
+                if named is None:
+                    return None  # the bracket names no level in this line
+                level, seen_level = named, True
             elif kind == "pipe" or kind == "bracket":
                 inner = text[1:].strip() if kind == "pipe" else text[1:-1]
                 if (
@@ -934,6 +1007,8 @@ class _Layout:
                     pid = pid or inner[4:].split(":")[0].strip() or None
                 elif component is None and inner.strip():
                     component = inner.strip()
+            elif kind == "bletter":
+                level = level or _SINGLE_LETTER_LEVELS[text[1]]
             elif kind == "bctx":
                 lvl2, comp2, pid2 = _bracket_context(text)
                 level, component, pid = level or lvl2, component or comp2, pid or pid2
@@ -967,6 +1042,10 @@ class _Layout:
                 component, _, rest = text.partition("[")
                 pid = pid or rest.rstrip("]")
                 thread = False
+            elif kind == "gpid":
+                pid = pid or text[:-1]
+            elif kind == "bcaller":
+                component = text[1:-1]
             elif kind == "event":
                 component = text
             elif kind == "glued":
@@ -1023,9 +1102,12 @@ class _Layout:
         probe.tentative = thread
         probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
         start = _WS.match(line, end).end()  # type: ignore[union-attr]
-        if self.has_level and line[end - 1] == ":":
-            return _GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
-        if self.has_level:
+        if level is not None and self.kinds[-1][0] == "level":
+            if line[end - 1] == ":":
+                return _GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
+            if line[end : end + 1] == ":":
+                return True  # the scanner takes "LEVEL:" whole
+        if level is not None:
             _after_level(probe)
         elif not self.kinds:
             return False
@@ -1034,6 +1116,7 @@ class _Layout:
             return self.kinds[-1][0] == "comp" and _UPTIME.match(line, end) is not None
         else:
             probe.timestamp_end = end if self.kinds[-1][1] >= 0 else -2
+            probe.syslog_host_due = self.host_due
             _next_field(probe)
         return len(probe.spans) > 1 or probe.pos > start
 

@@ -126,9 +126,10 @@ _TZ = (
     rf"|(?-i:{_ABBREVIATIONS})))?"
 )
 
-_END = r"(?!\w|:\w)"
-"""After a timestamp: no word character, no colon glued to one (``12:34:56:78:9a`` is no
-time); a colon and a space may follow (``2025-06-24 14:36:53: message``)."""
+_END = r"(?!\w|:\d)"
+"""After a timestamp: no word character, no colon glued to a digit (``12:34:56:78:9a`` is no
+time); a colon may follow as a separator (``2025-06-24 14:36:53: message``,
+``2026-03-02 10:00:00,123:DEBUG:...``)."""
 
 # Order matters: longer, more specific shapes first. Each is (regular expression, what must not
 # follow it).
@@ -137,7 +138,7 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     # 2025-06-24  14:36:25 (a run of spaces) / 2026-03-02 10:00:00 PM
     (
         r"(?P<Y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:T|[ \t]+|-(?=\d\d[.:]))"
-        r"(?P<H2>\d{1,2})[:.](?P<M2>\d{2})(?:[:.](?P<S2>\d{2})(?:[.,](?P<frac2>\d{1,9}))?)?"
+        r"(?P<H2>\d{1,2})[:.](?P<M2>\d{2})(?:[:.](?P<S2>\d{2})(?:[.,:](?P<frac2>\d{1,9}))?)?"
         + _AMPM
         + _TZ,
         _END,
@@ -156,8 +157,16 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     ),
     # Compact date and time: 20171223-22:15:29:606 / 20171223 221529
     (r"(?P<Y>\d{4})(?P<m>\d{2})(?P<d>\d{2})[-T ]?" + _HMS + _TZ, _END),
+    # Compact date, then compact time: 20260302:100000.123, 20260302-100000
+    (
+        r"(?P<Y>\d{4})(?P<m>[01]\d)(?P<d>[0-3]\d)[:\-T](?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})"
+        r"(?:\.(?P<frac>\d{1,6}))?",
+        _END,
+    ),
     # Two-digit year, compact: 081109 203615
     (r"(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})\s(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})", _END),
+    # Two-digit year, compact date, then the time: 260302 10:00:00 (Tornado)
+    (r"(?P<y>\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)\s+" + _HMS, _END),
     # Slashed dates: 17/06/09 20:10:40 (yy/mm/dd) and 06/09/2017 20:10:40 (mm/dd/yyyy)
     (r"(?P<y>\d{2})/(?P<m>\d{2})/(?P<d>\d{2})\s+" + _HMS, _END),
     (r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})[\s,]+" + _HMS, _END),
