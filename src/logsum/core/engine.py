@@ -46,8 +46,16 @@ _CONTINUATION = re.compile(
     r"|(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault)\b(?::|$)"
     r"|Traceback \(most recent call last\):"
     # frames and headings of other runtimes' traces: PHP and gdb (#0 ...), Go's goroutines
-    r"|#\d+\s|Stack trace:|goroutine \d+ \[)"
+    r"|#\d+\s|Stack trace:|goroutine \d+ \[|created by "
+    # a Go frame's function line alone: main.main(), net/http.(*conn).serve(0xc000...)
+    r"|(?:[\w\-]+/)*[\w\-]+(?:\.\(\*?\w+\))?\.\w+\(.*\)\s*$)"
 )
+
+
+def _continues(line: str) -> bool:
+    """Whether a line without a header may continue the open record: a stack frame or trace
+    line, an indented or blank line (blank lines separate a trace's goroutines or causes)."""
+    return not line.strip() or _CONTINUATION.match(line) is not None
 _CUT = " " + WILDCARD  # stands for what was cut off an over-long line
 _NO_STAMPS: list[StampSpan] = []
 
@@ -166,7 +174,7 @@ class Engine:
             shape.headerless
             and self._record is not None
             and not self.message_only
-            and _CONTINUATION.match(line) is not None
+            and _continues(line)
         ):
             return self._read_full(line)  # unknown, or it may continue the open record
         cluster = shape.cluster
@@ -192,8 +200,7 @@ class Engine:
             and header is NO_HEADER
             and not self.message_only
             and self._record_lines < cfg.max_record_lines
-            and (_CONTINUATION.match(line) is not None)
-            and line.strip()
+            and _continues(line)
         ):
             self._record_lines += 1
             cluster, severity, stamp = record

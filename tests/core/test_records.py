@@ -1,0 +1,43 @@
+"""Multi-line records as real files hold them: a Java exception with its causes, a Python
+traceback, a Go panic with blank lines and goroutine frames. Every line after a record's first
+continues it (same pattern, severity and time, not counted), until the next header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from logsum import Engine
+from logsum.core.config import EngineConfig
+
+LOG = Path(__file__).parent / "golden" / "records.log"
+
+# (first line of a record, how many lines it has)
+RECORDS = [
+    ("2026-03-02 10:00:00,123 ERROR [main] com.example.Service - Request failed", 7),
+    ("2026-03-02 10:00:01,456 INFO  [main] com.example.Service - Recovered", 1),
+    ("2026-03-02 10:00:02,000 - app.worker - ERROR - Job crashed", 7),
+    ("2026-03-02 10:00:03,000 - app.worker - INFO - Next job", 1),
+    ("panic: runtime error: index out of range [5] with length 3", 5),
+    ("exit status 2", 1),
+    ("2026-03-02T10:00:04.000Z\tINFO\tapp/main.go:20\trestarted", 1),
+]
+
+
+def test_each_line_after_a_records_first_continues_it() -> None:
+    engine = Engine(EngineConfig(default_year=2026))
+    results = [engine.process(line) for line in LOG.read_text(encoding="utf-8").splitlines()]
+    got = []
+    for r, line in zip(results, LOG.read_text(encoding="utf-8").splitlines(), strict=True):
+        if not r.continuation:
+            got.append([line, 1, r])
+        else:
+            got[-1][1] += 1  # type: ignore[operator]
+            first = got[-1][2]
+            assert (r.pattern_id, r.severity, r.timestamp) == (
+                first.pattern_id,  # type: ignore[union-attr]
+                first.severity,  # type: ignore[union-attr]
+                first.timestamp,  # type: ignore[union-attr]
+            )
+    assert [(line, n) for line, n, _ in got] == RECORDS
+    patterns = {p.id: p.count for p in engine.patterns()}
+    assert sum(patterns.values()) == len(RECORDS)  # continuation lines are not occurrences
