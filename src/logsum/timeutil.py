@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar, overload
 
-__all__ = ["as_utc", "earlier", "iso", "later", "utc_now"]
+__all__ = ["as_utc", "earlier", "iso", "later", "utc_for_json", "utc_now"]
 
 
 class _Ordered(Protocol):
@@ -43,6 +43,15 @@ def as_utc(value: datetime | None) -> datetime | None:
     if tz is UTC:
         return value
     return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
+
+
+def utc_for_json(ts: datetime | None) -> datetime | None:
+    """``ts`` for a serialiser that writes naive times as UTC (orjson's ``OPT_NAIVE_UTC``):
+    aware times in another zone converted to UTC, naive and UTC ones as they are (no new
+    object: this runs for every time of a response)."""
+    if ts is None or ts.tzinfo is None or ts.tzinfo is UTC:
+        return ts
+    return ts.astimezone(UTC)
 
 
 def iso(ts: datetime | None) -> str | None:
