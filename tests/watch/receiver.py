@@ -23,6 +23,7 @@ class Receiver:
         """Signing secrets of the watches sending here; a body must verify with one of them."""
         self.lock = threading.Lock()
         self.bodies: dict[str, dict[str, Any]] = {}  # webhook-id -> body (first copy)
+        self.requests: list[tuple[dict[str, str], bytes]] = []  # (headers, body) as received
         self.arrival: dict[str, float] = {}
         self.attempts = 0
         self.duplicates = 0
@@ -107,6 +108,8 @@ class Receiver:
             h.end_headers()
             return
         headers = {k: v for k, v in h.headers.items()}
+        with self.lock:
+            self.requests.append((headers, body))
         status = 204
         webhook_id = None
         for secret in list(self.secrets):

@@ -3,6 +3,8 @@ time, Retry-After honoured, attempts counted."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import ssl
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from logsum.store import Store
 from logsum.watch.config import WatchConfig
@@ -73,6 +76,24 @@ def test_connects_to_the_checked_address_with_the_original_host(setup) -> None: 
     assert d.attempt(delivery) is True
     assert len(rx.texts()) == 1 and rx.bad_signatures == 0
     assert repo.next_delivery(spec.id) is None
+
+
+def test_deliveries_verify_with_the_standard_webhooks_library(setup) -> None:  # type: ignore[no-untyped-def]
+    _store, repo, spec, rx = setup
+    d = deliverer(repo, spec, {"hook.test": "127.0.0.1"})
+    assert d.attempt(repo.next_delivery(spec.id)) is True
+    ((headers, body),) = rx.requests
+    # The reference library's own verifier (system clock, five minutes' tolerance).
+    assert Webhook(spec.secret).verify(body, headers) == json.loads(BODY)
+    assert body == BODY.encode()
+    # The headers docs/WATCH.md promises, in its format.
+    low = {k.lower(): v for k, v in headers.items()}
+    assert re.fullmatch(r"msg_[0-9a-f]{32}", low["webhook-id"])
+    assert re.fullmatch(r"[0-9]+", low["webhook-timestamp"])
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", low["webhook-signature"])
+    assert low["content-type"] == "application/json"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(generate_secret()).verify(body, headers)
 
 
 def test_rebinding_to_a_private_address_is_refused_at_delivery(setup) -> None:  # type: ignore[no-untyped-def]

@@ -25,18 +25,10 @@ from logsum.core.analysis import AnalysisOptions, analyze_batch
 from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.settings import Settings
 from logsum.store import PatternDelta, Store, StoredPattern
+from logsum.timeutil import iso, utc_for_json
 
 Examples = tuple[tuple[str, ...], ...]
 """Per wildcard position, a few example values."""
-
-
-def iso(ts: datetime | None) -> str | None:
-    """ISO 8601 in UTC with ``Z`` (naive values are taken as UTC), or ``None``."""
-    if ts is None:
-        return None
-    if ts.tzinfo is not UTC:
-        ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-    return ts.isoformat().replace("+00:00", "Z")
 
 
 def parse_analyze_request(raw: bytes, *, max_batch_lines: int) -> AnalyzeRequest:
@@ -91,14 +83,6 @@ def _examples(p: Pattern) -> Examples:
     return tuple(by_index.get(i, ()) for i in range(max(by_index) + 1))
 
 
-def _utc(ts: datetime | None) -> datetime | None:
-    """``ts`` for :data:`WIRE_JSON`: aware times in another zone converted to UTC (naive ones
-    are UTC already)."""
-    if ts is None or ts.tzinfo is None or ts.tzinfo is UTC:
-        return ts
-    return ts.astimezone(UTC)
-
-
 WIRE_JSON = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 """orjson options of a response holding datetimes: ISO 8601 in UTC with ``Z``, exactly as
 :func:`iso` writes them."""
@@ -133,8 +117,8 @@ def _delta_and_wire(
                 "template": p.template,
                 "count": p.count,
                 "severity": severity,
-                "first_seen": _utc(p.first_seen),
-                "last_seen": _utc(p.last_seen),
+                "first_seen": utc_for_json(p.first_seen),
+                "last_seen": utc_for_json(p.last_seen),
                 "params": params,
             }
         )

@@ -12,6 +12,11 @@
 
 The tenant of a key is the key itself (``tenant_id == ApiKeyRecord.id``). Errors:
 :class:`StoreError` and :class:`StoreUnavailable` (see :mod:`logsum.store.errors`).
+
+Inside: :mod:`~logsum.store.db` (engine, transactions, retries, the SQLite writer lock; shared
+with the watch store), :mod:`~logsum.store.keys` (key material), :mod:`~logsum.store.journal`
+(merging deltas, pure), :mod:`~logsum.store.patterns` (their SQL), :mod:`~logsum.store.driver`
+(the driver fast path), :mod:`~logsum.store.tables` and ``migrations/`` (the schema).
 """
 
 from logsum.store.errors import StoreError, StoreUnavailable

@@ -19,12 +19,13 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from logsum import __version__
 from logsum.store import StoreError
+from logsum.timeutil import utc_now
 from logsum.watch.config import WatchConfig
 from logsum.watch.errors import WebhookUrlError
 from logsum.watch.model import Delivery, WatchSpec
@@ -56,7 +57,7 @@ class Deliverer:
         wake: threading.Event,
         client: httpx.Client,
         resolver: Resolver = system_resolver,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
     ) -> None:
         self.spec = spec

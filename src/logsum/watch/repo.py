@@ -1,6 +1,6 @@
 """The watch repository: watches, checkpoints, the delivery outbox and leases, in the store's
-database (same SQLAlchemy engine as :class:`logsum.store.Store`, tables of
-:mod:`logsum.store.watch_tables`).
+database (the same :class:`~logsum.store.db.Database` as :class:`logsum.store.Store`: its
+transactions, retries and SQLite writer lock; tables of :mod:`logsum.store.watch_tables`).
 
 The guarantees the rest of the feature stands on:
 
@@ -19,23 +19,22 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from logsum.core.timestamps import DEFAULT_ZONE
-from logsum.store import Store, StoreError, StoreUnavailable
+from logsum.store import Store, StoreError
 from logsum.store.watch_tables import (
     WatchCheckpointRow,
     WatchDeliveryRow,
     WatchLeaseRow,
     WatchRow,
 )
+from logsum.timeutil import as_utc, utc_now
 from logsum.watch.errors import LeaseLost
 from logsum.watch.follower import Checkpoint, FileIdentity
 from logsum.watch.model import (
@@ -58,15 +57,12 @@ _d = cast(Table, WatchDeliveryRow.__table__)
 _l = cast(Table, WatchLeaseRow.__table__)
 
 WRITE_ATTEMPTS = 5
-"""A write that hits a locked database or a deadlock is retried this many times."""
+"""Attempts of a write that hits a locked database or a deadlock (leases are contended by
+every process of the service, so more than the pattern store's)."""
 MAX_ERROR_CHARS = 500
 """``last_error`` texts are cut to this length."""
 DEFAULT_MAX_FAILED_KEPT = 100
 """Failed deliveries kept per watch for inspection; older ones are pruned."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_watch_id() -> str:
@@ -77,12 +73,6 @@ def new_watch_id() -> str:
 def new_webhook_id() -> str:
     """A new delivery (``webhook-id``) id, ``msg_`` + 32 hex characters."""
     return "msg_" + secrets.token_hex(16)
-
-
-def _utc(ts: datetime | None) -> datetime | None:
-    if ts is None:
-        return None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _cut(text: str) -> str:
@@ -96,49 +86,19 @@ class WatchStore:
         self,
         store: Store,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = utc_now,
         max_failed_kept: int = DEFAULT_MAX_FAILED_KEPT,
     ) -> None:
-        self._engine = store.engine
+        self._db = store.database
         self._clock = clock
         self._max_failed_kept = max_failed_kept
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except (OperationalError, InterfaceError) as exc:
-            raise StoreUnavailable(f"{what}: database unavailable: {exc.orig}") from exc
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as exc:
-            raise StoreError(f"{what}: {type(exc).__name__}") from exc
-
-    @contextmanager
-    def _read(self, what: str) -> Iterator[Connection]:
-        with self._errors(what), self._engine.connect() as conn, conn.begin():
-            yield conn
-
     def _write(self, what: str, work: Callable[[Connection], T]) -> T:
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                with self._errors(what), self._engine.connect() as conn:
-                    # The store's SQLite setup turns this into BEGIN IMMEDIATE (see Store).
-                    conn.execution_options(logsum_write=True)
-                    with conn.begin():
-                        return work(conn)
-            except StoreUnavailable as exc:
-                cause = exc.__cause__
-                text = str(getattr(cause, "orig", cause))
-                retryable = "locked" in text or getattr(
-                    getattr(cause, "orig", None), "sqlstate", None
-                ) in ("40P01", "40001")
-                if attempt == WRITE_ATTEMPTS or not retryable:
-                    raise
-                time.sleep(0.05 * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """``work`` in one write transaction of the shared database layer (the writer lock,
+        retries after a deadlock or a locked database: see :class:`logsum.store.db.Database`)."""
+        return self._db.write(what, work, attempts=WRITE_ATTEMPTS)
 
     # -- watches -----------------------------------------------------------------------------
 
@@ -193,13 +153,13 @@ class WatchStore:
 
     def count_watches(self, tenant_id: str) -> int:
         """How many watches the tenant has."""
-        with self._read("counting watches") as conn:
+        with self._db.read("counting watches") as conn:
             q = select(func.count()).select_from(_w).where(_w.c.tenant_id == tenant_id)
             return int(conn.execute(q).scalar_one())
 
     def list_watches(self, tenant_id: str) -> list[WatchRecord]:
         """The tenant's watches, oldest first."""
-        with self._read("listing watches") as conn:
+        with self._db.read("listing watches") as conn:
             rows = conn.execute(
                 select(_w).where(_w.c.tenant_id == tenant_id).order_by(_w.c.created_at, _w.c.id)
             ).all()
@@ -207,7 +167,7 @@ class WatchStore:
 
     def get_watch(self, tenant_id: str, watch_id: str) -> WatchRecord | None:
         """The tenant's watch, or ``None`` (unknown, or another tenant's)."""
-        with self._read("reading a watch") as conn:
+        with self._db.read("reading a watch") as conn:
             row = conn.execute(
                 select(_w).where(_w.c.id == watch_id, _w.c.tenant_id == tenant_id)
             ).first()
@@ -231,12 +191,12 @@ class WatchStore:
 
     def watch_ids(self) -> list[str]:
         """Every watch id (for the service's supervisor)."""
-        with self._read("listing watch ids") as conn:
+        with self._db.read("listing watch ids") as conn:
             return list(conn.execute(select(_w.c.id).order_by(_w.c.id)).scalars())
 
     def get_spec(self, watch_id: str) -> WatchSpec | None:
         """What a runner needs for this watch, or ``None`` if it was deleted."""
-        with self._read("reading a watch") as conn:
+        with self._db.read("reading a watch") as conn:
             r = conn.execute(select(_w).where(_w.c.id == watch_id)).first()
         if r is None:
             return None
@@ -253,7 +213,7 @@ class WatchStore:
 
     def get_checkpoint(self, watch_id: str) -> Checkpoint | None:
         """The watch's stored checkpoint, or ``None``."""
-        with self._read("reading a checkpoint") as conn:
+        with self._db.read("reading a checkpoint") as conn:
             r = conn.execute(select(_cp).where(_cp.c.watch_id == watch_id)).first()
         if r is None:
             return None
@@ -339,7 +299,7 @@ class WatchStore:
         if conn.dialect.name == "postgresql":
             q = q.with_for_update()
         lease = conn.execute(q).first()
-        if lease is None or lease.owner != owner or _utc(lease.expires_at) <= now:  # type: ignore[operator]
+        if lease is None or lease.owner != owner or as_utc(lease.expires_at) <= now:
             raise LeaseLost(f"lease on watch {watch_id} is not held by {owner}")
 
     # -- leases ------------------------------------------------------------------------------
@@ -363,7 +323,7 @@ class WatchStore:
             if lease is None:
                 conn.execute(insert(_l).values(watch_id=watch_id, owner=owner, expires_at=expires))
                 return True
-            if lease.owner != owner and _utc(lease.expires_at) > now:  # type: ignore[operator]
+            if lease.owner != owner and as_utc(lease.expires_at) > now:
                 return False
             conn.execute(
                 update(_l).where(_l.c.watch_id == watch_id).values(owner=owner, expires_at=expires)
@@ -372,8 +332,10 @@ class WatchStore:
 
         try:
             return self._write("taking a watch lease", work)
-        except IntegrityError:
-            return False  # another process inserted the lease first (PostgreSQL)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                return False  # another process inserted the lease first (PostgreSQL)
+            raise
 
     def renew_leases(self, watch_ids: Collection[str], owner: str, ttl_s: float) -> set[str]:
         """Extend, in one transaction, the unexpired leases ``owner`` holds among ``watch_ids``;
@@ -403,7 +365,7 @@ class WatchStore:
     def free_watches(self) -> list[str]:
         """Ids of watches whose lease is missing or expired (one read, for the supervisor)."""
         now = self._clock()
-        with self._read("listing free watches") as conn:
+        with self._db.read("listing free watches") as conn:
             live = select(_l.c.watch_id).where(_l.c.expires_at > now)
             q = select(_w.c.id).where(_w.c.id.not_in(live)).order_by(_w.c.id)
             return list(conn.execute(q).scalars())
@@ -420,9 +382,9 @@ class WatchStore:
     def lease_owner(self, watch_id: str) -> str | None:
         """The current (unexpired) lease owner of a watch, or ``None``."""
         now = self._clock()
-        with self._read("reading a lease") as conn:
+        with self._db.read("reading a lease") as conn:
             r = conn.execute(select(_l).where(_l.c.watch_id == watch_id)).first()
-        if r is None or _utc(r.expires_at) <= now:  # type: ignore[operator]
+        if r is None or as_utc(r.expires_at) <= now:
             return None
         return str(r.owner)
 
@@ -430,7 +392,7 @@ class WatchStore:
 
     def next_delivery(self, watch_id: str) -> Delivery | None:
         """The oldest pending delivery of the watch (due or not), or ``None``."""
-        with self._read("reading the outbox") as conn:
+        with self._db.read("reading the outbox") as conn:
             r = conn.execute(
                 select(_d)
                 .where(_d.c.watch_id == watch_id, _d.c.status == DeliveryStatus.PENDING.value)
@@ -444,7 +406,7 @@ class WatchStore:
             watch_id=r.watch_id,
             seq=int(r.seq),
             attempts=int(r.attempts),
-            next_attempt_at=_utc(r.next_attempt_at) or self._clock(),
+            next_attempt_at=as_utc(r.next_attempt_at) or self._clock(),
             payload=r.payload,
             event_count=int(r.event_count),
         )
@@ -533,7 +495,7 @@ class WatchStore:
 
     def pending_count(self, watch_id: str) -> int:
         """Deliveries of the watch waiting in the outbox."""
-        with self._read("counting pending deliveries") as conn:
+        with self._db.read("counting pending deliveries") as conn:
             q = (
                 select(func.count())
                 .select_from(_d)
@@ -543,7 +505,7 @@ class WatchStore:
 
     def failed_deliveries(self, watch_id: str, limit: int = 20) -> list[tuple[str, int, str]]:
         """``(webhook_id, attempts, last_error)`` of the newest failed deliveries."""
-        with self._read("listing failed deliveries") as conn:
+        with self._db.read("listing failed deliveries") as conn:
             rows = conn.execute(
                 select(_d.c.id, _d.c.attempts, _d.c.last_error)
                 .where(_d.c.watch_id == watch_id, _d.c.status == DeliveryStatus.FAILED.value)
@@ -565,7 +527,7 @@ class WatchStore:
         status = WatchStatus(r.status)
         # No live process runs it (not picked up yet, or its process died and the lease has
         # not been taken over yet): a stored "following"/"waiting" is stale.
-        live = expires is not None and _utc(expires) > self._clock()  # type: ignore[operator]
+        live = expires is not None and as_utc(expires) > self._clock()
         if not live and status in (WatchStatus.FOLLOWING, WatchStatus.WAITING):
             status = WatchStatus.PENDING
         return WatchRecord(
@@ -575,8 +537,8 @@ class WatchStore:
             filters=WatchFilters.from_json(r.filters),
             webhook_url=r.webhook_url,
             status=status,
-            created_at=_utc(r.created_at),  # type: ignore[arg-type]
-            updated_at=_utc(r.updated_at),  # type: ignore[arg-type]
+            created_at=as_utc(r.created_at),
+            updated_at=as_utc(r.updated_at),
             from_beginning=bool(r.from_beginning),
             lines_read=int(r.lines_read),
             events_count=int(r.events_count),
@@ -585,9 +547,9 @@ class WatchStore:
             failed_count=int(r.failed_count),
             pending_count=int(pending),
             offset=None if offset is None else int(offset),
-            last_delivery_at=_utc(r.last_delivery_at),
+            last_delivery_at=as_utc(r.last_delivery_at),
             last_error=r.last_error,
-            last_error_at=_utc(r.last_error_at),
+            last_error_at=as_utc(r.last_error_at),
             timezone=r.timezone,
         )
 

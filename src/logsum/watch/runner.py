@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -30,6 +30,7 @@ import orjson
 from logsum import Engine, EngineConfig, LineResult, Severity
 from logsum.core.analysis import AnalysisOptions, Analyzer
 from logsum.store import PatternDelta, Store, StoreError
+from logsum.timeutil import iso, utc_now
 from logsum.watch.config import WatchConfig
 from logsum.watch.errors import LeaseLost
 from logsum.watch.follower import FileFollower, Line
@@ -46,15 +47,6 @@ OUTBOX_CHECK_S = 1.0
 """How often the outbox size is checked (reading pauses while it is full)."""
 FILE_RETRY_S = 1.0
 """Wait before retrying a file that could not be opened or read (permissions, I/O error)."""
-
-
-def iso(ts: datetime | None) -> str | None:
-    """ISO 8601 UTC with ``Z``, or ``None``."""
-    if ts is None:
-        return None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(slots=True)
@@ -103,7 +95,7 @@ class WatchRunner:
         stop: threading.Event,
         on_commit: Callable[[], None] = lambda: None,
         monotonic: Callable[[], float] = time.monotonic,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.spec = spec
         self.repo = repo

@@ -8,16 +8,24 @@ A delivery carries three headers:
 - ``webhook-signature``: ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``, the key being
   the base64-decoded part of the secret after ``whsec_``. Several space-separated signatures are
   allowed (key rotation); :func:`verify` accepts any one that matches.
+
+The signature itself is computed by the Standard Webhooks reference library
+(``standardwebhooks``), so any receiver using it (or another implementation of the
+specification) verifies our deliveries. :func:`verify` is for our own tests and for receivers
+in Python that want to pass their clock and tolerance (the library's verifier reads the system
+clock and allows five minutes).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from standardwebhooks import Webhook
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -63,16 +71,20 @@ def _key(secret: str) -> bytes:
     return key
 
 
-def _mac(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    digest = hmac.new(key, signed, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+def _signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256>`` of one attempt, by the reference library. ``body`` is
+    UTF-8 (every delivery body is JSON); the library signs its UTF-8 bytes, so ``body`` as is."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SignatureError("the body to sign is not UTF-8") from exc
+    when = datetime.fromtimestamp(timestamp, UTC)
+    return str(Webhook(_key(secret)).sign(webhook_id, when, text))
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> SignedHeaders:
     """Sign ``body`` for one attempt at ``timestamp`` (epoch seconds)."""
-    mac = _mac(_key(secret), webhook_id, timestamp, body)
-    return SignedHeaders(webhook_id, timestamp, "v1," + mac)
+    return SignedHeaders(webhook_id, timestamp, _signature(secret, webhook_id, timestamp, body))
 
 
 def verify(
@@ -101,9 +113,8 @@ def verify(
         raise SignatureError("webhook-timestamp is not an integer") from exc
     if abs(now - timestamp) > tolerance_s:
         raise SignatureError("webhook-timestamp is outside the tolerance window")
-    expected = _mac(_key(secret), webhook_id, timestamp, body)
+    expected = _signature(secret, webhook_id, timestamp, body)
     for candidate in sig_header.split():
-        version, _, value = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(value, expected):
+        if hmac.compare_digest(candidate.encode(), expected.encode()):
             return webhook_id
     raise SignatureError("no matching v1 signature")

@@ -18,8 +18,8 @@ from logsum.api.deps import CurrentKey
 from logsum.api.errors import InvalidRequest, NotFound, validation_message
 from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
 from logsum.api.schemas import SeverityName, Wire
-from logsum.api.service import iso
 from logsum.core.timestamps import DEFAULT_ZONE
+from logsum.timeutil import iso
 from logsum.watch.errors import WatchValidationError
 from logsum.watch.feature import WatchFeature
 from logsum.watch.model import WatchRecord

@@ -1,0 +1,233 @@
+"""The pattern journal and the merging of pattern deltas: pure functions, no SQL.
+
+A batch of :class:`~logsum.store.models.PatternDelta` is validated and merged per pattern
+(:func:`coalesce`), batches of concurrent writers are merged together (:func:`merge_batches`),
+written as one journal row (:func:`encode`), and the rows of a tenant's journal are merged again
+when they are folded into its patterns (:func:`fold`). Merging follows the rules of
+:meth:`Store.upsert_patterns <logsum.store.Store.upsert_patterns>`: counts add up, the earlier
+first and later last time win, templates only generalise, the more severe severity wins, and
+example values are appended up to the limits.
+
+A journal row's payload is a JSON array of
+``[pattern_id, template, severity, count, first_seen, last_seen, examples]``, times as ISO 8601
+text in UTC (see :data:`UTC_SUFFIX`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import orjson
+
+from logsum.core.model import WILDCARD, Severity
+from logsum.store.models import PatternDelta, StoreLimits
+from logsum.timeutil import as_utc, earlier, later
+
+__all__ = [
+    "SEVERITY_RANK",
+    "Merged",
+    "check_id",
+    "check_severity",
+    "coalesce",
+    "encode",
+    "examples_from_json",
+    "fold",
+    "merge_batches",
+    "merge_examples",
+]
+
+_SEVERITIES = frozenset(s.value for s in Severity)
+SEVERITY_RANK = {s.value: s.rank for s in Severity}
+"""Severity value -> rank (0 is the most severe)."""
+
+UTC_SUFFIX = "+00:00"
+"""Journal rows hold times as ISO 8601 text in UTC, as ``datetime.isoformat`` (and orjson)
+write them: ``YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00``. In that one form, text order is time order
+(the fields are zero-padded, and a whole second's ``+`` sorts before a fraction's ``.``), so a
+fold compares them as text and parses only its merged results."""
+
+
+def check_id(what: str, value: str, max_chars: int) -> None:
+    """Raise ``ValueError`` unless ``value`` is a non-empty string of at most ``max_chars``."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string")
+    if len(value) > max_chars:
+        raise ValueError(f"{what} is longer than {max_chars} characters")
+
+
+def check_severity(value: str) -> str:
+    """``value`` if it is a severity's value; raise ``ValueError`` otherwise."""
+    if value not in _SEVERITIES:
+        raise ValueError(
+            f"unknown severity {value!r}; expected one of: {', '.join(s.value for s in Severity)}"
+        )
+    return str(value)
+
+
+def _check_time(what: str, value: datetime | None) -> datetime | None:
+    """``value`` in UTC (naive values are taken as UTC), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise ValueError(f"{what} must be a datetime or None")
+    return as_utc(value)
+
+
+Time = TypeVar("Time", datetime, str)
+"""A time in merged deltas: a datetime in UTC, or a journal row's text in its one UTC form
+(:data:`UTC_SUFFIX`), where text order is time order."""
+
+
+@dataclass(slots=True)
+class Merged(Generic[Time]):
+    """The deltas of one pattern within a batch, combined before they reach SQL (PostgreSQL
+    refuses to update one row twice in a single INSERT ... ON CONFLICT). Times are in UTC:
+    datetimes, or text while a fold merges journal rows."""
+
+    template: str
+    severity: str
+    count: int
+    first_seen: Time | None
+    last_seen: Time | None
+    examples: Sequence[Sequence[str]] = field(default=())
+
+    def absorb(self, other: Merged[Time], limits: StoreLimits) -> None:
+        """Add ``other`` (deltas of the same pattern) into this one."""
+        self.count += other.count
+        self.first_seen = earlier(self.first_seen, other.first_seen)
+        self.last_seen = later(self.last_seen, other.last_seen)
+        if SEVERITY_RANK[other.severity] < SEVERITY_RANK[self.severity]:
+            self.severity = other.severity
+        if other.template == self.template:
+            if other.examples:
+                self.examples = merge_examples(self.examples, other.examples, limits)
+        elif other.template.count(WILDCARD) >= self.template.count(WILDCARD):
+            self.template, self.examples = other.template, other.examples
+
+
+def coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, Merged[datetime]]:
+    """The validated deltas of one batch, merged per pattern id; raises ``ValueError`` for an
+    invalid delta."""
+    out: dict[str, Merged[datetime]] = {}
+    for d in deltas:
+        if not isinstance(d, PatternDelta):
+            raise ValueError(f"expected PatternDelta, got {type(d).__name__}")
+        check_id("pattern id", d.pattern_id, limits.max_pattern_id_chars)
+        if not isinstance(d.template, str):
+            raise ValueError("template must be a string")
+        severity = check_severity(d.severity)
+        if isinstance(d.count, bool) or not isinstance(d.count, int) or d.count < 0:
+            raise ValueError(f"count must be a non-negative integer, got {d.count!r}")
+        first = _check_time("first_seen", d.first_seen)
+        last = _check_time("last_seen", d.last_seen)
+        examples = merge_examples((), _check_examples(d.examples), limits) if d.examples else ()
+        _add(
+            out, d.pattern_id, Merged(d.template, severity, d.count, first, last, examples), limits
+        )
+    return out
+
+
+def merge_batches(
+    batches: list[dict[str, Merged[datetime]]], limits: StoreLimits
+) -> dict[str, Merged[datetime]]:
+    """One dict of the merged deltas of several batches (the first batch's objects absorb the
+    others': they are the store's own, made by :func:`coalesce`)."""
+    merged = batches[0]
+    for other in batches[1:]:
+        for pid, m in other.items():
+            _add(merged, pid, m, limits)
+    return merged
+
+
+def _add(into: dict[str, Merged[Time]], pid: str, m: Merged[Time], limits: StoreLimits) -> None:
+    """Put ``m`` in ``into``, or absorb it into the deltas already there for ``pid``."""
+    cur = into.get(pid)
+    if cur is None:
+        into[pid] = m
+    else:
+        cur.absorb(m, limits)
+
+
+def encode(merged: dict[str, Merged[datetime]]) -> str:
+    """The payload of one journal row for merged deltas (read back by :func:`fold`)."""
+    return orjson.dumps(
+        [
+            (pid, d.template, d.severity, d.count, d.first_seen, d.last_seen, d.examples)
+            for pid, d in merged.items()
+        ]
+    ).decode()
+
+
+def fold(payloads: Sequence[str], limits: StoreLimits) -> dict[str, Merged[datetime]]:
+    """The merged deltas of journal rows (made by :func:`encode` of validated deltas).
+
+    A fold reads many rows that mostly repeat the same patterns: they are merged with their
+    times as text (see :data:`UTC_SUFFIX`), and only the merged results are parsed.
+    """
+    merged: dict[str, Merged[str]] = {}
+    for payload in payloads:
+        for pid, template, severity, count, first, last, examples in orjson.loads(payload):
+            m = Merged(
+                template, severity, count, _journal_time(first), _journal_time(last), examples
+            )
+            _add(merged, pid, m, limits)
+    return {
+        pid: Merged(
+            m.template,
+            m.severity,
+            m.count,
+            None if m.first_seen is None else datetime.fromisoformat(m.first_seen),
+            None if m.last_seen is None else datetime.fromisoformat(m.last_seen),
+            tuple(tuple(pos) for pos in m.examples),
+        )
+        for pid, m in merged.items()
+    }
+
+
+def _journal_time(value: Any) -> str | None:
+    """A journal time in the one text form a fold compares (:data:`UTC_SUFFIX`): other ISO
+    8601 spellings (``Z``, other offsets, naive taken as UTC) and integer microseconds since
+    the epoch (rows of a development version) are rewritten into it."""
+    if value is None or (value.__class__ is str and value[-6:] == UTC_SUFFIX):
+        return value
+    if isinstance(value, int):
+        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)).isoformat()
+    return as_utc(datetime.fromisoformat(value)).isoformat()
+
+
+def _check_examples(examples: Any) -> tuple[tuple[str, ...], ...]:
+    try:
+        out = tuple(tuple(v for v in pos) for pos in examples)
+    except TypeError:
+        raise ValueError("examples must be a sequence of sequences of strings") from None
+    if not all(isinstance(v, str) for pos in out for v in pos):
+        raise ValueError("example values must be strings")
+    return out
+
+
+def merge_examples(
+    old: Sequence[Sequence[str]], new: Sequence[Sequence[str]], limits: StoreLimits
+) -> tuple[tuple[str, ...], ...]:
+    """Keep the old values, append unseen new ones; bounded per position and in positions."""
+    positions = min(max(len(old), len(new)), limits.max_positions)
+    out: list[tuple[str, ...]] = []
+    for i in range(positions):
+        kept = list(old[i][: limits.max_examples_per_position]) if i < len(old) else []
+        for value in new[i] if i < len(new) else ():
+            if len(kept) >= limits.max_examples_per_position:
+                break
+            value = value[: limits.max_example_chars]
+            if value not in kept:
+                kept.append(value)
+        out.append(tuple(kept))
+    return tuple(out)
+
+
+def examples_from_json(value: Any) -> tuple[tuple[str, ...], ...]:
+    """Stored examples (a JSON column's value) as tuples; anything malformed reads as none."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(tuple(str(v) for v in pos) if isinstance(pos, list) else () for pos in value)
