@@ -56,6 +56,8 @@ def _continues(line: str) -> bool:
     """Whether a line without a header may continue the open record: a stack frame or trace
     line, an indented or blank line (blank lines separate a trace's goroutines or causes)."""
     return not line.strip() or _CONTINUATION.match(line) is not None
+
+
 _CUT = " " + WILDCARD  # stands for what was cut off an over-long line
 _NO_STAMPS: list[StampSpan] = []
 
