@@ -47,26 +47,100 @@ def part_of(name: str) -> str:
 
 Gen = Callable[[random.Random], str]
 
-_FIRST = "alice bob carol dave erin frank grace heidi ivan judy mallory oscar peggy trent".split()
+_FIRST = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "mallory",
+    "oscar",
+    "peggy",
+    "trent",
+]
 _USERS = [*_FIRST, "root", "admin", "deploy", "jenkins", "postgres", "www-data", "backup", "git"]
-_WORDS = (
-    "orders users sessions billing inventory audit events metrics payments catalog search "
-    "reports ledger accounts profiles carts invoices shipments"
-).split()
-_HOSTWORDS = "alpha bravo charlie delta echo foxtrot gamma kilo lima orion vega nova".split()
+_WORDS = [
+    "orders",
+    "users",
+    "sessions",
+    "billing",
+    "inventory",
+    "audit",
+    "events",
+    "metrics",
+    "payments",
+    "catalog",
+    "search",
+    "reports",
+    "ledger",
+    "accounts",
+    "profiles",
+    "carts",
+    "invoices",
+    "shipments",
+]
+_HOSTWORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "gamma",
+    "kilo",
+    "lima",
+    "orion",
+    "vega",
+    "nova",
+]
 _TLDS = ["example.com", "corp.local", "internal.net", "example.org", "lan"]
-_SERVICES = "nginx redis postgresql sshd cron docker kubelet haproxy mysql memcached".split()
-_PKGS = "openssl libc6 curl python3 zlib1g tzdata bash coreutils libssl3 systemd".split()
-_JPKG = "com.example org.acme io.shop net.billing com.corp".split()
-_JCLS = "OrderService UserRepository PaymentHandler CacheLoader SessionManager Indexer".split()
-_IMAGES = "nginx redis postgres alpine busybox python node golang".split()
+_SERVICES = [
+    "nginx",
+    "redis",
+    "postgresql",
+    "sshd",
+    "cron",
+    "docker",
+    "kubelet",
+    "haproxy",
+    "mysql",
+    "memcached",
+]
+_PKGS = [
+    "openssl",
+    "libc6",
+    "curl",
+    "python3",
+    "zlib1g",
+    "tzdata",
+    "bash",
+    "coreutils",
+    "libssl3",
+    "systemd",
+]
+_JPKG = ["com.example", "org.acme", "io.shop", "net.billing", "com.corp"]
+_JCLS = [
+    "OrderService",
+    "UserRepository",
+    "PaymentHandler",
+    "CacheLoader",
+    "SessionManager",
+    "Indexer",
+]
+_IMAGES = ["nginx", "redis", "postgres", "alpine", "busybox", "python", "node", "golang"]
 _IFACES = ["eth0", "eth1", "ens3", "enp0s3", "wlan0", "bond0", "br0", "docker0"]
 _DEVICES = ["sda", "sdb", "sdc", "nvme0n1", "vda", "xvda", "dm-0", "md0"]
 _METHODS = ["GET", "POST", "PUT", "DELETE"]
-_APPS = "com.android.chrome com.whatsapp com.google.android.gm com.spotify.music".split()
-_APPS += "com.android.settings com.example.notes org.mozilla.firefox".split()
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-_DAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
+_APPS = ["com.android.chrome", "com.whatsapp", "com.google.android.gm", "com.spotify.music"]
+_APPS += ["com.android.settings", "com.example.notes", "org.mozilla.firefox"]
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_B64 = string.ascii_letters + string.digits + "+/"
 _ERRNOS = ["ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH"]
 
 
@@ -280,6 +354,18 @@ SLOTS: dict[str, Gen] = {
     "txid": lambda r: f"0x{_hex(10)(r)}",
     "session": lambda r: f"0x{_hex(15)(r)}",
     "digits": _n(100_000, 999_999),
+    "mib": lambda r: f"{r.uniform(0, 900):.3f}MiB",
+    "pctf": lambda r: f"{r.uniform(0, 100):.1f}%",
+    "kb": lambda r: f"{r.randint(1, 99_999)}kb",
+    "mb": lambda r: f"{r.randint(1, 99_999)}MB",
+    "gb": lambda r: f"{r.randint(1, 9_999)}GB",
+    "httpurl": lambda r: f"http://{_ipv4(r)}:{r.randint(1024, 65_535)}{_uri(r)}",
+    "walpath": lambda r: (
+        f"/hbase/WALs/{(h := _host(r))},16020,{(t := _ts_id(r))}/{h}%2C16020%2C{t}.{_ts_id(r)}"
+    ),
+    "pbsjob": lambda r: f"{r.randint(1, 99_999)}.{r.choice(_HOSTWORDS)}",
+    "userhost": lambda r: f"{r.choice(_USERS)}@{_host(r)}",
+    "b64": lambda r: "".join(r.choice(_B64) for _ in range(43)),
 }
 """Slot kinds: ``{kind}`` in a pattern is filled by ``SLOTS[kind]``; ``{=a|b|c}`` by one of
 the listed values (a program's own pool of names)."""
@@ -393,7 +479,9 @@ def run_program(program: Program) -> Scores:
     return _parse(program.lines())
 
 
-def interleaved_rows(programs: Sequence[Program], seed: int = INTERLEAVE_SEED) -> list[tuple[str, str]]:
+def interleaved_rows(
+    programs: Sequence[Program], seed: int = INTERLEAVE_SEED
+) -> list[tuple[str, str]]:
     """All lines of ``programs`` shuffled together (fixed seed)."""
     rows = [row for p in programs for row in p.lines()]
     random.Random(seed).shuffle(rows)
