@@ -300,6 +300,8 @@ SLOTS: dict[str, Gen] = {
     "bytes": _n(0, 10_000_000),
     "ipv4": _ipv4,
     "ipport": lambda r: f"{_ipv4(r)}:{r.randint(1024, 65_535)}",
+    "sipv4": lambda r: "/" + _ipv4(r),
+    "sipport": lambda r: f"/{_ipv4(r)}:{r.randint(1024, 65_535)}",
     "ipv6": lambda r: "fe80::" + ":".join(_hex(4)(r) for _ in range(4)),
     "host": _host,
     "hostport": lambda r: f"{_host(r)}:{r.randint(1024, 65_535)}",
