@@ -318,7 +318,7 @@ SLOTS: dict[str, Gen] = {
     "uri": _uri,
     "method": _pick(_METHODS),
     "uuid": _uuid,
-    "guid": lambda r: "{" + _uuid(r).upper() + "}",
+    "uuidu": lambda r: _uuid(r).upper(),
     "hex8": _hex(8),
     "hex9": _hex(9),
     "hex12": _hex(12),
