@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install system-deps bench bench-anomaly bench-corpus clean
+.PHONY: run test lint typecheck install system-deps bench bench-anomaly bench-corpus bench-templates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/watch.py --minutes 10
 	$(PY) bench/run.py
 	$(MAKE) bench-corpus
+	$(MAKE) bench-templates
 
 bench-anomaly: $(STAMP)
 	$(PY) bench/anomaly.py
@@ -45,6 +46,10 @@ bench-anomaly: $(STAMP)
 ## Header splitting on tests/corpus (tune and holdout); writes docs/BENCHMARKS-corpus.md.
 bench-corpus: $(STAMP)
 	$(PY) bench/corpus.py --write
+
+## Template mining on tests/templates (tune and holdout); writes docs/BENCHMARKS-templates.md.
+bench-templates: $(STAMP)
+	$(PY) bench/templates.py --write
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -137,3 +137,36 @@ def test_a_word_that_precedes_two_valued_slots_in_unrelated_templates_is_a_key()
         "Setting log level to DEBUG",
         "Setting log level to INFO",
     ]
+
+
+def test_a_quoted_value_behind_equals_is_a_value_after_two_values() -> None:
+    got = _templates(
+        [
+            '"Probe failed" probeType="Liveness" pod="web-1a" containerName="app"',
+            '"Probe failed" probeType="Liveness" pod="api-2b" containerName="sidecar"',
+        ]
+    )
+    assert set(got) == {'"Probe failed" probeType="Liveness" pod="<*>" containerName="<*>"'}
+
+
+def test_a_value_glued_before_a_bracket_keeps_the_bracketed_part() -> None:
+    got = _templates(
+        [
+            "session opened for user root(uid=0) by (uid=0)",
+            "session opened for user bob(uid=1000) by (uid=0)",
+            "session opened for user carol(uid=1001) by (uid=0)",
+            "session opened for user dave(uid=1002) by (uid=0)",
+        ]
+    )
+    assert got[-1] == "session opened for user <*>(uid=<*>) by (uid=<*>)"
+
+
+def test_an_address_after_a_bracket_and_a_url_before_an_escaped_quote_are_one_value() -> None:
+    from logsum.core.masking import mask
+
+    assert mask("TLS: Initial packet from [AF_INET]10.1.2.3:1194") == (
+        "TLS: Initial packet from [AF_INET]<*>"
+    )
+    assert mask('output="Get \\"http://10.0.0.7:8080/healthz\\": refused"') == (
+        'output="Get \\"<*>\\": refused"'
+    )

@@ -21,17 +21,19 @@ import re
 from logsum.core.model import WILDCARD
 from logsum.core.timestamps import match_timestamp
 
-# A value starts at the start of a token or right after one of these characters...
-_OPEN = r"""(?<![^\s=:,;(\[{<'"|@/#.*-])"""
-# ...and ends at the end of a token or before one of these (a final dot ends a sentence).
-_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_-]|/(?!/)|\.(?![\w/])|$)"""
+# A value starts at the start of a token or right after one of these characters (a closing
+# bracket too: ``[AF_INET]10.0.0.1:1194``)...
+_OPEN = r"""(?<![^\s=:,;(\[\]{<'"|@/#.*-])"""
+# ...and ends at the end of a token or before one of these (a final dot ends a sentence; a
+# backslash escapes the quote after a value inside a quoted string).
+_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_\\-]|/(?!/)|\.(?![\w/])|$)"""
 
 _VARIABLE_SHAPES = (
     # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address) or a
     # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030)
-    r"(?:[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
-    # URL (a trailing ':' or '.' is punctuation, not part of it)
-    r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}]*[^\s,;'\"<>()\[\]{}:.]",
+    r"(?:[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[\]{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
+    # URL (a trailing ':' or '.' is punctuation, not part of it; a backslash escapes a quote)
+    r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}\\]*[^\s,;'\"<>()\[\]{}:.\\]",
     # Booleans and nulls
     r"(?:true|false|True|False|TRUE|FALSE|null|NULL|nil)(?![\w-])",
     # Unix or Windows path (one run of path characters: no nested repetition, so no

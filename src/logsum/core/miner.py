@@ -31,7 +31,9 @@ from logsum.core.align import fits, merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
 _DELIMS = frozenset("=:([{<'\"/,@#.;|")
-_CLOSERS = frozenset("=:)]}>'\"/,@#.;|")
+# A shared suffix may start at an opening bracket too: ``root(uid=<*>)`` and ``bob(uid=<*>)``
+# give ``<*>(uid=<*>)``, not ``<*>=<*>)``.
+_CLOSERS = frozenset("=:)]}>'\"/,@#.;|([{")
 
 
 def pattern_id_for(template: str, salt: int = 0) -> str:
@@ -112,12 +114,14 @@ def _constants(tokens: list[str]) -> int:
     return sum(1 for t in tokens if is_constant(t))
 
 
-_KEY_VALUE = re.compile(r"(?:^|[^\w])([A-Za-z][\w.-]*)=" + re.escape(WILDCARD))
+# key=<*>, also with the value quoted (logfmt, klog: pod="<*>")
+_KEY_VALUE = re.compile(r"(?:^|[^\w])([A-Za-z][\w.-]*)=[\"']?" + re.escape(WILDCARD))
 _WORD = re.compile(r"[A-Za-z][\w-]*")
 
 
 def _key_of(token: str) -> str | None:
-    """The key of a ``key=<*>`` token (``user=<*>``, ``(uid=<*>)``), lower case, or None."""
+    """The key of a ``key=<*>`` token (``user=<*>``, ``(uid=<*>)``, ``pod="<*>"``), lower case,
+    or None."""
     m = _KEY_VALUE.search(token)
     return None if m is None else m.group(1).lower()
 
