@@ -15,7 +15,7 @@ import uuid
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from logsum.api.errors import ErrorCode, error_body
-from logsum.api.middleware import log_request
+from logsum.api.middleware.observe import log_request
 
 
 class EnvelopeHttpToolsProtocol(HttpToolsProtocol):
