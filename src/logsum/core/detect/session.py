@@ -27,12 +27,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
-from re import _constants as re_constants
-from re import _parser as re_parser
-from typing import Any
 
 import regex
 
+from logsum.core.detect import reparse
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
 from logsum.core.detect.model import Anomaly, AnomalyType, JSONValue, TimeWindow, stable_id
 from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
@@ -300,11 +298,11 @@ def compile_caller_key(pattern: str) -> regex.Pattern[str]:
         raise InvalidOption("session_key may not use comments or verbose mode (?x)")
     translated = _as_re_reads_it(pattern)
     try:
-        parsed = re_parser.parse(translated)
+        parsed = reparse.parse(translated)
         re.compile(translated)
     except (re.error, Warning, RecursionError, OverflowError) as exc:  # Warning: under -W error
         raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from None
-    if _unrolled_size(parsed.data) > MAX_KEY_SIZE:
+    if reparse.unrolled_size(parsed) > MAX_KEY_SIZE:
         raise InvalidOption(
             f"session_key is too large once its repeat counts are unrolled (over "
             f"{MAX_KEY_SIZE:,} items); use + or * for long runs"
@@ -348,35 +346,6 @@ def _as_re_reads_it(pattern: str) -> str:
         out.append(c)
         i += 1
     return "".join(out)
-
-
-def _unrolled_size(items: Any) -> int:
-    """The parsed items of a pattern once counted repeats are unrolled: each item counts 1, a
-    repeat its contents times its count (an unbounded repeat its minimum). Every node holding
-    sub-patterns is looked into, whatever its kind (groups, branches, conditionals...)."""
-    size = 0
-    for op, av in items:
-        if op in _REPEAT_OPS:
-            low, high, sub = av
-            count = max(low, 1) if high == re_constants.MAXREPEAT else max(high, 1)
-            size += 1 + count * max(_unrolled_size(sub), 1)
-        else:
-            size += 1 + sum(_unrolled_size(sub) for sub in _subpatterns(av))
-    return size
-
-
-def _subpatterns(av: Any) -> Iterator[Any]:
-    """The parsed sub-patterns inside a node's argument, at any depth of tuples and lists."""
-    if isinstance(av, re_parser.SubPattern):
-        yield av.data
-    elif isinstance(av, tuple | list):
-        for x in av:
-            yield from _subpatterns(x)
-
-
-_REPEAT_OPS = frozenset(
-    {re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT}
-)
 
 
 class CallerKey:
