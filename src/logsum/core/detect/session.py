@@ -31,7 +31,13 @@ from itertools import accumulate
 import regex
 
 from logsum.core.detect import reparse
-from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
+from logsum.core.detect.base import (
+    DEFAULT_LIMITS,
+    DetectContext,
+    DetectLimits,
+    short,
+    squash,
+)
 from logsum.core.detect.model import Anomaly, AnomalyType, JSONValue, TimeWindow, stable_id
 from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
 from logsum.core.errors import InvalidOption
@@ -185,11 +191,17 @@ def _matches(c: _Candidate, text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
-def auto_session_key(messages: list[str], min_share: float) -> str | None:
+def auto_session_key(
+    messages: list[str],
+    min_share: float,
+    min_keys: int = DEFAULT_LIMITS.session_auto_min_keys,
+    min_lines_per_key: float = DEFAULT_LIMITS.session_auto_min_lines_per_key,
+) -> str | None:
     """The obvious session-key regex for these messages, or ``None``.
 
     A candidate must occur in at least ``min_share`` of the messages, and its values must repeat
-    (on average at least two lines per key) while taking several distinct values.
+    (on average at least ``min_lines_per_key`` lines per key) while taking at least
+    ``min_keys`` distinct values.
     """
     if not messages:
         return None
@@ -210,7 +222,7 @@ def auto_session_key(messages: list[str], min_share: float) -> str | None:
             continue  # it cannot reach the share, or beat the best one: not worth a scan
         hit_lines, keys = _tally(c, scanned)
         share = hit_lines / n
-        if share < min_share or len(keys) < 3 or hit_lines / len(keys) < 2.0:
+        if share < min_share or len(keys) < min_keys or hit_lines / len(keys) < min_lines_per_key:
             continue
         if best is None or share > best[0]:
             best = (share, c.pattern)
@@ -470,8 +482,12 @@ class SessionDetector:
 
     def _end_probe(self) -> None:
         self._probing = False
+        lim = self._limits
         key = auto_session_key(
-            [r.message for r in self._probe], self._limits.session_auto_min_share
+            [r.message for r in self._probe],
+            lim.session_auto_min_share,
+            lim.session_auto_min_keys,
+            lim.session_auto_min_lines_per_key,
         )
         self._key = _FoundKey(key) if key else None
         probe, self._probe = self._probe, []
@@ -496,7 +512,7 @@ class SessionDetector:
                 continue
             s.n += 1
             s.counts[r.pattern_id] += 1
-            if len(s.sequence) < 64:
+            if len(s.sequence) < lim.max_session_sequence:
                 s.sequence.append(r.pattern_id)
             if len(s.lines) < SAMPLE_LINES_PER_SESSION:
                 s.lines.append(r.line)
