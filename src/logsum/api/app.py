@@ -8,11 +8,20 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel
+from starlette.middleware import Middleware
 
 from logsum import __version__
 from logsum.api.deps import Services
 from logsum.api.errors import install_error_handlers
-from logsum.api.middleware import RequestContextMiddleware
+from logsum.api.middleware import (
+    BodyLimits,
+    HeadAsGet,
+    InFlightCap,
+    Observe,
+    RateLimitHeaders,
+    RequestId,
+    UnexpectedErrors,
+)
 from logsum.api.openapi import build_openapi
 from logsum.api.routes import analyze, ops, patterns, watch
 from logsum.api.schemas import AnalyzeRequest
@@ -55,6 +64,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        middleware=middlewares(services),
         openapi_tags=[
             {"name": "analysis", "description": "Analyse batches of raw log lines."},
             {"name": "patterns", "description": "The caller's stored patterns."},
@@ -79,12 +89,24 @@ def create_app(
         return build_openapi(app, body_models)
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(
-        RequestContextMiddleware,
-        max_body_bytes=services.settings.max_body_bytes,
-        body_timeout_seconds=services.settings.body_timeout_seconds,
-        max_in_flight=services.settings.max_in_flight,
-        max_uploads_per_client=services.settings.max_uploads_per_client,
-        metrics=services.metrics,
-    )
     return app
+
+
+def middlewares(services: Services) -> list[Middleware]:
+    """The service's middlewares, outermost first (why in this order:
+    :mod:`logsum.api.middleware`)."""
+    settings = services.settings
+    return [
+        Middleware(RateLimitHeaders),
+        Middleware(RequestId),
+        Middleware(Observe, metrics=services.metrics),
+        Middleware(InFlightCap, max_in_flight=settings.max_in_flight),
+        Middleware(UnexpectedErrors),
+        Middleware(
+            BodyLimits,
+            max_body_bytes=settings.max_body_bytes,
+            body_timeout_seconds=settings.body_timeout_seconds,
+            max_uploads_per_client=settings.max_uploads_per_client,
+        ),
+        Middleware(HeadAsGet),
+    ]

@@ -76,7 +76,7 @@ def current_key(
     Redis round trips never block the event loop. Raises :class:`Unauthorized` (401),
     :class:`RateLimited` (429) or :class:`ServiceUnavailable` (503, the counters can't be
     reached); the rate-limit headers of the key go on the response either way (the
-    request-context middleware adds them from ``request.state.rate_limit``).
+    :class:`~logsum.api.middleware.RateLimitHeaders` adds them from ``request.state.rate_limit``).
     """
     presented = credentials.credentials if credentials is not None else ""
     client = client_bucket(request.client.host if request.client else None)

@@ -240,7 +240,7 @@ async def _store_unavailable(_request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register every translation above on ``app``. Unexpected exceptions are turned into 500
-    by :class:`logsum.api.middleware.RequestContextMiddleware`, which also logs them."""
+    by :class:`logsum.api.middleware.UnexpectedErrors`, which also logs them."""
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -263,7 +263,7 @@ class Miner:
         self,
         similarity: float,
         max_patterns: int,
-        min_word_values: int = 3,
+        min_word_values: int = 4,
         min_slot_values: int = 2,
     ) -> None:
         self.similarity = similarity

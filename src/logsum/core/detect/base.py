@@ -70,6 +70,10 @@ class DetectLimits:
     drop_ratio: float = 0.25
     """A drop bucket holds at most this share of the median count."""
 
+    drop_sigmas: float = 3.0
+    """...and lies at least this many robust standard deviations below the median, so the
+    ordinary ups and downs of a noisy pattern do not read as drops."""
+
     burst_min_errors: int = 5
     """An error burst bucket holds at least this many error or critical lines."""
 
@@ -78,6 +82,10 @@ class DetectLimits:
 
     burst_min_lift: float = 0.15
     """...and the share rises by at least this much over the baseline share (absolute)."""
+
+    max_burst_patterns: int = 20
+    """Patterns named by one error burst (the ones with most error lines in its window): enough
+    to see what failed, bounded so one burst over a noisy stream stays readable."""
 
     rare_min_batch: int = 1_000
     """Batches smaller than this have no rare patterns (everything is rare in a small batch)."""
@@ -138,6 +146,18 @@ class DetectLimits:
 
     session_auto_min_share: float = 0.5
     """An auto-detected key occurs in at least this share of the probed lines."""
+
+    session_auto_min_keys: int = 3
+    """...takes at least this many distinct values in them (one or two values are a constant,
+    such as a host name, not sessions)..."""
+
+    session_auto_min_lines_per_key: float = 2.0
+    """...and has on average at least this many probed lines per value (values that never
+    repeat, such as line numbers or timestamps, group nothing)."""
+
+    max_session_sequence: int = 64
+    """Events of one session kept in order for the order rule (``session_order_rare_share``);
+    a longer session is judged on its first ones and its counts."""
 
     session_key_grace_seconds: float = 1.0
     """CPU time a caller's ``session_key`` may have in hand for matching (see below)."""

@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from logsum.core.detect import reparse
+
 _CASE_FREE_ESCAPES = frozenset("wWsSdDbBAZ")
 """Escapes whose meaning does not depend on case (character classes and anchors)."""
 
@@ -52,8 +54,7 @@ def _lowercase_only(pattern: str) -> bool:
 def needles(pattern: str) -> tuple[str, ...] | None:
     """Literal substrings one of which every match of ``pattern`` (case-sensitive) contains, or
     ``None`` when the pattern guarantees none (or cannot be read)."""
-    import re._constants as sre_c  # type: ignore[import-not-found]
-    import re._parser as sre_p  # type: ignore[import-not-found]
+    sre_c = reparse.opcodes
 
     def of_sequence(items: Iterable[tuple[Any, Any]]) -> frozenset[str] | None:
         # Every piece of a sequence is in the match: a run of literals, or whatever a part
@@ -93,7 +94,7 @@ def needles(pattern: str) -> tuple[str, ...] | None:
         return None  # a class, an anchor, a lookaround...: no literal text guaranteed
 
     try:
-        found = of_sequence(sre_p.parse(pattern))
+        found = of_sequence(reparse.tree(pattern))
     except Exception:  # an internal parser change must only cost the shortcut
         return None
     if not found or not all(found):

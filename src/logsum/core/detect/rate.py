@@ -82,10 +82,6 @@ def runs(flags: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-MAX_BURST_PATTERNS = 20
-"""Patterns named by one error burst (the ones with most error lines in its window)."""
-
-
 class RateDetector:
     """``volume_spike``, ``volume_drop`` and ``error_burst`` from per-bucket counts."""
 
@@ -126,7 +122,7 @@ class RateDetector:
         inner = set(idx[1:-1])  # the first and last buckets are partial: they cannot drop
         if tm >= lim.drop_min_median:
             for b, x in zip(idx, totals, strict=True):
-                if b in inner and x <= tm * lim.drop_ratio and tm - x >= 3 * ts:
+                if b in inner and x <= tm * lim.drop_ratio and tm - x >= lim.drop_sigmas * ts:
                     drops_total.add(b)
         spike_buckets: set[int] = set()
         pattern_drops: dict[int, list[str]] = {}
@@ -179,7 +175,7 @@ class RateDetector:
             if m >= lim.drop_min_median:
                 xs = [float(series.get(b, 0)) for b in idx]
                 for b, x in zip(idx, xs, strict=True):
-                    if b in inner and x <= m * lim.drop_ratio and m - x >= 3 * sigma:
+                    if b in inner and x <= m * lim.drop_ratio and m - x >= lim.drop_sigmas * sigma:
                         pattern_drops.setdefault(b, []).append(pid)
                         if b not in drops_total:
                             out.append(
@@ -306,7 +302,7 @@ class RateDetector:
                     message=(
                         f"Errors rose to {share:.0%} of lines ({e} of {n}) against a usual {p:.1%}."
                     ),
-                    pattern_ids=tuple(pid for pid, _ in ranked[:MAX_BURST_PATTERNS]),
+                    pattern_ids=tuple(pid for pid, _ in ranked[: lim.max_burst_patterns]),
                     window=view.window(start, end),
                     evidence={
                         "baseline_share": round(p, 4),

@@ -17,34 +17,35 @@ lines and repeated across lines, and uses it; when none is obvious, there are no
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-import time
 from bisect import bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
-from re import _constants as re_constants
-from re import _parser as re_parser
-from typing import Any
 
-import regex
-
-from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
+from logsum.core.detect.base import (
+    DEFAULT_LIMITS,
+    DetectContext,
+    DetectLimits,
+    short,
+    squash,
+)
 from logsum.core.detect.model import Anomaly, AnomalyType, JSONValue, TimeWindow, stable_id
 from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
-from logsum.core.errors import InvalidOption
+from logsum.core.detect.sessionkeys import (
+    MAX_KEY_SCAN_CHARS,
+    MAX_KEYS_PER_LINE,
+    CallerKey,
+)
+from logsum.core.detect.sessionkeys import FoundKey as _FoundKey
+
+# Checking a caller's key before any work is part of this module's interface (the analysis
+# calls it from here); it lives with the key readers.
+from logsum.core.detect.sessionkeys import compile_caller_key as compile_caller_key
 from logsum.core.model import LineResult, Severity
-
-MAX_KEYS_PER_LINE = 8
-"""Session keys taken from one line (a line naming many ids counts for the first few)."""
-
-MAX_KEY_SCAN_CHARS = 4_096
-"""Characters of a message searched for session keys (keys sit near the start; this bounds the
-work a caller's regex can do on one line)."""
 
 SAMPLE_LINES_PER_SESSION = 16
 """Line numbers remembered per session."""
@@ -187,11 +188,17 @@ def _matches(c: _Candidate, text: str) -> Iterator[re.Match[str]]:
             yield m
 
 
-def auto_session_key(messages: list[str], min_share: float) -> str | None:
+def auto_session_key(
+    messages: list[str],
+    min_share: float,
+    min_keys: int = DEFAULT_LIMITS.session_auto_min_keys,
+    min_lines_per_key: float = DEFAULT_LIMITS.session_auto_min_lines_per_key,
+) -> str | None:
     """The obvious session-key regex for these messages, or ``None``.
 
     A candidate must occur in at least ``min_share`` of the messages, and its values must repeat
-    (on average at least two lines per key) while taking several distinct values.
+    (on average at least ``min_lines_per_key`` lines per key) while taking at least
+    ``min_keys`` distinct values.
     """
     if not messages:
         return None
@@ -212,7 +219,7 @@ def auto_session_key(messages: list[str], min_share: float) -> str | None:
             continue  # it cannot reach the share, or beat the best one: not worth a scan
         hit_lines, keys = _tally(c, scanned)
         share = hit_lines / n
-        if share < min_share or len(keys) < 3 or hit_lines / len(keys) < 2.0:
+        if share < min_share or len(keys) < min_keys or hit_lines / len(keys) < min_lines_per_key:
             continue
         if best is None or share > best[0]:
             best = (share, c.pattern)
@@ -241,187 +248,6 @@ def _tally(c: _Candidate, joined: _Joined) -> tuple[int, Counter[str]]:
         lines += 1
         keys.update(found)
     return lines, keys
-
-
-def _distinct(hits: Iterable[re.Match[str] | regex.Match[str]], groups: int) -> list[str]:
-    """The distinct keys of a message's matches (the first group, or the whole match), at
-    most :data:`MAX_KEYS_PER_LINE`."""
-    out: list[str] = []
-    for hit in hits:
-        k = hit.group(1) if groups else hit.group(0)
-        if k and k not in out:
-            out.append(k)
-            if len(out) >= MAX_KEYS_PER_LINE:
-                break
-    return out
-
-
-class _FoundKey:
-    """An auto-detected session key: one of the probe's own expressions, run by ``re``."""
-
-    def __init__(self, pattern: str) -> None:
-        self._rx = re.compile(pattern)
-        self.pattern = pattern
-
-    def keys(self, message: str) -> list[str]:
-        return _distinct(self._rx.finditer(message, 0, MAX_KEY_SCAN_CHARS), self._rx.groups)
-
-
-MAX_KEY_SIZE = 2_000
-"""Largest size of a caller's key once its counted repeats are unrolled (parsed items, each
-repeat counted as many times as it repeats). The ``regex`` engine unrolls them when it
-compiles, holding the interpreter lock, in time that grows faster than the size: ``(){9999}``
-takes 1.5 s, ``((a{1000}){1000}){10}`` gigabytes."""
-
-LINE_BACKSTOP_SECONDS = 1.0
-"""Wall-clock time after which a caller's key is stopped on one line whatever its budget, or
-twice the budget's full amount when that is more. A usual key takes microseconds a line, a
-few milliseconds when other threads keep it waiting for the interpreter lock."""
-
-_QUANTIFIER = re.compile(r"\{(?:\d+(?:,\d*)?|,\d*)\}")
-
-_VERBOSE_OR_COMMENT = re.compile(r"\(\?(?:#|[a-zA-Z]*x[a-zA-Z-]*[:)])")
-
-
-@functools.lru_cache(maxsize=64)
-def compile_caller_key(pattern: str) -> regex.Pattern[str]:
-    """``pattern`` compiled for :class:`CallerKey`, or :class:`InvalidOption` saying why not
-    (the last 64 keys are kept compiled: clients send the same key again and again).
-
-    The key must be valid for Python's ``re`` and is run with ``re``'s meaning: what ``re``
-    reads as a literal but ``regex`` would not (a ``{`` that is not a repeat count, as in
-    ``{"rid":"(\\w+)"`` or ``a{e}``, a fuzzy match for ``regex``; a ``[`` inside a character
-    class, as in ``[[:digit:]]``, a POSIX class for ``regex``) is escaped for it. Comments and
-    verbose mode are refused (the two engines end comments differently). The key may be at most
-    :data:`MAX_KEY_SIZE` items once its repeat counts are unrolled: ``regex`` unrolls them when
-    it compiles, holding the interpreter lock.
-    """
-    if _VERBOSE_OR_COMMENT.search(pattern):
-        raise InvalidOption("session_key may not use comments or verbose mode (?x)")
-    translated = _as_re_reads_it(pattern)
-    try:
-        parsed = re_parser.parse(translated)
-        re.compile(translated)
-    except (re.error, Warning, RecursionError, OverflowError) as exc:  # Warning: under -W error
-        raise InvalidOption(f"session_key is not a valid regular expression: {exc}") from None
-    if _unrolled_size(parsed.data) > MAX_KEY_SIZE:
-        raise InvalidOption(
-            f"session_key is too large once its repeat counts are unrolled (over "
-            f"{MAX_KEY_SIZE:,} items); use + or * for long runs"
-        )
-    try:
-        return regex.compile(translated, cache_pattern=False)
-    except (regex.error, MemoryError, RecursionError, OverflowError) as exc:
-        raise InvalidOption(f"session_key is not usable: {exc}") from None
-
-
-def _as_re_reads_it(pattern: str) -> str:
-    """``pattern`` (valid for ``re``) with a backslash before each character ``re`` reads as a
-    literal where ``regex`` would read syntax (see :func:`compile_caller_key`)."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            if pattern[i + 1 : i + 3] == "N{":  # \N{NAME}: one escape, braces included
-                end = pattern.find("}", i + 3)
-                step = len(pattern) - i if end < 0 else end + 1 - i
-            else:
-                step = 2
-            out.append(pattern[i : i + step])
-            i += step
-            continue
-        if in_class:
-            if c == "]":
-                in_class = False
-            elif c == "[":  # [[:digit:]]: literals for re, a POSIX class for regex
-                c = "\\["
-        elif c == "[":
-            in_class = True
-            # "[^]..." and "[]...": a leading ] is a member, not the end.
-            lead = "^]" if pattern.startswith("^]", i + 1) else "]" * pattern.startswith("]", i + 1)
-            out.append("[" + lead)
-            i += 1 + len(lead)
-            continue
-        elif c == "{" and not _QUANTIFIER.match(pattern, i):
-            c = "\\{"
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _unrolled_size(items: Any) -> int:
-    """The parsed items of a pattern once counted repeats are unrolled: each item counts 1, a
-    repeat its contents times its count (an unbounded repeat its minimum). Every node holding
-    sub-patterns is looked into, whatever its kind (groups, branches, conditionals...)."""
-    size = 0
-    for op, av in items:
-        if op in _REPEAT_OPS:
-            low, high, sub = av
-            count = max(low, 1) if high == re_constants.MAXREPEAT else max(high, 1)
-            size += 1 + count * max(_unrolled_size(sub), 1)
-        else:
-            size += 1 + sum(_unrolled_size(sub) for sub in _subpatterns(av))
-    return size
-
-
-def _subpatterns(av: Any) -> Iterator[Any]:
-    """The parsed sub-patterns inside a node's argument, at any depth of tuples and lists."""
-    if isinstance(av, re_parser.SubPattern):
-        yield av.data
-    elif isinstance(av, tuple | list):
-        for x in av:
-            yield from _subpatterns(x)
-
-
-_REPEAT_OPS = frozenset(
-    {re_constants.MAX_REPEAT, re_constants.MIN_REPEAT, re_constants.POSSESSIVE_REPEAT}
-)
-
-
-class CallerKey:
-    """A caller's session-key expression (see :func:`compile_caller_key`), run by the ``regex``
-    engine under a budget of CPU time: :attr:`~DetectLimits.session_key_grace_seconds` in
-    hand, refilled by :attr:`~DetectLimits.session_key_char_seconds` for every character
-    searched (up to the full amount: a long stream saves up no more), checked between lines;
-    one line is stopped after a wall-clock backstop (:data:`LINE_BACKSTOP_SECONDS`). While it
-    matches, other threads run (the engine lets go of the interpreter lock), and the time
-    counted is this thread's own. An expression that backtracks on some lines, such as
-    ``(a|a)*$`` on a run of ``a``, uses the budget up and ends the analysis with
-    :class:`~logsum.core.errors.InvalidOption`, instead of holding the process for hours."""
-
-    def __init__(self, pattern: str, limits: DetectLimits) -> None:
-        self._rx = compile_caller_key(pattern)
-        self.pattern = pattern
-        self._full = self._left = limits.session_key_grace_seconds
-        self._per_char = limits.session_key_char_seconds
-        self._backstop = max(LINE_BACKSTOP_SECONDS, 2 * self._full)
-
-    def keys(self, message: str) -> list[str]:
-        if self._left <= 0:
-            raise self._too_slow()
-        t0 = time.thread_time()
-        try:
-            # regex's own timeout is wall-clock time, which other threads stretch (it takes
-            # the interpreter lock back now and then): only a backstop for one line that never
-            # ends. The budget counts this thread's CPU time, line by line.
-            hits = self._rx.finditer(
-                message, 0, MAX_KEY_SCAN_CHARS, concurrent=True, timeout=self._backstop
-            )
-            return _distinct(hits, self._rx.groups)
-        except TimeoutError:
-            raise self._too_slow() from None
-        finally:
-            searched = min(len(message), MAX_KEY_SCAN_CHARS)
-            spent = time.thread_time() - t0
-            self._left = min(self._left - spent + searched * self._per_char, self._full)
-
-    def _too_slow(self) -> InvalidOption:
-        return InvalidOption(
-            f"session_key {self.pattern!r} takes too long to match these lines (most likely "
-            "it backtracks: a repeated group that can match the same text in more than one "
-            "way, such as (a|ab)*); simplify the expression"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,8 +327,12 @@ class SessionDetector:
 
     def _end_probe(self) -> None:
         self._probing = False
+        lim = self._limits
         key = auto_session_key(
-            [r.message for r in self._probe], self._limits.session_auto_min_share
+            [r.message for r in self._probe],
+            lim.session_auto_min_share,
+            lim.session_auto_min_keys,
+            lim.session_auto_min_lines_per_key,
         )
         self._key = _FoundKey(key) if key else None
         probe, self._probe = self._probe, []
@@ -527,7 +357,7 @@ class SessionDetector:
                 continue
             s.n += 1
             s.counts[r.pattern_id] += 1
-            if len(s.sequence) < 64:
+            if len(s.sequence) < lim.max_session_sequence:
                 s.sequence.append(r.pattern_id)
             if len(s.lines) < SAMPLE_LINES_PER_SESSION:
                 s.lines.append(r.line)
