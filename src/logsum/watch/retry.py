@@ -2,7 +2,9 @@
 
 After the n-th failed attempt the next one waits a uniformly random time in
 ``[0, min(cap_s, base_s * 2**(n-1))]`` ("full jitter": receivers recovering from an outage are
-not hit by every sender at the same instant). A ``Retry-After`` from the receiver is a floor
+not hit by every sender at the same instant); the ceiling is tenacity's exponential wait, the
+draw uses the caller's random generator (deliveries are scheduled in the store, not slept in a
+loop, so tenacity's own retry loop does not apply). A ``Retry-After`` from the receiver is a floor
 (capped at ``max_retry_after_s`` so a hostile receiver cannot park a delivery for a year).
 After ``max_attempts`` attempts the delivery is failed.
 
@@ -13,9 +15,11 @@ Every non-2xx answer, timeout and connection error is retried: a receiver that a
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+from tenacity import RetryCallState, wait_exponential
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +35,16 @@ class RetryPolicy:
     """Upper bound of any one wait."""
     max_retry_after_s: float = 3600.0
     """Longest ``Retry-After`` honoured."""
+    _ceiling: wait_exponential = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if self.base_s < 0 or self.cap_s < 0 or self.max_retry_after_s < 0:
             raise ValueError("retry delays must be non-negative")
+        object.__setattr__(
+            self, "_ceiling", wait_exponential(multiplier=self.base_s, max=self.cap_s)
+        )
 
     def exhausted(self, attempts: int) -> bool:
         """True when ``attempts`` attempts have been made and no more are allowed."""
@@ -44,8 +52,9 @@ class RetryPolicy:
 
     def delay(self, attempts: int, *, retry_after_s: float | None, rng: random.Random) -> float:
         """Seconds to wait after ``attempts`` (>= 1) failed attempts."""
-        ceiling = min(self.cap_s, self.base_s * (2.0 ** max(0, attempts - 1)))
-        wait = rng.uniform(0.0, ceiling)
+        state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+        state.attempt_number = max(1, attempts)
+        wait = rng.uniform(0.0, self._ceiling(state))
         if retry_after_s is not None:
             wait = max(wait, min(retry_after_s, self.max_retry_after_s))
         return wait
