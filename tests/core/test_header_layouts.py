@@ -81,3 +81,26 @@ def test_a_learned_layout_never_overrules_the_level_a_line_states() -> None:
         last = fatal.process(line)
         if "FATAL" in line:
             assert last.severity is Severity.CRITICAL
+
+
+DOC = Path(__file__).parents[2] / "docs" / "HEADERS.md"
+
+
+def _doc_examples() -> list[tuple[str, str]]:
+    """(line, message) of every row of docs/HEADERS.md's table whose message is quoted."""
+    out = []
+    for row in DOC.read_text(encoding="utf-8").splitlines():
+        cells = row.split(" | ")
+        if len(cells) < 3 or not cells[1].startswith("`"):
+            continue
+        want = cells[2].strip().rstrip("|").strip()
+        if want.startswith("`"):
+            out.append((cells[1].strip("`").replace("\\|", "|"), want.split("`")[1]))
+    return out
+
+
+def test_the_documented_examples_split_as_documented() -> None:
+    examples = _doc_examples()
+    assert len(examples) >= 50
+    for line, message in examples:
+        assert _engine().process(line).message == message, line
