@@ -4,8 +4,10 @@ that hide loopback in IPv6, concurrent creates racing the per-key limit."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,3 +64,31 @@ def test_loopback_hidden_in_ipv6_is_a_400(tmp_path: Path, host: str) -> None:
     with serve(tmp_path) as (server, root), server.client(server.keys["a"]) as client:
         resp = create(client, str(root / "a.log"), f"http://{host}:9/hook")
         assert "loopback" in envelope(resp, 400, "invalid_request")
+
+
+# -- the per-key watch limit ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_concurrent_creates_never_pass_the_per_key_limit(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """40 creates at once with a limit of 20 leave exactly 20 watches (29 did before)."""
+    env = {"LOGSUM_MAX_WATCHES_PER_KEY": "20", "LOGSUM_WEBHOOK_ALLOW_PRIVATE": "true"}
+    if backend == "postgresql":
+        env["LOGSUM_DATABASE_URL"] = request.getfixturevalue("pg_db_url")
+    with serve(tmp_path, **env) as (server, root):
+        barrier = threading.Barrier(40)
+
+        def one(i: int) -> int:
+            with server.client(server.keys["a"]) as client:
+                body = {"source": str(root / f"f{i}.log"), "webhook_url": "http://127.0.0.1:9/h"}
+                barrier.wait()
+                return client.post("/v1/watch", json=body).status_code
+
+        with ThreadPoolExecutor(40) as pool:
+            codes = list(pool.map(one, range(40)))
+        with server.client(server.keys["a"]) as client:
+            total = client.get("/v1/watch").json()["total"]
+        assert sorted(codes) == [201] * 20 + [400] * 20
+        assert total == 20

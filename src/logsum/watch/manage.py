@@ -16,7 +16,7 @@ from logsum.core.errors import InvalidOption
 from logsum.core.model import Severity
 from logsum.core.timestamps import DEFAULT_ZONE, zone_named
 from logsum.watch.config import WatchConfig
-from logsum.watch.errors import WatchValidationError
+from logsum.watch.errors import WatchLimitReached, WatchValidationError
 from logsum.watch.follower import current_checkpoint
 from logsum.watch.model import WatchFilters, WatchRecord
 from logsum.watch.paths import validate_source
@@ -69,8 +69,10 @@ def create_watch(
     except InvalidOption as exc:
         raise WatchValidationError(f"{exc} (timezone)") from None
     check_webhook_url(webhook_url, allow_private=config.allow_private, resolver=resolver)
+    # A quick refusal before touching the file; the binding check is in the insert's
+    # transaction (concurrent creates would all pass this one).
     if repo.count_watches(tenant_id) >= config.max_watches_per_key:
-        raise WatchValidationError(
+        raise WatchLimitReached(
             f"this key already has {config.max_watches_per_key} watches, the most allowed"
         )
     secret = generate_secret()
@@ -83,5 +85,6 @@ def create_watch(
         from_beginning=from_beginning,
         checkpoint=current_checkpoint(path, at_end=not from_beginning),
         timezone=timezone,
+        max_watches=config.max_watches_per_key,
     )
     return CreatedWatch(record, secret)
