@@ -4,6 +4,8 @@ that hide loopback in IPv6, concurrent creates racing the per-key limit."""
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,8 @@ import pytest
 
 from api.conftest import Server, envelope, make_keys, start_server
 from logsum.store import Tier
+
+from .receiver import Receiver
 
 REFUSE_WITHIN_S = 1.0
 """Every refusal below must come this fast (a refusal that hangs is the bug)."""
@@ -92,3 +96,120 @@ def test_concurrent_creates_never_pass_the_per_key_limit(
             total = client.get("/v1/watch").json()["total"]
         assert sorted(codes) == [201] * 20 + [400] * 20
         assert total == 20
+
+
+# -- sources that are not regular files -----------------------------------------------------------
+
+
+def test_a_fifo_is_refused_at_once_and_the_api_stays_up(tmp_path: Path) -> None:
+    """Each create used to block a worker thread in open() until a writer came: after ~40 the
+    API's thread pool was gone. Now each is a 400 within a second, and the API answers."""
+    with serve(tmp_path) as (server, root), server.client(server.keys["a"]) as client:
+        fifo = root / "pipe.log"
+        os.mkfifo(fifo)
+        for _ in range(45):
+            resp = client.post(
+                "/v1/watch",
+                json={"source": str(fifo), "webhook_url": "https://93.184.216.34/h"},
+                timeout=REFUSE_WITHIN_S * 2,
+            )
+            assert "FIFO" in envelope(resp, 400, "invalid_request")
+        start = time.monotonic()
+        assert client.get("/v1/watch", timeout=5).json()["total"] == 0
+        assert time.monotonic() - start < REFUSE_WITHIN_S
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a character device needs root")
+def test_a_character_device_is_refused_and_never_read(tmp_path: Path) -> None:
+    with serve(tmp_path) as (server, root), server.client(server.keys["a"]) as client:
+        zero = root / "zero.log"
+        os.mknod(zero, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # what /dev/zero is
+        resp = create(client, str(zero), "https://93.184.216.34/h")
+        assert "character device" in envelope(resp, 400, "invalid_request")
+
+
+def wait_status(client: httpx.Client, watch_id: str, status: str, timeout: float = 10) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = client.get(f"/v1/watch/{watch_id}").json()
+        if got["status"] == status or time.monotonic() > deadline:
+            return dict(got)
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_fifo_or_device_appearing_later_is_not_read(tmp_path: Path, kind: str) -> None:
+    """The source did not exist at creation; a FIFO or a device created there later is
+    refused by the follower (status error, saying why), never opened for reading."""
+    if kind == "device" and os.geteuid() != 0:
+        pytest.skip("mknod of a character device needs root")
+    rx = Receiver().start()
+    env = {"LOGSUM_WEBHOOK_ALLOW_PRIVATE": "true"}
+    with serve(tmp_path, **env) as (server, root), server.client(server.keys["a"]) as client:
+        source = root / "later.log"
+        resp = create(client, str(source), rx.url)
+        assert resp.status_code == 201, resp.text
+        watch = resp.json()
+        rx.secrets.append(watch["secret"])
+        assert wait_status(client, watch["id"], "waiting")["status"] == "waiting"
+        if kind == "fifo":
+            os.mkfifo(source)
+        else:
+            os.mknod(source, stat.S_IFCHR | 0o600, os.makedev(1, 5))
+        got = wait_status(client, watch["id"], "error")
+        assert got["status"] == "error"
+        assert ("FIFO" if kind == "fifo" else "character device") in got["last_error"]
+        if kind == "fifo":
+            # A writer comes: the follower never opened the FIFO, so nothing is read.
+            fd = os.open(source, os.O_RDWR | os.O_NONBLOCK)
+            os.write(fd, b"2024-01-01 10:00:00 ERROR through the pipe\n")
+            os.close(fd)
+        time.sleep(0.5)
+        got = client.get(f"/v1/watch/{watch['id']}", timeout=REFUSE_WITHIN_S).json()
+        assert got["lines_read"] == 0 and rx.texts() == []
+    rx.down()
+
+
+# -- directories swapped for symlinks -------------------------------------------------------------
+
+
+def test_a_parent_directory_swapped_for_a_symlink_is_not_followed(tmp_path: Path) -> None:
+    """root/sub/app.log is watched; sub is renamed away and replaced by a symlink to a
+    directory outside the roots holding an app.log: nothing of it is delivered. A real sub
+    directory coming back is followed again."""
+    rx = Receiver().start()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "app.log").write_text("")
+    env = {"LOGSUM_WEBHOOK_ALLOW_PRIVATE": "true"}
+    with serve(tmp_path, **env) as (server, root), server.client(server.keys["a"]) as client:
+        sub = root / "sub"
+        sub.mkdir()
+        (sub / "app.log").write_text("")
+        resp = create(client, str(sub / "app.log"), rx.url)
+        assert resp.status_code == 201, resp.text
+        watch = resp.json()
+        rx.secrets.append(watch["secret"])
+        assert wait_status(client, watch["id"], "following")["status"] == "following"
+        with open(sub / "app.log", "a") as fh:
+            fh.write("2024-01-01 10:00:00 ERROR inside before the swap\n")
+        assert rx.wait_for(1) == ["2024-01-01 10:00:00 ERROR inside before the swap"]
+
+        sub.rename(root / "sub.old")
+        sub.symlink_to(outside, target_is_directory=True)
+        with open(outside / "app.log", "a") as fh:
+            fh.write("2024-01-01 10:00:01 ERROR outside the roots\n")
+        time.sleep(1.0)  # many polls (every 20 ms), rotation drains (5 polls)
+        assert rx.texts() == ["2024-01-01 10:00:00 ERROR inside before the swap"]
+
+        sub.unlink()
+        sub.mkdir()
+        with open(sub / "app.log", "a") as fh:
+            fh.write("2024-01-01 10:00:02 ERROR inside again\n")
+        got = rx.wait_for(2)
+    rx.down()
+    assert got == [
+        "2024-01-01 10:00:00 ERROR inside before the swap",
+        "2024-01-01 10:00:02 ERROR inside again",
+    ]
+    assert rx.bad_signatures == 0
