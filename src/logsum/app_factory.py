@@ -29,10 +29,16 @@ APP_IMPORT_STRING = "logsum.app_factory:create_app_from_env"
 """What uvicorn imports (with ``factory=True``) in each worker process."""
 
 
+DATA_DIR_MODE = 0o700
+"""Mode of the data directory when LogSum creates it: the database in it holds the webhook
+signing secrets in clear."""
+
+
 def open_store(settings: Settings) -> Store:
-    """The store the settings point to; creates the data directory for the embedded SQLite."""
+    """The store the settings point to; creates the data directory for the embedded SQLite
+    (mode 0700; its parents, if missing, with the default mode)."""
     if settings.uses_embedded_store:
-        settings.data_dir.expanduser().mkdir(parents=True, exist_ok=True)
+        settings.data_dir.expanduser().mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
     return Store(settings.store_url)
 
 

@@ -28,6 +28,9 @@ class Receiver:
         self.attempts = 0
         self.duplicates = 0
         self.bad_signatures = 0
+        self.incomplete = 0
+        """Requests whose body ended before its Content-Length: the sender died (SIGKILL)
+        mid-request. Not a bad signature: nothing was answered, so the sender retries it."""
         self.fail_with: int | None = None
         self.retry_after: str | None = None
         self.port = 0
@@ -99,6 +102,12 @@ class Receiver:
         body = h.rfile.read(length)
         with self.lock:
             self.attempts += 1
+            if len(body) < length:
+                # The connection closed mid-body (the sending process was killed between
+                # writing the headers and the body): there is no one to answer.
+                self.incomplete += 1
+                h.close_connection = True
+                return
             fail = self.fail_with
         if fail is not None:
             h.send_response(fail)

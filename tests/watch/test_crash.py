@@ -123,7 +123,10 @@ def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
     assert set(counts) == set(expected), f"missing {len(set(expected) - set(counts))} lines"
     assert max(counts.values()) == 1, "a line arrived under two different webhook ids"
     assert rx.bad_signatures == 0
-    print(f"delivered before the kill: {before}, duplicates dropped: {rx.duplicates}")
+    print(
+        f"delivered before the kill: {before}, duplicates dropped: {rx.duplicates}, "
+        f"requests cut by the kill: {rx.incomplete}"
+    )
 
 
 def start_serve(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -202,3 +205,4 @@ def test_service_process_sigkill_and_restart_lose_nothing(tmp_path: Path) -> Non
     assert max(counts.values()) == 1
     assert rx.bad_signatures == 0
     assert status["failed_count"] == 0 and status["status"] == "following"
+    print(f"requests cut by the kill: {rx.incomplete}, duplicates dropped: {rx.duplicates}")

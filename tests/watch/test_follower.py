@@ -6,7 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
+from logsum.watch.errors import SourcePathError
 from logsum.watch.follower import FileFollower, current_checkpoint
+from logsum.watch.paths import NotRegularFile, RootedPath, under_roots
 
 
 def texts(f: FileFollower) -> list[str]:
@@ -208,3 +212,65 @@ def test_a_path_replaced_by_a_symlink_is_not_followed(tmp_path: Path) -> None:
     for _ in range(10):
         got += texts(f)
     assert got == []
+
+
+# -- hostile paths (issue 18): walked from the root, regular files only ---------------------------
+
+
+def test_a_directory_swapped_for_a_symlink_leads_nowhere(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    write(outside / "app.log", "secret 1\n")
+    log = root / "a" / "b" / "app.log"
+    write(log, "")
+    f = FileFollower(RootedPath(root, ("a", "b", "app.log")))
+    write(log, "inside\n")
+    assert texts(f) == ["inside"]
+    (root / "a").rename(root / "a.old")
+    (root / "a").symlink_to(outside.parent / "outside-parent", target_is_directory=True)
+    (outside.parent / "outside-parent").mkdir()
+    (outside.parent / "outside-parent" / "b").symlink_to(outside, target_is_directory=True)
+    for _ in range(20):
+        assert texts(f) == []
+    assert f.refused is None
+    assert current_checkpoint(RootedPath(root, ("a", "b", "app.log"))) is None
+    f.close()
+
+
+def test_a_fifo_or_device_at_the_path_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)
+    f = FileFollower(fifo, from_beginning=True)  # a plain open() would block here
+    assert not f.has_file and f.refused is not None and "FIFO" in f.refused
+    with pytest.raises(NotRegularFile, match="FIFO"):
+        current_checkpoint(fifo)
+    os.unlink(fifo)
+    write(fifo, "regular again\n")
+    assert texts(f) == ["regular again"] and f.refused is None
+    f.close()
+
+
+def test_a_regular_file_replaced_by_a_fifo_is_drained_then_refused(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write(log, "")
+    f = FileFollower(log)
+    write(log, "one\n")
+    os.rename(log, tmp_path / "app.log.1")
+    os.mkfifo(log)
+    write(tmp_path / "app.log.1", "two\n")
+    assert texts(f) == ["one", "two"]
+    assert f.refused is not None and "FIFO" in f.refused
+    f.close()
+
+
+def test_under_roots_finds_the_root_and_refuses_paths_outside(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    got = under_roots(root / "x" / "app.log", [tmp_path / "other", root])
+    assert got == RootedPath(root.resolve(), ("x", "app.log"))
+    with pytest.raises(SourcePathError):
+        under_roots(tmp_path / "app.log", [root])
+    with pytest.raises(ValueError):
+        RootedPath(root, ("..", "app.log"))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from logsum.core.model import Severity
 from logsum.store import Store
-from logsum.watch.errors import LeaseLost
+from logsum.watch.errors import LeaseLost, WatchLimitReached
 from logsum.watch.follower import Checkpoint, FileIdentity
 from logsum.watch.model import BatchCommit, OutboxItem, WatchFilters, WatchStatus
 from logsum.watch.repo import WatchStore, new_webhook_id
@@ -137,3 +139,32 @@ def test_renew_leases_in_one_go_and_free_watches(store: Store) -> None:
     assert repo.lease_owner(w1) == "p1"
     repo.delete_watch("key_a", w1)
     assert repo.renew_leases([w1], "p1", ttl_s=10) == set()
+
+
+def test_the_watch_limit_holds_under_concurrent_creates(store: Store) -> None:
+    """The count and the insert are one transaction, creates of a tenant queued (issue 18)."""
+    repo = WatchStore(store)
+    barrier = threading.Barrier(16)
+
+    def one(i: int) -> bool:
+        barrier.wait()
+        try:
+            repo.create_watch(
+                tenant_id="key_a",
+                source=f"/logs/{i}.log",
+                filters=WatchFilters(()),
+                webhook_url="http://127.0.0.1:9/h",
+                secret="whsec_AAAA",
+                from_beginning=False,
+                checkpoint=None,
+                max_watches=5,
+            )
+        except WatchLimitReached:
+            return False
+        return True
+
+    with ThreadPoolExecutor(16) as pool:
+        made = list(pool.map(one, range(16)))
+    assert made.count(True) == 5
+    assert repo.count_watches("key_a") == 5
+    assert repo.count_watches("key_b") == 0

@@ -111,6 +111,16 @@ def test_bad_urls_are_refused(url: str) -> None:
         "fe80::1",
         "::ffff:127.0.0.1",
         "240.0.0.1",
+        # IPv6 forms carrying an IPv4 address are judged by it (issue 18 item 5).
+        "64:ff9b::7f00:1",  # NAT64
+        "::7f00:1",  # IPv4-compatible
+        "::127.0.0.1",
+        "::ffff:0:7f00:1",  # IPv4-translated
+        "2002:7f00:1::1",  # 6to4
+        "2002:a9fe:a9fe::1",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+        "64:ff9b::a01:203",  # NAT64 of 10.1.2.3
+        "64:ff9b:1::7f00:1",  # local-use NAT64
     ],
 )
 def test_forbidden_addresses_are_refused_by_name_and_literal(address: str) -> None:
@@ -141,6 +151,21 @@ def test_allow_private_permits_loopback_but_never_metadata() -> None:
     assert t.address == "127.0.0.1"
     with pytest.raises(WebhookUrlError, match="metadata"):
         check_webhook_url("http://169.254.169.254/latest", allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::a9fe:a9fe", "::a9fe:a9fe", "2002:a9fe:a9fe::1", "::ffff:169.254.169.254"],
+)
+def test_metadata_carried_in_ipv6_is_refused_even_with_allow_private(address: str) -> None:
+    with pytest.raises(WebhookUrlError, match="metadata"):
+        check_webhook_url(f"http://[{address}]/latest", allow_private=True)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::5db8:d822", "2002:5db8:d822::1", "::ffff:5db8:d822"])
+def test_ipv6_carrying_a_public_ipv4_is_accepted(address: str) -> None:
+    t = check_webhook_url(f"https://[{address}]/in", allow_private=False)
+    assert t.address == address
 
 
 def test_unresolvable_host_is_refused() -> None:

@@ -13,6 +13,10 @@ so a retry can't apply anything twice) when the database says the work may succe
 PostgreSQL's deadlock and serialization failures, SQLite's "locked". The waits grow by
 :data:`RETRY_BACKOFF_S` per attempt.
 
+A new SQLite database file is created by LogSum with mode 0600 before SQLite opens it (SQLite
+gives its ``-wal`` and ``-shm`` files the database file's mode): it holds the webhook signing
+secrets in clear, so only the service's user may read it.
+
 SQLite runs in WAL mode (readers don't block the writer) with a busy timeout; write
 transactions start with ``BEGIN IMMEDIATE`` so two processes queue for the write lock instead of
 failing when they upgrade a read lock, and LogSum's own writers queue on a
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -74,6 +79,9 @@ back and may succeed when run again."""
 SQLITE_LOCKED = " is locked"
 """In SQLite's "database is locked" (and "database table is locked"): another connection held
 the lock for longer than the busy timeout, or a new database was being set up."""
+
+DB_FILE_MODE = 0o600
+"""Mode of a SQLite database file LogSum creates (its -wal and -shm files get the same)."""
 
 _WAL_RETRY_S = 0.02
 """The wait between two tries to switch a new database to WAL."""
@@ -294,6 +302,14 @@ def _create_engine(url: URL) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    database = engine.url.database
+
+    @event.listens_for(engine, "do_connect")
+    def _create_private(*_args: Any) -> None:
+        # Before SQLite creates the file with the process's umask (0644 usually).
+        if database:
+            create_private_file(Path(database))
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own implicit
@@ -312,6 +328,16 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("logsum_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty with :data:`DB_FILE_MODE` unless it exists (SQLite takes an empty
+    file for a new database). A missing directory is left to SQLite to report."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, DB_FILE_MODE)
+    except (FileExistsError, FileNotFoundError, NotADirectoryError):
+        return
+    os.close(fd)
 
 
 def _enable_wal(cursor: Any) -> None:

@@ -4,7 +4,8 @@ validation errors)::
     WatchError
     ├── WatchValidationError        bad input when creating a watch (400 invalid_request)
     │   ├── SourcePathError         the source is outside LOGSUM_WATCH_ROOTS or not a file path
-    │   └── WebhookUrlError         not http(s), or resolves to a forbidden address
+    │   ├── WebhookUrlError         not http(s), or resolves to a forbidden address
+    │   └── WatchLimitReached       the key has LOGSUM_MAX_WATCHES_PER_KEY watches already
     └── LeaseLost                   this process no longer owns the watch (another one took it)
 """
 
@@ -25,6 +26,10 @@ class SourcePathError(WatchValidationError):
 
 class WebhookUrlError(WatchValidationError):
     """The webhook URL is not allowed (scheme, host, or a forbidden resolved address)."""
+
+
+class WatchLimitReached(WatchValidationError):
+    """The key already has as many watches as it may (checked atomically in the store)."""
 
 
 class LeaseLost(WatchError):

@@ -24,17 +24,24 @@ sleeps, so the caller owns the clock. What it handles:
 
 Identity is device + inode + a fingerprint of the first bytes (up to ``FINGERPRINT_BYTES``):
 inode numbers are reused after deletion, the first bytes of a log file almost never are.
+
+Every open and every look at the path goes through a :class:`~logsum.watch.paths.RootedPath`
+(walked from the watch root without following symlinks, regular files only, never blocking).
+A path that names a symlink or sits under a directory swapped for one counts as missing; one
+that names a FIFO, device or socket is refused (:attr:`FileFollower.refused` says why) and is
+never opened. Either way the files already open are still read to their end.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
+import stat
 from collections import deque
 from dataclasses import dataclass, replace
-from pathlib import Path
+
+from logsum.watch.paths import NotRegularFile, RootedPath, open_regular_at
 
 FINGERPRINT_BYTES = 256
 """Bytes at the start of a file hashed into its identity. Long enough to cover a first log line
@@ -118,15 +125,21 @@ def _same_content_start(fd: int, identity: FileIdentity) -> bool:
     return n == identity.fingerprint_len and fp == identity.fingerprint
 
 
-def current_checkpoint(path: str | os.PathLike[str], *, at_end: bool = True) -> Checkpoint | None:
+def _rooted(path: str | os.PathLike[str] | RootedPath) -> RootedPath:
+    return path if isinstance(path, RootedPath) else RootedPath.beside(path)
+
+
+def current_checkpoint(
+    path: str | os.PathLike[str] | RootedPath, *, at_end: bool = True
+) -> Checkpoint | None:
     """The checkpoint of the file at ``path`` now: at its end (or start), ``None`` if missing.
 
     Used when a watch is created, so that lines written between creation and the first poll are
-    not skipped by "start at the end".
+    not skipped by "start at the end". Raises :class:`~logsum.watch.paths.NotRegularFile` when
+    the path names a FIFO, device, socket or directory (opened without blocking, never read).
     """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+    fd = _rooted(path).open()
+    if fd is None:
         return None
     try:
         ident = _identity_of_fd(fd)
@@ -153,12 +166,14 @@ class _Open:
 class FileFollower:
     """Reads new complete lines from ``path`` on each :meth:`poll` (see the module docstring).
 
+    ``path`` is a :class:`~logsum.watch.paths.RootedPath` (walked from its root) or a plain
+    path (then only its last component is guarded: its directory is trusted as a root).
     Not thread-safe: one owner polls it. Call :meth:`close` when done.
     """
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | RootedPath,
         *,
         checkpoint: Checkpoint | None = None,
         from_beginning: bool = False,
@@ -172,7 +187,11 @@ class FileFollower:
         if rotate_quiet_polls < 1:
             raise ValueError("rotate_quiet_polls must be at least 1")
         self.rotate_quiet_polls = rotate_quiet_polls
-        self.path = Path(path)
+        self._source = _rooted(path)
+        self.path = self._source.path
+        self.refused: str | None = None
+        """Why the path's file was not opened at the last look (it is a FIFO, a device...),
+        ``None`` when it was fine or missing."""
         self.max_line_bytes = max_line_bytes
         self.read_chunk = read_chunk
         self.max_read_bytes = max_read_bytes
@@ -234,20 +253,21 @@ class FileFollower:
     # -- opening ------------------------------------------------------------------------------
 
     def _open_path(self, offset: int) -> _Open | None:
-        # O_NOFOLLOW: the path was resolved (symlinks included) when the watch was created; if
-        # it is later replaced by a symlink (to a file outside the allowed roots), it is not
-        # followed: the watch waits as if the file were missing.
+        # Walked from the root without following symlinks: the path was resolved when the
+        # watch was created; a component later replaced by a symlink (to somewhere outside the
+        # roots) is not followed, and the watch waits as if the file were missing. A FIFO or a
+        # device is refused without being opened for reading (``refused``).
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
-        except (FileNotFoundError, NotADirectoryError):
+            fd = self._source.open()
+        except NotRegularFile as exc:
+            self.refused = str(exc)
             return None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                return None
-            raise
+        self.refused = None
+        if fd is None:
+            return None
         try:
             return _Open(fd, _identity_of_fd(fd), offset)
-        except OSError:  # e.g. a directory now sits at the path (EISDIR)
+        except OSError:
             os.close(fd)
             raise
 
@@ -294,7 +314,15 @@ class FileFollower:
         return replace(ident, fingerprint=fp, fingerprint_len=n)
 
     def _find_rotated(self, ident: FileIdentity) -> int | None:
-        directory = self.path.parent
+        directory = self._source.open_parent(listable=True)
+        if directory is None:
+            return None
+        try:
+            return self._find_rotated_in(directory, ident)
+        finally:
+            os.close(directory)
+
+    def _find_rotated_in(self, directory: int, ident: FileIdentity) -> int | None:
         try:
             entries = list(os.scandir(directory))
         except OSError:
@@ -307,8 +335,10 @@ class FileFollower:
             if (st.st_dev, st.st_ino) != (ident.dev, ident.inode):
                 continue
             try:
-                fd = os.open(entry.path, os.O_RDONLY)
+                fd = open_regular_at(directory, entry.name, self.path.parent / entry.name)
             except OSError:
+                continue
+            if fd is None:
                 continue
             if self._matches(fd, ident):
                 return fd
@@ -335,10 +365,16 @@ class FileFollower:
     def _track_path(self) -> None:
         """Open the file the path names when it is not the current one (rotation, or the
         file appeared); the current one, if any, is queued to be drained first."""
-        try:
-            st = os.stat(self.path)
-        except (FileNotFoundError, NotADirectoryError):
-            return  # renamed away, the new one not created yet: keep reading what we have
+        st = self._source.lstat()
+        if st is None or stat.S_ISLNK(st.st_mode):
+            # Renamed away and the new one not created yet (or a symlink, never followed):
+            # keep reading what we have.
+            self.refused = None
+            return
+        if not stat.S_ISREG(st.st_mode):
+            self._open_path(0)  # refuses it and says why in ``refused``
+            return
+        self.refused = None
         cur = self._cur
         if cur is not None and (st.st_dev, st.st_ino) == (cur.identity.dev, cur.identity.inode):
             return

@@ -11,19 +11,23 @@ The guarantees the rest of the feature stands on:
   expired cannot commit, so two processes never both write a watch's batches.
 - Leases (:meth:`WatchStore.acquire_lease`) are taken with a write transaction that reads the
   lease row and replaces it only if it is free, expired, or already the caller's.
+- The per-key watch limit is checked in the transaction that inserts the watch, with the
+  inserts of that tenant serialised (SQLite: its one writer; PostgreSQL: a transaction-scoped
+  advisory lock per tenant), so concurrent creates cannot pass it together.
 - Delivered rows are deleted (and counted on the watch), so the outbox holds only pending and
   failed deliveries; failed ones beyond ``max_failed_kept`` per watch are pruned oldest first.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from logsum.core.timestamps import DEFAULT_ZONE
@@ -35,7 +39,7 @@ from logsum.store.watch_tables import (
     WatchRow,
 )
 from logsum.timeutil import as_utc, utc_now
-from logsum.watch.errors import LeaseLost
+from logsum.watch.errors import LeaseLost, WatchLimitReached
 from logsum.watch.follower import Checkpoint, FileIdentity
 from logsum.watch.model import (
     BatchCommit,
@@ -63,6 +67,9 @@ MAX_ERROR_CHARS = 500
 """``last_error`` texts are cut to this length."""
 DEFAULT_MAX_FAILED_KEPT = 100
 """Failed deliveries kept per watch for inspection; older ones are pruned."""
+PG_WATCH_LIMIT_LOCK = 0x4C6F6753
+"""First key of the PostgreSQL advisory lock taken per tenant while a watch is created (the
+second is a hash of the tenant id); the two-key space does not meet the migrations' lock."""
 
 
 def new_watch_id() -> str:
@@ -113,9 +120,14 @@ class WatchStore:
         from_beginning: bool,
         checkpoint: Checkpoint | None,
         timezone: str = DEFAULT_ZONE,
+        max_watches: int | None = None,
     ) -> WatchRecord:
         """Insert a watch (and its starting checkpoint, so "start at the end" means the end at
-        creation time, not whenever a runner first opens the file)."""
+        creation time, not whenever a runner first opens the file).
+
+        With ``max_watches``, raise :class:`WatchLimitReached` when the tenant already has that
+        many: counted in the inserting transaction, concurrent creates of one tenant queued
+        (see the module docstring)."""
         now = self._clock()
         watch_id = new_watch_id()
         row = {
@@ -142,6 +154,13 @@ class WatchStore:
         }
 
         def work(conn: Connection) -> None:
+            if max_watches is not None:
+                self._lock_tenant(conn, tenant_id)
+                q = select(func.count()).select_from(_w).where(_w.c.tenant_id == tenant_id)
+                if int(conn.execute(q).scalar_one()) >= max_watches:
+                    raise WatchLimitReached(
+                        f"this key already has {max_watches} watches, the most allowed"
+                    )
             conn.execute(insert(_w).values(row))
             if checkpoint is not None:
                 conn.execute(insert(_cp).values(_checkpoint_row(watch_id, checkpoint, now)))
@@ -150,6 +169,18 @@ class WatchStore:
         record = self.get_watch(tenant_id, watch_id)
         assert record is not None
         return record
+
+    def _lock_tenant(self, conn: Connection, tenant_id: str) -> None:
+        """Queue this transaction behind other watch creations of the tenant until it ends.
+        SQLite needs nothing: its write transactions (BEGIN IMMEDIATE) already run one at a
+        time. PostgreSQL's default isolation would let two transactions count the same rows."""
+        if conn.dialect.name != "postgresql":
+            return
+        digest = hashlib.sha256(tenant_id.encode()).digest()
+        key = int.from_bytes(digest[:4], "big", signed=True)
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": PG_WATCH_LIMIT_LOCK, "b": key}
+        )
 
     def count_watches(self, tenant_id: str) -> int:
         """How many watches the tenant has."""

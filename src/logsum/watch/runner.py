@@ -32,9 +32,10 @@ from logsum.core.analysis import AnalysisOptions, Analyzer
 from logsum.store import PatternDelta, Store, StoreError
 from logsum.timeutil import iso, utc_now
 from logsum.watch.config import WatchConfig
-from logsum.watch.errors import LeaseLost
+from logsum.watch.errors import LeaseLost, SourcePathError
 from logsum.watch.follower import FileFollower, Line
 from logsum.watch.model import BatchCommit, OutboxItem, WatchSpec, WatchStatus
+from logsum.watch.paths import under_roots
 from logsum.watch.repo import WatchStore, new_webhook_id
 
 log = logging.getLogger(__name__)
@@ -176,9 +177,12 @@ class WatchRunner:
                             # until the receiver has caught up.
                             self._backlog = lines[i + 1 :]
                             break
-                self._set_status(
-                    WatchStatus.FOLLOWING if follower.has_file else WatchStatus.WAITING
-                )
+                if follower.refused is not None:
+                    self._set_status(WatchStatus.ERROR, f"not followed: {follower.refused}")
+                else:
+                    self._set_status(
+                        WatchStatus.FOLLOWING if follower.has_file else WatchStatus.WAITING
+                    )
                 if self._due(now):
                     self._flush_until_done(follower)
                 elif self._pending_patterns:
@@ -196,11 +200,18 @@ class WatchRunner:
         checkpoint = self.repo.get_checkpoint(self.spec.id)
         while not self.stop.is_set():
             try:
+                # Walked from its root at every open (see logsum.watch.paths).
+                source = under_roots(self.spec.source, self.config.roots)
+            except SourcePathError as exc:  # LOGSUM_WATCH_ROOTS changed since the creation
+                self._set_status(WatchStatus.ERROR, f"{self.spec.source}: {exc}")
+                self.stop.wait(FILE_RETRY_S)
+                continue
+            try:
                 # Without a checkpoint the file did not exist when the watch was created (the
                 # creation stores one otherwise, at the end or the start as asked): everything
                 # in it is new, so it is read from its start.
                 return FileFollower(
-                    self.spec.source,
+                    source,
                     checkpoint=checkpoint,
                     from_beginning=True,
                     max_line_bytes=self.config.max_line_bytes,

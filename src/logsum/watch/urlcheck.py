@@ -13,6 +13,14 @@ or otherwise non-global address, unless the operator allows private targets. Alw
 even then: multicast and unspecified addresses, and the cloud metadata endpoints
 (``169.254.169.254``, ``fd00:ec2::254``, ``100.100.100.200``), which are never webhook receivers
 and are the classic SSRF prize.
+
+IPv6 addresses that carry an IPv4 address are judged by that IPv4 address (it is where the
+packets end up): IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, IPv4-translated
+``::ffff:0:a.b.c.d``, NAT64 ``64:ff9b::a.b.c.d``, 6to4 ``2002:AABB:CCDD::/48`` and Teredo
+(its server and its client address). So ``[64:ff9b::7f00:1]`` is loopback, and
+``[64:ff9b::a9fe:a9fe]`` the metadata endpoint, whatever the operator allows. The local-use
+NAT64 prefix ``64:ff9b:1::/48`` (where the IPv4 part sits depends on the operator's prefix
+length) counts as non-public.
 """
 
 from __future__ import annotations
@@ -32,6 +40,15 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
 )
 """Cloud instance-metadata endpoints: refused even when private targets are allowed."""
+
+TRANSLATION_PREFIXES = tuple(
+    ipaddress.ip_network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+"""IPv6 prefixes whose last 32 bits are an IPv4 address the traffic is translated to
+(IPv4-compatible, IPv4-translated, well-known NAT64); ``::ffff:0:0/96`` (IPv4-mapped) is read
+with :attr:`ipaddress.IPv6Address.ipv4_mapped`."""
+NON_PUBLIC_V6 = (ipaddress.ip_network("64:ff9b:1::/48"),)
+"""IPv6 ranges that are not public although Python's tables (3.11) call them global."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Sequence[str]]
@@ -74,10 +91,34 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[tuple[ipaddress.IPv4Address, ...], bool]:
+    """The IPv4 addresses ``ip`` carries, and whether it is a pure translation of them
+    (mapped, compatible, translated, NAT64: then the IPv4 verdict is the whole verdict; 6to4
+    and Teredo are IPv6 addresses of their own besides)."""
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,), True
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,), False
+    if ip.teredo is not None:
+        return ip.teredo, False
+    # ``::`` and ``::1`` lie in ::/96 but are IPv6's own unspecified and loopback addresses.
+    if int(ip) > 1 and any(ip in net for net in TRANSLATION_PREFIXES):
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),), True
+    return (), False
+
+
 def forbidden_reason(ip: IPAddress, *, allow_private: bool) -> str | None:
     """Why connecting to ``ip`` is refused, or ``None`` when it is allowed."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return forbidden_reason(ip.ipv4_mapped, allow_private=allow_private)
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried, pure = embedded_ipv4(ip)
+        for v4 in carried:
+            reason = forbidden_reason(v4, allow_private=allow_private)
+            if reason is not None:
+                return f"{reason} carried in IPv6 ({v4})"
+        if pure:
+            return None
+        if not allow_private and any(ip in net for net in NON_PUBLIC_V6):
+            return "a reserved or non-public address"
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if ip.is_multicast:
