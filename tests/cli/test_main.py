@@ -24,3 +24,41 @@ def test_help_names_the_version_option() -> None:
     proc = run("--help")
     assert proc.returncode == 0, proc.stderr
     assert "--version" in proc.stdout
+
+
+def help_of(*command: str) -> str:
+    """``logsum COMMAND --help`` as a user reads it on a wide terminal."""
+    import os
+
+    env = {**os.environ, "COLUMNS": "250"}
+    proc = subprocess.run(
+        [*_CMD, *command, "--help"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def shows_default(text: str, value: str) -> bool:
+    """Click writes a default given as text in parentheses: ``[default: (from the data)]``."""
+    return f"[default: {value}]" in text or f"[default: ({value})]" in text
+
+
+def test_help_shows_the_defaults() -> None:
+    serve = help_of("serve")
+    for option, default in [
+        ("--host", "127.0.0.1"),
+        ("--port", "8000"),
+        ("--workers", "1"),
+        ("--log-level", "info"),
+    ]:
+        row = next(line for line in serve.splitlines() if option in line)
+        assert shows_default(row, default), row
+    assert "LOGSUM_HOST" in serve
+    analyze = help_of("analyze")
+    assert shows_default(analyze, "table on a terminal, else plain")
+    assert shows_default(analyze, "25")
+    assert shows_default(analyze, "auto-detected when obvious")
+    assert shows_default(analyze, "from the data")
+    parse = help_of("parse")
+    assert "--follow" in parse
+    assert shows_default(parse, "UTC")

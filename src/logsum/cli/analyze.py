@@ -270,14 +270,17 @@ def analyze(
         typer.Option(
             "--session-key",
             metavar="REGEX",
-            help="Session id regex (first group, or the whole match), e.g. 'blk_-?\\d+'. "
-            "Default: auto-detected when obvious.",
+            help="Session id regex (first group, or the whole match), e.g. 'blk_-?\\d+'.",
+            show_default="auto-detected when obvious",
         ),
     ] = None,
     bucket_seconds: Annotated[
         int | None,
         typer.Option(
-            "--bucket-seconds", metavar="N", help="Time bucket size; default: from the data."
+            "--bucket-seconds",
+            metavar="N",
+            help="Time bucket size in seconds.",
+            show_default="from the data",
         ),
     ] = None,
     no_detect: Annotated[

@@ -41,7 +41,7 @@ def open_log(command: str, path: str) -> IO[bytes]:
 
 
 TIMEZONE_HELP = (
-    "IANA zone (e.g. Europe/Berlin) of timestamps that name no offset; default UTC. "
+    "IANA zone (e.g. Europe/Berlin) of timestamps that name no offset. "
     "Times with an offset (Z, +01:00, CET) keep it. Output times are UTC."
 )
 """The help of ``--timezone``, shared by the commands that read log files."""

@@ -11,22 +11,40 @@ from typing import Annotated
 import typer
 
 from logsum.cli import app
+from logsum.settings import Settings
+
+
+def _default(name: str) -> str:
+    """The setting's default as ``--help`` shows it: the options are ``None`` unless given, so
+    that an unset option leaves the ``LOGSUM_*`` variable in charge."""
+    return str(Settings.model_fields[name].default)
 
 
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to bind [env LOGSUM_HOST, default 127.0.0.1].")
+        str | None,
+        typer.Option(help="Address to bind (env LOGSUM_HOST).", show_default=_default("host")),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port to listen on [env LOGSUM_PORT, default 8000].")
+        int | None,
+        typer.Option(help="Port to listen on (env LOGSUM_PORT).", show_default=_default("port")),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes [env LOGSUM_WORKERS, default 1].", min=1, max=64),
+        typer.Option(
+            help="Worker processes (env LOGSUM_WORKERS).",
+            min=1,
+            max=64,
+            show_default=_default("workers"),
+        ),
     ] = None,
     log_level: Annotated[
-        str | None, typer.Option(help="debug|info|warning|error [env LOGSUM_LOG_LEVEL].")
+        str | None,
+        typer.Option(
+            help="debug|info|warning|error|critical (env LOGSUM_LOG_LEVEL).",
+            show_default=_default("log_level"),
+        ),
     ] = None,
 ) -> None:
     """Start the REST service.
