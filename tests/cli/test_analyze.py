@@ -255,3 +255,13 @@ def test_a_reader_that_goes_away_ends_quietly(tmp_path: Path, args: list[str]) -
     assert proc.wait(timeout=120) == 0
     assert proc.stderr.read() == b""
     proc.stderr.close()
+
+
+def test_plain_writes_control_characters_as_escapes() -> None:
+    # A terminal escape inside a log line must not recolour the reader's terminal, and a row
+    # stays one line with four fields.
+    out = invoke("--format", "plain", "--no-detect", "-", stdin=b"alert \x1b[31mred\x1b[0m\n")
+    assert out.exit_code == 0
+    assert "\x1b" not in out.stdout
+    row = out.stdout.splitlines()[2].split("\t")
+    assert len(row) == 4 and row[3].startswith("alert \\x1b[31mred")
