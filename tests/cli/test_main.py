@@ -62,3 +62,11 @@ def test_help_shows_the_defaults() -> None:
     parse = help_of("parse")
     assert "--follow" in parse
     assert shows_default(parse, "UTC")
+
+
+def test_the_defaults_serve_shows_are_the_settings_defaults() -> None:
+    from logsum.cli import serve
+    from logsum.settings import Settings
+
+    for name, shown in serve.DEFAULTS.items():
+        assert str(Settings.model_fields[name].default) == shown, name

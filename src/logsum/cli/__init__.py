@@ -77,5 +77,6 @@ def main() -> None:
         code = fast_main(sys.argv[1:])
         if code is not None:
             sys.exit(code)
-    _register(sys.argv[1:])
+    if sys.argv[1:] != ["--version"]:  # the version needs no command imported
+        _register(sys.argv[1:])
     app()

@@ -11,13 +11,17 @@ from typing import Annotated
 import typer
 
 from logsum.cli import app
-from logsum.settings import Settings
+
+DEFAULTS = {"host": "127.0.0.1", "port": "8000", "workers": "1", "log_level": "info"}
+"""The defaults of the settings the options override, as ``--help`` shows them. The options
+themselves default to ``None`` so that an option not given leaves the ``LOGSUM_*`` variable in
+charge. Written out rather than read from :class:`logsum.settings.Settings` because importing
+pydantic-settings would add about 0.3 s to every ``logsum --help``; a test pins them to the
+Settings fields."""
 
 
 def _default(name: str) -> str:
-    """The setting's default as ``--help`` shows it: the options are ``None`` unless given, so
-    that an unset option leaves the ``LOGSUM_*`` variable in charge."""
-    return str(Settings.model_fields[name].default)
+    return DEFAULTS[name]
 
 
 @app.command()
