@@ -259,7 +259,13 @@ class Settings(BaseSettings):
         directory (absolute, so the working directory of a worker does not matter)."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir.expanduser().resolve() / 'logsum.db').as_posix()}"
+        return f"sqlite:///{self.embedded_db_path.as_posix()}"
+
+    @property
+    def embedded_db_path(self) -> Path:
+        """The embedded SQLite file, ``<DATA_DIR>/logsum.db`` (absolute); used only while
+        ``LOGSUM_DATABASE_URL`` is unset."""
+        return self.data_dir.expanduser().resolve() / "logsum.db"
 
     @property
     def uses_embedded_store(self) -> bool:

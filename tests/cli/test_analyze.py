@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from typer.testing import CliRunner, Result
 
 from logsum.cli import app
@@ -58,7 +59,7 @@ def test_json_has_patterns_anomalies_and_insights(tmp_path: Path) -> None:
 
 
 def test_tables_show_patterns_then_anomalies_then_insights(tmp_path: Path) -> None:
-    out = invoke(str(_sample(tmp_path)))
+    out = invoke("--format", "table", str(_sample(tmp_path)))
     assert out.exit_code == 0
     text = out.stdout
     assert text.index("Patterns") < text.index("Anomalies") < text.index("Insights")
@@ -205,3 +206,62 @@ def test_unknown_timezone_exits_2(tmp_path: Path) -> None:
     bad = invoke("--timezone", "Mars/Olympus", str(path))
     assert bad.exit_code == 2
     assert "unknown time zone 'Mars/Olympus'" in bad.stderr
+
+
+_LONG = (
+    "2024-03-01 10:00:{s:02d} WARN replication lag on shard {i} of the orders cluster exceeds "
+    "the configured threshold, consider adding replicas or moving hot partitions elsewhere"
+)
+_LONG_TEMPLATE = (
+    "replication lag on shard <*> of the orders cluster exceeds the configured threshold, "
+    "consider adding replicas or moving hot partitions elsewhere"
+)
+
+
+def test_piped_output_is_plain_rows_that_are_never_wrapped(tmp_path: Path) -> None:
+    path = tmp_path / "lag.log"
+    path.write_text("".join(_LONG.format(s=i, i=i) + "\n" for i in range(40)))
+    proc = subprocess.run([*_CMD, "analyze", str(path)], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().splitlines()
+    row = next(line for line in lines if line.endswith(_LONG_TEMPLATE))
+    count, severity, _id, template = row.split("\t")
+    assert (count, severity, template) == ("40", "warning", _LONG_TEMPLATE)
+    assert lines[0] == "# Patterns (1 from 40 lines)"
+    assert not any(c in proc.stdout.decode() for c in "\x1b┃│━")
+
+
+def test_format_option_and_json_alias(tmp_path: Path) -> None:
+    path = str(_sample(tmp_path))
+    table = invoke("--format", "table", path)
+    assert table.exit_code == 0 and "┃" in table.stdout
+    plain = invoke("--format", "plain", path)
+    assert plain.exit_code == 0 and "\trequest <*> served in <*> ms\n" in plain.stdout
+    assert as_json(invoke("--format", "json", path)) == as_json(invoke("--json", path))
+    both = invoke("--json", "--format", "plain", path)
+    assert both.exit_code == 2
+    assert "--json and --format plain disagree" in both.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["--format", "table"], ["--format", "plain"], ["--json"]])
+def test_a_reader_that_goes_away_ends_quietly(tmp_path: Path, args: list[str]) -> None:
+    proc = subprocess.Popen(
+        [*_CMD, "analyze", *args, str(_sample(tmp_path))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like `| head -1` that has already had its line
+    assert proc.wait(timeout=120) == 0
+    assert proc.stderr.read() == b""
+    proc.stderr.close()
+
+
+def test_plain_writes_control_characters_as_escapes() -> None:
+    # A terminal escape inside a log line must not recolour the reader's terminal, and a row
+    # stays one line with four fields.
+    out = invoke("--format", "plain", "--no-detect", "-", stdin=b"alert \x1b[31mred\x1b[0m\n")
+    assert out.exit_code == 0
+    assert "\x1b" not in out.stdout
+    row = out.stdout.splitlines()[2].split("\t")
+    assert len(row) == 4 and row[3].startswith("alert \\x1b[31mred")

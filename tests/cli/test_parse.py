@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import subprocess
 import sys
@@ -275,3 +276,99 @@ def test_timezone_in_the_fast_path_and_an_unknown_zone(tmp_path: Path) -> None:
     bad = run(str(log), "--timezone", "Nowhere/Land")
     assert bad.returncode == 2
     assert b"unknown time zone 'Nowhere/Land'" in bad.stderr
+
+
+class _Lines:
+    """stdout of a process, read a line at a time with a time limit (the pipe is never read
+    past what has arrived, so a missing line is a timeout, not a hang)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        self._fd = proc.stdout.fileno()
+        self._buf = b""
+
+    def next(self, timeout: float) -> bytes | None:
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._fd], [], [], left)[0]:
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return None
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+
+def test_follow_writes_each_result_within_100_ms_while_the_input_stays_open(
+    loghub: Path,
+) -> None:
+    import time
+
+    lines = (loghub / "OpenSSH" / "OpenSSH_2k.log").read_bytes().splitlines(keepends=True)[:50]
+    proc = subprocess.Popen(
+        [*_CMD, "parse", "--follow", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    out = _Lines(proc)
+    try:
+        latencies = []
+        for number, line in enumerate(lines, 1):
+            sent = time.monotonic()
+            proc.stdin.write(line)
+            proc.stdin.flush()
+            # The first line also waits for the program to start.
+            got = out.next(timeout=30.0 if number == 1 else 5.0)
+            assert got is not None, f"no result for line {number} while the input is open"
+            latencies.append(time.monotonic() - sent)
+            assert orjson.loads(got)["line"] == number
+        assert max(latencies[1:]) < 0.1, sorted(latencies[1:])[-5:]
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+        assert out.next(timeout=1.0) is None  # nothing more at the end of the input
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+
+
+def test_follow_gives_each_line_the_template_as_known_at_that_line(loghub: Path) -> None:
+    data = (loghub / "OpenSSH" / "OpenSSH_2k.log").read_bytes()
+    lines = data.splitlines(keepends=True)[:40]
+    followed = parse_bytes(b"".join(lines), "--follow")
+    # Line k's object is what the two-pass parse of the first k lines says about line k ...
+    for k in range(1, len(lines) + 1):
+        assert followed[k - 1] == parse_bytes(b"".join(lines[:k]))[-1], k
+    # ... which for some lines is not the template known at the end.
+    final = parse_bytes(b"".join(lines))
+    assert any(f["template"] != e["template"] for f, e in zip(followed, final, strict=True))
+    assert followed[-1] == final[-1]
+
+
+def test_follow_reads_a_file_and_the_fast_path_knows_it(tmp_path: Path) -> None:
+    data = b"".join(f"job {i} finished in {i * 7} ms\n".encode() for i in range(50))
+    log = tmp_path / "jobs.log"
+    log.write_bytes(data)
+    assert objects(run("--follow", str(log))) == parse_bytes(data, "--follow")
+    assert len(parse_bytes(data, "--follow")) == 50
+    assert parse_mod.fast_main(["parse", "--follow", str(log)]) == 0
+
+
+def test_follow_ends_quietly_when_the_reader_is_gone(tmp_path: Path) -> None:
+    log = tmp_path / "big.log"
+    log.write_bytes(b"".join(f"request {i} served in {i % 97} ms\n".encode() for i in range(30000)))
+    proc = subprocess.Popen(
+        [*_CMD, "parse", "--follow", str(log)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
+    proc.stderr.close()

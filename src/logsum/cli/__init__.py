@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
@@ -13,8 +15,35 @@ app = typer.Typer(
 )
 
 
+def package_version() -> str:
+    """The installed distribution's version (``unknown`` when run from a tree that was never
+    installed, where there is no package metadata to read)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("logsum")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"logsum {package_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
     """Turn raw log lines into patterns, anomalies and insights."""
     # A callback keeps sub-commands as sub-commands even while only one is registered
     # (typer otherwise runs a lone command as the whole program).
@@ -48,5 +77,6 @@ def main() -> None:
         code = fast_main(sys.argv[1:])
         if code is not None:
             sys.exit(code)
-    _register(sys.argv[1:])
+    if sys.argv[1:] != ["--version"]:  # the version needs no command imported
+        _register(sys.argv[1:])
     app()

@@ -1,16 +1,26 @@
 """``logsum analyze FILE|-``: patterns by count, then anomalies and insights.
 
 Lines stream through the engine and the analyzer one at a time (memory does not grow with the
-input). The default output is three rich tables on stdout; ``--json`` prints the same data as one
-JSON object: ``{"lines", "patterns", "anomalies", "insights", "session_key", "options"}``.
+input). Three output formats (``--format``):
+
+- ``table``: rich tables, wrapped to the terminal; the default when stdout is a terminal;
+- ``plain``: the same rows with no layout, one row per line, fields separated by tabs, the
+  free text (template, message) last and never cut; section titles and notes start with
+  ``#``. The default when stdout is not a terminal (a pipe, a file), so nothing is wrapped at
+  80 columns there;
+- ``json``: the same data as one JSON object, ``{"lines", "patterns", "anomalies",
+  "insights", "session_key", "options"}``; ``--json`` is short for it.
+
 A progress bar is drawn on stderr for inputs over ``PROGRESS_MIN_BYTES`` when stderr is a
-terminal. Invalid options exit with status 2 and a one-line message on stderr.
+terminal. Invalid options exit with status 2 and a one-line message on stderr. A reader that
+goes away (``| head``) ends the command quietly with status 0.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from typing import IO, Annotated, Any
 
 import orjson
@@ -22,7 +32,7 @@ from rich.table import Table
 
 from logsum import Engine, Pattern
 from logsum.cli import app
-from logsum.cli.common import TIMEZONE_HELP, engine_config, fail, open_log
+from logsum.cli.common import TIMEZONE_HELP, engine_config, fail, open_log, reader_may_leave
 from logsum.cli.parse import iter_lines
 from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
 from logsum.core.detect.model import iso_utc
@@ -39,6 +49,28 @@ _SEVERITY_STYLE = {
     "info": "green",
     "debug": "dim",
 }
+
+
+class OutputFormat(StrEnum):
+    """What ``analyze`` writes (see the module docstring)."""
+
+    table = "table"
+    plain = "plain"
+    json = "json"
+
+
+# Plain output is one row per line with tab-separated fields: control characters in a
+# template or message (a tab, a carriage return, a terminal escape) are written as escapes.
+_PLAIN_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {0x09: "\\t", 0x0D: "\\r"}
+
+
+class _Console(Console):
+    """A rich console that leaves a closed stdout to :func:`reader_may_leave`: rich's own
+    handling exits with status 1."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def _fail(message: str) -> typer.Exit:
@@ -126,7 +158,7 @@ def _tables(
         sev = p.severity.value
         t.add_row(str(p.count), f"[{_SEVERITY_STYLE[sev]}]{sev}[/]", escape(p.template), p.id)
     if len(patterns) > top:
-        t.caption = f"{len(patterns) - top} more patterns (use --top or --json)"
+        t.caption = f"{len(patterns) - top} more patterns (use --top or --format json)"
     console.print(t)
     a = Table(title=f"Anomalies ({len(report.anomalies)})", title_justify="left")
     a.add_column("severity")
@@ -147,7 +179,7 @@ def _tables(
             str(an.line_count),
         )
     if len(report.anomalies) > top:
-        a.caption = f"{len(report.anomalies) - top} more anomalies (use --top or --json)"
+        a.caption = f"{len(report.anomalies) - top} more anomalies (use --top or --format json)"
     console.print(a)
     i = Table(title=f"Insights ({len(report.insights)})", title_justify="left")
     i.add_column("#", justify="right")
@@ -158,13 +190,76 @@ def _tables(
     console.print(i)
 
 
+def _plain(
+    out: IO[str],
+    n: int,
+    patterns: list[Pattern],
+    report: AnalysisReport,
+    top: int,
+    timezone: str,
+) -> None:
+    """The tables' rows as tab-separated lines (``--format plain``), free text last."""
+
+    def row(*fields: str) -> str:
+        return "\t".join(f.translate(_PLAIN_ESCAPES) for f in fields) + "\n"
+
+    lines = [
+        f"# Patterns ({len(patterns)} from {n} lines)\n",
+        row("count", "severity", "id", "template"),
+    ]
+    lines += [row(str(p.count), p.severity.value, p.id, p.template) for p in patterns[:top]]
+    if len(patterns) > top:
+        lines.append(f"# {len(patterns) - top} more patterns (use --top or --format json)\n")
+    anomalies = report.anomalies
+    lines += ["\n", f"# Anomalies ({len(anomalies)})\n"]
+    lines.append(row("severity", "type", "score", "window", "lines", "message"))
+    for an in anomalies[:top]:
+        win = f"{iso_utc(an.window.start)}..{iso_utc(an.window.end)}" if an.window else "-"
+        lines.append(
+            row(
+                an.severity.value,
+                an.type.value,
+                f"{an.score:.2f}",
+                win,
+                str(an.line_count),
+                an.message,
+            )
+        )
+    if len(anomalies) > top:
+        lines.append(f"# {len(anomalies) - top} more anomalies (use --top or --format json)\n")
+    lines += ["\n", f"# Insights ({len(report.insights)})\n", row("rank", "type", "message")]
+    lines += [row(str(i.rank), i.type.value, i.message) for i in report.insights]
+    lines += ["\n", f"# Timestamps without a zone read as {timezone}; times in UTC.\n"]
+    out.write("".join(lines))
+
+
+def _output_format(chosen: OutputFormat | None, as_json: bool) -> OutputFormat:
+    """``--format`` if given (``--json`` is ``--format json``), else by where stdout goes."""
+    if as_json:
+        if chosen not in (None, OutputFormat.json):
+            raise _fail(f"--json and --format {chosen.value} disagree: give one of them")
+        return OutputFormat.json
+    if chosen is not None:
+        return chosen
+    return OutputFormat.table if sys.stdout.isatty() else OutputFormat.plain
+
+
 @app.command("analyze")
 def analyze(
     file: Annotated[
         str, typer.Argument(metavar="FILE", help="Log file to analyze, or - for standard input.")
     ],
+    output_format: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            help="table: rich tables; plain: tab-separated rows, one per line, never wrapped; "
+            "json: one JSON object.",
+            show_default="table on a terminal, else plain",
+        ),
+    ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object instead of tables.")
+        bool, typer.Option("--json", help="Print one JSON object (the same as --format json).")
     ] = False,
     message_only: Annotated[
         bool,
@@ -175,14 +270,17 @@ def analyze(
         typer.Option(
             "--session-key",
             metavar="REGEX",
-            help="Session id regex (first group, or the whole match), e.g. 'blk_-?\\d+'. "
-            "Default: auto-detected when obvious.",
+            help="Session id regex (first group, or the whole match), e.g. 'blk_-?\\d+'.",
+            show_default="auto-detected when obvious",
         ),
     ] = None,
     bucket_seconds: Annotated[
         int | None,
         typer.Option(
-            "--bucket-seconds", metavar="N", help="Time bucket size; default: from the data."
+            "--bucket-seconds",
+            metavar="N",
+            help="Time bucket size in seconds.",
+            show_default="from the data",
         ),
     ] = None,
     no_detect: Annotated[
@@ -190,13 +288,14 @@ def analyze(
         typer.Option("--no-detect", help="Patterns only: no anomalies and no insights."),
     ] = False,
     top: Annotated[
-        int, typer.Option("--top", min=1, help="Rows shown per table (tables only).")
+        int, typer.Option("--top", min=1, help="Rows shown per section (table and plain).")
     ] = 25,
     timezone: Annotated[
         str, typer.Option("--timezone", metavar="ZONE", help=TIMEZONE_HELP)
     ] = DEFAULT_ZONE,
 ) -> None:
     """Show patterns by count with severity and template, then anomalies and insights."""
+    fmt = _output_format(output_format, as_json)
     try:
         options = AnalysisOptions(
             find_anomalies=not no_detect,
@@ -219,25 +318,29 @@ def analyze(
         if stream is not sys.stdin.buffer:
             stream.close()
     patterns = engine.patterns()
-    if as_json:
-        doc = {
-            "lines": n,
-            "patterns": [_pattern_dict(p) for p in patterns],
-            **report.to_dict(),
-            "session_key": analyzer.sessions.key_pattern
-            if analyzer is not None and options.find_anomalies
-            else None,
-            "options": {
-                "bucket_seconds": bucket_seconds,
-                "session_key": session_key,
-                "message_only": message_only,
-                "detect": not no_detect,
-                "timezone": timezone,
-            },
-        }
-        sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
-        sys.stdout.flush()
-        return
-    console = Console()
-    _tables(console, n, patterns, report, top)
-    console.print(f"[dim]Timestamps without a zone read as {escape(timezone)}; times in UTC.[/]")
+    with reader_may_leave():
+        if fmt is OutputFormat.json:
+            doc = {
+                "lines": n,
+                "patterns": [_pattern_dict(p) for p in patterns],
+                **report.to_dict(),
+                "session_key": analyzer.sessions.key_pattern
+                if analyzer is not None and options.find_anomalies
+                else None,
+                "options": {
+                    "bucket_seconds": bucket_seconds,
+                    "session_key": session_key,
+                    "message_only": message_only,
+                    "detect": not no_detect,
+                    "timezone": timezone,
+                },
+            }
+            sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+        elif fmt is OutputFormat.plain:
+            _plain(sys.stdout, n, patterns, report, top, timezone)
+        else:
+            console = _Console()
+            _tables(console, n, patterns, report, top)
+            console.print(
+                f"[dim]Timestamps without a zone read as {escape(timezone)}; times in UTC.[/]"
+            )

@@ -1,9 +1,13 @@
 """What the file-reading commands share: opening the input, failing with a message and exit
-code 2, and the engine settings that need the clock (the engine reads none)."""
+code 2, ending quietly when the reader of stdout goes away, and the engine settings that need
+the clock (the engine reads none)."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO
 
@@ -37,7 +41,7 @@ def open_log(command: str, path: str) -> IO[bytes]:
 
 
 TIMEZONE_HELP = (
-    "IANA zone (e.g. Europe/Berlin) of timestamps that name no offset; default UTC. "
+    "IANA zone (e.g. Europe/Berlin) of timestamps that name no offset. "
     "Times with an offset (Z, +01:00, CET) keep it. Output times are UTC."
 )
 """The help of ``--timezone``, shared by the commands that read log files."""
@@ -50,3 +54,22 @@ def engine_config(timezone: str = DEFAULT_ZONE) -> EngineConfig:
     zone."""
     today = datetime.now(UTC).date()
     return EngineConfig(default_year=today.year, today=today, timezone=timezone)
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Writes to stdout inside this block end the command quietly with exit code 0 when the
+    reader has gone away (``logsum ... | head -1``), as other Unix tools do.
+
+    Python ignores SIGPIPE, so a closed pipe surfaces as :class:`BrokenPipeError` on a write or
+    a flush. stdout is then pointed at ``/dev/null``: the interpreter flushes it once more on the
+    way out, and that flush would otherwise fail again and print a warning on stderr.
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise typer.Exit(code=0) from None

@@ -10,6 +10,7 @@ import typer
 from logsum.cli import app
 
 if TYPE_CHECKING:
+    from logsum.settings import Settings
     from logsum.store import Store
 
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -24,18 +25,33 @@ class TierChoice(StrEnum):
     enterprise = "enterprise"
 
 
-def _store() -> Store:
-    from logsum.app_factory import open_store
+def _settings() -> Settings:
     from logsum.settings import SettingsError, load_settings
 
     try:
-        settings = load_settings()
+        return load_settings()
     except SettingsError as exc:
         typer.echo(f"logsum keys: {exc}", err=True)
         raise typer.Exit(2) from None
-    store = open_store(settings)
+
+
+def _store(settings: Settings | None = None) -> Store:
+    """The configured store, migrated; the data directory and database are created if need be."""
+    from logsum.app_factory import open_store
+
+    store = open_store(settings or _settings())
     store.migrate()
     return store
+
+
+def _existing_store() -> Store | None:
+    """The configured store, or ``None`` while the embedded SQLite file does not exist: the
+    commands that only read or revoke keys must not leave a data directory and an empty
+    database behind in whatever directory they were run from."""
+    settings = _settings()
+    if settings.uses_embedded_store and not settings.embedded_db_path.exists():
+        return None
+    return _store(settings)
 
 
 @keys_app.command("create")
@@ -65,12 +81,18 @@ def create(
 
 @keys_app.command("list")
 def list_keys() -> None:
-    """List keys: id, tier, prefix, created, revoked, name (never the key itself)."""
-    store = _store()
-    try:
-        records = store.list_keys()
-    finally:
-        store.close()
+    """List keys: id, tier, prefix, created, revoked, name (never the key itself).
+
+    Creates nothing: with no store yet, the header alone, and a note on stderr."""
+    store = _existing_store()
+    if store is None:
+        records = []
+        typer.echo("logsum keys list: no store yet, so no keys", err=True)
+    else:
+        try:
+            records = store.list_keys()
+        finally:
+            store.close()
     typer.echo(f"{'ID':<36} {'TIER':<10} {'PREFIX':<14} {'CREATED':<20} {'REVOKED':<20} NAME")
     for r in records:
         created = r.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -83,11 +105,13 @@ def revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id (see `logsum keys list`).")],
 ) -> None:
     """Revoke a key: requests with it get 401 from then on. Revoking twice is harmless."""
-    store = _store()
-    try:
-        done = store.revoke_key(key_id)
-    finally:
-        store.close()
+    store = _existing_store()
+    done = False
+    if store is not None:
+        try:
+            done = store.revoke_key(key_id)
+        finally:
+            store.close()
     if not done:
         typer.echo(f"logsum keys revoke: no key with id {key_id!r}", err=True)
         raise typer.Exit(1)

@@ -12,21 +12,43 @@ import typer
 
 from logsum.cli import app
 
+DEFAULTS = {"host": "127.0.0.1", "port": "8000", "workers": "1", "log_level": "info"}
+"""The defaults of the settings the options override, as ``--help`` shows them. The options
+themselves default to ``None`` so that an option not given leaves the ``LOGSUM_*`` variable in
+charge. Written out rather than read from :class:`logsum.settings.Settings` because importing
+pydantic-settings would add about 0.3 s to every ``logsum --help``; a test pins them to the
+Settings fields."""
+
+
+def _default(name: str) -> str:
+    return DEFAULTS[name]
+
 
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to bind [env LOGSUM_HOST, default 127.0.0.1].")
+        str | None,
+        typer.Option(help="Address to bind (env LOGSUM_HOST).", show_default=_default("host")),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="Port to listen on [env LOGSUM_PORT, default 8000].")
+        int | None,
+        typer.Option(help="Port to listen on (env LOGSUM_PORT).", show_default=_default("port")),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes [env LOGSUM_WORKERS, default 1].", min=1, max=64),
+        typer.Option(
+            help="Worker processes (env LOGSUM_WORKERS).",
+            min=1,
+            max=64,
+            show_default=_default("workers"),
+        ),
     ] = None,
     log_level: Annotated[
-        str | None, typer.Option(help="debug|info|warning|error [env LOGSUM_LOG_LEVEL].")
+        str | None,
+        typer.Option(
+            help="debug|info|warning|error|critical (env LOGSUM_LOG_LEVEL).",
+            show_default=_default("log_level"),
+        ),
     ] = None,
 ) -> None:
     """Start the REST service.
