@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     that stop sending mid-body would hold every slot (503 for everyone) for as long as they
     keep the connections open. 60 s passes a 16 MiB body at about 300 KB/s."""
 
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=3_600)
+    """``LOGSUM_HEADER_TIMEOUT_SECONDS``: time a client has to send a request's headers, from
+    the moment it connects or sends the request's first byte; slower is 408 and the connection
+    is closed (read by each server process's HTTP protocol, see :mod:`logsum.api.protocol`).
+    Without it, half-sent requests kept connections open for ever."""
+
     max_batch_lines: int = Field(default=20_000, ge=1)
     """``LOGSUM_MAX_BATCH_LINES``: most lines in one ``POST /v1/analyze`` (413 above). Bounds the
     time one request holds a worker thread (about a second at the engine's rate)."""

@@ -564,3 +564,31 @@ def test_one_address_can_not_hold_every_slot_with_slow_bodies(tmp_path: Path) ->
         time.sleep(0.3)
         with server.client(server.keys["a"]) as c:
             assert c.post("/v1/analyze", json={"logs": LINES}).status_code == 200
+
+
+def test_headers_that_stop_arriving_are_408_and_the_connection_closed(tmp_path: Path) -> None:
+    """Connections that send half a request's headers, then nothing, are answered 408 with the
+    envelope and closed after LOGSUM_HEADER_TIMEOUT_SECONDS (1,100 such connections stayed open
+    for ever); a client that completes its request is served as before."""
+    env = {"LOGSUM_HEADER_TIMEOUT_SECONDS": "1"}
+    with keyed_server(tmp_path, env) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        stalled = []
+        try:
+            for _ in range(20):
+                s = socket.create_connection((host, int(port)), timeout=10)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                stalled.append(s)
+            silent = socket.create_connection((host, int(port)), timeout=10)
+            stalled.append(silent)  # connected, sent nothing at all
+            start = time.monotonic()
+            answers = [b"".join(iter(lambda s=s: s.recv(4096), b"")) for s in stalled]
+            assert time.monotonic() - start < 5
+        finally:
+            for s in stalled:
+                s.close()
+        for head in answers:
+            assert head.startswith(b"HTTP/1.1 408"), head
+            assert b"connection: close" in head and b'"code":"invalid_request"' in head
+        with server.client(server.keys["a"]) as c:
+            assert c.get("/v1/patterns").status_code == 200
