@@ -3,14 +3,27 @@
     python bench/speed.py              # 100k and 1M lines, 3 repetitions, median
     python bench/speed.py --reps 1     # a quick look
     python bench/speed.py --profile 25 --size 100000   # where `logsum parse` spends its time
+    python bench/speed.py --stream corpus --stream mixed --size 100000   # both streams
 
-The input is a stream of raw lines mixing the eight Loghub-2k systems with changing variables:
+Two streams (``--stream``, default ``mixed``; several may be given):
+
+``mixed``: raw lines mixing the eight Loghub-2k systems with changing variables:
 copy ``k`` (k = 0, 1, 2, ...) of the data takes 100-line slices of each system in turn and adds
 ``k`` to every digit run of the *message* (the header, found with the system's Loghub format, is
 left alone so its timestamps stay valid). A digit run glued after a letter, digit or
 underscore (``ext3``, ``jk2_init``, ``enable_2G``) is a name, not a number, and is left alone, as
 is the ``0`` of a ``0x`` prefix; runs up to 255 wrap within 0..255 (IP octets stay octets);
-longer runs keep their width. The streams are written once to ``.bench/``.
+longer runs keep their width.
+
+``corpus``: lines of formats the Loghub data lacks, with values that repeat less: the lines of
+the 84 hand-written format families of ``tests/corpus/`` (files in path order, lines in file
+order), copied; copy ``k`` maps every whole number (not glued to a word character) in the last
+two thirds of each line (the first third, where the header mostly sits, is left alone) to
+``n * (k + 1) + k``, so its digits and often its length change; all copies shuffled with a
+fixed seed. The default is 60 copies (``CORPUS_COPIES``: 37,020 lines); a ``--size`` asks for
+as many copies as needed and keeps the first lines after the shuffle.
+
+The streams are written once to ``.bench/``.
 
 Each job is timed as a whole process (start-up, reading, mining, writing JSON Lines to
 ``/dev/null``), with its peak resident memory from ``wait4``:
@@ -30,6 +43,7 @@ import argparse
 import dataclasses
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -42,6 +56,9 @@ from pathlib import Path
 
 from loghub import ROOT, SYSTEMS, load
 
+CORPUS = ROOT / "tests" / "corpus"
+"""The format corpus the ``corpus`` stream is made of."""
+
 OUT_DIR = ROOT / ".bench"
 """Where the generated streams live (git-ignored)."""
 SLICE = 100
@@ -50,10 +67,20 @@ STREAM_VERSION = 2
 """Bump when the generator changes, so old stream files are not reused."""
 SIZES = (100_000, 1_000_000)
 """Stream lengths: the speed comparison runs on the first, the scale check on both."""
+STREAMS = ("mixed", "corpus")
+"""The streams, by name (see the module docstring)."""
+CORPUS_COPIES = 60
+"""Copies of the format corpus in the ``corpus`` stream when no size is given."""
+CORPUS_SEED = 3
+"""Seed of the ``corpus`` stream's shuffle."""
+CORPUS_STREAM_VERSION = 1
+"""Bump when the ``corpus`` generator changes."""
 
 # A whole digit run that is not glued after a letter, digit or underscore (``ext3``,
 # ``jk2_init``, ``enable_2G``: names, not numbers) and is not the ``0`` of a ``0x`` prefix.
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_])\d+(?![\dxX])")
+# In the corpus stream: a whole number, not glued to a word character on either side.
+_WHOLE_NUMBER = re.compile(r"(?<!\w)\d+(?!\w)")
 _BENCH = Path(__file__).resolve().parent
 
 
@@ -85,21 +112,61 @@ def stream_lines(n: int) -> list[str]:
     return out[:n]
 
 
-def stream_file(n: int) -> Path:
-    """The stream of ``n`` lines as a file under ``.bench/`` (written on first use)."""
-    path = OUT_DIR / f"mixed-v{STREAM_VERSION}-{n}.log"
+def corpus_families() -> list[list[str]]:
+    """The lines of each format family of ``tests/corpus/`` (files in path order)."""
+    families = []
+    for path in sorted(CORPUS.glob("*/*.jsonl")):
+        rows = [json.loads(text) for text in path.read_text(encoding="utf-8").splitlines()]
+        families.append([row["line"] for row in rows[1:] if "line" in row])
+    return families
+
+
+def corpus_size() -> int:
+    """Lines of the ``corpus`` stream at its default length (``CORPUS_COPIES`` copies)."""
+    return CORPUS_COPIES * sum(len(f) for f in corpus_families())
+
+
+def corpus_lines(n: int) -> list[str]:
+    """The first ``n`` lines of the ``corpus`` stream (deterministic)."""
+    families = corpus_families()
+    per_copy = sum(len(f) for f in families)
+    out: list[str] = []
+    for k in range(-(-n // per_copy)):
+
+        def shift(m: re.Match[str], k: int = k) -> str:
+            return str(int(m.group()) * (k + 1) + k)
+
+        for lines in families:
+            for line in lines:
+                cut = len(line) // 3
+                out.append(line[:cut] + _WHOLE_NUMBER.sub(shift, line[cut:]))
+    random.Random(CORPUS_SEED).shuffle(out)
+    return out[:n]
+
+
+def _stream_path(stream: str, n: int) -> Path:
+    if stream == "corpus":
+        return OUT_DIR / f"corpus-v{CORPUS_STREAM_VERSION}-{n}.log"
+    return OUT_DIR / f"mixed-v{STREAM_VERSION}-{n}.log"
+
+
+def stream_file(n: int, stream: str = "mixed") -> Path:
+    """The ``stream`` of ``n`` lines as a file under ``.bench/`` (written on first use)."""
+    path = _stream_path(stream, n)
     if not path.exists():
         # In a child process: building a million lines here would leave this process large,
         # and Linux carries a parent's peak RSS into the children it forks (ru_maxrss).
-        subprocess.run([sys.executable, __file__, "--write-stream", str(n)], check=True)
+        argv = [sys.executable, __file__, "--write-stream", str(n), "--stream", stream]
+        subprocess.run(argv, check=True)
     return path
 
 
-def _write_stream(n: int) -> None:
-    path = OUT_DIR / f"mixed-v{STREAM_VERSION}-{n}.log"
+def _write_stream(n: int, stream: str) -> None:
+    path = _stream_path(stream, n)
     OUT_DIR.mkdir(exist_ok=True)
+    lines = corpus_lines(n) if stream == "corpus" else stream_lines(n)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(stream_lines(n)) + "\n", encoding="utf-8")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
 
 
@@ -121,6 +188,7 @@ class Job:
     lines: int
     runs: tuple[Run, ...]
     patterns: int | None
+    stream: str = "mixed"
 
     @property
     def seconds(self) -> float:
@@ -202,44 +270,68 @@ class SpeedReport:
     reps: int
     startup: tuple[Run, ...] = ()
     """``logsum parse`` on an empty file: the fixed cost of a run (interpreter, imports)."""
-    engine_cpu: float | None = None
-    """CPU seconds of the engine alone on the smallest stream, in-process (median)."""
+    engine_cpu: dict[str, float] = dataclasses.field(default_factory=dict)
+    """CPU seconds of the engine alone on each stream's smallest size, in-process (median)."""
 
-    def get(self, name: str, lines: int) -> Job | None:
-        """The job ``name`` on the ``lines``-line stream, if it ran."""
-        return next((j for j in self.jobs if j.name == name and j.lines == lines), None)
+    def get(self, name: str, lines: int, stream: str = "mixed") -> Job | None:
+        """The job ``name`` on the ``lines``-line ``stream``, if it ran."""
+        return next(
+            (j for j in self.jobs if j.name == name and j.lines == lines and j.stream == stream),
+            None,
+        )
 
 
 def run(
-    reps: int = 3, sizes: Sequence[int] = SIZES, drain3_sizes: Sequence[int] | None = None
+    reps: int = 3,
+    sizes: Sequence[int] = SIZES,
+    drain3_sizes: Sequence[int] | None = None,
+    streams: Sequence[str] = ("mixed",),
+    corpus_sizes: Sequence[int] | None = None,
 ) -> SpeedReport:
     """Time LogSum and the floor at every size and Drain3 at ``drain3_sizes`` (default: the
-    smallest size), ``reps`` times each, alternating; then count patterns."""
-    drain3_sizes = list(drain3_sizes) if drain3_sizes is not None else [min(sizes)]
-    plan = [(job, n) for n in sizes for job in ("logsum", "drain3", "floor")]
-    plan = [(job, n) for job, n in plan if job != "drain3" or n in drain3_sizes]
-    files = {n: stream_file(n) for n in sizes}
+    smallest size), ``reps`` times each, alternating; then count patterns. ``sizes`` are the
+    ``mixed`` stream's; the ``corpus`` stream runs at ``corpus_sizes`` (default: its
+    ``CORPUS_COPIES`` copies), Drain3 at its smallest."""
+    plan: list[tuple[str, str, int]] = []
+    for stream in streams:
+        if stream == "corpus":
+            ns = list(corpus_sizes) if corpus_sizes else [corpus_size()]
+            d3 = [min(ns)]
+        else:
+            ns = list(sizes)
+            d3 = list(drain3_sizes) if drain3_sizes is not None else [min(sizes)]
+        plan += [
+            (job, stream, n)
+            for n in ns
+            for job in ("logsum", "drain3", "floor")
+            if job != "drain3" or n in d3
+        ]
+    files = {(stream, n): stream_file(n, stream) for _, stream, n in plan}
+    smallest = {s: min(n for _, t, n in plan if t == s) for s in streams}
     empty = OUT_DIR / "empty.log"
     empty.write_bytes(b"")
     startup: list[Run] = []
-    engine_cpu: list[float] = []
-    runs: dict[tuple[str, int], list[Run]] = {key: [] for key in plan}
+    engine_cpu: dict[str, list[float]] = {s: [] for s in streams}
+    runs: dict[tuple[str, str, int], list[Run]] = {key: [] for key in plan}
     for rep in range(reps):
-        for job, n in plan:
-            r = time_process(command(job, files[n]))
-            runs[job, n].append(r)
+        for job, stream, n in plan:
+            r = time_process(command(job, files[stream, n]))
+            runs[job, stream, n].append(r)
             print(
-                f"  [{rep + 1}/{reps}] {job:>6} {n:>9,} lines: {r.seconds:7.2f} s "
+                f"  [{rep + 1}/{reps}] {job:>6} {stream:>6} {n:>9,} lines: {r.seconds:7.2f} s "
                 f"(cpu {r.cpu_seconds:6.2f} s) "
                 f"{n / r.seconds:>10,.0f} lines/s  {r.max_rss_kib / 1024:7.1f} MiB",
                 file=sys.stderr,
             )
         startup.append(time_process(command("logsum", empty)))
-        engine_cpu.append(engine_only_in_child(files[min(sizes)]))
+        for stream in streams:
+            engine_cpu[stream].append(engine_only_in_child(files[stream, smallest[stream]]))
     jobs = tuple(
-        Job(job, n, tuple(runs[job, n]), count_patterns(job, files[n], n)) for job, n in plan
+        Job(job, n, tuple(runs[job, stream, n]), count_patterns(job, files[stream, n], n), stream)
+        for job, stream, n in plan
     )
-    return SpeedReport(jobs, reps, tuple(startup), statistics.median(engine_cpu))
+    medians = {s: statistics.median(v) for s, v in engine_cpu.items()}
+    return SpeedReport(jobs, reps, tuple(startup), medians)
 
 
 def engine_only_in_child(path: Path) -> float:
@@ -281,19 +373,35 @@ def from_json(text: str) -> SpeedReport:
     """The inverse of :func:`to_json`."""
     d = json.loads(text)
     jobs = tuple(
-        Job(j["name"], j["lines"], tuple(Run(**r) for r in j["runs"]), j["patterns"])
+        Job(
+            j["name"],
+            j["lines"],
+            tuple(Run(**r) for r in j["runs"]),
+            j["patterns"],
+            j.get("stream", "mixed"),
+        )
         for j in d["jobs"]
     )
     startup = tuple(Run(**r) for r in d["startup"])
-    return SpeedReport(jobs, d["reps"], startup, d["engine_cpu"])
+    engine_cpu = d["engine_cpu"]
+    if not isinstance(engine_cpu, dict):  # a report from before the corpus stream
+        engine_cpu = {} if engine_cpu is None else {"mixed": engine_cpu}
+    return SpeedReport(jobs, d["reps"], startup, engine_cpu)
 
 
-def run_in_child(reps: int = 3) -> SpeedReport:
+def run_in_child(reps: int = 3, streams: Sequence[str] = ("mixed",)) -> SpeedReport:
     """:func:`run` in a fresh process. Linux carries a parent's peak RSS into the children it
     forks, so a caller that has grown (the accuracy benchmark) would inflate the memory figures;
     the child stays small. Progress goes to stderr as usual."""
     out = subprocess.run(
-        [sys.executable, __file__, "--reps", str(reps), "--json"],
+        [
+            sys.executable,
+            __file__,
+            "--reps",
+            str(reps),
+            "--json",
+            *(arg for stream in streams for arg in ("--stream", stream)),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         check=True,
@@ -309,66 +417,79 @@ LABELS = {
 
 
 def markdown(report: SpeedReport) -> str:
-    """Speed and scale tables, with the ratios the issue asks for."""
+    """Speed and scale tables, with the ratios the issue asks for (per stream)."""
     out = [
         f"Whole processes, output to `/dev/null`; median of {report.reps} runs; peak RSS is the "
         "largest over the runs.",
         "",
-        "| job | lines | median s | lines/s | CPU s | peak RSS MiB | patterns | runs (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| stream | job | lines | median s | lines/s | CPU s | peak RSS MiB | patterns "
+        "| runs (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    streams = list(dict.fromkeys(j.stream for j in report.jobs))
     for j in report.jobs:
         runs = ", ".join(f"{r.seconds:.2f}" for r in j.runs)
         pats = "" if j.patterns is None else f"{j.patterns:,}"
         out.append(
-            f"| {LABELS[j.name]} | {j.lines:,} | {j.seconds:.2f} | {j.rate:,.0f} | "
+            f"| {j.stream} | {LABELS[j.name]} | {j.lines:,} | {j.seconds:.2f} | {j.rate:,.0f} | "
             f"{j.cpu_seconds:.2f} | "
             f"{j.max_rss_mib:.1f} | {pats} | {runs} |"
         )
-    small, big = min(j.lines for j in report.jobs), max(j.lines for j in report.jobs)
-    ls, dr = report.get("logsum", small), report.get("drain3", small)
-    fl = report.get("floor", small)
     out.append("")
+    for stream in streams:
+        out.extend(_verdicts(report, stream))
+    return "\n".join(out)
+
+
+def _verdicts(report: SpeedReport, stream: str) -> list[str]:
+    """The ratios of one stream: speed against Drain3, the floor, where the time goes, scale."""
+    out: list[str] = []
+    sizes = [j.lines for j in report.jobs if j.stream == stream]
+    small, big = min(sizes), max(sizes)
+    ls, dr = report.get("logsum", small, stream), report.get("drain3", small, stream)
+    fl = report.get("floor", small, stream)
     if ls and dr:
         ratio = dr.seconds / ls.seconds
         verdict = "met" if ratio >= 3 else "NOT met"
         out.append(
-            f"- **Speed** ({small:,} lines): LogSum / Drain3 = **{ratio:.2f}x** by wall time "
-            f"(target >= 3x: {verdict}); {dr.cpu_seconds / ls.cpu_seconds:.2f}x by CPU time."
+            f"- **Speed, {stream} stream** ({small:,} lines): LogSum / Drain3 = "
+            f"**{ratio:.2f}x** by wall time (target >= 3x: {verdict}); "
+            f"{dr.cpu_seconds / ls.cpu_seconds:.2f}x by CPU time."
         )
     if ls and fl:
         out.append(f"- LogSum takes {ls.seconds / fl.seconds:.1f}x the floor's time.")
-    if ls and report.startup and report.engine_cpu is not None:
+    engine = report.engine_cpu.get(stream)
+    if ls and report.startup and engine is not None:
         fixed = statistics.median(r.cpu_seconds for r in report.startup)
-        rest = ls.cpu_seconds - fixed - report.engine_cpu
+        rest = ls.cpu_seconds - fixed - engine
         out.append(
             f"- Where `logsum parse`'s {ls.cpu_seconds:.2f} CPU s at {small:,} lines go: "
             f"start-up {fixed:.2f} s (an empty file: interpreter and imports), engine "
-            f"{report.engine_cpu:.2f} s (the same lines through one engine in-process), the rest "
+            f"{engine:.2f} s (the same lines through one engine in-process), the rest "
             f"{rest:.2f} s (reading, the two-pass spool, JSON output)."
         )
-    lb = report.get("logsum", big)
+    lb = report.get("logsum", big, stream)
     if ls and lb and big != small:
         change = lb.rate / ls.rate
         cpu_change = (big / lb.cpu_seconds) / (small / ls.cpu_seconds)
         verdict = "met" if change >= 0.8 else "NOT met"
         out.append(
-            f"- **Scale**: LogSum throughput at {big:,} lines is {change:.0%} of its throughput "
-            f"at {small:,} by wall time, {cpu_change:.0%} by CPU time (target: at least 80%: "
-            f"{verdict}); peak RSS {ls.max_rss_mib:.0f} MiB -> {lb.max_rss_mib:.0f} MiB for "
-            f"{ls.patterns} -> {lb.patterns} patterns."
+            f"- **Scale, {stream} stream**: LogSum throughput at {big:,} lines is {change:.0%} "
+            f"of its throughput at {small:,} by wall time, {cpu_change:.0%} by CPU time "
+            f"(target: at least 80%: {verdict}); peak RSS {ls.max_rss_mib:.0f} MiB -> "
+            f"{lb.max_rss_mib:.0f} MiB for {ls.patterns} -> {lb.patterns} patterns."
         )
-    return "\n".join(out)
+    return out
 
 
-def profile(lines: int, top: int) -> str:
+def profile(lines: int, top: int, stream: str = "mixed") -> str:
     """``logsum parse`` in this process under cProfile (output to /dev/null): the ``top``
     functions by own time. For finding hot spots; the numbers are slower than real."""
     import cProfile
     import io
     import pstats
 
-    path = stream_file(lines)
+    path = stream_file(lines, stream)
     from logsum.cli import app
     from logsum.cli import parse as _parse  # noqa: F401 - registers the command
 
@@ -391,29 +512,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: run the speed and scale benchmark and print its tables."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--reps", type=int, default=3, help="repetitions per job (median)")
-    ap.add_argument("--size", type=int, action="append", help="stream lengths (default 100k, 1M)")
+    ap.add_argument(
+        "--stream",
+        action="append",
+        choices=STREAMS,
+        help="streams to run, in this order (default: mixed)",
+    )
+    ap.add_argument(
+        "--size", type=int, action="append", help="mixed stream lengths (default 100k, 1M)"
+    )
+    ap.add_argument(
+        "--corpus-size",
+        type=int,
+        action="append",
+        help=f"corpus stream lengths (default {CORPUS_COPIES} copies of the corpus)",
+    )
     ap.add_argument("--drain3-all", action="store_true", help="also time Drain3 at every size")
     ap.add_argument(
         "--profile",
         type=int,
         metavar="TOP",
-        help="instead: profile `logsum parse` in-process on the first --size, print TOP functions",
+        help="instead: profile `logsum parse` in-process on the first stream at its first size, "
+        "print TOP functions",
     )
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     ap.add_argument("--write-stream", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--engine-only", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    streams = list(dict.fromkeys(args.stream or ["mixed"]))
     if args.write_stream:
-        _write_stream(args.write_stream)
+        _write_stream(args.write_stream, streams[0])
         return 0
     if args.engine_only:
         print(engine_only(args.engine_only))
         return 0
-    if args.profile:
-        print(profile((args.size or list(SIZES))[0], args.profile))
-        return 0
     sizes = args.size or list(SIZES)
-    report = run(args.reps, sizes, sizes if args.drain3_all else None)
+    if args.profile:
+        stream = streams[0]
+        n = (args.corpus_size or [corpus_size()])[0] if stream == "corpus" else sizes[0]
+        print(profile(n, args.profile, stream))
+        return 0
+    report = run(args.reps, sizes, sizes if args.drain3_all else None, streams, args.corpus_size)
     print(to_json(report) if args.json else markdown(report))
     return 0
 

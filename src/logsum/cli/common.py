@@ -9,16 +9,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import IO
-
-import typer
+from typing import IO, TYPE_CHECKING
 
 from logsum import EngineConfig
 from logsum.core.timestamps import DEFAULT_ZONE
 
+if TYPE_CHECKING:
+    import typer
+
 
 def fail(command: str, message: str) -> typer.Exit:
     """Write ``logsum COMMAND: message`` to stderr and return the exit (code 2) to raise."""
+    import typer  # here, not at the top: `logsum parse` starts without the framework
+
     sys.stderr.write(f"logsum {command}: {message}\n")
     return typer.Exit(code=2)
 
@@ -72,4 +75,6 @@ def reader_may_leave() -> Iterator[None]:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+        import typer  # here, not at the top: `logsum parse` starts without the framework
+
         raise typer.Exit(code=0) from None

@@ -24,12 +24,12 @@ from typing import Any
 from logsum.core.align import align, partial_spans
 from logsum.core.config import EngineConfig
 from logsum.core.header import HeaderDetector, LogFormat
-from logsum.core.logfmt import looks_like_logfmt, split_logfmt
+from logsum.core.logfmt import looks_like_logfmt, split_logfmt_placed
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.shapes import NO_HEADER, ShapeCache, StampSpan
+from logsum.core.shapes import NO_HEADER, Placed, ShapeCache, StampSpan
 from logsum.core.structured import split_json
 from logsum.core.timestamps import YearHint, zone_named
 
@@ -97,6 +97,7 @@ class Engine:
         self._shapes = self._new_shapes()
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
+        self._placed: Placed | None = None
         self._max_line_chars = cfg.max_line_chars
         self.line_count = 0
         self.full_path_lines = 0
@@ -185,7 +186,7 @@ class Engine:
             cluster.touched = n
             self._miner.touch(cluster)
         stamp = shape.stamp(line)
-        params = tuple(map(line.__getitem__, shape.params))
+        params = shape.read_params(line)
         severity = shape.severity
         self._observe(cluster, stamp, shape.level_severity, severity, params)
         header = shape.header_of(line, stamp) if want_header else None
@@ -216,6 +217,7 @@ class Engine:
         if shapes is not None and not self._miner.noisy:
             shape = shapes.learn(
                 line,
+                placed=self._placed,
                 header=None if header is NO_HEADER else header,
                 stamps=stamps,
                 message=message,
@@ -225,10 +227,8 @@ class Engine:
                 level_severity=level_sev,
                 severity=severity,
             )
-        if shape is not None:  # the shape knows where the values are: no second reading
-            params = tuple(map(line.__getitem__, shape.params))
-        else:
-            params = self._params(cluster, raw_tokens)
+        # A shape knows where the values are: no second reading.
+        params = shape.read_params(line) if shape is not None else self._params(cluster, raw_tokens)
         self._observe(cluster, header.timestamp, level_sev, severity, params)
         return cluster, severity, header.timestamp, message, params, header, False
 
@@ -272,7 +272,10 @@ class Engine:
 
     def _split(self, line: str) -> tuple[Header, str, list[StampSpan]]:
         """The line's header (``NO_HEADER`` when it has none), its message, and where header
-        detection found its timestamps (for the shape cache; empty for other headers)."""
+        detection found its timestamps (for the shape cache; empty for other headers). A
+        logfmt line whose message and header values are written in it as they are leaves
+        their places in ``self._placed`` (else it is ``None``)."""
+        self._placed = None
         if self.message_only:
             return NO_HEADER, line.strip(), _NO_STAMPS
         if self._format is not None:
@@ -284,9 +287,14 @@ class Engine:
             if found is not None:
                 return found[0], found[1], _NO_STAMPS
         elif looks_like_logfmt(line):
-            found = split_logfmt(line, self._year)
-            if found is not None:
-                return found[0], found[1], _NO_STAMPS
+            placed = split_logfmt_placed(line, self._year)
+            if placed is not None:
+                header, message, places = placed
+                if places is None:
+                    return header, message, _NO_STAMPS
+                # A sentence written in the line: its shape can be replayed like a header's.
+                self._placed = places
+                return header, message, _NO_STAMPS
         found = self._headers.split(line)
         if found is None:
             return NO_HEADER, line.strip(), _NO_STAMPS
@@ -370,19 +378,30 @@ class Engine:
             cluster.examples = {}
             cluster.examples_version = cluster.version
             cluster.examples_seen = 0
+            cluster.examples_capped = False
             cluster.params_memo = None
         cluster.examples_seen += 1
         if cluster.examples_seen >= _EXAMPLE_LINES or not k:
             cluster.examples_full = True
+        if cluster.examples_capped:
+            return  # every wildcard has its k values: nothing to add
         examples = cluster.examples
+        filled = False
         for i, value in enumerate(params):
             seen = examples.get(i)
             if seen is None:
                 examples[i] = [value]
                 cluster.params_memo = None
+                filled = k == 1
             elif len(seen) < k and value not in seen:
                 seen.append(value)
                 cluster.params_memo = None
+                filled = filled or len(seen) == k
+        if filled and len(examples) == len(params) and all(len(v) >= k for v in examples.values()):
+            # Later lines of this version add nothing (a version reads the same number of
+            # values from every line, or none), though they still count towards
+            # _EXAMPLE_LINES.
+            cluster.examples_capped = True
 
     # -- reading --------------------------------------------------------------------------
 

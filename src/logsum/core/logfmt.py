@@ -18,6 +18,9 @@ from logsum.core.model import Header
 from logsum.core.timestamps import match_timestamp
 
 _PAIR = re.compile(r'([A-Za-z_@][\w.@/\-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?=\s|$)')
+# One pair and the whitespace after it: a line is pairs back to back (``\s`` and
+# ``str.isspace`` agree on what whitespace is).
+_PAIR_AND_SPACE = re.compile(_PAIR.pattern + r"\s*")
 _STARTS = re.compile(r"[A-Za-z_@][\w.@/\-]*=")
 _MESSAGE_KEYS = frozenset({"msg", "message"})
 _TIME_KEYS = frozenset({"time", "ts", "timestamp", "t", "date", "datetime"})
@@ -26,6 +29,8 @@ _COMPONENT_KEYS = frozenset({"logger", "component", "module", "source", "caller"
 _PID_KEYS = frozenset({"pid"})
 _HOST_KEYS = frozenset({"host", "hostname"})
 _HEADER_KEYS = _TIME_KEYS | _LEVEL_KEYS | _COMPONENT_KEYS | _PID_KEYS | _HOST_KEYS
+_NEEDED_KEYS = _MESSAGE_KEYS | _LEVEL_KEYS | _TIME_KEYS
+"""A line is logfmt only with one of these among its keys."""
 
 MAX_LOGFMT_CHARS = 16 * 1024
 """Longer lines are not read as logfmt (they are taken as plain text)."""
@@ -36,52 +41,115 @@ def looks_like_logfmt(line: str) -> bool:
     return _STARTS.match(line) is not None
 
 
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == '"':
-        return re.sub(r"\\(.)", r"\1", value[1:-1])
+        inner = value[1:-1]
+        return _ESCAPE.sub(r"\1", inner) if "\\" in inner else inner
     return value
 
 
 def split_logfmt(line: str, default_year: int) -> tuple[Header, str] | None:
     """``(header, message)`` of a logfmt line, or ``None`` when the line is not one: every
     token must be a pair, and a message, level or time key must be among them."""
+    found = split_logfmt_placed(line, default_year)
+    return None if found is None else (found[0], found[1])
+
+
+LogfmtPlaces = tuple[int, slice | None, tuple[slice | str | None, ...]]
+"""Where a logfmt line's parts sit in it: the offset of its message (a verbatim slice of the
+line), the slice of its one time value (``None``: no time key), and its host, component and
+pid (a slice of the line when the value has digits, else the value)."""
+
+
+def split_logfmt_placed(
+    line: str, default_year: int
+) -> tuple[Header, str, LogfmtPlaces | None] | None:
+    """:func:`split_logfmt` with where the parts sit in ``line``, when every part that a line
+    equal to this one up to its digits could read differently is a slice of the line: the
+    message is the ``msg`` value as written (a sentence, no escapes), there is at most one
+    time key and its value has no escapes (its timestamp is read from that text, whatever its
+    digits), the level has no digit and the host, component and pid values with digits carry
+    no escapes. Otherwise the places are ``None``.
+
+    The pairs of two lines equal up to their digits split alike (digits are word characters
+    in keys and values alike), so such a line reads the same message, level and fields from
+    the same places."""
     text = line.strip()
     if len(text) > MAX_LOGFMT_CHARS:
         return None
-    pairs: list[tuple[str, str, str]] = []  # key, value, the pair as written
+    pairs: list[tuple[str, str, str, int]] = []  # key, value, the pair as written, value at
     pos = 0
+    match = _PAIR_AND_SPACE.match
     while pos < len(text):
-        m = _PAIR.match(text, pos)
+        m = match(text, pos)
         if m is None:
             return None
-        pairs.append((m.group(1).lower(), m.group(2), m.group(0)))
+        key, raw = m.group(1, 2)
+        pairs.append((key.lower(), raw, text[pos : m.end(2)], m.start(2)))
         pos = m.end()
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-    keys = {k for k, _, _ in pairs}
-    if len(pairs) < 2 or not keys & (_MESSAGE_KEYS | _LEVEL_KEYS | _TIME_KEYS):
+    keys = {k for k, _, _, _ in pairs}
+    if len(pairs) < 2 or keys.isdisjoint(_NEEDED_KEYS):
         return None
     timestamp = level = component = pid = host = None
     message: list[str] = []
     rest: list[str] = []
-    for key, raw, written in pairs:
+    # Places, in ``text``: the message's; the timestamp's; host, component, pid.
+    lead = len(line) - len(line.lstrip())
+    placeable = True
+    message_at = -1
+    stamp_at: slice | None = None
+    times = 0
+    places: list[slice | str | None] = [None, None, None]
+    for key, raw, written, at in pairs:
+        if key in _TIME_KEYS:
+            times += 1  # with two, which one gives the time depends on digits
         value = _unquote(raw)
+        # Where ``value`` sits in the line, when it is written there as it is.
+        value_at = -1 if "\\" in raw else lead + at + (raw[:1] == '"')
         if key in _MESSAGE_KEYS and not message:
             message.append(" ".join(value.split()))
+            message_at = value_at if message[0] == value else -1
         elif key in _TIME_KEYS and timestamp is None:
             found = match_timestamp(value, 0, default_year)
             timestamp = found[0] if found else None
+            stamp_at = None if value_at < 0 else slice(value_at, value_at + len(value))
         elif key in _LEVEL_KEYS and level is None:
             level = LEVELS.get(value.upper(), value or None)
+            placeable = placeable and not _DIGIT.search(value)
         elif key in _COMPONENT_KEYS and component is None:
             component = value or None
+            places[1] = _place(component, value_at)
         elif key in _PID_KEYS and pid is None:
             pid = value or None
+            places[2] = _place(pid, value_at)
         elif key in _HOST_KEYS and host is None:
             host = value or None
+            places[0] = _place(host, value_at)
         elif key not in _HEADER_KEYS:
             rest.append(written)
     header = Header(timestamp=timestamp, level=level, host=host, component=component, pid=pid)
     if message and " " in message[0]:
-        return header, message[0]  # a sentence: the documented message body
-    return header, " ".join(message + rest)
+        # A sentence: the documented message body.
+        placed = (
+            placeable
+            and message_at >= 0
+            and times <= 1
+            and (stamp_at is not None or not times)
+            and all(p != "" for p in places)
+        )
+        return header, message[0], (message_at, stamp_at, tuple(places)) if placed else None
+    return header, " ".join(message + rest), None
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _place(value: str | None, at: int) -> slice | str | None:
+    """Where a header value sits: a slice when it has digits (``""`` when it cannot be
+    placed), else the value itself."""
+    if value is None or not _DIGIT.search(value):
+        return value
+    return "" if at < 0 else slice(at, at + len(value))

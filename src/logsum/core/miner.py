@@ -166,6 +166,7 @@ class Cluster:
         "alive",
         "count",
         "examples",
+        "examples_capped",
         "examples_full",
         "examples_seen",
         "examples_version",
@@ -197,6 +198,7 @@ class Cluster:
         self.examples: dict[int, list[str]] = {}
         self.examples_version = 0
         self.examples_full = False
+        self.examples_capped = False  # every wildcard of this version has its examples
         self.examples_seen = 0
         self.text_severity: tuple[int, Severity] | None = None  # (version, severity) memo
         self.params_memo: tuple[int, Any] | None = None  # (version, ParamSummary tuple)

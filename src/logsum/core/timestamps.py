@@ -298,6 +298,7 @@ class StampPlan:
     """
 
     __slots__ = (
+        "_fields",
         "day",
         "end",
         "epoch",
@@ -364,6 +365,14 @@ class StampPlan:
         spans = [x for x in fields if isinstance(x, tuple)]
         self.head_span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else (0, 0)
         self.heads: dict[str, tuple[int, int, int, int] | tuple[()]] = {}
+        # What _read slices on every line, as slice objects (one subscript each).
+        self._fields: tuple[slice, slice | None, slice | None, slice | None, slice | None] = (
+            slice(*self.head_span),
+            None if self.minute is None else slice(*self.minute),
+            None if self.second is None else slice(*self.second),
+            None if self.frac is None else slice(*self.frac),
+            None if self.tz is None else slice(*self.tz),
+        )
 
     def read(self, line: str) -> datetime | None:
         """The timestamp at this plan's offsets of ``line``, or ``None`` if invalid."""
@@ -387,26 +396,27 @@ class StampPlan:
                     return value
                 return value + timedelta(microseconds=int(line[f[0] : f[1]]) * self.frac_scale)
             # Year, month, day and hour change rarely: read them once per distinct text.
-            lo, hi = self.head_span
-            key = line[lo:hi]
-            head = self.heads.get(key)
+            head_at, mi_at, s_at, f_at, tz_at = self._fields
+            key = line[head_at]
+            heads = self.heads
+            head = heads.get(key)
             if head is None:
                 head = self._head(line)
-                if len(self.heads) > 1024:
-                    self.heads.clear()
-                self.heads[key] = head
+                if len(heads) > 1024:
+                    heads.clear()
+                heads[key] = head
             if not head:
                 return None
-            mi, s, f, tz = self.minute, self.second, self.frac, self.tz
+            year, month, day, hour = head
             value = datetime(
-                head[0],
-                head[1],
-                head[2],
-                head[3],
-                int(line[mi[0] : mi[1]]) if mi else 0,
-                min(int(line[s[0] : s[1]]), 59) if s else 0,
-                int(line[f[0] : f[1]]) * self.frac_scale if f else 0,
-                self.local if tz is None else _tzinfo(line[tz[0] : tz[1]]) or self.local,
+                year,
+                month,
+                day,
+                hour,
+                int(line[mi_at]) if mi_at else 0,
+                min(int(line[s_at]), 59) if s_at else 0,
+                int(line[f_at]) * self.frac_scale if f_at else 0,
+                self.local if tz_at is None else _tzinfo(line[tz_at]) or self.local,
             )
             return value if value.tzinfo is UTC else _in_utc(value)
         except (ValueError, OverflowError, OSError):
