@@ -152,6 +152,19 @@ class Settings(BaseSettings):
     engine's fast path). Smaller than the engine's default because one process keeps up to
     ``LOGSUM_ENGINE_TENANTS`` engines."""
 
+    engine_cache_mib: int = Field(default=16, ge=0, le=4_096)
+    """``LOGSUM_ENGINE_CACHE_MIB``: estimated MiB each of a warm engine's two fast-path caches
+    (line shapes, masked messages) may hold besides ``LOGSUM_ENGINE_MATCH_CACHE`` entries; a
+    full cache is emptied (shapes) or loses its oldest entries (messages). Long lines full of
+    numbers cost megabytes each: without it a tenant sending them grew a process by gigabytes."""
+
+    engine_pattern_mib: int = Field(default=64, ge=1, le=65_536)
+    """``LOGSUM_ENGINE_PATTERN_MIB``: estimated MiB a warm engine's patterns may hold (the
+    least recently seen are evicted past it, as past 50,000 patterns). Ordinary patterns cost a
+    kilobyte or two; patterns of long random lines cost tens of kilobytes each. A process holds
+    at most ``LOGSUM_ENGINE_TENANTS`` times this plus twice ``LOGSUM_ENGINE_CACHE_MIB`` for its
+    engines."""
+
     thread_switch_ms: float = Field(default=1.0, ge=0.0, le=100.0)
     """``LOGSUM_THREAD_SWITCH_MS``: how long a thread of a service process may hold the
     interpreter before another runnable thread gets it (Python's default is 5 ms; 0 keeps it).

@@ -160,6 +160,8 @@ class AnalysisService:
         config = EngineConfig(
             max_line_chars=self._settings.max_line_chars,
             match_cache_size=self._settings.engine_match_cache,
+            match_cache_bytes=self._settings.engine_cache_mib * 1024 * 1024,
+            max_pattern_bytes=self._settings.engine_pattern_mib * 1024 * 1024,
             default_year=datetime.now(UTC).year,
             today=datetime.now(UTC).date(),
         )

@@ -17,6 +17,12 @@ class EngineConfig:
     """Patterns kept before the least recently seen one is evicted. Bounds memory on streams
     whose masking misses a variable and would otherwise create a pattern per line."""
 
+    max_pattern_bytes: int = 256 * 1024 * 1024
+    """Estimated bytes the patterns may hold (their tokens, templates and index entries)
+    besides their number: the least recently seen are evicted past it too. Ordinary patterns
+    cost one or two kilobytes, so ``max_patterns`` binds first; patterns of long random lines
+    (hundreds of tokens each) would otherwise reach gigabytes before it."""
+
     max_line_chars: int = 64 * 1024
     """Longer lines are cut to this many characters before parsing (the cut is recorded as a
     trailing ``<*>``). A 10 MB line costs no more than a 64 KiB one."""
@@ -44,6 +50,11 @@ class EngineConfig:
     max_param_examples: int = 5
     """Distinct example values kept per wildcard position of a pattern."""
 
+    max_example_chars: int = 256
+    """Characters of an example value kept (a longer one is cut and ends with ``…``): a value
+    is shown to a person, and a pattern's examples would otherwise hold whole payloads (the
+    folded tail of a very long line), kilobytes per pattern."""
+
     max_record_lines: int = 1_000
     """Continuation lines folded into one multi-line record before a new record is started."""
 
@@ -51,6 +62,12 @@ class EngineConfig:
     """Entries in each fast-path cache: line shapes (a line equal to a known one up to its
     digits), and masked message to pattern. An entry costs about a kilobyte; a full cache is
     emptied and refilled. Nothing is cached while nearly every line is a new pattern."""
+
+    match_cache_bytes: int = 32 * 1024 * 1024
+    """Estimated bytes each fast-path cache may hold besides its entry count: a line's shape
+    costs about its length twice plus its numbers' positions, a masked message its length.
+    Long lines full of numbers (hex dumps) cost megabytes each: without this bound a stream of
+    them kept every one (gigabytes after a few thousand 64 KiB lines)."""
 
     shape_cache: bool = True
     """Replay the parts of a line from a known line of the same shape (equal up to its digits)
@@ -74,6 +91,8 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.max_patterns < 1:
             raise ValueError("max_patterns must be at least 1")
+        if self.max_pattern_bytes < 1024:
+            raise ValueError("max_pattern_bytes must be at least 1024")
         if self.max_line_chars < 16:
             raise ValueError("max_line_chars must be at least 16")
         if self.max_tokens < 2:
@@ -86,8 +105,12 @@ class EngineConfig:
             raise ValueError("min_slot_values must be in [2, min_word_values]")
         if self.max_param_examples < 0:
             raise ValueError("max_param_examples must be >= 0")
+        if self.max_example_chars < 16:
+            raise ValueError("max_example_chars must be at least 16")
         if self.max_record_lines < 1:
             raise ValueError("max_record_lines must be at least 1")
         if self.match_cache_size < 0:
             raise ValueError("match_cache_size must be >= 0")
+        if self.match_cache_bytes < 0:
+            raise ValueError("match_cache_bytes must be >= 0")
         zone_named(self.timezone)  # InvalidOption (a ValueError) for an unknown name

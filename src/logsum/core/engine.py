@@ -59,6 +59,7 @@ def _continues(line: str) -> bool:
 
 
 _CUT = " " + WILDCARD  # stands for what was cut off an over-long line
+_CACHE_ENTRY_BYTES = 200  # a masked-message cache entry besides its key: dict slot, objects
 _NO_STAMPS: list[StampSpan] = []
 
 _EXAMPLE_LINES = 200
@@ -91,9 +92,14 @@ class Engine:
         cfg = self.config
         self._masker = TokenMasker()
         self._miner = Miner(
-            cfg.similarity, cfg.max_patterns, cfg.min_word_values, cfg.min_slot_values
+            cfg.similarity,
+            cfg.max_patterns,
+            cfg.min_word_values,
+            cfg.min_slot_values,
+            cfg.max_pattern_bytes,
         )
         self._cache: OrderedDict[str, Cluster] = OrderedDict()
+        self._cache_bytes = 0  # estimated bytes of the masked-message cache (keys and entries)
         self._shapes = self._new_shapes()
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
@@ -117,7 +123,13 @@ class Engine:
         in the line)."""
         cfg = self.config
         if cfg.shape_cache and cfg.match_cache_size and self._format is None:
-            return ShapeCache(cfg.match_cache_size, cfg.max_tokens, self._masker, self._year)
+            return ShapeCache(
+                cfg.match_cache_size,
+                cfg.max_tokens,
+                self._masker,
+                self._year,
+                cfg.match_cache_bytes,
+            )
         return None
 
     def use_timezone(self, name: str) -> None:
@@ -322,10 +334,15 @@ class Engine:
                 self._miner.touch(folded)
                 return folded
         cluster = self._miner.learn(tokens)
-        if self.config.match_cache_size and not self._miner.noisy:
+        cfg = self.config
+        if cfg.match_cache_size and not self._miner.noisy:
             cache[key] = cluster
-            if len(cache) > self.config.match_cache_size:
-                cache.popitem(last=False)
+            self._cache_bytes += len(key) + _CACHE_ENTRY_BYTES
+            while cache and (
+                len(cache) > cfg.match_cache_size or self._cache_bytes > cfg.match_cache_bytes
+            ):
+                gone, _ = cache.popitem(last=False)
+                self._cache_bytes -= len(gone) + _CACHE_ENTRY_BYTES
         return cluster
 
     @staticmethod
@@ -387,7 +404,10 @@ class Engine:
             return  # every wildcard has its k values: nothing to add
         examples = cluster.examples
         filled = False
+        cap = self.config.max_example_chars
         for i, value in enumerate(params):
+            if len(value) > cap:
+                value = value[:cap] + "…"  # an example shows a value; it does not keep a dump
             seen = examples.get(i)
             if seen is None:
                 examples[i] = [value]

@@ -164,6 +164,7 @@ class Cluster:
 
     __slots__ = (
         "alive",
+        "cost",
         "count",
         "examples",
         "examples_capped",
@@ -204,6 +205,7 @@ class Cluster:
         self.params_memo: tuple[int, Any] | None = None  # (version, ParamSummary tuple)
         self.touched = 0  # engine line number of the last recency refresh
         self.alive = True
+        self.cost = 0  # estimated bytes, counted against Miner.max_bytes while it lives
         self.order = order
         self.version = next(_VERSIONS)  # unique across clusters: equal means same state
 
@@ -267,9 +269,12 @@ class Miner:
         max_patterns: int,
         min_word_values: int = 4,
         min_slot_values: int = 2,
+        max_bytes: int = 256 * 1024 * 1024,
     ) -> None:
         self.similarity = similarity
         self.max_patterns = max_patterns
+        self.max_bytes = max_bytes
+        self._bytes = 0  # estimated bytes of the live patterns (see _cost)
         self.min_word_values = min_word_values
         self.min_slot_values = min_slot_values
         # Key words seen in front of values that are words (``user`` of ``user=<*>`` or of
@@ -527,8 +532,13 @@ class Miner:
     def _insert(self, bucket: _Bucket, c: Cluster) -> None:
         self._index(bucket, c)
         self._lru[c.id] = c
-        while len(self._lru) > self.max_patterns:
+        c.cost = _cost(c)
+        self._bytes += c.cost
+        while len(self._lru) > self.max_patterns or (
+            self._bytes > self.max_bytes and len(self._lru) > 1
+        ):
             _, old = self._lru.popitem(last=False)
+            self._bytes -= old.cost
             self._unindex(self._bucket_of(old), old)
             old.alive = False
             self._forget_aliases(old.id)
@@ -660,7 +670,8 @@ class Miner:
         ):
             keep.level_severity = gone.level_severity
         gone.alive = False
-        self._lru.pop(gone.id, None)
+        if self._lru.pop(gone.id, None) is not None:
+            self._bytes -= gone.cost
         self._alias(gone.id, keep.id)
 
     # -- state --------------------------------------------------------------------------
@@ -678,6 +689,13 @@ class Miner:
         for old, new in aliases.items():
             if new in self._lru and old not in self._lru:
                 self._alias(old, new)
+
+
+def _cost(c: Cluster) -> int:
+    """Estimated bytes a pattern holds: its tokens and template, its entries in the inverted
+    index (about one per token), and the object itself; its examples are capped apart (see
+    ``EngineConfig.max_example_chars``)."""
+    return 2 * len(c.template) + 160 * len(c.tokens) + 1024
 
 
 def _min(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -178,14 +178,24 @@ class Shape:
 class ShapeCache:
     """Shapes by shape key, and by loose key for lines whose numbers changed length.
 
-    ``size`` bounds each of the two tables (a full table is emptied and refilled); lines with
+    ``size`` bounds each of the two tables (a full table is emptied and refilled), and so does
+    ``max_bytes``, an estimate of their memory (see :func:`_cost`); lines with
     more than ``max_tokens - 1`` message tokens are not learned (their tail is folded into one
     value). ``masker`` and ``year`` are the engine's, so a moved shape is checked the way the
     full path would read the line.
     """
 
-    def __init__(self, size: int, max_tokens: int, masker: TokenMasker, year: int) -> None:
+    def __init__(
+        self,
+        size: int,
+        max_tokens: int,
+        masker: TokenMasker,
+        year: int,
+        max_bytes: int = 32 * 1024 * 1024,
+    ) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0  # estimated size of the shapes held
         self.max_tokens = max_tokens
         self._masker = masker
         self._year = year
@@ -200,6 +210,7 @@ class ShapeCache:
         """Forget every shape."""
         self._exact.clear()
         self._loose.clear()
+        self._bytes = 0
 
     def lookup(self, line: str) -> Shape | None:
         """The shape to replay ``line`` with, or ``None`` when no valid one is known: its
@@ -315,13 +326,19 @@ class ShapeCache:
         )
         missed = self._missed
         key = missed[1] if missed[0] is line else shape_key(line)
+        cost = _cost(key, shape)
+        if self._bytes + cost > self.max_bytes:
+            self.clear()
+            if cost > self.max_bytes:
+                return shape  # replayed by nobody: the line alone is over the budget
+        self._bytes += cost
         self._put(self._exact, key, shape)
         self._put(self._loose, self._loose_key(key), shape)
         return shape
 
     def _put(self, table: dict[bytes, Shape], key: bytes, shape: Shape) -> None:
         if len(table) >= self.size:
-            table.clear()
+            self.clear()
         table[key] = shape
 
     def _loose_key(self, key: bytes) -> bytes:
@@ -482,3 +499,14 @@ def _last_word_at(line: str, value: str, end: int) -> int:
             return at
         at = line.rfind(value, 0, at)
     return -1
+
+
+def _cost(key: bytes, shape: Shape) -> int:
+    """Estimated bytes a shape holds in the cache: its keys (exact and loose, at most the
+    line's length each), the positions of the line's numbers, its slices, and the objects."""
+    return (
+        2 * len(key)
+        + 72 * len(shape.runs)
+        + 64 * (len(shape.params) + len(shape.checks) + len(shape.masked))
+        + 512
+    )

@@ -1,0 +1,47 @@
+"""Every cache of the engine is bounded in bytes as well as in entries (EngineConfig's
+match_cache_bytes, max_pattern_bytes, max_example_chars): hostile input keeps its memory flat."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from logsum import Engine, EngineConfig
+
+
+def test_the_shape_cache_stays_within_its_byte_budget() -> None:
+    rng = random.Random(1)
+    engine = Engine(EngineConfig(match_cache_bytes=1024 * 1024))
+    for _ in range(50):  # each line has thousands of digit runs: megabytes of positions
+        engine.process(rng.randbytes(8 * 1024).hex())
+    shapes = engine._shapes
+    assert shapes is not None
+    assert 0 < shapes._bytes <= 1024 * 1024
+
+
+def test_patterns_past_their_byte_budget_are_evicted_oldest_first() -> None:
+    rng = random.Random(2)
+    words = ["".join(rng.choices("abcdefghij", k=8)) for _ in range(2_000)]
+    engine = Engine(EngineConfig(max_pattern_bytes=2 * 1024 * 1024))
+    for _ in range(300):
+        engine.process(" ".join(rng.choices(words, k=400)))
+    assert engine.evictions > 0
+    assert engine._miner._bytes <= 2 * 1024 * 1024
+    assert len(engine.patterns()) < 300
+
+
+def test_example_values_are_cut() -> None:
+    engine = Engine(EngineConfig(max_example_chars=32), message_only=True)
+    engine.process("payload " + "x" * 1000)
+    engine.process("payload " + "y" * 1000)
+    (pattern,) = engine.patterns()
+    assert pattern.template == "payload <*>"
+    assert [len(v) for v in pattern.params[0].examples] == [33, 33]
+    assert pattern.params[0].examples[0].endswith("…")
+
+
+@pytest.mark.parametrize("field", ["match_cache_bytes", "max_pattern_bytes", "max_example_chars"])
+def test_bounds_refuse_nonsense(field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        EngineConfig(**{field: -1})  # type: ignore[arg-type]
