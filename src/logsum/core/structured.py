@@ -12,10 +12,11 @@ What :func:`split_json` reads from the object:
   size), ``{"$date": ...}`` (MongoDB extended JSON) or ``{"seconds"|"epochSecond": ..,
   "nanos"|"nanoOfSecond": ..}``.
 - **Level**: the first of ``level``, ``severity``, ``lvl``, ``loglevel``, ``log.level``,
-  ``levelname``, ``@l``, ``s``, ``PRIORITY``: a level word (:data:`logsum.core.header.LEVELS`), a single
-  letter (``I``, ``W``, ``E``, ``F``, ``D`` with an optional digit), or a number: 10..60 in steps
-  of 10 as pino and bunyan write them (30 info, 40 warning, 50 error, 60 fatal), 0..7 as syslog
-  severities. ``s`` counts only when it holds one of these.
+  ``levelname``, ``@l``, ``s``, ``PRIORITY``: a level word
+  (:data:`logsum.core.header.LEVELS`), a single letter (``I``, ``W``, ``E``, ``F``, ``D`` with an
+  optional digit), or a number: 10..60 in steps of 10 as pino and bunyan write them (30 info, 40
+  warning, 50 error, 60 fatal), 0..7 as syslog severities. ``s`` counts only when it holds one of
+  these.
 - **Header fields**: host (``host``, ``hostname``, ``host.name``, ``HOST``, ``_HOSTNAME``),
   component (``logger``, ``logger_name``, ``loggerName``, ``log.logger``, ``component``, ``c``,
   ``name``, ``module``, ``service``, ``service.name``, ``SourceContext``, ``caller``,
@@ -44,10 +45,10 @@ status=<*> ...`` once masked. Left out: the fields read above (timestamp, level,
 header fields, the properties a Serilog template names), caller and source-location fields
 (``caller``, ``source``, ``func``, ``funcName``, ``lineno``, ``pathname``, ``filename``,
 ``log.origin``) and format bookkeeping (``v``, ``@version``, ``ecs.version``, ``@i``, ``@r``,
-``stream``, ``source_type``, ``FACILITY``). A string value is written as is, in double quotes (JSON escaping) when it is empty
-or has whitespace, and only its first line when it has several (a stack trace); ``true``,
-``false``, ``null`` and numbers as in JSON; an array as compact JSON. An object with neither a
-message nor other fields is not a structured line.
+``stream``, ``source_type``, ``FACILITY``). A string value is written as is, in double quotes
+(JSON escaping) when it is empty or has whitespace, and only its first line when it has several
+(a stack trace); ``true``, ``false``, ``null`` and numbers as in JSON; an array as compact JSON.
+An object with neither a message nor other fields is not a structured line.
 """
 
 from __future__ import annotations
