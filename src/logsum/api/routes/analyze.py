@@ -13,29 +13,19 @@ from logsum.api.schemas import AnalyzeResponse
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
 
-_RECORDS = {
-    "type": "array",
-    "minItems": 1,
-    "items": {
-        "oneOf": [
-            {"type": "object", "description": "A log record (read as its JSON text)."},
-            {"type": "string", "description": "A raw log line."},
-        ]
-    },
-    "description": "Log records and raw lines, as Vector's json codec and Fluent Bit's "
-    "'Format json' send them; options as query parameters.",
-}
-
 _REQUEST_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The contract's JSON object; or, from log shippers, a JSON array, NDJSON "
-        "or plain text, whose options are the query parameters (see docs/API.md, 'Bodies from "
-        "log shippers'). Other content types are read as JSON.",
+        "description": "The contract's JSON object (AnalyzeRequest). From log shippers also: "
+        "under application/json, a non-empty JSON array whose items are log records (objects, "
+        "read as their JSON text) or raw lines (strings), as Vector's json codec and Fluent "
+        "Bit's 'Format json' send them; NDJSON; plain text. Those bodies take their options "
+        "as query parameters (see docs/API.md, 'Bodies from log shippers'). Other content "
+        "types are read as JSON.",
         "content": {
-            "application/json": {
-                "schema": {"oneOf": [{"$ref": "#/components/schemas/AnalyzeRequest"}, _RECORDS]}
-            },
+            # The contract's object only: a client generated from this document keeps one
+            # request type. The array of records is described in the body's description.
+            "application/json": {"schema": {"$ref": "#/components/schemas/AnalyzeRequest"}},
             "application/x-ndjson": {
                 "schema": {
                     "type": "string",
