@@ -72,7 +72,7 @@ def measure(size: int, full: bool, requests: int = FOLD_PERIODS) -> tuple[dict[s
     store = Store(settings.store_url)
     totals: Totals = defaultdict(float)
     stages = [  # (owner, attribute, stage name)
-        (service, "parse_analyze_request", "parse"),
+        (service, "parse_batch", "parse"),
         (Engine, "process_many", "engine"),
         (Engine, "batch_patterns", "batch patterns"),
         (Store, "upsert_patterns", "store write"),

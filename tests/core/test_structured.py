@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import orjson
 import pytest
 
-from logsum import Engine, Severity
+from logsum import Engine, EngineConfig, Severity
 
 T = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
 CET = timezone(timedelta(hours=1))
@@ -150,3 +150,64 @@ def test_a_constant_event_name_gets_its_fields_in_the_template() -> None:
     assert [r.timestamp for r in results][-1] == T.replace(second=5)
     assert results[1].params[1:3] == ("404", "/v1/patterns/p_1")
     assert all(r.severity is Severity.INFO for r in results)
+
+
+SHIPPED = [
+    (  # Vector's file source: "message" is the raw line read, "timestamp" when Vector read it
+        '{"file":"/var/log/app.log","host":"web-1","message":"2026-03-02 11:00:00.123 ERROR '
+        '[worker-3] Job 7 failed: timeout after 30s","source_type":"file",'
+        '"timestamp":"2026-03-02T10:00:09.501Z"}',
+        T.replace(hour=11),  # the line's own time (read in UTC), not Vector's
+        "ERROR",
+        "Job 7 failed: timeout after 30s",
+    ),
+    (  # Vector's syslog source: the message part alone, with appname, procid and severity
+        '{"appname":"sshd","facility":"auth","host":"10.0.0.5","hostname":"bastion",'
+        '"message":"Failed password for root from 10.0.0.1 port 22 ssh2","procid":1234,'
+        '"severity":"notice","source_type":"syslog","timestamp":"2026-03-02T10:00:00.123Z"}',
+        T,
+        "NOTICE",
+        "Failed password for root from 10.0.0.1 port 22 ssh2",
+    ),
+    (  # Fluent Bit's http output: "date" in epoch seconds (double), the tail input's "log"
+        '{"date":1772445600.123,"log":"Mar  2 10:00:05 web-1 nginx[88]: upstream timed out"}',
+        T.replace(second=5, microsecond=0),
+        None,
+        "upstream timed out",
+    ),
+    (  # syslog-ng: $(format-json --scope rfc5424 --key ISODATE)
+        '{"PROGRAM":"sshd","PRIORITY":"err","PID":"1234","MESSAGE":"error: maximum '
+        'authentication attempts exceeded for root","ISODATE":"2026-03-02T11:00:00.123+01:00",'
+        '"HOST":"bastion","FACILITY":"auth","DATE":"Mar  2 11:00:00"}',
+        T,
+        "ERROR",
+        "error: maximum authentication attempts exceeded for root",
+    ),
+    (  # journald (journalctl -o json, Fluent Bit's systemd input): PRIORITY as a digit,
+        # __REALTIME_TIMESTAMP in microseconds
+        '{"__REALTIME_TIMESTAMP":"1772445600123000","PRIORITY":"4","_HOSTNAME":"db-1",'
+        '"SYSLOG_IDENTIFIER":"postgres","_PID":"901","MESSAGE":"checkpoints are occurring too '
+        'frequently (9 seconds apart)","_SYSTEMD_UNIT":"postgresql.service"}',
+        T,
+        "WARNING",
+        "checkpoints are occurring too frequently (9 seconds apart)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "timestamp", "level", "message"), SHIPPED)
+def test_json_record_of_a_log_shipper(
+    line: str, timestamp: datetime, level: str | None, message: str
+) -> None:
+    """The records Vector, Fluent Bit, syslog-ng and journald send: the event's own time and
+    level, the raw line's header read when the shipper wrapped one (a year-less time in it
+    takes the engine's year, as the service sets it)."""
+    r = Engine(EngineConfig(default_year=2026)).process(line)
+    assert (r.timestamp, r.header.level, r.message) == (timestamp, level, message)
+
+
+def test_shipper_header_fields_are_read() -> None:
+    r = Engine().process(SHIPPED[3][0])
+    assert (r.header.host, r.header.component, r.header.pid) == ("bastion", "sshd", "1234")
+    r = Engine().process(SHIPPED[1][0])
+    assert (r.header.component, r.header.pid) == ("sshd", "1234")

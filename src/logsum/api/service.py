@@ -1,10 +1,10 @@
 """The analysis use case behind ``POST /v1/analyze`` (synchronous: runs in a worker thread).
 
-Per request: parse and validate the body, take the tenant's engine (kept warm per process and
-synchronised with the tenant's stored patterns, so matching lines keep their stored ids; see
-:mod:`logsum.api.engines`), run the lines, add the request's pattern counts to the store (atomic
-upsert), and ask the analysis module for anomalies and insights. The tenant's history lives in
-the store; the engines are a cache of it.
+Per request: parse and validate the body (:mod:`logsum.api.bodies`), take the tenant's engine
+(kept warm per process and synchronised with the tenant's stored patterns, so matching lines
+keep their stored ids; see :mod:`logsum.api.engines`), run the lines, add the request's pattern
+counts to the store (atomic upsert), and ask the analysis module for anomalies and insights. The
+tenant's history lives in the store; the engines are a cache of it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from logsum import Engine, EngineConfig, LineResult, Pattern
+from logsum.api.bodies import parse_batch
 from logsum.api.engines import SentPattern, TenantEngines
-from logsum.api.errors import InvalidRequest, PayloadTooLarge, validation_message
-from logsum.api.schemas import AnalyzeOptions, AnalyzeRequest
+from logsum.api.schemas import AnalyzeOptions
 from logsum.core.analysis import AnalysisOptions, analyze_batch
 from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.settings import Settings
@@ -29,31 +28,6 @@ from logsum.timeutil import iso, utc_for_json
 
 Examples = tuple[tuple[str, ...], ...]
 """Per wildcard position, a few example values."""
-
-
-def parse_analyze_request(raw: bytes, *, max_batch_lines: int) -> AnalyzeRequest:
-    """Decode and validate the body of ``POST /v1/analyze``.
-
-    Raises :class:`InvalidRequest` (malformed JSON, wrong types, missing ``logs``; the message
-    names the field) or :class:`PayloadTooLarge` (more than ``max_batch_lines`` lines; checked
-    before the lines are validated one by one).
-    """
-    if not raw.strip():
-        raise InvalidRequest("Missing request body: expected a JSON object with a 'logs' array")
-    try:
-        data: Any = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"Malformed JSON body: {exc}") from None
-    if isinstance(data, dict):
-        logs = data.get("logs")
-        if isinstance(logs, list) and len(logs) > max_batch_lines:
-            raise PayloadTooLarge(
-                f"Batch of {len(logs)} lines exceeds the limit of {max_batch_lines} lines"
-            )
-    try:
-        return AnalyzeRequest.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidRequest(validation_message(exc.errors())) from None
 
 
 def stored_pattern_wire(p: StoredPattern) -> dict[str, Any]:
@@ -167,10 +141,20 @@ class AnalysisService:
         )
         return Engine(config)
 
-    def analyze_raw(self, tenant_id: str, raw: bytes) -> AnalysisOutcome:
-        """Parse ``raw`` (the request body) and analyse it for ``tenant_id``."""
-        request = parse_analyze_request(raw, max_batch_lines=self._settings.max_batch_lines)
-        return self.analyze(tenant_id, request.logs, request.options)
+    def analyze_raw(
+        self,
+        tenant_id: str,
+        raw: bytes,
+        content_type: str | None = None,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> AnalysisOutcome:
+        """Parse ``raw`` (the request body, read as its ``content_type`` says, with options
+        from the ``query`` parameters when it is not the contract's object: see
+        :mod:`logsum.api.bodies`) and analyse it for ``tenant_id``."""
+        batch = parse_batch(
+            raw, content_type, query, max_batch_lines=self._settings.max_batch_lines
+        )
+        return self.analyze(tenant_id, batch.lines, batch.options)
 
     def analyze(
         self, tenant_id: str, lines: Sequence[str], options: AnalyzeOptions

@@ -5,25 +5,34 @@ MongoDB, Docker's json-file driver...).
 What :func:`split_json` reads from the object:
 
 - **Timestamp**: the first of ``timestamp``, ``@timestamp``, ``time``, ``ts``, ``t``, ``@t``,
-  ``datetime``, ``date``, ``asctime``, ``timeMillis``, ``instant`` that holds one: a date-time
+  ``datetime``, ``date``, ``asctime``, ``timeMillis``, ``instant``, ``ISODATE``,
+  ``__REALTIME_TIMESTAMP``, ``DATE`` that holds one: a date-time
   string (ISO 8601 and the other shapes of :mod:`logsum.core.timestamps`), epoch seconds,
   milliseconds, microseconds or nanoseconds (a number or a string of digits, told apart by
   size), ``{"$date": ...}`` (MongoDB extended JSON) or ``{"seconds"|"epochSecond": ..,
   "nanos"|"nanoOfSecond": ..}``.
 - **Level**: the first of ``level``, ``severity``, ``lvl``, ``loglevel``, ``log.level``,
-  ``levelname``, ``@l``, ``s``: a level word (:data:`logsum.core.header.LEVELS`), a single
-  letter (``I``, ``W``, ``E``, ``F``, ``D`` with an optional digit), or a number: 10..60 in steps
-  of 10 as pino and bunyan write them (30 info, 40 warning, 50 error, 60 fatal), 0..7 as syslog
-  severities. ``s`` counts only when it holds one of these.
-- **Header fields**: host (``host``, ``hostname``, ``host.name``), component (``logger``,
-  ``logger_name``, ``loggerName``, ``log.logger``, ``component``, ``c``, ``name``, ``module``,
-  ``service``, ``service.name``, ``SourceContext``, ``caller``), process or thread (``pid``,
-  ``process``, ``thread``, ``thread_name``, ``threadName``, ``tid``, ``ctx``, ``process.pid``).
+  ``levelname``, ``@l``, ``s``, ``PRIORITY``: a level word
+  (:data:`logsum.core.header.LEVELS`), a single letter (``I``, ``W``, ``E``, ``F``, ``D`` with an
+  optional digit), or a number: 10..60 in steps of 10 as pino and bunyan write them (30 info, 40
+  warning, 50 error, 60 fatal), 0..7 as syslog severities. ``s`` counts only when it holds one of
+  these.
+- **Header fields**: host (``host``, ``hostname``, ``host.name``, ``HOST``, ``_HOSTNAME``),
+  component (``logger``, ``logger_name``, ``loggerName``, ``log.logger``, ``component``, ``c``,
+  ``name``, ``module``, ``service``, ``service.name``, ``SourceContext``, ``caller``,
+  ``appname``, ``PROGRAM``, ``SYSLOG_IDENTIFIER``), process or thread (``pid``, ``process``,
+  ``thread``, ``thread_name``, ``threadName``, ``tid``, ``ctx``, ``process.pid``, ``procid``,
+  ``PID``, ``_PID``).
 - **Message**: the first of ``message``, ``msg``, ``@m``, ``event``, ``log``, ``text``,
-  ``@message`` that is a string (whitespace runs made one space). Serilog's ``@mt`` message
-  template, without ``@m``, is rendered with the properties it names. A ``log`` field is a raw
-  line a shipper wrapped (Docker, Fluent Bit): its own header, or its own JSON, is read as any
-  line's would be, and the wrapper only fills in what the inner line lacks.
+  ``@message``, ``MESSAGE`` that is a string (whitespace runs made one space). Serilog's ``@mt``
+  message template, without ``@m``, is rendered with the properties it names. A ``log`` field
+  is a raw line a shipper wrapped (Docker, Fluent Bit), and so is the ``message`` of an object
+  with Vector's ``source_type``: its own header, or its own JSON, is read as any line's would
+  be, and the wrapper only fills in what the inner line lacks.
+
+The upper-case keys are those of journald's JSON export (``journalctl -o json``, Fluent Bit's
+systemd input) and of syslog-ng's ``$(format-json --scope rfc5424 --key ISODATE)``; the
+``appname`` / ``procid`` pair is Vector's syslog source's.
 
 When the message is a sentence (it has a space), it is the message text as the logger
 documents it, and the other fields stay out of the template. When it is an event name (one
@@ -36,10 +45,10 @@ status=<*> ...`` once masked. Left out: the fields read above (timestamp, level,
 header fields, the properties a Serilog template names), caller and source-location fields
 (``caller``, ``source``, ``func``, ``funcName``, ``lineno``, ``pathname``, ``filename``,
 ``log.origin``) and format bookkeeping (``v``, ``@version``, ``ecs.version``, ``@i``, ``@r``,
-``stream``). A string value is written as is, in double quotes (JSON escaping) when it is empty
-or has whitespace, and only its first line when it has several (a stack trace); ``true``,
-``false``, ``null`` and numbers as in JSON; an array as compact JSON. An object with neither a
-message nor other fields is not a structured line.
+``stream``, ``source_type``, ``FACILITY``). A string value is written as is, in double quotes
+(JSON escaping) when it is empty or has whitespace, and only its first line when it has several
+(a stack trace); ``true``, ``false``, ``null`` and numbers as in JSON; an array as compact JSON.
+An object with neither a message nor other fields is not a structured line.
 """
 
 from __future__ import annotations
@@ -67,10 +76,22 @@ MAX_FIELDS = 32
 MAX_DEPTH = 3
 """Nested objects deeper than this are written as compact JSON, not flattened further."""
 
-_MESSAGE_KEYS = ("message", "msg", "@m", "event", "log", "text", "@message")
+_MESSAGE_KEYS = ("message", "msg", "@m", "event", "log", "text", "@message", "MESSAGE")
 _RAW_LINE_KEY = "log"
+_VECTOR_KEY = "source_type"
+"""Vector puts it on every event; the event's ``message`` is then the raw line it read."""
 _TEMPLATE_KEY = "@mt"
-_LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log.level", "levelname", "@l", "s")
+_LEVEL_KEYS = (
+    "level",
+    "severity",
+    "lvl",
+    "loglevel",
+    "log.level",
+    "levelname",
+    "@l",
+    "s",
+    "PRIORITY",
+)
 _TIME_KEYS = (
     "timestamp",
     "@timestamp",
@@ -83,8 +104,11 @@ _TIME_KEYS = (
     "asctime",
     "timeMillis",
     "instant",
+    "ISODATE",
+    "__REALTIME_TIMESTAMP",
+    "DATE",
 )
-_HOST_KEYS = ("host", "hostname", "host.name")
+_HOST_KEYS = ("host", "hostname", "host.name", "HOST", "_HOSTNAME")
 _COMPONENT_KEYS = (
     "logger",
     "logger_name",
@@ -98,10 +122,35 @@ _COMPONENT_KEYS = (
     "service.name",
     "SourceContext",
     "caller",
+    "appname",
+    "PROGRAM",
+    "SYSLOG_IDENTIFIER",
 )
-_PID_KEYS = ("pid", "process", "thread", "thread_name", "threadName", "tid", "ctx", "process.pid")
+_PID_KEYS = (
+    "pid",
+    "process",
+    "thread",
+    "thread_name",
+    "threadName",
+    "tid",
+    "ctx",
+    "process.pid",
+    "procid",
+    "PID",
+    "_PID",
+)
 _CALLER_KEYS = ("caller", "source", "func", "funcName", "lineno", "pathname", "filename")
-_BOOKKEEPING_KEYS = ("v", "@version", "ecs.version", "@i", "@r", "stream", "log.origin")
+_BOOKKEEPING_KEYS = (
+    "v",
+    "@version",
+    "ecs.version",
+    "@i",
+    "@r",
+    "stream",
+    "log.origin",
+    _VECTOR_KEY,
+    "FACILITY",
+)
 _SHORT_KEYS = frozenset(("s", "t", "c"))
 """One-letter keys are header fields only when they hold one (else they are data)."""
 _HEADER_KEYS = frozenset(
@@ -186,7 +235,7 @@ def _split_object(
     if message_key is not None:
         skip.add(message_key)
         message = obj[message_key]
-        if message_key == _RAW_LINE_KEY:
+        if message_key == _RAW_LINE_KEY or (message_key == "message" and _VECTOR_KEY in obj):
             inner, message = _split_raw(message, default_year, split_text)
     message = " ".join(message.split())
     level, level_key = _level(obj)
