@@ -881,6 +881,7 @@ class _Layout:
         "kinds",
         "last_stamps",
         "probes",
+        "stamp_checks",
         "steps",
         "tagged",
         "tail",
@@ -918,6 +919,7 @@ class _Layout:
             bool(s.spans) and s.spans[-1][2].startswith("ts") and (s.line[s.spans[-1][0]].isalpha())
         )
         self.probes: dict[tuple[str, str | None, bool, bool], bool] = {}
+        self.stamp_checks: dict[tuple[int, str], bool] = {}
 
     def split(
         self,
@@ -945,8 +947,17 @@ class _Layout:
         thread = False  # the component came from a bracket, and a logger may still name it
         priority = None
         seen_level = False
-        for (kind, shape), (text, _, field_end) in zip(self.kinds, parts, strict=True):
+        for (kind, shape), (text, field_start, field_end) in zip(self.kinds, parts, strict=True):
             if shape >= 0:
+                bracketed = kind[0] == "["
+                if not self._scanned_alike(
+                    line,
+                    field_start + bracketed,
+                    field_end - bracketed,
+                    shape,
+                    default_year,
+                ):
+                    return None  # the scanner reads another timestamp here (a longer one)
                 if text in stamps:
                     value = stamps[text]
                 else:
@@ -1061,6 +1072,22 @@ class _Layout:
         if not message and self.tagged:
             message = parts[0][0]
         return Header(timestamp, level or priority, host, component, pid), message
+
+    def _scanned_alike(
+        self, line: str, start: int, end: int, shape: int, default_year: int
+    ) -> bool:
+        """Would the scanner read the same timestamp (shape and extent) at ``start``? A layout
+        learned from a date and a time read apart (``2026-03-02 10:1:1``) must not cut a full
+        timestamp with its zone in two. Asked once per text up to its digits."""
+        key = (shape, line[start : start + 48].translate(_DIGITS_TO_ZERO))
+        known = self.stamp_checks.get(key)
+        if known is None:
+            found = match_timestamp_shape(line, start, default_year)
+            known = found is not None and found[2] == shape and found[1] == end
+            if len(self.stamp_checks) > 4096:
+                self.stamp_checks.clear()
+            self.stamp_checks[key] = known
+        return known
 
     def _more_header(
         self,
