@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from logsum import Engine, EngineConfig
-from logsum.core.header import HeaderDetector
+from logsum.core.layouts import HeaderDetector
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster
 from logsum.core.model import Severity

@@ -23,7 +23,8 @@ from typing import Any
 
 from logsum.core.align import align, partial_spans
 from logsum.core.config import EngineConfig
-from logsum.core.header import HeaderDetector, LogFormat
+from logsum.core.header import LogFormat
+from logsum.core.layouts import HeaderDetector
 from logsum.core.logfmt import looks_like_logfmt, split_logfmt_placed
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner

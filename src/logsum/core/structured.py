@@ -60,7 +60,8 @@ from typing import Any
 
 import orjson
 
-from logsum.core.header import LEVELS, HeaderDetector
+from logsum.core.header import LEVELS
+from logsum.core.layouts import HeaderDetector
 from logsum.core.model import Header
 from logsum.core.timestamps import match_timestamp
 
@@ -204,7 +205,7 @@ def split_json(
     is an object with nothing to say). See the module docstring for what is read where.
 
     ``split_text`` splits the header off a raw line wrapped in a ``log`` field; the engine's
-    :meth:`HeaderDetector.split <logsum.core.header.HeaderDetector.split>` (with the layouts it
+    :meth:`HeaderDetector.split <logsum.core.layouts.HeaderDetector.split>` (with the layouts it
     learned) is the one to pass. Without it each wrapped line is scanned afresh (slower: about
     three times the cost of a JSON line without one)."""
     text = line.strip()

@@ -1,0 +1,446 @@
+"""Header layouts: what :class:`HeaderDetector` learns from each header the scanner of
+:mod:`logsum.core.header` reads, and replays on the next lines of the same source.
+
+A layout is the sequence of field kinds one scanned line had (a timestamp of some shape, a
+level, a bracketed thread, a logger...), replayed field by field with one compiled regular
+expression per kind: several times cheaper than scanning. It is a guess about a line, never a
+verdict (see :class:`_Layout`), and the scanner's own rules (``scan``) decide whenever a layout
+does not fit. docs/HEADERS.md describes both.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+
+from logsum.core import header as scan
+from logsum.core.model import Header
+from logsum.core.timestamps import PlanCache, match_timestamp_shape, plan_for, shape_regex
+
+
+def _unnamed(pattern: re.Pattern[str]) -> str:
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern.pattern)
+
+
+# The text each kind of header field may take, used to replay a learned layout.
+_DIGIT_RUN = re.compile(r"\d+")
+_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
+_KIND_REGEX = {
+    "pri": scan._PRI.pattern,
+    "letter": r"[VDIWEF]",
+    "stream": r"(?:stdout|stderr) [FP]",
+    # Level and component fields match loosely here (a small regex compiles fast) and are
+    # checked word by word when the layout is replayed.
+    "level": r"[<\[(]?[A-Za-z]{1,11} *[>\])]?:?(?=[\s:|,\[\]-]|$)",
+    "blevel": scan._BRACKET.pattern,
+    "pipe": r"\| *[^\s|]*(?=\|)",
+    "plevel": r"\| *[^\s|]*(?=\|)",
+    "comp": r"[^\s\[\]:]+(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?(?:\s\([^()]*\))?:(?=\s|$)",
+    "bracket": scan._BRACKET.pattern,
+    "bopen": r"\[",
+    "popen": r"\(",
+    "pclose": r"\)",
+    "bctx": r"[\s,][^\[\]]{0,160}\]",
+    "bletter": r"\[[VDIWEF] ",
+    "dash": _unnamed(scan._PROGRAM_DASH),
+    "pid": scan._PID.pattern,
+    "pidtid": f"(?:{scan._PID_TID.pattern}|{scan._PID_BEFORE.pattern})",
+    "sep": scan._SEPARATOR.pattern,
+    "mark": scan._LONE_MARK.pattern,
+    "gpid": scan._GLUED_ID.pattern,
+    "bcaller": scan._BRACE_CALLER.pattern,
+    "tparen": scan._THREAD_PARENS.pattern,
+    "program": scan._PROGRAM_PID.pattern,
+    "spans": scan._SPANS.pattern,
+    "event": r"[A-Za-z_][\w.$]*\[\d{1,9}\]",
+    "uptime": r"\[ *\d{1,9}\.\d{3,9}\]",
+    "ndash": scan._NAME_DASH.pattern,
+    "glued": scan._GLUED_NAME.pattern,
+    "caller": scan._CALLER.pattern,
+    "source": scan._LOGGER_SOURCE.pattern,
+    "rfc5424": _unnamed(scan._RFC5424),
+    "host": f"(?:{scan._HOSTLIKE.pattern}|{scan._SLASHED_HOST.pattern})",
+    "headerish": scan._HEADERISH.pattern,
+    "logger": scan._DOTTED_LOGGER.pattern,
+    "column": r"[A-Za-z][\w.\-]{0,31}(?=  +\S)",
+}
+# Kinds whose text names something; when that text is a level keyword, the line says more
+# than the layout knows, and the layout does not apply.
+_NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> re.Pattern[str]:
+    """Layouts learned again (a source's lines of a new shape) share their compiled regex."""
+    return re.compile(source)
+
+
+def _gap(text: str, final: bool) -> str:
+    out = []
+    for part in re.split(r"(\s+)", text):
+        if not part:
+            continue
+        out.append((r"(?:\s+|$)" if final else r"\s+") if part.isspace() else re.escape(part))
+    return "".join(out)
+
+
+def _names_a_level(kind: str, text: str) -> bool:
+    word = text.strip("[]()<>|:- ")
+    if kind == "comp":
+        word = word.split("[", 1)[0]
+    return (
+        word.isalpha() and word.upper() in scan.LEVELS and word in (word.upper(), word.capitalize())
+    )
+
+
+class _Layout:
+    """A header layout learned from one scanned line: replayed on the next lines of the same
+    source field by field, each field kind's regular expression compiled once per process,
+    which is much cheaper than scanning them.
+
+    A layout is a guess about a line, never a verdict: it does not apply when a field it
+    names holds a level keyword (``ERROR:`` where ``LOG:`` was), or when the scanner, asked
+    where the layout stops, would read more header there."""
+
+    __slots__ = (
+        "host_due",
+        "kinds",
+        "last_stamps",
+        "probes",
+        "stamp_checks",
+        "steps",
+        "tagged",
+        "tail",
+    )
+
+    def __init__(self, s: scan._Scan) -> None:
+        steps: list[tuple[re.Pattern[str], re.Pattern[str]]] = []  # (gap before, field)
+        prev = 0
+        self.last_stamps: list[tuple[int, int, int]] = []
+        self.kinds: list[tuple[str, int]] = []  # (kind, timestamp shape or -1)
+        for start, end, kind in s.spans:
+            gap = _gap(s.line[prev:start], final=False)
+            shape = -1
+            if kind.startswith("[ts"):
+                shape = int(kind[3:])
+                rx = r"\[" + shape_regex(shape) + r"\]"
+            elif kind.startswith("ts"):
+                shape = int(kind[2:])
+                rx = shape_regex(shape)
+            elif kind == "tag":
+                # A tag before the timestamp is a fixed word, up to its digits.
+                rx = _DIGIT_RUN.sub(r"\\d+", re.escape(s.line[start:end]))
+            elif kind == "lead":
+                rx = r"\S{1,64}" + r"\s+\S{1,64}" * (len(s.line[start:end].split()) - 1)
+            else:
+                rx = _KIND_REGEX[kind]
+            steps.append((_compiled(gap), _compiled(rx)))
+            self.kinds.append((kind, shape))
+            prev = end
+        self.steps = steps
+        self.tail = _compiled(_gap(s.line[prev : s.pos], final=True))
+        self.tagged = bool(self.kinds) and self.kinds[0][0] == "tag"
+        # A syslog time ("Mar  2 10:00:00") last: the scanner would read a host next.
+        self.host_due = (
+            bool(s.spans) and s.spans[-1][2].startswith("ts") and (s.line[s.spans[-1][0]].isalpha())
+        )
+        self.probes: dict[tuple[str, str | None, bool, bool], bool] = {}
+        self.stamp_checks: dict[tuple[int, str], bool] = {}
+
+    def split(
+        self,
+        line: str,
+        default_year: int,
+        stamps: dict[str, datetime | None],
+        plans: PlanCache,
+    ) -> tuple[Header, str] | None:
+        parts: list[tuple[str, int, int]] = []  # each field's text, start, end
+        pos = 0
+        for gap, rx in self.steps:
+            g = gap.match(line, pos)
+            f = rx.match(line, g.end()) if g is not None else None
+            if f is None:
+                return None
+            parts.append((f.group(), f.start(), f.end()))
+            pos = f.end()
+        last = pos
+        tail = self.tail.match(line, pos)
+        if tail is None:
+            return None
+        end = tail.end()
+        timestamp: datetime | None = None
+        level = host = component = pid = None
+        thread = False  # the component came from a bracket, and a logger may still name it
+        priority = None
+        seen_level = False
+        for (kind, shape), (text, field_start, field_end) in zip(self.kinds, parts, strict=True):
+            if shape >= 0:
+                bracketed = kind[0] == "["
+                if not self._scanned_alike(
+                    line,
+                    field_start + bracketed,
+                    field_end - bracketed,
+                    shape,
+                    default_year,
+                ):
+                    return None  # the scanner reads another timestamp here (a longer one)
+                if text in stamps:
+                    value = stamps[text]
+                else:
+                    bracket = kind[0] == "["
+                    inner = text[1:-1] if bracket else text
+                    plan = plan_for(inner, 0, shape, default_year, plans)
+                    value = plan.read(inner) if plan is not None else None
+                    if len(stamps) > 4096:
+                        stamps.clear()
+                    stamps[text] = value
+                if value is not None and (
+                    timestamp is None or scan._date_only_fix(timestamp, value)
+                ):
+                    timestamp = value
+            elif kind in _NAMING_KINDS and _names_a_level(kind, text):
+                return None  # what the line says overrules what the layout learned
+            elif kind == "level":
+                word = text.strip("[]()<>: ")
+                named = scan.LEVELS.get(word.upper())
+                if named is None:
+                    return None  # not a level word: this line is not of this layout
+                level = named
+                seen_level = True
+            elif kind == "tag":
+                priority = scan._tag_level(text)
+            elif kind == "pri":
+                priority = scan._pri_level(text)
+            elif kind == "plevel":
+                level = scan._pipe_level(text[1:].strip()) or level
+            elif kind == "letter":
+                level = scan._SINGLE_LETTER_LEVELS.get(text, level)
+            elif kind == "comp":
+                comp = scan._COMPONENT_COLON.fullmatch(text)
+                if comp is None:
+                    return None
+                component = comp.group("comp") or comp.group("comp2")
+                pid = comp.group("pid") or comp.group("pid2") or pid
+                thread = False
+            elif kind == "blevel":
+                named = scan._bracket_level(text[1:-1])
+                if named is None:
+                    return None  # the bracket names no level in this line
+                level, seen_level = named, True
+            elif kind == "pipe" or kind == "bracket":
+                inner = text[1:].strip() if kind == "pipe" else text[1:-1]
+                if (
+                    seen_level
+                    and kind == "bracket"
+                    and not scan._header_bracket(inner, line, field_end, False)
+                ):
+                    return None  # after the level only some brackets are header
+                thread = thread or (kind == "bracket" and component is None)
+                named = scan._bracket_level(inner) if level is None else None
+                if named is not None:
+                    level = level or named
+                    seen_level = True
+                elif inner.isdigit():
+                    pid = pid or inner
+                elif inner.startswith("pid ") and kind == "bracket":
+                    pid = pid or inner[4:].split(":")[0].strip() or None
+                elif component is None and inner.strip():
+                    component = inner.strip()
+            elif kind == "bletter":
+                level = level or scan._SINGLE_LETTER_LEVELS[text[1]]
+            elif kind == "bctx":
+                lvl2, comp2, pid2 = scan._bracket_context(text)
+                level, component, pid = level or lvl2, component or comp2, pid or pid2
+            elif kind == "ndash":
+                component = text.rsplit("-", 1)[0].strip()
+                thread = False
+            elif kind == "dash":
+                component = text.rsplit("-", 1)[0].strip()
+            elif kind == "pid":
+                pid = pid or text
+            elif kind == "pidtid":
+                pid = pid or text.split("#", 1)[0].rstrip(":")
+            elif kind == "rfc5424":
+                fields = text.split(" ", 3)
+                host = None if fields[0] == "-" else fields[0]
+                component = None if fields[1] == "-" else fields[1]
+                pid = None if fields[2] == "-" else fields[2]
+            elif kind == "host":
+                host = host or text
+            elif kind == "headerish":
+                if text.isupper() and text.isalpha():
+                    component = text
+                elif host is None:
+                    host = text
+            elif kind in ("logger", "caller"):
+                component = text.rstrip(":]")  # a logger after a thread's bracket names it
+                thread = False
+            elif kind == "column":
+                component = component or text
+            elif kind == "program":
+                component, _, rest = text.partition("[")
+                pid = pid or rest.rstrip("]")
+                thread = False
+            elif kind == "gpid":
+                pid = pid or text[:-1]
+            elif kind == "bcaller":
+                component = text[1:-1]
+            elif kind == "event":
+                component = text
+            elif kind == "glued":
+                component = text[:-1]
+        if self._more_header(line, last, timestamp, level, component, pid, thread):
+            return None
+        self.last_stamps = [
+            (a, b, shape)
+            for (_, shape), (_, a, b) in zip(self.kinds, parts, strict=True)
+            if shape >= 0
+        ]
+        message = scan._without_context(line[end:].strip())
+        if not message and self.tagged:
+            message = parts[0][0]
+        return Header(timestamp, level or priority, host, component, pid), message
+
+    def _scanned_alike(
+        self, line: str, start: int, end: int, shape: int, default_year: int
+    ) -> bool:
+        """Would the scanner read the same timestamp (shape and extent) at ``start``? A layout
+        learned from a date and a time read apart (``2026-03-02 10:1:1``) must not cut a full
+        timestamp with its zone in two. Asked once per text up to its digits."""
+        key = (shape, line[start : start + 48].translate(_DIGITS_TO_ZERO))
+        known = self.stamp_checks.get(key)
+        if known is None:
+            found = match_timestamp_shape(line, start, default_year)
+            known = found is not None and found[2] == shape and found[1] == end
+            if len(self.stamp_checks) > 4096:
+                self.stamp_checks.clear()
+            self.stamp_checks[key] = known
+        return known
+
+    def _more_header(
+        self,
+        line: str,
+        end: int,
+        timestamp: datetime | None,
+        level: str | None,
+        component: str | None,
+        pid: str | None,
+        thread: bool,
+    ) -> bool:
+        """Would the scanner read another header field where this layout stops? (Asked once
+        per start of message up to its digits: the answer depends on the next few tokens.)"""
+        if end >= len(line):
+            return False
+        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), level, component is None, thread)
+        known = self.probes.get(key)
+        if known is None:
+            known = self.probes[key] = self._probe(
+                line, end, timestamp, level, component, pid, thread
+            )
+            if len(self.probes) > 4096:
+                self.probes.clear()
+        return known
+
+    def _probe(
+        self,
+        line: str,
+        end: int,
+        timestamp: datetime | None,
+        level: str | None,
+        component: str | None,
+        pid: str | None,
+        thread: bool,
+    ) -> bool:
+        probe = scan._Scan(line, 2000, pos=end)
+        probe.has_timestamp = timestamp is not None or any(x >= 0 for _, x in self.kinds)
+        probe.level, probe.component, probe.pid = level, component, pid
+        probe.tentative = thread
+        probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
+        start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
+        if level is not None and self.kinds[-1][0] == "level":
+            if line[end - 1] == ":":
+                return scan._GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
+            if line[end : end + 1] == ":":
+                return True  # the scanner takes "LEVEL:" whole
+        if level is not None:
+            scan._after_level(probe)
+        elif not self.kinds:
+            return False
+        elif self.kinds[-1][0] in ("comp", "dash"):
+            # the scanner ends its header there, but for the kernel's uptime after "kernel:"
+            return self.kinds[-1][0] == "comp" and scan._UPTIME.match(line, end) is not None
+        else:
+            probe.timestamp_end = end if self.kinds[-1][1] >= 0 else -2
+            probe.syslog_host_due = self.host_due
+            scan._next_field(probe)
+        return len(probe.spans) > 1 or probe.pos > start
+
+
+class HeaderDetector:
+    """Header detection with memory: every header found by scanning teaches a layout, and
+    later lines try the known layouts (most recently useful first) before scanning."""
+
+    def __init__(self, default_year: int, max_layouts: int = 16) -> None:
+        self.default_year = default_year
+        self.max_layouts = max_layouts
+        self._by_lead: dict[str, list[_Layout]] = {}
+        self._stamps: dict[str, datetime | None] = {}
+        self._plans: PlanCache = {}
+        self._headerless: set[str] = set()  # starts of lines found to have no header
+        self.last_stamps: list[tuple[int, int, int]] = []
+        """Where the timestamps of the last line split were: ``(start, end, shape)``; a
+        bracketed timestamp's span includes its brackets."""
+
+    def split(self, line: str) -> tuple[Header, str] | None:
+        """``(header, message)`` of ``line``, or ``None`` when it has no header."""
+        # Only the layouts learned from lines that start like this one (the first characters'
+        # kinds: "0000-", "aaa ", "[000") are tried: a stream that interleaves many sources
+        # does not pay for every source's layout on every line, nor evict them.
+        lead = line[:4].translate(_LEAD_KINDS)
+        group = self._by_lead.get(lead)
+        if group is None:
+            if len(self._by_lead) >= _MAX_LEADS:
+                self._by_lead.clear()
+            group = self._by_lead[lead] = []
+        for i, layout in enumerate(group):
+            found = layout.split(line, self.default_year, self._stamps, self._plans)
+            if found is not None:
+                if i:
+                    group[i - 1], group[i] = group[i], group[i - 1]
+                self.last_stamps = layout.last_stamps
+                return found
+        self.last_stamps = []
+        start = line[:_HEADERLESS_PREFIX].translate(_DIGITS_TO_ZERO)
+        if start in self._headerless:
+            return None  # a line that starts like a known header-less one (stack frames)
+        scanned = scan._scan(line, self.default_year)
+        if scanned is None:
+            if len(self._headerless) >= 4096:
+                self._headerless.clear()
+            self._headerless.add(start)
+            return None
+        result, s = scanned
+        self.last_stamps = [
+            (start, end, int(kind[3:] if kind[0] == "[" else kind[2:]))
+            for start, end, kind in s.spans
+            if kind.startswith(("ts", "[ts"))
+        ]
+        if s.spans:
+            try:
+                layout = _Layout(s)
+            except (re.error, ValueError, KeyError):
+                return result
+            group.insert(0, layout)
+            del group[self.max_layouts :]
+        return result
+
+
+_LEAD_KINDS = str.maketrans(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 10 + "a" * 52
+)
+_HEADERLESS_PREFIX = 96
+"""Characters of a line that decide whether it has a header (the scanner reads no further in
+practice): a line equal to a header-less one in them, up to digits, is not scanned again."""
+_MAX_LEADS = 512
+"""Kinds of line starts whose layouts are kept (each up to ``max_layouts``)."""
