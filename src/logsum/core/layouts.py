@@ -94,6 +94,12 @@ def _names_a_level(kind: str, text: str) -> bool:
     )
 
 
+_ProbeState = tuple[bool, bool, bool, bool, bool]
+"""What a layout read, as far as the scanner's next step depends on it: whether it has a
+timestamp, a level, a component, a pid, and whether the component is a thread a logger may
+still replace."""
+
+
 class _Layout:
     """A header layout learned from one scanned line: replayed on the next lines of the same
     source field by field, each field kind's regular expression compiled once per process,
@@ -104,6 +110,7 @@ class _Layout:
     where the layout stops, would read more header there."""
 
     __slots__ = (
+        "has_stamp",
         "host_due",
         "kinds",
         "last_stamps",
@@ -142,10 +149,11 @@ class _Layout:
         self.tail = _compiled(_gap(s.line[prev : s.pos], final=True))
         self.tagged = bool(self.kinds) and self.kinds[0][0] == "tag"
         # A syslog time ("Mar  2 10:00:00") last: the scanner would read a host next.
+        self.has_stamp = any(shape >= 0 for _, shape in self.kinds)
         self.host_due = (
             bool(s.spans) and s.spans[-1][2].startswith("ts") and (s.line[s.spans[-1][0]].isalpha())
         )
-        self.probes: dict[tuple[str, str | None, bool, bool], bool] = {}
+        self.probes: dict[tuple[str, _ProbeState], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
 
     def split(
@@ -290,7 +298,14 @@ class _Layout:
                 component = text
             elif kind == "glued":
                 component = text[:-1]
-        if self._more_header(line, last, timestamp, level, component, pid, thread):
+        state = (
+            timestamp is not None or self.has_stamp,
+            level is not None,
+            component is not None,
+            pid is not None,
+            thread,
+        )
+        if self._more_header(line, last, state):
             return None
         self.last_stamps = [
             (a, b, shape)
@@ -318,52 +333,36 @@ class _Layout:
             self.stamp_checks[key] = known
         return known
 
-    def _more_header(
-        self,
-        line: str,
-        end: int,
-        timestamp: datetime | None,
-        level: str | None,
-        component: str | None,
-        pid: str | None,
-        thread: bool,
-    ) -> bool:
-        """Would the scanner read another header field where this layout stops? (Asked once
-        per start of message up to its digits: the answer depends on the next few tokens.)"""
+    def _more_header(self, line: str, end: int, state: _ProbeState) -> bool:
+        """Would the scanner read another header field where this layout stops, given what
+        the layout read (``state``)? Asked once per start of message up to its digits and per
+        state: the answer depends on the next few tokens."""
         if end >= len(line):
             return False
-        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), level, component is None, thread)
+        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), state)
         known = self.probes.get(key)
         if known is None:
-            known = self.probes[key] = self._probe(
-                line, end, timestamp, level, component, pid, thread
-            )
+            known = self.probes[key] = self._probe(line, end, state)
             if len(self.probes) > 4096:
                 self.probes.clear()
         return known
 
-    def _probe(
-        self,
-        line: str,
-        end: int,
-        timestamp: datetime | None,
-        level: str | None,
-        component: str | None,
-        pid: str | None,
-        thread: bool,
-    ) -> bool:
-        probe = scan._Scan(line, 2000, pos=end)
-        probe.has_timestamp = timestamp is not None or any(x >= 0 for _, x in self.kinds)
-        probe.level, probe.component, probe.pid = level, component, pid
+    def _probe(self, line: str, end: int, state: _ProbeState) -> bool:
+        has_timestamp, has_level, has_component, has_pid, thread = state
+        probe = scan._Scan(line, 2000, pos=end)  # a throwaway scan: only what it adds counts
+        probe.has_timestamp = has_timestamp
+        probe.level = "INFO" if has_level else None
+        probe.component = "?" if has_component else None
+        probe.pid = "?" if has_pid else None
         probe.tentative = thread
         probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
         start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
-        if level is not None and self.kinds[-1][0] == "level":
+        if has_level and self.kinds[-1][0] == "level":
             if line[end - 1] == ":":
                 return scan._GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
             if line[end : end + 1] == ":":
                 return True  # the scanner takes "LEVEL:" whole
-        if level is not None:
+        if has_level:
             scan._after_level(probe)
         elif not self.kinds:
             return False
