@@ -67,7 +67,7 @@ STREAM_VERSION = 2
 """Bump when the generator changes, so old stream files are not reused."""
 SIZES = (100_000, 1_000_000)
 """Stream lengths: the speed comparison runs on the first, the scale check on both."""
-STREAMS = ("mixed", "corpus")
+STREAMS = ("mixed", "shifted", "corpus")
 """The streams, by name (see the module docstring)."""
 CORPUS_COPIES = 60
 """Copies of the format corpus in the ``corpus`` stream when no size is given."""
@@ -75,6 +75,10 @@ CORPUS_SEED = 3
 """Seed of the ``corpus`` stream's shuffle."""
 CORPUS_STREAM_VERSION = 1
 """Bump when the ``corpus`` generator changes."""
+SHIFTED_SEED = 7
+"""Seed of the ``shifted`` stream's interleaving and per-line shifts."""
+SHIFTED_STREAM_VERSION = 1
+"""Bump when the ``shifted`` generator changes."""
 
 # A whole digit run that is not glued after a letter, digit or underscore (``ext3``,
 # ``jk2_init``, ``enable_2G``: names, not numbers) and is not the ``0`` of a ``0x`` prefix.
@@ -112,6 +116,29 @@ def stream_lines(n: int) -> list[str]:
     return out[:n]
 
 
+def shifted_lines(n: int) -> list[str]:
+    """The first ``n`` lines of the ``shifted`` stream (deterministic): the eight systems
+    interleaved line by line (each line from a system drawn at random, each system's lines in
+    their order, its data restarting when used up), every line with its own shift of the
+    numbers of its message (as in ``mixed``, but drawn per line from 0..999)."""
+    systems = [load(name) for name in SYSTEMS]
+    rng = random.Random(SHIFTED_SEED)
+    at = [0] * len(systems)
+    out: list[str] = []
+    while len(out) < n:
+        s = systems[rng.randrange(len(systems))]
+        i = at[systems.index(s)] % len(s.raw)
+        at[systems.index(s)] += 1
+        k = rng.randrange(1000)
+
+        def shift(m: re.Match[str], k: int = k) -> str:
+            return _shift(m.group(), k)
+
+        line, cut = s.raw[i], s.header_len[i]
+        out.append(line[:cut] + _NUMBER.sub(shift, line[cut:]))
+    return out
+
+
 def corpus_families() -> list[list[str]]:
     """The lines of each format family of ``tests/corpus/`` (files in path order)."""
     families = []
@@ -147,6 +174,8 @@ def corpus_lines(n: int) -> list[str]:
 def _stream_path(stream: str, n: int) -> Path:
     if stream == "corpus":
         return OUT_DIR / f"corpus-v{CORPUS_STREAM_VERSION}-{n}.log"
+    if stream == "shifted":
+        return OUT_DIR / f"shifted-v{SHIFTED_STREAM_VERSION}-{n}.log"
     return OUT_DIR / f"mixed-v{STREAM_VERSION}-{n}.log"
 
 
@@ -164,7 +193,8 @@ def stream_file(n: int, stream: str = "mixed") -> Path:
 def _write_stream(n: int, stream: str) -> None:
     path = _stream_path(stream, n)
     OUT_DIR.mkdir(exist_ok=True)
-    lines = corpus_lines(n) if stream == "corpus" else stream_lines(n)
+    make = {"corpus": corpus_lines, "shifted": shifted_lines}.get(stream, stream_lines)
+    lines = make(n)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)

@@ -1,5 +1,8 @@
 """``logsum parse FILE|-``: one JSON object per input line, in input order.
 
+This module does the work without the CLI framework (``logsum parse`` starts without importing
+typer: see :func:`fast_main`); the typer command is :mod:`logsum.cli.parse_command`.
+
 Each output line is ``{"line", "pattern_id", "template", "severity", "timestamp", "params",
 "continuation"}``:
 
@@ -47,15 +50,16 @@ import gc
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING
 
 import orjson
-import typer
 
 from logsum import Engine
-from logsum.cli import app
-from logsum.cli.common import TIMEZONE_HELP, engine_config, fail, open_log, reader_may_leave
+from logsum.cli.common import engine_config, fail, open_log, reader_may_leave
 from logsum.core.timestamps import DEFAULT_ZONE
+
+if TYPE_CHECKING:
+    import typer
 
 _READ_CHUNK = 1 << 20
 """Bytes read from the input at a time."""
@@ -244,37 +248,16 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
     out.flush()
 
 
-@app.command("parse")
 def parse(
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help="Log file to parse, or - for standard input.")
-    ],
-    message_only: Annotated[
-        bool,
-        typer.Option("--message-only", help="Each line is a bare message: no header detection."),
-    ] = False,
-    log_format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help='Header layout, for example "<Date> <Time> <Level> <Content>".',
-        ),
-    ] = None,
-    timezone: Annotated[
-        str, typer.Option("--timezone", metavar="ZONE", help=TIMEZONE_HELP)
-    ] = DEFAULT_ZONE,
-    follow: Annotated[
-        bool,
-        typer.Option(
-            "--follow",
-            help="Write each line's object as soon as the line is read, with the template as "
-            "known then (for a stream that does not end: tail -F app.log | logsum parse "
-            "--follow -). Default: templates as known at the end of the input.",
-        ),
-    ] = False,
+    file: str,
+    *,
+    message_only: bool = False,
+    log_format: str | None = None,
+    timezone: str = DEFAULT_ZONE,
+    follow: bool = False,
 ) -> None:
-    """Write one JSON object per input line (JSON Lines) to stdout, in input order."""
+    """Write one JSON object per input line (JSON Lines) to stdout, in input order. A bad
+    option or input raises the exit of :func:`~logsum.cli.common.fail` (code 2)."""
     try:
         # The core reads no clock: the adapter supplies the year for timestamps without one.
         config = engine_config(timezone)
@@ -359,8 +342,12 @@ def fast_main(argv: list[str]) -> int | None:
             timezone=timezone,
             follow=follow,
         )
-    except typer.Exit as exc:
-        return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # The exits of common.fail and reader_may_leave (they import typer to raise them).
+        framework = sys.modules.get("typer")
+        if framework is not None and isinstance(exc, framework.Exit):
+            return int(exc.exit_code)
+        raise
     return 0
