@@ -29,7 +29,8 @@ from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from operator import itemgetter
+from itertools import accumulate
+from operator import itemgetter, sub
 
 from logsum.core.align import align, partial_spans
 from logsum.core.masking import TokenMasker
@@ -40,6 +41,7 @@ from logsum.core.timestamps import PlanCache, StampPlan, match_timestamp, plan_f
 _TOKEN = re.compile(r"\S+")
 _HAS_DIGIT = re.compile(r"\d")
 _DIGIT_RUNS = re.compile(r"[0-9]+")
+_ZERO_RUNS = re.compile(rb"0+")  # the digit runs of a line, found in its shape key
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 StampSpan = tuple[int, int, int]
@@ -115,7 +117,8 @@ class Shape:
         "message",
         "params",
         "read_params",
-        "runs",
+        "run_ends",
+        "run_starts",
         "severity",
         "stamp",
         "stamps",
@@ -136,7 +139,8 @@ class Shape:
         level_severity: Severity | None,
         severity: Severity,
         masked: list[str],
-        runs: list[tuple[int, int]],
+        run_starts: tuple[int, ...],
+        run_ends: tuple[int, ...],
         value_stamp: ValueStamp | None = None,
     ) -> None:
         self.cluster = cluster
@@ -158,7 +162,10 @@ class Shape:
         self.level_severity = level_severity
         self.severity = severity  # the level's, or the template's words' (at this version)
         self.masked = masked  # the masked message tokens (to check a moved shape)
-        self.runs = runs  # digit runs of the line it came from
+        # Where the digit runs of the line it was learned from start and end (a moved copy
+        # keeps its base's: only learned shapes are moved).
+        self.run_starts = run_starts
+        self.run_ends = run_ends
 
     def header_of(self, line: str, stamp: datetime | None) -> Header:
         """The line's header, given its timestamp."""
@@ -319,7 +326,7 @@ class ShapeCache:
             level_severity=level_severity,
             severity=severity,
             masked=masked,
-            runs=[m.span() for m in _DIGIT_RUNS.finditer(line)],
+            **_runs_of(line),
             value_stamp=None
             if placed is None or placed[1] is None
             else ValueStamp(placed[1], self._year, self._value_stamps),
@@ -361,16 +368,17 @@ class ShapeCache:
         base = self._loose.get(self._loose_key(key))
         if base is None or not base.cluster.alive or base.cluster.version != base.version:
             return None
-        runs = [m.span() for m in _DIGIT_RUNS.finditer(line)]
-        if len(runs) != len(base.runs):
+        # The lengths of the line's digit runs (its key has them as runs of 0), against the
+        # base's: an offset after run k moves by how much runs 0..k grew together.
+        lengths = list(map(len, _ZERO_RUNS.findall(key)))
+        starts = base.run_starts
+        ends = base.run_ends
+        n = len(ends)
+        if len(lengths) != n:
             return None
         # Runs are sorted and apart: an offset moves with the last run that ends at or before
-        # it (by that run's length difference), and is inside the next one if that starts
-        # before it.
-        starts = [s0 for s0, _ in base.runs]
-        ends = [e0 for _, e0 in base.runs]
-        shifts = [0, *(e1 - e0 for (_, e0), (_, e1) in zip(base.runs, runs, strict=True))]
-        n = len(runs)
+        # it, and is inside the next one if that starts before it.
+        shifts = [0, *accumulate(map(sub, lengths, map(sub, ends, starts)))]
 
         def move(offset: int) -> int:
             k = bisect_right(ends, offset)
@@ -418,11 +426,21 @@ class ShapeCache:
             level_severity=base.level_severity,
             severity=base.severity,
             masked=base.masked,
-            runs=runs,
+            run_starts=starts,
+            run_ends=ends,
             value_stamp=value,
         )
         self._put(self._exact, key, shape)
         return shape
+
+
+def _runs_of(line: str) -> dict[str, tuple[int, ...]]:
+    """Where the digit runs of ``line`` start and end (``run_starts`` and ``run_ends``)."""
+    spans = [m.span() for m in _DIGIT_RUNS.finditer(line)]
+    return {
+        "run_starts": tuple(a for a, _ in spans),
+        "run_ends": tuple(b for _, b in spans),
+    }
 
 
 def _collapse_zeros(key: bytes) -> bytes:
@@ -506,7 +524,7 @@ def _cost(key: bytes, shape: Shape) -> int:
     line's length each), the positions of the line's numbers, its slices, and the objects."""
     return (
         2 * len(key)
-        + 72 * len(shape.runs)
+        + 72 * len(shape.run_ends)
         + 64 * (len(shape.params) + len(shape.checks) + len(shape.masked))
         + 512
     )
