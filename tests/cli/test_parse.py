@@ -372,3 +372,15 @@ def test_follow_ends_quietly_when_the_reader_is_gone(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 0
     assert proc.stderr.read() == b""
     proc.stderr.close()
+
+
+def test_equal_instants_keep_their_own_offsets() -> None:
+    # Two lines at the same instant written with different offsets: each line's timestamp is
+    # written as that line has it (pass 1 reuses the previous line's text only for the very
+    # same value).
+    data = b"2026-03-02T10:00:00+01:00 INFO job done\n2026-03-02T09:00:00+00:00 INFO job done\n"
+    out = parse_bytes(data)
+    assert [o["timestamp"] for o in out] == [
+        "2026-03-02T10:00:00+01:00",
+        "2026-03-02T09:00:00+00:00",
+    ]
