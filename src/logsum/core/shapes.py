@@ -119,6 +119,8 @@ class Shape:
         "read_params",
         "run_ends",
         "run_starts",
+        "runs",
+        "source",
         "severity",
         "stamp",
         "stamps",
@@ -139,8 +141,8 @@ class Shape:
         level_severity: Severity | None,
         severity: Severity,
         masked: list[str],
-        run_starts: tuple[int, ...],
-        run_ends: tuple[int, ...],
+        source: str,
+        runs: int,
         value_stamp: ValueStamp | None = None,
     ) -> None:
         self.cluster = cluster
@@ -162,10 +164,11 @@ class Shape:
         self.level_severity = level_severity
         self.severity = severity  # the level's, or the template's words' (at this version)
         self.masked = masked  # the masked message tokens (to check a moved shape)
-        # Where the digit runs of the line it was learned from start and end (a moved copy
-        # keeps its base's: only learned shapes are moved).
-        self.run_starts = run_starts
-        self.run_ends = run_ends
+        self.source = source  # the line it was learned from ("" for a moved copy)
+        self.runs = runs  # how many digit runs that line has
+        # Where those runs start and end, found when a line is first moved from this shape.
+        self.run_starts: tuple[int, ...] | None = None
+        self.run_ends: tuple[int, ...] | None = None
 
     def header_of(self, line: str, stamp: datetime | None) -> Header:
         """The line's header, given its timestamp."""
@@ -326,13 +329,16 @@ class ShapeCache:
             level_severity=level_severity,
             severity=severity,
             masked=masked,
-            **_runs_of(line),
+            source=line,
+            runs=0,
             value_stamp=None
             if placed is None or placed[1] is None
             else ValueStamp(placed[1], self._year, self._value_stamps),
         )
         missed = self._missed
         key = missed[1] if missed[0] is line else shape_key(line)
+        loose = self._loose_key(key)
+        shape.runs = loose.count(b"0")  # each digit run is one 0 there
         cost = _cost(key, shape)
         if self._bytes + cost > self.max_bytes:
             self.clear()
@@ -340,7 +346,7 @@ class ShapeCache:
                 return shape  # replayed by nobody: the line alone is over the budget
         self._bytes += cost
         self._put(self._exact, key, shape)
-        self._put(self._loose, self._loose_key(key), shape)
+        self._put(self._loose, loose, shape)
         return shape
 
     def _put(self, table: dict[bytes, Shape], key: bytes, shape: Shape) -> None:
@@ -371,11 +377,14 @@ class ShapeCache:
         # The lengths of the line's digit runs (its key has them as runs of 0), against the
         # base's: an offset after run k moves by how much runs 0..k grew together.
         lengths = list(map(len, _ZERO_RUNS.findall(key)))
-        starts = base.run_starts
-        ends = base.run_ends
-        n = len(ends)
+        n = base.runs
         if len(lengths) != n:
             return None
+        starts, ends = base.run_starts, base.run_ends
+        if starts is None or ends is None:
+            spans = [m.span() for m in _DIGIT_RUNS.finditer(base.source)]
+            starts = base.run_starts = tuple(a for a, _ in spans)
+            ends = base.run_ends = tuple(b for _, b in spans)
         # Runs are sorted and apart: an offset moves with the last run that ends at or before
         # it, and is inside the next one if that starts before it.
         shifts = [0, *accumulate(map(sub, lengths, map(sub, ends, starts)))]
@@ -426,21 +435,12 @@ class ShapeCache:
             level_severity=base.level_severity,
             severity=base.severity,
             masked=base.masked,
-            run_starts=starts,
-            run_ends=ends,
+            source="",
+            runs=n,
             value_stamp=value,
         )
         self._put(self._exact, key, shape)
         return shape
-
-
-def _runs_of(line: str) -> dict[str, tuple[int, ...]]:
-    """Where the digit runs of ``line`` start and end (``run_starts`` and ``run_ends``)."""
-    spans = [m.span() for m in _DIGIT_RUNS.finditer(line)]
-    return {
-        "run_starts": tuple(a for a, _ in spans),
-        "run_ends": tuple(b for _, b in spans),
-    }
 
 
 def _collapse_zeros(key: bytes) -> bytes:
@@ -524,7 +524,7 @@ def _cost(key: bytes, shape: Shape) -> int:
     line's length each), the positions of the line's numbers, its slices, and the objects."""
     return (
         2 * len(key)
-        + 72 * len(shape.run_ends)
+        + 72 * shape.runs
         + 64 * (len(shape.params) + len(shape.checks) + len(shape.masked))
         + 512
     )
