@@ -30,8 +30,8 @@ from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.shapes import NO_HEADER, Placed, ShapeCache, StampSpan
-from logsum.core.structured import split_json
+from logsum.core.shapes import LOGFMT, NO_HEADER, Placed, ShapeCache, StampSpan
+from logsum.core.structured import not_json, split_json_placed
 from logsum.core.timestamps import YearHint, zone_named
 
 Compact = tuple[str, Severity, datetime | None, tuple[str, ...], str, bool, int]
@@ -239,6 +239,9 @@ class Engine:
                 masked=tokens,
                 level_severity=level_sev,
                 severity=severity,
+                # A line read as text that starts like JSON: only lines that are not JSON
+                # either (their digits decide) may be read like it.
+                valid=not_json if line[:1] == "{" and self._placed is None else None,
             )
         # A shape knows where the values are: no second reading.
         params = shape.read_params(line) if shape is not None else self._params(cluster, raw_tokens)
@@ -286,8 +289,8 @@ class Engine:
     def _split(self, line: str) -> tuple[Header, str, list[StampSpan]]:
         """The line's header (``NO_HEADER`` when it has none), its message, and where header
         detection found its timestamps (for the shape cache; empty for other headers). A
-        logfmt line whose message and header values are written in it as they are leaves
-        their places in ``self._placed`` (else it is ``None``)."""
+        logfmt or JSON line whose message and header values are written in it as they are
+        leaves their places in ``self._placed`` (else it is ``None``)."""
         self._placed = None
         if self.message_only:
             return NO_HEADER, line.strip(), _NO_STAMPS
@@ -296,9 +299,11 @@ class Engine:
             if found is not None:
                 return found[0], found[1], _NO_STAMPS
         if line[:1] == "{":
-            found = split_json(line, self._year, self._headers.split)
-            if found is not None:
-                return found[0], found[1], _NO_STAMPS
+            json = split_json_placed(line, self._year, self._headers.split)
+            if json is not None:
+                # A sentence written in the line as it is: its shape can be replayed.
+                self._placed = json[2]
+                return json[0], json[1], _NO_STAMPS
         elif looks_like_logfmt(line):
             placed = split_logfmt_placed(line, self._year)
             if placed is not None:
@@ -306,7 +311,7 @@ class Engine:
                 if places is None:
                     return header, message, _NO_STAMPS
                 # A sentence written in the line: its shape can be replayed like a header's.
-                self._placed = places
+                self._placed = (*places, LOGFMT, ())
                 return header, message, _NO_STAMPS
         found = self._headers.split(line)
         if found is None:

@@ -31,6 +31,7 @@ from datetime import datetime
 from functools import partial
 from itertools import accumulate
 from operator import itemgetter, sub
+from typing import NamedTuple
 
 from logsum.core.align import align, partial_spans
 from logsum.core.masking import TokenMasker
@@ -54,23 +55,51 @@ NO_HEADER = Header()
 Field = str | slice | None
 """A header field of a shape: its fixed text (no digits, or not found in the line), the slice
 where the line carries it, or ``None`` when the line has no such field."""
-Placed = tuple[int, slice | None, tuple[Field, ...]]
-"""Where a structured parser (logfmt) found a line's message (its offset: the message is
+
+
+def _timestamp_of_text(text: str, year: int) -> datetime | None:
+    """The timestamp a logfmt time value gives (the parser's own reading)."""
+    found = match_timestamp(text, 0, year)
+    return found[0] if found else None
+
+
+class Replay(NamedTuple):
+    """How the lines a structured parser placed are read back: ``read_time`` gives the
+    timestamp of the time value's text (as the parser reads it); ``valid``, when set, is what
+    a line must pass before it is replayed (a line equal up to its digits may not parse)."""
+
+    read_time: Callable[[str, int], datetime | None] = _timestamp_of_text
+    valid: Callable[[str], bool] | None = None
+
+
+LOGFMT = Replay()
+"""Logfmt lines: pairs of two lines equal up to their digits split alike."""
+
+Placed = tuple[int, slice | None, tuple[Field, ...], Replay, tuple[tuple[slice, str], ...]]
+"""Where a structured parser (logfmt, JSON) found a line's message (its offset: the message is
 written in the line as it is, not necessarily at its end), the text its timestamp is read
-from (``None``: none) and its header fields (host, component, pid)."""
+from (``None``: none), its header fields (host, component, pid), how to read it back, and
+texts with digits that a replayed line must carry as they are (a numeric level)."""
 
 
 class ValueStamp:
-    """A timestamp read from the whole text of a field (a logfmt time value), by the same
-    function the parser uses, so that any digits give what parsing gives. Texts read before
-    are remembered (``memo``, shared by the cache's shapes)."""
+    """A timestamp read from the whole text of a field (a logfmt or JSON time value), by the
+    function the parser uses (``read``), so that any digits give what parsing gives. Texts
+    read before are remembered (``memo``, shared by the cache's shapes of one reader)."""
 
-    __slots__ = ("memo", "where", "year")
+    __slots__ = ("memo", "read_time", "where", "year")
 
-    def __init__(self, where: slice, year: int, memo: dict[str, datetime | None]) -> None:
+    def __init__(
+        self,
+        where: slice,
+        year: int,
+        memo: dict[str, datetime | None],
+        read_time: Callable[[str, int], datetime | None] = _timestamp_of_text,
+    ) -> None:
         self.where = where
         self.year = year
         self.memo = memo
+        self.read_time = read_time
 
     def read(self, line: str) -> datetime | None:
         """The timestamp of the text at ``where`` in ``line``, or ``None``."""
@@ -78,10 +107,9 @@ class ValueStamp:
         memo = self.memo
         if text in memo:
             return memo[text]
-        found = match_timestamp(text, 0, self.year)
         if len(memo) >= _VALUE_STAMPS:
             memo.clear()
-        value = memo[text] = found[0] if found else None
+        value = memo[text] = self.read_time(text, self.year)
         return value
 
 
@@ -120,10 +148,11 @@ class Shape:
         "run_ends",
         "run_starts",
         "runs",
-        "source",
         "severity",
+        "source",
         "stamp",
         "stamps",
+        "valid",
         "value_stamp",
         "version",
     )
@@ -144,6 +173,7 @@ class Shape:
         source: str,
         runs: int,
         value_stamp: ValueStamp | None = None,
+        valid: Callable[[str], bool] | None = None,
     ) -> None:
         self.cluster = cluster
         self.version = cluster.version
@@ -164,6 +194,7 @@ class Shape:
         self.level_severity = level_severity
         self.severity = severity  # the level's, or the template's words' (at this version)
         self.masked = masked  # the masked message tokens (to check a moved shape)
+        self.valid = valid  # what a line must pass to be replayed (None: nothing)
         self.source = source  # the line it was learned from ("" for a moved copy)
         self.runs = runs  # how many digit runs that line has
         # Where those runs start and end, found when a line is first moved from this shape.
@@ -210,7 +241,10 @@ class ShapeCache:
         self._masker = masker
         self._year = year
         self._plans: PlanCache = {}
-        self._value_stamps: dict[str, datetime | None] = {}
+        # Timestamps of value texts, one table per reading function.
+        self._value_stamps: dict[
+            Callable[[str, int], datetime | None], dict[str, datetime | None]
+        ] = {}
         self._exact: dict[bytes, Shape] = {}
         self._loose: dict[bytes, Shape] = {}
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
@@ -236,6 +270,9 @@ class ShapeCache:
         for where, word in shape.checks:
             if line[where] != word:
                 return None
+        valid = shape.valid
+        if valid is not None and not valid(line):
+            return None
         return shape
 
     def learn(
@@ -251,12 +288,14 @@ class ShapeCache:
         masked: list[str],
         level_severity: Severity | None,
         severity: Severity,
+        valid: Callable[[str], bool] | None = None,
     ) -> Shape | None:
         """Remember where the parts of ``line`` sit, as the full path read them: ``header``
         (``None`` for a line without one) with its timestamps at ``stamps``, the ``message``
         with its tokens (``raw_tokens``, ``masked``), placed in ``cluster`` with the given
         severities. The message ends the line, unless ``placed`` says where it and the header
-        fields are. Returns the shape, or ``None`` when the line cannot be replayed safely."""
+        fields are. ``valid`` (or the placing parser's) is what a line must pass to be
+        replayed. Returns the shape, or ``None`` when the line cannot be replayed safely."""
         tokens = cluster.tokens
         if len(raw_tokens) > self.max_tokens - 1:
             return None
@@ -300,6 +339,8 @@ class ShapeCache:
                     for lo, hi in zip(edges[::2], edges[1::2], strict=True):
                         if _HAS_DIGIT.search(line, lo, hi):
                             checks.append((slice(lo, hi), line[lo:hi]))
+        if placed is not None:
+            checks.extend(placed[4])
         fields: tuple[Field, ...] | None = None
         plans: list[StampPlan] = []
         if header is not None:
@@ -331,9 +372,8 @@ class ShapeCache:
             masked=masked,
             source=line,
             runs=0,
-            value_stamp=None
-            if placed is None or placed[1] is None
-            else ValueStamp(placed[1], self._year, self._value_stamps),
+            value_stamp=None if placed is None else self._value_stamp(placed),
+            valid=valid if placed is None else placed[3].valid,
         )
         missed = self._missed
         key = missed[1] if missed[0] is line else shape_key(line)
@@ -348,6 +388,13 @@ class ShapeCache:
         self._put(self._exact, key, shape)
         self._put(self._loose, loose, shape)
         return shape
+
+    def _value_stamp(self, placed: Placed) -> ValueStamp | None:
+        where, read_time = placed[1], placed[3].read_time
+        if where is None:
+            return None
+        memo = self._value_stamps.setdefault(read_time, {})
+        return ValueStamp(where, self._year, memo, read_time)
 
     def _put(self, table: dict[bytes, Shape], key: bytes, shape: Shape) -> None:
         if len(table) >= self.size:
@@ -382,12 +429,12 @@ class ShapeCache:
             return None
         starts, ends = base.run_starts, base.run_ends
         if starts is None or ends is None:
-            spans = [m.span() for m in _DIGIT_RUNS.finditer(base.source)]
-            starts = base.run_starts = tuple(a for a, _ in spans)
-            ends = base.run_ends = tuple(b for _, b in spans)
+            runs = [m.span() for m in _DIGIT_RUNS.finditer(base.source)]
+            starts = base.run_starts = tuple(a for a, _ in runs)
+            ends = base.run_ends = tuple(b for _, b in runs)
         # Runs are sorted and apart: an offset moves with the last run that ends at or before
         # it, and is inside the next one if that starts before it.
-        shifts = [0, *accumulate(map(sub, lengths, map(sub, ends, starts)))]
+        shifts: list[int] = [0, *accumulate(map(sub, lengths, map(sub, ends, starts)))]
 
         def move(offset: int) -> int:
             k = bisect_right(ends, offset)
@@ -412,7 +459,10 @@ class ShapeCache:
             if value is not None:
                 where = value.where
                 value = ValueStamp(
-                    slice(move(where.start), move(where.stop)), value.year, value.memo
+                    slice(move(where.start), move(where.stop)),
+                    value.year,
+                    value.memo,
+                    value.read_time,
                 )
         except _Inside:
             return None
@@ -438,6 +488,7 @@ class ShapeCache:
             source="",
             runs=n,
             value_stamp=value,
+            valid=base.valid,
         )
         self._put(self._exact, key, shape)
         return shape

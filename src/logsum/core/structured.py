@@ -63,6 +63,7 @@ import orjson
 from logsum.core.header import LEVELS
 from logsum.core.layouts import HeaderDetector
 from logsum.core.model import Header
+from logsum.core.shapes import Field, Placed, Replay
 from logsum.core.timestamps import match_timestamp
 
 SplitText = Callable[[str], tuple[Header, str] | None]
@@ -220,6 +221,155 @@ def split_json(
     return _split_object(obj, default_year, split_text)
 
 
+def split_json_placed(
+    line: str, default_year: int, split_text: SplitText | None = None
+) -> tuple[Header, str, Placed | None] | None:
+    """:func:`split_json` with where the parts sit in ``line``, for the shape cache, when every
+    part that a line equal to this one up to its digits could read differently is a slice of
+    the line: the line has no escapes (no backslash); the message is a sentence, the string
+    value of its key as written (no template, no wrapped raw line), found once in the line;
+    a level key's value with digits is found once (replayed lines must carry the same text
+    there); at most one time key is present and its value (a string or a
+    number) is found once in the line; host, component and pid values with digits are
+    strings or non-negative integers, found once. Otherwise the places are ``None``.
+
+    Such lines, when they parse, read the same keys and header choices from the same places
+    (digits are neither quotes nor JSON punctuation); a replayed line is first checked to
+    parse (``10`` can become ``01``, which is not JSON)."""
+    text = line.strip()
+    if not text.startswith("{") or not text.endswith("}") or len(text) > MAX_JSON_CHARS:
+        return None
+    try:
+        obj = orjson.loads(text)
+    except (orjson.JSONDecodeError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    found = _split_object(obj, default_year, split_text)
+    if found is None:
+        return None
+    header, message = found
+    return header, message, _places(line, obj, header, message, default_year)
+
+
+def _places(
+    line: str, obj: dict[str, Any], header: Header, message: str, default_year: int
+) -> Placed | None:
+    """Where :func:`split_json_placed` finds the parts of ``line`` (see there), or ``None``."""
+    if "\\" in line or " " not in message or isinstance(obj.get(_TEMPLATE_KEY), str):
+        return None
+    message_key = next((k for k in _MESSAGE_KEYS if isinstance(obj.get(k), str)), None)
+    if (
+        message_key is None
+        or message_key == _RAW_LINE_KEY
+        or (message_key == "message" and _VECTOR_KEY in obj)
+        or obj[message_key] != message
+    ):
+        return None
+    message_at = _only(line, f'"{message}"')
+    if message_at < 0:
+        return None
+    checks: list[tuple[slice, str]] = []
+    for key in _LEVEL_KEYS:
+        value = obj.get(key)
+        if isinstance(value, str | int | float) and _DIGIT.search(str(value)):
+            # A level read from digits (pino's 30, "5"): replayed lines must carry the same.
+            where = _value_at(line, key, value)
+            if where is None:
+                return None
+            checks.append((where, line[where]))
+        elif value is not None and not isinstance(value, str | bool):
+            return None
+    times = [k for k in _TIME_KEYS if obj.get(k) is not None]
+    stamp_at: slice | None = None
+    replay = JSON_TEXT_TIME
+    if len(times) > 1:
+        return None  # which one gives the time may depend on digits
+    if times:
+        value = obj[times[0]]
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return None
+        stamp_at = _value_at(line, times[0], value)
+        if stamp_at is None:
+            return None
+        if not isinstance(value, str):
+            replay = JSON_NUMBER_TIME
+        if replay.read_time(line[stamp_at], default_year) != header.timestamp:
+            return None  # not read back as parsing read it
+    fields: list[Field] = []
+    for named, held in _header_choice(obj):
+        shown = None if named is None else header_value(held)
+        if named is None or shown is None or not _DIGIT.search(shown):
+            fields.append(shown)
+            continue
+        where = _value_at(line, named, held)
+        if where is None or line[where] != shown or not (isinstance(held, str) or shown.isdigit()):
+            return None  # not a slice of the line; or a number whose text str() may change
+        fields.append(where)
+    return message_at + 1, stamp_at, tuple(fields), replay, tuple(checks)
+
+
+def _only(line: str, text: str) -> int:
+    """Where ``text`` occurs in ``line`` when it occurs exactly once, else -1."""
+    at = line.find(text)
+    if at < 0 or line.find(text, at + 1) >= 0:
+        return -1
+    return at
+
+
+_NUMBER_TEXT = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def _value_at(line: str, key: str, value: object) -> slice | None:
+    """Where the value of top-level ``key`` (a string or a number) is written in ``line``:
+    inside the quotes of a string, the whole of a number. ``None`` when the key's text occurs
+    more than once or the value is not written there as it is."""
+    at = _only(line, f'"{key}"')
+    if at < 0:
+        return None
+    pos = at + len(key) + 2
+    while pos < len(line) and line[pos] in " \t\r\n:":
+        pos += 1
+    if isinstance(value, str):
+        if line[pos : pos + 1] != '"' or line[pos + 1 : pos + 1 + len(value) + 1] != value + '"':
+            return None
+        return slice(pos + 1, pos + 1 + len(value))
+    m = _NUMBER_TEXT.match(line, pos)
+    return None if m is None else slice(m.start(), m.end())
+
+
+def _string_time(text: str, year: int) -> datetime | None:
+    return _time_of(text, year)
+
+
+def _number_time(text: str, year: int) -> datetime | None:
+    return _epoch(float(text))
+
+
+def _parses(line: str) -> bool:
+    """Whether a line equal to a placed one up to its digits is JSON (its numbers may not be:
+    ``01``, an integer past 64 bits)."""
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def not_json(line: str) -> bool:
+    """Whether a line that starts like a JSON object is not one: a text shape learned from
+    such a line is replayed only on lines that are not JSON either (``{"a":01}`` is text,
+    ``{"a":10}``, equal up to its digits, is JSON)."""
+    return not _parses(line)
+
+
+JSON_TEXT_TIME = Replay(_string_time, _parses)
+"""JSON lines whose time is a string (or absent)."""
+JSON_NUMBER_TIME = Replay(_number_time, _parses)
+"""JSON lines whose time is a number (epoch seconds, milliseconds...)."""
+_DIGIT = re.compile(r"\d")
+
+
 def _split_object(
     obj: dict[str, Any], default_year: int, split_text: SplitText | None
 ) -> tuple[Header, str] | None:
@@ -311,24 +461,34 @@ _ROLES = {
 
 def _header_fields(obj: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
     """``(host, component, pid, component key)``: for each, the most preferred key present
-    with a string or number value (one pass over the object, most have few keys)."""
-    values: list[str | None] = [None, None, None]
+    with a string or number value (see :func:`_header_choice`)."""
+    (_, host), (component_key, component), (_, pid) = (
+        (key, None if key is None else header_value(obj[key])) for key, _ in _header_choice(obj)
+    )
+    return host, component, pid, component_key
+
+
+def header_value(value: object) -> str | None:
+    """The text of a header field's value: a non-empty string, or a number (not a bool)."""
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _header_choice(obj: dict[str, Any]) -> list[tuple[str | None, object]]:
+    """The keys of host, component and pid, with their values: for each, the most preferred
+    key present with a value :func:`header_value` reads (one pass over the object, most have
+    few keys); ``(None, None)`` for a role no key fills."""
+    chosen: list[tuple[str | None, object]] = [(None, None), (None, None), (None, None)]
     ranks = [99, 99, 99]
-    component_key = None
     for key, value in obj.items():
         found = _ROLES.get(key)
-        if found is None or found[1] >= ranks[found[0]]:
+        if found is None or found[1] >= ranks[found[0]] or header_value(value) is None:
             continue
-        if isinstance(value, str) and value:
-            text = value
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            text = str(value)
-        else:
-            continue
-        values[found[0]], ranks[found[0]] = text, found[1]
-        if found[0] == 1:
-            component_key = key
-    return values[0], values[1], values[2], component_key
+        chosen[found[0]], ranks[found[0]] = (key, value), found[1]
+    return chosen
 
 
 def _level(obj: dict[str, Any]) -> tuple[str | None, str | None]:
