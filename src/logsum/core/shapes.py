@@ -572,9 +572,11 @@ def _last_word_at(line: str, value: str, end: int) -> int:
 
 def _cost(key: bytes, shape: Shape) -> int:
     """Estimated bytes a shape holds in the cache: its keys (exact and loose, at most the
-    line's length each), the positions of the line's numbers, its slices, and the objects."""
+    line's length each), the line it was learned from, the positions of the line's numbers,
+    its slices, and the objects."""
     return (
         2 * len(key)
+        + len(shape.source)
         + 72 * shape.runs
         + 64 * (len(shape.params) + len(shape.checks) + len(shape.masked))
         + 512
