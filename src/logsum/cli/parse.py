@@ -125,14 +125,14 @@ def _fail(message: str) -> typer.Exit:
 def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
     """Pass 1: every line through the engine; one tab-separated record per line to ``spool``.
 
-    Record: ``pattern_id, version, tail, message``. ``tail`` is the end of the line's output
-    object, from ``"severity"`` to the closing brace, as pass 2 writes it when the params stand
-    (JSON escapes tabs and line breaks, so it holds neither); the message comes last, so tabs
-    inside it survive ``split("\t", 3)`` (no field holds a ``\n``).
+    Record: ``pattern_id, version, severity, timestamp, continuation, params, message``, with
+    the timestamp (or ``null``), continuation (``true``/``false``) and params already JSON; the
+    message comes last, so tabs inside it survive ``split("\\t", 6)`` (JSON escapes its own
+    tabs; no field holds a ``\\n``).
 
     ``version`` is the pattern's template version the params were read under
     (:meth:`Engine.process_compact`): in pass 2 a line whose version is still its pattern's
-    final one is written as spooled; other lines get their params read again.
+    final one reuses its params instead of reading them again.
     """
     compact = engine.process_compact
     dumps = orjson.dumps
@@ -153,15 +153,10 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
                 last_iso = "null" if ts is None else dumps(ts).decode()
                 last_ts = ts
             if continuation:
-                append(
-                    f'{pid}\t-1\t"severity":"{severity}","timestamp":{last_iso},'
-                    '"params":[],"continuation":true}\t\n'
-                )
+                append(f"{pid}\t-1\t{severity}\t{last_iso}\ttrue\t[]\t\n")
                 continue
-            append(
-                f'{pid}\t{version}\t"severity":"{severity}","timestamp":{last_iso},'
-                f'"params":{dumps(params).decode()},"continuation":false}}\t{message}\n'
-            )
+            pjson = dumps(params).decode() if params else "[]"
+            append(f"{pid}\t{version}\t{severity}\t{last_iso}\tfalse\t{pjson}\t{message}\n")
         write("".join(out))
 
 
@@ -217,10 +212,6 @@ def _final(engine: Engine, pid: str) -> tuple[str, str, bool]:
     return head, str(engine.version_of(pid)), True
 
 
-_PARAMS = ',"params":'
-_CONTINUATION = ',"continuation":'
-
-
 def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
     """Pass 2: one JSON object per spooled record, with the pattern's final template."""
     dumps = orjson.dumps
@@ -230,7 +221,7 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
     append = buf.append
     write = out.write
     for number, record in enumerate(spool, 1):
-        pid, stamp, tail, message = record.split("\t", 3)
+        pid, stamp, severity, iso, cont, pjson, message = record.split("\t", 6)
         final = finals.get(pid)
         if final is None:
             if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
@@ -239,16 +230,15 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
         head, valid, alive = final
         if stamp != valid:
             # The template changed since this line was read (or the line continues a record,
-            # or its pattern was evicted): read the params under the final template. They sit
-            # between the tail's two last keys (JSON strings escape their quotes, so neither
-            # key's text can occur inside a value).
-            if alive and tail.endswith("false}"):  # not a continuation
+            # or its pattern was evicted): read the params under the final template.
+            if alive and cont == "false":
                 pjson = dumps(params_of(pid, message[:-1])).decode()
             else:
                 pjson = "[]"
-            at = tail.index(_PARAMS)
-            tail = f"{tail[:at]}{_PARAMS}{pjson}{tail[tail.rindex(_CONTINUATION) :]}"
-        append(f'{{"line":{number},{head},{tail}\n')
+        append(
+            f'{{"line":{number},{head},"severity":"{severity}","timestamp":{iso},'
+            f'"params":{pjson},"continuation":{cont}}}\n'
+        )
         if len(buf) >= _WRITE_BATCH:
             write("".join(buf).encode())
             buf.clear()
