@@ -79,6 +79,20 @@ LEVELS: dict[str, str] = {
 }
 _SINGLE_LETTER_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"}
 _SINGLE_LETTER_LEVELS["F"] = "CRITICAL"
+# Level words that are also ordinary words: a level only in upper case or in brackets
+# ("Config loaded from ..." and "Log file rotated" open messages).
+_UPPER_ONLY_LEVELS = frozenset({"CONFIG", "FINE", "FINER", "FINEST", "LOG", "NOTE", "FAIL", "BLAT"})
+# A level letter before a pipe, then the package (etcd's capnslog: "I | etcdserver: ...";
+# N is NOTICE, C CRITICAL, T TRACE there).
+_LETTER_PIPE = re.compile(r"([TDINWEC]) \|(?=\s)")
+_LETTER_PIPE_LEVELS = {**_SINGLE_LETTER_LEVELS, "T": "TRACE", "N": "NOTICE", "C": "CRITICAL"}
+# A channel or logger with the level glued behind a dot (PHP Monolog: "app.INFO: ...").
+_CHANNEL_LEVEL = re.compile(r"([A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)\.([A-Z]{3,9}):(?=\s)")
+# The process after the level, in parentheses: "(1) :" (HAProxy), "(4211 on web-1):" and
+# "(app/4211 on web-1):" (pino-pretty).
+_PAREN_PID = re.compile(r"\((?:[\w.\-]+/)?(\d{1,10})(?: on [\w.\-]+)?\) ?:(?=\s)")
+# A process tag glued to a pipe right after the time (Squid's "kid1|").
+_PIPE_TAG = re.compile(r"[A-Za-z][\w\-]{0,31}\|(?=\s)")
 
 _WS = re.compile(r"\s*")
 _LEVEL_WORD = re.compile(r"(?:[<\[(]([A-Za-z]{1,11}) *[>\])]|([A-Za-z]{1,11}))(?=[\s:|,\[\]-]|$)")
@@ -87,7 +101,9 @@ _COMPONENT_COLON = re.compile(
     # Not an error code (AH00126:, ORA-00942:), which opens the message.
     r"(?![A-Z]{1,6}-?\d{3,}:)"
     # a program name, possibly a path or user@host, with a detail in parentheses
-    r"(?P<comp>[A-Za-z_/][\w.$@/\-]*(?:::[A-Za-z_]\w*)*(?:\([\w.:\-/ ]*\))?)"
+    r"(?P<comp>[A-Za-z_/][\w.$@/\-]*(?:::[A-Za-z_]\w*)*(?:#[\w$]+)?(?:\([\w.:@\-/ ]*\))?"
+    # ids in angle brackets after it (Dovecot's "imap(user)<pid><session>:")
+    r"(?:<[\w+/=.\-]{1,64}>){0,3})"
     r"(?:\[(?P<pid>\w[\w.\-]*)\])?(?:\s\([^()]*\))?:(?=\s|$)"
     # a program name with one space before its [pid] (macOS "Microsoft Word[123]:")
     r"|(?P<comp2>[A-Za-z_][\w.\-]* [\w.\-]+)\[(?P<pid2>\d+)\](?:\s\([^()]*\))?:(?=\s|$)"
@@ -127,6 +143,8 @@ _PID_BEFORE = re.compile(r"\d{1,10}(?=\s+(?:---|\[|[\w.\-/]+\.\w+:\d+\]))")
 # "%c (%F:%M(%L)) - %m").
 _LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
 _KV = re.compile(r"[\w.\-@]+=\S*")
+# key=value metadata between the time and the level (Elixir's "$time $metadata[$level]")
+_KV_RUN = re.compile(r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+\[)")
 # A bracketed process field: [pid 1234:tid 5678], [pid 42]
 _NAMED_FIELD = re.compile(r"pid \d+(?::tid \d+)?")
 _GLUED_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}:(?=\S)")
@@ -161,6 +179,8 @@ def _level_at(line: str, pos: int) -> tuple[str, int] | None:
     end = m.end()
     lower_prefix = pos == 0 and end < len(line) and line[end] == ":"  # "info: Connecting..."
     if not bracketed and word not in (upper, upper.capitalize()) and not lower_prefix:
+        return None
+    if not bracketed and not lower_prefix and word != upper and upper in _UPPER_ONLY_LEVELS:
         return None
     if end < len(line) and line[end] == ":":
         end += 1
@@ -349,7 +369,7 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     ):
         s.timestamp = value
     s.has_timestamp = True
-    if line[start].isalpha() and not bracket:
+    if not bracket and host_follows(line, start, end):
         s.syslog_host_due = True  # syslog convention: the host follows "Mon dd hh:mm:ss"
     if context >= 0:
         s.mark(pos, start, "bopen" if letter is None else "bletter")
@@ -378,6 +398,15 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     s.pos = end
     s.timestamp_end = end
     return True
+
+
+def host_follows(line: str, start: int, end: int) -> bool:
+    """Whether a host name may follow the timestamp ``line[start:end]``: syslog's
+    ``Mon dd hh:mm:ss`` (a month name first), not a C ``ctime()`` stamp that ends with its
+    year (``Mon Mar  2 10:00:00 2026``, whose message follows at once)."""
+    return line[start].isalpha() and not (
+        end - start > 5 and line[end - 5] == " " and line[end - 4 : end].isdigit()
+    )
 
 
 def _is_time_only_fix(s: _Scan, value: object) -> bool:
@@ -558,6 +587,10 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, mark.end(), "mark")
             s.pos = mark.end()
             return False  # the message follows the mark
+    if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
+        read = _after_time(s, pos)
+        if read is not None:
+            return read and _after_level(s)
     lvl = _level_at(line, pos)
     if lvl is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
         low = _LOWER_LEVEL.match(line, pos)  # "... info hostd[123] ...", "... warning: ..."
@@ -603,7 +636,20 @@ def _next_field(s: _Scan) -> bool:
             return True
     if comp is not None and not _level_soon(line, pos, 1):
         _take_component(s, comp)
+        if s.level is None:
+            at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
+            lvl = _level_at(line, at)
+            if lvl is not None and line[lvl[1] - 1] == ":":  # "imap-login: Info: Login: ..."
+                s.level, s.pos = lvl
+                s.mark(at, s.pos, "level")
         return False
+    if ch == "(" and s.level is not None and s.pid is None:
+        paren = _PAREN_PID.match(line, pos)
+        if paren is not None:  # "[NOTICE]   (1) : haproxy version is 2.8.3"
+            s.pid = paren.group(1)
+            s.mark(pos, paren.end(), "ppid")
+            s.pos = paren.end()
+            return False
     if ch == "[":
         br = _BRACKET.match(line, pos)
         if br is not None and s.level is None:
@@ -631,6 +677,11 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, dash.end(), "dash")
             s.pos = dash.end()
             return False
+        kv = _KV_RUN.match(line, pos) if s.has_timestamp else None
+        if kv is not None and _level_soon(line, kv.end(), 1):
+            s.mark(pos, kv.end(), "kvctx")  # "10:00:03.512 request_id=F4s1 [info] GET /"
+            s.pos = kv.end()
+            return True
         pid = _PID.match(line, pos)
         if pid is not None:
             s.pid = s.pid or pid.group(0)
@@ -650,6 +701,38 @@ def _next_field(s: _Scan) -> bool:
                 return True
     s.pos = pos
     return False
+
+
+def _after_time(s: _Scan, pos: int) -> bool | None:
+    """Fields that only follow a timestamp directly: a level letter before a pipe (``I |
+    etcdserver: ...``), a channel with its level (``app.INFO: ...``), a process tag glued to a
+    pipe (``kid1| ...``). None when none is there; True when the rest of the header may
+    follow the level, False when the message starts at ``s.pos``."""
+    line = s.line
+    letter = _LETTER_PIPE.match(line, pos)
+    if letter is not None:
+        s.level = _LETTER_PIPE_LEVELS[letter.group(1)]
+        s.mark(pos, letter.end(), "lpipe")
+        s.pos = letter.end()
+        return True
+    channel = _CHANNEL_LEVEL.match(line, pos)
+    if channel is not None and channel.group(2) in LEVELS:
+        s.level = LEVELS[channel.group(2)]
+        s.component = channel.group(1)
+        s.mark(pos, channel.end(), "chlevel")
+        s.pos = channel.end()
+        return False  # the message follows "channel.LEVEL:"
+    tag = _PIPE_TAG.match(line, pos)
+    if tag is not None:
+        s.mark(pos, tag.end(), "ptag")
+        s.pos = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
+        lvl = _level_at(line, s.pos)
+        if lvl is not None and line[lvl[1] - 1] == ":":  # "kid1| WARNING: ..."
+            start = s.pos
+            s.level, s.pos = lvl
+            s.mark(start, s.pos, "level")
+        return False
+    return None
 
 
 def _after_level(s: _Scan) -> bool:
@@ -683,6 +766,13 @@ def _after_level(s: _Scan) -> bool:
         if ch in "-|" and line.startswith(("- ", "| "), pos):
             s.pos = pos + 2
             return False
+        if ch == "(" and s.pid is None:
+            paren = _PAREN_PID.match(line, pos)
+            if paren is not None:  # "INFO (4211 on web-1): server listening"
+                s.pid = paren.group(1)
+                s.mark(pos, paren.end(), "ppid")
+                s.pos = paren.end()
+                return False
         if ch == "(" and s.spans and s.spans[-1][2] == "bracket" and s.component is not None:
             thread = _THREAD_PARENS.match(line, pos)
             if thread is not None:  # "[org.jboss.as] (MSC service thread 1-2)"

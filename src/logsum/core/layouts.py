@@ -64,6 +64,11 @@ _KIND_REGEX = {
     "headerish": scan._HEADERISH.pattern,
     "logger": scan._DOTTED_LOGGER.pattern,
     "column": r"[A-Za-z][\w.\-]{0,31}(?=  +\S)",
+    "lpipe": scan._LETTER_PIPE.pattern,
+    "chlevel": scan._CHANNEL_LEVEL.pattern,
+    "ptag": scan._PIPE_TAG.pattern,
+    "ppid": scan._PAREN_PID.pattern,
+    "kvctx": r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+\[)",
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
@@ -151,7 +156,9 @@ class _Layout:
         # A syslog time ("Mar  2 10:00:00") last: the scanner would read a host next.
         self.has_stamp = any(shape >= 0 for _, shape in self.kinds)
         self.host_due = (
-            bool(s.spans) and s.spans[-1][2].startswith("ts") and (s.line[s.spans[-1][0]].isalpha())
+            bool(s.spans)
+            and s.spans[-1][2].startswith("ts")
+            and scan.host_follows(s.line, s.spans[-1][0], s.spans[-1][1])
         )
         self.probes: dict[tuple[str, _ProbeState], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
@@ -298,6 +305,17 @@ class _Layout:
                 component = text
             elif kind == "glued":
                 component = text[:-1]
+            elif kind == "lpipe":
+                level, seen_level = scan._LETTER_PIPE_LEVELS[text[0]], True
+            elif kind == "chlevel":
+                channel = scan._CHANNEL_LEVEL.fullmatch(text)
+                named = scan.LEVELS.get(channel.group(2)) if channel is not None else None
+                if channel is None or named is None:
+                    return None
+                component, level, seen_level = channel.group(1), named, True
+            elif kind == "ppid":
+                paren = scan._PAREN_PID.fullmatch(text)
+                pid = pid or (paren.group(1) if paren is not None else None)
         state = (
             timestamp is not None or self.has_stamp,
             level is not None,
