@@ -230,18 +230,48 @@ def _bracket_level(inner: str) -> str | None:
 
 
 def _without_context(message: str) -> str:
-    """The message without a trailing JSON object of context fields (zap's console encoder,
-    winston's simple format: ``starting server\t{"port": 8080}``)."""
-    if message[-1:] != "}":
-        return message
+    """The message without trailing columns of context fields: a JSON object (zap's console
+    encoder, winston's simple format: ``starting server\t{"port": 8080}``), two JSON columns
+    of which the last may be an empty list (PHP Monolog's ``%context% %extra%``: ``User logged
+    in {"user":"bob"} []``), or ``key=value`` pairs after a padded column (structlog's console:
+    ``worker started          queue=default``)."""
+    last = message[-1:]
+    if last == "]" and message.endswith(("\t[]", " []")):
+        rest = message[:-2].rstrip()
+        if rest.endswith(("\t[]", " []")):
+            return rest[:-2].rstrip()  # "message [] []"
+        cut = _json_tail(rest)
+        return message if cut is None else cut
+    if last == "}":
+        cut = _json_tail(message)
+        if cut is None:
+            return message
+        if cut.endswith("}") or cut.endswith(("\t[]", " []")):
+            second = _json_tail(cut) if cut.endswith("}") else cut[:-2].rstrip()
+            return cut if second is None else second  # "message {context} {extra}"
+        return cut
+    if "  " in message and "=" in message:
+        padded = _PADDED_CONTEXT.fullmatch(message)
+        if padded is not None:
+            return padded.group(1)
+    return message
+
+
+# A message, a padding run, and key=value pairs only (the message itself has no "=").
+_PADDED_CONTEXT = re.compile(r"([^=\s](?:[^=]*[^=\s])?) {2,}[\w.\-]+=\S*(?: [\w.\-]+=\S*)*")
+
+
+def _json_tail(message: str) -> str | None:
+    """``message`` without the JSON object that ends it, or None when it does not end with
+    one (or the object is a value the message assigns or names: ``payload = {...}``)."""
     at = max(message.rfind(' {"'), message.rfind('\t{"'))
     if at <= 0 or message[:at].rstrip()[-1:] in ("=", ":"):
-        return message  # a value the message assigns or names ("payload = {...}")
+        return None
     try:
         value = json.loads(message[at + 1 :])
     except ValueError:
-        return message
-    return message[:at].rstrip() if isinstance(value, dict) else message
+        return None
+    return message[:at].rstrip() if isinstance(value, dict) else None
 
 
 _SYSLOG_SEVERITIES = ("CRITICAL",) * 3 + ("ERROR", "WARNING", "NOTICE", "INFO", "DEBUG")
@@ -635,6 +665,9 @@ def _next_field(s: _Scan) -> bool:
             s.pos = host.end()
             return True
     if comp is not None and not _level_soon(line, pos, 1):
+        if _opens_message(s, comp):
+            s.pos = pos
+            return False
         _take_component(s, comp)
         if s.level is None:
             at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
@@ -848,6 +881,23 @@ def _after_level(s: _Scan) -> bool:
         break
     s.pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
     return False
+
+
+def _opens_message(s: _Scan, comp: re.Match[str]) -> bool:
+    """Whether a bare ``name:`` right after a timestamp, with no level, host or pid read,
+    opens the message rather than naming a program: ``2026/03/02 10:00:12 http: TLS handshake
+    error``, ``[...] sched: Allocate JobId=...``. A program names itself with a pid, a detail
+    or a path (``cron[12]:``, ``sshd(pam_unix):``), or is followed by a level (``auth:
+    Warning: ...``)."""
+    if s.level is not None or s.host is not None or s.pid is not None or s.spans[-1][2] == "tag":
+        return False
+    if comp.group("pid") or comp.group("comp2") or not s.spans[-1][2].lstrip("[").startswith("ts"):
+        return False
+    name = comp.group("comp")
+    if any(c in name for c in "(/<@"):
+        return False
+    at = _WS.match(s.line, comp.end()).end()  # type: ignore[union-attr]
+    return _level_at(s.line, at) is None
 
 
 def _take_component(s: _Scan, comp: re.Match[str]) -> None:
