@@ -67,13 +67,21 @@ def _generalise_plain(a: str, b: str) -> str:
     p = 0
     while p < n and a[p] == b[p]:
         p += 1
-    while p > 0 and a[p - 1] not in _DELIMS:
-        p -= 1
     s = 0
     while s < n - p and a[-1 - s] == b[-1 - s]:
         s += 1
-    while s > 0 and a[-s] not in _CLOSERS:
-        s -= 1
+    if _number_differs(a, b, p, s):
+        # Only a number glued to a name differs (conn84647/conn12, MC53:/MC7:, u0a39/u0a41):
+        # the name stays, the whole number is the value.
+        while p > 0 and a[p - 1].isdigit():
+            p -= 1
+        while s > 0 and a[-s].isdigit():
+            s -= 1
+    else:
+        while p > 0 and a[p - 1] not in _DELIMS:
+            p -= 1
+        while s > 0 and a[-s] not in _CLOSERS:
+            s -= 1
     if p == 0 and s == 0:
         return WILDCARD
     core_a = a[p : len(a) - s]
@@ -85,6 +93,20 @@ def _generalise_plain(a: str, b: str) -> str:
     while WILDCARD + WILDCARD in out:
         out = out.replace(WILDCARD + WILDCARD, WILDCARD)
     return out
+
+
+def _number_differs(a: str, b: str, p: int, s: int) -> bool:
+    """True when ``a`` and ``b`` (common prefix ``p``, common suffix ``s``) differ only in
+    a number of two digits or more glued to a letter: ``conn84647`` and ``conn12``, not
+    ``IPV4`` and ``IPV6`` (a one-digit number in a name names a kind)."""
+    core_a, core_b = a[p : len(a) - s], b[p : len(b) - s]
+    if not (core_a.isdigit() and core_b.isdigit()) or p == 0:
+        return False
+    head = a[:p].rstrip("0123456789")
+    if not head or not head[-1].isalpha():
+        return False
+    digits = len(a[: len(a) - s]) - len(head)
+    return max(digits, len(b[: len(b) - s]) - len(head)) >= 2
 
 
 _VERSIONS = itertools.count(1)
@@ -112,6 +134,32 @@ _CONSTANT_MEMO: dict[str, bool] = {}
 
 def _constants(tokens: list[str]) -> int:
     return sum(1 for t in tokens if is_constant(t))
+
+
+def _digits_only(a: str, b: str) -> bool:
+    """Two tokens equal but for the digits glued to a name (``conn84647``/``conn12``): the
+    number is a value even though masking left the token alone (a name with a number)."""
+    if WILDCARD in a or not any(c.isdigit() for c in a) or not any(c.isdigit() for c in b):
+        return False
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < n - p and a[-1 - s] == b[-1 - s]:
+        s += 1
+    return _number_differs(a, b, p, s)
+
+
+# A quoted value (``'orders'``, ``"Liveness"``): a slot, whatever word fills it.
+_QUOTED = re.compile(r"""[(\[{<]?(['"])<\*>\1[)\]}>,.;:]*""")
+
+
+def _named_state(a: str, b: str) -> bool:
+    """Two capitalised words (``'Active'``/``'Inactive'``, ``RUNNING``/``FAILED``): names of
+    states, which are events, not values, even in quotes."""
+    a, b = a.strip("'\"()[]{}<>,.;:"), b.strip("'\"()[]{}<>,.;:")
+    return a.isalpha() and b.isalpha() and a[:1].isupper() and b[:1].isupper()
 
 
 # key=<*>, also with the value quoted (logfmt, klog: pod="<*>")
@@ -396,7 +444,10 @@ class Miner:
     def _word_only_change(old: list[str], line: list[str], merged: list[str]) -> bool:
         """True when generalising ``old`` to ``merged`` drops constant text that masking gave
         no reason to drop: somewhere, neither the old token nor the line's covers the other."""
-        return any(o != m and m != u for o, u, m in zip(old, line, merged, strict=True))
+        return any(
+            o != m and m != u and not _digits_only(o, u)
+            for o, u, m in zip(old, line, merged, strict=True)
+        )
 
     def _value_slots(self, old: list[str], line: list[str], merged: list[str]) -> bool:
         """True when every word that differs sits where values sit: behind ``=`` in a
@@ -406,7 +457,7 @@ class Miner:
         for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
             if o == m or m == u:
                 continue
-            if _key_of(m) is not None:
+            if _key_of(m) is not None or (_QUOTED.fullmatch(m) and not _named_state(o, u)):
                 continue
             if j == 0 or _bare(merged[j - 1]) not in self._keys or _enum(o, u):
                 return False
