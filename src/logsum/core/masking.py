@@ -26,7 +26,7 @@ from logsum.core.timestamps import match_timestamp
 _OPEN = r"""(?<![^\s=:,;(\[\]{<'"|@/#.*-])"""
 # ...and ends at the end of a token or before one of these (a final dot ends a sentence; a
 # backslash escapes the quote after a value inside a quoted string).
-_CLOSE = r"""(?=[\s,;:)\]}>'"|@#=!?*_\\-]|/(?!/)|\.(?![\w/])|$)"""
+_CLOSE = r"""(?=[\s,;:()\]}>'"|@#=!?*_\\-]|/(?!/)|\.(?![\w/])|$)"""
 
 _VARIABLE_SHAPES = (
     # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address) or a

@@ -186,6 +186,7 @@ def _plain_word(token: str) -> bool:
 
 
 _MAX_KEYS = 4_096  # key words remembered (oldest forgotten first)
+_MAX_VALUE_WORDS = 16_384  # words seen filling word slots (oldest forgotten first)
 _MIN_KEY_CONTEXTS = 2  # unrelated templates in which a word must precede a two-valued slot
 
 
@@ -331,6 +332,9 @@ class Miner:
         # Contexts (templates with the slot as <*>) where a word after a candidate key took
         # two values, per candidate key (see _slot_in_contexts).
         self._contexts: dict[str, list[list[str]]] = {}
+        # Words seen filling a word slot (``root`` of ``user=root``, ``ftp`` of ``START: <*>``):
+        # where two of them differ, in any template, the place is a value slot too.
+        self._values: dict[str, None] = {}
         self._buckets: dict[int, _Bucket] = {}
         self._lru: OrderedDict[str, Cluster] = OrderedDict()
         self._aliases: dict[str, str] = {}  # folded id -> live id (always one step)
@@ -408,6 +412,8 @@ class Miner:
             if len(siblings) + 2 < need:
                 return self._create(bucket, tokens, template)
             self._learn_keys(best.tokens, tokens, merged)
+            for sib in siblings:
+                self._learn_keys(sib.tokens, tokens, merged)
         self._generalise(bucket, best, merged)
         target = self.get(best.id) or best
         for sib in siblings:
@@ -459,8 +465,13 @@ class Miner:
                 continue
             if _key_of(m) is not None or (_QUOTED.fullmatch(m) and not _named_state(o, u)):
                 continue
-            if j == 0 or _bare(merged[j - 1]) not in self._keys or _enum(o, u):
+            if _enum(o, u):
                 return False
+            if j and _bare(merged[j - 1]) in self._keys:
+                continue
+            if _bare(o) in self._values and _bare(u) in self._values and not _named_state(o, u):
+                continue  # both words filled word slots elsewhere
+            return False
         return True
 
     def _slot_in_contexts(self, old: list[str], line: list[str], merged: list[str]) -> bool:
@@ -502,10 +513,19 @@ class Miner:
 
     def _learn_keys(self, old: list[str], line: list[str], merged: list[str]) -> None:
         """Remember the key words in front of the words that just became variables: the key
-        of a ``key=<*>`` token, or the plain word before a lone ``<*>``."""
+        of a ``key=<*>`` token, or the plain word before a lone ``<*>``; and the words
+        themselves, as words that fill slots."""
         for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
             if o == m or m == u:
                 continue
+            for word in (o, u):
+                bare = _bare(word)
+                if bare.isalpha() and not _enum(word, word):
+                    values = self._values
+                    if bare not in values:
+                        if len(values) >= _MAX_VALUE_WORDS:
+                            values.pop(next(iter(values)))
+                        values[bare] = None
             key = _key_of(m)
             if key is None and m == WILDCARD and j and _plain_word(merged[j - 1]):
                 key = _bare(merged[j - 1])
