@@ -111,7 +111,9 @@ _COMPONENT_COLON = re.compile(
 _PROGRAM_DASH = re.compile(r"(?P<comp>[\w./][^\s\[\]]*(?: [^\s\[\]-]+)?)\s+-\s")
 _DOTTED_LOGGER = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+(?=\s)")
 _PID = re.compile(r"\d{1,10}(?=\s)")
-_HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)")
+_HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)|[\w.\-]+@[\w][\w.\-]*(?=\s)")
+# A dotted logger and its colon after a bracket: "[AsyncDispatcher event handler] org.x.Y: ..."
+_LOGGER_AHEAD = re.compile(r"\s+[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+:\s")
 _HEADERISH = re.compile(
     # a facility word, a number, a name with digits, or user@database ([unknown]@[unknown])
     r"(?:[A-Z][A-Z0-9_]{1,15}|\d{1,10}|[\w.:\-]*\d[\w.:\-]*|[\w.\-\[\]]+@[\w.\-\[\]]*)(?=\s)"
@@ -299,6 +301,8 @@ def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool
         return True
     if line.startswith((" - ", ": ", " | "), end):
         return True
+    if _LOGGER_AHEAD.match(line, end):
+        return True  # a thread named with spaces before the logger ([IPC Server handler 5])
     words = inner.split()
     return all(_KV.fullmatch(w) or w == "-" for w in words) or bool(_NAMED_FIELD.fullmatch(inner))
 
