@@ -6,6 +6,8 @@
         # the ground-truth templates LogSum gets wrong on Mac, worst first
     python bench/accuracy.py --no-drain3 --save /tmp/before.json    # then, after a change:
     python bench/accuracy.py --no-drain3 --compare /tmp/before.json # what moved, per system
+    python bench/accuracy.py --interleaved           # all systems' raw lines shuffled into one
+        # engine, scored per system, next to each system parsed alone
 
 Modes: ``raw`` feeds the raw lines (header included, no format) to ``Engine()``; ``message``
 feeds the ground-truth ``Content`` column to ``Engine(message_only=True)``. LogSum's group of a
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from collections import Counter, defaultdict
@@ -123,6 +126,62 @@ def evaluate(
                     Row(name, parser, mode, score(system.truth, p.groups, p.templates), p.seconds)
                 )
     return rows
+
+
+INTERLEAVE_SEED = 16
+"""Seed of the shuffle in interleaved mode, fixed so runs compare."""
+
+
+def interleaved(systems: Sequence[str] = SYSTEMS, seed: int = INTERLEAVE_SEED) -> list[Row]:
+    """Every system's raw lines shuffled together (fixed seed, each system's own order kept:
+    lines are drawn from the systems at random, as sources interleave in one stream) through
+    one ``Engine()``, then scored per system. The row's mode is ``interleaved``."""
+    loaded = {name: load(name) for name in systems}
+    queues = {name: list(range(len(s.raw))) for name, s in loaded.items()}
+    order: list[tuple[str, int]] = []
+    rng = random.Random(seed)
+    pending = [name for name in systems for _ in loaded[name].raw]
+    rng.shuffle(pending)
+    taken = dict.fromkeys(systems, 0)
+    for name in pending:
+        order.append((name, queues[name][taken[name]]))
+        taken[name] += 1
+    start = time.perf_counter()
+    engine = Engine()
+    ids = {name: [""] * len(s.raw) for name, s in loaded.items()}
+    for name, i in order:
+        ids[name][i] = engine.process(loaded[name].raw[i]).pattern_id
+    seconds = time.perf_counter() - start
+    rows = []
+    for name, s in loaded.items():
+        final = {pid: (engine.resolve(pid), engine.template(pid)) for pid in set(ids[name])}
+        groups = [final[i][0] for i in ids[name]]
+        templates = [final[i][1] for i in ids[name]]
+        rows.append(Row(name, "LogSum", "interleaved", score(s.truth, groups, templates), seconds))
+    return rows
+
+
+def interleaved_table(alone: Sequence[Row], mixed: Sequence[Row]) -> str:
+    """Per system: GA and PA parsed alone, interleaved, and the difference."""
+    by_name = {r.system: r.scores for r in alone}
+    out = [
+        "| system | GA alone | GA interleaved | PA alone | PA interleaved |",
+        "|---|---|---|---|---|",
+    ]
+    ga = pa = ga0 = pa0 = 0.0
+    for r in mixed:
+        a = by_name[r.system]
+        out.append(
+            f"| {r.system} | {_f(a.ga)} | {_f(r.scores.ga)} | {_f(a.pa)} | {_f(r.scores.pa)} |"
+        )
+        ga0, pa0 = ga0 + a.ga, pa0 + a.pa
+        ga, pa = ga + r.scores.ga, pa + r.scores.pa
+    n = max(len(mixed), 1)
+    out.append(
+        f"| **average** | **{_f(ga0 / n)}** | **{_f(ga / n)}** | **{_f(pa0 / n)}** "
+        f"| **{_f(pa / n)}** |"
+    )
+    return "\n".join(out)
 
 
 _CLIP = 240
@@ -317,8 +376,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--compare", type=Path, metavar="FILE", help="print LogSum's changes against --save'd FILE"
     )
+    ap.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="LogSum on all systems' raw lines shuffled into one stream, against each alone",
+    )
     args = ap.parse_args(argv)
     systems = args.system or list(SYSTEMS)
+    if args.interleaved:
+        alone = evaluate(systems, ["raw"], ["LogSum"])
+        print("\n### Accuracy, raw lines of all systems interleaved in one stream\n")
+        print(interleaved_table(alone, interleaved(systems)))
+        return 0
     modes = args.mode or list(MODES)
     if args.show_errors is not None:
         if not args.system:

@@ -112,6 +112,8 @@ _PROGRAM_DASH = re.compile(r"(?P<comp>[\w./][^\s\[\]]*(?: [^\s\[\]-]+)?)\s+-\s")
 _DOTTED_LOGGER = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+(?=\s)")
 _PID = re.compile(r"\d{1,10}(?=\s)")
 _HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)|[\w.\-]+@[\w][\w.\-]*(?=\s)")
+# A host name: a name with a digit, a dot or a dash in it, not a number (build-3, web1.lan)
+_HOST_NAME = re.compile(r"(?=[\w.\-]*[\d.\-])(?![\d.]+$)[A-Za-z0-9][\w.\-]{0,62}|[\w.\-]+@[\w.\-]+")
 # A dotted logger and its colon after a bracket: "[AsyncDispatcher event handler] org.x.Y: ..."
 _LOGGER_AHEAD = re.compile(r"\s+[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+:\s")
 _HEADERISH = re.compile(
@@ -668,6 +670,23 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, host.end(), "host")
             s.pos = host.end()
             return True
+    if (
+        comp is None
+        and s.host is None
+        and s.level is None
+        and s.pid is None
+        and s.timestamp_end >= 0
+        and not line[s.timestamp_end : pos].strip()
+    ):
+        host = _HOSTLIKE.match(line, pos)
+        if host is not None and _HOST_NAME.fullmatch(host.group(0)):
+            after = _WS.match(line, host.end()).end()  # type: ignore[union-attr]
+            named = _COMPONENT_COLON.match(line, after)
+            if named is not None and not named.group("comp2") and _level_at(line, after) is None:
+                s.host = host.group(0)  # "host program:" after a timestamp of any shape
+                s.mark(pos, host.end(), "host")
+                s.pos = host.end()
+                return True
     if comp is not None and not _level_soon(line, pos, 1):
         if _opens_message(s, comp):
             s.pos = pos

@@ -155,12 +155,11 @@ class _Layout:
         self.tagged = bool(self.kinds) and self.kinds[0][0] == "tag"
         # A syslog time ("Mar  2 10:00:00") last: the scanner would read a host next.
         self.has_stamp = any(shape >= 0 for _, shape in self.kinds)
+        # (whether a host follows is read on each line: the same shape may end with a year)
         self.host_due = (
-            bool(s.spans)
-            and s.spans[-1][2].startswith("ts")
-            and scan.host_follows(s.line, s.spans[-1][0], s.spans[-1][1])
+            bool(s.spans) and s.spans[-1][2].startswith("ts") and s.line[s.spans[-1][0]].isalpha()
         )
-        self.probes: dict[tuple[str, _ProbeState], bool] = {}
+        self.probes: dict[tuple[str, _ProbeState, bool], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
 
     def split(
@@ -189,7 +188,9 @@ class _Layout:
         thread = False  # the component came from a bracket, and a logger may still name it
         priority = None
         seen_level = False
-        for (kind, shape), (text, field_start, field_end) in zip(self.kinds, parts, strict=True):
+        for k, ((kind, shape), (text, field_start, field_end)) in enumerate(
+            zip(self.kinds, parts, strict=True)
+        ):
             if shape >= 0:
                 bracketed = kind[0] == "["
                 if not self._scanned_alike(
@@ -282,6 +283,13 @@ class _Layout:
                 component = None if fields[1] == "-" else fields[1]
                 pid = None if fields[2] == "-" else fields[2]
             elif kind == "host":
+                if (
+                    k
+                    and self.kinds[k - 1][1] >= 0
+                    and line[parts[k - 1][1]].isalpha()
+                    and not scan.host_follows(line, parts[k - 1][1], parts[k - 1][2])
+                ):
+                    return None  # a C ctime() stamp ends with its year: no host follows it
                 host = host or text
             elif kind == "headerish":
                 if text.isupper() and text.isalpha():
@@ -323,7 +331,8 @@ class _Layout:
             pid is not None,
             thread,
         )
-        if self._more_header(line, last, state):
+        due = self.host_due and scan.host_follows(line, parts[-1][1], parts[-1][2])
+        if self._more_header(line, last, state, due):
             return None
         self.last_stamps = [
             (a, b, shape)
@@ -351,21 +360,21 @@ class _Layout:
             self.stamp_checks[key] = known
         return known
 
-    def _more_header(self, line: str, end: int, state: _ProbeState) -> bool:
+    def _more_header(self, line: str, end: int, state: _ProbeState, host_due: bool) -> bool:
         """Would the scanner read another header field where this layout stops, given what
         the layout read (``state``)? Asked once per start of message up to its digits and per
         state: the answer depends on the next few tokens."""
         if end >= len(line):
             return False
-        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), state)
+        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), state, host_due)
         known = self.probes.get(key)
         if known is None:
-            known = self.probes[key] = self._probe(line, end, state)
+            known = self.probes[key] = self._probe(line, end, state, host_due)
             if len(self.probes) > 4096:
                 self.probes.clear()
         return known
 
-    def _probe(self, line: str, end: int, state: _ProbeState) -> bool:
+    def _probe(self, line: str, end: int, state: _ProbeState, host_due: bool) -> bool:
         has_timestamp, has_level, has_component, has_pid, thread = state
         probe = scan._Scan(line, 2000, pos=end)  # a throwaway scan: only what it adds counts
         probe.has_timestamp = has_timestamp
@@ -377,6 +386,8 @@ class _Layout:
         start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
         if has_level and self.kinds[-1][0] == "level":
             if line[end - 1] == ":":
+                if scan._EVENT_NAME.match(line, end) is not None:
+                    return True  # "info: Category[14]": the scanner reads a record's head
                 return scan._GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
             if line[end : end + 1] == ":":
                 return True  # the scanner takes "LEVEL:" whole
@@ -389,7 +400,7 @@ class _Layout:
             return self.kinds[-1][0] == "comp" and scan._UPTIME.match(line, end) is not None
         else:
             probe.timestamp_end = end if self.kinds[-1][1] >= 0 else -2
-            probe.syslog_host_due = self.host_due
+            probe.syslog_host_due = host_due
             scan._next_field(probe)
         return len(probe.spans) > 1 or probe.pos > start
 
