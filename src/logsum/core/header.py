@@ -91,6 +91,11 @@ _CHANNEL_LEVEL = re.compile(r"([A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)\.([A-Z]{
 # The process after the level, in parentheses: "(1) :" (HAProxy), "(4211 on web-1):" and
 # "(app/4211 on web-1):" (pino-pretty).
 _PAREN_PID = re.compile(r"\((?:[\w.\-]+/)?(\d{1,10})(?: on [\w.\-]+)?\) ?:(?=\s)")
+# An Erlang process id after the level (RabbitMQ, Elixir: "[info] <0.230.0> Starting ...").
+_ERLANG_PID = re.compile(r"<\d{1,6}\.\d{1,9}\.\d{1,6}>(?=\s)")
+# A Java logger printed after the message (log4j "%m (%c)%n", Kafka): "... started
+# (kafka.server.KafkaServer)": lower-case package names, then a class name.
+_TRAILING_LOGGER = re.compile(r"\s+\(((?:[a-z_][\w]*\.)+[A-Z][\w$]*)\)$")
 # A process tag glued to a pipe right after the time (Squid's "kid1|").
 _PIPE_TAG = re.compile(r"[A-Za-z][\w\-]{0,31}\|(?=\s)")
 
@@ -237,9 +242,14 @@ def _without_context(message: str) -> str:
     """The message without trailing columns of context fields: a JSON object (zap's console
     encoder, winston's simple format: ``starting server\t{"port": 8080}``), two JSON columns
     of which the last may be an empty list (PHP Monolog's ``%context% %extra%``: ``User logged
-    in {"user":"bob"} []``), or ``key=value`` pairs after a padded column (structlog's console:
-    ``worker started          queue=default``)."""
+    in {"user":"bob"} []``), ``key=value`` pairs after a padded column (structlog's console:
+    ``worker started          queue=default``), or a Java logger in parentheses (log4j's
+    ``%m (%c)``: ``started (kafka.server.KafkaServer)``)."""
     last = message[-1:]
+    if last == ")" and (message[-2:-1].isalnum() or message.endswith("$)")):
+        logger = _TRAILING_LOGGER.search(message)
+        if logger is not None:
+            return message[: logger.start()]
     if last == "]" and message.endswith(("\t[]", " []")):
         rest = message[:-2].rstrip()
         if rest.endswith(("\t[]", " []")):
@@ -822,6 +832,13 @@ def _after_level(s: _Scan) -> bool:
         if ch in "-|" and line.startswith(("- ", "| "), pos):
             s.pos = pos + 2
             return False
+        if ch == "<" and s.pid is None:
+            erlang = _ERLANG_PID.match(line, pos)
+            if erlang is not None:
+                s.pid = erlang.group(0)
+                s.mark(pos, erlang.end(), "epid")
+                s.pos = erlang.end()
+                return False
         if ch == "(" and s.pid is None:
             paren = _PAREN_PID.match(line, pos)
             if paren is not None:  # "INFO (4211 on web-1): server listening"

@@ -68,6 +68,7 @@ _KIND_REGEX = {
     "chlevel": scan._CHANNEL_LEVEL.pattern,
     "ptag": scan._PIPE_TAG.pattern,
     "ppid": scan._PAREN_PID.pattern,
+    "epid": scan._ERLANG_PID.pattern,
     "kvctx": r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+\[)",
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
@@ -321,6 +322,8 @@ class _Layout:
                 if channel is None or named is None:
                     return None
                 component, level, seen_level = channel.group(1), named, True
+            elif kind == "epid":
+                pid = pid or text
             elif kind == "ppid":
                 paren = scan._PAREN_PID.fullmatch(text)
                 pid = pid or (paren.group(1) if paren is not None else None)

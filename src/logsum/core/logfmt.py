@@ -100,6 +100,7 @@ def split_logfmt_placed(
     lead = len(line) - len(line.lstrip())
     placeable = True
     message_at = -1
+    message_end = 0
     stamp_at: slice | None = None
     times = 0
     places: list[slice | str | None] = [None, None, None]
@@ -110,6 +111,7 @@ def split_logfmt_placed(
         # Where ``value`` sits in the line, when it is written there as it is.
         value_at = -1 if "\\" in raw else lead + at + (raw[:1] == '"')
         if key in _MESSAGE_KEYS and not message:
+            message_end = at + len(raw)
             message.append(" ".join(value.split()))
             message_at = value_at if message[0] == value else -1
         elif key in _TIME_KEYS and timestamp is None:
@@ -130,6 +132,22 @@ def split_logfmt_placed(
             places[0] = _place(host, value_at)
         elif key not in _HEADER_KEYS:
             rest.append(written)
+    if message and timestamp is None:
+        stamped = _STAMPED.fullmatch(message[0])
+        found = match_timestamp(stamped.group(1), 0, default_year) if stamped else None
+        if found is not None:
+            # The record's time in its msg value (Linux audit: "type=SYSCALL
+            # msg=audit(1772445600.123:2401): arch=..."): the text after it is the message,
+            # the record type names it.
+            kinds = [w for w in rest if w.lower().startswith("type=")]
+            header = Header(
+                timestamp=found[0],
+                level=level,
+                host=host,
+                component=component or (_unquote(kinds[0][5:]) if kinds else None),
+                pid=pid,
+            )
+            return header, text[message_end:].strip(), None
     header = Header(timestamp=timestamp, level=level, host=host, component=component, pid=pid)
     if message and " " in message[0]:
         # A sentence: the documented message body.
@@ -145,6 +163,8 @@ def split_logfmt_placed(
 
 
 _DIGIT = re.compile(r"\d")
+# A msg value that is a name with the record's epoch time and serial: audit(1772445600.123:24):
+_STAMPED = re.compile(r"[A-Za-z_][\w\-]*\((\d{9,13}(?:\.\d{1,9})?)(?::\d{1,20})?\):?")
 
 
 def _place(value: str | None, at: int) -> slice | str | None:
