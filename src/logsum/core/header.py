@@ -153,7 +153,12 @@ _PID_BEFORE = re.compile(r"\d{1,10}(?=\s+(?:---|\[|[\w.\-/]+\.\w+:\d+\]))")
 _LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
 _KV = re.compile(r"[\w.\-@]+=\S*")
 # key=value metadata between the time and the level (Elixir's "$time $metadata[$level]")
-_KV_RUN = re.compile(r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+\[)")
+_KV_RUN = re.compile(
+    r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+(?:\[|[A-Z]{3,9}:?\s))"
+)
+# A source column padded with 3 spaces or more right after the time (SQL Server's errorlog:
+# "2026-03-02 10:00:01.45 spid12s     Starting up database 'master'.")
+_TIME_COLUMN = re.compile(r"([A-Za-z][\w.\-]{0,31})(?=   +\S)")
 # A bracketed process field: [pid 1234:tid 5678], [pid 42]
 _NAMED_FIELD = re.compile(r"pid \d+(?::tid \d+)?")
 _GLUED_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}:(?=\S)")
@@ -637,6 +642,12 @@ def _next_field(s: _Scan) -> bool:
         read = _after_time(s, pos)
         if read is not None:
             return read and _after_level(s)
+        column = _TIME_COLUMN.match(line, pos) if s.component is None else None
+        if column is not None and _level_at(line, pos) is None:
+            s.component = column.group(1)
+            s.mark(pos, column.end(), "tcolumn")
+            s.pos = column.end()
+            return False
     lvl = _level_at(line, pos)
     if lvl is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
         low = _LOWER_LEVEL.match(line, pos)  # "... info hostd[123] ...", "... warning: ..."

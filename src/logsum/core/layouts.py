@@ -69,7 +69,8 @@ _KIND_REGEX = {
     "ptag": scan._PIPE_TAG.pattern,
     "ppid": scan._PAREN_PID.pattern,
     "epid": scan._ERLANG_PID.pattern,
-    "kvctx": r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+\[)",
+    "kvctx": scan._KV_RUN.pattern,
+    "tcolumn": scan._TIME_COLUMN.pattern,
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
@@ -322,6 +323,8 @@ class _Layout:
                 if channel is None or named is None:
                     return None
                 component, level, seen_level = channel.group(1), named, True
+            elif kind == "tcolumn":
+                component = text
             elif kind == "epid":
                 pid = pid or text
             elif kind == "ppid":
