@@ -40,6 +40,8 @@ _VARIABLE_SHAPES = (
     # backtracking blow-up on long tokens)
     r"(?:~|\.{1,2})?/[^\s,;:'\"<>()\[\]{}]*",
     r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",
+    # user@host with a domain (an e-mail address, a login at a host): one value
+    r"[\w.+\-]{1,64}@[A-Za-z0-9][\w\-]{0,62}(?:\.[\w\-]{1,63}){1,8}(?![\w.@])",
     # MAC address
     r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
     # IPv6 (at least three groups with two colons, or a :: form)
