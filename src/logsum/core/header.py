@@ -702,8 +702,12 @@ def _next_field(s: _Scan) -> bool:
         host = _HOSTLIKE.match(line, pos)
         if host is not None and _HOST_NAME.fullmatch(host.group(0)):
             after = _WS.match(line, host.end()).end()  # type: ignore[union-attr]
-            named = _COMPONENT_COLON.match(line, after)
-            if named is not None and not named.group("comp2") and _level_at(line, after) is None:
+            program = _COMPONENT_COLON.match(line, after)
+            if (
+                program is not None
+                and not program.group("comp2")
+                and _level_at(line, after) is None
+            ):
                 s.host = host.group(0)  # "host program:" after a timestamp of any shape
                 s.mark(pos, host.end(), "host")
                 s.pos = host.end()
