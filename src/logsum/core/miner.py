@@ -151,6 +151,27 @@ def _digits_only(a: str, b: str) -> bool:
     return _number_differs(a, b, p, s)
 
 
+def _composite(a: str, b: str) -> bool:
+    """Two tokens that each hold a masked value and differ in a word glued to it
+    (``<*>/.HomeActivity:`` and ``<*>/.MainActivity:``): the word is part of one composite
+    value (a component of an app, a file of a GUID's folder), not an event."""
+    if WILDCARD not in a or WILDCARD not in b or a.count(WILDCARD) != b.count(WILDCARD):
+        return False
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p] == b[p]:
+        p += 1
+    q = 0
+    while q < n - p and a[-1 - q] == b[-1 - q]:
+        q += 1
+    marked = a[:p] + "\x00" + a[len(a) - q :]
+    # glued by one or two of / \ . @ : (not a label's run of dots: "icbi.........<*>")
+    return _GLUED_PART.search(marked) is not None
+
+
+_GLUED_PART = re.compile(r"<\*>[/\\.@:]{1,2}\x00|\x00[/\\.@:]{1,2}<\*>")
+
+
 # A quoted value (``'orders'``, ``"Liveness"``): a slot, whatever word fills it.
 _QUOTED = re.compile(r"""[(\[{<]?(['"])<\*>\1[)\]}>,.;:]*""")
 
@@ -414,6 +435,13 @@ class Miner:
             self._learn_keys(best.tokens, tokens, merged)
             for sib in siblings:
                 self._learn_keys(sib.tokens, tokens, merged)
+        elif any(
+            o != m != u and (_digits_only(o, u) or _composite(o, u))
+            for o, u, m in zip(best.tokens, tokens, merged, strict=True)
+        ):
+            # A number glued to a name or a part of a composite value made the place a
+            # variable at once: patterns kept apart by it so far join too.
+            siblings = self._covered(bucket, merged, best)
         self._generalise(bucket, best, merged)
         target = self.get(best.id) or best
         for sib in siblings:
@@ -451,7 +479,7 @@ class Miner:
         """True when generalising ``old`` to ``merged`` drops constant text that masking gave
         no reason to drop: somewhere, neither the old token nor the line's covers the other."""
         return any(
-            o != m and m != u and not _digits_only(o, u)
+            o != m and m != u and not _digits_only(o, u) and not _composite(o, u)
             for o, u, m in zip(old, line, merged, strict=True)
         )
 
