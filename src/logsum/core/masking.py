@@ -54,6 +54,8 @@ _VARIABLE_SHAPES = (
     # host:port, the host with a dot or a dash (a bare word before a number is a key:
     # memory:1024 is memory:<*>)
     r"(?=[\w.-]{0,253}[.-])[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
+    # Numbers joined by "_": one id (a session 30546174_3203946474)
+    r"\d+(?:_\d+)+",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
     r"0[xX][0-9A-Fa-f]+",
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
@@ -61,6 +63,8 @@ _VARIABLE_SHAPES = (
     r"(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,7}",
     # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1)
     r"[A-Za-z][A-Za-z0-9]{0,63}(?:[_-]+[A-Za-z0-9]{1,64}){0,15}[_-]+-?\d[\w-]{0,127}",
+    # A version with its "v" (v6.1.7601.23505, v1.25)
+    r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
     r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
 )
