@@ -170,3 +170,70 @@ def test_an_address_after_a_bracket_and_a_url_before_an_escaped_quote_are_one_va
     assert mask('output="Get \\"http://10.0.0.7:8080/healthz\\": refused"') == (
         'output="Get \\"<*>\\": refused"'
     )
+
+
+def test_a_number_glued_to_a_name_is_a_value_but_a_digit_naming_a_kind_is_not() -> None:
+    got = _templates(
+        [
+            "received client metadata from conn84647",
+            "received client metadata from conn12",
+            "MDNS: IPV4 Addr: 10.0.0.1",
+            "MDNS: IPV6 Addr: fe80::1:2:3",
+        ]
+    )
+    assert got[0] == got[1] == "received client metadata from conn<*>"
+    assert got[2] == "MDNS: IPV4 Addr: <*>"
+    assert got[3] == "MDNS: IPV6 Addr: <*>"
+
+
+def test_a_quoted_word_is_a_slot_but_a_quoted_state_name_is_the_event() -> None:
+    got = _templates(
+        [
+            "The table 'orders' is full",
+            "The table 'users' is full",
+            "Location icon should now be in state 'Active'",
+            "Location icon should now be in state 'Inactive'",
+        ]
+    )
+    assert got[0] == got[1] == "The table '<*>' is full"
+    assert got[2] != got[3]
+
+
+def test_words_seen_filling_a_slot_are_values_in_other_templates() -> None:
+    services = ["ftp", "telnet", "rsync", "tftp"]
+    lines = [f"START: {s} pid={100 + i} from=10.0.0.{i}" for i, s in enumerate(services)]
+    lines += [
+        "EXIT: ftp status=0 pid=7 duration=5(sec)",
+        "EXIT: tftp status=1 pid=8 duration=2(sec)",
+    ]
+    got = _templates(lines)
+    assert got[0] == "START: <*> pid=<*> from=<*>"
+    assert got[-1] == got[-2] == "EXIT: <*> status=<*> pid=<*> duration=<*>(sec)"
+
+
+def test_a_name_glued_to_a_value_is_part_of_it_but_a_dotted_label_is_not() -> None:
+    got = _templates(
+        [
+            "Displayed com.example.notes/.HomeActivity: +120ms",
+            "Displayed com.example.notes/.MainActivity: +90ms",
+            "data store interrupt caused by icbi.........0",
+            "data store interrupt caused by dcbf.........0",
+        ]
+    )
+    assert got[0] == got[1] == "Displayed <*>/.<*>: <*>"
+    assert got[2] != got[3]
+
+
+def test_versions_underscore_ids_and_user_at_host_are_one_value() -> None:
+    got = _templates(
+        [
+            "Loaded Servicing Stack v6.1.7601.23505 for session 30546174_3203946474",
+            "Job deleted at request of grace@node25.example.net",
+            "connection from 10.0.0.9 (p548BB490.dip0.t-ipconnect.de)",
+        ]
+    )
+    assert got == [
+        "Loaded Servicing Stack <*> for session <*>",
+        "Job deleted at request of <*>",
+        "connection from <*> (<*>)",
+    ]
