@@ -91,6 +91,9 @@ _CHANNEL_LEVEL = re.compile(r"([A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)\.([A-Z]{
 # The process after the level, in parentheses: "(1) :" (HAProxy), "(4211 on web-1):" and
 # "(app/4211 on web-1):" (pino-pretty).
 _PAREN_PID = re.compile(r"\((?:[\w.\-]+/)?(\d{1,10})(?: on [\w.\-]+)?\) ?:(?=\s)")
+# A logger name of any characters padded to its column, then " : " (Spring Boot abbreviates
+# loggers to "o.a.c.c.C.[.[.[/].[dispatcherServlet]")
+_PADDED_LOGGER = re.compile(r"([A-Za-z_][^\s]{0,79}) +:(?=\s)")
 # An Erlang process id after the level (RabbitMQ, Elixir: "[info] <0.230.0> Starting ...").
 _ERLANG_PID = re.compile(r"<\d{1,6}\.\d{1,9}\.\d{1,6}>(?=\s)")
 # A Java logger printed after the message (log4j "%m (%c)%n", Kafka): "... started
@@ -277,7 +280,10 @@ def _without_context(message: str) -> str:
 
 
 # A message, a padding run, and key=value pairs only (the message itself has no "=").
-_PADDED_CONTEXT = re.compile(r"([^=\s](?:[^=]*[^=\s])?) {2,}[\w.\-]+=\S*(?: [\w.\-]+=\S*)*")
+_PADDED_CONTEXT = re.compile(
+    r"([^=\s](?:[^=]*[^=\s])?) {2,}"
+    r"[\w.\-]+=(?:'[^']*'|\"[^\"]*\"|\S*)(?: [\w.\-]+=(?:'[^']*'|\"[^\"]*\"|\S*))*"
+)
 
 
 def _json_tail(message: str) -> str | None:
@@ -902,6 +908,12 @@ def _after_level(s: _Scan) -> bool:
             s.mark(pos, caller.end(), "caller")
             s.pos = caller.end()
             continue
+        padded = _PADDED_LOGGER.match(line, pos) if tentative else None
+        if padded is not None:  # Spring Boot: "[main] o.a.c.c.C.[.[.[/].[dispatcher]    : "
+            s.component = padded.group(1)
+            s.mark(pos, padded.end(), "plogger")
+            s.pos = padded.end()
+            return False
         named = _NAME_DASH.match(line, pos)
         if named is not None and (s.component is None or tentative):
             s.component = named.group(1)  # a logger's simple name before " - "

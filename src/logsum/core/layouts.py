@@ -71,6 +71,7 @@ _KIND_REGEX = {
     "epid": scan._ERLANG_PID.pattern,
     "kvctx": scan._KV_RUN.pattern,
     "tcolumn": scan._TIME_COLUMN.pattern,
+    "plogger": scan._PADDED_LOGGER.pattern,
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
@@ -323,6 +324,9 @@ class _Layout:
                 if channel is None or named is None:
                     return None
                 component, level, seen_level = channel.group(1), named, True
+            elif kind == "plogger":
+                component = text.rsplit(":", 1)[0].strip()
+                thread = False
             elif kind == "tcolumn":
                 component = text
             elif kind == "epid":

@@ -51,7 +51,7 @@ _VARIABLE_SHAPES = (
     r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",
     # Host name with a top-level domain (lower case but for a first label with digits, as
     # reverse DNS names have: p548BB490.dip0.t-ipconnect.de; at least two dots), optional port
-    r"(?:[a-z0-9][a-z0-9-]{0,62}|(?=[A-Za-z-]*\d)[A-Za-z0-9][A-Za-z0-9-]{0,62})"
+    r"(?:[a-z0-9][a-z0-9-]{0,62}|(?=[A-Za-z0-9-]{0,62}\d)[A-Za-z0-9][A-Za-z0-9-]{0,62})"
     r"(?:\.[a-z0-9-]{1,63}){1,8}\.[a-z]{2,6}(?::\d{1,5})?(?![\w.])",
     # host:port, the host with a dot or a dash (a bare word before a number is a key:
     # memory:1024 is memory:<*>)

@@ -172,8 +172,9 @@ def _composite(a: str, b: str) -> bool:
 _GLUED_PART = re.compile(r"<\*>[/\\.@:]{1,2}\x00|\x00[/\\.@:]{1,2}<\*>")
 
 
-# A quoted value (``'orders'``, ``"Liveness"``): a slot, whatever word fills it.
-_QUOTED = re.compile(r"""[(\[{<]?(['"])<\*>\1[)\]}>,.;:]*""")
+# A quoted value (``'orders'``, ``"Liveness"``, ``\"app\"`` inside a quoted string): a slot,
+# whatever word fills it.
+_QUOTED = re.compile(r"""[(\[{<]?(\\?['"])<\*>\1[)\]}>,.;:]*""")
 
 
 def _named_state(a: str, b: str) -> bool:
