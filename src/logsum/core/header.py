@@ -94,6 +94,8 @@ _PAREN_PID = re.compile(r"\((?:[\w.\-]+/)?(\d{1,10})(?: on [\w.\-]+)?\) ?:(?=\s)
 # A logger name of any characters padded to its column, then " : " (Spring Boot abbreviates
 # loggers to "o.a.c.c.C.[.[.[/].[dispatcherServlet]")
 _PADDED_LOGGER = re.compile(r"([A-Za-z_][^\s]{0,79}) +:(?=\s)")
+# A debug level written as a hex mask in parentheses after bracketed fields (sssd: "(0x4000):")
+_HEX_LEVEL = re.compile(r"\(0x[0-9a-fA-F]{1,8}\):(?=\s)")
 # An Erlang process id after the level (RabbitMQ, Elixir: "[info] <0.230.0> Starting ...").
 _ERLANG_PID = re.compile(r"<\d{1,6}\.\d{1,9}\.\d{1,6}>(?=\s)")
 # A Java logger printed after the message (log4j "%m (%c)%n", Kafka): "... started
@@ -136,6 +138,10 @@ _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
 # A name padded to a column width after the level (Windows CBS: "Info   CBS    Loaded ...").
 _COLUMN = re.compile(r"([A-Za-z][\w.\-]{0,31})(?=  +\S)")
 _PIPE_FIELD = re.compile(r"\| *([^\s|]*)(?=\|)")
+# A level padded to its column between pipes (loguru: "| INFO     |")
+_PIPE_PADDED_LEVEL = re.compile(r"\| *([A-Za-z]{3,9}) +(?=\|)")
+# After the last pipe, loguru's "{name}:{function}:{line} - " before the message
+_PIPE_CALLER = re.compile(r" *([\w.<>\-]+:[\w.<>\-]+:\d{1,6}) - ")
 # syslog's priority (<34>), with RFC 5424's version after it (<165>1)
 _PRI = re.compile(r"<\d{1,3}>(?P<version>\d{1,2}\s)?")
 # RFC 5424 after the timestamp: HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA
@@ -590,6 +596,10 @@ def _next_field(s: _Scan) -> bool:
     # Separators between header fields.
     if ch in "|,":
         pipe = _PIPE_FIELD.match(line, pos) if ch == "|" else None
+        if pipe is None and ch == "|" and s.level is None:
+            padded = _PIPE_PADDED_LEVEL.match(line, pos)
+            if padded is not None and padded.group(1).upper() in LEVELS:
+                pipe = padded
         if pipe is not None and (s.has_timestamp or s.level):
             named = _pipe_level(pipe.group(1)) if s.level is None else None
             if named is not None:
@@ -602,6 +612,11 @@ def _next_field(s: _Scan) -> bool:
         if s.has_timestamp or s.level:
             s.pos = pos + 1
             # The last "|" of a pipe-separated header: the message follows.
+            caller = _PIPE_CALLER.match(line, s.pos) if ch == "|" else None
+            if caller is not None:  # loguru: "| INFO     | app.main:startup:42 - message"
+                s.component = s.component or caller.group(1)
+                s.mark(pos, caller.end(), "pcaller")
+                s.pos = caller.end()
             return ch == ","
         return False
     if ch == "-" and line.startswith("- ", pos):
@@ -730,6 +745,12 @@ def _next_field(s: _Scan) -> bool:
                 s.level, s.pos = lvl
                 s.mark(at, s.pos, "level")
         return False
+    if ch == "(" and s.has_timestamp and s.spans and s.spans[-1][2] == "bracket":
+        mask = _HEX_LEVEL.match(line, pos)
+        if mask is not None:  # sssd: "[sssd] [sbus_dispatch] (0x4000): dbus conn: ..."
+            s.mark(pos, mask.end(), "hexlevel")
+            s.pos = mask.end()
+            return False
     if ch == "(" and s.level is not None and s.pid is None:
         paren = _PAREN_PID.match(line, pos)
         if paren is not None:  # "[NOTICE]   (1) : haproxy version is 2.8.3"
@@ -867,6 +888,12 @@ def _after_level(s: _Scan) -> bool:
                 s.mark(pos, paren.end(), "ppid")
                 s.pos = paren.end()
                 return False
+        if ch == "(" and s.spans and s.spans[-1][2] == "level":
+            thread = _THREAD_PARENS.match(line, pos)
+            if thread is not None and line.startswith(" [", thread.end()):
+                s.mark(pos, thread.end(), "tparen")  # vdsm: "INFO  (jsonrpc/0) [api.host] ..."
+                s.pos = thread.end()
+                continue
         if ch == "(" and s.spans and s.spans[-1][2] == "bracket" and s.component is not None:
             thread = _THREAD_PARENS.match(line, pos)
             if thread is not None:  # "[org.jboss.as] (MSC service thread 1-2)"

@@ -35,7 +35,9 @@ _KIND_REGEX = {
     "level": r"[<\[(]?[A-Za-z]{1,11} *[>\])]?:?(?=[\s:|,\[\]-]|$)",
     "blevel": scan._BRACKET.pattern,
     "pipe": r"\| *[^\s|]*(?=\|)",
-    "plevel": r"\| *[^\s|]*(?=\|)",
+    "plevel": r"\| *[^\s|]* *(?=\|)",
+    "pcaller": r"\|" + scan._PIPE_CALLER.pattern,
+    "hexlevel": scan._HEX_LEVEL.pattern,
     "comp": r"[^\s\[\]:]+(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?(?:\s\([^()]*\))?:(?=\s|$)",
     "bracket": scan._BRACKET.pattern,
     "bopen": r"\[",
@@ -327,6 +329,8 @@ class _Layout:
             elif kind == "plogger":
                 component = text.rsplit(":", 1)[0].strip()
                 thread = False
+            elif kind == "pcaller":
+                component = component or text[1:].strip().rsplit(" - ", 1)[0]
             elif kind == "tcolumn":
                 component = text
             elif kind == "epid":
