@@ -96,6 +96,9 @@ _PAREN_PID = re.compile(r"\((?:[\w.\-]+/)?(\d{1,10})(?: on [\w.\-]+)?\) ?:(?=\s)
 _PADDED_LOGGER = re.compile(r"([A-Za-z_][^\s]{0,79}) +:(?=\s)")
 # A debug level written as a hex mask in parentheses after bracketed fields (sssd: "(0x4000):")
 _HEX_LEVEL = re.compile(r"\(0x[0-9a-fA-F]{1,8}\):(?=\s)")
+# A record's head line: after the time, only a class and its method (java.util.logging's
+# SimpleFormatter, whose "LEVEL: message" line follows)
+_RECORD_HEAD = re.compile(r"([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){2,} [A-Za-z_$<][\w$<>]*)\s*")
 # An Erlang process id after the level (RabbitMQ, Elixir: "[info] <0.230.0> Starting ...").
 _ERLANG_PID = re.compile(r"<\d{1,6}\.\d{1,9}\.\d{1,6}>(?=\s)")
 # A Java logger printed after the message (log4j "%m (%c)%n", Kafka): "... started
@@ -663,6 +666,12 @@ def _next_field(s: _Scan) -> bool:
         read = _after_time(s, pos)
         if read is not None:
             return read and _after_level(s)
+        head = _RECORD_HEAD.fullmatch(line, pos) if s.component is None else None
+        if head is not None:  # java.util.logging: "<time> com.example.Servlet doGet", text next
+            s.component = head.group(1)
+            s.mark(pos, head.end(1), "rhead")
+            s.pos = len(line)
+            return False
         column = _TIME_COLUMN.match(line, pos) if s.component is None else None
         if column is not None and _level_at(line, pos) is None:
             s.component = column.group(1)

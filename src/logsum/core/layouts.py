@@ -74,6 +74,7 @@ _KIND_REGEX = {
     "kvctx": scan._KV_RUN.pattern,
     "tcolumn": scan._TIME_COLUMN.pattern,
     "plogger": scan._PADDED_LOGGER.pattern,
+    "rhead": scan._RECORD_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
@@ -326,6 +327,8 @@ class _Layout:
                 if channel is None or named is None:
                     return None
                 component, level, seen_level = channel.group(1), named, True
+            elif kind == "rhead":
+                component = text
             elif kind == "plogger":
                 component = text.rsplit(":", 1)[0].strip()
                 thread = False
