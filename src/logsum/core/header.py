@@ -365,6 +365,7 @@ class _Scan:
     pos: int = 0
     timestamp_end: int = -1
     syslog_host_due: bool = False
+    syslog_stamp: bool = False  # a syslog time was read (a program names itself after it)
     timestamp: object = None
     has_timestamp: bool = False
     level: str | None = None
@@ -437,6 +438,7 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     s.has_timestamp = True
     if not bracket and host_follows(line, start, end):
         s.syslog_host_due = True  # syslog convention: the host follows "Mon dd hh:mm:ss"
+        s.syslog_stamp = True
     if context >= 0:
         s.mark(pos, start, "bopen" if letter is None else "bletter")
         if letter is not None:
@@ -990,12 +992,14 @@ def _opens_message(s: _Scan, comp: re.Match[str]) -> bool:
     """Whether a bare ``name:`` right after a timestamp, with no level, host or pid read,
     opens the message rather than naming a program: ``2026/03/02 10:00:12 http: TLS handshake
     error``, ``[...] sched: Allocate JobId=...``. A program names itself with a pid, a detail
-    or a path (``cron[12]:``, ``sshd(pam_unix):``), or is followed by a level (``auth:
-    Warning: ...``)."""
+    or a path (``cron[12]:``, ``sshd(pam_unix):``), follows a syslog stamp, or is followed by
+    a level (``auth: Warning: ...``)."""
     if s.level is not None or s.host is not None or s.pid is not None or s.spans[-1][2] == "tag":
         return False
     if comp.group("pid") or comp.group("comp2") or not s.spans[-1][2].lstrip("[").startswith("ts"):
         return False
+    if s.syslog_stamp:
+        return False  # after a syslog stamp a program names itself ("Mar  2 10:00:00 kernel: ...")
     name = comp.group("comp")
     if any(c in name for c in "(/<@"):
         return False

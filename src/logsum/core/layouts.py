@@ -122,7 +122,9 @@ class _Layout:
 
     __slots__ = (
         "has_stamp",
+        "has_host",
         "host_due",
+        "syslog_stamp",
         "kinds",
         "last_stamps",
         "probes",
@@ -164,6 +166,10 @@ class _Layout:
         # (whether a host follows is read on each line: the same shape may end with a year)
         self.host_due = (
             bool(s.spans) and s.spans[-1][2].startswith("ts") and s.line[s.spans[-1][0]].isalpha()
+        )
+        self.has_host = any(kind == "host" for kind, _ in self.kinds)
+        self.syslog_stamp = any(
+            kind.startswith("ts") and s.line[start].isalpha() for start, _, kind in s.spans
         )
         self.probes: dict[tuple[str, _ProbeState, bool], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
@@ -399,6 +405,8 @@ class _Layout:
         probe.component = "?" if has_component else None
         probe.pid = "?" if has_pid else None
         probe.tentative = thread
+        probe.host = "?" if self.has_host else None
+        probe.syslog_stamp = self.syslog_stamp
         probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
         start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
         if has_level and self.kinds[-1][0] == "level":
