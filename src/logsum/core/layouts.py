@@ -121,15 +121,15 @@ class _Layout:
     where the layout stops, would read more header there."""
 
     __slots__ = (
-        "has_stamp",
         "has_host",
+        "has_stamp",
         "host_due",
-        "syslog_stamp",
         "kinds",
         "last_stamps",
         "probes",
         "stamp_checks",
         "steps",
+        "syslog_stamp",
         "tagged",
         "tail",
     )
