@@ -6,7 +6,9 @@ many command-line tools.
 value when it is a sentence (``Starting up``), as the logger documents it; when it is one word
 (an event name such as ``request``) or missing, that word followed by the other pairs as they
 stand in the line (``request method=GET path=/x status=200``), so that an event's context
-stays in its template instead of being dropped.
+stays in its template instead of being dropped. A ``msg`` value that holds the record's epoch
+time (Linux audit: ``type=SYSCALL msg=audit(1772445600.123:2401): arch=...``) gives the
+timestamp, the ``type`` the component, and the rest of the line is the message.
 """
 
 from __future__ import annotations
