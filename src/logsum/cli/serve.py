@@ -12,6 +12,9 @@ import typer
 
 from logsum.cli import app
 
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long a worker may take to answer uvicorn's supervisor before it is restarted."""
+
 DEFAULTS = {"host": "127.0.0.1", "port": "8000", "workers": "1", "log_level": "info"}
 """The defaults of the settings the options override, as ``--help`` shows them. The options
 themselves default to ``None`` so that an option not given leaves the ``LOGSUM_*`` variable in
@@ -113,6 +116,10 @@ def serve(
             access_log=False,
             server_header=False,
             http=EnvelopeHttpToolsProtocol,
+            # uvicorn restarts a worker that has not answered its supervisor within this many
+            # seconds; its default (5) kills workers that are still importing on a busy machine,
+            # over and over.
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
         if metrics_dir is not None:
