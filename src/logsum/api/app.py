@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.middleware import Middleware
 
 from logsum import __version__
+from logsum.api import otlp
 from logsum.api.deps import Services
 from logsum.api.errors import install_error_handlers
 from logsum.api.middleware import (
@@ -23,7 +24,7 @@ from logsum.api.middleware import (
     UnexpectedErrors,
 )
 from logsum.api.openapi import build_openapi
-from logsum.api.routes import analyze, ops, patterns, watch
+from logsum.api.routes import analyze, logs, ops, patterns, watch
 from logsum.api.schemas import AnalyzeRequest
 from logsum.watch.feature import WatchFeature
 
@@ -75,6 +76,8 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     app.include_router(analyze.router)
+    app.include_router(logs.router)
+    app.state.error_bodies = {logs.PATH: otlp.error_body}
     app.include_router(patterns.router)
     if watch_feature is not None:
         app.state.watch = watch_feature

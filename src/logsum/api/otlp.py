@@ -1,0 +1,293 @@
+"""OTLP/HTTP logs: the bodies of ``POST /v1/logs`` read into the engine's lines, and the
+answers OTLP clients expect (the OpenTelemetry protocol specification, "OTLP/HTTP").
+
+Decoding uses the official protobuf definitions (the ``opentelemetry-proto`` package) for both
+encodings: ``application/x-protobuf`` (binary) and ``application/json`` (protobuf's JSON
+mapping, which reads the lowerCamelCase keys, integer enums and 64-bit integers as strings of
+the OTLP/JSON encoding, and ignores unknown fields as the specification requires).
+
+Each ``LogRecord`` becomes one line for the engine, a JSON object the engine reads as any
+structured line (:mod:`logsum.core.structured`):
+
+- the message is the record's ``body``: a string body is the message; a map body is the
+  object itself (a structured log); another value its JSON text. A record with neither
+  ``time_unix_nano`` nor a severity (a raw line a collector read from a file without parsing
+  it) is sent as a shipper's raw line (``log``): its own header is read first, the
+  observed time fills in what it lacks;
+- the time is ``time_unix_nano``, else ``observed_time_unix_nano`` (nanoseconds);
+- the level is ``severity_number`` mapped to its range's word (TRACE, DEBUG, INFO, WARN, ERROR,
+  FATAL), else ``severity_text``;
+- the resource's ``service.name`` is the line's component (as a syslog program name: it does
+  not split templates), its ``host.name`` the host;
+- the record's attributes are the object's other fields (so a one-word event name gets
+  ``key=value`` fields in its template, as JSON logs do), without the source-location
+  attributes (``code.*``) and stack traces (``exception.stacktrace``).
+
+A record without a body (or with an empty one) is rejected: the answer is a partial success
+that counts it (``rejected_log_records``) and says why (``error_message``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import google.rpc.error_details_pb2 as error_details_pb2
+import google.rpc.status_pb2 as status_pb2
+import orjson
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsPartialSuccess,
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
+
+from logsum.api.bodies import media_type
+from logsum.api.errors import ErrorCode, InvalidRequest, PayloadTooLarge
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+PROTOBUF_TYPES = frozenset({PROTOBUF, "application/protobuf", "application/vnd.google.protobuf"})
+"""Media types read as binary protobuf (the specification's name first)."""
+
+ERROR_DOMAIN = "logsum"
+"""``google.rpc.ErrorInfo.domain`` of the errors' details."""
+
+_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
+"""The word of each range of four ``SeverityNumber`` values (1-4 TRACE ... 21-24 FATAL)."""
+
+_SKIPPED_ATTRIBUTE_PREFIXES = ("code.",)
+_SKIPPED_ATTRIBUTES = frozenset({"exception.stacktrace"})
+
+# google.rpc.Code values for the HTTP statuses the service answers (google/rpc/code.proto).
+_GRPC_CODES = {400: 3, 401: 16, 404: 5, 405: 12, 408: 4, 413: 3, 429: 8, 500: 13, 503: 14}
+
+
+@dataclass(frozen=True, slots=True)
+class LogsBatch:
+    """The engine's lines of one export request, and the records it rejected."""
+
+    lines: list[str]
+    rejected: int = 0
+    error_message: str = ""
+
+
+def is_protobuf(content_type: str | None) -> bool:
+    """Whether a body (or the answer to it) is binary protobuf rather than JSON."""
+    return media_type(content_type)[0] in PROTOBUF_TYPES
+
+
+def decode_request(raw: bytes, content_type: str | None) -> ExportLogsServiceRequest:
+    """The ``ExportLogsServiceRequest`` of a body sent with ``content_type``.
+
+    Raises :class:`InvalidRequest` (400) for another media type or a body that does not decode.
+    """
+    kind, _ = media_type(content_type)
+    request = ExportLogsServiceRequest()
+    if kind in PROTOBUF_TYPES:
+        try:
+            request.ParseFromString(raw)
+        except DecodeError as exc:
+            raise InvalidRequest(
+                f"Body is not a protobuf ExportLogsServiceRequest: {exc}"
+            ) from None
+        return request
+    if kind != JSON:
+        shown = kind[:64] or "none"
+        raise InvalidRequest(
+            f"Unsupported Content-Type {shown!r}: send {PROTOBUF} or {JSON} "
+            "(an OTLP ExportLogsServiceRequest)"
+        )
+    try:
+        json_format.Parse(raw, request, ignore_unknown_fields=True)
+    except (json_format.ParseError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidRequest(
+            f"Body is not a JSON ExportLogsServiceRequest: {str(exc)[:300]}"
+        ) from None
+    return request
+
+
+def request_lines(request: ExportLogsServiceRequest, *, max_batch_lines: int) -> LogsBatch:
+    """The engine's lines of ``request``'s records (see the module docstring).
+
+    Raises :class:`PayloadTooLarge` (413) for more than ``max_batch_lines`` records.
+    """
+    total = sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs)
+    if total > max_batch_lines:
+        raise PayloadTooLarge(
+            f"Export of {total} log records exceeds the limit of {max_batch_lines} records"
+        )
+    lines: list[str] = []
+    rejected = 0
+    for rl in request.resource_logs:
+        service, host = _resource_fields(rl.resource.attributes)
+        for sl in rl.scope_logs:
+            for record in sl.log_records:
+                line = _record_line(record, service, host)
+                if line is None:
+                    rejected += 1
+                else:
+                    lines.append(line)
+    message = ""
+    if rejected:
+        message = (
+            f"{rejected} of {total} log records had no body (or an empty one) and were not analysed"
+        )
+    return LogsBatch(lines, rejected, message)
+
+
+def _resource_fields(attributes: Iterable[KeyValue]) -> tuple[str | None, str | None]:
+    service = host = None
+    for kv in attributes:
+        if kv.key == "service.name" and kv.value.HasField("string_value"):
+            service = kv.value.string_value or None
+        elif kv.key == "host.name" and kv.value.HasField("string_value"):
+            host = kv.value.string_value or None
+    return service, host
+
+
+def _record_line(record: LogRecord, service: str | None, host: str | None) -> str | None:
+    """The JSON line of one record, or ``None`` when it has nothing to analyse."""
+    body = record.body
+    kind = body.WhichOneof("value")
+    if kind is None:
+        return None
+    obj: dict[str, Any]
+    if kind == "kvlist_value":
+        obj = _kvlist(body.kvlist_value.values, 0)
+        if not obj:
+            return None
+    else:
+        text = body.string_value if kind == "string_value" else _text(_value(body, 0))
+        if not text.strip():
+            return None
+        raw_line = (
+            not record.time_unix_nano and not record.severity_number and not (record.severity_text)
+        )
+        obj = {"log" if raw_line else "message": text}
+    time = record.time_unix_nano or record.observed_time_unix_nano
+    if time:
+        obj.setdefault("time", time)
+    level = _level(record)
+    if level is not None:
+        obj.setdefault("level", level)
+    if service is not None:
+        obj.setdefault("service.name", service)
+    if host is not None:
+        obj.setdefault("host", host)
+    for kv in record.attributes:
+        key = kv.key
+        if key in _SKIPPED_ATTRIBUTES or key.startswith(_SKIPPED_ATTRIBUTE_PREFIXES):
+            continue
+        obj.setdefault(key, _value(kv.value, 0))
+    return orjson.dumps(obj).decode()
+
+
+def _level(record: LogRecord) -> str | None:
+    number = record.severity_number
+    if 1 <= number <= 24:
+        return _LEVELS[(number - 1) // 4]
+    return record.severity_text or None
+
+
+_MAX_DEPTH = 16
+"""Nested values deeper than this are written as their text (bounds the work per value)."""
+
+
+def _value(value: AnyValue, depth: int) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "int_value":
+        return value.int_value
+    if kind == "double_value":
+        return value.double_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "bytes_value":
+        return value.bytes_value.hex()
+    if depth >= _MAX_DEPTH:
+        return None
+    if kind == "array_value":
+        return [_value(v, depth + 1) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return _kvlist(value.kvlist_value.values, depth + 1)
+    return None
+
+
+def _kvlist(values: Iterable[KeyValue], depth: int) -> dict[str, Any]:
+    return {kv.key: _value(kv.value, depth) for kv in values}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return orjson.dumps(value).decode()
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+def _encode(message: Message, content_type: str | None) -> tuple[bytes, str]:
+    if is_protobuf(content_type):
+        return message.SerializeToString(), PROTOBUF
+    text = json_format.MessageToJson(message, indent=None)
+    return text.encode(), JSON
+
+
+def export_response(batch: LogsBatch, content_type: str | None) -> tuple[bytes, str]:
+    """The ``ExportLogsServiceResponse`` (body, media type) in the request's encoding:
+    ``partial_success`` set only when records were rejected."""
+    response = ExportLogsServiceResponse()
+    if batch.rejected:
+        response.partial_success.CopyFrom(
+            ExportLogsPartialSuccess(
+                rejected_log_records=batch.rejected, error_message=batch.error_message
+            )
+        )
+    return _encode(response, content_type)
+
+
+def error_body(
+    status: int, code: ErrorCode, message: str, content_type: str | None
+) -> tuple[bytes, str]:
+    """An error of ``POST /v1/logs``, as the specification asks: a ``google.rpc.Status`` in
+    the request's encoding. Binary: ``code`` (the gRPC code of the HTTP status), ``message``,
+    and in ``details`` a ``google.rpc.ErrorInfo`` whose ``reason`` is the envelope's code
+    (plus a ``google.rpc.BadRequest`` on a 400). JSON: the Status's ``code`` and ``message``
+    and the service's error envelope (``error``) in one object, so that both OTLP clients and
+    clients of the rest of the API read it."""
+    grpc_code = _GRPC_CODES.get(status, 2)
+    if not is_protobuf(content_type):
+        body = {
+            "code": grpc_code,
+            "message": message,
+            "error": {"code": str(code), "message": message},
+        }
+        return orjson.dumps(body), JSON
+    status_message = status_pb2.Status(code=grpc_code, message=message)
+    status_message.details.add().Pack(
+        error_details_pb2.ErrorInfo(reason=str(code), domain=ERROR_DOMAIN)
+    )
+    if status == 400:
+        bad = error_details_pb2.BadRequest()
+        bad.field_violations.add(field="body", description=message)
+        status_message.details.add().Pack(bad)
+    return status_message.SerializeToString(), PROTOBUF
+
+
+def decode_error(body: bytes) -> Sequence[str]:
+    """``(message, envelope code)`` of a binary error answer (for tests and clients)."""
+    status_message = status_pb2.Status.FromString(body)
+    reason = ""
+    for detail in status_message.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            reason = info.reason
+    return status_message.message, reason
