@@ -25,7 +25,7 @@ from logsum.api.middleware import (
 )
 from logsum.api.openapi import build_openapi
 from logsum.api.routes import analyze, logs, ops, patterns, watch
-from logsum.api.schemas import AnalyzeRequest
+from logsum.api.schemas import AnalyzeRequest, WatchCreate
 from logsum.watch.feature import WatchFeature
 
 DESCRIPTION = """\
@@ -86,7 +86,7 @@ def create_app(
 
     body_models: list[type[BaseModel]] = [AnalyzeRequest]
     if watch_feature is not None:
-        body_models.append(watch.WatchCreate)
+        body_models.append(WatchCreate)
 
     def openapi() -> dict[str, Any]:
         return build_openapi(app, body_models)

@@ -6,22 +6,25 @@ encodings: ``application/x-protobuf`` (binary) and ``application/json`` (protobu
 mapping, which reads the lowerCamelCase keys, integer enums and 64-bit integers as strings of
 the OTLP/JSON encoding, and ignores unknown fields as the specification requires).
 
-Each ``LogRecord`` becomes one line for the engine, a JSON object the engine reads as any
-structured line (:mod:`logsum.core.structured`):
+Each ``LogRecord`` becomes one line for the engine, the line an application would have written
+(so the engine's fast paths apply as for ``POST /v1/analyze``):
 
-- the message is the record's ``body``: a string body is the message; a map body is the
-  object itself (a structured log); another value its JSON text. A record with neither
-  ``time_unix_nano`` nor a severity (a raw line a collector read from a file without parsing
-  it) is sent as a shipper's raw line (``log``): its own header is read first, the
-  observed time fills in what it lacks;
-- the time is ``time_unix_nano``, else ``observed_time_unix_nano`` (nanoseconds);
-- the level is ``severity_number`` mapped to its range's word (TRACE, DEBUG, INFO, WARN, ERROR,
-  FATAL), else ``severity_text``;
-- the resource's ``service.name`` is the line's component (as a syslog program name: it does
-  not split templates), its ``host.name`` the host;
-- the record's attributes are the object's other fields (so a one-word event name gets
-  ``key=value`` fields in its template, as JSON logs do), without the source-location
-  attributes (``code.*``) and stack traces (``exception.stacktrace``).
+- a string body with ``time_unix_nano`` or a severity: ``<time> <LEVEL> [<service.name>]
+  <body>``: the time is ``time_unix_nano`` (else ``observed_time_unix_nano``) in ISO 8601 UTC,
+  the level the word of ``severity_number``'s range (TRACE, DEBUG, INFO, WARN, ERROR, FATAL),
+  else ``severity_text`` when it is a level word; the resource's ``service.name`` is the line's
+  component (as a syslog program name: the header, not the template; the same message from two
+  services is one pattern). Only the body's first non-blank line is analysed (a stack trace
+  after it is not);
+- a string body with neither time nor severity (a raw line a Collector read from a file without
+  parsing it) is the line as it is: its own header says when and how severe;
+- a map body (a structured log), or a one-word event name with attributes, is a JSON object
+  line (:mod:`logsum.core.structured`): the map's fields, or ``message`` and the record's
+  attributes (without the source-location ``code.*`` ones and ``exception.stacktrace``), with
+  ``time``, ``level``, ``service.name`` and ``host`` (the resource's ``host.name``) added where
+  absent: an event name gets its attributes as ``key=<*>`` fields in its template, as JSON logs
+  do;
+- another body (number, boolean, bytes, array) is its JSON text as the message.
 
 A record without a body (or with an empty one) is rejected: the answer is a partial success
 that counts it (``rejected_log_records``) and says why (``error_message``).
@@ -29,8 +32,11 @@ that counts it (``rejected_log_records``) and says why (``error_message``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import google.rpc.error_details_pb2 as error_details_pb2
@@ -48,6 +54,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from logsum.api.bodies import media_type
 from logsum.api.errors import ErrorCode, InvalidRequest, PayloadTooLarge
+from logsum.core.header import LEVELS
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -151,24 +158,67 @@ def _resource_fields(attributes: Iterable[KeyValue]) -> tuple[str | None, str | 
 
 
 def _record_line(record: LogRecord, service: str | None, host: str | None) -> str | None:
-    """The JSON line of one record, or ``None`` when it has nothing to analyse."""
+    """The engine's line of one record, or ``None`` when it has nothing to analyse."""
     body = record.body
     kind = body.WhichOneof("value")
     if kind is None:
         return None
-    obj: dict[str, Any]
     if kind == "kvlist_value":
         obj = _kvlist(body.kvlist_value.values, 0)
-        if not obj:
-            return None
-    else:
-        text = body.string_value if kind == "string_value" else _text(_value(body, 0))
-        if not text.strip():
-            return None
-        raw_line = (
-            not record.time_unix_nano and not record.severity_number and not (record.severity_text)
-        )
-        obj = {"log" if raw_line else "message": text}
+        return _json_line(obj, record, service, host) if obj else None
+    text = body.string_value if kind == "string_value" else _text(_value(body, 0))
+    if "\n" in text or "\r" in text:
+        text = next((part for part in text.splitlines() if part.strip()), "")
+    if not text.strip():
+        return None
+    time = record.time_unix_nano
+    level = _level(record)
+    if not time and level is None:
+        return text  # a raw line: its own header says when and how severe
+    if record.attributes and " " not in text.strip():
+        # An event name: its attributes are its variables (key=value in the template).
+        return _json_line({"message": text}, record, service, host)
+    parts = []
+    stamp = _iso(time or record.observed_time_unix_nano)
+    if stamp is not None:
+        parts.append(stamp)
+    if level is not None:
+        parts.append(level.upper())
+    if service is not None:
+        parts.append(f"[{_COMPONENT_UNSAFE.sub('_', service)}]")
+    parts.append(text)
+    return " ".join(parts)
+
+
+_COMPONENT_UNSAFE = re.compile(r"[\s\[\]]")
+
+
+def _iso(unix_nano: int) -> str | None:
+    """ISO 8601 in UTC with microseconds; ``None`` for 0 or a time beyond the year 9999."""
+    if not unix_nano:
+        return None
+    seconds, nanos = divmod(unix_nano, 1_000_000_000)
+    whole = _iso_seconds(seconds)
+    if whole is None:
+        return None
+    return f"{whole}.{nanos // 1000:06d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SS`` of a Unix second (records of a batch share a few seconds)."""
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+    return f"{moment:%Y-%m-%dT%H:%M:%S}"
+
+
+def _json_line(
+    obj: dict[str, Any], record: LogRecord, service: str | None, host: str | None
+) -> str:
+    """A structured record (a map body, or an event name with attributes) as a JSON line,
+    the record's time, level, resource and attributes added where the object lacks them."""
     time = record.time_unix_nano or record.observed_time_unix_nano
     if time:
         obj.setdefault("time", time)
@@ -188,10 +238,15 @@ def _record_line(record: LogRecord, service: str | None, host: str | None) -> st
 
 
 def _level(record: LogRecord) -> str | None:
+    """The level word of ``severity_number``, else ``severity_text`` when it is a level word
+    the engine knows (another text would be read as part of the message)."""
     number = record.severity_number
     if 1 <= number <= 24:
         return _LEVELS[(number - 1) // 4]
-    return record.severity_text or None
+    text = record.severity_text
+    if text and text.upper() in LEVELS:
+        return text
+    return None
 
 
 _MAX_DEPTH = 16

@@ -187,3 +187,95 @@ class Health(Wire):
     """Liveness / readiness answer."""
 
     status: Literal["ok", "unavailable"]
+
+
+# -- /v1/watch --------------------------------------------------------------------------------
+
+
+class WatchFiltersIn(Wire):
+    """Which records are delivered."""
+
+    severity: list[SeverityName] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Severities to deliver; empty or absent: every severity.",
+        examples=[["error", "warning"]],
+    )
+
+
+class WatchCreate(Wire):
+    """Body of ``POST /v1/watch``."""
+
+    source: str = Field(
+        ...,
+        min_length=1,
+        max_length=4096,
+        description="Absolute path of a file on the server, inside one of the directories in "
+        "LOGSUM_WATCH_ROOTS (after resolving '..' and symlinks). It may not exist yet.",
+        examples=["/var/log/app.log"],
+    )
+    filters: WatchFiltersIn = Field(default_factory=WatchFiltersIn)
+    webhook_url: str = Field(
+        ...,
+        min_length=1,
+        max_length=2048,
+        description="http(s) URL receiving the signed batches. Refused when it resolves to a "
+        "loopback, private, link-local or metadata address (unless the operator allows "
+        "private targets).",
+        examples=["https://your-app.com/webhook"],
+    )
+    from_beginning: bool = Field(
+        False, description="Read the file from its start instead of from its current end."
+    )
+    timezone: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="IANA zone (e.g. Europe/Berlin) in which the file's timestamps that name no "
+        "offset are read; default: UTC. Timestamps with an offset keep it; delivered times are "
+        "UTC. An unknown zone is a 400.",
+        examples=["Europe/Berlin"],
+    )
+
+
+class WatchFiltersOut(Wire):
+    severity: list[str]
+
+
+class WatchOut(Wire):
+    """A watch and what it has done so far."""
+
+    id: str
+    source: str = Field(..., description="The resolved path followed.")
+    filters: WatchFiltersOut
+    webhook_url: str
+    status: str = Field(..., description="pending, waiting (no file yet), following or error.")
+    from_beginning: bool
+    timezone: str = Field(..., description="The zone of zone-less timestamps (UTC by default).")
+    created_at: str
+    updated_at: str
+    lines_read: int = Field(..., description="Lines read and committed (checkpointed).")
+    offset: int | None = Field(..., description="Byte offset of the checkpoint in the file.")
+    events_count: int = Field(..., description="Events (records passing the filters) queued.")
+    anomalies_count: int
+    delivered_count: int = Field(..., description="Deliveries the webhook confirmed (2xx).")
+    failed_count: int = Field(..., description="Deliveries given up after the last retry.")
+    pending_count: int = Field(..., description="Deliveries waiting in the outbox.")
+    last_delivery_at: str | None
+    last_error: str | None
+    last_error_at: str | None
+
+
+class WatchCreated(WatchOut):
+    """``POST /v1/watch``'s answer: the watch and its signing secret, shown this once."""
+
+    secret: str = Field(
+        ...,
+        description="Standard Webhooks signing secret (whsec_...). Verify webhook-signature "
+        "with it; it is not shown again.",
+    )
+
+
+class WatchList(Wire):
+    watches: list[WatchOut]
+    total: int
