@@ -23,7 +23,7 @@ from logsum.api.middleware import (
     RequestId,
     UnexpectedErrors,
 )
-from logsum.api.openapi import build_openapi
+from logsum.api.openapi import build_openapi, operation_id
 from logsum.api.routes import analyze, logs, ops, patterns, watch
 from logsum.api.schemas import AnalyzeRequest, WatchCreate
 from logsum.watch.feature import WatchFeature
@@ -66,6 +66,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         middleware=middlewares(services),
+        generate_unique_id_function=operation_id,
         openapi_tags=[
             {"name": "analysis", "description": "Analyse batches of raw log lines."},
             {"name": "patterns", "description": "The caller's stored patterns."},

@@ -53,6 +53,7 @@ _REQUEST_BODY = {
 
 @router.post(
     "/analyze",
+    operation_id="analyze",
     summary="Analyse a batch of raw log lines",
     response_model=AnalyzeResponse,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(413)},

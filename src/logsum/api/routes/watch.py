@@ -111,6 +111,7 @@ def _create(feature: WatchFeature, tenant_id: str, body: WatchCreate) -> WatchCr
 
 @router.post(
     "/watch",
+    operation_id="createWatch",
     status_code=201,
     summary="Start following a log file and delivering to a webhook",
     response_model=WatchCreated,
@@ -134,6 +135,7 @@ async def create_watch(request: Request, key: CurrentKey, feature: WatchDep) -> 
 
 @router.get(
     "/watch",
+    operation_id="listWatches",
     summary="List the caller's watches",
     response_model=WatchList,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses()},
@@ -149,6 +151,7 @@ WatchId = Annotated[str, Path(description="A watch id (wat_...).")]
 
 @router.get(
     "/watch/{watch_id}",
+    operation_id="getWatch",
     summary="One of the caller's watches, with its progress and delivery counts",
     response_model=WatchOut,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(404)},
@@ -163,6 +166,7 @@ def get_watch(watch_id: WatchId, key: CurrentKey, feature: WatchDep) -> WatchOut
 
 @router.delete(
     "/watch/{watch_id}",
+    operation_id="deleteWatch",
     status_code=204,
     summary="Stop and delete one of the caller's watches",
     responses={204: {"headers": SUCCESS_HEADERS}, **v1_responses(404)},
