@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
 )
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource as ProtoResource
 from opentelemetry.sdk._logs import LoggerProvider
@@ -249,3 +249,52 @@ def test_openapi_documents_the_route(server: Server) -> None:
     op = doc["paths"]["/v1/logs"]["post"]
     assert op["operationId"] == "exportLogs"
     assert set(op["requestBody"]["content"]) == {"application/x-protobuf", "application/json"}
+
+
+def test_event_names_map_bodies_and_raw_lines(server: Server) -> None:
+    """An event name's attributes become its template's fields (source locations left out),
+    a map body is read as a structured log, and a record with neither time nor severity is a
+    raw line whose own header is read (only its first line)."""
+
+    def attr(key: str, value: AnyValue) -> KeyValue:
+        return KeyValue(key=key, value=value)
+
+    events = [
+        LogRecord(
+            time_unix_nano=1_704_103_200 * 10**9,
+            severity_number=9,  # type: ignore[arg-type]
+            body=AnyValue(string_value="request"),
+            attributes=[
+                attr("http.method", AnyValue(string_value=method)),
+                attr("code.lineno", AnyValue(int_value=12)),
+            ],
+        )
+        for method in ("GET", "POST", "PUT")
+    ]
+    structured = [
+        LogRecord(
+            severity_number=17,  # type: ignore[arg-type]
+            observed_time_unix_nano=1_704_103_200 * 10**9,
+            body=AnyValue(
+                kvlist_value=KeyValueList(
+                    values=[attr("msg", AnyValue(string_value=f"Upstream host-{i} timed out"))]
+                )
+            ),
+        )
+        for i in range(2)
+    ]
+    raw = LogRecord(
+        body=AnyValue(
+            string_value="2024-01-01 10:00:00 WARN Queue depth 812 over limit\n  at worker"
+        )
+    )
+    body = _request(*events, *structured, raw).SerializeToString()
+    with server.client(server.keys["a"]) as c:
+        resp = c.post("/v1/logs", content=body, headers=PROTOBUF)
+    assert resp.status_code == 200
+    patterns = _patterns(server, server.keys["a"])
+    event = patterns["request http.method=<*>"]
+    assert event["count"] == 3 and event["severity"] == "info"
+    assert patterns["Upstream <*> timed out"]["severity"] == "error"
+    queue = patterns["Queue depth <*> over limit"]
+    assert queue["severity"] == "warning" and queue["first_seen"] == "2024-01-01T10:00:00Z"

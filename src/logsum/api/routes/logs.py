@@ -77,21 +77,16 @@ _OPENAPI = {
                 },
             },
         },
+        # The errors of v1_responses, with OTLP's bodies: google.rpc.Status in the request's
+        # encoding (the descriptions and headers stay theirs).
         **{
             str(status): {
-                "description": desc,
                 "content": {
                     otlp.PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
                     otlp.JSON: {"schema": _STATUS},
                 },
             }
-            for status, desc in (
-                (400, "invalid_request: the body does not decode (do not retry)."),
-                (401, "unauthorized: missing, unknown or revoked API key."),
-                (413, "payload_too_large: body or record count over the limits."),
-                (429, "rate_limited: retry after Retry-After seconds."),
-                (503, "unavailable: retry after Retry-After seconds."),
-            )
+            for status in (400, 401, 413, 429, 500, 503)
         },
     },
     "parameters": [],
