@@ -105,11 +105,14 @@ def test_sdk_logger_records_become_stored_patterns(server: Server, compression: 
     finally:
         provider.shutdown()
     patterns = _patterns(server, key)
-    signed_in = patterns["User <*> signed in from <*>"]
+    signed_in = patterns["User <*> signed in from <*> service.name=billing"]
     assert signed_in["count"] == 3
     assert signed_in["severity"] == "info"
     assert signed_in["last_seen"] is not None
-    assert patterns["Payment gateway timed out after <*> ms"]["severity"] == "error"
+    assert (
+        patterns["Payment gateway timed out after <*> ms service.name=billing"]["severity"]
+        == "error"
+    )
 
 
 def test_protobuf_answer_and_partial_success(server: Server) -> None:
@@ -128,7 +131,7 @@ def test_protobuf_answer_and_partial_success(server: Server) -> None:
     assert answer.HasField("partial_success")
     assert answer.partial_success.rejected_log_records == 2
     assert "no body" in answer.partial_success.error_message
-    stored = _patterns(server, server.keys["a"])["Cache warmed in <*> ms"]
+    stored = _patterns(server, server.keys["a"])["Cache warmed in <*> ms service.name=checkout"]
     assert stored["severity"] == "debug"
     assert stored["first_seen"] == "2024-01-01T10:00:00Z"
 
@@ -175,7 +178,7 @@ def test_json_encoding(server: Server) -> None:
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"] == "application/json"
     assert resp.json()["partialSuccess"]["rejectedLogRecords"] == "1"
-    stored = _patterns(server, server.keys["b"])["Slow query took <*> ms"]
+    stored = _patterns(server, server.keys["b"])["Slow query took <*> ms service.name=web"]
     assert stored["severity"] == "warning"
     assert stored["count"] == 2
 
@@ -298,3 +301,22 @@ def test_event_names_map_bodies_and_raw_lines(server: Server) -> None:
     assert patterns["Upstream <*> timed out"]["severity"] == "error"
     queue = patterns["Queue depth <*> over limit"]
     assert queue["severity"] == "warning" and queue["first_seen"] == "2024-01-01T10:00:00Z"
+
+
+def test_service_names_are_kept_with_the_pattern(server: Server) -> None:
+    """One message from three services is one pattern whose service.name is a <*> with the
+    services among its examples; the SDKs' default service name is left out."""
+    records = {
+        service: _request(_record(f"Cache miss for key {700 + i}"), service=service)
+        for i, service in enumerate(("cart", "search", "auth", "unknown_service:python"))
+    }
+    with server.client(server.keys["b"]) as c:
+        for request in records.values():
+            body = request.SerializeToString()
+            assert c.post("/v1/logs", content=body, headers=PROTOBUF).status_code == 200
+    patterns = _patterns(server, server.keys["b"])
+    shared = patterns["Cache miss for key <*> service.name=<*>"]
+    assert shared["count"] == 3
+    examples = {e for p in shared["params"] for e in p["examples"]}  # type: ignore[attr-defined]
+    assert "auth" in examples
+    assert patterns["Cache miss for key <*>"]["count"] == 1  # the default name: no field

@@ -9,12 +9,14 @@ the OTLP/JSON encoding, and ignores unknown fields as the specification requires
 Each ``LogRecord`` becomes one line for the engine, the line an application would have written
 (so the engine's fast paths apply as for ``POST /v1/analyze``):
 
-- a string body with ``time_unix_nano`` or a severity: ``<time> <LEVEL> [<service.name>]
-  <body>``: the time is ``time_unix_nano`` (else ``observed_time_unix_nano``) in ISO 8601 UTC,
-  the level the word of ``severity_number``'s range (TRACE, DEBUG, INFO, WARN, ERROR, FATAL),
-  else ``severity_text`` when it is a level word; the resource's ``service.name`` is the line's
-  component (as a syslog program name: the header, not the template; the same message from two
-  services is one pattern). Only the body's first non-blank line is analysed (a stack trace
+- a string body with ``time_unix_nano`` or a severity: ``<time> <LEVEL> <body>
+  service.name=<name>``: the time is ``time_unix_nano`` (else ``observed_time_unix_nano``) in
+  ISO 8601 UTC, the level the word of ``severity_number``'s range (TRACE, DEBUG, INFO, WARN,
+  ERROR, FATAL), else ``severity_text`` when it is a level word. The resource's
+  ``service.name`` (unless it is the SDKs' default ``unknown_service...``) ends the line as a
+  ``key=value`` field, so it is kept with the pattern: in its template while one service sends
+  it, as a ``<*>`` whose examples are the services once two do (the same message from several
+  services stays one pattern). Only the body's first non-blank line is analysed (a stack trace
   after it is not);
 - a string body with neither time nor severity (a raw line a Collector read from a file without
   parsing it) is the line as it is: its own header says when and how severe;
@@ -23,7 +25,7 @@ Each ``LogRecord`` becomes one line for the engine, the line an application woul
   attributes (without the source-location ``code.*`` ones and ``exception.stacktrace``), with
   ``time``, ``level``, ``service.name`` and ``host`` (the resource's ``host.name``) added where
   absent: an event name gets its attributes as ``key=<*>`` fields in its template, as JSON logs
-  do;
+  do; ``service.name`` is read there as the line's component (the header, not the template);
 - another body (number, boolean, bytes, array) is its JSON text as the message.
 
 A record without a body (or with an empty one) is rejected: the answer is a partial success
@@ -60,6 +62,8 @@ PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 PROTOBUF_TYPES = frozenset({PROTOBUF, "application/protobuf", "application/vnd.google.protobuf"})
 """Media types read as binary protobuf (the specification's name first)."""
+
+_UNKNOWN_SERVICE = "unknown_service"
 
 ERROR_DOMAIN = "logsum"
 """``google.rpc.ErrorInfo.domain`` of the errors' details."""
@@ -151,7 +155,9 @@ def _resource_fields(attributes: Iterable[KeyValue]) -> tuple[str | None, str | 
     service = host = None
     for kv in attributes:
         if kv.key == "service.name" and kv.value.HasField("string_value"):
-            service = kv.value.string_value or None
+            name = kv.value.string_value
+            # The SDKs' default when none is configured says nothing about the record.
+            service = None if not name or name.startswith(_UNKNOWN_SERVICE) else name
         elif kv.key == "host.name" and kv.value.HasField("string_value"):
             host = kv.value.string_value or None
     return service, host
@@ -184,13 +190,13 @@ def _record_line(record: LogRecord, service: str | None, host: str | None) -> st
         parts.append(stamp)
     if level is not None:
         parts.append(level.upper())
-    if service is not None:
-        parts.append(f"[{_COMPONENT_UNSAFE.sub('_', service)}]")
     parts.append(text)
+    if service is not None:
+        parts.append(f"service.name={_SPACES.sub('_', service)}")
     return " ".join(parts)
 
 
-_COMPONENT_UNSAFE = re.compile(r"[\s\[\]]")
+_SPACES = re.compile(r"\s+")
 
 
 def _iso(unix_nano: int) -> str | None:
