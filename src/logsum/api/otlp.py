@@ -35,10 +35,9 @@ that counts it (``rejected_log_records``) and says why (``error_message``).
 from __future__ import annotations
 
 import re
+import time as _time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import google.rpc.error_details_pb2 as error_details_pb2
@@ -134,11 +133,12 @@ def request_lines(request: ExportLogsServiceRequest, *, max_batch_lines: int) ->
         )
     lines: list[str] = []
     rejected = 0
+    stamps: dict[int, str | None] = {}
     for rl in request.resource_logs:
-        service, host = _resource_fields(rl.resource.attributes)
+        resource = _resource(rl.resource.attributes)
         for sl in rl.scope_logs:
             for record in sl.log_records:
-                line = _record_line(record, service, host)
+                line = _record_line(record, resource, stamps)
                 if line is None:
                     rejected += 1
                 else:
@@ -151,7 +151,17 @@ def request_lines(request: ExportLogsServiceRequest, *, max_batch_lines: int) ->
     return LogsBatch(lines, rejected, message)
 
 
-def _resource_fields(attributes: Iterable[KeyValue]) -> tuple[str | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Resource:
+    """What a line takes from its records' resource."""
+
+    service: str | None
+    host: str | None
+    suffix: str
+    """`` service.name=<name>`` (whitespace made ``_``), or empty."""
+
+
+def _resource(attributes: Iterable[KeyValue]) -> _Resource:
     service = host = None
     for kv in attributes:
         if kv.key == "service.name" and kv.value.HasField("string_value"):
@@ -160,69 +170,73 @@ def _resource_fields(attributes: Iterable[KeyValue]) -> tuple[str | None, str | 
             service = None if not name or name.startswith(_UNKNOWN_SERVICE) else name
         elif kv.key == "host.name" and kv.value.HasField("string_value"):
             host = kv.value.string_value or None
-    return service, host
-
-
-def _record_line(record: LogRecord, service: str | None, host: str | None) -> str | None:
-    """The engine's line of one record, or ``None`` when it has nothing to analyse."""
-    body = record.body
-    kind = body.WhichOneof("value")
-    if kind is None:
-        return None
-    if kind == "kvlist_value":
-        obj = _kvlist(body.kvlist_value.values, 0)
-        return _json_line(obj, record, service, host) if obj else None
-    text = body.string_value if kind == "string_value" else _text(_value(body, 0))
-    if "\n" in text or "\r" in text:
-        text = next((part for part in text.splitlines() if part.strip()), "")
-    if not text.strip():
-        return None
-    time = record.time_unix_nano
-    level = _level(record)
-    if not time and level is None:
-        return text  # a raw line: its own header says when and how severe
-    if record.attributes and " " not in text.strip():
-        # An event name: its attributes are its variables (key=value in the template).
-        return _json_line({"message": text}, record, service, host)
-    parts = []
-    stamp = _iso(time or record.observed_time_unix_nano)
-    if stamp is not None:
-        parts.append(stamp)
-    if level is not None:
-        parts.append(level.upper())
-    parts.append(text)
-    if service is not None:
-        parts.append(f"service.name={_SPACES.sub('_', service)}")
-    return " ".join(parts)
+    suffix = f" service.name={_SPACES.sub('_', service)}" if service else ""
+    return _Resource(service, host, suffix)
 
 
 _SPACES = re.compile(r"\s+")
 
 
-def _iso(unix_nano: int) -> str | None:
-    """ISO 8601 in UTC with microseconds; ``None`` for 0 or a time beyond the year 9999."""
-    if not unix_nano:
+def _record_line(
+    record: LogRecord, resource: _Resource, stamps: dict[int, str | None]
+) -> str | None:
+    """The engine's line of one record, or ``None`` when it has nothing to analyse."""
+    body = record.body
+    kind = body.WhichOneof("value")
+    if kind == "string_value":
+        text = body.string_value
+    elif kind is None:
+        return None
+    elif kind == "kvlist_value":
+        obj = _kvlist(body.kvlist_value.values, 0)
+        return _json_line(obj, record, resource) if obj else None
+    else:
+        text = _text(_value(body, 0))
+    if "\n" in text or "\r" in text:
+        text = next((part for part in text.splitlines() if part.strip()), "")
+    if not text or text.isspace():
+        return None
+    time = record.time_unix_nano
+    number = record.severity_number
+    level = _LEVEL_WORDS[number] if 0 < number <= 24 else _text_level(record.severity_text)
+    if not time and level is None:
+        return text  # a raw line: its own header says when and how severe
+    if " " not in text.strip() and record.attributes:
+        # An event name: its attributes are its variables (key=value in the template).
+        return _json_line({"message": text}, record, resource)
+    stamp = _stamp(time or record.observed_time_unix_nano, stamps)
+    if stamp is None:
+        return f"{level} {text}{resource.suffix}"
+    if level is None:
+        return f"{stamp} {text}{resource.suffix}"
+    return f"{stamp} {level} {text}{resource.suffix}"
+
+
+_LEVEL_WORDS = ("", *(word.upper() for word in _LEVELS for _ in range(4)))
+"""``SeverityNumber`` 1..24 -> the level word of its range (index 0 unused)."""
+
+_MAX_SECONDS = 253_402_300_800
+"""The first second of the year 10000."""
+
+
+def _stamp(unix_nano: int, stamps: dict[int, str | None]) -> str | None:
+    """ISO 8601 in UTC with microseconds; ``None`` for 0 or a time from the year 10000 on.
+    ``stamps`` keeps each second's text for the request (its records share a few seconds)."""
+    if unix_nano <= 0:
         return None
     seconds, nanos = divmod(unix_nano, 1_000_000_000)
-    whole = _iso_seconds(seconds)
-    if whole is None:
+    head = stamps.get(seconds, "")
+    if head == "":
+        head = None
+        if seconds < _MAX_SECONDS:
+            head = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(seconds))
+        stamps[seconds] = head
+    if head is None:
         return None
-    return f"{whole}.{nanos // 1000:06d}Z"
+    return f"{head}.{nanos // 1000:06d}Z"
 
 
-@lru_cache(maxsize=4096)
-def _iso_seconds(seconds: int) -> str | None:
-    """``YYYY-MM-DDTHH:MM:SS`` of a Unix second (records of a batch share a few seconds)."""
-    try:
-        moment = datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, ValueError, OSError):
-        return None
-    return f"{moment:%Y-%m-%dT%H:%M:%S}"
-
-
-def _json_line(
-    obj: dict[str, Any], record: LogRecord, service: str | None, host: str | None
-) -> str:
+def _json_line(obj: dict[str, Any], record: LogRecord, resource: _Resource) -> str:
     """A structured record (a map body, or an event name with attributes) as a JSON line,
     the record's time, level, resource and attributes added where the object lacks them."""
     time = record.time_unix_nano or record.observed_time_unix_nano
@@ -231,10 +245,10 @@ def _json_line(
     level = _level(record)
     if level is not None:
         obj.setdefault("level", level)
-    if service is not None:
-        obj.setdefault("service.name", service)
-    if host is not None:
-        obj.setdefault("host", host)
+    if resource.service is not None:
+        obj.setdefault("service.name", resource.service)
+    if resource.host is not None:
+        obj.setdefault("host", resource.host)
     for kv in record.attributes:
         key = kv.key
         if key in _SKIPPED_ATTRIBUTES or key.startswith(_SKIPPED_ATTRIBUTE_PREFIXES):
@@ -249,10 +263,11 @@ def _level(record: LogRecord) -> str | None:
     number = record.severity_number
     if 1 <= number <= 24:
         return _LEVELS[(number - 1) // 4]
-    text = record.severity_text
-    if text and text.upper() in LEVELS:
-        return text
-    return None
+    return _text_level(record.severity_text)
+
+
+def _text_level(text: str) -> str | None:
+    return text if text and text.upper() in LEVELS else None
 
 
 _MAX_DEPTH = 16
