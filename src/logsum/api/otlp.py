@@ -192,8 +192,8 @@ def _record_line(
         return _json_line(obj, record, resource) if obj else None
     else:
         text = _text(_value(body, 0))
-    if "\n" in text or "\r" in text:
-        text = next((part for part in text.splitlines() if part.strip()), "")
+    if not text.isprintable():  # one scan: line breaks (and other controls) are rare
+        text = _first_line(text)
     if not text or text.isspace():
         return None
     time = record.time_unix_nano
@@ -201,7 +201,7 @@ def _record_line(
     level = _LEVEL_WORDS[number] if 0 < number <= 24 else _text_level(record.severity_text)
     if not time and level is None:
         return text  # a raw line: its own header says when and how severe
-    if " " not in text.strip() and record.attributes:
+    if " " not in text and record.attributes:
         # An event name: its attributes are its variables (key=value in the template).
         return _json_line({"message": text}, record, resource)
     stamp = _stamp(time or record.observed_time_unix_nano, stamps)
@@ -210,6 +210,13 @@ def _record_line(
     if level is None:
         return f"{stamp} {text}{resource.suffix}"
     return f"{stamp} {level} {text}{resource.suffix}"
+
+
+def _first_line(text: str) -> str:
+    """The first non-blank line of ``text`` (all of it when it has no line break)."""
+    if "\n" not in text and "\r" not in text:
+        return text
+    return next((part for part in text.splitlines() if part.strip()), "")
 
 
 _LEVEL_WORDS = ("", *(word.upper() for word in _LEVELS for _ in range(4)))
