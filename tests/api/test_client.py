@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from logsum.api.schemas import AnalyzeOptions, AnalyzeResponse, PatternOut, WatchCreated
@@ -68,11 +69,28 @@ def test_errors_carry_the_envelope_code(server: Server) -> None:
     assert denied.value.status == 401 and denied.value.code == "unauthorized"
 
 
+class _Recording(httpx.HTTPTransport):
+    """httpx's own transport, noting each request's Content-Encoding and size on the wire."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str | None, int]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.headers.get("content-encoding"), len(request.content)))
+        return super().handle_request(request)
+
+
 def test_large_bodies_are_gzipped_and_still_analysed(server: Server) -> None:
     lines = [f"2024-01-01 10:00:00 INFO upload {i} stored in bucket-{i % 7}" for i in range(4000)]
-    with Client(server.url, server.keys["b"], gzip_min_bytes=1024) as c:
+    transport = _Recording()
+    with Client(server.url, server.keys["b"], gzip_min_bytes=1024, transport=transport) as c:
         result = c.analyze(lines, find_anomalies=False, generate_insights=False)
+        c.analyze(lines[:2])
     assert sum(p.count for p in result.patterns) == 4000
+    (big_encoding, big_size), (small_encoding, _) = transport.sent
+    assert big_encoding == "gzip" and big_size < 40_000  # the JSON is about 250 kB
+    assert small_encoding is None
 
 
 def test_watch_routes(server: Server) -> None:
