@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
-## openapi-python-client for tests/api/test_openapi_client.py, in a virtualenv of its own:
+## openapi-python-client for tests/api/test_client.py, in a virtualenv of its own:
 ## it pins an older typer than the service's.
 GEN       := $(VENV)/tools/openapi-python-client
 GEN_STAMP := $(GEN)/.installed

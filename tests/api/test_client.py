@@ -1,8 +1,13 @@
-"""``logsum.client``: the sync and async clients against a real ``logsum serve``."""
+"""Clients against a real ``logsum serve``: ``logsum.client`` (sync and async), and one that
+a real generator makes from the served OpenAPI document: openapi-python-client (from PyPI, in a
+virtualenv of its own because it pins an older typer than the service; ``make install`` builds
+it from scripts/openapi-generator.txt), run by the generator's Python."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -16,19 +21,54 @@ import pytest
 
 from logsum.api.schemas import AnalyzeOptions, AnalyzeResponse, PatternOut, WatchCreated
 from logsum.client import AsyncClient, Client, LogSumError
+from logsum.store import Store, Tier
 
 from .conftest import Server, keyed_server
+
+USE = Path(__file__).with_name("data") / "generated_client_use.py"
+
+
+def _generator() -> Path:
+    """The openapi-python-client command of the tools virtualenv (LOGSUM_OPENAPI_GENERATOR
+    overrides); fails under CI, skips elsewhere, when it is missing."""
+    configured = os.environ.get("LOGSUM_OPENAPI_GENERATOR")
+    path = Path(
+        configured
+        or Path(sys.prefix) / "tools" / "openapi-python-client" / "bin" / "openapi-python-client"
+    )
+    if not path.is_file():
+        message = f"{path} missing; `make install` builds it (scripts/openapi-generator.txt)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
 
 LINES = [f"2024-01-01 10:00:{i:02d} ERROR Connection to db-{i % 3} refused" for i in range(30)]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One service for the module: free keys a and b (a limit that does not bind), pro keys
+    limited to 1 request per 2-second window, and 1 request in progress at most (the tests
+    send one at a time, except the one that holds the slot on purpose)."""
     work = tmp_path_factory.mktemp("client")
     roots = work / "logs"
     roots.mkdir()
-    env = {"LOGSUM_WATCH_ROOTS": str(roots), "LOGSUM_WEBHOOK_ALLOW_PRIVATE": "true"}
+    env = {
+        "LOGSUM_WATCH_ROOTS": str(roots),
+        "LOGSUM_WEBHOOK_ALLOW_PRIVATE": "true",
+        "LOGSUM_RATE_LIMIT_PRO": "1",
+        "LOGSUM_RATE_LIMIT_WINDOW_SECONDS": "2",
+        "LOGSUM_MAX_IN_FLIGHT": "1",
+    }
     with keyed_server(work, env) as s:
+        store = Store(f"sqlite:///{work / 'data' / 'logsum.db'}")
+        try:
+            for name in ("limited-1", "limited-2"):
+                s.keys[name] = store.create_key(name, Tier.PRO)[1]
+        finally:
+            store.close()
         s.keys["roots"] = str(roots)
         yield s
 
@@ -123,45 +163,45 @@ def test_async_client(server: Server) -> None:
     assert count >= 1 and stored >= 5 and code == "not_found"
 
 
-def test_429_is_retried_after_retry_after(tmp_path: Path) -> None:
-    env = {"LOGSUM_RATE_LIMIT_FREE": "1", "LOGSUM_RATE_LIMIT_WINDOW_SECONDS": "2"}
-    with keyed_server(tmp_path, env) as s:
-        with Client(s.url, s.keys["a"], retries=0) as c:
+def test_429_is_retried_after_retry_after(server: Server) -> None:
+    with Client(server.url, server.keys["limited-1"], retries=0) as c:
+        c.analyze(LINES[:1])
+        with pytest.raises(LogSumError) as limited:
             c.analyze(LINES[:1])
-            with pytest.raises(LogSumError) as limited:
-                c.analyze(LINES[:1])
-        assert limited.value.status == 429 and limited.value.code == "rate_limited"
-        assert limited.value.retry_after is not None and 0 < limited.value.retry_after <= 2
-        with Client(s.url, s.keys["b"], retries=3) as c:
-            c.analyze(LINES[:1])
-            t0 = time.monotonic()
-            c.analyze(LINES[:1])  # 429 first, then allowed once the window ends
-            waited = time.monotonic() - t0
-        assert 0.2 < waited < 6
+    assert limited.value.status == 429 and limited.value.code == "rate_limited"
+    assert limited.value.retry_after is not None and 0 < limited.value.retry_after <= 2
+    with Client(server.url, server.keys["limited-2"], retries=3) as c:
+        c.analyze(LINES[:1])
+        t0 = time.monotonic()
+        c.analyze(LINES[:1])  # 429 first, then allowed once the window ends
+        waited = time.monotonic() - t0
+    assert 0.2 < waited < 6
 
 
-def test_503_when_busy_is_retried(tmp_path: Path) -> None:
+def test_503_when_busy_is_retried(server: Server) -> None:
     """One request in flight holds the only slot (its body is sent slowly): the client's
     request gets 503 with Retry-After: 1 and succeeds on a later attempt."""
-    with keyed_server(tmp_path, {"LOGSUM_MAX_IN_FLIGHT": "1"}) as s:
-        port = int(s.url.rsplit(":", 1)[1])
-        slow = socket.create_connection(("127.0.0.1", port))
-        slow.sendall(
-            b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 11\r\n\r\n{"logs"'
-        )
-        time.sleep(0.3)
-        finisher = threading.Timer(1.5, lambda: slow.sendall(b":[]}"))
-        finisher.start()
-        try:
-            with Client(s.url, s.keys["a"], retries=0) as c, pytest.raises(LogSumError) as busy:
-                c.analyze(LINES[:1])
-            assert busy.value.status == 503 and busy.value.retry_after == 1
-            with Client(s.url, s.keys["a"], retries=5) as c:
-                assert c.analyze(LINES[:1]).patterns
-        finally:
-            finisher.join()
-            slow.close()
+    port = int(server.url.rsplit(":", 1)[1])
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(
+        b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 11\r\n\r\n{"logs"'
+    )
+    time.sleep(0.3)
+    finisher = threading.Timer(1.2, lambda: slow.sendall(b":[]}"))
+    finisher.start()
+    try:
+        with (
+            Client(server.url, server.keys["a"], retries=0) as c,
+            pytest.raises(LogSumError) as busy,
+        ):
+            c.analyze(LINES[:1])
+        assert busy.value.status == 503 and busy.value.retry_after == 1
+        with Client(server.url, server.keys["a"], retries=5) as c:
+            assert c.analyze(LINES[:1]).patterns
+    finally:
+        finisher.join()
+        slow.close()
 
 
 def test_client_imports_no_server_modules() -> None:
@@ -172,3 +212,75 @@ def test_client_imports_no_server_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_operation_ids_and_types(server: Server) -> None:
+    doc = httpx.get(f"{server.url}/openapi.json").json()
+    ids = {op["operationId"] for item in doc["paths"].values() for op in item.values()}
+    assert {
+        "analyze",
+        "exportLogs",
+        "listPatterns",
+        "getPattern",
+        "createWatch",
+        "listWatches",
+        "getWatch",
+        "deleteWatch",
+    } <= ids
+    schemas = doc["components"]["schemas"]
+    first_seen = schemas["PatternOut"]["properties"]["first_seen"]["anyOf"][0]
+    assert first_seen["format"] == "date-time"
+    assert "volume_spike" in schemas["AnomalyType"]["enum"]
+    assert "security" in schemas["InsightType"]["enum"]
+    assert schemas["Severity"]["enum"] == ["critical", "error", "warning", "info", "debug"]
+    assert schemas["TimeWindow"]["properties"]["start"]["format"] == "date-time"
+
+
+def test_generated_client_against_the_service(server: Server, tmp_path: Path) -> None:
+    generator = _generator()
+    spec = tmp_path / "openapi.json"
+    spec.write_bytes(httpx.get(f"{server.url}/openapi.json").content)
+    package = tmp_path / "gen" / "logsum_gen"
+    done = subprocess.run(
+        [
+            *(str(generator), "generate", "--path", str(spec)),
+            "--meta",
+            "none",
+            "--output-path",
+            str(package),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The only parts it leaves out: the request bodies it has no support for (the analyze
+    # route's NDJSON and text, /v1/logs's binary protobuf); JSON is generated for both.
+    for line in done.stdout.splitlines():
+        if line.startswith("Unsupported content type"):
+            assert line.split()[-1] in {
+                "application/x-ndjson",
+                "text/plain",
+                "application/x-protobuf",
+            }
+    source = str(Path(server.keys["roots"]) / "app.log")
+    python = generator.parent / "python"
+    run = subprocess.run(
+        [str(python), str(USE), server.url, server.keys["a"], source],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(package.parent)},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    seen = json.loads(run.stdout)
+    assert seen["severity_is_enum"]
+    assert seen["first_seen_is_datetime"] and seen["first_seen"] == "2024-01-01T10:00:00+00:00"
+    assert seen["anomaly_types"] and seen["anomaly_types_are_enums"]
+    assert seen["windows_are_datetimes"] and all(seen["windows_are_datetimes"])
+    assert seen["insight_types_are_enums"]
+    assert seen["total"] >= 2 and seen["got_pattern"]
+    assert seen["missing"] == [404, "not_found"]
+    assert seen["watch_created_at_is_datetime"]
+    assert seen["watches"] == [True] and seen["watch_source"] == source
+    assert seen["deleted"] == 204

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import orjson
@@ -28,6 +27,7 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
 from logsum.api.otlp import decode_error
+from logsum.store import Store, Tier
 
 from .conftest import Server, keyed_server
 
@@ -36,8 +36,20 @@ PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    env = {"LOGSUM_MAX_BATCH_LINES": "50", "LOGSUM_MAX_BODY_BYTES": str(64 * 1024)}
-    with keyed_server(tmp_path_factory.mktemp("otlp"), env) as s:
+    """Free keys a and b (a limit that does not bind) and a pro key limited to 1 request per
+    window; at most 50 records and 64 KiB per request."""
+    work = tmp_path_factory.mktemp("otlp")
+    env = {
+        "LOGSUM_MAX_BATCH_LINES": "50",
+        "LOGSUM_MAX_BODY_BYTES": str(64 * 1024),
+        "LOGSUM_RATE_LIMIT_PRO": "1",
+    }
+    with keyed_server(work, env) as s:
+        store = Store(f"sqlite:///{work / 'data' / 'logsum.db'}")
+        try:
+            s.keys["limited"] = store.create_key("limited", Tier.PRO)[1]
+        finally:
+            store.close()
         yield s
 
 
@@ -227,12 +239,11 @@ def test_auth_and_limits_answer_as_otlp(server: Server) -> None:
     assert decode_error(huge.content)[1] == "payload_too_large"
 
 
-def test_rate_limited_is_429_with_retry_after(tmp_path: Path) -> None:
-    with keyed_server(tmp_path, {"LOGSUM_RATE_LIMIT_FREE": "1"}) as s:
-        body = _request(_record("Job finished")).SerializeToString()
-        with s.client(s.keys["a"]) as c:
-            first = c.post("/v1/logs", content=body, headers=PROTOBUF)
-            second = c.post("/v1/logs", content=body, headers=PROTOBUF)
+def test_rate_limited_is_429_with_retry_after(server: Server) -> None:
+    body = _request(_record("Job finished")).SerializeToString()
+    with server.client(server.keys["limited"]) as c:
+        first = c.post("/v1/logs", content=body, headers=PROTOBUF)
+        second = c.post("/v1/logs", content=body, headers=PROTOBUF)
     assert first.status_code == 200
     assert second.status_code == 429
     assert int(second.headers["retry-after"]) >= 1

@@ -1,4 +1,4 @@
-"""Run by tests/api/test_openapi_client.py with the generator's own Python: uses a client that
+"""Run by tests/api/test_client.py with the generator's own Python: uses a client that
 openapi-python-client generated (package ``logsum_gen`` on the path) against a real service,
 and prints what it saw as JSON. Arguments: base URL, API key, a file path to watch."""
 
