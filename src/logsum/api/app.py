@@ -37,6 +37,8 @@ and `X-RateLimit-Reset` (Unix epoch seconds). Every response carries `X-Request-
 Every error is `{"error": {"code": ..., "message": ...}}` with one of the codes
 `invalid_request` (400), `unauthorized` (401), `not_found` (404), `method_not_allowed` (405),
 `payload_too_large` (413), `rate_limited` (429), `internal_error` (500), `unavailable` (503).
+`POST /v1/logs` (OpenTelemetry OTLP/HTTP) answers as OTLP clients expect: a `google.rpc.Status`
+in the request's encoding (binary, or JSON with the envelope beside it), same statuses.
 """
 
 
