@@ -182,15 +182,14 @@ def _record_line(
 ) -> str | None:
     """The engine's line of one record, or ``None`` when it has nothing to analyse."""
     body = record.body
-    kind = body.WhichOneof("value")
-    if kind == "string_value":
-        text = body.string_value
-    elif kind is None:
-        return None
-    elif kind == "kvlist_value":
-        obj = _kvlist(body.kvlist_value.values, 0)
-        return _json_line(obj, record, resource) if obj else None
-    else:
+    text = body.string_value  # the usual case: no need to ask which value the body holds
+    if not text:
+        kind = body.WhichOneof("value")
+        if kind is None or kind == "string_value":
+            return None
+        if kind == "kvlist_value":
+            obj = _kvlist(body.kvlist_value.values, 0)
+            return _json_line(obj, record, resource) if obj else None
         text = _text(_value(body, 0))
     if not text.isprintable():  # one scan: line breaks (and other controls) are rare
         text = _first_line(text)
