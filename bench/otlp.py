@@ -81,7 +81,7 @@ def run(service: Service, bodies: Sequence[bytes], size: int, path: str, ctype: 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=1000, help="lines per request")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs of each")
+    parser.add_argument("--rounds", type=int, default=8, help="alternating runs of each")
     args = parser.parse_args(argv)
     lines = corpus()
     work = batches(lines, args.size, len(lines) // args.size)
