@@ -12,7 +12,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
-install: $(STAMP)
+## openapi-python-client for tests/api/test_client.py, in a virtualenv of its own:
+## it pins an older typer than the service's.
+GEN       := $(VENV)/tools/openapi-python-client
+GEN_STAMP := $(GEN)/.installed
+
+$(GEN_STAMP): scripts/openapi-generator.txt $(STAMP)
+	$(PYTHON) -m venv $(GEN)
+	$(GEN)/bin/python -m pip install --quiet -r scripts/openapi-generator.txt
+	touch $(GEN_STAMP)
+
+install: $(STAMP) $(GEN_STAMP)
 
 ## Start the service on the embedded default (SQLite, in-process limits).
 run: $(STAMP)
@@ -30,7 +40,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP) system-deps lint typecheck
+test: $(STAMP) $(GEN_STAMP) system-deps lint typecheck
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)

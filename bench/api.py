@@ -251,12 +251,18 @@ _TIMEOUT = 600.0
 """Seconds one request may take, connecting included, before it counts as an error."""
 
 
-def _request(service: Service, body: bytes, keepalive: bool) -> bytes:
-    """The complete ``POST /v1/analyze`` request for ``body``, as bytes on the wire."""
+def _request(
+    service: Service,
+    body: bytes,
+    keepalive: bool,
+    path: str = "/v1/analyze",
+    content_type: str = "application/json",
+) -> bytes:
+    """The complete ``POST`` request of ``body`` to ``path``, as bytes on the wire."""
     host = urlsplit(service.url).netloc
     head = (
-        f"POST /v1/analyze HTTP/1.1\r\nHost: {host}\r\n"
-        f"Authorization: Bearer {service.key}\r\nContent-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Authorization: Bearer {service.key}\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(body)}\r\n" + ("" if keepalive else "Connection: close\r\n")
     )
     return head.encode("ascii") + b"\r\n" + body
@@ -302,16 +308,19 @@ async def _load(
     lines_per_body: int,
     concurrency: int,
     keepalive: bool = True,
+    path: str = "/v1/analyze",
+    content_type: str = "application/json",
 ) -> Load:
-    """Post every body once from ``concurrency`` workers, each over its own connection (kept
-    open and reused with ``keepalive``, else one per request); only status 200 counts as ok."""
+    """Post every body once to ``path`` from ``concurrency`` workers, each over its own
+    connection (kept open and reused with ``keepalive``, else one per request); only status
+    200 counts as ok."""
     url = urlsplit(service.url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     latencies: list[float] = []
     errors = 0
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for b in bodies:
-        queue.put_nowait(_request(service, b, keepalive))
+        queue.put_nowait(_request(service, b, keepalive, path, content_type))
 
     async def worker() -> None:
         nonlocal errors

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.middleware import Middleware
 
 from logsum import __version__
+from logsum.api import otlp
 from logsum.api.deps import Services
 from logsum.api.errors import install_error_handlers
 from logsum.api.middleware import (
@@ -22,9 +23,9 @@ from logsum.api.middleware import (
     RequestId,
     UnexpectedErrors,
 )
-from logsum.api.openapi import build_openapi
-from logsum.api.routes import analyze, ops, patterns, watch
-from logsum.api.schemas import AnalyzeRequest
+from logsum.api.openapi import build_openapi, operation_id
+from logsum.api.routes import analyze, logs, ops, patterns, watch
+from logsum.api.schemas import AnalyzeRequest, WatchCreate
 from logsum.watch.feature import WatchFeature
 
 DESCRIPTION = """\
@@ -36,6 +37,8 @@ and `X-RateLimit-Reset` (Unix epoch seconds). Every response carries `X-Request-
 Every error is `{"error": {"code": ..., "message": ...}}` with one of the codes
 `invalid_request` (400), `unauthorized` (401), `not_found` (404), `method_not_allowed` (405),
 `payload_too_large` (413), `rate_limited` (429), `internal_error` (500), `unavailable` (503).
+`POST /v1/logs` (OpenTelemetry OTLP/HTTP) answers as OTLP clients expect: a `google.rpc.Status`
+in the request's encoding (binary, or JSON with the envelope beside it), same statuses.
 """
 
 
@@ -65,6 +68,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         middleware=middlewares(services),
+        generate_unique_id_function=operation_id,
         openapi_tags=[
             {"name": "analysis", "description": "Analyse batches of raw log lines."},
             {"name": "patterns", "description": "The caller's stored patterns."},
@@ -75,6 +79,8 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     app.include_router(analyze.router)
+    app.include_router(logs.router)
+    app.state.error_bodies = {logs.PATH: otlp.error_body}
     app.include_router(patterns.router)
     if watch_feature is not None:
         app.state.watch = watch_feature
@@ -83,7 +89,7 @@ def create_app(
 
     body_models: list[type[BaseModel]] = [AnalyzeRequest]
     if watch_feature is not None:
-        body_models.append(watch.WatchCreate)
+        body_models.append(WatchCreate)
 
     def openapi() -> dict[str, Any]:
         return build_openapi(app, body_models)

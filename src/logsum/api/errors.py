@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -116,15 +116,47 @@ def error_body(code: ErrorCode | str, message: str) -> bytes:
     return orjson.dumps({"error": {"code": str(code), "message": message}})
 
 
+ErrorBody = Callable[[int, ErrorCode, str, str | None], tuple[bytes, str]]
+"""Writes the error body of a route that speaks another protocol than the envelope's JSON:
+``(status, code, message, the request's Content-Type) -> (body, media type)``. The app
+factory registers them by path in ``app.state.error_bodies`` (``POST /v1/logs`` answers
+OTLP clients in their own encoding)."""
+
+
+def error_content(
+    app: Any, path: str, content_type: str | None, status: int, code: ErrorCode, message: str
+) -> tuple[bytes, str]:
+    """The body and media type of an error answered at ``path`` of ``app``: the envelope's
+    JSON, unless the app registered an :data:`ErrorBody` for that path."""
+    bodies: Mapping[str, ErrorBody] = getattr(getattr(app, "state", None), "error_bodies", {})
+    render = bodies.get(path)
+    if render is None:
+        return error_body(code, message), "application/json"
+    return render(status, code, message, content_type)
+
+
 def error_response(
-    status: int, code: ErrorCode | str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: ErrorCode,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    request: Request | None = None,
 ) -> Response:
-    """A complete error response with the envelope."""
+    """A complete error response with the envelope (or the body the request's path has
+    registered, see :func:`error_content`)."""
+    body, media_type = error_body(code, message), "application/json"
+    if request is not None:
+        body, media_type = error_content(
+            request.app,
+            request.url.path,
+            request.headers.get("content-type"),
+            status,
+            code,
+            message,
+        )
     return Response(
-        content=error_body(code, message),
-        status_code=status,
-        media_type="application/json",
-        headers=dict(headers or {}),
+        content=body, status_code=status, media_type=media_type, headers=dict(headers or {})
     )
 
 
@@ -162,14 +194,16 @@ def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
     return f"Invalid value for {field}: {msg}{more}"
 
 
-async def _api_error(_request: Request, exc: Exception) -> Response:
+async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)  # registered for ApiError only
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return error_response(exc.status, exc.code, exc.message, exc.headers, request=request)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return error_response(400, ErrorCode.INVALID_REQUEST, validation_message(exc.errors()))
+    return error_response(
+        400, ErrorCode.INVALID_REQUEST, validation_message(exc.errors()), request=request
+    )
 
 
 _HTTP_CODES = {
@@ -193,12 +227,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         message = f"Method {request.method} is not allowed here" + (
             f"; allowed: {allowed}" if allowed else ""
         )
-        return error_response(405, ErrorCode.METHOD_NOT_ALLOWED, message, headers)
+        return error_response(405, ErrorCode.METHOD_NOT_ALLOWED, message, headers, request=request)
     elif exc.status_code >= 500:
         message = "Internal server error"
     else:
         message = str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
-    return error_response(exc.status_code, code, message, exc.headers)
+    return error_response(exc.status_code, code, message, exc.headers, request=request)
 
 
 def _allowed_methods(request: Request) -> str:
@@ -227,14 +261,18 @@ def _allowed_methods(request: Request) -> str:
 _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
-async def _invalid_option(_request: Request, exc: Exception) -> Response:
-    return error_response(400, ErrorCode.INVALID_REQUEST, str(exc))
+async def _invalid_option(request: Request, exc: Exception) -> Response:
+    return error_response(400, ErrorCode.INVALID_REQUEST, str(exc), request=request)
 
 
-async def _store_unavailable(_request: Request, exc: Exception) -> Response:
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
     log.warning("store unavailable: %s", exc)
     return error_response(
-        503, ErrorCode.UNAVAILABLE, "The store is unavailable; retry later", {"Retry-After": "5"}
+        503,
+        ErrorCode.UNAVAILABLE,
+        "The store is unavailable; retry later",
+        {"Retry-After": "5"},
+        request=request,
     )
 
 

@@ -5,13 +5,39 @@ Field names follow ``docs/seed/api-endpoints.md``; timestamps are ISO 8601 in UT
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from logsum.core.detect.model import AnomalyType, InsightType
 from logsum.core.timestamps import zone_named
 
+SEVERITIES = ("critical", "error", "warning", "info", "debug")
+
+SEVERITY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": list(SEVERITIES),
+    "title": "Severity",
+    "description": "Severity of a line, pattern or anomaly, most severe first.",
+}
+"""The ``Severity`` component of the OpenAPI document: :mod:`logsum.api.openapi` puts a
+reference to it in place of every inline enum of :data:`SeverityName`, so generated clients
+share one enum for every severity field."""
+
 SeverityName = Literal["critical", "error", "warning", "info", "debug"]
+
+UtcTime = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 in UTC with Z, e.g. 2024-01-01T10:00:00Z.",
+        }
+    ),
+]
+"""A time on the wire: ISO 8601 in UTC with ``Z``, kept as the text the service wrote
+(documented as ``format: date-time``, so generated clients read it as a datetime)."""
 
 
 class Wire(BaseModel):
@@ -110,11 +136,51 @@ class PatternOut(Wire):
         "accumulated over all requests for /v1/patterns).",
     )
     severity: SeverityName
-    first_seen: str | None = Field(
+    first_seen: UtcTime | None = Field(
         default=None, description="Earliest line timestamp, ISO 8601 UTC."
     )
-    last_seen: str | None = Field(default=None, description="Latest line timestamp, ISO 8601 UTC.")
+    last_seen: UtcTime | None = Field(
+        default=None, description="Latest line timestamp, ISO 8601 UTC."
+    )
     params: list[ParamOut] = Field(default_factory=list)
+
+
+class TimeWindow(Wire):
+    """The time span an anomaly covers."""
+
+    start: UtcTime
+    end: UtcTime
+
+
+Number = int | float
+
+
+class Evidence(BaseModel):
+    """What an anomaly or insight rests on. The fields depend on its type; the common ones are
+    typed here, every one optional, and others may appear (a detector's own)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    pattern_id: str | None = None
+    template: str | None = None
+    count: int | None = None
+    lines: int | None = Field(default=None, description="Lines in the batch or scope counted.")
+    error_lines: int | None = None
+    first_line: int | None = Field(default=None, description="1-based line of the request.")
+    first_seen: UtcTime | None = None
+    last_seen: UtcTime | None = None
+    share: Number | None = None
+    bucket_seconds: int | None = Field(default=None, description="Width of the time buckets.")
+    baseline_median: Number | None = None
+    baseline_sigma: Number | None = None
+    threshold: Number | None = None
+    observed_total: int | None = None
+    observed_peak: int | None = None
+    baseline_share: Number | None = None
+    observed_share: Number | None = None
+    session_key: str | None = None
+    session_count: int | None = None
+    window: TimeWindow | None = None
 
 
 class AnomalyOut(BaseModel):
@@ -123,16 +189,13 @@ class AnomalyOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    type: str = Field(
-        ...,
-        description="new_pattern, volume_spike, volume_drop, error_burst, rare_pattern or session.",
-    )
+    type: AnomalyType
     severity: SeverityName
     score: float = Field(..., description="0..1; 0.5 is the reporting threshold.")
     message: str
     pattern_ids: list[str]
-    window: dict[str, str] | None = Field(default=None, description="{start, end}, ISO 8601 UTC.")
-    evidence: dict[str, Any]
+    window: TimeWindow | None = Field(default=None, description="The span it covers, UTC.")
+    evidence: Evidence
     lines: list[int] = Field(..., description="Some 1-based line numbers of the request.")
     line_count: int
 
@@ -143,14 +206,12 @@ class InsightOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    type: str = Field(
-        ..., description="performance, reliability, security, availability, volume or change."
-    )
+    type: InsightType
     message: str
     score: float
     rank: int
     pattern_ids: list[str]
-    evidence: dict[str, Any]
+    evidence: Evidence
 
 
 class AnalyzeResponse(Wire):
@@ -187,3 +248,95 @@ class Health(Wire):
     """Liveness / readiness answer."""
 
     status: Literal["ok", "unavailable"]
+
+
+# -- /v1/watch --------------------------------------------------------------------------------
+
+
+class WatchFiltersIn(Wire):
+    """Which records are delivered."""
+
+    severity: list[SeverityName] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Severities to deliver; empty or absent: every severity.",
+        examples=[["error", "warning"]],
+    )
+
+
+class WatchCreate(Wire):
+    """Body of ``POST /v1/watch``."""
+
+    source: str = Field(
+        ...,
+        min_length=1,
+        max_length=4096,
+        description="Absolute path of a file on the server, inside one of the directories in "
+        "LOGSUM_WATCH_ROOTS (after resolving '..' and symlinks). It may not exist yet.",
+        examples=["/var/log/app.log"],
+    )
+    filters: WatchFiltersIn = Field(default_factory=WatchFiltersIn)
+    webhook_url: str = Field(
+        ...,
+        min_length=1,
+        max_length=2048,
+        description="http(s) URL receiving the signed batches. Refused when it resolves to a "
+        "loopback, private, link-local or metadata address (unless the operator allows "
+        "private targets).",
+        examples=["https://your-app.com/webhook"],
+    )
+    from_beginning: bool = Field(
+        False, description="Read the file from its start instead of from its current end."
+    )
+    timezone: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="IANA zone (e.g. Europe/Berlin) in which the file's timestamps that name no "
+        "offset are read; default: UTC. Timestamps with an offset keep it; delivered times are "
+        "UTC. An unknown zone is a 400.",
+        examples=["Europe/Berlin"],
+    )
+
+
+class WatchFiltersOut(Wire):
+    severity: list[str]
+
+
+class WatchOut(Wire):
+    """A watch and what it has done so far."""
+
+    id: str
+    source: str = Field(..., description="The resolved path followed.")
+    filters: WatchFiltersOut
+    webhook_url: str
+    status: str = Field(..., description="pending, waiting (no file yet), following or error.")
+    from_beginning: bool
+    timezone: str = Field(..., description="The zone of zone-less timestamps (UTC by default).")
+    created_at: UtcTime
+    updated_at: UtcTime
+    lines_read: int = Field(..., description="Lines read and committed (checkpointed).")
+    offset: int | None = Field(..., description="Byte offset of the checkpoint in the file.")
+    events_count: int = Field(..., description="Events (records passing the filters) queued.")
+    anomalies_count: int
+    delivered_count: int = Field(..., description="Deliveries the webhook confirmed (2xx).")
+    failed_count: int = Field(..., description="Deliveries given up after the last retry.")
+    pending_count: int = Field(..., description="Deliveries waiting in the outbox.")
+    last_delivery_at: UtcTime | None
+    last_error: str | None
+    last_error_at: UtcTime | None
+
+
+class WatchCreated(WatchOut):
+    """``POST /v1/watch``'s answer: the watch and its signing secret, shown this once."""
+
+    secret: str = Field(
+        ...,
+        description="Standard Webhooks signing secret (whsec_...). Verify webhook-signature "
+        "with it; it is not shown again.",
+    )
+
+
+class WatchList(Wire):
+    watches: list[WatchOut]
+    total: int

@@ -58,21 +58,25 @@ class BodyLimits:
             receive = await self._receive_from(scope, receive)
         except BodyTooLarge:
             message = f"Request body exceeds the limit of {self.max_body_bytes} bytes"
-            await send_error(send, 413, ErrorCode.PAYLOAD_TOO_LARGE, message)
+            await send_error(scope, send, 413, ErrorCode.PAYLOAD_TOO_LARGE, message)
             return
         except _BodyTimeout:
             message = f"Request body not received within {self.body_timeout_seconds:g} seconds"
-            await send_error(send, 408, ErrorCode.INVALID_REQUEST, message)
+            await send_error(scope, send, 408, ErrorCode.INVALID_REQUEST, message)
             return
         except _BadContentLength:
-            await send_error(send, 400, ErrorCode.INVALID_REQUEST, "Invalid Content-Length header")
+            await send_error(
+                scope, send, 400, ErrorCode.INVALID_REQUEST, "Invalid Content-Length header"
+            )
             return
         except _TooManyUploads:
             message = (
                 f"More than {self.max_uploads_per_client} request bodies in progress from this "
                 "address; retry shortly"
             )
-            await send_error(send, 429, ErrorCode.RATE_LIMITED, message, {"retry-after": "1"})
+            await send_error(
+                scope, send, 429, ErrorCode.RATE_LIMITED, message, {"retry-after": "1"}
+            )
             return
         await self.app(scope, receive, send)
 

@@ -27,6 +27,7 @@ class InFlightCap:
             return
         if self.in_flight >= self.max_in_flight:
             await send_error(
+                scope,
                 send,
                 503,
                 ErrorCode.UNAVAILABLE,

@@ -41,4 +41,6 @@ class UnexpectedErrors:
             request_id = scope.get("state", {}).get("request_id")
             error_log.exception("unhandled error (request_id=%s)", request_id)
             if not response_started:
-                await send_error(send, 500, ErrorCode.INTERNAL_ERROR, "Internal server error")
+                await send_error(
+                    scope, send, 500, ErrorCode.INTERNAL_ERROR, "Internal server error"
+                )

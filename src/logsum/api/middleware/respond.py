@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.types import Scope, Send
 
-from logsum.api.errors import ErrorCode, error_body
+from logsum.api.errors import ErrorCode, error_content
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -17,18 +17,31 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_error(
-    send: Send, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: ErrorCode,
+    message: str,
+    headers: dict[str, str] | None = None,
 ) -> None:
-    """Send a whole error response: the JSON envelope with ``code`` and ``message``. A 408 or
-    413 also closes the connection (the rest of the body is not read)."""
-    body = error_body(code, message)
+    """Send a whole error response: the JSON envelope with ``code`` and ``message`` (or the body
+    the request's path registered: :func:`~logsum.api.errors.error_content`). A 408 or 413 also
+    closes the connection (the rest of the body is not read)."""
+    body, media_type = error_content(
+        scope.get("app"),
+        str(scope.get("path", "")),
+        header(scope, b"content-type"),
+        status,
+        code,
+        message,
+    )
     extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media_type.encode("latin-1")),
                 (b"content-length", str(len(body)).encode()),
                 *([(b"connection", b"close")] if status in (408, 413) else []),
                 *extra,

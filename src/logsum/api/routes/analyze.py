@@ -53,6 +53,7 @@ _REQUEST_BODY = {
 
 @router.post(
     "/analyze",
+    operation_id="analyze",
     summary="Analyse a batch of raw log lines",
     response_model=AnalyzeResponse,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(413)},
@@ -75,13 +76,13 @@ async def analyze(request: Request, key: CurrentKey, services: ServicesDep) -> R
         raw,
         request.headers.get("content-type"),
         request.query_params.multi_items(),
-        limiter=_slots(request, services),
+        limiter=analysis_slots(request, services),
     )
     services.metrics.lines.inc(outcome.lines)
     return Response(content=outcome.to_json(), media_type="application/json")
 
 
-def _slots(request: Request, services: ServicesDep) -> anyio.CapacityLimiter:
+def analysis_slots(request: Request, services: ServicesDep) -> anyio.CapacityLimiter:
     """The process's analysis slots (``LOGSUM_ANALYSIS_SLOTS``), made on first use inside the
     event loop (a capacity limiter belongs to the loop that runs it)."""
     state = request.app.state

@@ -12,7 +12,7 @@ from logsum.api.schemas import ErrorEnvelope, Health
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness", response_model=Health)
+@router.get("/healthz", operation_id="getHealth", summary="Liveness", response_model=Health)
 async def healthz() -> Health:
     """200 while the process serves requests."""
     return Health(status="ok")
@@ -20,6 +20,7 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
+    operation_id="getReadiness",
     summary="Readiness",
     response_model=Health,
     responses={503: {"model": ErrorEnvelope, "description": "unavailable: store or Redis down."}},
@@ -37,6 +38,7 @@ async def readyz(services: ServicesDep) -> Health:
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     summary="Prometheus metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Text exposition format."}},

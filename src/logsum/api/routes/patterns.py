@@ -24,6 +24,7 @@ MAX_OFFSET = 10_000_000
 
 @router.get(
     "/patterns",
+    operation_id="listPatterns",
     summary="List the caller's stored patterns",
     response_model=PatternList,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses()},
@@ -59,6 +60,7 @@ def list_patterns(
 
 @router.get(
     "/patterns/{pattern_id}",
+    operation_id="getPattern",
     summary="One of the caller's stored patterns",
     response_model=PatternOut,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(404)},

@@ -11,13 +11,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from logsum.api.deps import CurrentKey
 from logsum.api.errors import InvalidRequest, NotFound, validation_message
 from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
-from logsum.api.schemas import SeverityName, Wire
+from logsum.api.schemas import (
+    WatchCreate,
+    WatchCreated,
+    WatchList,
+    WatchOut,
+)
 from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.timeutil import iso
 from logsum.watch.errors import WatchValidationError
@@ -40,98 +45,6 @@ async def get_watch_feature(request: Request) -> WatchFeature:
 
 
 WatchDep = Annotated[WatchFeature, Depends(get_watch_feature)]
-
-
-# -- wire models ------------------------------------------------------------------------------
-
-
-class WatchFiltersIn(Wire):
-    """Which records are delivered."""
-
-    severity: list[SeverityName] = Field(
-        default_factory=list,
-        max_length=5,
-        description="Severities to deliver; empty or absent: every severity.",
-        examples=[["error", "warning"]],
-    )
-
-
-class WatchCreate(Wire):
-    """Body of ``POST /v1/watch``."""
-
-    source: str = Field(
-        ...,
-        min_length=1,
-        max_length=4096,
-        description="Absolute path of a file on the server, inside one of the directories in "
-        "LOGSUM_WATCH_ROOTS (after resolving '..' and symlinks). It may not exist yet.",
-        examples=["/var/log/app.log"],
-    )
-    filters: WatchFiltersIn = Field(default_factory=WatchFiltersIn)
-    webhook_url: str = Field(
-        ...,
-        min_length=1,
-        max_length=2048,
-        description="http(s) URL receiving the signed batches. Refused when it resolves to a "
-        "loopback, private, link-local or metadata address (unless the operator allows "
-        "private targets).",
-        examples=["https://your-app.com/webhook"],
-    )
-    from_beginning: bool = Field(
-        False, description="Read the file from its start instead of from its current end."
-    )
-    timezone: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description="IANA zone (e.g. Europe/Berlin) in which the file's timestamps that name no "
-        "offset are read; default: UTC. Timestamps with an offset keep it; delivered times are "
-        "UTC. An unknown zone is a 400.",
-        examples=["Europe/Berlin"],
-    )
-
-
-class WatchFiltersOut(Wire):
-    severity: list[str]
-
-
-class WatchOut(Wire):
-    """A watch and what it has done so far."""
-
-    id: str
-    source: str = Field(..., description="The resolved path followed.")
-    filters: WatchFiltersOut
-    webhook_url: str
-    status: str = Field(..., description="pending, waiting (no file yet), following or error.")
-    from_beginning: bool
-    timezone: str = Field(..., description="The zone of zone-less timestamps (UTC by default).")
-    created_at: str
-    updated_at: str
-    lines_read: int = Field(..., description="Lines read and committed (checkpointed).")
-    offset: int | None = Field(..., description="Byte offset of the checkpoint in the file.")
-    events_count: int = Field(..., description="Events (records passing the filters) queued.")
-    anomalies_count: int
-    delivered_count: int = Field(..., description="Deliveries the webhook confirmed (2xx).")
-    failed_count: int = Field(..., description="Deliveries given up after the last retry.")
-    pending_count: int = Field(..., description="Deliveries waiting in the outbox.")
-    last_delivery_at: str | None
-    last_error: str | None
-    last_error_at: str | None
-
-
-class WatchCreated(WatchOut):
-    """``POST /v1/watch``'s answer: the watch and its signing secret, shown this once."""
-
-    secret: str = Field(
-        ...,
-        description="Standard Webhooks signing secret (whsec_...). Verify webhook-signature "
-        "with it; it is not shown again.",
-    )
-
-
-class WatchList(Wire):
-    watches: list[WatchOut]
-    total: int
 
 
 def _wire(w: WatchRecord) -> dict[str, Any]:
@@ -198,6 +111,7 @@ def _create(feature: WatchFeature, tenant_id: str, body: WatchCreate) -> WatchCr
 
 @router.post(
     "/watch",
+    operation_id="createWatch",
     status_code=201,
     summary="Start following a log file and delivering to a webhook",
     response_model=WatchCreated,
@@ -221,6 +135,7 @@ async def create_watch(request: Request, key: CurrentKey, feature: WatchDep) -> 
 
 @router.get(
     "/watch",
+    operation_id="listWatches",
     summary="List the caller's watches",
     response_model=WatchList,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses()},
@@ -236,6 +151,7 @@ WatchId = Annotated[str, Path(description="A watch id (wat_...).")]
 
 @router.get(
     "/watch/{watch_id}",
+    operation_id="getWatch",
     summary="One of the caller's watches, with its progress and delivery counts",
     response_model=WatchOut,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(404)},
@@ -250,6 +166,7 @@ def get_watch(watch_id: WatchId, key: CurrentKey, feature: WatchDep) -> WatchOut
 
 @router.delete(
     "/watch/{watch_id}",
+    operation_id="deleteWatch",
     status_code=204,
     summary="Stop and delete one of the caller's watches",
     responses={204: {"headers": SUCCESS_HEADERS}, **v1_responses(404)},
