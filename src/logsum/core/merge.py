@@ -1,0 +1,217 @@
+"""Merging the patterns of engines that mined parts of one input (pure; no I/O).
+
+A large input is cut into partitions, each mined by its own :class:`~logsum.core.engine.Engine`
+(possibly in other processes or machines). :func:`merge_states` turns their saved states
+(:meth:`Engine.to_state`) into one set of patterns as one engine would have learned them:
+
+- every partition's templates are fed, partition by partition and in each partition in the
+  order its patterns were created, to one :class:`~logsum.core.miner.Miner` with the engine's
+  settings, so templates that one engine would have merged become one pattern (the miner's own
+  rules: similarity, word slots, merging across lengths, folding);
+- a merged pattern keeps the id of the earliest partition pattern that created it. A pattern's
+  id is the hash of the template it was created with, so the pattern created by the first line
+  of a kind gets the same id as in one engine run over the whole input (partitions are in input
+  order); when that id is taken, the miner's own rule (hash of the template) applies;
+- counts are summed, first/last seen are the earliest and latest, the severity of levels is the
+  most severe seen, and example values are those of the partitions (in partition order) whose
+  template has as many wildcards as the merged one, capped as in one engine;
+- :attr:`MergedPatterns.mappings` gives, per partition, every id that partition's line results
+  may carry (its live patterns and the ids folded into them) and the merged id it now answers to.
+
+Line results of a partition name the merged pattern through that mapping. Patterns a partition
+evicted (``EngineConfig.max_patterns``) before its end are not in its state, so their ids are
+not in the mapping (as in one engine, whose lines keep an evicted pattern's id).
+
+:func:`starts_record` is the rule that keeps multi-line records whole when an input is cut: a
+line that may continue a record (a stack frame, an indented or blank line) is never a partition's
+first line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from logsum.core.config import EngineConfig
+from logsum.core.engine import Engine, _continues
+from logsum.core.miner import Cluster, Miner, _Bucket
+from logsum.core.model import WILDCARD
+from logsum.core.state import FORMAT, VERSION, StateError
+
+
+def starts_record(line: str, message_only: bool = False) -> bool:
+    """True when ``line`` (without its line break) always starts a record of its own: it can
+    not be a continuation line in any engine, whatever came before it. A partition boundary may
+    be placed right before such a line without changing any line's record."""
+    return message_only or not _continues(line.rstrip("\r\n"))
+
+
+@dataclass(frozen=True)
+class MergedPatterns:
+    """What :func:`merge_states` returns."""
+
+    state: dict[str, Any]
+    """The merged patterns as an engine state (:mod:`logsum.core.state`): load it with
+    :meth:`Engine.from_state` to read :class:`~logsum.core.model.Pattern` values or to go on."""
+    mappings: list[dict[str, str]] = field(default_factory=list)
+    """Per partition (in the order given): partition pattern id (live or folded) -> merged id."""
+    lines: int = 0
+    """Lines of all partitions (the sum of their ``line_count``)."""
+
+    def engine(self, config: EngineConfig | None = None) -> Engine:
+        """An engine holding the merged patterns."""
+        return Engine.from_state(self.state, config)
+
+
+class _SeededMiner(Miner):
+    """A miner that gives a pattern it creates a chosen id (the id the partition pattern fed
+    to it has), when that id is free."""
+
+    wanted: str | None = None
+    multi_length = False
+
+    def learn(self, tokens: list[str]) -> Cluster:
+        # Templates are distinct by nature, so nearly every one fed here is new: the share of
+        # new patterns that makes a miner stop merging across lengths on noise means nothing.
+        self._churn = 0.0
+        return super().learn(tokens)
+
+    def _create(self, bucket: _Bucket, tokens: list[str], template: str) -> Cluster:
+        want = self.wanted
+        if want is not None and self.get(want) is None and want not in self._aliases:
+            c = self.add(want, tokens)
+        else:
+            c = super()._create(bucket, tokens, template)
+        c.multi_length = c.multi_length or self.multi_length
+        return c
+
+
+MULTI_LENGTH = "multi_length"
+"""The key :func:`partition_state` adds to an engine state: ids of the patterns whose template
+was merged across token counts (a lone ``<*>`` there may stand for several tokens)."""
+
+
+def partition_state(engine: Engine) -> dict[str, Any]:
+    """``engine.to_state()`` for :func:`merge_states`, with the ids of the patterns merged
+    across lengths (an engine state leaves that out; the merge needs it to merge such a
+    template with the other partitions' templates of other lengths as one engine would)."""
+    state = engine.to_state()
+    state[MULTI_LENGTH] = [c.id for c in engine._miner.clusters() if c.multi_length]
+    return state
+
+
+def _merge_into(keep: Cluster, part: Cluster) -> None:
+    """Counts, times and the severity of levels of ``part`` added to ``keep``."""
+    keep.count += part.count
+    if part.first_seen is not None and (keep.first_seen is None or part.first_seen < keep.first_seen):
+        keep.first_seen = part.first_seen
+    if part.last_seen is not None and (keep.last_seen is None or part.last_seen > keep.last_seen):
+        keep.last_seen = part.last_seen
+    sev = part.level_severity
+    if sev is not None and (keep.level_severity is None or sev.rank < keep.level_severity.rank):
+        keep.level_severity = sev
+
+
+def merge_states(
+    states: Sequence[dict[str, Any]], config: EngineConfig | None = None
+) -> MergedPatterns:
+    """Merge the saved states of engines that mined consecutive partitions of one input, in
+    input order (see the module docstring). Every state must come from engines of the same kind
+    (``message_only`` and ``log_format``); raises :class:`~logsum.core.state.StateError`
+    otherwise, or for a state that does not load. Pure: the states are not changed."""
+    cfg = config or EngineConfig()
+    miner = _SeededMiner(
+        cfg.similarity,
+        cfg.max_patterns,
+        cfg.min_word_values,
+        cfg.min_slot_values,
+        cfg.max_pattern_bytes,
+    )
+    kinds = {(bool(s.get("message_only", False)), s.get("log_format")) for s in states}
+    if len(kinds) > 1:
+        raise StateError("partitions were mined with different engine options")
+    message_only, log_format = next(iter(kinds), (False, None))
+    fed: list[list[tuple[Cluster, str]]] = []  # per partition: (its pattern, merged id then)
+    aliases_of: list[dict[str, str]] = []
+    lines = 0
+    for state in states:
+        part = Engine.from_state(state, cfg)  # validates the document field by field
+        lines += part.line_count
+        multi = state.get(MULTI_LENGTH, [])
+        if not isinstance(multi, list):
+            raise StateError(f"{MULTI_LENGTH} must be a list of pattern ids")
+        multi_ids = {m for m in multi if isinstance(m, str)}
+        clusters = sorted(part._miner.clusters(), key=lambda c: c.order)
+        done: list[tuple[Cluster, str]] = []
+        for c in clusters:
+            c.multi_length = c.id in multi_ids
+            miner.wanted, miner.multi_length = c.id, c.multi_length
+            target = miner.learn(list(c.tokens))
+            miner.wanted, miner.multi_length = None, False
+            target.multi_length = target.multi_length or c.multi_length
+            _merge_into(target, c)  # later folds carry these over (Miner._absorb)
+            done.append((c, target.id))
+        fed.append(done)
+        aliases_of.append(part._miner.aliases())
+
+    def final(pid: str) -> str:
+        c = miner.get(pid)
+        return pid if c is None else c.id
+
+    mappings: list[dict[str, str]] = []
+    members: dict[str, list[Cluster]] = {}
+    for done, aliases in zip(fed, aliases_of, strict=True):
+        mapping = {}
+        for c, merged_id in done:
+            target = final(merged_id)
+            mapping[c.id] = target
+            members.setdefault(target, []).append(c)
+        for old, new in aliases.items():
+            if new in mapping:
+                mapping[old] = mapping[new]
+        mappings.append(mapping)
+
+    k = cfg.max_param_examples
+    patterns = []
+    for c in sorted(miner.clusters(), key=lambda c: c.order):
+        holes = c.template.count(WILDCARD)
+        examples: list[list[str]] = [[] for _ in range(holes)]
+        for m in members.get(c.id, ()):
+            if m.template.count(WILDCARD) != holes:
+                continue  # its wildcards are other places: its values say nothing here
+            for i, values in m.examples.items():
+                if i < holes:
+                    slot = examples[i]
+                    for v in values:
+                        if len(slot) < k and v not in slot:
+                            slot.append(v)
+        while examples and not examples[-1]:
+            examples.pop()
+        patterns.append(
+            {
+                "id": c.id,
+                "tokens": list(c.tokens),
+                "count": c.count,
+                "order": c.order,
+                "level_severity": c.level_severity.value if c.level_severity else None,
+                "first_seen": c.first_seen.isoformat() if c.first_seen else None,
+                "last_seen": c.last_seen.isoformat() if c.last_seen else None,
+                "examples": examples,
+            }
+        )
+    aliases = miner.aliases()
+    for mapping in mappings:
+        for old, new in mapping.items():
+            if old != new and miner.get(old) is None:
+                aliases.setdefault(old, new)
+    state = {
+        "format": FORMAT,
+        "version": VERSION,
+        "line_count": lines,
+        "message_only": message_only,
+        "log_format": log_format,
+        "patterns": patterns,
+        "aliases": aliases,
+    }
+    return MergedPatterns(state, mappings, lines)
