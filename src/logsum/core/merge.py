@@ -104,7 +104,9 @@ def partition_state(engine: Engine) -> dict[str, Any]:
 def _merge_into(keep: Cluster, part: Cluster) -> None:
     """Counts, times and the severity of levels of ``part`` added to ``keep``."""
     keep.count += part.count
-    if part.first_seen is not None and (keep.first_seen is None or part.first_seen < keep.first_seen):
+    if part.first_seen is not None and (
+        keep.first_seen is None or part.first_seen < keep.first_seen
+    ):
         keep.first_seen = part.first_seen
     if part.last_seen is not None and (keep.last_seen is None or part.last_seen > keep.last_seen):
         keep.last_seen = part.last_seen
@@ -161,16 +163,16 @@ def merge_states(
 
     mappings: list[dict[str, str]] = []
     members: dict[str, list[Cluster]] = {}
-    for done, aliases in zip(fed, aliases_of, strict=True):
-        mapping = {}
+    for done, folded in zip(fed, aliases_of, strict=True):
+        ids: dict[str, str] = {}
         for c, merged_id in done:
-            target = final(merged_id)
-            mapping[c.id] = target
-            members.setdefault(target, []).append(c)
-        for old, new in aliases.items():
-            if new in mapping:
-                mapping[old] = mapping[new]
-        mappings.append(mapping)
+            into = final(merged_id)
+            ids[c.id] = into
+            members.setdefault(into, []).append(c)
+        for old, new in folded.items():
+            if new in ids:
+                ids[old] = ids[new]
+        mappings.append(ids)
 
     k = cfg.max_param_examples
     patterns = []
@@ -201,8 +203,8 @@ def merge_states(
             }
         )
     aliases = miner.aliases()
-    for mapping in mappings:
-        for old, new in mapping.items():
+    for ids in mappings:
+        for old, new in ids.items():
             if old != new and miner.get(old) is None:
                 aliases.setdefault(old, new)
     state = {
