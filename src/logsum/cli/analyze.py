@@ -30,8 +30,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from logsum import Engine, Pattern
-from logsum.cli import app
+from logsum import Engine, EngineConfig, Pattern
+from logsum.cli import app, scaleout
 from logsum.cli.common import TIMEZONE_HELP, engine_config, fail, open_log, reader_may_leave
 from logsum.cli.parse import iter_lines
 from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
@@ -133,6 +133,55 @@ def _run(
             progress.stop()
     report = analyzer.report(engine.patterns()) if analyzer is not None else AnalysisReport()
     return n, report
+
+
+def _analyze_batch(
+    files: list[str],
+    where: scaleout.ScaleOut,
+    config: EngineConfig,
+    message_only: bool,
+    options: AnalysisOptions,
+    store_key: str | None,
+) -> tuple[int, list[Pattern], AnalysisReport, str | None]:
+    """``analyze`` on Dask: merged patterns; anomalies and insights from every line's result,
+    fed in input order to one analyzer here (see docs/SCALE.md)."""
+    with scaleout.client_for("analyze", where) as client:
+        result = scaleout.run("analyze", client, files, where, config, message_only=message_only)
+        detect = options.find_anomalies or options.generate_insights
+        analyzer = Analyzer(options) if detect else None
+        if analyzer is not None:
+            try:
+                for results in result.result_lists():
+                    analyzer.feed_many(results)
+            except LogsumError as exc:
+                raise _fail(str(exc)) from None
+    report = analyzer.report(result.patterns) if analyzer is not None else AnalysisReport()
+    if store_key is not None:
+        _load_into_store(store_key, result.patterns)
+    key = analyzer.sessions.key_pattern if analyzer is not None and options.find_anomalies else None
+    return result.lines, result.patterns, report, key
+
+
+def _load_into_store(key_id: str, patterns: list[Pattern]) -> None:
+    from logsum.app_factory import open_store
+    from logsum.batch import load_into_store
+    from logsum.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    store = open_store(settings)
+    try:
+        store.migrate()
+        if not any(k.id == key_id for k in store.list_keys()):
+            raise _fail(f"no API key with id {key_id!r} (see logsum keys list)")
+        written = load_into_store(store, key_id, patterns)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    sys.stderr.write(f"logsum analyze: {written} patterns added to key {key_id}\n")
 
 
 def _pattern_dict(p: Pattern) -> dict[str, Any]:
@@ -246,8 +295,13 @@ def _output_format(chosen: OutputFormat | None, as_json: bool) -> OutputFormat:
 
 @app.command("analyze")
 def analyze(
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help="Log file to analyze, or - for standard input.")
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE...",
+            help="Log file to analyze, or - for standard input (many inputs with --workers or "
+            "--scheduler).",
+        ),
     ],
     output_format: Annotated[
         OutputFormat | None,
@@ -293,8 +347,24 @@ def analyze(
     timezone: Annotated[
         str, typer.Option("--timezone", metavar="ZONE", help=TIMEZONE_HELP)
     ] = DEFAULT_ZONE,
+    scheduler: scaleout.Scheduler = None,
+    workers: scaleout.Workers = None,
+    partition_mib: scaleout.PartitionMib = scaleout.DEFAULT_PARTITION_MIB,
+    store_key: Annotated[
+        str | None,
+        typer.Option(
+            "--store-key",
+            metavar="KEY_ID",
+            help="With --workers/--scheduler: add the merged patterns to this API key's "
+            "patterns in the service's store (LOGSUM_DATABASE_URL or the data directory).",
+        ),
+    ] = None,
 ) -> None:
     """Show patterns by count with severity and template, then anomalies and insights."""
+    where = scaleout.ScaleOut(scheduler, workers, partition_mib)
+    scaleout.check_inputs("analyze", files, where)
+    if store_key is not None and not where.wanted:
+        raise _fail("--store-key needs --workers N or --scheduler ADDRESS")
     fmt = _output_format(output_format, as_json)
     try:
         options = AnalysisOptions(
@@ -307,26 +377,34 @@ def analyze(
         config = engine_config(timezone)
     except LogsumError as exc:
         raise _fail(str(exc)) from None
-    engine = Engine(config, message_only=message_only)
-    analyzer = None if no_detect else Analyzer(options)
-    stream, size = _open(file)
-    try:
-        n, report = _run(stream, engine, analyzer, size)
-    except LogsumError as exc:  # an option refused while it runs (a backtracking session key)
-        raise _fail(str(exc)) from None
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    patterns = engine.patterns()
+    if where.wanted:
+        n, patterns, report, key_pattern = _analyze_batch(
+            files, where, config, message_only, options, store_key
+        )
+    else:
+        analyzer = None if no_detect else Analyzer(options)
+        engine = Engine(config, message_only=message_only)
+        stream, size = _open(files[0])
+        try:
+            n, report = _run(stream, engine, analyzer, size)
+        except LogsumError as exc:  # an option refused while it runs (a backtracking key)
+            raise _fail(str(exc)) from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+        patterns = engine.patterns()
+        key_pattern = (
+            analyzer.sessions.key_pattern
+            if analyzer is not None and options.find_anomalies
+            else None
+        )
     with reader_may_leave():
         if fmt is OutputFormat.json:
             doc = {
                 "lines": n,
                 "patterns": [_pattern_dict(p) for p in patterns],
                 **report.to_dict(),
-                "session_key": analyzer.sessions.key_pattern
-                if analyzer is not None and options.find_anomalies
-                else None,
+                "session_key": key_pattern,
                 "options": {
                     "bucket_seconds": bucket_seconds,
                     "session_key": session_key,
