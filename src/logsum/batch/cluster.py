@@ -39,7 +39,7 @@ def connect(
             n_workers=workers,
             threads_per_worker=threads,
             processes=True,
-            dashboard_address=":0" if has_dashboard() else None,
+            dashboard_address=":0",  # a free port (the dashboard itself needs bokeh)
         ) as cluster,
         Client(cluster) as client,
     ):

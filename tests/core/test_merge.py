@@ -1,0 +1,97 @@
+"""Merging the patterns of engines that mined consecutive parts of one input."""
+
+from __future__ import annotations
+
+import pytest
+
+from logsum import Engine
+from logsum.core.merge import merge_states, partition_state, starts_record
+from logsum.core.state import StateError
+
+LINES = [
+    "2024-03-01 10:00:0{i} INFO Connection from 10.0.0.{i} closed",
+    "2024-03-01 10:00:0{i} ERROR Disk /dev/sd{i} failed after {i}0 retries",
+    "2024-03-01 10:00:0{i} INFO User alice{i} logged in from 10.1.0.{i}",
+    "2024-03-01 10:00:0{i} WARN Queue depth {i}00 above limit",
+]
+
+
+def _lines(n: int, offset: int = 0) -> list[str]:
+    return [LINES[k % len(LINES)].format(i=(k + offset) % 10) for k in range(n)]
+
+
+def _mine(lines: list[str]) -> tuple[Engine, list[str]]:
+    e = Engine()
+    return e, [e.process(line).pattern_id for line in lines]
+
+
+def test_merged_counts_times_and_ids_equal_one_engine() -> None:
+    lines = _lines(80)
+    one, _ = _mine(lines)
+    parts = [lines[:30], lines[30:55], lines[55:]]
+    mined = [_mine(p) for p in parts]
+    merged = merge_states([partition_state(e) for e, _ in mined])
+    got = {p.template: p for p in merged.engine().patterns()}
+    want = {p.template: p for p in one.patterns()}
+    assert got.keys() == want.keys()
+    for t, p in want.items():
+        assert (got[t].id, got[t].count, got[t].first_seen, got[t].last_seen) == (
+            p.id,
+            p.count,
+            p.first_seen,
+            p.last_seen,
+        )
+        assert got[t].severity == p.severity
+    assert merged.lines == 80
+    # Every line's partition id answers to the merged pattern of its template.
+    for (e, ids), mapping in zip(mined, merged.mappings, strict=True):
+        for pid in ids:
+            assert merged.engine().template(mapping[pid]) == e.template(pid)
+
+
+def test_templates_one_engine_would_merge_become_one() -> None:
+    # Each partition sees one user name; together they are four: one engine makes the name a
+    # variable (min_word_values), and so does the merge.
+    parts = [[f"Session opened for user {name} by admin"] * 3 for name in "abcd"]
+    mined = [_mine(p) for p in parts]
+    merged = merge_states([partition_state(e) for e, _ in mined])
+    one, _ = _mine([line for p in parts for line in p])
+    assert [p.template for p in merged.engine().patterns()] == [p.template for p in one.patterns()]
+    assert merged.engine().patterns()[0].count == 12
+    assert len({m[ids[0]] for (_, ids), m in zip(mined, merged.mappings, strict=True)}) == 1
+
+
+def test_merge_is_pure_and_deterministic() -> None:
+    states = [partition_state(_mine(_lines(20, k))[0]) for k in range(3)]
+    before = repr(states)
+    a = merge_states(states)
+    b = merge_states(states)
+    assert repr(states) == before
+    assert a.state == b.state and a.mappings == b.mappings
+
+
+def test_merged_state_loads_and_keeps_partition_ids_as_aliases() -> None:
+    e1, ids1 = _mine(["Job 1 started on node-a"] * 2)
+    e2, _ = _mine(["Job 7 started on node-b"] * 2)
+    merged = merge_states([partition_state(e1), partition_state(e2)])
+    engine = Engine.from_state(merged.state)
+    assert engine.resolve(ids1[0]) == merged.mappings[0][ids1[0]]
+
+
+def test_engines_of_different_kinds_do_not_merge() -> None:
+    raw = Engine()
+    bare = Engine(message_only=True)
+    raw.process("x")
+    bare.process("x")
+    with pytest.raises(StateError):
+        merge_states([raw.to_state(), bare.to_state()])
+    with pytest.raises(StateError):
+        merge_states([{"format": "something else"}])
+
+
+def test_starts_record() -> None:
+    assert starts_record("2024-03-01 10:00:00 ERROR boom")
+    assert not starts_record("    at com.example.Foo.bar(Foo.java:12)")
+    assert not starts_record("Caused by: java.io.IOException: x")
+    assert not starts_record("")
+    assert starts_record("    indented", message_only=True)
