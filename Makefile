@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install system-deps bench bench-anomaly bench-corpus bench-templates clean
+.PHONY: run test lint typecheck install system-deps bench bench-anomaly bench-batch bench-corpus bench-templates clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(MAKE) bench-corpus
 	$(MAKE) bench-templates
+	$(MAKE) bench-batch
+
+## One process against 2 local Dask workers on 2,000,000 lines; writes docs/BENCHMARKS-batch.md.
+bench-batch: $(STAMP)
+	$(PY) bench/batch.py
 
 bench-anomaly: $(STAMP)
 	$(PY) bench/anomaly.py
