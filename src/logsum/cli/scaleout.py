@@ -135,6 +135,8 @@ def run(
         )
     except InputError as exc:
         raise fail(command, str(exc)) from None
+    except OSError as exc:  # an input that went away or can not be read on a worker
+        raise fail(command, f"cannot read an input: {exc}") from None
     finally:
         if bar is not None:
             bar.stop()
