@@ -11,7 +11,7 @@ from logsum.cli import app
 
 
 def invoke(command: str, *args: str) -> Result:
-    import logsum.cli.analyze  # noqa: F401  (registers the commands)
+    import logsum.cli.analyze
     import logsum.cli.parse  # noqa: F401
 
     return CliRunner().invoke(app, [command, *args])

@@ -12,6 +12,7 @@ partition each.
 from __future__ import annotations
 
 import glob as globlib
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -32,11 +33,14 @@ class InputError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One input file: its URL (``file://...``, ``s3://...``) and size in bytes."""
+    """One input file: its URL (``file://...``, ``s3://...``), size in bytes, compression and a
+    digest of what the file system says about it (size, modification time, ETag...), so that
+    a task of a file that changed is not taken for the task of the old file."""
 
     url: str
     size: int
     compression: str | None = None
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,16 @@ def expand(paths: Sequence[str], storage_options: Mapping[str, Any] | None = Non
             else:
                 raise InputError(f"no such file: {path}")
             for name in names:
-                url = fs.unstrip_protocol(name)
-                out.append(Source(url, int(fs.size(name) or 0), infer_compression(name)))
+                info = fs.info(name)
+                digest = hashlib.blake2b(repr(sorted(info.items())).encode(), digest_size=8)
+                out.append(
+                    Source(
+                        fs.unstrip_protocol(name),
+                        int(info.get("size") or 0),
+                        infer_compression(name),
+                        digest.hexdigest(),
+                    )
+                )
         except InputError:
             raise
         except (OSError, ValueError, ImportError) as exc:
