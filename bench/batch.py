@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from logsum.batch import expand, mine, plan
     from logsum.batch.work import EngineOptions, mine_part
+    from logsum.core.merge import merge_states
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.log"
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             Client(cluster) as client,
         ):
             # Alternated, so that a burst of other work on the machine hits both alike.
+            merge_s = 0.0
             for _ in range(args.repeat):
                 t = time.perf_counter()
                 single = mine_part(whole, EngineOptions())
@@ -134,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"one process: {time.perf_counter() - t:.1f} s", file=sys.stderr)
                 t = time.perf_counter()
                 result = mine([str(path)], client=client, partitions=4 * args.workers)
+                t_merge = time.perf_counter()
+                merge_states([s.state for s in result.summaries])
+                merge_s = time.perf_counter() - t_merge
                 many_s = min(many_s, time.perf_counter() - t)
                 print(f"{args.workers} workers: {time.perf_counter() - t:.1f} s", file=sys.stderr)
             peaks = client.run(_peak_rss_mib)
@@ -141,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         many_rate = result.lines / many_s
         task_s = sum(s.seconds for s in result.summaries)
         per_worker = result.lines / task_s
+        per_cpu = result.lines / sum(s.cpu_seconds for s in result.summaries)
+        one_cpu = single.lines / single.cpu_seconds
         state_kib = [len(json.dumps(s.state)) / 1024 for s in result.summaries]
         merged_patterns = len(result.patterns)
         assert result.lines == single.lines, (result.lines, single.lines)
@@ -165,8 +172,11 @@ is the comparison.
 | one process (one engine, the whole file) | {one_s:.1f} | {one_rate:,.0f} | 1.00x |
 | {workers_row} | {many_s:.1f} | {many_rate:,.0f} | {ratio:.2f}x |
 
-- Per worker: {per_worker:,.0f} lines/s (lines over summed task seconds); a cluster of W
-  workers mines about W times that, plus the merge on the client.
+- Per worker: {per_worker:,.0f} lines/s of wall time (lines over summed task seconds; other
+  processes on the machine take their share of it), {per_cpu:,.0f} lines per CPU second,
+  against {one_cpu:,.0f} lines per CPU second in the one process: what a worker costs per line
+  is {one_cpu / per_cpu:.2f}x of one process's, so on W free cores W workers mine about
+  {per_cpu / one_cpu:.2f} W times as fast as one process (plus the merge, {merge_s:.2f} s here).
 - Peak resident memory per worker after the job: {", ".join(f"{v:.0f} MiB" for v in peaks.values())}
   (the interpreter with logsum, dask and distributed loaded is most of it). What a partition
   sends back is its engine state: {min(state_kib):.0f}-{max(state_kib):.0f} KiB each, for

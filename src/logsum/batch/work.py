@@ -45,11 +45,14 @@ class PartSummary:
     bytes_read: int
     seconds: float
     state: dict[str, Any]
+    cpu_seconds: float = 0.0
+    """CPU time of the thread that mined it (wall time less what other processes took)."""
 
 
 def mine_part(part: Part, options: EngineOptions) -> PartSummary:
     """Mine one partition with an engine of its own."""
     start = time.perf_counter()
+    cpu = time.thread_time()
     engine = options.engine()
     compact = engine.process_compact
     size = 0
@@ -58,8 +61,14 @@ def mine_part(part: Part, options: EngineOptions) -> PartSummary:
     ):
         compact(line)
         size += len(line) + 1
+    state = partition_state(engine)
     return PartSummary(
-        part.index, engine.line_count, size, time.perf_counter() - start, partition_state(engine)
+        part.index,
+        engine.line_count,
+        size,
+        time.perf_counter() - start,
+        state,
+        time.thread_time() - cpu,
     )
 
 
