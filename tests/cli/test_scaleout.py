@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner, Result
 
 from logsum.cli import app
@@ -82,3 +84,26 @@ def test_bad_batch_options_are_clear_errors(tmp_path: Path) -> None:
         assert message in result.stderr, (args, result.stderr)
     missing = invoke("analyze", "--workers", "1", str(tmp_path / "none.log"))
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+def test_analyze_adds_merged_patterns_to_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from logsum.store import Store
+
+    for name in [k for k in os.environ if k.startswith("LOGSUM_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("LOGSUM_DATA_DIR", str(tmp_path / "data"))
+    a, _ = _logs(tmp_path)
+    unknown = invoke("analyze", "--workers", "1", "--no-detect", "--store-key", "key_x", str(a))
+    assert unknown.exit_code == 2 and "no API key" in unknown.stderr
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'logsum.db'}")
+    record, _ = store.create_key("batch", "free")
+    store.close()
+    out = invoke("analyze", "--workers", "1", "--no-detect", "--store-key", record.id, str(a))
+    assert out.exit_code == 0, out.output
+    assert "2 patterns added" in out.stderr
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'logsum.db'}")
+    stored, total = store.list_patterns(record.id, limit=10)
+    store.close()
+    assert total == 2 and sorted(p.count for p in stored) == [4, 200]
