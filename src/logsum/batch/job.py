@@ -106,6 +106,8 @@ class BatchResult:
         window = max(2, 2 * len(client.scheduler_info().get("workers", {})))
         pending: list[Future[list[LineResult]]] = []
         todo = iter(zip(self.parts, self.merged.mappings, firsts, strict=True))
+        # The merged patterns go to every worker once, not once per partition.
+        state = client.scatter(self.merged.state, broadcast=True, hash=False)
 
         def submit() -> None:
             nxt = next(todo, None)
@@ -116,7 +118,7 @@ class BatchResult:
                         part_results,
                         part,
                         self.options,
-                        self.merged.state,
+                        state,
                         mapping,
                         first,
                         retries=retries,
