@@ -95,3 +95,30 @@ def test_starts_record() -> None:
     assert not starts_record("Caused by: java.io.IOException: x")
     assert not starts_record("")
     assert starts_record("    indented", message_only=True)
+
+
+def _state(*patterns: tuple[str, list[str], int, list[list[str]]]) -> dict[str, object]:
+    return {
+        "format": "logsum.engine-state",
+        "version": 1,
+        "line_count": sum(p[2] for p in patterns),
+        "patterns": [
+            {"id": pid, "tokens": tokens, "count": n, "order": i, "examples": examples}
+            for i, (pid, tokens, n, examples) in enumerate(patterns)
+        ],
+        "aliases": {},
+    }
+
+
+def test_a_word_slot_one_partition_made_is_decided_with_every_partitions_words() -> None:
+    # Partition 0 made "state <*>" of two words only; partition 1 kept one word as an event.
+    # Two words are fewer than min_word_values (4): one engine keeps them apart, so does the
+    # merge; values that masking finds (true/false) stay a variable.
+    a = _state(
+        ("p_a", ["Job", "<*>", "now"], 5, [["started", "paused"]]),
+        ("p_b", ["flag", "<*>"], 2, [["true", "false"]]),
+    )
+    b = _state(("p_c", ["Job", "paused", "now"], 3, []))
+    merged = merge_states([a, b])
+    got = {p.template: p.count for p in merged.engine().patterns()}
+    assert got == {"Job started now": 5, "Job paused now": 3, "flag <*>": 2}

@@ -12,6 +12,9 @@ A large input is cut into partitions, each mined by its own :class:`~logsum.core
   id is the hash of the template it was created with, so the pattern created by the first line
   of a kind gets the same id as in one engine run over the whole input (partitions are in input
   order); when that id is taken, the miner's own rule (hash of the template) applies;
+- a word slot (a lone ``<*>`` whose examples are all words, fewer than
+  ``EngineConfig.min_word_values``) is fed once per word, so the merge decides it with every
+  partition's words by the miner's rule for words, not on one partition's evidence;
 - counts are summed, first/last seen are the earliest and latest, the severity of levels is the
   most severe seen, and example values are those of the partitions (in partition order) whose
   template has as many wildcards as the merged one, capped as in one engine;
@@ -29,12 +32,14 @@ first line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from logsum.core.config import EngineConfig
 from logsum.core.engine import Engine, _continues
+from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner, _Bucket
 from logsum.core.model import WILDCARD
 from logsum.core.state import FORMAT, VERSION, StateError
@@ -115,6 +120,37 @@ def _merge_into(keep: Cluster, part: Cluster) -> None:
         keep.level_severity = sev
 
 
+_WORD = re.compile(r"[^\W\d_]+")
+_MAX_VARIANTS = 16
+"""Templates one partition pattern may be fed as (see :func:`_word_variants`)."""
+
+
+def _word_variants(c: Cluster, min_words: int, masker: TokenMasker) -> list[list[str]]:
+    """The templates fed to the merge for ``c``. A partition's engine makes a lone ``<*>`` of
+    fewer than ``min_words`` different words (its examples: letters that masking keeps) on the
+    evidence of its own lines alone (a key word before it, or siblings it happened to see
+    first); the merge re-decides such a slot with every partition's words, by the miner's
+    rule for words: one template per word seen there, the first one taking the pattern's
+    lines. Otherwise (or past ``_MAX_VARIANTS``) ``c``'s template alone."""
+    out = [list(c.tokens)]
+    hole = 0
+    for j, tok in enumerate(c.tokens):
+        if tok == WILDCARD:
+            values = c.examples.get(hole, [])
+            if (
+                values
+                and len(values) < min_words
+                and len(out) * len(values) <= _MAX_VARIANTS
+                and all(
+                    _WORD.fullmatch(v) is not None and masker.mask_tokens([v]) == [v]
+                    for v in values
+                )
+            ):
+                out = [[*t[:j], v, *t[j + 1 :]] for t in out for v in values]
+        hole += tok.count(WILDCARD)
+    return out
+
+
 def merge_states(
     states: Sequence[dict[str, Any]], config: EngineConfig | None = None
 ) -> MergedPatterns:
@@ -130,6 +166,7 @@ def merge_states(
         cfg.min_slot_values,
         cfg.max_pattern_bytes,
     )
+    masker = TokenMasker()
     kinds = {(bool(s.get("message_only", False)), s.get("log_format")) for s in states}
     if len(kinds) > 1:
         raise StateError("partitions were mined with different engine options")
@@ -149,8 +186,12 @@ def merge_states(
         for c in clusters:
             c.multi_length = c.id in multi_ids
             miner.wanted, miner.multi_length = c.id, c.multi_length
-            target = miner.learn(list(c.tokens))
+            variants = _word_variants(c, cfg.min_word_values, masker)
+            target = miner.learn(variants[0])
             miner.wanted, miner.multi_length = None, False
+            for variant in variants[1:]:
+                miner.learn(variant)
+            target = miner.get(target.id) or target
             target.multi_length = target.multi_length or c.multi_length
             _merge_into(target, c)  # later folds carry these over (Miner._absorb)
             done.append((c, target.id))
@@ -185,9 +226,9 @@ def merge_states(
             for i, values in m.examples.items():
                 if i < holes:
                     slot = examples[i]
-                    for v in values:
-                        if len(slot) < k and v not in slot:
-                            slot.append(v)
+                    for value in values:
+                        if len(slot) < k and value not in slot:
+                            slot.append(value)
         while examples and not examples[-1]:
             examples.pop()
         patterns.append(
