@@ -124,7 +124,7 @@ def test_killed_worker_leaves_counts_exact(tmp_path: Path) -> None:
         SAMPLE[k % len(SAMPLE)].format(
             s=k % 60, a=rng.randrange(200), b=rng.randrange(200), p=rng.randrange(60000)
         )
-        for k in range(24_000)
+        for k in range(16_000)
     ]
     path = tmp_path / "big.log"
     path.write_text("\n".join(lines) + "\n")

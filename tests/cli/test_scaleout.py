@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -10,6 +11,18 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from logsum.cli import app
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """An in-process Dask cluster (threads): the commands reach it with --scheduler, and no
+    worker process has to start for each command."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        yield cluster.scheduler_address
 
 
 def invoke(command: str, *args: str) -> Result:
@@ -37,9 +50,9 @@ def _logs(tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_parse_and_analyze_on_workers(tmp_path: Path) -> None:
+def test_parse_and_analyze_on_a_cluster(tmp_path: Path, scheduler: str) -> None:
     a, b = _logs(tmp_path)
-    out = invoke("parse", "--workers", "1", str(a), str(b))
+    out = invoke("parse", "--scheduler", scheduler, str(a), str(b))
     assert out.exit_code == 0, out.output
     rows = [orjson.loads(line) for line in out.stdout.splitlines()]
     assert [r["line"] for r in rows] == list(range(1, 2 * 212 + 1))
@@ -47,15 +60,15 @@ def test_parse_and_analyze_on_workers(tmp_path: Path) -> None:
     assert sum(r["continuation"] for r in rows) == 16
     assert rows[0]["template"] == "request <*> took <*> ms" and rows[0]["params"] == ["0", "0"]
 
-    doc = orjson.loads(invoke("analyze", "--json", "--workers", "1", str(tmp_path)).stdout)
+    doc = orjson.loads(invoke("analyze", "--json", "--scheduler", scheduler, str(tmp_path)).stdout)
     assert doc["lines"] == 2 * 212
     counts = {p["template"]: p["count"] for p in doc["patterns"]}
     assert counts == {"request <*> took <*> ms": 400, "Request <*> failed": 8}
 
     written = invoke(
         "parse",
-        "--workers",
-        "1",
+        "--scheduler",
+        scheduler,
         "--output",
         str(tmp_path / "out"),
         "--output-format",
@@ -67,7 +80,7 @@ def test_parse_and_analyze_on_workers(tmp_path: Path) -> None:
     assert sum(len(f.read_text().splitlines()) for f in files) == 212
 
 
-def test_bad_batch_options_are_clear_errors(tmp_path: Path) -> None:
+def test_bad_batch_options_are_clear_errors(tmp_path: Path, scheduler: str) -> None:
     a, b = _logs(tmp_path)
     cases = [
         (("parse", str(a), str(b)), "several inputs need --workers"),
@@ -82,12 +95,19 @@ def test_bad_batch_options_are_clear_errors(tmp_path: Path) -> None:
         result = invoke(*args)
         assert result.exit_code == 2, (args, result.output)
         assert message in result.stderr, (args, result.stderr)
-    missing = invoke("analyze", "--workers", "1", str(tmp_path / "none.log"))
+    missing = invoke("analyze", "--scheduler", scheduler, str(tmp_path / "none.log"))
     assert missing.exit_code == 2 and "no such file" in missing.stderr
 
 
+def test_a_local_cluster_of_worker_processes(tmp_path: Path) -> None:
+    a, _ = _logs(tmp_path)
+    out = invoke("analyze", "--json", "--no-detect", "--workers", "1", str(a))
+    assert out.exit_code == 0, out.output
+    assert orjson.loads(out.stdout)["lines"] == 212
+
+
 def test_analyze_adds_merged_patterns_to_a_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheduler: str
 ) -> None:
     from logsum.store import Store
 
@@ -95,12 +115,16 @@ def test_analyze_adds_merged_patterns_to_a_key(
         monkeypatch.delenv(name)
     monkeypatch.setenv("LOGSUM_DATA_DIR", str(tmp_path / "data"))
     a, _ = _logs(tmp_path)
-    unknown = invoke("analyze", "--workers", "1", "--no-detect", "--store-key", "key_x", str(a))
+    unknown = invoke(
+        "analyze", "--scheduler", scheduler, "--no-detect", "--store-key", "key_x", str(a)
+    )
     assert unknown.exit_code == 2 and "no API key" in unknown.stderr
     store = Store(f"sqlite:///{tmp_path / 'data' / 'logsum.db'}")
     record, _ = store.create_key("batch", "free")
     store.close()
-    out = invoke("analyze", "--workers", "1", "--no-detect", "--store-key", record.id, str(a))
+    out = invoke(
+        "analyze", "--scheduler", scheduler, "--no-detect", "--store-key", record.id, str(a)
+    )
     assert out.exit_code == 0, out.output
     assert "2 patterns added" in out.stderr
     store = Store(f"sqlite:///{tmp_path / 'data' / 'logsum.db'}")
