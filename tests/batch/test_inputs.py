@@ -106,3 +106,19 @@ def test_long_line_is_cut_while_reading(tmp_path: Path) -> None:
     parts = plan(expand([str(path)]), blocksize=1 << 20)
     got = list(read_part(parts[0], message_only=False, max_line_bytes=100))
     assert got == ["x" * 100, "short"]
+
+
+def test_fsspec_urls(tmp_path: Path) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    data = ("\n".join(TRACE * 5) + "\n").encode()
+    fs.pipe("/logs/a.log", data)
+    fs.pipe("/logs/b.log", data)
+    try:
+        parts = plan(expand(["memory://logs/*.log"]), blocksize=50)
+        assert {p.source.url for p in parts} == {"memory:///logs/a.log", "memory:///logs/b.log"}
+        got = [line for p in parts for line in read_part(p, message_only=False, max_line_bytes=999)]
+        assert got == TRACE * 10
+    finally:
+        fs.rm("/logs", recursive=True)
