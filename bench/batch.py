@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=2_000_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=3, help="back-to-back pairs of runs")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.lines:,} lines, {size / 2**20:.0f} MiB", file=sys.stderr)
 
         whole = plan(expand([str(path)]), partitions=1)[0]
-        one_s = many_s = float("inf")
+        pairs: list[tuple[float, float]] = []  # (one process, workers) seconds, back to back
         with (
             LocalCluster(
                 n_workers=args.workers,
@@ -132,16 +132,17 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.repeat):
                 t = time.perf_counter()
                 single = mine_part(whole, EngineOptions())
-                one_s = min(one_s, time.perf_counter() - t)
-                print(f"one process: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+                one = time.perf_counter() - t
                 t = time.perf_counter()
                 result = mine([str(path)], client=client, partitions=4 * args.workers)
                 t_merge = time.perf_counter()
                 merge_states([s.state for s in result.summaries])
                 merge_s = time.perf_counter() - t_merge
-                many_s = min(many_s, time.perf_counter() - t)
-                print(f"{args.workers} workers: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+                pairs.append((one, time.perf_counter() - t))
+                print(f"one process {one:.1f} s, workers {pairs[-1][1]:.1f} s", file=sys.stderr)
             peaks = client.run(_peak_rss_mib)
+        # The pair with the median ratio: each pair ran back to back, under about the same load.
+        one_s, many_s = sorted(pairs, key=lambda p: p[0] / p[1])[len(pairs) // 2]
         one_rate = single.lines / one_s
         many_rate = result.lines / many_s
         task_s = sum(s.seconds for s in result.summaries)
@@ -159,11 +160,26 @@ def main(argv: list[str] | None = None) -> int:
 
     ratio = many_rate / one_rate
     workers_row = f"{args.workers} local workers, {len(result.parts)} partitions, merge included"
-    verdict = "met" if ratio >= 1.6 else "not met"
+    if ratio > args.workers * 1.05:
+        # More than W times faster on W workers: other work slowed the one-process runs.
+        verdict = (
+            f"not shown: {ratio:.2f}x is more than {args.workers} workers can give, so other "
+            "work on the machine slowed the one-process runs; by CPU time per line, "
+            f"{args.workers} workers on free cores would give about "
+            f"{args.workers * per_cpu / one_cpu:.2f}x"
+        )
+    elif ratio >= 1.6:
+        verdict = "met"
+    else:
+        verdict = (
+            f"not met by wall clock; by CPU time per line, {args.workers} workers on free "
+            f"cores would give about {args.workers * per_cpu / one_cpu:.2f}x"
+        )
     text = f"""## Batch on Dask (`make bench-batch`)
 
 {args.lines:,} generated lines ({size / 2**20:.0f} MiB, {merged_patterns} merged patterns), one
-run, the two alternated {args.repeat} times (fastest of each); {machine()}; commit {commit()}.
+run, the two alternated {args.repeat} times (the pair with the median ratio is shown; all
+pairs' ratios: {", ".join(f"{a / b:.2f}x" for a, b in pairs)}); {machine()}; commit {commit()}.
 **The machine was shared with other jobs while this ran**: the absolute rates drift; the ratio
 is the comparison.
 
