@@ -41,6 +41,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from logsum.core.baseline import Baseline
 from logsum.core.detect.base import DEFAULT_LIMITS, DetectContext, DetectLimits, Detector
 from logsum.core.detect.model import (
     Anomaly,
@@ -58,6 +59,7 @@ from logsum.core.model import LineResult, Pattern
 
 __all__ = [
     "AnalysisOptions",
+    "Baseline",
     "AnalysisReport",
     "Analyzer",
     "Anomaly",
@@ -135,13 +137,21 @@ class Analyzer:
         *,
         known_pattern_ids: Collection[str] = (),
         limits: DetectLimits = DEFAULT_LIMITS,
+        baseline: Baseline | None = None,
     ) -> None:
         self.options = options
         self.limits = limits
+        self.baseline = baseline
         self._known = frozenset(known_pattern_ids)
+        if baseline is not None:
+            self._known = baseline.merged_known(self._known)
+        self._lines = 0
         self._detectors: list[Detector] = []
+        self.sessions: SessionDetector | None = None
         if options.find_anomalies:
-            self.sessions = SessionDetector(limits, options.session_key)
+            self.sessions = SessionDetector(
+                limits, options.session_key, baseline.sessions if baseline else None
+            )
             self._detectors = [
                 NoveltyDetector(limits, self._known),
                 RateDetector(limits, options.bucket_seconds),
@@ -153,6 +163,7 @@ class Analyzer:
         """Take one line's result, in input order (a continuation line is skipped)."""
         if result.continuation:
             return
+        self._lines += 1
         for d in self._detectors:
             d.feed(result)
         if self._insights is not None:
@@ -162,6 +173,7 @@ class Analyzer:
         """Take many results, in input order (each detector takes the batch in one call;
         continuation lines are skipped)."""
         batch = [r for r in results if not r.continuation]
+        self._lines += len(batch)
         for d in self._detectors:
             d.feed_many(batch)
         if self._insights is not None:
@@ -180,12 +192,22 @@ class Analyzer:
         return AnalysisReport(anomalies=tuple(anomalies), insights=insights)
 
 
+    def learned(self, patterns: Sequence[Pattern]) -> Baseline:
+        """What the lines fed so far teach, as a known-good :class:`Baseline` for another
+        analyzer (fed by the same engine). Needs ``find_anomalies`` for the session profile."""
+        ctx = DetectContext.of(patterns, self._known, self.limits)
+        profile = self.sessions.profile(ctx) if self.sessions is not None else None
+        ids = frozenset(p.id for p in patterns) | frozenset(a for p in patterns for a in p.aliases)
+        return Baseline(pattern_ids=ids, lines=self._lines, sessions=profile)
+
+
 def analyze_batch(
     results: Sequence[LineResult],
     patterns: Sequence[Pattern],
     *,
     known_pattern_ids: Collection[str] = (),
     options: AnalysisOptions = AnalysisOptions(),
+    baseline: Baseline | None = None,
 ) -> AnalysisReport:
     """Detect anomalies and derive insights for one batch.
 
@@ -193,8 +215,10 @@ def analyze_batch(
     snapshots after the batch (templates and severities are read from them).
     ``known_pattern_ids`` are the caller's pattern ids from before this batch (its history), so
     a ``new_pattern`` anomaly means new for the caller, not only new in this batch; without a
-    history, the earlier part of the batch serves as the baseline. Pure and deterministic.
+    history, the earlier part of the batch serves as the baseline. With a known-good
+    ``baseline`` (:meth:`Analyzer.learned`), its patterns are known and sessions are judged
+    against its sessions. Pure and deterministic.
     """
-    analyzer = Analyzer(options, known_pattern_ids=known_pattern_ids)
+    analyzer = Analyzer(options, known_pattern_ids=known_pattern_ids, baseline=baseline)
     analyzer.feed_many(results)
     return analyzer.report(patterns)

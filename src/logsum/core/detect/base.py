@@ -123,6 +123,37 @@ class DetectLimits:
     session_min_support_count: int = 5
     """...and at least this many sessions, so small batches do not call every session normal."""
 
+    session_rare_share: float = 0.002
+    """A pattern that is not a fault (below warning) is unusual in a session when fewer than this
+    share of the sessions have it (and fewer than ``session_min_support_count``): a rare but
+    ordinary variant (a retry, a replication) is not reported for being rare; a warning or
+    worse pattern is unusual up to ``session_min_support``."""
+
+    session_rule_tolerance: float = 0.05
+    """Count rules (``count(A) = count(B)``...; :mod:`~logsum.core.detect.sessionrules`) learned
+    from the batch itself hold for all but at most this share of the sessions touching them:
+    robust to that much contamination by anomalous sessions."""
+
+    baseline_rule_tolerance: float = 0.01
+    """The same for rules learned from a known-good baseline."""
+
+    session_usual_counts: int = 3
+    """With a baseline, a session is unusual when it has a count of a pattern that fewer than
+    ``session_min_support_count`` of the baseline's sessions have, if those keep to at most
+    this many counts of that pattern (each held by that many sessions, together all but
+    ``baseline_rule_tolerance`` of the sessions having the pattern): a pattern whose count
+    varies widely has no usual count to depart from. (Without a baseline this flags ordinary
+    variants as often as anomalies, so it is not applied.)"""
+
+    session_rule_patterns: int = 40
+    """Patterns (most common first) considered for count rules: bounds the learning cost."""
+
+    baseline_max_signatures: int = 2_000
+    """Distinct session counts a learned profile keeps (most common first)."""
+
+    baseline_max_rules: int = 1_000
+    """Count rules a learned profile keeps."""
+
     session_open_tail: float = 0.05
     """Sessions whose last line falls in this final share of the batch (by line position), and
     whose events so far fit inside a usual signature, count as still open: not judged."""
