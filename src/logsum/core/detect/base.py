@@ -123,7 +123,7 @@ class DetectLimits:
     session_min_support_count: int = 5
     """...and at least this many sessions, so small batches do not call every session normal."""
 
-    session_rare_share: float = 0.002
+    session_rare_share: float = 0.003
     """A pattern that is not a fault (below warning) is unusual in a session when fewer than this
     share of the sessions have it (and fewer than ``session_min_support_count``): a rare but
     ordinary variant (a retry, a replication) is not reported for being rare; a warning or
@@ -165,6 +165,11 @@ class DetectLimits:
     at most this share of the sessions having the event. A deviation from an order (almost)
     every session keeps is reported; events followed by many different ones (interleaved work)
     never make a session unusual. 0 turns the order rule off."""
+
+    baseline_order_rare_share: float = 0.0
+    """``session_order_rare_share`` when sessions are judged against a baseline. Off: on
+    complete HDFS sessions against a known-good baseline the order rule added only false
+    alarms (bench/anomaly.py; counts, count rules and patterns found every anomaly it found)."""
 
     max_session_anomalies: int = 100
     """session anomalies (one per unusual signature) reported per batch, highest score first."""

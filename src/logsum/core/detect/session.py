@@ -554,7 +554,8 @@ class SessionDetector:
         """Sessions with usual counts but an unusual order (see
         :class:`~logsum.core.detect.sequence.TransitionTable`), one anomaly per transition.
         With a baseline, the order is the baseline's."""
-        share = self._limits.session_order_rare_share
+        lim = self._limits
+        share = lim.session_order_rare_share if self._baseline is None else lim.baseline_order_rare_share
         if share <= 0 or not usual:
             return []
         canon: dict[str, str] = {}
@@ -645,10 +646,11 @@ class SessionDetector:
         one = len(keys) == 1
         sig = sigs[keys[0]]
         mine = dict(sig)
+        floor = max(lim.session_min_support_count, lim.session_min_support * ref_n)
         if base is not None:
-            normal_sig = base.usual_signature(mine)
+            normal_sig = base.usual_signature(mine, floor)
         else:
-            normal_sig = _closest(Counter(sigs.values()), mine)
+            normal_sig = _closest(Counter(sigs.values()), mine, floor)
         normal = dict(normal_sig)
         differs = sorted(set(normal) | set(mine), key=lambda p: (p not in mine, p))
         diff = {
@@ -760,6 +762,10 @@ def _value_rule(p: str, c: int, values: Mapping[str, Mapping[int, int]]) -> Coun
     return CountRule(((p, 1),), 1.0 - vs.get(c, 0) / max(total, 1), total, values=tuple(sorted(vs)))
 
 
-def _closest(sig_count: Mapping[Signature, int], counts: Mapping[str, int]) -> Signature:
-    """The common signature of a batch nearest to ``counts``."""
-    return SessionProfile(0, {}, dict(Counter(sig_count).most_common(64)), ()).usual_signature(counts)
+def _closest(
+    sig_count: Mapping[Signature, int], counts: Mapping[str, int], floor: float
+) -> Signature:
+    """The common signature of a batch (held by ``floor`` sessions or more) nearest to
+    ``counts``."""
+    common = dict(Counter(sig_count).most_common(64))
+    return SessionProfile(0, {}, common, ()).usual_signature(counts, floor)

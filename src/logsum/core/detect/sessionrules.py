@@ -229,17 +229,20 @@ class SessionProfile:
     values: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     """Per pattern, sessions having each count of it (at most ``MAX_VALUES`` counts each)."""
 
-    def usual_signature(self, counts: Mapping[str, int]) -> Signature:
-        """The common signature closest to ``counts`` (fewest lines differing)."""
+    def usual_signature(self, counts: Mapping[str, int], floor: float = 0.0) -> Signature:
+        """The signature of at least ``floor`` sessions (at least 1% of the most common one's)
+        closest to ``counts`` (fewest lines differing)."""
         if not self.signatures:
             return ()
-        floor = max(self.signatures.values()) / 100  # among the usual ones, not oddities
+        floor = max(floor, max(self.signatures.values()) / 100)
 
         def distance(sig: Signature) -> int:
             d = dict(sig)
             return sum(abs(d.get(p, 0) - counts.get(p, 0)) for p in set(d) | set(counts))
 
         usual = [s for s, n in self.signatures.items() if n >= floor]
+        if not usual:
+            usual = [max(self.signatures, key=lambda s: (self.signatures[s], s))]
         return min(usual, key=lambda s: (distance(s), -self.signatures[s], s))
 
     def to_dict(self) -> dict[str, Any]:
