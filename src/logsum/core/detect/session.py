@@ -338,8 +338,10 @@ class SessionDetector:
                 self._end_probe()
         if self._key is None:
             return
-        for k in range(i, n):
-            self._add(results[k])
+        rest = results[i:] if i else results
+        keys = self._key.keys_many([r.message for r in rest])
+        for r, ks in zip(rest, keys, strict=True):
+            self._add_keys(r, ks)
 
     def _end_probe(self) -> None:
         self._probing = False
@@ -353,14 +355,17 @@ class SessionDetector:
         self._key = _FoundKey(key) if key else None
         probe, self._probe = self._probe, []
         if self._key is not None:
-            for r in probe:
-                self._add(r)
+            for r, ks in zip(probe, self._key.keys_many([r.message for r in probe]), strict=True):
+                self._add_keys(r, ks)
 
     def _add(self, r: LineResult) -> None:
         if self._key is None:
             return
+        self._add_keys(r, self._key.keys(r.message))
+
+    def _add_keys(self, r: LineResult, keys: list[str]) -> None:
         lim = self._limits
-        for key in self._key.keys(r.message):
+        for key in keys:
             s = self._sessions.get(key)
             if s is None:
                 s = self._sessions[key] = _Session()
