@@ -56,6 +56,11 @@ class DetectLimits:
     spike_ratio: float = 3.0
     """...and at least this many times the pattern's median count."""
 
+    occasional_spikes: bool = False
+    """Whether a pattern below error whose median per bucket is 0 (it comes in occasional
+    bursts) can spike. Off: its bursts are how it occurs (new and rare patterns report its
+    appearance); an error or critical pattern still spikes from 0."""
+
     max_spikes_per_pattern: int = 3
     """Spikes reported per pattern (its strongest); the evidence counts the others. A bursty
     pattern then reads as one finding, not dozens."""
@@ -90,8 +95,10 @@ class DetectLimits:
     rare_min_batch: int = 1_000
     """Batches smaller than this have no rare patterns (everything is rare in a small batch)."""
 
-    rare_max_share: float = 0.0005
-    """A rare pattern holds at most this share of the batch's lines (and at least one line)."""
+    rare_max_share: float = 0.0
+    """A warning pattern is rare at up to this share of the batch's lines. 0: a warning pattern
+    is never reported for being rare alone (rare warnings are mostly ordinary: register dumps,
+    status lines; 35 of 35 on BGL_2k pointed at ordinary lines); a new one still is."""
 
     rare_fault_share: float = 0.01
     """A fault pattern (an error or critical event) is rare at up to this share of the lines:

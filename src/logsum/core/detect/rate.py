@@ -133,7 +133,9 @@ class RateDetector:
             inside = [(b, float(c)) for b, c in series.items() if first <= b <= last]
             m, sigma = robust_sparse((x for _, x in inside), len(idx) - len(inside))
             thr = max(m + lim.spike_sigmas * sigma, m * lim.spike_ratio, lim.min_spike_count)
-            if thr > 0:  # (always, with limits that make sense) empty buckets cannot spike
+            if m == 0 and not lim.occasional_spikes and not self._faulty(pid, ctx):
+                flagged = []  # an occasional pattern: its bursts are how it occurs
+            elif thr > 0:  # (always, with limits that make sense) empty buckets cannot spike
                 flagged = [b for b, x in inside if x >= thr]
             else:
                 flagged = [b for b in idx if series.get(b, 0) >= thr]
@@ -259,6 +261,11 @@ class RateDetector:
             line_count=observed,
             severity=Severity.ERROR if observed == 0 else Severity.WARNING,
         )
+
+    def _faulty(self, pid: str, ctx: DetectContext) -> bool:
+        """Whether the pattern's lines are error or critical events."""
+        sev = effective_severity(ctx.severity(pid), self.counter.kinds.get(pid))
+        return sev.at_least(Severity.ERROR)
 
     # -- error share -------------------------------------------------------------------------
 
