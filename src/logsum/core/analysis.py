@@ -192,11 +192,18 @@ class Analyzer:
         return AnalysisReport(anomalies=tuple(anomalies), insights=insights)
 
 
-    def learned(self, patterns: Sequence[Pattern]) -> Baseline:
+    def learned(self, patterns: Sequence[Pattern], *, min_sessions: int | None = None) -> Baseline:
         """What the lines fed so far teach, as a known-good :class:`Baseline` for another
-        analyzer (fed by the same engine). Needs ``find_anomalies`` for the session profile."""
+        analyzer (fed by the same engine). Needs ``find_anomalies`` for the session profile,
+        which needs ``min_sessions`` sessions (default ``DetectLimits.min_sessions``; a part to
+        be merged with others may have fewer: sessions are judged against a baseline only once
+        it holds that many)."""
         ctx = DetectContext.of(patterns, self._known, self.limits)
-        profile = self.sessions.profile(ctx) if self.sessions is not None else None
+        profile = (
+            self.sessions.profile(ctx, min_sessions=min_sessions)
+            if self.sessions is not None
+            else None
+        )
         ids = frozenset(p.id for p in patterns) | frozenset(a for p in patterns for a in p.aliases)
         return Baseline(pattern_ids=ids, lines=self._lines, sessions=profile)
 

@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from logsum.core.detect.sessionrules import SessionProfile
+from logsum.core.detect.base import DEFAULT_LIMITS, DetectLimits
+from logsum.core.detect.sessionrules import SessionProfile, merge_profiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,25 @@ class Baseline:
     """Lines learned from."""
     sessions: SessionProfile | None = None
     """The sessions' profile, when the lines had sessions (a key given or found)."""
+
+    def merged(self, other: Baseline, limits: DetectLimits = DEFAULT_LIMITS) -> Baseline:
+        """This baseline and ``other`` (learned later, by the same engine) as one, as bounded
+        as each (see :func:`~logsum.core.detect.sessionrules.merge_profiles`)."""
+        a, b = self.sessions, other.sessions
+        if a is None or b is None:
+            sessions = a or b
+        else:
+            sessions = merge_profiles(
+                a,
+                b,
+                tolerance=limits.baseline_rule_tolerance,
+                min_sessions=limits.session_min_support_count,
+                max_patterns=limits.session_rule_patterns,
+                max_signatures=limits.baseline_max_signatures,
+                max_rules=limits.baseline_max_rules,
+                max_transitions=limits.baseline_max_transitions,
+            )
+        return Baseline(self.pattern_ids | other.pattern_ids, self.lines + other.lines, sessions)
 
     def merged_known(self, known: frozenset[str]) -> frozenset[str]:
         """The caller's history with the baseline's patterns."""

@@ -161,6 +161,9 @@ class DetectLimits:
     baseline_max_rules: int = 1_000
     """Count rules a learned profile keeps."""
 
+    baseline_max_transitions: int = 20_000
+    """Order-1 transitions (and their contexts) a learned profile keeps, most common first."""
+
     session_open_tail: float = 0.05
     """Sessions whose last line falls in this final share of the batch (by line position), and
     whose events so far fit inside a usual signature, count as still open: not judged."""

@@ -389,6 +389,12 @@ class SessionDetector:
                     s.first_t = r.timestamp
                 s.last_t = r.timestamp
 
+    def _usable_baseline(self) -> SessionProfile | None:
+        """The baseline's profile when it holds enough sessions (``min_sessions``) to say what
+        a usual session is; otherwise sessions are judged against the batch's own."""
+        base = self._baseline
+        return base if base is not None and base.sessions >= self._limits.min_sessions else None
+
     def _signatures(self, ctx: DetectContext) -> dict[str, Signature]:
         """Each session's counts (pattern ids made canonical), sorted."""
         out: dict[str, Signature] = {}
@@ -414,14 +420,21 @@ class SessionDetector:
         begun = edge <= 0 or (bool(s.lines) and s.lines[0] > head_until)
         return seq, complete, begun
 
-    def profile(self, context: DetectContext, tolerance: float | None = None) -> SessionProfile | None:
+    def profile(
+        self,
+        context: DetectContext,
+        tolerance: float | None = None,
+        min_sessions: int | None = None,
+    ) -> SessionProfile | None:
         """What the sessions fed so far say a usual session is (for use as a baseline), or
-        ``None`` when there is no session key or too few sessions. Count rules are learned with
-        ``tolerance`` (default ``baseline_rule_tolerance``: the lines are taken as known-good)."""
+        ``None`` when there is no session key or fewer than ``min_sessions`` sessions (default
+        ``DetectLimits.min_sessions``). Count rules are learned with ``tolerance`` (default
+        ``baseline_rule_tolerance``: the lines are taken as known-good)."""
         if self._probing:
             self._end_probe()
         lim = self._limits
-        if self._key is None or len(self._sessions) < lim.min_sessions:
+        least = lim.min_sessions if min_sessions is None else max(1, min_sessions)
+        if self._key is None or len(self._sessions) < least:
             return None
         sigs = self._signatures(context)
         sig_count = Counter(sigs.values())
@@ -434,7 +447,9 @@ class SessionDetector:
         for s in self._sessions.values():
             seq, complete, begun = self._view(s, context, canon)
             table.add(seq, complete=complete, begun=begun)
-        have, ctxs = table.counts()
+        have, ctxs = (
+            dict(Counter(c).most_common(lim.baseline_max_transitions)) for c in table.counts()
+        )
         rules = mine_rules(
             sig_count,
             tolerance=lim.baseline_rule_tolerance if tolerance is None else tolerance,
@@ -460,7 +475,7 @@ class SessionDetector:
             self._end_probe()
         lim = self._limits
         n = len(self._sessions)
-        base = self._baseline
+        base = self._usable_baseline()
         if n == 0 or (base is None and n < lim.min_sessions):
             return []
         sigs = self._signatures(context)
@@ -560,14 +575,13 @@ class SessionDetector:
         :class:`~logsum.core.detect.sequence.TransitionTable`), one anomaly per transition.
         With a baseline, the order is the baseline's."""
         lim = self._limits
-        share = lim.session_order_rare_share if self._baseline is None else lim.baseline_order_rare_share
+        base = self._usable_baseline()
+        share = lim.session_order_rare_share if base is None else lim.baseline_order_rare_share
         if share <= 0 or not usual:
             return []
         canon: dict[str, str] = {}
-        if self._baseline is not None:
-            table = TransitionTable.of_counts(
-                dict(self._baseline.transitions), dict(self._baseline.contexts)
-            )
+        if base is not None:
+            table = TransitionTable.of_counts(dict(base.transitions), dict(base.contexts))
         else:
             table = TransitionTable(order=1)
             for s in self._sessions.values():

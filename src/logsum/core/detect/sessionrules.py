@@ -278,3 +278,49 @@ class SessionProfile:
                 str(p): {int(v): int(n) for v, n in vs} for p, vs in d.get("values", {}).items()
             },
         )
+
+
+def merge_profiles(
+    old: SessionProfile,
+    new: SessionProfile,
+    *,
+    tolerance: float,
+    min_sessions: int,
+    max_patterns: int,
+    max_signatures: int,
+    max_rules: int,
+    max_transitions: int = 20_000,
+) -> SessionProfile:
+    """``old`` and ``new`` as one profile (known-good sessions learned in two parts): counts
+    added, the most common signatures kept, rules learned again from those. The result is as
+    bounded as each part; its rules see only the kept signatures (the rarest ones of a very
+    varied baseline are left out)."""
+
+    def add(a: Mapping[Any, int], b: Mapping[Any, int]) -> dict[Any, int]:
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = out.get(k, 0) + v
+        return out
+
+    signatures = dict(
+        Counter(add(old.signatures, new.signatures)).most_common(max_signatures)
+    )
+    values: dict[str, dict[int, int]] = {}
+    for p in set(old.values) | set(new.values):
+        both = add(old.values.get(p, {}), new.values.get(p, {}))
+        values[p] = dict(Counter(both).most_common(MAX_VALUES))
+    rules = mine_rules(
+        signatures, tolerance=tolerance, min_sessions=min_sessions, max_patterns=max_patterns
+    )
+    return SessionProfile(
+        sessions=old.sessions + new.sessions,
+        df=add(old.df, new.df),
+        signatures=signatures,
+        rules=tuple(rules[:max_rules]),
+        transitions=dict(
+            Counter(add(old.transitions, new.transitions)).most_common(max_transitions)
+        ),
+        contexts=dict(Counter(add(old.contexts, new.contexts)).most_common(max_transitions)),
+        session_key=new.session_key or old.session_key,
+        values=values,
+    )
