@@ -945,12 +945,13 @@ def hdfs_complete(seeds: Sequence[int] = (0, 1, 2)) -> str:
             analyzer = Analyzer(options, baseline=baseline)
             analyzer.feed_many(results)
             got = prf(_flagged_sessions(analyzer.report(engine.patterns())), truth)
-            t2 = time.process_time()
             results_by[f"baseline, 3% ({half})"].append(got)
             if half == "all dev":
                 # IsolationForest fitted on the baseline's blocks, judging the file's.
                 good_results = engine.process_many(good)
-                good_blocks = sorted({b for r in good_results for b in re.findall(BLOCK, r.message)})
+                good_blocks = sorted(
+                    {b for r in good_results for b in re.findall(BLOCK, r.message)}
+                )
                 x = _session_counts([*good_results, *results], [*good_blocks, *blocks])
                 model = IsolationForest(random_state=0).fit(x[: len(good_blocks)])
                 flags = model.predict(x[len(good_blocks) :]) == -1
@@ -979,7 +980,9 @@ def hdfs_complete(seeds: Sequence[int] = (0, 1, 2)) -> str:
                 ratios.append(((c2 - c1) / (c1 - c0), (t1 - t0) / (c1 - c0)))
 
     def mean(scores: list[PRF]) -> PRF:
-        return PRF(*(round(sum(getattr(s, f) for s in scores) / len(scores)) for f in ("tp", "fp", "fn")))
+        return PRF(
+            *(round(sum(getattr(s, f) for s in scores) / len(scores)) for f in ("tp", "fp", "fn"))
+        )
 
     for name, scores in results_by.items():
         rows.append(mean(scores).row(name + f" (mean of {len(scores)} seeds)"))

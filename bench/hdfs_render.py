@@ -12,6 +12,7 @@ of each is HDFS's (WARN for the failures HDFS logs as warnings, INFO otherwise).
 rendering is seeded: the same traces and seed give the same lines.
 """
 
+# ruff: noqa: E501  (the table of message shapes reads best one event a line)
 from __future__ import annotations
 
 import csv
@@ -69,7 +70,9 @@ def load_train() -> list[list[int]]:
 def load_dev() -> list[tuple[list[int], bool]]:
     """The 2,000 labelled development traces, ``(events, anomalous)``, in file order."""
     with open(COMPLETE / "dev_labelled.csv", encoding="utf-8", newline="") as f:
-        return [([int(e) for e in r["Sequence"].split()], r["label"] == "1") for r in csv.DictReader(f)]
+        return [
+            ([int(e) for e in r["Sequence"].split()], r["label"] == "1") for r in csv.DictReader(f)
+        ]
 
 
 def _ip(rnd: random.Random) -> str:
@@ -97,8 +100,10 @@ def render(
         blocks.append(b)
         t = rnd.uniform(0, span)
         size = rnd.choice((67108864, rnd.randint(1000, 67108864)))
-        for k, ev in enumerate(trace):
-            level, comp, msg = _EVENTS.get(ev, ("INFO", "dfs.DataNode", f"Event {ev} for block {{b}}"))
+        for ev in trace:
+            level, comp, msg = _EVENTS.get(
+                ev, ("INFO", "dfs.DataNode", f"Event {ev} for block {{b}}")
+            )
             text = msg.format(
                 b=b,
                 ip=_ip(rnd),
@@ -109,7 +114,11 @@ def render(
                 n=rnd.randint(0, 63),
                 task=f"{rnd.randint(0, 9999):06d}",
             )
-            t += rnd.expovariate(1 / 3.0) if ev in (5, 6, 9, 11, 22, 26) else rnd.expovariate(1 / 120)
+            t += (
+                rnd.expovariate(1 / 3.0)
+                if ev in (5, 6, 9, 11, 22, 26)
+                else rnd.expovariate(1 / 120)
+            )
             pid = rnd.randint(13, 8000)
             timed.append((t, len(timed), f"{pid} {level} {comp}: {text}"))
     timed.sort()
@@ -120,7 +129,9 @@ def render(
     return lines, blocks
 
 
-def write_fixture(path: Path, traces: Sequence[Sequence[int]], labels: Sequence[bool], seed: int) -> None:
+def write_fixture(
+    path: Path, traces: Sequence[Sequence[int]], labels: Sequence[bool], seed: int
+) -> None:
     """Write rendered lines and a ``block,anomalous`` label file beside them (for tests)."""
     lines, blocks = render(traces, seed=seed, span_hours=1.0)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

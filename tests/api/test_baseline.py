@@ -48,7 +48,8 @@ def _learn_judge_reset(c: httpx.Client, other: httpx.Client) -> None:
     options = {"session_key": KEY}
     assert c.get("/v1/baseline").status_code == 404
     learned = c.post(
-        "/v1/analyze", json={"logs": _lines("baseline.log"), "options": {**options, "learn_only": True}}
+        "/v1/analyze",
+        json={"logs": _lines("baseline.log"), "options": {**options, "learn_only": True}},
     )
     assert learned.status_code == 200, learned.text
     body = learned.json()
@@ -97,7 +98,9 @@ def test_learn_only_as_a_query_option_and_bad_values(server: Server) -> None:
             400,
             "invalid_request",
         )
-        envelope(c.get("/v1/baseline", headers={"Authorization": "Bearer nope"}), 401, "unauthorized")
+        envelope(
+            c.get("/v1/baseline", headers={"Authorization": "Bearer nope"}), 401, "unauthorized"
+        )
         assert c.delete("/v1/baseline").status_code == 204
 
 

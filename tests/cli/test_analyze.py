@@ -286,7 +286,9 @@ def test_baseline_learns_from_good_logs_and_judges_only_the_file() -> None:
     assert new and all("Receiving block" not in templates[p] for p in new)
     assert any("Unexpected error trying to delete block" in templates[p] for p in new)
     # Every odd block is reported, against the good logs' sessions.
-    flagged = {s for a in doc["anomalies"] if a["type"] == "session" for s in a["evidence"]["sessions"]}
+    flagged = {
+        s for a in doc["anomalies"] if a["type"] == "session" for s in a["evidence"]["sessions"]
+    }
     labels = (HDFS / "judged_labels.csv").read_text("utf-8").splitlines()[1:]
     assert flagged == {row.split(",")[0] for row in labels if row.endswith(",1")}
 

@@ -192,8 +192,9 @@ class AnalysisService:
         # warm engine has seen the lines, as after a failed write). ``ids`` and ``sent`` take
         # single set and dict operations, atomic in the interpreter; a race between two
         # requests of a tenant at worst sends an example value twice.
+        anomalies: list[dict[str, Any]] = []
+        insights: list[dict[str, Any]] = []
         if learn:
-            anomalies, insights = [], []
             self.baselines.learn(tenant_id, results, patterns, options.session_key)
         else:
             baseline = self.baselines.get(tenant_id) if options.find_anomalies else None

@@ -387,7 +387,7 @@ def analyze(
                 "patterns": [_pattern_dict(p) for p in patterns],
                 **report.to_dict(),
                 "session_key": analyzer.sessions.key_pattern
-                if analyzer is not None and options.find_anomalies
+                if analyzer is not None and analyzer.sessions is not None
                 else None,
                 "options": {
                     "bucket_seconds": bucket_seconds,

@@ -59,11 +59,11 @@ from logsum.core.model import LineResult, Pattern
 
 __all__ = [
     "AnalysisOptions",
-    "Baseline",
     "AnalysisReport",
     "Analyzer",
     "Anomaly",
     "AnomalyType",
+    "Baseline",
     "Insight",
     "InsightType",
     "TimeWindow",
@@ -190,7 +190,6 @@ class Analyzer:
             tuple(self._insights.finish(patterns, anomalies)) if self._insights is not None else ()
         )
         return AnalysisReport(anomalies=tuple(anomalies), insights=insights)
-
 
     def learned(self, patterns: Sequence[Pattern], *, min_sessions: int | None = None) -> Baseline:
         """What the lines fed so far teach, as a known-good :class:`Baseline` for another

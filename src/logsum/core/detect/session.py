@@ -35,14 +35,6 @@ from logsum.core.detect.base import (
 )
 from logsum.core.detect.model import Anomaly, AnomalyType, JSONValue, TimeWindow, stable_id
 from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
-from logsum.core.detect.sessionrules import (
-    CountRule,
-    SessionProfile,
-    Signature,
-    MAX_VALUES,
-    count_values,
-    mine_rules,
-)
 from logsum.core.detect.sessionkeys import (
     MAX_KEY_SCAN_CHARS,
     MAX_KEYS_PER_LINE,
@@ -53,6 +45,14 @@ from logsum.core.detect.sessionkeys import FoundKey as _FoundKey
 # Checking a caller's key before any work is part of this module's interface (the analysis
 # calls it from here); it lives with the key readers.
 from logsum.core.detect.sessionkeys import compile_caller_key as compile_caller_key
+from logsum.core.detect.sessionrules import (
+    MAX_VALUES,
+    CountRule,
+    SessionProfile,
+    Signature,
+    count_values,
+    mine_rules,
+)
 from logsum.core.model import LineResult, Severity
 
 SAMPLE_LINES_PER_SESSION = 16
@@ -405,7 +405,9 @@ class SessionDetector:
             out[key] = tuple(sorted(counts.items()))
         return out
 
-    def _view(self, s: _Session, ctx: DetectContext, canon: dict[str, str]) -> tuple[list[str], bool, bool]:
+    def _view(
+        self, s: _Session, ctx: DetectContext, canon: dict[str, str]
+    ) -> tuple[list[str], bool, bool]:
         """A session's kept sequence (canonical ids), whether its end and its start are known:
         the end only for a whole, finished session (not one still active at the end of the
         batch, nor one longer than the sequence kept); the start only for one that did not begin
@@ -487,7 +489,7 @@ class SessionDetector:
             fault_support = rare_support = support
             rules: Sequence[CountRule] = base.rules
             ref_sigs = base.signatures
-            values = base.values
+            values: Mapping[str, Mapping[int, int]] = base.values
             tolerance = lim.baseline_rule_tolerance
         else:
             ref_n = n
@@ -509,7 +511,7 @@ class SessionDetector:
             ref_sigs = sig_count
             # Unusual counts of a known pattern are judged against a baseline only: within a
             # batch they flag ordinary variants as often as anomalies (measured on HDFS).
-            values: Mapping[str, Mapping[int, int]] = {}
+            values = {}
 
         def few(p: str) -> bool:
             faulty = context.severity(p).at_least(Severity.WARNING)
@@ -570,7 +572,9 @@ class SessionDetector:
         out.sort(key=lambda a: (-a.score, a.id))
         return out[: lim.max_session_anomalies]
 
-    def _order_anomalies(self, usual: list[str], support: float, ctx: DetectContext) -> list[Anomaly]:
+    def _order_anomalies(
+        self, usual: list[str], support: float, ctx: DetectContext
+    ) -> list[Anomaly]:
         """Sessions with usual counts but an unusual order (see
         :class:`~logsum.core.detect.sequence.TransitionTable`), one anomaly per transition.
         With a baseline, the order is the baseline's."""

@@ -206,24 +206,23 @@ class CallerKey:
         if not self._joinable:
             return [self.keys(m) for m in messages]
         out: list[list[str]] = []
+        spent = [0.0]
+
+        def scan(text: str) -> Iterator[regex.Match[str]]:
+            # Only the matching is counted (as for one line); reading the keys off the matches
+            # is the detector's own work.
+            t0 = time.thread_time()
+            try:
+                hits = list(self._rx.finditer(text, concurrent=True, timeout=self._backstop))
+            finally:
+                spent[0] += time.thread_time() - t0
+            return iter(hits)
+
         for i in range(0, len(messages), CHUNK_MESSAGES):
             chunk = messages[i : i + CHUNK_MESSAGES]
             if self._left <= 0:
                 raise self._too_slow()
-            spent = [0.0]
-
-            def scan(text: str) -> Iterator[regex.Match[str]]:
-                # Only the matching is counted (as for one line); reading the keys off the
-                # matches is the detector's own work.
-                t0 = time.thread_time()
-                try:
-                    hits = list(
-                        self._rx.finditer(text, concurrent=True, timeout=self._backstop)
-                    )
-                finally:
-                    spent[0] += time.thread_time() - t0
-                return iter(hits)
-
+            spent[0] = 0.0
             try:
                 out.extend(keys_of_many(chunk, scan, self._rx.groups))
             except TimeoutError:

@@ -9,12 +9,13 @@ are learned from many sessions' counts, with no labels:
   that (almost) every session keeps, such as ``count(A) = count(B)`` (every opened thing is
   closed), ``count(A) = 2 x count(B)`` or ``count(A) = count(B) + count(C)`` (A is followed by
   either B or C). A rule is kept when at most ``tolerance`` of the sessions touching it (having
-  any of its patterns) break it, and also at most that share of the sessions having each of its
-  patterns; and most of the sessions having each of its patterns keep it: a rule that only
-  holds because one of its patterns is nearly always absent is not a rule (anomalous sessions
-  may be many among those having a rare pattern, so this is a majority, not the tolerance). For each pair of patterns, the one relation kept is the one the fewest sessions break,
-  two-pattern ones before three-pattern ones on ties; so a rare but ordinary variant (a third
-  pattern that stands in for one of the two) refines the rule instead of breaking it.
+  any of its patterns) break it, and most of the sessions having each of its patterns keep it:
+  a rule that only holds because one of its patterns is nearly always absent is not a rule
+  (anomalous sessions may be many among those having a rare pattern, so this is a majority,
+  not the tolerance). For each pair of main patterns, the one relation kept is the one the
+  fewest sessions break, two-pattern ones before three-pattern ones on ties; so a rare but
+  ordinary variant (a third pattern that stands in for one of the two) refines the rule
+  instead of breaking it.
 
 The tolerance makes learning robust to contamination: anomalous sessions in the batch break a
 rule without preventing it from being learned, as long as they are fewer than the tolerance.
@@ -159,6 +160,7 @@ def mine_rules(
         if sum(weights[i] for i in small if i in large) < min_sessions:
             continue  # they seldom meet: no relation worth learning
         best: tuple[int, int, tuple[tuple[str, int], ...]] | None = None
+        terms: tuple[tuple[str, int], ...]
         for a, b in _RATIOS:
             terms = ((x, a), (y, -b))
             got = judge(terms)
@@ -267,9 +269,7 @@ class SessionProfile:
         return cls(
             sessions=int(d["sessions"]),
             df={str(k): int(v) for k, v in d["df"].items()},
-            signatures={
-                tuple((str(p), int(c)) for p, c in s): int(n) for s, n in d["signatures"]
-            },
+            signatures={tuple((str(p), int(c)) for p, c in s): int(n) for s, n in d["signatures"]},
             rules=tuple(CountRule.from_dict(r) for r in d["rules"]),
             transitions={str(k): int(v) for k, v in d.get("transitions", {}).items()},
             contexts={str(k): int(v) for k, v in d.get("contexts", {}).items()},
@@ -302,9 +302,7 @@ def merge_profiles(
             out[k] = out.get(k, 0) + v
         return out
 
-    signatures = dict(
-        Counter(add(old.signatures, new.signatures)).most_common(max_signatures)
-    )
+    signatures = dict(Counter(add(old.signatures, new.signatures)).most_common(max_signatures))
     values: dict[str, dict[int, int]] = {}
     for p in set(old.values) | set(new.values):
         both = add(old.values.get(p, {}), new.values.get(p, {}))
