@@ -24,6 +24,11 @@ Anomaly kinds (``Anomaly.type``):
   one (an event after another, or first, or last; :mod:`logsum.core.detect.sequence`), grouped
   by that transition.
 
+Cold start: an anomaly that compares a part of the stream with the rest (a rare pattern, a
+volume spike or drop, an error burst) is not reported below critical when it lies wholly in the
+first ``cold_start_share`` (5%) of the stream's time span: a stream's first minutes (start-up
+messages, partial buckets) have nothing before them to be unusual against.
+
 Lines are counted as the patterns count them: a continuation line of a multi-line record (a
 stack frame, ``LineResult.continuation``) is part of its record, not a line of its own, so it is
 not fed to the detectors or the insights. Every count and "of N" total in a report is then a
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from logsum.core.baseline import Baseline
@@ -55,7 +61,7 @@ from logsum.core.detect.rate import RateDetector
 from logsum.core.detect.session import SessionDetector, compile_caller_key
 from logsum.core.errors import InvalidOption
 from logsum.core.insights import InsightCollector
-from logsum.core.model import LineResult, Pattern
+from logsum.core.model import LineResult, Pattern, Severity
 
 __all__ = [
     "AnalysisOptions",
@@ -70,6 +76,16 @@ __all__ = [
     "analyze_batch",
 ]
 
+
+_COLD_START_TYPES = frozenset(
+    {
+        AnomalyType.RARE_PATTERN,
+        AnomalyType.VOLUME_SPIKE,
+        AnomalyType.VOLUME_DROP,
+        AnomalyType.ERROR_BURST,
+    }
+)
+"""Anomalies that compare with the rest of the stream: none in its cold start."""
 
 MAX_BUCKET_SECONDS = 366 * 86400
 """The largest bucket a caller may ask for (a year)."""
@@ -146,6 +162,8 @@ class Analyzer:
         if baseline is not None:
             self._known = baseline.merged_known(self._known)
         self._lines = 0
+        self._first_t: datetime | None = None
+        self._last_t: datetime | None = None
         self._detectors: list[Detector] = []
         self.sessions: SessionDetector | None = None
         if options.find_anomalies:
@@ -164,6 +182,8 @@ class Analyzer:
         if result.continuation:
             return
         self._lines += 1
+        if result.timestamp is not None:
+            self._times(result.timestamp, result.timestamp)
         for d in self._detectors:
             d.feed(result)
         if self._insights is not None:
@@ -174,10 +194,36 @@ class Analyzer:
         continuation lines are skipped)."""
         batch = [r for r in results if not r.continuation]
         self._lines += len(batch)
+        stamps = [r.timestamp for r in batch if r.timestamp is not None]
+        if stamps:
+            self._times(min(stamps), max(stamps))
         for d in self._detectors:
             d.feed_many(batch)
         if self._insights is not None:
             self._insights.feed_many(batch)
+
+    def _times(self, first: datetime, last: datetime) -> None:
+        if self._first_t is None or first < self._first_t:
+            self._first_t = first
+        if self._last_t is None or last > self._last_t:
+            self._last_t = last
+
+    def _past_cold_start(self, anomalies: list[Anomaly]) -> list[Anomaly]:
+        """Without anything to compare with yet, the first ``cold_start_share`` of a stream's
+        time span can raise no rate or rarity anomaly below critical (see the module
+        docstring)."""
+        share = self.limits.cold_start_share
+        if share <= 0 or self._first_t is None or self._last_t is None:
+            return anomalies
+        until = self._first_t + (self._last_t - self._first_t) * share
+        return [
+            a
+            for a in anomalies
+            if a.type not in _COLD_START_TYPES
+            or a.severity is Severity.CRITICAL
+            or a.window is None
+            or a.window.end > until
+        ]
 
     def report(self, patterns: Sequence[Pattern]) -> AnalysisReport:
         """Anomalies (most severe, then highest score first) and ranked insights so far."""
@@ -185,6 +231,7 @@ class Analyzer:
         anomalies: list[Anomaly] = []
         for d in self._detectors:
             anomalies.extend(d.finish(ctx))
+        anomalies = self._past_cold_start(anomalies)
         anomalies.sort(key=lambda a: (a.severity.rank, -a.score, a.type.value, a.id))
         insights = (
             tuple(self._insights.finish(patterns, anomalies)) if self._insights is not None else ()

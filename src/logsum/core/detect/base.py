@@ -79,6 +79,19 @@ class DetectLimits:
     """...and lies at least this many robust standard deviations below the median, so the
     ordinary ups and downs of a noisy pattern do not read as drops."""
 
+    cold_start_share: float = 0.05
+    """Rate and rarity anomalies below critical lying wholly in this first share of the
+    stream's time span are not reported (see :mod:`logsum.core.analysis`). 0 turns it off."""
+
+    silence_min_presence: float = 0.9
+    """A pattern present in at least this share of the buckets is steady (a heartbeat, a
+    periodic job): a run of empty buckets is a silence when its chance is below
+    ``silence_alpha``."""
+
+    silence_alpha: float = 1e-6
+    """A steady pattern's run of ``k`` empty buckets at its rate ``r`` per bucket is a silence
+    when ``exp(-r * k)`` is below this."""
+
     burst_min_errors: int = 5
     """An error burst bucket holds at least this many error or critical lines."""
 

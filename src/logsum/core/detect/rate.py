@@ -174,6 +174,7 @@ class RateDetector:
                         line_count=observed,
                     )
                 )
+            out.extend(self._silences(view, ctx, pid, series, pattern_drops, drops_total))
             if m >= lim.drop_min_median:
                 xs = [float(series.get(b, 0)) for b in idx]
                 for b, x in zip(idx, xs, strict=True):
@@ -217,6 +218,52 @@ class RateDetector:
                     line_count=observed,
                 )
             )
+        return out
+
+    def _silences(
+        self,
+        view: BucketView,
+        ctx: DetectContext,
+        pid: str,
+        series: dict[int, int],
+        drops: dict[int, list[str]],
+        total_drops: set[int],
+    ) -> list[Anomaly]:
+        """A steady pattern (present in nearly every bucket while it lasts, over at least half
+        the batch, such as a heartbeat) with a run of
+        empty buckets it would almost surely not have by chance: at its mean rate ``r`` per
+        bucket, ``exp(-r * run) < silence_alpha``. The run may reach the end of the batch (a
+        pattern that stopped); the first bucket, partial, never counts as empty. A silence
+        inside a drop of the whole volume is named by that drop instead."""
+        lim = self._limits
+        idx = view.indices
+        seen = [b for b in idx[1:-1] if series.get(b, 0) > 0]
+        if not seen:
+            return []
+        # Steady while it was there: present in nearly every bucket from its first to its last
+        # (whole) one, over at least half of the batch.
+        active = seen[-1] - seen[0] + 1
+        if active < max(lim.min_buckets, len(idx) / 2):
+            return []
+        if len(seen) < lim.silence_min_presence * active:
+            return []
+        rate = sum(series.get(b, 0) for b in seen) / len(seen)
+        gaps = runs(b for b in idx[1:] if series.get(b, 0) == 0)
+        out = []
+        for start, end in gaps:
+            length = end - start + 1
+            if start in drops and pid in drops[start]:
+                continue  # the drop rule has it
+            if length < 2 or math.exp(-rate * length) >= lim.silence_alpha:
+                continue
+            if all(b in total_drops for b in range(start, end + 1)):
+                for b in range(start, end + 1):
+                    if pid not in drops.setdefault(b, []):
+                        drops[b].append(pid)
+            else:
+                out.append(
+                    self._drop(view, ctx, (pid,), start, end, rate, math.sqrt(rate), 0, "pattern")
+                )
         return out
 
     def _drop(
