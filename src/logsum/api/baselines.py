@@ -59,7 +59,9 @@ class TenantBaselines:
         session_key: str | None,
     ) -> None:
         """Learn from these known-good lines and merge it into the tenant's baseline."""
-        analyzer = Analyzer(AnalysisOptions(generate_insights=False, session_key=session_key))
+        analyzer = Analyzer(
+            AnalysisOptions(generate_insights=False, session_key=session_key), learn_only=True
+        )
         analyzer.feed_many(results)
         found = analyzer.learned(patterns, min_sessions=1)
         learned = Baseline(frozenset(), found.lines, found.sessions)

@@ -153,7 +153,8 @@ def _learn(
             generate_insights=False,
             bucket_seconds=options.bucket_seconds,
             session_key=options.session_key,
-        )
+        ),
+        learn_only=True,
     )
     for path in paths:
         if path == "-":

@@ -145,7 +145,9 @@ class AnalysisReport:
 
 class Analyzer:
     """The streaming form of :func:`analyze_batch`: feed LineResults as they come, ask for a
-    report at any time. Memory is bounded by :class:`~logsum.core.detect.base.DetectLimits`."""
+    report at any time. Memory is bounded by :class:`~logsum.core.detect.base.DetectLimits`.
+    ``learn_only``: fed known-good lines for :meth:`learned` alone (no other detector runs).
+    ``baseline``: judge against what another analyzer learned (see :mod:`logsum.core.baseline`)."""
 
     def __init__(
         self,
@@ -154,6 +156,7 @@ class Analyzer:
         known_pattern_ids: Collection[str] = (),
         limits: DetectLimits = DEFAULT_LIMITS,
         baseline: Baseline | None = None,
+        learn_only: bool = False,
     ) -> None:
         self.options = options
         self.limits = limits
@@ -175,7 +178,11 @@ class Analyzer:
                 RateDetector(limits, options.bucket_seconds),
                 self.sessions,
             ]
-        self._insights = InsightCollector(self._known) if options.generate_insights else None
+            if learn_only:  # only what :meth:`learned` reads
+                self._detectors = [self.sessions]
+        self._insights = (
+            InsightCollector(self._known) if options.generate_insights and not learn_only else None
+        )
 
     def feed(self, result: LineResult) -> None:
         """Take one line's result, in input order (a continuation line is skipped)."""

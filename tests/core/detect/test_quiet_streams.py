@@ -25,7 +25,9 @@ def _stream(hours: float, heartbeat_until: float, error_at: float | None) -> lis
         msg = WORK[k % len(WORK)].format(i=k, ms=k % 90, u=k % 50, a=k % 7, b=k % 11)
         lines.append((t, msg))
     for k in range(int(heartbeat_until * 60)):
-        lines.append((T0 + timedelta(seconds=60 * k + 3), f"INFO heartbeat: scheduler alive, {k % 9} jobs"))
+        lines.append(
+            (T0 + timedelta(seconds=60 * k + 3), f"INFO heartbeat: scheduler alive, {k % 9} jobs")
+        )
     if error_at is not None:
         for j in range(2):
             t = T0 + timedelta(hours=error_at, seconds=20 * j)

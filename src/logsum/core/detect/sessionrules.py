@@ -39,6 +39,8 @@ Signature = tuple[tuple[str, int], ...]
 _RATIOS = ((1, 1), (1, 2), (2, 1))
 """Coefficients tried for two-pattern rules ``a * count(x) = b * count(y)``."""
 _MULTIPLES = (1, 2)
+_STAND_INS = 6
+"""Third patterns tried per pair (those most present where the pair's relation breaks)."""
 _PART = 0.5
 """Most sessions having each pattern of a rule keep it: a pattern takes part in the rule (it
 does not only hold because the pattern is nearly always absent)."""
@@ -132,24 +134,26 @@ def mine_rules(
 
     def judge(terms: Sequence[tuple[str, int]]) -> tuple[int, int] | None:
         """(sessions breaking, sessions touching) when the rule passes every check."""
+        maps = [(cols[p].rows, k) for p, k in terms]
         touched: set[int] = set()
-        for p, _ in terms:
-            touched.update(cols[p].rows)
+        for rows_p, _ in maps:
+            touched.update(rows_p)
+        touch = sum(weights[i] for i in touched)
+        if touch < min_sessions:
+            return None
+        allowed = tolerance * touch
         bad = 0
-        touch = 0
-        bad_by: Counter[str] = Counter()
+        broken_rows = []
         for i in touched:
-            w = weights[i]
-            touch += w
-            if sum(k * cols[p].rows.get(i, 0) for p, k in terms) != 0:
-                bad += w
-                for p, _ in terms:
-                    if i in cols[p].rows:
-                        bad_by[p] += w
-        if touch < min_sessions or bad > tolerance * touch:
-            return None
-        if any(bad_by[p] > _PART * cols[p].weight for p, _ in terms):
-            return None
+            if sum(k * rows_p.get(i, 0) for rows_p, k in maps) != 0:
+                bad += weights[i]
+                if bad > allowed:
+                    return None  # more break it than the tolerance: no need to read on
+                broken_rows.append(i)
+        for p, _ in terms:
+            rows_p = cols[p].rows
+            if sum(weights[i] for i in broken_rows if i in rows_p) > _PART * cols[p].weight:
+                return None
         return bad, touch
 
     rank = {p: i for i, p in enumerate(ranked)}
@@ -173,15 +177,18 @@ def mine_rules(
             for p, _ in rows[i][0]:
                 if p not in (x, y):
                     stand_ins[p] += weights[i]
-        for z, _ in stand_ins.most_common(8):
+        for z, _ in stand_ins.most_common(_STAND_INS):
             if z not in cols or cols[z].weight < min_sessions or z not in common:
                 continue
+            # z stands in on the side with fewer lines where it is present and x = y breaks.
+            rz = cols[z].rows
+            lean = sum(weights[i] * (rx.get(i, 0) - ry.get(i, 0)) for i in broken if i in rz)
+            big, other = (x, y) if lean >= 0 else (y, x)
             for k in _MULTIPLES:
-                for big, other in ((x, y), (y, x)):
-                    terms = ((big, 1), (other, -1), (z, -k))
-                    got = judge(terms)
-                    if got is not None and (best is None or got[0] < best[0]):
-                        best = (got[0], got[1], terms)
+                terms = ((big, 1), (other, -1), (z, -k))
+                got = judge(terms)
+                if got is not None and (best is None or got[0] < best[0]):
+                    best = (got[0], got[1], terms)
         if best is not None:
             # One rule per pair of main patterns (the two most common of its terms): the
             # pair (x, z) may have found x = z + y where (x, y) found a better x = y + w.
