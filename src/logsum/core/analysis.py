@@ -29,6 +29,10 @@ volume spike or drop, an error burst) is not reported below critical when it lie
 first ``cold_start_share`` (5%) of the stream's time span: a stream's first minutes (start-up
 messages, partial buckets) have nothing before them to be unusual against.
 
+One incident, one anomaly: a rare pattern or a pattern's volume spike inside an error burst's
+window, among the patterns the burst names, is folded into the burst (``evidence.merged``;
+:mod:`logsum.core.detect.incidents`).
+
 Lines are counted as the patterns count them: a continuation line of a multi-line record (a
 stack frame, ``LineResult.continuation``) is part of its record, not a line of its own, so it is
 not fed to the detectors or the insights. Every count and "of N" total in a report is then a
@@ -56,6 +60,7 @@ from logsum.core.detect.model import (
     InsightType,
     TimeWindow,
 )
+from logsum.core.detect.incidents import merge_incidents
 from logsum.core.detect.novelty import NoveltyDetector
 from logsum.core.detect.rate import RateDetector
 from logsum.core.detect.session import SessionDetector, compile_caller_key
@@ -239,6 +244,7 @@ class Analyzer:
         for d in self._detectors:
             anomalies.extend(d.finish(ctx))
         anomalies = self._past_cold_start(anomalies)
+        anomalies = merge_incidents(anomalies, self.limits.max_lines_per_anomaly)
         anomalies.sort(key=lambda a: (a.severity.rank, -a.score, a.type.value, a.id))
         insights = (
             tuple(self._insights.finish(patterns, anomalies)) if self._insights is not None else ()

@@ -59,3 +59,20 @@ def test_a_rare_error_in_the_first_minutes_is_not_an_alarm_later_it_is() -> None
     later = _report(_stream(3, heartbeat_until=3, error_at=1.5))
     rare = [a for a in later.anomalies if a.type is AnomalyType.RARE_PATTERN]
     assert len(rare) == 1 and "signature mismatch" in rare[0].message
+
+
+def test_a_burst_of_a_rare_error_is_one_anomaly() -> None:
+    lines = _stream(3, heartbeat_until=3, error_at=None)
+    burst = [
+        f"2024-03-01 01:30:{s:02d} ERROR payment gateway rejected batch {s}: signature mismatch"
+        for s in range(0, 60, 2)
+    ]
+    report = _report(sorted(lines + burst))
+    # The burst says it once (the pattern being new in the batch is said apart: it is news on
+    # its own); the pattern's rarity and its spike are folded into the burst.
+    kinds = sorted(a.type.value for a in report.anomalies)
+    assert kinds == ["error_burst", "new_pattern"]
+    (a,) = [a for a in report.anomalies if a.type is AnomalyType.ERROR_BURST]
+    merged = a.evidence["merged"]
+    assert isinstance(merged, list) and merged
+    assert all(m["type"] in ("rare_pattern", "volume_spike") for m in merged)  # type: ignore[index]
