@@ -53,6 +53,7 @@ from typing import Any
 
 from logsum.core.baseline import Baseline
 from logsum.core.detect.base import DEFAULT_LIMITS, DetectContext, DetectLimits, Detector
+from logsum.core.detect.incidents import merge_incidents
 from logsum.core.detect.model import (
     Anomaly,
     AnomalyType,
@@ -60,7 +61,6 @@ from logsum.core.detect.model import (
     InsightType,
     TimeWindow,
 )
-from logsum.core.detect.incidents import merge_incidents
 from logsum.core.detect.novelty import NoveltyDetector
 from logsum.core.detect.rate import RateDetector
 from logsum.core.detect.session import SessionDetector, compile_caller_key
