@@ -20,8 +20,15 @@ Sections (labels are only ever used to score, never by the detectors):
    line every 3 s, about 100 one-minute buckets): a volume spike, a drop to silence, a new error
    pattern and an error burst, each in its own run; recall in the right window, and false
    anomalies per 100 buckets (on the clean runs and outside the injected window).
+   **4b.** One 6-hour stream per system with four events at once (a spike, a new error, an
+   error burst, a heartbeat gone silent for the last 30 minutes): found, and anomalies
+   elsewhere.
 5. **Timing**: ``logsum analyze --json`` on the 100k-line mixed stream of ``bench/speed.py``
-   with every detector on, against ``--no-detect``.
+   with every detector on, against ``--no-detect``; and ``--baseline GOOD FILE`` on complete
+   HDFS blocks against ``--no-detect FILE``.
+6. **Complete HDFS sessions** (``hdfs_complete``, rendered as raw lines by
+   ``bench/hdfs_render.py``): 3% anomalous, without and with the 4,855 normal traces as a
+   baseline, beside IsolationForest and PCA on the same per-block counts.
 """
 
 from __future__ import annotations
