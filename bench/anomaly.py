@@ -945,6 +945,12 @@ def _near(a: Anomaly, inj: Injection, slack_s: float = 600) -> bool:
     return a.window.start < inj.end + slack and a.window.end > inj.start - slack
 
 
+def _merged(a: Anomaly) -> list[dict[str, str]]:
+    """What an anomaly folded in (an error burst names the spike of its own pattern)."""
+    merged = a.evidence.get("merged")
+    return [m for m in merged if isinstance(m, dict)] if isinstance(merged, list) else []
+
+
 def injection_6h() -> str:
     rows = []
     found_all = 0
@@ -959,6 +965,7 @@ def injection_6h() -> str:
             hit = any(
                 a.type is inj.kind
                 or (inj.kind is AnomalyType.NEW_PATTERN and a.type is AnomalyType.RARE_PATTERN)
+                or any(m["type"] == inj.kind.value for m in _merged(a))
                 for a in report.anomalies
                 if _near(a, inj, 600 if inj.kind is not AnomalyType.VOLUME_DROP else 0)
             )
@@ -988,7 +995,8 @@ def injection_6h() -> str:
             "of the most common message (60 lines in 3 minutes) at 1:30, a new error (10 lines) "
             "at 3:00 and an error burst (30 lines in 1 minute) at 4:30. Defaults, no caller "
             "history, one batch. Found: an anomaly of that kind (or a rare pattern for the new "
-            "error) within 10 minutes of the event (the silence: overlapping its 30 minutes). "
+            "error; or one an error burst folded in, as the spike of a pattern that is an error) "
+            "within 10 minutes of the event (the silence: overlapping its 30 minutes). "
             "Elsewhere: anomalies more than 10 minutes from every event.",
             "",
             "| system | spike | new error | error burst | silence | anomalies elsewhere |",
