@@ -88,7 +88,10 @@ class DetectLimits:
     periodic job): a run of empty buckets is a silence when its chance is below
     ``silence_alpha``."""
 
-    silence_alpha: float = 1e-6
+    silence_min_buckets: int = 3
+    """Empty buckets in a row, at least, for a silence."""
+
+    silence_alpha: float = 1e-9
     """A steady pattern's run of ``k`` empty buckets at its rate ``r`` per bucket is a silence
     when ``exp(-r * k)`` is below this."""
 
