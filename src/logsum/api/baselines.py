@@ -6,9 +6,10 @@ tenant's stored patterns already are its history): the profile of its sessions, 
 every ``learn_only`` request (:meth:`~logsum.core.baseline.Baseline.merged`: counts added, the
 most common signatures kept, count rules learned again), stored as JSON in the store's
 ``baselines`` table. Bounded by the core's limits (2,000 count signatures, 1,000 rules, 64
-counts per pattern, transition counts per pair of patterns) and by the store's
-``MAX_BASELINE_BYTES``. Processes cache it for ``LOGSUM_ENGINE_SYNC_SECONDS`` (a learn or a
-reset in one process reaches the others within that time; in the same process at once).
+counts per pattern, 20,000 transitions) and by the store's ``MAX_BASELINE_BYTES`` (a profile
+that would not fit keeps the more common half of its signatures until it does). Processes
+cache it for ``LOGSUM_ENGINE_SYNC_SECONDS`` (a learn or a reset in one process reaches the
+others within that time; in the same process at once).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 
 import orjson
 
 from logsum import LineResult, Pattern
 from logsum.core.analysis import AnalysisOptions, Analyzer, Baseline
 from logsum.store import Store
-from logsum.store.baselines import StoredBaseline
+from logsum.store.baselines import MAX_BASELINE_BYTES, StoredBaseline
 
 MAX_CACHED = 256
 """Tenants whose baseline a process keeps parsed (least recently used beyond it dropped)."""
@@ -69,6 +71,12 @@ class TenantBaselines:
         old = _parse(stored) if stored is not None else None
         merged = old.merged(learned) if old is not None else learned
         payload = orjson.dumps(merged.to_dict()).decode()
+        while len(payload) > MAX_BASELINE_BYTES and merged.sessions and merged.sessions.signatures:
+            # Within the store's bound: keep the more common half of the count signatures.
+            kept = sorted(merged.sessions.signatures.items(), key=lambda kv: -kv[1])
+            profile = replace(merged.sessions, signatures=dict(kept[: len(kept) // 2]))
+            merged = replace(merged, sessions=profile)
+            payload = orjson.dumps(merged.to_dict()).decode()
         sessions = merged.sessions.sessions if merged.sessions is not None else 0
         self._store.baselines.put(tenant_id, payload, sessions=sessions, lines=merged.lines)
         self._remember(tenant_id, merged, time.monotonic())
