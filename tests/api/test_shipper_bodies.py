@@ -215,5 +215,6 @@ def test_openapi_documents_the_body_types_and_query_options(api: Server) -> None
         "generate_insights",
         "bucket_seconds",
         "session_key",
+        "learn_only",
         "timezone",
     }

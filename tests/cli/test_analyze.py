@@ -265,3 +265,37 @@ def test_plain_writes_control_characters_as_escapes() -> None:
     assert "\x1b" not in out.stdout
     row = out.stdout.splitlines()[2].split("\t")
     assert len(row) == 4 and row[3].startswith("alert \\x1b[31mred")
+
+
+HDFS = Path(__file__).resolve().parents[1] / "data" / "hdfs_sessions"
+
+
+def test_baseline_learns_from_good_logs_and_judges_only_the_file() -> None:
+    good, judged = str(HDFS / "baseline.log"), str(HDFS / "judged.log")
+    plain = as_json(invoke("--json", "--session-key", r"blk_-?\d+", judged))
+    doc = as_json(invoke("--json", "--session-key", r"blk_-?\d+", "--baseline", good, judged))
+    assert doc["baseline"]["lines"] == len((HDFS / "baseline.log").read_bytes().splitlines())
+    assert doc["baseline"]["sessions"] == 150
+    assert doc["options"]["baseline"] == [good]
+    # Only the judged file's lines are counted in the patterns shown.
+    assert doc["lines"] == plain["lines"]
+    assert sum(p["count"] for p in doc["patterns"]) == doc["lines"]
+    # Patterns the good logs had are not new; the ones they lacked are.
+    new = {a["pattern_ids"][0] for a in doc["anomalies"] if a["type"] == "new_pattern"}
+    templates = {p["id"]: p["template"] for p in doc["patterns"]}
+    assert new and all("Receiving block" not in templates[p] for p in new)
+    assert any("Unexpected error trying to delete block" in templates[p] for p in new)
+    # Every odd block is reported, against the good logs' sessions.
+    flagged = {
+        s for a in doc["anomalies"] if a["type"] == "session" for s in a["evidence"]["sessions"]
+    }
+    labels = (HDFS / "judged_labels.csv").read_text("utf-8").splitlines()[1:]
+    assert flagged == {row.split(",")[0] for row in labels if row.endswith(",1")}
+
+
+def test_a_bad_baseline_exits_2_with_a_message(tmp_path: Path) -> None:
+    log = _sample(tmp_path)
+    missing = invoke("--baseline", str(tmp_path / "nope.log"), str(log))
+    assert missing.exit_code == 2 and "nope.log" in missing.output
+    stdin = invoke("--baseline", "-", str(log))
+    assert stdin.exit_code == 2 and "standard input" in stdin.output

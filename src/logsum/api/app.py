@@ -24,7 +24,7 @@ from logsum.api.middleware import (
     UnexpectedErrors,
 )
 from logsum.api.openapi import build_openapi, operation_id
-from logsum.api.routes import analyze, logs, ops, patterns, watch
+from logsum.api.routes import analyze, baseline, logs, ops, patterns, watch
 from logsum.api.schemas import AnalyzeRequest, WatchCreate
 from logsum.watch.feature import WatchFeature
 
@@ -82,6 +82,7 @@ def create_app(
     app.include_router(logs.router)
     app.state.error_bodies = {logs.PATH: otlp.error_body}
     app.include_router(patterns.router)
+    app.include_router(baseline.router)
     if watch_feature is not None:
         app.state.watch = watch_feature
         app.include_router(watch.router)

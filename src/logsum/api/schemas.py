@@ -77,6 +77,14 @@ class AnalyzeOptions(Wire):
         json_schema_extra={"format": "regex"},
     )
 
+    learn_only: bool = Field(
+        default=False,
+        description="Known-good lines: learn from them, judge nothing. Their patterns are "
+        "stored as usual; what their sessions look like is merged into the key's baseline, "
+        "against which the key's later analyses judge sessions. The response has the "
+        "patterns and no anomalies or insights. See GET and DELETE /v1/baseline.",
+    )
+
     timezone: str | None = Field(
         default=None,
         min_length=1,
@@ -229,6 +237,19 @@ class PatternList(Wire):
     total: int = Field(..., description="Patterns matching the filter, over all pages.")
     limit: int
     offset: int
+
+
+class BaselineOut(Wire):
+    """What a key learned from its ``learn_only`` analyses."""
+
+    sessions: int = Field(..., description="Sessions learned from, over every learn_only request.")
+    lines: int = Field(..., description="Lines learned from.")
+    session_key: str | None = Field(
+        ..., description="The session-key expression the sessions were read with."
+    )
+    session_rules: int = Field(..., description="Count rules learned (count(A) = count(B)...).")
+    size_bytes: int = Field(..., description="Stored size (bounded; see docs/API.md).")
+    updated_at: str = Field(..., description="Last learn_only request, ISO 8601 in UTC.")
 
 
 class ErrorDetail(Wire):

@@ -17,10 +17,11 @@ from typing import Any
 import orjson
 
 from logsum import Engine, EngineConfig, LineResult, Pattern
+from logsum.api.baselines import TenantBaselines
 from logsum.api.bodies import parse_batch
 from logsum.api.engines import SentPattern, TenantEngines
 from logsum.api.schemas import AnalyzeOptions
-from logsum.core.analysis import AnalysisOptions, analyze_batch
+from logsum.core.analysis import AnalysisOptions, Baseline, analyze_batch
 from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.settings import Settings
 from logsum.store import PatternDelta, Store, StoredPattern
@@ -128,6 +129,7 @@ class AnalysisService:
             max_tenants=settings.engine_tenants,
             sync_seconds=settings.engine_sync_seconds,
         )
+        self.baselines = TenantBaselines(store, settings.engine_sync_seconds)
 
     def _new_engine(self) -> Engine:
         # The core reads no clock: the adapter supplies the year for timestamps without one.
@@ -173,7 +175,8 @@ class AnalysisService:
             session_key=options.session_key,
         )
         lines = without_nul(lines)
-        analysed = options.find_anomalies or options.generate_insights
+        learn = options.learn_only
+        analysed = (options.find_anomalies or options.generate_insights) and not learn
         with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
             known_ids = te.known_ids() if analysed else frozenset()
             # The zone is the request's (UTC when it names none), set on the tenant's warm
@@ -189,7 +192,15 @@ class AnalysisService:
         # warm engine has seen the lines, as after a failed write). ``ids`` and ``sent`` take
         # single set and dict operations, atomic in the interpreter; a race between two
         # requests of a tenant at worst sends an example value twice.
-        anomalies, insights = self._report(results, patterns, known_ids, analysis_options)
+        anomalies: list[dict[str, Any]] = []
+        insights: list[dict[str, Any]] = []
+        if learn:
+            self.baselines.learn(tenant_id, results, patterns, options.session_key)
+        else:
+            baseline = self.baselines.get(tenant_id) if options.find_anomalies else None
+            anomalies, insights = self._report(
+                results, patterns, known_ids, analysis_options, baseline
+            )
         te.ids.update([p.id for p in patterns])
         wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
         deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
@@ -216,12 +227,15 @@ class AnalysisService:
         patterns: Sequence[Pattern],
         known_ids: frozenset[str],
         options: AnalysisOptions,
+        baseline: Baseline | None = None,
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         if not (options.find_anomalies or options.generate_insights):
             return [], []
         if results and results[0].line != 1:
             renumber(results, results[0].line - 1)
-        report = analyze_batch(results, patterns, known_pattern_ids=known_ids, options=options)
+        report = analyze_batch(
+            results, patterns, known_pattern_ids=known_ids, options=options, baseline=baseline
+        )
         anomalies = [a.to_dict() for a in report.anomalies] if options.find_anomalies else []
         insights = [i.to_dict() for i in report.insights] if options.generate_insights else []
         return anomalies, insights

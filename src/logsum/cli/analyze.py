@@ -9,7 +9,12 @@ input). Three output formats (``--format``):
   ``#``. The default when stdout is not a terminal (a pipe, a file), so nothing is wrapped at
   80 columns there;
 - ``json``: the same data as one JSON object, ``{"lines", "patterns", "anomalies",
-  "insights", "session_key", "options"}``; ``--json`` is short for it.
+  "insights", "session_key", "options", "baseline"}``; ``--json`` is short for it.
+
+``--baseline GOOD.log`` (repeatable) reads known-good logs first through the same engine and
+learns from them (:class:`~logsum.core.baseline.Baseline`): their patterns are not new, and
+sessions are judged against theirs. Only FILE is judged, and only FILE's lines are counted in
+the patterns shown.
 
 A progress bar is drawn on stderr for inputs over ``PROGRESS_MIN_BYTES`` when stderr is a
 terminal. Invalid options exit with status 2 and a one-line message on stderr. A reader that
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from typing import IO, Annotated, Any
 
@@ -34,7 +40,7 @@ from logsum import Engine, EngineConfig, Pattern
 from logsum.cli import app, scaleout
 from logsum.cli.common import TIMEZONE_HELP, engine_config, fail, open_log, reader_may_leave
 from logsum.cli.parse import iter_lines
-from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
+from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer, Baseline
 from logsum.core.detect.model import iso_utc
 from logsum.core.errors import LogsumError
 from logsum.core.timestamps import DEFAULT_ZONE
@@ -102,7 +108,7 @@ class _Counting:
 
 
 def _run(
-    stream: IO[bytes], engine: Engine, analyzer: Analyzer | None, size: int
+    stream: IO[bytes], engine: Engine, analyzer: Analyzer | None, size: int, report: bool = True
 ) -> tuple[int, AnalysisReport]:
     max_bytes = engine.config.max_line_chars * 4 + 4
     process = engine.process
@@ -131,8 +137,53 @@ def _run(
     finally:
         if progress is not None:
             progress.stop()
-    report = analyzer.report(engine.patterns()) if analyzer is not None else AnalysisReport()
-    return n, report
+    if analyzer is None or not report:
+        return n, AnalysisReport()
+    return n, analyzer.report(engine.patterns())
+
+
+def _learn(
+    paths: list[str], engine: Engine, options: AnalysisOptions
+) -> tuple[Baseline, dict[str, int]]:
+    """Read the known-good logs through ``engine`` and learn from them; also each pattern's
+    count so far (so that only FILE's lines are counted afterwards)."""
+    learner = Analyzer(
+        AnalysisOptions(
+            find_anomalies=True,
+            generate_insights=False,
+            bucket_seconds=options.bucket_seconds,
+            session_key=options.session_key,
+        ),
+        learn_only=True,
+    )
+    for path in paths:
+        if path == "-":
+            raise _fail("--baseline must be a file, not standard input")
+        stream, size = _open(path)
+        try:
+            _run(stream, engine, learner, size, report=False)
+        except LogsumError as exc:
+            raise _fail(f"{path}: {exc}") from None
+        finally:
+            stream.close()
+    patterns = engine.patterns()
+    return learner.learned(patterns), {p.id: p.count for p in patterns}
+
+
+def _judged_only(
+    patterns: list[Pattern], before: dict[str, int], keep_all: bool = False
+) -> list[Pattern]:
+    """The patterns with the lines read before (a baseline) taken out of their counts; the
+    ones FILE did not have are left out unless ``keep_all``."""
+    if not before:
+        return patterns
+    out = []
+    for p in patterns:
+        earlier = before.get(p.id, 0) + sum(before.get(a, 0) for a in p.aliases)
+        if p.count > earlier or keep_all:
+            out.append(replace(p, count=max(0, p.count - earlier)))
+    out.sort(key=lambda p: (-p.count, p.id))
+    return out
 
 
 def _analyze_batch(
@@ -158,7 +209,8 @@ def _analyze_batch(
     report = analyzer.report(result.patterns) if analyzer is not None else AnalysisReport()
     if store_key is not None:
         _load_into_store(store_key, result.patterns)
-    key = analyzer.sessions.key_pattern if analyzer is not None and options.find_anomalies else None
+    sessions = analyzer.sessions if analyzer is not None else None
+    key = sessions.key_pattern if sessions is not None else None
     return result.lines, result.patterns, report, key
 
 
@@ -359,6 +411,15 @@ def analyze(
             "patterns in the service's store (LOGSUM_DATABASE_URL or the data directory).",
         ),
     ] = None,
+    baseline: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--baseline",
+            metavar="GOOD.log",
+            help="Known-good log to learn from first (repeatable): its patterns, and what its "
+            "sessions look like, are normal; only FILE is judged and counted.",
+        ),
+    ] = None,
 ) -> None:
     """Show patterns by count with severity and template, then anomalies and insights."""
     where = scaleout.ScaleOut(scheduler, workers, partition_mib)
@@ -377,25 +438,33 @@ def analyze(
         config = engine_config(timezone)
     except LogsumError as exc:
         raise _fail(str(exc)) from None
+    if where.wanted and baseline:
+        raise _fail("--baseline does not go with --workers/--scheduler")
+    learned: Baseline | None = None
     if where.wanted:
         n, patterns, report, key_pattern = _analyze_batch(
             files, where, config, message_only, options, store_key
         )
     else:
-        analyzer = None if no_detect else Analyzer(options)
         engine = Engine(config, message_only=message_only)
+        before: dict[str, int] = {}
+        if baseline:
+            learned, before = _learn(baseline, engine, options)
+        analyzer = None if no_detect else Analyzer(options, baseline=learned)
         stream, size = _open(files[0])
         try:
-            n, report = _run(stream, engine, analyzer, size)
-        except LogsumError as exc:  # an option refused while it runs (a backtracking key)
+            n, report = _run(stream, engine, analyzer, size, report=not before)
+            if before and analyzer is not None:
+                report = analyzer.report(_judged_only(engine.patterns(), before, keep_all=True))
+        except LogsumError as exc:  # an option refused while it runs (a backtracking session key)
             raise _fail(str(exc)) from None
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
-        patterns = engine.patterns()
+        patterns = _judged_only(engine.patterns(), before)
         key_pattern = (
             analyzer.sessions.key_pattern
-            if analyzer is not None and options.find_anomalies
+            if analyzer is not None and analyzer.sessions is not None
             else None
         )
     with reader_may_leave():
@@ -411,7 +480,16 @@ def analyze(
                     "message_only": message_only,
                     "detect": not no_detect,
                     "timezone": timezone,
+                    "baseline": list(baseline or []),
                 },
+                "baseline": {
+                    "lines": learned.lines,
+                    "patterns": len(learned.pattern_ids),
+                    "sessions": learned.sessions.sessions if learned.sessions else 0,
+                    "session_rules": len(learned.sessions.rules) if learned.sessions else 0,
+                }
+                if learned is not None
+                else None,
             }
             sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
         elif fmt is OutputFormat.plain:

@@ -24,6 +24,15 @@ Anomaly kinds (``Anomaly.type``):
   one (an event after another, or first, or last; :mod:`logsum.core.detect.sequence`), grouped
   by that transition.
 
+Cold start: an anomaly that compares a part of the stream with the rest (a rare pattern, a
+volume spike or drop, an error burst) is not reported below critical when it lies wholly in the
+first ``cold_start_share`` (5%) of the stream's time span: a stream's first minutes (start-up
+messages, partial buckets) have nothing before them to be unusual against.
+
+One incident, one anomaly: a rare pattern or a pattern's volume spike inside an error burst's
+window, among the patterns the burst names, is folded into the burst (``evidence.merged``;
+:mod:`logsum.core.detect.incidents`).
+
 Lines are counted as the patterns count them: a continuation line of a multi-line record (a
 stack frame, ``LineResult.continuation``) is part of its record, not a line of its own, so it is
 not fed to the detectors or the insights. Every count and "of N" total in a report is then a
@@ -39,9 +48,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from logsum.core.baseline import Baseline
 from logsum.core.detect.base import DEFAULT_LIMITS, DetectContext, DetectLimits, Detector
+from logsum.core.detect.incidents import merge_incidents
 from logsum.core.detect.model import (
     Anomaly,
     AnomalyType,
@@ -54,7 +66,7 @@ from logsum.core.detect.rate import RateDetector
 from logsum.core.detect.session import SessionDetector, compile_caller_key
 from logsum.core.errors import InvalidOption
 from logsum.core.insights import InsightCollector
-from logsum.core.model import LineResult, Pattern
+from logsum.core.model import LineResult, Pattern, Severity
 
 __all__ = [
     "AnalysisOptions",
@@ -62,12 +74,23 @@ __all__ = [
     "Analyzer",
     "Anomaly",
     "AnomalyType",
+    "Baseline",
     "Insight",
     "InsightType",
     "TimeWindow",
     "analyze_batch",
 ]
 
+
+_COLD_START_TYPES = frozenset(
+    {
+        AnomalyType.RARE_PATTERN,
+        AnomalyType.VOLUME_SPIKE,
+        AnomalyType.VOLUME_DROP,
+        AnomalyType.ERROR_BURST,
+    }
+)
+"""Anomalies that compare with the rest of the stream: none in its cold start."""
 
 MAX_BUCKET_SECONDS = 366 * 86400
 """The largest bucket a caller may ask for (a year)."""
@@ -127,7 +150,9 @@ class AnalysisReport:
 
 class Analyzer:
     """The streaming form of :func:`analyze_batch`: feed LineResults as they come, ask for a
-    report at any time. Memory is bounded by :class:`~logsum.core.detect.base.DetectLimits`."""
+    report at any time. Memory is bounded by :class:`~logsum.core.detect.base.DetectLimits`.
+    ``learn_only``: fed known-good lines for :meth:`learned` alone (no other detector runs).
+    ``baseline``: judge against what another analyzer learned (see :mod:`logsum.core.baseline`)."""
 
     def __init__(
         self,
@@ -135,24 +160,42 @@ class Analyzer:
         *,
         known_pattern_ids: Collection[str] = (),
         limits: DetectLimits = DEFAULT_LIMITS,
+        baseline: Baseline | None = None,
+        learn_only: bool = False,
     ) -> None:
         self.options = options
         self.limits = limits
+        self.baseline = baseline
         self._known = frozenset(known_pattern_ids)
+        if baseline is not None:
+            self._known = baseline.merged_known(self._known)
+        self._lines = 0
+        self._first_t: datetime | None = None
+        self._last_t: datetime | None = None
         self._detectors: list[Detector] = []
+        self.sessions: SessionDetector | None = None
         if options.find_anomalies:
-            self.sessions = SessionDetector(limits, options.session_key)
+            self.sessions = SessionDetector(
+                limits, options.session_key, baseline.sessions if baseline else None
+            )
             self._detectors = [
                 NoveltyDetector(limits, self._known),
                 RateDetector(limits, options.bucket_seconds),
                 self.sessions,
             ]
-        self._insights = InsightCollector(self._known) if options.generate_insights else None
+            if learn_only:  # only what :meth:`learned` reads
+                self._detectors = [self.sessions]
+        self._insights = (
+            InsightCollector(self._known) if options.generate_insights and not learn_only else None
+        )
 
     def feed(self, result: LineResult) -> None:
         """Take one line's result, in input order (a continuation line is skipped)."""
         if result.continuation:
             return
+        self._lines += 1
+        if result.timestamp is not None:
+            self._times(result.timestamp, result.timestamp)
         for d in self._detectors:
             d.feed(result)
         if self._insights is not None:
@@ -162,10 +205,37 @@ class Analyzer:
         """Take many results, in input order (each detector takes the batch in one call;
         continuation lines are skipped)."""
         batch = [r for r in results if not r.continuation]
+        self._lines += len(batch)
+        stamps = [r.timestamp for r in batch if r.timestamp is not None]
+        if stamps:
+            self._times(min(stamps), max(stamps))
         for d in self._detectors:
             d.feed_many(batch)
         if self._insights is not None:
             self._insights.feed_many(batch)
+
+    def _times(self, first: datetime, last: datetime) -> None:
+        if self._first_t is None or first < self._first_t:
+            self._first_t = first
+        if self._last_t is None or last > self._last_t:
+            self._last_t = last
+
+    def _past_cold_start(self, anomalies: list[Anomaly]) -> list[Anomaly]:
+        """Without anything to compare with yet, the first ``cold_start_share`` of a stream's
+        time span can raise no rate or rarity anomaly below critical (see the module
+        docstring)."""
+        share = self.limits.cold_start_share
+        if share <= 0 or self._first_t is None or self._last_t is None:
+            return anomalies
+        until = self._first_t + (self._last_t - self._first_t) * share
+        return [
+            a
+            for a in anomalies
+            if a.type not in _COLD_START_TYPES
+            or a.severity is Severity.CRITICAL
+            or a.window is None
+            or a.window.end > until
+        ]
 
     def report(self, patterns: Sequence[Pattern]) -> AnalysisReport:
         """Anomalies (most severe, then highest score first) and ranked insights so far."""
@@ -173,11 +243,28 @@ class Analyzer:
         anomalies: list[Anomaly] = []
         for d in self._detectors:
             anomalies.extend(d.finish(ctx))
+        anomalies = self._past_cold_start(anomalies)
+        anomalies = merge_incidents(anomalies, self.limits.max_lines_per_anomaly)
         anomalies.sort(key=lambda a: (a.severity.rank, -a.score, a.type.value, a.id))
         insights = (
             tuple(self._insights.finish(patterns, anomalies)) if self._insights is not None else ()
         )
         return AnalysisReport(anomalies=tuple(anomalies), insights=insights)
+
+    def learned(self, patterns: Sequence[Pattern], *, min_sessions: int | None = None) -> Baseline:
+        """What the lines fed so far teach, as a known-good :class:`Baseline` for another
+        analyzer (fed by the same engine). Needs ``find_anomalies`` for the session profile,
+        which needs ``min_sessions`` sessions (default ``DetectLimits.min_sessions``; a part to
+        be merged with others may have fewer: sessions are judged against a baseline only once
+        it holds that many)."""
+        ctx = DetectContext.of(patterns, self._known, self.limits)
+        profile = (
+            self.sessions.profile(ctx, min_sessions=min_sessions)
+            if self.sessions is not None
+            else None
+        )
+        ids = frozenset(p.id for p in patterns) | frozenset(a for p in patterns for a in p.aliases)
+        return Baseline(pattern_ids=ids, lines=self._lines, sessions=profile)
 
 
 def analyze_batch(
@@ -186,6 +273,7 @@ def analyze_batch(
     *,
     known_pattern_ids: Collection[str] = (),
     options: AnalysisOptions = AnalysisOptions(),
+    baseline: Baseline | None = None,
 ) -> AnalysisReport:
     """Detect anomalies and derive insights for one batch.
 
@@ -193,8 +281,10 @@ def analyze_batch(
     snapshots after the batch (templates and severities are read from them).
     ``known_pattern_ids`` are the caller's pattern ids from before this batch (its history), so
     a ``new_pattern`` anomaly means new for the caller, not only new in this batch; without a
-    history, the earlier part of the batch serves as the baseline. Pure and deterministic.
+    history, the earlier part of the batch serves as the baseline. With a known-good
+    ``baseline`` (:meth:`Analyzer.learned`), its patterns are known and sessions are judged
+    against its sessions. Pure and deterministic.
     """
-    analyzer = Analyzer(options, known_pattern_ids=known_pattern_ids)
+    analyzer = Analyzer(options, known_pattern_ids=known_pattern_ids, baseline=baseline)
     analyzer.feed_many(results)
     return analyzer.report(patterns)

@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Connection, Engine, Table, bindparam, func, select, update
 
 from logsum.store import journal, keys
+from logsum.store.baselines import BaselineStore
 from logsum.store.db import Database
 from logsum.store.driver import DriverQuery, DriverStatement
 from logsum.store.groupcommit import GroupCommit
@@ -97,6 +98,11 @@ class Store:
         """The database layer, shared by repositories over the same database (its writer lock
         orders all their writes)."""
         return self._db
+
+    @property
+    def baselines(self) -> BaselineStore:
+        """Each tenant's learned baseline (:mod:`logsum.store.baselines`)."""
+        return BaselineStore(self._db)
 
     @property
     def limits(self) -> StoreLimits:

@@ -133,5 +133,6 @@ class PatternJournalRow(Base):
 
 Index("ix_pattern_journal_tenant_id", PatternJournalRow.tenant_id, PatternJournalRow.id)
 
-# The watch feature's tables share this metadata (one schema, one migration chain).
-from logsum.store import watch_tables  # noqa: E402, F401
+# The watch feature's tables, and the learned baselines (revision 0005), share this metadata
+# (one schema, one migration chain).
+from logsum.store import baselines, watch_tables  # noqa: E402, F401

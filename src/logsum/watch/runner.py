@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ import orjson
 
 from logsum import Engine, EngineConfig, LineResult, Severity
 from logsum.core.analysis import AnalysisOptions, Analyzer
+from logsum.core.detect.base import DEFAULT_LIMITS
 from logsum.store import PatternDelta, Store, StoreError
 from logsum.timeutil import iso, utc_now
 from logsum.watch.config import WatchConfig
@@ -39,6 +40,9 @@ from logsum.watch.paths import under_roots
 from logsum.watch.repo import WatchStore, new_webhook_id
 
 log = logging.getLogger(__name__)
+
+_LATER_WINDOWS = replace(DEFAULT_LIMITS, cold_start_share=0.0)
+"""The limits of every analysis window after a watch's first: the stream started before."""
 
 EVENT_TYPE = "logsum.watch.batch"
 """``type`` of every delivery body."""
@@ -112,7 +116,7 @@ class WatchRunner:
         self._known: set[str] = set()
         self._engine = self._build_engine()
         self._status: WatchStatus | None = None
-        self._analyzer = self._new_analyzer()
+        self._analyzer = self._new_analyzer(first=True)
         self._window_started = self._mono()
         self._window_lines = 0
         self._window_pids: set[str] = set()
@@ -400,10 +404,12 @@ class WatchRunner:
 
     # -- anomalies ---------------------------------------------------------------------------
 
-    def _new_analyzer(self) -> Analyzer:
+    def _new_analyzer(self, first: bool = False) -> Analyzer:
+        # Only the watch's first window is the start of its stream (no cold-start quiet later).
         return Analyzer(
             AnalysisOptions(find_anomalies=True, generate_insights=False),
             known_pattern_ids=frozenset(self._known),
+            limits=DEFAULT_LIMITS if first else _LATER_WINDOWS,
         )
 
     def _anomalies(self, b: _Batch) -> list[dict[str, Any]]:

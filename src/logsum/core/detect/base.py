@@ -56,6 +56,11 @@ class DetectLimits:
     spike_ratio: float = 3.0
     """...and at least this many times the pattern's median count."""
 
+    occasional_spikes: bool = False
+    """Whether a pattern below error whose median per bucket is 0 (it comes in occasional
+    bursts) can spike. Off: its bursts are how it occurs (new and rare patterns report its
+    appearance); an error or critical pattern still spikes from 0."""
+
     max_spikes_per_pattern: int = 3
     """Spikes reported per pattern (its strongest); the evidence counts the others. A bursty
     pattern then reads as one finding, not dozens."""
@@ -74,6 +79,22 @@ class DetectLimits:
     """...and lies at least this many robust standard deviations below the median, so the
     ordinary ups and downs of a noisy pattern do not read as drops."""
 
+    cold_start_share: float = 0.05
+    """Rate and rarity anomalies below critical lying wholly in this first share of the
+    stream's time span are not reported (see :mod:`logsum.core.analysis`). 0 turns it off."""
+
+    silence_min_presence: float = 0.9
+    """A pattern present in at least this share of the buckets is steady (a heartbeat, a
+    periodic job): a run of empty buckets is a silence when its chance is below
+    ``silence_alpha``."""
+
+    silence_min_buckets: int = 3
+    """Empty buckets in a row, at least, for a silence."""
+
+    silence_alpha: float = 1e-9
+    """A steady pattern's run of ``k`` empty buckets at its rate ``r`` per bucket is a silence
+    when ``exp(-r * k)`` is below this."""
+
     burst_min_errors: int = 5
     """An error burst bucket holds at least this many error or critical lines."""
 
@@ -90,8 +111,10 @@ class DetectLimits:
     rare_min_batch: int = 1_000
     """Batches smaller than this have no rare patterns (everything is rare in a small batch)."""
 
-    rare_max_share: float = 0.0005
-    """A rare pattern holds at most this share of the batch's lines (and at least one line)."""
+    rare_max_share: float = 0.0
+    """A warning pattern is rare at up to this share of the batch's lines. 0: a warning pattern
+    is never reported for being rare alone (rare warnings are mostly ordinary: register dumps,
+    status lines; 35 of 35 on BGL_2k pointed at ordinary lines); a new one still is."""
 
     rare_fault_share: float = 0.01
     """A fault pattern (an error or critical event) is rare at up to this share of the lines:
@@ -123,6 +146,40 @@ class DetectLimits:
     session_min_support_count: int = 5
     """...and at least this many sessions, so small batches do not call every session normal."""
 
+    session_rare_share: float = 0.003
+    """A pattern that is not a fault (below warning) is unusual in a session when fewer than this
+    share of the sessions have it (and fewer than ``session_min_support_count``): a rare but
+    ordinary variant (a retry, a replication) is not reported for being rare; a warning or
+    worse pattern is unusual up to ``session_min_support``."""
+
+    session_rule_tolerance: float = 0.05
+    """Count rules (``count(A) = count(B)``...; :mod:`~logsum.core.detect.sessionrules`) learned
+    from the batch itself hold for all but at most this share of the sessions touching them:
+    robust to that much contamination by anomalous sessions."""
+
+    baseline_rule_tolerance: float = 0.01
+    """The same for rules learned from a known-good baseline."""
+
+    session_usual_counts: int = 3
+    """With a baseline, a session is unusual when it has a count of a pattern that fewer than
+    ``session_min_support_count`` of the baseline's sessions have, if those keep to at most
+    this many counts of that pattern (each held by that many sessions, together all but
+    ``baseline_rule_tolerance`` of the sessions having the pattern): a pattern whose count
+    varies widely has no usual count to depart from. (Without a baseline this flags ordinary
+    variants as often as anomalies, so it is not applied.)"""
+
+    session_rule_patterns: int = 40
+    """Patterns (most common first) considered for count rules: bounds the learning cost."""
+
+    baseline_max_signatures: int = 2_000
+    """Distinct session counts a learned profile keeps (most common first)."""
+
+    baseline_max_rules: int = 1_000
+    """Count rules a learned profile keeps."""
+
+    baseline_max_transitions: int = 20_000
+    """Order-1 transitions (and their contexts) a learned profile keeps, most common first."""
+
     session_open_tail: float = 0.05
     """Sessions whose last line falls in this final share of the batch (by line position), and
     whose events so far fit inside a usual signature, count as still open: not judged."""
@@ -134,6 +191,11 @@ class DetectLimits:
     at most this share of the sessions having the event. A deviation from an order (almost)
     every session keeps is reported; events followed by many different ones (interleaved work)
     never make a session unusual. 0 turns the order rule off."""
+
+    baseline_order_rare_share: float = 0.0
+    """``session_order_rare_share`` when sessions are judged against a baseline. Off: on
+    complete HDFS sessions against a known-good baseline the order rule added only false
+    alarms (bench/anomaly.py; counts, count rules and patterns found every anomaly it found)."""
 
     max_session_anomalies: int = 100
     """session anomalies (one per unusual signature) reported per batch, highest score first."""

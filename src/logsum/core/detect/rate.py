@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
 from logsum.core.detect.buckets import BucketCounter, BucketView
@@ -126,6 +127,7 @@ class RateDetector:
                     drops_total.add(b)
         spike_buckets: set[int] = set()
         pattern_drops: dict[int, list[str]] = {}
+        silences: list[tuple[int, int, str, float]] = []
         for pid in sorted(view.per_pattern):
             series = view.per_pattern[pid]
             if sum(series.values()) < min(lim.min_spike_count, lim.drop_min_median):
@@ -133,7 +135,9 @@ class RateDetector:
             inside = [(b, float(c)) for b, c in series.items() if first <= b <= last]
             m, sigma = robust_sparse((x for _, x in inside), len(idx) - len(inside))
             thr = max(m + lim.spike_sigmas * sigma, m * lim.spike_ratio, lim.min_spike_count)
-            if thr > 0:  # (always, with limits that make sense) empty buckets cannot spike
+            if m == 0 and not lim.occasional_spikes and not self._faulty(pid, ctx):
+                flagged = []  # an occasional pattern: its bursts are how it occurs
+            elif thr > 0:  # (always, with limits that make sense) empty buckets cannot spike
                 flagged = [b for b, x in inside if x >= thr]
             else:
                 flagged = [b for b in idx if series.get(b, 0) >= thr]
@@ -172,6 +176,7 @@ class RateDetector:
                         line_count=observed,
                     )
                 )
+            silences.extend(self._silences(view, pid, series, pattern_drops, drops_total))
             if m >= lim.drop_min_median:
                 xs = [float(series.get(b, 0)) for b in idx]
                 for b, x in zip(idx, xs, strict=True):
@@ -181,6 +186,7 @@ class RateDetector:
                             out.append(
                                 self._drop(view, ctx, (pid,), b, b, m, sigma, int(x), "pattern")
                             )
+        out.extend(self._silence_anomalies(view, ctx, silences))
         for start, end in runs(drops_total):
             pids: list[str] = []
             for b in range(start, end + 1):
@@ -215,6 +221,89 @@ class RateDetector:
                     line_count=observed,
                 )
             )
+        return out
+
+    def _silences(
+        self,
+        view: BucketView,
+        pid: str,
+        series: dict[int, int],
+        drops: dict[int, list[str]],
+        total_drops: set[int],
+    ) -> list[tuple[int, int, str, float]]:
+        """``(start, end, pid, rate)`` of a steady pattern's silences: present in nearly every
+        bucket while it lasts, over at least half the batch (a heartbeat, a periodic job), then
+        a run of at least ``silence_min_buckets`` empty buckets it would almost surely not have
+        by chance: at its mean rate ``r`` per bucket, ``exp(-r * run) < silence_alpha``. The
+        run may reach the end of the batch (a pattern that stopped); the first bucket, partial,
+        never counts as empty. A silence inside a drop of the whole volume is named by that drop
+        instead."""
+        lim = self._limits
+        idx = view.indices
+        seen = [b for b in idx[1:-1] if series.get(b, 0) > 0]
+        if not seen:
+            return []
+        active = seen[-1] - seen[0] + 1
+        if active < max(lim.min_buckets, len(idx) / 2):
+            return []
+        if len(seen) < lim.silence_min_presence * active:
+            return []
+        rate = sum(series.get(b, 0) for b in seen) / len(seen)
+        out = []
+        for start, end in runs(b for b in idx[1:] if series.get(b, 0) == 0):
+            length = end - start + 1
+            if start in drops and pid in drops[start]:
+                continue  # the drop rule has it
+            if length < lim.silence_min_buckets or math.exp(-rate * length) >= lim.silence_alpha:
+                continue
+            if all(b in total_drops for b in range(start, end + 1)):
+                for b in range(start, end + 1):
+                    if pid not in drops.setdefault(b, []):
+                        drops[b].append(pid)
+            else:
+                out.append((start, end, pid, rate))
+        return out
+
+    def _silence_anomalies(
+        self, view: BucketView, ctx: DetectContext, silences: list[tuple[int, int, str, float]]
+    ) -> list[Anomaly]:
+        """One anomaly per group of silences that overlap (patterns that stopped together are
+        one incident), named after the steadiest pattern."""
+        out: list[Anomaly] = []
+        group: list[tuple[int, int, str, float]] = []
+
+        def close() -> None:
+            if not group:
+                return
+            group.sort(key=lambda g: (-g[3], g[2]))
+            start = min(g[0] for g in group)
+            end = max(g[1] for g in group)
+            rate = group[0][3]
+            a = self._drop(
+                view,
+                ctx,
+                tuple(g[2] for g in group),
+                start,
+                end,
+                rate,
+                math.sqrt(rate),
+                0,
+                "pattern",
+            )
+            if len(group) > 1:
+                a = replace(
+                    a, message=a.message.replace("' went", f"' and {len(group) - 1} more went", 1)
+                )
+            out.append(replace(a, severity=Severity.WARNING))
+            group.clear()
+
+        last_end = -1
+        for item in sorted(silences):
+            if group and item[0] > last_end:
+                close()
+            group.append(item)
+            last_end = max(last_end, item[1]) if len(group) > 1 else item[1]
+        close()
         return out
 
     def _drop(
@@ -259,6 +348,11 @@ class RateDetector:
             line_count=observed,
             severity=Severity.ERROR if observed == 0 else Severity.WARNING,
         )
+
+    def _faulty(self, pid: str, ctx: DetectContext) -> bool:
+        """Whether the pattern's lines are error or critical events."""
+        sev = effective_severity(ctx.severity(pid), self.counter.kinds.get(pid))
+        return sev.at_least(Severity.ERROR)
 
     # -- error share -------------------------------------------------------------------------
 

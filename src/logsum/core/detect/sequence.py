@@ -208,6 +208,18 @@ class TransitionTable:
         self._context: Counter[str] = Counter()
         self._mass: tuple[float, dict[str, int]] | None = None
 
+    @classmethod
+    def of_counts(cls, have: dict[str, int], context: dict[str, int]) -> TransitionTable:
+        """An order-1 table from the counts :meth:`counts` gave (a learned baseline)."""
+        table = cls(order=1)
+        table._have.update(have)
+        table._context.update(context)
+        return table
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Sessions per transition key and per context key (JSON-safe; see :meth:`of_counts`)."""
+        return dict(self._have), dict(self._context)
+
     def _keys(self, sequence: Sequence[str], complete: bool, begun: bool) -> list[tuple[str, str]]:
         """``(context key, transition key)`` pairs in sequence order."""
         if self.order == 1:  # the common case, without the general generator's overhead

@@ -21,7 +21,7 @@ import math
 import re
 from bisect import bisect_right
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate
@@ -45,6 +45,14 @@ from logsum.core.detect.sessionkeys import FoundKey as _FoundKey
 # Checking a caller's key before any work is part of this module's interface (the analysis
 # calls it from here); it lives with the key readers.
 from logsum.core.detect.sessionkeys import compile_caller_key as compile_caller_key
+from logsum.core.detect.sessionrules import (
+    MAX_VALUES,
+    CountRule,
+    SessionProfile,
+    Signature,
+    count_values,
+    mine_rules,
+)
 from logsum.core.model import LineResult, Severity
 
 SAMPLE_LINES_PER_SESSION = 16
@@ -278,8 +286,16 @@ class _Session:
 class SessionDetector:
     """Groups lines into sessions by key and reports sessions that behave unlike most."""
 
-    def __init__(self, limits: DetectLimits, session_key: str | None = None) -> None:
+    def __init__(
+        self,
+        limits: DetectLimits,
+        session_key: str | None = None,
+        baseline: SessionProfile | None = None,
+    ) -> None:
         self._limits = limits
+        self._baseline = baseline
+        if session_key is None and baseline is not None:
+            session_key = baseline.session_key
         self._key: CallerKey | _FoundKey | None = (
             CallerKey(session_key, limits) if session_key else None
         )
@@ -322,8 +338,10 @@ class SessionDetector:
                 self._end_probe()
         if self._key is None:
             return
-        for k in range(i, n):
-            self._add(results[k])
+        rest = results[i:] if i else results
+        keys = self._key.keys_many([r.message for r in rest])
+        for r, ks in zip(rest, keys, strict=True):
+            self._add_keys(r, ks)
 
     def _end_probe(self) -> None:
         self._probing = False
@@ -337,14 +355,17 @@ class SessionDetector:
         self._key = _FoundKey(key) if key else None
         probe, self._probe = self._probe, []
         if self._key is not None:
-            for r in probe:
-                self._add(r)
+            for r, ks in zip(probe, self._key.keys_many([r.message for r in probe]), strict=True):
+                self._add_keys(r, ks)
 
     def _add(self, r: LineResult) -> None:
         if self._key is None:
             return
+        self._add_keys(r, self._key.keys(r.message))
+
+    def _add_keys(self, r: LineResult, keys: list[str]) -> None:
         lim = self._limits
-        for key in self._key.keys(r.message):
+        for key in keys:
             s = self._sessions.get(key)
             if s is None:
                 s = self._sessions[key] = _Session()
@@ -368,83 +389,211 @@ class SessionDetector:
                     s.first_t = r.timestamp
                 s.last_t = r.timestamp
 
+    def _usable_baseline(self) -> SessionProfile | None:
+        """The baseline's profile when it holds enough sessions (``min_sessions``) to say what
+        a usual session is; otherwise sessions are judged against the batch's own."""
+        base = self._baseline
+        return base if base is not None and base.sessions >= self._limits.min_sessions else None
+
+    def _signatures(self, ctx: DetectContext) -> dict[str, Signature]:
+        """Each session's counts (pattern ids made canonical), sorted."""
+        out: dict[str, Signature] = {}
+        for key, s in self._sessions.items():
+            counts: Counter[str] = Counter()
+            for pid, c in s.counts.items():
+                counts[ctx.canonical(pid)] += c
+            out[key] = tuple(sorted(counts.items()))
+        return out
+
+    def _view(
+        self, s: _Session, ctx: DetectContext, canon: dict[str, str]
+    ) -> tuple[list[str], bool, bool]:
+        """A session's kept sequence (canonical ids), whether its end and its start are known:
+        the end only for a whole, finished session (not one still active at the end of the
+        batch, nor one longer than the sequence kept); the start only for one that did not begin
+        right at the start of the data (it may be older)."""
+        lim = self._limits
+        edge = lim.session_open_tail
+        first = self._first_line or 0
+        tail_from = self._last_line - edge * (self._last_line - first)
+        head_until = first + edge * (self._last_line - first)
+        seq = [canon.get(p) or canon.setdefault(p, ctx.canonical(p)) for p in s.sequence]
+        complete = s.n == len(s.sequence) and (s.last_line < tail_from or edge <= 0)
+        begun = edge <= 0 or (bool(s.lines) and s.lines[0] > head_until)
+        return seq, complete, begun
+
+    def profile(
+        self,
+        context: DetectContext,
+        tolerance: float | None = None,
+        min_sessions: int | None = None,
+    ) -> SessionProfile | None:
+        """What the sessions fed so far say a usual session is (for use as a baseline), or
+        ``None`` when there is no session key or fewer than ``min_sessions`` sessions (default
+        ``DetectLimits.min_sessions``). Count rules are learned with ``tolerance`` (default
+        ``baseline_rule_tolerance``: the lines are taken as known-good)."""
+        if self._probing:
+            self._end_probe()
+        lim = self._limits
+        least = lim.min_sessions if min_sessions is None else max(1, min_sessions)
+        if self._key is None or len(self._sessions) < least:
+            return None
+        sigs = self._signatures(context)
+        sig_count = Counter(sigs.values())
+        df: Counter[str] = Counter()
+        for sig, n in sig_count.items():
+            for p, _ in sig:
+                df[p] += n
+        table = TransitionTable(order=1)
+        canon: dict[str, str] = {}
+        for s in self._sessions.values():
+            seq, complete, begun = self._view(s, context, canon)
+            table.add(seq, complete=complete, begun=begun)
+        have, ctxs = (
+            dict(Counter(c).most_common(lim.baseline_max_transitions)) for c in table.counts()
+        )
+        rules = mine_rules(
+            sig_count,
+            tolerance=lim.baseline_rule_tolerance if tolerance is None else tolerance,
+            min_sessions=lim.session_min_support_count,
+            max_patterns=lim.session_rule_patterns,
+        )
+        return SessionProfile(
+            sessions=len(sigs),
+            df=dict(df),
+            signatures=dict(sig_count.most_common(lim.baseline_max_signatures)),
+            rules=tuple(rules[: lim.baseline_max_rules]),
+            transitions=have,
+            contexts=ctxs,
+            session_key=self.key_pattern,
+            values=count_values(sig_count),
+        )
+
     def finish(self, context: DetectContext) -> list[Anomaly]:
-        """One anomaly per anomalous signature (the sessions sharing it listed in evidence)."""
+        """Session anomalies: sessions with a pattern few (or no baseline) sessions have,
+        grouped by those patterns; sessions breaking count rules, grouped by the patterns whose
+        counts differ; sessions with usual counts in an unusual order, grouped by transition."""
         if self._probing:
             self._end_probe()
         lim = self._limits
         n = len(self._sessions)
-        if n < lim.min_sessions:
+        base = self._usable_baseline()
+        if n == 0 or (base is None and n < lim.min_sessions):
             return []
-        support = max(lim.session_min_support_count, lim.session_min_support * n)
-        sigs: dict[str, tuple[tuple[str, int], ...]] = {}
-        sig_count: Counter[tuple[tuple[str, int], ...]] = Counter()
-        df: Counter[str] = Counter()
-        for key, s in self._sessions.items():
-            counts: Counter[str] = Counter()
-            for pid, c in s.counts.items():
-                counts[context.canonical(pid)] += c
-            sig = tuple(sorted(counts.items()))
-            sigs[key] = sig
-            sig_count[sig] += 1
-            df.update(counts.keys())
-        normal_sig = sig_count.most_common(1)[0][0]
-        frequent = [dict(sg) for sg, c in sig_count.items() if c >= support]
+        sigs = self._signatures(context)
+        sig_count = Counter(sigs.values())
+        if base is not None:
+            ref_n = base.sessions
+            df: Mapping[str, int] = base.df
+            support = max(1.0, min(lim.session_min_support_count, lim.session_min_support * ref_n))
+            fault_support = rare_support = support
+            rules: Sequence[CountRule] = base.rules
+            ref_sigs = base.signatures
+            values: Mapping[str, Mapping[int, int]] = base.values
+            tolerance = lim.baseline_rule_tolerance
+        else:
+            ref_n = n
+            counted: Counter[str] = Counter()
+            for sig, c in sig_count.items():
+                for p, _ in sig:
+                    counted[p] += c
+            df = counted
+            count = lim.session_min_support_count
+            support = fault_support = max(count, lim.session_min_support * n)
+            rare_support = max(count, lim.session_rare_share * n)
+            tolerance = lim.session_rule_tolerance
+            rules = mine_rules(
+                sig_count,
+                tolerance=tolerance,
+                min_sessions=count,
+                max_patterns=lim.session_rule_patterns,
+            )
+            ref_sigs = sig_count
+            # Unusual counts of a known pattern are judged against a baseline only: within a
+            # batch they flag ordinary variants as often as anomalies (measured on HDFS).
+            values = {}
+
+        def few(p: str) -> bool:
+            faulty = context.severity(p).at_least(Severity.WARNING)
+            return df.get(p, 0) < (fault_support if faulty else rare_support)
+
+        def unseen(p: str, c: int) -> bool:
+            # A count of a known pattern that (nearly) no baseline session has, where the
+            # baseline's sessions keep to a few counts of it (a pattern whose count varies
+            # widely has no usual count to depart from).
+            vs = values.get(p)
+            if vs is None or len(vs) >= MAX_VALUES or vs.get(c, 0) >= rare_support:
+                return False
+            usual = [n for n in vs.values() if n >= rare_support]
+            total = sum(vs.values())
+            return len(usual) <= lim.session_usual_counts and sum(usual) >= (1 - tolerance) * total
+
+        frequent = [dict(sg) for sg, c in ref_sigs.items() if c >= support]
         first = self._first_line or 0
         tail_from = self._last_line - lim.session_open_tail * (self._last_line - first)
-        groups: dict[tuple[tuple[str, int], ...], list[str]] = {}
+        verdicts: dict[Signature, tuple[tuple[str, ...], tuple[CountRule, ...]]] = {}
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+        broken_of: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[CountRule, ...]] = {}
         self.open_sessions = 0
         usual: list[str] = []
         for key, sig in sigs.items():
-            rarest = min(df[p] for p, _ in sig)
-            if sig_count[sig] < support or rarest < support:
-                if (
-                    rarest >= support
-                    and self._sessions[key].last_line >= tail_from
-                    and any(all(f.get(p, 0) >= c for p, c in sig) for f in frequent)
-                ):
-                    # Active at the end and so far a part of a usual session: not over yet.
-                    self.open_sessions += 1
-                    continue
-                groups.setdefault(sig, []).append(key)
-            else:
+            verdict = verdicts.get(sig)
+            if verdict is None:
+                counts = dict(sig)
+                new = tuple(p for p, _ in sig if few(p))
+                broken = () if new else tuple(r for r in rules if r.broken(counts))
+                if not new and not broken:
+                    broken = tuple(_value_rule(p, c, values) for p, c in sig if unseen(p, c))
+                verdict = verdicts[sig] = (new, broken)
+            new, broken = verdict
+            if not new and not broken:
                 usual.append(key)
+                continue
+            if (
+                not new
+                and self._sessions[key].last_line >= tail_from
+                and any(all(f.get(p, 0) >= c for p, c in sig) for f in frequent)
+            ):
+                # Active at the end and so far a part of a usual session: not over yet.
+                self.open_sessions += 1
+                continue
+            involved = tuple(sorted({p for r in broken for p in r.pattern_ids}))
+            gk = (new, () if new else involved)
+            groups.setdefault(gk, []).append(key)
+            broken_of.setdefault(gk, broken)
         out: list[Anomaly] = []
-        for sig, keys in groups.items():
-            out.append(self._anomaly(sig, keys, sig_count[sig], df, support, normal_sig, context))
-        out.extend(self._order_anomalies(usual, support, tail_from, context))
+        for (new, involved), keys in groups.items():
+            out.append(
+                self._count_anomaly(
+                    keys, new, broken_of[(new, involved)], sigs, df, ref_n, base, context
+                )
+            )
+        out.extend(self._order_anomalies(usual, support, context))
         out.sort(key=lambda a: (-a.score, a.id))
         return out[: lim.max_session_anomalies]
 
     def _order_anomalies(
-        self, usual: list[str], support: float, tail_from: float, ctx: DetectContext
+        self, usual: list[str], support: float, ctx: DetectContext
     ) -> list[Anomaly]:
-        """Sessions with a usual signature but an unusual order (see
-        :class:`~logsum.core.detect.sequence.TransitionTable`), one anomaly per transition."""
-        share = self._limits.session_order_rare_share
+        """Sessions with usual counts but an unusual order (see
+        :class:`~logsum.core.detect.sequence.TransitionTable`), one anomaly per transition.
+        With a baseline, the order is the baseline's."""
+        lim = self._limits
+        base = self._usable_baseline()
+        share = lim.session_order_rare_share if base is None else lim.baseline_order_rare_share
         if share <= 0 or not usual:
             return []
-        table = TransitionTable(order=1)
-        edge = self._limits.session_open_tail
-        first = self._first_line or 0
-        head_until = first + edge * (self._last_line - first)
         canon: dict[str, str] = {}
-
-        def view(s: _Session) -> tuple[list[str], bool, bool]:
-            seq = [canon.get(p) or canon.setdefault(p, ctx.canonical(p)) for p in s.sequence]
-            # The end is known only for a whole, finished session (not one still active at
-            # the end of the batch, nor one longer than the sequence kept); the start only for
-            # one that did not begin right at the start of the data (it may be older).
-            complete = s.n == len(s.sequence) and (s.last_line < tail_from or edge <= 0)
-            begun = edge <= 0 or (bool(s.lines) and s.lines[0] > head_until)
-            return seq, complete, begun
-
-        for s in self._sessions.values():
-            seq, complete, begun = view(s)
-            table.add(seq, complete=complete, begun=begun)
+        if base is not None:
+            table = TransitionTable.of_counts(dict(base.transitions), dict(base.contexts))
+        else:
+            table = TransitionTable(order=1)
+            for s in self._sessions.values():
+                seq, complete, begun = self._view(s, ctx, canon)
+                table.add(seq, complete=complete, begun=begun)
         found: dict[Transition, tuple[list[str], int, int]] = {}
         for key in usual:  # recomputed rather than kept: no copy of every sequence at once
-            seq, complete, begun = view(self._sessions[key])
+            seq, complete, begun = self._view(self._sessions[key], ctx, canon)
             hit = table.unusual(seq, support, share, complete=complete, begun=begun)
             if hit is not None:
                 tr, have, n = hit
@@ -504,52 +653,98 @@ class SessionDetector:
             line_count=group.line_count,
         )
 
-    def _anomaly(
+    def _count_anomaly(
         self,
-        sig: tuple[tuple[str, int], ...],
         keys: list[str],
-        count: int,
-        df: Counter[str],
-        support: float,
-        normal_sig: tuple[tuple[str, int], ...],
+        new: tuple[str, ...],
+        broken: tuple[CountRule, ...],
+        sigs: Mapping[str, Signature],
+        df: Mapping[str, int],
+        ref_n: int,
+        base: SessionProfile | None,
         ctx: DetectContext,
     ) -> Anomaly:
-        rare_events = [p for p, _ in sig if df[p] < support]
-        normal = dict(normal_sig)
+        """One anomaly for sessions sharing what is unusual about their counts."""
+        lim = self._limits
+        one = len(keys) == 1
+        sig = sigs[keys[0]]
         mine = dict(sig)
-        missing = [p for p in normal if p not in mine]
+        floor = max(lim.session_min_support_count, lim.session_min_support * ref_n)
+        if base is not None:
+            normal_sig = base.usual_signature(mine, floor)
+        else:
+            normal_sig = _closest(Counter(sigs.values()), mine, floor)
+        normal = dict(normal_sig)
         differs = sorted(set(normal) | set(mine), key=lambda p: (p not in mine, p))
         diff = {
             p: {"observed": mine.get(p, 0), "usual": normal.get(p, 0)}
             for p in differs
             if mine.get(p, 0) != normal.get(p, 0)
         }
-        rarity = min([count, *(df[p] for p in rare_events)])
-        group = self._group(keys, support)
-        sev = min((ctx.severity(p) for p in mine), key=lambda s: s.rank, default=Severity.INFO)
-        pids = tuple(dict.fromkeys([*rare_events, *diff]))
-        if rare_events:
-            what = f"contain{'s' if len(keys) == 1 else ''} a pattern few sessions have: '"
-            what += short(ctx.template(rare_events[0]), 80) + "'"
-        elif missing:
-            what = f"lack{'s' if len(keys) == 1 else ''} '{short(ctx.template(missing[0]), 80)}'"
+        where = "the baseline's" if base is not None else "the"
+
+        def name(p: str) -> str:
+            return "'" + short(ctx.template(p), 60) + "'"
+
+        if new:
+            rarest = min(df.get(p, 0) for p in new)
+            seen = f"{rarest} of {where} {ref_n} sessions"
+            what = f"contain{'s' if one else ''} {name(new[0])}" + (
+                f" (and {len(new) - 1} more pattern{'s' if len(new) > 2 else ''})"
+                if len(new) > 1
+                else ""
+            )
+            message = f"{what}, a pattern only {seen} have"
+            strength = math.log((ref_n + 1) / (rarest + 1)) - math.log(100)
+            pids = tuple(dict.fromkeys([*new, *diff]))
         else:
-            what = "show an unusual mix of events"
+            top = broken[0]
+            held = top.held
+            message = (
+                f"break{'s' if one else ''} the count rule {top.text(name)}, which "
+                f"{held:.1%} of {where} {top.sessions} sessions having these patterns keep"
+            )
+            if len(broken) > 1:
+                message += f" ({len(broken) - 1} more rule{'s' if len(broken) > 2 else ''} broken)"
+            strength = math.log(top.sessions * held + 1) - math.log(top.sessions * (1 - held) + 1)
+            strength -= math.log(20)
+            pids = tuple(dict.fromkeys(p for r in broken for p in r.pattern_ids))
+        sev = min(
+            (ctx.severity(p) for p in (new or tuple(mine))),
+            key=lambda s: s.rank,
+            default=Severity.INFO,
+        )
+        group = self._group(keys, lim.session_min_support_count)
+        counts_of = {p: mine.get(p, 0) for r in broken[:5] for p in r.pattern_ids}
         return Anomaly(
-            id=stable_id("an", AnomalyType.SESSION.value, sig),
+            id=stable_id("an", AnomalyType.SESSION.value, "counts", new, pids),
             type=AnomalyType.SESSION,
             severity=sev if sev.at_least(Severity.WARNING) else Severity.WARNING,
-            score=squash(math.log(support / max(rarity, 1))),
-            message=f"{group.subject} {what} (signature shared by {count} of "
-            f"{len(self._sessions)} sessions).",
-            pattern_ids=pids or tuple(p for p, _ in sig),
+            score=squash(strength),
+            message=f"{group.subject} {message}.",
+            pattern_ids=pids or tuple(mine),
             window=group.window,
             evidence={
                 **group.head,
-                "signature": {p: c for p, c in sig},
-                "usual_signature": {p: c for p, c in normal_sig},
+                "new_patterns": [
+                    {"pattern_id": p, "template": ctx.template(p), "sessions_with_it": df.get(p, 0)}
+                    for p in new
+                ],
+                "broken_rules": [
+                    {
+                        "rule": r.text(lambda p: p),
+                        "pattern_ids": list(r.pattern_ids),
+                        "held_by": round(r.held, 4),
+                        "sessions": r.sessions,
+                        "observed": {p: counts_of.get(p, mine.get(p, 0)) for p in r.pattern_ids},
+                    }
+                    for r in broken[:5]
+                ],
+                "broken_rule_count": len(broken),
+                "signature": dict(sig),
+                "usual_signature": dict(normal_sig),
                 "differences": diff,
-                "rare_patterns": rare_events,
+                "baseline": base is not None,
                 **group.tail,
             },
             lines=group.lines,
@@ -557,7 +752,8 @@ class SessionDetector:
         )
 
     def _group(self, keys: list[str], support: float) -> _Group:
-        """What every session anomaly says of the sessions it groups."""
+        """What every session anomaly says of the sessions it groups: every key (the contract
+        lists them all), the window they span, sample lines."""
         lim = self._limits
         sessions = [self._sessions[k] for k in keys]
         firsts = [s.first_t for s in sessions if s.first_t is not None]
@@ -571,7 +767,7 @@ class SessionDetector:
             line_count=sum(s.n for s in sessions),
             head={
                 "session_key": self.key_pattern,
-                "sessions": sorted(keys)[: lim.max_session_keys_listed],
+                "sessions": sorted(keys),
                 "session_count": len(keys),
             },
             tail={
@@ -579,3 +775,20 @@ class SessionDetector:
                 "support_needed": round(support, 2),
             },
         )
+
+
+def _value_rule(p: str, c: int, values: Mapping[str, Mapping[int, int]]) -> CountRule:
+    """``count(p) = c`` seen as a broken rule: the counts of ``p`` the reference sessions
+    have (``held`` is the share of those with the pattern that have another count)."""
+    vs = values.get(p, {})
+    total = sum(vs.values())
+    return CountRule(((p, 1),), 1.0 - vs.get(c, 0) / max(total, 1), total, values=tuple(sorted(vs)))
+
+
+def _closest(
+    sig_count: Mapping[Signature, int], counts: Mapping[str, int], floor: float
+) -> Signature:
+    """The common signature of a batch (held by ``floor`` sessions or more) nearest to
+    ``counts``."""
+    common = dict(Counter(sig_count).most_common(64))
+    return SessionProfile(0, {}, common, ()).usual_signature(counts, floor)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate
 
 import regex
 
@@ -36,6 +38,49 @@ def distinct_keys(hits: Iterable[re.Match[str] | regex.Match[str]], groups: int)
     return out
 
 
+_SEP = "\x00"
+"""Joins messages for one scan of many (see :func:`keys_of_many`)."""
+
+CHUNK_MESSAGES = 256
+"""Messages scanned at once by :func:`keys_of_many`."""
+
+_EDGE_SENSITIVE = re.compile(r"\\[AZzWSDN0xuU]|\\[1-7][0-7]{0,2}|[.^$]|\(\?<?[=!]|\[\^")
+"""Syntax whose meaning could change next to a NUL separator: anchors, lookarounds, classes
+that match any character or a NUL (``.``, ``\\W``, ``\\S``, ``\\D``, negated sets, escapes of
+code points). A key without any of it never matches a NUL, and treats one as it treats the
+start or end of a string (it is not a word character)."""
+
+
+def joinable(pattern: str) -> bool:
+    """Whether a key may run once over many messages joined with NULs and give exactly the
+    keys it gives message by message (conservative: False when unsure)."""
+    return _SEP not in pattern and not _EDGE_SENSITIVE.search(pattern)
+
+
+def keys_of_many(
+    messages: Sequence[str],
+    scan: Callable[[str], Iterator[re.Match[str] | regex.Match[str]]],
+    groups: int,
+) -> list[list[str]]:
+    """Each message's keys (as :func:`distinct_keys`), from one ``scan`` of the messages (cut
+    at :data:`MAX_KEY_SCAN_CHARS`) joined with NULs. Only for a :func:`joinable` key."""
+    parts = [m if len(m) <= MAX_KEY_SCAN_CHARS else m[:MAX_KEY_SCAN_CHARS] for m in messages]
+    text = _SEP.join(parts)
+    starts = [0, *accumulate(len(m) + 1 for m in parts)][:-1]
+    out: list[list[str]] = [[] for _ in parts]
+    line, at, found = -1, 0, out[0] if out else []
+    for hit in scan(text):
+        pos = hit.start()
+        if line < 0 or pos >= at:
+            line = bisect_right(starts, pos) - 1
+            at = starts[line + 1] if line + 1 < len(starts) else len(text) + 1
+            found = out[line]
+        k = hit.group(1) if groups else hit.group(0)
+        if k and len(found) < MAX_KEYS_PER_LINE and k not in found:
+            found.append(k)
+    return out
+
+
 class FoundKey:
     """An auto-detected session key: one of the probe's own expressions, run by ``re``."""
 
@@ -45,6 +90,11 @@ class FoundKey:
 
     def keys(self, message: str) -> list[str]:
         return distinct_keys(self._rx.finditer(message, 0, MAX_KEY_SCAN_CHARS), self._rx.groups)
+
+    def keys_many(self, messages: Sequence[str]) -> list[list[str]]:
+        """``[keys(m) for m in messages]``, in one scan (the probe's expressions never match
+        a NUL and treat one as the end of a string)."""
+        return keys_of_many(messages, self._rx.finditer, self._rx.groups)
 
 
 MAX_KEY_SIZE = 2_000
@@ -147,6 +197,40 @@ class CallerKey:
         self._full = self._left = limits.session_key_grace_seconds
         self._per_char = limits.session_key_char_seconds
         self._backstop = max(LINE_BACKSTOP_SECONDS, 2 * self._full)
+        self._joinable = joinable(pattern)
+
+    def keys_many(self, messages: Sequence[str]) -> list[list[str]]:
+        """``[keys(m) for m in messages]``; a :func:`joinable` key scans up to
+        :data:`CHUNK_MESSAGES` messages at once, on the same budget (checked between
+        chunks; the backstop bounds one chunk)."""
+        if not self._joinable:
+            return [self.keys(m) for m in messages]
+        out: list[list[str]] = []
+        spent = [0.0]
+
+        def scan(text: str) -> Iterator[regex.Match[str]]:
+            # Only the matching is counted (as for one line); reading the keys off the matches
+            # is the detector's own work.
+            t0 = time.thread_time()
+            try:
+                hits = list(self._rx.finditer(text, concurrent=True, timeout=self._backstop))
+            finally:
+                spent[0] += time.thread_time() - t0
+            return iter(hits)
+
+        for i in range(0, len(messages), CHUNK_MESSAGES):
+            chunk = messages[i : i + CHUNK_MESSAGES]
+            if self._left <= 0:
+                raise self._too_slow()
+            spent[0] = 0.0
+            try:
+                out.extend(keys_of_many(chunk, scan, self._rx.groups))
+            except TimeoutError:
+                raise self._too_slow() from None
+            finally:
+                searched = sum(min(len(m), MAX_KEY_SCAN_CHARS) for m in chunk)
+                self._left = min(self._left - spent[0] + searched * self._per_char, self._full)
+        return out
 
     def keys(self, message: str) -> list[str]:
         if self._left <= 0:

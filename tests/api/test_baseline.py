@@ -1,0 +1,121 @@
+"""A key learns from known-good logs (``learn_only``) and is judged against them later; the
+baseline is per key, shown by ``GET /v1/baseline`` and forgotten by ``DELETE /v1/baseline``.
+Real HDFS block traces (tests/data/hdfs_sessions), a real ``logsum serve`` on SQLite and on
+PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from logsum.store import Tier
+
+from .conftest import Server, envelope, keyed_server, make_keys, start_server
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "hdfs_sessions"
+KEY = r"blk_-?\d+"
+LIMITS = {"LOGSUM_MAX_BODY_BYTES": str(4 << 20), "LOGSUM_MAX_BATCH_LINES": "10000"}
+
+
+def _lines(name: str) -> list[str]:
+    return (DATA / name).read_text("utf-8").splitlines()
+
+
+def _odd_blocks() -> set[str]:
+    rows = (DATA / "judged_labels.csv").read_text("utf-8").splitlines()[1:]
+    return {r.split(",")[0] for r in rows if r.endswith(",1")}
+
+
+def _flagged(body: dict[str, object]) -> set[str]:
+    return {
+        s
+        for a in body["anomalies"]  # type: ignore[attr-defined]
+        if a["type"] == "session"
+        for s in a["evidence"]["sessions"]
+    }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with keyed_server(tmp_path_factory.mktemp("baseline"), LIMITS) as s:
+        yield s
+
+
+def _learn_judge_reset(c: httpx.Client, other: httpx.Client) -> None:
+    options = {"session_key": KEY}
+    assert c.get("/v1/baseline").status_code == 404
+    learned = c.post(
+        "/v1/analyze",
+        json={"logs": _lines("baseline.log"), "options": {**options, "learn_only": True}},
+    )
+    assert learned.status_code == 200, learned.text
+    body = learned.json()
+    assert body["anomalies"] == [] and body["insights"] == [] and body["patterns"]
+    shown = c.get("/v1/baseline")
+    assert shown.status_code == 200, shown.text
+    info = shown.json()
+    assert info["sessions"] == 150 and info["session_key"] == KEY
+    assert info["lines"] == len(_lines("baseline.log")) and info["size_bytes"] > 0
+    assert info["updated_at"].endswith("Z")
+    judged = c.post("/v1/analyze", json={"logs": _lines("judged.log"), "options": options})
+    assert judged.status_code == 200, judged.text
+    assert _flagged(judged.json()) == _odd_blocks()
+    sessions = [a for a in judged.json()["anomalies"] if a["type"] == "session"]
+    assert all(a["evidence"]["baseline"] is True for a in sessions)
+    # Another key learned nothing: it has no baseline, and its batch is judged on its own.
+    envelope(other.get("/v1/baseline"), 404, "not_found")
+    alone = other.post("/v1/analyze", json={"logs": _lines("judged.log"), "options": options})
+    sessions = [a for a in alone.json()["anomalies"] if a["type"] == "session"]
+    assert sessions and all(a["evidence"]["baseline"] is False for a in sessions)
+    # Reset: forgotten, and idempotent.
+    assert c.delete("/v1/baseline").status_code == 204
+    assert c.delete("/v1/baseline").status_code == 204
+    envelope(c.get("/v1/baseline"), 404, "not_found")
+
+
+def test_a_key_learns_is_judged_against_what_it_learned_and_resets(server: Server) -> None:
+    with server.client(server.keys["a"]) as c, server.client(server.keys["b"]) as other:
+        _learn_judge_reset(c, other)
+
+
+def test_learn_only_as_a_query_option_and_bad_values(server: Server) -> None:
+    with server.client(server.keys["b"]) as c:
+        text = "\n".join(_lines("baseline.log")[:2000]).encode()
+        r = c.post(
+            "/v1/analyze",
+            params={"learn_only": "true", "session_key": KEY},
+            content=text,
+            headers={"Content-Type": "text/plain"},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["anomalies"] == []
+        assert c.get("/v1/baseline").json()["lines"] == 2000
+        envelope(
+            c.post("/v1/analyze", json={"logs": ["x"], "options": {"learn_only": "maybe"}}),
+            400,
+            "invalid_request",
+        )
+        envelope(
+            c.get("/v1/baseline", headers={"Authorization": "Bearer nope"}), 401, "unauthorized"
+        )
+        assert c.delete("/v1/baseline").status_code == 204
+
+
+def test_the_same_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    name = f"logsum_baseline_{id(object())}"
+    admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = pg_url.rsplit("/", 1)[0] + "/" + name
+    keys = make_keys(db, ("a", Tier.PRO), ("b", Tier.PRO))
+    server = start_server(tmp_path, {"LOGSUM_DATABASE_URL": db, **LIMITS})
+    try:
+        with server.client(keys["a"]) as c, server.client(keys["b"]) as other:
+            _learn_judge_reset(c, other)
+    finally:
+        server.stop()
