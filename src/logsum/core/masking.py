@@ -28,6 +28,9 @@ _OPEN = r"""(?<![^\s=:,;(\[\]{<'"|@/#.*-])"""
 # backslash escapes the quote after a value inside a quoted string).
 _CLOSE = r"""(?=[\s,;:()\]}>'"|@#=!?*_\\-]|/(?!/)|\.(?![\w/])|$)"""
 
+# Extensions of source files, whose "name.ext:line" is not a host and its port.
+_SOURCE_FILES = "c|cc|cpp|cxx|h|hpp|java|kt|scala|go|rs|py|rb|js|ts|cs|m|mm|swift|php|pl|lua|erl|ex"
+
 _VARIABLE_SHAPES = (
     # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address) or a
     # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030)
@@ -55,7 +58,9 @@ _VARIABLE_SHAPES = (
     r"(?:\.[a-z0-9-]{1,63}){1,8}\.[a-z]{2,6}(?::\d{1,5})?(?![\w.])",
     # host:port, the host with a dot or a dash (a bare word before a number is a key:
     # memory:1024 is memory:<*>)
-    r"(?=[\w.-]{0,253}[.-])[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
+    # (not a source file and its line number: ib_sm_bringup.c:5761 is ib_sm_bringup.c:<*>)
+    r"(?=[\w.-]{0,253}[.-])(?![\w.-]{0,253}\.(?:" + _SOURCE_FILES + r"):)"
+    r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
     # Numbers joined by "_": one id (a session 30546174_3203946474)
     r"\d+(?:_\d+)+",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
