@@ -22,8 +22,9 @@ from logsum.core.model import WILDCARD
 from logsum.core.timestamps import match_timestamp
 
 # A value starts at the start of a token or right after one of these characters (a closing
-# bracket too: ``[AF_INET]10.0.0.1:1194``)...
-_OPEN = r"""(?<![^\s=:,;(\[\]{<'"|@/#.*-])"""
+# bracket too: ``[AF_INET]10.0.0.1:1194``; an approximation's ``~`` at a value's start
+# stays: ``~<*>``)...
+_OPEN = r"""(?:(?<![^\s=:,;(\[\]{<'"|@/#.*-])|(?<=(?<![^\s=:,(\[{<'"])~))"""
 # ...and ends at the end of a token or before one of these (a final dot ends a sentence; a
 # backslash escapes the quote after a value inside a quoted string).
 _CLOSE = r"""(?=[\s,;:()\]}>'"|@#=!?*_\\-]|/(?!/)|\.(?![\w/])|$)"""
@@ -73,7 +74,7 @@ _VARIABLE_SHAPES = (
     # A version with its "v" (v6.1.7601.23505, v1.25)
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
-    r"[<>~]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
+    r"[<>]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
 )
 
 _MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
