@@ -247,6 +247,33 @@ _MAX_VALUE_WORDS = 16_384  # words seen filling word slots (oldest forgotten fir
 _MIN_KEY_CONTEXTS = 2  # unrelated templates in which a word must precede a two-valued slot
 
 
+# Words that say what happened or in which state a thing is (English, not any program's):
+# where only such a word differs, the lines are different events.
+_EVENT_TEXT = (
+    "up down on off in out open closed close start stop ok okay fail failure success "
+    "done yes no true false enabled disabled active inactive online offline ready busy "
+    "idle alive dead new old full empty valid invalid unknown none all any some high low "
+    "read write error warning info debug notice critical fatal allow deny accept reject "
+    "add remove set get put post delete create update login logout enter exit begin end "
+    "finish pass skip retry wait"
+)
+_EVENT_WORDS = frozenset(_EVENT_TEXT.split())
+_NAME = re.compile(r"[a-z]+(?:[_-][a-z]+)*")
+
+
+def _name_like(word: str) -> bool:
+    """A lower-case word that names a thing (``api``, ``stats``, ``web_back``), not a verb
+    or a state (``started``, ``closing``, ``up``) nor a name with a number (``en0``, a kind
+    more than a value): where two such words differ, the place may be a value."""
+    w = word.strip("()[]{}<>,;:'\"")
+    return (
+        len(w) >= 2
+        and _NAME.fullmatch(w) is not None
+        and w not in _EVENT_WORDS
+        and not w.endswith(("ed", "ing"))
+    )
+
+
 def _enum(a: str, b: str) -> bool:
     """Two upper-case words (``RUNNING``/``FAILED``, ``DEBUG``/``INFO``): names of states or
     levels, which are events, not values, until ``min_word_values`` of them were seen."""
@@ -535,6 +562,8 @@ class Miner:
                 continue
             if _bare(o) in self._values and _bare(u) in self._values and not _named_state(o, u):
                 continue  # both words filled word slots elsewhere
+            if j and _name_like(o) and _name_like(u):
+                continue  # Proxy api started. / Stopping frontend stats in <*> ms.
             return False
         return True
 
