@@ -61,7 +61,7 @@ _VARIABLE_SHAPES = (
     # memory:1024 is memory:<*>)
     # (not a source file and its line number: ib_sm_bringup.c:5761 is ib_sm_bringup.c:<*>)
     r"(?=[\w.-]{0,253}[.-])(?![\w.-]{0,253}\.(?:" + _SOURCE_FILES + r"):)"
-    r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w.:])",
+    r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w:]|\.[\w.])",
     # Numbers joined by "_": one id (a session 30546174_3203946474)
     r"\d+(?:_\d+)+",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
@@ -74,7 +74,8 @@ _VARIABLE_SHAPES = (
     # A version with its "v" (v6.1.7601.23505, v1.25)
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
-    r"[<>]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
+    # (never starting inside a dotted number: 6.3.1.14 is masked whole or not at all)
+    r"(?<!\d\.)[<>]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
 )
 
 _MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
