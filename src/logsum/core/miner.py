@@ -104,7 +104,6 @@ def _generalise_plain(a: str, b: str) -> str:
 # value more often: ``123.server``, class names; measured worse on the template corpus.)
 _SEPARATORS = re.compile(r"(/)")
 _GLUE = "-_"
-_DIGIT_CHAR = re.compile(r"\d")
 
 
 def _partwise(a: str, b: str) -> str | None:
@@ -121,8 +120,8 @@ def _partwise(a: str, b: str) -> str | None:
     for i, (x, y) in enumerate(zip(pa, pb, strict=True)):
         if i % 2 or x == y:
             out.append(x)
-        elif not x or not y or _DIGIT_CHAR.search(x) or _DIGIT_CHAR.search(y):
-            return None  # a number in a part: one id (123.server, R02-M1-N0-C:J12-U11)
+        elif not x or not y:
+            return None
         elif x[-2:] == y[-2:] and x[-1] == _HOLE and x[-2] in _GLUE:
             out.append(_HOLE + x[-2:])  # a name glued to a value: payments-<*>, api-<*>
         else:
