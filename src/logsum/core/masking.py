@@ -69,8 +69,10 @@ _VARIABLE_SHAPES = (
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
     # Shorter lower-case hex (abbreviated hashes, object ids): digits and letters mixed
     r"(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,7}",
-    # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1)
+    # Identifier with a numeric part glued by _ or - (blk_-1234, node-17-3, R02-M1), or by ~
+    # (a package identity: name~hash~arch~~6.3.1.14)
     r"[A-Za-z][A-Za-z0-9]{0,63}(?:[_-]+[A-Za-z0-9]{1,64}){0,15}[_-]+-?\d[\w-]{0,127}",
+    r"[A-Za-z][\w-]{0,63}(?:~+[\w-]{1,64}){1,7}~+\d+(?:\.\d+){0,5}",
     # A version with its "v" (v6.1.7601.23505, v1.25)
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
