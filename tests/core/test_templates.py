@@ -237,3 +237,59 @@ def test_versions_underscore_ids_and_user_at_host_are_one_value() -> None:
         "Job deleted at request of <*>",
         "connection from <*> (<*>)",
     ]
+
+
+def test_names_that_differ_after_a_word_are_values_after_two_but_states_are_not() -> None:
+    got = _templates(
+        [
+            "Proxy api started.",
+            "Proxy stats started.",
+            "Service db is up",
+            "Service db is down",
+            "BuildActDeviceEntry enter",
+            "BuildActDeviceEntry exit",
+            "instruction address: 0x1f",
+            "data address: 0x2e",
+        ]
+    )
+    assert got[0] == got[1] == "Proxy <*> started."
+    assert got[2] != got[3]  # a state word is the event
+    assert got[4] != got[5]  # so is a verb
+    assert got[6] != got[7]  # the first word says what the message is about
+
+
+def test_parts_of_a_slash_joined_value_generalise_one_by_one() -> None:
+    got = _templates(
+        [
+            f'"Successfully bound pod" pod="{ns}/{name}" node="{node}"'
+            for ns, name, node in [
+                ("billing", "api-7f9c2d1e4-x2p9q", "worker-1"),
+                ("orders", "web-2afe84974-v7nh1", "worker-2"),
+                ("ledger", "auth-0af9f4377-z5sxe", "worker-3"),
+            ]
+        ]
+        + [f"Server {b}/{s} is DOWN" for b, s in [("api_back", "nova"), ("web_back", "kilo")] * 2]
+        + [f"Server {b}/{s} is DOWN" for b, s in [("db_back", "lima"), ("io_back", "echo")]]
+    )
+    assert set(got[:3]) == {'"Successfully bound pod" pod="<*>/<*>" node="<*>"'}
+    assert set(got[3:]) == {"Server <*>/<*> is DOWN"}
+
+
+def test_file_line_approximations_logins_and_package_identities_are_masked_by_shape() -> None:
+    got = _templates(
+        [
+            "ib_sm.x[4785]: [ib_sm_bringup.c:5761]: Configured 7 of 9 ports",
+            "Compacted 4 sstables (~47% of original) at ~12.5MiB/s",
+            "Retrying connect to server: node-17:8030. Already tried 0 time(s)",
+            "connected to master 'repl@10.0.0.7:3306'",
+            "Read out cached package applicability for package: "
+            "Package_for_KB2919355~31bf3856ad364e35~amd64~~6.3.1.14, ApplicableState: 112",
+        ]
+    )
+    assert got == [
+        "ib_sm.x[<*>]: [ib_sm_bringup.c:<*>]: Configured <*> of <*> ports",
+        "Compacted <*> sstables (~<*> of original) at ~<*>/s",
+        "Retrying connect to server: <*>. Already tried <*> time(s)",
+        "connected to master 'repl@<*>'",
+        "Read out cached package applicability for package: <*>, ApplicableState: <*>",
+    ]
