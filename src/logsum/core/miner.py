@@ -254,7 +254,8 @@ _EVENT_TEXT = (
     "idle alive dead new old full empty valid invalid unknown none all any some high low "
     "read write error warning info debug notice critical fatal allow deny accept reject "
     "add remove set get put post delete create update login logout enter exit begin end "
-    "finish pass skip retry wait"
+    "finish pass skip retry wait connect disconnect load unload mount unmount send receive "
+    "sent lost kill killed abort shutdown restart reset commit rollback"
 )
 _EVENT_WORDS = frozenset(_EVENT_TEXT.split())
 _NAME = re.compile(r"[a-z]+(?:[_-][a-z]+)*")
