@@ -9,8 +9,11 @@ first and later last time win, templates only generalise, the more severe severi
 example values are appended up to the limits.
 
 A journal row's payload is a JSON array of
-``[pattern_id, template, severity, count, first_seen, last_seen, examples]``, times as ISO 8601
-text in UTC (see :data:`UTC_SUFFIX`).
+``[pattern_id, template, severity, count, first_seen, last_seen, examples, timeline]``, times as
+ISO 8601 text in UTC (see :data:`UTC_SUFFIX`); ``timeline`` is the flat list
+``[bucket_start, lines, bucket_start, lines, ...]`` of the lines per finest history bucket
+(epoch seconds; rows written before the history existed lack it, and their lines count at the
+row's time).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from logsum.timeutil import as_utc, earlier, later
 __all__ = [
     "SEVERITY_RANK",
     "Merged",
+    "bucket_start",
     "check_id",
     "check_severity",
     "coalesce",
@@ -93,10 +97,15 @@ class Merged(Generic[Time]):
     first_seen: Time | None
     last_seen: Time | None
     examples: Sequence[Sequence[str]] = field(default=())
+    timeline: dict[int, int] = field(default_factory=dict)
+    """Lines per finest history bucket (start in epoch seconds); they add up to ``count``."""
 
     def absorb(self, other: Merged[Time], limits: StoreLimits) -> None:
         """Add ``other`` (deltas of the same pattern) into this one."""
         self.count += other.count
+        timeline = self.timeline
+        for start, lines in other.timeline.items():
+            timeline[start] = timeline.get(start, 0) + lines
         self.first_seen = earlier(self.first_seen, other.first_seen)
         self.last_seen = later(self.last_seen, other.last_seen)
         if SEVERITY_RANK[other.severity] < SEVERITY_RANK[self.severity]:
@@ -108,10 +117,20 @@ class Merged(Generic[Time]):
             self.template, self.examples = other.template, other.examples
 
 
-def coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, Merged[datetime]]:
+def bucket_start(epoch_seconds: float, bucket_seconds: int) -> int:
+    """The start (epoch seconds) of the bucket of ``bucket_seconds`` holding this instant."""
+    return int(epoch_seconds // bucket_seconds) * bucket_seconds
+
+
+def coalesce(
+    deltas: Sequence[PatternDelta], limits: StoreLimits, arrival: datetime | None = None
+) -> dict[str, Merged[datetime]]:
     """The validated deltas of one batch, merged per pattern id; raises ``ValueError`` for an
-    invalid delta."""
+    invalid delta. Lines a delta's timeline does not place count at ``arrival`` (when given;
+    else they are left out of the timeline)."""
     out: dict[str, Merged[datetime]] = {}
+    base = limits.history[0][0]
+    arrival_bucket = None if arrival is None else bucket_start(as_utc(arrival).timestamp(), base)
     for d in deltas:
         if not isinstance(d, PatternDelta):
             raise ValueError(f"expected PatternDelta, got {type(d).__name__}")
@@ -124,10 +143,38 @@ def coalesce(deltas: Sequence[PatternDelta], limits: StoreLimits) -> dict[str, M
         first = _check_time("first_seen", d.first_seen)
         last = _check_time("last_seen", d.last_seen)
         examples = merge_examples((), _check_examples(d.examples), limits) if d.examples else ()
-        _add(
-            out, d.pattern_id, Merged(d.template, severity, d.count, first, last, examples), limits
-        )
+        timeline = _timeline(d.timeline, d.count, base, arrival_bucket)
+        merged = Merged(d.template, severity, d.count, first, last, examples, timeline)
+        _add(out, d.pattern_id, merged, limits)
     return out
+
+
+def _timeline(
+    pairs: Sequence[tuple[int, int]], count: int, base: int, arrival: int | None
+) -> dict[int, int]:
+    """A delta's ``(epoch_second, lines)`` pairs per finest bucket, the lines they leave out
+    at ``arrival``; raises ``ValueError`` when they are malformed or hold more than ``count``."""
+    out: dict[int, int] = {}
+    placed = 0
+    try:
+        for second, lines in pairs:
+            if not (_is_int(second) and _is_int(lines)) or lines < 0:
+                raise ValueError("timeline entries are (epoch second, lines >= 0) integers")
+            if lines:
+                start = second // base * base
+                out[start] = out.get(start, 0) + lines
+                placed += lines
+    except TypeError:
+        raise ValueError("timeline must be a sequence of (epoch second, lines) pairs") from None
+    if placed > count:
+        raise ValueError(f"timeline holds {placed} lines, more than the delta's count {count}")
+    if placed < count and arrival is not None:
+        out[arrival] = out.get(arrival, 0) + count - placed
+    return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def merge_batches(
@@ -155,23 +202,54 @@ def encode(merged: dict[str, Merged[datetime]]) -> str:
     """The payload of one journal row for merged deltas (read back by :func:`fold`)."""
     return orjson.dumps(
         [
-            (pid, d.template, d.severity, d.count, d.first_seen, d.last_seen, d.examples)
+            (
+                pid,
+                d.template,
+                d.severity,
+                d.count,
+                d.first_seen,
+                d.last_seen,
+                d.examples,
+                [v for item in d.timeline.items() for v in item],
+            )
             for pid, d in merged.items()
         ]
     ).decode()
 
 
-def fold(payloads: Sequence[str], limits: StoreLimits) -> dict[str, Merged[datetime]]:
+def fold(
+    payloads: Sequence[str],
+    limits: StoreLimits,
+    written: Sequence[datetime] | None = None,
+) -> dict[str, Merged[datetime]]:
     """The merged deltas of journal rows (made by :func:`encode` of validated deltas).
+
+    ``written`` (one per payload) is when each row was written: the lines of a row without a
+    timeline (written before the history existed) count in its bucket.
 
     A fold reads many rows that mostly repeat the same patterns: they are merged with their
     times as text (see :data:`UTC_SUFFIX`), and only the merged results are parsed.
     """
     merged: dict[str, Merged[str]] = {}
-    for payload in payloads:
-        for pid, template, severity, count, first, last, examples in orjson.loads(payload):
+    base = limits.history[0][0]
+    for i, payload in enumerate(payloads):
+        for entry in orjson.loads(payload):
+            pid, template, severity, count, first, last, examples = entry[:7]
+            if len(entry) > 7:
+                flat = entry[7]
+                timeline = dict(zip(flat[::2], flat[1::2], strict=True))
+            elif written is not None and count:
+                timeline = {bucket_start(as_utc(written[i]).timestamp(), base): count}
+            else:
+                timeline = {}
             m = Merged(
-                template, severity, count, _journal_time(first), _journal_time(last), examples
+                template,
+                severity,
+                count,
+                _journal_time(first),
+                _journal_time(last),
+                examples,
+                timeline,
             )
             _add(merged, pid, m, limits)
     return {
@@ -182,6 +260,7 @@ def fold(payloads: Sequence[str], limits: StoreLimits) -> dict[str, Merged[datet
             None if m.first_seen is None else datetime.fromisoformat(m.first_seen),
             None if m.last_seen is None else datetime.fromisoformat(m.last_seen),
             tuple(tuple(pos) for pos in m.examples),
+            m.timeline,
         )
         for pid, m in merged.items()
     }

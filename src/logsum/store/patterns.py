@@ -1,5 +1,6 @@
 """The SQL of a tenant's patterns: folding the journal into them with one upsert, the
-per-tenant cap, and rows to :class:`~logsum.store.models.StoredPattern`.
+per-tenant cap, the pattern history and the stored anomalies the journal carries, and rows to
+:class:`~logsum.store.models.StoredPattern`.
 
 Pattern counts are added with ``INSERT ... ON CONFLICT DO UPDATE SET count = patterns.count +
 excluded.count``, so concurrent writers never lose a count. Everything here runs inside a
@@ -13,7 +14,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, case, delete, func, select, update
+import orjson
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -22,15 +36,25 @@ from logsum.store import journal
 from logsum.store.driver import DriverStatement
 from logsum.store.journal import SEVERITY_RANK, Merged
 from logsum.store.models import StoredPattern, StoreLimits
-from logsum.store.tables import PatternJournalRow, PatternRow
+from logsum.store.tables import AnomalyRow, PatternHistoryRow, PatternJournalRow, PatternRow
 
-__all__ = ["PatternWriter", "stored_pattern"]
+__all__ = ["FUTURE_SLACK_SECONDS", "PatternWriter", "stored_pattern"]
 
 log = logging.getLogger(__name__)
 
 patterns_table = cast(Table, PatternRow.__table__)
 journal_table = cast(Table, PatternJournalRow.__table__)
-_p, _j = patterns_table, journal_table
+history_table = cast(Table, PatternHistoryRow.__table__)
+anomalies_table = cast(Table, AnomalyRow.__table__)
+_p, _j, _h, _a = patterns_table, journal_table, history_table, anomalies_table
+
+FUTURE_SLACK_SECONDS = 86_400
+"""Lines stamped up to this far ahead of the store's clock count in the history (clocks
+disagree); lines further ahead count in no bucket (a misread year would otherwise keep rows
+no retention ever deletes)."""
+
+HISTORY_COLUMNS = ("tenant_id", "pattern_id", "bucket_seconds", "start", "count")
+ANOMALY_COLUMNS = ("tenant_id", "found_at", "type", "severity", "source", "payload")
 
 # Sets one row's merged examples; executed as executemany over all rows that changed.
 _SET_EXAMPLES = (
@@ -68,14 +92,17 @@ class PatternWriter:
         self._limits = limits
         self._clock = clock
         self._upsert = DriverStatement(upsert_statement(dialect.name), dialect, UPSERT_COLUMNS)
+        self._history = DriverStatement(history_statement(dialect.name), dialect, HISTORY_COLUMNS)
+        self._add_anomaly = DriverStatement(_a.insert(), dialect, ANOMALY_COLUMNS)
 
     def fold_some(self, conn: Connection, tenant_id: str) -> bool:
         """Apply up to :attr:`StoreLimits.max_fold_rows` of the tenant's journal rows to its
-        patterns and delete them; True when more may be left. The rows are locked (row locks
-        on PostgreSQL, the write lock on SQLite), so no journal row is applied twice."""
+        patterns, history and anomalies, and delete them; True when more may be left. The rows
+        are locked (row locks on PostgreSQL, the write lock on SQLite), so no journal row is
+        applied twice."""
         limit = self._limits.max_fold_rows
         q = (
-            select(_j.c.id, _j.c.payload)
+            select(_j.c.id, _j.c.payload, _j.c.created_at, _j.c.anomalies)
             .where(_j.c.tenant_id == tenant_id)
             .order_by(_j.c.id)
             .limit(limit)
@@ -84,7 +111,9 @@ class PatternWriter:
         rows = conn.execute(q).all()
         if not rows:
             return False
-        self.apply(conn, tenant_id, journal.fold([p for _id, p in rows], self._limits))
+        merged = journal.fold([r[1] for r in rows], self._limits, [r[2] for r in rows])
+        self.apply(conn, tenant_id, merged)
+        self._store_anomalies(conn, tenant_id, [(r[2], r[3]) for r in rows if r[3]])
         ids = [r[0] for r in rows]
         step = self._limits.max_batch_rows
         for i in range(0, len(ids), step):
@@ -113,9 +142,13 @@ class PatternWriter:
             for pid, d in items
         ]
         rows = self._within_cap(conn, tenant_id, values)
+        self._expire_history(conn, tenant_id, now)
         if not rows:
             return
         self._upsert.executemany(conn, rows)
+        history = self._history_rows(tenant_id, [(r[_PID], merged[r[_PID]]) for r in rows], now)
+        if history:
+            self._history.executemany(conn, history)
         # The upsert above locked these rows (PostgreSQL row locks; SQLite's write lock)
         # until commit, so this read-merge-write of the examples can't race another writer.
         with_examples = {pid: d for pid, d in items if d.examples}
@@ -123,6 +156,72 @@ class PatternWriter:
         changes = self._example_changes(conn, tenant_id, ids, with_examples)
         if changes:
             conn.execute(_SET_EXAMPLES, changes)
+
+    def _history_rows(
+        self, tenant_id: str, admitted: list[tuple[str, Merged[datetime]]], now: datetime
+    ) -> list[tuple[Any, ...]]:
+        """Rows adding the admitted patterns' timelines to each resolution's buckets that are
+        within its retention (and not beyond :data:`FUTURE_SLACK_SECONDS`)."""
+        epoch = int(now.timestamp())
+        newest = epoch + FUTURE_SLACK_SECONDS
+        out: list[tuple[Any, ...]] = []
+        for pid, d in admitted:
+            for bucket, keep in self._limits.history:
+                oldest = epoch - keep
+                sums: dict[int, int] = {}
+                for start, lines in d.timeline.items():
+                    if oldest <= start <= newest:
+                        b = start // bucket * bucket
+                        sums[b] = sums.get(b, 0) + lines
+                out.extend((tenant_id, pid, bucket, b, n) for b, n in sorted(sums.items()))
+        return out
+
+    def _expire_history(self, conn: Connection, tenant_id: str, now: datetime) -> None:
+        """Delete the tenant's buckets older than their resolution's retention."""
+        epoch = int(now.timestamp())
+        for bucket, keep in self._limits.history:
+            conn.execute(
+                delete(_h).where(
+                    _h.c.tenant_id == tenant_id,
+                    _h.c.bucket_seconds == bucket,
+                    _h.c.start < epoch - keep,
+                )
+            )
+
+    def _store_anomalies(
+        self, conn: Connection, tenant_id: str, written: list[tuple[datetime, str]]
+    ) -> None:
+        """Insert the anomalies of journal rows (``(written at, JSON)``, in journal order) and
+        delete the tenant's oldest beyond :attr:`StoreLimits.max_anomalies_per_tenant`."""
+        if not written:
+            return
+        rows: list[tuple[Any, ...]] = []
+        for found_at, encoded in written:
+            for source, anomaly in orjson.loads(encoded):
+                payload = orjson.dumps(anomaly).decode()
+                rows.append(
+                    (tenant_id, found_at, anomaly["type"], anomaly["severity"], source, payload)
+                )
+        cap = self._limits.max_anomalies_per_tenant
+        rows = rows[-cap:]
+        self._add_anomaly.executemany(conn, rows)
+        cutoff = conn.execute(
+            select(_a.c.found_at, _a.c.id)
+            .where(_a.c.tenant_id == tenant_id)
+            .order_by(_a.c.found_at.desc(), _a.c.id.desc())
+            .offset(cap)
+            .limit(1)
+        ).first()
+        if cutoff is not None:
+            conn.execute(
+                delete(_a).where(
+                    _a.c.tenant_id == tenant_id,
+                    or_(
+                        _a.c.found_at < cutoff[0],
+                        and_(_a.c.found_at == cutoff[0], _a.c.id <= cutoff[1]),
+                    ),
+                )
+            )
 
     def _example_changes(
         self,
@@ -231,6 +330,17 @@ def upsert_statement(dialect: str) -> Any:
             ),
             "updated_at": new.updated_at,
         },
+    )
+
+
+def history_statement(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT DO UPDATE SET count = count + excluded.count`` of one history
+    bucket (``dialect``: ``"sqlite"`` or ``"postgresql"``)."""
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    ins = insert(_h)
+    return ins.on_conflict_do_update(
+        index_elements=[_h.c.tenant_id, _h.c.pattern_id, _h.c.bucket_seconds, _h.c.start],
+        set_={"count": _h.c.count + ins.excluded["count"]},
     )
 
 

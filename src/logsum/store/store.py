@@ -16,20 +16,30 @@ committed.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, Table, bindparam, func, select, update
 
-from logsum.store import journal, keys
+from logsum.store import history, journal, keys
 from logsum.store.baselines import BaselineStore
 from logsum.store.db import Database
 from logsum.store.driver import DriverQuery, DriverStatement
 from logsum.store.groupcommit import GroupCommit
 from logsum.store.journal import Merged, check_id, check_severity
-from logsum.store.models import ApiKeyRecord, PatternDelta, StoredPattern, StoreLimits, Tier
+from logsum.store.models import (
+    ApiKeyRecord,
+    HistoryPoints,
+    PatternDelta,
+    StoredAnomaly,
+    StoredPattern,
+    StoreLimits,
+    Tier,
+)
 from logsum.store.patterns import PatternWriter, journal_table, patterns_table, stored_pattern
 from logsum.store.tables import ApiKeyRow
 from logsum.timeutil import as_utc, utc_now
@@ -66,12 +76,10 @@ class Store:
             else None
         )
         self._append = DriverStatement(
-            _journal.insert(), dialect, ("tenant_id", "payload", "created_at")
+            _journal.insert(), dialect, ("tenant_id", "payload", "created_at", "anomalies")
         )
         # Concurrent upserts of one tenant in this process share a journal row.
-        self._pattern_commits: GroupCommit[str, dict[str, Merged[datetime]]] = GroupCommit(
-            self._write_journal
-        )
+        self._pattern_commits: GroupCommit[str, _Work] = GroupCommit(self._write_journal)
         self._journal_guard = threading.Lock()
         self._journal_writes: dict[str, int] = {}
         """Journal rows written per tenant since this process last folded it."""
@@ -211,7 +219,14 @@ class Store:
 
     # -- patterns ----------------------------------------------------------------------------
 
-    def upsert_patterns(self, tenant_id: str, deltas: Sequence[PatternDelta]) -> None:
+    def upsert_patterns(
+        self,
+        tenant_id: str,
+        deltas: Sequence[PatternDelta],
+        anomalies: Sequence[dict[str, Any]] = (),
+        *,
+        source: str = "analyze",
+    ) -> None:
         """Add a batch of deltas to the tenant's patterns, atomically and durably.
 
         A new pattern is inserted; an existing one gets ``count += delta.count``, the earlier
@@ -227,12 +242,18 @@ class Store:
         patterns it holds); every read of the tenant's patterns first folds the journal into
         them, and so does every :attr:`StoreLimits.fold_every`-th write of the tenant in this
         process. A caller never sees a difference, except that it is fast.
+
+        The fold also adds each delta's lines to the pattern's history buckets (by its
+        ``timeline``; lines it leaves out count now) in the same transaction as its ``count``,
+        and stores ``anomalies`` (dicts as ``POST /v1/analyze`` returns them, found by
+        ``source``: ``"analyze"`` or ``"watch:<id>"``) for :meth:`list_anomalies`.
         """
         check_id("tenant id", tenant_id, self._limits.max_tenant_id_chars)
-        merged = journal.coalesce(deltas, self._limits)
-        if not merged:
+        merged = journal.coalesce(deltas, self._limits, self._clock())
+        found = _encode_anomalies(anomalies, source)
+        if not merged and found is None:
             return
-        self._pattern_commits.submit(tenant_id, merged)
+        self._pattern_commits.submit(tenant_id, (merged, found))
         with self._journal_guard:
             written = self._journal_writes.get(tenant_id, 0) + 1
             due = written >= self._limits.fold_every
@@ -240,10 +261,14 @@ class Store:
         if due:
             self.fold(tenant_id)
 
-    def _write_journal(self, tenant_id: str, batches: list[dict[str, Merged[datetime]]]) -> None:
-        """One journal row for the merged deltas of one or more concurrent callers."""
-        payload = journal.encode(journal.merge_batches(batches, self._limits))
-        row = (tenant_id, payload, self._clock())
+    def _write_journal(self, tenant_id: str, works: list[_Work]) -> None:
+        """One journal row for the merged deltas (and the anomalies) of one or more concurrent
+        callers."""
+        batches = [m for m, _a in works if m]
+        payload = journal.encode(journal.merge_batches(batches, self._limits) if batches else {})
+        found = [a for _m, a in works if a is not None]
+        anomalies = None if not found else found[0] if len(found) == 1 else _join_json(found)
+        row = (tenant_id, payload, self._clock(), anomalies)
         if self.dialect != "sqlite":
             self._db.write("storing patterns", lambda conn: self._append.executemany(conn, [row]))
             return
@@ -273,34 +298,115 @@ class Store:
             self.fold(tenant_id)
 
     def list_patterns(
-        self, tenant_id: str, *, limit: int, offset: int = 0, severity: str | None = None
+        self,
+        tenant_id: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        severity: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        order: str = "count",
     ) -> tuple[list[StoredPattern], int]:
         """One page of the tenant's patterns and the total matching ``severity`` (when given).
 
-        Order: ``count`` descending, then ``pattern_id`` ascending (stable across pages while
-        counts don't change). Raises ``ValueError`` for ``limit < 1``, ``offset < 0`` or an
-        unknown severity.
+        With ``since`` and/or ``until``, ``count`` is the pattern's lines in that range (by
+        the history: the range widened to whole buckets of the finest resolution that reaches
+        back to ``since``), and only patterns with lines in it are listed.
+
+        Order (``order``): ``"count"``, ``count`` descending; ``"last_seen"``, the latest
+        ``last_seen`` first (patterns without one last); then ``pattern_id`` ascending (stable
+        across pages while counts don't change). Raises ``ValueError`` for ``limit < 1``,
+        ``offset < 0``, an unknown severity or order, or an empty range.
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+        if order not in ("count", "last_seen"):
+            raise ValueError(f"unknown order {order!r}; expected count or last_seen")
         conds: list[ColumnElement[bool]] = [_patterns.c.tenant_id == tenant_id]
         if severity is not None:
             conds.append(_patterns.c.severity == check_severity(severity))
+        count_col: Any = _patterns.c.count
+        source: Any = _patterns
+        if since is not None or until is not None:
+            rng = history.count_range(self._limits.history, self._clock(), since, until)
+            counts = history.range_counts(tenant_id, rng)
+            source = _patterns.join(counts, counts.c.pattern_id == _patterns.c.pattern_id)
+            count_col = counts.c.n
+        first = count_col.desc() if order == "count" else _patterns.c.last_seen.desc().nulls_last()
         page_q = (
-            select(_patterns)
+            select(_patterns, count_col.label("range_count"))
+            .select_from(source)
             .where(*conds)
-            .order_by(_patterns.c.count.desc(), _patterns.c.pattern_id.asc())
+            .order_by(first, _patterns.c.pattern_id.asc())
             .limit(limit)
             .offset(offset)
         )
-        total_q = select(func.count()).select_from(_patterns).where(*conds)
+        total_q = select(func.count()).select_from(source).where(*conds)
         self._fold_pending(tenant_id)
         with self._db.read("listing patterns") as conn:
             rows = conn.execute(page_q).all()
             total = conn.execute(total_q).scalar_one()
-        return [stored_pattern(r) for r in rows], int(total)
+        return [_with_count(stored_pattern(r), r.range_count) for r in rows], int(total)
+
+    def pattern_history(
+        self,
+        tenant_id: str,
+        pattern_id: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        bucket_seconds: int | None = None,
+    ) -> HistoryPoints | None:
+        """The pattern's lines per time bucket from ``since`` to ``until`` (default: the last
+        day), or ``None`` when the tenant has no such pattern. ``bucket_seconds`` must be a
+        multiple of a stored resolution (default: chosen for at most 720 points); the range is
+        widened to whole buckets. Raises ``ValueError`` for an empty range, a bucket size no
+        resolution divides, or more than :data:`~logsum.store.history.MAX_POINTS` buckets."""
+        now = self._clock()
+        rng = history.plan_range(self._limits.history, now, since, until, bucket_seconds)
+        exists = select(_patterns.c.pattern_id).where(
+            _patterns.c.tenant_id == tenant_id, _patterns.c.pattern_id == pattern_id
+        )
+        self._fold_pending(tenant_id)
+        with self._db.read("reading a pattern's history") as conn:
+            if conn.execute(exists).first() is None:
+                return None
+            return history.history_points(conn, tenant_id, pattern_id, rng)
+
+    def list_anomalies(
+        self,
+        tenant_id: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        type_: str | None = None,
+        severity: str | None = None,
+    ) -> tuple[list[StoredAnomaly], int]:
+        """One page of the anomalies stored for the tenant, newest first (by when they were
+        found), and how many match. Raises ``ValueError`` for a bad limit or offset."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+        if severity is not None:
+            check_severity(severity)
+        self._fold_pending(tenant_id)
+        with self._db.read("listing anomalies") as conn:
+            return history.anomalies_page(
+                conn,
+                tenant_id,
+                since=since,
+                until=until,
+                type_=type_,
+                severity=severity,
+                limit=limit,
+                offset=offset,
+            )
 
     def get_pattern(self, tenant_id: str, pattern_id: str) -> StoredPattern | None:
         """The tenant's pattern with this id, or ``None`` (unknown, or another tenant's)."""
@@ -323,6 +429,40 @@ class Store:
         self._fold_pending(tenant_id)
         with self._db.read("reading known patterns") as conn:
             return [(r[0], r[1], r[2]) for r in conn.execute(q)]
+
+
+_Work = tuple[dict[str, Merged[datetime]], str | None]
+"""One caller's write: its merged deltas, and its anomalies as a JSON array (or None)."""
+
+_MAX_SOURCE_CHARS = 80
+_MAX_TYPE_CHARS = 64
+
+
+def _encode_anomalies(anomalies: Sequence[dict[str, Any]], source: str) -> str | None:
+    """The journal's JSON of ``anomalies`` found by ``source`` (``[[source, anomaly], ...]``),
+    or None when there are none; raises ``ValueError`` for a malformed one."""
+    if not anomalies:
+        return None
+    check_id("anomaly source", source, _MAX_SOURCE_CHARS)
+    for a in anomalies:
+        if not isinstance(a, dict):
+            raise ValueError("an anomaly must be a dict")
+        check_id("anomaly type", a.get("type"), _MAX_TYPE_CHARS)  # type: ignore[arg-type]
+        check_severity(a.get("severity"))  # type: ignore[arg-type]
+    return orjson.dumps(
+        [[source, a] for a in anomalies], option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+    ).decode()
+
+
+def _join_json(arrays: list[str]) -> str:
+    """One JSON array of the items of several non-empty ones."""
+    return "[" + ",".join(a[1:-1] for a in arrays) + "]"
+
+
+def _with_count(p: StoredPattern, count: Any) -> StoredPattern:
+    """``p`` with ``count`` replaced by a count in a range (when one was read)."""
+    n = int(count)
+    return p if n == p.count else dataclasses.replace(p, count=n)
 
 
 def _clean_name(name: str, max_chars: int) -> str:

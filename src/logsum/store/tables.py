@@ -26,7 +26,15 @@ from sqlalchemy.types import TypeDecorator
 
 from logsum.timeutil import as_utc
 
-__all__ = ["ApiKeyRow", "Base", "PatternJournalRow", "PatternRow", "UTCDateTime"]
+__all__ = [
+    "AnomalyRow",
+    "ApiKeyRow",
+    "Base",
+    "PatternHistoryRow",
+    "PatternJournalRow",
+    "PatternRow",
+    "UTCDateTime",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -129,9 +137,58 @@ class PatternJournalRow(Base):
     tenant_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    anomalies: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The write's anomalies (a JSON array of ``[source, anomaly]``), or NULL: stored in
+    ``anomalies`` when the row is folded."""
 
 
 Index("ix_pattern_journal_tenant_id", PatternJournalRow.tenant_id, PatternJournalRow.id)
+
+
+class PatternHistoryRow(Base):
+    """Lines of one pattern in one time bucket, at one of the history's resolutions.
+
+    ``start`` is the bucket's start in epoch seconds (UTC), a multiple of ``bucket_seconds``.
+    Rows are added to by the fold of the journal, in the transaction that adds to the pattern's
+    ``count``, so the two always agree; rows older than their resolution's retention are
+    deleted.
+    """
+
+    __tablename__ = "pattern_history"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pattern_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket_seconds: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+# Serves the deletion of a tenant's buckets past their retention (done as its journal is
+# folded, under the fold's locks, so two folds never delete the same rows).
+Index(
+    "ix_pattern_history_expiry",
+    PatternHistoryRow.tenant_id,
+    PatternHistoryRow.bucket_seconds,
+    PatternHistoryRow.start,
+)
+
+
+class AnomalyRow(Base):
+    """An anomaly found for a tenant by an analyze request or a watch (bounded per tenant)."""
+
+    __tablename__ = "anomalies"
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    type: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[str] = mapped_column(Text)
+    """The anomaly's JSON object, as the analysis reported it."""
+
+
+Index("ix_anomalies_tenant_found", AnomalyRow.tenant_id, AnomalyRow.found_at, AnomalyRow.id)
 
 # The watch feature's tables, and the learned baselines (revision 0005), share this metadata
 # (one schema, one migration chain).
