@@ -21,7 +21,7 @@ from logsum.api.ratelimit import TierRateLimiter
 from logsum.api.service import AnalysisService
 from logsum.cpupin import pin_to_free_cpu
 from logsum.settings import Settings, load_settings
-from logsum.store import ApiKeyRecord, Store, Tier
+from logsum.store import ApiKeyRecord, Store, StoreLimits, Tier
 from logsum.watch.config import WatchConfig
 from logsum.watch.feature import WatchFeature
 
@@ -39,7 +39,11 @@ def open_store(settings: Settings) -> Store:
     (mode 0700; its parents, if missing, with the default mode)."""
     if settings.uses_embedded_store:
         settings.data_dir.expanduser().mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
-    return Store(settings.store_url)
+    limits = StoreLimits(
+        history=settings.history_resolutions,
+        max_anomalies_per_tenant=settings.max_anomalies_per_key,
+    )
+    return Store(settings.store_url, limits=limits)
 
 
 def build_services(settings: Settings) -> Services:

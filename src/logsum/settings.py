@@ -7,6 +7,7 @@ and why the default is what it is; ``docs/API.md`` lists them all.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from enum import StrEnum
 from pathlib import Path
@@ -240,6 +241,32 @@ class Settings(BaseSettings):
     webhook_retry_cap_seconds: float = Field(default=600.0, ge=0, le=86_400)
     """``LOGSUM_WEBHOOK_RETRY_CAP_SECONDS``: upper bound of any one retry wait."""
 
+    # -- pattern history and stored anomalies (GET /v1/patterns/{id}/history, /v1/anomalies) -
+
+    history: str = "1m:2d,1h:30d"
+    """``LOGSUM_HISTORY``: the resolutions of the pattern history, finest first, each
+    ``<bucket>:<retention>`` with units ``s``, ``m``, ``h``, ``d`` (each bucket a multiple of the
+    finer one, each retention longer; at most 4). Default: minute buckets for 2 days, hour
+    buckets for 30 days. A bucket row costs about 60-100 bytes with its index entries, so a
+    pattern seen every minute costs at most 2,880 + 720 rows, about 0.3 MB; a pattern seen
+    once an hour, 48 + 720 rows. Lines are counted by their own timestamps (arrival time
+    when they have none); lines older than every retention count in no bucket."""
+
+    max_anomalies_per_key: int = Field(default=10_000, ge=1, le=10_000_000)
+    """``LOGSUM_MAX_ANOMALIES_PER_KEY``: anomalies stored per API key (found by its analyze
+    requests and its watches); the oldest are deleted beyond it. An anomaly takes about 1 KB."""
+
+    @field_validator("history")
+    @classmethod
+    def _history_spec(cls, value: str) -> str:
+        parse_history(value)
+        return value
+
+    @property
+    def history_resolutions(self) -> tuple[tuple[int, int], ...]:
+        """``LOGSUM_HISTORY`` as ``(bucket seconds, retention seconds)`` pairs, finest first."""
+        return parse_history(self.history)
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
@@ -304,6 +331,40 @@ class Settings(BaseSettings):
             "enterprise": self.rate_limit_enterprise,
         }
         return limits[str(tier)]
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
+
+
+def _seconds(text: str) -> int:
+    text = text.strip().lower()
+    unit = _UNITS.get(text[-1:]) if text else None
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) < 1:
+        raise ValueError(f"{text!r} is not a duration such as 60s, 1m, 1h or 30d")
+    return int(number) * (unit or 1)
+
+
+def parse_history(value: str) -> tuple[tuple[int, int], ...]:
+    """``"1m:2d,1h:30d"`` as ``((60, 172800), (3600, 2592000))``; raises ``ValueError`` for a
+    malformed list or resolutions out of order (see :attr:`Settings.history`)."""
+    out: list[tuple[int, int]] = []
+    for part in value.split(","):
+        bucket, sep, keep = part.partition(":")
+        if not sep:
+            raise ValueError(f"{part.strip()!r} is not <bucket>:<retention>, e.g. 1m:2d")
+        out.append((_seconds(bucket), _seconds(keep)))
+    if not 1 <= len(out) <= 4:
+        raise ValueError("between 1 and 4 resolutions")
+    for (b0, k0), (b1, k1) in itertools.pairwise(out):
+        if b1 <= b0 or b1 % b0 or k1 <= k0:
+            raise ValueError(
+                "finest first: each bucket a multiple of the finer one, each retention longer"
+            )
+    for b, k in out:
+        if k < b:
+            raise ValueError("a retention is shorter than its bucket")
+    return tuple(out)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -24,7 +24,7 @@ from logsum.api.middleware import (
     UnexpectedErrors,
 )
 from logsum.api.openapi import build_openapi, operation_id
-from logsum.api.routes import analyze, baseline, logs, ops, patterns, watch
+from logsum.api.routes import analyze, baseline, history, logs, ops, patterns, watch, web
 from logsum.api.schemas import AnalyzeRequest, WatchCreate
 from logsum.watch.feature import WatchFeature
 
@@ -83,10 +83,12 @@ def create_app(
     app.state.error_bodies = {logs.PATH: otlp.error_body}
     app.include_router(patterns.router)
     app.include_router(baseline.router)
+    app.include_router(history.router)
     if watch_feature is not None:
         app.state.watch = watch_feature
         app.include_router(watch.router)
     app.include_router(ops.router)
+    app.include_router(web.router)
 
     body_models: list[type[BaseModel]] = [AnalyzeRequest]
     if watch_feature is not None:

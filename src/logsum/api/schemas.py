@@ -252,6 +252,40 @@ class BaselineOut(Wire):
     updated_at: str = Field(..., description="Last learn_only request, ISO 8601 in UTC.")
 
 
+class HistoryPoint(Wire):
+    """Lines of a pattern in one time bucket."""
+
+    start: str = Field(..., description="The bucket's start, ISO 8601 UTC.")
+    count: int
+
+
+class PatternHistory(Wire):
+    """A stored pattern's lines per time bucket."""
+
+    pattern_id: str
+    bucket_seconds: int
+    points: list[HistoryPoint] = Field(
+        ..., description="Every bucket of the range, oldest first, empty ones included."
+    )
+    total: int = Field(..., description="The sum of the points.")
+
+
+class StoredAnomalyOut(AnomalyOut):
+    """An anomaly as ``POST /v1/analyze`` returned it, with when and by what it was found."""
+
+    found_at: str = Field(..., description="When the analysis that found it was stored.")
+    source: str = Field(..., description="analyze, or watch:<watch id>.")
+
+
+class AnomalyList(Wire):
+    """A page of the caller's stored anomalies, newest first."""
+
+    anomalies: list[StoredAnomalyOut]
+    total: int = Field(..., description="Anomalies matching the filters, over all pages.")
+    limit: int
+    offset: int
+
+
 class ErrorDetail(Wire):
     """The inside of the error envelope."""
 

@@ -25,6 +25,7 @@ from logsum.core.analysis import AnalysisOptions, Baseline, analyze_batch
 from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.settings import Settings
 from logsum.store import PatternDelta, Store, StoredPattern
+from logsum.store.history import timelines
 from logsum.timeutil import iso, utc_for_json
 
 Examples = tuple[tuple[str, ...], ...]
@@ -67,7 +68,10 @@ _MAX_SENT = 50_000
 
 
 def _delta_and_wire(
-    p: Pattern, sent: dict[str, SentPattern], wire: list[dict[str, Any]] | None
+    p: Pattern,
+    sent: dict[str, SentPattern],
+    wire: list[dict[str, Any]] | None,
+    timeline: dict[int, int] | None = None,
 ) -> PatternDelta:
     """The store's delta for ``p``, and (when ``wire`` is a list) its pattern object for the
     response appended there. Example values the store already has for the same template are
@@ -97,7 +101,16 @@ def _delta_and_wire(
                 "params": params,
             }
         )
-    return PatternDelta(p.id, p.template, severity, p.count, p.first_seen, p.last_seen, examples)
+    return PatternDelta(
+        p.id,
+        p.template,
+        severity,
+        p.count,
+        p.first_seen,
+        p.last_seen,
+        examples,
+        tuple(timeline.items()) if timeline else (),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +137,7 @@ class AnalysisService:
     def __init__(self, settings: Settings, store: Store) -> None:
         self._settings = settings
         self._store = store
+        self._history_bucket = store.limits.history[0][0]
         self._engines = TenantEngines(
             self._new_engine,
             max_tenants=settings.engine_tenants,
@@ -186,6 +200,8 @@ class AnalysisService:
             _end_open_record(te.engine)
             results = te.engine.process_many(lines)
             patterns = te.engine.batch_patterns(results)
+            # Lines per pattern per history bucket, by their own timestamps.
+            timeline = timelines(results, te.engine.resolve, self._history_bucket)
         # The analysis outside the lease (the tenant's other requests need only its engine)
         # and before the tenant's history and the store change: an option it refuses while it
         # runs (a session key that backtracks) fails the request with neither touched (the
@@ -203,10 +219,12 @@ class AnalysisService:
             )
         te.ids.update([p.id for p in patterns])
         wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
-        deltas = [_delta_and_wire(p, te.sent, wire) for p in patterns]
+        deltas = [_delta_and_wire(p, te.sent, wire, timeline.get(p.id)) for p in patterns]
         if deltas:
             try:
-                self._store.upsert_patterns(tenant_id, deltas)
+                # The anomalies ride the same journal row as the counts (stored for
+                # GET /v1/anomalies).
+                self._store.upsert_patterns(tenant_id, deltas, anomalies)
             except BaseException:
                 # These examples never reached the store: send them again next time (outside
                 # the lease: a lone dict removal, and at worst a value is sent twice).

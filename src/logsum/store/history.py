@@ -11,7 +11,7 @@ add up to exactly the lines stored for the range they cover.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -19,6 +19,7 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import ColumnElement, Connection, Table, func, select
 
+from logsum.core.model import LineResult
 from logsum.store.models import HistoryPoints, StoredAnomaly
 from logsum.store.tables import AnomalyRow, PatternHistoryRow
 
@@ -30,6 +31,7 @@ __all__ = [
     "history_points",
     "plan_range",
     "range_counts",
+    "timelines",
 ]
 
 _h = cast(Table, PatternHistoryRow.__table__)
@@ -52,6 +54,37 @@ class Range:
     bucket: int
     resolution: int
     """The stored resolution read (it divides ``bucket``)."""
+
+
+def timelines(
+    results: Iterable[LineResult],
+    resolve: Callable[[str], str],
+    bucket_seconds: int,
+    *,
+    continuations: bool = False,
+) -> dict[str, dict[int, int]]:
+    """Lines per pattern (its id as ``resolve`` gives it now) per bucket of ``bucket_seconds``
+    (start in epoch seconds), by the lines' own timestamps: what
+    :attr:`PatternDelta.timeline <logsum.store.models.PatternDelta.timeline>` holds. Lines
+    without a timestamp are left out (the store counts them when it receives them), and so are
+    continuation lines unless ``continuations`` (when the caller counts them as lines of their
+    record's pattern)."""
+    out: dict[str, dict[int, int]] = {}
+    ids: dict[str, str] = {}
+    for r in results:
+        ts = r.timestamp
+        if ts is None or (r.continuation and not continuations):
+            continue
+        pid = ids.get(r.pattern_id)
+        if pid is None:
+            pid = ids[r.pattern_id] = resolve(r.pattern_id)
+        start = int(ts.timestamp() // bucket_seconds) * bucket_seconds
+        counts = out.get(pid)
+        if counts is None:
+            out[pid] = {start: 1}
+        else:
+            counts[start] = counts.get(start, 0) + 1
+    return out
 
 
 def _epoch(value: datetime) -> float:
@@ -92,10 +125,11 @@ def plan_range(
         finest, coarsest = history[0][0], history[-1][0]
         tried = [b for b in _NICE if b % finest == 0]
         span = end - start
-        fallback = -(-int(span // AUTO_POINTS) // coarsest) * coarsest or coarsest
+        fallback = (int(span // (AUTO_POINTS - 1)) // coarsest + 1) * coarsest
         for size in [*tried, fallback]:
             res = resolution_for(size)
-            if res is not None and span / size <= AUTO_POINTS:
+            points = -int(-end // size) - int(start // size)
+            if res is not None and points <= AUTO_POINTS:
                 bucket = size
                 break
         else:

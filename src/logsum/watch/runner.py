@@ -31,6 +31,7 @@ from logsum import Engine, EngineConfig, LineResult, Severity
 from logsum.core.analysis import AnalysisOptions, Analyzer
 from logsum.core.detect.base import DEFAULT_LIMITS
 from logsum.store import PatternDelta, Store, StoreError
+from logsum.store.history import timelines
 from logsum.timeutil import iso, utc_now
 from logsum.watch.config import WatchConfig
 from logsum.watch.errors import LeaseLost, SourcePathError
@@ -121,6 +122,8 @@ class WatchRunner:
         self._window_lines = 0
         self._window_pids: set[str] = set()
         self._pending_patterns: dict[str, list[Any]] = {}
+        self._pending_timelines: dict[str, dict[int, int]] = {}
+        self._pending_anomalies: list[dict[str, Any]] = []
         self._outbox_checked = float("-inf")
         self._last_ts: datetime | None = None
         self._last_ts_text: str | None = None
@@ -189,7 +192,7 @@ class WatchRunner:
                     )
                 if self._due(now):
                     self._flush_until_done(follower)
-                elif self._pending_patterns:
+                elif self._pending_patterns or self._pending_anomalies:
                     self._store_patterns(_Batch())  # an idle stream's counts are not held back
                 if not lines:
                     self.stop.wait(self.config.poll_interval_s)
@@ -451,9 +454,19 @@ class WatchRunner:
         self._window_pids = set()
 
     def _store_patterns(self, b: _Batch, *, force: bool = False) -> None:
-        """Merge the committed batch's counts into the pending pattern deltas, and write them to
-        the store every ``pattern_flush_s`` (one upsert per interval, not per batch)."""
+        """Merge the committed batch's counts (with their timeline) and anomalies into the
+        pending ones, and write them to the store every ``pattern_flush_s`` (one upsert per
+        interval, not per batch)."""
         pending = self._pending_patterns
+        if b.anomalies:
+            self._pending_anomalies.extend(b.anomalies)
+        # Ids and lines as the counts are kept (the results' own ids, continuation lines
+        # included): the deltas below use them.
+        bucket = self.store.limits.history[0][0]
+        for pid, counts in timelines(b.results, _same_id, bucket, continuations=True).items():
+            into = self._pending_timelines.setdefault(pid, {})
+            for start, n in counts.items():
+                into[start] = into.get(start, 0) + n
         for pid, (count, first_seen, last_seen) in b.patterns.items():
             acc = pending.get(pid)
             if acc is None:
@@ -465,12 +478,14 @@ class WatchRunner:
             if last_seen is not None and (acc[2] is None or last_seen > acc[2]):
                 acc[2] = last_seen
         now = self._mono()
-        if not pending or (
+        if not (pending or self._pending_anomalies) or (
             not force and now - self._patterns_flushed < self.config.pattern_flush_s
         ):
             return
         self._patterns_flushed = now
         self._pending_patterns = {}
+        pending_timelines, self._pending_timelines = self._pending_timelines, {}
+        anomalies, self._pending_anomalies = self._pending_anomalies, []
         deltas = []
         for pid, (count, first_seen, last_seen) in pending.items():
             p = self._engine.pattern(pid)
@@ -486,11 +501,18 @@ class WatchRunner:
                     first_seen=first_seen,
                     last_seen=last_seen,
                     examples=examples,
+                    timeline=tuple(pending_timelines.get(pid, {}).items()),
                 )
             )
-        if not deltas:
+        if not (deltas or anomalies):
             return
         try:
-            self.store.upsert_patterns(self.spec.tenant_id, deltas)
+            self.store.upsert_patterns(
+                self.spec.tenant_id, deltas, anomalies, source=f"watch:{self.spec.id}"
+            )
         except (StoreError, ValueError) as exc:
             log.warning("watch %s: pattern counts not stored: %s", self.spec.id, exc)
+
+
+def _same_id(pattern_id: str) -> str:
+    return pattern_id

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from logsum.api.deps import CurrentKey, ServicesDep
-from logsum.api.errors import NotFound
+from logsum.api.errors import InvalidRequest, NotFound
 from logsum.api.routes.common import SUCCESS_HEADERS, v1_responses
 from logsum.api.schemas import PatternList, PatternOut, SeverityName
 from logsum.api.service import stored_pattern_wire
@@ -41,13 +42,38 @@ def list_patterns(
     severity: Annotated[
         SeverityName | None, Query(description="Only patterns of this severity.")
     ] = None,
+    since: Annotated[
+        datetime | None,
+        Query(description="Count only lines from this time on (ISO 8601; by the history)."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        Query(description="Count only lines before this time (ISO 8601; by the history)."),
+    ] = None,
+    order: Annotated[
+        Literal["count", "last_seen"],
+        Query(description="count: most lines first (default); last_seen: latest first."),
+    ] = "count",
 ) -> PatternList:
-    """Patterns accumulated over all the caller's requests, ordered by ``count`` descending then
-    ``id`` ascending (a stable order, so limit/offset pages do not overlap while counts are
-    unchanged). ``total`` counts all patterns matching the filter."""
-    page, total = services.store.list_patterns(
-        key.id, limit=limit, offset=offset, severity=severity
-    )
+    """Patterns accumulated over all the caller's requests, ordered by ``count`` descending
+    (or ``last_seen`` descending with ``order=last_seen``) then ``id`` ascending (a stable
+    order, so limit/offset pages do not overlap while counts are unchanged). ``total`` counts
+    all patterns matching the filter. With ``since`` and/or ``until``, ``count`` is the
+    pattern's lines in that range (from the pattern history, the range widened to whole buckets
+    of the finest resolution that still holds ``since``; see ``GET
+    /v1/patterns/{id}/history``) and only patterns with lines in it are listed."""
+    try:
+        page, total = services.store.list_patterns(
+            key.id,
+            limit=limit,
+            offset=offset,
+            severity=severity,
+            since=since,
+            until=until,
+            order=order,
+        )
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
     return PatternList.model_validate(
         {
             "patterns": [stored_pattern_wire(p) for p in page],
