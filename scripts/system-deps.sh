@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the database and cache servers the integration tests start on loopback, and
-# syslog-ng with its http() destination (a real log shipper posting to the service).
+# syslog-ng with its http() destination (a real log shipper posting to the service), and
+# headless Chromium with its WebDriver (the browser test of the web page).
 # Needs root (CI runs as root). Without root and without the servers, those tests skip
 # with a message naming what is missing.
 set -euo pipefail
@@ -9,6 +10,8 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v syslog-ng >/dev/null 2>&1 || [ -x /usr/sbin/syslog-ng ] || need+=(syslog-ng-core)
 ls /usr/lib/syslog-ng/*/libhttp.so >/dev/null 2>&1 || need+=(syslog-ng-mod-http)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
