@@ -200,8 +200,6 @@ class AnalysisService:
             _end_open_record(te.engine)
             results = te.engine.process_many(lines)
             patterns = te.engine.batch_patterns(results)
-            # Lines per pattern per history bucket, by their own timestamps.
-            timeline = timelines(results, te.engine.resolve, self._history_bucket)
         # The analysis outside the lease (the tenant's other requests need only its engine)
         # and before the tenant's history and the store change: an option it refuses while it
         # runs (a session key that backtracks) fails the request with neither touched (the
@@ -217,6 +215,13 @@ class AnalysisService:
             anomalies, insights = self._report(
                 results, patterns, known_ids, analysis_options, baseline
             )
+        # Lines per pattern per history bucket, by their own timestamps (a line's id may be
+        # one its pattern has absorbed since).
+        ids = {p.id: p.id for p in patterns}
+        for p in patterns:
+            for alias in p.aliases:
+                ids[alias] = p.id
+        timeline = timelines(results, ids, self._history_bucket)
         te.ids.update([p.id for p in patterns])
         wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None
         deltas = [_delta_and_wire(p, te.sent, wire, timeline.get(p.id)) for p in patterns]

@@ -11,7 +11,7 @@ add up to exactly the lines stored for the range they cover.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -58,32 +58,37 @@ class Range:
 
 def timelines(
     results: Iterable[LineResult],
-    resolve: Callable[[str], str],
+    ids: Mapping[str, str] | None,
     bucket_seconds: int,
     *,
     continuations: bool = False,
 ) -> dict[str, dict[int, int]]:
-    """Lines per pattern (its id as ``resolve`` gives it now) per bucket of ``bucket_seconds``
-    (start in epoch seconds), by the lines' own timestamps: what
-    :attr:`PatternDelta.timeline <logsum.store.models.PatternDelta.timeline>` holds. Lines
-    without a timestamp are left out (the store counts them when it receives them), and so are
-    continuation lines unless ``continuations`` (when the caller counts them as lines of their
-    record's pattern)."""
-    out: dict[str, dict[int, int]] = {}
-    ids: dict[str, str] = {}
+    """Lines per pattern per bucket of ``bucket_seconds`` (start in epoch seconds), by the
+    lines' own timestamps: what :attr:`PatternDelta.timeline
+    <logsum.store.models.PatternDelta.timeline>` holds. ``ids`` maps the results' pattern ids
+    to the ids they count under (lines of ids it lacks are left out); ``None`` keeps them.
+    Lines without a timestamp are left out (the store counts them when it receives them), and
+    so are continuation lines unless ``continuations`` (when the caller counts them as lines
+    of their record's pattern)."""
+    per: dict[tuple[str, int], int] = {}
+    get = per.get
+    step = bucket_seconds
     for r in results:
         ts = r.timestamp
         if ts is None or (r.continuation and not continuations):
             continue
-        pid = ids.get(r.pattern_id)
+        key = (r.pattern_id, int(ts.timestamp()) // step * step)
+        per[key] = get(key, 0) + 1
+    out: dict[str, dict[int, int]] = {}
+    for (raw, start), n in per.items():
+        pid = raw if ids is None else ids.get(raw)
         if pid is None:
-            pid = ids[r.pattern_id] = resolve(r.pattern_id)
-        start = int(ts.timestamp() // bucket_seconds) * bucket_seconds
+            continue
         counts = out.get(pid)
         if counts is None:
-            out[pid] = {start: 1}
+            out[pid] = {start: n}
         else:
-            counts[start] = counts.get(start, 0) + 1
+            counts[start] = counts.get(start, 0) + n
     return out
 
 

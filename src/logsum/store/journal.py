@@ -235,23 +235,18 @@ def fold(
     for i, payload in enumerate(payloads):
         for entry in orjson.loads(payload):
             pid, template, severity, count, first, last, examples = entry[:7]
+            first, last = _journal_time(first), _journal_time(last)
+            _add(merged, pid, Merged(template, severity, count, first, last, examples), limits)
+            # The timeline straight into the pattern's merged one (no dict per entry).
+            timeline = merged[pid].timeline
             if len(entry) > 7:
                 flat = entry[7]
-                timeline = dict(zip(flat[::2], flat[1::2], strict=True))
+                for k in range(0, len(flat), 2):
+                    start = flat[k]
+                    timeline[start] = timeline.get(start, 0) + flat[k + 1]
             elif written is not None and count:
-                timeline = {bucket_start(as_utc(written[i]).timestamp(), base): count}
-            else:
-                timeline = {}
-            m = Merged(
-                template,
-                severity,
-                count,
-                _journal_time(first),
-                _journal_time(last),
-                examples,
-                timeline,
-            )
-            _add(merged, pid, m, limits)
+                start = bucket_start(as_utc(written[i]).timestamp(), base)
+                timeline[start] = timeline.get(start, 0) + count
     return {
         pid: Merged(
             m.template,

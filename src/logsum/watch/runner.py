@@ -463,7 +463,7 @@ class WatchRunner:
         # Ids and lines as the counts are kept (the results' own ids, continuation lines
         # included): the deltas below use them.
         bucket = self.store.limits.history[0][0]
-        for pid, counts in timelines(b.results, _same_id, bucket, continuations=True).items():
+        for pid, counts in timelines(b.results, None, bucket, continuations=True).items():
             into = self._pending_timelines.setdefault(pid, {})
             for start, n in counts.items():
                 into[start] = into.get(start, 0) + n
@@ -512,7 +512,3 @@ class WatchRunner:
             )
         except (StoreError, ValueError) as exc:
             log.warning("watch %s: pattern counts not stored: %s", self.spec.id, exc)
-
-
-def _same_id(pattern_id: str) -> str:
-    return pattern_id
