@@ -308,7 +308,7 @@ def test_anomalies_found_on_the_stream_are_delivered(sqlite_store: Store, logdir
     log.write_text("")
     rx = Receiver().start()
     cfg = config(logdir, analysis_window_s=0.3)
-    start_watch(sqlite_store, cfg, log, rx, severities=["error"])
+    watch_id = start_watch(sqlite_store, cfg, log, rx, severities=["error"])
     svc = WatchService(sqlite_store, cfg)
     svc.start()
     try:
@@ -326,6 +326,12 @@ def test_anomalies_found_on_the_stream_are_delivered(sqlite_store: Store, logdir
     found = [a for a in rx.anomalies() if event["pattern_id"] in a.get("pattern_ids", [])]
     assert found, rx.anomalies()
     assert "new_pattern" in {a["type"] for a in found}
+    # The watch's anomalies are stored for GET /v1/anomalies too (written with its counts,
+    # flushed at the latest when the watch stops).
+    stored, total = sqlite_store.list_anomalies("key_t", limit=100)
+    assert total >= len(found)
+    assert {a.anomaly["id"] for a in stored} >= {a["id"] for a in found}
+    assert {a.source for a in stored} == {f"watch:{watch_id}"}
 
 
 def test_leases_and_delivery_on_both_databases(store: Store, tmp_path: Path) -> None:
