@@ -131,6 +131,9 @@ def coalesce(
     out: dict[str, Merged[datetime]] = {}
     base = limits.history[0][0]
     arrival_bucket = None if arrival is None else bucket_start(as_utc(arrival).timestamp(), base)
+    # Buckets older than the longest retention at arrival are never stored (folds come later):
+    # they are counted as placed, and left out of the journal.
+    oldest = None if arrival_bucket is None else arrival_bucket - limits.history[-1][1]
     for d in deltas:
         if not isinstance(d, PatternDelta):
             raise ValueError(f"expected PatternDelta, got {type(d).__name__}")
@@ -143,38 +146,40 @@ def coalesce(
         first = _check_time("first_seen", d.first_seen)
         last = _check_time("last_seen", d.last_seen)
         examples = merge_examples((), _check_examples(d.examples), limits) if d.examples else ()
-        timeline = _timeline(d.timeline, d.count, base, arrival_bucket)
+        timeline = _timeline(d.timeline, d.count, base, arrival_bucket, oldest)
         merged = Merged(d.template, severity, d.count, first, last, examples, timeline)
         _add(out, d.pattern_id, merged, limits)
     return out
 
 
 def _timeline(
-    pairs: Sequence[tuple[int, int]], count: int, base: int, arrival: int | None
+    pairs: Sequence[tuple[int, int]],
+    count: int,
+    base: int,
+    arrival: int | None,
+    oldest: int | None,
 ) -> dict[int, int]:
-    """A delta's ``(epoch_second, lines)`` pairs per finest bucket, the lines they leave out
-    at ``arrival``; raises ``ValueError`` when they are malformed or hold more than ``count``."""
+    """A delta's ``(epoch_second, lines)`` pairs per finest bucket (those before ``oldest``
+    left out), the lines they leave out at ``arrival``; raises ``ValueError`` when they are
+    malformed or hold more than ``count``."""
     out: dict[int, int] = {}
     placed = 0
+    floor = -(2**63) if oldest is None else oldest
     try:
         for second, lines in pairs:
-            if not (_is_int(second) and _is_int(lines)) or lines < 0:
+            if second.__class__ is not int or lines.__class__ is not int or lines < 0:
                 raise ValueError("timeline entries are (epoch second, lines >= 0) integers")
-            if lines:
+            placed += lines
+            if lines and second >= floor:
                 start = second // base * base
                 out[start] = out.get(start, 0) + lines
-                placed += lines
-    except TypeError:
+    except (TypeError, AttributeError):
         raise ValueError("timeline must be a sequence of (epoch second, lines) pairs") from None
     if placed > count:
         raise ValueError(f"timeline holds {placed} lines, more than the delta's count {count}")
     if placed < count and arrival is not None:
         out[arrival] = out.get(arrival, 0) + count - placed
     return out
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def merge_batches(
