@@ -132,9 +132,7 @@ def test_a_user_sees_patterns_a_chart_and_anomalies(
     assert len(rows) == 5
     counts = [int(r.find_element(By.CSS_SELECTOR, "td.num").text.replace(",", "")) for r in rows]
     assert counts == sorted(counts, reverse=True) and sum(counts) == 720
-    wait.until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table svg.spark")) == 5
-    )
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table svg.spark")) == 5)
     assert key not in browser.current_url
     assert browser.execute_script("return sessionStorage.getItem('logsum.apiKey')") == key
     assert browser.execute_script("return document.cookie") == ""
@@ -142,13 +140,9 @@ def test_a_user_sees_patterns_a_chart_and_anomalies(
 
     # Severity filter and text search.
     Select(browser.find_element(By.ID, "severity-filter")).select_by_visible_text("error")
-    wait.until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table tbody tr")) == 1
-    )
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table tbody tr")) == 1)
     Select(browser.find_element(By.ID, "severity-filter")).select_by_visible_text("all")
-    wait.until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table tbody tr")) == 5
-    )
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table tbody tr")) == 5)
     browser.find_element(By.ID, "search").send_keys("gateway")
     rows = browser.find_elements(By.CSS_SELECTOR, "#patterns-table tbody tr")
     assert len(rows) == 1 and "payment gateway timeout" in rows[0].text
@@ -195,9 +189,7 @@ def test_a_user_sees_patterns_a_chart_and_anomalies(
     browser.find_element(By.CSS_SELECTOR, ".tabs a[data-view=patterns]").click()
     browser.find_element(By.ID, "search").clear()
     browser.refresh()
-    wait.until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table tbody tr")) == 6
-    )
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#patterns-table tbody tr")) == 6)
     browser.find_element(By.ID, "key-forget").click()
     assert browser.execute_script("return sessionStorage.getItem('logsum.apiKey')") is None
 

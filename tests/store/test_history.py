@@ -278,3 +278,31 @@ def test_several_processes_history_totals_equal_stored_counts(db_url: str) -> No
     assert {p.id: p.count for p in in_range} == expected
     assert setup.list_anomalies("t", limit=1)[1] == workers * rounds // 10
     setup.close()
+
+
+def test_timelines_count_each_line_in_its_own_minute_in_any_order() -> None:
+    from logsum import Engine, EngineConfig
+    from logsum.store.history import timelines
+
+    rnd = __import__("random").Random(3)
+    base = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    stamps = [base + timedelta(seconds=rnd.randrange(0, 600)) for _ in range(300)]
+    stamps[100:200] = sorted(stamps[100:200])  # runs in order, and jumps back and forth
+    lines = [f"{t:%Y-%m-%d %H:%M:%S} INFO job {i % 5} done in {i} ms" for i, t in enumerate(stamps)]
+    lines += ["no stamp on this line 1", "  continued detail"]
+    engine = Engine(EngineConfig())
+    results = engine.process_many(lines)
+    got = timelines(results, None, 60)
+    expected: dict[str, dict[int, int]] = {}
+    for r in results:
+        if r.timestamp is None or r.continuation:
+            continue
+        start = int(r.timestamp.timestamp()) // 60 * 60
+        per = expected.setdefault(r.pattern_id, {})
+        per[start] = per.get(start, 0) + 1
+    assert got == expected
+    assert sum(sum(v.values()) for v in got.values()) == 300
+    # Ids the mapping lacks are left out; mapped ids are renamed.
+    (pid,) = {r.pattern_id for r in results[:300]}
+    assert timelines(results, {pid: "renamed"}, 60) == {"renamed": expected[pid]}
+    assert timelines(results, {}, 60) == {}
