@@ -86,6 +86,8 @@ def serve(
         typer.echo(f"logsum serve: cannot prepare the store: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"logsum: store {_redact(prepared.store_url)}", err=True)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    typer.echo(f"logsum: web page at http://{host}:{settings.port}/", err=True)
     if prepared.bootstrap_key is not None:
         record, plaintext = prepared.bootstrap_key
         typer.echo(
