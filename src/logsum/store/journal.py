@@ -30,6 +30,7 @@ from logsum.store.models import PatternDelta, StoreLimits
 from logsum.timeutil import as_utc, earlier, later
 
 __all__ = [
+    "FUTURE_SLACK_SECONDS",
     "SEVERITY_RANK",
     "Merged",
     "bucket_start",
@@ -42,6 +43,11 @@ __all__ = [
     "merge_batches",
     "merge_examples",
 ]
+
+FUTURE_SLACK_SECONDS = 86_400
+"""Lines stamped up to this far after they arrive count in the history (clocks disagree);
+lines stamped later count in no bucket (a misread year would otherwise keep rows that no
+retention ever deletes)."""
 
 _SEVERITIES = frozenset(s.value for s in Severity)
 SEVERITY_RANK = {s.value: s.rank for s in Severity}
@@ -131,9 +137,13 @@ def coalesce(
     out: dict[str, Merged[datetime]] = {}
     base = limits.history[0][0]
     arrival_bucket = None if arrival is None else bucket_start(as_utc(arrival).timestamp(), base)
-    # Buckets older than the longest retention at arrival are never stored (folds come later):
-    # they are counted as placed, and left out of the journal.
-    oldest = None if arrival_bucket is None else arrival_bucket - limits.history[-1][1]
+    # Buckets older than the longest retention at arrival are never stored (folds come later),
+    # nor are lines stamped more than FUTURE_SLACK_SECONDS after they arrive: they are counted
+    # as placed, and left out of the journal.
+    oldest = newest = None
+    if arrival_bucket is not None:
+        oldest = arrival_bucket - limits.history[-1][1]
+        newest = arrival_bucket + FUTURE_SLACK_SECONDS
     for d in deltas:
         if not isinstance(d, PatternDelta):
             raise ValueError(f"expected PatternDelta, got {type(d).__name__}")
@@ -146,7 +156,7 @@ def coalesce(
         first = _check_time("first_seen", d.first_seen)
         last = _check_time("last_seen", d.last_seen)
         examples = merge_examples((), _check_examples(d.examples), limits) if d.examples else ()
-        timeline = _timeline(d.timeline, d.count, base, arrival_bucket, oldest)
+        timeline = _timeline(d.timeline, d.count, base, arrival_bucket, oldest, newest)
         merged = Merged(d.template, severity, d.count, first, last, examples, timeline)
         _add(out, d.pattern_id, merged, limits)
     return out
@@ -158,19 +168,21 @@ def _timeline(
     base: int,
     arrival: int | None,
     oldest: int | None,
+    newest: int | None,
 ) -> dict[int, int]:
-    """A delta's ``(epoch_second, lines)`` pairs per finest bucket (those before ``oldest``
-    left out), the lines they leave out at ``arrival``; raises ``ValueError`` when they are
-    malformed or hold more than ``count``."""
+    """A delta's ``(epoch_second, lines)`` pairs per finest bucket (those before ``oldest`` or
+    after ``newest`` left out), the lines they leave out at ``arrival``; raises ``ValueError``
+    when they are malformed or hold more than ``count``."""
     out: dict[int, int] = {}
     placed = 0
     floor = -(2**63) if oldest is None else oldest
+    ceiling = 2**63 if newest is None else newest
     try:
         for second, lines in pairs:
             if second.__class__ is not int or lines.__class__ is not int or lines < 0:
                 raise ValueError("timeline entries are (epoch second, lines >= 0) integers")
             placed += lines
-            if lines and second >= floor:
+            if lines and floor <= second <= ceiling:
                 start = second // base * base
                 out[start] = out.get(start, 0) + lines
     except (TypeError, AttributeError):

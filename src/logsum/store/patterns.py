@@ -34,11 +34,11 @@ from sqlalchemy.engine import Dialect
 from logsum.core.model import WILDCARD
 from logsum.store import journal
 from logsum.store.driver import DriverStatement
-from logsum.store.journal import SEVERITY_RANK, Merged
+from logsum.store.journal import FUTURE_SLACK_SECONDS, SEVERITY_RANK, Merged
 from logsum.store.models import StoredPattern, StoreLimits
 from logsum.store.tables import AnomalyRow, PatternHistoryRow, PatternJournalRow, PatternRow
 
-__all__ = ["FUTURE_SLACK_SECONDS", "PatternWriter", "stored_pattern"]
+__all__ = ["PatternWriter", "stored_pattern"]
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +47,6 @@ journal_table = cast(Table, PatternJournalRow.__table__)
 history_table = cast(Table, PatternHistoryRow.__table__)
 anomalies_table = cast(Table, AnomalyRow.__table__)
 _p, _j, _h, _a = patterns_table, journal_table, history_table, anomalies_table
-
-FUTURE_SLACK_SECONDS = 86_400
-"""Lines stamped up to this far ahead of the store's clock count in the history (clocks
-disagree); lines further ahead count in no bucket (a misread year would otherwise keep rows
-no retention ever deletes)."""
 
 HISTORY_COLUMNS = ("tenant_id", "pattern_id", "bucket_seconds", "start", "count")
 ANOMALY_COLUMNS = ("tenant_id", "found_at", "type", "severity", "source", "payload")
