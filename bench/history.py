@@ -139,8 +139,10 @@ def main() -> int:
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}) as c:
-            month = c.get(cases["history: 30 days, hourly (720 points)"][0],
-                          params=cases["history: 30 days, hourly (720 points)"][1]).json()
+            month = c.get(
+                cases["history: 30 days, hourly (720 points)"][0],
+                params=cases["history: 30 days, hourly (720 points)"][1],
+            ).json()
             for path, params in cases.values():
                 timed(c, path, params)  # warm
             for _ in range(args.requests):
@@ -153,8 +155,10 @@ def main() -> int:
             f"(filled in {took:.1f} s through Store.upsert_patterns); the month read holds "
             f"{month['total']:,} lines in {len(month['points'])} points."
         )
-        print(f"SQLite file growth per history row: {size / max(stored, 1):.0f} bytes "
-              f"({size / 1e6:.1f} MB for {stored:,} rows and {args.patterns:,} patterns)")
+        print(
+            f"SQLite file growth per history row: {size / max(stored, 1):.0f} bytes "
+            f"({size / 1e6:.1f} MB for {stored:,} rows and {args.patterns:,} patterns)"
+        )
         print()
         print("| request | p50 (ms) | p95 (ms) | max (ms) |")
         print("|---|---|---|---|")
