@@ -238,7 +238,7 @@ store.close()
 def test_several_processes_history_totals_equal_stored_counts(db_url: str) -> None:
     setup = Store(db_url)
     setup.migrate()
-    workers, rounds = 3, 60
+    workers, rounds = 3, 20
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _WORKER, db_url, str(w), str(rounds)],
