@@ -1,7 +1,7 @@
-"""Pattern history, stored anomalies and the web page, through real ``logsum serve`` processes:
-the history's totals equal the stored counts (also with two server processes writing at once,
-on SQLite; on PostgreSQL in tests/store/test_history.py), bad parameters get the error envelope, the page is served with its
-security headers."""
+"""Pattern history, stored anomalies and the web page, through real ``logsum serve``
+processes: the history's totals equal the stored counts (also with two server processes writing
+at once, on SQLite; PostgreSQL's writer processes are in tests/store/test_history.py), bad
+parameters get the error envelope, the page is served with its security headers."""
 
 from __future__ import annotations
 
