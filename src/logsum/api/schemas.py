@@ -255,7 +255,7 @@ class BaselineOut(Wire):
 class HistoryPoint(Wire):
     """Lines of a pattern in one time bucket."""
 
-    start: str = Field(..., description="The bucket's start, ISO 8601 UTC.")
+    start: UtcTime = Field(..., description="The bucket's start.")
     count: int
 
 
@@ -273,7 +273,7 @@ class PatternHistory(Wire):
 class StoredAnomalyOut(AnomalyOut):
     """An anomaly as ``POST /v1/analyze`` returned it, with when and by what it was found."""
 
-    found_at: str = Field(..., description="When the analysis that found it was stored.")
+    found_at: UtcTime = Field(..., description="When the analysis that found it was stored.")
     source: str = Field(..., description="analyze, or watch:<watch id>.")
 
 

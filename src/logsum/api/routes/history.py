@@ -44,6 +44,7 @@ def impossible_id(pattern_id: str, max_chars: int) -> bool:
 @router.get(
     "/patterns/{pattern_id}/history",
     summary="Lines of one stored pattern per time bucket",
+    operation_id="getPatternHistory",
     response_model=PatternHistory,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(404)},
 )
@@ -94,6 +95,7 @@ def pattern_history(
 @router.get(
     "/anomalies",
     summary="Anomalies found for the caller",
+    operation_id="listAnomalies",
     response_model=AnomalyList,
     responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses()},
 )
