@@ -339,7 +339,7 @@ class Engine:
                 cache[key] = folded
                 self._miner.touch(folded)
                 return folded
-        cluster = self._miner.learn(tokens)
+        cluster = self._miner.learn_form(tokens)
         cfg = self.config
         if cfg.match_cache_size and not self._miner.noisy:
             cache[key] = cluster

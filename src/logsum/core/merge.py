@@ -40,7 +40,7 @@ from typing import Any
 from logsum.core.config import EngineConfig
 from logsum.core.engine import Engine, _continues
 from logsum.core.masking import TokenMasker
-from logsum.core.miner import Cluster, Miner, _Bucket
+from logsum.core.miner import MAX_FORMS, Cluster, Miner, _Bucket
 from logsum.core.model import WILDCARD
 from logsum.core.state import FORMAT, VERSION, StateError
 
@@ -76,11 +76,27 @@ class _SeededMiner(Miner):
     wanted: str | None = None
     multi_length = False
 
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.placed: dict[str, str] = {}
+        """Masked form -> id of the pattern it went to: like an engine's cache of masked
+        messages, a form placed once goes to that pattern again (or the one it was folded
+        into), not to whatever its pattern's template now resembles."""
+
     def learn(self, tokens: list[str]) -> Cluster:
         # Templates are distinct by nature, so nearly every one fed here is new: the share of
         # new patterns that makes a miner stop merging across lengths on noise means nothing.
         self._churn = 0.0
-        return super().learn(tokens)
+        key = " ".join(tokens)
+        known = self.placed.get(key)
+        if known is not None:
+            c = self.get(known)
+            if c is not None:
+                self.touch(c)
+                return c
+        c = super().learn(tokens)
+        self.placed[key] = c.id
+        return c
 
     def _create(self, bucket: _Bucket, tokens: list[str], template: str) -> Cluster:
         want = self.wanted
@@ -97,13 +113,36 @@ MULTI_LENGTH = "multi_length"
 was merged across token counts (a lone ``<*>`` there may stand for several tokens)."""
 
 
+FORMS = "forms"
+"""The key :func:`partition_state` adds to an engine state: per pattern id, the first distinct
+masked forms (token lists) the pattern learned from, first seen first (``Cluster.forms``)."""
+
+
 def partition_state(engine: Engine) -> dict[str, Any]:
     """``engine.to_state()`` for :func:`merge_states`, with the ids of the patterns merged
-    across lengths (an engine state leaves that out; the merge needs it to merge such a
-    template with the other partitions' templates of other lengths as one engine would)."""
+    across lengths and each pattern's first distinct masked forms (an engine state leaves them
+    out; the merge replays the forms so that one miner takes the decisions one engine took
+    as those lines arrived, and merges a multi-length template with the other partitions'
+    templates of other lengths as one engine would)."""
     state = engine.to_state()
-    state[MULTI_LENGTH] = [c.id for c in engine._miner.clusters() if c.multi_length]
+    clusters = list(engine._miner.clusters())
+    state[MULTI_LENGTH] = [c.id for c in clusters if c.multi_length]
+    state[FORMS] = {c.id: [list(f) for f in c.forms] for c in clusters if c.forms}
     return state
+
+
+def _forms_of(state: dict[str, Any]) -> dict[str, list[list[str]]]:
+    raw = state.get(FORMS, {})
+    if not isinstance(raw, dict):
+        raise StateError(f"{FORMS} must map pattern ids to lists of token lists")
+    out: dict[str, list[list[str]]] = {}
+    for pid, forms in raw.items():
+        if not isinstance(forms, list) or not all(
+            isinstance(f, list) and f and all(isinstance(t, str) for t in f) for f in forms
+        ):
+            raise StateError(f"{FORMS} of {pid!r} must be a list of token lists")
+        out[str(pid)] = [list(f) for f in forms[:MAX_FORMS]]
+    return out
 
 
 def _merge_into(keep: Cluster, part: Cluster) -> None:
@@ -181,11 +220,18 @@ def merge_states(
         if not isinstance(multi, list):
             raise StateError(f"{MULTI_LENGTH} must be a list of pattern ids")
         multi_ids = {m for m in multi if isinstance(m, str)}
+        forms_of = _forms_of(state)
         clusters = sorted(part._miner.clusters(), key=lambda c: c.order)
         done: list[tuple[Cluster, str]] = []
         for c in clusters:
             c.multi_length = c.id in multi_ids
             miner.wanted, miner.multi_length = c.id, c.multi_length
+            # The lines' own forms first, in the order the partition met them: one miner then
+            # takes the decisions one engine took as those lines arrived (a final template may
+            # no longer align with another partition's where the lines did).
+            for form in forms_of.get(c.id, ()):
+                miner.learn(form)
+                miner.wanted = None
             variants = _word_variants(c, cfg.min_word_values, masker)
             target = miner.learn(variants[0])
             miner.wanted, miner.multi_length = None, False

@@ -290,6 +290,8 @@ _CHURN_WEIGHT = 0.02  # weight of the newest line in the moving share of new pat
 _CHURN_LIMIT = 0.85  # above it, no merging across lengths (see Miner.learn)
 _MAX_LENGTH_CANDIDATES = 16  # patterns tried when merging across lengths (alignment is costly)
 _MAX_LENGTH_GAP = 16  # token-count difference up to which templates may merge across lengths
+MAX_FORMS = 8
+"""Distinct masked forms a pattern remembers (``Cluster.forms``; bounded per pattern)."""
 
 
 class Cluster:
@@ -305,6 +307,7 @@ class Cluster:
         "examples_seen",
         "examples_version",
         "first_seen",
+        "forms",
         "id",
         "last_seen",
         "level_severity",
@@ -334,6 +337,9 @@ class Cluster:
         self.examples_full = False
         self.examples_capped = False  # every wildcard of this version has its examples
         self.examples_seen = 0
+        # The first distinct masked token lists the pattern learned from (at most MAX_FORMS,
+        # first seen first): what merging partitions replays (see logsum.core.merge).
+        self.forms: list[list[str]] = []
         self.text_severity: tuple[int, Severity] | None = None  # (version, severity) memo
         self.params_memo: tuple[int, Any] | None = None  # (version, ParamSummary tuple)
         self.touched = 0  # engine line number of the last recency refresh
@@ -512,6 +518,14 @@ class Miner:
                 self._fold(bucket, target, sib, target.tokens)
                 target = self.get(target.id) or target
         return target
+
+    def learn_form(self, tokens: list[str]) -> Cluster:
+        """:meth:`learn`, remembering ``tokens`` among the pattern's first distinct forms."""
+        c = self.learn(tokens)
+        forms = c.forms
+        if len(forms) < MAX_FORMS and tokens not in forms:
+            forms.append(list(tokens))
+        return c
 
     def match(self, tokens: list[str]) -> Cluster | None:
         """The pattern ``tokens`` would join, without changing anything."""
@@ -833,6 +847,12 @@ class Miner:
             keep.level_severity is None or gone.level_severity.rank < keep.level_severity.rank
         ):
             keep.level_severity = gone.level_severity
+        forms = keep.forms
+        for form in gone.forms:
+            if len(forms) >= MAX_FORMS:
+                break
+            if form not in forms:
+                forms.append(form)
         gone.alive = False
         if self._lru.pop(gone.id, None) is not None:
             self._bytes -= gone.cost
