@@ -21,11 +21,18 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from logsum.batch.inputs import DEFAULT_BLOCKSIZE, Part, expand, plan
-from logsum.batch.work import EngineOptions, PartSummary, mine_part, part_results, rows_of
+from logsum.batch.work import (
+    EngineOptions,
+    PartSummary,
+    mine_part,
+    part_moves,
+    part_results,
+    rows_of,
+)
 from logsum.core.analysis import AnalysisOptions, AnalysisReport, Analyzer
 from logsum.core.config import EngineConfig
 from logsum.core.engine import Engine
-from logsum.core.merge import MergedPatterns, merge_states
+from logsum.core.merge import MergedPatterns, apply_moves, merge_states
 from logsum.core.model import LineResult, Pattern
 
 if TYPE_CHECKING:
@@ -91,6 +98,7 @@ class BatchResult:
             self.parts,
             self.merged.mappings,
             firsts,
+            self.merged.splits,
             args=(self.options, self.merged.state),
             meta=_frame([]),
             label="logsum-results",
@@ -105,14 +113,16 @@ class BatchResult:
         firsts = self.first_lines()
         window = max(2, 2 * len(client.scheduler_info().get("workers", {})))
         pending: list[Future[list[LineResult]]] = []
-        todo = iter(zip(self.parts, self.merged.mappings, firsts, strict=True))
+        todo = iter(
+            zip(self.parts, self.merged.mappings, firsts, self.merged.splits, strict=True)
+        )
         # The merged patterns go to every worker once, not once per partition.
         state = client.scatter(self.merged.state, broadcast=True, hash=False)
 
         def submit() -> None:
             nxt = next(todo, None)
             if nxt is not None:
-                part, mapping, first = nxt
+                part, mapping, first, split = nxt
                 pending.append(
                     client.submit(
                         part_results,
@@ -121,6 +131,7 @@ class BatchResult:
                         state,
                         mapping,
                         first,
+                        split,
                         retries=retries,
                         pure=True,
                     )
@@ -180,10 +191,11 @@ def _result_frame(
     part: Part,
     mapping: Mapping[str, str],
     first_line: int,
+    split: Mapping[str, dict[str, str]],
     options: EngineOptions,
     merged_state: dict[str, Any],
 ) -> pd.DataFrame:
-    results = part_results(part, options, merged_state, mapping, first_line)
+    results = part_results(part, options, merged_state, mapping, first_line, split)
     merged = Engine.from_state(merged_state, options.config)
     return _frame(rows_of(results, part.source.url, merged))
 
@@ -221,8 +233,39 @@ def mine(
     )
     summaries = _run(client, parts, options, retries, progress)
     merged = merge_states([s.state for s in summaries], options.config)
+    merged = _move_split_lines(client, parts, options, merged, retries)
     patterns = merged.engine(options.config).patterns()
     return BatchResult(patterns, merged, parts, summaries, options, client)
+
+
+def _move_split_lines(
+    client: Client,
+    parts: list[Part],
+    options: EngineOptions,
+    merged: MergedPatterns,
+    retries: int,
+) -> MergedPatterns:
+    """Where a partition's engine merged patterns one engine keeps apart, count their lines
+    by where :func:`~logsum.core.merge.route` sends them: a second pass over those partitions
+    only (pure tasks; a retry gives the same answer, gathered once)."""
+    todo = [
+        (part, mapping, split)
+        for part, mapping, split in zip(parts, merged.mappings, merged.splits, strict=True)
+        if split
+    ]
+    if not todo:
+        return merged
+    state = client.scatter(merged.state, broadcast=True, hash=False)
+    futures = [
+        client.submit(
+            part_moves, part, options, state, mapping, split, retries=retries, pure=True
+        )
+        for part, mapping, split in todo
+    ]
+    moves = [m for found in client.gather(futures) for m in found]
+    for f in futures:
+        f.release()
+    return apply_moves(merged, moves)
 
 
 def _run(

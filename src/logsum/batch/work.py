@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from logsum.batch.inputs import Part, read_part
 from logsum.core.config import EngineConfig
 from logsum.core.engine import Engine
-from logsum.core.merge import partition_state
+from logsum.core.merge import Move, partition_state, route
 from logsum.core.model import LineResult
 
 
@@ -93,10 +93,54 @@ def part_results(
     merged_state: dict[str, Any],
     mapping: Mapping[str, str],
     first_line: int,
+    split: Mapping[str, dict[str, str]] | None = None,
 ) -> list[LineResult]:
     """The partition's line results (mined again: the same engine on the same lines gives the
-    same results), each naming its merged pattern through ``mapping``, numbered from
-    ``first_line``, with its values read under the merged template (``LineResult.params``)."""
+    same results), each naming its merged pattern through ``mapping`` (or, for a pattern in
+    ``split``, through :func:`~logsum.core.merge.route`), numbered from ``first_line``, with
+    its values read under the merged template (``LineResult.params``)."""
+    return _results(part, options, merged_state, mapping, first_line, split or {})[0]
+
+
+def part_moves(
+    part: Part,
+    options: EngineOptions,
+    merged_state: dict[str, Any],
+    mapping: Mapping[str, str],
+    split: Mapping[str, dict[str, str]],
+) -> list[Move]:
+    """The lines of the partition's split patterns that :func:`~logsum.core.merge.route`
+    sends to another merged pattern than ``mapping`` does, summed per (from, to) with their
+    first and last times (for :func:`~logsum.core.merge.apply_moves`)."""
+    moved: dict[tuple[str, str], list[Any]] = {}
+    for src, dst, stamp in _results(part, options, merged_state, mapping, 1, split)[1]:
+        entry = moved.setdefault((src, dst), [0, None, None])
+        entry[0] += 1
+        if stamp is not None:
+            if entry[1] is None or stamp < entry[1]:
+                entry[1] = stamp
+            if entry[2] is None or stamp > entry[2]:
+                entry[2] = stamp
+    return [
+        (
+            src,
+            dst,
+            n,
+            None if first is None else first.isoformat(),
+            None if last is None else last.isoformat(),
+        )
+        for (src, dst), (n, first, last) in moved.items()
+    ]
+
+
+def _results(
+    part: Part,
+    options: EngineOptions,
+    merged_state: dict[str, Any],
+    mapping: Mapping[str, str],
+    first_line: int,
+    split: Mapping[str, dict[str, str]],
+) -> tuple[list[LineResult], list[tuple[str, str, datetime | None]]]:
     engine = options.engine()
     merged = Engine.from_state(merged_state, options.config)
     process, version_of = engine.process, engine.version_of
@@ -108,14 +152,28 @@ def part_results(
         # The template version the line's values were read under (see Engine.process_compact).
         raw.append((r, -1 if r.continuation else version_of(r.pattern_id)))
     out: list[LineResult] = []
-    valid: dict[str, int] = {}  # partition pattern -> version whose params hold when merged
+    moves: list[tuple[str, str, datetime | None]] = []
+    # (partition pattern, merged id) -> version whose params hold when merged
+    valid: dict[tuple[str, str], int] = {}
+    head = ""  # merged id of the open record's first line (continuation lines follow it)
     for i, (r, version) in enumerate(raw):
         pid = mapping.get(r.pattern_id, r.pattern_id)
         params = r.params
+        where = split.get(engine.resolve(r.pattern_id)) if split else None
+        if where is not None:
+            if r.continuation:
+                pid = head or pid
+            else:
+                routed = route(where, pid, engine.masked_tokens(r.message), merged)
+                if routed != pid:
+                    moves.append((pid, routed, r.timestamp))
+                    pid = routed
+                    version = -3  # read its values under the pattern it went to
         if not r.continuation:
-            ok = valid.get(r.pattern_id)
+            head = pid
+            ok = valid.get((r.pattern_id, pid))
             if ok is None:
-                ok = valid[r.pattern_id] = _valid_version(engine, merged, r.pattern_id, pid)
+                ok = valid[r.pattern_id, pid] = _valid_version(engine, merged, r.pattern_id, pid)
             if version != ok:
                 try:
                     params = merged.params_of(pid, r.message)
@@ -133,7 +191,7 @@ def part_results(
                 r.continuation,
             )
         )
-    return out
+    return out, moves
 
 
 def _valid_version(part: Engine, merged: Engine, pid: str, merged_id: str) -> int:

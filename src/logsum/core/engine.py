@@ -326,6 +326,10 @@ class Engine:
             return [*self._masker.mask_tokens(raw[:-1]), WILDCARD], raw
         return self._masker.mask_tokens(raw), raw
 
+    def masked_tokens(self, message: str) -> list[str]:
+        """The masked tokens the miner learns ``message`` (a line's message) as."""
+        return self._tokens(message)[0]
+
     def _cluster_for(self, tokens: list[str]) -> Cluster:
         key = " ".join(tokens)
         cache = self._cache

@@ -33,6 +33,7 @@ first line.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,12 @@ class MergedPatterns:
     """Per partition (in the order given): partition pattern id (live or folded) -> merged id."""
     lines: int = 0
     """Lines of all partitions (the sum of their ``line_count``)."""
+    splits: list[dict[str, dict[str, str]]] = field(default_factory=list)
+    """Per partition: for each of its patterns whose forms went to more than one merged
+    pattern (the partition's engine merged what one engine keeps apart), its form (masked
+    tokens joined by spaces) -> merged id. Its lines go where :func:`route` says; the counts
+    in :attr:`state` still give all its lines to :attr:`mappings`' id until
+    :func:`apply_moves` moves them."""
 
     def engine(self, config: EngineConfig | None = None) -> Engine:
         """An engine holding the merged patterns."""
@@ -210,7 +217,8 @@ def merge_states(
     if len(kinds) > 1:
         raise StateError("partitions were mined with different engine options")
     message_only, log_format = next(iter(kinds), (False, None))
-    fed: list[list[tuple[Cluster, str]]] = []  # per partition: (its pattern, merged id then)
+    # per partition: (its pattern, merged id then, form -> merged id then)
+    fed: list[list[tuple[Cluster, str, dict[str, str]]]] = []
     aliases_of: list[dict[str, str]] = []
     lines = 0
     for state in states:
@@ -222,15 +230,16 @@ def merge_states(
         multi_ids = {m for m in multi if isinstance(m, str)}
         forms_of = _forms_of(state)
         clusters = sorted(part._miner.clusters(), key=lambda c: c.order)
-        done: list[tuple[Cluster, str]] = []
+        done: list[tuple[Cluster, str, dict[str, str]]] = []
         for c in clusters:
             c.multi_length = c.id in multi_ids
             miner.wanted, miner.multi_length = c.id, c.multi_length
             # The lines' own forms first, in the order the partition met them: one miner then
             # takes the decisions one engine took as those lines arrived (a final template may
             # no longer align with another partition's where the lines did).
+            landed: dict[str, str] = {}
             for form in forms_of.get(c.id, ()):
-                miner.learn(form)
+                landed[" ".join(form)] = miner.learn(form).id
                 miner.wanted = None
             variants = _word_variants(c, cfg.min_word_values, masker)
             target = miner.learn(variants[0])
@@ -240,7 +249,7 @@ def merge_states(
             target = miner.get(target.id) or target
             target.multi_length = target.multi_length or c.multi_length
             _merge_into(target, c)  # later folds carry these over (Miner._absorb)
-            done.append((c, target.id))
+            done.append((c, target.id, landed))
         fed.append(done)
         aliases_of.append(part._miner.aliases())
 
@@ -249,13 +258,19 @@ def merge_states(
         return pid if c is None else c.id
 
     mappings: list[dict[str, str]] = []
+    splits: list[dict[str, dict[str, str]]] = []
     members: dict[str, list[Cluster]] = {}
     for done, folded in zip(fed, aliases_of, strict=True):
         ids: dict[str, str] = {}
-        for c, merged_id in done:
+        split: dict[str, dict[str, str]] = {}
+        for c, merged_id, landed in done:
             into = final(merged_id)
             ids[c.id] = into
             members.setdefault(into, []).append(c)
+            where = {form: final(pid) for form, pid in landed.items()}
+            if any(pid != into for pid in where.values()):
+                split[c.id] = where
+        splits.append(split)
         for old, new in folded.items():
             if new in ids:
                 ids[old] = ids[new]
@@ -303,4 +318,49 @@ def merge_states(
         "patterns": patterns,
         "aliases": aliases,
     }
-    return MergedPatterns(state, mappings, lines)
+    return MergedPatterns(state, mappings, lines, splits)
+
+
+def route(where: dict[str, str], default: str, tokens: list[str], merged: Engine) -> str:
+    """The merged pattern of a line of a split partition pattern (see
+    :attr:`MergedPatterns.splits`): the one its masked form went to, else the one of those the
+    merged patterns match it to, else ``default`` (the pattern's merged id). A function of
+    the line alone, so every pass over a partition routes its lines alike."""
+    pid = where.get(" ".join(tokens))
+    if pid is not None:
+        return pid
+    c = merged._miner.match(tokens)
+    if c is not None and c.id in where.values():
+        return c.id
+    return default
+
+
+Move = tuple[str, str, int, str | None, str | None]
+"""Lines moved by :func:`route`: (from merged id, to merged id, lines, first seen, last seen
+as ISO 8601 or None)."""
+
+
+def apply_moves(merged: MergedPatterns, moves: Sequence[Move]) -> MergedPatterns:
+    """``merged`` with the counts of routed lines moved from their pattern's merged id to
+    the one :func:`route` chose; first/last seen of the receiving pattern widen to the moved
+    lines' (the giving pattern's stay: they cover its lines still). Pure."""
+    if not moves:
+        return merged
+    patterns = [dict(p) for p in merged.state["patterns"]]
+    by_id = {p["id"]: p for p in patterns}
+    for src, dst, n, first, last in moves:
+        a, b = by_id.get(src), by_id.get(dst)
+        if a is None or b is None or a is b or n <= 0:
+            continue
+        a["count"] -= n
+        b["count"] += n
+        if first is not None and (b["first_seen"] is None or _iso(first) < _iso(b["first_seen"])):
+            b["first_seen"] = first
+        if last is not None and (b["last_seen"] is None or _iso(last) > _iso(b["last_seen"])):
+            b["last_seen"] = last
+    state = {**merged.state, "patterns": patterns}
+    return MergedPatterns(state, merged.mappings, merged.lines, merged.splits)
+
+
+def _iso(text: str) -> datetime:
+    return datetime.fromisoformat(text)
