@@ -122,3 +122,58 @@ def test_a_word_slot_one_partition_made_is_decided_with_every_partitions_words()
     merged = merge_states([a, b])
     got = {p.template: p.count for p in merged.engine().patterns()}
     assert got == {"Job started now": 5, "Job paused now": 3, "flag <*>": 2}
+
+
+def test_a_partition_pattern_one_engine_keeps_apart_is_split_with_exact_counts() -> None:
+    # This partition's engine merged two words on little evidence (min_word_values=2); the
+    # merge, with the engine's default rule, keeps the events apart: each line goes where its
+    # masked form went, and the counts follow the lines.
+    from logsum.core.config import EngineConfig
+    from logsum.core.merge import apply_moves, route
+
+    users = [("Failed", "bob"), ("Accepted", "amy"), ("Failed", "eve"), ("Failed", "bob")]
+    users += [("Accepted", "joe")]
+    lines = [
+        f"2024-03-01 10:00:0{i} INFO {word} login for {user} from 10.0.0.{i}"
+        for i, (word, user) in enumerate(users)
+    ]
+    part = Engine(EngineConfig(min_word_values=2, min_slot_values=2))
+    results = [part.process(line) for line in lines]
+    assert len(part.patterns()) == 1
+    merged = merge_states([partition_state(part)])
+    assert merged.splits[0]
+    engine = merged.engine()
+    routed = []
+    moves = []
+    for r in results:
+        default = merged.mappings[0][r.pattern_id]
+        where = merged.splits[0][part.resolve(r.pattern_id)]
+        pid = route(where, default, part.masked_tokens(r.message), engine)
+        routed.append(pid)
+        if pid != default:
+            moves.append((default, pid, 1, None, None))
+    for pid, (word, _) in zip(routed, users, strict=True):
+        assert engine.template(pid).startswith(word)
+    final = apply_moves(merged, moves).engine()
+    counts = {p.id: p.count for p in final.patterns() if p.count}
+    assert counts == {pid: routed.count(pid) for pid in set(routed)}
+    assert sum(counts.values()) == len(lines)
+
+
+def test_forms_a_pattern_remembers_are_bounded_and_saved() -> None:
+    from logsum.core.merge import FORMS
+    from logsum.core.miner import MAX_FORMS
+
+    e = Engine()
+    for i in range(40):
+        e.process(f"Job {i} finished on node{i % 20} after {i} ms with {'x' * (i % 12)} flag")
+    state = partition_state(e)
+    assert state[FORMS]
+    assert all(1 <= len(forms) <= MAX_FORMS for forms in state[FORMS].values())
+    # Forms are masked token lists, first seen first: the first one created the pattern.
+    first = next(p for p in state["patterns"] if p["id"] in state[FORMS])
+    assert state[FORMS][first["id"]][0][0] == "Job"
+    bad = dict(state)
+    bad[FORMS] = {"p_x": "not a list"}
+    with pytest.raises(StateError):
+        merge_states([bad])

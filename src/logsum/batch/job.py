@@ -113,9 +113,7 @@ class BatchResult:
         firsts = self.first_lines()
         window = max(2, 2 * len(client.scheduler_info().get("workers", {})))
         pending: list[Future[list[LineResult]]] = []
-        todo = iter(
-            zip(self.parts, self.merged.mappings, firsts, self.merged.splits, strict=True)
-        )
+        todo = iter(zip(self.parts, self.merged.mappings, firsts, self.merged.splits, strict=True))
         # The merged patterns go to every worker once, not once per partition.
         state = client.scatter(self.merged.state, broadcast=True, hash=False)
 
@@ -257,9 +255,7 @@ def _move_split_lines(
         return merged
     state = client.scatter(merged.state, broadcast=True, hash=False)
     futures = [
-        client.submit(
-            part_moves, part, options, state, mapping, split, retries=retries, pure=True
-        )
+        client.submit(part_moves, part, options, state, mapping, split, retries=retries, pure=True)
         for part, mapping, split in todo
     ]
     moves = [m for found in client.gather(futures) for m in found]

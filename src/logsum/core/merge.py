@@ -33,9 +33,9 @@ first line.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from logsum.core.config import EngineConfig
