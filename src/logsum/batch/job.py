@@ -7,7 +7,8 @@
    result per partition, so nothing is counted twice.
 2. **Merge.** On the client, :func:`logsum.core.merge.merge_states` merges the states in
    input order into one set of patterns by the engine's own rules, with one id mapping per
-   partition.
+   partition. Partitions with a pattern the merge split (its forms went to different merged
+   patterns) are read once more to count where its lines go (:func:`~logsum.batch.work.part_moves`).
 3. **Line results** (lazy, :attr:`BatchResult.results`): a Dask DataFrame, one partition per
    input partition, each mined again (a pure function of its bytes) and its ids mapped to the
    merged patterns. Nothing is held between the two passes.

@@ -4,10 +4,17 @@ A large input is cut into partitions, each mined by its own :class:`~logsum.core
 (possibly in other processes or machines). :func:`merge_states` turns their saved states
 (:meth:`Engine.to_state`) into one set of patterns as one engine would have learned them:
 
-- every partition's templates are fed, partition by partition and in each partition in the
+- every partition's patterns are fed, partition by partition and in each partition in the
   order its patterns were created, to one :class:`~logsum.core.miner.Miner` with the engine's
-  settings, so templates that one engine would have merged become one pattern (the miner's own
-  rules: similarity, word slots, merging across lengths, folding);
+  settings: first the pattern's first distinct masked forms (``Cluster.forms``, the token
+  lists of the lines it learned from, first seen first), then its final template. So templates
+  that one engine would have merged become one pattern (the miner's own rules: similarity,
+  word slots, merging across lengths, folding), decided on the lines' forms as one engine
+  decided them as the lines arrived; a form placed once goes to that pattern again (as an
+  engine's cache of masked messages sends it);
+- a partition pattern whose forms went to different merged patterns is split
+  (:attr:`MergedPatterns.splits`): its lines go where :func:`route` says, and
+  :func:`apply_moves` moves their counts once a pass over the partition counted them;
 - a merged pattern keeps the id of the earliest partition pattern that created it. A pattern's
   id is the hash of the template it was created with, so the pattern created by the first line
   of a kind gets the same id as in one engine run over the whole input (partitions are in input
