@@ -290,7 +290,7 @@ _CHURN_WEIGHT = 0.02  # weight of the newest line in the moving share of new pat
 _CHURN_LIMIT = 0.85  # above it, no merging across lengths (see Miner.learn)
 _MAX_LENGTH_CANDIDATES = 16  # patterns tried when merging across lengths (alignment is costly)
 _MAX_LENGTH_GAP = 16  # token-count difference up to which templates may merge across lengths
-MAX_FORMS = 8
+MAX_FORMS = 16
 """Distinct masked forms a pattern remembers (``Cluster.forms``; bounded per pattern)."""
 
 
