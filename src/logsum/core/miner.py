@@ -525,7 +525,14 @@ class Miner:
         forms = c.forms
         if len(forms) < MAX_FORMS and tokens not in forms:
             forms.append(list(tokens))
+            self._add_cost(c, _form_cost(tokens))
         return c
+
+    def _add_cost(self, c: Cluster, more: int) -> None:
+        """``c`` holds ``more`` bytes more (counted from the next pattern created on)."""
+        c.cost += more
+        if c.alive and self._lru.get(c.id) is c:
+            self._bytes += more
 
     def match(self, tokens: list[str]) -> Cluster | None:
         """The pattern ``tokens`` would join, without changing anything."""
@@ -853,6 +860,7 @@ class Miner:
                 break
             if form not in forms:
                 forms.append(form)
+                self._add_cost(keep, _form_cost(form))
         gone.alive = False
         if self._lru.pop(gone.id, None) is not None:
             self._bytes -= gone.cost
@@ -880,6 +888,11 @@ def _cost(c: Cluster) -> int:
     index (about one per token), and the object itself; its examples are capped apart (see
     ``EngineConfig.max_example_chars``)."""
     return 2 * len(c.template) + 160 * len(c.tokens) + 1024
+
+
+def _form_cost(form: list[str]) -> int:
+    """Estimated bytes of one remembered form (``Cluster.forms``)."""
+    return sum(len(t) for t in form) + 64 * len(form) + 64
 
 
 def _min(a: datetime | None, b: datetime | None) -> datetime | None:
