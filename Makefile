@@ -45,6 +45,7 @@ test: $(STAMP) $(GEN_STAMP) system-deps lint typecheck
 
 bench: $(STAMP)
 	$(PY) bench/api.py
+	$(PY) bench/tenants.py
 	$(PY) bench/watch.py --minutes 10
 	$(PY) bench/run.py
 	$(MAKE) bench-corpus

@@ -310,17 +310,19 @@ async def _load(
     keepalive: bool = True,
     path: str = "/v1/analyze",
     content_type: str = "application/json",
+    raw: bool = False,
 ) -> Load:
     """Post every body once to ``path`` from ``concurrency`` workers, each over its own
     connection (kept open and reused with ``keepalive``, else one per request); only status
-    200 counts as ok."""
+    200 counts as ok. With ``raw`` the bodies are whole requests already (keys of their own,
+    kept alive)."""
     url = urlsplit(service.url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     latencies: list[float] = []
     errors = 0
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for b in bodies:
-        queue.put_nowait(_request(service, b, keepalive, path, content_type))
+        queue.put_nowait(b if raw else _request(service, b, keepalive, path, content_type))
 
     async def worker() -> None:
         nonlocal errors

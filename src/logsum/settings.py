@@ -138,10 +138,20 @@ class Settings(BaseSettings):
     """``LOGSUM_MAX_LINE_CHARS``: the engine cuts longer lines to this many characters before
     parsing (the cut part becomes a trailing ``<*>``); such a line is not an error."""
 
-    engine_tenants: int = Field(default=32, ge=1, le=10_000)
-    """``LOGSUM_ENGINE_TENANTS``: tenants whose engines each process keeps warm (least recently
-    active evicted). A warm engine spares a request re-reading and re-seeding the tenant's
-    stored patterns; an evicted tenant's next request rebuilds it from the store."""
+    engine_memory_mib: int = Field(default=1_536, ge=16, le=1_048_576)
+    """``LOGSUM_ENGINE_MEMORY_MIB``: estimated MiB each process may hold in its tenants' engines,
+    as the engines count their own memory (``Engine.memory_bytes``). Past it the least
+    recently active engines are put away in compact form (a tenth of their size or less; the
+    tenant's next request brings its engine back in a millisecond or two), and past it with
+    every idle engine compact, the least recently active compact ones are dropped (rebuilt
+    from the store when their tenant returns, as in a new process). The process's resident
+    memory is about 120 MiB more than this at most (docs/API.md, "Many tenants")."""
+
+    engine_tenants: int = Field(default=10_000, ge=1, le=1_000_000)
+    """``LOGSUM_ENGINE_TENANTS``: at most this many warm engines per process, whatever their
+    memory (the least recently active beyond it are put away in compact form, as past
+    ``LOGSUM_ENGINE_MEMORY_MIB``). Was the only bound (32) before the memory budget; the budget
+    is what an operator tunes now."""
 
     engine_sync_seconds: float = Field(default=2.0, ge=0.0, le=3_600.0)
     """``LOGSUM_ENGINE_SYNC_SECONDS``: how often (at most) a warm engine pulls in patterns that
@@ -150,8 +160,8 @@ class Settings(BaseSettings):
 
     engine_match_cache: int = Field(default=20_000, ge=0)
     """``LOGSUM_ENGINE_MATCH_CACHE``: entries of each warm engine's line-shape cache (the
-    engine's fast path). Smaller than the engine's default because one process keeps up to
-    ``LOGSUM_ENGINE_TENANTS`` engines."""
+    engine's fast path). Smaller than the engine's default because one process keeps many
+    engines (within ``LOGSUM_ENGINE_MEMORY_MIB``)."""
 
     engine_cache_mib: int = Field(default=16, ge=0, le=4_096)
     """``LOGSUM_ENGINE_CACHE_MIB``: estimated MiB each of a warm engine's two fast-path caches
@@ -162,9 +172,9 @@ class Settings(BaseSettings):
     engine_pattern_mib: int = Field(default=64, ge=1, le=65_536)
     """``LOGSUM_ENGINE_PATTERN_MIB``: estimated MiB a warm engine's patterns may hold (the
     least recently seen are evicted past it, as past 50,000 patterns). Ordinary patterns cost a
-    kilobyte or two; patterns of long random lines cost tens of kilobytes each. A process holds
-    at most ``LOGSUM_ENGINE_TENANTS`` times this plus twice ``LOGSUM_ENGINE_CACHE_MIB`` for its
-    engines."""
+    kilobyte or two; patterns of long random lines cost tens of kilobytes each. One tenant's
+    engine holds at most this plus twice ``LOGSUM_ENGINE_CACHE_MIB``; all of them together,
+    ``LOGSUM_ENGINE_MEMORY_MIB`` (the engine in use may pass it alone)."""
 
     thread_switch_ms: float = Field(default=1.0, ge=0.0, le=100.0)
     """``LOGSUM_THREAD_SWITCH_MS``: how long a thread of a service process may hold the

@@ -140,14 +140,27 @@ class AnalysisService:
         self._history_bucket = store.limits.history[0][0]
         self._engines = TenantEngines(
             self._new_engine,
+            restore=self._restore_engine,
             max_tenants=settings.engine_tenants,
+            max_bytes=settings.engine_memory_mib * 1024 * 1024,
             sync_seconds=settings.engine_sync_seconds,
         )
         self.baselines = TenantBaselines(store, settings.engine_sync_seconds)
 
+    @property
+    def engines(self) -> TenantEngines:
+        """The tenants' engines this service keeps (for metrics and tests)."""
+        return self._engines
+
     def _new_engine(self) -> Engine:
+        return Engine(self._engine_config())
+
+    def _restore_engine(self, data: bytes) -> Engine:
+        return Engine.from_compact(data, self._engine_config())
+
+    def _engine_config(self) -> EngineConfig:
         # The core reads no clock: the adapter supplies the year for timestamps without one.
-        config = EngineConfig(
+        return EngineConfig(
             max_line_chars=self._settings.max_line_chars,
             match_cache_size=self._settings.engine_match_cache,
             match_cache_bytes=self._settings.engine_cache_mib * 1024 * 1024,
@@ -155,7 +168,6 @@ class AnalysisService:
             default_year=datetime.now(UTC).year,
             today=datetime.now(UTC).date(),
         )
-        return Engine(config)
 
     def analyze_raw(
         self,
@@ -191,7 +203,9 @@ class AnalysisService:
         lines = without_nul(lines)
         learn = options.learn_only
         analysed = (options.find_anomalies or options.generate_insights) and not learn
-        with self._engines.lease(tenant_id, lambda: self._store.known_patterns(tenant_id)) as te:
+        with self._engines.lease(
+            tenant_id, lambda after: self._store.patterns_since(tenant_id, after)
+        ) as te:
             known_ids = te.known_ids() if analysed else frozenset()
             # The zone is the request's (UTC when it names none), set on the tenant's warm
             # engine under the lease: a zone never outlives its request. Switching drops the

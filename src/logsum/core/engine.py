@@ -63,6 +63,15 @@ _CUT = " " + WILDCARD  # stands for what was cut off an over-long line
 _CACHE_ENTRY_BYTES = 200  # a masked-message cache entry besides its key: dict slot, objects
 _NO_STAMPS: list[StampSpan] = []
 
+_EXAMPLES_BYTES = 400
+"""Estimated bytes of one pattern's example values (a few short values per wildcard)."""
+_MASK_ENTRY_BYTES = 150
+"""Estimated bytes of one remembered token mask (a dict slot, the token and its mask)."""
+_HEADER_ENTRY_BYTES = 400
+"""Estimated bytes of one entry of the header detector's memories (layouts, timestamps)."""
+_ENGINE_BYTES = 16 * 1024
+"""An empty engine's objects."""
+
 _EXAMPLE_LINES = 200
 """Lines of one template version whose parameters are looked at for examples."""
 _TOUCH_EVERY = 1_000
@@ -567,6 +576,38 @@ class Engine:
         from logsum.core.state import load_state
 
         return load_state(cls, state, config)
+
+    def to_compact(self) -> bytes:
+        """The engine as compact bytes for this process to keep (see
+        :func:`logsum.core.state.dump_compact`): a service puts idle engines away with it."""
+        from logsum.core.state import dump_compact
+
+        return dump_compact(self)
+
+    @classmethod
+    def from_compact(cls, data: bytes, config: EngineConfig | None = None) -> Engine:
+        """The engine :meth:`to_compact` gave ``data`` for, in a few milliseconds: the same
+        pattern ids and templates for the same lines, and its known lines replayed."""
+        from logsum.core.state import load_compact
+
+        return load_compact(cls, data, config)
+
+    def memory_bytes(self) -> int:
+        """Estimated bytes this engine holds: its patterns (as ``max_pattern_bytes`` counts
+        them) with their example values, its caches (as ``match_cache_bytes`` counts them),
+        and its memories of words and header layouts. An estimate from counts, calibrated
+        against tracemalloc (tests/core/test_compact.py), not a measurement."""
+        shapes = self._shapes
+        patterns = len(self._miner)
+        return (
+            self._miner.held_bytes
+            + patterns * _EXAMPLES_BYTES
+            + self._cache_bytes
+            + (0 if shapes is None else shapes.held_bytes)
+            + self._masker.entries() * _MASK_ENTRY_BYTES
+            + self._headers.entries() * _HEADER_ENTRY_BYTES
+            + _ENGINE_BYTES
+        )
 
 
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -445,6 +445,12 @@ class HeaderDetector:
         """Where the timestamps of the last line split were: ``(start, end, shape)``; a
         bracketed timestamp's span includes its brackets."""
 
+    def entries(self) -> int:
+        """Layouts and remembered timestamps, plans and header-less starts (for a memory
+        estimate; a layout counts as ten: it holds regexes and memos of its own)."""
+        layouts = sum(len(group) for group in self._by_lead.values())
+        return 10 * layouts + len(self._stamps) + len(self._plans) + len(self._headerless)
+
     def split(self, line: str) -> tuple[Header, str] | None:
         """``(header, message)`` of ``line``, or ``None`` when it has no header."""
         # Only the layouts learned from lines that start like this one (the first characters'

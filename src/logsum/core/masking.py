@@ -108,6 +108,10 @@ class TokenMasker:
         self._memo: dict[str, str] = {}
         self._shapes: dict[str, str] = {}
 
+    def entries(self) -> int:
+        """Masks remembered (for a memory estimate)."""
+        return len(self._memo) + len(self._shapes)
+
     def mask_tokens(self, tokens: list[str]) -> list[str]:
         """The masked form of each token."""
         memo = self._memo

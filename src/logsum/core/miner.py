@@ -433,6 +433,7 @@ class Miner:
         self._churn = 0.0  # moving share of learned lines that started a new pattern
         self._next_order = 0
         self.evictions = 0
+        self._unindexed = False  # restored without its index (see restore_unindexed)
 
     @property
     def noisy(self) -> bool:
@@ -461,6 +462,8 @@ class Miner:
 
     def learn(self, tokens: list[str]) -> Cluster:
         """Place a masked token list in a pattern (joining or creating one) and return it."""
+        if self._unindexed:
+            self._build_index()
         n = len(tokens)
         bucket = self._buckets.get(n)
         if bucket is None:
@@ -536,6 +539,8 @@ class Miner:
 
     def match(self, tokens: list[str]) -> Cluster | None:
         """The pattern ``tokens`` would join, without changing anything."""
+        if self._unindexed:
+            self._build_index()
         bucket = self._buckets.get(len(tokens))
         if bucket is None:
             return None
@@ -547,6 +552,8 @@ class Miner:
         existing = self.get(pattern_id)
         if existing is not None:
             return existing
+        if self._unindexed:
+            self._build_index()
         n = len(tokens)
         bucket = self._buckets.setdefault(n, _Bucket())
         same = bucket.by_template.get(" ".join(tokens))
@@ -881,6 +888,51 @@ class Miner:
         for old, new in aliases.items():
             if new in self._lru and old not in self._lru:
                 self._alias(old, new)
+
+    def restore_unindexed(
+        self, clusters: list[Cluster], aliases: dict[str, str], learned: tuple[Any, ...]
+    ) -> None:
+        """Load the clusters of a miner within its limits (least recently used first), its
+        aliases and what it learned about words (``learned``, from :meth:`learned`), leaving
+        the index to be built by the first line that needs it: a miner brought back whose
+        lines all replay known shapes never pays for it."""
+        for c in clusters:
+            self._next_order = max(self._next_order, c.order + 1)
+            c.cost = _cost(c)
+            self._bytes += c.cost
+            self._lru[c.id] = c
+        self._unindexed = bool(clusters)
+        for old, new in aliases.items():
+            if new in self._lru and old not in self._lru:
+                self._alias(old, new)
+        keys, contexts, churn, next_order, evictions = learned
+        self._keys = dict.fromkeys(keys)
+        self._contexts = {k: [list(c) for c in v] for k, v in contexts}
+        self._churn = churn
+        self._next_order = max(self._next_order, next_order)
+        self.evictions = evictions
+
+    def learned(self) -> tuple[Any, ...]:
+        """What the miner learned besides its patterns, as plain values: the key words, their
+        contexts, the share of new patterns, the next creation order and the evictions."""
+        return (
+            tuple(self._keys),
+            tuple((k, tuple(tuple(c) for c in v)) for k, v in self._contexts.items()),
+            self._churn,
+            self._next_order,
+            self.evictions,
+        )
+
+    def _build_index(self) -> None:
+        """Index the clusters :meth:`restore_unindexed` loaded."""
+        self._unindexed = False
+        for c in self._lru.values():
+            self._index(self._buckets.setdefault(len(c.tokens), _Bucket()), c)
+
+    @property
+    def held_bytes(self) -> int:
+        """Estimated bytes of the live patterns (what ``max_bytes`` bounds)."""
+        return self._bytes
 
 
 def _cost(c: Cluster) -> int:

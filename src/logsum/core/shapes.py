@@ -29,9 +29,9 @@ from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from itertools import accumulate
+from itertools import accumulate, starmap
 from operator import itemgetter, sub
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from logsum.core.align import align, partial_spans
 from logsum.core.masking import TokenMasker
@@ -145,6 +145,7 @@ class Shape:
         "message",
         "params",
         "read_params",
+        "record",
         "run_ends",
         "run_starts",
         "runs",
@@ -200,6 +201,7 @@ class Shape:
         # Where those runs start and end, found when a line is first moved from this shape.
         self.run_starts: tuple[int, ...] | None = None
         self.run_ends: tuple[int, ...] | None = None
+        self.record: ShapeRecord | None = None  # what it was rebuilt from (ShapeCache.revive)
 
     def header_of(self, line: str, stamp: datetime | None) -> Header:
         """The line's header, given its timestamp."""
@@ -249,18 +251,24 @@ class ShapeCache:
         self._loose: dict[bytes, Shape] = {}
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
         self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
+        self._dormant: dict[bytes, ShapeRecord] = {}  # shapes to rebuild on first use
+        self._clusters: list[Cluster] = []  # the patterns of the dormant shapes, by index
+        self._versions: list[int] = []  # their template versions when the shapes came
 
     def clear(self) -> None:
         """Forget every shape."""
         self._exact.clear()
         self._loose.clear()
+        self._dormant.clear()
         self._bytes = 0
 
     def lookup(self, line: str) -> Shape | None:
         """The shape to replay ``line`` with, or ``None`` when no valid one is known: its
         pattern is gone or changed, or a word with digits differs (``ssh1`` for ``ssh2``)."""
         key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)  # shape_key
-        shape = self._exact.get(key) or self._moved(line, key)
+        shape = (
+            self._exact.get(key) or (self._dormant and self._wake(key)) or self._moved(line, key)
+        )
         if shape is None:
             self._missed = (line, key)  # the full path learns this very line next
             return None
@@ -380,6 +388,9 @@ class ShapeCache:
         loose = self._loose_key(key)
         shape.runs = loose.count(b"0")  # each digit run is one 0 there
         cost = _cost(key, shape)
+        replaced = self._exact.get(key)  # a shape whose pattern changed since: its cost goes
+        if replaced is not None:
+            self._bytes -= _cost(key, replaced)
         if self._bytes + cost > self.max_bytes:
             self.clear()
             if cost > self.max_bytes:
@@ -395,6 +406,89 @@ class ShapeCache:
             return None
         memo = self._value_stamps.setdefault(read_time, {})
         return ValueStamp(where, self._year, memo, read_time)
+
+    def export(self, index_of: dict[str, int]) -> list[ShapeRecord]:
+        """The valid shapes as records (oldest first), their patterns given by their index in
+        ``index_of`` (pattern id -> index; shapes of other patterns are left out)."""
+        out = []
+        clusters, versions = self._clusters, self._versions
+        for r in self._dormant.values():  # not rebuilt yet: as they came, if still valid
+            c = clusters[r[1]]
+            i = index_of.get(c.id)
+            if i is not None and c.alive and c.version == versions[r[1]]:
+                out.append((r[0], i, *r[2:]))
+        for key, shape in self._exact.items():
+            c = shape.cluster
+            i = index_of.get(c.id)
+            if i is None or not c.alive or c.version != shape.version:
+                continue
+            record = _export(key, shape, i)
+            if record is not None:
+                out.append(record)
+        return out
+
+    def revive(self, records: list[ShapeRecord], clusters: list[Cluster]) -> None:
+        """Know the shapes :meth:`export` gave again, without the lines they came from. Each is
+        rebuilt when a line first looks it up (a tenant brought back pays only for the shapes
+        its lines use); records over this cache's limits are dropped."""
+        self._clusters = clusters
+        self._versions = [c.version for c in clusters]
+        dormant = self._dormant
+        room = min(self.size - len(self._exact), (self.max_bytes - self._bytes) // _RECORD_COST)
+        for r in records[-room:] if room > 0 else ():
+            dormant[r[0]] = r
+
+    def _wake(self, key: bytes) -> Shape | None:
+        """The shape of a record :meth:`revive` left, rebuilt (``None``: none for ``key``, or
+        its timestamp no longer plans)."""
+        r = self._dormant.pop(key, None)
+        if r is None:
+            return None
+        (key, i, m0, m1, params, checks, head, fields, stamps, lsev, sev, masked, source) = r
+        cluster = self._clusters[i]
+        if not cluster.alive or cluster.version != self._versions[i]:
+            return None  # its pattern changed since: the line takes the full path
+        year = self._year
+        plans = []
+        for start, index, text in stamps:
+            plan = plan_for(text, start, index, year, self._plans)
+            if plan is None:
+                return None
+            plans.append(plan)
+        header = None
+        if head is not None:
+            ts = None if head[0] is None else datetime.fromisoformat(head[0])
+            header = Header(ts, head[1], head[2], head[3], head[4])
+        shape = Shape(
+            cluster,
+            message=slice(m0, m1),
+            params=tuple(starmap(slice, params)),
+            checks=tuple((slice(a, b), t) for a, b, t in checks) if checks else (),
+            header=header,
+            fields=None
+            if fields is None
+            else tuple(slice(*v) if v.__class__ is tuple else v for v in fields),
+            stamps=tuple(plans),
+            level_severity=None if lsev is None else _SEVERITIES[lsev],
+            severity=_SEVERITIES[sev],
+            masked=list(masked),
+            source=source,
+            runs=0,
+        )
+        shape.record = r
+        cost = _cost(key, shape)
+        if self._bytes + cost > self.max_bytes:
+            self.clear()
+        self._bytes += cost
+        self._put(self._exact, key, shape)
+        self._put(self._loose, self._loose_key(key), shape)
+        return shape
+
+    @property
+    def held_bytes(self) -> int:
+        """Estimated bytes of the shapes held (what ``max_bytes`` bounds) and of those left to
+        rebuild."""
+        return self._bytes + _RECORD_COST * len(self._dormant)
 
     def _put(self, table: dict[bytes, Shape], key: bytes, shape: Shape) -> None:
         if len(table) >= self.size:
@@ -492,6 +586,51 @@ class ShapeCache:
         )
         self._put(self._exact, key, shape)
         return shape
+
+
+ShapeRecord = tuple[Any, ...]
+"""A shape as plain values (:meth:`ShapeCache.export`): key, pattern index, message, params,
+checks, header, fields, timestamp plans, severities, masked words and value-stamp place."""
+
+
+def _export_field(v: Field) -> Any:
+    return (v.start, v.stop) if isinstance(v, slice) else v
+
+
+def _export(key: bytes, shape: Shape, index: int) -> ShapeRecord | None:
+    """``shape`` as a record, or ``None`` when it cannot be rebuilt from plain values (a
+    structured line's shape, which holds what checks its values; a moved copy)."""
+    record = shape.record
+    if record is not None:
+        return (key, index, *record[2:])
+    source = shape.source
+    if not source or shape.valid is not None or shape.value_stamp is not None:
+        return None
+    stamps = [(p.start, p.shape_index, source[p.start : p.end]) for p in shape.stamps]
+    h = shape.header
+    ts = h.timestamp
+    return (
+        key,
+        index,
+        shape.message.start,
+        shape.message.stop,
+        tuple((p.start, p.stop) for p in shape.params),
+        tuple((w.start, w.stop, t) for w, t in shape.checks) if shape.checks else (),
+        None
+        if shape.headerless
+        else (None if ts is None else ts.isoformat(), h.level, h.host, h.component, h.pid),
+        None if shape.fields is None else tuple(map(_export_field, shape.fields)),
+        tuple(stamps),
+        None if shape.level_severity is None else shape.level_severity.value,
+        shape.severity.value,
+        tuple(shape.masked),
+        source,
+    )
+
+
+_SEVERITIES = {s.value: s for s in Severity}
+_RECORD_COST = 1024
+"""Estimated bytes of a shape record left to rebuild (its tuples, key and words)."""
 
 
 def _collapse_zeros(key: bytes) -> bytes:

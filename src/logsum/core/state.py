@@ -27,6 +27,7 @@ Format ``logsum.engine-state`` version 1::
 
 from __future__ import annotations
 
+import marshal
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,12 @@ from logsum.core.model import Severity
 if TYPE_CHECKING:
     from logsum.core.engine import Engine
 
+_CACHE_ENTRY_BYTES = 200  # as the engine counts a masked-message cache entry
+
 FORMAT = "logsum.engine-state"
 VERSION = 1
+COMPACT = b"logsum.engine-compact/1"
+"""The first item of :func:`dump_compact`'s value: which layout of it this code reads."""
 
 
 class StateError(ValueError):
@@ -141,3 +146,88 @@ def _time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         raise TypeError("timestamps must be ISO 8601 strings")
     return datetime.fromisoformat(value)
+
+
+# -- the compact form: an engine put away in this process's memory ----------------------------
+
+
+def dump_compact(engine: Engine) -> bytes:
+    """The engine as compact bytes for this process to keep and bring back with
+    :func:`load_compact`: its patterns and what the miner learned, the masked messages it
+    placed (the miner alone may place a message elsewhere once its pattern was merged across
+    lengths) and the line shapes it replays (so a tenant's known lines stay on the fast path),
+    without its memories of words and header layouts. Not a file format: ``marshal`` bytes of
+    plain values, read only by the code that wrote them (never load bytes from elsewhere)."""
+    miner = engine._miner
+    clusters = []
+    index_of: dict[str, int] = {}
+    for i, c in enumerate(miner.clusters()):
+        index_of[c.id] = i
+        clusters.append(
+            (
+                c.id,
+                tuple(c.tokens),
+                c.order,
+                c.count,
+                None if c.level_severity is None else c.level_severity.value,
+                None if c.first_seen is None else c.first_seen.isoformat(),
+                None if c.last_seen is None else c.last_seen.isoformat(),
+                tuple(zip(c.examples, map(tuple, c.examples.values()), strict=True)),
+                c.examples_version == c.version,
+                c.examples_seen,
+                c.examples_full,
+                c.examples_capped,
+                c.multi_length,
+            )
+        )
+    shapes = engine._shapes
+    return marshal.dumps(
+        (
+            COMPACT,
+            engine.line_count,
+            engine.message_only,
+            engine.log_format,
+            tuple(clusters),
+            miner.aliases(),
+            miner.learned(),
+            () if shapes is None else tuple(shapes.export(index_of)),
+            tuple((key, c.id) for key, c in engine._cache.items() if miner.get(c.id) is not None),
+        )
+    )
+
+
+def load_compact(cls: type[Engine], data: bytes, config: EngineConfig | None = None) -> Engine:
+    """The engine :func:`dump_compact` gave ``data`` for, with ``config`` (the same limits as
+    the engine it was taken from: patterns over them are not evicted here). Pattern ids,
+    templates and what later lines do to them are those of the engine it was taken from."""
+    try:
+        value = marshal.loads(data)
+    except (EOFError, ValueError, TypeError) as exc:
+        raise StateError("not a LogSum compact engine") from exc
+    if not isinstance(value, tuple) or not value or value[0] != COMPACT:
+        raise StateError("not a LogSum compact engine")
+    _, line_count, message_only, log_format, records, aliases, learned, shapes, cache = value
+    engine = cls(config, message_only=message_only, log_format=log_format)
+    clusters = []
+    for r in records:
+        pid, tokens, order, count, sev, first, last, examples, current = r[:9]
+        c = Cluster(pid, list(tokens), order)
+        c.count = count
+        c.level_severity = None if sev is None else Severity(sev)
+        c.first_seen = None if first is None else datetime.fromisoformat(first)
+        c.last_seen = None if last is None else datetime.fromisoformat(last)
+        c.examples = {k: list(v) for k, v in examples}
+        c.examples_version = c.version if current else 0
+        c.examples_seen, c.examples_full, c.examples_capped, c.multi_length = r[9:]
+        clusters.append(c)
+    engine._miner.restore_unindexed(clusters, aliases, learned)
+    engine.line_count = line_count
+    miner = engine._miner
+    for key, pid in cache:
+        known = miner.get(pid)
+        if known is not None:
+            engine._cache[key] = known
+            engine._cache_bytes += len(key) + _CACHE_ENTRY_BYTES
+    if engine._shapes is not None and shapes:
+        engine._shapes.revive(list(shapes), clusters)
+    return engine

@@ -215,6 +215,30 @@ def _add(into: dict[str, Merged[Time]], pid: str, m: Merged[Time], limits: Store
         cur.absorb(m, limits)
 
 
+def more_general(new: str, stored: str) -> bool:
+    """Whether a fold keeps template ``new`` over ``stored``: unless it has fewer ``<*>``
+    (the rule of the store's upsert; templates only generalise)."""
+    return new.count(WILDCARD) >= stored.count(WILDCARD)
+
+
+def pending_templates(payloads: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+    """``pattern id -> (template, severity, count)`` of journal rows as a fold would leave
+    them, without their times and examples (a reader that needs only templates)."""
+    out: dict[str, tuple[str, str, int]] = {}
+    rank = SEVERITY_RANK
+    for payload in payloads:
+        for pid, template, severity, count, *_ in orjson.loads(payload):
+            seen = out.get(pid)
+            if seen is not None:
+                if not more_general(template, seen[0]):
+                    template = seen[0]
+                if rank[seen[1]] <= rank[severity]:
+                    severity = seen[1]
+                count += seen[2]
+            out[pid] = (template, severity, count)
+    return out
+
+
 def encode(merged: dict[str, Merged[datetime]]) -> str:
     """The payload of one journal row for merged deltas (read back by :func:`fold`)."""
     return orjson.dumps(

@@ -430,6 +430,44 @@ class Store:
         with self._db.read("reading known patterns") as conn:
             return [(r[0], r[1], r[2]) for r in conn.execute(q)]
 
+    def patterns_since(
+        self, tenant_id: str, journal_id: int = 0
+    ) -> tuple[list[tuple[str, str, str]], int]:
+        """:meth:`known_patterns` without a write, for an engine that read them before:
+        ``(pattern_id, template, severity)`` of the tenant's pattern rows, most frequent first,
+        then of the patterns only its journal rows after ``journal_id`` hold (with the template
+        a fold would keep), and the last journal id read (pass it next time).
+
+        The journal is not folded here (a service syncing many tenants' engines would
+        otherwise turn every sync into a write), and each journal row is read once per
+        caller. On PostgreSQL a journal row committed after a later one was read is seen once
+        it is folded into the pattern rows (the next read of the tenant's patterns, or every
+        ``fold_every``-th write)."""
+        q = (
+            select(_patterns.c.pattern_id, _patterns.c.template, _patterns.c.severity)
+            .where(_patterns.c.tenant_id == tenant_id)
+            .order_by(_patterns.c.count.desc(), _patterns.c.pattern_id.asc())
+        )
+        pending_q = (
+            select(_journal.c.id, _journal.c.payload)
+            .where(_journal.c.tenant_id == tenant_id, _journal.c.id > journal_id)
+            .order_by(_journal.c.id)
+        )
+        with self._db.read("reading known patterns") as conn:
+            rows = [(r[0], r[1], r[2]) for r in conn.execute(q)]
+            pending_rows = conn.execute(pending_q).all()
+        if not pending_rows:
+            return rows, journal_id
+        pending = journal.pending_templates([r[1] for r in pending_rows])
+        out = []
+        for pid, template, severity in rows:
+            m = pending.pop(pid, None)
+            if m is not None and journal.more_general(m[0], template):
+                template = m[0]
+            out.append((pid, template, severity))
+        out.extend((pid, m[0], m[1]) for pid, m in pending.items())
+        return out, int(pending_rows[-1][0])
+
 
 _Work = tuple[dict[str, Merged[datetime]], str | None]
 """One caller's write: its merged deltas, and its anomalies as a JSON array (or None)."""
