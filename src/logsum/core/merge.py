@@ -50,7 +50,7 @@ from logsum.core.engine import Engine, _continues
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import MAX_FORMS, Cluster, Miner, _Bucket
 from logsum.core.model import WILDCARD
-from logsum.core.state import FORMAT, VERSION, StateError
+from logsum.core.state import FORMAT, VERSION, StateError, pattern_record
 
 
 def starts_record(line: str, message_only: bool = False) -> bool:
@@ -299,18 +299,7 @@ def merge_states(
                             slot.append(value)
         while examples and not examples[-1]:
             examples.pop()
-        patterns.append(
-            {
-                "id": c.id,
-                "tokens": list(c.tokens),
-                "count": c.count,
-                "order": c.order,
-                "level_severity": c.level_severity.value if c.level_severity else None,
-                "first_seen": c.first_seen.isoformat() if c.first_seen else None,
-                "last_seen": c.last_seen.isoformat() if c.last_seen else None,
-                "examples": examples,
-            }
-        )
+        patterns.append(pattern_record(c, examples))
     aliases = miner.aliases()
     for ids in mappings:
         for old, new in ids.items():

@@ -62,7 +62,9 @@ def covers(general: list[str], specific: list[str]) -> bool:
     return all(fits(g, s) for g, s in zip(general, specific, strict=True))
 
 
-def _generalise_plain(a: str, b: str) -> str:
+def _common_ends(a: str, b: str) -> tuple[int, int]:
+    """How many characters ``a`` and ``b`` share at their start, and then at their end (the
+    two never overlap)."""
     n = min(len(a), len(b))
     p = 0
     while p < n and a[p] == b[p]:
@@ -70,6 +72,11 @@ def _generalise_plain(a: str, b: str) -> str:
     s = 0
     while s < n - p and a[-1 - s] == b[-1 - s]:
         s += 1
+    return p, s
+
+
+def _generalise_plain(a: str, b: str) -> str:
+    p, s = _common_ends(a, b)
     if _number_differs(a, b, p, s):
         # Only a number glued to a name differs (conn84647/conn12, MC53:/MC7:, u0a39/u0a41):
         # the name stays, the whole number is the value.
@@ -175,13 +182,7 @@ def _digits_only(a: str, b: str) -> bool:
     number is a value even though masking left the token alone (a name with a number)."""
     if WILDCARD in a or not any(c.isdigit() for c in a) or not any(c.isdigit() for c in b):
         return False
-    n = min(len(a), len(b))
-    p = 0
-    while p < n and a[p] == b[p]:
-        p += 1
-    s = 0
-    while s < n - p and a[-1 - s] == b[-1 - s]:
-        s += 1
+    p, s = _common_ends(a, b)
     return _number_differs(a, b, p, s)
 
 
@@ -191,13 +192,7 @@ def _composite(a: str, b: str) -> bool:
     value (a component of an app, a file of a GUID's folder), not an event."""
     if WILDCARD not in a or WILDCARD not in b or a.count(WILDCARD) != b.count(WILDCARD):
         return False
-    n = min(len(a), len(b))
-    p = 0
-    while p < n and a[p] == b[p]:
-        p += 1
-    q = 0
-    while q < n - p and a[-1 - q] == b[-1 - q]:
-        q += 1
+    p, q = _common_ends(a, b)
     marked = a[:p] + "\x00" + a[len(a) - q :]
     # glued by one or two of / \ . @ : (not a label's run of dots: "icbi.........<*>")
     return _GLUED_PART.search(marked) is not None

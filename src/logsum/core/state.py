@@ -50,22 +50,27 @@ class StateError(ValueError):
     """The state document is not one this version can load."""
 
 
+def pattern_record(c: Cluster, examples: list[list[str]]) -> dict[str, Any]:
+    """One pattern of a saved state: the cluster's template, counts and times, with
+    ``examples`` (the values seen at each wildcard, in order)."""
+    return {
+        "id": c.id,
+        "tokens": list(c.tokens),
+        "count": c.count,
+        "order": c.order,
+        "level_severity": c.level_severity.value if c.level_severity else None,
+        "first_seen": c.first_seen.isoformat() if c.first_seen else None,
+        "last_seen": c.last_seen.isoformat() if c.last_seen else None,
+        "examples": examples,
+    }
+
+
 def dump_state(engine: Engine) -> dict[str, Any]:
     """The engine's state as a JSON-safe dict."""
-    patterns = []
-    for c in engine._miner.clusters():
-        patterns.append(
-            {
-                "id": c.id,
-                "tokens": list(c.tokens),
-                "count": c.count,
-                "order": c.order,
-                "level_severity": c.level_severity.value if c.level_severity else None,
-                "first_seen": c.first_seen.isoformat() if c.first_seen else None,
-                "last_seen": c.last_seen.isoformat() if c.last_seen else None,
-                "examples": [list(v) for _, v in sorted(c.examples.items())],
-            }
-        )
+    patterns = [
+        pattern_record(c, [list(v) for _, v in sorted(c.examples.items())])
+        for c in engine._miner.clusters()
+    ]
     return {
         "format": FORMAT,
         "version": VERSION,

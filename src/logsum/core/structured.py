@@ -199,6 +199,18 @@ _PLACEHOLDER = re.compile(r"\{([@$]?)([A-Za-z_]\w*)(?:[,:][^{}]*)?\}")
 """A property in a message template: ``{Name}``, ``{@Name}``, ``{Name:000}``, ``{Name,-10}``."""
 
 
+def _json_object(line: str) -> dict[str, Any] | None:
+    """The JSON object a whole line is, or ``None`` (not an object, not JSON, too long)."""
+    text = line.strip()
+    if not text.startswith("{") or not text.endswith("}") or len(text) > MAX_JSON_CHARS:
+        return None
+    try:
+        obj = orjson.loads(text)
+    except (orjson.JSONDecodeError, RecursionError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 def split_json(
     line: str, default_year: int, split_text: SplitText | None = None
 ) -> tuple[Header, str] | None:
@@ -209,14 +221,8 @@ def split_json(
     :meth:`HeaderDetector.split <logsum.core.layouts.HeaderDetector.split>` (with the layouts it
     learned) is the one to pass. Without it each wrapped line is scanned afresh (slower: about
     three times the cost of a JSON line without one)."""
-    text = line.strip()
-    if not text.startswith("{") or not text.endswith("}") or len(text) > MAX_JSON_CHARS:
-        return None
-    try:
-        obj = orjson.loads(text)
-    except (orjson.JSONDecodeError, RecursionError):
-        return None
-    if not isinstance(obj, dict):
+    obj = _json_object(line)
+    if obj is None:
         return None
     return _split_object(obj, default_year, split_text)
 
@@ -236,14 +242,8 @@ def split_json_placed(
     Such lines, when they parse, read the same keys and header choices from the same places
     (digits are neither quotes nor JSON punctuation); a replayed line is first checked to
     parse (``10`` can become ``01``, which is not JSON)."""
-    text = line.strip()
-    if not text.startswith("{") or not text.endswith("}") or len(text) > MAX_JSON_CHARS:
-        return None
-    try:
-        obj = orjson.loads(text)
-    except (orjson.JSONDecodeError, RecursionError):
-        return None
-    if not isinstance(obj, dict):
+    obj = _json_object(line)
+    if obj is None:
         return None
     found = _split_object(obj, default_year, split_text)
     if found is None:
