@@ -152,7 +152,7 @@ def _forms_of(state: dict[str, Any]) -> dict[str, list[list[str]]]:
     out: dict[str, list[list[str]]] = {}
     for pid, forms in raw.items():
         if not isinstance(forms, list) or not all(
-            isinstance(f, list) and f and all(isinstance(t, str) for t in f) for f in forms
+            isinstance(f, list) and all(isinstance(t, str) for t in f) for f in forms
         ):
             raise StateError(f"{FORMS} of {pid!r} must be a list of token lists")
         out[str(pid)] = [list(f) for f in forms[:MAX_FORMS]]
