@@ -182,7 +182,7 @@ def test_forms_a_pattern_remembers_are_bounded_and_saved() -> None:
 def test_lines_with_an_empty_message_merge_like_the_others() -> None:
     # A header with nothing after it (a blank line in a program's output log) is a pattern
     # with no tokens; its remembered form is the empty one, and the merge must take it.
-    lines = _lines(12) + ["2024-03-01 10:00:09 INFO", "2024-03-01 10:00:09 INFO "] + _lines(6)
+    lines = [*_lines(12), "2024-03-01 10:00:09 INFO", "2024-03-01 10:00:09 INFO ", *_lines(6)]
     one, _ = _mine(lines)
     mined = [_mine(lines[:10]), _mine(lines[10:])]
     merged = merge_states([partition_state(e) for e, _ in mined])
