@@ -16,8 +16,11 @@ Anomaly kinds (``Anomaly.type``):
   ``bucket_seconds`` is given; without timestamps, buckets are ranges of lines.
 - ``error_burst``: the share of fault lines (error or critical events, not dump details or
   input errors: :mod:`logsum.core.detect.faults`) in a bucket jumps over its median share.
-- ``rare_pattern``: in a batch of 1,000+ lines, a fault pattern holding at most 1% of them, or
-  a warning pattern at most 0.05%.
+- ``rare_pattern``: in a batch of 1,000+ lines, a fault pattern holding at most 1% of them
+  (warnings: ``rare_max_share``, off by default). Rare fault patterns whose lines are spread
+  through the batch (not bunched: see ``rare_cluster_alpha``) are the stream's ordinary trickle
+  of rare errors and make one anomaly together (``evidence.grouped``, ``evidence.patterns``);
+  a bunched one is reported on its own.
 - ``session``: sessions (lines sharing a key: ``session_key`` or an auto-detected id) whose
   pattern counts are shared by fewer than 1% of sessions, grouped by signature; and sessions
   with usual counts but an order few sessions show right where (almost) every session keeps

@@ -56,3 +56,32 @@ def test_info_patterns_are_not_new_without_history() -> None:
     results = _stream([(80 * 60 + i, "x", Severity.INFO) for i in range(3)])
     report = analyze_batch(results, patterns(results))
     assert not [a for a in report.anomalies if a.type is AnomalyType.NEW_PATTERN]
+
+
+def test_rare_errors_spread_through_the_batch_are_one_anomaly_a_bunched_one_stands_alone() -> None:
+    # Five rare error patterns, each seen twice, far apart: the stream's ordinary trickle.
+    spread = [
+        (60.0 * (5 + 17 * k + 40 * j), f"e{k}", Severity.ERROR) for k in range(5) for j in (0, 1)
+    ]
+    # One rare error whose three lines come within ten seconds of each other.
+    bunched = [(50 * 60 + 5.0 * i, "x", Severity.ERROR) for i in range(3)]
+    results = _stream(spread + bunched)
+    report = analyze_batch(results, patterns(results))
+    rare = [a for a in report.anomalies if a.type is AnomalyType.RARE_PATTERN]
+    grouped = [a for a in rare if a.evidence.get("grouped")]
+    assert len(grouped) == 1
+    assert sorted(grouped[0].pattern_ids) == [f"e{k}" for k in range(5)]
+    assert grouped[0].line_count == 10 and grouped[0].severity is Severity.ERROR
+    assert "5 rare error patterns" in grouped[0].message
+    # Nothing else names the spread patterns; the bunched one is reported on its own.
+    others = [a for a in report.anomalies if a not in grouped]
+    assert not any(p.startswith("e") for a in others for p in a.pattern_ids)
+    assert any(a.pattern_ids == ("x",) for a in others)
+
+
+def test_a_single_rare_error_is_still_reported_by_name() -> None:
+    results = _stream([(40 * 60, "x", Severity.ERROR), (41 * 60, "x", Severity.ERROR)])
+    report = analyze_batch(results, patterns(results))
+    rare = [a for a in report.anomalies if a.type is AnomalyType.RARE_PATTERN]
+    assert [a.pattern_ids for a in rare] == [("x",)]
+    assert "grouped" not in rare[0].evidence

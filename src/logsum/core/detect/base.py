@@ -120,6 +120,14 @@ class DetectLimits:
     """A fault pattern (an error or critical event) is rare at up to this share of the lines:
     faults are few by nature, so a rarely seen one stands out even with a few repeats."""
 
+    rare_cluster_alpha: float = 0.01
+    """A rare pattern's lines are bunched in time when a steady pattern with as many lines would
+    fall that close together with a chance below this (see ``NoveltyDetector.clustering``)."""
+
+    rare_group_min: int = 2
+    """With at least this many rare fault patterns not bunched in time, they are one anomaly
+    (the batch's ordinary trickle of rare errors); fewer are reported one by one."""
+
     max_rare: int = 50
     """Rare-pattern anomalies reported per batch, most severe and rarest first."""
 

@@ -42,6 +42,7 @@ class _Seen:
     count: int = 0
     first_t: datetime | None = None
     last_t: datetime | None = None
+    last_pos: int = 0
     lines: list[int] = field(default_factory=list)
 
 
@@ -79,6 +80,7 @@ class NoveltyDetector:
         if s is None:
             s = self._seen[result.pattern_id] = _first(result, self._n)
         s.count += 1
+        s.last_pos = self._n
         if ts is not None:
             if s.first_t is None:
                 s.first_t = ts
@@ -100,6 +102,7 @@ class NoveltyDetector:
             if s is None:
                 s = seen[r.pattern_id] = _first(r, n)
             s.count += 1
+            s.last_pos = n
             if ts is not None:
                 if ts is not prev:
                     prev = ts
@@ -159,8 +162,31 @@ class NoveltyDetector:
                 ):
                     rare.append((pid, s))
             rare.sort(key=lambda kv: (sev(*kv).rank, kv[1].count, kv[1].first_line))
-            out.extend(self._rare(pid, s, context) for pid, s in rare[: lim.max_rare])
+            rare = rare[: lim.max_rare]
+            steady = [kv for kv in rare if not self._clustered(kv[1])]
+            if len(steady) >= lim.rare_group_min:
+                # The stream's own background of rare faults: reported once, as one anomaly;
+                # a rare pattern whose lines bunch together in time is still reported alone.
+                keep = {pid for pid, _ in steady}
+                out.extend(self._rare(pid, s, context) for pid, s in rare if pid not in keep)
+                out.append(self._rare_group(steady, context))
+            else:
+                out.extend(self._rare(pid, s, context) for pid, s in rare)
         return out
+
+    def clustering(self, s: _Seen) -> float:
+        """How likely a pattern at a steady rate would put all its lines as close together as
+        these: about ``k * (w / N) ** (k - 1)`` for ``k`` lines spanning ``w`` of the batch's
+        ``N`` lines (1.0 for one line). By position, not time: a few lines with stray stamps
+        (a message quoting another date) would stretch a time span and make every pattern look
+        bunched."""
+        if s.count < 2 or self._n < 2:
+            return 1.0
+        w = (s.last_pos - s.first_pos + 1) / self._n
+        return float(min(1.0, s.count * w ** (s.count - 1)))
+
+    def _clustered(self, s: _Seen) -> bool:
+        return self.clustering(s) < self._limits.rare_cluster_alpha
 
     def _window(self, s: _Seen) -> TimeWindow | None:
         if s.first_t is None or s.last_t is None:
@@ -225,6 +251,45 @@ class NoveltyDetector:
             },
             lines=tuple(s.lines),
             line_count=s.count,
+        )
+
+    def _rare_group(self, members: list[tuple[str, _Seen]], ctx: DetectContext) -> Anomaly:
+        """One anomaly for rare fault patterns spread through the batch (none bunched in time):
+        the batch's ordinary trickle of rare errors, named once rather than one by one."""
+        sevs = [_severity(ctx, pid, s) for pid, s in members]
+        worst = min(sevs, key=lambda e: e.rank)
+        lines = sum(s.count for _, s in members)
+        starts = [s.first_t for _, s in members if s.first_t is not None]
+        ends = [s.last_t for _, s in members if s.last_t is not None]
+        window = TimeWindow(min(starts), max(ends)) if starts and ends else None
+        cap = self._limits.max_lines_per_anomaly
+        shown: list[int] = sorted(ln for _, s in members for ln in s.lines)[:cap]
+        pids = tuple(pid for pid, _ in members)
+        share = lines / self._n
+        return Anomaly(
+            id=stable_id("an", AnomalyType.RARE_PATTERN.value, "steady", worst.value),
+            type=AnomalyType.RARE_PATTERN,
+            severity=worst,
+            score=squash(math.log10(self._limits.rare_fault_share / max(share, 1e-12))) / 2,
+            message=(
+                f"{len(members)} rare {worst.value} patterns recur through the batch at a low "
+                f"rate, none bunched in time ({lines} lines in {self._n}), e.g. "
+                f"'{short(_template(ctx, *members[0]), 100)}'."
+            ),
+            pattern_ids=pids,
+            window=window,
+            evidence={
+                "patterns": [
+                    {"pattern_id": pid, "template": _template(ctx, pid, s), "count": s.count}
+                    for pid, s in members
+                ],
+                "count": lines,
+                "batch_lines": self._n,
+                "share": share,
+                "grouped": True,
+            },
+            lines=tuple(shown),
+            line_count=lines,
         )
 
 
