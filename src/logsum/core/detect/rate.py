@@ -178,14 +178,22 @@ class RateDetector:
                 )
             silences.extend(self._silences(view, pid, series, pattern_drops, drops_total))
             if m >= lim.drop_min_median:
-                xs = [float(series.get(b, 0)) for b in idx]
-                for b, x in zip(idx, xs, strict=True):
+                low: list[int] = []
+                for b in idx:
+                    x = series.get(b, 0)
                     if b in inner and x <= m * lim.drop_ratio and m - x >= lim.drop_sigmas * sigma:
                         pattern_drops.setdefault(b, []).append(pid)
                         if b not in drops_total:
-                            out.append(
-                                self._drop(view, ctx, (pid,), b, b, m, sigma, int(x), "pattern")
-                            )
+                            low.append(b)
+                # One anomaly per run of low buckets, the deepest few per pattern (as spikes).
+                dropped = []
+                for start, end in runs(low):
+                    seen_in = sum(series.get(b, 0) for b in range(start, end + 1))
+                    dropped.append(
+                        self._drop(view, ctx, (pid,), start, end, m, sigma, seen_in, "pattern")
+                    )
+                dropped.sort(key=lambda a: -a.score)
+                out.extend(dropped[: lim.max_spikes_per_pattern])
         out.extend(self._silence_anomalies(view, ctx, silences))
         for start, end in runs(drops_total):
             pids: list[str] = []
