@@ -22,6 +22,7 @@ from logsum.api.bodies import parse_batch
 from logsum.api.engines import SentPattern, TenantEngines
 from logsum.api.schemas import AnalyzeOptions
 from logsum.core.analysis import AnalysisOptions, Baseline, analyze_batch
+from logsum.core.model import by_id_and_alias
 from logsum.core.timestamps import DEFAULT_ZONE
 from logsum.settings import Settings
 from logsum.store import PatternDelta, Store, StoredPattern
@@ -231,10 +232,7 @@ class AnalysisService:
             )
         # Lines per pattern per history bucket, by their own timestamps (a line's id may be
         # one its pattern has absorbed since).
-        ids = {p.id: p.id for p in patterns}
-        for p in patterns:
-            for alias in p.aliases:
-                ids[alias] = p.id
+        ids = {pid: p.id for pid, p in by_id_and_alias(patterns).items()}
         timeline = timelines(results, ids, self._history_bucket)
         te.ids.update([p.id for p in patterns])
         wire: list[dict[str, Any]] | None = [] if options.detect_patterns else None

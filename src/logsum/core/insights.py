@@ -37,7 +37,7 @@ from logsum.core.detect.model import (
     iso_utc,
     stable_id,
 )
-from logsum.core.model import WILDCARD, LineResult, Pattern, Severity
+from logsum.core.model import WILDCARD, LineResult, Pattern, Severity, by_id_and_alias
 
 RESERVOIR = 512
 """Values kept per (pattern, parameter) for percentiles (a deterministic reservoir)."""
@@ -280,10 +280,7 @@ class InsightCollector:
     ) -> list[Insight]:
         """Ranked insights (rank 1 first), no two alike. ``anomalies`` (from the detectors)
         add the volume insights about spikes and silences."""
-        by_id = {p.id: p for p in patterns}
-        for p in patterns:  # lines seen before a fold still carry the folded pattern's id
-            for alias in p.aliases:
-                by_id.setdefault(alias, p)
+        by_id = by_id_and_alias(patterns)
         if any(q.id != pid for pid in self._pattern_lines if (q := by_id.get(pid))):
             return self._folded(by_id)._finish(by_id, anomalies)
         return self._finish(by_id, anomalies)

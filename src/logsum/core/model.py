@@ -6,6 +6,7 @@ consume these values and never reach into the engine's internals.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -96,3 +97,13 @@ class Pattern:
     aliases: tuple[str, ...] = ()
     """Ids of patterns that were folded into this one (their templates became equal); lines
     processed earlier may still carry them."""
+
+
+def by_id_and_alias(patterns: Iterable[Pattern]) -> dict[str, Pattern]:
+    """Each pattern under its id and under the ids it absorbed (lines mined before a fold
+    still carry the folded pattern's id); a live pattern's own id wins over an alias."""
+    out = {p.id: p for p in patterns}
+    for p in list(out.values()):
+        for alias in p.aliases:
+            out.setdefault(alias, p)
+    return out

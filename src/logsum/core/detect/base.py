@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from logsum.core.detect.model import Anomaly
-from logsum.core.model import LineResult, Pattern, Severity
+from logsum.core.model import LineResult, Pattern, Severity, by_id_and_alias
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,13 +258,7 @@ class DetectContext:
         limits: DetectLimits = DEFAULT_LIMITS,
     ) -> DetectContext:
         """A context over pattern snapshots, their aliases resolved."""
-        by_id: dict[str, Pattern] = {}
-        for p in patterns:
-            by_id[p.id] = p
-        for p in list(by_id.values()):
-            for alias in p.aliases:
-                by_id.setdefault(alias, p)
-        return cls(by_id, known_pattern_ids, limits)
+        return cls(by_id_and_alias(patterns), known_pattern_ids, limits)
 
     def canonical(self, pattern_id: str) -> str:
         """The current id of a pattern (an alias resolves to the pattern it was folded into)."""
