@@ -159,3 +159,35 @@ def test_one_patterns_repeated_drops_are_runs_and_only_the_deepest_few() -> None
     ]
     assert 1 <= len(drops) <= 3
     assert all(d.pattern_ids == ("a",) and d.line_count == 0 for d in drops)
+
+
+def test_a_source_that_is_mostly_quiet_does_not_spike_when_it_is_active() -> None:
+    # A package manager's log: silent for days, then a few hundred lines of one upgrade run,
+    # spread over many patterns. Its median per bucket is 0, so every run of activity used to be
+    # a total "volume spike against a median of 0"; activity is how such a source occurs.
+    events = [
+        (day * 86_400.0 + i * 0.5, f"p{i % 12}")
+        for day, size in ((1, 240), (9, 90), (17, 400), (26, 60))
+        for i in range(size)
+    ]
+    results, pats = build(events)
+    spikes = [
+        a for a in analyze_batch(results, pats).anomalies if a.type is AnomalyType.VOLUME_SPIKE
+    ]
+    assert spikes == []
+
+
+def test_a_mostly_quiet_source_still_spikes_on_errors() -> None:
+    events = [
+        (day * 86_400.0 + i * 0.5, f"p{i % 12}")
+        for day, size in ((1, 240), (9, 90), (17, 400), (26, 60))
+        for i in range(size)
+    ] + [(20 * 86_400.0 + i, "boom") for i in range(80)]
+    results, pats = build(events, errors={"boom"})
+    flagged = {
+        pid
+        for a in analyze_batch(results, pats).anomalies
+        if a.type in (AnomalyType.VOLUME_SPIKE, AnomalyType.ERROR_BURST)
+        for pid in a.pattern_ids
+    }
+    assert "boom" in flagged

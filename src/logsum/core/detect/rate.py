@@ -201,9 +201,16 @@ class RateDetector:
                 pids.extend(p for p in pattern_drops.get(b, []) if p not in pids)
             observed = int(sum(view.totals.get(b, 0) for b in range(start, end + 1)))
             out.append(self._drop(view, ctx, tuple(pids), start, end, tm, ts, observed, "total"))
-        # A total spike nobody's pattern explains (many small patterns rising together).
+        # A total spike nobody's pattern explains (many small patterns rising together). A
+        # source whose median bucket is empty is occasional as a whole, like its patterns: its
+        # bursts of activity are how it occurs (its error patterns still spike on their own).
         thr = max(tm + lim.spike_sigmas * ts, tm * lim.spike_ratio, lim.min_spike_count)
-        lone = [b for b, x in zip(idx, totals, strict=True) if x >= thr and b not in spike_buckets]
+        occasional = tm == 0 and not lim.occasional_spikes
+        lone = [
+            b
+            for b, x in zip(idx, totals, strict=True)
+            if x >= thr and b not in spike_buckets and not occasional
+        ]
         for start, end in runs(lone):
             peak = max(view.totals.get(b, 0) for b in range(start, end + 1))
             observed = sum(view.totals.get(b, 0) for b in range(start, end + 1))
