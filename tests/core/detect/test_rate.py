@@ -159,6 +159,14 @@ def test_one_patterns_repeated_drops_are_runs_and_only_the_deepest_few() -> None
     ]
     assert 1 <= len(drops) <= 3
     assert all(d.pattern_ids == ("a",) and d.line_count == 0 for d in drops)
+    # Without timestamps a drop has no window: it says which lines, and a gap in line space (other
+    # lines may have crowded the pattern out) is a warning, not an error.
+    gap_lines = {k * 60 + j for k in gaps for j in range(60)}
+    for d in drops:
+        first, last = d.evidence["line_range"]  # type: ignore[misc]
+        assert f"in lines {first:,}-{last:,}" in d.message
+        assert {first, last} <= gap_lines
+        assert d.severity is Severity.WARNING
 
 
 def test_a_source_that_is_mostly_quiet_does_not_spike_when_it_is_active() -> None:

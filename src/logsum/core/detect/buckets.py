@@ -64,6 +64,13 @@ class BucketView:
             datetime.fromtimestamp((end + 1) * self.step, UTC),
         )
 
+    def line_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """The line numbers ``(first, last)`` of buckets ``start..end`` on the line axis (there
+        a window has no time, so this says where), or ``None`` on the time axis."""
+        if self.on_time:
+            return None
+        return max(1, start * self.step), (end + 1) * self.step - 1
+
     def lines_of(self, pids: Iterable[str], start: int, end: int, cap: int) -> list[int]:
         """Sampled line numbers of ``pids`` in buckets ``start..end``, sorted, at most ``cap``."""
         out: list[int] = []

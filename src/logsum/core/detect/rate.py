@@ -339,6 +339,21 @@ class RateDetector:
         )
         per_bucket = observed / nb
         deficit = (m - per_bucket) / max(m, 1.0)
+        span = view.line_span(start, end)
+        where = "" if span is None else f" in lines {span[0]:,}-{span[1]:,}"
+        evidence: dict[str, object] = {
+            "baseline_median": m,
+            "baseline_sigma": round(sigma, 3),
+            "observed_per_bucket": per_bucket,
+            "buckets": nb,
+            "bucket_seconds": view.step,
+            "scope": scope,
+        }
+        if span is not None:
+            evidence["line_range"] = list(span)
+        # A silence on the time axis means the source stopped saying it. On the line axis (no
+        # timestamps) a gap may only mean other lines crowded it out: a warning, not an error.
+        silent_error = observed == 0 and span is None
         return self._anomaly(
             view,
             ctx,
@@ -348,20 +363,14 @@ class RateDetector:
             end,
             score=squash(deficit * 2),
             message=(
-                f"{what} dropped to {per_bucket:g} lines {per(view)} against a median of {m:g}."
+                f"{what} dropped to {per_bucket:g} lines {per(view)}{where} against a median "
+                f"of {m:g}."
                 if observed
-                else f"{what} went silent against a median of {m:g} lines {per(view)}."
+                else f"{what} went silent{where} against a median of {m:g} lines {per(view)}."
             ),
-            evidence={
-                "baseline_median": m,
-                "baseline_sigma": round(sigma, 3),
-                "observed_per_bucket": per_bucket,
-                "buckets": nb,
-                "bucket_seconds": view.step,
-                "scope": scope,
-            },
+            evidence=evidence,
             line_count=observed,
-            severity=Severity.ERROR if observed == 0 else Severity.WARNING,
+            severity=Severity.ERROR if silent_error else Severity.WARNING,
         )
 
     def _faulty(self, pid: str, ctx: DetectContext) -> bool:
