@@ -293,3 +293,27 @@ def test_file_line_approximations_logins_and_package_identities_are_masked_by_sh
         "connected to master 'repl@<*>'",
         "Read out cached package applicability for package: <*>, ApplicableState: <*>",
     ]
+
+
+def test_the_states_of_a_transition_stay_constant_however_many_are_seen() -> None:
+    moves = [
+        ("NEW", "SCHEDULED"),
+        ("SCHEDULED", "RUNNING"),
+        ("RUNNING", "SUCCEEDED"),
+        ("RUNNING", "FAILED"),
+        ("RUNNING", "KILL_WAIT"),
+        ("KILL_WAIT", "KILLED"),
+    ]
+    lines = [
+        f"task_1445087491445_{n:04d}_m_00000{n} Task Transitioned from {a} to {b}"
+        for n, (a, b) in enumerate(moves * 2)
+    ]
+    arrows = [f"health of shard {n} [{a}] -> [{b}]" for n, (a, b) in enumerate(moves * 2)]
+    got = _templates(lines + arrows)
+    assert got[: len(moves)] == [f"<*> Task Transitioned from {a} to {b}" for a, b in moves]
+    assert got[len(lines) : len(lines) + len(moves)] == [
+        f"health of shard <*> [{a}] -> [{b}]" for a, b in moves
+    ]
+    # Other upper-case words in one place are values once four were seen.
+    got = _templates([f"lookup of {t} record for example.org failed" for t in "A MX TXT NS".split()])
+    assert set(got) == {"lookup of <*> record for example.org failed"}

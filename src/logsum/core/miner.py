@@ -275,6 +275,31 @@ def _enum(a: str, b: str) -> bool:
     return a.isupper() and b.isupper()
 
 
+# A state or level name: upper case, digits and ``_`` (``RUNNING``, ``NEW_SAVING``, ``[FAILED],``),
+# not glued to a quote (``"GET`` opens a quoted value, such as a request line).
+_STATE_NAME = re.compile(r"[(\[{]?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*[)\]},.;:]*")
+
+
+_ARROWS = frozenset(("->", "=>", "-->"))
+
+
+def _state_change(tokens: list[str], j: int, a: str, b: str) -> bool:
+    """Two different state names at place ``j`` of a transition (``from RUNNING to FAILED`` /
+    ``from NEW to RUNNING``, ``[YELLOW] -> [GREEN]``): the event itself, however many of them
+    are seen."""
+    if _STATE_NAME.fullmatch(a) is None or _STATE_NAME.fullmatch(b) is None:
+        return False
+    before = tokens[j - 1].lower() if j else ""
+    after = tokens[j + 1] if j + 1 < len(tokens) else ""
+    if before in _ARROWS or after in _ARROWS:
+        return True
+    if before == "from":
+        return any(t.lower() == "to" for t in tokens[j + 1 : j + 3])
+    if before == "to":
+        return any(t.lower() == "from" for t in tokens[max(0, j - 3) : j - 1])
+    return False
+
+
 def _related(a: list[str], b: list[str]) -> bool:
     """Two contexts of one template family: same length, differing in at most one place."""
     return len(a) == len(b) and sum(1 for x, y in zip(a, b, strict=True) if x != y) <= 1
@@ -492,6 +517,13 @@ class Miner:
         if self._word_only_change(best.tokens, tokens, merged):
             # Words (no masked evidence) differ: keep them apart until enough different words
             # were seen at the same place (Failed/Accepted stay two patterns; user names merge).
+            # Where only state names differ (from NEW to RUNNING), they never merge.
+            if all(
+                _state_change(best.tokens, j, o, u)
+                for j, (o, u, m) in enumerate(zip(best.tokens, tokens, merged, strict=True))
+                if o != m != u
+            ):
+                return self._create(bucket, tokens, template)
             siblings = self._covered(bucket, merged, best)
             slots = self._value_slots(best.tokens, tokens, merged) or self._slot_in_contexts(
                 best.tokens, tokens, merged
