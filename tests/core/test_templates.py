@@ -315,5 +315,24 @@ def test_the_states_of_a_transition_stay_constant_however_many_are_seen() -> Non
         f"health of shard <*> [{a}] -> [{b}]" for a, b in moves
     ]
     # Other upper-case words in one place are values once four were seen.
-    got = _templates([f"lookup of {t} record for example.org failed" for t in "A MX TXT NS".split()])
+    got = _templates(
+        [f"lookup of {t} record for example.org failed" for t in "A MX TXT NS".split()]
+    )
     assert set(got) == {"lookup of <*> record for example.org failed"}
+
+
+def test_names_with_digits_slashes_or_in_capitals_are_values_after_three() -> None:
+    got = _templates(
+        [f"EXT4-fs ({d}): mounted filesystem with ordered data mode" for d in ("sda1", "sdb2")]
+        + ["EXT4-fs (nvme0n1p1): mounted filesystem with ordered data mode"]
+        + [f"client 10.0.0.{n} query: example.org IN {t} +" for n, t in enumerate(["A", "MX"])]
+        + ["client 10.0.0.9 query: example.org IN AAAA +"]
+        + [f"sending 200 with content type {t}" for t in ("text/html", "image/png")]
+        + ["sending 200 with content type application/json"]
+        + [f"peer 3 is {s} (n.state)" for s in ("LOOKING", "FOLLOWING", "LEADING")]
+    )
+    assert set(got[:3]) == {"EXT4-fs (<*>): mounted filesystem with ordered data mode"}
+    assert set(got[3:6]) == {"client <*> query: example.org IN <*> +"}
+    assert set(got[6:9]) == {"sending <*> with content type <*>/<*>"}
+    # Upper-case verb forms are states, the event itself.
+    assert got[9:] == [f"peer <*> is {s} (n.state)" for s in ("LOOKING", "FOLLOWING", "LEADING")]

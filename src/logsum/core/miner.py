@@ -300,6 +300,37 @@ def _state_change(tokens: list[str], j: int, a: str, b: str) -> bool:
     return False
 
 
+def _value_shaped(a: str, b: str, j: int) -> bool:
+    """Two different words at place ``j`` (not the first) that read as values more than as
+    what happened: one has a digit (``sda1``/``nvme0n1``), or a ``/`` or ``\\`` joining parts
+    (``text/html``, ``ns/name``), or both are upper-case names that are not verb forms
+    (``AAAA``/``MX``, ``CEM``/``TOP``; not ``LOOKING``/``FOLLOWING``, ``FAILED``). Such a place
+    is a value one word sooner than another (``min_word_values - 1``)."""
+    if j == 0:
+        return False
+    x, y = _bare(a).rstrip("."), _bare(b).rstrip(".")
+    if not x or not y:
+        return False
+    if _HAS_DIGIT.search(x) or _HAS_DIGIT.search(y):
+        return True
+    if not (_letters(x) and _letters(y)):
+        return "/" in x + y or "\\" in x + y
+    x, y = a.strip(_AROUND), b.strip(_AROUND)
+    return x.isupper() and y.isupper() and not (_VERB_FORM.search(x) or _VERB_FORM.search(y))
+
+
+_HAS_DIGIT = re.compile(r"\d")
+_AROUND = "()[]{}<>,;:'\"."
+
+
+def _letters(word: str) -> bool:
+    """Letters only, but for ``-`` and ``_`` between them (``www-data``, ``NEW_SAVING``)."""
+    return word.replace("-", "").replace("_", "").isalpha()
+
+
+_VERB_FORM = re.compile(r"(?:ING|ED)$")
+
+
 def _related(a: list[str], b: list[str]) -> bool:
     """Two contexts of one template family: same length, differing in at most one place."""
     return len(a) == len(b) and sum(1 for x, y in zip(a, b, strict=True) if x != y) <= 1
@@ -529,6 +560,12 @@ class Miner:
                 best.tokens, tokens, merged
             )
             need = self.min_slot_values if slots else self.min_word_values
+            if not slots and all(
+                _value_shaped(o, u, j)
+                for j, (o, u, m) in enumerate(zip(best.tokens, tokens, merged, strict=True))
+                if o != m != u
+            ):
+                need = max(self.min_slot_values, self.min_word_values - 1)
             if len(siblings) + 2 < need:
                 return self._create(bucket, tokens, template)
             self._learn_keys(best.tokens, tokens, merged)
