@@ -336,3 +336,14 @@ def test_names_with_digits_slashes_or_in_capitals_are_values_after_three() -> No
     assert set(got[6:9]) == {"sending <*> with content type <*>/<*>"}
     # Upper-case verb forms are states, the event itself.
     assert got[9:] == [f"peer <*> is {s} (n.state)" for s in ("LOOKING", "FOLLOWING", "LEADING")]
+
+
+def test_a_first_word_with_a_digit_is_a_value_after_three_an_upper_case_one_is_the_event() -> None:
+    got = _templates(
+        [f"{d}: link becomes ready" for d in ("eth0", "wlan1", "enp3s0")]
+        + [f"{m} on 10.0.0.{n} via eth0" for n, m in enumerate(["DHCPACK", "DHCPNAK"] * 2)]
+        + ["DHCPOFFER on 10.0.0.9 via eth0"]
+    )
+    assert set(got[:3]) == {"<*>: link becomes ready"}
+    assert got[3:5] == ["DHCPACK on <*> via eth0", "DHCPNAK on <*> via eth0"]
+    assert got[-1] == "DHCPOFFER on <*> via eth0"

@@ -301,13 +301,11 @@ def _state_change(tokens: list[str], j: int, a: str, b: str) -> bool:
 
 
 def _value_shaped(a: str, b: str, j: int) -> bool:
-    """Two different words at place ``j`` (not the first) that read as values more than as
-    what happened: one has a digit (``sda1``/``nvme0n1``), or a ``/`` or ``\\`` joining parts
-    (``text/html``, ``ns/name``), or both are upper-case names that are not verb forms
+    """Two different words at place ``j`` that read as values more than as what happened: one
+    has a digit (``sda1``/``nvme0n1``), or a ``/`` or ``\\`` joining parts (``text/html``,
+    ``ns/name``), or, past the first word, both are upper-case names that are not verb forms
     (``AAAA``/``MX``, ``CEM``/``TOP``; not ``LOOKING``/``FOLLOWING``, ``FAILED``). Such a place
     is a value one word sooner than another (``min_word_values - 1``)."""
-    if j == 0:
-        return False
     x, y = _bare(a).rstrip("."), _bare(b).rstrip(".")
     if not x or not y:
         return False
@@ -316,6 +314,8 @@ def _value_shaped(a: str, b: str, j: int) -> bool:
     if not (_letters(x) and _letters(y)):
         return "/" in x + y or "\\" in x + y
     x, y = a.strip(_AROUND), b.strip(_AROUND)
+    if j == 0:
+        return False  # an upper-case first word names the event (DHCPOFFER / DHCPACK)
     return x.isupper() and y.isupper() and not (_VERB_FORM.search(x) or _VERB_FORM.search(y))
 
 
