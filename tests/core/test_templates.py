@@ -347,3 +347,15 @@ def test_a_first_word_with_a_digit_is_a_value_after_three_an_upper_case_one_is_t
     assert set(got[:3]) == {"<*>: link becomes ready"}
     assert got[3:5] == ["DHCPACK on <*> via eth0", "DHCPNAK on <*> via eth0"]
     assert got[-1] == "DHCPOFFER on <*> via eth0"
+
+
+def test_a_lower_case_name_opening_a_message_is_a_value_after_three() -> None:
+    got = _templates(
+        [
+            f"{u} : TTY=pts/0 ; PWD=/home/{u} ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx"
+            for u in ("alice", "bob", "carol")
+        ]
+        + [f"{v} worker pool for queue mail" for v in ("start", "stop", "resume")]
+    )
+    assert set(got[:3]) == {"<*> : TTY=<*> ; PWD=<*> ; USER=root ; COMMAND=<*> restart nginx"}
+    assert len(set(got[3:])) == 3  # verbs opening a message are the event

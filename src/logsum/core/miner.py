@@ -303,9 +303,10 @@ def _state_change(tokens: list[str], j: int, a: str, b: str) -> bool:
 def _value_shaped(a: str, b: str, j: int) -> bool:
     """Two different words at place ``j`` that read as values more than as what happened: one
     has a digit (``sda1``/``nvme0n1``), or a ``/`` or ``\\`` joining parts (``text/html``,
-    ``ns/name``), or, past the first word, both are upper-case names that are not verb forms
-    (``AAAA``/``MX``, ``CEM``/``TOP``; not ``LOOKING``/``FOLLOWING``, ``FAILED``). Such a place
-    is a value one word sooner than another (``min_word_values - 1``)."""
+    ``ns/name``), or both are upper-case names that are not verb forms (``AAAA``/``MX``,
+    ``CEM``/``TOP``; not ``LOOKING``/``FOLLOWING``, ``FAILED``), but lower-case names instead
+    when they open the message. Such a place is a value one word sooner than another
+    (``min_word_values - 1``)."""
     x, y = _bare(a).rstrip("."), _bare(b).rstrip(".")
     if not x or not y:
         return False
@@ -315,7 +316,9 @@ def _value_shaped(a: str, b: str, j: int) -> bool:
         return "/" in x + y or "\\" in x + y
     x, y = a.strip(_AROUND), b.strip(_AROUND)
     if j == 0:
-        return False  # an upper-case first word names the event (DHCPOFFER / DHCPACK)
+        # A lower-case name opening a message is a value (the user of ``alice : TTY=...``);
+        # an upper-case one names the event (DHCPOFFER / DHCPACK), as verbs do.
+        return _name_like(a) and _name_like(b)
     return x.isupper() and y.isupper() and not (_VERB_FORM.search(x) or _VERB_FORM.search(y))
 
 
