@@ -357,5 +357,5 @@ def test_a_lower_case_name_opening_a_message_is_a_value_after_three() -> None:
         ]
         + [f"{v} worker pool for queue mail" for v in ("start", "stop", "resume")]
     )
-    assert set(got[:3]) == {"<*> : TTY=<*> ; PWD=<*> ; USER=root ; COMMAND=<*> restart nginx"}
+    assert set(got[:3]) == {"<*> : TTY=pts/<*> ; PWD=<*> ; USER=root ; COMMAND=<*> restart nginx"}
     assert len(set(got[3:])) == 3  # verbs opening a message are the event
