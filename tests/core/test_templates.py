@@ -359,3 +359,17 @@ def test_a_lower_case_name_opening_a_message_is_a_value_after_three() -> None:
     )
     assert set(got[:3]) == {"<*> : TTY=pts/<*> ; PWD=<*> ; USER=root ; COMMAND=<*> restart nginx"}
     assert len(set(got[3:])) == 3  # verbs opening a message are the event
+
+
+def test_places_of_both_kinds_of_value_words_merge_after_three() -> None:
+    got = _templates(
+        [
+            f"Process com.example.{app} (pid {pid}) has died: {a} {b}"
+            for app, pid, a, b in [
+                ("notes", 4121, "fg", "TOP"),
+                ("mail", 4188, "vis", "SVC"),
+                ("maps", 4203, "prev", "CEM"),
+            ]
+        ]
+    )
+    assert set(got) == {"Process <*> (pid <*>) has died: <*> <*>"}

@@ -563,11 +563,7 @@ class Miner:
                 best.tokens, tokens, merged
             )
             need = self.min_slot_values if slots else self.min_word_values
-            if not slots and all(
-                _value_shaped(o, u, j)
-                for j, (o, u, m) in enumerate(zip(best.tokens, tokens, merged, strict=True))
-                if o != m != u
-            ):
+            if not slots and self._value_slots(best.tokens, tokens, merged, sooner=True):
                 need = max(self.min_slot_values, self.min_word_values - 1)
             if len(siblings) + 2 < need:
                 return self._create(bucket, tokens, template)
@@ -641,13 +637,16 @@ class Miner:
             for o, u, m in zip(old, line, merged, strict=True)
         )
 
-    def _value_slots(self, old: list[str], line: list[str], merged: list[str]) -> bool:
+    def _value_slots(
+        self, old: list[str], line: list[str], merged: list[str], sooner: bool = False
+    ) -> bool:
         """True when every word that differs sits where values sit: behind ``=`` in a
         ``key=value`` token, or right after a known key word (see :meth:`_learn_keys`).
         Elsewhere a differing word may be the event itself (``Job started`` / ``Job paused``,
-        ``from RUNNING to FAILED``), and more values must be seen before it is a variable."""
+        ``from RUNNING to FAILED``), and more values must be seen before it is a variable.
+        With ``sooner``, words shaped like values (:func:`_value_shaped`) pass too."""
         for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
-            if o == m or m == u:
+            if o == m or m == u or (sooner and _value_shaped(o, u, j)):
                 continue
             if _key_of(m) is not None or (_QUOTED.fullmatch(m) and not _named_state(o, u)):
                 continue
