@@ -316,7 +316,7 @@ def test_the_states_of_a_transition_stay_constant_however_many_are_seen() -> Non
     ]
     # Other upper-case words in one place are values once four were seen.
     got = _templates(
-        [f"lookup of {t} record for example.org failed" for t in "A MX TXT NS".split()]
+        [f"lookup of {t} record for example.org failed" for t in ["A", "MX", "TXT", "NS"]]
     )
     assert set(got) == {"lookup of <*> record for example.org failed"}
 
@@ -352,7 +352,7 @@ def test_a_first_word_with_a_digit_is_a_value_after_three_an_upper_case_one_is_t
 def test_a_lower_case_name_opening_a_message_is_a_value_after_three() -> None:
     got = _templates(
         [
-            f"{u} : TTY=pts/0 ; PWD=/home/{u} ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx"
+            f"{u} : TTY=pts/0 ; PWD=/home/{u} ; USER=root ; COMMAND=/bin/systemctl restart nginx"
             for u in ("alice", "bob", "carol")
         ]
         + [f"{v} worker pool for queue mail" for v in ("start", "stop", "resume")]
