@@ -373,3 +373,15 @@ def test_places_of_both_kinds_of_value_words_merge_after_three() -> None:
         ]
     )
     assert set(got) == {"Process <*> (pid <*>) has died: <*> <*>"}
+
+
+def test_a_name_glued_by_a_dash_to_a_composite_value_stays() -> None:
+    got = _templates(
+        [
+            f"Writing Memtable-{t}@{n}(1.2MiB serialized bytes, {k} ops, 4%/0% of off-heap limit)"
+            for t, n, k in [("users", 1204, 31), ("orders", 88211, 7)]
+        ]
+    )
+    assert set(got) == {
+        "Writing Memtable-<*>@<*>(<*> serialized bytes, <*> ops, <*>/<*> of off-heap limit)"
+    }

@@ -33,6 +33,7 @@ from logsum.core.model import WILDCARD, Severity
 _DELIMS = frozenset("=:([{<'\"/,@#.;|")
 # A shared suffix may start at an opening bracket too: ``root(uid=<*>)`` and ``bob(uid=<*>)``
 # give ``<*>(uid=<*>)``, not ``<*>=<*>)``.
+_DELIMS_BESIDE_VALUE = _DELIMS | {"-"}
 _CLOSERS = frozenset("=:)]}>'\"/,@#.;|([{")
 
 
@@ -85,7 +86,9 @@ def _generalise_plain(a: str, b: str) -> str:
         while s > 0 and a[-s].isdigit():
             s -= 1
     else:
-        while p > 0 and a[p - 1] not in _DELIMS:
+        # Beside a value, a name glued by "-" keeps its name (Memtable-users@<*>).
+        delims = _DELIMS_BESIDE_VALUE if _HOLE in a[p:] and _HOLE in b[p:] else _DELIMS
+        while p > 0 and a[p - 1] not in delims:
             p -= 1
         while s > 0 and a[-s] not in _CLOSERS:
             s -= 1
@@ -193,6 +196,11 @@ def _composite(a: str, b: str) -> bool:
     if WILDCARD not in a or WILDCARD not in b or a.count(WILDCARD) != b.count(WILDCARD):
         return False
     p, q = _common_ends(a, b)
+    # The differing word whole (users@ and orders@ share their "s", not a part of the value)
+    while p and a[p - 1].isalnum():
+        p -= 1
+    while q and a[len(a) - q].isalnum():
+        q -= 1
     marked = a[:p] + "\x00" + a[len(a) - q :]
     # glued by one or two of / \ . @ : (not a label's run of dots: "icbi.........<*>")
     return _GLUED_PART.search(marked) is not None
