@@ -104,3 +104,53 @@ def test_the_documented_examples_split_as_documented() -> None:
     assert len(examples) >= 50
     for line, message in examples:
         assert _engine().process(line).message == message, line
+
+
+# A 24-hour log (written by us) whose messages sometimes open with "PM" or "AM": the word is
+# the message's, and the time is not moved by twelve hours.
+CLOCK24 = [
+    ("2026-03-02 09:59:58 Heartbeat from scheduler: 4 jobs queued", "09:59:58"),
+    ("2026-03-02 09:59:59 kernel wake: reason RTC alarm", "09:59:59"),
+    ("2026-03-02 10:00:07 PM response took 1999 ms (54, powerd)", "10:00:07"),
+    ("2026-03-02 13:00:08 Heartbeat from scheduler: 5 jobs queued", "13:00:08"),
+    ("2026-03-02 00:00:09 PM response took 12 ms (54, powerd)", "00:00:09"),
+    ("2026-03-02 11:00:10 AM readiness check passed for 3 interfaces", "11:00:10"),
+    ("2026-03-02 11:00:11 PM response took 31 ms (97, coreaudiod)", "11:00:11"),
+]
+# 12-hour logs (java.util.logging's default two-line record, and a Windows-style date): every
+# header carries its half of the day, which stays the half of the day.
+CLOCK12 = [
+    ("Mar 2, 2026 10:15:03 PM org.apache.catalina.startup.Catalina start", "22:15:03"),
+    ("INFO: Server startup in 1523 ms", None),
+    ("Mar 2, 2026 10:15:04 PM org.apache.coyote.AbstractProtocol start", "22:15:04"),
+    ("INFO: Starting ProtocolHandler [http-nio-8080]", None),
+    ("Mar 2, 2026 11:02:00 AM org.apache.catalina.core.StandardContext reload", "11:02:00"),
+    ("03/02/2026 10:15:03 PM INFO Service started", "22:15:03"),
+    ("03/02/2026 12:01:00 AM WARN Disk C: 91% full", "00:01:00"),
+    ("03/02/2026 1:05:09 PM ERROR Backup job failed", "13:05:09"),
+]
+
+
+def _times(lines: list[str], repeat: int = 3) -> list[tuple[str | None, str]]:
+    engine = _engine()
+    out = []
+    for _ in range(repeat):  # again: the learned layouts and the shape cache read them too
+        for line in lines:
+            r = engine.process(line)
+            out.append((r.timestamp.strftime("%H:%M:%S") if r.timestamp else None, r.message))
+    return out
+
+
+def test_am_or_pm_opening_a_message_of_a_24_hour_log_is_a_word() -> None:
+    seen = _times([line for line, _ in CLOCK24])
+    for (line, want), (got, message) in zip(CLOCK24 * 3, seen, strict=True):
+        assert got == want, line
+        assert message == line[20:], line  # the "PM"/"AM" stays in the message
+
+
+def test_a_12_hour_log_keeps_its_half_of_the_day() -> None:
+    seen = _times([line for line, _ in CLOCK12])
+    for (line, want), (got, message) in zip(CLOCK12 * 3, seen, strict=True):
+        if want is not None:
+            assert got == want, line
+            assert not message.startswith(("AM", "PM")), line

@@ -15,6 +15,7 @@ from logsum.core.timestamps import (
     match_timestamp,
     match_timestamp_shape,
     plan_for,
+    twenty_four_hour,
     zone_named,
 )
 
@@ -126,9 +127,23 @@ def test_not_a_point_in_time(line: str) -> None:
     assert found is None or found[0] is None
 
 
-def test_a_12_hour_clock_has_no_hour_13() -> None:
-    found = match_timestamp("Mar 02, 2026 13:05:09 PM x", 0, YEAR)
-    assert found is not None and found[0] is None
+def test_a_12_hour_clock_has_no_hour_13_so_the_word_after_it_is_the_messages() -> None:
+    line = "Mar 02, 2026 13:05:09 PM x"
+    found = match_timestamp(line, 0, YEAR)
+    assert found is not None and found[0] == datetime(2026, 3, 2, 13, 5, 9, tzinfo=UTC)
+    assert line[found[1] :] == " PM x"
+    found = match_timestamp("2026-03-02 00:00:03 PM response took 3 ms", 0, YEAR)
+    assert found is not None and found[0] == datetime(2026, 3, 2, 0, 0, 3, tzinfo=UTC)
+    assert found[1] == len("2026-03-02 00:00:03")
+
+
+def test_on_a_24_hour_clock_am_and_pm_are_words() -> None:
+    line = "2026-03-02 10:00:07 PM response took 3 ms"
+    twelve = match_timestamp(line, 0, YEAR)
+    assert twelve is not None and twelve[0] == datetime(2026, 3, 2, 22, 0, 7, tzinfo=UTC)
+    found = match_timestamp(line, 0, twenty_four_hour(YearHint(2026)))
+    assert found is not None and found[0] == datetime(2026, 3, 2, 10, 0, 7, tzinfo=UTC)
+    assert line[found[1] :] == " PM response took 3 ms"
 
 
 def _in(zone: str, line: str) -> datetime | None:

@@ -16,7 +16,13 @@ from functools import lru_cache
 
 from logsum.core import header as scan
 from logsum.core.model import Header
-from logsum.core.timestamps import PlanCache, match_timestamp_shape, plan_for, shape_regex
+from logsum.core.timestamps import (
+    PlanCache,
+    match_timestamp_shape,
+    plan_for,
+    shape_regex,
+    twenty_four_hour,
+)
 
 
 def _unnamed(pattern: re.Pattern[str]) -> str:
@@ -441,6 +447,9 @@ class HeaderDetector:
         self._stamps: dict[str, datetime | None] = {}
         self._plans: PlanCache = {}
         self._headerless: set[str] = set()  # starts of lines found to have no header
+        # Per timestamp shape: timestamps read with an AM/PM marker, and without one.
+        self._halves: dict[int, list[int]] = {}
+        self._year24 = twenty_four_hour(default_year)
         self.last_stamps: list[tuple[int, int, int]] = []
         """Where the timestamps of the last line split were: ``(start, end, shape)``; a
         bracketed timestamp's span includes its brackets."""
@@ -453,6 +462,45 @@ class HeaderDetector:
 
     def split(self, line: str) -> tuple[Header, str] | None:
         """``(header, message)`` of ``line``, or ``None`` when it has no header."""
+        found = self._split(line)
+        if found is not None and self.last_stamps:
+            return self._clock(line, found)
+        return found
+
+    def _clock(self, line: str, found: tuple[Header, str]) -> tuple[Header, str]:
+        """``found`` as it is, or read again on a 24-hour clock when an ``AM``/``PM`` after its
+        time is a word of the message: when it gives no valid time, or when this source's other
+        timestamps of that shape mostly carry no marker ("10:00:07 PM response took 3 ms" in a
+        log of "22:00:06 ..." lines). A marker inside a bracket or glued to a separator
+        (``[10:00:07 PM]``, ``10:00:07 PM,``) stays a marker: a message word would not be
+        there."""
+        for start, end, shape in self.last_stamps:
+            counts = self._halves.get(shape)
+            if counts is None:
+                counts = self._halves[shape] = [0, 0]
+            if line[end - 1] not in "mM" or not _MARKER_END.search(line, start, end):
+                counts[1] += 1
+                continue
+            if end < len(line) and not line[end].isspace():
+                counts[0] += 1
+                continue
+            if found[0].timestamp is not None and counts[0] >= counts[1]:
+                counts[0] += 1
+                continue
+            counts[1] += 1
+            again = scan._scan(line, self._year24)
+            if again is None:
+                return found
+            result, s = again
+            self.last_stamps = [
+                (a, b, int(kind[3:] if kind[0] == "[" else kind[2:]))
+                for a, b, kind in s.spans
+                if kind.startswith(("ts", "[ts"))
+            ]
+            return result
+        return found
+
+    def _split(self, line: str) -> tuple[Header, str] | None:
         # Only the layouts learned from lines that start like this one (the first characters'
         # kinds: "0000-", "aaa ", "[000") are tried: a stream that interleaves many sources
         # does not pay for every source's layout on every line, nor evict them.
@@ -494,6 +542,9 @@ class HeaderDetector:
             del group[self.max_layouts :]
         return result
 
+
+_MARKER_END = re.compile(r"\d\s?[AP]M\Z", re.IGNORECASE)
+"""A timestamp's text that ends with a 12-hour clock's half of the day."""
 
 _LEAD_KINDS = str.maketrans(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 10 + "a" * 52

@@ -55,6 +55,19 @@ class YearHint(int):
         return hint
 
 
+class TwentyFourHour(YearHint):
+    """A :class:`YearHint` for text whose clock is known to run 24 hours: an ``AM`` or ``PM``
+    after a time is a word of the message, not the half of the day (header detection reads a
+    line so when its source's other timestamps of that shape carry no such marker)."""
+
+
+def twenty_four_hour(default_year: int) -> TwentyFourHour:
+    """``default_year`` (its year, today and zone) for a 24-hour clock."""
+    return TwentyFourHour(
+        int(default_year), getattr(default_year, "today", None), _zone_of(default_year)
+    )
+
+
 def _zone_of(default_year: int) -> tzinfo:
     return getattr(default_year, "zone", UTC)
 
@@ -187,11 +200,18 @@ _SHAPES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _compile() -> list[re.Pattern[str]]:
-    return [re.compile(f"(?:{s}){end}", re.IGNORECASE) for s, end in _SHAPES]
+def _compile(clock24: bool = False) -> list[re.Pattern[str]]:
+    # On a 24-hour clock the half-of-day group stays (group numbers are shared) but never
+    # matches.
+    return [
+        re.compile(f"(?:{s.replace(_AMPM, _NO_AMPM) if clock24 else s}){end}", re.IGNORECASE)
+        for s, end in _SHAPES
+    ]
 
 
+_NO_AMPM = r"(?:\s?(?P<ampm>(?!)[AP]M))?"
 _PATTERNS = _compile()
+_PATTERNS_24 = _compile(clock24=True)
 
 
 def match_timestamp(text: str, pos: int, default_year: int) -> tuple[datetime | None, int] | None:
@@ -217,22 +237,43 @@ def match_timestamp_shape(
     """
     if pos >= len(text) or not text[pos].isalnum():
         return None
-    for index, pat in enumerate(_PATTERNS):
+    patterns = _PATTERNS_24 if type(default_year) is TwentyFourHour else _PATTERNS
+    for index, pat in enumerate(patterns):
         m = pat.match(text, pos)
         if m is not None:
-            return _to_datetime(m, default_year), m.end(), index
+            value = _to_datetime(m, default_year)
+            if value is None and _not_half_day(m, index):
+                # "00:00:03 PM ...", "17:00:00 AM ...": no 12-hour clock has that hour, so the
+                # word is the message's, not the half of the day.
+                m = _PATTERNS_24[index].match(text, pos)
+                if m is None:
+                    return None
+                value = _to_datetime(m, default_year)
+            return value, m.end(), index
     return None
+
+
+def _not_half_day(m: re.Match[str], index: int) -> bool:
+    """Whether ``m`` read an ``AM``/``PM`` after an hour no 12-hour clock has."""
+    half, *hours = _HALF_GROUPS[index]
+    if half < 0 or m.group(half) is None:
+        return False
+    h = next((m.group(g) for g in hours if g >= 0 and m.group(g) is not None), None)
+    return h is not None and not 1 <= int(h) <= 12
 
 
 _NAMES: tuple[str, ...] = ("Y", "y", "mon", "m", "d", "H", "H2", "M", "M2", "S", "S2", "frac")
 _NAMES += ("frac2", "ampm", "tz", "epoch", "efrac", "epochms")
 # For each shape, where each named group sits in ``Match.groups()`` (-1: absent).
 _INDEXES = [tuple(p.groupindex.get(n, 0) - 1 for n in _NAMES) for p in _PATTERNS]
+_SHAPE_OF = {p: i for ps in (_PATTERNS, _PATTERNS_24) for i, p in enumerate(ps)}
+# Each shape's groups of the half of the day and of the hour (-1: absent).
+_HALF_GROUPS = [tuple(p.groupindex.get(n, -1) for n in ("ampm", "H", "H2")) for p in _PATTERNS]
 
 
 def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
     groups = m.groups()
-    idx = _INDEXES[_PATTERNS.index(m.re)] if m.re is not _LAST[0] else _LAST[1]
+    idx = _INDEXES[_SHAPE_OF[m.re]] if m.re is not _LAST[0] else _LAST[1]
     _LAST[0], _LAST[1] = m.re, idx
     g = [groups[i] if i >= 0 else None for i in idx]
     Y, y, mon, mm, d, H, H2, M, M2, S, S2, frac, frac2, ampm, tz, epoch, efrac, epochms = g
@@ -321,9 +362,9 @@ class StampPlan:
     )
 
     def __init__(self, m: re.Match[str], base: int, default_year: int) -> None:
-        groups = dict(zip(_NAMES, _INDEXES[_PATTERNS.index(m.re)], strict=True))
+        groups = dict(zip(_NAMES, _INDEXES[_SHAPE_OF[m.re]], strict=True))
         self.start, self.end = base, base + m.end()
-        self.shape_index = _PATTERNS.index(m.re)
+        self.shape_index = _SHAPE_OF[m.re]
         self.last: tuple[str, datetime | None] = ("", None)  # lines often share a timestamp
 
         def span(*names: str) -> _Slice | None:
