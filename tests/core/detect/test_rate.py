@@ -89,6 +89,29 @@ def test_error_burst_names_the_failing_pattern() -> None:
     assert burst.window is not None and burst.window.start == T0 + timedelta(minutes=40)
 
 
+MOSTLY_ERRORS = ("a", "e", "f", "e", "f", "b")  # two lines in three are errors, as in sshd's logs
+
+
+def test_an_error_burst_is_found_where_errors_are_most_lines_anyway() -> None:
+    # 30 more lines of a known error in one minute: the error share only goes from 67% to
+    # 86%, but the minute has 3.3 times its usual error lines.
+    events = steady(100, pids=MOSTLY_ERRORS) + [(40 * 60 + 2 * i, "e") for i in range(30)]
+    results, pats = build(events, errors={"e", "f"})
+    bursts = [
+        a for a in analyze_batch(results, pats).anomalies if a.type is AnomalyType.ERROR_BURST
+    ]
+    assert len(bursts) == 1
+    assert bursts[0].pattern_ids[0] == "e"
+    assert bursts[0].window is not None and bursts[0].window.start == T0 + timedelta(minutes=40)
+
+
+def test_a_surge_of_every_line_alike_is_no_error_burst() -> None:
+    surge = [(40 * 60 + 60 * i / 60 + 0.5, MOSTLY_ERRORS[i % 6]) for i in range(60)]
+    results, pats = build(steady(100, pids=MOSTLY_ERRORS) + surge, errors={"e", "f"})
+    report = analyze_batch(results, pats)
+    assert [a for a in report.anomalies if a.type is AnomalyType.ERROR_BURST] == []
+
+
 def test_bucket_seconds_is_honoured() -> None:
     events = steady(100) + [(50 * 60 + i, "b") for i in range(80)]
     results, pats = build(events)

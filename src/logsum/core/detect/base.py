@@ -99,7 +99,9 @@ class DetectLimits:
     """An error burst bucket holds at least this many error or critical lines."""
 
     burst_sigmas: float = 5.0
-    """Binomial standard deviations above the baseline error share for an error burst."""
+    """Binomial standard deviations above the baseline error share for an error burst, or
+    (where errors are a large share of the usual lines, so a burst moves the share little)
+    robust standard deviations above the usual count of error lines per bucket."""
 
     burst_min_lift: float = 0.15
     """...and the share rises by at least this much over the baseline share (absolute)."""

@@ -386,14 +386,19 @@ class RateDetector:
         if not shares:
             return []
         p = median(shares)
+        # The usual count of error lines per bucket (of buckets with lines). Where errors are
+        # most lines anyway, a burst that doubles them moves the share less than the binomial
+        # test asks (58% -> 76%): the count tells it, and the lift still rules out a surge of
+        # all lines alike.
+        em, es = robust([float(view.errors.get(b, 0)) for b in view.indices if view.totals.get(b)])
         flagged: list[int] = []
         for b in view.indices:
             n = view.totals.get(b, 0)
             e = view.errors.get(b, 0)
-            if e < lim.burst_min_errors:
+            if e < lim.burst_min_errors or e / n - p < lim.burst_min_lift:
                 continue
             z = (e - n * p) / math.sqrt(n * p * (1 - p) + 1.0)
-            if z >= lim.burst_sigmas and e / n - p >= lim.burst_min_lift:
+            if z >= lim.burst_sigmas or (e - em) / es >= lim.burst_sigmas:
                 flagged.append(b)
         out = []
         for start, end in runs(flagged):
