@@ -222,3 +222,28 @@ def test_usual_caller_keys_are_accepted_and_match_as_re_does(key: str) -> None:
         warnings.simplefilter("ignore", FutureWarning)  # re on [[:alpha:]]; test thread only
         expected = [m.group(0) for m in re.finditer(key, SAMPLE)]
     assert [m.group(0) for m in compile_caller_key(key).finditer(SAMPLE)] == expected
+
+
+def test_a_rare_pattern_that_says_it_failed_is_unusual_whatever_its_level() -> None:
+    # 8 of 1,016 sessions (0.8%) have one more step: rare, but above the share (0.3%) under
+    # which an ordinary info variant is unusual. Logged at INFO either way; only the one whose
+    # text names a failure is reported.
+    steps = ["open", "read", "read", "close"]
+    odd = {f"x{i}": ["open", "read", "recv_exc", "read", "close"] for i in range(8)}
+    odd |= {f"y{i}": ["open", "read", "retry", "read", "close"] for i in range(8)}
+    results = _sessions(1000, odd)
+    templates = {p: f"{p} done request_id=<*>" for p in steps}
+    templates["recv_exc"] = "Exception in receive for request_id=<*> java.io.IOException: reset"
+    templates["retry"] = "Retrying the read of request_id=<*> on a second replica"
+    report = analyze_batch(
+        results,
+        patterns(results, templates),
+        options=AnalysisOptions(session_key=r"request_id=(\w+)"),
+    )
+    flagged = {
+        s
+        for a in report.anomalies
+        if a.type is AnomalyType.SESSION
+        for s in a.evidence["sessions"]  # type: ignore[union-attr]
+    }
+    assert flagged == {f"x{i}" for i in range(8)}

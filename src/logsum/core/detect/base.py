@@ -157,10 +157,12 @@ class DetectLimits:
     """...and at least this many sessions, so small batches do not call every session normal."""
 
     session_rare_share: float = 0.003
-    """A pattern that is not a fault (below warning) is unusual in a session when fewer than this
-    share of the sessions have it (and fewer than ``session_min_support_count``): a rare but
-    ordinary variant (a retry, a replication) is not reported for being rare; a warning or
-    worse pattern is unusual up to ``session_min_support``."""
+    """A pattern that is not a fault (below warning, and its template names no failure) is
+    unusual in a session when fewer than this share of the sessions have it (and fewer than
+    ``session_min_support_count``): a rare but ordinary variant (a retry, a replication) is not
+    reported for being rare; a warning or worse pattern, or one that says it failed whatever
+    its level (``Exception in receiveBlock`` logged at INFO), is unusual up to
+    ``session_min_support``."""
 
     session_rule_tolerance: float = 0.05
     """Count rules (``count(A) = count(B)``...; :mod:`~logsum.core.detect.sessionrules`) learned

@@ -120,6 +120,12 @@ def _classify(message: str) -> LineKind:
 _classify_memo = lru_cache(maxsize=MAX_KINDS_MEMO)(_classify)
 
 
+def names_a_failure(message: str) -> bool:
+    """Whether a message or template says something failed (``exception``, ``failed``,
+    ``timed out``...), whatever level it was logged at."""
+    return _FAILURE.found_in(message[:MAX_CLASSIFIED_CHARS])
+
+
 def effective_severity(severity: Severity, kind: LineKind) -> Severity:
     """The severity an anomaly about such lines deserves: details and input errors are capped
     at warning (they are not faults of the system by themselves)."""

@@ -33,6 +33,7 @@ from logsum.core.detect.base import (
     short,
     squash,
 )
+from logsum.core.detect.faults import names_a_failure
 from logsum.core.detect.model import Anomaly, AnomalyType, JSONValue, TimeWindow, stable_id
 from logsum.core.detect.sequence import END, START, Transition, TransitionTable, display
 from logsum.core.detect.sessionkeys import (
@@ -514,7 +515,9 @@ class SessionDetector:
             values = {}
 
         def few(p: str) -> bool:
-            faulty = context.severity(p).at_least(Severity.WARNING)
+            faulty = context.severity(p).at_least(Severity.WARNING) or names_a_failure(
+                context.template(p)
+            )
             return df.get(p, 0) < (fault_support if faulty else rare_support)
 
         def unseen(p: str, c: int) -> bool:
