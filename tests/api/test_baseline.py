@@ -119,3 +119,39 @@ def test_the_same_on_postgresql(pg_url: str, tmp_path: Path) -> None:
             _learn_judge_reset(c, other)
     finally:
         server.stop()
+
+
+def _steady(minutes: int, heartbeat: bool) -> list[str]:
+    """A service's log written by us: a request line every 10 s, and (when ``heartbeat``) the
+    scheduler's heartbeat every minute."""
+    out = []
+    for s in range(0, minutes * 60, 10):
+        stamp = f"2026-03-02 {10 + s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+        out.append(f"{stamp} INFO GET /api/items/{s % 97} 200 in {s % 13 + 3} ms")
+        if heartbeat and s % 60 == 0:
+            out.append(f"{stamp} INFO Heartbeat from scheduler: {s % 7} jobs queued")
+    return out
+
+
+def test_a_heartbeat_the_baseline_had_is_missed_against_the_learned_rate(server: Server) -> None:
+    with server.client(server.keys["a"]) as c, server.client(server.keys["b"]) as other:
+        assert c.delete("/v1/baseline").status_code == 204
+        learned = c.post(
+            "/v1/analyze", json={"logs": _steady(120, True), "options": {"learn_only": True}}
+        )
+        assert learned.status_code == 200, learned.text
+        judged_logs = _steady(60, False)
+
+        def silent(client: httpx.Client) -> list[dict[str, object]]:
+            r = client.post("/v1/analyze", json={"logs": judged_logs})
+            assert r.status_code == 200, r.text
+            return [
+                a
+                for a in r.json()["anomalies"]
+                if a["type"] == "volume_drop" and a["evidence"].get("compared_with") == "baseline"
+            ]
+
+        (drop,) = silent(c)
+        assert "Heartbeat" in drop["message"] and "went silent" in drop["message"]
+        assert silent(other) == []  # no baseline: nothing to miss
+        assert c.delete("/v1/baseline").status_code == 204

@@ -13,7 +13,9 @@ Anomaly kinds (``Anomaly.type``):
 - ``volume_spike`` / ``volume_drop``: a pattern's (or the whole log's) count in a time bucket
   far from its median over the batch (median absolute deviation with a Poisson floor). The
   bucket is chosen from the batch's span (about 100 buckets, at least ~10 lines each) unless
-  ``bucket_seconds`` is given; without timestamps, buckets are ranges of lines.
+  ``bucket_seconds`` is given; without timestamps, buckets are ranges of lines. With a
+  known-good baseline, also the batch's level of each steady pattern against its rate in the
+  baseline (:class:`~logsum.core.detect.rate.RateProfile`).
 - ``error_burst``: the share of fault lines (error or critical events, not dump details or
   input errors: :mod:`logsum.core.detect.faults`) in a bucket jumps over its median share.
 - ``rare_pattern``: in a batch of 1,000+ lines, a fault pattern holding at most 1% of them
@@ -177,17 +179,17 @@ class Analyzer:
         self._last_t: datetime | None = None
         self._detectors: list[Detector] = []
         self.sessions: SessionDetector | None = None
+        self.rates: RateDetector | None = None
         if options.find_anomalies:
             self.sessions = SessionDetector(
                 limits, options.session_key, baseline.sessions if baseline else None
             )
-            self._detectors = [
-                NoveltyDetector(limits, self._known),
-                RateDetector(limits, options.bucket_seconds),
-                self.sessions,
-            ]
+            self.rates = RateDetector(
+                limits, options.bucket_seconds, baseline.rates if baseline else None
+            )
+            self._detectors = [NoveltyDetector(limits, self._known), self.rates, self.sessions]
             if learn_only:  # only what :meth:`learned` reads
-                self._detectors = [self.sessions]
+                self._detectors = [self.rates, self.sessions]
         self._insights = (
             InsightCollector(self._known) if options.generate_insights and not learn_only else None
         )
@@ -266,8 +268,9 @@ class Analyzer:
             if self.sessions is not None
             else None
         )
+        rates = self.rates.profile(ctx) if self.rates is not None else None
         ids = frozenset(p.id for p in patterns) | frozenset(a for p in patterns for a in p.aliases)
-        return Baseline(pattern_ids=ids, lines=self._lines, sessions=profile)
+        return Baseline(pattern_ids=ids, lines=self._lines, sessions=profile, rates=rates)
 
 
 def analyze_batch(

@@ -8,13 +8,18 @@
 - sessions: what a usual session is (which patterns sessions have, the count rules they keep,
   the order they keep, the common event counts) comes from the baseline's sessions, not from
   the judged lines (:class:`~logsum.core.detect.sessionrules.SessionProfile`); the session key
-  found in the baseline is used when none is given.
+  found in the baseline is used when none is given;
+- rates: each steady pattern's lines per second in the baseline
+  (:class:`~logsum.core.detect.rate.RateProfile`, when its lines had timestamps); a pattern whose
+  level in the judged lines is several times that rate, a fraction of it, or nothing at all is
+  a ``volume_spike`` or ``volume_drop`` over the judged span (``evidence.compared_with``).
 
 The engine that read the baseline must also read the judged lines (pattern ids are the
 engine's). A baseline is bounded whatever the size of the known-good logs: pattern ids (at
 most the engine's pattern cap), and a session profile of at most
 ``DetectLimits.baseline_max_signatures`` count signatures, ``baseline_max_rules`` rules and one
-transition count per pair of patterns seen in order. ``to_dict``/``from_dict`` give a
+transition count per pair of patterns seen in order, and the rates of at most
+``DetectLimits.baseline_max_rates`` patterns. ``to_dict``/``from_dict`` give a
 JSON-safe, versioned form.
 """
 
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from logsum.core.detect.base import DEFAULT_LIMITS, DetectLimits
+from logsum.core.detect.rate import RateProfile
 from logsum.core.detect.sessionrules import SessionProfile, merge_profiles
 
 
@@ -38,6 +44,8 @@ class Baseline:
     """Lines learned from."""
     sessions: SessionProfile | None = None
     """The sessions' profile, when the lines had sessions (a key given or found)."""
+    rates: RateProfile | None = None
+    """The steady patterns' rates, when the lines had timestamps."""
 
     def merged(self, other: Baseline, limits: DetectLimits = DEFAULT_LIMITS) -> Baseline:
         """This baseline and ``other`` (learned later, by the same engine) as one, as bounded
@@ -56,7 +64,11 @@ class Baseline:
                 max_rules=limits.baseline_max_rules,
                 max_transitions=limits.baseline_max_transitions,
             )
-        return Baseline(self.pattern_ids | other.pattern_ids, self.lines + other.lines, sessions)
+        ra, rb = self.rates, other.rates
+        rates = ra or rb if ra is None or rb is None else ra.merged(rb, limits.baseline_max_rates)
+        return Baseline(
+            self.pattern_ids | other.pattern_ids, self.lines + other.lines, sessions, rates
+        )
 
     def merged_known(self, known: frozenset[str]) -> frozenset[str]:
         """The caller's history with the baseline's patterns."""
@@ -69,6 +81,7 @@ class Baseline:
             "pattern_ids": sorted(self.pattern_ids),
             "lines": self.lines,
             "sessions": self.sessions.to_dict() if self.sessions is not None else None,
+            "rates": self.rates.to_dict() if self.rates is not None else None,
         }
 
     @classmethod
@@ -81,4 +94,5 @@ class Baseline:
             pattern_ids=frozenset(str(p) for p in d["pattern_ids"]),
             lines=int(d["lines"]),
             sessions=SessionProfile.from_dict(s) if s is not None else None,
+            rates=RateProfile.from_dict(r) if (r := d.get("rates")) is not None else None,
         )

@@ -209,6 +209,14 @@ class DetectLimits:
     complete HDFS sessions against a known-good baseline the order rule added only false
     alarms (bench/anomaly.py; counts, count rules and patterns found every anomaly it found)."""
 
+    baseline_max_rates: int = 2_000
+    """Patterns whose rates a learned baseline keeps (most lines first)."""
+
+    baseline_rate_min_lines: int = 20
+    """A baseline's rate of a pattern is used only when it saw at least this many of its lines,
+    present in at least half of its buckets (a steady pattern: an occasional one's rate says
+    little about the next hour)."""
+
     max_session_anomalies: int = 100
     """session anomalies (one per unusual signature) reported per batch, highest score first."""
 

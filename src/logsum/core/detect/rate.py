@@ -4,14 +4,21 @@ Baselines are robust: the median count of a pattern over all buckets of the batc
 included) and its median absolute deviation, with a Poisson floor (``sqrt(median)``) so that a
 flat series does not make every wiggle an anomaly. The error share baseline is the median share
 of error and critical lines per bucket, tested with a binomial standard deviation.
+
+Against a known-good baseline (a :class:`RateProfile`: each steady pattern's lines per second
+there), the batch's level is compared too: a steady pattern of the baseline arriving in the
+batch (outside its own spikes) at several times its rate, or at a fraction of it, or not at all,
+is one ``volume_spike`` or ``volume_drop`` over the batch (patterns that moved together in one
+direction are one anomaly): a change the batch's own median cannot show, since it moved too.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
 from logsum.core.detect.buckets import BucketCounter, BucketView
@@ -83,12 +90,70 @@ def runs(flags: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-class RateDetector:
-    """``volume_spike``, ``volume_drop`` and ``error_burst`` from per-bucket counts."""
+@dataclass(frozen=True, slots=True)
+class RateProfile:
+    """Rates learned from known-good lines: over ``seconds`` of timestamped lines, the lines of
+    each steady pattern (present in at least half of the buckets, at least
+    ``baseline_rate_min_lines`` of them; at most ``baseline_max_rates`` patterns, most lines
+    first), and their templates (cut to 80 characters: a pattern absent from the judged lines
+    is still named)."""
 
-    def __init__(self, limits: DetectLimits, bucket_seconds: int | None = None) -> None:
+    seconds: float
+    lines: int
+    patterns: Mapping[str, int]
+    templates: Mapping[str, str] = field(default_factory=dict)
+
+    def merged(self, other: RateProfile, limit: int) -> RateProfile:
+        """Both spans as one: lines added (a pattern steady in one part only is counted over
+        both spans, so its rate is diluted, never raised), the ``limit`` busiest kept."""
+        counts = dict(self.patterns)
+        for pid, n in other.patterns.items():
+            counts[pid] = counts.get(pid, 0) + n
+        kept = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+        templates = {**self.templates, **other.templates}
+        return RateProfile(
+            self.seconds + other.seconds,
+            self.lines + other.lines,
+            kept,
+            {p: templates[p] for p in kept if p in templates},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "seconds": self.seconds,
+            "lines": self.lines,
+            "patterns": dict(self.patterns),
+            "templates": dict(self.templates),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RateProfile:
+        """The inverse of :meth:`to_dict`."""
+        seconds = float(d["seconds"])
+        if not seconds > 0:
+            raise ValueError("a rate profile spans a positive time")
+        return cls(
+            seconds,
+            int(d["lines"]),
+            {str(k): int(v) for k, v in d["patterns"].items()},
+            {str(k): str(v) for k, v in d.get("templates", {}).items()},
+        )
+
+
+class RateDetector:
+    """``volume_spike``, ``volume_drop`` and ``error_burst`` from per-bucket counts;
+    ``reference``: a known-good baseline's rates, which the batch's level is compared with."""
+
+    def __init__(
+        self,
+        limits: DetectLimits,
+        bucket_seconds: int | None = None,
+        reference: RateProfile | None = None,
+    ) -> None:
         self._limits = limits
         self.counter = BucketCounter(limits, bucket_seconds)
+        self._reference = reference
 
     def feed(self, result: LineResult) -> None:
         """Count one line."""
@@ -98,21 +163,52 @@ class RateDetector:
         """Count many lines."""
         self.counter.feed_many(results)
 
+    def profile(self, context: DetectContext) -> RateProfile | None:
+        """The rates of the lines fed so far, for a baseline (``None`` without timestamps or
+        with too few buckets)."""
+        lim = self._limits
+        view = self.counter.view()
+        if view is None or not view.on_time or len(view.indices) < lim.min_buckets:
+            return None
+        _merge_aliases(view, context)
+        nb = len(view.indices)
+        steady = {
+            pid: n
+            for pid, series in view.per_pattern.items()
+            if (n := sum(series.values())) >= lim.baseline_rate_min_lines and 2 * len(series) >= nb
+        }
+        kept = dict(
+            sorted(steady.items(), key=lambda kv: (-kv[1], kv[0]))[: lim.baseline_max_rates]
+        )
+        return RateProfile(
+            float(nb * view.step),
+            sum(view.totals.values()),
+            kept,
+            {pid: short(context.template(pid), 80) for pid in kept},
+        )
+
     def finish(self, context: DetectContext) -> list[Anomaly]:
         """Spikes, drops and bursts over the buckets fed so far."""
         view = self.counter.view()
         if view is None or len(view.indices) < self._limits.min_buckets:
             return []
         _merge_aliases(view, context)
-        out = self._volume(view, context)
+        spiked: dict[str, set[int]] = {}
+        out = self._volume(view, context, spiked)
         out.extend(self._bursts(view, context))
+        if self._reference is not None and view.on_time:
+            out.extend(self._levels(view, context, self._reference, spiked))
         # Most severe and strongest first; a stream with broken clocks cannot flood the report.
         out.sort(key=lambda a: (a.severity.rank, -a.score, a.id))
         return out[: self._limits.max_rate_anomalies]
 
     # -- volume ------------------------------------------------------------------------------
 
-    def _volume(self, view: BucketView, ctx: DetectContext) -> list[Anomaly]:
+    def _volume(
+        self, view: BucketView, ctx: DetectContext, spiked: dict[str, set[int]]
+    ) -> list[Anomaly]:
+        """Spikes and drops against the batch's own medians; ``spiked`` gets each pattern's
+        spike buckets."""
         lim = self._limits
         idx = view.indices
         first, last = view.first, view.last
@@ -146,6 +242,7 @@ class RateDetector:
                 observed = sum(series.get(b, 0) for b in range(start, end + 1))
                 peak = max(series.get(b, 0) for b in range(start, end + 1))
                 spike_buckets.update(range(start, end + 1))
+                spiked.setdefault(pid, set()).update(range(start, end + 1))
                 found.append((peak, -start, start, end, observed))
             # The strongest few per pattern; the rest are counted in their evidence.
             found.sort(reverse=True)
@@ -319,6 +416,102 @@ class RateDetector:
             group.append(item)
             last_end = max(last_end, item[1]) if len(group) > 1 else item[1]
         close()
+        return out
+
+    def _levels(
+        self,
+        view: BucketView,
+        ctx: DetectContext,
+        ref: RateProfile,
+        spiked: dict[str, set[int]],
+    ) -> list[Anomaly]:
+        """Steady patterns of the baseline whose level in the batch (outside their own spike
+        buckets; the first and last buckets, partial, left out) is far from their baseline
+        rate: one anomaly for those that rose, one for those that fell or went silent."""
+        lim = self._limits
+        inner = range(view.first + 1, view.last)
+        if len(inner) < lim.min_buckets - 2:
+            return []
+        rates: dict[str, float] = {}
+        names: dict[str, str] = {}
+        for pid, n in ref.patterns.items():
+            key = ctx.canonical(pid)
+            rates[key] = rates.get(key, 0.0) + n / ref.seconds
+            names[key] = ctx.template(key) if key in ctx.patterns else ref.templates.get(pid, pid)
+        up: list[tuple[float, str, int, float]] = []
+        down: list[tuple[float, str, int, float]] = []
+        for pid, rate in rates.items():
+            series = view.per_pattern.get(pid, {})
+            skip = spiked.get(pid, set())
+            buckets = [b for b in inner if b not in skip]
+            expected = rate * view.step * len(buckets)
+            if expected <= 0:
+                continue
+            seen = sum(series.get(b, 0) for b in buckets)
+            if (
+                seen >= lim.spike_ratio * expected
+                and seen - expected >= lim.min_spike_count
+                and (seen - expected) / math.sqrt(expected) >= lim.spike_sigmas
+            ):
+                up.append((seen / expected, pid, seen, expected))
+            elif seen <= lim.drop_ratio * expected and (
+                (seen == 0 and math.exp(-expected) < lim.silence_alpha)
+                or (
+                    expected / len(buckets) >= lim.drop_min_median
+                    and (expected - seen) / math.sqrt(expected) >= lim.drop_sigmas
+                )
+            ):
+                down.append((expected / max(seen, 1), pid, seen, expected))
+        out = []
+        for kind, moved in ((AnomalyType.VOLUME_SPIKE, up), (AnomalyType.VOLUME_DROP, down)):
+            if not moved:
+                continue
+            moved.sort(key=lambda m: (-m[0], m[1]))
+            ratio, pid, seen, expected = moved[0]
+            more = f" and {len(moved) - 1} more patterns" if len(moved) > 1 else ""
+            what = f"Pattern '{short(names[pid], 80)}'{more}"
+            if kind is AnomalyType.VOLUME_SPIKE:
+                message = (
+                    f"{what} arrived at {ratio:.1f}x the baseline's rate "
+                    f"({seen} lines where {expected:.0f} were expected)."
+                )
+                score = squash(ratio / lim.spike_ratio - 1.0)
+            else:
+                message = (
+                    f"{what} went silent: {expected:.0f} lines expected at the baseline's rate."
+                    if seen == 0
+                    else f"{what} fell to 1/{ratio:.1f} of the baseline's rate "
+                    f"({seen} lines where {expected:.0f} were expected)."
+                )
+                score = squash(1.0 - seen / expected)
+            pids = tuple(m[1] for m in moved[: lim.max_burst_patterns])
+            out.append(
+                self._anomaly(
+                    view,
+                    ctx,
+                    kind,
+                    pids,
+                    inner[0],
+                    inner[-1],
+                    score=score,
+                    message=message,
+                    evidence={
+                        "compared_with": "baseline",
+                        "baseline_seconds": ref.seconds,
+                        "bucket_seconds": view.step,
+                        "patterns": [
+                            {
+                                "pattern_id": p,
+                                "template": short(names[p]),
+                                "observed": n,
+                                "expected": round(e, 1),
+                            }
+                            for _, p, n, e in moved[: lim.max_burst_patterns]
+                        ],
+                    },
+                    line_count=sum(m[2] for m in moved),
+                )
+            )
         return out
 
     def _drop(
