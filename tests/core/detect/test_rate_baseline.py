@@ -46,6 +46,9 @@ def test_a_pattern_at_three_times_its_baseline_rate_all_along_is_one_spike() -> 
     (moved,) = spike.evidence["patterns"]  # type: ignore[misc]
     assert moved["observed"] > 2.5 * moved["expected"]
     assert "baseline's rate" in spike.message
+    rates = spike.evidence["lines_per_second"]
+    assert rates["baseline"] == 0.333  # type: ignore[index]  (20 lines a minute)
+    assert rates["observed"] > rates["baseline"]  # type: ignore[index,operator]
 
 
 def test_a_steady_pattern_absent_from_the_judged_lines_went_silent() -> None:

@@ -463,6 +463,7 @@ class RateDetector:
             ):
                 down.append((expected / max(seen, 1), pid, seen, expected))
         out = []
+        total = sum(view.totals.get(b, 0) for b in inner)
         for kind, moved in ((AnomalyType.VOLUME_SPIKE, up), (AnomalyType.VOLUME_DROP, down)):
             if not moved:
                 continue
@@ -498,6 +499,12 @@ class RateDetector:
                     evidence={
                         "compared_with": "baseline",
                         "baseline_seconds": ref.seconds,
+                        # The whole log's rate beside it: many patterns moving together with
+                        # it is a change of traffic.
+                        "lines_per_second": {
+                            "observed": round(total / (len(inner) * view.step), 3),
+                            "baseline": round(ref.lines / ref.seconds, 3),
+                        },
                         "bucket_seconds": view.step,
                         "patterns": [
                             {
