@@ -67,7 +67,7 @@ from logsum.core.detect.model import (
     TimeWindow,
 )
 from logsum.core.detect.novelty import NoveltyDetector
-from logsum.core.detect.rate import RateDetector
+from logsum.core.detect.rate import RateDetector, RateLearner
 from logsum.core.detect.session import SessionDetector, compile_caller_key
 from logsum.core.errors import InvalidOption
 from logsum.core.insights import InsightCollector
@@ -180,6 +180,7 @@ class Analyzer:
         self._detectors: list[Detector] = []
         self.sessions: SessionDetector | None = None
         self.rates: RateDetector | None = None
+        self._rate_learner: RateLearner | None = None
         if options.find_anomalies:
             self.sessions = SessionDetector(
                 limits, options.session_key, baseline.sessions if baseline else None
@@ -189,7 +190,8 @@ class Analyzer:
             )
             self._detectors = [NoveltyDetector(limits, self._known), self.rates, self.sessions]
             if learn_only:  # only what :meth:`learned` reads
-                self._detectors = [self.rates, self.sessions]
+                self._rate_learner = RateLearner()
+                self._detectors = [self._rate_learner, self.sessions]
         self._insights = (
             InsightCollector(self._known) if options.generate_insights and not learn_only else None
         )
@@ -261,14 +263,16 @@ class Analyzer:
         analyzer (fed by the same engine). Needs ``find_anomalies`` for the session profile,
         which needs ``min_sessions`` sessions (default ``DetectLimits.min_sessions``; a part to
         be merged with others may have fewer: sessions are judged against a baseline only once
-        it holds that many)."""
+        it holds that many). The steady patterns' rates are learned by a ``learn_only`` analyzer
+        (``rates`` is ``None`` otherwise)."""
         ctx = DetectContext.of(patterns, self._known, self.limits)
         profile = (
             self.sessions.profile(ctx, min_sessions=min_sessions)
             if self.sessions is not None
             else None
         )
-        rates = self.rates.profile(ctx) if self.rates is not None else None
+        learner = self._rate_learner
+        rates = learner.profile(ctx) if learner is not None else None
         ids = frozenset(p.id for p in patterns) | frozenset(a for p in patterns for a in p.aliases)
         return Baseline(pattern_ids=ids, lines=self._lines, sessions=profile, rates=rates)
 

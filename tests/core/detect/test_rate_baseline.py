@@ -34,17 +34,17 @@ def _judge(events: list[tuple[float, str]], baseline: Baseline | None) -> list: 
     ]
 
 
-def test_a_pattern_at_three_times_its_baseline_rate_all_along_is_one_spike() -> None:
-    # "a" at 15 lines a minute for the whole hour: steady, so the batch's own median moved with
-    # it and only the baseline shows the change.
-    events = steady(60) + [(i * 6.0 + 1.0, "a") for i in range(600)]
+def test_a_pattern_at_four_times_its_baseline_rate_all_along_is_one_spike() -> None:
+    # "a" at 20 lines a minute for the whole hour (5 in the baseline; the threshold is 3x):
+    # steady, so the batch's own median moved with it and only the baseline shows the change.
+    events = steady(60) + [(i * 4.0 + 1.0, "a") for i in range(900)]
     assert _judge(events, None) == []
     (spike,) = _judge(events, _baseline())
     assert spike.type is AnomalyType.VOLUME_SPIKE
     assert spike.pattern_ids == ("a",)
     assert spike.evidence["compared_with"] == "baseline"
     (moved,) = spike.evidence["patterns"]  # type: ignore[misc]
-    assert moved["observed"] > 2.5 * moved["expected"]
+    assert moved["observed"] > 3.5 * moved["expected"]
     assert "baseline's rate" in spike.message
     rates = spike.evidence["lines_per_second"]
     assert rates["baseline"] == 0.333  # type: ignore[index]  (20 lines a minute)
@@ -70,3 +70,13 @@ def test_baselines_merge_their_rates_over_both_spans() -> None:
     assert both.rates is not None and one.rates is not None
     assert both.rates.seconds == 2 * one.rates.seconds
     assert both.rates.patterns == {p: 2 * n for p, n in one.rates.patterns.items()}
+
+
+def test_an_occasional_pattern_has_no_rate_to_miss() -> None:
+    # "z" came once, 50 lines in one minute of the two hours: its absence later is no drop.
+    results = _lines(steady(120) + [(30 * 60 + i, "z") for i in range(50)])
+    learner = Analyzer(OPTIONS, learn_only=True)
+    learner.feed_many(results)
+    learned = learner.learned(patterns(results))
+    assert learned.rates is not None and set(learned.rates.patterns) == set(PIDS)
+    assert _judge(steady(60), learned) == []

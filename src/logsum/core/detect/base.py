@@ -214,8 +214,9 @@ class DetectLimits:
 
     baseline_rate_min_lines: int = 20
     """A baseline's rate of a pattern is used only when it saw at least this many of its lines,
-    present in at least half of its buckets (a steady pattern: an occasional one's rate says
-    little about the next hour)."""
+    with no gap longer than a tenth of the baseline's span (a steady pattern: an occasional
+    one's rate says little about the next hour). Rates are learned by ``learn_only``
+    analyzers."""
 
     max_session_anomalies: int = 100
     """session anomalies (one per unusual signature) reported per batch, highest score first."""

@@ -92,11 +92,11 @@ def runs(flags: Iterable[int]) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True, slots=True)
 class RateProfile:
-    """Rates learned from known-good lines: over ``seconds`` of timestamped lines, the lines of
-    each steady pattern (present in at least half of the buckets, at least
-    ``baseline_rate_min_lines`` of them; at most ``baseline_max_rates`` patterns, most lines
-    first), and their templates (cut to 80 characters: a pattern absent from the judged lines
-    is still named)."""
+    """Rates learned from known-good lines (:class:`RateLearner`): over ``seconds`` of
+    timestamped lines, the lines of each steady pattern (at least ``baseline_rate_min_lines`` of
+    them, and no gap without one longer than a tenth of the span; at most
+    ``baseline_max_rates`` patterns, most lines first), and their templates (cut to 80
+    characters: a pattern absent from the judged lines is still named)."""
 
     seconds: float
     lines: int
@@ -141,6 +141,83 @@ class RateProfile:
         )
 
 
+class RateLearner:
+    """What a baseline's rates need, cheaper than counting buckets: over the timestamped lines,
+    each pattern's lines, first and last time, and longest gap between two of its lines (lines
+    come mostly in time order; a late one only shortens no gap). Memory: four numbers per
+    pattern."""
+
+    def __init__(self) -> None:
+        self._count: dict[str, int] = {}
+        self._first: dict[str, float] = {}
+        self._prev: dict[str, float] = {}
+        self._gap: dict[str, float] = {}
+        self._lo = math.inf
+        self._hi = -math.inf
+
+    def feed(self, result: LineResult) -> None:
+        """Count one line."""
+        self.feed_many((result,))
+
+    def feed_many(self, results: Sequence[LineResult]) -> None:
+        """Count many lines."""
+        count, first, prev, gap = self._count, self._first, self._prev, self._gap
+        lo, hi = self._lo, self._hi
+        last_dt = None
+        t = 0.0
+        for r in results:
+            ts = r.timestamp
+            if ts is None:
+                continue
+            if ts is not last_dt:
+                last_dt, t = ts, ts.timestamp()
+                if t < lo:
+                    lo = t
+                if t > hi:
+                    hi = t
+            pid = r.pattern_id
+            p = prev.get(pid)
+            if p is None:
+                count[pid] = 1
+                first[pid] = t
+            else:
+                count[pid] += 1
+                if t - p > gap.get(pid, 0.0):
+                    gap[pid] = t - p
+            prev[pid] = t
+        self._lo, self._hi = lo, hi
+
+    def finish(self, context: DetectContext) -> list[Anomaly]:
+        """Nothing: a learner only learns."""
+        return []
+
+    def profile(self, context: DetectContext) -> RateProfile | None:
+        """The steady patterns' rates, or ``None`` without timestamped lines over a span."""
+        lim = context.limits
+        span = self._hi - self._lo
+        if not span > 0:
+            return None
+        counts: dict[str, int] = {}
+        for pid, n in self._count.items():
+            if n < lim.baseline_rate_min_lines:
+                continue
+            longest = max(
+                self._gap.get(pid, 0.0), self._first[pid] - self._lo, self._hi - self._prev[pid]
+            )
+            if longest <= span / 10:
+                key = context.canonical(pid)
+                counts[key] = counts.get(key, 0) + n
+        kept = dict(
+            sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: lim.baseline_max_rates]
+        )
+        return RateProfile(
+            span,
+            sum(self._count.values()),
+            kept,
+            {pid: short(context.template(pid), 80) for pid in kept},
+        )
+
+
 class RateDetector:
     """``volume_spike``, ``volume_drop`` and ``error_burst`` from per-bucket counts;
     ``reference``: a known-good baseline's rates, which the batch's level is compared with."""
@@ -162,30 +239,6 @@ class RateDetector:
     def feed_many(self, results: Sequence[LineResult]) -> None:
         """Count many lines."""
         self.counter.feed_many(results)
-
-    def profile(self, context: DetectContext) -> RateProfile | None:
-        """The rates of the lines fed so far, for a baseline (``None`` without timestamps or
-        with too few buckets)."""
-        lim = self._limits
-        view = self.counter.view()
-        if view is None or not view.on_time or len(view.indices) < lim.min_buckets:
-            return None
-        _merge_aliases(view, context)
-        nb = len(view.indices)
-        steady = {
-            pid: n
-            for pid, series in view.per_pattern.items()
-            if (n := sum(series.values())) >= lim.baseline_rate_min_lines and 2 * len(series) >= nb
-        }
-        kept = dict(
-            sorted(steady.items(), key=lambda kv: (-kv[1], kv[0]))[: lim.baseline_max_rates]
-        )
-        return RateProfile(
-            float(nb * view.step),
-            sum(view.totals.values()),
-            kept,
-            {pid: short(context.template(pid), 80) for pid in kept},
-        )
 
     def finish(self, context: DetectContext) -> list[Anomaly]:
         """Spikes, drops and bursts over the buckets fed so far."""
