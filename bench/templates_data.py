@@ -252,6 +252,47 @@ def _deb_version(r: random.Random) -> str:
     return f"{r.randint(1, 9)}.{r.randint(0, 20)}-{r.randint(1, 9)}ubuntu{r.randint(1, 5)}"
 
 
+_ARCHS = ["amd64", "all", "arm64", "i386"]
+
+
+def _debian(r: random.Random) -> str:
+    """A Debian package version as dpkg prints it: epoch, revision, +debNuM, ~ and build forms."""
+    a, b, c = r.randint(0, 12), r.randint(0, 40), r.randint(0, 20)
+    return r.choice(
+        [
+            f"{a}.{b}-{c % 9 + 1}+deb12u{r.randint(1, 9)}",
+            f"1:{a}.{b}.{c}-{r.randint(1, 5)}",
+            f"{a}.{b}.{c}-{r.randint(1, 5)}~deb12u{r.randint(1, 4)}",
+            f"{a}.{b}-{r.randint(1, 9)}ubuntu{r.randint(1, 5)}.{r.randint(1, 9)}",
+            f"{a}.{b}+dfsg-{r.randint(1, 6)}",
+            f"{a}.{b}.{c}-{r.randint(1, 9)}build{r.randint(1, 3)}",
+        ]
+    )
+
+
+def _debfile(r: random.Random) -> str:
+    ver = _debian(r).split(":")[-1]
+    return f".../{r.randint(0, 60):02d}-{r.choice(_PKGS)}_{ver}_{r.choice(_ARCHS)}.deb"
+
+
+def _ulid(r: random.Random) -> str:
+    return "01H" + "".join(r.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(23))
+
+
+def _ldap_dn(r: random.Random) -> str:
+    dc = r.choice(["dc=example,dc=com", "dc=corp,dc=local", "dc=example,dc=org"])
+    if r.random() < 0.7:
+        return f"uid={r.choice(_USERS)},ou={r.choice(['people', 'users', 'staff'])},{dc}"
+    return f"cn={r.choice(['admin', 'replicator', 'readonly'])},{dc}"
+
+
+def _ldap_filter(r: random.Random) -> str:
+    user = r.choice(_USERS)
+    return r.choice(
+        [f"(uid={user})", f"(&(objectClass=posixAccount)(uid={user}))", f"(memberUid={user})"]
+    )
+
+
 def _jclass(r: random.Random) -> str:
     return f"{r.choice(_JPKG)}.{r.choice(['core', 'api', 'db', 'web'])}.{r.choice(_JCLS)}"
 
@@ -334,6 +375,13 @@ SLOTS: dict[str, Gen] = {
     "service": _pick(_SERVICES),
     "pkg": _pick(_PKGS),
     "debver": _deb_version,
+    "debian": _debian,
+    "debpkg": lambda r: f"{r.choice(_PKGS)}:{r.choice(_ARCHS)}",
+    "debfile": _debfile,
+    "devpath": lambda r: "/dev/" + r.choice(_DEVICES),
+    "ulid": _ulid,
+    "ldapdn": _ldap_dn,
+    "ldapfilter": _ldap_filter,
     "version": _version,
     "jclass": _jclass,
     "app": _pick(_APPS),
