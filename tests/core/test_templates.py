@@ -385,3 +385,23 @@ def test_a_name_glued_by_a_dash_to_a_composite_value_stays() -> None:
     assert set(got) == {
         "Writing Memtable-<*>@<*>(<*> serialized bytes, <*> ops, <*>/<*> of off-heap limit)"
     }
+
+
+def test_a_package_version_with_its_revision_is_one_value() -> None:
+    got = _templates(
+        [
+            "status installed libc6:amd64 2.36-9+deb12u4",
+            "Setting up libssl3:amd64 (3.0.15-1~deb12u1) ...",
+            "upgrade util-linux:amd64 1:2.38.1-5 1:2.39.2-1",
+            "Unpacking man-db (2.11.2-3) over (9.13.5-8build1) ...",
+            "Pulling image python:3.12-slim range 1.5-2",
+        ]
+    )
+    assert got == [
+        "status installed libc6:amd64 <*>",
+        "Setting up libssl3:amd64 (<*>) ...",
+        "upgrade util-linux:amd64 <*> <*>",
+        "Unpacking man-db (<*>) over (<*>) ...",
+        # a named flavour and numbers joined by '-' alone keep their parts
+        "Pulling image python:<*>-slim range <*>-<*>",
+    ]

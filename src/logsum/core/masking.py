@@ -73,6 +73,14 @@ _VARIABLE_SHAPES = (
     # (a package identity: name~hash~arch~~6.3.1.14)
     r"[A-Za-z][A-Za-z0-9]{0,63}(?:[_-]+[A-Za-z0-9]{1,64}){0,15}[_-]+-?\d[\w-]{0,127}",
     r"[A-Za-z][\w-]{0,63}(?:~+[\w-]{1,64}){1,7}~+\d+(?:\.\d+){0,5}",
+    # A package version with its revision (2.36-9+deb12u4, 3.0.15-1~deb12u1, 9.13.5-8build1,
+    # 2.11.2-3, 6.1.0-18-amd64; with an epoch 1:2.39.2-1): one value. The revision starts with
+    # '+', '~' or a digit after '-', and has a letter, '+' or '~', or the version three parts
+    # or an epoch; two numbers joined by '-' stay apart (1.5-2), and so does a named flavour
+    # (<*>-slim, <*>-rc1).
+    r"(?:\d{1,2}:\d+(?:\.\d+)+|\d+\.\d+(?:\.\d+)+(?=-\d|[+~])"
+    r"|\d+(?:\.\d+)+(?=-\d|[+~])(?=[\w.+~-]*[A-Za-z+~]))"
+    r"(?:[-+~][A-Za-z0-9]+(?:[.+~][A-Za-z0-9]+)*)+",
     # A version with its "v" (v6.1.7601.23505, v1.25)
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
