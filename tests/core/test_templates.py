@@ -405,3 +405,13 @@ def test_a_package_version_with_its_revision_is_one_value() -> None:
         # a named flavour and numbers joined by '-' alone keep their parts
         "Pulling image python:<*>-slim range <*>-<*>",
     ]
+
+
+def test_a_path_shortened_to_three_dots_is_one_value() -> None:
+    got = _templates(
+        [
+            "Preparing to unpack .../03-libssl3_3.0.15-1~deb12u1_amd64.deb ...",
+            "Preparing to unpack .../libc6_2.36-9+deb12u4_amd64.deb ...",
+        ]
+    )
+    assert set(got) == {"Preparing to unpack <*> ..."}

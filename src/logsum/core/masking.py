@@ -41,8 +41,8 @@ _VARIABLE_SHAPES = (
     # Booleans and nulls
     r"(?:true|false|True|False|TRUE|FALSE|null|NULL|nil)(?![\w-])",
     # Unix or Windows path (one run of path characters: no nested repetition, so no
-    # backtracking blow-up on long tokens)
-    r"(?:~|\.{1,2})?/[^\s,;:'\"<>()\[\]{}]*",
+    # backtracking blow-up on long tokens); a path shortened to ".../" is one too
+    r"(?:~|\.{1,3})?/[^\s,;:'\"<>()\[\]{}]*",
     r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",
     # user@host with a domain (an e-mail address, a login at a host): one value
     r"[\w.+\-]{1,64}@[A-Za-z0-9][\w\-]{0,62}(?:\.[\w\-]{1,63}){1,8}(?![\w.@]|:\d)",
