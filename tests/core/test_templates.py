@@ -415,3 +415,13 @@ def test_a_path_shortened_to_three_dots_is_one_value() -> None:
         ]
     )
     assert set(got) == {"Preparing to unpack <*> ..."}
+
+
+def test_an_ipv6_address_in_brackets_with_its_port_is_one_value() -> None:
+    got = _templates(
+        [
+            "Accepting connections at local=[::]:3128 remote=[::]",
+            "Closing port [fe80::1c:2]:8080",
+        ]
+    )
+    assert got == ["Accepting connections at local=<*> remote=[::]", "Closing port <*>"]

@@ -48,6 +48,8 @@ _VARIABLE_SHAPES = (
     r"[\w.+\-]{1,64}@[A-Za-z0-9][\w\-]{0,62}(?:\.[\w\-]{1,63}){1,8}(?![\w.@]|:\d)",
     # MAC address
     r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
+    # IPv6 in brackets with its port ([::]:3128, [fe80::1]:22): one address
+    r"\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]:\d{1,5}",
     # IPv6 (at least three groups with two colons, or a :: form)
     r"(?=[\w:]{0,40}::|(?:[0-9A-Fa-f]{1,4}:){4})(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?<!:)",
     # UUID; a braced one with a Windows path behind it is one value ({GUID}\dir\file.dll)
