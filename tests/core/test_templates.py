@@ -425,3 +425,21 @@ def test_an_ipv6_address_in_brackets_with_its_port_is_one_value() -> None:
         ]
     )
     assert got == ["Accepting connections at local=<*> remote=[::]", "Closing port <*>"]
+
+
+def test_the_words_of_a_two_word_dotted_name_are_values_one_by_one() -> None:
+    got = _templates(
+        [
+            f"build index on: {db}.{coll} properties: {{ v: 2 }}"
+            for db, coll in [
+                ("orders", "ledger"),
+                ("catalog", "metrics"),
+                ("users", "sessions"),
+                ("billing", "invoices"),
+            ]
+        ]
+        + [f"lookup {name} failed" for name in ["example.com", "corp.local", "shop.de", "db.lan"]]
+    )
+    assert set(got[:4]) == {"build index on: <*>.<*> properties: { v: <*> }"}
+    # a domain name is one host, one value
+    assert set(got[4:]) == {"lookup <*> failed"}

@@ -111,19 +111,45 @@ def _generalise_plain(a: str, b: str) -> str:
 
 # The separator inside one composite value (``namespace/name``, ``backend/server``): two
 # values with as many parts differ part by part. (Dots, colons and ``@`` join parts of one
-# value more often: ``123.server``, class names; measured worse on the template corpus.)
+# value more often: ``123.server``, class names; measured worse on the template corpus; only
+# a dotted name of two plain words differs part by part, below.)
 _SEPARATORS = re.compile(r"(/)")
 _GLUE = "-_"
+# A dotted name of two lower-case words (a database and its collection, a keyspace and its
+# table: orders.ledger): its words differ one by one (<*>.<*>). Longer dotted names stay whole
+# (masking takes most of them for host names).
+_DOTTED_NAME = re.compile(r"(?:[a-z][a-z_]*|\ue000)\.(?:[a-z][a-z_]*|\ue000)")
+_DOT = re.compile(r"(\.)")
+# The last word of a host's domain name (a generic or country-code top-level domain, or one
+# of the names private networks use): such a dotted name is one host, one value.
+_DOMAIN_ENDS = frozenset(
+    "com net org edu gov mil int info biz io arpa local localdomain localhost lan home "
+    "internal intranet corp private".split()
+)
+
+
+def _dotted_name(token: str) -> bool:
+    """A dotted name of two lower-case words that is not a domain name (``orders.ledger``,
+    not ``corp.local`` or ``example.de``); a part may already be a value."""
+    if _DOTTED_NAME.fullmatch(token) is None:
+        return False
+    last = token.rsplit(".", 1)[1]
+    return len(last) != 2 and last not in _DOMAIN_ENDS
 
 
 def _partwise(a: str, b: str) -> str | None:
     """``a`` and ``b`` generalised part by part when both are composites with as many
     ``/``-separated parts (``api_back/nova-cache`` and ``web_back/kilo-db`` give ``<*>/<*>``;
-    ``orders/payments-<*>`` and ``billing/api-<*>`` give ``<*>/<*>-<*>``), or None."""
+    ``orders/payments-<*>`` and ``billing/api-<*>`` give ``<*>/<*>-<*>``), or both dotted
+    names of two words (``orders.ledger`` and ``catalog.metrics`` give ``<*>.<*>``), or None."""
     pa = _SEPARATORS.split(a)
     if len(pa) < 3:
-        return None
-    pb = _SEPARATORS.split(b)
+        if not (_dotted_name(a) and _dotted_name(b)):
+            return None
+        pa = _DOT.split(a)
+        pb = _DOT.split(b)
+    else:
+        pb = _SEPARATORS.split(b)
     if len(pa) != len(pb) or pa[1::2] != pb[1::2]:
         return None
     out = []
