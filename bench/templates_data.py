@@ -347,6 +347,7 @@ SLOTS: dict[str, Gen] = {
     "host": _host,
     "hostport": lambda r: f"{_host(r)}:{r.randint(1024, 65_535)}",
     "hostword": lambda r: r.choice(_HOSTWORDS) + r.choice(["", "-db", "-web", "-cache"]),
+    "hostnum": lambda r: f"{r.choice(_HOSTWORDS)}{r.choice(['', '-db', '-web'])}-{r.randint(2, 9)}",
     "node": _node,
     "bgl_loc": _bgl_loc,
     "mac": _mac,
