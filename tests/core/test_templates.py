@@ -443,3 +443,15 @@ def test_the_words_of_a_two_word_dotted_name_are_values_one_by_one() -> None:
     assert set(got[:4]) == {"build index on: <*>.<*> properties: { v: <*> }"}
     # a domain name is one host, one value
     assert set(got[4:]) == {"lookup <*> failed"}
+
+
+def test_a_plain_word_before_a_slash_and_an_address_is_a_value_of_its_own() -> None:
+    got = _templates(
+        [
+            f"{user}/10.0.0.{i}:{1194 + i} MULTI_sva: pool returned IPv4=10.8.0.{i}"
+            for i, user in enumerate(["alice", "bob", "carol", "dave"])
+        ]
+        + ["Connecting to ResourceManager at msra-sa-41/10.190.173.170:8030"]
+    )
+    assert set(got[:4]) == {"<*>/<*> MULTI_sva: pool returned IPv4=<*>"}
+    assert got[4] == "Connecting to ResourceManager at <*>"  # a host name and its address

@@ -34,8 +34,10 @@ _SOURCE_FILES = "c|cc|cpp|cxx|h|hpp|java|kt|scala|go|rs|py|rb|js|ts|cs|m|mm|swif
 
 _VARIABLE_SHAPES = (
     # IPv4 with optional port, optionally behind a slash (/10.0.0.1:50010 is one address) or a
-    # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030)
-    r"(?:[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[\]{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
+    # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030; a host
+    # name has a digit, a dot or a dash: a plain word before the slash, such as the user of
+    # alice/10.0.0.1:1194, is a value of its own)
+    r"(?:(?=[\w.-]{0,253}[\d.-])[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[\]{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
     # URL (a trailing ':' or '.' is punctuation, not part of it; a backslash escapes a quote)
     r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}\\]*[^\s,;'\"<>()\[\]{}:.\\]",
     # Booleans and nulls
