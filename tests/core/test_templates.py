@@ -455,3 +455,24 @@ def test_a_plain_word_before_a_slash_and_an_address_is_a_value_of_its_own() -> N
     )
     assert set(got[:4]) == {"<*>/<*> MULTI_sva: pool returned IPv4=<*>"}
     assert got[4] == "Connecting to ResourceManager at <*>"  # a host name and its address
+
+
+def test_two_words_after_as_are_two_events_more_are_values() -> None:
+    lines = [
+        f"Block {block} stored as {kind} in memory (estimated size 1.5 KB, free 2.1 GB)"
+        for block, kind in [
+            ("rdd_3_1", "values"),
+            ("broadcast_4", "bytes"),
+            ("rdd_3_2", "values"),
+            ("broadcast_5_piece0", "bytes"),
+        ]
+    ]
+    lines += [f"session opened as {u} on tty1" for u in ["root", "alice", "bob", "carol"]]
+    got = _templates(lines)
+    assert got[0] == got[2] == (
+        "Block <*> stored as values in memory (estimated size <*> KB, free <*> GB)"
+    )
+    assert got[1] == got[3] == (
+        "Block <*> stored as bytes in memory (estimated size <*> KB, free <*> GB)"
+    )
+    assert set(got[4:]) == {"session opened as <*> on tty1"}

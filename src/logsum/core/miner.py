@@ -287,6 +287,10 @@ _EVENT_TEXT = (
     "sent lost kill killed abort shutdown restart reset commit rollback"
 )
 _EVENT_WORDS = frozenset(_EVENT_TEXT.split())
+# Words after which a word says in what form or role something happened (English ``stored
+# as bytes`` / ``stored as values``): two such words are two events, not a slot with two
+# values; more words there (``running as root``, ``as alice``...) still make it a value.
+_MANNER = frozenset(("as",))
 _NAME = re.compile(r"[a-z]+(?:[_-][a-z]+)*")
 
 
@@ -686,7 +690,10 @@ class Miner:
                 continue
             if _enum(o, u):
                 return False
-            if j and _bare(merged[j - 1]) in self._keys:
+            before = _bare(merged[j - 1]) if j else ""
+            if before in _MANNER:
+                return False  # stored as bytes / stored as values: two events
+            if j and before in self._keys:
                 continue
             if _bare(o) in self._values and _bare(u) in self._values and not _named_state(o, u):
                 continue  # both words filled word slots elsewhere
@@ -707,7 +714,7 @@ class Miner:
         if len(changed) != 1 or changed[0] == 0:
             return False
         before = merged[changed[0] - 1]
-        if not _plain_word(before) or before.endswith(":"):
+        if not _plain_word(before) or before.endswith(":") or _bare(before) in _MANNER:
             return False  # a label (``en0:``, ``Captive:``) opens a message, not a value
         if _enum(old[changed[0]], line[changed[0]]):
             return False
