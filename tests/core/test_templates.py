@@ -469,10 +469,14 @@ def test_two_words_after_as_are_two_events_more_are_values() -> None:
     ]
     lines += [f"session opened as {u} on tty1" for u in ["root", "alice", "bob", "carol"]]
     got = _templates(lines)
-    assert got[0] == got[2] == (
-        "Block <*> stored as values in memory (estimated size <*> KB, free <*> GB)"
+    assert (
+        got[0]
+        == got[2]
+        == ("Block <*> stored as values in memory (estimated size <*> KB, free <*> GB)")
     )
-    assert got[1] == got[3] == (
-        "Block <*> stored as bytes in memory (estimated size <*> KB, free <*> GB)"
+    assert (
+        got[1]
+        == got[3]
+        == ("Block <*> stored as bytes in memory (estimated size <*> KB, free <*> GB)")
     )
     assert set(got[4:]) == {"session opened as <*> on tty1"}

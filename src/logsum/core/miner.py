@@ -122,10 +122,11 @@ _DOTTED_NAME = re.compile(r"(?:[a-z][a-z_]*|\ue000)\.(?:[a-z][a-z_]*|\ue000)")
 _DOT = re.compile(r"(\.)")
 # The last word of a host's domain name (a generic or country-code top-level domain, or one
 # of the names private networks use): such a dotted name is one host, one value.
-_DOMAIN_ENDS = frozenset(
+_DOMAIN_TEXT = (
     "com net org edu gov mil int info biz io arpa local localdomain localhost lan home "
-    "internal intranet corp private".split()
+    "internal intranet corp private"
 )
+_DOMAIN_ENDS = frozenset(_DOMAIN_TEXT.split())
 
 
 def _dotted_name(token: str) -> bool:
