@@ -298,6 +298,10 @@ def test_json_lines_give_their_message_level_and_time() -> None:
         "1:" * 30_000 + "(",
         "-a" * 30_000 + "(",
         "a." * 30_000 + "a:",
+        "1.2.3-1" + "+a" * 30_000 + "$",  # a package version's revision
+        "1." * 30_000 + "1-1+",
+        "[" + "0:" * 30_000 + "x",  # an IPv6 address in brackets
+        "a/" * 30_000 + "1.2.3.4:5",
     ],
 )
 def test_pathological_tokens_do_not_hang(token: str) -> None:

@@ -84,7 +84,7 @@ _VARIABLE_SHAPES = (
     # (<*>-slim, <*>-rc1).
     r"(?:\d{1,2}:\d+(?:\.\d+)+|\d+\.\d+(?:\.\d+)+(?=-\d|[+~])"
     r"|\d+(?:\.\d+)+(?=-\d|[+~])(?=[\w.+~-]*[A-Za-z+~]))"
-    r"(?:[-+~][A-Za-z0-9]+(?:[.+~][A-Za-z0-9]+)*)+",
+    r"[-+~][A-Za-z0-9]+(?:[-+~.][A-Za-z0-9]+)*",  # one loop: no backtracking blow-up
     # A version with its "v" (v6.1.7601.23505, v1.25)
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
