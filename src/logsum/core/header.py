@@ -166,7 +166,7 @@ _LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
 _KV = re.compile(r"[\w.\-@]+=\S*")
 # key=value metadata between the time and the level (Elixir's "$time $metadata[$level]")
 _KV_RUN = re.compile(
-    r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+(?:\[|[A-Z]{3,9}:?\s))"
+    r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+(?:\[|[A-Z]{3,9}(?::?\s|\|)))"
 )
 # A source column padded with 3 spaces or more right after the time (SQL Server's errorlog:
 # "2026-03-02 10:00:01.45 spid12s     Starting up database 'master'.")
@@ -187,6 +187,18 @@ _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}\](?=\s)")
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
+# A network device's message mnemonic, %FACILITY-SEVERITY-MNEMONIC: (Cisco IOS and NX-OS,
+# ASA, and the devices that copy them); the severity digit is syslog's (0 emergency ... 7 debug).
+_MNEMONIC = re.compile(
+    r"%([A-Z][A-Z0-9_]{0,31}(?:-[A-Z][A-Z0-9_]{0,31})?)-([0-7])-[A-Z0-9_]{1,48}:(?=\s)"
+)
+# A context id in braces before the level ("{}" when none, "{9f0c2a61-...}"): a query or
+# request id
+_BRACE_ID = re.compile(r"\{[\w\-]{0,64}\}(?=\s)")
+# A worker number after the level and its colon ("[info]: #0 starting worker")
+_WORKER = re.compile(r"#\d{1,6}(?=\s)")
+# A level word in lower case with its colon after a category ("general: info: ...")
+_LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9}):(?=\s)")
 
 _MAX_FIELDS = 12
 
@@ -523,6 +535,8 @@ def _leading_timestamps(s: _Scan) -> None:
         if tag is None or (n == 1 and not _plain_lead(line[pos:at].strip())):
             break
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
+        if line[after : after + 1] in ("*", ".") and line[after + 1 : after + 2].isalpha():
+            after += 1  # "000041: *Mar  2 10:00:00.118": the clock is not synchronised
         if _try_timestamp(s, after):
             first = len(s.spans) - (3 if s.spans[-1][2] in ("bctx", "pclose") else 1)
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
@@ -564,10 +578,20 @@ def _leading_timestamps(s: _Scan) -> None:
     s.pos = pos
 
 
+def _names_something(bracket: str) -> bool:
+    """Whether a bracketed field holds a name or number, or is the empty field ``[-]``."""
+    return bracket == "[-]" or any(c.isalnum() for c in bracket)
+
+
 def _tag_level(tag: str) -> str | None:
-    """A level letter as the tag before the time (Ruby's ``I,``, CUPS's ``E [...]``)."""
+    """A level letter as the tag before the time (Ruby's ``I,``, CUPS's ``E [...]``), or a
+    level word in brackets (``[info] 2026-03-02T10:00:00Z ...``)."""
     letter = tag.rstrip(",")
-    return _SINGLE_LETTER_LEVELS.get(letter) if len(letter) == 1 else None
+    if len(letter) == 1:
+        return _SINGLE_LETTER_LEVELS.get(letter)
+    if letter[:1] == "[" and letter[-1:] == "]" and letter[1:-1].strip().isalpha():
+        return LEVELS.get(letter[1:-1].strip().upper())
+    return None
 
 
 def _plain_lead(first: str) -> bool:
@@ -598,6 +622,14 @@ def _next_field(s: _Scan) -> bool:
         s.pos = pos
         return False
     ch = line[pos]
+    if ch == "%" and s.level is None and s.has_timestamp:
+        mnemonic = _MNEMONIC.match(line, pos)
+        if mnemonic is not None:  # "%LINK-3-UPDOWN: Interface ..."
+            s.level = _SYSLOG_SEVERITIES[int(mnemonic.group(2))]
+            s.component = s.component or mnemonic.group(1)
+            s.mark(pos, mnemonic.end(), "mnemonic")
+            s.pos = mnemonic.end()
+            return False
     # Separators between header fields.
     if ch in "|,":
         pipe = _PIPE_FIELD.match(line, pos) if ch == "|" else None
@@ -665,6 +697,13 @@ def _next_field(s: _Scan) -> bool:
             s.pos = mark.end()
             return False  # the message follows the mark
     if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
+        caller = _CALLER.match(line, pos) if s.component is None else None
+        if caller is not None and line[caller.end() - 1] == ":":
+            # a source position right after the time (Go's log.Lshortfile: "main.go:42: ...")
+            s.component = caller.group(0)[:-1]
+            s.mark(pos, caller.end(), "caller")
+            s.pos = caller.end()
+            return _level_soon(line, s.pos, 1)
         read = _after_time(s, pos)
         if read is not None:
             return read and _after_level(s)
@@ -702,6 +741,12 @@ def _next_field(s: _Scan) -> bool:
                 s.component = glued.group(0)[:-1]
                 s.mark(s.pos, glued.end(), "glued")
                 s.pos = glued.end()
+                return False
+            at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
+            worker = _WORKER.match(line, at)
+            if worker is not None:  # "[info]: #0 starting worker": the worker's number
+                s.mark(at, worker.end(), "worker")
+                s.pos = worker.end()
             return False
         return _after_level(s)
     if not (s.has_timestamp or s.level):
@@ -752,6 +797,8 @@ def _next_field(s: _Scan) -> bool:
         if s.level is None:
             at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
             lvl = _level_at(line, at)
+            if lvl is None and s.host is None and s.pid is None and not s.syslog_stamp:
+                lvl = _lower_level_colon(line, at)  # "general: info: ..."
             if lvl is not None and line[lvl[1] - 1] == ":":  # "imap-login: Info: Login: ..."
                 s.level, s.pos = lvl
                 s.mark(at, s.pos, "level")
@@ -771,7 +818,8 @@ def _next_field(s: _Scan) -> bool:
             return False
     if ch == "[":
         br = _BRACKET.match(line, pos)
-        if br is not None and s.level is None:
+        # a bracket of marks only ("[**]") decorates the message; "[-]" is an empty field
+        if br is not None and s.level is None and _names_something(br.group(0)):
             inner = br.group(0)[1:-1]
             level = _bracket_level(inner)
             s.mark(pos, br.end(), "bracket" if level is None else "blevel")
@@ -784,6 +832,11 @@ def _next_field(s: _Scan) -> bool:
             s.tentative = s.component is not had  # a thread, until a logger follows the level
             return True
     if s.level is None:
+        brace_id = _BRACE_ID.match(line, pos) if ch == "{" else None
+        if brace_id is not None and _level_soon(line, brace_id.end(), 1):
+            s.mark(pos, brace_id.end(), "braceid")  # "{} <Information> ..." (a query id)
+            s.pos = brace_id.end()
+            return True
         brace = _BRACE_CALLER.match(line, pos)
         if brace is not None and _level_soon(line, brace.end(), 1):
             s.component = brace.group(0)[1:-1]  # "{scheduler_job.py:123} INFO - ..."
@@ -918,6 +971,11 @@ def _after_level(s: _Scan) -> bool:
             s.mark(pos, sep.end(), "sep")
             s.pos = sep.end()
             if ch == ":":
+                at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
+                worker = _WORKER.match(line, at) if s.spans[-2][2] in ("level", "blevel") else None
+                if worker is not None:  # "[info]: #0 starting worker": the worker's number
+                    s.mark(at, worker.end(), "worker")
+                    s.pos = worker.end()
                 return False  # "logger : message"
             continue
         pidtid = _PID_TID.match(line, pos)
@@ -1004,7 +1062,18 @@ def _opens_message(s: _Scan, comp: re.Match[str]) -> bool:
     if any(c in name for c in "(/<@"):
         return False
     at = _WS.match(s.line, comp.end()).end()  # type: ignore[union-attr]
-    return _level_at(s.line, at) is None
+    return _level_at(s.line, at) is None and _lower_level_colon(s.line, at) is None
+
+
+def _lower_level_colon(line: str, pos: int) -> tuple[str, int] | None:
+    """A level word in lower case with its colon, as a category's severity: ``general: info:
+    ...`` (BIND's print-category and print-severity)."""
+    m = _LOWER_LEVEL_COLON.match(line, pos)
+    if m is None:
+        return None
+    upper = m.group(1).upper()
+    level = LEVELS.get(upper)
+    return None if level is None or upper in _UPPER_ONLY_LEVELS else (level, m.end())
 
 
 def _take_component(s: _Scan, comp: re.Match[str]) -> None:

@@ -81,6 +81,9 @@ _KIND_REGEX = {
     "tcolumn": scan._TIME_COLUMN.pattern,
     "plogger": scan._PADDED_LOGGER.pattern,
     "rhead": scan._RECORD_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
+    "mnemonic": scan._MNEMONIC.pattern,
+    "braceid": scan._BRACE_ID.pattern,
+    "worker": scan._WORKER.pattern,
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
@@ -345,11 +348,18 @@ class _Layout:
                 component = text.rsplit(":", 1)[0].strip()
                 thread = False
             elif kind == "pcaller":
-                component = component or text[1:].strip().rsplit(" - ", 1)[0]
+                caller = scan._PIPE_CALLER.match(text, 1)  # "| name:function:line - "
+                component = component or (caller.group(1) if caller is not None else None)
             elif kind == "tcolumn":
                 component = text
             elif kind == "epid":
                 pid = pid or text
+            elif kind == "mnemonic":
+                mnemonic = scan._MNEMONIC.fullmatch(text)
+                if mnemonic is None:
+                    return None
+                level = scan._SYSLOG_SEVERITIES[int(mnemonic.group(2))]
+                component, seen_level = component or mnemonic.group(1), True
             elif kind == "ppid":
                 paren = scan._PAREN_PID.fullmatch(text)
                 pid = pid or (paren.group(1) if paren is not None else None)
@@ -419,7 +429,9 @@ class _Layout:
             if line[end - 1] == ":":
                 if scan._EVENT_NAME.match(line, end) is not None:
                     return True  # "info: Category[14]": the scanner reads a record's head
-                return scan._GLUED_NAME.match(line, end) is not None  # LEVEL:name:message
+                if scan._GLUED_NAME.match(line, end) is not None:
+                    return True  # LEVEL:name:message
+                return scan._WORKER.match(line, start) is not None  # "[info]: #0 ..."
             if line[end : end + 1] == ":":
                 return True  # the scanner takes "LEVEL:" whole
         if has_level:

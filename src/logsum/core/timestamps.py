@@ -182,7 +182,8 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     (r"(?P<y>\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)\s+" + _HMS, _END),
     # Slashed dates: 17/06/09 20:10:40 (yy/mm/dd) and 06/09/2017 20:10:40 (mm/dd/yyyy)
     (r"(?P<y>\d{2})/(?P<m>\d{2})/(?P<d>\d{2})\s+" + _HMS, _END),
-    (r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})[\s,]+" + _HMS, _END),
+    # (a dash before the time: Suricata's fast.log 03/02/2026-10:00:00.118342)
+    (r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})(?:[\s,]+|-(?=\d\d:))" + _HMS, _END),
     # Month.day or month-day without year (logcat 03-17 16:13:38.811, 10.30 16:49:06)
     (r"(?P<m>\d{2})[-.](?P<d>\d{2})\s+" + _HMS, _END),
     # A one-letter level glued to month and day, no year (glog, klog: I0302 10:00:00.583000)
