@@ -176,11 +176,35 @@ def run_family(family: Family) -> list[Outcome]:
     return [_outcome(family.name, c, engine.process(c.line)) for c in family.cases]
 
 
-def run_interleaved(families: Sequence[Family], seed: int = INTERLEAVE_SEED) -> list[Outcome]:
+def records(family: Family) -> list[list[Case]]:
+    """The family's lines grouped into records: a line that the engine, reading the family
+    alone, takes as a continuation (a stack frame, an indented line) joins the record before
+    it."""
+    engine = Engine(family.config())
+    out: list[list[Case]] = []
+    for case in family.cases:
+        if engine.process(case.line).continuation and out:
+            out[-1].append(case)
+        else:
+            out.append([case])
+    return out
+
+
+def run_interleaved(
+    families: Sequence[Family], seed: int = INTERLEAVE_SEED, by_record: bool = False
+) -> list[Outcome]:
     """All lines of the families shuffled together (fixed seed) through one engine, as when
-    sources interleave. The engine's default year is the most common one of the families."""
-    pairs = [(f.name, c) for f in families for c in f.cases]
-    random.Random(seed).shuffle(pairs)
+    sources interleave. The engine's default year is the most common one of the families.
+    ``by_record``: whole records are shuffled (a record's continuation lines stay behind its
+    first line, as a collector that writes each record at once keeps them); otherwise single
+    lines, so that a stack frame may land after another source's line."""
+    if by_record:
+        units = [(f.name, rec) for f in families for rec in records(f)]
+        random.Random(seed).shuffle(units)
+        pairs = [(name, c) for name, rec in units for c in rec]
+    else:
+        pairs = [(f.name, c) for f in families for c in f.cases]
+        random.Random(seed).shuffle(pairs)
     years = [f.year for f in families if f.year is not None]
     year = max(set(years), key=years.count) if years else None
     engine = Engine(EngineConfig() if year is None else EngineConfig(default_year=year))

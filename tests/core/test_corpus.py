@@ -50,6 +50,25 @@ def test_agreement_floor(part: str, mode: str) -> None:
     assert not low, f"{part}, {mode}: below the floor (got, floor): {low}"
 
 
+def test_interleaved_records_keep_each_familys_agreement() -> None:
+    """All tune families' records shuffled into one engine (sources interleaving, each record
+    written at once): every family's message and timestamp agreement stays within 0.03 of
+    the same family read alone. A layout or a time learned from one source never takes over
+    another source's lines."""
+    families = load(["tune"])
+    assert len(families) >= 5
+    mixed = run_interleaved(families, by_record=True)
+    assert len(mixed) == sum(len(f.cases) for f in families)
+    drift = {}
+    for f in families:
+        alone = agreement(run_family(f))
+        together = agreement(o for o in mixed if o.family == f.name)
+        for field in ("message", "timestamp"):
+            if abs(getattr(alone, field) - getattr(together, field)) > 0.03:
+                drift[f.name, field] = (getattr(alone, field), getattr(together, field))
+    assert not drift, f"(alone, interleaved) per family: {drift}"
+
+
 def test_corpus_is_well_formed() -> None:
     families = load()
     names = [f.name for f in families]

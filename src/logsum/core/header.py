@@ -164,6 +164,8 @@ _PID_BEFORE = re.compile(r"\d{1,10}(?=\s+(?:---|\[|[\w.\-/]+\.\w+:\d+\]))")
 # "%c (%F:%M(%L)) - %m").
 _LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
 _KV = re.compile(r"[\w.\-@]+=\S*")
+# A structured-data id, name@enterprise-number (RFC 5424's SD-ID), heading key=value params
+_SD_ID = re.compile(r"[A-Za-z][\w.\-]{0,31}@\d{1,9}")
 # key=value metadata between the time and the level (Elixir's "$time $metadata[$level]")
 _KV_RUN = re.compile(
     r"[\w.\-@]+=[^\s\[\]]*(?:[ \t]+[\w.\-@]+=[^\s\[\]]*){0,7}(?=[ \t]+(?:\[|[A-Z]{3,9}(?::?\s|\|)))"
@@ -195,6 +197,9 @@ _MNEMONIC = re.compile(
 # A context id in braces before the level ("{}" when none, "{9f0c2a61-...}"): a query or
 # request id
 _BRACE_ID = re.compile(r"\{[\w\-]{0,64}\}(?=\s)")
+# A processor and thread id closed by a parenthesis glued to the message, right after the time
+# (a hypervisor kernel's "cpu2:1234)Vol3: ...")
+_CPU_WORLD = re.compile(r"[a-z]{2,8}\d{1,4}:(\d{1,10})\)(?=\S)")
 # A worker number after the level and its colon ("[info]: #0 starting worker")
 _WORKER = re.compile(r"#\d{1,6}(?=\s)")
 # A level word in lower case with its colon after a category ("general: info: ...")
@@ -311,7 +316,8 @@ def _json_tail(message: str) -> str | None:
     """``message`` without the JSON object that ends it, or None when it does not end with
     one (or the object is a value the message assigns or names: ``payload = {...}``)."""
     at = max(message.rfind(' {"'), message.rfind('\t{"'))
-    if at <= 0 or message[:at].rstrip()[-1:] in ("=", ":"):
+    before = message[:at].rstrip()
+    if at <= 0 or before[-1:] in ("=", ":") or before.endswith("=>"):
         return None
     try:
         value = json.loads(message[at + 1 :])
@@ -348,6 +354,8 @@ def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool
     if _LOGGER_AHEAD.match(line, end):
         return True  # a thread named with spaces before the logger ([IPC Server handler 5])
     words = inner.split()
+    if len(words) > 1 and _SD_ID.fullmatch(words[0]):
+        words = words[1:]  # "[Originator@6876 sub=Vimsvc opID=5a1c]": an id, then its params
     return all(_KV.fullmatch(w) or w == "-" for w in words) or bool(_NAMED_FIELD.fullmatch(inner))
 
 
@@ -637,6 +645,16 @@ def _next_field(s: _Scan) -> bool:
             padded = _PIPE_PADDED_LEVEL.match(line, pos)
             if padded is not None and padded.group(1).upper() in LEVELS:
                 pipe = padded
+            elif (
+                padded is not None
+                and s.has_timestamp
+                and _PIPE_CALLER.match(line, padded.end() + 1)
+            ):
+                # a level of the logger's own naming in the level's column, before the
+                # caller (loguru's "| SUCCESS  | app.jobs:finish:55 - ..."): no level known
+                s.mark(pos, padded.end(), "plevel")
+                s.pos = padded.end()
+                return True
         if pipe is not None and (s.has_timestamp or s.level):
             named = _pipe_level(pipe.group(1)) if s.level is None else None
             if named is not None:
@@ -697,6 +715,12 @@ def _next_field(s: _Scan) -> bool:
             s.pos = mark.end()
             return False  # the message follows the mark
     if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
+        world = _CPU_WORLD.match(line, pos) if s.component is None else None
+        if world is not None:  # "cpu2:1234)Vol3: ...": the processor and the world (thread)
+            s.pid = world.group(1)
+            s.mark(pos, world.end(), "cpuworld")
+            s.pos = world.end()
+            return False
         caller = _CALLER.match(line, pos) if s.component is None else None
         if caller is not None and line[caller.end() - 1] == ":":
             # a source position right after the time (Go's log.Lshortfile: "main.go:42: ...")
@@ -855,6 +879,8 @@ def _next_field(s: _Scan) -> bool:
             s.pos = kv.end()
             return True
         pid = _PID.match(line, pos)
+        if pid is not None and _after_epoch(s) and not _level_soon(line, pid.end(), 1):
+            pid = None  # "1772445600.123    195 10.0.0.41 ...": a count (Squid's elapsed ms)
         if pid is not None:
             s.pid = s.pid or pid.group(0)
             s.mark(pos, pid.end(), "pid")
@@ -873,6 +899,15 @@ def _next_field(s: _Scan) -> bool:
                 return True
     s.pos = pos
     return False
+
+
+def _after_epoch(s: _Scan) -> bool:
+    """Whether the line opens with a timestamp in epoch seconds (digits, a fraction), the
+    only field read so far (not fields then an epoch, whose flags may follow it)."""
+    if len(s.spans) != 1 or not s.spans[0][2].lstrip("[").startswith("ts"):
+        return False
+    start, end, _ = s.spans[-1]
+    return s.line[start:end].strip("[]").replace(".", "", 1).isdigit()
 
 
 def _after_time(s: _Scan, pos: int) -> bool | None:

@@ -84,6 +84,7 @@ _KIND_REGEX = {
     "mnemonic": scan._MNEMONIC.pattern,
     "braceid": scan._BRACE_ID.pattern,
     "worker": scan._WORKER.pattern,
+    "cpuworld": scan._CPU_WORLD.pattern,
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
@@ -352,8 +353,8 @@ class _Layout:
                 component = component or (caller.group(1) if caller is not None else None)
             elif kind == "tcolumn":
                 component = text
-            elif kind == "epid":
-                pid = pid or text
+            elif kind == "epid" or kind == "cpuworld":
+                pid = pid or (text if kind == "epid" else text.split(":", 1)[1][:-1])
             elif kind == "mnemonic":
                 mnemonic = scan._MNEMONIC.fullmatch(text)
                 if mnemonic is None:
