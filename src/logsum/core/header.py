@@ -103,7 +103,7 @@ _RECORD_HEAD = re.compile(r"([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){2,} [A-Za-z_$<
 _ERLANG_PID = re.compile(r"<\d{1,6}\.\d{1,9}\.\d{1,6}>(?=\s)")
 # A Java logger printed after the message (log4j "%m (%c)%n", Kafka): "... started
 # (kafka.server.KafkaServer)": lower-case package names, then a class name.
-_TRAILING_LOGGER = re.compile(r"\s+\(((?:[a-z_][\w]*\.)+[A-Z][\w$]*)\)$")
+_TRAILING_LOGGER = re.compile(r"\s+\(((?:[a-z_][\w]*\.)+[A-Z][\w$]*)(?::\d{1,6})?\)$")
 # A process tag glued to a pipe right after the time (Squid's "kid1|").
 _PIPE_TAG = re.compile(r"[A-Za-z][\w\-]{0,31}\|(?=\s)")
 
@@ -202,6 +202,13 @@ _BRACE_ID = re.compile(r"\{[\w\-]{0,64}\}(?=\s)")
 _CPU_WORLD = re.compile(r"[a-z]{2,8}\d{1,4}:(\d{1,10})\)(?=\S)")
 # A worker number after the level and its colon ("[info]: #0 starting worker")
 _WORKER = re.compile(r"#\d{1,6}(?=\s)")
+# A logger padded to its column, then its [pid] and a colon (fail2ban's
+# "%(name)-24s[%(process)d]: %(levelname)-7s %(message)s")
+_PADDED_PROGRAM = re.compile(r"([A-Za-z_][\w.\-]{0,63}) +\[(\d{1,10})\]:(?=\s)")
+# A record's head line that holds only a source position and function after the time
+# (Samba: "[2026/03/02 10:00:00.123456,  0] ../source3/smbd/server.c:1741(main)"; the text
+# follows on the next, indented line)
+_SOURCE_HEAD = re.compile(r"([\w./\-]*\w\.\w{1,4}:\d{1,6}\(\w*\))\s*")
 # A level word in lower case with its colon after a category ("general: info: ...")
 _LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9}):(?=\s)")
 
@@ -731,11 +738,28 @@ def _next_field(s: _Scan) -> bool:
         read = _after_time(s, pos)
         if read is not None:
             return read and _after_level(s)
+        source = _SOURCE_HEAD.fullmatch(line, pos) if s.component is None else None
+        if source is not None:  # a record's head: a source position and function only
+            s.component = source.group(1)
+            s.mark(pos, source.end(1), "shead")
+            s.pos = len(line)
+            return False
         head = _RECORD_HEAD.fullmatch(line, pos) if s.component is None else None
         if head is not None:  # java.util.logging: "<time> com.example.Servlet doGet", text next
             s.component = head.group(1)
             s.mark(pos, head.end(1), "rhead")
             s.pos = len(line)
+            return False
+        padded = _PADDED_PROGRAM.match(line, pos) if s.component is None else None
+        if padded is not None:  # "fail2ban.actions        [1234]: NOTICE  [sshd] Ban ..."
+            s.component, s.pid = padded.group(1), s.pid or padded.group(2)
+            s.mark(pos, padded.end(), "pprogram")
+            s.pos = padded.end()
+            at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
+            lvl = _level_at(line, at)
+            if lvl is not None and line[at : lvl[1]].rstrip(":").isupper():
+                s.level, s.pos = lvl
+                s.mark(at, s.pos, "clevel")  # the message follows the level column
             return False
         column = _TIME_COLUMN.match(line, pos) if s.component is None else None
         if column is not None and _level_at(line, pos) is None:
@@ -1111,8 +1135,22 @@ def _lower_level_colon(line: str, pos: int) -> tuple[str, int] | None:
     return None if level is None or upper in _UPPER_ONLY_LEVELS else (level, m.end())
 
 
+def component_level(name: str) -> tuple[str | None, str]:
+    """The level a ``severity/facility`` component names, and the facility (Icinga's
+    ``warning/ApiListener:``); ``(None, name)`` when the name holds no level."""
+    first, slash, rest = name.partition("/")
+    if not slash or not rest or not first.isalpha() or first.upper() in _UPPER_ONLY_LEVELS:
+        return None, name
+    level = LEVELS.get(first.upper())
+    return (level, rest) if level is not None else (None, name)
+
+
 def _take_component(s: _Scan, comp: re.Match[str]) -> None:
     s.component = comp.group("comp") or comp.group("comp2")
+    if s.level is None and "/" in s.component:
+        level, facility = component_level(s.component)
+        if level is not None:
+            s.level, s.component = level, facility
     s.pid = comp.group("pid") or comp.group("pid2") or s.pid
     s.mark(comp.start(), comp.end(), "comp")
     s.pos = comp.end()
@@ -1126,10 +1164,10 @@ def _anchor_ahead(line: str, pos: int, within: int = 5) -> bool:
     """True when, within the next ``within`` tokens, all header-like, a level or a timestamp
     starts: the tokens before it (hosts, node names, facility words) belong to the header."""
     for _ in range(within):
-        nxt = line.find(" ", pos)
-        if nxt < 0 or _HEADERISH.match(line, pos) is None:
+        tok = _HEADERISH.match(line, pos)  # ends where whitespace (a space, a tab) starts
+        if tok is None:
             return False
-        pos = _WS.match(line, nxt).end()  # type: ignore[union-attr]
+        pos = _WS.match(line, tok.end()).end()  # type: ignore[union-attr]
         if _level_at(line, pos) is not None or match_timestamp(line, pos, 2000) is not None:
             return True
     return False

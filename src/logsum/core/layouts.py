@@ -85,10 +85,17 @@ _KIND_REGEX = {
     "braceid": scan._BRACE_ID.pattern,
     "worker": scan._WORKER.pattern,
     "cpuworld": scan._CPU_WORLD.pattern,
+    "pprogram": scan._PADDED_PROGRAM.pattern,
+    "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
+    "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
 _NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
+
+
+_ENDS_HEADER = frozenset({"clevel", "shead", "pprogram", "mnemonic", "cpuworld"})
+"""Kinds after which the scanner always lets the message start."""
 
 
 @lru_cache(maxsize=1024)
@@ -239,10 +246,17 @@ class _Layout:
                     timestamp = value
             elif kind in _NAMING_KINDS and _names_a_level(kind, text):
                 return None  # what the line says overrules what the layout learned
-            elif kind == "level":
+            elif kind == "pprogram":
+                padded = scan._PADDED_PROGRAM.fullmatch(text)
+                if padded is None:
+                    return None
+                component, pid = padded.group(1), pid or padded.group(2)
+            elif kind == "shead":
+                component = text
+            elif kind == "level" or kind == "clevel":
                 word = text.strip("[]()<>: ")
                 named = scan.LEVELS.get(word.upper())
-                if named is None:
+                if named is None or (kind == "clevel" and not word.isupper()):
                     return None  # not a level word: this line is not of this layout
                 level = named
                 seen_level = True
@@ -258,8 +272,14 @@ class _Layout:
                 comp = scan._COMPONENT_COLON.fullmatch(text)
                 if comp is None:
                     return None
+                channel = scan._CHANNEL_LEVEL.match(line, field_start)
+                if channel is not None and channel.group(2) in scan.LEVELS:
+                    return None  # "app.INFO:" names a level the layout does not know
                 component = comp.group("comp") or comp.group("comp2")
                 pid = comp.group("pid") or comp.group("pid2") or pid
+                if level is None and "/" in component:
+                    named, component = scan.component_level(component)
+                    level, seen_level = named, seen_level or named is not None
                 thread = False
             elif kind == "blevel":
                 named = scan._bracket_level(text[1:-1])
@@ -426,6 +446,8 @@ class _Layout:
         probe.syslog_stamp = self.syslog_stamp
         probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
         start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
+        if self.kinds and self.kinds[-1][0] in _ENDS_HEADER:
+            return False
         if has_level and self.kinds[-1][0] == "level":
             if line[end - 1] == ":":
                 if scan._EVENT_NAME.match(line, end) is not None:
@@ -443,7 +465,9 @@ class _Layout:
             # the scanner ends its header there, but for the kernel's uptime after "kernel:"
             return self.kinds[-1][0] == "comp" and scan._UPTIME.match(line, end) is not None
         else:
-            probe.timestamp_end = end if self.kinds[-1][1] >= 0 else -2
+            # (a bracket that opened with the time ends it, as a closing parenthesis does)
+            stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in ("bctx", "pclose")
+            probe.timestamp_end = end if stamp_last else -2
             probe.syslog_host_due = host_due
             scan._next_field(probe)
         return len(probe.spans) > 1 or probe.pos > start
