@@ -177,7 +177,7 @@ _TIME_COLUMN = re.compile(r"([A-Za-z][\w.\-]{0,31})(?=   +\S)")
 _NAMED_FIELD = re.compile(r"pid \d+(?::tid \d+)?")
 _GLUED_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}:(?=\S)")
 _CRI_STREAM = re.compile(r"(?:stdout|stderr) [FP](?=\s)")
-_NAME_DASH = re.compile(r"([A-Za-z_][\w$]{0,63})\s+[-:]\s")
+_NAME_DASH = re.compile(r"([A-Za-z_][\w$]{0,63}(?:::[A-Za-z_]\w{0,63}){0,8})\s+[-:]\s")
 _UPTIME = re.compile(r"\s+(\[ *\d{1,9}\.\d{3,9}\])(?=\s)")
 _PRE_LEVEL = re.compile(r"\d{1,10}(?=\s)|\[[^\[\]\s]{1,64}\](?=\s)")
 _EVENT_NAME = re.compile(r"\s*([A-Za-z_][\w.$]*\[\d{1,9}\])\s*$")
@@ -268,12 +268,18 @@ _BRACKET_PARTS = re.compile(r"[:/]")
 
 def _bracket_level(inner: str) -> str | None:
     """The level named by a bracketed field: ``[error]``, ``[core:error]`` (module:level),
-    ``[main/INFO]`` (thread/level), ``[12:34:0302/100000.1:ERROR:file.cc(52)]``."""
+    ``[main/INFO]`` (thread/level), ``[12:34:0302/100000.1:ERROR:file.cc(52)]``. A word
+    that is a level only in brackets (MySQL's ``[System]``) must be the whole field, and an
+    address (``[akka://shop/system/errors]``) names no level."""
+    if "://" in inner:
+        return None
+    only = _BRACKET_ONLY_LEVELS.get(inner.strip().upper())
+    if only is not None:
+        return only
     for part in _BRACKET_PARTS.split(inner):
         word = part.strip()
         if word.isalpha():
-            upper = word.upper()
-            level = LEVELS.get(upper) or _BRACKET_ONLY_LEVELS.get(upper)
+            level = LEVELS.get(word.upper())
             if level is not None:
                 return level
     return None
@@ -606,6 +612,8 @@ def _tag_level(tag: str) -> str | None:
         return _SINGLE_LETTER_LEVELS.get(letter)
     if letter[:1] == "[" and letter[-1:] == "]" and letter[1:-1].strip().isalpha():
         return LEVELS.get(letter[1:-1].strip().upper())
+    if letter.isalpha() and letter.isupper():  # Django's verbose "INFO 2026-03-02 ..."
+        return LEVELS.get(letter)
     return None
 
 
