@@ -209,6 +209,9 @@ _PADDED_PROGRAM = re.compile(r"([A-Za-z_][\w.\-]{0,63}) +\[(\d{1,10})\]:(?=\s)")
 # (Samba: "[2026/03/02 10:00:00.123456,  0] ../source3/smbd/server.c:1741(main)"; the text
 # follows on the next, indented line)
 _SOURCE_HEAD = re.compile(r"([\w./\-]*\w\.\w{1,4}:\d{1,6}\(\w*\))\s*")
+# Two-word error titles in the level's place (PHP's "PHP Fatal error:  ...")
+_TITLE_LEVEL = re.compile(r"(Fatal|Parse|Catchable fatal|Recoverable fatal) error:(?=\s)")
+_TITLE_LEVELS = {"Fatal": "CRITICAL"}
 # A level word in lower case with its colon after a category ("general: info: ...")
 _LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9}):(?=\s)")
 
@@ -775,6 +778,12 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, column.end(), "tcolumn")
             s.pos = column.end()
             return False
+    title = _TITLE_LEVEL.match(line, pos) if s.level is None and s.has_timestamp else None
+    if title is not None:  # "Fatal error:  Uncaught Error: ..."
+        s.level = _TITLE_LEVELS.get(title.group(1), "ERROR")
+        s.mark(pos, title.end(), "tlevel")
+        s.pos = title.end()
+        return False
     lvl = _level_at(line, pos)
     if lvl is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
         low = _LOWER_LEVEL.match(line, pos)  # "... info hostd[123] ...", "... warning: ..."
@@ -1177,6 +1186,8 @@ def _anchor_ahead(line: str, pos: int, within: int = 5) -> bool:
             return False
         pos = _WS.match(line, tok.end()).end()  # type: ignore[union-attr]
         if _level_at(line, pos) is not None or match_timestamp(line, pos, 2000) is not None:
+            return True
+        if _TITLE_LEVEL.match(line, pos) is not None:
             return True
     return False
 

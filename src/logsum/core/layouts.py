@@ -86,6 +86,7 @@ _KIND_REGEX = {
     "worker": scan._WORKER.pattern,
     "cpuworld": scan._CPU_WORLD.pattern,
     "pprogram": scan._PADDED_PROGRAM.pattern,
+    "tlevel": scan._TITLE_LEVEL.pattern,
     "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
     "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }
@@ -94,7 +95,7 @@ _KIND_REGEX = {
 _NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
 
 
-_ENDS_HEADER = frozenset({"clevel", "shead", "pprogram", "mnemonic", "cpuworld"})
+_ENDS_HEADER = frozenset({"clevel", "shead", "pprogram", "mnemonic", "cpuworld", "tlevel"})
 """Kinds after which the scanner always lets the message start."""
 
 
@@ -253,11 +254,19 @@ class _Layout:
                 component, pid = padded.group(1), pid or padded.group(2)
             elif kind == "shead":
                 component = text
+            elif kind == "tlevel":
+                title = scan._TITLE_LEVEL.match(text)
+                if title is None:
+                    return None
+                level = scan._TITLE_LEVELS.get(title.group(1), "ERROR")
+                seen_level = True
             elif kind == "level" or kind == "clevel":
                 word = text.strip("[]()<>: ")
                 named = scan.LEVELS.get(word.upper())
                 if named is None or (kind == "clevel" and not word.isupper()):
                     return None  # not a level word: this line is not of this layout
+                if word == "Fatal" and scan._TITLE_LEVEL.match(line, field_start) is not None:
+                    return None  # "Fatal error:" is a title the scanner reads whole
                 level = named
                 seen_level = True
             elif kind == "tag":
