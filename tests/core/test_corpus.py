@@ -27,11 +27,13 @@ from corpus_data import (  # bench/ is not a package
 )
 
 # (message, timestamp, level, found) per part and mode.
+# Set after 30 families were added to both parts (holdout's new ones were harder than its old
+# ones: message 0.854 on the old 34, 0.750 on the 12 new).
 FLOORS = {
-    ("tune", "sequential"): (0.90, 0.96, 0.95, 0.96),
-    ("holdout", "sequential"): (0.82, 0.90, 0.92, 0.92),
-    ("tune", "interleaved"): (0.90, 0.93, 0.95, 0.96),
-    ("holdout", "interleaved"): (0.82, 0.90, 0.92, 0.92),
+    ("tune", "sequential"): (0.93, 0.97, 0.96, 0.97),
+    ("holdout", "sequential"): (0.80, 0.94, 0.90, 0.95),
+    ("tune", "interleaved"): (0.93, 0.93, 0.96, 0.97),
+    ("holdout", "interleaved"): (0.80, 0.91, 0.90, 0.95),
 }
 
 
