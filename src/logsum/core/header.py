@@ -71,6 +71,9 @@ LEVELS: dict[str, str] = {
     # Microsoft.Extensions.Logging's console: "fail: Category[12]"
     "FAIL": "ERROR",
     "DBUG": "DEBUG",
+    # dnf and yum's finer debug levels
+    "DDEBUG": "DEBUG",
+    "SUBDEBUG": "DEBUG",
     "TRCE": "TRACE",
     "FTL": "CRITICAL",
     # PostgreSQL writes its informational messages as LOG; MySQL's [Note]
@@ -117,7 +120,7 @@ _COMPONENT_COLON = re.compile(
     r"(?P<comp>[A-Za-z_/][\w.$@/\-]*(?:::[A-Za-z_]\w*)*(?:#[\w$]+)?(?:\([\w.:@\-/ ]*\))?"
     # ids in angle brackets after it (Dovecot's "imap(user)<pid><session>:")
     r"(?:<[\w+/=.\-]{1,64}>){0,3})"
-    r"(?:\[(?P<pid>\w[\w.\-]*)\])?(?:\s\([^()]*\))?:(?=\s|$)"
+    r"(?:\[(?P<pid>\w[\w.\-]*(?::\d{1,6})?)\])?(?:\s\([^()]*\))?:(?=\s|$)"
     # a program name with one space before its [pid] (macOS "Microsoft Word[123]:")
     r"|(?P<comp2>[A-Za-z_][\w.\-]* [\w.\-]+)\[(?P<pid2>\d+)\](?:\s\([^()]*\))?:(?=\s|$)"
 )
@@ -181,11 +184,18 @@ _NAME_DASH = re.compile(r"([A-Za-z_][\w$]{0,63}(?:::[A-Za-z_]\w{0,63}){0,8})\s+[
 _UPTIME = re.compile(r"\s+(\[ *\d{1,9}\.\d{3,9}\])(?=\s)")
 _PRE_LEVEL = re.compile(r"\d{1,10}(?=\s)|\[[^\[\]\s]{1,64}\](?=\s)")
 _EVENT_NAME = re.compile(r"\s*([A-Za-z_][\w.$]*\[\d{1,9}\])\s*$")
-_SPANS = re.compile(r"[A-Za-z_]\w*\{[^{}]*\}(?::[A-Za-z_]\w*\{[^{}]*\})*:(?=\s)")
+# tracing's spans before the target, with or without fields: "request{method=GET}:",
+# "outbound:proxy{addr=10.0.0.5:8080}:", "daemon:identity:" (a brace or two names at least)
+_SPANS = re.compile(
+    r"(?:[A-Za-z_]\w*\{[^{}]*\}(?::[A-Za-z_]\w*(?:\{[^{}]*\})?)*"
+    r"|[A-Za-z_]\w*(?::[A-Za-z_]\w*(?:\{[^{}]*\})?)+):(?=\s)"
+)
+# A thread named with its number after the level ("ThreadId(01)"), before a target or spans
+_NAMED_THREAD = re.compile(r"[A-Za-z]\w{0,31}\(\d{1,10}\)(?=\s)")
 _LOWER_LEVEL = re.compile(r"([a-z]{3,9})(?::(?=\s)|(?=\s+[\w.\-]+\[\d+\]\s|\s+\[))")
-_PROGRAM_PID = re.compile(r"([A-Za-z_][\w.\-]*)\[(\d{1,10})\](?=\s)")
+_PROGRAM_PID = re.compile(r"([A-Za-z_][\w.\-]*)\[(\d{1,10})(?::\d{1,6})?\](?=\s)")
 _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
-_UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}\](?=\s)")
+_UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]", "[ 0.01s]"
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
@@ -854,6 +864,17 @@ def _next_field(s: _Scan) -> bool:
                 s.mark(pos, host.end(), "host")
                 s.pos = host.end()
                 return True
+    if comp is None and s.level is None and s.component is None and ch.isalpha():
+        program = _PROGRAM_PID.match(line, pos)
+        at = _WS.match(line, program.end()).end() if program else 0  # type: ignore[union-attr]
+        lvl = (_level_at(line, at) or _lower_level_colon(line, at)) if program else None
+        if program is not None and lvl is not None and line[lvl[1] - 1] == ":":
+            # "unbound[812:0] notice: ...": the program and its pid, then the level
+            s.component, s.pid = program.group(1), s.pid or program.group(2)
+            s.mark(pos, program.end(), "program")
+            s.level, s.pos = lvl
+            s.mark(at, s.pos, "level")
+            return False
     if comp is not None and not _level_soon(line, pos, 1):
         if _opens_message(s, comp):
             s.pos = pos
@@ -862,8 +883,8 @@ def _next_field(s: _Scan) -> bool:
         if s.level is None:
             at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
             lvl = _level_at(line, at)
-            if lvl is None and s.host is None and s.pid is None and not s.syslog_stamp:
-                lvl = _lower_level_colon(line, at)  # "general: info: ..."
+            if lvl is None and s.host is None and not s.syslog_stamp:
+                lvl = _lower_level_colon(line, at)  # "general: info: ...", "unbound[8:0] info:"
             if lvl is not None and line[lvl[1] - 1] == ":":  # "imap-login: Info: Login: ..."
                 s.level, s.pos = lvl
                 s.mark(at, s.pos, "level")
@@ -1043,6 +1064,10 @@ def _after_level(s: _Scan) -> bool:
         if not s.has_timestamp and _try_timestamp(s, pos):
             continue  # the time after the level and thread (INFO  [main] 2026-03-02 ...)
         sep = _SEPARATOR.match(line, pos)
+        if sep is not None and ch == "-":
+            at = _WS.match(line, sep.end()).end()  # type: ignore[union-attr]
+            if line[at : at + 1] not in ("[", ":") and _COMPONENT_COLON.match(line, at) is None:
+                break  # "INFO --- logging initialized ---": dashes that open the message
         if sep is not None:
             s.mark(pos, sep.end(), "sep")
             s.pos = sep.end()
@@ -1064,7 +1089,18 @@ def _after_level(s: _Scan) -> bool:
             if line[s.pos - 1] == ":":
                 return False
             continue
+        if ch.isalpha() and s.component is None:
+            thread = _NAMED_THREAD.match(line, pos)
+            at = _WS.match(line, thread.end()).end() if thread else 0  # type: ignore[union-attr]
+            if thread is not None and (
+                _COMPONENT_COLON.match(line, at) or _SPANS.match(line, at)
+            ):  # "INFO ThreadId(01) linkerd2_proxy: ..."
+                s.mark(pos, thread.end(), "nthread")
+                s.pos = thread.end()
+                continue
         comp = _COMPONENT_COLON.match(line, pos)
+        if comp is not None and "0x" in comp.group(0):
+            break  # "C-0x55d0c2a1e0a0: ...": an object's address opens the message
         if comp is not None and (s.component is None or tentative):
             _take_component(s, comp)
             return False

@@ -62,7 +62,7 @@ _KIND_REGEX = {
     "program": scan._PROGRAM_PID.pattern,
     "spans": scan._SPANS.pattern,
     "event": r"[A-Za-z_][\w.$]*\[\d{1,9}\]",
-    "uptime": r"\[ *\d{1,9}\.\d{3,9}\]",
+    "uptime": r"\[ *\d{1,9}\.\d{3,9}s?\]",
     "ndash": scan._NAME_DASH.pattern,
     "glued": scan._GLUED_NAME.pattern,
     "caller": scan._CALLER.pattern,
@@ -87,6 +87,7 @@ _KIND_REGEX = {
     "cpuworld": scan._CPU_WORLD.pattern,
     "pprogram": scan._PADDED_PROGRAM.pattern,
     "tlevel": scan._TITLE_LEVEL.pattern,
+    "nthread": scan._NAMED_THREAD.pattern,
     "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
     "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }
@@ -281,6 +282,8 @@ class _Layout:
                 comp = scan._COMPONENT_COLON.fullmatch(text)
                 if comp is None:
                     return None
+                if "0x" in text and seen_level:
+                    return None  # "C-0x55d0c2a1e0a0:" after the level: an address, message
                 channel = scan._CHANNEL_LEVEL.match(line, field_start)
                 if channel is not None and channel.group(2) in scan.LEVELS:
                     return None  # "app.INFO:" names a level the layout does not know
@@ -354,7 +357,7 @@ class _Layout:
                 component = component or text
             elif kind == "program":
                 component, _, rest = text.partition("[")
-                pid = pid or rest.rstrip("]")
+                pid = pid or rest.rstrip("]").split(":", 1)[0]
                 thread = False
             elif kind == "gpid":
                 pid = pid or text[:-1]
