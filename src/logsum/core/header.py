@@ -210,6 +210,10 @@ _BRACE_ID = re.compile(r"\{[\w\-]{0,64}\}(?=\s)")
 # A processor and thread id closed by a parenthesis glued to the message, right after the time
 # (a hypervisor kernel's "cpu2:1234)Vol3: ...")
 _CPU_WORLD = re.compile(r"[a-z]{2,8}\d{1,4}:(\d{1,10})\)(?=\S)")
+# A correlation id in brackets after a thread in parentheses (oVirt: "(thread) [7a1b2c3d] ")
+_CORRELATION = re.compile(r"\s+(\[[\w\-]{0,64}\])(?=\s)")
+# A source position in parentheses after the thread (log4j "(%F:%L)": "(Server.java:42)")
+_PAREN_SOURCE = re.compile(r"\([\w$.\-]+\.\w{1,8}:\d{1,6}\)(?=\s)")
 # A worker number after the level and its colon ("[info]: #0 starting worker")
 _WORKER = re.compile(r"#\d{1,6}(?=\s)")
 # A logger padded to its column, then its [pid] and a colon (fail2ban's
@@ -743,6 +747,12 @@ def _next_field(s: _Scan) -> bool:
             s.pos = mark.end()
             return False  # the message follows the mark
     if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
+        paren = _PAREN_PID.match(line, pos) if ch == "(" else None
+        if paren is not None:  # "2026/03/02 10:00:00 (12345): loaded configuration"
+            s.pid = paren.group(1)
+            s.mark(pos, paren.end(), "ppid")
+            s.pos = paren.end()
+            return _level_soon(line, s.pos, 1)
         world = _CPU_WORLD.match(line, pos) if s.component is None else None
         if world is not None:  # "cpu2:1234)Vol3: ...": the processor and the world (thread)
             s.pid = world.group(1)
@@ -915,7 +925,9 @@ def _next_field(s: _Scan) -> bool:
                 return _after_level(s)
             had = s.component
             _set_component_or_pid(s, inner)
-            s.tentative = s.component is not had  # a thread, until a logger follows the level
+            # a thread, until a logger follows the level (also after a second bracket of
+            # context: "[thread=main] [req=8a2b, org=ACME] INFO  org.x.Filter - ...")
+            s.tentative = s.component is not had or s.tentative
             return True
     if s.level is None:
         brace_id = _BRACE_ID.match(line, pos) if ch == "{" else None
@@ -1055,11 +1067,21 @@ def _after_level(s: _Scan) -> bool:
                 s.mark(pos, thread.end(), "tparen")  # vdsm: "INFO  (jsonrpc/0) [api.host] ..."
                 s.pos = thread.end()
                 continue
+        if ch == "(" and s.spans and s.spans[-1][2] == "bracket":
+            source = _PAREN_SOURCE.match(line, pos)
+            if source is not None:  # log4j "%-5p [%t] (%F:%L) - %m": the source position
+                s.mark(pos, source.end(), "psource")
+                s.pos = source.end()
+                continue
         if ch == "(" and s.spans and s.spans[-1][2] == "bracket" and s.component is not None:
             thread = _THREAD_PARENS.match(line, pos)
             if thread is not None:  # "[org.jboss.as] (MSC service thread 1-2)"
                 s.mark(pos, thread.end(), "tparen")
                 s.pos = thread.end()
+                corr = _CORRELATION.match(line, s.pos)
+                if corr is not None:  # "(thread) [7a1b2c3d] ...", "[]": a correlation id
+                    s.mark(corr.start(1), corr.end(), "corr")
+                    s.pos = corr.end()
                 return False
         if not s.has_timestamp and _try_timestamp(s, pos):
             continue  # the time after the level and thread (INFO  [main] 2026-03-02 ...)
@@ -1142,7 +1164,9 @@ def _after_level(s: _Scan) -> bool:
             s.pos = pos + len(column.group(1))
             continue
         logger = _DOTTED_LOGGER.match(line, pos)
-        if logger is not None and (s.component is None or tentative):
+        if logger is not None and (
+            s.component is None or tentative or line.startswith("  ", logger.end())
+        ):  # (a logger padded to its column names itself: "[main] c.v.v.Launcher  Started")
             tentative = False
             after_logger = True
             s.component = logger.group(0)

@@ -88,6 +88,8 @@ _KIND_REGEX = {
     "pprogram": scan._PADDED_PROGRAM.pattern,
     "tlevel": scan._TITLE_LEVEL.pattern,
     "nthread": scan._NAMED_THREAD.pattern,
+    "corr": r"\[[\w\-]{0,64}\]",
+    "psource": scan._PAREN_SOURCE.pattern,
     "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
     "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }

@@ -135,7 +135,8 @@ def _prefix_tree(words: list[str]) -> str:
 
 _ABBREVIATIONS = _prefix_tree([k for k in ZONE_ABBREVIATIONS if k not in ("Z", "UTC", "GMT")])
 _TZ = (
-    r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?"
+    # (an offset of hours alone only glued to the time: "10:00:00,123+01", oVirt's engine.log)
+    r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|(?<=\d)[+-]\d{2}(?![\d:])|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?"
     rf"|(?-i:{_ABBREVIATIONS})))?"
 )
 
