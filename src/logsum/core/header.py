@@ -214,6 +214,11 @@ _CPU_WORLD = re.compile(r"[a-z]{2,8}\d{1,4}:(\d{1,10})\)(?=\S)")
 _CORRELATION = re.compile(r"\s+(\[[\w\-]{0,64}\])(?=\s)")
 # A source position in parentheses after the thread (log4j "(%F:%L)": "(Server.java:42)")
 _PAREN_SOURCE = re.compile(r"\([\w$.\-]+\.\w{1,8}:\d{1,6}\)(?=\s)")
+# Flask's "in module:" after the level
+_IN_MODULE = re.compile(r"in ([A-Za-z_][\w.]{0,63}):(?=\s)")
+# Seconds since the process started, with a colon, after the time (JDK 8 GC logs:
+# "2026-03-02T10:00:00.123+0000: 12.345: [GC ...")
+_UPTIME_COLON = re.compile(r"\d{1,9}\.\d{3}:(?=\s)")
 # A worker number after the level and its colon ("[info]: #0 starting worker")
 _WORKER = re.compile(r"#\d{1,6}(?=\s)")
 # A logger padded to its column, then its [pid] and a colon (fail2ban's
@@ -747,6 +752,11 @@ def _next_field(s: _Scan) -> bool:
             s.pos = mark.end()
             return False  # the message follows the mark
     if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
+        uptime = _UPTIME_COLON.match(line, pos) if ch.isdigit() else None
+        if uptime is not None:  # "...+0000: 12.345: [GC (Allocation Failure) ..."
+            s.mark(pos, uptime.end(), "uptimec")
+            s.pos = uptime.end()
+            return False
         paren = _PAREN_PID.match(line, pos) if ch == "(" else None
         if paren is not None:  # "2026/03/02 10:00:00 (12345): loaded configuration"
             s.pid = paren.group(1)
@@ -1029,6 +1039,13 @@ def _after_level(s: _Scan) -> bool:
             s.pos = pos
             return False
         ch = line[pos]
+        if ch == "i" and s.component is None and s.spans and s.spans[-1][2] == "level":
+            module = _IN_MODULE.match(line, pos)
+            if module is not None:  # Flask: "%(levelname)s in %(module)s: %(message)s"
+                s.component = module.group(1)
+                s.mark(pos, module.end(), "inmodule")
+                s.pos = module.end()
+                return False
         if ch == "[":
             br = _BRACKET.match(line, pos)
             if br is None:

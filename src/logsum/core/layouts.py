@@ -90,6 +90,8 @@ _KIND_REGEX = {
     "nthread": scan._NAMED_THREAD.pattern,
     "corr": r"\[[\w\-]{0,64}\]",
     "psource": scan._PAREN_SOURCE.pattern,
+    "inmodule": scan._IN_MODULE.pattern,
+    "uptimec": scan._UPTIME_COLON.pattern,
     "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
     "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }
@@ -98,7 +100,9 @@ _KIND_REGEX = {
 _NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
 
 
-_ENDS_HEADER = frozenset({"clevel", "shead", "pprogram", "mnemonic", "cpuworld", "tlevel"})
+_ENDS_HEADER = frozenset(
+    {"clevel", "shead", "pprogram", "mnemonic", "cpuworld", "tlevel", "inmodule", "uptimec"}
+)
 """Kinds after which the scanner always lets the message start."""
 
 
@@ -257,6 +261,8 @@ class _Layout:
                 component, pid = padded.group(1), pid or padded.group(2)
             elif kind == "shead":
                 component = text
+            elif kind == "inmodule":
+                component = text[3:-1]
             elif kind == "tlevel":
                 title = scan._TITLE_LEVEL.match(text)
                 if title is None:
