@@ -431,3 +431,29 @@ def test_batch_patterns_count_one_batch_and_resolve_folded_ids() -> None:
     assert users.last_seen == datetime(2024, 1, 1, 10, 0, 9, tzinfo=UTC)
     assert failed.count == 1  # the continuation line is part of its record, not a line of its own
     assert engine.pattern(users.id).count == 6  # type: ignore[union-attr]
+
+
+def test_lines_after_a_record_head_carry_its_time() -> None:
+    """A line holding only a header (java.util.logging's "date class method" line, a line of
+    only a timestamp) heads a record: the lines after it without a time of their own carry
+    its time, as `process_compact` gives them too, until a line brings its own time."""
+    lines = [
+        "Mar 02, 2026 1:15:42 PM com.example.billing.ReportServlet doGet",
+        "SEVERE: Could not write report 2026-03: disk full",
+        "2026-03-02T13:20:00.000000+00:00",
+        "Starting instance (normal)",
+        "LICENSE_MAX_SESSION = 0",
+        "2026-03-02 13:25:00 INFO worker ready",
+        "worker pool has 4 threads",
+    ]
+    head = datetime(2026, 3, 2, 13, 15, 42, tzinfo=UTC)
+    only = datetime(2026, 3, 2, 13, 20, tzinfo=UTC)
+    want = [head, head, only, only, only, datetime(2026, 3, 2, 13, 25, tzinfo=UTC), None]
+    engine = Engine(EngineConfig(default_year=2026))
+    assert [r.timestamp for r in engine.process_many(lines)] == want
+    bulk = Engine(EngineConfig(default_year=2026))
+    assert [bulk.process_compact(line)[2] for line in lines] == want
+    assert engine.process(lines[1]).severity is Severity.ERROR  # its own level, not the head's
+    engine.process(lines[2])
+    engine.end_record()  # a new file: no head carries over
+    assert engine.process(lines[3]).timestamp is None

@@ -113,6 +113,10 @@ class Engine:
         self._shapes = self._new_shapes()
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
+        self._head_stamp: datetime | None = None
+        """The time of the last line that held only a header (a record's head: java.util.logging's
+        "date class method" line, a line holding only a timestamp); lines without a time of
+        their own that follow it carry it, until a line brings its own time."""
         self._placed: Placed | None = None
         self._max_line_chars = cfg.max_line_chars
         self.line_count = 0
@@ -158,6 +162,7 @@ class Engine:
     def process(self, line: str) -> LineResult:
         """Parse one line (a trailing line break is ignored) and update the patterns."""
         cluster, severity, stamp, message, params, header, continuation = self._read(line, True)
+        stamp = self._head_time(stamp, message)
         return LineResult(
             self.line_count,
             cluster.id,
@@ -175,9 +180,18 @@ class Engine:
         continuation, version)`` where ``version`` changes whenever the pattern's template
         does (params read under one version stay valid while it is current)."""
         cluster, severity, stamp, message, params, _, continuation = self._read(line, False)
+        stamp = self._head_time(stamp, message)
         # A continuation line's record may have been evicted or folded since.
         version = cluster.version if cluster.alive else self.version_of(cluster.id)
         return (cluster.id, severity, stamp, params, message, continuation, version)
+
+    def _head_time(self, stamp: datetime | None, message: str) -> datetime | None:
+        """A line's time: its own, else that of the record head it follows (see
+        ``_head_stamp``)."""
+        if stamp is None:
+            return self._head_stamp
+        self._head_stamp = None if message else stamp
+        return stamp
 
     def version_of(self, pattern_id: str) -> int:
         """The current template version of a pattern (see :meth:`process_compact`); -1 when
@@ -290,6 +304,7 @@ class Engine:
         it looks like a continuation (a new batch, a new file)."""
         self._record = None
         self._record_lines = 0
+        self._head_stamp = None
 
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:
         """Process lines in order and return their results."""
