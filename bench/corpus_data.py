@@ -178,12 +178,13 @@ def run_family(family: Family) -> list[Outcome]:
 
 def records(family: Family) -> list[list[Case]]:
     """The family's lines grouped into records: a line that the engine, reading the family
-    alone, takes as a continuation (a stack frame, an indented line) joins the record before
-    it."""
+    alone, takes as a continuation (a stack frame, an indented line) or gives the time of the
+    record head before it (java.util.logging's ``LEVEL: message`` line) joins that record."""
     engine = Engine(family.config())
     out: list[list[Case]] = []
     for case in family.cases:
-        if engine.process(case.line).continuation and out:
+        r = engine.process(case.line)
+        if out and (r.continuation or (r.timestamp is not None and r.header.timestamp is None)):
             out[-1].append(case)
         else:
             out.append([case])

@@ -53,6 +53,10 @@ _CONTINUATION = re.compile(
 )
 
 
+_LEVEL_LINE = re.compile(r"[A-Z]{3,9}: (?! )")
+"""A record's text line that opens with its level (``SEVERE: Could not write report``)."""
+
+
 def _continues(line: str) -> bool:
     """Whether a line without a header may continue the open record: a stack frame or trace
     line, an indented or blank line (blank lines separate a trace's goroutines or causes)."""
@@ -117,6 +121,7 @@ class Engine:
         """The time of the last line that held only a header (a record's head: java.util.logging's
         "date class method" line, a line holding only a timestamp); lines without a time of
         their own that follow it carry it, until a line brings its own time."""
+        self._head_next = False  # the line after the head is the next one
         self._placed: Placed | None = None
         self._max_line_chars = cfg.max_line_chars
         self.line_count = 0
@@ -162,7 +167,7 @@ class Engine:
     def process(self, line: str) -> LineResult:
         """Parse one line (a trailing line break is ignored) and update the patterns."""
         cluster, severity, stamp, message, params, header, continuation = self._read(line, True)
-        stamp = self._head_time(stamp, message)
+        stamp = self._head_time(line, stamp, message)
         return LineResult(
             self.line_count,
             cluster.id,
@@ -180,18 +185,29 @@ class Engine:
         continuation, version)`` where ``version`` changes whenever the pattern's template
         does (params read under one version stay valid while it is current)."""
         cluster, severity, stamp, message, params, _, continuation = self._read(line, False)
-        stamp = self._head_time(stamp, message)
+        stamp = self._head_time(line, stamp, message)
         # A continuation line's record may have been evicted or folded since.
         version = cluster.version if cluster.alive else self.version_of(cluster.id)
         return (cluster.id, severity, stamp, params, message, continuation, version)
 
-    def _head_time(self, stamp: datetime | None, message: str) -> datetime | None:
+    def _head_time(self, line: str, stamp: datetime | None, message: str) -> datetime | None:
         """A line's time: its own, else that of the record head it follows (see
-        ``_head_stamp``)."""
-        if stamp is None:
-            return self._head_stamp
-        self._head_stamp = None if message else stamp
-        return stamp
+        ``_head_stamp``) when the line is the record's text: no header at all, or only a
+        level word and its colon (java.util.logging's ``SEVERE: ...`` line)."""
+        if stamp is not None:
+            self._head_stamp = None if message else stamp
+            self._head_next = True
+            return stamp
+        head = self._head_stamp
+        if head is None:
+            return None
+        next_line, self._head_next = self._head_next, False
+        text = line.strip()
+        if message == text:
+            return head
+        # the level line right after the head ("SEVERE: ...", one space after the colon)
+        level = _LEVEL_LINE.match(text) if next_line else None
+        return head if level is not None and text[level.end() :].strip() == message else None
 
     def version_of(self, pattern_id: str) -> int:
         """The current template version of a pattern (see :meth:`process_compact`); -1 when
@@ -305,6 +321,7 @@ class Engine:
         self._record = None
         self._record_lines = 0
         self._head_stamp = None
+        self._head_next = False
 
     def process_many(self, lines: Iterable[str]) -> list[LineResult]:
         """Process lines in order and return their results."""
