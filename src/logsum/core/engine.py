@@ -167,7 +167,8 @@ class Engine:
     def process(self, line: str) -> LineResult:
         """Parse one line (a trailing line break is ignored) and update the patterns."""
         cluster, severity, stamp, message, params, header, continuation = self._read(line, True)
-        stamp = self._head_time(line, stamp, message)
+        if self._head_stamp is not None or (stamp is not None and not message):
+            stamp = self._head_time(line, stamp, message)  # a record head, or after one
         return LineResult(
             self.line_count,
             cluster.id,
@@ -185,7 +186,8 @@ class Engine:
         continuation, version)`` where ``version`` changes whenever the pattern's template
         does (params read under one version stay valid while it is current)."""
         cluster, severity, stamp, message, params, _, continuation = self._read(line, False)
-        stamp = self._head_time(line, stamp, message)
+        if self._head_stamp is not None or (stamp is not None and not message):
+            stamp = self._head_time(line, stamp, message)  # a record head, or after one
         # A continuation line's record may have been evicted or folded since.
         version = cluster.version if cluster.alive else self.version_of(cluster.id)
         return (cluster.id, severity, stamp, params, message, continuation, version)
