@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from logsum import Engine
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from corpus_data import (  # bench/ is not a package
@@ -69,6 +71,25 @@ def test_interleaved_records_keep_each_familys_agreement() -> None:
             if abs(getattr(alone, field) - getattr(together, field)) > 0.03:
                 drift[f.name, field] = (getattr(alone, field), getattr(together, field))
     assert not drift, f"(alone, interleaved) per family: {drift}"
+
+
+def test_a_line_splits_in_its_file_as_it_does_alone() -> None:
+    """Every line of every tune family gets the same message, level and component when read
+    after the lines before it in its file (learned layouts replayed) as when read first: the
+    same header is never stripped on some lines of a file and kept on others."""
+    differ = []
+    for f in load(["tune"]):
+        in_file = Engine(f.config())
+        for case in f.cases:
+            alone = Engine(f.config()).process(case.line)
+            seen = in_file.process(case.line)
+            if seen.continuation:
+                continue  # part of the record before it, as it should be
+            a = (alone.message, alone.header.level, alone.header.component)
+            b = (seen.message, seen.header.level, seen.header.component)
+            if a != b:
+                differ.append((f.name, case.line, a, b))
+    assert not differ, differ[:5]
 
 
 def test_corpus_is_well_formed() -> None:

@@ -151,6 +151,7 @@ class _Layout:
         "host_due",
         "kinds",
         "last_stamps",
+        "level_colons",
         "probes",
         "stamp_checks",
         "steps",
@@ -184,6 +185,13 @@ class _Layout:
             self.kinds.append((kind, shape))
             prev = end
         self.steps = steps
+        # levels read with their colon ("info:"): a line whose level word has none ("debug 1:")
+        # is not of this layout
+        self.level_colons = frozenset(
+            k
+            for k, (start, end, kind) in enumerate(s.spans)
+            if kind == "level" and s.line[start:end].endswith(":")
+        )
         self.tail = _compiled(_gap(s.line[prev : s.pos], final=True))
         self.tagged = bool(self.kinds) and self.kinds[0][0] == "tag"
         # A syslog time ("Mar  2 10:00:00") last: the scanner would read a host next.
@@ -274,6 +282,8 @@ class _Layout:
                 named = scan.LEVELS.get(word.upper())
                 if named is None or (kind == "clevel" and not word.isupper()):
                     return None  # not a level word: this line is not of this layout
+                if k in self.level_colons and not text.endswith(":"):
+                    return None
                 if word == "Fatal" and scan._TITLE_LEVEL.match(line, field_start) is not None:
                     return None  # "Fatal error:" is a title the scanner reads whole
                 level = named
