@@ -231,8 +231,12 @@ _SOURCE_HEAD = re.compile(r"([\w./\-]*\w\.\w{1,4}:\d{1,6}\(\w*\))\s*")
 # Two-word error titles in the level's place (PHP's "PHP Fatal error:  ...")
 _TITLE_LEVEL = re.compile(r"(Fatal|Parse|Catchable fatal|Recoverable fatal) error:(?=\s)")
 _TITLE_LEVELS = {"Fatal": "CRITICAL"}
+# A level word in lower case and a logger name, each closed by a tab (zap's console encoder
+# with lower-case levels: "2026-03-02T10:00:00.123Z\tinfo\tads\tnew connection")
+_TAB_LEVEL = re.compile(r"([a-z]{3,9})(?=\t)")
+_TAB_NAME = re.compile(r"[A-Za-z_][\w.\-/]{0,63}(?=\t)")
 # A level word in lower case with its colon after a category ("general: info: ...")
-_LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9}):(?=\s)")
+_LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9})(?: \d{1,2})?:(?=\s)")  # "debug 3:" too
 
 _MAX_FIELDS = 12
 
@@ -817,6 +821,8 @@ def _next_field(s: _Scan) -> bool:
     lvl = _level_at(line, pos)
     if lvl is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
         low = _LOWER_LEVEL.match(line, pos)  # "... info hostd[123] ...", "... warning: ..."
+        if low is None and line[pos - 1] == "\t":
+            low = _TAB_LEVEL.match(line, pos)  # "<time>\tinfo\tads\t...": tab-separated
         if low is not None and low.group(1).upper() in LEVELS:
             lvl = (LEVELS[low.group(1).upper()], low.end())
     if lvl is None and s.level is None and (s.pid is not None or s.timestamp_end == pos - 1):
@@ -962,6 +968,14 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, kv.end(), "kvctx")  # "10:00:03.512 request_id=F4s1 [info] GET /"
             s.pos = kv.end()
             return True
+        if s.component is None and s.spans and s.spans[-1][2] == "pid":
+            column = _TIME_COLUMN.match(line, pos)
+            if column is not None and _level_at(line, pos) is None:
+                # "<time> 1234  5678  Agent           *** START ***": a padded source column
+                s.component = column.group(1)
+                s.mark(pos, column.end(), "tcolumn")
+                s.pos = column.end()
+                return False
         pid = _PID.match(line, pos)
         if pid is not None and _after_epoch(s) and not _level_soon(line, pid.end(), 1):
             pid = None  # "1772445600.123    195 10.0.0.41 ...": a count (Squid's elapsed ms)
@@ -1155,6 +1169,13 @@ def _after_level(s: _Scan) -> bool:
             s.mark(pos, caller.end(), "caller")
             s.pos = caller.end()
             continue
+        if line[pos - 1] == "\t" and s.component is None:
+            tab = _TAB_NAME.match(line, pos)
+            if tab is not None:  # "info\tads\tmessage": a logger's tab-separated column
+                s.component = tab.group(0)
+                s.mark(pos, tab.end(), "tabname")
+                s.pos = tab.end()
+                continue
         padded = _PADDED_LOGGER.match(line, pos) if tentative else None
         if padded is not None:  # Spring Boot: "[main] o.a.c.c.C.[.[.[/].[dispatcher]    : "
             s.component = padded.group(1)

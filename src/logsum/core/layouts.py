@@ -92,6 +92,7 @@ _KIND_REGEX = {
     "psource": scan._PAREN_SOURCE.pattern,
     "inmodule": scan._IN_MODULE.pattern,
     "uptimec": scan._UPTIME_COLON.pattern,
+    "tabname": scan._TAB_NAME.pattern,
     "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
     "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }
@@ -267,7 +268,7 @@ class _Layout:
                 if padded is None:
                     return None
                 component, pid = padded.group(1), pid or padded.group(2)
-            elif kind == "shead":
+            elif kind == "shead" or kind == "tabname":
                 component = text
             elif kind == "inmodule":
                 component = text[3:-1]
