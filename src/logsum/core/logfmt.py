@@ -106,10 +106,15 @@ def split_logfmt_placed(
     stamp_at: slice | None = None
     times = 0
     places: list[slice | str | None] = [None, None, None]
+    day = clock = None  # a date and a time of day in keys of their own
     for key, raw, written, at in pairs:
         if key in _TIME_KEYS:
             times += 1  # with two, which one gives the time depends on digits
         value = _unquote(raw)
+        if key == "date":
+            day = value
+        elif key == "time":
+            clock = value
         # Where ``value`` sits in the line, when it is written there as it is.
         value_at = -1 if "\\" in raw else lead + at + (raw[:1] == '"')
         if key in _MESSAGE_KEYS and not message:
@@ -134,6 +139,11 @@ def split_logfmt_placed(
             places[0] = _place(host, value_at)
         elif key not in _HEADER_KEYS:
             rest.append(written)
+    if day is not None and clock is not None and ":" in clock and ":" not in day:
+        # FortiGate: "date=2026-03-02 time=10:00:00": the two read together
+        found = match_timestamp(f"{day.strip()} {clock.strip()}", 0, default_year)
+        if found is not None and found[0] is not None:
+            timestamp, stamp_at = found[0], None
     if message and timestamp is None:
         stamped = _STAMPED.fullmatch(message[0])
         found = match_timestamp(stamped.group(1), 0, default_year) if stamped else None
