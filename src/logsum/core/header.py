@@ -894,8 +894,12 @@ def _next_field(s: _Scan) -> bool:
         program = _PROGRAM_PID.match(line, pos)
         at = _WS.match(line, program.end()).end() if program else 0  # type: ignore[union-attr]
         lvl = (_level_at(line, at) or _lower_level_colon(line, at)) if program else None
-        if program is not None and lvl is not None and line[lvl[1] - 1] == ":":
-            # "unbound[812:0] notice: ...": the program and its pid, then the level
+        if (
+            program is not None
+            and lvl is not None
+            and (line[lvl[1] - 1] == ":" or line[at : lvl[1]].isupper())
+        ):
+            # "unbound[812:0] notice: ...", "shop.orders[4821] INFO ...": program, pid, level
             s.component, s.pid = program.group(1), s.pid or program.group(2)
             s.mark(pos, program.end(), "program")
             s.level, s.pos = lvl
@@ -1077,6 +1081,12 @@ def _after_level(s: _Scan) -> bool:
             continue
         if ch in "-|" and line.startswith(("- ", "| "), pos):
             s.pos = pos + 2
+            caller = _CALLER.match(line, s.pos) if ch == "-" else None
+            if caller is not None and line.startswith(" - ", caller.end()):
+                # "- ERROR - orders.py:88 - message": the source position in its own column
+                s.component = s.component or caller.group(0).rstrip(":]")
+                s.mark(s.pos, caller.end() + 3, "dcaller")
+                s.pos = caller.end() + 3
             return False
         if ch == "<" and s.pid is None:
             erlang = _ERLANG_PID.match(line, pos)
@@ -1133,8 +1143,8 @@ def _after_level(s: _Scan) -> bool:
                 return False  # "logger : message"
             continue
         pidtid = _PID_TID.match(line, pos)
-        if pidtid is None and s.pid is None and s.component is None:
-            pidtid = _PID_BEFORE.match(line, pos)
+        if pidtid is None and s.pid is None and (s.component is None or tentative):
+            pidtid = _PID_BEFORE.match(line, pos)  # (after "[app,trace,span]": Sleuth)
         if pidtid is not None:
             s.pid = s.pid or pidtid.group(pidtid.lastindex or 0)
             s.mark(pos, pidtid.end(), "pidtid")

@@ -93,6 +93,7 @@ _KIND_REGEX = {
     "inmodule": scan._IN_MODULE.pattern,
     "uptimec": scan._UPTIME_COLON.pattern,
     "tabname": scan._TAB_NAME.pattern,
+    "dcaller": scan._CALLER.pattern + r" - ",
     "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
     "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
 }
@@ -270,6 +271,8 @@ class _Layout:
                 component, pid = padded.group(1), pid or padded.group(2)
             elif kind == "shead" or kind == "tabname":
                 component = text
+            elif kind == "dcaller":
+                component = component or text[:-3].rstrip(":]")
             elif kind == "inmodule":
                 component = text[3:-1]
             elif kind == "tlevel":
