@@ -154,3 +154,43 @@ def test_a_12_hour_log_keeps_its_half_of_the_day() -> None:
         if want is not None:
             assert got == want, line
             assert not message.startswith(("AM", "PM")), line
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "pid", "component"),
+    [
+        # pino-pretty and HAProxy: the process in parentheses after the level
+        (
+            "[1772445600000] INFO (4211 on web-1): server listening",
+            "[1772445601000] WARN (4377 on web-1): slow response from payments",
+            "4377",
+            None,
+        ),
+        (
+            "[NOTICE]   (1) : haproxy version is 2.8.3",
+            "[WARNING]  (8) : Server api/web2 is DOWN",
+            "8",
+            None,
+        ),
+        # Monolog: a channel with its level glued behind a dot
+        (
+            "[2026-03-02T10:00:00.123456+00:00] app.INFO: User logged in",
+            "[2026-03-02T10:00:01.000000+00:00] security.NOTICE: Authentication failure",
+            None,
+            "security",
+        ),
+    ],
+)
+def test_a_layout_reads_the_fields_the_scanner_read(
+    first: str, second: str, pid: str | None, component: str | None
+) -> None:
+    # The second line is read by the layout the first one taught (no scan): it must give the
+    # same header as a fresh engine, which scans it.
+    engine = _engine()
+    engine.process(first)
+    replayed = engine.process(second)
+    # one layout: the one learned applied (a layout that does not apply is learned again)
+    assert sum(map(len, engine._headers._by_lead.values())) == 1
+    scanned = _engine().process(second)
+    assert replayed.header == scanned.header
+    assert (replayed.header.pid, replayed.header.component) == (pid, component)

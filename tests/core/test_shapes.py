@@ -202,3 +202,48 @@ def test_the_shape_cache_changes_no_result_on_json_lines_whatever_their_digits()
         for line in _JSON_LINES:
             again.process(line)
     assert again.full_path_lines <= 5 * 50 + len(_JSON_LINES)
+
+
+_TAILED_LINES = (
+    # (header, message, context) of formats that end a line with context columns.
+    # zap's console encoder: a JSON object of context after the message
+    (
+        "2024-03-02T10:00:00.123+0100\tINFO\tserver/main.go:42\t",
+        "starting server",
+        '\t{"port": 8080}',
+    ),
+    # Monolog: context and extra columns, the last an empty list
+    (
+        "[2024-03-02T10:00:01.000210+00:00] request.DEBUG: ",
+        "Matched route 7.",
+        ' {"route":"r7"} []',
+    ),
+    # log4j "%m (%c)": the logger after the message
+    ("[2024-03-02 10:00:06,000] INFO ", "Rolled segment 17 in 56 ms.", " (kafka.log.Log)"),
+    # structlog's console: key=value pairs after a padded message
+    ("2024-03-02 10:00:00 [info     ] ", "worker 3 started", "          queue=default conc=4"),
+)
+
+
+def test_the_shape_cache_changes_no_result_on_lines_that_end_with_context() -> None:
+    # The digits after the header change at random: a context object may stop being JSON
+    # (``01``), and then the header reader keeps it in the message; a line replayed from its
+    # shape must too.
+    rng = random.Random(7)
+    lines = [
+        head + (rest if i % 3 == 0 else _fuzzed(rest, rng))
+        for i in range(200)
+        for head, *parts in _TAILED_LINES
+        for rest in ["".join(parts)]
+    ]
+    cached, full = Engine(), Engine(EngineConfig(shape_cache=False))
+    for line in lines:
+        assert cached.process(line) == full.process(line), line
+    assert cached.patterns() == full.patterns()
+    assert cached.full_path_lines < len(lines) * 0.3, "lines with context were not replayed"
+    # The message is read at its place, before the context, when a line comes again.
+    again = Engine()
+    for _ in range(20):
+        for head, message, context in _TAILED_LINES:
+            assert again.process(head + message + context).message == message
+    assert again.full_path_lines == len(_TAILED_LINES)

@@ -123,6 +123,7 @@ class Engine:
         their own that follow it carry it, until a line brings its own time."""
         self._head_next = False  # the line after the head is the next one
         self._placed: Placed | None = None
+        self._header_end = -1
         self._max_line_chars = cfg.max_line_chars
         self.line_count = 0
         self.full_path_lines = 0
@@ -280,6 +281,7 @@ class Engine:
                 masked=tokens,
                 level_severity=level_sev,
                 severity=severity,
+                header_end=self._header_end,
                 # A line read as text that starts like JSON: only lines that are not JSON
                 # either (their digits decide) may be read like it.
                 valid=not_json if line[:1] == "{" and self._placed is None else None,
@@ -333,8 +335,10 @@ class Engine:
         """The line's header (``NO_HEADER`` when it has none), its message, and where header
         detection found its timestamps (for the shape cache; empty for other headers). A
         logfmt or JSON line whose message and header values are written in it as they are
-        leaves their places in ``self._placed`` (else it is ``None``)."""
+        leaves their places in ``self._placed`` (else it is ``None``). A header found by the
+        detector leaves where it ended in ``self._header_end`` (else it is -1)."""
         self._placed = None
+        self._header_end = -1
         if self.message_only:
             return NO_HEADER, line.strip(), _NO_STAMPS
         if self._format is not None:
@@ -356,10 +360,12 @@ class Engine:
                 # A sentence written in the line: its shape can be replayed like a header's.
                 self._placed = (*places, LOGFMT, ())
                 return header, message, _NO_STAMPS
-        found = self._headers.split(line)
+        headers = self._headers
+        found = headers.split(line)
         if found is None:
             return NO_HEADER, line.strip(), _NO_STAMPS
-        return found[0], found[1], self._headers.last_stamps
+        self._header_end = headers.last_end
+        return found[0], found[1], headers.last_stamps
 
     def _tokens(self, message: str) -> tuple[list[str], list[str]]:
         raw = message.split()

@@ -152,6 +152,7 @@ class _Layout:
         "has_stamp",
         "host_due",
         "kinds",
+        "last_end",
         "last_stamps",
         "level_colons",
         "probes",
@@ -166,6 +167,7 @@ class _Layout:
         steps: list[tuple[re.Pattern[str], re.Pattern[str]]] = []  # (gap before, field)
         prev = 0
         self.last_stamps: list[tuple[int, int, int]] = []
+        self.last_end = 0  # where the header of the last line split ended
         self.kinds: list[tuple[str, int]] = []  # (kind, timestamp shape or -1)
         for start, end, kind in s.spans:
             gap = _gap(s.line[prev:start], final=False)
@@ -392,7 +394,8 @@ class _Layout:
             elif kind == "lpipe":
                 level, seen_level = scan._LETTER_PIPE_LEVELS[text[0]], True
             elif kind == "chlevel":
-                channel = scan._CHANNEL_LEVEL.fullmatch(text)
+                # (matched in the line: the expression looks at the space after the field)
+                channel = scan._CHANNEL_LEVEL.match(line, field_start)
                 named = scan.LEVELS.get(channel.group(2)) if channel is not None else None
                 if channel is None or named is None:
                     return None
@@ -416,7 +419,7 @@ class _Layout:
                 level = scan._SYSLOG_SEVERITIES[int(mnemonic.group(2))]
                 component, seen_level = component or mnemonic.group(1), True
             elif kind == "ppid":
-                paren = scan._PAREN_PID.fullmatch(text)
+                paren = scan._PAREN_PID.match(line, field_start)
                 pid = pid or (paren.group(1) if paren is not None else None)
         state = (
             timestamp is not None or self.has_stamp,
@@ -433,6 +436,7 @@ class _Layout:
             for (_, shape), (_, a, b) in zip(self.kinds, parts, strict=True)
             if shape >= 0
         ]
+        self.last_end = end
         message = scan._without_context(line[end:].strip())
         if not message and self.tagged:
             message = parts[0][0]
@@ -524,6 +528,9 @@ class HeaderDetector:
         self.last_stamps: list[tuple[int, int, int]] = []
         """Where the timestamps of the last line split were: ``(start, end, shape)``; a
         bracketed timestamp's span includes its brackets."""
+        self.last_end = 0
+        """Where the header of the last line split ended: its message is the start of the
+        rest of the line (after spaces), before any context columns it ends with."""
 
     def entries(self) -> int:
         """Layouts and remembered timestamps, plans and header-less starts (for a memory
@@ -587,6 +594,7 @@ class HeaderDetector:
                 if i:
                     group[i - 1], group[i] = group[i], group[i - 1]
                 self.last_stamps = layout.last_stamps
+                self.last_end = layout.last_end
                 return found
         self.last_stamps = []
         start = line[:_HEADERLESS_PREFIX].translate(_DIGITS_TO_ZERO)
@@ -599,6 +607,7 @@ class HeaderDetector:
             self._headerless.add(start)
             return None
         result, s = scanned
+        self.last_end = s.pos
         self.last_stamps = [
             (start, end, int(kind[3:] if kind[0] == "[" else kind[2:]))
             for start, end, kind in s.spans

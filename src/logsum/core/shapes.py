@@ -34,6 +34,7 @@ from operator import itemgetter, sub
 from typing import Any, NamedTuple
 
 from logsum.core.align import align, partial_spans
+from logsum.core.header import _without_context as without_context
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster
 from logsum.core.model import WILDCARD, Header, Severity
@@ -153,6 +154,7 @@ class Shape:
         "source",
         "stamp",
         "stamps",
+        "tail",
         "valid",
         "value_stamp",
         "version",
@@ -175,6 +177,7 @@ class Shape:
         runs: int,
         value_stamp: ValueStamp | None = None,
         valid: Callable[[str], bool] | None = None,
+        tail: bool = False,
     ) -> None:
         self.cluster = cluster
         self.version = cluster.version
@@ -196,6 +199,7 @@ class Shape:
         self.severity = severity  # the level's, or the template's words' (at this version)
         self.masked = masked  # the masked message tokens (to check a moved shape)
         self.valid = valid  # what a line must pass to be replayed (None: nothing)
+        self.tail = tail  # context columns follow the message (``valid`` checks where they go)
         self.source = source  # the line it was learned from ("" for a moved copy)
         self.runs = runs  # how many digit runs that line has
         # Where those runs start and end, found when a line is first moved from this shape.
@@ -296,25 +300,37 @@ class ShapeCache:
         masked: list[str],
         level_severity: Severity | None,
         severity: Severity,
+        header_end: int = -1,
         valid: Callable[[str], bool] | None = None,
     ) -> Shape | None:
         """Remember where the parts of ``line`` sit, as the full path read them: ``header``
         (``None`` for a line without one) with its timestamps at ``stamps``, the ``message``
         with its tokens (``raw_tokens``, ``masked``), placed in ``cluster`` with the given
         severities. The message ends the line, unless ``placed`` says where it and the header
-        fields are. ``valid`` (or the placing parser's) is what a line must pass to be
-        replayed. Returns the shape, or ``None`` when the line cannot be replayed safely."""
+        fields are, or the header reader cut context columns off its end (``header_end``: where
+        the header ended; the message starts the rest of the line). ``valid`` (or the placing
+        parser's) is what a line must pass to be replayed. Returns the shape, or ``None`` when
+        the line cannot be replayed safely."""
         tokens = cluster.tokens
         if len(raw_tokens) > self.max_tokens - 1:
             return None
+        tail = False  # context columns follow the message
         if placed is None:
             msg_end = len(line.rstrip())
             msg_start = msg_end - len(message)
+            if line[msg_start:msg_end] != message and header_end >= 0 and valid is None:
+                rest = line[header_end:]
+                msg_start = header_end + len(rest) - len(rest.lstrip())
+                msg_end = msg_start + len(message)
+                tail = True
         else:
             msg_start = placed[0]
             msg_end = msg_start + len(message)
         if line[msg_start:msg_end] != message:
             return None
+        if tail:
+            # A line equal up to its digits must lose the same columns (its JSON may not parse).
+            valid = partial(_cut_at, slice(msg_start, msg_end))
         spans = [m.span() for m in _TOKEN.finditer(line, msg_start, msg_end)]
         if len(spans) != len(raw_tokens):
             return None
@@ -322,6 +338,12 @@ class ShapeCache:
             # Wildcards spanning several tokens: one character span per template token.
             ranges = align(tokens, raw_tokens)
             if ranges is None:
+                return None
+            # A value over several tokens is read as they are joined by one space.
+            if any(
+                j - i > 1 and line[spans[i][0] : spans[j - 1][1]] != " ".join(raw_tokens[i:j])
+                for i, j in ranges
+            ):
                 return None
             spans = [(spans[i][0], spans[j - 1][1]) for i, j in ranges]
         params: list[slice] = []
@@ -382,6 +404,7 @@ class ShapeCache:
             runs=0,
             value_stamp=None if placed is None else self._value_stamp(placed),
             valid=valid if placed is None else placed[3].valid,
+            tail=tail,
         )
         missed = self._missed
         key = missed[1] if missed[0] is line else shape_key(line)
@@ -582,7 +605,8 @@ class ShapeCache:
             source="",
             runs=n,
             value_stamp=value,
-            valid=base.valid,
+            valid=partial(_cut_at, message) if base.tail else base.valid,
+            tail=base.tail,
         )
         self._put(self._exact, key, shape)
         return shape
@@ -644,6 +668,13 @@ def _collapse_zeros(key: bytes) -> bytes:
     if key[-1:] == b"0":
         out += b"0"
     return out
+
+
+def _cut_at(message: slice, line: str) -> bool:
+    """Whether the header reader, given the rest of ``line`` from the message's start, cuts
+    the context columns off where ``message`` ends (``_without_context``), as it did for the
+    line the shape was learned from."""
+    return len(without_context(line[message.start :].strip())) == message.stop - message.start
 
 
 def _params_reader(params: tuple[slice, ...]) -> Callable[[str], tuple[str, ...]]:
