@@ -38,13 +38,16 @@ _KIND_REGEX = {
     "stream": r"(?:stdout|stderr) [FP]",
     # Level and component fields match loosely here (a small regex compiles fast) and are
     # checked word by word when the layout is replayed.
-    "level": r"[<\[(]?[A-Za-z]{1,11} *[>\])]?:?(?=[\s:|,\[\]-]|$)",
+    # (as the scanner reads a level: the word, or the word in brackets, and a colon glued to
+    # it; the spaces after it are the gap to the next field)
+    "level": r"(?:[<\[(][A-Za-z]{1,11} *[>\])]|[A-Za-z]{1,11})(?=[\s:|,\[\]-]|$):?",
     "blevel": scan._BRACKET.pattern,
     "pipe": r"\| *[^\s|]*(?=\|)",
     "plevel": r"\| *[^\s|]* *(?=\|)",
     "pcaller": r"\|" + scan._PIPE_CALLER.pattern,
     "hexlevel": scan._HEX_LEVEL.pattern,
-    "comp": r"[^\s\[\]:]+(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?(?:\s\([^()]*\))?:(?=\s|$)",
+    "comp": r"[^\s\[\]:]+(?:::[^\s\[\]:]+)*(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?"
+    r"(?:\s\([^()]*\))?:(?=\s|$)",
     "bracket": scan._BRACKET.pattern,
     "bopen": r"\[",
     "popen": r"\(",
@@ -208,7 +211,7 @@ class _Layout:
         self.syslog_stamp = any(
             kind.startswith("ts") and s.line[start].isalpha() for start, _, kind in s.spans
         )
-        self.probes: dict[tuple[str, _ProbeState, bool], bool] = {}
+        self.probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
 
     def split(
@@ -237,6 +240,7 @@ class _Layout:
         thread = False  # the component came from a bracket, and a logger may still name it
         priority = None
         seen_level = False
+        after_logger = False  # a bracket right after a logger holds context, as the scanner reads
         for k, ((kind, shape), (text, field_start, field_end)) in enumerate(
             zip(self.kinds, parts, strict=True)
         ):
@@ -286,6 +290,8 @@ class _Layout:
             elif kind == "level" or kind == "clevel":
                 word = text.strip("[]()<>: ")
                 named = scan.LEVELS.get(word.upper())
+                if named is None and len(word) == 1 and kind == "level":
+                    named = scan._SINGLE_LETTER_LEVELS.get(word)  # logcat's "D", MongoDB's "I"
                 if named is None or (kind == "clevel" and not word.isupper()):
                     return None  # not a level word: this line is not of this layout
                 if k in self.level_colons and not text.endswith(":"):
@@ -327,7 +333,7 @@ class _Layout:
                 if (
                     seen_level
                     and kind == "bracket"
-                    and not scan._header_bracket(inner, line, field_end, False)
+                    and not scan._header_bracket(inner, line, field_end, after_logger)
                 ):
                     return None  # after the level only some brackets are header
                 thread = thread or (kind == "bracket" and component is None)
@@ -377,6 +383,7 @@ class _Layout:
             elif kind in ("logger", "caller"):
                 component = text.rstrip(":]")  # a logger after a thread's bracket names it
                 thread = False
+                after_logger = after_logger or kind == "logger"
             elif kind == "column":
                 component = component or text
             elif kind == "program":
@@ -429,7 +436,7 @@ class _Layout:
             thread,
         )
         due = self.host_due and scan.host_follows(line, parts[-1][1], parts[-1][2])
-        if self._more_header(line, last, state, due):
+        if self._more_header(line, last, end, state, due):
             return None
         self.last_stamps = [
             (a, b, shape)
@@ -458,21 +465,26 @@ class _Layout:
             self.stamp_checks[key] = known
         return known
 
-    def _more_header(self, line: str, end: int, state: _ProbeState, host_due: bool) -> bool:
-        """Would the scanner read another header field where this layout stops, given what
-        the layout read (``state``)? Asked once per start of message up to its digits and per
-        state: the answer depends on the next few tokens."""
+    def _more_header(
+        self, line: str, end: int, tail_end: int, state: _ProbeState, host_due: bool
+    ) -> bool:
+        """Would the scanner read another header field where this layout's last field ends
+        (``end``; its header ends at ``tail_end``, after the separators that follow), given
+        what the layout read (``state``)? Asked once per start of message up to its digits
+        and per state: the answer depends on the next few tokens."""
         if end >= len(line):
             return False
-        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), state, host_due)
+        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), state, host_due, tail_end - end)
         known = self.probes.get(key)
         if known is None:
-            known = self.probes[key] = self._probe(line, end, state, host_due)
+            known = self.probes[key] = self._probe(line, end, tail_end, state, host_due)
             if len(self.probes) > 4096:
                 self.probes.clear()
         return known
 
-    def _probe(self, line: str, end: int, state: _ProbeState, host_due: bool) -> bool:
+    def _probe(
+        self, line: str, end: int, tail_end: int, state: _ProbeState, host_due: bool
+    ) -> bool:
         has_timestamp, has_level, has_component, has_pid, thread = state
         probe = scan._Scan(line, 2000, pos=end)  # a throwaway scan: only what it adds counts
         probe.has_timestamp = has_timestamp
@@ -508,7 +520,8 @@ class _Layout:
             probe.timestamp_end = end if stamp_last else -2
             probe.syslog_host_due = host_due
             scan._next_field(probe)
-        return len(probe.spans) > 1 or probe.pos > start
+        # (a separator the layout reads after its last field, " - ", is no more header)
+        return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
 
 class HeaderDetector:
