@@ -498,6 +498,18 @@ class _Layout:
         start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
         if self.kinds and self.kinds[-1][0] in _ENDS_HEADER:
             return False
+        last = self.kinds[-1][0] if self.kinds else ""
+        before = self.kinds[-2][0] if len(self.kinds) > 1 else ""
+        if (
+            last in _MESSAGE_NEXT
+            or (last == "sep" and line[end - 1] == ":")  # "logger : message"
+            or (last == "uptime" and before == "comp")  # "kernel: [   12.345678] message"
+            or (last == "tparen" and before == "bracket")  # "[org.x] (MSC thread 1-2) message"
+        ):
+            return False  # the scanner reads the message after such a field
+        if last == "ptag":  # "kid1| WARNING: ...": a level with its colon may follow the tag
+            level = scan._level_at(line, start)
+            return level is not None and line[level[1] - 1] == ":"
         if has_level and self.kinds[-1][0] == "level":
             if line[end - 1] == ":":
                 if scan._EVENT_NAME.match(line, end) is not None:
@@ -522,6 +534,11 @@ class _Layout:
             scan._next_field(probe)
         # (a separator the layout reads after its last field, " - ", is no more header)
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
+
+
+_MESSAGE_NEXT = frozenset({"mark", "epid", "ppid", "hexlevel"})
+"""Fields after which the scanner always reads the message (a role mark, a process in angle
+brackets or parentheses after the level, a debug mask)."""
 
 
 class HeaderDetector:
