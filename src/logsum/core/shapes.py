@@ -330,7 +330,7 @@ class ShapeCache:
             return None
         if tail:
             # A line equal up to its digits must lose the same columns (its JSON may not parse).
-            valid = partial(_cut_at, slice(msg_start, msg_end))
+            valid = partial(_cut_at, msg_start, msg_end)
         spans = [m.span() for m in _TOKEN.finditer(line, msg_start, msg_end)]
         if len(spans) != len(raw_tokens):
             return None
@@ -605,7 +605,7 @@ class ShapeCache:
             source="",
             runs=n,
             value_stamp=value,
-            valid=partial(_cut_at, message) if base.tail else base.valid,
+            valid=partial(_cut_at, message.start, message.stop) if base.tail else base.valid,
             tail=base.tail,
         )
         self._put(self._exact, key, shape)
@@ -670,11 +670,11 @@ def _collapse_zeros(key: bytes) -> bytes:
     return out
 
 
-def _cut_at(message: slice, line: str) -> bool:
-    """Whether the header reader, given the rest of ``line`` from the message's start, cuts
-    the context columns off where ``message`` ends (``_without_context``), as it did for the
-    line the shape was learned from."""
-    return len(without_context(line[message.start :].strip())) == message.stop - message.start
+def _cut_at(start: int, stop: int, line: str) -> bool:
+    """Whether the header reader, given the rest of ``line`` from the message's ``start``,
+    cuts the context columns off where the message ends (``stop``; ``_without_context``), as
+    it did for the line the shape was learned from."""
+    return len(without_context(line[start:].strip())) == stop - start
 
 
 def _params_reader(params: tuple[slice, ...]) -> Callable[[str], tuple[str, ...]]:
