@@ -504,7 +504,6 @@ class _Layout:
             last in _MESSAGE_NEXT
             or (last == "sep" and line[end - 1] == ":")  # "logger : message"
             or (last == "uptime" and before == "comp")  # "kernel: [   12.345678] message"
-            or (last == "tparen" and before == "bracket")  # "[org.x] (MSC thread 1-2) message"
         ):
             return False  # the scanner reads the message after such a field
         if last == "ptag":  # "kid1| WARNING: ...": a level with its colon may follow the tag
@@ -519,6 +518,13 @@ class _Layout:
                 return scan._WORKER.match(line, start) is not None  # "[info]: #0 ..."
             if line[end : end + 1] == ":":
                 return True  # the scanner takes "LEVEL:" whole
+        if (
+            has_level
+            and line.startswith("[", start)
+            and any(kind == "logger" for kind, _ in self.kinds)
+            and scan._BRACKET.match(line, start) is not None
+        ):
+            return True  # after a logger the scanner reads each bracket as context
         if has_level:
             scan._after_level(probe)
         elif not self.kinds:
