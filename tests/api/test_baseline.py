@@ -5,13 +5,14 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from logsum.store import Tier
+from logsum.store import Store, Tier
 
 from .conftest import Server, envelope, keyed_server, make_keys, start_server
 
@@ -154,4 +155,65 @@ def test_a_heartbeat_the_baseline_had_is_missed_against_the_learned_rate(server:
         (drop,) = silent(c)
         assert "Heartbeat" in drop["message"] and "went silent" in drop["message"]
         assert silent(other) == []  # no baseline: nothing to miss
+        assert c.delete("/v1/baseline").status_code == 204
+
+
+def _rewrite_rates(db_url: str, tenant_id: str, rates: object, drop: bool = False) -> None:
+    """Replace the stored baseline's rates (or drop the field, as a service from before rates
+    were learned stored it)."""
+    store = Store(db_url)
+    try:
+        stored = store.baselines.get(tenant_id)
+        assert stored is not None
+        payload = json.loads(stored.payload)
+        assert payload["rates"] is not None  # what this test changes was there
+        if drop:
+            del payload["rates"]
+        else:
+            payload["rates"] = rates
+        store.baselines.put(
+            tenant_id, json.dumps(payload), sessions=stored.sessions, lines=stored.lines
+        )
+    finally:
+        store.close()
+
+
+def test_stored_rates_of_an_older_or_damaged_shape_are_ignored_not_a_500(tmp_path: Path) -> None:
+    with keyed_server(tmp_path, {**LIMITS, "LOGSUM_ENGINE_SYNC_SECONDS": "0"}) as server:
+        db_url = f"sqlite:///{tmp_path / 'data' / 'logsum.db'}"
+        store = Store(db_url)
+        try:
+            tenant = next(k.id for k in store.list_keys() if k.name == "a")
+        finally:
+            store.close()
+        options = {"learn_only": True}
+        with server.client(server.keys["a"]) as c:
+            for rates in ("before rates", {"seconds": 0, "lines": 1, "patterns": {}}, [7]):
+                learned = c.post(
+                    "/v1/analyze", json={"logs": _steady(60, True), "options": options}
+                )
+                assert learned.status_code == 200, learned.text
+                judged = c.post("/v1/analyze", json={"logs": _steady(60, False)})
+                assert [a for a in judged.json()["anomalies"] if a["evidence"].get("compared_with")]
+                _rewrite_rates(db_url, tenant, rates, drop=rates == "before rates")
+                judged = c.post("/v1/analyze", json={"logs": _steady(60, False)})
+                assert judged.status_code == 200, (rates, judged.text)
+                assert not [
+                    a for a in judged.json()["anomalies"] if a["evidence"].get("compared_with")
+                ]
+                assert c.get("/v1/baseline").status_code == 200
+                # The next learn (at the top of the loop) learns the rates again.
+
+
+def test_learning_from_lines_without_timestamps_or_nothing_stores_no_rates(server: Server) -> None:
+    with server.client(server.keys["b"]) as c:
+        assert c.delete("/v1/baseline").status_code == 204
+        bare = [line.split(" ", 2)[2] for line in _steady(60, True)]  # no timestamps
+        for logs in (bare, []):
+            r = c.post("/v1/analyze", json={"logs": logs, "options": {"learn_only": True}})
+            assert r.status_code == 200, r.text
+        assert c.get("/v1/baseline").json()["lines"] == len(bare)
+        judged = c.post("/v1/analyze", json={"logs": _steady(60, False)})
+        assert judged.status_code == 200, judged.text
+        assert not [a for a in judged.json()["anomalies"] if a["evidence"].get("compared_with")]
         assert c.delete("/v1/baseline").status_code == 204

@@ -86,7 +86,8 @@ class Baseline:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Baseline:
-        """The inverse of :meth:`to_dict` (``ValueError`` on an unknown version)."""
+        """The inverse of :meth:`to_dict` (``ValueError`` on an unknown version; rates that do not
+        read are left out, see :func:`_rates`)."""
         if d.get("version") != 1:
             raise ValueError("unknown baseline version")
         s = d.get("sessions")
@@ -94,5 +95,18 @@ class Baseline:
             pattern_ids=frozenset(str(p) for p in d["pattern_ids"]),
             lines=int(d["lines"]),
             sessions=SessionProfile.from_dict(s) if s is not None else None,
-            rates=RateProfile.from_dict(r) if (r := d.get("rates")) is not None else None,
+            rates=_rates(d.get("rates")),
         )
+
+
+def _rates(stored: Any) -> RateProfile | None:
+    """The stored rates, or ``None``: absent (a baseline stored before rates were learned, or
+    from lines without timestamps) or of a shape that does not read. Rates are only a
+    comparison of levels, learned again by the next ``learn_only`` analysis: unreadable ones
+    are left out rather than making the whole baseline unusable."""
+    if stored is None:
+        return None
+    try:
+        return RateProfile.from_dict(stored)
+    except ValueError:
+        return None

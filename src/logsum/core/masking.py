@@ -21,6 +21,9 @@ import re
 from logsum.core.model import WILDCARD
 from logsum.core.timestamps import match_timestamp
 
+MAX_TOKEN_CHARS = 512
+"""Longer tokens are one variable without looking at them (and cost no regex time)."""
+
 # A value starts at the start of a token or right after one of these characters (a closing
 # bracket too: ``[AF_INET]10.0.0.1:1194``; an approximation's ``~`` at a value's start
 # stays: ``~<*>``)...
@@ -83,8 +86,12 @@ _VARIABLE_SHAPES = (
     # or an epoch; two numbers joined by '-' stay apart (1.5-2), and so does a named flavour
     # (<*>-slim, <*>-rc1).
     r"(?:\d{1,2}:\d+(?:\.\d+)+|\d+\.\d+(?:\.\d+)+(?=-\d|[+~])"
-    r"|\d+(?:\.\d+)+(?=-\d|[+~])(?=[\w.+~-]*[A-Za-z+~]))"
-    r"[-+~][A-Za-z0-9]+(?:[-+~.][A-Za-z0-9]+)*",  # one loop: no backtracking blow-up
+    # The revision is one loop (no backtracking blow-up); the look for its letter reads at most
+    # a token's length ahead, or a run of such versions ("1.1-" * 10,000) is read again from
+    # each of its numbers: quadratic.
+    r"|\d+(?:\.\d+)+(?=-\d|[+~])"
+    rf"(?=[\w.+~-]{{0,{MAX_TOKEN_CHARS}}}[A-Za-z+~]))"
+    r"[-+~][A-Za-z0-9]+(?:[-+~.][A-Za-z0-9]+)*",
     # A version with its "v" (v6.1.7601.23505, v1.25)
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
@@ -106,8 +113,6 @@ def mask(message: str) -> str:
 
 
 _DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
-MAX_TOKEN_CHARS = 512
-"""Longer tokens are one variable without looking at them (and cost no regex time)."""
 _DIGIT = re.compile(r"\d")
 
 

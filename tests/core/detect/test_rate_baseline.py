@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from detect_support import line, patterns, steady
 
 from logsum.core.analysis import AnalysisOptions, Analyzer, AnomalyType, Baseline
+from logsum.core.detect.rate import RateProfile
 from logsum.core.model import LineResult
 
 PIDS = ("a", "b", "c", "d")
@@ -80,3 +82,58 @@ def test_an_occasional_pattern_has_no_rate_to_miss() -> None:
     learned = learner.learned(patterns(results))
     assert learned.rates is not None and set(learned.rates.patterns) == set(PIDS)
     assert _judge(steady(60), learned) == []
+
+
+def test_a_baseline_stored_before_rates_were_learned_still_judges() -> None:
+    stored = _baseline().to_dict()
+    for old in ({k: v for k, v in stored.items() if k != "rates"}, {**stored, "rates": None}):
+        baseline = Baseline.from_dict(old)
+        assert baseline.rates is None and baseline.pattern_ids
+        # Nothing to compare the level with: the "d" that went silent is not a baseline drop.
+        assert _judge([(t, p) for t, p in steady(60) if p != "d"], baseline) == []
+        # Merged with a new learn, the new rates are kept.
+        assert baseline.merged(_baseline()).rates == _baseline().rates
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [
+        [],
+        "60",
+        {"seconds": 3600.0},  # no lines, no patterns
+        {"seconds": "an hour", "lines": 10, "patterns": {}},
+        {"seconds": 0.0, "lines": 10, "patterns": {"a": 10}},
+        {"seconds": float("inf"), "lines": 10, "patterns": {"a": 10}},
+        {"seconds": float("nan"), "lines": 10, "patterns": {"a": 10}},
+        {"seconds": 3600.0, "lines": 10, "patterns": ["a", "b"]},
+        {"seconds": 3600.0, "lines": 10, "patterns": {"a": -5}},
+        {"seconds": 3600.0, "lines": 10, "patterns": {"a": 5}, "templates": 7},
+    ],
+)
+def test_stored_rates_that_do_not_read_are_a_clear_error_and_left_out_of_the_baseline(
+    rates: object,
+) -> None:
+    with pytest.raises(ValueError, match="rate profile"):
+        RateProfile.from_dict(rates)  # type: ignore[arg-type]
+    baseline = Baseline.from_dict({**_baseline().to_dict(), "rates": rates})
+    assert baseline.rates is None and baseline.pattern_ids  # the rest of it still serves
+    assert _judge(steady(60), baseline) == []
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        [],  # an empty file
+        [line(i + 1, PIDS[i % 4]) for i in range(400)],  # no timestamps
+        [line(i + 1, PIDS[i % 4], seconds=30.0) for i in range(400)],  # one instant
+    ],
+    ids=["empty", "no-timestamps", "one-instant"],
+)
+def test_lines_without_a_span_of_time_learn_no_rates(results: list[LineResult]) -> None:
+    learner = Analyzer(OPTIONS, learn_only=True)
+    learner.feed_many(results)
+    learned = learner.learned(patterns(results))
+    assert learned.rates is None and learned.to_dict()["rates"] is None
+    assert Baseline.from_dict(learned.to_dict()).rates is None
+    # Judging against it compares no levels and raises nothing of the sort.
+    assert _judge([(t, p) for t, p in steady(60) if p != "d"], learned) == []

@@ -129,16 +129,20 @@ class RateProfile:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RateProfile:
-        """The inverse of :meth:`to_dict`."""
-        seconds = float(d["seconds"])
-        if not seconds > 0:
+        """The inverse of :meth:`to_dict`; ``ValueError`` on any other shape (a missing field,
+        a span that is not a positive finite time, a negative count)."""
+        try:
+            seconds = float(d["seconds"])
+            lines = int(d["lines"])
+            patterns = {str(k): int(v) for k, v in d["patterns"].items()}
+            templates = {str(k): str(v) for k, v in d.get("templates", {}).items()}
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError(f"not a rate profile: {exc!r}") from None
+        if not 0 < seconds < math.inf:
             raise ValueError("a rate profile spans a positive time")
-        return cls(
-            seconds,
-            int(d["lines"]),
-            {str(k): int(v) for k, v in d["patterns"].items()},
-            {str(k): str(v) for k, v in d.get("templates", {}).items()},
-        )
+        if lines < 0 or any(n < 0 for n in patterns.values()):
+            raise ValueError("a rate profile counts no negative lines")
+        return cls(seconds, lines, patterns, templates)
 
 
 class RateLearner:
