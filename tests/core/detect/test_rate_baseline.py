@@ -137,3 +137,17 @@ def test_lines_without_a_span_of_time_learn_no_rates(results: list[LineResult]) 
     assert Baseline.from_dict(learned.to_dict()).rates is None
     # Judging against it compares no levels and raises nothing of the sort.
     assert _judge([(t, p) for t, p in steady(60) if p != "d"], learned) == []
+
+
+def test_a_late_line_opens_no_gap_in_a_steady_pattern() -> None:
+    # Two hours of the four steady patterns in the order they arrived; every ten minutes one
+    # line of "a" written half an hour earlier arrives late (a shipper's retry).
+    arrived = steady(120)  # 20 lines a minute: line k * 200 comes at k * 600 s
+    for k in range(1, 12):
+        arrived.insert(k * 200, (max(1.0, k * 600.0 - 1800.0), "a"))
+    results = [line(i + 1, p, seconds=t) for i, (t, p) in enumerate(arrived)]
+    learner = Analyzer(OPTIONS, learn_only=True)
+    learner.feed_many(results)
+    learned = learner.learned(patterns(results))
+    assert learned.rates is not None and set(learned.rates.patterns) == set(PIDS)
+    assert learned.rates.patterns["a"] == sum(1 for _, p in arrived if p == "a")

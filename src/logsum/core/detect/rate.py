@@ -90,6 +90,11 @@ def runs(flags: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+def _busiest(counts: Mapping[str, int], limit: int) -> dict[str, int]:
+    """The ``limit`` patterns of ``counts`` with the most lines, most first (ties by id)."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+
+
 @dataclass(frozen=True, slots=True)
 class RateProfile:
     """Rates learned from known-good lines (:class:`RateLearner`): over ``seconds`` of
@@ -109,7 +114,7 @@ class RateProfile:
         counts = dict(self.patterns)
         for pid, n in other.patterns.items():
             counts[pid] = counts.get(pid, 0) + n
-        kept = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+        kept = _busiest(counts, limit)
         templates = {**self.templates, **other.templates}
         return RateProfile(
             self.seconds + other.seconds,
@@ -148,8 +153,8 @@ class RateProfile:
 class RateLearner:
     """What a baseline's rates need, cheaper than counting buckets: over the timestamped lines,
     each pattern's lines, first and last time, and longest gap between two of its lines (lines
-    come mostly in time order; a late one only shortens no gap). Memory: four numbers per
-    pattern."""
+    come mostly in time order; a late line is counted but neither opens nor closes a gap).
+    Memory: four numbers per pattern."""
 
     def __init__(self) -> None:
         self._count: dict[str, int] = {}
@@ -183,12 +188,16 @@ class RateLearner:
             p = prev.get(pid)
             if p is None:
                 count[pid] = 1
-                first[pid] = t
-            else:
+                first[pid] = prev[pid] = t
+            elif t >= p:
                 count[pid] += 1
                 if t - p > gap.get(pid, 0.0):
                     gap[pid] = t - p
-            prev[pid] = t
+                prev[pid] = t
+            else:  # a late line: counted; its pattern's latest time stays (no gap opens)
+                count[pid] += 1
+                if t < first[pid]:
+                    first[pid] = t
         self._lo, self._hi = lo, hi
 
     def finish(self, context: DetectContext) -> list[Anomaly]:
@@ -211,9 +220,7 @@ class RateLearner:
             if longest <= span / 10:
                 key = context.canonical(pid)
                 counts[key] = counts.get(key, 0) + n
-        kept = dict(
-            sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: lim.baseline_max_rates]
-        )
+        kept = _busiest(counts, lim.baseline_max_rates)
         return RateProfile(
             span,
             sum(self._count.values()),
