@@ -84,6 +84,7 @@ def test_a_key_learns_is_judged_against_what_it_learned_and_resets(server: Serve
 
 def test_learn_only_as_a_query_option_and_bad_values(server: Server) -> None:
     with server.client(server.keys["b"]) as c:
+        assert c.delete("/v1/baseline").status_code == 204  # whatever ran before on this key
         text = "\n".join(_lines("baseline.log")[:2000]).encode()
         r = c.post(
             "/v1/analyze",

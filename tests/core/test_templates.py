@@ -314,7 +314,7 @@ def test_the_states_of_a_transition_stay_constant_however_many_are_seen() -> Non
     assert got[len(lines) : len(lines) + len(moves)] == [
         f"health of shard <*> [{a}] -> [{b}]" for a, b in moves
     ]
-    # Other upper-case words in one place are values once four were seen.
+    # Other upper-case words in one place are values once three were seen (A, MX, TXT).
     got = _templates(
         [f"lookup of {t} record for example.org failed" for t in ["A", "MX", "TXT", "NS"]]
     )
