@@ -17,7 +17,9 @@ Anomaly kinds (``Anomaly.type``):
   known-good baseline, also the batch's level of each steady pattern against its rate in the
   baseline (:class:`~logsum.core.detect.rate.RateProfile`).
 - ``error_burst``: the share of fault lines (error or critical events, not dump details or
-  input errors: :mod:`logsum.core.detect.faults`) in a bucket jumps over its median share.
+  input errors: :mod:`logsum.core.detect.faults`) in a bucket jumps over its median share, or
+  (where faults are most lines anyway) their count jumps over its usual count per bucket while
+  the share still rises.
 - ``rare_pattern``: in a batch of 1,000+ lines, a fault pattern holding at most 1% of them
   (warnings: ``rare_max_share``, off by default). Rare fault patterns whose lines are spread
   through the batch (not bunched: see ``rare_cluster_alpha``) are the stream's ordinary trickle

@@ -3,7 +3,9 @@
 Baselines are robust: the median count of a pattern over all buckets of the batch (empty buckets
 included) and its median absolute deviation, with a Poisson floor (``sqrt(median)``) so that a
 flat series does not make every wiggle an anomaly. The error share baseline is the median share
-of error and critical lines per bucket, tested with a binomial standard deviation.
+of error and critical lines per bucket, tested with a binomial standard deviation; the count of
+those lines per bucket is tested against its own robust baseline too (where errors are most
+lines, a burst moves the share little), the share's rise still required.
 
 Against a known-good baseline (a :class:`RateProfile`: each steady pattern's lines per second
 there), the batch's level is compared too: a steady pattern of the baseline arriving in the
