@@ -181,19 +181,19 @@ class Analyzer:
         self._last_t: datetime | None = None
         self._detectors: list[Detector] = []
         self.sessions: SessionDetector | None = None
-        self.rates: RateDetector | None = None
         self._rate_learner: RateLearner | None = None
         if options.find_anomalies:
             self.sessions = SessionDetector(
                 limits, options.session_key, baseline.sessions if baseline else None
             )
-            self.rates = RateDetector(
-                limits, options.bucket_seconds, baseline.rates if baseline else None
-            )
-            self._detectors = [NoveltyDetector(limits, self._known), self.rates, self.sessions]
             if learn_only:  # only what :meth:`learned` reads
                 self._rate_learner = RateLearner()
                 self._detectors = [self._rate_learner, self.sessions]
+            else:
+                rates = RateDetector(
+                    limits, options.bucket_seconds, baseline.rates if baseline else None
+                )
+                self._detectors = [NoveltyDetector(limits, self._known), rates, self.sessions]
         self._insights = (
             InsightCollector(self._known) if options.generate_insights and not learn_only else None
         )

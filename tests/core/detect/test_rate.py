@@ -192,16 +192,19 @@ def test_one_patterns_repeated_drops_are_runs_and_only_the_deepest_few() -> None
         assert d.severity is Severity.WARNING
 
 
+# A package manager's log: silent for days, then a few hundred lines of one run, spread over
+# many patterns.
+QUIET_SOURCE = [
+    (day * 86_400.0 + i * 0.5, f"p{i % 12}")
+    for day, size in ((1, 240), (9, 90), (17, 400), (26, 60))
+    for i in range(size)
+]
+
+
 def test_a_source_that_is_mostly_quiet_does_not_spike_when_it_is_active() -> None:
-    # A package manager's log: silent for days, then a few hundred lines of one upgrade run,
-    # spread over many patterns. Its median per bucket is 0, so every run of activity used to be
-    # a total "volume spike against a median of 0"; activity is how such a source occurs.
-    events = [
-        (day * 86_400.0 + i * 0.5, f"p{i % 12}")
-        for day, size in ((1, 240), (9, 90), (17, 400), (26, 60))
-        for i in range(size)
-    ]
-    results, pats = build(events)
+    # Its median per bucket is 0, so every run of activity used to be a total "volume spike
+    # against a median of 0"; activity is how such a source occurs.
+    results, pats = build(QUIET_SOURCE)
     spikes = [
         a for a in analyze_batch(results, pats).anomalies if a.type is AnomalyType.VOLUME_SPIKE
     ]
@@ -209,11 +212,7 @@ def test_a_source_that_is_mostly_quiet_does_not_spike_when_it_is_active() -> Non
 
 
 def test_a_mostly_quiet_source_still_spikes_on_errors() -> None:
-    events = [
-        (day * 86_400.0 + i * 0.5, f"p{i % 12}")
-        for day, size in ((1, 240), (9, 90), (17, 400), (26, 60))
-        for i in range(size)
-    ] + [(20 * 86_400.0 + i, "boom") for i in range(80)]
+    events = QUIET_SOURCE + [(20 * 86_400.0 + i, "boom") for i in range(80)]
     results, pats = build(events, errors={"boom"})
     flagged = {
         pid

@@ -17,11 +17,14 @@ def _lines(events: list[tuple[float, str]], offset: float = 0.0) -> list[LineRes
     return [line(i + 1, pid, seconds=t + offset) for i, (t, pid) in enumerate(sorted(events))]
 
 
-def _baseline() -> Baseline:
-    results = _lines(steady(120))  # 5 lines a minute of each pattern, for two hours
+def _learn(results: list[LineResult]) -> Baseline:
     learner = Analyzer(OPTIONS, learn_only=True)
     learner.feed_many(results)
-    learned = learner.learned(patterns(results))
+    return learner.learned(patterns(results))
+
+
+def _baseline() -> Baseline:
+    learned = _learn(_lines(steady(120)))  # 5 lines a minute of each pattern, for two hours
     assert learned.rates is not None
     return Baseline.from_dict(learned.to_dict())  # as the service stores it
 
@@ -77,9 +80,7 @@ def test_baselines_merge_their_rates_over_both_spans() -> None:
 def test_an_occasional_pattern_has_no_rate_to_miss() -> None:
     # "z" came once, 50 lines in one minute of the two hours: its absence later is no drop.
     results = _lines(steady(120) + [(30 * 60 + i, "z") for i in range(50)])
-    learner = Analyzer(OPTIONS, learn_only=True)
-    learner.feed_many(results)
-    learned = learner.learned(patterns(results))
+    learned = _learn(results)
     assert learned.rates is not None and set(learned.rates.patterns) == set(PIDS)
     assert _judge(steady(60), learned) == []
 
@@ -130,9 +131,7 @@ def test_stored_rates_that_do_not_read_are_a_clear_error_and_left_out_of_the_bas
     ids=["empty", "no-timestamps", "one-instant"],
 )
 def test_lines_without_a_span_of_time_learn_no_rates(results: list[LineResult]) -> None:
-    learner = Analyzer(OPTIONS, learn_only=True)
-    learner.feed_many(results)
-    learned = learner.learned(patterns(results))
+    learned = _learn(results)
     assert learned.rates is None and learned.to_dict()["rates"] is None
     assert Baseline.from_dict(learned.to_dict()).rates is None
     # Judging against it compares no levels and raises nothing of the sort.
@@ -146,8 +145,6 @@ def test_a_late_line_opens_no_gap_in_a_steady_pattern() -> None:
     for k in range(1, 12):
         arrived.insert(k * 200, (max(1.0, k * 600.0 - 1800.0), "a"))
     results = [line(i + 1, p, seconds=t) for i, (t, p) in enumerate(arrived)]
-    learner = Analyzer(OPTIONS, learn_only=True)
-    learner.feed_many(results)
-    learned = learner.learned(patterns(results))
+    learned = _learn(results)
     assert learned.rates is not None and set(learned.rates.patterns) == set(PIDS)
     assert learned.rates.patterns["a"] == sum(1 for _, p in arrived if p == "a")
