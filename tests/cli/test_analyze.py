@@ -276,6 +276,7 @@ def test_baseline_learns_from_good_logs_and_judges_only_the_file() -> None:
     doc = as_json(invoke("--json", "--session-key", r"blk_-?\d+", "--baseline", good, judged))
     assert doc["baseline"]["lines"] == len((HDFS / "baseline.log").read_bytes().splitlines())
     assert doc["baseline"]["sessions"] == 150
+    assert doc["baseline"]["steady_patterns"] > 0  # HDFS lines have timestamps
     assert doc["options"]["baseline"] == [good]
     # Only the judged file's lines are counted in the patterns shown.
     assert doc["lines"] == plain["lines"]
@@ -299,3 +300,25 @@ def test_a_bad_baseline_exits_2_with_a_message(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "nope.log" in missing.output
     stdin = invoke("--baseline", "-", str(log))
     assert stdin.exit_code == 2 and "standard input" in stdin.output
+
+
+def test_a_baseline_without_timestamps_or_lines_learns_no_rates_and_judges(tmp_path: Path) -> None:
+    judged = tmp_path / "judged.log"
+    judged.write_text(
+        "".join(
+            f"2026-03-02 10:{m:02d}:{s:02d} INFO GET /api/{m} 200\n"
+            for m in range(60)
+            for s in (0, 30)
+        ),
+        "utf-8",
+    )
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    bare = tmp_path / "bare.log"
+    bare.write_text("".join(f"GET /api/{n} 200\nheartbeat ok\n" for n in range(100)), "utf-8")
+    for good in (empty, bare):
+        doc = as_json(invoke("--json", "--baseline", str(good), str(judged)))
+        assert doc["baseline"]["steady_patterns"] == 0, good
+        assert doc["lines"] == 120
+        # The heartbeat the bare baseline had every other line is not missed: it has no rate.
+        assert not [a for a in doc["anomalies"] if a["evidence"].get("compared_with")]

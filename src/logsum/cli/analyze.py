@@ -487,6 +487,7 @@ def analyze(
                     "patterns": len(learned.pattern_ids),
                     "sessions": learned.sessions.sessions if learned.sessions else 0,
                     "session_rules": len(learned.sessions.rules) if learned.sessions else 0,
+                    "steady_patterns": len(learned.rates.patterns) if learned.rates else 0,
                 }
                 if learned is not None
                 else None,
