@@ -3,15 +3,15 @@ analyses of the tenant are judged against it (see docs/API.md, "Baselines").
 
 The baseline is the core's :class:`~logsum.core.baseline.Baseline` without pattern ids (the
 tenant's stored patterns already are its history): the profile of its sessions and the rates of
-its steady patterns, merged over
-every ``learn_only`` request (:meth:`~logsum.core.baseline.Baseline.merged`: counts added, the
-most common signatures kept, count rules learned again), stored as JSON in the store's
-``baselines`` table. Bounded by the core's limits (2,000 count signatures, 1,000 rules, 64
-counts per pattern, 20,000 transitions, 2,000 pattern rates) and by the store's
-``MAX_BASELINE_BYTES`` (a profile that would not fit keeps the more common half of its
-signatures until it does). Processes
-cache it for ``LOGSUM_ENGINE_SYNC_SECONDS`` (a learn or a reset in one process reaches the
-others within that time; in the same process at once).
+its steady patterns, merged over every ``learn_only`` request
+(:meth:`~logsum.core.baseline.Baseline.merged`: counts added, the most common signatures kept,
+count rules learned again), stored as JSON in the store's ``baselines`` table. Bounded by the
+core's limits (2,000 count signatures, 1,000 rules, 64 counts per pattern, 20,000 transitions,
+2,000 pattern rates) and by the store's ``MAX_BASELINE_BYTES`` (a profile that would not fit
+keeps the more common half of its signatures until it does). Stored rates that do not read are
+left out (:meth:`~logsum.core.baseline.Baseline.from_dict`) and learned again by the next
+``learn_only`` request. Processes cache it for ``LOGSUM_ENGINE_SYNC_SECONDS`` (a learn or a
+reset in one process reaches the others within that time; in the same process at once).
 """
 
 from __future__ import annotations
