@@ -106,7 +106,7 @@ def test_an_error_burst_is_found_where_errors_are_most_lines_anyway() -> None:
 
 
 def test_a_surge_of_every_line_alike_is_no_error_burst() -> None:
-    surge = [(40 * 60 + 60 * i / 60 + 0.5, MOSTLY_ERRORS[i % 6]) for i in range(60)]
+    surge = [(40 * 60 + i + 0.5, MOSTLY_ERRORS[i % 6]) for i in range(60)]  # 60 more in a minute
     results, pats = build(steady(100, pids=MOSTLY_ERRORS) + surge, errors={"e", "f"})
     report = analyze_batch(results, pats)
     assert [a for a in report.anomalies if a.type is AnomalyType.ERROR_BURST] == []

@@ -148,3 +148,12 @@ def test_a_late_line_opens_no_gap_in_a_steady_pattern() -> None:
     learned = _learn(results)
     assert learned.rates is not None and set(learned.rates.patterns) == set(PIDS)
     assert learned.rates.patterns["a"] == sum(1 for _, p in arrived if p == "a")
+
+
+def test_a_short_spike_is_not_also_a_level_change_against_the_baseline() -> None:
+    # "a" at its usual rate all hour but for two minutes of 500 lines each: the batch's own
+    # median shows the spike; the level outside it is the baseline's, so nothing more.
+    events = steady(60) + [(30 * 60 + i * 0.24, "a") for i in range(1000)]
+    found = _judge(events, _baseline())
+    assert [a.pattern_ids for a in found if a.type is AnomalyType.VOLUME_SPIKE] == [("a",)]
+    assert not [a for a in found if a.evidence.get("compared_with") == "baseline"]
