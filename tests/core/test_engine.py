@@ -317,6 +317,19 @@ def test_pathological_tokens_do_not_hang(token: str) -> None:
     assert engine.template(result.pattern_id) == "payload <*>"
 
 
+@pytest.mark.timeout(5)  # about 0.02 s each; the quadratic scan took 10 to 22 s
+@pytest.mark.parametrize("prefix", ["2026-03-02 10:00:07 ", "Mar  2 10:00:07 host ", "[10:00:07] "])
+@pytest.mark.parametrize("token", ["10:" * 16_666, "1." * 25_000, "a1" * 25_000, "0x1" * 16_666])
+def test_a_long_token_where_the_header_may_go_on_is_read_at_once(prefix: str, token: str) -> None:
+    """The header scan asks whether the next tokens look like more header (a host, a
+    number, a name with digits). Asked of one 50,000-character token with no space after it, a
+    pattern with a digit between two runs of the same characters took 22 s on one line."""
+    engine = Engine()
+    for _ in range(2):
+        result = engine.process(prefix + token)
+    assert engine.template(result.pattern_id)
+
+
 @pytest.mark.timeout(30)
 def test_a_run_of_package_versions_is_read_once_not_from_each_number() -> None:
     """The look for a revision's letter reads at most a token's length ahead: 200,000
