@@ -157,6 +157,16 @@ def test_a_12_hour_log_keeps_its_half_of_the_day() -> None:
             assert not message.startswith(("AM", "PM")), line
 
 
+def test_bracketed_12_hour_times_count_as_marked_for_the_unbracketed_ones() -> None:
+    # A source whose times are bracketed with their marker, then one line without brackets:
+    # the bracketed ones said the source keeps a 12-hour clock (they were counted as unmarked,
+    # and the last line was read at 10:16 with 'PM' in its message).
+    lines = [f"[03/02/2026 10:15:0{n} PM] INFO job {n} done" for n in range(5)]
+    seen = _times([*lines, "03/02/2026 10:16:00 PM backup finished"], repeat=1)
+    assert [t for t, _ in seen] == [f"22:15:0{n}" for n in range(5)] + ["22:16:00"]
+    assert seen[-1][1] == "backup finished"
+
+
 @pytest.mark.parametrize(
     ("first", "second", "pid", "component"),
     [

@@ -592,10 +592,12 @@ class HeaderDetector:
             counts = self._halves.get(shape)
             if counts is None:
                 counts = self._halves[shape] = [0, 0]
-            if line[end - 1] not in "mM" or not _MARKER_END.search(line, start, end):
+            bracketed = line[end - 1] == "]"  # a bracketed timestamp's span has its brackets
+            close = end - 1 if bracketed else end
+            if line[close - 1] not in "mM" or not _MARKER_END.search(line, start, close):
                 counts[1] += 1
                 continue
-            if end < len(line) and not line[end].isspace():
+            if bracketed or (end < len(line) and not line[end].isspace()):
                 counts[0] += 1
                 continue
             if found[0].timestamp is not None and counts[0] >= counts[1]:
