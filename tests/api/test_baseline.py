@@ -218,3 +218,32 @@ def test_learning_from_lines_without_timestamps_or_nothing_stores_no_rates(serve
         assert judged.status_code == 200, judged.text
         assert not [a for a in judged.json()["anomalies"] if a["evidence"].get("compared_with")]
         assert c.delete("/v1/baseline").status_code == 204
+
+
+def test_a_stored_baseline_that_does_not_read_is_ignored_and_learned_anew(tmp_path: Path) -> None:
+    # A damaged row, or one written by a LogSum that knows a newer version: each request of the
+    # key used to fail with a 500. Now the key is judged as without a baseline, and its next
+    # learn_only request starts a new one.
+    with keyed_server(tmp_path, {**LIMITS, "LOGSUM_ENGINE_SYNC_SECONDS": "0"}) as server:
+        db_url = f"sqlite:///{tmp_path / 'data' / 'logsum.db'}"
+        with server.client(server.keys["a"]) as c:
+            for payload in ("{not json", json.dumps({"version": 99, "sessions": None})):
+                store = Store(db_url)
+                try:
+                    tenant = next(k.id for k in store.list_keys() if k.name == "a")
+                    store.baselines.put(tenant, payload, sessions=1, lines=1)
+                finally:
+                    store.close()
+                judged = c.post("/v1/analyze", json={"logs": _steady(60, False)})
+                assert judged.status_code == 200, judged.text
+                assert not [
+                    a for a in judged.json()["anomalies"] if a["evidence"].get("compared_with")
+                ]
+                learned = c.post(
+                    "/v1/analyze",
+                    json={"logs": _steady(60, True), "options": {"learn_only": True}},
+                )
+                assert learned.status_code == 200, learned.text
+                judged = c.post("/v1/analyze", json={"logs": _steady(60, False)})
+                assert [a for a in judged.json()["anomalies"] if a["evidence"].get("compared_with")]
+                assert c.get("/v1/baseline").json()["lines"] == len(_steady(60, True))

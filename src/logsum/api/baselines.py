@@ -16,6 +16,7 @@ reset in one process reaches the others within that time; in the same process at
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +29,8 @@ from logsum import LineResult, Pattern
 from logsum.core.analysis import AnalysisOptions, Analyzer, Baseline
 from logsum.store import Store
 from logsum.store.baselines import MAX_BASELINE_BYTES, StoredBaseline
+
+log = logging.getLogger("logsum.api")
 
 MAX_CACHED = 256
 """Tenants whose baseline a process keeps parsed (least recently used beyond it dropped)."""
@@ -51,7 +54,7 @@ class TenantBaselines:
                 self._cache.move_to_end(tenant_id)
                 return hit[1]
         stored = self._store.baselines.get(tenant_id)
-        baseline = _parse(stored) if stored is not None else None
+        baseline = _parse(tenant_id, stored) if stored is not None else None
         self._remember(tenant_id, baseline, now)
         return baseline
 
@@ -70,7 +73,7 @@ class TenantBaselines:
         found = analyzer.learned(patterns, min_sessions=1)
         learned = Baseline(frozenset(), found.lines, found.sessions, found.rates)
         stored = self._store.baselines.get(tenant_id)
-        old = _parse(stored) if stored is not None else None
+        old = _parse(tenant_id, stored) if stored is not None else None
         merged = old.merged(learned) if old is not None else learned
         payload = orjson.dumps(merged.to_dict()).decode()
         while len(payload) > MAX_BASELINE_BYTES and merged.sessions and merged.sessions.signatures:
@@ -101,5 +104,12 @@ class TenantBaselines:
                 self._cache.popitem(last=False)
 
 
-def _parse(stored: StoredBaseline) -> Baseline:
-    return Baseline.from_dict(orjson.loads(stored.payload))
+def _parse(tenant_id: str, stored: StoredBaseline) -> Baseline | None:
+    """The stored baseline, or ``None`` when its row does not read (damaged, or written by a
+    version of LogSum this one does not know): the key is judged as if it had none, and its next
+    ``learn_only`` request starts a new one, rather than every request of the key failing."""
+    try:
+        return Baseline.from_dict(orjson.loads(stored.payload))
+    except (ValueError, TypeError, KeyError) as exc:  # orjson's decode error is a ValueError
+        log.warning("stored baseline of tenant %s does not read (%s); ignoring it", tenant_id, exc)
+        return None
