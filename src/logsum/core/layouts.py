@@ -608,11 +608,7 @@ class HeaderDetector:
             if again is None:
                 return found
             result, s = again
-            self.last_stamps = [
-                (a, b, int(kind[3:] if kind[0] == "[" else kind[2:]))
-                for a, b, kind in s.spans
-                if kind.startswith(("ts", "[ts"))
-            ]
+            self.last_stamps = _stamp_spans(s.spans)
             return result
         return found
 
@@ -646,11 +642,7 @@ class HeaderDetector:
             return None
         result, s = scanned
         self.last_end = s.pos
-        self.last_stamps = [
-            (start, end, int(kind[3:] if kind[0] == "[" else kind[2:]))
-            for start, end, kind in s.spans
-            if kind.startswith(("ts", "[ts"))
-        ]
+        self.last_stamps = _stamp_spans(s.spans)
         if s.spans:
             try:
                 layout = _Layout(s)
@@ -659,6 +651,15 @@ class HeaderDetector:
             group.insert(0, layout)
             del group[self.max_layouts :]
         return result
+
+
+def _stamp_spans(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
+    """``(start, end, shape)`` of the timestamps among a scan's spans (``"ts3"``, ``"[ts3"``)."""
+    return [
+        (start, end, int(kind[3:] if kind[0] == "[" else kind[2:]))
+        for start, end, kind in spans
+        if kind.startswith(("ts", "[ts"))
+    ]
 
 
 _MARKER_END = re.compile(r"\d\s?[AP]M\Z", re.IGNORECASE)
