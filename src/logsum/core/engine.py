@@ -345,7 +345,10 @@ class Engine:
             known = cluster.level_severity
             if known is not level_sev and (known is None or level_sev.rank < known.rank):
                 cluster.level_severity = level_sev
-        if not cluster.examples_full or cluster.examples_version != cluster.version:
+        # (a version whose wildcards all hold their examples adds none: not asked again)
+        if cluster.examples_version != cluster.version or not (
+            cluster.examples_full or cluster.examples_capped
+        ):
             self._remember_examples(cluster, params)
         self._record = (cluster, severity, stamp)
         self._record_lines = 0
