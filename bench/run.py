@@ -123,7 +123,7 @@ def speed_section(report: speed.SpeedReport) -> str:
             "drawn at random), each line's message numbers shifted by an amount of its own\n"
             "(0..999), so lines repeat less and short numbers change length.\n"
             "*corpus*: formats the Loghub data lacks, with values that repeat less: 60 copies\n"
-            "of the lines of the 84 format families of `tests/corpus/`, copy *k* mapping every\n"
+            "of the lines of the format families of `tests/corpus/` (156), copy *k* mapping every\n"
             "whole number *n* in the last two thirds of a line to *n(k+1)+k*, shuffled with a\n"
             "fixed seed; a sixth of its lines are JSON or logfmt. Each job is a\n"
             "whole process: start-up, reading, mining and one JSON object per input line to\n"

@@ -22,7 +22,7 @@ by an amount drawn for that line alone (0..999), so short numbers often change l
 nearby lines rarely share their digits. It runs at the smallest mixed size only.
 
 ``corpus``: lines of formats the Loghub data lacks, with values that repeat less: the lines of
-the 84 hand-written format families of ``tests/corpus/`` (files in path order, lines in file
+the hand-written format families of ``tests/corpus/`` (156 now) (files in path order, lines in file
 order), copied; copy ``k`` maps every whole number (not glued to a word character) in the last
 two thirds of each line (the first third, where the header mostly sits, is left alone) to
 ``n * (k + 1) + k``, so its digits and often its length change; all copies shuffled with a
