@@ -108,6 +108,26 @@ LOGGERS = [
         "CRITICAL",
         "Terminating. id=28595",
     ),
+    (  # a level key with a qualifier before "severity" (a database server's JSON log)
+        '{"timestamp":"2026-03-02 10:00:00.123 UTC","pid":4821,"session_id":"6b172c73.3201",'
+        '"error_severity":"FATAL","state_code":"3D000","message":"database \\"missing\\" does'
+        ' not exist","backend_type":"client backend"}',
+        T,
+        "CRITICAL",
+        'database "missing" does not exist',
+    ),
+    (  # "log_level" holds a level word
+        '{"time":"2026-03-02T10:00:00.123Z","log_level":"warn","message":"disk 91% full"}',
+        T,
+        "WARNING",
+        "disk 91% full",
+    ),
+    (  # a number under a "..._level" key is data, not a level
+        '{"time":"2026-03-02T10:00:00.123Z","battery_level":30,"event":"charging"}',
+        T,
+        None,
+        "charging battery_level=30",
+    ),
     (  # no message field: the fields are the message; epoch seconds as a string
         '{"ts":"1772445600","method":"GET","status":404}',
         T.replace(microsecond=0),

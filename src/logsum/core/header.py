@@ -138,6 +138,8 @@ _HEADERISH = re.compile(
     # tried every digit of a long token with no space after it (quadratic: 22 s on one line).
     r"(?:[A-Z][A-Z0-9_]{1,15}|\d{1,10}|(?=[\w.:\-]*\d)[\w.:\-]+|[\w.\-\[\]]+@[\w.\-\[\]]*)(?=\s)"
 )
+# An upper-case label and its colon, which a line's part opens with ("DETAIL:  ...")
+_UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
 # Fields before a timestamp (a client address, a record id, a node name, "-" for none).
 _LEAD_FIELD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}(?=\s)")
@@ -937,7 +939,12 @@ def _next_field(s: _Scan) -> bool:
     if ch == "[":
         br = _BRACKET.match(line, pos)
         # a bracket of marks only ("[**]") decorates the message; "[-]" is an empty field
-        if br is not None and s.level is None and _names_something(br.group(0)):
+        if (
+            br is not None
+            and s.level is None
+            and _names_something(br.group(0))
+            and not line.startswith("@", br.end())  # "[unknown]@[unknown]": one user@database
+        ):
             inner = br.group(0)[1:-1]
             level = _bracket_level(inner)
             s.mark(pos, br.end(), "bracket" if level is None else "blevel")
@@ -990,7 +997,7 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, pid.end(), "pid")
             s.pos = pid.end()
             return True
-        if _anchor_ahead(line, pos):
+        if _anchor_ahead(line, pos) or _user_label_ahead(line, pos):
             tok = _HEADERISH.match(line, pos)
             if tok is not None:
                 word = tok.group(0)
@@ -1300,6 +1307,15 @@ def _anchor_ahead(line: str, pos: int, within: int = 5) -> bool:
         if _TITLE_LEVEL.match(line, pos) is not None:
             return True
     return False
+
+
+def _user_label_ahead(line: str, pos: int) -> bool:
+    """True at ``user@database`` followed by an upper-case label and its colon (``app@shop
+    DETAIL:  ...``): the label names the line's part, as a level would."""
+    tok = _HEADERISH.match(line, pos)
+    if tok is None or "@" not in tok.group(0):
+        return False
+    return _UPPER_LABEL.match(line, _WS.match(line, tok.end()).end()) is not None  # type: ignore[union-attr]
 
 
 def _set_component_or_pid(s: _Scan, text: str) -> None:

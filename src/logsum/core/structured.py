@@ -188,6 +188,10 @@ _NUMERIC_LEVELS = {
 }
 _LETTER_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"}
 _LETTER_LEVELS["F"] = "CRITICAL"
+_LEVEL_SUFFIX = re.compile(
+    r"(?:[_.-](?:level|severity|LEVEL|SEVERITY)|[a-z](?:Level|Severity))$"
+)
+"""A key that names a level with a qualifier before it: ``log_level``, ``error_severity``."""
 _DEBUG_LETTER = re.compile(r"D\d")  # MongoDB's debug levels D1..D5
 
 _EPOCH_SCALES = ((1e11, 1.0), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
@@ -393,6 +397,8 @@ def _split_object(
     timestamp, time_key = _timestamp(obj, default_year)
     found = _header_fields(obj)
     skip.update(k for k in (level_key, time_key, found[3]) if k in _SHORT_KEYS)
+    if level_key is not None and level_key not in _LEVEL_KEYS:
+        skip.add(level_key)
     fields: list[str] = []
     _fields(obj, "", skip, fields, 0)
     if not message and not fields:
@@ -512,6 +518,14 @@ def _level(obj: dict[str, Any]) -> tuple[str | None, str | None]:
             continue
         if canon is not None:
             return canon, key
+    if raw[0] is None:
+        for key, value in obj.items():
+            # A key named for a level with a qualifier ("error_severity", "logLevel"): only a
+            # level word counts (a "battery_level" of 30 is data).
+            if isinstance(value, str) and _LEVEL_SUFFIX.search(key):
+                canon = LEVELS.get(value.strip().upper())
+                if canon is not None:
+                    return canon, key
     return raw
 
 
