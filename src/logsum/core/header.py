@@ -138,6 +138,9 @@ _HEADERISH = re.compile(
     # tried every digit of a long token with no space after it (quadratic: 22 s on one line).
     r"(?:[A-Z][A-Z0-9_]{1,15}|\d{1,10}|(?=[\w.:\-]*\d)[\w.:\-]+|[\w.\-\[\]]+@[\w.\-\[\]]*)(?=\s)"
 )
+# A thread name: one word, not a level (tested by the caller)
+# ("Thread-2 (serve)": Python's name of a thread started with a target function)
+_THREAD_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}(?: \([\w.<>]{1,64}\))?(?=[ \t])")
 # An upper-case label and its colon, which a line's part opens with ("DETAIL:  ...")
 _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
@@ -151,6 +154,8 @@ _PIPE_FIELD = re.compile(r"\| *([^\s|]*)(?=\|)")
 # A level padded to its column between pipes (loguru: "| INFO     |")
 _PIPE_PADDED_LEVEL = re.compile(r"\| *([A-Za-z]{3,9}) +(?=\|)")
 # After the last pipe, loguru's "{name}:{function}:{line} - " before the message
+# A source position in a column of its own between pipes ("| app:<module>:16 |")
+_PIPE_CALLER_COLUMN = re.compile(r"\| *([\w.<>\-]+(?::[\w.<>\-]+)?:\d{1,6}) *(?=\|)")
 _PIPE_CALLER = re.compile(r" *([\w.<>\-]+:[\w.<>\-]+:\d{1,6}) - ")
 # syslog's priority (<34>), with RFC 5424's version after it (<165>1)
 _PRI = re.compile(r"<\d{1,3}>(?P<version>\d{1,2}\s)?")
@@ -700,6 +705,13 @@ def _next_field(s: _Scan) -> bool:
                 s.mark(pos, padded.end(), "plevel")
                 s.pos = padded.end()
                 return True
+        if pipe is None and ch == "|" and (s.has_timestamp or s.level):
+            column = _PIPE_CALLER_COLUMN.match(line, pos)
+            if column is not None:  # "| app:<module>:16 |": module, function, line number
+                s.component = s.component or column.group(1)
+                s.mark(pos, column.end(), "pcolumn")
+                s.pos = column.end()
+                return True
         if pipe is not None and (s.has_timestamp or s.level):
             named = _pipe_level(pipe.group(1)) if s.level is None else None
             if named is not None:
@@ -996,6 +1008,11 @@ def _next_field(s: _Scan) -> bool:
             s.pid = s.pid or pid.group(0)
             s.mark(pos, pid.end(), "pid")
             s.pos = pid.end()
+            return True
+        if s.spans and s.spans[-1][2] == "pid" and _thread_before_level(line, pos):
+            end = _THREAD_NAME.match(line, pos).end()  # type: ignore[union-attr]
+            s.mark(pos, end, "thread")  # "<time> 14322 MainThread DEBUG app.db: ..."
+            s.pos = end
             return True
         if _anchor_ahead(line, pos) or _user_label_ahead(line, pos):
             tok = _HEADERISH.match(line, pos)
@@ -1307,6 +1324,17 @@ def _anchor_ahead(line: str, pos: int, within: int = 5) -> bool:
         if _TITLE_LEVEL.match(line, pos) is not None:
             return True
     return False
+
+
+def _thread_before_level(line: str, pos: int) -> bool:
+    """True at a thread name (one word) after the process id, followed by an upper-case level
+    word (Python logging's ``%(process)d %(threadName)s %(levelname)s``)."""
+    tok = _THREAD_NAME.match(line, pos)
+    if tok is None:
+        return False
+    at = _WS.match(line, tok.end()).end()  # type: ignore[union-attr]
+    level = _level_at(line, at)
+    return level is not None and line[at : level[1]].rstrip(":").isupper()
 
 
 def _user_label_ahead(line: str, pos: int) -> bool:

@@ -45,6 +45,8 @@ _KIND_REGEX = {
     "pipe": r"\| *[^\s|]*(?=\|)",
     "plevel": r"\| *[^\s|]* *(?=\|)",
     "pcaller": r"\|" + scan._PIPE_CALLER.pattern,
+    "pcolumn": scan._PIPE_CALLER_COLUMN.pattern,
+    "thread": scan._THREAD_NAME.pattern,
     "hexlevel": scan._HEX_LEVEL.pattern,
     "comp": r"[^\s\[\]:]+(?:::[^\s\[\]:]+)*(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?"
     r"(?:\s\([^()]*\))?:(?=\s|$)",
@@ -102,7 +104,9 @@ _KIND_REGEX = {
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
-_NAMING_KINDS = frozenset({"comp", "bracket", "pipe", "headerish", "column", "dash", "host"})
+_NAMING_KINDS = frozenset(
+    {"comp", "bracket", "pipe", "headerish", "column", "dash", "host", "thread"}
+)
 
 
 _ENDS_HEADER = frozenset(
@@ -415,6 +419,8 @@ class _Layout:
             elif kind == "pcaller":
                 caller = scan._PIPE_CALLER.match(text, 1)  # "| name:function:line - "
                 component = component or (caller.group(1) if caller is not None else None)
+            elif kind == "pcolumn":
+                component = component or text.strip("| ")
             elif kind == "tcolumn":
                 component = text
             elif kind == "epid" or kind == "cpuworld":
