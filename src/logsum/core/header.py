@@ -28,6 +28,7 @@ from datetime import datetime
 
 from logsum.core.model import Header
 from logsum.core.timestamps import (
+    compact_field_time,
     match_timestamp,
     match_timestamp_shape,
 )
@@ -297,6 +298,8 @@ def _level_soon(line: str, pos: int, within: int = 3) -> bool:
     return False
 
 
+# A source file and line at a bracket's end: "file.cc(52)]", "dir/file.cc:210]"
+_BRACKET_SOURCE = re.compile(r"[:/][\w.\-/]*\w\.[A-Za-z]{1,7}(?:\(\d{1,6}\)|:\d{1,6})\]$")
 _BRACKET_ONLY_LEVELS = {"SYSTEM": "INFO"}  # MySQL's [System]
 _BRACKET_PARTS = re.compile(r"[:/]")
 
@@ -313,6 +316,10 @@ def _bracket_level(inner: str) -> str | None:
         return only
     for part in _BRACKET_PARTS.split(inner):
         word = part.strip()
+        if word.isalnum() and not word.isalpha() and len(word) > 4:
+            word = word.rstrip("0123456789")  # a level with its verbosity: "VERBOSE1"
+            if len(word) < 4 or not word.isupper():
+                continue
         if word.isalpha():
             level = LEVELS.get(word.upper())
             if level is not None:
@@ -613,6 +620,11 @@ def _leading_timestamps(s: _Scan) -> None:
             s.level = level
             s.mark(pos, br.end(), "blevel")
             s.pos = br.end()
+            stamp = compact_field_time(br.group(0)[1:-1], s.default_year)
+            if stamp is not None:
+                s.timestamp, s.has_timestamp = stamp, True
+            # a source position closes the header: "...:INFO:file.cc(52)] Name(): message"
+            s.done = _BRACKET_SOURCE.search(br.group(0)) is not None
             return
     # A relative time or thread id and a thread name before the level (log4j's TTCC:
     # "176 [main] INFO  org.example.Foo - message").
@@ -770,7 +782,11 @@ def _next_field(s: _Scan) -> bool:
         if mark is not None:  # a one-character role or level mark after the time
             s.mark(pos, mark.end(), "mark")
             s.pos = mark.end()
-            return False  # the message follows the mark
+            at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
+            level = _level_at(line, at)
+            # the message follows the mark, unless an upper-case level word does ("# WARNING
+            # Memory overcommit must be enabled!")
+            return level is not None and line[at : level[1]].rstrip(":").isupper()
     if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
         uptime = _UPTIME_COLON.match(line, pos) if ch.isdigit() else None
         if uptime is not None:  # "...+0000: 12.345: [GC (Allocation Failure) ..."

@@ -17,6 +17,7 @@ from functools import lru_cache
 from logsum.core import header as scan
 from logsum.core.model import Header
 from logsum.core.timestamps import (
+    compact_field_time,
     PlanCache,
     match_timestamp_shape,
     plan_for,
@@ -332,6 +333,8 @@ class _Layout:
                 if named is None:
                     return None  # the bracket names no level in this line
                 level, seen_level = named, True
+                if timestamp is None and "/" in text:
+                    timestamp = compact_field_time(text[1:-1], default_year)
             elif kind == "pipe" or kind == "bracket":
                 inner = text[1:].strip() if kind == "pipe" else text[1:-1]
                 if (

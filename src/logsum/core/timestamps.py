@@ -316,6 +316,33 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
 
 _LAST: list[Any] = [None, None]
 
+_COMPACT_FIELD = re.compile(
+    r"(?:^|:)(\d\d)(\d\d)/(\d\d)(\d\d)(\d\d)(?:\.(\d{1,9}))?(?=:|$)"
+)
+
+
+def compact_field_time(inner: str, default_year: int) -> datetime | None:
+    """The time of a colon-separated field ``MMDD/HHMMSS.ffffff`` inside a bracketed header
+    (``[1234:5678:0302/100000.123456:ERROR:file.cc(52)]``, the year left out), or ``None``."""
+    m = _COMPACT_FIELD.search(inner)
+    if m is None:
+        return None
+    mon, day, hour, minute, sec, frac = m.groups()
+    try:
+        value = datetime(
+            _year_for(default_year, int(mon), int(day)),
+            int(mon),
+            int(day),
+            int(hour),
+            int(minute),
+            min(int(sec), 59),
+            int(frac.ljust(6, "0")[:6]) if frac else 0,
+            tzinfo=_zone_of(default_year),
+        )
+    except ValueError:
+        return None
+    return _in_utc(value)
+
 
 def _half_day(hour: int, half: str) -> int:
     """The 24-hour clock's hour of ``hour`` in half ``half`` (``A`` or ``P``) of the day."""
