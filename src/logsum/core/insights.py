@@ -417,14 +417,25 @@ class InsightCollector:
             return out
         pid, n = min(candidates, key=lambda kv: (-kv[1], kv[0]))
         share = n / self._errors
+        tied = sum(1 for _, c in candidates if c == n)
+        if tied > 1:
+            # No pattern stands out: naming one of equals "the top" would mislead.
+            message = (
+                f"{sum(c for _, c in candidates)} error lines spread over {len(candidates)} "
+                "patterns; "
+                f"{tied} of them share the most ({n} each), such as "
+                f"'{short(self._tmpl(by_id, pid), 100)}'."
+            )
+        else:
+            message = (
+                f"The top failing pattern '{short(self._tmpl(by_id, pid), 100)}' accounts "
+                f"for {share:.0%} of the {self._errors} error lines ({n})."
+            )
         out.append(
             Insight(
                 id=stable_id("in", InsightType.RELIABILITY.value, "pattern", pid),
                 type=InsightType.RELIABILITY,
-                message=(
-                    f"The top failing pattern '{short(self._tmpl(by_id, pid), 100)}' accounts "
-                    f"for {share:.0%} of the {self._errors} error lines ({n})."
-                ),
+                message=message,
                 score=min(0.95, 0.5 + 0.4 * share + 0.1 * min(1.0, self._errors / self._n * 5)),
                 evidence={
                     "pattern_id": pid,
@@ -595,8 +606,15 @@ class InsightCollector:
                     id=stable_id("in", InsightType.AVAILABILITY.value, label, tuple(pids)),
                     type=InsightType.AVAILABILITY,
                     message=(
-                        f"{total} {label} in {len(pids)} pattern(s); most often "
-                        f"'{short(self._tmpl(by_id, top), 90)}' ({self._pattern_lines[top]})."
+                        f"{total} {label} in {len(pids)} pattern(s); "
+                        # "most often" only when one pattern has more lines than the next
+                        + (
+                            "most often "
+                            if len(pids) == 1
+                            or self._pattern_lines[pids[1]] < self._pattern_lines[top]
+                            else "such as "
+                        )
+                        + f"'{short(self._tmpl(by_id, top), 90)}' ({self._pattern_lines[top]})."
                     ),
                     score=min(0.9, base + 0.05 * len(str(total))),
                     evidence=evidence,
