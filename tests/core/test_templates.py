@@ -481,19 +481,3 @@ def test_two_words_after_as_are_two_events_more_are_values() -> None:
     )
     assert set(got[4:]) == {"session opened as <*> on tty1"}
 
-
-def test_a_random_token_is_a_value_even_seen_once() -> None:
-    """An API key printed at start-up is not kept in a template; a class name with a digit
-    or two is not a token."""
-    got = _templates(
-        [
-            "Created key: lsk_nTnfDoCpnpzj1vQx8e_uKqKxLGvr6fEQRy6Ccicgwjs",
-            "Overriding client secret with value kdlo9dMFGdGla2P1zacGjAQh3 from environment",
-            "Using Log4j2LoggerContextFactory for logging",
-        ]
-    )
-    assert got == [
-        "Created key: <*>",
-        "Overriding client secret with value <*> from environment",
-        "Using Log4j2LoggerContextFactory for logging",
-    ]

@@ -782,11 +782,7 @@ def _next_field(s: _Scan) -> bool:
         if mark is not None:  # a one-character role or level mark after the time
             s.mark(pos, mark.end(), "mark")
             s.pos = mark.end()
-            at = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
-            level = _level_at(line, at)
-            # the message follows the mark, unless an upper-case level word does ("# WARNING
-            # Memory overcommit must be enabled!")
-            return level is not None and line[at : level[1]].rstrip(":").isupper()
+            return False  # the message follows the mark
     if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():
         uptime = _UPTIME_COLON.match(line, pos) if ch.isdigit() else None
         if uptime is not None:  # "...+0000: 12.345: [GC (Allocation Failure) ..."

@@ -92,10 +92,6 @@ _VARIABLE_SHAPES = (
     r"|\d+(?:\.\d+)+(?=-\d|[+~])"
     rf"(?=[\w.+~-]{{0,{MAX_TOKEN_CHARS}}}[A-Za-z+~]))"
     r"[-+~][A-Za-z0-9]+(?:[-+~.][A-Za-z0-9]+)*",
-    # A random token (an API key, a session secret, base64url): 20 or more letters and digits
-    # with at least three digits, three capitals and three small letters in it
-    r"(?=[A-Za-z_-]*\d[A-Za-z_-]*\d[A-Za-z_-]*\d)(?=[a-z0-9_-]*[A-Z][a-z0-9_-]*[A-Z][a-z0-9_-]*[A-Z])"
-    r"(?=[A-Z0-9_-]*[a-z][A-Z0-9_-]*[a-z][A-Z0-9_-]*[a-z])[A-Za-z0-9_-]{20,256}",
     # A version with its "v" (v6.1.7601.23505, v1.25)
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
