@@ -41,3 +41,24 @@ def test_each_line_after_a_records_first_continues_it() -> None:
     assert [(line, n) for line, n, _ in got] == RECORDS
     patterns = {p.id: p.count for p in engine.patterns()}
     assert sum(patterns.values()) == len(RECORDS)  # continuation lines are not occurrences
+
+
+def test_a_trace_whose_lines_each_carry_the_time_continues_its_record() -> None:
+    """pip's --log writes its timestamp before every line of a traceback; the trace (indented
+    frames, its blank and closing exception lines) is one record, twice over, and a line
+    after it with the same time but no indentation is a record of its own."""
+    trace = [
+        "2026-03-02T10:00:00,464 Exception information:",
+        "2026-03-02T10:00:00,464 Traceback (most recent call last):",
+        '2026-03-02T10:00:00,464   File "/opt/app/resolution.py", line 434, in resolve',
+        "2026-03-02T10:00:00,464     self._add_to_criteria(self.state.criteria, r, parent=None)",
+        "2026-03-02T10:00:00,464                             ^^^^^^^^^^^^^^^^^",
+        "2026-03-02T10:00:00,464 app.vendor.exceptions.RequirementsConflicted: conflict: x",
+        "2026-03-02T10:00:00,464 ",
+    ]
+    after = "2026-03-02T10:00:00,464 Removed build tracker: '/tmp/tracker-abc'"
+    engine = Engine(EngineConfig(default_year=2026))
+    results = [engine.process(line) for line in [*trace, after, *trace, after]]
+    assert [r.continuation for r in results] == [False, *[True] * 6, False] * 2
+    assert len({r.pattern_id for r in results}) == 2
+    assert sorted(p.count for p in engine.patterns()) == [2, 2]

@@ -57,6 +57,21 @@ _LEVEL_LINE = re.compile(r"[A-Z]{3,9}: (?! )")
 """A record's text line that opens with its level (``SEVERE: Could not write report``)."""
 
 
+def _indented_after_header(line: str, start: int, in_trace: bool) -> bool:
+    """Whether the message at ``start`` of a line with a header is a trace line that a logger
+    wrote with its header on every line (pip's log): indented past the separator, or a
+    traceback's first line; inside a trace also a blank message and the exception line that
+    closes it (``pkg.mod.SomeError: ...``)."""
+    if line.startswith("  ", start - 2) or line.startswith(_TRACEBACK, start):
+        return True
+    return in_trace and (not line[start:].strip() or _EXCEPTION_LINE.match(line, start) is not None)
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+_EXCEPTION_LINE = re.compile(r"(?:[A-Za-z_]\w*\.)+[A-Z]\w*: ")
+"""A trace's closing line: a qualified exception class, a colon, its message."""
+
+
 def _continues(line: str) -> bool:
     """Whether a line without a header may continue the open record: a stack frame or trace
     line, an indented or blank line (blank lines separate a trace's goroutines or causes)."""
@@ -260,10 +275,15 @@ class Engine:
         shapes = self._shapes
         shape = None if shapes is None else shapes.lookup(line)
         if shape is None or (
-            shape.headerless
-            and self._record is not None
+            self._record is not None
             and not self.message_only
-            and _continues(line)
+            and (
+                _continues(line)
+                if shape.headerless
+                else _indented_after_header(
+                    line, shape.message.start, self._record_lines > 0
+                )
+            )
         ):
             return self._read_full(line)  # unknown, or it may continue the open record
         cluster = shape.cluster
@@ -291,6 +311,21 @@ class Engine:
             and self._record_lines < cfg.max_record_lines
             and _continues(line)
         ):
+            self._record_lines += 1
+            cluster, severity, stamp = record
+            return cluster, severity, stamp, message, (), header, True
+        if (
+            record is not None
+            and header is not NO_HEADER
+            and header.level is None
+            and header.timestamp is not None
+            and header.timestamp == record[2]
+            and self._record_lines < cfg.max_record_lines
+            and line.endswith(message)
+            and _indented_after_header(line, len(line) - len(message), self._record_lines > 0)
+        ):
+            # A trace whose lines each carry the record's own time ("<time>   File ..."):
+            # the lines continue that record, as they would without the header.
             self._record_lines += 1
             cluster, severity, stamp = record
             return cluster, severity, stamp, message, (), header, True
