@@ -267,12 +267,12 @@ def test_no_pattern_is_called_the_top_one_among_equals() -> None:
     pattern "accounts for" the errors, none is "most often" among restarts seen once."""
     lines = [
         "2026-03-02 10:00:00.001 UTC [4821] LOG:  database system was shut down at 2026-03-02",
-        "2026-03-02 10:00:01.128 UTC [4822] ERROR:  syntax error at or near \"selec\"",
+        '2026-03-02 10:00:01.128 UTC [4822] ERROR:  syntax error at or near "selec"',
         "2026-03-02 10:00:02.173 UTC [4823] ERROR:  division by zero",
-        "2026-03-02 10:00:03.292 UTC [4824] ERROR:  invalid input syntax for type integer: \"x\"",
+        '2026-03-02 10:00:03.292 UTC [4824] ERROR:  invalid input syntax for type integer: "x"',
         "2026-03-02 10:00:04.299 UTC [4821] LOG:  received fast shutdown request",
         "2026-03-02 10:00:04.306 UTC [4825] LOG:  shutting down",
-        "2026-03-02 10:00:05.129 UTC [4822] ERROR:  syntax error at or near \"form\"",
+        '2026-03-02 10:00:05.129 UTC [4822] ERROR:  syntax error at or near "form"',
     ]
     engine = Engine()
     report = analyze_batch(engine.process_many(lines), engine.patterns())

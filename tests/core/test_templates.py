@@ -480,4 +480,3 @@ def test_two_words_after_as_are_two_events_more_are_values() -> None:
         == ("Block <*> stored as bytes in memory (estimated size <*> KB, free <*> GB)")
     )
     assert set(got[4:]) == {"session opened as <*> on tty1"}
-

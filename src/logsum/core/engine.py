@@ -280,9 +280,7 @@ class Engine:
             and (
                 _continues(line)
                 if shape.headerless
-                else _indented_after_header(
-                    line, shape.message.start, self._record_lines > 0
-                )
+                else _indented_after_header(line, shape.message.start, self._record_lines > 0)
             )
         ):
             return self._read_full(line)  # unknown, or it may continue the open record

@@ -17,8 +17,8 @@ from functools import lru_cache
 from logsum.core import header as scan
 from logsum.core.model import Header
 from logsum.core.timestamps import (
-    compact_field_time,
     PlanCache,
+    compact_field_time,
     match_timestamp_shape,
     plan_for,
     shape_regex,

@@ -188,9 +188,7 @@ _NUMERIC_LEVELS = {
 }
 _LETTER_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"}
 _LETTER_LEVELS["F"] = "CRITICAL"
-_LEVEL_SUFFIX = re.compile(
-    r"(?:[_.-](?:level|severity|LEVEL|SEVERITY)|[a-z](?:Level|Severity))$"
-)
+_LEVEL_SUFFIX = re.compile(r"(?:[_.-](?:level|severity|LEVEL|SEVERITY)|[a-z](?:Level|Severity))$")
 """A key that names a level with a qualifier before it: ``log_level``, ``error_severity``."""
 _DEBUG_LETTER = re.compile(r"D\d")  # MongoDB's debug levels D1..D5
 

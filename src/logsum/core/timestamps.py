@@ -316,9 +316,7 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
 
 _LAST: list[Any] = [None, None]
 
-_COMPACT_FIELD = re.compile(
-    r"(?:^|:)(\d\d)(\d\d)/(\d\d)(\d\d)(\d\d)(?:\.(\d{1,9}))?(?=:|$)"
-)
+_COMPACT_FIELD = re.compile(r"(?:^|:)(\d\d)(\d\d)/(\d\d)(\d\d)(\d\d)(?:\.(\d{1,9}))?(?=:|$)")
 
 
 def compact_field_time(inner: str, default_year: int) -> datetime | None:
