@@ -23,6 +23,7 @@ from typing import Any
 
 from logsum.core.align import align, partial_spans
 from logsum.core.config import EngineConfig
+from logsum.core.csvlog import looks_like_csv, split_csv
 from logsum.core.header import LogFormat
 from logsum.core.layouts import HeaderDetector
 from logsum.core.logfmt import looks_like_logfmt, split_logfmt_placed
@@ -427,6 +428,10 @@ class Engine:
                 # A sentence written in the line: its shape can be replayed like a header's.
                 self._placed = (*places, LOGFMT, ())
                 return header, message, _NO_STAMPS
+        elif looks_like_csv(line):
+            record = split_csv(line, self._year)
+            if record is not None:
+                return record[0], record[1], _NO_STAMPS
         headers = self._headers
         found = headers.split(line)
         if found is None:
