@@ -14,9 +14,9 @@ LINES = [
     '2026-03-02 10:00:01.296 UTC,"shop","nosuchdb",4822,"10.0.0.5:43546",6b172c73.3209,3,'
     '"startup",2026-03-02 10:00:01 UTC,3/9,0,FATAL,3D000,"database ""nosuchdb"" does not'
     ' exist",,,,,,,,,"","client backend",,0',
-    '2026-03-02 10:00:02.319 UTC,,,4810,,6b172c72.31f2,1,,2026-03-02 10:00:00 UTC,,0,LOG,'
+    "2026-03-02 10:00:02.319 UTC,,,4810,,6b172c72.31f2,1,,2026-03-02 10:00:00 UTC,,0,LOG,"
     '00000,"checkpoint starting: immediate force wait",,,,,,,,,"","checkpointer",,0',
-    '2026-03-02 10:00:03.319 UTC,,,4810,,6b172c72.31f2,2,,2026-03-02 10:00:00 UTC,,0,LOG,'
+    "2026-03-02 10:00:03.319 UTC,,,4810,,6b172c72.31f2,2,,2026-03-02 10:00:00 UTC,,0,LOG,"
     '00000,"checkpoint starting: immediate force wait",,,,,,,,,"","checkpointer",,0',
 ]
 

@@ -31,7 +31,7 @@ from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.shapes import LOGFMT, NO_HEADER, Placed, ShapeCache, StampSpan
+from logsum.core.shapes import LOGFMT, NO_HEADER, Placed, Shape, ShapeCache, StampSpan
 from logsum.core.structured import not_json, split_json_placed
 from logsum.core.timestamps import YearHint, zone_named
 
@@ -71,6 +71,16 @@ def _indented_after_header(line: str, start: int, in_trace: bool) -> bool:
 _TRACEBACK = "Traceback (most recent call last):"
 _EXCEPTION_LINE = re.compile(r"(?:[A-Za-z_]\w*\.)+[A-Z]\w*: ")
 """A trace's closing line: a qualified exception class, a colon, its message."""
+
+
+def _trace_kind(shape: Shape, line: str) -> None:
+    """Fill in the shape's ``trace`` kind from its first line (lines of one shape agree on
+    their text but for digits)."""
+    start = shape.message.start
+    if _indented_after_header(line, start, False):
+        shape.trace = 1
+    else:
+        shape.trace = 2 if _indented_after_header(line, start, True) else 0
 
 
 def _continues(line: str) -> bool:
@@ -275,13 +285,15 @@ class Engine:
         line = line.rstrip("\r\n")
         shapes = self._shapes
         shape = None if shapes is None else shapes.lookup(line)
+        if shape is not None and shape.trace < 0:
+            _trace_kind(shape, line)
         if shape is None or (
             self._record is not None
             and not self.message_only
             and (
                 _continues(line)
                 if shape.headerless
-                else _indented_after_header(line, shape.message.start, self._record_lines > 0)
+                else shape.trace == 1 or (shape.trace == 2 and self._record_lines > 0)
             )
         ):
             return self._read_full(line)  # unknown, or it may continue the open record

@@ -155,6 +155,7 @@ class Shape:
         "stamp",
         "stamps",
         "tail",
+        "trace",
         "valid",
         "value_stamp",
         "version",
@@ -206,6 +207,9 @@ class Shape:
         self.run_starts: tuple[int, ...] | None = None
         self.run_ends: tuple[int, ...] | None = None
         self.record: ShapeRecord | None = None  # what it was rebuilt from (ShapeCache.revive)
+        # How a header line of this shape may continue a trace (the engine's to fill in once):
+        # 0 never, 1 always (indented), 2 inside one (a blank or closing line), -1 not known
+        self.trace = -1
 
     def header_of(self, line: str, stamp: datetime | None) -> Header:
         """The line's header, given its timestamp."""
