@@ -515,6 +515,8 @@ class _Layout:
             or (last == "uptime" and before == "comp")  # "kernel: [   12.345678] message"
         ):
             return False  # the scanner reads the message after such a field
+        if last == "blevel" and scan._BRACKET_SOURCE.search(line, max(0, end - 96), end):
+            return False  # "[...:INFO:file.cc(52)] Name(): ...": a source position closed it
         if last == "ptag":  # "kid1| WARNING: ...": a level with its colon may follow the tag
             level = scan._level_at(line, start)
             return level is not None and line[level[1] - 1] == ":"
@@ -551,9 +553,9 @@ class _Layout:
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
 
-_MESSAGE_NEXT = frozenset({"mark", "epid", "ppid", "hexlevel"})
+_MESSAGE_NEXT = frozenset({"mark", "epid", "ppid", "hexlevel", "pcolumn"})
 """Fields after which the scanner always reads the message (a role mark, a process in angle
-brackets or parentheses after the level, a debug mask)."""
+brackets or parentheses after the level, a debug mask, a source position between pipes)."""
 
 
 class HeaderDetector:
