@@ -142,6 +142,8 @@ _HEADERISH = re.compile(
 # A thread name: one word, not a level (tested by the caller)
 # ("Thread-2 (serve)": Python's name of a thread started with a target function)
 _THREAD_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}(?: \([\w.<>]{1,64}\))?(?=[ \t])")
+# A label of a few words and its colon before a time that ends the line ("Log started:")
+_TIME_LABEL = re.compile(r"[A-Z][\w\-]{0,31}(?: [\w\-]{1,32}){1,3}:(?=\s)")
 # An upper-case label and its colon, which a line's part opens with ("DETAIL:  ...")
 _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
@@ -590,6 +592,15 @@ def _leading_timestamps(s: _Scan) -> None:
         s.spans.insert(len(s.spans) - 1, (pos, glued.end(), "gpid"))
         s.pid = glued.group(0)[:-1]
         return
+    label = _TIME_LABEL.match(line, pos)
+    if label is not None:
+        after = _WS.match(line, label.end()).end()  # type: ignore[union-attr]
+        found = match_timestamp(line, after, s.default_year)
+        if found is not None and not line[found[1] :].strip() and _try_timestamp(s, after):
+            # "Log started: 2026-03-02  10:00:00": a label and the time alone; the label says
+            # what happened then
+            s.spans.insert(len(s.spans) - 1, (pos, label.end(), "tag"))
+            return
     # Fields before the timestamp: one short tag of any kind (a label, a severity letter),
     # or up to four plain fields the first of which is an id, an address or "-".
     at = pos
