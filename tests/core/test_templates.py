@@ -480,3 +480,9 @@ def test_two_words_after_as_are_two_events_more_are_values() -> None:
         == ("Block <*> stored as bytes in memory (estimated size <*> KB, free <*> GB)")
     )
     assert set(got[4:]) == {"session opened as <*> on tty1"}
+
+
+def test_startup_and_shutdown_are_two_events() -> None:
+    """An ASGI server's own lines (seen on a real server): the phase word is the event."""
+    got = _templates(["Application startup complete.", "Application shutdown complete."])
+    assert got == ["Application startup complete.", "Application shutdown complete."]

@@ -285,7 +285,7 @@ _EVENT_TEXT = (
     "read write error warning info debug notice critical fatal allow deny accept reject "
     "add remove set get put post delete create update login logout enter exit begin end "
     "finish pass skip retry wait connect disconnect load unload mount unmount send receive "
-    "sent lost kill killed abort shutdown restart reset commit rollback"
+    "sent lost kill killed abort startup shutdown restart reset commit rollback"
 )
 _EVENT_WORDS = frozenset(_EVENT_TEXT.split())
 # Words after which a word says in what form or role something happened (English ``stored
