@@ -55,10 +55,16 @@ def test_a_trace_whose_lines_each_carry_the_time_continues_its_record() -> None:
         "2026-03-02T10:00:00,464                             ^^^^^^^^^^^^^^^^^",
         "2026-03-02T10:00:00,464 app.vendor.exceptions.RequirementsConflicted: conflict: x",
         "2026-03-02T10:00:00,464 ",
+        "2026-03-02T10:00:00,464 The above exception was the direct cause of the following"
+        " exception:",
+        "2026-03-02T10:00:00,464 ",
+        "2026-03-02T10:00:00,464 Traceback (most recent call last):",
+        '2026-03-02T10:00:00,464   File "/opt/app/resolver.py", line 103, in resolve',
+        "2026-03-02T10:00:00,464 app.exceptions.DistributionNotFound: No matching distribution",
     ]
     after = "2026-03-02T10:00:00,464 Removed build tracker: '/tmp/tracker-abc'"
     engine = Engine(EngineConfig(default_year=2026))
     results = [engine.process(line) for line in [*trace, after, *trace, after]]
-    assert [r.continuation for r in results] == [False, *[True] * 6, False] * 2
+    assert [r.continuation for r in results] == [False, *[True] * 11, False] * 2
     assert len({r.pattern_id for r in results}) == 2
     assert sorted(p.count for p in engine.patterns()) == [2, 2]

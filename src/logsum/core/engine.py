@@ -47,6 +47,8 @@ _CONTINUATION = re.compile(
     # the exception line that opens a trace (Java, Python, .NET...)
     r"|(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault)\b(?::|$)"
     r"|Traceback \(most recent call last\):"
+    # Python's lines between chained exceptions
+    r"|The above exception was the direct cause of|During handling of the above exception"
     # frames and headings of other runtimes' traces: PHP and gdb (#0 ...), Go's goroutines
     r"|#\d+\s|Stack trace:|goroutine \d+ \[|created by "
     # a Go frame's function line alone: main.main(), net/http.(*conn).serve(0xc000...)
@@ -65,7 +67,11 @@ def _indented_after_header(line: str, start: int, in_trace: bool) -> bool:
     closes it (``pkg.mod.SomeError: ...``)."""
     if line.startswith("  ", start - 2) or line.startswith(_TRACEBACK, start):
         return True
-    return in_trace and (not line[start:].strip() or _EXCEPTION_LINE.match(line, start) is not None)
+    return in_trace and (
+        not line[start:].strip()
+        or _EXCEPTION_LINE.match(line, start) is not None
+        or _CONTINUATION.match(line, start) is not None
+    )
 
 
 _TRACEBACK = "Traceback (most recent call last):"
