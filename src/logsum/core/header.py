@@ -144,6 +144,8 @@ _HEADERISH = re.compile(
 _THREAD_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}(?: \([\w.<>]{1,64}\))?(?=[ \t])")
 # A label of a few words and its colon before a time that ends the line ("Log started:")
 _TIME_LABEL = re.compile(r"[A-Z][\w\-]{0,31}(?: [\w\-]{1,32}){1,3}:(?=\s)")
+# A debug or trace level with its verbosity and a colon, opening the line ("debug2: ...")
+_NUMBERED_LEVEL = re.compile(r"(debug|DEBUG|trace|TRACE|verbose|VERBOSE)[1-9]:(?=\s)")
 # An upper-case label and its colon, which a line's part opens with ("DETAIL:  ...")
 _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
@@ -586,6 +588,13 @@ def _leading_timestamps(s: _Scan) -> None:
         s.done = True
         return
     if _try_timestamp(s, pos):
+        return
+    numbered = _NUMBERED_LEVEL.match(line, pos)
+    if numbered is not None:  # "debug1: Reading configuration data ...": a verbosity level
+        s.level = LEVELS[numbered.group(1).upper()]
+        s.mark(pos, numbered.end(), "nlevel")
+        s.pos = numbered.end()
+        s.done = True
         return
     glued = _GLUED_ID.match(line, pos)
     if glued is not None and _try_timestamp(s, glued.end()):  # "1234:20260302:100000.123 ..."

@@ -47,6 +47,7 @@ _KIND_REGEX = {
     "plevel": r"\| *[^\s|]* *(?=\|)",
     "pcaller": r"\|" + scan._PIPE_CALLER.pattern,
     "pcolumn": scan._PIPE_CALLER_COLUMN.pattern,
+    "nlevel": scan._NUMBERED_LEVEL.pattern,
     "thread": scan._THREAD_NAME.pattern,
     "hexlevel": scan._HEX_LEVEL.pattern,
     "comp": r"[^\s\[\]:]+(?:::[^\s\[\]:]+)*(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?"
@@ -111,7 +112,17 @@ _NAMING_KINDS = frozenset(
 
 
 _ENDS_HEADER = frozenset(
-    {"clevel", "shead", "pprogram", "mnemonic", "cpuworld", "tlevel", "inmodule", "uptimec"}
+    {
+        "nlevel",
+        "clevel",
+        "shead",
+        "pprogram",
+        "mnemonic",
+        "cpuworld",
+        "tlevel",
+        "inmodule",
+        "uptimec",
+    }
 )
 """Kinds after which the scanner always lets the message start."""
 
@@ -422,6 +433,8 @@ class _Layout:
             elif kind == "pcaller":
                 caller = scan._PIPE_CALLER.match(text, 1)  # "| name:function:line - "
                 component = component or (caller.group(1) if caller is not None else None)
+            elif kind == "nlevel":
+                level, seen_level = scan.LEVELS[text[:-2].upper()], True
             elif kind == "pcolumn":
                 component = component or text.strip("| ")
             elif kind == "tcolumn":
