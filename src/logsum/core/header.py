@@ -604,8 +604,8 @@ def _leading_timestamps(s: _Scan) -> None:
     label = _TIME_LABEL.match(line, pos)
     if label is not None:
         after = _WS.match(line, label.end()).end()  # type: ignore[union-attr]
-        found = match_timestamp(line, after, s.default_year)
-        if found is not None and not line[found[1] :].strip() and _try_timestamp(s, after):
+        labelled = match_timestamp(line, after, s.default_year)
+        if labelled is not None and not line[labelled[1] :].strip() and _try_timestamp(s, after):
             # "Log started: 2026-03-02  10:00:00": a label and the time alone; the label says
             # what happened then
             s.spans.insert(len(s.spans) - 1, (pos, label.end(), "tag"))
