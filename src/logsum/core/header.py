@@ -420,10 +420,16 @@ def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool
 
 def _bracket_context(text: str) -> tuple[str | None, str | None, str | None]:
     """Level, component and pid from the rest of a bracket that opened with a timestamp:
-    ``[2026-03-02T10:00:00Z ERROR my_crate::module]``, ``[2026-03-02T10:00:00 #1234]``."""
+    ``[2026-03-02T10:00:00Z ERROR my_crate::module]``, ``[2026-03-02T10:00:00 #1234]``,
+    ``[2026-03-02 10:00:00,101: INFO/MainProcess]`` (a level and the process after a slash)."""
     level = component = pid = None
     for word in text.strip().rstrip("]").split():
         if not any(c.isalnum() for c in word):
+            continue
+        head, slash, rest = word.partition("/")
+        if slash and level is None and head.isupper() and head.isalpha() and head in LEVELS:
+            level = LEVELS[head]  # "LEVEL/process": "[<time>: INFO/MainProcess]"
+            component = component or rest or None
             continue
         lvl = LEVELS.get(word.upper()) if word.isalpha() else None
         if lvl is not None and level is None and word in (word.upper(), word.capitalize()):
@@ -507,8 +513,12 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         else:
             # A bracket that opens with the timestamp and holds more header fields.
             close = line.find("]", end, end + 160)
-            if close < 0 or line[end] not in " \t," or "[" in line[end:close]:
-                return False
+            if (
+                close < 0
+                or (line[end] not in " \t," and not line.startswith(": ", end))
+                or "[" in line[end:close]
+            ):
+                return False  # (": " after the time: "[<time>: INFO/MainProcess]")
             context = close + 1
     if (value is not None and (s.timestamp is None)) or (
         value is not None and s.timestamp is not None and _is_time_only_fix(s, value)

@@ -56,7 +56,7 @@ _KIND_REGEX = {
     "bopen": r"\[",
     "popen": r"\(",
     "pclose": r"\)",
-    "bctx": r"[\s,][^\[\]]{0,160}\]",
+    "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
     "bletter": r"\[[VDIWEF] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
     "pid": scan._PID.pattern,
@@ -343,6 +343,8 @@ class _Layout:
                 named = scan._bracket_level(text[1:-1])
                 if named is None:
                     return None  # the bracket names no level in this line
+                if text[1:2].isdigit() and match_timestamp_shape(text, 1, default_year):
+                    return None  # a bracket opening with a time: the scanner reads it all
                 level, seen_level = named, True
                 if timestamp is None and "/" in text:
                     timestamp = compact_field_time(text[1:-1], default_year)
