@@ -146,6 +146,13 @@ _THREAD_NAME = re.compile(r"[A-Za-z_][\w.\-]{0,63}(?: \([\w.<>]{1,64}\))?(?=[ \t
 _TIME_LABEL = re.compile(r"[A-Z][\w\-]{0,31}(?: [\w\-]{1,32}){1,3}:(?=\s)")
 # A debug or trace level with its verbosity and a colon, opening the line ("debug2: ...")
 _NUMBERED_LEVEL = re.compile(r"(debug|DEBUG|trace|TRACE|verbose|VERBOSE)[1-9]:(?=\s)")
+# A dotted logger and function with the line number, then " - " (Python's
+# "%(name)s.%(funcName)s:%(lineno)d - "; the function may be "<module>")
+_LOGGER_LINE = re.compile(r"([A-Za-z_]\w*(?:\.(?:[A-Za-z_]\w*|<\w+>))+):\d{1,6} - ")
+# Extensions of source files: "Main.java:12" is a file and its line, not a logger's function
+_SOURCE_EXT = frozenset(
+    "c cc cpp cxx h hpp java kt scala go rs py rb js ts cs m mm swift php pl lua erl ex".split()
+)
 # An upper-case label and its colon, which a line's part opens with ("DETAIL:  ...")
 _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
@@ -1131,6 +1138,14 @@ def _after_level(s: _Scan) -> bool:
                 s.component = module.group(1)
                 s.mark(pos, module.end(), "inmodule")
                 s.pos = module.end()
+                return False
+        if (ch.isalpha() or ch == "_") and (s.component is None or tentative):
+            named = _LOGGER_LINE.match(line, pos)
+            if named is not None and named.group(1).rsplit(".", 1)[1] not in _SOURCE_EXT:
+                # "[INFO] shop.api.create_order:11 - message" (not a file: "Main.java:12 - ")
+                s.component = named.group(1)
+                s.mark(pos, named.end(), "lline")
+                s.pos = named.end()
                 return False
         if ch == "[":
             br = _BRACKET.match(line, pos)

@@ -48,6 +48,7 @@ _KIND_REGEX = {
     "pcaller": r"\|" + scan._PIPE_CALLER.pattern,
     "pcolumn": scan._PIPE_CALLER_COLUMN.pattern,
     "nlevel": scan._NUMBERED_LEVEL.pattern,
+    "lline": scan._LOGGER_LINE.pattern,
     "thread": scan._THREAD_NAME.pattern,
     "hexlevel": scan._HEX_LEVEL.pattern,
     "comp": r"[^\s\[\]:]+(?:::[^\s\[\]:]+)*(?: [^\s\[\]:]+)?(?:\[[^\]\s]*\])?"
@@ -435,6 +436,9 @@ class _Layout:
             elif kind == "pcaller":
                 caller = scan._PIPE_CALLER.match(text, 1)  # "| name:function:line - "
                 component = component or (caller.group(1) if caller is not None else None)
+            elif kind == "lline":
+                component = text.rsplit(":", 1)[0]
+                thread = False
             elif kind == "nlevel":
                 level, seen_level = scan.LEVELS[text[:-2].upper()], True
             elif kind == "pcolumn":
