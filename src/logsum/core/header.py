@@ -151,7 +151,32 @@ _NUMBERED_LEVEL = re.compile(r"(debug|DEBUG|trace|TRACE|verbose|VERBOSE)[1-9]:(?
 _LOGGER_LINE = re.compile(r"([A-Za-z_]\w*(?:\.(?:[A-Za-z_]\w*|<\w+>))+):\d{1,6} - ")
 # Extensions of source files: "Main.java:12" is a file and its line, not a logger's function
 _SOURCE_EXT = frozenset(
-    "c cc cpp cxx h hpp java kt scala go rs py rb js ts cs m mm swift php pl lua erl ex".split()
+    [
+        "c",
+        "cc",
+        "cpp",
+        "cxx",
+        "h",
+        "hpp",
+        "java",
+        "kt",
+        "scala",
+        "go",
+        "rs",
+        "py",
+        "rb",
+        "js",
+        "ts",
+        "cs",
+        "m",
+        "mm",
+        "swift",
+        "php",
+        "pl",
+        "lua",
+        "erl",
+        "ex",
+    ]
 )
 # An upper-case label and its colon, which a line's part opens with ("DETAIL:  ...")
 _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
