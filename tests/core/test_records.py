@@ -68,3 +68,18 @@ def test_a_trace_whose_lines_each_carry_the_time_continues_its_record() -> None:
     assert [r.continuation for r in results] == [False, *[True] * 11, False] * 2
     assert len({r.pattern_id for r in results}) == 2
     assert sorted(p.count for p in engine.patterns()) == [2, 2]
+
+
+def test_a_labelled_line_with_the_same_time_is_a_record_of_its_own() -> None:
+    """A database server writes two spaces after its labels; its STATEMENT line, in the same
+    millisecond as the error, is not a trace line of that error."""
+    lines = [
+        '2026-03-02 10:00:00.650 UTC [4821] ERROR:  syntax error at or near "selec"',
+        "2026-03-02 10:00:00.650 UTC [4821] STATEMENT:  selec 1",
+        '2026-03-02 10:00:00.651 UTC [4821] shop@orders ERROR:  syntax error at or near "form"',
+        "2026-03-02 10:00:00.651 UTC [4821] shop@orders STATEMENT:  select 1 form t",
+    ]
+    engine = Engine(EngineConfig(default_year=2026))
+    results = [engine.process(line) for line in lines * 2]
+    assert not any(r.continuation for r in results)
+    assert [r.message for r in results[:2]] == ['syntax error at or near "selec"', "selec 1"]

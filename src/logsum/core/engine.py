@@ -83,7 +83,14 @@ def _trace_kind(shape: Shape, line: str) -> None:
     """Fill in the shape's ``trace`` kind from its first line (lines of one shape agree on
     their text but for digits)."""
     start = shape.message.start
-    if _indented_after_header(line, start, False):
+    header = shape.header
+    if (
+        header.component is not None
+        or header.level is not None
+        or shape.message.stop < len(line.rstrip())
+    ):
+        shape.trace = 0  # a labelled line ("DETAIL:  ..."), or a message inside the line
+    elif _indented_after_header(line, start, False):
         shape.trace = 1
     else:
         shape.trace = 2 if _indented_after_header(line, start, True) else 0
@@ -335,6 +342,7 @@ class Engine:
             record is not None
             and header is not NO_HEADER
             and header.level is None
+            and header.component is None  # not a labelled line ("DETAIL:  Role ...")
             and header.timestamp is not None
             and header.timestamp == record[2]
             and self._record_lines < cfg.max_record_lines
