@@ -63,11 +63,17 @@ def test_a_trace_whose_lines_each_carry_the_time_continues_its_record() -> None:
         "2026-03-02T10:00:00,464 app.exceptions.DistributionNotFound: No matching distribution",
     ]
     after = "2026-03-02T10:00:00,464 Removed build tracker: '/tmp/tracker-abc'"
+    lines = [*trace, after, *trace, after, *trace, after]
     engine = Engine(EngineConfig(default_year=2026))
-    results = [engine.process(line) for line in [*trace, after, *trace, after]]
-    assert [r.continuation for r in results] == [False, *[True] * 11, False] * 2
+    results = [engine.process(line) for line in lines]
+    assert [r.continuation for r in results] == [False, *[True] * 11, False] * 3
     assert len({r.pattern_id for r in results}) == 2
-    assert sorted(p.count for p in engine.patterns()) == [2, 2]
+    assert sorted(p.count for p in engine.patterns()) == [3, 3]
+    # The bulk call (``logsum parse``) replays known shapes on a path of its own: the same.
+    bulk = Engine(EngineConfig(default_year=2026))
+    compact = [bulk.process_compact(line) for line in lines]
+    assert [c[5] for c in compact] == [r.continuation for r in results]
+    assert sorted(p.count for p in bulk.patterns()) == [3, 3]
 
 
 def test_a_labelled_line_with_the_same_time_is_a_record_of_its_own() -> None:
@@ -83,3 +89,21 @@ def test_a_labelled_line_with_the_same_time_is_a_record_of_its_own() -> None:
     results = [engine.process(line) for line in lines * 2]
     assert not any(r.continuation for r in results)
     assert [r.message for r in results[:2]] == ['syntax error at or near "selec"', "selec 1"]
+
+
+def test_lines_padded_after_their_time_are_records_even_within_one_millisecond() -> None:
+    """A proxy's access log right-aligns the elapsed time after the epoch time; on a busy
+    proxy many lines share a millisecond. Padding is not a trace's indentation: every line is
+    a record of its own (they were glued to the first as its continuation lines)."""
+    lines = [
+        f"1772445600.123 {elapsed:>6} 10.0.0.{n} TCP_MISS/200 {size} GET http://example.com/{n}"
+        f" - HIER_DIRECT/10.1.0.{n} text/html"
+        for n, (elapsed, size) in enumerate([(195, 8574), (11, 18), (2048, 730), (7, 512)] * 3)
+    ]
+    for bulk in (False, True):
+        engine = Engine(EngineConfig(default_year=2026))
+        if bulk:
+            assert not any(engine.process_compact(line)[5] for line in lines)
+        else:
+            assert not any(engine.process(line).continuation for line in lines)
+        assert sum(p.count for p in engine.patterns()) == len(lines)

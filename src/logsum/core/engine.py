@@ -62,13 +62,16 @@ _LEVEL_LINE = re.compile(r"[A-Z]{3,9}: (?! )")
 
 def _indented_after_header(line: str, start: int, in_trace: bool) -> bool:
     """Whether the message at ``start`` of a line with a header is a trace line that a logger
-    wrote with its header on every line (pip's log): indented past the separator, or a
-    traceback's first line; inside a trace also a blank message and the exception line that
-    closes it (``pkg.mod.SomeError: ...``)."""
-    if line.startswith("  ", start - 2) or line.startswith(_TRACEBACK, start):
+    wrote with its header on every line (pip's log): a traceback's first line; inside a trace
+    also a message indented past the separator, a blank one and the exception line that closes
+    it (``pkg.mod.SomeError: ...``). Indentation alone does not open a trace: a column padded
+    after the time (a proxy's right-aligned elapsed time) is no trace, however many of its
+    lines share a millisecond."""
+    if line.startswith(_TRACEBACK, start):
         return True
     return in_trace and (
-        not line[start:].strip()
+        line.startswith("  ", start - 2)
+        or not line[start:].strip()
         or _EXCEPTION_LINE.match(line, start) is not None
         or _CONTINUATION.match(line, start) is not None
     )
@@ -235,12 +238,7 @@ class Engine:
             self.line_count = n = self.line_count + 1
             line = line.rstrip("\r\n")
             shape = shapes.lookup(line)
-            if shape is not None and (
-                shape.headerless
-                and self._record is not None
-                and not self.message_only
-                and _continues(line)
-            ):
+            if shape is not None and self._may_continue(shape, line):
                 shape = None  # it may continue the open record
         if shape is not None:
             cluster = shape.cluster
@@ -282,6 +280,19 @@ class Engine:
         level = _LEVEL_LINE.match(text) if next_line else None
         return head if level is not None and text[level.end() :].strip() == message else None
 
+    def _may_continue(self, shape: Shape, line: str) -> bool:
+        """Whether a line of a known shape may continue the open record, so that it is read
+        in full rather than replayed: a header-less line that looks like a trace line, or a
+        line whose header is followed by an indented trace line (a trace each of whose lines
+        carries the time)."""
+        if shape.trace < 0:
+            _trace_kind(shape, line)
+        if self._record is None or self.message_only:
+            return False
+        if shape.headerless:
+            return _continues(line)
+        return shape.trace == 1 or (shape.trace == 2 and self._record_lines > 0)
+
     def version_of(self, pattern_id: str) -> int:
         """The current template version of a pattern (see :meth:`process_compact`); -1 when
         the pattern is unknown or was evicted."""
@@ -298,17 +309,7 @@ class Engine:
         line = line.rstrip("\r\n")
         shapes = self._shapes
         shape = None if shapes is None else shapes.lookup(line)
-        if shape is not None and shape.trace < 0:
-            _trace_kind(shape, line)
-        if shape is None or (
-            self._record is not None
-            and not self.message_only
-            and (
-                _continues(line)
-                if shape.headerless
-                else shape.trace == 1 or (shape.trace == 2 and self._record_lines > 0)
-            )
-        ):
+        if shape is None or self._may_continue(shape, line):
             return self._read_full(line)  # unknown, or it may continue the open record
         cluster = shape.cluster
         n = self.line_count
