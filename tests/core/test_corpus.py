@@ -7,6 +7,7 @@ the engine improves. Only ``tune`` is for looking at mismatches; ``holdout`` is 
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
@@ -89,6 +90,23 @@ def test_a_line_splits_in_its_file_as_it_does_alone() -> None:
             b = (seen.message, seen.header.level, seen.header.component)
             if a != b:
                 differ.append((f.name, case.line, a, b))
+    assert not differ, differ[:5]
+
+
+def test_bulk_parsing_reads_every_line_as_processing_does() -> None:
+    """``logsum parse`` calls ``process_compact``, which replays known shapes on a path of
+    its own: every line of both parts, three times over, shuffled (so shapes are learned and
+    replayed, and lines of one source follow another's, as in a collector's file), gets the
+    pattern, message, time and continuation that ``process`` gives it."""
+    lines = [case.line for _ in range(3) for f in load() for case in f.cases]
+    random.Random(7).shuffle(lines)
+    one, bulk = Engine(), Engine()
+    differ = []
+    for line in lines:
+        r = one.process(line)
+        c = bulk.process_compact(line)
+        if (r.pattern_id, r.message, r.timestamp, r.continuation) != (c[0], c[4], c[2], c[5]):
+            differ.append(line)
     assert not differ, differ[:5]
 
 
