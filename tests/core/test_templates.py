@@ -486,3 +486,20 @@ def test_startup_and_shutdown_are_two_events() -> None:
     """An ASGI server's own lines (seen on a real server): the phase word is the event."""
     got = _templates(["Application startup complete.", "Application shutdown complete."])
     assert got == ["Application startup complete.", "Application shutdown complete."]
+
+
+def test_a_long_random_token_is_a_value_even_seen_once() -> None:
+    """An API key printed at start-up is not kept in a template; a long CamelCase name with
+    digits, a word run and a shorter id are not tokens."""
+    got = _templates(
+        [
+            "Created key: lsk_nTnfDoCpnpzj1vQx8e_uKqKxLGvr6fEQRy6Ccicgwjs",
+            "session secret=Kq8vR2xLp0ZtYw4NbM7cUe1HsJ9dGa3FoTi6 loaded",
+            "Using Http2ServerConnectionFactoryBuilder3Impl for transport",
+        ]
+    )
+    assert got == [
+        "Created key: <*>",
+        "session secret=<*> loaded",
+        "Using Http2ServerConnectionFactoryBuilder3Impl for transport",
+    ]

@@ -104,8 +104,50 @@ _MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
 _GLUED = re.compile(r"(?:<\*>){2,}|(?<!\S)/<\*>")
 
 
+# A candidate random token (an API key, a session secret): a whole run of 32 or more letters,
+# digits, "_" and "-" with a digit, a capital and a small letter, standing alone (a part of a
+# dotted name, a path or a "~"-joined identity is not one). Shorter runs stay to the miner: at
+# 20 characters the rule took constants of a held-out program's templates.
+_TOKEN_CANDIDATE = re.compile(
+    r"(?<![^\s=:'\"(\[{<])(?=[\w-]{0,255}\d)(?=[\w-]{0,255}[A-Z])(?=[\w-]{0,255}[a-z])"
+    r"[\w-]{32,256}(?=[\s'\")\]}>,;]|\.?$|\.\s)"
+)
+# Random letters and digits change class (capital, small letter, digit) between two neighbours
+# about six times in ten; names in CamelCase (Log4j2LoggerContextFactory) and words about
+# three or four times: a run with at least this share of changes and no long run of small
+# letters (a word) is random.
+_RANDOM_CHANGES = 0.5
+_WORD_RUN = 8
+
+
+def _char_class(c: str) -> int:
+    return 0 if c.isdigit() else 1 if c.isupper() else 2
+
+
+def _random_token(match: re.Match[str]) -> str:
+    token = match.group()
+    changes = pairs = run = 0
+    prev = -1
+    for c in token:
+        if not c.isalnum():
+            prev = -1
+            run = 0
+            continue
+        cls = _char_class(c)
+        run = run + 1 if cls == 2 else 0
+        if run >= _WORD_RUN:
+            return token
+        if prev >= 0:
+            pairs += 1
+            changes += cls != prev
+        prev = cls
+    return WILDCARD if changes >= _RANDOM_CHANGES * pairs else token
+
+
 def mask(message: str) -> str:
     """Return ``message`` with variable-shaped parts replaced by ``<*>``."""
+    if len(message) >= 32:
+        message = _TOKEN_CANDIDATE.sub(_random_token, message)
     masked = _MASK.sub(WILDCARD, message)
     if "<*><*>" in masked or "/<*>" in masked:
         masked = _GLUED.sub(WILDCARD, masked)
