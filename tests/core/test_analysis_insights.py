@@ -272,7 +272,8 @@ def test_no_pattern_is_called_the_top_one_among_equals() -> None:
         '2026-03-02 10:00:03.292 UTC [4824] ERROR:  invalid input syntax for type integer: "x"',
         "2026-03-02 10:00:04.299 UTC [4821] LOG:  received fast shutdown request",
         "2026-03-02 10:00:04.306 UTC [4825] LOG:  shutting down",
-        '2026-03-02 10:00:05.129 UTC [4822] ERROR:  syntax error at or near "form"',
+        "2026-03-02 10:00:30.412 UTC [4825] LOG:  database system is shut down",
+        '2026-03-02 10:00:35.129 UTC [4822] ERROR:  syntax error at or near "form"',
     ]
     engine = Engine()
     report = analyze_batch(engine.process_many(lines), engine.patterns())
@@ -283,5 +284,46 @@ def test_no_pattern_is_called_the_top_one_among_equals() -> None:
     messages = {i.type: i.message for i in report.insights}
     assert messages[InsightType.RELIABILITY].startswith("3 error lines spread over 3 patterns")
     assert "top" not in messages[InsightType.RELIABILITY]
+    # three restarts (the two shutdown lines 7 ms apart are one), four lines
+    assert messages[InsightType.AVAILABILITY].startswith("3 restarts or shutdowns (4 lines)")
     assert "such as" in messages[InsightType.AVAILABILITY]
     assert "most often" not in messages[InsightType.AVAILABILITY]
+
+
+def test_a_shutdown_of_several_lines_within_seconds_is_one_restart() -> None:
+    """A database server's one fast shutdown writes five restart-like lines in a second: one
+    restart, not five; three shutdowns minutes apart are three."""
+    shutdown = [
+        ("req", "received fast shutdown request"),
+        ("abort", "aborting any active transactions"),
+        ("down", "shutting down"),
+        ("ckpt", "checkpoint starting: shutdown immediate"),
+        ("gone", "database system is shut down"),
+    ]
+    results = [line(i + 1, "ok", seconds=i, message="served") for i in range(100)]
+    once = [
+        line(200 + k, pid, seconds=100 + k * 0.2, message=msg)
+        for k, (pid, msg) in enumerate(shutdown)
+    ]
+    templates = {"ok": "served", **dict(shutdown)}
+    report = analyze_batch(
+        results + once,
+        patterns(results + once, templates),
+        options=AnalysisOptions(find_anomalies=False),
+    )
+    assert not [i for i in report.insights if i.type is InsightType.AVAILABILITY]
+
+    thrice = [
+        line(300 + 10 * n + k, pid, seconds=100 + 600 * n + k * 0.2, message=msg)
+        for n in range(3)
+        for k, (pid, msg) in enumerate(shutdown)
+    ]
+    report = analyze_batch(
+        results + thrice,
+        patterns(results + thrice, templates),
+        options=AnalysisOptions(find_anomalies=False),
+    )
+    (avail,) = [i for i in report.insights if i.type is InsightType.AVAILABILITY]
+    assert avail.evidence["count"] == 3
+    assert avail.evidence["lines"] == 12  # "aborting any active transactions" is no restart
+    assert avail.message.startswith("3 restarts or shutdowns (12 lines) in 4 pattern(s)")

@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from logsum.core.detect.base import short
@@ -121,6 +121,10 @@ MAX_MESSAGE_CHARS = 500
 
 _CUE_ADDRESS = 1
 _CUE_DURATION = 2
+_CUE_RESTART = 4
+RESTART_GAP = timedelta(seconds=2)
+"""Restart or shutdown lines at most this far from the one before are the same restart (a
+server's one shutdown writes several lines within a second)."""
 MAX_CUES = 100_000
 """Patterns whose cue (what to parse in their parameters) is remembered."""
 # A duration cue is a number with a unit, or a duration word. Two patterns rather than one
@@ -143,6 +147,8 @@ def _cue(message: str) -> int:
         cue |= _CUE_ADDRESS
     if _DURATION_UNIT.found_in(message) or _DURATION_WORD.found_in(message):
         cue |= _CUE_DURATION
+    if _RESTART.found_in(message):
+        cue |= _CUE_RESTART
     return cue
 
 
@@ -174,6 +180,10 @@ class InsightCollector:
         self._cues: dict[str, int] = {}
         self._messages: dict[str, str] = {}
         self._spans: dict[str, list[datetime]] = {}
+        self._restarts: dict[str, int] = {}
+        """Restarts each pattern with a restart cue opened (a line more than RESTART_GAP after
+        the last restart line, or without a time); 0 when its lines only continued others'."""
+        self._last_restart: datetime | None = None
         """First and last timestamp of each pattern with an address or duration cue."""
         """A message of each pattern id, read as its template when the snapshots passed to
         :meth:`finish` no longer hold that id."""
@@ -214,6 +224,10 @@ class InsightCollector:
         spans = self._spans
         for r in [r for r in results if get(r.pattern_id) and not r.continuation]:
             pid = r.pattern_id
+            if cues[pid] & _CUE_RESTART:
+                self._restart(pid, r.timestamp)
+                if cues[pid] == _CUE_RESTART:
+                    continue
             if r.params:
                 self._params(pid, r.params, cues[pid])
             ts = r.timestamp
@@ -227,6 +241,13 @@ class InsightCollector:
                     span[1] = ts
         self._n += len(results)
         self._errors += len(errs)
+
+    def _restart(self, pid: str, ts: datetime | None) -> None:
+        last = self._last_restart
+        opens = ts is None or last is None or abs(ts - last) > RESTART_GAP
+        self._restarts[pid] = self._restarts.get(pid, 0) + opens
+        if ts is not None:
+            self._last_restart = ts
 
     def _params(self, pid: str, params: tuple[str, ...], cue: int) -> None:
         # Addresses and numbers go to separate tables: one pass for each cue the pattern has.
@@ -304,6 +325,9 @@ class InsightCollector:
         view._addresses = {}
         for pid, c in self._addresses.items():
             view._addresses.setdefault(canon(pid), Counter()).update(c)
+        view._restarts = {}
+        for pid, n in self._restarts.items():
+            view._restarts[canon(pid)] = view._restarts.get(canon(pid), 0) + n
         view._spans = {}
         for pid, (first, last) in self._spans.items():
             span = view._spans.setdefault(canon(pid), [first, last])
@@ -579,14 +603,19 @@ class InsightCollector:
             if not pids:
                 continue
             total = sum(self._pattern_lines[p] for p in pids)
-            if total < MIN_AVAILABILITY_EVENTS:
+            events = total
+            if kind == "restart":
+                # A run of restart lines within seconds is one restart (a shutdown's lines).
+                events = sum(self._restarts.get(p, self._pattern_lines[p]) for p in pids)
+            if events < MIN_AVAILABILITY_EVENTS:
                 continue
             top = pids[0]
             addrs: Counter[str] = Counter()
             for p in pids:
                 addrs.update(self._addresses.get(p, {}))
             evidence: dict[str, JSONValue] = {
-                "count": total,
+                "count": events,
+                "lines": total,
                 "patterns": [
                     {
                         "pattern_id": p,
@@ -606,7 +635,9 @@ class InsightCollector:
                     id=stable_id("in", InsightType.AVAILABILITY.value, label, tuple(pids)),
                     type=InsightType.AVAILABILITY,
                     message=(
-                        f"{total} {label} in {len(pids)} pattern(s); "
+                        f"{events} {label} "
+                        + (f"({total} lines) " if events != total else "")
+                        + f"in {len(pids)} pattern(s); "
                         # "most often" only when one pattern has more lines than the next
                         + (
                             "most often "
