@@ -503,3 +503,22 @@ def test_a_long_random_token_is_a_value_even_seen_once() -> None:
         "session secret=<*> loaded",
         "Using Http2ServerConnectionFactoryBuilder3Impl for transport",
     ]
+
+
+def test_a_placeholder_beside_a_value_slot_is_one_pattern_with_it() -> None:
+    """A package manager configures a package with no old version (``<none>``) or with one:
+    one pattern; a placeholder where every line has it stays in the template."""
+    got = _templates(
+        [
+            "configure bazlib:amd64 3.1.4-2 3.1.4-2",
+            "configure quxd:amd64 0.9.1-3 0.9.1-3",
+            "configure libfoo1:amd64 1.2.3-1 <none>",
+            "configure barutil:amd64 2.0.7-4+b1 <none>",
+            "configure zed:amd64 5.2.1-1 <none>",
+            "install libfoo1:amd64 <none> 1.2.3-1",
+            "install barutil:amd64 <none> 2.0.7-4+b1",
+            "install zed:amd64 <none> 5.2.1-1",
+        ]
+    )
+    assert set(got[:5]) == {"configure <*>:amd64 <*> <*>"}
+    assert set(got[5:]) == {"install <*>:amd64 <none> <*>"}

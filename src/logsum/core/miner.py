@@ -201,6 +201,8 @@ def is_constant(token: str) -> bool:
 
 
 _CONSTANT_MEMO: dict[str, bool] = {}
+# A word in angle brackets standing alone: a placeholder for a missing or unnamed value.
+_PLACEHOLDER = re.compile(r"<[a-z]+>")
 
 
 def _constants(tokens: list[str]) -> int:
@@ -790,7 +792,9 @@ class Miner:
         for i, tok in enumerate(tokens):
             if WILDCARD in tok and not is_constant(tok):
                 continue
-            line_const += 1
+            # A placeholder (<none>, <unknown>) stands where a value is missing: it matches a
+            # pattern that has it, and it may fill a slot of one that has a value there.
+            line_const += _PLACEHOLDER.fullmatch(tok) is None
             ids = postings.get((i, tok))
             if ids:
                 for cid in ids:
