@@ -245,6 +245,10 @@ _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
+# A one-character level mark after the time: "#" warning, "*" notice; after a tag and a time
+# ("1:M <time> - ...") also "-" verbose and "." debug.
+_MARK_LEVELS = {"#": "WARNING", "*": "NOTICE", "-": "DEBUG", ".": "DEBUG"}
+_TAGGED_MARK = re.compile(r"[-.](?=\s)")
 # A network device's message mnemonic, %FACILITY-SEVERITY-MNEMONIC: (Cisco IOS and NX-OS,
 # ASA, and the devices that copy them); the severity digit is syslog's (0 emergency ... 7 debug).
 _MNEMONIC = re.compile(
@@ -819,6 +823,9 @@ def _next_field(s: _Scan) -> bool:
                 s.mark(after, dash.end(), "dash")
                 s.pos = dash.end()
                 return True
+        if s.timestamp_end == pos - 1 and len(s.spans) == 2 and s.spans[0][2] == "tag":
+            s.mark(pos, pos + 1, "mark")  # "1:S <time> - message": the verbose mark
+            s.priority = s.priority or _MARK_LEVELS["-"]
         if s.has_timestamp or s.level:
             s.pos = after
         return False
@@ -841,8 +848,11 @@ def _next_field(s: _Scan) -> bool:
             s.timestamp_end = -1
             return True
         mark = _LONE_MARK.match(line, pos)
+        if mark is None and len(s.spans) == 2 and s.spans[0][2] == "tag":
+            mark = _TAGGED_MARK.match(line, pos)
         if mark is not None:  # a one-character role or level mark after the time
             s.mark(pos, mark.end(), "mark")
+            s.priority = s.priority or _MARK_LEVELS[mark.group()]
             s.pos = mark.end()
             return False  # the message follows the mark
     if s.level is None and s.timestamp_end >= 0 and not line[s.timestamp_end : pos].strip():

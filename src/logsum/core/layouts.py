@@ -63,7 +63,7 @@ _KIND_REGEX = {
     "pid": scan._PID.pattern,
     "pidtid": f"(?:{scan._PID_TID.pattern}|{scan._PID_BEFORE.pattern})",
     "sep": scan._SEPARATOR.pattern,
-    "mark": scan._LONE_MARK.pattern,
+    "mark": r"[*#.-](?=\s)",
     "gpid": scan._GLUED_ID.pattern,
     "bcaller": scan._BRACE_CALLER.pattern,
     "tparen": scan._THREAD_PARENS.pattern,
@@ -321,6 +321,8 @@ class _Layout:
                 priority = scan._tag_level(text)
             elif kind == "pri":
                 priority = scan._pri_level(text)
+            elif kind == "mark":
+                priority = priority or scan._MARK_LEVELS[text]
             elif kind == "plevel":
                 level = scan._pipe_level(text[1:].strip()) or level
             elif kind == "letter":
