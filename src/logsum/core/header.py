@@ -874,9 +874,16 @@ def _next_field(s: _Scan) -> bool:
             s.pos = world.end()
             return False
         caller = _CALLER.match(line, pos) if s.component is None else None
-        if caller is not None and line[caller.end() - 1] == ":":
-            # a source position right after the time (Go's log.Lshortfile: "main.go:42: ...")
-            s.component = caller.group(0)[:-1]
+        if caller is not None and (
+            line[caller.end() - 1] == ":"
+            or (
+                line.startswith("  ", caller.end())
+                and caller.group(0).rsplit(":", 1)[0].rsplit(".", 1)[1] in _SOURCE_EXT
+            )
+        ):
+            # a source position right after the time (Go's log.Lshortfile: "main.go:42: ...";
+            # a source file's position padded to a column: "git.c:455      trace: ...")
+            s.component = caller.group(0).removesuffix(":")
             s.mark(pos, caller.end(), "caller")
             s.pos = caller.end()
             return _level_soon(line, s.pos, 1)

@@ -536,6 +536,9 @@ class _Layout:
             or (last == "uptime" and before == "comp")  # "kernel: [   12.345678] message"
         ):
             return False  # the scanner reads the message after such a field
+        if last == "caller" and not has_level and before and self.kinds[-2][1] >= 0:
+            # a source position right after the time: the scanner reads on only for a level
+            return scan._level_soon(line, end, 1)
         if last == "blevel" and scan._BRACKET_SOURCE.search(line, max(0, end - 96), end):
             return False  # "[...:INFO:file.cc(52)] Name(): ...": a source position closed it
         if last == "ptag":  # "kid1| WARNING: ...": a level with its colon may follow the tag
