@@ -245,6 +245,10 @@ _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
+# A module, a process id and a long thread id right after the time (Python's
+# "%(asctime)s %(module)s %(process)d %(thread)d %(message)s"; a thread id has 8 or more digits:
+# "<time> copied 3 1024 bytes" is a message)
+_NAME_PID_TID = re.compile(r"([A-Za-z_]\w{0,63}) (\d{1,10}) \d{8,20}(?=\s)")
 # A one-character level mark after the time: "#" warning, "*" notice; after a tag and a time
 # ("1:M <time> - ...") also "-" verbose and "." debug.
 _MARK_LEVELS = {"#": "WARNING", "*": "NOTICE", "-": "DEBUG", ".": "DEBUG"}
@@ -840,6 +844,13 @@ def _next_field(s: _Scan) -> bool:
     )
     if more_time and _try_timestamp(s, pos):
         return True
+    if s.timestamp_end == pos - 1 and s.component is None and s.pid is None:
+        ids = _NAME_PID_TID.match(line, pos)
+        if ids is not None:  # "<time> views 48213 140234567890112 message"
+            s.component, s.pid = ids.group(1), ids.group(2)
+            s.mark(pos, ids.end(), "npidtid")
+            s.pos = ids.end()
+            return False  # the message follows
     if s.timestamp_end == pos - 1 and s.level is None:
         stream = _CRI_STREAM.match(line, pos)
         if stream is not None:  # the container runtime's "stdout F" before the program's line

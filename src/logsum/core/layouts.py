@@ -64,6 +64,7 @@ _KIND_REGEX = {
     "pidtid": f"(?:{scan._PID_TID.pattern}|{scan._PID_BEFORE.pattern})",
     "sep": scan._SEPARATOR.pattern,
     "mark": r"[*#.-](?=\s)",
+    "npidtid": scan._NAME_PID_TID.pattern,
     "gpid": scan._GLUED_ID.pattern,
     "bcaller": scan._BRACE_CALLER.pattern,
     "tparen": scan._THREAD_PARENS.pattern,
@@ -321,6 +322,8 @@ class _Layout:
                 priority = scan._tag_level(text)
             elif kind == "pri":
                 priority = scan._pri_level(text)
+            elif kind == "npidtid":
+                component, pid, _ = text.split(" ", 2)
             elif kind == "mark":
                 priority = priority or scan._MARK_LEVELS[text]
             elif kind == "plevel":
@@ -577,7 +580,7 @@ class _Layout:
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
 
-_MESSAGE_NEXT = frozenset({"mark", "epid", "ppid", "hexlevel", "pcolumn"})
+_MESSAGE_NEXT = frozenset({"mark", "epid", "ppid", "hexlevel", "pcolumn", "npidtid"})
 """Fields after which the scanner always reads the message (a role mark, a process in angle
 brackets or parentheses after the level, a debug mask, a source position between pipes)."""
 
