@@ -481,3 +481,24 @@ def test_lines_after_a_record_head_carry_its_time() -> None:
     engine.process(lines[2])
     engine.end_record()  # a new file: no head carries over
     assert engine.process(lines[3]).timestamp is None
+
+
+def test_a_head_with_a_class_without_package_carries_its_time() -> None:
+    """java.util.logging's head line of a class in the default package ("Main main") heads a
+    record too: no "main" template, and the level line after it has the head's time."""
+    lines = [
+        "Mar 2, 2026 10:15:03 PM Main main",
+        "INFO: Server started on port 8080",
+        "Mar 2, 2026 10:15:04 PM Main main",
+        "WARNING: Low memory",
+    ]
+    engine = Engine(EngineConfig(default_year=2026))
+    got = engine.process_many(lines)
+    assert [r.timestamp for r in got] == [
+        datetime(2026, 3, 2, 22, 15, 3, tzinfo=UTC),
+        datetime(2026, 3, 2, 22, 15, 3, tzinfo=UTC),
+        datetime(2026, 3, 2, 22, 15, 4, tzinfo=UTC),
+        datetime(2026, 3, 2, 22, 15, 4, tzinfo=UTC),
+    ]
+    assert "main" not in {p.template for p in engine.patterns()}
+    assert got[1].message == "Server started on port 8080"

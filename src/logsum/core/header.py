@@ -103,6 +103,14 @@ _HEX_LEVEL = re.compile(r"\(0x[0-9a-fA-F]{1,8}\):(?=\s)")
 # A record's head line: after the time, only a class and its method (java.util.logging's
 # SimpleFormatter, whose "LEVEL: message" line follows)
 _RECORD_HEAD = re.compile(r"([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*){2,} [A-Za-z_$<][\w$<>]*)\s*")
+# ... and after a 12-hour time (its "AM"/"PM" ends the time), a class with at most one package
+# name before it and its method ("Mar 2, 2026 10:15:03 PM Main main"). Without a package the
+# class is in CamelCase or the method is main, a constructor or in camelCase: "Server started"
+# is a message.
+_CLASS_HEAD = re.compile(
+    r"((?:[A-Z][\w$]*\.[A-Za-z_][\w$]*|[A-Z][a-z\d$]*[A-Z][\w$]*) [a-z_$<][\w$<>]*"
+    r"|[A-Z][\w$]* (?:main|<c?init>|[a-z_$][a-z\d_$]*[A-Z][\w$]*))\s*"
+)
 # An Erlang process id after the level (RabbitMQ, Elixir: "[info] <0.230.0> Starting ...").
 _ERLANG_PID = re.compile(r"<\d{1,6}\.\d{1,9}\.\d{1,6}>(?=\s)")
 # A Java logger printed after the message (log4j "%m (%c)%n", Kafka): "... started
@@ -898,6 +906,13 @@ def _next_field(s: _Scan) -> bool:
             s.mark(pos, caller.end(), "caller")
             s.pos = caller.end()
             return _level_soon(line, s.pos, 1)
+        if s.component is None and line[s.timestamp_end - 2 : s.timestamp_end] in ("AM", "PM"):
+            head = _CLASS_HEAD.fullmatch(line, pos)
+            if head is not None:  # "Mar 2, 2026 10:15:03 PM Main main": a record's head
+                s.component = head.group(1)
+                s.mark(pos, head.end(1), "chead")
+                s.pos = len(line)
+                return False
         read = _after_time(s, pos)
         if read is not None:
             return read and _after_level(s)

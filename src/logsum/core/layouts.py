@@ -90,6 +90,7 @@ _KIND_REGEX = {
     "tcolumn": scan._TIME_COLUMN.pattern,
     "plogger": scan._PADDED_LOGGER.pattern,
     "rhead": scan._RECORD_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
+    "chead": scan._CLASS_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
     "mnemonic": scan._MNEMONIC.pattern,
     "braceid": scan._BRACE_ID.pattern,
     "worker": scan._WORKER.pattern,
@@ -433,7 +434,7 @@ class _Layout:
                 if channel is None or named is None:
                     return None
                 component, level, seen_level = channel.group(1), named, True
-            elif kind == "rhead":
+            elif kind == "rhead" or kind == "chead":
                 component = text
             elif kind == "plogger":
                 component = text.rsplit(":", 1)[0].strip()
