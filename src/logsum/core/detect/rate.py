@@ -12,6 +12,9 @@ there), the batch's level is compared too: a steady pattern of the baseline arri
 batch (outside its own spikes) at several times its rate, or at a fraction of it, or not at all,
 is one ``volume_spike`` or ``volume_drop`` over the batch (patterns that moved together in one
 direction are one anomaly): a change the batch's own median cannot show, since it moved too.
+When the whole log's rate moved by ``traffic_ratio`` and most steady patterns moved with it,
+that is one traffic anomaly, and a pattern is reported only if it also moved far beyond the
+traffic of the other lines.
 """
 
 from __future__ import annotations
