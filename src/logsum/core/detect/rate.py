@@ -573,7 +573,8 @@ class RateDetector:
                 continue
             moved.sort(key=lambda m: (-m[0], m[1]))
             ratio, pid, seen, expected = moved[0]
-            more = f" and {len(moved) - 1} more patterns" if len(moved) > 1 else ""
+            others = len(moved) - 1
+            more = f" and {others} more pattern{'s' if others > 1 else ''}" if others else ""
             what = f"Pattern '{short(names[pid], 80)}'{more}"
             if kind is AnomalyType.VOLUME_SPIKE:
                 message = (
