@@ -157,3 +157,55 @@ def test_a_short_spike_is_not_also_a_level_change_against_the_baseline() -> None
     found = _judge(events, _baseline())
     assert [a.pattern_ids for a in found if a.type is AnomalyType.VOLUME_SPIKE] == [("a",)]
     assert not [a for a in found if a.evidence.get("compared_with") == "baseline"]
+
+
+def _traffic(anomalies: list) -> list:  # type: ignore[type-arg]
+    return [a for a in anomalies if a.evidence.get("traffic")]
+
+
+@pytest.mark.parametrize("every", [3, 5])
+def test_a_uniform_traffic_drop_is_one_traffic_anomaly_and_no_pattern_drops(every: int) -> None:
+    # Every pattern at 1/3 (or 1/5) of its baseline rate: the traffic fell, no pattern did.
+    events = [e for i, e in enumerate(steady(60)) if i % every == 0]
+    (traffic,) = _judge(events, _baseline())
+    assert traffic.type is AnomalyType.VOLUME_DROP
+    assert traffic.evidence["traffic"] is True
+    assert set(traffic.pattern_ids) == set(PIDS)
+    assert traffic.message.startswith(f"Traffic is {every}.0x lower than the baseline's")
+    assert "4 of 4 steady patterns moved with it" in traffic.message
+    assert traffic.evidence["traffic_ratio"] == pytest.approx(1 / every, rel=0.05)
+    # Info at 1/3 (no pattern alone would be reported there), a warning at 1/5.
+    assert traffic.severity.value == ("info" if every == 3 else "warning")
+
+
+@pytest.mark.parametrize("every", [3, 5])
+def test_a_traffic_drop_and_a_pattern_gone_are_both_reported(every: int) -> None:
+    events = [e for i, e in enumerate(steady(60)) if i % every == 0 and e[1] != "d"]
+    anomalies = _judge(events, _baseline())
+    (traffic,) = _traffic(anomalies)
+    assert traffic.type is AnomalyType.VOLUME_DROP
+    (drop,) = [a for a in anomalies if a is not traffic]
+    assert drop.type is AnomalyType.VOLUME_DROP
+    assert drop.pattern_ids == ("d",)  # a, b and c only moved with the traffic
+    assert "went silent while traffic was" in drop.message
+    assert traffic.id != drop.id
+
+
+def test_a_pattern_far_beyond_a_traffic_rise_is_still_a_spike() -> None:
+    # Traffic at 3x (every pattern three times over), "a" at 12x: a moved far more.
+    events = [(t + k * 0.5, p) for t, p in steady(60) for k in range(3)]
+    events += [(i * 4 / 3 + 0.25, "a") for i in range(2700)]
+    anomalies = _judge(events, _baseline())
+    (traffic,) = _traffic(anomalies)
+    assert traffic.type is AnomalyType.VOLUME_SPIKE and "higher" in traffic.message
+    (spike,) = [a for a in anomalies if a is not traffic]
+    assert spike.type is AnomalyType.VOLUME_SPIKE and spike.pattern_ids == ("a",)
+    assert "while traffic was" in spike.message
+    assert set(traffic.pattern_ids) == {"b", "c", "d"}  # "a" is reported on its own
+
+
+def test_a_flood_of_other_lines_is_no_traffic_change_of_the_steady_patterns() -> None:
+    # The whole log at 5x the baseline's lines per second, all of it one new pattern; the
+    # steady patterns kept their rates: nothing moved with the traffic, nothing to report.
+    events = steady(60) + [(i * 0.75, "flood") for i in range(4800)]
+    assert _judge(events, _baseline()) == []

@@ -209,6 +209,13 @@ class DetectLimits:
     complete HDFS sessions against a known-good baseline the order rule added only false
     alarms (bench/anomaly.py; counts, count rules and patterns found every anomaly it found)."""
 
+    traffic_ratio: float = 2.0
+    """Judged against a baseline's rates, the whole log at this many times (or this fraction
+    of) the baseline's lines per second, with most of its steady patterns moving the same way
+    (each at least half as far, in ratio), is a change of traffic: one anomaly, and each
+    pattern's level is then also judged against its baseline rate times the traffic's ratio
+    (only the patterns that moved far more than the traffic are pattern anomalies)."""
+
     baseline_max_rates: int = 2_000
     """Patterns whose rates a learned baseline keeps (most lines first)."""
 

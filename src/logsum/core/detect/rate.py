@@ -12,6 +12,9 @@ there), the batch's level is compared too: a steady pattern of the baseline arri
 batch (outside its own spikes) at several times its rate, or at a fraction of it, or not at all,
 is one ``volume_spike`` or ``volume_drop`` over the batch (patterns that moved together in one
 direction are one anomaly): a change the batch's own median cannot show, since it moved too.
+When the whole log's rate moved by ``traffic_ratio`` and most steady patterns moved with it,
+that is one traffic anomaly, and a pattern is reported only if it also moved far beyond the
+traffic of the other lines.
 """
 
 from __future__ import annotations
@@ -493,7 +496,10 @@ class RateDetector:
     ) -> list[Anomaly]:
         """Steady patterns of the baseline whose level in the batch (outside their own spike
         buckets; the first and last buckets, partial, left out) is far from their baseline
-        rate: one anomaly for those that rose, one for those that fell or went silent."""
+        rate: one anomaly for those that rose, one for those that fell or went silent. When
+        the whole log's rate moved by ``traffic_ratio`` or more and most steady patterns moved
+        with it, that is one traffic anomaly, and a pattern is reported only if it is also far
+        from its baseline rate times the traffic's ratio."""
         lim = self._limits
         inner = range(view.first + 1, view.last)
         if len(inner) < lim.min_buckets - 2:
@@ -504,50 +510,84 @@ class RateDetector:
             key = ctx.canonical(pid)
             rates[key] = rates.get(key, 0.0) + n / ref.seconds
             names[key] = ctx.template(key) if key in ctx.patterns else ref.templates.get(pid, pid)
-        up: list[tuple[float, str, int, float]] = []
-        down: list[tuple[float, str, int, float]] = []
+        levels: list[tuple[str, int, float, int]] = []  # pattern, seen, expected, buckets
         for pid, rate in rates.items():
             series = view.per_pattern.get(pid, {})
             skip = spiked.get(pid, set())
             buckets = [b for b in inner if b not in skip]
             expected = rate * view.step * len(buckets)
-            if expected <= 0:
-                continue
-            seen = sum(series.get(b, 0) for b in buckets)
-            if (
-                seen >= lim.spike_ratio * expected
-                and seen - expected >= lim.min_spike_count
-                and (seen - expected) / math.sqrt(expected) >= lim.spike_sigmas
-            ):
-                up.append((seen / expected, pid, seen, expected))
-            elif seen <= lim.drop_ratio * expected and (
-                (seen == 0 and math.exp(-expected) < lim.silence_alpha)
-                or (
-                    expected / len(buckets) >= lim.drop_min_median
-                    and (expected - seen) / math.sqrt(expected) >= lim.drop_sigmas
-                )
-            ):
-                down.append((expected / max(seen, 1), pid, seen, expected))
-        out = []
+            if expected > 0:
+                levels.append((pid, sum(series.get(b, 0) for b in buckets), expected, len(buckets)))
         total = sum(view.totals.get(b, 0) for b in inner)
+        observed_lps = total / (len(inner) * view.step)
+        baseline_lps = ref.lines / ref.seconds
+        traffic = observed_lps / baseline_lps if baseline_lps > 0 else 1.0
+        followers = [lv for lv in levels if _moved_with(lv[1] / lv[2], traffic)]
+        changed = (
+            traffic > 0
+            and max(traffic, 1.0 / traffic) >= lim.traffic_ratio
+            and 2 * len(followers) > len(levels)
+        )
+        up: list[tuple[float, str, int, float]] = []
+        down: list[tuple[float, str, int, float]] = []
+        span = len(inner) * view.step
+        for pid, seen, expected, n_buckets in levels:
+            move = self._level_move(seen, expected, n_buckets)
+            if move == 0:
+                continue
+            if changed:
+                # The traffic of the other lines (a pattern's own move does not excuse it).
+                own = sum(view.per_pattern.get(pid, {}).get(b, 0) for b in inner)
+                others = ref.lines - rates[pid] * ref.seconds
+                rest = (total - own) / span / (others / ref.seconds) if others > 0 else traffic
+                if self._level_move(seen, expected * rest, n_buckets) != move:
+                    continue  # no further from its rate than the traffic moved
+            if move > 0:
+                up.append((seen / expected, pid, seen, expected))
+            else:
+                down.append((expected / max(seen, 1), pid, seen, expected))
+        rates_evidence = {
+            "observed": round(observed_lps, 3),
+            "baseline": round(baseline_lps, 3),
+        }
+        # A traffic change, when there is one, is the first word; the patterns that moved far
+        # beyond it follow.
+        lower = traffic < 1.0
+        factor = 1.0 / traffic if changed and lower else traffic
+        beside = (
+            f" while traffic was {factor:.1f}x {'lower' if lower else 'higher'}" if changed else ""
+        )
+        out: list[Anomaly] = []
+        # The traffic's patterns: those that moved with it and not far beyond it (reported on
+        # their own); none left, the patterns' messages carry the traffic.
+        beyond = {m[1] for m in (*up, *down)}
+        with_it = [lv for lv in followers if lv[0] not in beyond] if changed else []
+        if with_it:
+            out.append(
+                self._traffic(
+                    view, ctx, inner, traffic, with_it, len(levels), names, total, rates_evidence
+                )
+            )
         for kind, moved in ((AnomalyType.VOLUME_SPIKE, up), (AnomalyType.VOLUME_DROP, down)):
             if not moved:
                 continue
             moved.sort(key=lambda m: (-m[0], m[1]))
             ratio, pid, seen, expected = moved[0]
-            more = f" and {len(moved) - 1} more patterns" if len(moved) > 1 else ""
+            others = len(moved) - 1
+            more = f" and {others} more pattern{'s' if others > 1 else ''}" if others else ""
             what = f"Pattern '{short(names[pid], 80)}'{more}"
             if kind is AnomalyType.VOLUME_SPIKE:
                 message = (
-                    f"{what} arrived at {ratio:.1f}x the baseline's rate "
+                    f"{what} arrived at {ratio:.1f}x the baseline's rate{beside} "
                     f"({seen} lines where {expected:.0f} were expected)."
                 )
                 score = squash(ratio / lim.spike_ratio - 1.0)
             else:
                 message = (
-                    f"{what} went silent: {expected:.0f} lines expected at the baseline's rate."
+                    f"{what} went silent{beside}: {expected:.0f} lines expected at the "
+                    "baseline's rate."
                     if seen == 0
-                    else f"{what} fell to 1/{ratio:.1f} of the baseline's rate "
+                    else f"{what} fell to 1/{ratio:.1f} of the baseline's rate{beside} "
                     f"({seen} lines where {expected:.0f} were expected)."
                 )
                 score = squash(1.0 - seen / expected)
@@ -566,11 +606,9 @@ class RateDetector:
                         "compared_with": "baseline",
                         "baseline_seconds": ref.seconds,
                         # The whole log's rate beside it: many patterns moving together with
-                        # it is a change of traffic.
-                        "lines_per_second": {
-                            "observed": round(total / (len(inner) * view.step), 3),
-                            "baseline": round(ref.lines / ref.seconds, 3),
-                        },
+                        # it is a change of traffic (reported on its own when it is one).
+                        "lines_per_second": rates_evidence,
+                        "traffic_ratio": round(traffic, 3),
                         "bucket_seconds": view.step,
                         "patterns": [
                             {
@@ -586,6 +624,91 @@ class RateDetector:
                 )
             )
         return out
+
+    def _level_move(self, seen: int, expected: float, n_buckets: int) -> int:
+        """+1 when ``seen`` lines are far above ``expected`` (at ``spike_ratio`` times or more,
+        by ``min_spike_count`` lines and ``spike_sigmas``), -1 when far below (at
+        ``drop_ratio`` of it or less: none at a chance below ``silence_alpha``, or
+        ``drop_sigmas`` below an expected count of ``drop_min_median`` a bucket), else 0."""
+        lim = self._limits
+        if (
+            seen >= lim.spike_ratio * expected
+            and seen - expected >= lim.min_spike_count
+            and (seen - expected) / math.sqrt(expected) >= lim.spike_sigmas
+        ):
+            return 1
+        if seen <= lim.drop_ratio * expected and (
+            (seen == 0 and math.exp(-expected) < lim.silence_alpha)
+            or (
+                expected / n_buckets >= lim.drop_min_median
+                and (expected - seen) / math.sqrt(expected) >= lim.drop_sigmas
+            )
+        ):
+            return -1
+        return 0
+
+    def _traffic(
+        self,
+        view: BucketView,
+        ctx: DetectContext,
+        inner: range,
+        traffic: float,
+        followers: list[tuple[str, int, float, int]],
+        steady: int,
+        names: Mapping[str, str],
+        total: int,
+        rates_evidence: dict[str, float],
+    ) -> Anomaly:
+        """One anomaly for a change of traffic: the whole log at ``traffic`` times the
+        baseline's lines per second, ``followers`` of the ``steady`` patterns moving with it;
+        a warning when it moved as far as one pattern must to be reported, else info."""
+        lim = self._limits
+        lower = traffic < 1.0
+        factor = 1.0 / traffic if lower else traffic
+        kind = AnomalyType.VOLUME_DROP if lower else AnomalyType.VOLUME_SPIKE
+        followers = sorted(followers, key=lambda lv: (-lv[2], lv[0]))
+        pids = tuple(lv[0] for lv in followers[: lim.max_burst_patterns])
+        message = (
+            f"Traffic is {factor:.1f}x {'lower' if lower else 'higher'} than the baseline's "
+            f"({rates_evidence['observed']:g} lines a second where {rates_evidence['baseline']:g}"
+            f" were usual): {len(followers)} of {steady} steady patterns moved with it."
+        )
+        far = traffic <= lim.drop_ratio or traffic >= lim.spike_ratio
+        anomaly = self._anomaly(
+            view,
+            ctx,
+            kind,
+            pids,
+            inner[0],
+            inner[-1],
+            score=squash(factor / lim.traffic_ratio - 1.0),
+            message=message,
+            evidence={
+                "compared_with": "baseline",
+                "traffic": True,
+                "traffic_ratio": round(traffic, 3),
+                "lines_per_second": rates_evidence,
+                "steady_patterns": steady,
+                "moved_with_traffic": len(followers),
+                "bucket_seconds": view.step,
+                "patterns": [
+                    {
+                        "pattern_id": p,
+                        "template": short(names[p]),
+                        "observed": n,
+                        "expected": round(e, 1),
+                    }
+                    for p, n, e, _ in followers[: lim.max_burst_patterns]
+                ],
+            },
+            line_count=total,
+            severity=Severity.WARNING if far else Severity.INFO,
+        )
+        # Its own id: the same patterns' drop beyond the traffic is another anomaly.
+        return replace(
+            anomaly,
+            id=stable_id("an", "traffic", kind.value, pids, inner[0] * view.step, view.step),
+        )
 
     def _drop(
         self,
@@ -745,6 +868,16 @@ class RateDetector:
             lines=tuple(view.lines_of(pids, start, end, self._limits.max_lines_per_anomaly)),
             line_count=line_count,
         )
+
+
+def _moved_with(ratio: float, traffic: float) -> bool:
+    """A pattern at ``ratio`` times its baseline rate moved with the traffic at ``traffic``
+    times the baseline's: the same way, at least half as far (in ratio)."""
+    if traffic < 1.0:
+        return ratio < 1.0 and (ratio == 0.0 or math.log(ratio) <= 0.5 * math.log(traffic))
+    if traffic > 1.0:
+        return ratio > 1.0 and math.log(ratio) >= 0.5 * math.log(traffic)
+    return False
 
 
 def _merge_aliases(view: BucketView, ctx: DetectContext) -> None:
