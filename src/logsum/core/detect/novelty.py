@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from logsum.core.detect.base import DetectContext, DetectLimits, short, squash
@@ -136,10 +136,11 @@ class NoveltyDetector:
         def sev(pid: str, s: _Seen) -> Severity:
             return _severity(context, pid, s)
 
+        seen, members = self._folded(context)
         new: list[tuple[str, _Seen]] = []
-        for pid, s in self._seen.items():
+        for pid, s in seen.items():
             if known:
-                if pid not in known:
+                if known.isdisjoint(members[pid]):
                     new.append((pid, s))
             elif (
                 context.severity(pid, s.severity) in _WARNING_OR_WORSE
@@ -173,6 +174,35 @@ class NoveltyDetector:
             else:
                 out.extend(self._rare(pid, s, context) for pid, s in rare)
         return out
+
+    def _folded(self, ctx: DetectContext) -> tuple[dict[str, _Seen], dict[str, set[str]]]:
+        """The patterns seen under their current ids, and the ids each was seen under. Lines
+        read under ids the miner later folded into one pattern are that pattern's: otherwise a
+        pattern the history knows, whose first lines in this batch went to short-lived
+        clusters, is reported once per such cluster as new (50 'new' patterns of one
+        template, each of 5 lines). (Rarity is still judged per id seen: folded into a
+        common pattern, a rare alert line of BGL_2k went unreported.)"""
+        if all(ctx.canonical(pid) == pid for pid in self._seen):
+            return self._seen, {pid: {pid} for pid in self._seen}
+        cap = self._limits.max_lines_per_anomaly
+        seen: dict[str, _Seen] = {}
+        members: dict[str, set[str]] = {}
+        for pid, s in sorted(self._seen.items(), key=lambda kv: kv[1].first_pos):
+            c = ctx.canonical(pid)
+            members.setdefault(c, set()).add(pid)
+            members[c].add(c)
+            into = seen.get(c)
+            if into is None:  # the earliest sight gives first line, kind, severity, example
+                seen[c] = replace(s, lines=list(s.lines))
+                continue
+            into.count += s.count
+            into.last_pos = max(into.last_pos, s.last_pos)
+            if s.first_t is not None and (into.first_t is None or s.first_t < into.first_t):
+                into.first_t = s.first_t
+            if s.last_t is not None and (into.last_t is None or s.last_t > into.last_t):
+                into.last_t = s.last_t
+            into.lines = sorted(into.lines + s.lines)[:cap]
+        return seen, members
 
     def clustering(self, s: _Seen) -> float:
         """How likely a pattern at a steady rate would put all its lines as close together as
