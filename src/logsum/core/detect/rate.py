@@ -610,15 +610,9 @@ class RateDetector:
                         "lines_per_second": rates_evidence,
                         "traffic_ratio": round(traffic, 3),
                         "bucket_seconds": view.step,
-                        "patterns": [
-                            {
-                                "pattern_id": p,
-                                "template": short(names[p]),
-                                "observed": n,
-                                "expected": round(e, 1),
-                            }
-                            for _, p, n, e in moved[: lim.max_burst_patterns]
-                        ],
+                        "patterns": _rate_moves(
+                            ((p, n, e) for _, p, n, e in moved[: lim.max_burst_patterns]), names
+                        ),
                     },
                     line_count=sum(m[2] for m in moved),
                 )
@@ -691,15 +685,9 @@ class RateDetector:
                 "steady_patterns": steady,
                 "moved_with_traffic": len(followers),
                 "bucket_seconds": view.step,
-                "patterns": [
-                    {
-                        "pattern_id": p,
-                        "template": short(names[p]),
-                        "observed": n,
-                        "expected": round(e, 1),
-                    }
-                    for p, n, e, _ in followers[: lim.max_burst_patterns]
-                ],
+                "patterns": _rate_moves(
+                    ((p, n, e) for p, n, e, _ in followers[: lim.max_burst_patterns]), names
+                ),
             },
             line_count=total,
             severity=Severity.WARNING if far else Severity.INFO,
@@ -878,6 +866,17 @@ def _moved_with(ratio: float, traffic: float) -> bool:
     if traffic > 1.0:
         return ratio > 1.0 and math.log(ratio) >= 0.5 * math.log(traffic)
     return False
+
+
+def _rate_moves(
+    moves: Iterable[tuple[str, int, float]], names: Mapping[str, str]
+) -> list[dict[str, object]]:
+    """Evidence of patterns judged against their baseline rate: ``(pattern id, lines seen,
+    lines expected)`` each."""
+    return [
+        {"pattern_id": p, "template": short(names[p]), "observed": n, "expected": round(e, 1)}
+        for p, n, e in moves
+    ]
 
 
 def _merge_aliases(view: BucketView, ctx: DetectContext) -> None:
