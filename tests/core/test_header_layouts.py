@@ -167,6 +167,17 @@ def test_bracketed_12_hour_times_count_as_marked_for_the_unbracketed_ones() -> N
     assert seen[-1][1] == "backup finished"
 
 
+def test_a_layout_of_time_colon_message_leaves_a_neighbours_uptime_field_to_the_scanner() -> None:
+    # One source writes "<time>: message"; another, interleaved, "<time>: <uptime>: message"
+    # (a JVM GC log). The first source's layout must not take the second's lines whole: their
+    # uptime field stayed in the message whenever the first source had been seen before.
+    engine = _engine()
+    engine.process("2026-03-02 10:05:12.221+0000: shutting down, reason=shutdown")
+    line = "2026-03-02T10:00:21.569+0000: 21.665: [Full GC (Ergonomics) 0.0912245 secs]"
+    assert engine.process(line).message == "[Full GC (Ergonomics) 0.0912245 secs]"
+    assert _engine().process(line).message == "[Full GC (Ergonomics) 0.0912245 secs]"
+
+
 @pytest.mark.parametrize(
     ("first", "second", "pid", "component"),
     [

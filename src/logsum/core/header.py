@@ -594,15 +594,19 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         end += 1
     else:
         s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
-    if (
-        context < 0
-        and line.startswith(":", end)
-        and (line.startswith(": ", end) or _level_at(line, end + 1) is not None)
-    ):
+    if context < 0 and stamp_colon(line, end):
         end += 1  # "... 14:36:53: run with ...", "...,123:DEBUG:certbot.main:..."
     s.pos = end
     s.timestamp_end = end
     return True
+
+
+def stamp_colon(line: str, end: int) -> bool:
+    """Whether the colon at ``end``, right after a timestamp, belongs to it: it is followed by
+    a space or a level (``... 14:36:53: run with ...``, ``...,123:DEBUG:certbot.main:...``)."""
+    return line.startswith(":", end) and (
+        line.startswith(": ", end) or _level_at(line, end + 1) is not None
+    )
 
 
 def host_follows(line: str, start: int, end: int) -> bool:

@@ -574,7 +574,10 @@ class _Layout:
         else:
             # (a bracket that opened with the time ends it, as a closing parenthesis does)
             stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in ("bctx", "pclose")
-            probe.timestamp_end = end if stamp_last else -2
+            # (as the scanner does, a colon right after the time is the time's)
+            colon = stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)
+            probe.pos = end + colon
+            probe.timestamp_end = probe.pos if stamp_last else -2
             probe.syslog_host_due = host_due
             scan._next_field(probe)
         # (a separator the layout reads after its last field, " - ", is no more header)
