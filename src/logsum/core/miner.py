@@ -377,6 +377,28 @@ def _letters(word: str) -> bool:
 _VERB_FORM = re.compile(r"(?:ING|ED)$")
 
 
+def _distinct_words(
+    old: list[str], line: list[str], merged: list[str], siblings: list[Cluster]
+) -> int:
+    """How many different words were seen where ``old`` and ``line`` differ in words: the
+    distinct tuples of their tokens at those places, over the two and the ``siblings`` the
+    merged template covers. Siblings kept apart by another place only (the same state word,
+    another namespace) are one word, not one more."""
+    places = [
+        j
+        for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True))
+        if o != m != u and not _digits_only(o, u) and not _composite(o, u)
+    ]
+    seen = {tuple(old[j] for j in places), tuple(line[j] for j in places)}
+    extra = 0
+    for sib in siblings:
+        words = tuple(sib.tokens[j] for j in places)
+        if any(WILDCARD in w for w in words):
+            extra += 1  # a sibling that already generalised there stands for values of its own
+        seen.add(words)
+    return len(seen) + extra
+
+
 def _related(a: list[str], b: list[str]) -> bool:
     """Two contexts of one template family: same length, differing in at most one place."""
     return len(a) == len(b) and sum(1 for x, y in zip(a, b, strict=True) if x != y) <= 1
@@ -608,7 +630,7 @@ class Miner:
             need = self.min_slot_values if slots else self.min_word_values
             if not slots and self._value_slots(best.tokens, tokens, merged, sooner=True):
                 need = max(self.min_slot_values, self.min_word_values - 1)
-            if len(siblings) + 2 < need:
+            if _distinct_words(best.tokens, tokens, merged, siblings) < need:
                 return self._create(bucket, tokens, template)
             self._learn_keys(best.tokens, tokens, merged)
             for sib in siblings:
