@@ -631,17 +631,40 @@ class Miner:
             if not slots and self._value_slots(best.tokens, tokens, merged, sooner=True):
                 need = max(self.min_slot_values, self.min_word_values - 1)
             if _distinct_words(best.tokens, tokens, merged, siblings) < need:
-                return self._create(bucket, tokens, template)
+                other = self._value_only(bucket, tokens, best)
+                if other is None:
+                    return self._create(bucket, tokens, template)
+                return self._join(bucket, other, tokens)
             self._learn_keys(best.tokens, tokens, merged)
             for sib in siblings:
                 self._learn_keys(sib.tokens, tokens, merged)
-        elif any(
-            o != m != u and (_digits_only(o, u) or _composite(o, u))
-            for o, u, m in zip(best.tokens, tokens, merged, strict=True)
-        ):
-            # A number glued to a name or a part of a composite value made the place a
-            # variable at once: patterns kept apart by it so far join too.
-            siblings = self._covered(bucket, merged, best)
+            return self._join(bucket, best, tokens, merged, siblings)
+        return self._join(bucket, best, tokens, merged)
+
+    def _join(
+        self,
+        bucket: _Bucket,
+        best: Cluster,
+        tokens: list[str],
+        merged: list[str] | None = None,
+        siblings: list[Cluster] | None = None,
+    ) -> Cluster:
+        """Generalise ``best`` to ``merged`` (by default its merge with ``tokens``), folding in
+        ``siblings``; by default the patterns the new template covers when a number glued to a
+        name or a part of a composite value made a place a variable at once (patterns kept
+        apart by that place so far join too)."""
+        if merged is None:
+            merged = [
+                t if t in (u, WILDCARD) else generalise_token(t, u)
+                for t, u in zip(best.tokens, tokens, strict=True)
+            ]
+        if siblings is None:
+            siblings = []
+            if any(
+                o != m != u and (_digits_only(o, u) or _composite(o, u))
+                for o, u, m in zip(best.tokens, tokens, merged, strict=True)
+            ):
+                siblings = self._covered(bucket, merged, best)
         self._generalise(bucket, best, merged)
         target = self.get(best.id) or best
         for sib in siblings:
@@ -810,6 +833,49 @@ class Miner:
 
     def _best(self, bucket: _Bucket, tokens: list[str]) -> Cluster | None:
         """The most similar pattern of the bucket, if similar enough."""
+        shared, line_const = self._shared(bucket, tokens)
+        best: Cluster | None = None
+        best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
+        clusters = bucket.clusters
+        for cid, m in shared.items():
+            c = clusters[cid]
+            sim = m / max(c.n_const, line_const, 1)
+            key = (sim, m, c.count, -c.order)  # ties go to the older pattern
+            if key >= best_key and (best is None or key > best_key):
+                best, best_key = c, key
+        if best is None and line_const == 0:
+            for cid in bucket.wild:
+                return clusters[cid]
+        return best
+
+    def _value_only(self, bucket: _Bucket, tokens: list[str], skip: Cluster) -> Cluster | None:
+        """The most similar pattern of the bucket besides ``skip`` that ``tokens`` joins with
+        values only (no word of its template dropped): where the most similar pattern differs
+        in a word (``Type:ContainerDied`` for a ``Type:ContainerStarted`` line), the line
+        belongs with a pattern of its own event that differs in a value (another namespace)."""
+        shared, line_const = self._shared(bucket, tokens)
+        best: Cluster | None = None
+        best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
+        clusters = bucket.clusters
+        for cid, m in shared.items():
+            c = clusters[cid]
+            if c is skip:
+                continue
+            sim = m / max(c.n_const, line_const, 1)
+            key = (sim, m, c.count, -c.order)
+            if key < best_key or (best is not None and key == best_key):
+                continue
+            merged = [
+                t if t in (u, WILDCARD) else generalise_token(t, u)
+                for t, u in zip(c.tokens, tokens, strict=True)
+            ]
+            if not self._word_only_change(c.tokens, tokens, merged):
+                best, best_key = c, key
+        return best
+
+    def _shared(self, bucket: _Bucket, tokens: list[str]) -> tuple[dict[str, int], int]:
+        """Constant tokens each pattern of the bucket shares with ``tokens`` (by id), and the
+        line's count of constants."""
         shared: dict[str, int] = {}
         line_const = 0
         postings = bucket.postings
@@ -832,19 +898,7 @@ class Miner:
                 extra = sum(1 for i, t in partials if fits(t, tokens[i]))
                 if extra:
                     shared[cid] = shared.get(cid, 0) + extra
-        best: Cluster | None = None
-        best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
-        clusters = bucket.clusters
-        for cid, m in shared.items():
-            c = clusters[cid]
-            sim = m / max(c.n_const, line_const, 1)
-            key = (sim, m, c.count, -c.order)  # ties go to the older pattern
-            if key >= best_key and (best is None or key > best_key):
-                best, best_key = c, key
-        if best is None and line_const == 0:
-            for cid in bucket.wild:
-                return clusters[cid]
-        return best
+        return shared, line_const
 
     def _create(self, bucket: _Bucket, tokens: list[str], template: str) -> Cluster:
         salt = 0
