@@ -232,9 +232,22 @@ def _composite(a: str, b: str) -> bool:
         p -= 1
     while q and a[len(a) - q].isalnum():
         q -= 1
-    marked = a[:p] + "\x00" + a[len(a) - q :]
-    # glued by one or two of / \ . @ : (not a label's run of dots: "icbi.........<*>")
+    # glued by one or two of / \ . @ : (not a label's run of dots: "icbi.........<*>", nor
+    # the end of one: "operation..<*>" and "instruction...<*>" share only two of their dots)
+    return _glued(a, p, q) and _glued(b, p, q)
+
+
+def _glued(token: str, p: int, q: int) -> bool:
+    """``token``'s differing word (between its first ``p`` characters and its last ``q``)
+    glued to a ``<*>`` by one or two of ``/ \\ . @ :``, all the run of them there is."""
+    core = token[p : len(token) - q]
+    if not core or core[0] in _GLUE_CHARS or core[-1] in _GLUE_CHARS:
+        return False  # the run goes on into the word's side: a label's dots
+    marked = token[:p] + "\x00" + token[len(token) - q :]
     return _GLUED_PART.search(marked) is not None
+
+
+_GLUE_CHARS = "/\\.@:"
 
 
 _GLUED_PART = re.compile(r"<\*>[/\\.@:]{1,2}\x00|\x00[/\\.@:]{1,2}<\*>")
@@ -661,7 +674,7 @@ class Miner:
         if siblings is None:
             siblings = []
             if any(
-                o != m != u and (_digits_only(o, u) or _composite(o, u))
+                o != m != u and _digits_only(o, u)
                 for o, u, m in zip(best.tokens, tokens, merged, strict=True)
             ):
                 siblings = self._covered(bucket, merged, best)
