@@ -212,12 +212,23 @@ def _constants(tokens: list[str]) -> int:
 
 
 def _digits_only(a: str, b: str) -> bool:
-    """Two tokens equal but for the digits glued to a name (``conn84647``/``conn12``): the
-    number is a value even though masking left the token alone (a name with a number)."""
+    """Two tokens equal but for the digits glued to a name (``conn84647``/``conn12``), or
+    whose differing parts each hold a number of two digits or more (``Job;51775.echo;Job`` /
+    ``Job;2884.alpha;Job``): the number is a value even though masking left the token alone
+    (a name with a number, an id glued to a name). One digit names a kind (``IPv4``,
+    ``sda1``) more than a value."""
     if WILDCARD in a or not any(c.isdigit() for c in a) or not any(c.isdigit() for c in b):
         return False
     p, s = _common_ends(a, b)
-    return _number_differs(a, b, p, s)
+    if _number_differs(a, b, p, s):
+        return True
+    return (
+        _NUMBER.search(a, p, len(a) - s) is not None
+        and _NUMBER.search(b, p, len(b) - s) is not None
+    )
+
+
+_NUMBER = re.compile(r"\d{2,}")
 
 
 def _composite(a: str, b: str) -> bool:
@@ -749,6 +760,8 @@ class Miner:
         for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True)):
             if o == m or m == u or (sooner and _value_shaped(o, u, j)):
                 continue
+            if _digits_only(o, u) or _composite(o, u):
+                continue  # a value at once (see _word_only_change), whatever its place
             if _key_of(m) is not None or (_QUOTED.fullmatch(m) and not _named_state(o, u)):
                 continue
             if _enum(o, u):
@@ -756,8 +769,8 @@ class Miner:
             before = _bare(merged[j - 1]) if j else ""
             if before in _MANNER:
                 return False  # stored as bytes / stored as values: two events
-            if j and before in self._keys:
-                continue
+            if j and (before in self._keys or merged[j - 1] == "="):
+                continue  # after a key word, or after a lone "=" (``owner = <*>``)
             if _bare(o) in self._values and _bare(u) in self._values and not _named_state(o, u):
                 continue  # both words filled word slots elsewhere
             if j and _name_like(o) and _name_like(u):
