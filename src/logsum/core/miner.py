@@ -299,6 +299,14 @@ def _plain_word(token: str) -> bool:
     return WILDCARD not in token and _WORD.fullmatch(_bare(token)) is not None
 
 
+# Units of sizes, rates and durations written after a number (``12 KB``, ``3 ms``): where
+# they differ after one number, they are part of its value.
+_UNIT_TEXT = (
+    "b kb mb gb tb pb k m g t kib mib gib tib byte bytes kbytes mbytes bit bits kbps mbps "
+    "gbps ns us µs ms s sec secs second seconds min mins minute minutes h hr hrs hour hours "
+    "day days"
+)
+_UNITS = frozenset(_UNIT_TEXT.split())
 _MAX_KEYS = 4_096  # key words remembered (oldest forgotten first)
 _MAX_VALUE_WORDS = 16_384  # words seen filling word slots (oldest forgotten first)
 _MIN_KEY_CONTEXTS = 2  # unrelated templates in which a word must precede a two-valued slot
@@ -675,8 +683,10 @@ class Miner:
     ) -> Cluster:
         """Generalise ``best`` to ``merged`` (by default its merge with ``tokens``), folding in
         ``siblings``; by default the patterns the new template covers when a number glued to a
-        name or a part of a composite value made a place a variable at once (patterns kept
-        apart by that place so far join too)."""
+        name made a place a variable at once (patterns kept apart by that place so far join
+        too). A part of a composite value makes its place a variable too, but folds nothing
+        in: the covered patterns may differ from ``best`` elsewhere, where its template was
+        already general (on Loghub BGL, ``program interrupt:`` events of other words joined)."""
         if merged is None:
             merged = [
                 t if t in (u, WILDCARD) else generalise_token(t, u)
@@ -764,6 +774,8 @@ class Miner:
                 continue  # a value at once (see _word_only_change), whatever its place
             if _key_of(m) is not None or (_QUOTED.fullmatch(m) and not _named_state(o, u)):
                 continue
+            if j and merged[j - 1] == WILDCARD and _bare(o) in _UNITS and _bare(u) in _UNITS:
+                continue  # the unit of the number before: part of its value (``<*> KB``)
             if _enum(o, u):
                 return False
             before = _bare(merged[j - 1]) if j else ""
