@@ -522,3 +522,63 @@ def test_a_placeholder_beside_a_value_slot_is_one_pattern_with_it() -> None:
     )
     assert set(got[:5]) == {"configure <*>:amd64 <*> <*>"}
     assert set(got[5:]) == {"install <*>:amd64 <none> <*>"}
+
+
+def test_patterns_kept_apart_by_another_place_do_not_count_as_more_words() -> None:
+    # Two events (a container died, a container started) in many namespaces: the namespaces
+    # keep the started lines in several patterns for a while, but they all carry one word
+    # where they differ from the died lines; two words are not four.
+    lines = []
+    for ns in ("ledger", "audit", "payments", "users", "inventory", "profiles", "invoices"):
+        lines.append(f'event for pod pod="{ns}/auth-0af9f4377-z5sxe" Type:ContainerDied')
+        lines.append(f'event for pod pod="{ns}/web-5afef366c-za83a" Type:ContainerStarted')
+    got = _templates(lines)
+    assert all(t.endswith("Type:ContainerDied") for t in got[0::2])
+    assert all(t.endswith("Type:ContainerStarted") for t in got[1::2])
+
+
+def test_an_escaped_quote_around_a_value_stays_whole() -> None:
+    got = _templates(
+        [
+            'err="failed to \\"StartContainer\\" for \\"app\\" with CrashLoopBackOff"',
+            'err="failed to \\"StartContainer\\" for \\"worker\\" with CrashLoopBackOff"',
+            'err="failed to \\"StartContainer\\" for \\"sidecar\\" with CrashLoopBackOff"',
+            'err="failed to \\"StartContainer\\" for \\"init\\" with CrashLoopBackOff"',
+        ]
+    )
+    assert set(got) == {'err="failed to \\"StartContainer\\" for \\"<*>\\" with CrashLoopBackOff"'}
+
+
+def test_an_id_glued_from_a_number_and_a_name_and_values_after_a_lone_equals() -> None:
+    # A scheduler's job id (number.server) in a ';'-joined record, and 'key = value' pairs
+    # with a space around '=': values, so the lines are one event at once.
+    got = _templates(
+        [
+            "Job;51775.echo;Job Queued by a@h.example.com, job name = run.sh, queue = batch",
+            "Job;10885.fox;Job Queued by b@h.example.com, job name = train, queue = long",
+            "Job;71885.gamma;Job Queued by c@h.example.com, job name = run.sh, queue = workq",
+        ]
+    )
+    assert set(got) == {"Job;<*>;Job Queued by <*>, job name = <*>, queue = <*>"}
+
+
+def test_a_unit_after_a_number_is_part_of_its_value() -> None:
+    got = _templates(
+        [
+            "Block rdd_9_56 stored in memory (estimated size 492.14 MB, free 977.58 MB)",
+            "Block rdd_5_137 stored in memory (estimated size 589.26 KB, free 597.59 GB)",
+            "Block rdd_3_1 stored in memory (estimated size 12.0 B, free 1.5 GB)",
+        ]
+    )
+    assert set(got) == {"Block <*> stored in memory (estimated size <*> <*>, free <*> <*>)"}
+
+
+def test_a_run_of_dots_after_a_word_is_a_label_not_a_glued_value() -> None:
+    # A label padded with dots (a fixed-width report) is not a composite value: the words
+    # before the dots name different events.
+    lines = ["program interrupt: instruction......0", "program interrupt: operation..1"] * 2
+    got = _templates(lines)
+    assert got[:2] == [
+        "program interrupt: instruction......<*>",
+        "program interrupt: operation..<*>",
+    ]

@@ -663,10 +663,10 @@ class Miner:
             if not slots and self._value_slots(best.tokens, tokens, merged, sooner=True):
                 need = max(self.min_slot_values, self.min_word_values - 1)
             if _distinct_words(best.tokens, tokens, merged, siblings) < need:
-                other = self._value_only(bucket, tokens, best)
-                if other is None:
+                alternative = self._value_only(bucket, tokens, best)
+                if alternative is None:
                     return self._create(bucket, tokens, template)
-                return self._join(bucket, other, tokens)
+                return self._join(bucket, alternative, tokens)
             self._learn_keys(best.tokens, tokens, merged)
             for sib in siblings:
                 self._learn_keys(sib.tokens, tokens, merged)
