@@ -582,3 +582,25 @@ def test_a_run_of_dots_after_a_word_is_a_label_not_a_glued_value() -> None:
         "program interrupt: instruction......<*>",
         "program interrupt: operation..<*>",
     ]
+
+
+def test_the_words_after_a_lone_equals_are_one_value() -> None:
+    # An update's title after "Title =": of any length, one value.
+    got = _templates(
+        [
+            "Title = Security Intelligence Update for Microsoft Defender Antivirus",
+            "Title = 2024-01 Cumulative Update for Windows 11",
+            "Title = Update for Windows Security platform",
+            "Title = Feature update to Windows 11, version 23H2",
+            "Title = Servicing Stack Update for Windows Server",
+        ]
+    )
+    assert set(got) == {"Title = <*>"}
+    same_length = _templates(
+        [
+            "Title = Security Update for Windows",
+            "Title = Cumulative Update for Server",
+            "Title = Definition Update for Defender",
+        ]
+    )
+    assert set(same_length) == {"Title = <*> Update for <*>"}

@@ -91,6 +91,10 @@ def merge_lengths(
     if matched < MIN_SKELETON_SHARE * min(len(ia), len(ib)):
         return None
     anchors = [(ia[p], ib[q]) for p, q in pairs]
+    for k, (xa, _) in enumerate(anchors):
+        if a[xa] in _VALUE_TO_END:
+            del anchors[k + 1 :]  # what follows is one value, however its words line up
+            break
     out: list[str] = []
     prev_a = prev_b = -1
     pending_a: list[str] = []  # a gap still open because its skeleton word was absorbed
@@ -101,6 +105,8 @@ def merge_lengths(
         pending_a, pending_b = [], []
         if gap_a == gap_b:
             out.extend(gap_a)
+        elif k == len(anchors) and gap_a and gap_b and out and out[-1] in _VALUE_TO_END:
+            out.append(WILDCARD)  # the rest of the line after a lone "=" is one value
         else:
             if not any(WILDCARD in t for t in _difference(gap_a, gap_b)):
                 return None  # the words differ, not the values
@@ -142,6 +148,11 @@ def merge_lengths(
     if align(out, a) is None or align(out, b) is None:
         return None
     return out, matched
+
+
+# A lone token after which the rest of a line is one value, words and all (``Title = Security
+# Update for Windows`` / ``Title = 2024-01 Cumulative Update``).
+_VALUE_TO_END = frozenset(("=",))
 
 
 def _wordy(token: str) -> bool:

@@ -431,6 +431,19 @@ def _distinct_words(
     return len(seen) + extra
 
 
+def _after_lone_equals(tokens: list[str], j: int) -> bool:
+    """Place ``j`` holds (a word of) the value after a lone ``=``: ``queue = <*>``, ``Title =
+    Security Update for Windows`` (a value runs to the end of the line or to a ``,`` or ``;``
+    ending a word)."""
+    for k in range(j - 1, -1, -1):
+        t = tokens[k]
+        if t == "=":
+            return True
+        if t.endswith((",", ";")):
+            return False
+    return False
+
+
 def _related(a: list[str], b: list[str]) -> bool:
     """Two contexts of one template family: same length, differing in at most one place."""
     return len(a) == len(b) and sum(1 for x, y in zip(a, b, strict=True) if x != y) <= 1
@@ -781,7 +794,7 @@ class Miner:
             before = _bare(merged[j - 1]) if j else ""
             if before in _MANNER:
                 return False  # stored as bytes / stored as values: two events
-            if j and (before in self._keys or merged[j - 1] == "="):
+            if j and (before in self._keys or _after_lone_equals(merged, j)):
                 continue  # after a key word, or after a lone "=" (``owner = <*>``)
             if _bare(o) in self._values and _bare(u) in self._values and not _named_state(o, u):
                 continue  # both words filled word slots elsewhere
