@@ -153,6 +153,38 @@ def test_options_are_honoured_and_validated(api: Server) -> None:
         assert "options.colour" in msg
 
 
+MACHINE = Path(__file__).resolve().parents[1] / "data" / "machine"
+
+
+def test_this_machines_postgres_and_apt_logs_through_the_api(api: Server) -> None:
+    """Real logs of this machine (tests/data/machine): PostgreSQL's ERROR and FATAL lines after
+    its LOG lines keep error and critical, 'disk 91% full' and 'disk 85% full' are one
+    pattern, and apt's zone-less dates are read in options.timezone, which the answer names
+    in X-LogSum-Timezone (UTC when none was given)."""
+    pg = (MACHINE / "postgresql-15.log").read_text(encoding="utf-8").splitlines()
+    apt = (MACHINE / "apt-history.log").read_text(encoding="utf-8").splitlines()
+    with api.client(api.keys["a"]) as c:
+        r = c.post("/v1/analyze", json={"logs": pg})
+        assert r.status_code == 200, r.text
+        assert r.headers["x-logsum-timezone"] == "UTC"
+        patterns = {p["template"]: p for p in r.json()["patterns"]}
+        assert patterns["division by zero"]["severity"] == "error"
+        assert patterns["division by zero"]["count"] == 5
+        assert patterns['database "<*>" does not exist']["severity"] == "critical"
+        assert patterns['role "nobody" does not exist']["severity"] == "critical"
+        assert patterns["disk <*> full"]["count"] == 2
+        assert patterns["disk <*> full"]["severity"] == "warning"
+        assert sum(p["count"] for p in patterns.values()) == len(pg)
+        opts = {"timezone": "America/New_York"}
+        r = c.post("/v1/analyze", json={"logs": apt, "options": opts})
+        assert r.status_code == 200, r.text
+        assert r.headers["x-logsum-timezone"] == "America/New_York"
+        start = next(p for p in r.json()["patterns"] if p["template"] == "Start-Date:")
+        # 2025-06-24  14:36:25 in New York (EDT, UTC-4)
+        assert start["first_seen"] == "2025-06-24T18:36:25Z"
+        assert start["count"] == 4
+
+
 def test_a_backtracking_session_key_is_400_stores_nothing_and_blocks_nobody(api: Server) -> None:
     """(a|a)* matches "aa" in four ways: on these lines Python's re would try 2**40 ways before
     failing, holding the process (and the interpreter lock) for hours. The key's budget ends

@@ -201,3 +201,39 @@ def test_auth_rate_limit_and_quota(env: tuple[TestClient, dict[str, str], Path])
         for _ in range(5)
     ]
     assert codes == [201, 201, 201, 400, 429]  # 4th: over the 3-watch quota; 5th: rate limit
+
+
+MACHINE = Path(__file__).resolve().parents[1] / "data" / "machine"
+
+
+def test_postgres_error_and_fatal_lines_pass_an_error_filter(
+    env: tuple[TestClient, dict[str, str], Path],
+) -> None:
+    """A real PostgreSQL 15 server log (tests/data/machine): its LOG lines come first, and the
+    ERROR and FATAL lines after them still pass an error filter, as error and critical (the
+    learned layout once read them as info, so a FATAL line was never delivered)."""
+    client, keys, root = env
+    rx = Receiver().start()
+    log = root / "postgresql.log"
+    log.write_text("")
+    body = {
+        "source": str(log),
+        "filters": {"severity": ["error", "critical"]},
+        "webhook_url": rx.url,
+    }
+    resp = client.post("/v1/watch", headers=auth(keys["main"]), json=body)
+    assert resp.status_code == 201, resp.text
+    rx.secrets.append(resp.json()["secret"])
+    lines = (MACHINE / "postgresql-15.log").read_text(encoding="utf-8").splitlines()
+    want = [ln for ln in lines if " ERROR:  " in ln or " FATAL:  " in ln]
+    assert len(want) == 14
+    with open(log, "a", encoding="utf-8") as fh:
+        for ln in lines:
+            fh.write(ln + "\n")
+    assert rx.wait_for(len(want)) == want
+    events = rx.events()
+    assert [e["severity"] for e in events] == [
+        "critical" if " FATAL:  " in ln else "error" for ln in want
+    ]
+    assert all(e["timestamp"].startswith("2026-12-07T23:38:") for e in events)
+    assert rx.bad_signatures == 0

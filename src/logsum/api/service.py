@@ -122,6 +122,8 @@ class AnalysisOutcome:
     anomalies: list[dict[str, Any]] = field(default_factory=list)
     insights: list[dict[str, Any]] = field(default_factory=list)
     lines: int = 0
+    timezone: str = DEFAULT_ZONE
+    """The zone the request's zone-less timestamps were read in (``X-LogSum-Timezone``)."""
 
     def to_wire(self) -> dict[str, Any]:
         """The response body of ``POST /v1/analyze`` (datetimes in it: see :data:`WIRE_JSON`)."""
@@ -254,6 +256,7 @@ class AnalysisService:
             anomalies=anomalies,
             insights=insights,
             lines=len(lines),
+            timezone=options.timezone or DEFAULT_ZONE,
         )
 
     def _report(

@@ -13,6 +13,14 @@ from logsum.api.schemas import AnalyzeResponse
 
 router = APIRouter(prefix="/v1", tags=["analysis"])
 
+ZONE_HEADER = {
+    "X-LogSum-Timezone": {
+        "description": "The zone in which the lines' timestamps that name no offset were read "
+        "(options.timezone, UTC when none was given); times in the body are UTC.",
+        "schema": {"type": "string"},
+    }
+}
+
 _REQUEST_BODY = {
     "requestBody": {
         "required": True,
@@ -56,7 +64,7 @@ _REQUEST_BODY = {
     operation_id="analyze",
     summary="Analyse a batch of raw log lines",
     response_model=AnalyzeResponse,
-    responses={200: {"headers": SUCCESS_HEADERS}, **v1_responses(413)},
+    responses={200: {"headers": {**SUCCESS_HEADERS, **ZONE_HEADER}}, **v1_responses(413)},
     openapi_extra=_REQUEST_BODY,
 )
 async def analyze(request: Request, key: CurrentKey, services: ServicesDep) -> Response:
@@ -79,7 +87,11 @@ async def analyze(request: Request, key: CurrentKey, services: ServicesDep) -> R
         limiter=analysis_slots(request, services),
     )
     services.metrics.lines.inc(outcome.lines)
-    return Response(content=outcome.to_json(), media_type="application/json")
+    return Response(
+        content=outcome.to_json(),
+        media_type="application/json",
+        headers={"X-LogSum-Timezone": outcome.timezone},
+    )
 
 
 def analysis_slots(request: Request, services: ServicesDep) -> anyio.CapacityLimiter:
