@@ -282,8 +282,17 @@ def test_no_pattern_is_called_the_top_one_among_equals() -> None:
     engine = Engine()
     report = analyze_batch(engine.process_many(lines[:-1]), engine.patterns())
     messages = {i.type: i.message for i in report.insights}
-    assert messages[InsightType.RELIABILITY].startswith("3 error lines spread over 3 patterns")
+    assert messages[InsightType.RELIABILITY].startswith(
+        "3 error lines, one in each of 3 patterns, such as '"
+    )
     assert "top" not in messages[InsightType.RELIABILITY]
+    assert "share the most" not in messages[InsightType.RELIABILITY]  # "(1 each)" said nothing
+    # some equal at the top, others below them: those at the top are said to share it
+    engine = Engine()
+    more = [*lines, lines[2]]  # two syntax errors, two divisions by zero, one other
+    report = analyze_batch(engine.process_many(more), engine.patterns())
+    message = next(i.message for i in report.insights if i.type is InsightType.RELIABILITY)
+    assert message.startswith("5 error lines spread over 3 patterns; 2 of them share the most")
     # three restarts (the two shutdown lines 7 ms apart are one), four lines
     assert messages[InsightType.AVAILABILITY].startswith("3 restarts or shutdowns (4 lines)")
     assert "such as" in messages[InsightType.AVAILABILITY]

@@ -442,13 +442,17 @@ class InsightCollector:
         pid, n = min(candidates, key=lambda kv: (-kv[1], kv[0]))
         share = n / self._errors
         tied = sum(1 for _, c in candidates if c == n)
-        if tied > 1:
+        example = f"such as '{short(self._tmpl(by_id, pid), 100)}'."
+        total = sum(c for _, c in candidates)
+        if tied > 1 and tied == len(candidates):
+            # All equal: "3 of them share the most (1 each)" would say nothing.
+            each = "one" if n == 1 else str(n)
+            message = f"{total} error lines, {each} in each of {tied} patterns, {example}"
+        elif tied > 1:
             # No pattern stands out: naming one of equals "the top" would mislead.
             message = (
-                f"{sum(c for _, c in candidates)} error lines spread over {len(candidates)} "
-                "patterns; "
-                f"{tied} of them share the most ({n} each), such as "
-                f"'{short(self._tmpl(by_id, pid), 100)}'."
+                f"{total} error lines spread over {len(candidates)} patterns; "
+                f"{tied} of them share the most ({n} each), {example}"
             )
         else:
             message = (
