@@ -84,6 +84,30 @@ def test_a_learned_layout_never_overrules_the_level_a_line_states() -> None:
             assert last.severity is Severity.CRITICAL
 
 
+MACHINE = Path(__file__).parents[1] / "data" / "machine"
+
+
+def test_a_count_after_the_time_is_the_messages_first_word() -> None:
+    """pip's --log (this machine's, tests/data/machine): '<time> 1 location(s) to search ...'
+    keeps its count, alone and after the file's other lines; a number followed by a level or
+    a logger and a level is still the process id."""
+    lines = (MACHINE / "pip-install.log").read_text(encoding="utf-8").splitlines()
+    counted = next(ln for ln in lines if " location(s) to search" in ln)
+    want = counted.split(" ", 1)[1]
+    assert _engine().process(counted).message == want
+    engine = _engine()
+    by_line = {ln: engine.process(ln) for ln in lines}
+    assert by_line[counted].message == want
+    assert by_line[counted].header.pid is None
+    for line, pid, message in [
+        ("2026-03-02 10:00:00,123 4821 INFO worker ready", "4821", "worker ready"),
+        ("2026-03-02 10:00:00,123 4821 app.db WARNING pool low", "4821", "pool low"),
+        ("2026-03-02 10:00:00,123 3 workers started", None, "3 workers started"),
+    ]:
+        r = _engine().process(line)
+        assert (r.header.pid, r.message) == (pid, message), line
+
+
 DOC = Path(__file__).parents[2] / "docs" / "HEADERS.md"
 
 

@@ -1125,6 +1125,8 @@ def _next_field(s: _Scan) -> bool:
         pid = _PID.match(line, pos)
         if pid is not None and _after_epoch(s) and not _level_soon(line, pid.end(), 1):
             pid = None  # "1772445600.123    195 10.0.0.41 ...": a count (Squid's elapsed ms)
+        if pid is not None and _counts_words(line, pid.end()):
+            pid = None  # "<time> 3 workers started": the message's count, not a process
         if pid is not None:
             s.pid = s.pid or pid.group(0)
             s.mark(pos, pid.end(), "pid")
@@ -1148,6 +1150,17 @@ def _next_field(s: _Scan) -> bool:
                 return True
     s.pos = pos
     return False
+
+
+# A plain lower-case word (a plural "(s)" allowed) and a space: what a count is followed by in
+# a sentence ("3 workers started", "1 location(s) to search"), never a header's next field.
+_COUNTED_WORD = re.compile(r"\s+[a-z]{2,}(?:\(s\))?\s")
+
+
+def _counts_words(line: str, end: int) -> bool:
+    """Whether the number ending at ``end`` counts the words after it: a plain lower-case word
+    follows, and no level within the next three tokens."""
+    return _COUNTED_WORD.match(line, end) is not None and not _level_soon(line, end, 3)
 
 
 def _after_epoch(s: _Scan) -> bool:
