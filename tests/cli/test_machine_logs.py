@@ -139,6 +139,12 @@ def test_pip_traceback_is_one_record_and_counts_agree() -> None:
     doc = analyze(path)
     assert doc["lines"] == len(out)
     assert sum(p["count"] for p in doc["patterns"]) == len(out) - len(cont)
+    plain = _run("analyze", "--format", "plain", str(path)).splitlines()
+    # the title says why the counts add up to fewer than the file's lines
+    assert plain[0] == (
+        f"# Patterns ({len(doc['patterns'])} from {len(out)} lines; "
+        f"{len(cont)} continuation lines count with the line they continue)"
+    )
     errors = sum(p["count"] for p in doc["patterns"] if p["severity"] in ("error", "critical"))
     reliability = [i for i in doc["insights"] if i["type"] == "reliability"]
     assert reliability and reliability[0]["evidence"]["error_lines_total"] == errors == 4

@@ -247,10 +247,20 @@ def _pattern_dict(p: Pattern) -> dict[str, Any]:
     }
 
 
+def _patterns_title(patterns: list[Pattern], n: int) -> str:
+    """'Patterns (12 from 480 lines)', saying why the counts add up to fewer lines when some
+    lines continue the line before them (a stack trace counts once, with its first line)."""
+    title = f"Patterns ({len(patterns)} from {n} lines"
+    continued = n - sum(p.count for p in patterns)
+    if continued > 0:
+        title += f"; {continued} continuation lines count with the line they continue"
+    return title + ")"
+
+
 def _tables(
     console: Console, n: int, patterns: list[Pattern], report: AnalysisReport, top: int
 ) -> None:
-    t = Table(title=f"Patterns ({len(patterns)} from {n} lines)", title_justify="left")
+    t = Table(title=_patterns_title(patterns, n), title_justify="left")
     t.add_column("count", justify="right")
     t.add_column("severity")
     t.add_column("template", overflow="fold")
@@ -305,7 +315,7 @@ def _plain(
         return "\t".join(f.translate(_PLAIN_ESCAPES) for f in fields) + "\n"
 
     lines = [
-        f"# Patterns ({len(patterns)} from {n} lines)\n",
+        f"# {_patterns_title(patterns, n)}\n",
         row("count", "severity", "id", "template"),
     ]
     lines += [row(str(p.count), p.severity.value, p.id, p.template) for p in patterns[:top]]
