@@ -170,3 +170,28 @@ def test_timezone_moves_zone_less_times_only_and_is_said() -> None:
     assert plain.rstrip().splitlines()[-1] == (
         "# Timestamps without a zone read as Asia/Kolkata; times in UTC."
     )
+
+
+_SYSLOG_SEVERITY = {
+    "debug": "debug",
+    "info": "info",
+    "notice": "info",
+    "warning": "warning",
+    "err": "error",
+    "crit": "critical",
+}
+
+
+def test_syslog_templates_with_the_level_after_the_host() -> None:
+    """syslog-ng writing '${ISODATE} ${HOST} ${LEVEL} ${PROGRAM}[${PID}]:' and
+    '... ${FACILITY}.${LEVEL} ${MSGHDR}': the level word is the line's severity, and host,
+    level and program stay out of the template (they were all in it, every line info)."""
+    for name in ("syslog-ng-level.log", "syslog-ng-facility-level.log"):
+        path = MACHINE / name
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for text, obj in zip(lines, parse(path), strict=True):
+            level = text.split()[2].rpartition(".")[2]
+            assert obj["severity"] == _SYSLOG_SEVERITY[level], text
+            message = text.split(": ", 1)[1]
+            assert obj["template"].split()[0] == message.split()[0], text
+            assert obj["timestamp"] == datetime.fromisoformat(text.split()[0]).isoformat()

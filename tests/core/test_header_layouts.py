@@ -108,6 +108,60 @@ def test_a_count_after_the_time_is_the_messages_first_word() -> None:
         assert (r.header.pid, r.message) == (pid, message), line
 
 
+@pytest.mark.parametrize(
+    ("line", "host", "level", "component", "message"),
+    [
+        (
+            "2026-03-02T10:00:00+00:00 web1 crit backup[42]: job failed",
+            "web1",
+            "CRITICAL",
+            "backup",
+            "job failed",
+        ),
+        (
+            "2026-03-02T10:00:00+00:00 vm debug backup[42]: job done",
+            "vm",
+            "DEBUG",
+            "backup",
+            "job done",
+        ),
+        ("Mar  2 10:00:00 web1 local0.err app[77]: disk full", "web1", "ERROR", "app", "disk full"),
+        (
+            "2026-03-02T10:00:00+00:00 vm user.info kernel: Linux version 6.1.0",
+            "vm",
+            "INFO",
+            "kernel",
+            "Linux version 6.1.0",
+        ),
+        (
+            "2026-03-02T10:00:00+00:00 vm info kernel[]: Linux version 6.1.0",
+            "vm",
+            "INFO",
+            "kernel",
+            "Linux version 6.1.0",
+        ),
+        # a message that only looks like it: no pid, no facility, no host-like name
+        (
+            "2026-03-02 10:00:00 sending alert email: to=ops",
+            None,
+            None,
+            None,
+            "sending alert email: to=ops",
+        ),
+    ],
+)
+def test_a_syslog_level_between_host_and_program(
+    line: str, host: str | None, level: str | None, component: str | None, message: str
+) -> None:
+    r = _engine().process(line)
+    assert (r.header.host, r.header.level, r.header.component, r.message) == (
+        host,
+        level,
+        component,
+        message,
+    )
+
+
 DOC = Path(__file__).parents[2] / "docs" / "HEADERS.md"
 
 

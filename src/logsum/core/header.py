@@ -989,6 +989,8 @@ def _next_field(s: _Scan) -> bool:
         return _after_level(s)
     if not (s.has_timestamp or s.level):
         return False
+    if s.host is None and s.level is None and _host_level_program(s, pos):
+        return s.component is None  # the program is read next, unless it was read here
     if s.syslog_host_due and s.level is None:
         s.syslog_host_due = False
         host = _HOSTLIKE.match(line, pos) or _SLASHED_HOST.match(line, pos)
@@ -1155,6 +1157,42 @@ def _next_field(s: _Scan) -> bool:
 # A plain lower-case word (a plural "(s)" allowed) and a space: what a count is followed by in
 # a sentence ("3 workers started", "1 location(s) to search"), never a header's next field.
 _COUNTED_WORD = re.compile(r"\s+[a-z]{2,}(?:\(s\))?\s")
+
+
+# A host, a lower-case syslog level (a facility before it allowed) and the program, right after
+# the time: syslog daemons' templates with the level ("<time> web1 err app[77]: ...",
+# "<time> web1 daemon.err app[77]: ...").
+_HOST_LEVEL = re.compile(
+    r"([\w][\w.:\-]*)\s+([a-z][a-z0-9]{1,8}\.)?([a-z]{3,9})\s+"
+    r"(?=([A-Za-z_][\w.\-/]*)(\[\d{0,10}\])?:\s)"
+)
+
+
+def _host_level_program(s: _Scan, pos: int) -> bool:
+    """Read a host and a level at ``pos`` when they stand between the time and a program
+    (``name[pid]:``, ``name[]:`` or ``name:``), and the level is a level word; True when read
+    (the program too when its pid field is empty, which the component rules do not take)."""
+    if s.timestamp_end < 0 or s.pid is not None or s.line[s.timestamp_end : pos].strip():
+        return False
+    m = _HOST_LEVEL.match(s.line, pos)
+    if m is None:
+        return False
+    word = m.group(3).upper()
+    if word not in LEVELS or word in _UPPER_ONLY_LEVELS:
+        return False
+    # Without a [pid], a facility or a host name with a digit, dot or dash must say it is a
+    # header: "sending alert email: ..." is a message.
+    if m.group(5) is None and m.group(2) is None and not _HOST_NAME.fullmatch(m.group(1)):
+        return False
+    s.host, s.level = m.group(1), LEVELS[word]
+    s.mark(pos, m.end(1), "host")
+    s.mark(m.start(3) if m.group(2) is None else m.start(2), m.end(3), "level")
+    s.pos = m.end(3)
+    if m.group(5) == "[]":  # "app[]:": a template's program with an empty pid field
+        s.component = m.group(4)
+        s.mark(m.start(4), m.end(5) + 1, "program")
+        s.pos = m.end(5) + 1
+    return True
 
 
 def _counts_words(line: str, end: int) -> bool:
