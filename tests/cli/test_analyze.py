@@ -258,13 +258,16 @@ def test_a_reader_that_goes_away_ends_quietly(tmp_path: Path, args: list[str]) -
 
 
 def test_plain_writes_control_characters_as_escapes() -> None:
-    # A terminal escape inside a log line must not recolour the reader's terminal, and a row
+    # A terminal escape inside a log line must not reach the reader's terminal (colour codes
+    # are not kept at all; others, such as a window title, are written escaped), and a row
     # stays one line with four fields.
-    out = invoke("--format", "plain", "--no-detect", "-", stdin=b"alert \x1b[31mred\x1b[0m\n")
+    line = b"alert \x1b]0;owned\x07red \x1b[31mand\x1b[0m more\n"
+    out = invoke("--format", "plain", "--no-detect", "-", stdin=line)
     assert out.exit_code == 0
-    assert "\x1b" not in out.stdout
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout
     row = out.stdout.splitlines()[2].split("\t")
-    assert len(row) == 4 and row[3].startswith("alert \\x1b[31mred")
+    assert len(row) == 4 and row[3].startswith("alert \\x1b]")
+    assert row[3].endswith("\\x07red and more")
 
 
 HDFS = Path(__file__).resolve().parents[1] / "data" / "hdfs_sessions"

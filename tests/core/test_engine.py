@@ -4,7 +4,9 @@ grouped and generalised, severities, multi-line records, limits, ids and saved s
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -502,3 +504,24 @@ def test_a_head_with_a_class_without_package_carries_its_time() -> None:
     ]
     assert "main" not in {p.template for p in engine.patterns()}
     assert got[1].message == "Server started on port 8080"
+
+
+def test_terminal_colour_codes_are_not_part_of_the_line() -> None:
+    """Maven's output on this machine (tests/data/machine/maven-no-pom.log) opens with colour
+    resets ('ESC[0m'); coloured levels are common too. The codes are not the line's text: the
+    level is read and the templates are those of the same lines without them."""
+    path = Path(__file__).parents[1] / "data" / "machine" / "maven-no-pom.log"
+    raw = path.read_text(encoding="utf-8").splitlines()
+    assert "\x1b[0m" in raw[0]
+    coloured = [*raw, "\x1b[1;31mERROR\x1b[0m disk \x1b[1m91%\x1b[0m full\x1b[K"]
+    plain = [re.sub(r"\x1b\[[0-9;]*[mK]", "", line) for line in coloured]
+    a, b = Engine(), Engine()
+    got = [a.template(a.process(line).pattern_id) for line in coloured]
+    assert got == [b.template(b.process(line).pattern_id) for line in plain]
+    a, b = Engine(), Engine()  # the bulk path (logsum parse)
+    got = [a.template(a.process_compact(line)[0]) for line in coloured]
+    assert got == [b.template(b.process_compact(line)[0]) for line in plain]
+    first = Engine().process(raw[0])
+    assert (first.header.level, first.message) == ("INFO", "Scanning for projects...")
+    last = Engine().process(coloured[-1])
+    assert (last.severity, last.message) == (Severity.ERROR, "disk 91% full")

@@ -252,7 +252,9 @@ def _patterns_title(patterns: list[Pattern], n: int) -> str:
     lines continue the line before them (a stack trace counts once, with its first line)."""
     title = f"Patterns ({len(patterns)} from {n} lines"
     continued = n - sum(p.count for p in patterns)
-    if continued > 0:
+    if continued == 1:
+        title += "; 1 continuation line counts with the line it continues"
+    elif continued > 1:
         title += f"; {continued} continuation lines count with the line they continue"
     return title + ")"
 

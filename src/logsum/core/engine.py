@@ -106,6 +106,9 @@ def _continues(line: str) -> bool:
 
 
 _CUT = " " + WILDCARD  # stands for what was cut off an over-long line
+# A terminal control sequence (colours, erasing the line): a program writing to a terminal, or
+# forced to colour its output, puts them around its level and text; they are not the text.
+_TERMINAL_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _CACHE_ENTRY_BYTES = 200  # a masked-message cache entry besides its key: dict slot, objects
 _NO_STAMPS: list[StampSpan] = []
 
@@ -237,6 +240,8 @@ class Engine:
             counted = True
             self.line_count = n = self.line_count + 1
             line = line.rstrip("\r\n")
+            if "\x1b" in line:
+                line = _TERMINAL_CONTROL.sub("", line)
             shape = shapes.lookup(line)
             if shape is not None and self._may_continue(shape, line):
                 shape = None  # it may continue the open record
@@ -307,6 +312,8 @@ class Engine:
         if len(line) > limit:
             line = line[:limit].rstrip() + _CUT
         line = line.rstrip("\r\n")
+        if "\x1b" in line:
+            line = _TERMINAL_CONTROL.sub("", line)
         shapes = self._shapes
         shape = None if shapes is None else shapes.lookup(line)
         if shape is None or self._may_continue(shape, line):
