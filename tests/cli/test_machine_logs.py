@@ -195,3 +195,22 @@ def test_syslog_templates_with_the_level_after_the_host() -> None:
             message = text.split(": ", 1)[1]
             assert obj["template"].split()[0] == message.split()[0], text
             assert obj["timestamp"] == datetime.fromisoformat(text.split()[0]).isoformat()
+
+
+def test_insights_never_name_an_empty_template() -> None:
+    """java.util.logging's head lines ('<date> <time> PM App main') and Maven's bare '[ERROR]'
+    lines have empty templates: no insight offers one as the pattern to sample or to fix."""
+    jul = analyze(MACHINE / "java-util-logging.log")
+    assert any(p["template"] == "" for p in jul["patterns"])  # the head lines, half the lines
+    volume = [i for i in jul["insights"] if i["type"] == "volume"]
+    assert volume and volume[0]["evidence"]["template"] == "order <*> accepted"
+    for name in ("java-util-logging.log", "maven-no-pom.log"):
+        doc = analyze(MACHINE / name)
+        for insight in doc["insights"]:
+            assert "''" not in insight["message"], insight
+            assert insight["evidence"].get("template", "x").strip(), insight
+    plain = _run("analyze", "--format", "plain", str(MACHINE / "maven-no-pom.log"))
+    assert plain.splitlines()[0].endswith(
+        "; 1 continuation line counts with the line it continues)"
+    )
+    assert "[INFO]" not in plain and "\\x1b" not in plain  # colour codes are not the text

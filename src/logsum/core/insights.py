@@ -364,6 +364,11 @@ class InsightCollector:
         p = by_id.get(pid)
         return p.template if p else self._messages.get(pid, pid)
 
+    def _nameable(self, by_id: Mapping[str, Pattern], pid: str) -> bool:
+        """Whether a pattern's template says something to act on: not empty (the head line of
+        a two-line record such as java.util.logging's, a level with no text, a blank line)."""
+        return bool(self._tmpl(by_id, pid).strip())
+
     def _security(
         self, by_id: Mapping[str, Pattern], readings: Mapping[str, _Reading]
     ) -> list[Insight]:
@@ -432,10 +437,12 @@ class InsightCollector:
             return []
         out: list[Insight] = []
         # Authentication failures are the security insight's business, not a reliability one.
+        # Nor is a pattern with an empty template one to name.
         candidates = [
             (p, c)
             for p, c in self._pattern_errors.items()
             if not readings[p].auth_failure  # every pattern with errors has lines
+            and self._nameable(by_id, p)
         ]
         if not candidates:
             return out
@@ -661,7 +668,11 @@ class InsightCollector:
     def _volume(self, by_id: Mapping[str, Pattern]) -> list[Insight]:
         if self._n < 100 or len(self._pattern_lines) < 2:
             return []
-        pid, n = min(self._pattern_lines.items(), key=lambda kv: (-kv[1], kv[0]))
+        named = [kv for kv in self._pattern_lines.items() if self._nameable(by_id, kv[0])]
+        if not named:
+            return []
+        # An empty template (java.util.logging's head lines) is no pattern to sample.
+        pid, n = min(named, key=lambda kv: (-kv[1], kv[0]))
         share = n / self._n
         if share < 0.3:
             return []
