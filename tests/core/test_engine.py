@@ -525,3 +525,43 @@ def test_terminal_colour_codes_are_not_part_of_the_line() -> None:
     assert (first.header.level, first.message) == ("INFO", "Scanning for projects...")
     last = Engine().process(coloured[-1])
     assert (last.severity, last.message) == (Severity.ERROR, "disk 91% full")
+
+
+def test_an_error_after_a_blank_line_opens_its_own_record() -> None:
+    """Node.js on this machine (tests/data/machine/node-uncaught.log) prints an uncaught error
+    as 'file.js:6', the source line, a caret, a blank line, then 'TypeError: ...' and its
+    frames: the error and its frames are a record of their own, an error (they continued the
+    source line's record, an info). Inside a trace, an exception line still continues it."""
+    path = Path(__file__).parents[1] / "data" / "machine" / "node-uncaught.log"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for bulk in (False, True):
+        engine = Engine()
+        got = []
+        for line in lines:
+            if bulk:
+                pid, severity, _, _, _, continuation, _ = engine.process_compact(line)
+            else:
+                r = engine.process(line)
+                pid, severity, continuation = r.pattern_id, r.severity, r.continuation
+            got.append((line, engine.template(pid), severity, continuation))
+        error = next(i for i, g in enumerate(got) if g[0].startswith("TypeError: "))
+        assert got[error - 1][0] == "" and got[error - 1][3]  # the blank line continues
+        assert got[error][1:] == (lines[error], Severity.ERROR, False)
+        frames = [g for g in got[error + 1 :] if g[0].startswith("    at ")]
+        assert len(frames) == 3
+        assert all(g[1:] == (lines[error], Severity.ERROR, True) for g in frames)
+    python = [
+        "2026-03-02 10:00:00 ERROR job failed",
+        "Traceback (most recent call last):",
+        '  File "job.py", line 3, in <module>',
+        "KeyError: 'missing'",
+        "",
+        "The above exception was the direct cause of the following exception:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "job.py", line 5, in <module>',
+        "RuntimeError: lookup failed",
+    ]
+    engine = Engine()
+    results = [engine.process(line) for line in python]
+    assert [r.continuation for r in results] == [False] + [True] * 9

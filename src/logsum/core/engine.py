@@ -56,6 +56,11 @@ _CONTINUATION = re.compile(
 )
 
 
+# An exception line at the start of a line: after a blank line it opens a record of its own
+# (Node.js prints an uncaught error as the source line, a caret, a blank line, then
+# "TypeError: ..." and its frames), where inside a trace it continues it.
+_EXCEPTION_OPENS = re.compile(r"(?:[\w$]+\.)*[\w$]*(?:Exception|Error)\b:\s")
+
 _LEVEL_LINE = re.compile(r"[A-Z]{3,9}: (?! )")
 """A record's text line that opens with its level (``SEVERE: Could not write report``)."""
 
@@ -162,6 +167,7 @@ class Engine:
         self._shapes = self._new_shapes()
         self._record: tuple[Cluster, Severity, datetime | None] | None = None
         self._record_lines = 0
+        self._blank_at = -1  # the line number of the open record's last blank line
         self._head_stamp: datetime | None = None
         """The time of the last line that held only a header (a record's head: java.util.logging's
         "date class method" line, a line holding only a timestamp); lines without a time of
@@ -342,8 +348,11 @@ class Engine:
             and not self.message_only
             and self._record_lines < cfg.max_record_lines
             and _continues(line)
+            and not (self._blank_at == self.line_count - 1 and _EXCEPTION_OPENS.match(line))
         ):
             self._record_lines += 1
+            if not line.strip():
+                self._blank_at = self.line_count
             cluster, severity, stamp = record
             return cluster, severity, stamp, message, (), header, True
         if (
