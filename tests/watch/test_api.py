@@ -210,30 +210,30 @@ def test_postgres_error_and_fatal_lines_pass_an_error_filter(
     env: tuple[TestClient, dict[str, str], Path],
 ) -> None:
     """A real PostgreSQL 15 server log (tests/data/machine): its LOG lines come first, and the
-    ERROR and FATAL lines after them still pass an error filter, as error and critical (the
-    learned layout once read them as info, so a FATAL line was never delivered)."""
+    ERROR, FATAL and WARNING lines after them pass the contract's example filter ["error",
+    "warning"], as error, critical and warning (the learned layout once read them as info, so
+    a FATAL line was never delivered; then a critical line did not pass ["error"])."""
     client, keys, root = env
     rx = Receiver().start()
     log = root / "postgresql.log"
     log.write_text("")
     body = {
         "source": str(log),
-        "filters": {"severity": ["error", "critical"]},
+        "filters": {"severity": ["error", "warning"]},  # the API contract's example
         "webhook_url": rx.url,
     }
     resp = client.post("/v1/watch", headers=auth(keys["main"]), json=body)
     assert resp.status_code == 201, resp.text
     rx.secrets.append(resp.json()["secret"])
     lines = (MACHINE / "postgresql-15.log").read_text(encoding="utf-8").splitlines()
-    want = [ln for ln in lines if " ERROR:  " in ln or " FATAL:  " in ln]
-    assert len(want) == 14
+    want = [ln for ln in lines if " ERROR:  " in ln or " FATAL:  " in ln or " WARNING:  " in ln]
+    assert len(want) == 16
     with open(log, "a", encoding="utf-8") as fh:
         for ln in lines:
             fh.write(ln + "\n")
     assert rx.wait_for(len(want)) == want
     events = rx.events()
-    assert [e["severity"] for e in events] == [
-        "critical" if " FATAL:  " in ln else "error" for ln in want
-    ]
+    level = {"ERROR": "error", "FATAL": "critical", "WARNING": "warning"}
+    assert [e["severity"] for e in events] == [level[ln.split()[4][:-1]] for ln in want]
     assert all(e["timestamp"].startswith("2026-12-07T23:38:") for e in events)
     assert rx.bad_signatures == 0

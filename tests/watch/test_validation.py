@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from logsum.core.model import Severity
 from logsum.watch.errors import SourcePathError, WebhookUrlError
+from logsum.watch.manage import parse_severities
 from logsum.watch.paths import validate_source
 from logsum.watch.retry import RetryPolicy, parse_retry_after
 from logsum.watch.urlcheck import Resolver, check_webhook_url
@@ -211,3 +213,15 @@ def test_parse_retry_after_seconds_and_dates() -> None:
     assert parse_retry_after("Thu, 01 Jan 2026 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None, now=now) is None
+
+
+def test_an_error_filter_delivers_critical_records_too() -> None:
+    """A FATAL line is critical, the worst kind of error: a filter listing "error" (such as the
+    contract's ["error", "warning"]) delivers it; the other severities only where listed."""
+    errors = parse_severities(["error", "warning"])
+    assert [errors.matches(s) for s in Severity] == [
+        s in (Severity.CRITICAL, Severity.ERROR, Severity.WARNING) for s in Severity
+    ]
+    only_critical = parse_severities(["critical"])
+    assert only_critical.matches(Severity.CRITICAL) and not only_critical.matches(Severity.ERROR)
+    assert all(parse_severities([]).matches(s) for s in Severity)

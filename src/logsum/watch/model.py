@@ -33,13 +33,17 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class WatchFilters:
-    """Which records are delivered. An empty ``severity`` means every severity."""
+    """Which records are delivered. An empty ``severity`` means every severity; a ``critical``
+    record also passes a filter that lists ``error`` (a FATAL line is an error, and the worst
+    kind: ``["error", "warning"]`` must not drop it)."""
 
     severity: tuple[Severity, ...] = ()
 
     def matches(self, severity: Severity) -> bool:
         """True when a record of this severity passes the filters."""
-        return not self.severity or severity in self.severity
+        if not self.severity or severity in self.severity:
+            return True
+        return severity is Severity.CRITICAL and Severity.ERROR in self.severity
 
     def to_json(self) -> dict[str, list[str]]:
         """The filters as stored and shown on the wire."""
