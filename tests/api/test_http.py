@@ -528,6 +528,27 @@ def test_access_log_has_request_id(api: Server) -> None:
     )
 
 
+def test_access_log_lines_say_a_failed_request_is_not_info(api: Server) -> None:
+    """The access line's level follows the status (4xx warning, 5xx error), so LogSum reading
+    its own log (or a watch with an error filter) sees failed requests for what they are."""
+    with api.client(api.keys["a"]) as c:
+        c.get("/v1/patterns", headers={"X-Request-ID": "level-ok-1"})
+        c.get("/v1/patterns/p_nope", headers={"X-Request-ID": "level-404-1"})
+    with api.client("lsk_not_a_key") as c:
+        c.get("/v1/patterns", headers={"X-Request-ID": "level-401-1"})
+    ids = ("level-ok-1", "level-404-1", "level-401-1")
+    deadline = time.monotonic() + 10
+    while True:
+        lines = {i: ln for ln in api.stderr.read_text().splitlines() for i in ids if f'"{i}"' in ln}
+        if len(lines) == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [orjson.loads(lines[i])["level"] for i in ids] == ["info", "warning", "warning"]
+    engine = Engine()
+    severities = [engine.process(lines[i]).severity.value for i in ids]
+    assert severities == ["info", "warning", "warning"]
+
+
 def test_client_that_disconnects_mid_body_is_logged_as_499(api: Server) -> None:
     host, port = api.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as s:

@@ -72,8 +72,17 @@ class Observe:
 
 def log_request(request_id: str, status: int, client: str | None, **fields: Any) -> None:
     """Write the access log line of one request: a JSON object with its ``time`` (UTC, ISO
-    8601 with milliseconds) and ``event`` ``request``."""
+    8601 with milliseconds), a ``level`` from the status (``error`` for 5xx, ``warning`` for
+    4xx, else ``info``: read back by LogSum or another tool, a failed request is not info) and
+    ``event`` ``request``. Written at ``info``, whatever its status."""
     if access_log.isEnabledFor(logging.INFO):
         now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        entry = {"time": now, "event": "request", "request_id": request_id, "status": status}
+        level = "error" if status >= 500 else "warning" if status >= 400 else "info"
+        entry = {
+            "time": now,
+            "level": level,
+            "event": "request",
+            "request_id": request_id,
+            "status": status,
+        }
         access_log.info(orjson.dumps({**entry, **fields, "client": client}).decode())
