@@ -208,6 +208,23 @@ def test_silence_becomes_a_volume_insight_pointing_at_its_anomaly() -> None:
         "end": "2024-03-01T01:03:00Z",
     }
     assert "silent" in vol[0].message
+    assert vol[0].message.startswith("Check the source or its shipper")  # everything stopped
+
+
+def test_one_pattern_falling_quiet_is_no_shipper_problem() -> None:
+    """One pattern stops while the others go on (as 'Preparing to unpack' in this machine's
+    apt term.log): the source and its shipper work, the insight points at what writes it."""
+    from detect_support import steady
+
+    events = [(t, p) for t, p in steady(100, per_minute=60) if not (p == "a" and 3600 <= t < 4200)]
+    results = [line(i + 1, p, seconds=t) for i, (t, p) in enumerate(events)]
+    report = analyze_batch(results, patterns(results))
+    drop = next(a for a in report.anomalies if a.type.value == "volume_drop")
+    assert drop.evidence["scope"] == "pattern" and drop.pattern_ids == ("a",)
+    vol = next(i for i in report.insights if i.type is InsightType.VOLUME)
+    assert vol.evidence["anomaly_id"] == drop.id
+    assert "shipper" not in vol.message
+    assert vol.message.startswith("Check what writes this line: it fell quiet")
 
 
 def stream_with_stack_traces() -> list[str]:

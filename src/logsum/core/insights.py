@@ -759,6 +759,10 @@ def _volume_changes(anomalies: Sequence[Anomaly]) -> list[Insight]:
         if not found:
             continue
         a = max(found, key=lambda x: (x.severity is Severity.ERROR, x.score, x.id))
+        whole = a.evidence.get("scope") == "total" or a.evidence.get("traffic") is True
+        if kind is AnomalyType.VOLUME_DROP and not whole:
+            # One pattern fell while the others went on: the source and its shipper work.
+            verb = "Check what writes this line: it fell quiet while the rest of the log went on"
         when = f" between {iso_utc(a.window.start)} and {iso_utc(a.window.end)}" if a.window else ""
         evidence: dict[str, JSONValue] = {
             "anomaly_id": a.id,
