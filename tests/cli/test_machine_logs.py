@@ -214,3 +214,16 @@ def test_insights_never_name_an_empty_template() -> None:
         "; 1 continuation line counts with the line it continues)"
     )
     assert "[INFO]" not in plain and "\\x1b" not in plain  # colour codes are not the text
+
+
+def test_redis_level_marks() -> None:
+    """redis-server 7's own log ('pid:role date time MARK message'): '#' warning, '*' notice,
+    '-' verbose, each line timed, the 'pid:role' prefix not in any template."""
+    path = MACHINE / "redis-7.log"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    marks = {"#": "warning", "*": "info", "-": "debug"}
+    for text, obj in zip(lines, parse(path), strict=True):
+        pid_role, day, _month, year, clock, mark = text.split(" ", 6)[:6]
+        assert obj["severity"] == marks[mark], text
+        assert obj["timestamp"].startswith(f"{year}-12-{day}T{clock}"), text
+        assert pid_role not in obj["template"] and not obj["template"].startswith(mark), text
