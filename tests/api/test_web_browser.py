@@ -178,8 +178,14 @@ def test_a_user_sees_patterns_a_chart_and_anomalies(
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     pasted = "\n".join(f"{now} CRITICAL disk /dev/sda{i} failed SMART check" for i in range(3))
     browser.find_element(By.ID, "analyze-text").send_keys(pasted)
+    zone = browser.find_element(By.ID, "analyze-zone")
+    assert zone.get_attribute("value") == "UTC"  # the API's default, said before sending
+    zone.clear()
+    zone.send_keys("Asia/Tokyo")
     browser.find_element(By.CSS_SELECTOR, "#analyze-form button[type=submit]").click()
     wait.until(ec.visibility_of_element_located((By.ID, "analyze-result")))
+    note = browser.find_element(By.ID, "analyze-zone-note").text
+    assert note == "Times without a zone were read as Asia/Tokyo; times are shown in UTC."
     table = browser.find_element(By.ID, "analyze-patterns").text
     assert "failed SMART check" in table
     assert browser.find_elements(By.CSS_SELECTOR, "#analyze-anomalies li.anomaly")

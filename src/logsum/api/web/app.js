@@ -436,12 +436,15 @@
       say("Paste some log lines or choose a file first.", true);
       return;
     }
+    const zone = $("analyze-zone").value.trim() || "UTC";
     say("Analyzing…");
     try {
-      const result = await api("/v1/analyze", {}, {
+      const result = await api("/v1/analyze", { timezone: zone }, {
         method: "POST", body: text, headers: { "Content-Type": "text/plain; charset=utf-8" },
       });
       renderAnalysis(result);
+      $("analyze-zone-note").textContent =
+        `Times without a zone were read as ${zone}; times are shown in UTC.`;
       state.sparks.clear();
       say(`Analyzed: ${result.patterns.length} patterns, ${result.anomalies.length} anomalies.`);
     } catch (err) {
