@@ -26,11 +26,14 @@ from run import commit, machine
 from templates_data import (
     PARTS,
     Program,
+    interleaved_predictions,
     interleaved_rows,
     load,
     mean,
     predictions,
+    rows_of,
     run_interleaved,
+    run_interleaved_raw,
     run_program,
 )
 
@@ -47,11 +50,20 @@ def _scores_row(name: str, s: Scores) -> str:
     return _row(name, s.lines, s.truth_groups, s.ga, s.pa, s.fga, s.fta)
 
 
-def errors(rows: Sequence[tuple[str, str]], limit: int) -> list[str]:
+def errors(rows: Sequence[tuple[str, str]], limit: int, raw: bool = False) -> list[str]:
     """Up to ``limit`` expected templates the engine got wrong, with what it gave and a line."""
-    got = predictions(rows)
+    return _wrong(
+        [
+            (line, want, have)
+            for (line, want), have in zip(rows, predictions(rows, raw), strict=True)
+        ],
+        limit,
+    )
+
+
+def _wrong(triples: Sequence[tuple[str, str, str]], limit: int) -> list[str]:
     wrong: dict[str, tuple[set[str], str]] = {}
-    for (line, want), have in zip(rows, got, strict=True):
+    for line, want, have in triples:
         if have != want:
             wrong.setdefault(want, (set(), line))[0].add(have)
     out = []
@@ -77,29 +89,55 @@ def document(body: str, seconds: float) -> str:
             "Data: `tests/templates/` (format and conventions in its README), hand-written log",
             "statements of real programs with their expected templates, the values filled by a",
             "seeded generator; programs are split into `tune` and `holdout` by a hash of their",
-            "name. Sequential: each program through one fresh message-only engine, the metrics",
-            "averaged over programs. Interleaved: all lines of a part shuffled (fixed seed) into",
-            "one engine. Wrong templates: `python bench/templates.py --part tune --show-errors 3`.",
+            "name. Message: each program's bare messages through one fresh message-only engine.",
+            "Raw: each program's lines written with its documented header (`# header:` of its",
+            "file: time, level, pid, thread, logger, host) through one fresh `Engine()`, no format",
+            "given. Raw interleaved: the raw lines of all programs of a part shuffled (fixed seed)",
+            "into one `Engine()`, scored per program. Each of these is averaged over programs;",
+            "message interleaved (all messages of a part in one engine) is scored over all lines.",
+            "Wrong templates: `python bench/templates.py [--raw|--interleaved] --part tune",
+            "--show-errors 3`.",
             "",
             body,
         ]
     )
 
 
+SIDE = (
+    "| program | GA message | GA raw | GA interleaved | PA message | PA raw | PA interleaved |"
+    "\n|---|---:|---:|---:|---:|---:|---:|"
+)
+
+
 def part_section(part: str, members: Sequence[Program]) -> tuple[list[str], list[str]]:
-    """The part's per-program table, and its two summary rows."""
+    """The part's per-program tables, and its summary rows."""
     runs = [(p, run_program(p)) for p in members]
+    raws = {p.name: run_program(p, "raw") for p in members}
+    mixed = run_interleaved_raw(members)
     m = mean([s for _, s in runs])
     lines = sum(s.lines for _, s in runs)
     templates = sum(s.truth_groups for _, s in runs)
     inter = run_interleaved(members)
+    r = mean(list(raws.values()))
+    x = mean(list(mixed.values()))
     table = [HEAD.format(what="program"), *(_scores_row(p.name, s) for p, s in runs)]
     table.append(_row(f"**mean of {len(runs)}**", lines, templates, m.ga, m.pa, m.fga, m.fta))
+    side = [SIDE]
+    for p, s in runs:
+        a, b = raws[p.name], mixed[p.name]
+        ga = f"{s.ga:.3f} | {a.ga:.3f} | {b.ga:.3f}"
+        side.append(f"| {p.name} | {ga} | {s.pa:.3f} | {a.pa:.3f} | {b.pa:.3f} |")
+    side.append(
+        f"| **mean of {len(runs)}** | {m.ga:.3f} | {r.ga:.3f} | {x.ga:.3f} "
+        f"| {m.pa:.3f} | {r.pa:.3f} | {x.pa:.3f} |"
+    )
     summary = [
-        _row(f"{part}, sequential (mean)", lines, templates, m.ga, m.pa, m.fga, m.fta),
-        _scores_row(f"{part}, interleaved", inter),
+        _row(f"{part}, message, sequential (mean)", lines, templates, m.ga, m.pa, m.fga, m.fta),
+        _scores_row(f"{part}, message, interleaved (all lines)", inter),
+        _row(f"{part}, raw, sequential (mean)", lines, templates, r.ga, r.pa, r.fga, r.fta),
+        _row(f"{part}, raw, interleaved (mean)", lines, templates, x.ga, x.pa, x.fga, x.fta),
     ]
-    return table, summary
+    return [*table, "", f"#### {part}: message, raw and raw interleaved", "", *side], summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--part", choices=PARTS, action="append", help="only this part (repeatable)")
     ap.add_argument("--program", action="append", help="only this program (repeatable)")
     ap.add_argument("--show-errors", type=int, default=0, metavar="N", help="N templates/program")
+    ap.add_argument("--raw", action="store_true", help="errors of raw lines (with headers)")
+    ap.add_argument(
+        "--interleaved", action="store_true", help="errors of raw lines, programs interleaved"
+    )
     ap.add_argument("--write", action="store_true", help=f"write {DOC.name}")
     args = ap.parse_args(argv)
 
@@ -129,12 +171,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         table, rows = part_section(part, members)
         summary += rows
         sections += [f"### {part}, sequential", "", *table, ""]
-        if args.show_errors:
-            for p in members:
-                out = errors(p.lines(), args.show_errors)
+        if args.show_errors and args.interleaved:
+            for name, triples in interleaved_predictions(members).items():
+                out = _wrong(triples, args.show_errors)
                 if out:
-                    print(f"  {p.name} ({part}):", *out, sep="\n", file=sys.stderr)
-    if args.show_errors and args.program is None:
+                    print(f"  {name} ({part}, interleaved):", *out, sep="\n", file=sys.stderr)
+        elif args.show_errors:
+            mode = "raw" if args.raw else "message"
+            for p in members:
+                out = errors(rows_of(p, mode), args.show_errors, raw=args.raw)
+                if out:
+                    print(f"  {p.name} ({part}, {mode}):", *out, sep="\n", file=sys.stderr)
+    if args.show_errors and args.program is None and not (args.raw or args.interleaved):
         for part in parts:
             members = [p for p in programs if p.part == part]
             out = errors(interleaved_rows(members), args.show_errors) if members else []

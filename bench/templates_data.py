@@ -12,11 +12,13 @@ run sees the same lines. Used by ``bench/templates.py`` (tables) and
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from logsum import Engine
@@ -425,6 +427,188 @@ _SLOT = re.compile(r"\{(=[^{}]+|[a-z][a-z0-9_]*)\}")
 _COUNT = re.compile(r"^(\d+) \| ")
 
 
+# -- headers -----------------------------------------------------------------------------------
+
+_HEADER_SLOT = re.compile(
+    r"\{(ts:[^{}]+|up|level:[^{}]+|(?:pid|tid|host)(?::[^{}]+)?|[=@$][^{}]+|msg(?::[a-z]+)?)\}"
+)
+_TS_CODE = re.compile(r"%([1-6]?f|[YymdeHMSbajzs%])")
+_MSG_MODES = ("", "json", "logfmt", "prog")
+_LEVEL_WORDS = (
+    # error, then warning: a statement that says one of these is logged at that level
+    re.compile(
+        r"\b(error|errors|fail|failed|failure|exception|fatal|refused|denied|unable|cannot"
+        r"|could not|not possible|timed out|invalid|abort|aborted|panic|died|killed|crash"
+        r"|out of memory|not responding)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(warn|warning|slow|retry|retrying|deprecated|too long|exceeded|dropping|lost"
+        r"|giving up|disconnected|not found|unknown|skipping)\b",
+        re.IGNORECASE,
+    ),
+)
+# A program tag at a statement's start that the header holds in raw lines ({msg:prog}):
+# "ntpd[<*>]: ", "kernel: ", "sshd(pam_unix)[<*>]: "
+_PROGRAM_TAG = re.compile(r"^[\w.\-()/]+(?:\[<\*>\])?: ")
+HEADER_START = (2026, 3, 2)
+"""The day every program's clock starts on (its time of day is drawn per program)."""
+
+
+def _stamp(fmt: str, t: float) -> str:
+    """``t`` (seconds since the Unix epoch, UTC) written as ``fmt`` says: strftime's codes
+    (``%e`` a space-padded day, ``%z`` ``+0000``, ``%s`` epoch seconds) and ``%1f``..``%6f``
+    (that many digits of the fraction; ``%f`` is six)."""
+    d = datetime.fromtimestamp(t, UTC)
+    frac = f"{t - int(t):.6f}"[2:]
+
+    def code(m: re.Match[str]) -> str:
+        c = m.group(1)
+        if c.endswith("f"):
+            return frac[: int(c[0]) if len(c) == 2 else 6]
+        if c == "e":
+            return f"{d.day:2d}"
+        if c == "s":
+            return str(int(t))
+        if c == "z":
+            return "+0000"
+        return d.strftime("%" + c)
+
+    return _TS_CODE.sub(code, fmt)
+
+
+def statement_level(pattern: str) -> int:
+    """The level a statement is logged at, from what it says: 2 error, 1 warning, 0 the
+    program's usual level (its slots' values do not count)."""
+    text = _SLOT.sub(" ", pattern)
+    for k, words in enumerate(_LEVEL_WORDS):
+        if words.search(text):
+            return 2 - k
+    return 0
+
+
+def _fields(message: str) -> tuple[str, list[tuple[str, str]]]:
+    """A message's sentence and its tab-separated ``key=value`` context fields."""
+    first, *rest = message.split("\t")
+    fields = []
+    for part in rest:
+        key, _, value = part.strip().partition("=")
+        fields.append((key, value))
+    return first.strip(), fields
+
+
+def _logfmt_value(value: str) -> str:
+    if value and not any(c in value for c in ' "=\\'):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A program's documented line layout (``# header:`` of its file): text with slots for the
+    time, the level, process, thread and host ids, names, and where the message goes."""
+
+    text: str
+
+    @staticmethod
+    def parse(text: str, where: str) -> Header:
+        """Check the layout: known slots, exactly one ``{msg}``, a time or a level."""
+        text = text.replace("\\t", "\t")
+        slots = _HEADER_SLOT.findall(text)
+        msgs = [s for s in slots if s.startswith("msg")]
+        if len(msgs) != 1:
+            raise TemplateCorpusError(f"{where}: a header needs one {{msg}}, has {len(msgs)}")
+        if msgs[0].partition(":")[2] not in _MSG_MODES:
+            raise TemplateCorpusError(f"{where}: unknown message form {{{msgs[0]}}}")
+        if not any(s.startswith(("ts:", "level:")) or s == "up" for s in slots):
+            raise TemplateCorpusError(f"{where}: a header needs a time or a level")
+        for s in slots:
+            if s.startswith("level:") and len(s[6:].split("|")) != 3:
+                raise TemplateCorpusError(f"{where}: {{level:info|warning|error}} has 3 names")
+            if s.startswith("$") and s[1:] not in SLOTS:
+                raise TemplateCorpusError(f"{where}: unknown slot {{{s}}}")
+        leftover = _HEADER_SLOT.sub("", text)
+        if re.search(r"\{[a-z=@$]", leftover):
+            raise TemplateCorpusError(f"{where}: unknown header slot in {text!r}")
+        return Header(text)
+
+    @property
+    def msg_mode(self) -> str:
+        return next(s for s in _HEADER_SLOT.findall(self.text) if s.startswith("msg"))[4:]
+
+    def expected(self, template: str) -> str:
+        """The expected template of a raw line: the statement's, less the program tag the
+        header holds (``{msg:prog}``)."""
+        if self.msg_mode == "prog":
+            return _PROGRAM_TAG.sub("", template, count=1)
+        return template
+
+
+class HeaderWriter:
+    """Writes a program's lines with its header: one clock per program (a seeded start on
+    ``HEADER_START``, then 0.05 to 3 seconds a line), small seeded pools of pids, thread ids
+    and hosts, the level of each statement."""
+
+    def __init__(self, name: str, header: Header) -> None:
+        self.header = header
+        self.rnd = random.Random(f"{name}:header")
+        r = self.rnd
+        start = datetime(*HEADER_START, tzinfo=UTC).timestamp()
+        self.clock = start + r.randint(0, 8 * 3600) + r.random()
+        self.uptime = r.uniform(5, 90_000)
+        self.pools = {
+            "pid": [str(r.randint(300, 65_000)) for _ in range(2)],
+            "tid": [str(r.randint(1, 300)) for _ in range(4)],
+            "host": [f"{r.choice(_HOSTWORDS)}-{r.randint(1, 40)}" for _ in range(3)],
+        }
+
+    def line(self, pattern: str, message: str) -> str:
+        """``message`` (a line of the statement ``pattern``) with the header around it."""
+        r = self.rnd
+        step = r.uniform(0.05, 3.0)
+        self.clock += step
+        self.uptime += step
+        chosen: dict[str, str] = {}
+        level = statement_level(pattern)
+
+        def fill(m: re.Match[str]) -> str:
+            slot = m.group(1)
+            kind, _, arg = slot.partition(":")
+            if kind == "ts":
+                return _stamp(arg, self.clock)
+            if kind == "up":
+                return f"{self.uptime:12.6f}"
+            if kind == "level":
+                return arg.split("|")[level]
+            if kind in ("pid", "tid", "host"):
+                if slot not in chosen:
+                    chosen[slot] = r.choice(arg.split("|") if arg else self.pools[kind])
+                return chosen[slot]
+            if slot[0] == "=":
+                return r.choice(slot[1:].split("|"))
+            if slot[0] == "@":  # one per statement
+                names = slot[1:].split("|")
+                return names[int(hashlib.sha256(pattern.encode()).hexdigest(), 16) % len(names)]
+            if slot[0] == "$":
+                return SLOTS[slot[1:]](r)
+            return self._message(arg, message)
+
+        return _HEADER_SLOT.sub(fill, self.header.text)
+
+    @staticmethod
+    def _message(mode: str, message: str) -> str:
+        if mode == "json":  # "msg":{msg:json} gives the sentence, then its fields as keys
+            first, fields = _fields(message)
+            out = json.dumps(first)
+            for key, value in fields:
+                out += f",{json.dumps(key)}:{json.dumps(value.strip().strip(chr(34)))}"
+            return out
+        if mode == "logfmt":  # the sentence quoted, then its fields as they are
+            first, fields = _fields(message)
+            return " ".join([_logfmt_value(first), *(f"{k}={v}" for k, v in fields)])
+        return message
+
+
 # -- corpus ------------------------------------------------------------------------------------
 
 
@@ -456,6 +640,7 @@ class Program:
     source: str
     part: str
     statements: tuple[Statement, ...]
+    header: Header
 
     def lines(self) -> list[tuple[str, str]]:
         """``(line, expected template)`` pairs, statements mixed in a seeded order (the same on
@@ -464,6 +649,15 @@ class Program:
         rows = [(s.line(rnd), s.template) for s in self.statements for _ in range(s.count)]
         rnd.shuffle(rows)
         return rows
+
+    def raw_lines(self) -> list[tuple[str, str]]:
+        """:meth:`lines` written with the program's header (``(raw line, expected template)``),
+        in the same order, the time advancing from line to line."""
+        writer = HeaderWriter(self.name, self.header)
+        pattern = {s.template: s.pattern for s in self.statements}
+        return [
+            (writer.line(pattern[t], line), self.header.expected(t)) for line, t in self.lines()
+        ]
 
 
 def _statement(text: str, where: str, rnd: random.Random) -> Statement:
@@ -483,6 +677,7 @@ def load_program(path: Path) -> Program:
     and blank lines skipped)."""
     name = path.stem
     source = ""
+    header: Header | None = None
     rnd = random.Random(f"{name}:counts")
     statements = []
     for k, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -490,12 +685,17 @@ def load_program(path: Path) -> Program:
         if text.startswith("# source:"):
             source = text.removeprefix("# source:").strip()
             continue
+        if text.startswith("# header: "):
+            header = Header.parse(text.removeprefix("# header: "), f"{path.name}:{k}")
+            continue
         if not text.strip() or text.startswith("#"):
             continue
         statements.append(_statement(text, f"{path.name}:{k}", rnd))
     if not source:
         raise TemplateCorpusError(f"{path.name}: no '# source:' line")
-    return Program(name, source, part_of(name), tuple(statements))
+    if header is None:
+        raise TemplateCorpusError(f"{path.name}: no '# header:' line")
+    return Program(name, source, part_of(name), tuple(statements), header)
 
 
 def load(parts: Sequence[str] = PARTS, root: Path = CORPUS) -> list[Program]:
@@ -507,41 +707,88 @@ def load(parts: Sequence[str] = PARTS, root: Path = CORPUS) -> list[Program]:
 # -- scoring -----------------------------------------------------------------------------------
 
 
-def _parse(rows: Sequence[tuple[str, str]]) -> Scores:
-    engine = Engine(message_only=True)
-    ids = [engine.process(line).pattern_id for line, _ in rows]
+MODES = ("message", "raw", "interleaved")
+"""``message``: each program's bare messages through a fresh ``Engine(message_only=True)``.
+``raw``: each program's lines written with its header through a fresh ``Engine()`` (no format
+given). ``interleaved``: the raw lines of all programs of a part shuffled into one ``Engine()``,
+scored per program."""
+
+
+def _run(lines: Sequence[str], raw: bool) -> tuple[list[str], list[str]]:
+    """Each line's final group (the surviving pattern id) and template, after the last line."""
+    engine = Engine() if raw else Engine(message_only=True)
+    ids = [engine.process(line).pattern_id for line in lines]
     final = {pid: (engine.resolve(pid), engine.template(pid)) for pid in set(ids)}
-    return score(
-        [t for _, t in rows],
-        [final[i][0] for i in ids],
-        [normalize_template(final[i][1]) for i in ids],
-    )
+    return [final[i][0] for i in ids], [normalize_template(final[i][1]) for i in ids]
 
 
-def predictions(rows: Sequence[tuple[str, str]]) -> list[str]:
-    """The engine's final template for each line (one engine, message-only)."""
-    engine = Engine(message_only=True)
-    ids = [engine.process(line).pattern_id for line, _ in rows]
-    return [normalize_template(engine.template(i)) for i in ids]
+def _parse(rows: Sequence[tuple[str, str]], raw: bool = False) -> Scores:
+    groups, templates = _run([line for line, _ in rows], raw)
+    return score([t for _, t in rows], groups, templates)
 
 
-def run_program(program: Program) -> Scores:
-    """The program's lines through one fresh message-only engine."""
-    return _parse(program.lines())
+def predictions(rows: Sequence[tuple[str, str]], raw: bool = False) -> list[str]:
+    """The engine's final template for each line (one engine, message-only unless ``raw``)."""
+    return _run([line for line, _ in rows], raw)[1]
+
+
+def rows_of(program: Program, mode: str) -> list[tuple[str, str]]:
+    """``(line, expected template)`` of a program as ``mode`` feeds it: bare messages, or
+    lines with the program's header (``raw`` and ``interleaved``)."""
+    return program.lines() if mode == "message" else program.raw_lines()
+
+
+def run_program(program: Program, mode: str = "message") -> Scores:
+    """The program's lines through one fresh engine (message-only, or raw lines)."""
+    return _parse(rows_of(program, mode), raw=mode != "message")
 
 
 def interleaved_rows(
-    programs: Sequence[Program], seed: int = INTERLEAVE_SEED
+    programs: Sequence[Program], seed: int = INTERLEAVE_SEED, mode: str = "message"
 ) -> list[tuple[str, str]]:
     """All lines of ``programs`` shuffled together (fixed seed)."""
-    rows = [row for p in programs for row in p.lines()]
+    return [(line, t) for line, t, _ in _tagged(programs, seed, mode)]
+
+
+def _tagged(programs: Sequence[Program], seed: int, mode: str) -> list[tuple[str, str, str]]:
+    rows = [(line, t, p.name) for p in programs for line, t in rows_of(p, mode)]
     random.Random(seed).shuffle(rows)
     return rows
 
 
 def run_interleaved(programs: Sequence[Program], seed: int = INTERLEAVE_SEED) -> Scores:
-    """All lines of ``programs`` shuffled together (fixed seed) into one engine."""
+    """All messages of ``programs`` shuffled together (fixed seed) into one message-only
+    engine, scored over all its lines."""
     return _parse(interleaved_rows(programs, seed))
+
+
+def run_interleaved_raw(
+    programs: Sequence[Program], seed: int = INTERLEAVE_SEED
+) -> dict[str, Scores]:
+    """The raw lines of all ``programs`` shuffled together (fixed seed) into one ``Engine()``,
+    then scored per program (as ``bench/accuracy.py --interleaved`` scores per system)."""
+    rows = _tagged(programs, seed, "raw")
+    groups, templates = _run([line for line, _, _ in rows], raw=True)
+    out = {}
+    for p in programs:
+        mine = [k for k, row in enumerate(rows) if row[2] == p.name]
+        out[p.name] = score(
+            [rows[k][1] for k in mine], [groups[k] for k in mine], [templates[k] for k in mine]
+        )
+    return out
+
+
+def interleaved_predictions(
+    programs: Sequence[Program], seed: int = INTERLEAVE_SEED
+) -> dict[str, list[tuple[str, str, str]]]:
+    """Per program, ``(raw line, expected, engine's template)`` of its lines when all
+    ``programs`` are interleaved into one engine (for showing what went wrong)."""
+    rows = _tagged(programs, seed, "raw")
+    _, templates = _run([line for line, _, _ in rows], raw=True)
+    out: dict[str, list[tuple[str, str, str]]] = {p.name: [] for p in programs}
+    for (line, want, name), have in zip(rows, templates, strict=True):
+        out[name].append((line, want, have))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
