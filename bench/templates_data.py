@@ -751,9 +751,19 @@ def interleaved_rows(
 
 
 def _tagged(programs: Sequence[Program], seed: int, mode: str) -> list[tuple[str, str, str]]:
-    rows = [(line, t, p.name) for p in programs for line, t in rows_of(p, mode)]
-    random.Random(seed).shuffle(rows)
-    return rows
+    """``(line, expected, program)`` of all ``programs`` in one stream. Message mode shuffles
+    every line (as this corpus always did); raw lines keep each program's own order (its
+    clock runs forward): the program of each next line is drawn at random, as sources
+    interleave in one stream (``bench/accuracy.py --interleaved`` does the same)."""
+    rng = random.Random(seed)
+    if mode == "message":
+        rows = [(line, t, p.name) for p in programs for line, t in rows_of(p, mode)]
+        rng.shuffle(rows)
+        return rows
+    queues = {p.name: iter(rows_of(p, mode)) for p in programs}
+    pending = [p.name for p in programs for _ in range(sum(s.count for s in p.statements))]
+    rng.shuffle(pending)
+    return [(*next(queues[name]), name) for name in pending]
 
 
 def run_interleaved(programs: Sequence[Program], seed: int = INTERLEAVE_SEED) -> Scores:
