@@ -329,3 +329,17 @@ def test_the_layout_a_line_teaches_reads_that_line_again_alike(case: dict[str, A
     assert again == scanned
     if learned and case["line"][:40] not in _SCANNED_EVERY_TIME:
         assert sum(map(len, detector._by_lead.values())) == learned
+
+
+def test_a_level_with_its_colon_is_not_read_by_a_layout_learned_without_one() -> None:
+    # One source writes "INFO name: message"; another, interleaved, writes "LOG:  message"
+    # (PostgreSQL): the first source's layout must not take the second's first word as its
+    # component ("duration:" belongs to the message, as it does when the line comes alone).
+    line = "2026-03-02 10:00:02.456 UTC [4242] LOG:  duration: 5.10 ms  statement: SELECT 1"
+    alone = _engine().process(line)
+    engine = _engine()
+    for k in (12, 13):
+        engine.process(f"2026-03-02 10:00:0{k - 12}.123 [main] INFO Scheduler: job {k} done")
+    mixed = engine.process(line)
+    assert alone.message == "duration: 5.10 ms  statement: SELECT 1"
+    assert (mixed.message, mixed.severity) == (alone.message, alone.severity)

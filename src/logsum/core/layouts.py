@@ -313,8 +313,8 @@ class _Layout:
                     named = scan._SINGLE_LETTER_LEVELS.get(word)  # logcat's "D", MongoDB's "I"
                 if named is None or (kind == "clevel" and not word.isupper()):
                     return None  # not a level word: this line is not of this layout
-                if k in self.level_colons and not text.endswith(":"):
-                    return None
+                if (k in self.level_colons) != text.endswith(":"):
+                    return None  # a level read with its colon, or without: another layout
                 if word == "Fatal" and scan._TITLE_LEVEL.match(line, field_start) is not None:
                     return None  # "Fatal error:" is a title the scanner reads whole
                 level = named
