@@ -129,6 +129,7 @@ _ENGINE_BYTES = 16 * 1024
 _EXAMPLE_LINES = 200
 """Lines of one template version whose parameters are looked at for examples."""
 _TOUCH_EVERY = 1_000
+_MAX_SOURCES = 4_096  # kinds of header layout numbered before the numbering starts anew
 """Lines between two refreshes of a pattern's recency by the shape cache (eviction needs no
 finer order; the full path refreshes it on every line)."""
 
@@ -175,6 +176,11 @@ class Engine:
         self._head_next = False  # the line after the head is the next one
         self._placed: Placed | None = None
         self._header_end = -1
+        # Each kind of header layout seen, as a small number: the source of a line for the
+        # miner, which keeps interleaved sources' patterns apart (see Miner.learn).
+        self._sources: dict[str, int] = {}
+        self._source = -1  # the source of the line being parsed (-1: not known)
+        self._source_base = 0
         self._max_line_chars = cfg.max_line_chars
         self.line_count = 0
         self.full_path_lines = 0
@@ -450,6 +456,7 @@ class Engine:
         detector leaves where it ended in ``self._header_end`` (else it is -1)."""
         self._placed = None
         self._header_end = -1
+        self._source = -1
         if self.message_only:
             return NO_HEADER, line.strip(), _NO_STAMPS
         if self._format is not None:
@@ -461,10 +468,12 @@ class Engine:
             if json is not None:
                 # A sentence written in the line as it is: its shape can be replayed.
                 self._placed = json[2]
+                self._source = self._source_id("{json")
                 return json[0], json[1], _NO_STAMPS
         elif looks_like_logfmt(line):
             placed = split_logfmt_placed(line, self._year)
             if placed is not None:
+                self._source = self._source_id("=logfmt")
                 header, message, places = placed
                 if places is None:
                     return header, message, _NO_STAMPS
@@ -474,13 +483,27 @@ class Engine:
         elif looks_like_csv(line):
             record = split_csv(line, self._year)
             if record is not None:
+                self._source = self._source_id(",csv")
                 return record[0], record[1], _NO_STAMPS
         headers = self._headers
         found = headers.split(line)
         if found is None:
             return NO_HEADER, line.strip(), _NO_STAMPS
         self._header_end = headers.last_end
+        self._source = self._source_id(headers.last_layout)
         return found[0], found[1], headers.last_stamps
+
+    def _source_id(self, layout: str) -> int:
+        """The number of a kind of header layout (see ``_sources``)."""
+        sources = self._sources
+        known = sources.get(layout)
+        if known is None:
+            if len(sources) >= _MAX_SOURCES:
+                # (numbered anew: the patterns learned so far count as another source's)
+                sources.clear()
+                self._source_base += _MAX_SOURCES
+            known = sources[layout] = self._source_base + len(sources)
+        return known
 
     def _tokens(self, message: str) -> tuple[list[str], list[str]]:
         raw = message.split()
@@ -507,7 +530,7 @@ class Engine:
                 cache[key] = folded
                 self._miner.touch(folded)
                 return folded
-        cluster = self._miner.learn_form(tokens)
+        cluster = self._miner.learn_form(tokens, self._source)
         cfg = self.config
         if cfg.match_cache_size and not self._miner.noisy:
             cache[key] = cluster

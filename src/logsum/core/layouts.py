@@ -177,6 +177,7 @@ class _Layout:
         "last_end",
         "last_stamps",
         "level_colons",
+        "name",
         "probes",
         "stamp_checks",
         "steps",
@@ -211,6 +212,7 @@ class _Layout:
             self.kinds.append((kind, shape))
             prev = end
         self.steps = steps
+        self.name = " ".join(kind for kind, _ in self.kinds)  # HeaderDetector.last_layout
         # levels read with their colon ("info:"): a line whose level word has none ("debug 1:")
         # is not of this layout
         self.level_colons = frozenset(
@@ -609,6 +611,10 @@ class HeaderDetector:
         self.last_end = 0
         """Where the header of the last line split ended: its message is the start of the
         rest of the line (after spaces), before any context columns it ends with."""
+        self.last_layout = ""
+        """The field kinds of the last line's header, one string (``"ts0 level comp"``): the
+        same for the lines of one source, so telling interleaved sources apart; empty when
+        the line had no header."""
 
     def entries(self) -> int:
         """Layouts and remembered timestamps, plans and header-less starts (for a memory
@@ -671,8 +677,10 @@ class HeaderDetector:
                     group[i - 1], group[i] = group[i], group[i - 1]
                 self.last_stamps = layout.last_stamps
                 self.last_end = layout.last_end
+                self.last_layout = layout.name
                 return found
         self.last_stamps = []
+        self.last_layout = ""
         start = line[:_HEADERLESS_PREFIX].translate(_DIGITS_TO_ZERO)
         if start in self._headerless:
             return None  # a line that starts like a known header-less one (stack frames)
@@ -685,6 +693,7 @@ class HeaderDetector:
         result, s = scanned
         self.last_end = s.pos
         self.last_stamps = _stamp_spans(s.spans)
+        self.last_layout = " ".join(kind for _, _, kind in s.spans)
         if s.spans:
             try:
                 layout = _Layout(s)

@@ -456,6 +456,9 @@ _MAX_LENGTH_CANDIDATES = 16  # patterns tried when merging across lengths (align
 _MAX_LENGTH_GAP = 16  # token-count difference up to which templates may merge across lengths
 MAX_FORMS = 16
 """Distinct masked forms a pattern remembers (``Cluster.forms``; bounded per pattern)."""
+MAX_SOURCES = 8
+"""Sources a pattern remembers learning from (``Cluster.sources``; past that, the first eight)."""
+_MAX_SOURCE_CHURNS = 1_024  # sources whose own share of new patterns is kept (oldest dropped)
 
 
 class Cluster:
@@ -479,6 +482,7 @@ class Cluster:
         "n_const",
         "order",
         "params_memo",
+        "sources",
         "template",
         "text_severity",
         "tokens",
@@ -511,6 +515,19 @@ class Cluster:
         self.cost = 0  # estimated bytes, counted against Miner.max_bytes while it lives
         self.order = order
         self.version = next(_VERSIONS)  # unique across clusters: equal means same state
+        # The sources (Miner.learn's ``source``) whose lines the pattern learned from, up to
+        # MAX_SOURCES; empty when not known (message-only lines, a pattern restored).
+        self.sources: tuple[int, ...] = ()
+
+    def of_source(self, source: int) -> bool:
+        """Whether a line of ``source`` is one of this pattern's own (an unknown source, or
+        a pattern whose sources are not known, is anyone's)."""
+        return source < 0 or not self.sources or source in self.sources
+
+    def add_source(self, source: int) -> None:
+        """Remember that a line of ``source`` joined the pattern."""
+        if source >= 0 and source not in self.sources and len(self.sources) < MAX_SOURCES:
+            self.sources = (*self.sources, source)
 
 
 class _Bucket:
@@ -595,6 +612,9 @@ class Miner:
         self._folded: dict[str, list[str]] = {}  # live id -> ids folded into it
         self._skeletons: dict[str, set[str]] = {}
         self._churn = 0.0  # moving share of learned lines that started a new pattern
+        # The same share per source (Miner.learn's ``source``): many sources starting at once
+        # in one stream bring many new patterns, which is no noise within any of them.
+        self._churns: dict[int, float] = {}
         self._next_order = 0
         self.evictions = 0
         self._unindexed = False  # restored without its index (see restore_unindexed)
@@ -624,8 +644,14 @@ class Miner:
 
     # -- learning -----------------------------------------------------------------------
 
-    def learn(self, tokens: list[str]) -> Cluster:
-        """Place a masked token list in a pattern (joining or creating one) and return it."""
+    def learn(self, tokens: list[str], source: int = -1) -> Cluster:
+        """Place a masked token list in a pattern (joining or creating one) and return it.
+
+        ``source`` (>= 0) names where the line comes from (the engine's header layout of
+        the line): a line finds its own source's patterns first, and words that differ
+        between a line and a pattern of another source never make a variable (two sources'
+        constants are no evidence of one value slot); values told apart by masking still
+        join. -1: not known (every pattern is the line's own)."""
         if self._unindexed:
             self._build_index()
         n = len(tokens)
@@ -636,23 +662,43 @@ class Miner:
         exact = bucket.by_template.get(template)
         if exact is not None:
             self.touch(exact)
+            exact.add_source(source)
             return exact
-        best = self._best(bucket, tokens)
+        best = self._best(bucket, tokens, source)
         churn = self._churn
-        self._churn = churn * (1 - _CHURN_WEIGHT) + (_CHURN_WEIGHT if best is None else 0.0)
+        fresh = _CHURN_WEIGHT if best is None else 0.0
+        self._churn = churn * (1 - _CHURN_WEIGHT) + fresh
+        if source >= 0:
+            churns = self._churns
+            churn = churns.pop(source, 0.0)
+            if len(churns) >= _MAX_SOURCE_CHURNS:
+                churns.pop(next(iter(churns)))
+            churns[source] = churn * (1 - _CHURN_WEIGHT) + fresh
         if best is None:
             # Aligning across lengths is the costly step; when nearly every line is a new
             # pattern (binary noise, unmasked ids) it is skipped until the stream settles.
-            other = self._best_other_length(tokens) if churn < _CHURN_LIMIT else None
+            other = self._best_other_length(tokens, source=source) if churn < _CHURN_LIMIT else None
             if other is None:
-                return self._create(bucket, tokens, template)
+                c = self._create(bucket, tokens, template)
+                c.add_source(source)
+                return c
             target = self._relength(other[0], other[1])
             for _ in range(4):  # the new template may now meet another length's pattern
-                more = self._best_other_length(target.tokens, skip=target)
+                more = self._best_other_length(target.tokens, skip=target, source=source)
                 if more is None:
                     break
                 target = self._merge_across(target, more[0], more[1])
+            target.add_source(source)
             return target
+        if not best.of_source(source) and any(
+            t != u and WILDCARD not in u for t, u in zip(best.tokens, tokens, strict=True)
+        ):
+            # A pattern of another source is not this line's event with other words: where
+            # the line has a word the pattern has not (a variable there or another word), the
+            # line starts its own source's pattern. Values told apart by masking may join.
+            c = self._create(bucket, tokens, template)
+            c.add_source(source)
+            return c
         merged = [
             t if t in (u, WILDCARD) else generalise_token(t, u)
             for t, u in zip(best.tokens, tokens, strict=True)
@@ -667,8 +713,10 @@ class Miner:
                 for j, (o, u, m) in enumerate(zip(best.tokens, tokens, merged, strict=True))
                 if o != m != u
             ):
-                return self._create(bucket, tokens, template)
-            siblings = self._covered(bucket, merged, best)
+                c = self._create(bucket, tokens, template)
+                c.add_source(source)
+                return c
+            siblings = self._covered(bucket, merged, best, source)
             slots = self._value_slots(best.tokens, tokens, merged) or self._slot_in_contexts(
                 best.tokens, tokens, merged
             )
@@ -678,13 +726,15 @@ class Miner:
             if _distinct_words(best.tokens, tokens, merged, siblings) < need:
                 alternative = self._value_only(bucket, tokens, best)
                 if alternative is None:
-                    return self._create(bucket, tokens, template)
-                return self._join(bucket, alternative, tokens)
+                    c = self._create(bucket, tokens, template)
+                    c.add_source(source)
+                    return c
+                return self._join(bucket, alternative, tokens, source=source)
             self._learn_keys(best.tokens, tokens, merged)
             for sib in siblings:
                 self._learn_keys(sib.tokens, tokens, merged)
-            return self._join(bucket, best, tokens, merged, siblings)
-        return self._join(bucket, best, tokens, merged)
+            return self._join(bucket, best, tokens, merged, siblings, source)
+        return self._join(bucket, best, tokens, merged, source=source)
 
     def _join(
         self,
@@ -693,13 +743,15 @@ class Miner:
         tokens: list[str],
         merged: list[str] | None = None,
         siblings: list[Cluster] | None = None,
+        source: int = -1,
     ) -> Cluster:
         """Generalise ``best`` to ``merged`` (by default its merge with ``tokens``), folding in
         ``siblings``; by default the patterns the new template covers when a number glued to a
         name made a place a variable at once (patterns kept apart by that place so far join
         too). A part of a composite value makes its place a variable too, but folds nothing
         in: the covered patterns may differ from ``best`` elsewhere, where its template was
-        already general (on Loghub BGL, ``program interrupt:`` events of other words joined)."""
+        already general (on Loghub BGL, ``program interrupt:`` events of other words joined).
+        The pattern remembers ``source`` (see :meth:`learn`)."""
         if merged is None:
             merged = [
                 t if t in (u, WILDCARD) else generalise_token(t, u)
@@ -711,18 +763,19 @@ class Miner:
                 o != m != u and _digits_only(o, u)
                 for o, u, m in zip(best.tokens, tokens, merged, strict=True)
             ):
-                siblings = self._covered(bucket, merged, best)
+                siblings = self._covered(bucket, merged, best, source)
         self._generalise(bucket, best, merged)
         target = self.get(best.id) or best
         for sib in siblings:
             if sib.alive and sib is not target:
                 self._fold(bucket, target, sib, target.tokens)
                 target = self.get(target.id) or target
+        target.add_source(source)
         return target
 
-    def learn_form(self, tokens: list[str]) -> Cluster:
+    def learn_form(self, tokens: list[str], source: int = -1) -> Cluster:
         """:meth:`learn`, remembering ``tokens`` among the pattern's first distinct forms."""
-        c = self.learn(tokens)
+        c = self.learn(tokens, source)
         forms = c.forms
         if len(forms) < MAX_FORMS and tokens not in forms:
             forms.append(list(tokens))
@@ -861,8 +914,11 @@ class Miner:
             if key is not None:
                 self._add_key(key)
 
-    def _covered(self, bucket: _Bucket, template: list[str], skip: Cluster) -> list[Cluster]:
-        """Other clusters of ``bucket`` whose templates ``template`` covers."""
+    def _covered(
+        self, bucket: _Bucket, template: list[str], skip: Cluster, source: int = -1
+    ) -> list[Cluster]:
+        """Other clusters of ``bucket`` whose templates ``template`` covers (of ``source``,
+        see :meth:`learn`)."""
         best_ids: list[str] | None = None
         for i, tok in enumerate(template):
             if WILDCARD in tok or not is_constant(tok):
@@ -878,20 +934,24 @@ class Miner:
         )
         out = []
         for c in pool[:_MAX_SIBLING_SCAN]:
-            if c is not skip and covers(template, c.tokens):
+            if c is not skip and c.of_source(source) and covers(template, c.tokens):
                 out.append(c)
         return out
 
-    def _best(self, bucket: _Bucket, tokens: list[str]) -> Cluster | None:
-        """The most similar pattern of the bucket, if similar enough."""
+    def _best(self, bucket: _Bucket, tokens: list[str], source: int = -1) -> Cluster | None:
+        """The most similar pattern of the bucket, if similar enough; one of ``source``'s own
+        before any other source's (see :meth:`learn`)."""
         shared, line_const = self._shared(bucket, tokens)
         best: Cluster | None = None
-        best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
+        best_key: tuple[bool, float, int, int, int] = (False, self.similarity, 0, 0, -(1 << 62))
         clusters = bucket.clusters
         for cid, m in shared.items():
             c = clusters[cid]
             sim = m / max(c.n_const, line_const, 1)
-            key = (sim, m, c.count, -c.order)  # ties go to the older pattern
+            if sim < self.similarity:
+                continue
+            # the line's own source first; ties go to the older pattern
+            key = (c.of_source(source), sim, m, c.count, -c.order)
             if key >= best_key and (best is None or key > best_key):
                 best, best_key = c, key
         if best is None and line_const == 0:
@@ -1014,10 +1074,10 @@ class Miner:
                 del self._skeletons[key]  # type: ignore[arg-type]
 
     def _best_other_length(
-        self, tokens: list[str], skip: Cluster | None = None
+        self, tokens: list[str], skip: Cluster | None = None, source: int = -1
     ) -> tuple[Cluster, list[str]] | None:
-        """A pattern of another length whose template merges with ``tokens`` (see
-        :mod:`logsum.core.align`), and the merged template."""
+        """A pattern of another length (of ``source``, see :meth:`learn`) whose template
+        merges with ``tokens`` (see :mod:`logsum.core.align`), and the merged template."""
         key = skeleton_key(tokens)
         if key is None:
             return None
@@ -1032,6 +1092,7 @@ class Miner:
                 or c is skip
                 or len(c.tokens) == n
                 or abs(len(c.tokens) - n) > _MAX_LENGTH_GAP
+                or not c.of_source(source)
             ):
                 continue
             merged = merge_lengths(c.tokens, tokens, c.multi_length)
@@ -1096,6 +1157,8 @@ class Miner:
         """``keep`` takes over ``gone``'s lines, times and severity; ``gone``'s id becomes an
         alias of ``keep``'s."""
         keep.count += gone.count
+        for source in gone.sources:
+            keep.add_source(source)
         keep.first_seen = _min(keep.first_seen, gone.first_seen)
         keep.last_seen = _max(keep.last_seen, gone.last_seen)
         if gone.level_severity is not None and (

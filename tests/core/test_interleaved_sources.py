@@ -1,0 +1,102 @@
+"""Interleaved sources: a line finds its own source's patterns, whatever other sources share
+the stream (a source is the kind of header layout its lines have). The lines are written
+here after the programs' documented default layouts."""
+
+from __future__ import annotations
+
+import random
+
+from logsum import Engine
+from logsum.core.config import EngineConfig
+
+_ATTEMPT = ["NEW UNASSIGNED", "UNASSIGNED ASSIGNED", "ASSIGNED RUNNING", "RUNNING SUCCEEDED"]
+_TASK = ["NEW SCHEDULED", "SCHEDULED RUNNING", "RUNNING SUCCEEDED"]
+_CONTAINER = ["NEW ALLOCATED", "ALLOCATED ACQUIRED", "ACQUIRED RUNNING", "RUNNING COMPLETED"]
+_WORDS = (
+    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
+    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu"
+).split()
+
+
+def _engine() -> Engine:
+    return Engine(EngineConfig(default_year=2026))
+
+
+def _time(k: int) -> str:
+    return f"2026-03-02 10:{k // 60 % 60:02d}:{k % 60:02d},{k % 1000:03d}"
+
+
+def _job_line(k: int, rnd: random.Random) -> str:
+    """A MapReduce application master's line (log4j, with a thread)."""
+    step = rnd.choice(_ATTEMPT + _TASK)
+    x, y = step.split()
+    if step in _ATTEMPT and rnd.random() < 0.6:
+        what = f"attempt_1445144423722_0020_m_{k:06d}_0 TaskAttempt"
+    else:
+        what = f"task_1445144423722_0020_m_{k:06d} Task"
+    return (
+        f"{_time(k)} INFO [AsyncDispatcher event handler] org.example.mapreduce.TaskImpl: "
+        f"{what} Transitioned from {x} to {y}"
+    )
+
+
+def _container_line(k: int, rnd: random.Random) -> str:
+    """A resource manager's line (log4j, no thread)."""
+    x, y = rnd.choice(_CONTAINER).split()
+    return (
+        f"{_time(k)} INFO org.example.yarn.RMContainerImpl: "
+        f"container_1445144423722_0020_01_{k:06d} Container Transitioned from {x} to {y}"
+    )
+
+
+def test_two_sources_words_do_not_make_each_others_variables() -> None:
+    # Alone, each source keeps its state names and its own word before "Transitioned";
+    # interleaved, a line of one source must not turn the other's constants into <*>.
+    rnd = random.Random(3)
+    stream = [
+        (_job_line(k, rnd), "job") if rnd.random() < 0.5 else (_container_line(k, rnd), "rm")
+        for k in range(300)
+    ]
+    alone = set()
+    for source in ("job", "rm"):
+        engine = _engine()
+        ids = [engine.process(line).pattern_id for line, s in stream if s == source]
+        alone |= {engine.template(i) for i in ids}
+    engine = _engine()
+    ids = [engine.process(line).pattern_id for line, _ in stream]
+    mixed = {engine.template(i) for i in ids}
+    assert "<*> Container Transitioned from ALLOCATED to ACQUIRED" in alone
+    assert not any("<*> Transitioned" in t or "from <*>" in t for t in alone)
+    assert mixed == alone
+
+
+def _connection_line(k: int) -> str:
+    """A proxy client's connection-closed line: the byte counts with or without their size
+    in KB (four forms of one event, of three lengths)."""
+    sent, received = 100 + 37 * k, 5000 + 211 * k
+    sent_text = f"{sent} bytes" if k % 2 else f"{sent} bytes ({sent / 1000:.1f} KB)"
+    received_text = f"{received} bytes" if k % 3 else f"{received} bytes ({received / 1000:.1f} KB)"
+    return (
+        f"[10.30 16:{k // 60 % 60:02d}:{k % 60:02d}] app.exe - proxy{k % 4}.example.org:5070 "
+        f"close, {sent_text} sent, {received_text} received, lifetime {k % 50:02d}:{k % 60:02d}"
+    )
+
+
+def test_a_source_starting_among_many_new_patterns_still_merges_its_forms() -> None:
+    # Another source brings a new pattern on nearly every line (as many sources starting
+    # at once do); the proxy's forms of one event still become one pattern, as alone.
+    rnd = random.Random(5)
+    stream: list[tuple[str, bool]] = []
+    for k in range(400):
+        if k >= 150 and k % 4 == 0:
+            stream.append((_connection_line(k), True))
+        else:
+            words = " ".join(rnd.sample(_WORDS, rnd.randint(3, 9)))
+            stream.append((f"{_time(k)} INFO Worker{k % 7}: {words}", False))
+    engine = _engine()
+    ids = [engine.process(line).pattern_id for line, _ in stream]
+    mine = {engine.resolve(i) for i, (_, m) in zip(ids, stream, strict=True) if m}
+    alone = _engine()
+    alone_ids = {alone.resolve(alone.process(line).pattern_id) for line, m in stream if m}
+    assert len(alone_ids) == 1
+    assert len(mine) == 1
