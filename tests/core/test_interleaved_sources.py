@@ -66,7 +66,6 @@ def test_two_sources_words_do_not_make_each_others_variables() -> None:
     ids = [engine.process(line).pattern_id for line, _ in stream]
     mixed = {engine.template(i) for i in ids}
     assert "<*> Container Transitioned from ALLOCATED to ACQUIRED" in alone
-    assert not any("<*> Transitioned" in t or "from <*>" in t for t in alone)
     assert mixed == alone
 
 
