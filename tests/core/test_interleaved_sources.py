@@ -12,10 +12,34 @@ from logsum.core.config import EngineConfig
 _ATTEMPT = ["NEW UNASSIGNED", "UNASSIGNED ASSIGNED", "ASSIGNED RUNNING", "RUNNING SUCCEEDED"]
 _TASK = ["NEW SCHEDULED", "SCHEDULED RUNNING", "RUNNING SUCCEEDED"]
 _CONTAINER = ["NEW ALLOCATED", "ALLOCATED ACQUIRED", "ACQUIRED RUNNING", "RUNNING COMPLETED"]
-_WORDS = (
-    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
-    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu"
-).split()
+_WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
+    "yankee",
+    "zulu",
+]
 
 
 def _engine() -> Engine:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,23 +20,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from logsum.core.model import WILDCARD
 from templates_data import (  # bench/ is not a package
     CORPUS,
+    HEADER_START,
     PARTS,
     SLOTS,
+    Header,
+    HeaderWriter,
     Statement,
+    TemplateCorpusError,
     load,
+    load_program,
     mean,
     run_interleaved,
+    run_interleaved_raw,
     run_program,
+    statement_level,
 )
 
 MULTI_TOKEN = {"datetime", "ctime"}  # timestamps: one value over several tokens
 
-# (GA, PA, FGA, FTA) per part and mode; sequential is the mean over programs.
+# (GA, PA, FGA, FTA) per part and mode; sequential and raw are means over programs, raw
+# interleaved the mean over programs of their scores in one shared engine.
 FLOORS = {
     ("tune", "sequential"): (0.94, 0.84, 0.90, 0.80),
     ("holdout", "sequential"): (0.91, 0.67, 0.88, 0.65),
     ("tune", "interleaved"): (0.94, 0.86, 0.91, 0.83),
     ("holdout", "interleaved"): (0.88, 0.68, 0.83, 0.65),
+    ("tune", "raw"): (0.94, 0.77, 0.90, 0.74),
+    ("holdout", "raw"): (0.91, 0.55, 0.87, 0.54),
+    ("tune", "raw interleaved"): (0.94, 0.77, 0.90, 0.74),
+    ("holdout", "raw interleaved"): (0.91, 0.55, 0.87, 0.54),
 }
 
 
@@ -44,6 +57,10 @@ def test_accuracy_floor(part: str, mode: str) -> None:
     programs = load([part])
     if mode == "sequential":
         got = mean([run_program(p) for p in programs])
+    elif mode == "raw":
+        got = mean([run_program(p, "raw") for p in programs])
+    elif mode == "raw interleaved":
+        got = mean(list(run_interleaved_raw(programs).values()))
     else:
         got = run_interleaved(programs)  # type: ignore[assignment]
     names = ("ga", "pa", "fga", "fta")
@@ -71,6 +88,63 @@ def test_corpus_is_well_formed() -> None:
         for line, _ in p.lines():
             assert line and "\n" not in line and "{" + "=" not in line, f"{p.name}: {line!r}"
             assert WILDCARD not in line
+
+
+def test_every_program_has_a_header_that_writes_its_lines() -> None:
+    # Each line is the program's message inside its documented layout, one clock per program
+    # running forward from HEADER_START; the expected template stays the statement's (less a
+    # program tag the header holds, {msg:prog}).
+    start = datetime(*HEADER_START, tzinfo=UTC)
+    for p in load():
+        assert "{msg" in p.header.text, p.name
+        raw = p.raw_lines()
+        plain = p.lines()
+        assert len(raw) == len(plain)
+        for (line, want), (message, template) in zip(raw, plain, strict=True):
+            assert "\n" not in line and "{" + "ts:" not in line and "{" + "msg" not in line
+            assert want == p.header.expected(template)
+            if p.header.msg_mode == "":
+                assert message in line, f"{p.name}: {message!r} not in {line!r}"
+        assert raw[0][0] != raw[1][0]
+    # a time slot writes the program's clock, which starts on HEADER_START and advances
+    writer = HeaderWriter("x", Header.parse("{ts:%Y-%m-%d %H:%M:%S.%3f} {msg}", "x"))
+    stamps = [writer.line("hello {user}", "hello bob")[:23] for _ in range(5)]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 5
+    assert stamps[0].startswith(start.strftime("%Y-%m-%d"))
+
+
+def test_a_header_gives_a_statement_its_level_and_json_or_logfmt_its_fields() -> None:
+    assert statement_level("Connection refused by {ipv4}") == 2
+    assert statement_level("Slow query took {ms}") == 1
+    assert statement_level("Started {service}") == 0
+    header = Header.parse('{"level":"{level:info|warn|error}","msg":{msg:json}}', "x")
+    line = HeaderWriter("x", header).line("failed {word}", "failed orders\tid=7")
+    assert line == '{"level":"error","msg":"failed orders","id":"7"}'
+    logfmt = Header.parse("level={level:info|warn|error} msg={msg:logfmt}", "x")
+    assert HeaderWriter("x", logfmt).line("a", "two words\tk=v") == 'level=info msg="two words" k=v'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{ts:%H:%M:%S} no message",
+        "{ts:%H:%M:%S} {msg} {msg}",
+        "{host} {msg}",  # neither a time nor a level
+        "{level:INFO|ERROR} {msg}",  # three level names: info, warning, error
+        "{ts:%H} {bogus} {msg}",
+        "{ts:%H} {msg:yaml}",
+    ],
+)
+def test_a_bad_header_is_refused(text: str) -> None:
+    with pytest.raises(TemplateCorpusError):
+        Header.parse(text, "x")
+
+
+def test_a_program_without_a_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "prog.txt"
+    path.write_text("# source: a program\nstarted {service}\n", encoding="utf-8")
+    with pytest.raises(TemplateCorpusError, match="header"):
+        load_program(path)
 
 
 def test_parts_are_fixed_by_name_and_both_sizable() -> None:

@@ -97,7 +97,7 @@ class _SeededMiner(Miner):
         messages, a form placed once goes to that pattern again (or the one it was folded
         into), not to whatever its pattern's template now resembles."""
 
-    def learn(self, tokens: list[str]) -> Cluster:
+    def learn(self, tokens: list[str], source: int = -1) -> Cluster:
         # Templates are distinct by nature, so nearly every one fed here is new: the share of
         # new patterns that makes a miner stop merging across lengths on noise means nothing.
         self._churn = 0.0
@@ -108,7 +108,7 @@ class _SeededMiner(Miner):
             if c is not None:
                 self.touch(c)
                 return c
-        c = super().learn(tokens)
+        c = super().learn(tokens, source)
         self.placed[key] = c.id
         return c
 
