@@ -4,12 +4,23 @@
     python bench/templates.py --part tune --show-errors 3
         # per program, up to 3 wrong templates with the expected one
     python bench/templates.py --program sshd --show-errors 20
+    python bench/templates.py --raw --part tune --show-errors 3
+        # the wrong templates of raw lines (each program's header written around its messages)
+    python bench/templates.py --interleaved --part tune --show-errors 3
+        # the wrong templates of raw lines when all programs of the part share one engine
+    python bench/templates.py --loghub               # + the public Loghub-2k systems' raw
+        # lines in the same stream as each part's (aggregate rows only)
     python bench/templates.py --write                # writes docs/BENCHMARKS-templates.md
 
-Sequential: each program's lines through one fresh ``Engine(message_only=True)``, averaged over
-programs (each weighs the same). Interleaved: all lines of a part shuffled (fixed seed) into one
-engine, scored over all its lines. Metrics: ``logsum.core.scoring.score``. Look at the
-``holdout`` part only to measure, never to tune.
+Three modes, printed side by side per part. Message: each program's bare messages through one
+fresh ``Engine(message_only=True)``. Raw: each program's lines written with its documented
+header (``# header:`` of its file; time, level, pid, thread, logger, host) through one fresh
+``Engine()``, no format given. Raw interleaved: the raw lines of all programs of a part in one
+``Engine()`` (each program's order kept, the next line's program drawn at random, fixed
+seed), scored per program. Each mode is averaged over programs (each weighs the same); the
+message-only interleaved row of before (all messages of a part shuffled into one engine,
+scored over all its lines) is kept. Metrics: ``logsum.core.scoring``. Look at the ``holdout``
+part only to measure (its aggregate rows), never to tune.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import loghub
 from loghub import ROOT
 from logsum.core.scoring import Scores
 from run import commit, machine
@@ -35,6 +47,8 @@ from templates_data import (
     run_interleaved,
     run_interleaved_raw,
     run_program,
+    score_alone,
+    score_interleaved,
 )
 
 DOC = ROOT / "docs" / "BENCHMARKS-templates.md"
@@ -92,8 +106,9 @@ def document(body: str, seconds: float) -> str:
             "name. Message: each program's bare messages through one fresh message-only engine.",
             "Raw: each program's lines written with its documented header (`# header:` of its",
             "file: time, level, pid, thread, logger, host) through one fresh `Engine()`, no format",
-            "given. Raw interleaved: the raw lines of all programs of a part shuffled (fixed seed)",
-            "into one `Engine()`, scored per program. Each of these is averaged over programs;",
+            "given. Raw interleaved: the raw lines of all programs of a part in one `Engine()`",
+            "(each program's order kept, the next line's program drawn at random, fixed seed),",
+            "scored per program. Each of these is averaged over programs;",
             "message interleaved (all messages of a part in one engine) is scored over all lines.",
             "Wrong templates: `python bench/templates.py [--raw|--interleaved] --part tune",
             "--show-errors 3`.",
@@ -140,6 +155,44 @@ def part_section(part: str, members: Sequence[Program]) -> tuple[list[str], list
     return [*table, "", f"#### {part}: message, raw and raw interleaved", "", *side], summary
 
 
+def loghub_section(parts: Sequence[str], programs: Sequence[Program]) -> list[str]:
+    """The public Loghub-2k systems' raw lines in one stream with each part's programs' raw
+    lines: the mean scores of each group alone and in that stream (aggregate rows only)."""
+    if not loghub.DATA.exists():
+        return [f"(no Loghub-2k data at {loghub.DATA}: skipped)"]
+    systems = {}
+    for name in loghub.SYSTEMS:
+        s = loghub.load(name)
+        systems[f"Loghub {name}"] = list(zip(s.raw, s.truth, strict=True))
+    alone_systems = score_alone(systems)
+    out = [HEAD.format(what="sources, mode")]
+    groups = [[part] for part in parts]
+    if len(parts) > 1:
+        groups.append(list(parts))  # every source of this run in one stream
+    for group in groups:
+        what = " and ".join(group)
+        mine = {p.name: p.raw_lines() for p in programs if p.part in group}
+        if not mine:
+            continue
+        mixed = score_interleaved({**systems, **mine})
+        alone_mine = {p.name: run_program(p, "raw") for p in programs if p.part in group}
+        n = len(systems)
+        rows = (
+            (f"Loghub public {n}, alone (mean)", alone_systems),
+            (f"Loghub public {n}, with {what} interleaved (mean)", mixed, systems),
+            (f"{what} raw, alone (mean)", alone_mine),
+            (f"{what} raw, with Loghub interleaved (mean)", mixed, mine),
+        )
+        for label, scores, *only in rows:
+            keys = list(only[0]) if only else list(scores)
+            picked = [scores[k] for k in keys]
+            m = mean(picked)
+            lines = sum(x.lines for x in picked)
+            templates = sum(x.truth_groups for x in picked)
+            out.append(_row(label, lines, templates, m.ga, m.pa, m.fga, m.fta))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print the tables, or write the document with ``--write``."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -149,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--raw", action="store_true", help="errors of raw lines (with headers)")
     ap.add_argument(
         "--interleaved", action="store_true", help="errors of raw lines, programs interleaved"
+    )
+    ap.add_argument(
+        "--loghub", action="store_true", help="also the public Loghub-2k lines in one stream"
     )
     ap.add_argument("--write", action="store_true", help=f"write {DOC.name}")
     args = ap.parse_args(argv)
@@ -188,7 +244,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             out = errors(interleaved_rows(members), args.show_errors) if members else []
             if out:
                 print(f"  interleaved {part}:", *out, sep="\n", file=sys.stderr)
-    body = "\n".join(["### Summary", "", *summary, "", *sections])
+    mixed = []
+    if args.loghub or args.write:
+        mixed = [
+            "### With the public Loghub-2k systems in the same stream",
+            "",
+            *loghub_section(parts, programs),
+            "",
+        ]
+    body = "\n".join(["### Summary", "", *summary, "", *mixed, *sections])
     print(body)
     if args.write:
         DOC.write_text(document(body, time.perf_counter() - start), encoding="utf-8")

@@ -752,18 +752,49 @@ def interleaved_rows(
 
 def _tagged(programs: Sequence[Program], seed: int, mode: str) -> list[tuple[str, str, str]]:
     """``(line, expected, program)`` of all ``programs`` in one stream. Message mode shuffles
-    every line (as this corpus always did); raw lines keep each program's own order (its
-    clock runs forward): the program of each next line is drawn at random, as sources
-    interleave in one stream (``bench/accuracy.py --interleaved`` does the same)."""
-    rng = random.Random(seed)
+    every line (as this corpus always did); raw lines keep each program's own order (see
+    :func:`interleave`)."""
     if mode == "message":
         rows = [(line, t, p.name) for p in programs for line, t in rows_of(p, mode)]
-        rng.shuffle(rows)
+        random.Random(seed).shuffle(rows)
         return rows
-    queues = {p.name: iter(rows_of(p, mode)) for p in programs}
-    pending = [p.name for p in programs for _ in range(sum(s.count for s in p.statements))]
+    return interleave({p.name: rows_of(p, mode) for p in programs}, seed)
+
+
+def interleave(
+    sources: dict[str, list[tuple[str, str]]], seed: int = INTERLEAVE_SEED
+) -> list[tuple[str, str, str]]:
+    """``(line, expected, source)`` of every source's rows in one stream, each source's own
+    order kept (its clock runs forward): the source of each next line is drawn at random,
+    as sources interleave in one stream (``bench/accuracy.py --interleaved`` does the same)."""
+    rng = random.Random(seed)
+    queues = {name: iter(rows) for name, rows in sources.items()}
+    pending = [name for name, rows in sources.items() for _ in rows]
     rng.shuffle(pending)
     return [(*next(queues[name]), name) for name in pending]
+
+
+def score_interleaved(
+    sources: dict[str, list[tuple[str, str]]], seed: int = INTERLEAVE_SEED
+) -> dict[str, Scores]:
+    """Every source's raw lines interleaved (:func:`interleave`) into one ``Engine()``, then
+    scored per source."""
+    rows = interleave(sources, seed)
+    groups, templates = _run([line for line, _, _ in rows], raw=True)
+    picked: dict[str, list[int]] = {name: [] for name in sources}
+    for k, row in enumerate(rows):
+        picked[row[2]].append(k)
+    return {
+        name: score(
+            [rows[k][1] for k in mine], [groups[k] for k in mine], [templates[k] for k in mine]
+        )
+        for name, mine in picked.items()
+    }
+
+
+def score_alone(sources: dict[str, list[tuple[str, str]]]) -> dict[str, Scores]:
+    """Every source's raw lines through a fresh ``Engine()`` of its own."""
+    return {name: _parse(rows, raw=True) for name, rows in sources.items()}
 
 
 def run_interleaved(programs: Sequence[Program], seed: int = INTERLEAVE_SEED) -> Scores:
@@ -775,17 +806,10 @@ def run_interleaved(programs: Sequence[Program], seed: int = INTERLEAVE_SEED) ->
 def run_interleaved_raw(
     programs: Sequence[Program], seed: int = INTERLEAVE_SEED
 ) -> dict[str, Scores]:
-    """The raw lines of all ``programs`` shuffled together (fixed seed) into one ``Engine()``,
-    then scored per program (as ``bench/accuracy.py --interleaved`` scores per system)."""
-    rows = _tagged(programs, seed, "raw")
-    groups, templates = _run([line for line, _, _ in rows], raw=True)
-    out = {}
-    for p in programs:
-        mine = [k for k, row in enumerate(rows) if row[2] == p.name]
-        out[p.name] = score(
-            [rows[k][1] for k in mine], [groups[k] for k in mine], [templates[k] for k in mine]
-        )
-    return out
+    """The raw lines of all ``programs`` interleaved (fixed seed, each program's order kept)
+    into one ``Engine()``, then scored per program (as ``bench/accuracy.py --interleaved``
+    scores per system)."""
+    return score_interleaved({p.name: p.raw_lines() for p in programs}, seed)
 
 
 def interleaved_predictions(
