@@ -1124,6 +1124,13 @@ def _next_field(s: _Scan) -> bool:
                 s.mark(pos, column.end(), "tcolumn")
                 s.pos = column.end()
                 return False
+            tab = _TAB_NAME.match(line, pos) if line[pos - 1] == "\t" else None
+            if tab is not None and _level_at(line, pos) is None:
+                # "<date>\t<time>\t 1234\t 5678\tAgent\t* Found ...": the same, in columns
+                s.component = tab.group(0)
+                s.mark(pos, tab.end(), "tabname")
+                s.pos = tab.end()
+                return False
         pid = _PID.match(line, pos)
         if pid is not None and _after_epoch(s) and not _level_soon(line, pid.end(), 1):
             pid = None  # "1772445600.123    195 10.0.0.41 ...": a count (Squid's elapsed ms)
