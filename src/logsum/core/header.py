@@ -1054,7 +1054,9 @@ def _next_field(s: _Scan) -> bool:
             lvl = _level_at(line, at)
             if lvl is None and s.host is None and not s.syslog_stamp:
                 lvl = _lower_level_colon(line, at)  # "general: info: ...", "unbound[8:0] info:"
-            if lvl is not None and line[lvl[1] - 1] == ":":  # "imap-login: Info: Login: ..."
+            # "imap-login: Info: Login: ..." (a program's own log); after a host, a level
+            # word is the message's ("host Preview[11512]: WARNING: Type1 font data ...")
+            if lvl is not None and line[lvl[1] - 1] == ":" and s.host is None:
                 s.level, s.pos = lvl
                 s.mark(at, s.pos, "level")
         return False

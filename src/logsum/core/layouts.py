@@ -130,6 +130,10 @@ _ENDS_HEADER = frozenset(
 """Kinds after which the scanner always lets the message start."""
 
 
+# A component learned in one word ("imap-login:") is not "host program[pid]:" on a later line
+_ONE_WORD_COMP = _KIND_REGEX["comp"].replace(r"(?: [^\s\[\]:]+)?", "")
+
+
 @lru_cache(maxsize=1024)
 def _compiled(source: str) -> re.Pattern[str]:
     """Layouts learned again (a source's lines of a new shape) share their compiled regex."""
@@ -206,6 +210,9 @@ class _Layout:
                 rx = _DIGIT_RUN.sub(r"\\d+", re.escape(s.line[start:end]))
             elif kind == "lead":
                 rx = r"\S{1,64}" + r"\s+\S{1,64}" * (len(s.line[start:end].split()) - 1)
+            elif kind == "comp" and " " not in s.line[start:end]:
+                # a program named in one word ("imap-login:") is not "host program[pid]:"
+                rx = _ONE_WORD_COMP
             else:
                 rx = _KIND_REGEX[kind]
             steps.append((_compiled(gap), _compiled(rx)))
@@ -572,7 +579,17 @@ class _Layout:
             return False
         elif self.kinds[-1][0] in ("comp", "dash"):
             # the scanner ends its header there, but for the kernel's uptime after "kernel:"
-            return self.kinds[-1][0] == "comp" and scan._UPTIME.match(line, end) is not None
+            # and a level word with its colon after a program with no host before it
+            # ("imap-login: Info: ..."): a layout learned from the program's lines without
+            # one must not keep it in the message
+            if self.kinds[-1][0] == "dash":
+                return False
+            if scan._UPTIME.match(line, end) is not None:
+                return True
+            if has_level or self.has_host:
+                return False
+            level = scan._level_at(line, start)
+            return level is not None and line[level[1] - 1] == ":"
         else:
             # (a bracket that opened with the time ends it, as a closing parenthesis does)
             stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in ("bctx", "pclose")
