@@ -129,9 +129,9 @@ _ENGINE_BYTES = 16 * 1024
 _EXAMPLE_LINES = 200
 """Lines of one template version whose parameters are looked at for examples."""
 _TOUCH_EVERY = 1_000
-_MAX_SOURCES = 4_096  # kinds of header layout numbered before the numbering starts anew
 """Lines between two refreshes of a pattern's recency by the shape cache (eviction needs no
 finer order; the full path refreshes it on every line)."""
+_MAX_SOURCES = 4_096  # kinds of header layout numbered before the numbering starts anew
 
 
 class Engine:
@@ -783,7 +783,7 @@ class Engine:
             + self._cache_bytes
             + (0 if shapes is None else shapes.held_bytes)
             + self._masker.entries() * _MASK_ENTRY_BYTES
-            + self._headers.entries() * _HEADER_ENTRY_BYTES
+            + (self._headers.entries() + len(self._sources)) * _HEADER_ENTRY_BYTES
             + _ENGINE_BYTES
         )
 
