@@ -6,6 +6,8 @@
     python bench/corpus.py --family nginx-error --show-errors 50
     python bench/corpus.py --interleaved            # all lines of a part shuffled into one engine
     python bench/corpus.py --write                  # both modes, writes docs/BENCHMARKS-corpus.md
+    python bench/corpus.py --generic-only --part tune
+        # every named convention switched off: what a format nobody coded gets
 
 Each family's lines go, in order, through one fresh ``Engine(EngineConfig(default_year=...))``,
 as a user would parse one file. Agreement: message equal after stripping; timestamp the same
@@ -29,6 +31,7 @@ from corpus_data import (
     Family,
     Outcome,
     agreement,
+    generic_only,
     load,
     run_family,
     run_interleaved,
@@ -120,7 +123,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--show-errors", type=int, default=0, metavar="N", help="N mismatches/field")
     ap.add_argument("--interleaved", action="store_true", help="one engine for a part's lines")
     ap.add_argument("--write", action="store_true", help=f"both modes, write {DOC.name}")
+    ap.add_argument(
+        "--generic-only",
+        action="store_true",
+        help="switch off the recognisers of named conventions (header.CONVENTIONS)",
+    )
+    ap.add_argument("--summary", action="store_true", help="only the summary rows")
     args = ap.parse_args(argv)
+    if args.generic_only and args.write:
+        ap.error("--generic-only measures the general mechanisms; it writes no document")
+    if args.generic_only:
+        with generic_only():
+            return _run(ap, args)
+    return _run(ap, args)
+
+
+def _run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     parts = args.part or list(PARTS)
@@ -154,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"mismatches, {part}, {mode}:", file=sys.stderr)
                 print(mismatches(outcomes, args.show_errors) or "  none", file=sys.stderr)
     body = "\n".join(["### Summary", "", summary_table(totals), "", *sections])
-    print(body)
+    print(summary_table(totals) if args.summary else body)
     if args.write:
         DOC.write_text(document(body, time.perf_counter() - start), encoding="utf-8")
         print(f"wrote {DOC}", file=sys.stderr)

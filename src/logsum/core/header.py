@@ -302,6 +302,36 @@ _LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9})(?: \d{1,2})?:(?=\s)")  # "debug 3
 
 _MAX_FIELDS = 12
 
+CONVENTIONS: tuple[str, ...] = (
+    # Recognisers of one library's or server's own field (a letter before a pipe, a channel
+    # with its level, a pid in parentheses, a padded Spring logger...): each a module global.
+    *("_LETTER_PIPE", "_CHANNEL_LEVEL", "_PAREN_PID", "_PADDED_LOGGER", "_HEX_LEVEL"),
+    *("_RECORD_HEAD", "_CLASS_HEAD", "_ERLANG_PID", "_TRAILING_LOGGER", "_PIPE_TAG"),
+    *("_NUMBERED_LEVEL", "_LOGGER_LINE", "_PIPE_PADDED_LEVEL", "_PIPE_CALLER_COLUMN"),
+    *("_PIPE_CALLER", "_PRI", "_RFC5424", "_GLOG_LETTER", "_PID_TID", "_PID_BEFORE"),
+    *("_LOGGER_SOURCE", "_SD_ID", "_KV_RUN", "_TIME_COLUMN", "_NAMED_FIELD", "_GLUED_NAME"),
+    *("_CRI_STREAM", "_UPTIME", "_UPTIME_START", "_PRE_LEVEL", "_EVENT_NAME", "_SPANS"),
+    *("_NAMED_THREAD", "_PROGRAM_PID", "_THREAD_PARENS", "_CORRELATION", "_PAREN_SOURCE"),
+    *("_BRACE_CALLER", "_BRACE_ID", "_GLUED_ID", "_LONE_MARK", "_TAGGED_MARK", "_NAME_PID_TID"),
+    *("_MNEMONIC", "_CPU_WORLD", "_IN_MODULE", "_UPTIME_COLON", "_WORKER", "_PADDED_PROGRAM"),
+    *("_SOURCE_HEAD", "_TITLE_LEVEL", "_TIME_LABEL", "_CALLER", "_BRACKET_SOURCE"),
+    *("_LETTER_LEVEL", "_LETTER_BEFORE_NAME", "_UPPER_LABEL", "_PADDED_CONTEXT"),
+)
+"""The scanner's recognisers of named conventions: each reads one library's or server's own
+field, as opposed to the general mechanisms (timestamps of common shapes, level words,
+brackets, ``|``, tab, `` - `` and ``: `` separators, pids, hosts, dotted or padded names, the
+fields before a timestamp, and the layouts learned from a source's own lines).
+``bench/corpus.py --generic-only`` swaps each for an expression that never matches (and empties
+:data:`CONVENTION_TABLES`, drops :data:`CONVENTION_LEVELS`), so that every format of the corpus
+is one the engine was never told about: what is left is what an unknown format gets."""
+CONVENTION_TABLES: tuple[str, ...] = ("_SINGLE_LETTER_LEVELS", "_BRACKET_ONLY_LEVELS")
+"""Tables of one convention's level letters or words (logcat's ``D``, MySQL's ``[System]``)."""
+CONVENTION_LEVELS: tuple[str, ...] = (
+    *("DEBG", "BLAT", "FAIL", "DBUG", "DDEBUG", "SUBDEBUG", "LOG", "NOTE"),
+)
+"""Level words of :data:`LEVELS` that one program's logs use (supervisord's ``BLAT``,
+PostgreSQL's ``LOG``...), unlike the level words loggers share."""
+
 
 def _level_at(line: str, pos: int) -> tuple[str, int] | None:
     """A level keyword at ``pos`` (bare upper/Capitalised, or any case in brackets)."""

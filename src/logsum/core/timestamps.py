@@ -212,6 +212,13 @@ def _compile(clock24: bool = False) -> list[re.Pattern[str]]:
 
 
 _NO_AMPM = r"(?:\s?(?P<ampm>(?!)[AP]M))?"
+CONVENTION_SHAPES: tuple[int, ...] = (5, 6, 7, 11, 12)
+"""Indexes in the shapes above of one program's own timestamp (Zabbix's ``20260302:100000``,
+a two-digit year glued to a compact date, glog's ``I0302``): ``bench/corpus.py
+--generic-only`` switches them off (and :data:`CONVENTIONS`), leaving the shapes loggers share.
+"""
+CONVENTIONS: tuple[str, ...] = ("_COMPACT_FIELD",)
+"""This module's recognisers of one program's timestamp field (Chromium's ``MMDD/HHMMSS``)."""
 _PATTERNS = _compile()
 _PATTERNS_24 = _compile(clock24=True)
 
