@@ -551,7 +551,9 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
         if s.done or not _next_field(s):
             break
     if not s.has_timestamp and s.level is None:
-        return None
+        # fields, then a level, opening the line ("0 [main] INFO  app.Sort  - message")
+        if s.spans or not _field_run(s, _WS.match(line).end(), need_level=True):  # type: ignore[union-attr]
+            return None
     message = _without_context(line[s.pos :].strip())
     if not message and s.spans and s.spans[0][2] == "tag":
         message = line[s.spans[0][0] : s.spans[0][1]]  # "Start-Date: <time>": the tag says what
@@ -1181,6 +1183,7 @@ def _next_field(s: _Scan) -> bool:
                 s.pos = tok.end()
                 return True
     s.pos = pos
+    _field_run(s, pos)
     return False
 
 
@@ -1461,6 +1464,7 @@ def _after_level(s: _Scan) -> bool:
                 s.mark(s.pos, source.end(), "source")
                 s.pos = source.end()
             continue
+        _field_run(s, pos)
         break
     s.pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
     return False
@@ -1622,3 +1626,144 @@ def _first(groups: dict[str, str | None], names: tuple[str, ...]) -> str | None:
         if key.lower() in names and value:
             return value
     return None
+
+
+# -- General header fields ---------------------------------------------------------------------
+# What a format nobody coded still shows: after the fields the scanner knows, a few tokens that
+# are not words of a sentence (ids, numbers, names with dots, slashes or "::", key=value pairs,
+# groups in brackets, a level word) up to a separator (": ", "| ", " - ", "---", a closing
+# bracket) are header; the message follows the last separator.
+
+_RUN_TOKENS = 6
+"""Tokens a run of general header fields may hold."""
+_RUN_SEPARATORS = frozenset({"-", "--", "---", "|", ":", "::", "->", "=>", ">"})
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_FIELD_MARKS = re.compile(r"[\d=_@#]|[\w)\]][.:/][\w(\[]|[a-z][A-Z]")
+_SENTENCE_END = re.compile(r"[.!?,;]$")
+_PID_GROUP = re.compile(r"[^\s(\[](?:\[[^\[\]]+\]|\([^()]+\))$")  # "unbound[812:0]", "app(sub)[12]"
+
+
+def _token_end(line: str, pos: int) -> int:
+    """Where the token at ``pos`` ends: at whitespace outside brackets (``[   main]``,
+    ``(4211 on web-1)`` and ``request{a=1 b=2}:`` are one token each), at most 160
+    characters; an unclosed bracket ends at the first whitespace."""
+    closers: list[str] = []
+    limit = min(len(line), pos + 160)
+    i = pos
+    if line.startswith("<", pos):
+        close = line.find(">", pos, limit)
+        if close > pos + 1 and " " not in line[pos:close]:
+            i = close + 1
+    while i < limit:
+        c = line[i]
+        if c in _OPENERS:
+            closers.append(_OPENERS[c])
+        elif closers and c == closers[-1]:
+            closers.pop()
+        elif c.isspace() and not closers:
+            return i
+        i += 1
+    if closers or i == limit < len(line):
+        space = re.compile(r"\S*").match(line, pos)
+        return space.end() if space is not None else pos
+    return i
+
+
+def _closes(token: str) -> bool:
+    """Whether a field ends the header by its own last character: a bracket it did not open
+    (glog's ``file.cc:87]``) or a group glued to a name (``unbound[812:0]``, ``app(sub)``)."""
+    last = token[-1:]
+    if last in "}>":
+        return True
+    if last not in ")]":
+        return False
+    opener = "(" if last == ")" else "["
+    return token.count(opener) < token.count(last) or _PID_GROUP.search(token) is not None
+
+
+def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
+    """The kind of one token of a run (``sep``, ``level``, ``field`` or ``word``) and, for a
+    level, its canonical name. ``glued``: the separator glued to its end (``:``, ``|``) or
+    ``""``."""
+    if token in _RUN_SEPARATORS or (token and set(token) <= {"-"}):
+        return "sep", None
+    first, last = token[:1], token[-1:]
+    enclosed = first in _OPENERS and last == _OPENERS[first] or first == "<" and last == ">"
+    inner = token[1:-1].strip() if enclosed else token
+    if inner.isalpha():
+        level = LEVELS.get(inner.upper())
+        if level is not None and (
+            enclosed or glued or inner in (inner.upper(), inner.capitalize())
+        ):
+            if enclosed or glued or inner.upper() not in _UPPER_ONLY_LEVELS or inner.isupper():
+                return "level", level
+    if enclosed:
+        if not any(c.isalnum() for c in inner):
+            return "word", None  # marks ("[**]") decorate the message
+        if not any(c.isspace() for c in inner):
+            return "field", None
+        words = inner.split()
+        return ("field" if all(_KV.fullmatch(w) for w in words) else "word"), None
+    if first in "/\\\"'" or "://" in token or _SENTENCE_END.search(token):
+        return "word", None
+    if _FIELD_MARKS.search(token):
+        return "field", None
+    return "word", None
+
+
+def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
+    """Read a run of general header fields at ``pos`` (see above); True when one was read
+    (``s.pos`` then stands where the message starts). ``need_level``: only a run that names
+    a level counts (at the start of a line, where nothing else says it is a header)."""
+    line = s.line
+    at, close, count = pos, -1, 0
+    level = component = None
+    while count < _RUN_TOKENS and at < len(line):
+        end = _token_end(line, at)
+        if end <= at:
+            break
+        token = line[at:end]
+        glued = ""
+        if len(token) > 1 and token[-1] in ":|" and token not in _RUN_SEPARATORS:
+            glued, token = token[-1], token[:-1]
+        kind, named = _run_kind(token, glued)
+        if kind == "word":
+            break
+        if kind == "level":
+            if level is not None or s.level is not None:
+                break  # a second level word: the message's
+            level, close = named, end
+        elif kind == "sep":
+            if count == 0 and close < 0 and s.level is None and not need_level:
+                break  # a separator must follow a field
+            close = end
+        else:
+            if glued or token[:1] in "([{<" or _closes(token):
+                close = end  # "name:", "(thread)", "[logger]", "name[1234]", "file.cc:87]"
+            if component is None and not token[:1] in "([{<":
+                component = token
+        at = _WS.match(line, end).end()  # type: ignore[union-attr]
+        count += 1
+    if close < 0 or (need_level and level is None):
+        return False
+    start = _WS.match(line, close).end()  # type: ignore[union-attr]
+    if start >= len(line):
+        return False  # a message must follow
+    if level is not None:
+        s.level = level
+    if s.component is None and component is not None:
+        s.component = component
+    s.mark(pos, close, "run")
+    s.pos = close
+    return True
+
+
+def field_run_end(line: str, pos: int) -> tuple[int, str | None, str | None] | None:
+    """Where a run of general header fields at ``pos`` ends, its level and component, or None
+    (for a layout replaying a line's run)."""
+    s = _Scan(line, 2000, pos=pos)
+    s.has_timestamp = True
+    s.level = None
+    if not _field_run(s, pos):
+        return None
+    return s.pos, s.level, s.component
