@@ -538,6 +538,7 @@ class _Scan:
     tentative: bool = False  # the component is a thread named before the level
     done: bool = False  # a fixed layout (RFC 5424) read the whole header
     priority: str | None = None  # the level a <PRI> or a letter tag gives, when no word does
+    run: str = ""  # the kinds of the tokens of a run of general fields (see _field_run)
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def mark(self, start: int, end: int, kind: str) -> None:
@@ -1718,6 +1719,9 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
     line = s.line
     at, close, count = pos, -1, 0
     level = component = None
+    known = "L" if s.level is not None else ""  # (a layout replays the run alike)
+    kinds: list[str] = []
+    closed = ""  # the kinds of the tokens up to the last separator
     while count < _RUN_TOKENS and at < len(line):
         end = _token_end(line, at)
         if end <= at:
@@ -1729,17 +1733,19 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
         kind, named = _run_kind(token, glued)
         if kind == "word":
             break
+        kinds.append(kind[0] + glued)
         if kind == "level":
             if level is not None or s.level is not None:
                 break  # a second level word: the message's
-            level, close = named, end
+            level, close, closed = named, end, "".join(kinds)
         elif kind == "sep":
             if count == 0 and close < 0 and s.level is None and not need_level:
                 break  # a separator must follow a field
-            close = end
+            close, closed = end, "".join(kinds)
         else:
             if glued or token[:1] in "([{<" or _closes(token):
-                close = end  # "name:", "(thread)", "[logger]", "name[1234]", "file.cc:87]"
+                # "name:", "(thread)", "[logger]", "name[1234]", "file.cc:87]"
+                close, closed = end, "".join(kinds)
             if component is None and not token[:1] in "([{<":
                 component = token
         at = _WS.match(line, end).end()  # type: ignore[union-attr]
@@ -1754,16 +1760,21 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
     if s.component is None and component is not None:
         s.component = component
     s.mark(pos, close, "run")
+    s.run = known + closed
     s.pos = close
     return True
 
 
-def field_run_end(line: str, pos: int) -> tuple[int, str | None, str | None] | None:
-    """Where a run of general header fields at ``pos`` ends, its level and component, or None
-    (for a layout replaying a line's run)."""
+def field_run(
+    line: str, pos: int, level_known: bool
+) -> tuple[int, str, str | None, str | None] | None:
+    """A run of general header fields at ``pos`` (for a layout replaying a line's run): where
+    it ends, the kinds of its tokens (``f`` field, ``l`` level, ``s`` separator, each with the
+    separator glued to it), its level and its first field; None when there is none.
+    ``level_known``: a level was read before the run."""
     s = _Scan(line, 2000, pos=pos)
     s.has_timestamp = True
-    s.level = None
+    s.level = "INFO" if level_known else None
     if not _field_run(s, pos):
         return None
-    return s.pos, s.level, s.component
+    return s.pos, s.run, None if level_known else s.level, s.component

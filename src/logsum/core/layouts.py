@@ -116,6 +116,7 @@ _NAMING_KINDS = frozenset(
 
 _ENDS_HEADER = frozenset(
     {
+        "run",
         "nlevel",
         "clevel",
         "shead",
@@ -128,6 +129,41 @@ _ENDS_HEADER = frozenset(
     }
 )
 """Kinds after which the scanner always lets the message start."""
+
+
+class _Found:
+    """What a :class:`_RunStep` matched (the part of ``re.Match`` a layout reads)."""
+
+    __slots__ = ("_end", "_start", "_text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._text, self._start, self._end = text, start, end
+
+    def group(self) -> str:
+        return self._text
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+class _RunStep:
+    """A layout's step over a run of general header fields (``header._field_run``): the
+    tokens vary in width and may hold spaces in brackets, so no regular expression replays
+    them; the run is read again and must have the same kinds of tokens."""
+
+    __slots__ = ("kinds", "level_known")
+
+    def __init__(self, kinds: str) -> None:
+        self.kinds, self.level_known = kinds, kinds[:1] == "L"
+
+    def match(self, line: str, pos: int) -> _Found | None:
+        found = scan.field_run(line, pos, self.level_known)
+        if found is None or found[1] != self.kinds:
+            return None
+        return _Found(line[pos : found[0]], pos, found[0])
 
 
 @lru_cache(maxsize=1024)
@@ -186,7 +222,7 @@ class _Layout:
     )
 
     def __init__(self, s: scan._Scan) -> None:
-        steps: list[tuple[re.Pattern[str], re.Pattern[str]]] = []  # (gap before, field)
+        steps: list[tuple[re.Pattern[str], re.Pattern[str] | _RunStep]] = []  # (gap, field)
         prev = 0
         self.last_stamps: list[tuple[int, int, int]] = []
         self.last_end = 0  # where the header of the last line split ended
@@ -205,6 +241,11 @@ class _Layout:
                 rx = _DIGIT_RUN.sub(r"\\d+", re.escape(s.line[start:end]))
             elif kind == "lead":
                 rx = r"\S{1,64}" + r"\s+\S{1,64}" * (len(s.line[start:end].split()) - 1)
+            elif kind == "run":
+                steps.append((_compiled(gap), _RunStep(s.run)))
+                self.kinds.append((kind, shape))
+                prev = end
+                continue
             else:
                 rx = _KIND_REGEX[kind]
             steps.append((_compiled(gap), _compiled(rx)))
@@ -462,6 +503,12 @@ class _Layout:
             elif kind == "ppid":
                 paren = scan._PAREN_PID.match(line, field_start)
                 pid = pid or (paren.group(1) if paren is not None else None)
+            elif kind == "run":
+                run = scan.field_run(line, field_start, self.steps[k][1].level_known)  # type: ignore[union-attr]
+                if run is not None:
+                    level = level or run[2]
+                    seen_level = seen_level or run[2] is not None
+                    component = component or run[3]
         state = (
             timestamp is not None or self.has_stamp,
             level is not None,
