@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from logsum.core.model import Header
 from logsum.core.timestamps import (
@@ -538,7 +539,7 @@ class _Scan:
     tentative: bool = False  # the component is a thread named before the level
     done: bool = False  # a fixed layout (RFC 5424) read the whole header
     priority: str | None = None  # the level a <PRI> or a letter tag gives, when no word does
-    run: str = ""  # the kinds of the tokens of a run of general fields (see _field_run)
+    run: tuple[str, ...] = ()  # the kinds of a run of general fields' tokens (_field_run)
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def mark(self, start: int, end: int, kind: str) -> None:
@@ -1701,7 +1702,7 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
     if enclosed:
         if not any(c.isalnum() for c in inner):
             return "word", None  # marks ("[**]") decorate the message
-        if not any(c.isspace() for c in inner):
+        if not any(c.isspace() for c in inner) or glued:  # "(4211 on web-1):"
             return "field", None
         words = inner.split()
         return ("field" if all(_KV.fullmatch(w) for w in words) else "word"), None
@@ -1712,17 +1713,21 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
     return "word", None
 
 
-def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
-    """Read a run of general header fields at ``pos`` (see above); True when one was read
-    (``s.pos`` then stands where the message starts). ``need_level``: only a run that names
-    a level counts (at the start of a line, where nothing else says it is a header)."""
-    line = s.line
-    at, close, count = pos, -1, 0
-    level = component = None
-    known = "L" if s.level is not None else ""  # (a layout replays the run alike)
-    kinds: list[str] = []
-    closed = ""  # the kinds of the tokens up to the last separator
-    while count < _RUN_TOKENS and at < len(line):
+class _RunToken(NamedTuple):
+    kind: str
+    """``f`` a field, ``F`` a field that closes the header (``name:``, ``[logger]``,
+    ``file.cc:87]``), ``l`` a level, ``s`` a separator; then the separator glued to it."""
+    end: int
+    level: str | None
+    name: str | None
+
+
+def _run_tokens(line: str, pos: int, level_known: bool) -> list[_RunToken]:
+    """The tokens of a run of general header fields at ``pos``, up to the first word of a
+    sentence, a second level word or :data:`_RUN_TOKENS` tokens."""
+    tokens: list[_RunToken] = []
+    at = pos
+    while len(tokens) < _RUN_TOKENS and at < len(line):
         end = _token_end(line, at)
         if end <= at:
             break
@@ -1731,50 +1736,68 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
         if len(token) > 1 and token[-1] in ":|" and token not in _RUN_SEPARATORS:
             glued, token = token[-1], token[:-1]
         kind, named = _run_kind(token, glued)
-        if kind == "word":
-            break
-        kinds.append(kind[0] + glued)
-        if kind == "level":
-            if level is not None or s.level is not None:
-                break  # a second level word: the message's
-            level, close, closed = named, end, "".join(kinds)
-        elif kind == "sep":
-            if count == 0 and close < 0 and s.level is None and not need_level:
-                break  # a separator must follow a field
-            close, closed = end, "".join(kinds)
-        else:
-            if glued or token[:1] in "([{<" or _closes(token):
-                # "name:", "(thread)", "[logger]", "name[1234]", "file.cc:87]"
-                close, closed = end, "".join(kinds)
-            if component is None and not token[:1] in "([{<":
-                component = token
+        if kind == "word" or (kind == "level" and level_known):
+            break  # (a second level word is the message's)
+        if kind == "sep" and not tokens and not level_known:
+            break  # a separator must follow a field
+        name = None
+        if kind == "field":
+            bracketed = token[:1] in "([{<"
+            kind = "F" if glued or bracketed or _closes(token) else "f"
+            name = None if bracketed else token
+        level_known = level_known or kind == "level"
+        tokens.append(_RunToken(kind[0] + glued, end, named, name))
+        if kind == "level" and glued:
+            break  # "LEVEL: message", "LEVEL| message"
         at = _WS.match(line, end).end()  # type: ignore[union-attr]
-        count += 1
-    if close < 0 or (need_level and level is None):
+    return tokens
+
+
+def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
+    """Read a run of general header fields at ``pos`` (see above) up to its last separator;
+    True when one was read (``s.pos`` then stands where the message starts). ``need_level``:
+    only a run that names a level counts (at the start of a line, where nothing else says it
+    is a header)."""
+    line = s.line
+    tokens = _run_tokens(line, pos, s.level is not None)
+    n = len(tokens)
+    while n and tokens[n - 1].kind[0] not in "Fls" and len(tokens[n - 1].kind) == 1:
+        n -= 1
+    if not n:
         return False
-    start = _WS.match(line, close).end()  # type: ignore[union-attr]
-    if start >= len(line):
+    level = next((t.level for t in tokens[:n] if t.level), None)
+    if need_level and level is None:
+        return False
+    close = tokens[n - 1].end
+    if _WS.match(line, close).end() >= len(line):  # type: ignore[union-attr]
         return False  # a message must follow
+    s.run = ("L" if s.level is not None else "", *(t.kind for t in tokens[:n]))
     if level is not None:
         s.level = level
-    if s.component is None and component is not None:
-        s.component = component
+    if s.component is None:
+        s.component = next((t.name for t in tokens[:n] if t.name), None)
     s.mark(pos, close, "run")
-    s.run = known + closed
     s.pos = close
     return True
 
 
-def field_run(
-    line: str, pos: int, level_known: bool
-) -> tuple[int, str, str | None, str | None] | None:
-    """A run of general header fields at ``pos`` (for a layout replaying a line's run): where
-    it ends, the kinds of its tokens (``f`` field, ``l`` level, ``s`` separator, each with the
-    separator glued to it), its level and its first field; None when there is none.
-    ``level_known``: a level was read before the run."""
-    s = _Scan(line, 2000, pos=pos)
-    s.has_timestamp = True
-    s.level = "INFO" if level_known else None
-    if not _field_run(s, pos):
+def replay_run(
+    line: str, pos: int, kinds: tuple[str, ...]
+) -> tuple[int, str | None, str | None] | None:
+    """A layout's run of general header fields (``kinds`` as :func:`_field_run` left them in
+    ``_Scan.run``) read again at ``pos``: where it ends, its level and first name. The line's
+    run may go on (``kid1| storeDirWriteCleanLogs: Starting...`` after ``kid1| Starting``):
+    its source's layout says where the message starts; but a level word there is the line's
+    say, and the scanner reads it. None when the run differs."""
+    learned = kinds[1:]
+    tokens = _run_tokens(line, pos, kinds[0] == "L")
+    n = len(learned)
+    if len(tokens) < n or tuple(t.kind for t in tokens[:n]) != learned:
         return None
-    return s.pos, s.run, None if level_known else s.level, s.component
+    if len(tokens) > n and (tokens[n].kind[0] == "l" or tokens[n].kind == learned[-1]):
+        return None  # a level, or more fields of the same kind: the scanner reads them
+    end = tokens[n - 1].end
+    if _WS.match(line, end).end() >= len(line):  # type: ignore[union-attr]
+        return None
+    level = next((t.level for t in tokens[:n] if t.level), None)
+    return end, level, next((t.name for t in tokens[:n] if t.name), None)

@@ -154,16 +154,14 @@ class _RunStep:
     tokens vary in width and may hold spaces in brackets, so no regular expression replays
     them; the run is read again and must have the same kinds of tokens."""
 
-    __slots__ = ("kinds", "level_known")
+    __slots__ = ("kinds",)
 
-    def __init__(self, kinds: str) -> None:
-        self.kinds, self.level_known = kinds, kinds[:1] == "L"
+    def __init__(self, kinds: tuple[str, ...]) -> None:
+        self.kinds = kinds
 
     def match(self, line: str, pos: int) -> _Found | None:
-        found = scan.field_run(line, pos, self.level_known)
-        if found is None or found[1] != self.kinds:
-            return None
-        return _Found(line[pos : found[0]], pos, found[0])
+        found = scan.replay_run(line, pos, self.kinds)
+        return None if found is None else _Found(line[pos : found[0]], pos, found[0])
 
 
 @lru_cache(maxsize=1024)
@@ -504,11 +502,11 @@ class _Layout:
                 paren = scan._PAREN_PID.match(line, field_start)
                 pid = pid or (paren.group(1) if paren is not None else None)
             elif kind == "run":
-                run = scan.field_run(line, field_start, self.steps[k][1].level_known)  # type: ignore[union-attr]
+                run = scan.replay_run(line, field_start, self.steps[k][1].kinds)  # type: ignore[union-attr]
                 if run is not None:
-                    level = level or run[2]
-                    seen_level = seen_level or run[2] is not None
-                    component = component or run[3]
+                    level = level or run[1]
+                    seen_level = seen_level or run[1] is not None
+                    component = component or run[2]
         state = (
             timestamp is not None or self.has_stamp,
             level is not None,
