@@ -131,6 +131,168 @@ _ENDS_HEADER = frozenset(
 """Kinds after which the scanner always lets the message start."""
 
 
+_WS = re.compile(r"\s*")
+_COLUMNS = 4
+"""Tokens at the start of a layout's messages whose shapes are compared across its lines."""
+_LEARN_AFTER = 3
+"""Lines of a layout seen before its columns are trusted."""
+_SHAPE_CLASSES = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "A" * 26 + "a" * 26 + "0" * 10,
+)
+_RUNS = re.compile(r"(.)\1+")
+_CLOSERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_CODE = re.compile(r"[A-Z]+-?0[.:]?")  # "AH00126:", "WFLYSRV0049:", "ORA-00942:": a message's
+_LEVEL_INITIALS = {
+    "T": "TRACE", "D": "DEBUG", "V": "DEBUG", "I": "INFO", "N": "NOTICE",
+    "W": "WARNING", "E": "ERROR", "C": "CRITICAL", "F": "CRITICAL",
+}  # fmt: skip
+"""A level column of one letter: each letter the initial of the level words loggers share."""
+
+
+def _token_shape(token: str) -> str:
+    """A token's shape: its runs of upper-case letters, lower-case letters and digits as
+    ``A``, ``a``, ``0`` (``etcdmain:`` is ``a:``, ``#12`` is ``#0``); a group in brackets is its
+    brackets (``[initandlisten]`` and ``[conn12]`` are ``[]``), or ``""`` (no column) when it
+    holds words of a sentence; one punctuation mark is ``.`` (``#``, ``*``)."""
+    first, last = token[:1], token[-1:]
+    if first in "\"'`":
+        return ""  # a quoted value is the message's
+    if first in _CLOSERS and last == _CLOSERS[first]:
+        inner = token[1:-1].split()
+        if not any(c.isalnum() for c in token) or (
+            len(inner) > 1 and not all(scan._KV.fullmatch(w) for w in inner)
+        ):
+            return ""  # marks ("[**]"), or words of a sentence in brackets
+        return first + last
+    if len(token) == 1 and not token.isalnum():
+        return "."
+    return _RUNS.sub(r"\1", token.translate(_SHAPE_CLASSES))
+
+
+def _column_level(values: set[str]) -> bool:
+    """Whether a column's values are all levels: level words, or the letters of
+    :data:`_LEVEL_INITIALS`."""
+    return bool(values) and all(_value_level(v) is not None for v in values)
+
+
+def _value_level(value: str) -> str | None:
+    word = value.strip("[]()<>{}:| ")
+    if len(word) == 1:
+        return _LEVEL_INITIALS.get(word)
+    return scan.LEVELS.get(word.upper()) if word.isalpha() else None
+
+
+class _Columns:
+    """The first tokens of the messages a layout gave, compared across its lines: a source's
+    header may go on past what the scanner read (a level letter and a facility, ``I CONTROL
+    [initandlisten] ...``; a level letter and a pipe, ``I | etcdmain: ...``; a thread id,
+    ``#0 ...``). Columns whose shape stays the same on every line, while a column after them
+    varies, are header, as long as they are not words of a sentence (a column of plain words
+    is header only between others, and a code such as ``AH00126:`` opens the message) and the
+    last one closes the header (a level, a separator, a group in brackets, a name with a
+    colon...). Learned after :data:`_LEARN_AFTER` lines; the layout then strips them from
+    every line of its source whose tokens have those shapes."""
+
+    __slots__ = ("learned", "levels", "seen", "shapes", "take", "values")
+
+    def __init__(self, levels: bool) -> None:
+        self.levels = levels  # whether a column may hold the level (the header named none)
+        self.seen: set[str] = set()  # the lines counted, up to their numbers
+        self.shapes: list[str | None] = []  # None: varied
+        self.values: list[set[str]] = [set() for _ in range(_COLUMNS)]
+        self.take = 0
+        self.learned = False
+
+    def _tokens(self, line: str, pos: int, count: int) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        while len(out) < count and pos < len(line):
+            end = scan._token_end(line, pos)
+            if end <= pos:
+                break
+            out.append((line[pos:end], end))
+            pos = _WS.match(line, end).end()  # type: ignore[union-attr]
+        return out
+
+    def observe(self, line: str, pos: int) -> None:
+        """Count the message of one more line of the layout, starting at ``pos``. Only lines
+        that differ beyond their numbers count, and the columns are learned once, from the
+        first :data:`_LEARN_AFTER` of them: a line is then split as any line equal to it up
+        to its numbers was (the engine replays such lines without asking again)."""
+        if self.learned:
+            return
+        key = _DIGIT_RUN.sub("0", line)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        tokens = self._tokens(line, pos, _COLUMNS)
+        shapes = [_token_shape(t) for t, _ in tokens] + [""] * (_COLUMNS - len(tokens))
+        if len(self.seen) == 1:
+            self.shapes = list(shapes)
+        else:
+            self.shapes = [a if a == b else None for a, b in zip(self.shapes, shapes, strict=True)]
+        for (token, _), values in zip(tokens, self.values, strict=False):
+            values.add(token)
+        if len(self.seen) >= _LEARN_AFTER:
+            self.take = self._learned()
+            self.learned = True
+
+    def _learned(self) -> int:
+        k = 0
+        while k < _COLUMNS and self.shapes[k] and self._header_like(k):
+            k += 1
+        if k == _COLUMNS:
+            return 0  # nothing varies: the messages are alike, not their headers
+        while k and not self._closes(k - 1):
+            k -= 1
+        return k
+
+    def _level(self, k: int) -> bool:
+        return self.levels and _column_level(self.values[k])
+
+    def _header_like(self, k: int) -> bool:
+        shape = self.shapes[k] or ""
+        if self._level(k):
+            return True
+        if _CODE.fullmatch(shape):
+            return False
+        return shape == "A" or not shape.isalpha()
+
+    def _closes(self, k: int) -> bool:
+        """A level, a mark or separator, a group in brackets, or a field with a separator
+        glued to it closes a header; a value (an address, a number) may be the message's."""
+        shape = self.shapes[k] or ""
+        if self._level(k) or shape == "." or shape[-1:] == "|":
+            return True
+        if shape[-1:] == ":":
+            # a name and its colon names a source when it varies ("etcdmain:",
+            # "etcdserver:"); the same name on every line opens the message ("ciod: ...")
+            return len(self.values[k]) > 1
+        if shape in ("()", "[]", "{}", "<>"):
+            return True
+        last = shape[-1:]  # a bracket it did not open: "file.cc:87]"
+        return last in ")]" and shape.count(last) > shape.count("(" if last == ")" else "[")
+
+    def read(self, line: str, pos: int) -> tuple[int, str | None, str | None] | None:
+        """Where the message of ``line`` starts past the learned columns at ``pos``, the level
+        and the name they hold; None when its tokens do not have the learned shapes."""
+        if _DIGIT_RUN.sub("0", line) in self.seen:
+            return None  # split as it was while the columns were learned
+        tokens = self._tokens(line, pos, self.take + 1)
+        if len(tokens) <= self.take:
+            return None
+        level = name = None
+        for k in range(self.take):
+            token = tokens[k][0]
+            if _token_shape(token) != self.shapes[k]:
+                return None
+            if self._level(k):
+                level = level or _value_level(token)
+            elif name is None and token[:1].isalpha():
+                name = token.rstrip(":|")
+        return _WS.match(line, tokens[self.take - 1][1]).end(), level, name  # type: ignore[union-attr]
+
+
 class _Found:
     """What a :class:`_RunStep` matched (the part of ``re.Match`` a layout reads)."""
 
@@ -217,6 +379,7 @@ class _Layout:
         "syslog_stamp",
         "tagged",
         "tail",
+        "columns",
     )
 
     def __init__(self, s: scan._Scan) -> None:
@@ -271,6 +434,8 @@ class _Layout:
         )
         self.probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
+        self.columns = _Columns(s.level is None)
+        self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
 
     def split(
         self,
@@ -522,6 +687,15 @@ class _Layout:
             for (_, shape), (_, a, b) in zip(self.kinds, parts, strict=True)
             if shape >= 0
         ]
+        columns = self.columns
+        if columns.take:
+            read = columns.read(line, end)
+            if read is not None:
+                end, named, name = read
+                level = level or named
+                component = component or name
+        else:
+            columns.observe(line, end)
         self.last_end = end
         message = scan._without_context(line[end:].strip())
         if not message and self.tagged:
