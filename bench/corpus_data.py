@@ -271,7 +271,10 @@ def generic_only() -> Iterator[None]:
     for name in timestamps.CONVENTIONS:
         swap(timestamps, name, _NEVER)
     levels = {w: header.LEVELS.pop(w) for w in header.CONVENTION_LEVELS}
-    shapes = [(i, timestamps._PATTERNS[i], timestamps._PATTERNS_24[i]) for i in timestamps.CONVENTION_SHAPES]
+    shapes = [
+        (i, timestamps._PATTERNS[i], timestamps._PATTERNS_24[i])
+        for i in timestamps.CONVENTION_SHAPES
+    ]
     for i, _, _ in shapes:
         timestamps._PATTERNS[i] = timestamps._PATTERNS_24[i] = _NEVER
     try:

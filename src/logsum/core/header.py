@@ -552,10 +552,13 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
     for _ in range(_MAX_FIELDS):
         if s.done or not _next_field(s):
             break
-    if not s.has_timestamp and s.level is None:
+    if (
+        not s.has_timestamp
+        and s.level is None
         # fields, then a level, opening the line ("0 [main] INFO  app.Sort  - message")
-        if s.spans or not _field_run(s, _WS.match(line).end(), need_level=True):  # type: ignore[union-attr]
-            return None
+        and (s.spans or not _field_run(s, _WS.match(line).end(), need_level=True))  # type: ignore[union-attr]
+    ):
+        return None
     message = _without_context(line[s.pos :].strip())
     if not message and s.spans and s.spans[0][2] == "tag":
         message = line[s.spans[0][0] : s.spans[0][1]]  # "Start-Date: <time>": the tag says what
@@ -1639,6 +1642,7 @@ def _first(groups: dict[str, str | None], names: tuple[str, ...]) -> str | None:
 _RUN_TOKENS = 6
 """Tokens a run of general header fields may hold."""
 _RUN_SEPARATORS = frozenset({"-", "--", "---", "|", ":", "::", "->", "=>", ">"})
+_SEPARATOR_MARKS = frozenset("-=>|:~")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _FIELD_MARKS = re.compile(r"[\d=_@#]|[\w)\]][.:/][\w(\[]|[a-z][A-Z]")
 _SENTENCE_END = re.compile(r"[.!?,;]$")
@@ -1687,18 +1691,19 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
     """The kind of one token of a run (``sep``, ``level``, ``field`` or ``word``) and, for a
     level, its canonical name. ``glued``: the separator glued to its end (``:``, ``|``) or
     ``""``."""
-    if token in _RUN_SEPARATORS or (token and set(token) <= {"-"}):
-        return "sep", None
+    if token in _RUN_SEPARATORS or (token and set(token) <= _SEPARATOR_MARKS):
+        return "sep", None  # "-", "---", "|", ">>", "=>", "::"
     first, last = token[:1], token[-1:]
-    enclosed = first in _OPENERS and last == _OPENERS[first] or first == "<" and last == ">"
+    enclosed = (first in _OPENERS and last == _OPENERS[first]) or (first == "<" and last == ">")
     inner = token[1:-1].strip() if enclosed else token
     if inner.isalpha():
         level = LEVELS.get(inner.upper())
-        if level is not None and (
-            enclosed or glued or inner in (inner.upper(), inner.capitalize())
-        ):
-            if enclosed or glued or inner.upper() not in _UPPER_ONLY_LEVELS or inner.isupper():
-                return "level", level
+        # bare, a level word is upper case or capitalised ("Config" is a word, "CONFIG" a level)
+        plain = inner in (inner.upper(), inner.capitalize()) and (
+            inner.isupper() or inner.upper() not in _UPPER_ONLY_LEVELS
+        )
+        if level is not None and (enclosed or glued or plain):
+            return "level", level
     if enclosed:
         if not any(c.isalnum() for c in inner):
             return "word", None  # marks ("[**]") decorate the message
@@ -1775,7 +1780,7 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
     if level is not None:
         s.level = level
     if s.component is None:
-        s.component = next((t.name for t in tokens[:n] if t.name), None)
+        s.component = _run_name(tokens[:n])
     s.mark(pos, close, "run")
     s.pos = close
     return True
@@ -1800,4 +1805,13 @@ def replay_run(
     if _WS.match(line, end).end() >= len(line):  # type: ignore[union-attr]
         return None
     level = next((t.level for t in tokens[:n] if t.level), None)
-    return end, level, next((t.name for t in tokens[:n] if t.name), None)
+    return end, level, _run_name(tokens[:n])
+
+
+def _run_name(tokens: list[_RunToken]) -> str | None:
+    """The component a run names: its last name closed by a separator (the logger nearest
+    the message: ``net.conn:``), else its first name that is not a ``key=value`` pair."""
+    names = [t for t in tokens if t.name and "=" not in t.name]
+    closed = [t for t in names if t.kind[0] == "F"]
+    pick = closed[-1] if closed else names[0] if names else None
+    return pick.name if pick is not None else None

@@ -366,6 +366,7 @@ class _Layout:
     where the layout stops, would read more header there."""
 
     __slots__ = (
+        "columns",
         "has_host",
         "has_stamp",
         "host_due",
@@ -379,7 +380,6 @@ class _Layout:
         "syslog_stamp",
         "tagged",
         "tail",
-        "columns",
     )
 
     def __init__(self, s: scan._Scan) -> None:
