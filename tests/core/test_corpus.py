@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from logsum import Engine
+from logsum import Engine, LineResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -22,6 +22,7 @@ from corpus_data import (  # bench/ is not a package
     LEVEL_NAMES,
     PARTS,
     Agreement,
+    Case,
     agreement,
     generic_only,
     load,
@@ -47,11 +48,11 @@ FLOORS = {
 
 
 # The same with every named convention switched off (``bench/corpus.py --generic-only``): what
-# the general mechanisms alone give a format nobody coded. Set when they were added (tune
-# 0.596 -> 0.804 message, holdout 0.663 -> 0.767).
+# the general mechanisms alone give a format nobody coded. Set when they were added, on the
+# 156 + 56 families (message: tune 0.553 -> 0.732, holdout 0.563 -> 0.689).
 GENERIC_FLOORS = {
-    "tune": (0.78, 0.96, 0.85, 0.96),
-    "holdout": (0.72, 0.94, 0.83, 0.95),
+    "tune": (0.72, 0.90, 0.80, 0.90),
+    "holdout": (0.68, 0.94, 0.78, 0.95),
 }
 
 
@@ -102,8 +103,11 @@ def test_interleaved_records_keep_each_familys_agreement() -> None:
 
 def test_a_line_splits_in_its_file_as_it_does_alone() -> None:
     """Every line of every tune family gets the same message, level and component when read
-    after the lines before it in its file (learned layouts replayed) as when read first: the
-    same header is never stripped on some lines of a file and kept on others."""
+    after the lines before it in its file (learned layouts replayed) as when read first, but
+    where its file taught more: the header columns a source's lines show (learned from its
+    first lines, then stripped from the next) and the extent of a layout's run of general
+    fields. There the line read in its file must agree with the corpus on as much of message
+    and level as read alone: a file's lines never make a line's header worse."""
     differ = []
     for f in load(["tune"]):
         in_file = Engine(f.config())
@@ -114,9 +118,13 @@ def test_a_line_splits_in_its_file_as_it_does_alone() -> None:
                 continue  # part of the record before it, as it should be
             a = (alone.message, alone.header.level, alone.header.component)
             b = (seen.message, seen.header.level, seen.header.component)
-            if a != b:
+            if a != b and _agreeing(case, seen) < _agreeing(case, alone):
                 differ.append((f.name, case.line, a, b))
     assert not differ, differ[:5]
+
+
+def _agreeing(case: Case, r: LineResult) -> int:
+    return (r.message.strip() == case.message.strip()) + (r.header.level == case.level)
 
 
 def test_bulk_parsing_reads_every_line_as_processing_does() -> None:
