@@ -1741,6 +1741,8 @@ def _run_tokens(line: str, pos: int, level_known: bool) -> list[_RunToken]:
         if len(token) > 1 and token[-1] in ":|" and token not in _RUN_SEPARATORS:
             glued, token = token[-1], token[:-1]
         kind, named = _run_kind(token, glued)
+        if kind == "word" and not level_known and _level_after_words(line, at, tokens):
+            kind = "field"  # "Puppet (info): ...", "NCCL INFO ...", "daemon [12] (main) notice:"
         if kind == "word" or (kind == "level" and level_known):
             break  # (a second level word is the message's)
         if kind == "sep" and not tokens and not level_known:
@@ -1756,6 +1758,38 @@ def _run_tokens(line: str, pos: int, level_known: bool) -> list[_RunToken]:
             break  # "LEVEL: message", "LEVEL| message"
         at = _WS.match(line, end).end()  # type: ignore[union-attr]
     return tokens
+
+
+def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> bool:
+    """Whether the words at ``pos`` (at most two) are a header's names before its level: the
+    level in brackets with a separator glued to it (``Puppet (info):``), in upper case after
+    upper-case words (``NCCL INFO``), or with its colon after a bracketed field of the run
+    (``pacemakerd [1402] (main)  notice:``). Words before a level in a sentence (``Connection
+    error: ...``, ``Disk ERROR on sda``) are none of these."""
+    words: list[str] = []
+    at = pos
+    bracketed = any(t.kind[0] == "F" and t.name is None for t in tokens)
+    while len(words) <= 2 and at < len(line):
+        end = _token_end(line, at)
+        if end <= at:
+            return False
+        token = line[at:end]
+        glued = token[-1] if len(token) > 1 and token[-1] in ":|" else ""
+        core = token[:-1] if glued else token
+        kind, _ = _run_kind(core, glued)
+        if kind == "level":
+            if not words:
+                return False
+            if core[:1] in "([<" and glued:
+                return True
+            if core.isupper() and all(w.isupper() and w.isalpha() for w in words):
+                return True
+            return bool(glued) and (bracketed or any(w[:1] in "([" for w in words))
+        if kind == "sep":
+            return False
+        words.append(core)
+        at = _WS.match(line, end).end()  # type: ignore[union-attr]
+    return False
 
 
 def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
