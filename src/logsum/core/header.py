@@ -253,6 +253,7 @@ _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
 _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]", "[ 0.01s]"
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
+_GLUED_LEAD = re.compile(r"[^\s:\d\[(<{\"'][^\s:]{0,127}:(?=[\w\[])")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 # A module, a process id and a long thread id right after the time (Python's
 # "%(asctime)s %(module)s %(process)d %(thread)d %(message)s"; a thread id has 8 or more digits:
@@ -699,6 +700,12 @@ def _leading_timestamps(s: _Scan) -> None:
     if glued is not None and _try_timestamp(s, glued.end()):  # "1234:20260302:100000.123 ..."
         s.spans.insert(len(s.spans) - 1, (pos, glued.end(), "gpid"))
         s.pid = glued.group(0)[:-1]
+        return
+    glued_lead = _GLUED_LEAD.match(line, pos)
+    if glued_lead is not None and _try_timestamp(s, glued_lead.end()):
+        # a file name or source glued to the line it prefixes ("/var/log/syslog:Mar  2 ...")
+        first = len(s.spans) - (3 if s.spans[-1][2] in ("bctx", "pclose") else 1)
+        s.spans.insert(first, (pos, glued_lead.end(), "glead"))
         return
     label = _TIME_LABEL.match(line, pos)
     if label is not None:

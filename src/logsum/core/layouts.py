@@ -66,6 +66,7 @@ _KIND_REGEX = {
     "mark": r"[*#.-](?=\s)",
     "npidtid": scan._NAME_PID_TID.pattern,
     "gpid": scan._GLUED_ID.pattern,
+    "glead": scan._GLUED_LEAD.pattern,
     "bcaller": scan._BRACE_CALLER.pattern,
     "tparen": scan._THREAD_PARENS.pattern,
     "program": scan._PROGRAM_PID.pattern,
