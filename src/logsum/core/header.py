@@ -1091,6 +1091,8 @@ def _next_field(s: _Scan) -> bool:
     if comp is not None and not _level_soon(line, pos, 1):
         if _opens_message(s, comp):
             s.pos = pos
+            # unless a level follows the name ("Puppet (info): ..."): a run of fields then
+            _field_run(s, pos, need_level=True)
             return False
         _take_component(s, comp)
         if s.level is None:
@@ -1759,6 +1761,9 @@ def _run_tokens(line: str, pos: int, level_known: bool) -> list[_RunToken]:
             bracketed = token[:1] in "([{<"
             kind = "F" if glued or bracketed or _closes(token) else "f"
             name = None if bracketed else token
+        after_level = bool(tokens) and tokens[-1].kind == "l"
+        if after_level and kind in ("f", "F") and "/" in token and "." not in token:
+            break  # after a bare level, "NET/Socket :" opens the message; a logger has dots
         level_known = level_known or kind == "level"
         tokens.append(_RunToken(kind[0] + glued, end, named, name))
         if kind == "level" and glued:
