@@ -108,7 +108,9 @@ def document(body: str, seconds: float) -> str:
             "fresh engine. Interleaved: all lines of a part shuffled (fixed seed) into one engine.",
             "Shares of lines agreeing; found = timestamp given, among lines that have one",
             "(their count in brackets). Mismatches: `python bench/corpus.py --part tune",
-            "--show-errors 5`.",
+            "--show-errors 5`. *Generic only*: every named convention switched off",
+            "(`--generic-only`, docs/HEADERS.md), so that each family is a format the engine",
+            "was never told about: what the general mechanisms alone give.",
             "",
             body,
         ]
@@ -167,10 +169,15 @@ def _run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 sections += [f"### {part}, sequential", "", part_table(part, runs), ""]
             else:
                 outcomes = run_interleaved(members)
-            totals.append((f"{part}, {mode}", agreement(outcomes)))
+            name = f"{part}, {mode}" + (", generic only" if args.generic_only else "")
+            totals.append((name, agreement(outcomes)))
             if args.show_errors:
                 print(f"mismatches, {part}, {mode}:", file=sys.stderr)
                 print(mismatches(outcomes, args.show_errors) or "  none", file=sys.stderr)
+        if args.write:  # what the general mechanisms alone give (no table per family)
+            with generic_only():
+                alone = [o for f in members for o in run_family(f)]
+            totals.append((f"{part}, sequential, generic only", agreement(alone)))
     body = "\n".join(["### Summary", "", summary_table(totals), "", *sections])
     print(summary_table(totals) if args.summary else body)
     if args.write:
