@@ -1781,7 +1781,7 @@ def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> bool:
     words: list[str] = []
     at = pos
     bracketed = any(t.kind[0] == "F" and t.name is None for t in tokens)
-    while len(words) <= 2 and at < len(line):
+    while sum(w[:1] not in "([{<" for w in words) <= 2 and len(words) < 5 and at < len(line):
         end = _token_end(line, at)
         if end <= at:
             return False
