@@ -1772,6 +1772,11 @@ def _run_tokens(line: str, pos: int, level_known: bool) -> list[_RunToken]:
     return tokens
 
 
+def _closing(token: _RunToken) -> bool:
+    """Whether a run's token may end the header: a closing field, a level, a separator."""
+    return token.kind[0] in "Fls" or len(token.kind) > 1
+
+
 def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> bool:
     """Whether the words at ``pos`` (at most two) are a header's names before its level: the
     level in brackets with a separator glued to it (``Puppet (info):``), in upper case after
@@ -1812,17 +1817,22 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
     line = s.line
     tokens = _run_tokens(line, pos, s.level is not None)
     n = len(tokens)
-    while n and tokens[n - 1].kind[0] not in "Fls" and len(tokens[n - 1].kind) == 1:
+    while n and not _closing(tokens[n - 1]):
         n -= 1
     if not n:
         return False
     level = next((t.level for t in tokens[:n] if t.level), None)
     if need_level and level is None:
         return False
+    if level is None and s.level is None and s.priority is None and n > 2:
+        # with no level anywhere, two fields at most: "e1000e 0000:00:1f.6 eno1: NIC Link is
+        # Up" is a driver's message
+        return False
     close = tokens[n - 1].end
     if _WS.match(line, close).end() >= len(line):  # type: ignore[union-attr]
         return False  # a message must follow
-    s.run = ("L" if s.level is not None else "", *(t.kind for t in tokens[:n]))
+    known = "L" if s.level is not None else "P" if s.priority is not None else ""
+    s.run = (known, *(t.kind for t in tokens[:n]))
     if level is not None:
         s.level = level
     if s.component is None:
@@ -1845,6 +1855,12 @@ def replay_run(
     n = len(learned)
     if len(tokens) < n or tuple(t.kind for t in tokens[:n]) != learned:
         return None
+    if not kinds[0] and not any(t.level for t in tokens):
+        closing = len(tokens)
+        while closing and not _closing(tokens[closing - 1]):
+            closing -= 1
+        if closing > 2:
+            return None  # the scanner reads no header there: neither does the layout
     if len(tokens) > n and (tokens[n].kind[0] == "l" or tokens[n].kind == learned[-1]):
         return None  # a level, or more fields of the same kind: the scanner reads them
     end = tokens[n - 1].end
