@@ -1652,6 +1652,7 @@ _RUN_TOKENS = 6
 """Tokens a run of general header fields may hold."""
 _RUN_SEPARATORS = frozenset({"-", "--", "---", "|", ":", "::", "->", "=>", ">"})
 _SEPARATOR_MARKS = frozenset("-=>|:~")
+_NON_SPACE = re.compile(r"\S*")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _FIELD_MARKS = re.compile(r"[\d=_@#]|[\w)\]][.:/][\w(\[]|[a-z][A-Z]")
 _SENTENCE_END = re.compile(r"[.!?,;]$")
@@ -1679,8 +1680,7 @@ def _token_end(line: str, pos: int) -> int:
             return i
         i += 1
     if closers or i == limit < len(line):
-        space = re.compile(r"\S*").match(line, pos)
-        return space.end() if space is not None else pos
+        return _NON_SPACE.match(line, pos).end()  # type: ignore[union-attr]
     return i
 
 
