@@ -1736,12 +1736,14 @@ class _RunToken(NamedTuple):
     name: str | None
 
 
-def _run_tokens(line: str, pos: int, level_known: bool) -> list[_RunToken]:
+def _run_tokens(
+    line: str, pos: int, level_known: bool, limit: int = _RUN_TOKENS
+) -> list[_RunToken]:
     """The tokens of a run of general header fields at ``pos``, up to the first word of a
-    sentence, a second level word or :data:`_RUN_TOKENS` tokens."""
+    sentence, a second level word or ``limit`` tokens."""
     tokens: list[_RunToken] = []
     at = pos
-    while len(tokens) < _RUN_TOKENS and at < len(line):
+    while len(tokens) < limit and at < len(line):
         end = _token_end(line, at)
         if end <= at:
             break
@@ -1772,6 +1774,13 @@ def _run_tokens(line: str, pos: int, level_known: bool) -> list[_RunToken]:
     return tokens
 
 
+_LEVEL_HINT = re.compile(
+    r"(?<![\w.])(?:" + "|".join(sorted(LEVELS, key=len, reverse=True)) + r")(?![\w.])",
+    re.IGNORECASE,
+)
+"""A level word somewhere (any case): a quick test before reading tokens one by one."""
+
+
 def _closing(token: _RunToken) -> bool:
     """Whether a run's token may end the header: a closing field, a level, a separator."""
     return token.kind[0] in "Fls" or len(token.kind) > 1
@@ -1783,6 +1792,8 @@ def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> bool:
     upper-case words (``NCCL INFO``), or with its colon after a bracketed field of the run
     (``pacemakerd [1402] (main)  notice:``). Words before a level in a sentence (``Connection
     error: ...``, ``Disk ERROR on sda``) are none of these."""
+    if _LEVEL_HINT.search(line, pos, pos + 200) is None:
+        return False  # no level word ahead at all (most lines): no need to read the tokens
     words: list[str] = []
     at = pos
     bracketed = any(t.kind[0] == "F" and t.name is None for t in tokens)
@@ -1851,8 +1862,9 @@ def replay_run(
     its source's layout says where the message starts; but a level word there is the line's
     say, and the scanner reads it. None when the run differs."""
     learned = kinds[1:]
-    tokens = _run_tokens(line, pos, kinds[0] == "L")
     n = len(learned)
+    # (the whole run only where the run's length decides: no level known before it)
+    tokens = _run_tokens(line, pos, kinds[0] == "L", _RUN_TOKENS if not kinds[0] else n + 1)
     if len(tokens) < n or tuple(t.kind for t in tokens[:n]) != learned:
         return None
     if not kinds[0] and not any(t.level for t in tokens):
