@@ -106,3 +106,18 @@ def test_a_column_of_one_name_with_its_colon_stays_in_the_message() -> None:
     ]
     for line in lines:
         assert engine.process(line).message.startswith("http: ")
+
+
+def test_a_learned_column_never_hides_the_level_a_line_states() -> None:
+    # A column of module names learned from three lines; a fourth line has a level word
+    # there: the line's word is its level, not a module's name.
+    engine = _engine()
+    for line in (
+        "2026-03-02 10:00:00.100 [cache] (w1) warmed 812 keys",
+        "2026-03-02 10:00:01.250 [http] (w2) listening on :8080",
+        "2026-03-02 10:00:02.400 [db] (w1) pool of 12 ready",
+    ):
+        engine.process(line)
+    r = engine.process("2026-03-02 10:00:03.550 [ERROR] (w3) disk full on /var")
+    assert r.header.level == "ERROR"
+    assert r.message == "disk full on /var"

@@ -287,9 +287,10 @@ class _Columns:
             token = tokens[k][0]
             if _token_shape(token) != self.shapes[k]:
                 return None
-            if self._level(k):
+            if self._level(k) or len(token.strip("[]()<>{}:| ")) > 1:
+                # (a level word in a column of names is what the line says: it is the level)
                 level = level or _value_level(token)
-            elif name is None and token[:1].isalpha():
+            if not self._level(k) and name is None and token[:1].isalpha():
                 name = token.rstrip(":|")
         return _WS.match(line, tokens[self.take - 1][1]).end(), level, name  # type: ignore[union-attr]
 
