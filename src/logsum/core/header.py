@@ -1653,6 +1653,7 @@ _RUN_TOKENS = 6
 _RUN_SEPARATORS = frozenset({"-", "--", "---", "|", ":", "::", "->", "=>", ">"})
 _SEPARATOR_MARKS = frozenset("-=>|:~")
 _NON_SPACE = re.compile(r"\S*")
+_GROUP_LEVEL = re.compile(r"[(\[]([A-Za-z]{3,11})[)\]]$")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _FIELD_MARKS = re.compile(r"[\d=_@#]|[\w)\]][.:/][\w(\[]|[a-z][A-Z]")
 _SENTENCE_END = re.compile(r"[.!?,;]$")
@@ -1759,6 +1760,12 @@ def _run_tokens(
         if kind == "sep" and not tokens and not level_known:
             break  # a separator must follow a field
         name = None
+        group = _GROUP_LEVEL.search(token) if kind == "field" else None
+        if group is not None and group.start() and not level_known:
+            # a level in a group glued to a name: "krb5kdc[1204](info):"
+            named = LEVELS.get(group.group(1).upper())
+            if named is not None and group.group(1).upper() not in _UPPER_ONLY_LEVELS:
+                kind, name = "level", token[: group.start()]
         if kind == "field":
             bracketed = token[:1] in "([{<"
             kind = "F" if glued or bracketed or _closes(token) else "f"
