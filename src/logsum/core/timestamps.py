@@ -200,7 +200,8 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     # milliseconds, alone as a field
     (r"(?P<epoch>1\d{9})(?:\.(?P<efrac>\d{1,9}))?|(?P<epochms>1\d{12})", r"(?![\w.]|:[^\W\d])"),
     # A short US date, month/day/two-digit year with a one-digit month or day (Java's
-    # DateFormat.SHORT, 3/2/26 9:59:41:204 UTC); last, so earlier shapes keep their indexes
+    # DateFormat.SHORT, 3/2/26 9:59:41:204 UTC; with two digits each, yy/mm/dd above reads
+    # it); last, so earlier shapes keep their indexes
     (
         r"(?=\d/|\d\d/\d/)(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{2})\s+" + _HMS + _TZ,
         _END,
