@@ -158,7 +158,12 @@ _SHAPES: tuple[tuple[str, str], ...] = (
         _END,
     ),
     # Syslog / C: [Sun] Dec 04 04:47:44 [2005], Mon Mar  2 10:00:00 2026
-    (rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?" + _TZ, _END),
+    # (a dash between month and day: Mar-02 10:00:00.118)
+    (
+        rf"(?:{_DOW}\s+)?{_MON}(?:\s+|-)(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?"
+        + _TZ,
+        _END,
+    ),
     # Month name, day, year, time: Mar 02, 2026 10:00:00 AM
     (rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+(?P<Y>\d{{4}}),?\s+{_HMS}" + _TZ, _END),
     # Day first with month name: 10/Oct/2000:13:55:36 -0700 (Apache access log), 04 Dec 2005
