@@ -253,7 +253,7 @@ _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
 _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]", "[ 0.01s]"
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
-_GLUED_LEAD = re.compile(r"[^\s:\d\[(<{\"'][^\s:]{0,127}:(?=[\w\[])")
+_GLUED_LEAD = re.compile(r"[^\s:,\d\[(<{\"'][^\s:,]{0,127}[:,](?=[\w\[])")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 # A module, a process id and a long thread id right after the time (Python's
 # "%(asctime)s %(module)s %(process)d %(thread)d %(message)s"; a thread id has 8 or more digits:
@@ -706,6 +706,9 @@ def _leading_timestamps(s: _Scan) -> None:
         # a file name or source glued to the line it prefixes ("/var/log/syslog:Mar  2 ...")
         first = len(s.spans) - (3 if s.spans[-1][2] in ("bctx", "pclose") else 1)
         s.spans.insert(first, (pos, glued_lead.end(), "glead"))
+        word = glued_lead.group(0)[:-1]  # "Information,3/2/2026 10:00:00 AM,...": a level
+        if word.isalpha() and word in (word.upper(), word.capitalize()):
+            s.priority = LEVELS.get(word.upper())
         return
     label = _TIME_LABEL.match(line, pos)
     if label is not None:

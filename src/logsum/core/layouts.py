@@ -527,6 +527,10 @@ class _Layout:
                 seen_level = True
             elif kind == "tag":
                 priority = scan._tag_level(text)
+            elif kind == "glead":
+                word = text[:-1]
+                if word.isalpha() and word in (word.upper(), word.capitalize()):
+                    priority = scan.LEVELS.get(word.upper())
             elif kind == "pri":
                 priority = scan._pri_level(text)
             elif kind == "npidtid":
@@ -785,6 +789,8 @@ class _Layout:
             and scan._BRACKET.match(line, start) is not None
         ):
             return True  # after a logger the scanner reads each bracket as context
+        if has_level and last in _NAMED_LAST:
+            return False  # the scanner lets the message start after a name that follows a level
         if has_level:
             scan._after_level(probe)
         elif not self.kinds:
@@ -804,6 +810,10 @@ class _Layout:
         # (a separator the layout reads after its last field, " - ", is no more header)
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
+
+_NAMED_LAST = frozenset({"comp", "plogger", "ndash", "lline", "dcaller", "corr", "glued", "tparen"})
+"""Fields that end the header once a level was read: the component of ``LEVEL name: ...``,
+a padded logger before `` : ``, a logger before `` - ``..."""
 
 _MESSAGE_NEXT = frozenset({"mark", "epid", "ppid", "hexlevel", "pcolumn", "npidtid"})
 """Fields after which the scanner always reads the message (a role mark, a process in angle

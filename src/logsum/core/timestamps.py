@@ -160,8 +160,7 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     # Syslog / C: [Sun] Dec 04 04:47:44 [2005], Mon Mar  2 10:00:00 2026
     # (a dash between month and day: Mar-02 10:00:00.118)
     (
-        rf"(?:{_DOW}\s+)?{_MON}(?:\s+|-)(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?"
-        + _TZ,
+        rf"(?:{_DOW}\s+)?{_MON}(?:\s+|-)(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?" + _TZ,
         _END,
     ),
     # Month name, day, year, time: Mar 02, 2026 10:00:00 AM
