@@ -811,7 +811,7 @@ class _Layout:
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
 
-_NAMED_LAST = frozenset({"comp", "plogger", "ndash", "lline", "dcaller", "corr", "glued", "tparen"})
+_NAMED_LAST = frozenset({"comp", "plogger", "ndash", "lline", "dcaller", "corr", "glued"})
 """Fields that end the header once a level was read: the component of ``LEVEL name: ...``,
 a padded logger before `` : ``, a logger before `` - ``..."""
 
