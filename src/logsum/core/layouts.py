@@ -318,13 +318,15 @@ class _RunStep:
     tokens vary in width and may hold spaces in brackets, so no regular expression replays
     them; the run is read again and must have the same kinds of tokens."""
 
-    __slots__ = ("kinds",)
+    __slots__ = ("found", "kinds")
 
     def __init__(self, kinds: tuple[str, ...]) -> None:
         self.kinds = kinds
+        self.found: tuple[int, str | None, str | None] | None = None
+        """The last run read: its end, level and name (the layout reads them next)."""
 
     def match(self, line: str, pos: int) -> _Found | None:
-        found = scan.replay_run(line, pos, self.kinds)
+        found = self.found = scan.replay_run(line, pos, self.kinds)
         return None if found is None else _Found(line[pos : found[0]], pos, found[0])
 
 
@@ -673,7 +675,7 @@ class _Layout:
                 paren = scan._PAREN_PID.match(line, field_start)
                 pid = pid or (paren.group(1) if paren is not None else None)
             elif kind == "run":
-                run = scan.replay_run(line, field_start, self.steps[k][1].kinds)  # type: ignore[union-attr]
+                run = self.steps[k][1].found  # type: ignore[union-attr]
                 if run is not None:
                     level = level or run[1]
                     seen_level = seen_level or run[1] is not None
