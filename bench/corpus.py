@@ -6,6 +6,8 @@
     python bench/corpus.py --family nginx-error --show-errors 50
     python bench/corpus.py --interleaved            # all lines of a part shuffled into one engine
     python bench/corpus.py --write                  # both modes, writes docs/BENCHMARKS-corpus.md
+    python bench/corpus.py --generic-only --part tune
+        # every named convention switched off: what a format nobody coded gets
 
 Each family's lines go, in order, through one fresh ``Engine(EngineConfig(default_year=...))``,
 as a user would parse one file. Agreement: message equal after stripping; timestamp the same
@@ -29,6 +31,7 @@ from corpus_data import (
     Family,
     Outcome,
     agreement,
+    generic_only,
     load,
     run_family,
     run_interleaved,
@@ -105,7 +108,9 @@ def document(body: str, seconds: float) -> str:
             "fresh engine. Interleaved: all lines of a part shuffled (fixed seed) into one engine.",
             "Shares of lines agreeing; found = timestamp given, among lines that have one",
             "(their count in brackets). Mismatches: `python bench/corpus.py --part tune",
-            "--show-errors 5`.",
+            "--show-errors 5`. *Generic only*: every named convention switched off",
+            "(`--generic-only`, docs/HEADERS.md), so that each family is a format the engine",
+            "was never told about: what the general mechanisms alone give.",
             "",
             body,
         ]
@@ -120,7 +125,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--show-errors", type=int, default=0, metavar="N", help="N mismatches/field")
     ap.add_argument("--interleaved", action="store_true", help="one engine for a part's lines")
     ap.add_argument("--write", action="store_true", help=f"both modes, write {DOC.name}")
+    ap.add_argument(
+        "--generic-only",
+        action="store_true",
+        help="switch off the recognisers of named conventions (header.CONVENTIONS)",
+    )
+    ap.add_argument("--summary", action="store_true", help="only the summary rows")
     args = ap.parse_args(argv)
+    if args.generic_only and args.write:
+        ap.error("--generic-only measures the general mechanisms; it writes no document")
+    if args.generic_only:
+        with generic_only():
+            return _run(ap, args)
+    return _run(ap, args)
+
+
+def _run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     parts = args.part or list(PARTS)
@@ -149,12 +169,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sections += [f"### {part}, sequential", "", part_table(part, runs), ""]
             else:
                 outcomes = run_interleaved(members)
-            totals.append((f"{part}, {mode}", agreement(outcomes)))
+            name = f"{part}, {mode}" + (", generic only" if args.generic_only else "")
+            totals.append((name, agreement(outcomes)))
             if args.show_errors:
                 print(f"mismatches, {part}, {mode}:", file=sys.stderr)
                 print(mismatches(outcomes, args.show_errors) or "  none", file=sys.stderr)
+        if args.write:  # what the general mechanisms alone give (no table per family)
+            with generic_only():
+                alone = [o for f in members for o in run_family(f)]
+            totals.append((f"{part}, sequential, generic only", agreement(alone)))
     body = "\n".join(["### Summary", "", summary_table(totals), "", *sections])
-    print(body)
+    print(summary_table(totals) if args.summary else body)
     if args.write:
         DOC.write_text(document(body, time.perf_counter() - start), encoding="utf-8")
         print(f"wrote {DOC}", file=sys.stderr)

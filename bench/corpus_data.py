@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from logsum import Engine, EngineConfig, LineResult
+from logsum.core import header, timestamps
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus"
 PARTS = ("tune", "holdout")
@@ -239,3 +242,46 @@ def agreement(outcomes: Iterable[Outcome]) -> Agreement:
         stamped=len(stamped),
         found=sum(o.timestamp is not None for o in stamped) / (len(stamped) or 1),
     )
+
+
+# -- Generic-only mode ------------------------------------------------------------------------
+
+_NEVER = re.compile(r"(?!)")
+
+
+@contextmanager
+def generic_only() -> Iterator[None]:
+    """Within the block, the engine knows no named convention: the scanner's recognisers of
+    one library's or server's field (``header.CONVENTIONS``), their tables of level letters
+    and words, one program's timestamp shapes (``timestamps.CONVENTION_SHAPES``) are swapped
+    for ones that never match. Every corpus family is then a format the engine was never
+    told about, and what it gets right comes from the general mechanisms alone. Bench-only:
+    the modules are patched in place and restored on exit (nothing in the core checks a flag,
+    so the normal path pays nothing)."""
+    saved: list[tuple[object, str, object]] = []
+
+    def swap(module: object, name: str, value: object) -> None:
+        saved.append((module, name, getattr(module, name)))
+        setattr(module, name, value)
+
+    for name in header.CONVENTIONS:
+        swap(header, name, _NEVER)
+    for name in header.CONVENTION_TABLES:
+        swap(header, name, {})
+    for name in timestamps.CONVENTIONS:
+        swap(timestamps, name, _NEVER)
+    levels = {w: header.LEVELS.pop(w) for w in header.CONVENTION_LEVELS}
+    shapes = [
+        (i, timestamps._PATTERNS[i], timestamps._PATTERNS_24[i])
+        for i in timestamps.CONVENTION_SHAPES
+    ]
+    for i, _, _ in shapes:
+        timestamps._PATTERNS[i] = timestamps._PATTERNS_24[i] = _NEVER
+    try:
+        yield
+    finally:
+        for i, normal, clock24 in shapes:
+            timestamps._PATTERNS[i], timestamps._PATTERNS_24[i] = normal, clock24
+        header.LEVELS.update(levels)
+        for module, name, value in reversed(saved):
+            setattr(module, name, value)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from logsum import Engine
+from logsum import Engine, LineResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -22,7 +22,9 @@ from corpus_data import (  # bench/ is not a package
     LEVEL_NAMES,
     PARTS,
     Agreement,
+    Case,
     agreement,
+    generic_only,
     load,
     part_of,
     run_family,
@@ -37,11 +39,23 @@ from corpus_data import (  # bench/ is not a package
 # (tune 0.92/0.96/0.96/0.96, holdout 0.75/0.94/0.86/0.95 sequential). Measured then: tune
 # 0.835/0.941/0.902/0.943, holdout 0.697/0.968/0.832/0.975 sequential; interleaved tune
 # 0.834/0.900/0.904/0.929, holdout 0.694/0.936/0.831/0.973. Values that still passed are kept.
+# Raised with the general fields and learned columns (docs/HEADERS.md): measured tune
+# 0.875/0.970/0.947/0.975, holdout 0.741/0.968/0.848/0.975 sequential; interleaved tune
+# 0.875/0.929/0.943/0.963, holdout 0.724/0.936/0.838/0.973.
 FLOORS = {
-    ("tune", "sequential"): (0.83, 0.94, 0.90, 0.94),
-    ("holdout", "sequential"): (0.69, 0.94, 0.83, 0.95),
-    ("tune", "interleaved"): (0.83, 0.89, 0.90, 0.92),
-    ("holdout", "interleaved"): (0.69, 0.91, 0.83, 0.95),
+    ("tune", "sequential"): (0.86, 0.96, 0.93, 0.96),
+    ("holdout", "sequential"): (0.72, 0.94, 0.83, 0.95),
+    ("tune", "interleaved"): (0.86, 0.91, 0.93, 0.95),
+    ("holdout", "interleaved"): (0.71, 0.91, 0.83, 0.95),
+}
+
+
+# The same with every named convention switched off (``bench/corpus.py --generic-only``): what
+# the general mechanisms alone give a format nobody coded. Set when they were added, on the
+# 156 + 56 families (message: tune 0.553 -> 0.759, holdout 0.563 -> 0.689).
+GENERIC_FLOORS = {
+    "tune": (0.74, 0.92, 0.82, 0.92),
+    "holdout": (0.67, 0.94, 0.77, 0.95),
 }
 
 
@@ -50,6 +64,17 @@ def _measure(part: str, mode: str) -> Agreement:
     if mode == "sequential":
         return agreement(o for f in families for o in run_family(f))
     return agreement(run_interleaved(families))
+
+
+@pytest.mark.parametrize("part", sorted(GENERIC_FLOORS))
+def test_generic_agreement_floor(part: str) -> None:
+    with generic_only():
+        got = _measure(part, "sequential")
+    names = ("message", "timestamp", "level", "found")
+    floor = dict(zip(names, GENERIC_FLOORS[part], strict=True))
+    low = {k: (getattr(got, k), v) for k, v in floor.items() if getattr(got, k) < v}
+    assert not low, f"{part}, generic only: below the floor (got, floor): {low}"
+    assert _measure(part, "sequential").message > got.message  # the conventions came back
 
 
 @pytest.mark.parametrize(("part", "mode"), sorted(FLOORS))
@@ -81,8 +106,11 @@ def test_interleaved_records_keep_each_familys_agreement() -> None:
 
 def test_a_line_splits_in_its_file_as_it_does_alone() -> None:
     """Every line of every tune family gets the same message, level and component when read
-    after the lines before it in its file (learned layouts replayed) as when read first: the
-    same header is never stripped on some lines of a file and kept on others."""
+    after the lines before it in its file (learned layouts replayed) as when read first, but
+    where its file taught more: the header columns a source's lines show (learned from its
+    first lines, then stripped from the next) and the extent of a layout's run of general
+    fields. There the line read in its file must agree with the corpus on as much of message
+    and level as read alone: a file's lines never make a line's header worse."""
     differ = []
     for f in load(["tune"]):
         in_file = Engine(f.config())
@@ -93,9 +121,13 @@ def test_a_line_splits_in_its_file_as_it_does_alone() -> None:
                 continue  # part of the record before it, as it should be
             a = (alone.message, alone.header.level, alone.header.component)
             b = (seen.message, seen.header.level, seen.header.component)
-            if a != b:
+            if a != b and _agreeing(case, seen) < _agreeing(case, alone):
                 differ.append((f.name, case.line, a, b))
     assert not differ, differ[:5]
+
+
+def _agreeing(case: Case, r: LineResult) -> int:
+    return (r.message.strip() == case.message.strip()) + (r.header.level == case.level)
 
 
 def test_bulk_parsing_reads_every_line_as_processing_does() -> None:

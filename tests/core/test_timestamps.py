@@ -216,3 +216,11 @@ def test_explicit_offsets_keep_their_offset() -> None:
     found = match_timestamp("2026-03-02T10:00:00+01:00 x", 0, YEAR)
     assert found is not None and found[0] is not None
     assert found[0].tzinfo == timezone(timedelta(hours=1))
+
+
+def test_a_short_us_date_with_a_one_digit_month_or_day() -> None:
+    # Java's DateFormat.SHORT (M/d/yy); with two digits each, 17/06/09 stays yy/mm/dd
+    found = match_timestamp("3/2/26 9:59:41:204 UTC", 0, 2026)
+    assert found is not None and found[0] == datetime(2026, 3, 2, 9, 59, 41, 204000, tzinfo=UTC)
+    found = match_timestamp("17/06/09 20:10:40", 0, 2026)
+    assert found is not None and found[0] == datetime(2017, 6, 9, 20, 10, 40, tzinfo=UTC)

@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from logsum.core.model import Header
 from logsum.core.timestamps import (
@@ -252,6 +253,7 @@ _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
 _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]", "[ 0.01s]"
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
+_GLUED_LEAD = re.compile(r"[^\s:,\d\[(<{\"'][^\s:,]{0,127}[:,](?=[\w\[])")
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 # A module, a process id and a long thread id right after the time (Python's
 # "%(asctime)s %(module)s %(process)d %(thread)d %(message)s"; a thread id has 8 or more digits:
@@ -301,6 +303,36 @@ _TAB_NAME = re.compile(r"[A-Za-z_][\w.\-/]{0,63}(?=\t)")
 _LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9})(?: \d{1,2})?:(?=\s)")  # "debug 3:" too
 
 _MAX_FIELDS = 12
+
+CONVENTIONS: tuple[str, ...] = (
+    # Recognisers of one library's or server's own field (a letter before a pipe, a channel
+    # with its level, a pid in parentheses, a padded Spring logger...): each a module global.
+    *("_LETTER_PIPE", "_CHANNEL_LEVEL", "_PAREN_PID", "_PADDED_LOGGER", "_HEX_LEVEL"),
+    *("_RECORD_HEAD", "_CLASS_HEAD", "_ERLANG_PID", "_TRAILING_LOGGER", "_PIPE_TAG"),
+    *("_NUMBERED_LEVEL", "_LOGGER_LINE", "_PIPE_PADDED_LEVEL", "_PIPE_CALLER_COLUMN"),
+    *("_PIPE_CALLER", "_PRI", "_RFC5424", "_GLOG_LETTER", "_PID_TID", "_PID_BEFORE"),
+    *("_LOGGER_SOURCE", "_SD_ID", "_KV_RUN", "_TIME_COLUMN", "_NAMED_FIELD", "_GLUED_NAME"),
+    *("_CRI_STREAM", "_UPTIME", "_UPTIME_START", "_PRE_LEVEL", "_EVENT_NAME", "_SPANS"),
+    *("_NAMED_THREAD", "_PROGRAM_PID", "_THREAD_PARENS", "_CORRELATION", "_PAREN_SOURCE"),
+    *("_BRACE_CALLER", "_BRACE_ID", "_GLUED_ID", "_LONE_MARK", "_TAGGED_MARK", "_NAME_PID_TID"),
+    *("_MNEMONIC", "_CPU_WORLD", "_IN_MODULE", "_UPTIME_COLON", "_WORKER", "_PADDED_PROGRAM"),
+    *("_SOURCE_HEAD", "_TITLE_LEVEL", "_TIME_LABEL", "_CALLER", "_BRACKET_SOURCE"),
+    *("_LETTER_LEVEL", "_LETTER_BEFORE_NAME", "_UPPER_LABEL", "_PADDED_CONTEXT"),
+)
+"""The scanner's recognisers of named conventions: each reads one library's or server's own
+field, as opposed to the general mechanisms (timestamps of common shapes, level words,
+brackets, ``|``, tab, `` - `` and ``: `` separators, pids, hosts, dotted or padded names, the
+fields before a timestamp, and the layouts learned from a source's own lines).
+``bench/corpus.py --generic-only`` swaps each for an expression that never matches (and empties
+:data:`CONVENTION_TABLES`, drops :data:`CONVENTION_LEVELS`), so that every format of the corpus
+is one the engine was never told about: what is left is what an unknown format gets."""
+CONVENTION_TABLES: tuple[str, ...] = ("_SINGLE_LETTER_LEVELS", "_BRACKET_ONLY_LEVELS")
+"""Tables of one convention's level letters or words (logcat's ``D``, MySQL's ``[System]``)."""
+CONVENTION_LEVELS: tuple[str, ...] = (
+    *("DEBG", "BLAT", "FAIL", "DBUG", "DDEBUG", "SUBDEBUG", "LOG", "NOTE"),
+)
+"""Level words of :data:`LEVELS` that one program's logs use (supervisord's ``BLAT``,
+PostgreSQL's ``LOG``...), unlike the level words loggers share."""
 
 
 def _level_at(line: str, pos: int) -> tuple[str, int] | None:
@@ -508,6 +540,7 @@ class _Scan:
     tentative: bool = False  # the component is a thread named before the level
     done: bool = False  # a fixed layout (RFC 5424) read the whole header
     priority: str | None = None  # the level a <PRI> or a letter tag gives, when no word does
+    run: tuple[str, ...] = ()  # the kinds of a run of general fields' tokens (_field_run)
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def mark(self, start: int, end: int, kind: str) -> None:
@@ -520,7 +553,12 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
     for _ in range(_MAX_FIELDS):
         if s.done or not _next_field(s):
             break
-    if not s.has_timestamp and s.level is None:
+    if (
+        not s.has_timestamp
+        and s.level is None
+        # fields, then a level, opening the line ("0 [main] INFO  app.Sort  - message")
+        and (s.spans or not _field_run(s, _WS.match(line).end(), need_level=True))  # type: ignore[union-attr]
+    ):
         return None
     message = _without_context(line[s.pos :].strip())
     if not message and s.spans and s.spans[0][2] == "tag":
@@ -662,6 +700,15 @@ def _leading_timestamps(s: _Scan) -> None:
     if glued is not None and _try_timestamp(s, glued.end()):  # "1234:20260302:100000.123 ..."
         s.spans.insert(len(s.spans) - 1, (pos, glued.end(), "gpid"))
         s.pid = glued.group(0)[:-1]
+        return
+    glued_lead = _GLUED_LEAD.match(line, pos)
+    if glued_lead is not None and _try_timestamp(s, glued_lead.end()):
+        # a file name or source glued to the line it prefixes ("/var/log/syslog:Mar  2 ...")
+        first = len(s.spans) - (3 if s.spans[-1][2] in ("bctx", "pclose") else 1)
+        s.spans.insert(first, (pos, glued_lead.end(), "glead"))
+        word = glued_lead.group(0)[:-1]  # "Information,3/2/2026 10:00:00 AM,...": a level
+        if word.isalpha() and word in (word.upper(), word.capitalize()):
+            s.priority = LEVELS.get(word.upper())
         return
     label = _TIME_LABEL.match(line, pos)
     if label is not None:
@@ -1047,6 +1094,8 @@ def _next_field(s: _Scan) -> bool:
     if comp is not None and not _level_soon(line, pos, 1):
         if _opens_message(s, comp):
             s.pos = pos
+            # unless a level follows the name ("Puppet (info): ..."): a run of fields then
+            _field_run(s, pos, need_level=True)
             return False
         _take_component(s, comp)
         if s.level is None:
@@ -1160,6 +1209,7 @@ def _next_field(s: _Scan) -> bool:
                 s.pos = tok.end()
                 return True
     s.pos = pos
+    _field_run(s, pos)
     return False
 
 
@@ -1440,6 +1490,7 @@ def _after_level(s: _Scan) -> bool:
                 s.mark(s.pos, source.end(), "source")
                 s.pos = source.end()
             continue
+        _field_run(s, pos)
         break
     s.pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
     return False
@@ -1601,3 +1652,260 @@ def _first(groups: dict[str, str | None], names: tuple[str, ...]) -> str | None:
         if key.lower() in names and value:
             return value
     return None
+
+
+# -- General header fields ---------------------------------------------------------------------
+# What a format nobody coded still shows: after the fields the scanner knows, a few tokens that
+# are not words of a sentence (ids, numbers, names with dots, slashes or "::", key=value pairs,
+# groups in brackets, a level word) up to a separator (": ", "| ", " - ", "---", a closing
+# bracket) are header; the message follows the last separator.
+
+_RUN_TOKENS = 6
+"""Tokens a run of general header fields may hold."""
+_RUN_SEPARATORS = frozenset({"-", "--", "---", "|", ":", "::", "->", "=>", ">"})
+_SEPARATOR_MARKS = frozenset("-=>|:~")
+_NON_SPACE = re.compile(r"\S*")
+_GROUP_LEVEL = re.compile(r"[(\[]([A-Za-z]{3,11})[)\]]$")
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+_FIELD_MARKS = re.compile(r"[\d=_@#]|[\w)\]][.:/][\w(\[]|[a-z][A-Z]")
+_SENTENCE_END = re.compile(r"[.!?,;]$")
+_PID_GROUP = re.compile(r"[^\s(\[](?:\[[^\[\]]+\]|\([^()]+\))$")  # "unbound[812:0]", "app(sub)[12]"
+
+
+def _token_end(line: str, pos: int) -> int:
+    """Where the token at ``pos`` ends: at whitespace outside brackets (``[   main]``,
+    ``(4211 on web-1)`` and ``request{a=1 b=2}:`` are one token each), at most 160
+    characters; an unclosed bracket ends at the first whitespace."""
+    closers: list[str] = []
+    limit = min(len(line), pos + 160)
+    i = pos
+    if line.startswith("<", pos):
+        close = line.find(">", pos, limit)
+        if close > pos + 1 and " " not in line[pos:close]:
+            i = close + 1
+    while i < limit:
+        c = line[i]
+        if c in _OPENERS:
+            closers.append(_OPENERS[c])
+        elif closers and c == closers[-1]:
+            closers.pop()
+        elif c.isspace() and not closers:
+            return i
+        i += 1
+    if closers or i == limit < len(line):
+        return _NON_SPACE.match(line, pos).end()  # type: ignore[union-attr]
+    return i
+
+
+def _closes(token: str) -> bool:
+    """Whether a field ends the header by its own last character: a bracket it did not open
+    (glog's ``file.cc:87]``) or a group glued to a name (``unbound[812:0]``, ``app(sub)``)."""
+    last = token[-1:]
+    if last in "}>":
+        return True
+    if last not in ")]":
+        return False
+    opener = "(" if last == ")" else "["
+    return token.count(opener) < token.count(last) or _PID_GROUP.search(token) is not None
+
+
+def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
+    """The kind of one token of a run (``sep``, ``level``, ``field`` or ``word``) and, for a
+    level, its canonical name. ``glued``: the separator glued to its end (``:``, ``|``) or
+    ``""``."""
+    if token in _RUN_SEPARATORS or (token and set(token) <= _SEPARATOR_MARKS):
+        return "sep", None  # "-", "---", "|", ">>", "=>", "::"
+    first, last = token[:1], token[-1:]
+    enclosed = (first in _OPENERS and last == _OPENERS[first]) or (first == "<" and last == ">")
+    inner = token[1:-1].strip() if enclosed else token
+    if inner.isalpha():
+        level = LEVELS.get(inner.upper())
+        # bare, a level word is upper case or capitalised ("Config" is a word, "CONFIG" a level)
+        plain = inner in (inner.upper(), inner.capitalize()) and (
+            inner.isupper() or inner.upper() not in _UPPER_ONLY_LEVELS
+        )
+        if level is not None and (enclosed or glued or plain):
+            return "level", level
+    if enclosed:
+        if not any(c.isalnum() for c in inner):
+            return "word", None  # marks ("[**]") decorate the message
+        if not any(c.isspace() for c in inner) or glued:  # "(4211 on web-1):"
+            return "field", None
+        words = inner.split()
+        return ("field" if all(_KV.fullmatch(w) for w in words) else "word"), None
+    if first in "/\\\"'" or "://" in token or _SENTENCE_END.search(token):
+        return "word", None
+    if _FIELD_MARKS.search(token):
+        return "field", None
+    return "word", None
+
+
+class _RunToken(NamedTuple):
+    kind: str
+    """``f`` a field, ``F`` a field that closes the header (``name:``, ``[logger]``,
+    ``file.cc:87]``), ``l`` a level, ``s`` a separator; then the separator glued to it."""
+    end: int
+    level: str | None
+    name: str | None
+
+
+def _run_tokens(
+    line: str, pos: int, level_known: bool, limit: int = _RUN_TOKENS
+) -> list[_RunToken]:
+    """The tokens of a run of general header fields at ``pos``, up to the first word of a
+    sentence, a second level word or ``limit`` tokens."""
+    tokens: list[_RunToken] = []
+    at = pos
+    while len(tokens) < limit and at < len(line):
+        end = _token_end(line, at)
+        if end <= at:
+            break
+        token = line[at:end]
+        glued = ""
+        if len(token) > 1 and token[-1] in ":|" and token not in _RUN_SEPARATORS:
+            glued, token = token[-1], token[:-1]
+        kind, named = _run_kind(token, glued)
+        if kind == "word" and not level_known and _level_after_words(line, at, tokens):
+            kind = "field"  # "Puppet (info): ...", "NCCL INFO ...", "daemon [12] (main) notice:"
+        if kind == "word" or (kind == "level" and level_known):
+            break  # (a second level word is the message's)
+        if kind == "sep" and not tokens and not level_known:
+            break  # a separator must follow a field
+        name = None
+        group = _GROUP_LEVEL.search(token) if kind == "field" else None
+        if group is not None and group.start() and not level_known:
+            # a level in a group glued to a name: "krb5kdc[1204](info):"
+            named = LEVELS.get(group.group(1).upper())
+            if named is not None and group.group(1).upper() not in _UPPER_ONLY_LEVELS:
+                kind, name = "level", token[: group.start()]
+        if kind == "field":
+            bracketed = token[:1] in "([{<"
+            kind = "F" if glued or bracketed or _closes(token) else "f"
+            name = None if bracketed else token
+        after_level = bool(tokens) and tokens[-1].kind == "l"
+        if after_level and kind in ("f", "F") and "/" in token and "." not in token:
+            break  # after a bare level, "NET/Socket :" opens the message; a logger has dots
+        level_known = level_known or kind == "level"
+        tokens.append(_RunToken(kind[0] + glued, end, named, name))
+        if kind == "level" and glued:
+            break  # "LEVEL: message", "LEVEL| message"
+        at = _WS.match(line, end).end()  # type: ignore[union-attr]
+    return tokens
+
+
+_LEVEL_HINT = re.compile(
+    r"(?<![\w.])(?:" + "|".join(sorted(LEVELS, key=len, reverse=True)) + r")(?![\w.])",
+    re.IGNORECASE,
+)
+"""A level word somewhere (any case): a quick test before reading tokens one by one."""
+
+
+def _closing(token: _RunToken) -> bool:
+    """Whether a run's token may end the header: a closing field, a level, a separator."""
+    return token.kind[0] in "Fls" or len(token.kind) > 1
+
+
+def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> bool:
+    """Whether the words at ``pos`` (at most two) are a header's names before its level: the
+    level in brackets with a separator glued to it (``Puppet (info):``), in upper case after
+    upper-case words (``NCCL INFO``), or with its colon after a bracketed field of the run
+    (``pacemakerd [1402] (main)  notice:``). Words before a level in a sentence (``Connection
+    error: ...``, ``Disk ERROR on sda``) are none of these."""
+    if _LEVEL_HINT.search(line, pos, pos + 200) is None:
+        return False  # no level word ahead at all (most lines): no need to read the tokens
+    words: list[str] = []
+    at = pos
+    bracketed = any(t.kind[0] == "F" and t.name is None for t in tokens)
+    while sum(w[:1] not in "([{<" for w in words) <= 2 and len(words) < 5 and at < len(line):
+        end = _token_end(line, at)
+        if end <= at:
+            return False
+        token = line[at:end]
+        glued = token[-1] if len(token) > 1 and token[-1] in ":|" else ""
+        core = token[:-1] if glued else token
+        kind, _ = _run_kind(core, glued)
+        if kind == "level":
+            if not words:
+                return False
+            if core[:1] in "([<" and glued:
+                return True
+            if core.isupper() and all(w.isupper() and w.isalpha() for w in words):
+                return True
+            return bool(glued) and (bracketed or any(w[:1] in "([" for w in words))
+        if kind == "sep":
+            return False
+        words.append(core)
+        at = _WS.match(line, end).end()  # type: ignore[union-attr]
+    return False
+
+
+def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
+    """Read a run of general header fields at ``pos`` (see above) up to its last separator;
+    True when one was read (``s.pos`` then stands where the message starts). ``need_level``:
+    only a run that names a level counts (at the start of a line, where nothing else says it
+    is a header)."""
+    line = s.line
+    tokens = _run_tokens(line, pos, s.level is not None)
+    n = len(tokens)
+    while n and not _closing(tokens[n - 1]):
+        n -= 1
+    if not n:
+        return False
+    level = next((t.level for t in tokens[:n] if t.level), None)
+    if need_level and level is None:
+        return False
+    if level is None and s.level is None and s.priority is None:
+        # with no level anywhere, one line's shape is no evidence: "e1000e 0000:00:1f.6 eno1:
+        # NIC Link is Up" and "203.0.113.9:51234 TLS: Initial packet ..." are messages. Columns
+        # that stay alike across a source's lines are learned by its layout instead.
+        return False
+    close = tokens[n - 1].end
+    if _WS.match(line, close).end() >= len(line):  # type: ignore[union-attr]
+        return False  # a message must follow
+    known = "L" if s.level is not None else "P" if s.priority is not None else ""
+    s.run = (known, *(t.kind for t in tokens[:n]))
+    if level is not None:
+        s.level = level
+    if s.component is None:
+        s.component = _run_name(tokens[:n])
+    s.mark(pos, close, "run")
+    s.pos = close
+    return True
+
+
+def replay_run(
+    line: str, pos: int, kinds: tuple[str, ...]
+) -> tuple[int, str | None, str | None] | None:
+    """A layout's run of general header fields (``kinds`` as :func:`_field_run` left them in
+    ``_Scan.run``) read again at ``pos``: where it ends, its level and first name. The line's
+    run may go on (``kid1| storeDirWriteCleanLogs: Starting...`` after ``kid1| Starting``):
+    its source's layout says where the message starts; but a level word there is the line's
+    say, and the scanner reads it. None when the run differs."""
+    learned = kinds[1:]
+    n = len(learned)
+    # (the whole run only where the run's length decides: no level known before it)
+    tokens = _run_tokens(line, pos, kinds[0] == "L", _RUN_TOKENS if not kinds[0] else n + 1)
+    if len(tokens) < n or tuple(t.kind for t in tokens[:n]) != learned:
+        return None
+    if not kinds[0] and not any(t.level for t in tokens):
+        closing = len(tokens)
+        while closing and not _closing(tokens[closing - 1]):
+            closing -= 1
+        if closing > 2:
+            return None  # the scanner reads no header there: neither does the layout
+    if len(tokens) > n and (tokens[n].kind[0] == "l" or tokens[n].kind == learned[-1]):
+        return None  # a level, or more fields of the same kind: the scanner reads them
+    end = tokens[n - 1].end
+    if _WS.match(line, end).end() >= len(line):  # type: ignore[union-attr]
+        return None
+    level = next((t.level for t in tokens[:n] if t.level), None)
+    return end, level, _run_name(tokens[:n])
+
+
+def _run_name(tokens: list[_RunToken]) -> str | None:
+    """The component a run names: its last name closed by a separator (the logger nearest
+    the message: ``net.conn:``), else its first name that is not a ``key=value`` pair."""
+    names = [t for t in tokens if t.name and "=" not in t.name]
+    closed = [t for t in names if t.kind[0] == "F"]
+    pick = closed[-1] if closed else names[0] if names else None
+    return pick.name if pick is not None else None

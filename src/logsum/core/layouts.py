@@ -66,6 +66,7 @@ _KIND_REGEX = {
     "mark": r"[*#.-](?=\s)",
     "npidtid": scan._NAME_PID_TID.pattern,
     "gpid": scan._GLUED_ID.pattern,
+    "glead": scan._GLUED_LEAD.pattern,
     "bcaller": scan._BRACE_CALLER.pattern,
     "tparen": scan._THREAD_PARENS.pattern,
     "program": scan._PROGRAM_PID.pattern,
@@ -116,6 +117,7 @@ _NAMING_KINDS = frozenset(
 
 _ENDS_HEADER = frozenset(
     {
+        "run",
         "nlevel",
         "clevel",
         "shead",
@@ -132,6 +134,202 @@ _ENDS_HEADER = frozenset(
 
 # A component learned in one word ("imap-login:") is not "host program[pid]:" on a later line
 _ONE_WORD_COMP = _KIND_REGEX["comp"].replace(r"(?: [^\s\[\]:]+)?", "")
+_WS = re.compile(r"\s*")
+_COLUMNS = 4
+"""Tokens at the start of a layout's messages whose shapes are compared across its lines."""
+_LEARN_AFTER = 3
+"""Lines of a layout seen before its columns are trusted."""
+_SHAPE_CLASSES = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "A" * 26 + "a" * 26 + "0" * 10,
+)
+_RUNS = re.compile(r"(.)\1+")
+_CLOSERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_CODE = re.compile(r"[A-Z]+-?0[.:]?")  # "AH00126:", "WFLYSRV0049:", "ORA-00942:": a message's
+_LEVEL_INITIALS = {
+    "T": "TRACE", "D": "DEBUG", "V": "DEBUG", "I": "INFO", "N": "NOTICE",
+    "W": "WARNING", "E": "ERROR", "C": "CRITICAL", "F": "CRITICAL",
+}  # fmt: skip
+"""A level column of one letter: each letter the initial of the level words loggers share."""
+
+
+def _token_shape(token: str) -> str:
+    """A token's shape: its runs of upper-case letters, lower-case letters and digits as
+    ``A``, ``a``, ``0`` (``etcdmain:`` is ``a:``, ``#12`` is ``#0``); a group in brackets is its
+    brackets (``[initandlisten]`` and ``[conn12]`` are ``[]``), or ``""`` (no column) when it
+    holds words of a sentence; one punctuation mark is ``.`` (``#``, ``*``)."""
+    first, last = token[:1], token[-1:]
+    if first in "\"'`":
+        return ""  # a quoted value is the message's
+    if first in _CLOSERS and last == _CLOSERS[first]:
+        inner = token[1:-1].split()
+        if not any(c.isalnum() for c in token) or (
+            len(inner) > 1 and not all(scan._KV.fullmatch(w) for w in inner)
+        ):
+            return ""  # marks ("[**]"), or words of a sentence in brackets
+        return first + last
+    if len(token) == 1 and not token.isalnum():
+        return "."
+    return _RUNS.sub(r"\1", token.translate(_SHAPE_CLASSES))
+
+
+def _column_level(values: set[str]) -> bool:
+    """Whether a column's values are all levels: level words, or the letters of
+    :data:`_LEVEL_INITIALS`."""
+    return bool(values) and all(_value_level(v) is not None for v in values)
+
+
+def _value_level(value: str) -> str | None:
+    word = value.strip("[]()<>{}:| ")
+    if len(word) == 1:
+        return _LEVEL_INITIALS.get(word)
+    return scan.LEVELS.get(word.upper()) if word.isalpha() else None
+
+
+class _Columns:
+    """The first tokens of the messages a layout gave, compared across its lines: a source's
+    header may go on past what the scanner read (a level letter and a facility, ``I CONTROL
+    [initandlisten] ...``; a level letter and a pipe, ``I | etcdmain: ...``; a thread id,
+    ``#0 ...``). Columns whose shape stays the same on every line, while a column after them
+    varies, are header, as long as they are not words of a sentence (a column of plain words
+    is header only between others, and a code such as ``AH00126:`` opens the message) and the
+    last one closes the header (a level, a separator, a group in brackets, a name with a
+    colon...). Learned after :data:`_LEARN_AFTER` lines; the layout then strips them from
+    every line of its source whose tokens have those shapes."""
+
+    __slots__ = ("learned", "levels", "seen", "shapes", "take", "values")
+
+    def __init__(self, levels: bool) -> None:
+        self.levels = levels  # whether a column may hold the level (the header named none)
+        self.seen: set[str] = set()  # the lines counted, up to their numbers
+        self.shapes: list[str | None] = []  # None: varied
+        self.values: list[set[str]] = [set() for _ in range(_COLUMNS)]
+        self.take = 0
+        self.learned = False
+
+    def _tokens(self, line: str, pos: int, count: int) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        while len(out) < count and pos < len(line):
+            end = scan._token_end(line, pos)
+            if end <= pos:
+                break
+            out.append((line[pos:end], end))
+            pos = _WS.match(line, end).end()  # type: ignore[union-attr]
+        return out
+
+    def observe(self, line: str, pos: int) -> None:
+        """Count the message of one more line of the layout, starting at ``pos``. Only lines
+        that differ beyond their numbers count, and the columns are learned once, from the
+        first :data:`_LEARN_AFTER` of them: a line is then split as any line equal to it up
+        to its numbers was (the engine replays such lines without asking again)."""
+        if self.learned:
+            return
+        key = _DIGIT_RUN.sub("0", line)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        tokens = self._tokens(line, pos, _COLUMNS)
+        shapes = [_token_shape(t) for t, _ in tokens] + [""] * (_COLUMNS - len(tokens))
+        if len(self.seen) == 1:
+            self.shapes = list(shapes)
+        else:
+            self.shapes = [a if a == b else None for a, b in zip(self.shapes, shapes, strict=True)]
+        for (token, _), values in zip(tokens, self.values, strict=False):
+            values.add(token)
+        if len(self.seen) >= _LEARN_AFTER:
+            self.take = self._learned()
+            self.learned = True
+
+    def _learned(self) -> int:
+        k = 0
+        while k < _COLUMNS and self.shapes[k] and self._header_like(k):
+            k += 1
+        if k == _COLUMNS:
+            return 0  # nothing varies: the messages are alike, not their headers
+        while k and not self._closes(k - 1):
+            k -= 1
+        return k
+
+    def _level(self, k: int) -> bool:
+        return self.levels and _column_level(self.values[k])
+
+    def _header_like(self, k: int) -> bool:
+        shape = self.shapes[k] or ""
+        if self._level(k):
+            return True
+        if _CODE.fullmatch(shape):
+            return False
+        return shape == "A" or not shape.isalpha()
+
+    def _closes(self, k: int) -> bool:
+        """A level, a mark or separator, a group in brackets, or a field with a separator
+        glued to it closes a header; a value (an address, a number) may be the message's."""
+        shape = self.shapes[k] or ""
+        if self._level(k) or shape == "." or shape[-1:] == "|":
+            return True
+        if shape[-1:] == ":":
+            # a name and its colon names a source when it varies ("etcdmain:",
+            # "etcdserver:"); the same name on every line opens the message ("ciod: ...")
+            return len(self.values[k]) > 1
+        if shape in ("()", "[]", "{}", "<>"):
+            return True
+        last = shape[-1:]  # a bracket it did not open: "file.cc:87]"
+        return last in ")]" and shape.count(last) > shape.count("(" if last == ")" else "[")
+
+    def read(self, line: str, pos: int) -> tuple[int, str | None, str | None] | None:
+        """Where the message of ``line`` starts past the learned columns at ``pos``, the level
+        and the name they hold; None when its tokens do not have the learned shapes."""
+        if _DIGIT_RUN.sub("0", line) in self.seen:
+            return None  # split as it was while the columns were learned
+        tokens = self._tokens(line, pos, self.take + 1)
+        if len(tokens) <= self.take:
+            return None
+        level = name = None
+        for k in range(self.take):
+            token = tokens[k][0]
+            if _token_shape(token) != self.shapes[k]:
+                return None
+            if self._level(k) or len(token.strip("[]()<>{}:| ")) > 1:
+                # (a level word in a column of names is what the line says: it is the level)
+                level = level or _value_level(token)
+            if not self._level(k) and name is None and token[:1].isalpha():
+                name = token.rstrip(":|")
+        return _WS.match(line, tokens[self.take - 1][1]).end(), level, name  # type: ignore[union-attr]
+
+
+class _Found:
+    """What a :class:`_RunStep` matched (the part of ``re.Match`` a layout reads)."""
+
+    __slots__ = ("_end", "_start", "_text")
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self._text, self._start, self._end = text, start, end
+
+    def group(self) -> str:
+        return self._text
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+class _RunStep:
+    """A layout's step over a run of general header fields (``header._field_run``): the
+    tokens vary in width and may hold spaces in brackets, so no regular expression replays
+    them; the run is read again and must have the same kinds of tokens."""
+
+    __slots__ = ("found", "kinds")
+
+    def __init__(self, kinds: tuple[str, ...]) -> None:
+        self.kinds = kinds
+        self.found: tuple[int, str | None, str | None] | None = None
+        """The last run read: its end, level and name (the layout reads them next)."""
+
+    def match(self, line: str, pos: int) -> _Found | None:
+        found = self.found = scan.replay_run(line, pos, self.kinds)
+        return None if found is None else _Found(line[pos : found[0]], pos, found[0])
 
 
 @lru_cache(maxsize=1024)
@@ -174,6 +372,7 @@ class _Layout:
     where the layout stops, would read more header there."""
 
     __slots__ = (
+        "columns",
         "has_host",
         "has_stamp",
         "host_due",
@@ -191,7 +390,7 @@ class _Layout:
     )
 
     def __init__(self, s: scan._Scan) -> None:
-        steps: list[tuple[re.Pattern[str], re.Pattern[str]]] = []  # (gap before, field)
+        steps: list[tuple[re.Pattern[str], re.Pattern[str] | _RunStep]] = []  # (gap, field)
         prev = 0
         self.last_stamps: list[tuple[int, int, int]] = []
         self.last_end = 0  # where the header of the last line split ended
@@ -213,6 +412,11 @@ class _Layout:
             elif kind == "comp" and " " not in s.line[start:end]:
                 # a program named in one word ("imap-login:") is not "host program[pid]:"
                 rx = _ONE_WORD_COMP
+            elif kind == "run":
+                steps.append((_compiled(gap), _RunStep(s.run)))
+                self.kinds.append((kind, shape))
+                prev = end
+                continue
             else:
                 rx = _KIND_REGEX[kind]
             steps.append((_compiled(gap), _compiled(rx)))
@@ -241,6 +445,8 @@ class _Layout:
         )
         self.probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
+        self.columns = _Columns(s.level is None)
+        self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
 
     def split(
         self,
@@ -330,6 +536,10 @@ class _Layout:
                 seen_level = True
             elif kind == "tag":
                 priority = scan._tag_level(text)
+            elif kind == "glead":
+                word = text[:-1]
+                if word.isalpha() and word in (word.upper(), word.capitalize()):
+                    priority = scan.LEVELS.get(word.upper())
             elif kind == "pri":
                 priority = scan._pri_level(text)
             elif kind == "npidtid":
@@ -471,6 +681,12 @@ class _Layout:
             elif kind == "ppid":
                 paren = scan._PAREN_PID.match(line, field_start)
                 pid = pid or (paren.group(1) if paren is not None else None)
+            elif kind == "run":
+                run = self.steps[k][1].found  # type: ignore[union-attr]
+                if run is not None:
+                    level = level or run[1]
+                    seen_level = seen_level or run[1] is not None
+                    component = component or run[2]
         state = (
             timestamp is not None or self.has_stamp,
             level is not None,
@@ -486,6 +702,15 @@ class _Layout:
             for (_, shape), (_, a, b) in zip(self.kinds, parts, strict=True)
             if shape >= 0
         ]
+        columns = self.columns
+        if columns.take:
+            read = columns.read(line, end)
+            if read is not None:
+                end, named, name = read
+                level = level or named
+                component = component or name
+        else:
+            columns.observe(line, end)
         self.last_end = end
         message = scan._without_context(line[end:].strip())
         if not message and self.tagged:
@@ -573,6 +798,8 @@ class _Layout:
             and scan._BRACKET.match(line, start) is not None
         ):
             return True  # after a logger the scanner reads each bracket as context
+        if has_level and last in _NAMED_LAST:
+            return False  # the scanner lets the message start after a name that follows a level
         if has_level:
             scan._after_level(probe)
         elif not self.kinds:
@@ -602,6 +829,10 @@ class _Layout:
         # (a separator the layout reads after its last field, " - ", is no more header)
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
+
+_NAMED_LAST = frozenset({"comp", "plogger", "ndash", "lline", "dcaller", "corr", "glued"})
+"""Fields that end the header once a level was read: the component of ``LEVEL name: ...``,
+a padded logger before `` : ``, a logger before `` - ``..."""
 
 _MESSAGE_NEXT = frozenset({"mark", "epid", "ppid", "hexlevel", "pcolumn", "npidtid"})
 """Fields after which the scanner always reads the message (a role mark, a process in angle

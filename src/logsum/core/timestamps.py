@@ -158,7 +158,11 @@ _SHAPES: tuple[tuple[str, str], ...] = (
         _END,
     ),
     # Syslog / C: [Sun] Dec 04 04:47:44 [2005], Mon Mar  2 10:00:00 2026
-    (rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?" + _TZ, _END),
+    # (a dash between month and day: Mar-02 10:00:00.118)
+    (
+        rf"(?:{_DOW}\s+)?{_MON}(?:\s+|-)(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?" + _TZ,
+        _END,
+    ),
     # Month name, day, year, time: Mar 02, 2026 10:00:00 AM
     (rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+(?P<Y>\d{{4}}),?\s+{_HMS}" + _TZ, _END),
     # Day first with month name: 10/Oct/2000:13:55:36 -0700 (Apache access log), 04 Dec 2005
@@ -199,6 +203,13 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     # Unix epoch seconds (2001..2033), with a fraction (audit: 1711111111.123:456), or
     # milliseconds, alone as a field
     (r"(?P<epoch>1\d{9})(?:\.(?P<efrac>\d{1,9}))?|(?P<epochms>1\d{12})", r"(?![\w.]|:[^\W\d])"),
+    # A short US date, month/day/two-digit year with a one-digit month or day (Java's
+    # DateFormat.SHORT, 3/2/26 9:59:41:204 UTC; with two digits each, yy/mm/dd above reads
+    # it); last, so earlier shapes keep their indexes
+    (
+        r"(?=\d/|\d\d/\d/)(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{2})\s+" + _HMS + _TZ,
+        _END,
+    ),
 )
 
 
@@ -212,6 +223,13 @@ def _compile(clock24: bool = False) -> list[re.Pattern[str]]:
 
 
 _NO_AMPM = r"(?:\s?(?P<ampm>(?!)[AP]M))?"
+CONVENTION_SHAPES: tuple[int, ...] = (5, 6, 7, 11, 12)
+"""Indexes in the shapes above of one program's own timestamp (Zabbix's ``20260302:100000``,
+a two-digit year glued to a compact date, glog's ``I0302``): ``bench/corpus.py
+--generic-only`` switches them off (and :data:`CONVENTIONS`), leaving the shapes loggers share.
+"""
+CONVENTIONS: tuple[str, ...] = ("_COMPACT_FIELD",)
+"""This module's recognisers of one program's timestamp field (Chromium's ``MMDD/HHMMSS``)."""
 _PATTERNS = _compile()
 _PATTERNS_24 = _compile(clock24=True)
 

@@ -1,0 +1,123 @@
+"""Header detection on formats no rule names: a run of general header fields read up to its
+separator, and the columns a source's own lines show to be header (``header._field_run``,
+``layouts._Columns``). Every line here was written for these tests in shapes no convention of
+``header.CONVENTIONS`` reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from logsum import Engine
+from logsum.core.config import EngineConfig
+
+
+def _engine() -> Engine:
+    return Engine(EngineConfig(default_year=2026))
+
+
+@pytest.mark.parametrize(
+    ("line", "message", "level", "component"),
+    [
+        # key=value context and a name before the level, the level's colon ends the header
+        (
+            "2026-03-02T10:00:00Z node-4 {zone=b rack=12} WARNING: disk 91% full",
+            "disk 91% full",
+            "WARNING",
+            "node-4",
+        ),
+        # a thread in parentheses and an arrow after the level
+        (
+            "2026-03-02 10:00:00,250 INFO (loader-7) => 120 rows imported",
+            "120 rows imported",
+            "INFO",
+            None,
+        ),
+        # fields and a level opening the line, no time at all
+        (
+            "3f [net-2] WARN relay.peer: handshake timed out",
+            "handshake timed out",
+            "WARNING",
+            "relay.peer",
+        ),
+    ],
+)
+def test_a_run_of_general_fields_ends_at_its_last_separator(
+    line: str, message: str, level: str | None, component: str | None
+) -> None:
+    r = _engine().process(line)
+    assert (r.message, r.header.level, r.header.component) == (message, level, component)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2026-03-02 10:00:00 Connection from 10.0.0.5: refused",  # words first: a message
+        "2026-03-02 10:00:00 [**] alert raised by rule 12",  # marks decorate the message
+        "2026-03-02 10:00:00 10.0.0.5 GET /index.html 200",  # values, no separator
+    ],
+)
+def test_text_that_only_looks_like_fields_stays_in_the_message(line: str) -> None:
+    assert _engine().process(line).message == line[len("2026-03-02 10:00:00 ") :]
+
+
+# A format nobody coded: a level letter and a module in brackets after the time.
+LETTERS = [
+    ("2026-03-02 10:00:00.100 I [cache] warmed 812 keys", None),
+    ("2026-03-02 10:00:01.250 W [cache] eviction rate high: 120/s", None),
+    ("2026-03-02 10:00:02.400 I [http] listening on :8080", None),
+    ("2026-03-02 10:00:03.550 E [db] connection refused by 10.0.0.5", "ERROR"),
+    ("2026-03-02 10:00:04.700 I [http] served 200 in 4 ms", "INFO"),
+    ("2026-03-02 10:00:05.850 W [db] slow query: 812 ms", "WARNING"),
+]
+
+
+def test_a_source_teaches_its_header_columns() -> None:
+    # Once three lines of a layout showed a column of level letters and a column of bracketed
+    # names before messages that vary, the next lines of the source lose both: the message
+    # is what follows, the letter its level.
+    engine = _engine()
+    results = [engine.process(line) for line, _ in LETTERS]
+    for (line, level), r in zip(LETTERS[3:], results[3:], strict=True):
+        assert r.message == line.split("] ", 1)[1]
+        assert r.header.level == level
+    # the lines that taught the columns were read before they were known
+    assert results[0].message == "I [cache] warmed 812 keys"
+
+
+def test_columns_are_learned_from_lines_that_differ_beyond_their_numbers() -> None:
+    # The same line over and over, its numbers changing, teaches nothing: the shape cache
+    # replays such lines, and a column learned from them would split them apart.
+    engine = _engine()
+    for n in range(6):
+        r = engine.process(f"2026-03-02 10:00:0{n}.100 I [cache] warmed {n}12 keys")
+        assert r.message == f"I [cache] warmed {n}12 keys"
+
+
+def test_a_column_of_one_name_with_its_colon_stays_in_the_message() -> None:
+    # "http:" on every line opens the message (Go's net/http writes it); only a name that
+    # varies from line to line names a source.
+    engine = _engine()
+    lines = [
+        "2026/03/02 10:00:00 http: TLS handshake error from 10.0.0.5:4411: EOF",
+        "2026/03/02 10:00:01 http: superfluous response.WriteHeader call from main.go:88",
+        "2026/03/02 10:00:02 http: Accept error: too many open files; retrying in 5ms",
+        "2026/03/02 10:00:03 http: panic serving 10.0.0.7:5120: runtime error",
+        "2026/03/02 10:00:04 http: TLS handshake error from 10.0.0.9:4420: EOF",
+    ]
+    for line in lines:
+        assert engine.process(line).message.startswith("http: ")
+
+
+def test_a_learned_column_never_hides_the_level_a_line_states() -> None:
+    # A column of module names learned from three lines; a fourth line has a level word
+    # there: the line's word is its level, not a module's name.
+    engine = _engine()
+    for line in (
+        "2026-03-02 10:00:00.100 [cache] (w1) warmed 812 keys",
+        "2026-03-02 10:00:01.250 [http] (w2) listening on :8080",
+        "2026-03-02 10:00:02.400 [db] (w1) pool of 12 ready",
+    ):
+        engine.process(line)
+    r = engine.process("2026-03-02 10:00:03.550 [ERROR] (w3) disk full on /var")
+    assert r.header.level == "ERROR"
+    assert r.message == "disk full on /var"
