@@ -46,16 +46,17 @@ FLOORS = {
     ("tune", "sequential"): (0.86, 0.96, 0.93, 0.96),
     ("holdout", "sequential"): (0.72, 0.94, 0.83, 0.95),
     ("tune", "interleaved"): (0.86, 0.91, 0.93, 0.95),
-    ("holdout", "interleaved"): (0.71, 0.91, 0.83, 0.95),
+    ("holdout", "interleaved"): (0.70, 0.91, 0.83, 0.95),
 }
 
 
 # The same with every named convention switched off (``bench/corpus.py --generic-only``): what
 # the general mechanisms alone give a format nobody coded. Set when they were added, on the
-# 156 + 56 families (message: tune 0.553 -> 0.759, holdout 0.563 -> 0.689).
+# 156 + 56 families (message: tune 0.553 -> 0.759, holdout 0.563 -> 0.689; 0.720 and 0.668 once a run
+# with no level anywhere stopped counting as header).
 GENERIC_FLOORS = {
-    "tune": (0.74, 0.92, 0.82, 0.92),
-    "holdout": (0.67, 0.94, 0.77, 0.95),
+    "tune": (0.71, 0.92, 0.82, 0.92),
+    "holdout": (0.66, 0.94, 0.77, 0.95),
 }
 
 
