@@ -82,6 +82,40 @@ CASES = [
     # An ambiguous abbreviation belongs to the timestamp but names no offset: read in the
     # caller's zone (UTC here)
     ("2026-03-02 10:00:00 CST x", 0, "2026-03-02T10:00:00", 0, 23),
+    # Numeric dates whose order is not written in them, read by the common convention when
+    # nothing else tells: a slash with a 2-digit year is the US month/day/year (HTCondor,
+    # WebSphere), a dot day first (German), a dash day first (log4j2's DD_MM_YYYY)
+    ("03/02/26 10:00:00 ** condor_schedd", 0, "2026-03-02T10:00:00", 0, 17),
+    ("[3/2/26 9:59:41:204 UTC] 00000001 x", 1, "2026-03-02T09:59:41.204", 0, 23),
+    ("02.03.2026 10:00:00 Dienst gestartet", 0, "2026-03-02T10:00:00", 0, 19),
+    ("02-03-2026 14:34:02,781 INFO x", 0, "2026-03-02T14:34:02.781", 0, 23),
+    # .NET / Windows Event Viewer (12-hour clock), JavaScript's en-US toLocaleString
+    ("Information,3/2/2026 10:00:00 PM,Service", 12, "2026-03-02T22:00:00", 0, 32),
+    ("3/2/2026, 10:00:00 AM - listening", 0, "2026-03-02T10:00:00", 0, 21),
+    ("3/2/2026 10:05 AM x", 0, "2026-03-02T10:05:00", 0, 17),
+    # The month's name glued to the day (Nextflow), WebLogic's 12-hour clock with its zone
+    ("Mar-02 10:00:00.118 [main] DEBUG x", 0, "2026-03-02T10:00:00.118", 0, 19),
+    ("####<Mar 2, 2026 9:58:12,004 AM UTC> <Info>", 5, "2026-03-02T09:58:12.004", 0, 35),
+    ("Mar 2, 2026, 10:00:00 PM x", 0, "2026-03-02T22:00:00", 0, 24),
+    # date(1) and Java's Date.toString() (zone before the year), Ruby's (offset before it)
+    ("Mon Mar  2 10:00:00 UTC 2026 backup started", 0, "2026-03-02T10:00:00", 0, 28),
+    ("Mon Mar 02 10:00:00 CET 2026 x", 0, "2026-03-02T09:00:00", 1, 28),
+    ("Mon Mar 02 10:00:00 -0700 2026 x", 0, "2026-03-02T17:00:00", -7, 30),
+    # Go's time.Time.String() (offset and zone name), Java's ZonedDateTime, RFC 822 and 850
+    ("2026-03-02 10:00:00.123456789 +0000 UTC m=+0.01", 0, "2026-03-02T10:00:00.123456", 0, 39),
+    ("2026-03-02T10:00:00+01:00[Europe/Paris] x", 0, "2026-03-02T09:00:00", 1, 39),
+    ("02 Mar 26 10:00 MST x", 0, "2026-03-02T17:00:00", -7, 19),
+    ("Monday, 02-Mar-26 10:00:00 GMT x", 0, "2026-03-02T10:00:00", 0, 30),
+    # Erlang's error logger, log4j2's ISO8601_BASIC
+    ("=INFO REPORT==== 2-Mar-2026::10:00:00 ===", 17, "2026-03-02T10:00:00", 0, 37),
+    ("20260302T100000,781 INFO x", 0, "2026-03-02T10:00:00.781", 0, 19),
+    ("20260302T100000+0100 x", 0, "2026-03-02T09:00:00", 1, 20),
+    # journalctl's short-full (a day of the week before the date), JavaScript's Date.toString()
+    ("Mon 2026-03-02 10:00:00 CET host x", 0, "2026-03-02T09:00:00", 1, 27),
+    ("Mon Mar 02 2026 10:00:00 GMT+0100 (Central European Time)", 0, "2026-03-02T09:00:00", 1, 33),
+    # epoch micro- and nanoseconds (journald's __REALTIME_TIMESTAMP, Go's UnixNano)
+    ("1772445600123456 x", 0, "2026-03-02T10:00:00.123456", 0, 16),
+    ("1772445600123456789 x", 0, "2026-03-02T10:00:00.123456", 0, 19),
 ]
 
 
@@ -224,3 +258,88 @@ def test_a_short_us_date_with_a_one_digit_month_or_day() -> None:
     assert found is not None and found[0] == datetime(2026, 3, 2, 9, 59, 41, 204000, tzinfo=UTC)
     found = match_timestamp("17/06/09 20:10:40", 0, 2026)
     assert found is not None and found[0] == datetime(2017, 6, 9, 20, 10, 40, tzinfo=UTC)
+
+
+def _read(text: str, hint: int) -> datetime | None:
+    found = match_timestamp(text, 0, hint)
+    assert found is not None
+    return found[0]
+
+
+def test_a_sources_own_dates_settle_which_field_is_the_day() -> None:
+    """Without evidence a slashed date is month first; a date whose first field cannot be a
+    month rules that order out for the timestamps of the same form, which then read day
+    first. Timestamps of another form (another source) keep the convention."""
+    hint = YearHint(2026, date(2026, 3, 10))
+    assert _read("03/02/2026 10:00:00", hint) == datetime(2026, 3, 2, 10, tzinfo=UTC)
+    assert _read("13/02/2026 10:00:00", hint) == datetime(2026, 2, 13, 10, tzinfo=UTC)
+    assert _read("03/02/2026 10:00:00", hint) == datetime(2026, 2, 3, 10, tzinfo=UTC)
+    assert _read("3/2/2026 10:00:00 AM", hint) == datetime(2026, 3, 2, 10, tzinfo=UTC)
+    # the year first where the first field cannot be a month (log4j's yy/MM/dd)...
+    assert _read("17/06/09 20:10:40", YearHint(2026)) == datetime(
+        2017, 6, 9, 20, 10, 40, tzinfo=UTC
+    )
+    # ...or where the last cannot be a year: no log is written years ahead of today
+    assert _read("03/12/28 10:00:00", hint) == datetime(2003, 12, 28, 10, tzinfo=UTC)
+    assert _read("03/12/28 10:00:00", YearHint(2029)) == datetime(2028, 3, 12, 10, tzinfo=UTC)
+    # no order makes a date of it: no point in time, and no evidence
+    assert _read("31/31/2026 10:00:00", hint) is None
+    assert _read("3/2/2026 10:00:00 AM", hint) == datetime(2026, 3, 2, 10, tzinfo=UTC)
+
+
+def test_an_engine_reads_a_sources_dates_again_once_their_order_is_known() -> None:
+    """The same text read before and after the evidence gets the order known at that time,
+    through the engine's caches (learned layouts, replayed plans) as through the scanner."""
+    engine = Engine(EngineConfig(default_year=2026))
+    lines = [
+        "03/02/2026 10:00:00 INFO job 1 started",
+        "03/02/2026 10:00:00 INFO job 2 started",
+        "25/02/2026 10:00:00 INFO job 3 started",
+        "03/02/2026 10:00:00 INFO job 4 started",
+        "04/02/2026 10:00:00 INFO job 5 started",
+    ]
+    got = [engine.process(line).timestamp for line in lines]
+    assert [t.date() if t else None for t in got] == [
+        date(2026, 3, 2),
+        date(2026, 3, 2),
+        date(2026, 2, 25),
+        date(2026, 2, 3),
+        date(2026, 2, 4),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "instant"),
+    [
+        # in angle brackets after a run of marks (WebLogic's server log)
+        (
+            "####<Mar 2, 2026 9:58:12,004 AM UTC> <Info> <Management> <host1> <main> <BEA-1> <up>",
+            datetime(2026, 3, 2, 9, 58, 12, 4000, tzinfo=UTC),
+        ),
+        # in a CSV record's second column, after the level (Windows Event Viewer's export)
+        (
+            "Warning,3/2/2026 10:02:17 PM,Time-Service,134,None,NtpClient was unable to set a peer",
+            datetime(2026, 3, 2, 22, 2, 17, tzinfo=UTC),
+        ),
+        # after a file name and grep's colon, and with -n its line number
+        (
+            "/var/log/dpkg.log:2026-03-02 09:58:10 status installed nginx:amd64 1.24.0-2",
+            datetime(2026, 3, 2, 9, 58, 10, tzinfo=UTC),
+        ),
+        ("app.log:12:2026-03-02 10:00:00 ERROR failed", datetime(2026, 3, 2, 10, tzinfo=UTC)),
+        # after a service's name and a pipe (docker compose logs)
+        ("api    | 2026-03-02 10:00:00,123 INFO up", datetime(2026, 3, 2, 10, 0, 0, 123000, UTC)),
+        # delimited records: a pipe before the time, the time quoted, date and time in two
+        # columns
+        ("|2026-03-02 10:00:00|INFO|started", datetime(2026, 3, 2, 10, tzinfo=UTC)),
+        ('"2026-03-02 10:00:00","INFO","started"', datetime(2026, 3, 2, 10, tzinfo=UTC)),
+        ("2026-03-02,10:00:00,INFO,started", datetime(2026, 3, 2, 10, tzinfo=UTC)),
+    ],
+)
+def test_a_timestamp_is_found_behind_the_fields_glued_to_it(line: str, instant: datetime) -> None:
+    assert Engine(EngineConfig(default_year=2026)).process(line).timestamp == instant
+
+
+def test_a_time_of_day_alone_behind_a_glued_field_makes_no_header() -> None:
+    r = Engine(EngineConfig(default_year=2026)).process("uptime:10:00:00 load 0.5")
+    assert r.timestamp is None and r.message == "uptime:10:00:00 load 0.5"

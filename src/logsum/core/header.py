@@ -253,7 +253,13 @@ _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
 _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]", "[ 0.01s]"
 _BRACE_CALLER = re.compile(r"\{[\w.\-/]+:\d{1,6}\}(?=\s)")
 _GLUED_ID = re.compile(r"\d{1,10}:(?=\d)")
-_GLUED_LEAD = re.compile(r"[^\s:,\d\[(<{\"'][^\s:,]{0,127}[:,](?=[\w\[])")
+# A field glued to the timestamp that follows it: a run of marks ("####<Mar 2, 2026 ...>"),
+# a CSV column ("Information,3/2/2026 10:00:00 AM,..."), a file name before grep's colon
+# ("/var/log/syslog:Mar  2 10:00:00 ...", with -n its line number: "app.log:12:2026-03-02 ...").
+_GLUED_LEAD = re.compile(
+    r"[^\s,:\"'<>\[\]()]{1,128}(?:,|:(?:\d{1,9}:)?)(?=[<\[(\"\w])"
+    r"|[^\w\s<\[(\"+\-]{1,8}(?=[<\[(\"\w])|[^\w\s<\[(\"]{2,8}(?=[<\[(\"\w])"
+)
 _LONE_MARK = re.compile(r"[*#](?=\s)")
 # A module, a process id and a long thread id right after the time (Python's
 # "%(asctime)s %(module)s %(process)d %(thread)d %(message)s"; a thread id has 8 or more digits:
@@ -576,7 +582,7 @@ def _scan(line: str, default_year: int) -> tuple[tuple[Header, str], _Scan] | No
 def _try_timestamp(s: _Scan, pos: int) -> bool:
     line = s.line
     bracket = pos < len(line) and line[pos] == "["
-    paren = pos < len(line) and line[pos] == "("
+    paren = pos < len(line) and line[pos] in '(<"'
     start = pos + 1 if bracket or paren else pos
     letter = None
     if (
@@ -591,7 +597,7 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         return False
     value, end, shape = found
     context = -1
-    if paren and not line.startswith(")", end):
+    if paren and not line.startswith(_CLOSING[line[pos]], end):
         return False
     if bracket:
         if end < len(line) and line[end] == "]" and letter is None:
@@ -625,10 +631,11 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         s.component = s.component or component
         s.pid = s.pid or pid
         end = context
-    elif paren:  # "(2026-03-02 10:00:00): ..."
-        s.mark(pos, start, "popen")
+    elif paren:  # "(2026-03-02 10:00:00): ...", "<Mar 2, 2026 10:00:00 AM UTC> <Info> ..."
+        opening, closing = _ENCLOSING_KINDS[line[pos]]
+        s.mark(pos, start, opening)
         s.mark(start, end, f"ts{shape}")
-        s.mark(end, end + 1, "pclose")
+        s.mark(end, end + 1, closing)
         end += 1
     else:
         s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
@@ -701,12 +708,13 @@ def _leading_timestamps(s: _Scan) -> None:
         s.spans.insert(len(s.spans) - 1, (pos, glued.end(), "gpid"))
         s.pid = glued.group(0)[:-1]
         return
-    glued_lead = _GLUED_LEAD.match(line, pos)
-    if glued_lead is not None and _try_timestamp(s, glued_lead.end()):
-        # a file name or source glued to the line it prefixes ("/var/log/syslog:Mar  2 ...")
-        first = len(s.spans) - (3 if s.spans[-1][2] in ("bctx", "pclose") else 1)
-        s.spans.insert(first, (pos, glued_lead.end(), "glead"))
-        word = glued_lead.group(0)[:-1]  # "Information,3/2/2026 10:00:00 AM,...": a level
+    glued = _GLUED_LEAD.match(line, pos)
+    first = len(s.spans)
+    if glued is not None and _dated_at(s, glued.end()) and _try_timestamp(s, glued.end()):
+        # a file name or source glued to the line it prefixes ("/var/log/syslog:Mar  2 ..."),
+        # marks ("####<Mar 2, 2026 ...>"), a CSV column
+        s.spans.insert(first, (pos, glued.end(), "glead"))
+        word = glued.group(0)[:-1]  # "Information,3/2/2026 10:00:00 AM,...": a level
         if word.isalpha() and word in (word.upper(), word.capitalize()):
             s.priority = LEVELS.get(word.upper())
         return
@@ -724,13 +732,15 @@ def _leading_timestamps(s: _Scan) -> None:
     at = pos
     for n in range(4):
         tag = (_TAG if n == 0 else _LEAD_FIELD).match(line, at)
-        if tag is None or (n == 1 and not _plain_lead(line[pos:at].strip())):
+        if tag is None or (
+            n == 1 and not _plain_lead(line[pos:at].strip()) and tag.group() != "|"
+        ):  # ("api    | 2026-03-02 ...": a service's name and a pipe before its lines)
             break
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if line[after : after + 1] in ("*", ".") and line[after + 1 : after + 2].isalpha():
             after += 1  # "000041: *Mar  2 10:00:00.118": the clock is not synchronised
         if _try_timestamp(s, after):
-            first = len(s.spans) - (3 if s.spans[-1][2] in ("bctx", "pclose") else 1)
+            first = len(s.spans) - (3 if s.spans[-1][2] in _AFTER_ENCLOSED else 1)
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             if n == 0:
                 s.priority = _tag_level(tag.group(0))
@@ -775,6 +785,20 @@ def _leading_timestamps(s: _Scan) -> None:
     s.pos = pos
 
 
+_CLOSING = {"(": ")", "<": ">", '"': '"'}
+_AFTER_ENCLOSED = ("bctx", "pclose", "aclose", "qclose")
+_ENCLOSING_KINDS = {"(": ("popen", "pclose"), "<": ("aopen", "aclose"), '"': ("qopen", "qclose")}
+
+
+def _dated_at(s: _Scan, pos: int) -> bool:
+    """Whether a timestamp with a date (not a time of day alone) starts at ``pos``, bare or
+    in brackets."""
+    line = s.line
+    start = pos + 1 if line[pos : pos + 1] in ("[", "(", "<", '"') else pos
+    found = match_timestamp(line, start, s.default_year)
+    return found is not None and found[0] is not None
+
+
 def _names_something(bracket: str) -> bool:
     """Whether a bracketed field holds a name or number, or is the empty field ``[-]``."""
     return bracket == "[-]" or any(c.isalnum() for c in bracket)
@@ -790,6 +814,8 @@ def _tag_level(tag: str) -> str | None:
         return LEVELS.get(letter[1:-1].strip().upper())
     if letter.isalpha() and letter.isupper():  # Django's verbose "INFO 2026-03-02 ..."
         return LEVELS.get(letter)
+    if letter.isalpha() and letter.istitle():  # a CSV record's level column ("Warning,")
+        return LEVELS.get(letter.upper())
     return None
 
 

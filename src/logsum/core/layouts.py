@@ -57,6 +57,10 @@ _KIND_REGEX = {
     "bopen": r"\[",
     "popen": r"\(",
     "pclose": r"\)",
+    "aopen": r"<",
+    "aclose": r">",
+    "qopen": r'"',
+    "qclose": r'"',
     "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
     "bletter": r"\[[VDIWEF] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
@@ -819,7 +823,7 @@ class _Layout:
             return level is not None and line[level[1] - 1] == ":"
         else:
             # (a bracket that opened with the time ends it, as a closing parenthesis does)
-            stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in ("bctx", "pclose")
+            stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in scan._AFTER_ENCLOSED
             # (as the scanner does, a colon right after the time is the time's)
             colon = stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)
             probe.pos = end + colon
@@ -853,6 +857,8 @@ class HeaderDetector:
         # Per timestamp shape: timestamps read with an AM/PM marker, and without one.
         self._halves: dict[int, list[int]] = {}
         self._year24 = twenty_four_hour(default_year)
+        self._dates = getattr(default_year, "dates", None)  # the stream's numeric date order
+        self._dates_seen = 0
         self.last_stamps: list[tuple[int, int, int]] = []
         """Where the timestamps of the last line split were: ``(start, end, shape)``; a
         bracketed timestamp's span includes its brackets."""
@@ -891,7 +897,11 @@ class HeaderDetector:
             bracketed = line[end - 1] == "]"  # a bracketed timestamp's span has its brackets
             close = end - 1 if bracketed else end
             if line[close - 1] not in "mM" or not _MARKER_END.search(line, start, close):
-                counts[1] += 1
+                # (a marker with the zone after it is the time's: "9:58:12 AM UTC")
+                inside = (
+                    "M" in line[start:close] or "m" in line[start:close]
+                ) and _MARKER_ZONE.search(line, start, close) is not None
+                counts[0 if inside else 1] += 1
                 continue
             if bracketed or (end < len(line) and not line[end].isspace()):
                 counts[0] += 1
@@ -912,6 +922,10 @@ class HeaderDetector:
         # Only the layouts learned from lines that start like this one (the first characters'
         # kinds: "0000-", "aaa ", "[000") are tried: a stream that interleaves many sources
         # does not pay for every source's layout on every line, nor evict them.
+        dates = self._dates
+        if dates is not None and dates.version != self._dates_seen:
+            self._dates_seen = dates.version  # the values read in the order before are stale
+            self._stamps.clear()
         lead = line[:4].translate(_LEAD_KINDS)
         group = self._by_lead.get(lead)
         if group is None:
@@ -963,6 +977,9 @@ def _stamp_spans(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, int]
 
 _MARKER_END = re.compile(r"\d\s?[AP]M\Z", re.IGNORECASE)
 """A timestamp's text that ends with a 12-hour clock's half of the day."""
+
+_MARKER_ZONE = re.compile(r"\d\s?[AP]M\s?(?:[A-Z]{1,5}|[+-]\d)", re.IGNORECASE)
+"""A timestamp's text whose half of the day is followed by its zone."""
 
 _LEAD_KINDS = str.maketrans(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "0" * 10 + "a" * 52

@@ -47,11 +47,19 @@ class YearHint(int):
 
     today: date | None
     zone: tzinfo
+    dates: DateOrders
 
-    def __new__(cls, year: int, today: date | None = None, zone: tzinfo = UTC) -> YearHint:
+    def __new__(
+        cls,
+        year: int,
+        today: date | None = None,
+        zone: tzinfo = UTC,
+        dates: DateOrders | None = None,
+    ) -> YearHint:
         hint = super().__new__(cls, year)
         hint.today = today
         hint.zone = zone
+        hint.dates = DateOrders() if dates is None else dates
         return hint
 
 
@@ -64,7 +72,10 @@ class TwentyFourHour(YearHint):
 def twenty_four_hour(default_year: int) -> TwentyFourHour:
     """``default_year`` (its year, today and zone) for a 24-hour clock."""
     return TwentyFourHour(
-        int(default_year), getattr(default_year, "today", None), _zone_of(default_year)
+        int(default_year),
+        getattr(default_year, "today", None),
+        _zone_of(default_year),
+        getattr(default_year, "dates", None),
     )
 
 
@@ -84,6 +95,125 @@ def _year_for(default_year: int, month: int, day: int) -> int:
     return int(default_year)
 
 
+def full_year(yy: int) -> int:
+    """The year a two-digit year names, as POSIX ``strptime``'s ``%y`` reads it: 69-99 are
+    1969-1999, 00-68 are 2000-2068."""
+    return yy + (1900 if yy >= 69 else 2000)
+
+
+# The orders a numeric date's three fields may be written in, most common first, by the
+# separator and the width of the last field (4 digits: it is the year). Slashes and dashes:
+# slashes: the US month first (``03/02/2026``, ``03/02/26``; .NET's and Python's ``%m/%d/%Y``
+# examples), then the year first (``26/03/02``, log4j's ``yy/MM/dd``), then the day first.
+# Dots and dashes: the day first (``02.03.2026`` as in most of Europe, log4j2's
+# ``DD_MM_YYYY`` ``02-03-2026``), then the year first, then the month first.
+_ORDERS: dict[tuple[str, bool], tuple[str, ...]] = {
+    ("/", True): ("mdy", "dmy"),
+    ("-", True): ("dmy", "mdy"),
+    (".", True): ("dmy", "mdy"),
+    ("/", False): ("mdy", "ymd", "dmy"),
+    ("-", False): ("dmy", "ymd", "mdy"),
+    (".", False): ("dmy", "ymd", "mdy"),
+}
+
+
+def _in_order(order: str, a: int, b: int, c: int, long_year: bool) -> tuple[int, int, int]:
+    """``(year, month, day)`` of fields ``a``, ``b``, ``c`` written in ``order``."""
+    if order == "mdy":
+        y, m, d = c, a, b
+    elif order == "dmy":
+        y, m, d = c, b, a
+    else:
+        y, m, d = a, b, c
+    return (y if long_year else full_year(y)), m, d
+
+
+def _possible(ymd: tuple[int, int, int], default_year: int) -> bool:
+    """Whether ``ymd`` is a day of the calendar, and not after next year when today is known
+    (no log is written years ahead)."""
+    y, m, d = ymd
+    if not (1 <= m <= 12 and 1 <= d <= 31):
+        return False
+    try:
+        date(y, m, d)
+    except ValueError:
+        return False
+    today = getattr(default_year, "today", None)
+    return today is None or y <= today.year + 1
+
+
+class DateOrders:
+    """The order of day, month and year in the numeric dates of a stream, settled per source
+    from its own lines: a date that is impossible in an order (a field above 12 where the month
+    would be, 31 February, a year after next year) rules that order out for every timestamp of
+    the same form (the text with each run of digits and of letters as one: ``0/0/0 0:0:0 a``),
+    which stands for its source; the first order not ruled out, most common first (see
+    :data:`_ORDERS`), reads them. ``version`` counts the changes of a chosen order, so that
+    values read before one are not reused."""
+
+    __slots__ = ("out", "version")
+
+    def __init__(self) -> None:
+        self.out: dict[str, set[str]] = {}
+        self.version = 0
+
+    def read(
+        self,
+        form: str,
+        sep: str,
+        a: int,
+        b: int,
+        c: int,
+        long_year: bool,
+        default_year: int,
+    ) -> tuple[int, int, int] | None:
+        """``(year, month, day)`` of the date ``a sep b sep c`` in a timestamp of ``form``, or
+        ``None`` when it is no date in any order."""
+        orders = _ORDERS.get((sep, long_year), _ORDERS[("/", long_year)])
+        out = self.out.get(form)
+        if out is None:
+            if len(self.out) >= 256:
+                self.out.clear()
+            out = self.out[form] = set()
+        chosen = next((o for o in orders if o not in out), None)
+        readings = {o: _in_order(o, a, b, c, long_year) for o in orders}
+        possible = [o for o in orders if _possible(readings[o], default_year)]
+        if not possible:
+            return None  # no date in any order: it tells nothing about the stream's
+        out.update(o for o in orders if o not in possible)
+        now = next((o for o in orders if o not in out), None)
+        if now != chosen:
+            self.version += 1
+        if now is not None:
+            return readings[now]
+        # every order was ruled out by some line: read this one in the first it allows
+        return readings[possible[0]]
+
+
+def read_date(
+    default_year: int, form: str, sep: str, a: str, b: str, c: str
+) -> tuple[int, int, int] | None:
+    """``(year, month, day)`` of a numeric date written ``a sep b sep c`` (the year first,
+    last, two or four digits) in a timestamp of ``form`` (see :func:`stamp_form`), in the
+    order its source's dates are written (see :class:`DateOrders`; without a stream, the first
+    order that makes it a date)."""
+    long_year = len(c) == 4
+    x, y, z = int(a), int(b), int(c)
+    dates = getattr(default_year, "dates", None)
+    if dates is None:
+        dates = DateOrders()
+    return dates.read(form, sep, x, y, z, long_year, default_year)
+
+
+_FORM_RUNS = re.compile(r"\d+|[^\W\d_]+")
+
+
+def stamp_form(text: str) -> str:
+    """A timestamp's form: each run of digits ``0``, each run of letters ``a``
+    (``3/2/26 9:59:41:204 UTC`` and ``12/31/25 10:00:00:001 UTC`` are ``0/0/0 0:0:0:0 a``)."""
+    return _FORM_RUNS.sub(lambda r: "0" if r.group().isdigit() else "a", text)
+
+
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -95,6 +225,8 @@ _DOW = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?"
 # A 12-hour clock's half of the day (java.util.logging "10:00:00 AM", "1:05:00 pm").
 _AMPM = r"(?:\s?(?P<ampm>[AP]M))?"
 _HMS = r"(?P<H>\d{1,2}):(?P<M>\d{1,2}):(?P<S>\d{1,2})(?:[.,:](?P<frac>\d{1,9}))?" + _AMPM
+# After a date the seconds may be left out (RFC 822's "02 Jan 06 15:04 MST", "3/2/2026 10:00 AM")
+_HM_S = r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{1,2})(?:[.,:](?P<frac>\d{1,9}))?)?" + _AMPM
 
 # Zone abbreviations with one meaning in common use, and their offsets from UTC (hours).
 # Several others are widely written for different zones (CST: US Central or China; IST:
@@ -135,8 +267,11 @@ def _prefix_tree(words: list[str]) -> str:
 
 _ABBREVIATIONS = _prefix_tree([k for k in ZONE_ABBREVIATIONS if k not in ("Z", "UTC", "GMT")])
 _TZ = (
-    # (an offset of hours alone only glued to the time: "10:00:00,123+01", oVirt's engine.log)
-    r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}|(?<=\d)[+-]\d{2}(?![\d:])|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?"
+    # (an offset of hours alone only glued to the time: "10:00:00,123+01", oVirt's engine.log;
+    # an offset may be followed by UTC's name, Go's "+0000 UTC", or Java's "+01:00[Europe/Paris]";
+    # a longer list of names here would make every learned layout's regex slower to compile)
+    r"(?:\s?(?P<tz>Z|[+-]\d{2}:?\d{2}(?: (?:UTC|GMT)(?![\w/])|\[[A-Za-z][\w/+\-]{0,40}\])?"
+    r"|(?<=\d)[+-]\d{2}(?![\d:])|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?"
     rf"|(?-i:{_ABBREVIATIONS})))?"
 )
 
@@ -146,31 +281,44 @@ time); a colon may follow as a separator (``2025-06-24 14:36:53: message``,
 ``2026-03-02 10:00:00,123:DEBUG:...``)."""
 
 # Order matters: longer, more specific shapes first. Each is (regular expression, what must not
-# follow it).
+# follow it). A shape describes how date and time are written, not one program's format:
+# fields in any of the common orders, separated by "/", "-", ".", spaces, "T" or ",", the year
+# of 2 or 4 digits or none, the month as a number or a name (any length, any case, a day of
+# the week before it or not), the time on a 24- or 12-hour clock, a fraction after ".", ","
+# or ":", a zone as a name, an abbreviation, an offset or "Z".
 _SHAPES: tuple[tuple[str, str], ...] = (
-    # ISO 8601 and its variants: 2015-10-18 18:01:47,978 / 2024-01-01T10:00:00.5+02:00 /
-    # 2025-06-24  14:36:25 (a run of spaces) / 2026-03-02 10:00:00 PM
+    # The year first: 2015-10-18 18:01:47,978 / 2024-01-01T10:00:00.5+02:00 /
+    # 2025-06-24  14:36:25 (a run of spaces) / 2026-03-02 10:00:00 PM / 2026/03/02-10:00:00 /
+    # 2026-03-02,10:00:00 (date and time in two CSV columns) / Mon 2026-03-02 10:00:00 CET
+    # (journalctl's short-full)
     (
-        r"(?P<Y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:T|[ \t]+|-(?=\d\d[.:]))"
+        rf"(?:{_DOW}\s+)?(?P<Y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})"
+        r"(?:T|[ \t]+|[-:_](?=\d\d[.:])|,(?=\d\d?:\d\d))"
         r"(?P<H2>\d{1,2})[:.](?P<M2>\d{2})(?:[:.](?P<S2>\d{2})(?:[.,:](?P<frac2>\d{1,9}))?)?"
         + _AMPM
         + _TZ,
         _END,
     ),
-    # Syslog / C: [Sun] Dec 04 04:47:44 [2005], Mon Mar  2 10:00:00 2026
-    # (a dash between month and day: Mar-02 10:00:00.118)
+    # The month's name, then the day, no year or the year after the time (syslog, C ctime(),
+    # date(1) with its zone before the year): [Sun] Dec 04 04:47:44 [2005], Mon Mar  2 10:00:00
+    # UTC 2026, Mar-02 10:00:00.118
     (
-        rf"(?:{_DOW}\s+)?{_MON}(?:\s+|-)(?P<d>\d{{1,2}}),?\s+{_HMS}(?:\s+(?P<Y>\d{{4}}))?" + _TZ,
+        rf"(?:{_DOW}\s+)?{_MON}(?:\s+|[-/])(?P<d>\d{{1,2}}),?\s+{_HMS}"
+        r"(?:\s(?P<tz2>(?-i:[A-Z]{3,5})|[+-]\d{4})(?=\s+\d{4}\b))?"
+        r"(?:\s+(?P<Y>\d{4}))?" + _TZ,
         _END,
     ),
-    # Month name, day, year, time: Mar 02, 2026 10:00:00 AM
-    (rf"(?:{_DOW}\s+)?{_MON}\s+(?P<d>\d{{1,2}}),?\s+(?P<Y>\d{{4}}),?\s+{_HMS}" + _TZ, _END),
-    # Day first with month name: 10/Oct/2000:13:55:36 -0700 (Apache access log), 04 Dec 2005
-    # 04:47:44, 02-Mar-2026 10:00:00.123, 02/Mar/2026 10:00:00
+    # The month's name, day, year, time: Mar 02, 2026 10:00:00 AM, Mar-02-2026 10:00:00
     (
-        rf"(?:{_DOW}\s+)?(?P<d>\d{{1,2}})(?:/|-|\s+){_MON}(?:/|-|\s+)(?P<Y>\d{{4}})(?::|\s+)"
-        + _HMS
-        + _TZ,
+        rf"(?:{_DOW}\s+)?{_MON}(?:\s+|[-/])(?P<d>\d{{1,2}})(?:,?\s+|[-/])(?P<Y>\d{{4}})"
+        rf"(?:,?\s+|[:T])" + _HM_S + _TZ,
+        _END,
+    ),
+    # The day first, then the month's name: 10/Oct/2000:13:55:36 -0700 (Apache access log),
+    # Mon, 04 Dec 2005 04:47:44 GMT, 02-Mar-2026 10:00:00.123, 02-Mar-26 10:00:00
+    (
+        rf"(?:{_DOW}\s+)?(?P<d>\d{{1,2}})(?:/|-|\s+){_MON}(?:/|-|\s+)"
+        r"(?:(?P<Y>\d{4})|(?P<y>\d{2}))(?::{1,2}|\s+|T)" + _HM_S + _TZ,
         _END,
     ),
     # Compact date and time: 20171223-22:15:29:606 / 20171223 221529
@@ -178,17 +326,22 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     # Compact date, then compact time: 20260302:100000.123, 20260302-100000
     (
         r"(?P<Y>\d{4})(?P<m>[01]\d)(?P<d>[0-3]\d)[:\-T](?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})"
-        r"(?:\.(?P<frac>\d{1,6}))?",
+        r"(?:[.,](?P<frac>\d{1,6}))?" + _TZ,
         _END,
     ),
     # Two-digit year, compact: 081109 203615
     (r"(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})\s(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})", _END),
     # Two-digit year, compact date, then the time: 260302 10:00:00 (Tornado)
     (r"(?P<y>\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)\s+" + _HMS, _END),
-    # Slashed dates: 17/06/09 20:10:40 (yy/mm/dd) and 06/09/2017 20:10:40 (mm/dd/yyyy)
-    (r"(?P<y>\d{2})/(?P<m>\d{2})/(?P<d>\d{2})\s+" + _HMS, _END),
-    # (a dash before the time: Suricata's fast.log 03/02/2026-10:00:00.118342)
-    (r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})(?:[\s,]+|-(?=\d\d:))" + _HMS, _END),
+    # A numeric date whose order is not written in it: 03/02/2026, 3/2/26, 02.03.2026,
+    # 17/06/09 (yy/MM/dd), 03-02-2026, then the time after spaces, a comma, a dash or a colon.
+    # Which field is the day, the month and the year is settled by the stream's own dates
+    # (:class:`DateOrders`).
+    (
+        rf"(?:{_DOW}\s+)?(?P<a>\d{{1,2}})(?P<sep>[/.\-])(?P<b>\d{{1,2}})[/.\-]"
+        r"(?P<c>\d{4}|\d{2})(?:[ \t]+|,\s*|T|[-:](?=\d\d?:))" + _HM_S + _TZ,
+        _END,
+    ),
     # Month.day or month-day without year (logcat 03-17 16:13:38.811, 10.30 16:49:06)
     (r"(?P<m>\d{2})[-.](?P<d>\d{2})\s+" + _HMS, _END),
     # A one-letter level glued to month and day, no year (glog, klog: I0302 10:00:00.583000)
@@ -202,13 +355,10 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     (_HMS, _END),
     # Unix epoch seconds (2001..2033), with a fraction (audit: 1711111111.123:456), or
     # milliseconds, alone as a field
-    (r"(?P<epoch>1\d{9})(?:\.(?P<efrac>\d{1,9}))?|(?P<epochms>1\d{12})", r"(?![\w.]|:[^\W\d])"),
-    # A short US date, month/day/two-digit year with a one-digit month or day (Java's
-    # DateFormat.SHORT, 3/2/26 9:59:41:204 UTC; with two digits each, yy/mm/dd above reads
-    # it); last, so earlier shapes keep their indexes
+    # (milli-, micro- or nanoseconds: 13, 16 or 19 digits; journald, Zeek, Go's UnixNano)
     (
-        r"(?=\d/|\d\d/\d/)(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{2})\s+" + _HMS + _TZ,
-        _END,
+        r"(?P<epoch>1\d{9})(?:\.(?P<efrac>\d{1,9}))?|(?P<epochms>1\d{12}(?:\d{3}){0,2})",
+        r"(?![\w.]|:[^\W\d])",
     ),
 )
 
@@ -223,7 +373,7 @@ def _compile(clock24: bool = False) -> list[re.Pattern[str]]:
 
 
 _NO_AMPM = r"(?:\s?(?P<ampm>(?!)[AP]M))?"
-CONVENTION_SHAPES: tuple[int, ...] = (5, 6, 7, 11, 12)
+CONVENTION_SHAPES: tuple[int, ...] = (5, 6, 7, 10, 11)
 """Indexes in the shapes above of one program's own timestamp (Zabbix's ``20260302:100000``,
 a two-digit year glued to a compact date, glog's ``I0302``): ``bench/corpus.py
 --generic-only`` switches them off (and :data:`CONVENTIONS`), leaving the shapes loggers share.
@@ -283,7 +433,7 @@ def _not_half_day(m: re.Match[str], index: int) -> bool:
 
 
 _NAMES: tuple[str, ...] = ("Y", "y", "mon", "m", "d", "H", "H2", "M", "M2", "S", "S2", "frac")
-_NAMES += ("frac2", "ampm", "tz", "epoch", "efrac", "epochms")
+_NAMES += ("frac2", "ampm", "tz", "epoch", "efrac", "epochms", "a", "b", "c", "sep", "tz2")
 # For each shape, where each named group sits in ``Match.groups()`` (-1: absent).
 _INDEXES = [tuple(p.groupindex.get(n, 0) - 1 for n in _NAMES) for p in _PATTERNS]
 _SHAPE_OF = {p: i for ps in (_PATTERNS, _PATTERNS_24) for i, p in enumerate(ps)}
@@ -296,7 +446,8 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
     idx = _INDEXES[_SHAPE_OF[m.re]] if m.re is not _LAST[0] else _LAST[1]
     _LAST[0], _LAST[1] = m.re, idx
     g = [groups[i] if i >= 0 else None for i in idx]
-    Y, y, mon, mm, d, H, H2, M, M2, S, S2, frac, frac2, ampm, tz, epoch, efrac, epochms = g
+    Y, y, mon, mm, d, H, H2, M, M2, S, S2, frac, frac2, ampm, tz, epoch, efrac, epochms = g[:18]
+    a, b, c, sep, tz2 = g[18:]
     try:
         if epoch:
             value = datetime.fromtimestamp(int(epoch), tz=UTC)
@@ -304,16 +455,31 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
                 value += timedelta(microseconds=int(efrac.ljust(6, "0")[:6]))
             return value
         if epochms:
-            return datetime.fromtimestamp(int(epochms) / 1000, tz=UTC)
-        if mon:
-            month = _MONTHS[mon[:3].lower()]
-        elif mm:
-            month = int(mm)
+            return _from_epoch_digits(int(epochms), 10 ** (len(epochms) - 10))
+        if a is not None:
+            ymd = read_date(
+                default_year,
+                stamp_form(m.group()),
+                sep,  # type: ignore[arg-type]
+                a,
+                b,  # type: ignore[arg-type]
+                c,  # type: ignore[arg-type]
+            )
+            if ymd is None:
+                return None
+            year, month, d = ymd
         else:
-            return None  # a time of day alone is no point in time
-        year = (
-            int(Y) if Y else (2000 + int(y) if y else _year_for(default_year, month, int(d or 1)))
-        )
+            if mon:
+                month = _MONTHS[mon[:3].lower()]
+            elif mm:
+                month = int(mm)
+            else:
+                return None  # a time of day alone is no point in time
+            year = (
+                int(Y)
+                if Y
+                else (full_year(int(y)) if y else _year_for(default_year, month, int(d or 1)))
+            )
         fraction = frac or frac2 or ""
         micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
         hour = int(H or H2 or 0)
@@ -325,7 +491,7 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
             int(M or M2 or 0),
             min(int(S or S2 or 0), 59),
             micro,
-            tzinfo=_tzinfo(tz) or _zone_of(default_year),
+            tzinfo=_tzinfo(tz or tz2) or _zone_of(default_year),
         )
         return _in_utc(value)
     except (ValueError, OverflowError, OSError, TypeError):
@@ -333,6 +499,14 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
 
 
 _LAST: list[Any] = [None, None]
+
+
+def _from_epoch_digits(n: int, per_second: int) -> datetime:
+    """The instant of ``n`` units since the epoch, ``per_second`` units to the second."""
+    seconds, part = divmod(n, per_second)
+    micro = part * 1_000_000 // per_second
+    return datetime.fromtimestamp(seconds, tz=UTC) + timedelta(microseconds=micro)
+
 
 _COMPACT_FIELD = re.compile(r"(?:^|:)(\d\d)(\d\d)/(\d\d)(\d\d)(\d\d)(?:\.(\d{1,9}))?(?=:|$)")
 
@@ -398,6 +572,9 @@ class StampPlan:
         "local",
         "minute",
         "month",
+        "order",
+        "order_dates",
+        "order_seen",
         "second",
         "shape_index",
         "start",
@@ -421,10 +598,10 @@ class StampPlan:
             return None
 
         self.epoch: tuple[int, _Slice] | None = None
-        for i, name in ((1, "epoch"), (1000, "epochms")):
+        for name in ("epoch", "epochms"):
             at = span(name)
             if at is not None:
-                self.epoch = (i, at)
+                self.epoch = (10 ** (at[1] - at[0] - 10), at)
         self.yy = span("y")
         self.year: _Slice | int = span("Y") or default_year
         mon = span("mon")
@@ -432,11 +609,21 @@ class StampPlan:
             _MONTHS[m.string[mon[0] - base : mon[0] - base + 3].lower()] if mon else span("m") or 0
         )
         self.day = span("d")
+        # A date whose order is settled by the stream: its three fields, separator, year width.
+        self.order: tuple[_Slice, _Slice, _Slice, str, str] | None = None
+        a, b, c = span("a"), span("b"), span("c")
+        if a is not None and b is not None and c is not None:
+            sep = m.string[a[1] - base]
+            self.order = (a, b, c, sep, stamp_form(m.group()))
+            self.month, self.day, self.year = 1, b, default_year
+        dates: DateOrders | None = getattr(default_year, "dates", None)
+        self.order_dates = dates if self.order is not None else None
+        self.order_seen = dates.version if dates is not None else 0
         self.hour = span("H", "H2")
         self.minute = span("M", "M2")
         self.second = span("S", "S2")
         self.frac = span("frac", "frac2", "efrac")
-        self.tz = span("tz")
+        self.tz = span("tz", "tz2")
         half = span("ampm")
         # A.M. or P.M. is part of the plan: texts of one plan share their letters.
         self.half = m.string[half[0] - base].upper() if half else ""
@@ -449,6 +636,8 @@ class StampPlan:
             self.frac = (f[0], f[0] + 6)  # nanoseconds: keep the microseconds
         fields = [x for x in (self.yy, self.year, self.month, self.day, self.hour) if x]
         spans = [x for x in fields if isinstance(x, tuple)]
+        if self.order is not None:
+            spans += [self.order[0], self.order[2]]
         self.head_span = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else (0, 0)
         self.heads: dict[str, tuple[int, int, int, int] | tuple[()]] = {}
         # What _read slices on every line, as slice objects (one subscript each).
@@ -463,6 +652,12 @@ class StampPlan:
     def read(self, line: str) -> datetime | None:
         """The timestamp at this plan's offsets of ``line``, or ``None`` if invalid."""
         text = line[self.start : self.end]
+        dates = self.order_dates
+        if dates is not None and dates.version != self.order_seen:
+            # the stream's date order changed: what was read before is read again
+            self.order_seen = dates.version
+            self.heads.clear()
+            self.last = ("", None)
         last = self.last
         if text == last[0]:
             return last[1]
@@ -475,7 +670,7 @@ class StampPlan:
             if self.epoch is not None:
                 div, (a, b) = self.epoch
                 if div != 1:
-                    return datetime.fromtimestamp(int(line[a:b]) / div, tz=UTC)
+                    return _from_epoch_digits(int(line[a:b]), div)
                 value = datetime.fromtimestamp(int(line[a:b]), tz=UTC)
                 f = self.frac
                 if f is None:
@@ -510,14 +705,29 @@ class StampPlan:
 
     def _head(self, line: str) -> tuple[int, int, int, int] | tuple[()]:
         y = self.year
-        mo = self.month
-        month = mo if isinstance(mo, int) else int(line[mo[0] : mo[1]])
-        d, h = self.day, self.hour
-        day = int(line[d[0] : d[1]])  # type: ignore[index]
-        if self.yy:
-            year = 2000 + int(line[self.yy[0] : self.yy[1]])
+        h = self.hour
+        if self.order is not None:
+            (a0, a1), (b0, b1), (c0, c1), sep, form = self.order
+            ymd = read_date(
+                y,  # type: ignore[arg-type]
+                form,
+                sep,
+                line[a0:a1],
+                line[b0:b1],
+                line[c0:c1],
+            )
+            if ymd is None:
+                return ()
+            year, month, day = ymd
         else:
-            year = _year_for(y, month, day) if isinstance(y, int) else int(line[y[0] : y[1]])
+            mo = self.month
+            month = mo if isinstance(mo, int) else int(line[mo[0] : mo[1]])
+            d = self.day
+            day = int(line[d[0] : d[1]])  # type: ignore[index]
+            if self.yy:
+                year = full_year(int(line[self.yy[0] : self.yy[1]]))
+            else:
+                year = _year_for(y, month, day) if isinstance(y, int) else int(line[y[0] : y[1]])
         hour = int(line[h[0] : h[1]]) if h else 0
         try:
             if self.half:
@@ -566,7 +776,7 @@ def _tzinfo(text: str | None) -> timezone | None:
         return None
     upper = text.upper()
     if upper[0] in "+-":
-        sign, digits = upper[0], upper[1:]
+        sign, digits = upper[0], upper[1:].split(" ", 1)[0].split("[", 1)[0]
     elif len(upper) > 3 and upper[:3] in ("UTC", "GMT"):
         sign, digits = upper[3], upper[4:]
     else:
