@@ -1577,12 +1577,17 @@ def _take_component(s: _Scan, comp: re.Match[str]) -> None:
         s.pos = uptime.end()
 
 
+# An IPv4 address with its port: the peer a message is about ("10.0.0.9:51234 TLS Error: ..."),
+# never a header's host (a host field names the machine that logs, without a port).
+_PEER = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}:\d{1,5}")
+
+
 def _anchor_ahead(line: str, pos: int, within: int = 5) -> bool:
     """True when, within the next ``within`` tokens, all header-like, a level or a timestamp
     starts: the tokens before it (hosts, node names, facility words) belong to the header."""
     for _ in range(within):
         tok = _HEADERISH.match(line, pos)  # ends where whitespace (a space, a tab) starts
-        if tok is None:
+        if tok is None or _PEER.fullmatch(tok.group(0)):
             return False
         pos = _WS.match(line, tok.end()).end()  # type: ignore[union-attr]
         if _level_at(line, pos) is not None or match_timestamp(line, pos, 2000) is not None:
