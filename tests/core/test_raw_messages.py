@@ -21,3 +21,20 @@ def test_a_peer_address_with_its_port_opens_the_message() -> None:
         for k in range(5)
     ]
     assert _messages(lines) == [line[25:] for line in lines]
+
+
+def test_semicolon_columns_after_the_time_are_header_up_to_the_first_word() -> None:
+    # a batch server's accounting-style layout: time;event code;daemon.pid;object;id;text
+    lines = [
+        f"03/03/2026 11:20:0{k};0040;batchd.{4410 + k};Job;{770 + k}.head;Job queued for bob"
+        for k in range(4)
+    ] + ["03/03/2026 11:20:09;0002;batchd.4410;Svr;master-1;Server ready"]
+    expected = [f"Job;{770 + k}.head;Job queued for bob" for k in range(4)]
+    assert _messages(lines) == [*expected, "Svr;master-1;Server ready"]
+    engine = Engine(EngineConfig(default_year=2026))
+    r = engine.process(lines[0])
+    assert (r.header.component, r.header.pid, r.header.timestamp is not None) == (
+        "batchd",
+        "4410",
+        True,
+    )

@@ -306,6 +306,8 @@ _TITLE_LEVELS = {"Fatal": "CRITICAL"}
 _TAB_LEVEL = re.compile(r"([a-z]{3,9})(?=\t)")
 _TAB_NAME = re.compile(r"[A-Za-z_][\w.\-/]{0,63}(?=\t)")
 # A level word in lower case with its colon after a category ("general: info: ...")
+# ";" after the time, then the ";"-closed columns that hold a digit
+_SEMI_FIELDS = re.compile(r";(?:(?=[^;\s]*\d)[^;\s]{1,64};){1,6}")
 _LOWER_LEVEL_COLON = re.compile(r"([a-z]{3,9})(?: \d{1,2})?:(?=\s)")  # "debug 3:" too
 
 _MAX_FIELDS = 12
@@ -917,6 +919,22 @@ def _next_field(s: _Scan) -> bool:
             s.priority = s.priority or _MARK_LEVELS["-"]
         if s.has_timestamp or s.level:
             s.pos = after
+        return False
+    if ch == ";" and s.timestamp_end == pos and s.level is None:
+        # Fields separated by ";" right after the time (a batch scheduler's
+        # "<time>;0080;Server.1234;Job;12.head;Job deleted ..."): the columns that hold a digit
+        # (an event code, a daemon with its pid) are header; the first without one (an object
+        # type, a word) opens the message.
+        semi = _SEMI_FIELDS.match(line, pos)
+        end = semi.end() if semi is not None else pos + 1
+        for text in line[pos + 1 : end].split(";")[:-1]:
+            name, dot, number = text.rpartition(".")
+            if dot and number.isdigit() and name:
+                s.component, s.pid = s.component or name, s.pid or number
+            elif not text.isdigit():
+                s.component = s.component or text
+        s.mark(pos, end, "semi")
+        s.pos = end
         return False
     if ch == ":" and s.timestamp_end == pos and line.startswith(": ", pos):
         s.pos = pos + 1  # "2026-03-02 10:00:00: (server.c.1513) server started"

@@ -111,6 +111,7 @@ _KIND_REGEX = {
     "dcaller": scan._CALLER.pattern + r" - ",
     "clevel": r"[A-Za-z]{1,11}:?(?=[\s:|,\[\]-]|$)",
     "shead": scan._SOURCE_HEAD.pattern.replace(r")\s*", r")(?=\s*$)"),
+    "semi": f"(?:{scan._SEMI_FIELDS.pattern}|;)",
 }
 # Kinds whose text names something; when that text is a level keyword, the line says more
 # than the layout knows, and the layout does not apply.
@@ -131,6 +132,7 @@ _ENDS_HEADER = frozenset(
         "tlevel",
         "inmodule",
         "uptimec",
+        "semi",
     }
 )
 """Kinds after which the scanner always lets the message start."""
