@@ -38,3 +38,18 @@ def test_semicolon_columns_after_the_time_are_header_up_to_the_first_word() -> N
         "4410",
         True,
     )
+
+
+def test_a_name_after_the_level_that_repeats_a_bracket_or_is_a_path_is_the_message() -> None:
+    # time, thread, [level], [code], [subsystem], then the message, which may open with the
+    # subsystem's name again or with the program's own path
+    lines = [
+        f"2026-03-03T09:00:0{k}.000001Z {12 + k} [Note] [AB-00041{k}] [Storage] "
+        f"Storage: pool loaded in {40 + k} ms"
+        for k in range(3)
+    ] + [
+        f"2026-03-03T09:00:0{k}.000001Z 7 [Warning] [AB-00050{k}] [Core] "
+        f"/opt/app/bin/served: listening on port 900{k}"
+        for k in range(4, 7)
+    ]
+    assert _messages(lines) == [line.rsplit("] ", 1)[1] for line in lines]

@@ -1474,6 +1474,8 @@ def _after_level(s: _Scan) -> bool:
         if comp is not None and "0x" in comp.group(0):
             break  # "C-0x55d0c2a1e0a0: ...": an object's address opens the message
         if comp is not None and (s.component is None or tentative):
+            if _names_itself(s, comp):
+                break
             _take_component(s, comp)
             return False
         span = _SPANS.match(line, pos)
@@ -1538,6 +1540,20 @@ def _after_level(s: _Scan) -> bool:
         break
     s.pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
     return False
+
+
+def _names_itself(s: _Scan, comp: re.Match[str]) -> bool:
+    """Whether a ``name:`` after the level and its bracketed fields is the message's opening
+    words: a program's own path (``/usr/sbin/daemon: ready for connections``; loggers are not
+    paths) or the name of a bracketed field read just before it, written again by the
+    message (``[Storage] Storage: pool loaded``)."""
+    name = comp.group("comp") or ""
+    if name.startswith("/") and not comp.group("pid"):
+        return True
+    last = s.spans[-1] if s.spans else None
+    if last is None or last[2] != "bracket":
+        return False
+    return s.line[last[0] + 1 : last[1] - 1].strip().lower() == name.lower()
 
 
 def _opens_message(s: _Scan, comp: re.Match[str]) -> bool:
