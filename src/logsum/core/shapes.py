@@ -31,7 +31,7 @@ from datetime import datetime
 from functools import partial
 from itertools import accumulate, starmap
 from operator import itemgetter, sub
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from logsum.core.align import align, partial_spans
 from logsum.core.header import _without_context as without_context
@@ -123,10 +123,6 @@ def shape_key(line: str) -> bytes:
     return line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
 
 
-class _Inside(Exception):
-    """An offset falls inside a run of digits: it cannot be moved."""
-
-
 class Shape:
     """Where the parts of a line sit, replayed on lines equal to it up to their digits.
 
@@ -144,11 +140,10 @@ class Shape:
         "level_severity",
         "masked",
         "message",
+        "move_plan",
         "params",
         "read_params",
         "record",
-        "run_ends",
-        "run_starts",
         "runs",
         "severity",
         "source",
@@ -203,9 +198,9 @@ class Shape:
         self.tail = tail  # context columns follow the message (``valid`` checks where they go)
         self.source = source  # the line it was learned from ("" for a moved copy)
         self.runs = runs  # how many digit runs that line has
-        # Where those runs start and end, found when a line is first moved from this shape.
-        self.run_starts: tuple[int, ...] | None = None
-        self.run_ends: tuple[int, ...] | None = None
+        # How its offsets move to lines whose numbers have other lengths (False: they cannot),
+        # found when a line is first moved from this shape.
+        self.move_plan: MovePlan | Literal[False] | None = None
         self.record: ShapeRecord | None = None  # what it was rebuilt from (ShapeCache.revive)
         # How a header line of this shape may continue a trace (the engine's to fill in once):
         # 0 never, 1 always (indented), 2 inside one (a blank or closing line), -1 not known
@@ -545,48 +540,33 @@ class ShapeCache:
         # The lengths of the line's digit runs (its key has them as runs of 0), against the
         # base's: an offset after run k moves by how much runs 0..k grew together.
         lengths = list(map(len, _ZERO_RUNS.findall(key)))
-        n = base.runs
-        if len(lengths) != n:
+        if len(lengths) != base.runs:
             return None
-        starts, ends = base.run_starts, base.run_ends
-        if starts is None or ends is None:
-            runs = [m.span() for m in _DIGIT_RUNS.finditer(base.source)]
-            starts = base.run_starts = tuple(a for a, _ in runs)
-            ends = base.run_ends = tuple(b for _, b in runs)
-        # Runs are sorted and apart: an offset moves with the last run that ends at or before
-        # it, and is inside the next one if that starts before it.
-        shifts: list[int] = [0, *accumulate(map(sub, lengths, map(sub, ends, starts)))]
-
-        def move(offset: int) -> int:
-            k = bisect_right(ends, offset)
-            if k < n and starts[k] < offset:
-                raise _Inside
-            return offset + shifts[k]
-
-        try:
-            message = slice(move(base.message.start), move(base.message.stop))
-            params = tuple(slice(move(x.start), move(x.stop)) for x in base.params)
-            fields = (
-                None
-                if base.fields is None
-                else tuple(
-                    v if v is None or isinstance(v, str) else slice(move(v.start), move(v.stop))
-                    for v in base.fields
-                )
+        moving = base.move_plan
+        if moving is None:
+            moving = base.move_plan = _move_plan(base)
+        if moving is False:
+            return None  # an offset of the base falls inside one of its numbers
+        offsets, runs, widths = moving
+        shifts: list[int] = [0, *accumulate(map(sub, lengths, widths))]
+        moved = iter([offset + shifts[k] for offset, k in zip(offsets, runs, strict=True)])
+        message = slice(next(moved), next(moved))
+        params = tuple(slice(next(moved), next(moved)) for _ in base.params)
+        fields = (
+            None
+            if base.fields is None
+            else tuple(
+                v if v is None or isinstance(v, str) else slice(next(moved), next(moved))
+                for v in base.fields
             )
-            checks = tuple((slice(move(w.start), move(w.stop)), t) for w, t in base.checks)
-            spans = [(move(p.start), move(p.end), p.shape_index) for p in base.stamps]
-            value = base.value_stamp
-            if value is not None:
-                where = value.where
-                value = ValueStamp(
-                    slice(move(where.start), move(where.stop)),
-                    value.year,
-                    value.memo,
-                    value.read_time,
-                )
-        except _Inside:
-            return None
+        )
+        checks = tuple((slice(next(moved), next(moved)), t) for _, t in base.checks)
+        spans = [(next(moved), next(moved), p.shape_index) for p in base.stamps]
+        value = base.value_stamp
+        if value is not None:
+            value = ValueStamp(
+                slice(next(moved), next(moved)), value.year, value.memo, value.read_time
+            )
         if self._masker.mask_tokens(line[message].split()) != base.masked:
             return None  # a number that changed length changed what masking sees
         plans = []
@@ -607,13 +587,50 @@ class ShapeCache:
             severity=base.severity,
             masked=base.masked,
             source="",
-            runs=n,
+            runs=base.runs,
             value_stamp=value,
             valid=partial(_cut_at, message.start, message.stop) if base.tail else base.valid,
             tail=base.tail,
         )
         self._put(self._exact, key, shape)
         return shape
+
+
+MovePlan = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+"""How a shape's offsets move to a line whose numbers have other lengths: every offset (in the
+order :meth:`ShapeCache._moved` reads them back), the index of the digit run of the shape's
+line each moves with (the runs that end at or before it), and the lengths of those runs."""
+
+
+def _move_plan(base: Shape) -> MovePlan | Literal[False]:
+    """``base``'s :data:`MovePlan`, or ``False`` when one of its offsets falls inside a run of
+    digits (no moved copy can be read from it). Found once per shape, from the line it was
+    learned from."""
+    runs = [m.span() for m in _DIGIT_RUNS.finditer(base.source)]
+    starts = [a for a, _ in runs]
+    ends = [b for _, b in runs]
+    offsets = [base.message.start, base.message.stop]
+    for where in base.params:
+        offsets += (where.start, where.stop)
+    for v in base.fields or ():
+        if isinstance(v, slice):
+            offsets += (v.start, v.stop)
+    for where, _ in base.checks:
+        offsets += (where.start, where.stop)
+    for p in base.stamps:
+        offsets += (p.start, p.end)
+    if base.value_stamp is not None:
+        offsets += (base.value_stamp.where.start, base.value_stamp.where.stop)
+    # Runs are sorted and apart: an offset moves with the last run that ends at or before
+    # it, and is inside the next one if that starts before it.
+    n = len(runs)
+    moves_with = []
+    for offset in offsets:
+        k = bisect_right(ends, offset)
+        if k < n and starts[k] < offset:
+            return False
+        moves_with.append(k)
+    return tuple(offsets), tuple(moves_with), tuple(b - a for a, b in runs)
 
 
 ShapeRecord = tuple[Any, ...]
