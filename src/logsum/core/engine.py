@@ -31,7 +31,7 @@ from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.shapes import LOGFMT, NO_HEADER, Placed, Shape, ShapeCache, StampSpan
+from logsum.core.shapes import NO_HEADER, Placed, Shape, ShapeCache, StampSpan
 from logsum.core.structured import not_json, split_json_placed
 from logsum.core.timestamps import YearHint, zone_named
 
@@ -477,8 +477,9 @@ class Engine:
                 header, message, places = placed
                 if places is None:
                     return header, message, _NO_STAMPS
-                # A sentence written in the line: its shape can be replayed like a header's.
-                self._placed = (*places, LOGFMT, ())
+                # A sentence (or an audit record's text) written in the line: its shape can
+                # be replayed like a header's.
+                self._placed = (*places, ())
                 return header, message, _NO_STAMPS
         elif looks_like_csv(line):
             record = split_csv(line, self._year)

@@ -14,9 +14,11 @@ timestamp, the ``type`` the component, and the rest of the line is the message.
 from __future__ import annotations
 
 import re
+from functools import lru_cache, partial
 
 from logsum.core.header import LEVELS
 from logsum.core.model import Header
+from logsum.core.shapes import LOGFMT, Replay
 from logsum.core.timestamps import match_timestamp
 
 _PAIR = re.compile(r'([A-Za-z_@][\w.@/\-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?=\s|$)')
@@ -60,10 +62,11 @@ def split_logfmt(line: str, default_year: int) -> tuple[Header, str] | None:
     return None if found is None else (found[0], found[1])
 
 
-LogfmtPlaces = tuple[int, slice | None, tuple[slice | str | None, ...]]
+LogfmtPlaces = tuple[int, slice | None, tuple[slice | str | None, ...], Replay]
 """Where a logfmt line's parts sit in it: the offset of its message (a verbatim slice of the
-line), the slice of its one time value (``None``: no time key), and its host, component and
-pid (a slice of the line when the value has digits, else the value)."""
+line), the slice of its one time value (``None``: no time key), its host, component and pid
+(a slice of the line when the value has digits, else the value), and how lines equal to it up
+to their digits are read back (what they must pass to be read alike)."""
 
 
 def split_logfmt_placed(
@@ -74,7 +77,10 @@ def split_logfmt_placed(
     message is the ``msg`` value as written (a sentence, no escapes), there is at most one
     time key and its value has no escapes (its timestamp is read from that text, whatever its
     digits), the level has no digit and the host, component and pid values with digits carry
-    no escapes. Otherwise the places are ``None``.
+    no escapes. A record whose time is in its ``msg`` value (Linux audit) is placed on the same
+    terms, its message being the rest of the line; a line equal to it up to its digits is read
+    alike only when its ``msg`` value still holds a time (``Replay.valid``). Otherwise the places
+    are ``None``.
 
     The pairs of two lines equal up to their digits split alike (digits are word characters
     in keys and values alike), so such a line reads the same message, level and fields from
@@ -103,11 +109,12 @@ def split_logfmt_placed(
     placeable = True
     message_at = -1
     message_end = 0
+    message_pair = -1  # which pair holds the message
     stamp_at: slice | None = None
     times = 0
     places: list[slice | str | None] = [None, None, None]
     day = clock = None  # a date and a time of day in keys of their own
-    for key, raw, written, at in pairs:
+    for index, (key, raw, written, at) in enumerate(pairs):
         if key in _TIME_KEYS:
             times += 1  # with two, which one gives the time depends on digits
         value = _unquote(raw)
@@ -119,6 +126,7 @@ def split_logfmt_placed(
         value_at = -1 if "\\" in raw else lead + at + (raw[:1] == '"')
         if key in _MESSAGE_KEYS and not message:
             message_end = at + len(raw)
+            message_pair = index
             message.append(" ".join(value.split()))
             message_at = value_at if message[0] == value else -1
         elif key in _TIME_KEYS and timestamp is None:
@@ -152,14 +160,33 @@ def split_logfmt_placed(
             # msg=audit(1772445600.123:2401): arch=..."): the text after it is the message,
             # the record type names it.
             kinds = [w for w in rest if w.lower().startswith("type=")]
+            kind = _unquote(kinds[0][5:]) if kinds else None
             header = Header(
                 timestamp=found[0],
                 level=level,
                 host=host,
-                component=component or (_unquote(kinds[0][5:]) if kinds else None),
+                component=component or kind,
                 pid=pid,
             )
-            return header, text[message_end:].strip(), None
+            body = text[message_end:]
+            body_at = lead + message_end + len(body) - len(body.lstrip())
+            placed = (
+                placeable
+                and message_at >= 0
+                and not times
+                and all(p != "" for p in places)
+                and (component is not None or kind is None or not _DIGIT.search(kind))
+            )
+            assert stamped is not None
+            stamp = slice(message_at + stamped.start(1), message_at + stamped.end(1))
+            if component is None:
+                places[1] = kind  # the record type names it (placed only without digits)
+            replay = Replay(valid=partial(_stamped_pair, message_pair, default_year))
+            return (
+                header,
+                body.strip(),
+                (body_at, stamp, tuple(places), replay) if placed else None,
+            )
     header = Header(timestamp=timestamp, level=level, host=host, component=component, pid=pid)
     if message and " " in message[0]:
         # A sentence: the documented message body.
@@ -170,13 +197,37 @@ def split_logfmt_placed(
             and (stamp_at is not None or not times)
             and all(p != "" for p in places)
         )
-        return header, message[0], (message_at, stamp_at, tuple(places)) if placed else None
+        places_at = (message_at, stamp_at, tuple(places), LOGFMT)
+        return header, message[0], places_at if placed else None
     return header, " ".join(message + rest), None
 
 
 _DIGIT = re.compile(r"\d")
 # A msg value that is a name with the record's epoch time and serial: audit(1772445600.123:24):
 _STAMPED = re.compile(r"[A-Za-z_][\w\-]*\((\d{9,13}(?:\.\d{1,9})?)(?::\d{1,20})?\):?")
+
+
+def _stamped_pair(index: int, default_year: int, line: str) -> bool:
+    """Whether pair ``index`` of a logfmt line (the message pair of a record placed with its
+    time in its ``msg`` value) still holds a record's time that reads: a line equal up to its
+    digits has the same pairs, but its numbers may be too long or no timestamp."""
+    text = line.strip()
+    pos = 0
+    m = None
+    for _ in range(index + 1):
+        m = _PAIR_AND_SPACE.match(text, pos)
+        if m is None:
+            return False
+        pos = m.end()
+    if m is None:
+        return False
+    stamped = _STAMPED.fullmatch(_unquote(m.group(2)))
+    return stamped is not None and _reads_as_time(stamped.group(1), default_year)
+
+
+@lru_cache(maxsize=4096)
+def _reads_as_time(text: str, default_year: int) -> bool:
+    return match_timestamp(text, 0, default_year) is not None
 
 
 def _place(value: str | None, at: int) -> slice | str | None:
