@@ -195,13 +195,13 @@ def test_the_shape_cache_changes_no_result_on_json_lines_whatever_their_digits()
         assert cached.process(line) == full.process(line), line
     assert cached.patterns() == full.patterns()
     # Sentences written as they are, in lines that parse, are replayed: of the lines above,
-    # all but five (an event name, a message written twice, a negative pid, two time keys,
-    # a time in an object) when they come again.
+    # all but four (an event name, a message written twice, a negative pid, two time keys)
+    # when they come again; a time in MongoDB's {"$date": ...} is read where it is written.
     again = Engine()
     for _ in range(50):
         for line in _JSON_LINES:
             again.process(line)
-    assert again.full_path_lines <= 5 * 50 + len(_JSON_LINES)
+    assert again.full_path_lines <= 4 * 50 + len(_JSON_LINES)
 
 
 _TAILED_LINES = (

@@ -237,9 +237,10 @@ def split_json_placed(
     the line: the line has no escapes (no backslash); the message is a sentence, the string
     value of its key as written (no template, no wrapped raw line), found once in the line;
     a level key's value with digits is found once (replayed lines must carry the same text
-    there); at most one time key is present and its value (a string or a
-    number) is found once in the line; host, component and pid values with digits are
-    strings or non-negative integers, found once. Otherwise the places are ``None``.
+    there); at most one time key is present and its value (a string or a number, or one
+    in MongoDB's ``{"$date": ...}``) is found once in the line; host, component and pid values
+    with digits are strings or non-negative integers, found once. Otherwise the places are
+    ``None``.
 
     Such lines, when they parse, read the same keys and header choices from the same places
     (digits are neither quotes nor JSON punctuation); a replayed line is first checked to
@@ -288,10 +289,12 @@ def _places(
     if len(times) > 1:
         return None  # which one gives the time may depend on digits
     if times:
-        value = obj[times[0]]
+        key, value = times[0], obj[times[0]]
+        if isinstance(value, dict) and len(value) == 1 and "$date" in value:
+            key, value = "$date", value["$date"]  # MongoDB extended JSON: the time inside
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             return None
-        stamp_at = _value_at(line, times[0], value)
+        stamp_at = _value_at(line, key, value)
         if stamp_at is None:
             return None
         if not isinstance(value, str):
