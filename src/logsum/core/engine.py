@@ -90,6 +90,9 @@ _EXCEPTION_LINE = re.compile(r"(?:[A-Za-z_]\w*\.)+[A-Z]\w*: ")
 def _trace_kind(shape: Shape, line: str) -> None:
     """Fill in the shape's ``trace`` kind from its first line (lines of one shape agree on
     their text but for digits)."""
+    if shape.headerless:
+        shape.trace = 3  # whether it continues a record is asked of each line (_continues)
+        return
     start = shape.message.start
     header = shape.header
     if (
@@ -255,7 +258,8 @@ class Engine:
             if "\x1b" in line:
                 line = _TERMINAL_CONTROL.sub("", line)
             shape = shapes.lookup(line)
-            if shape is not None and self._may_continue(shape, line):
+            # (trace 0: a header line that never continues a record; no call needed)
+            if shape is not None and shape.trace and self._may_continue(shape, line):
                 shape = None  # it may continue the open record
         if shape is not None:
             cluster = shape.cluster
@@ -328,7 +332,7 @@ class Engine:
             line = _TERMINAL_CONTROL.sub("", line)
         shapes = self._shapes
         shape = None if shapes is None else shapes.lookup(line)
-        if shape is None or self._may_continue(shape, line):
+        if shape is None or (shape.trace and self._may_continue(shape, line)):
             return self._read_full(line)  # unknown, or it may continue the open record
         cluster = shape.cluster
         n = self.line_count

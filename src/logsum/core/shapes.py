@@ -203,7 +203,8 @@ class Shape:
         self.move_plan: MovePlan | Literal[False] | None = None
         self.record: ShapeRecord | None = None  # what it was rebuilt from (ShapeCache.revive)
         # How a header line of this shape may continue a trace (the engine's to fill in once):
-        # 0 never, 1 always (indented), 2 inside one (a blank or closing line), -1 not known
+        # 0 never, 1 always (indented), 2 inside one (a blank or closing line), 3 a line
+        # without a header (each line is asked), -1 not known
         self.trace = -1
 
     def header_of(self, line: str, stamp: datetime | None) -> Header:
