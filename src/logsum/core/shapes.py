@@ -311,7 +311,6 @@ class ShapeCache:
         the header ended; the message starts the rest of the line). ``valid`` (or the placing
         parser's) is what a line must pass to be replayed. Returns the shape, or ``None`` when
         the line cannot be replayed safely."""
-        tokens = cluster.tokens
         if len(raw_tokens) > self.max_tokens - 1:
             return None
         tail = False  # context columns follow the message
@@ -331,44 +330,10 @@ class ShapeCache:
         if tail:
             # A line equal up to its digits must lose the same columns (its JSON may not parse).
             valid = partial(_cut_at, msg_start, msg_end)
-        spans = [m.span() for m in _TOKEN.finditer(line, msg_start, msg_end)]
-        if len(spans) != len(raw_tokens):
+        found = _message_places(line, msg_start, msg_end, cluster, raw_tokens)
+        if found is None:
             return None
-        if len(tokens) != len(spans):
-            # Wildcards spanning several tokens: one character span per template token.
-            ranges = align(tokens, raw_tokens)
-            if ranges is None:
-                return None
-            # A value over several tokens is read as they are joined by one space.
-            if any(
-                j - i > 1 and line[spans[i][0] : spans[j - 1][1]] != " ".join(raw_tokens[i:j])
-                for i, j in ranges
-            ):
-                return None
-            spans = [(spans[i][0], spans[j - 1][1]) for i, j in ranges]
-        params: list[slice] = []
-        checks: list[tuple[slice, str]] = []
-        # Most templates have no digit at all: then no token needs a check.
-        digits = _HAS_DIGIT.search(cluster.template) is not None
-        for tok, (a, b) in zip(tokens, spans, strict=True):
-            if tok == WILDCARD:
-                params.append(slice(a, b))
-            elif WILDCARD not in tok:
-                if digits and _HAS_DIGIT.search(tok):
-                    # A word with digits (ssh2, IPv6) is part of the template: lines of this
-                    # shape must carry the very same word, not just any digits there.
-                    checks.append((slice(a, b), tok))
-            else:
-                groups = partial_spans(tok, line, a, b)
-                if groups is None:
-                    return None
-                params.extend(slice(x, y) for x, y in groups)
-                if digits and _HAS_DIGIT.search(tok.replace(WILDCARD, "")):
-                    # Fixed text with digits around the values ([0701/<*>:...): checked too.
-                    edges = [a, *(x for span in groups for x in span), b]
-                    for lo, hi in zip(edges[::2], edges[1::2], strict=True):
-                        if _HAS_DIGIT.search(line, lo, hi):
-                            checks.append((slice(lo, hi), line[lo:hi]))
+        params, checks = found
         if placed is not None:
             checks.extend(placed[4])
         fields: tuple[Field, ...] | None = None
@@ -595,6 +560,54 @@ class ShapeCache:
         )
         self._put(self._exact, key, shape)
         return shape
+
+
+def _message_places(
+    line: str, msg_start: int, msg_end: int, cluster: Cluster, raw_tokens: list[str]
+) -> tuple[list[slice], list[tuple[slice, str]]] | None:
+    """Where the values of ``cluster``'s template sit in the message ``line[msg_start:msg_end]``
+    (its tokens ``raw_tokens``), and the words with digits a line of the same shape must carry
+    as they are; ``None`` when they cannot be placed."""
+    tokens = cluster.tokens
+    spans = [m.span() for m in _TOKEN.finditer(line, msg_start, msg_end)]
+    if len(spans) != len(raw_tokens):
+        return None
+    if len(tokens) != len(spans):
+        # Wildcards spanning several tokens: one character span per template token.
+        ranges = align(tokens, raw_tokens)
+        if ranges is None:
+            return None
+        # A value over several tokens is read as they are joined by one space.
+        if any(
+            j - i > 1 and line[spans[i][0] : spans[j - 1][1]] != " ".join(raw_tokens[i:j])
+            for i, j in ranges
+        ):
+            return None
+        spans = [(spans[i][0], spans[j - 1][1]) for i, j in ranges]
+    params: list[slice] = []
+    checks: list[tuple[slice, str]] = []
+    # Most templates have no digit at all: then no token needs a check.
+    digits = _HAS_DIGIT.search(cluster.template) is not None
+    for tok, (a, b) in zip(tokens, spans, strict=True):
+        if tok == WILDCARD:
+            params.append(slice(a, b))
+        elif WILDCARD not in tok:
+            if digits and _HAS_DIGIT.search(tok):
+                # A word with digits (ssh2, IPv6) is part of the template: lines of this
+                # shape must carry the very same word, not just any digits there.
+                checks.append((slice(a, b), tok))
+        else:
+            groups = partial_spans(tok, line, a, b)
+            if groups is None:
+                return None
+            params.extend(slice(x, y) for x, y in groups)
+            if digits and _HAS_DIGIT.search(tok.replace(WILDCARD, "")):
+                # Fixed text with digits around the values ([0701/<*>:...): checked too.
+                edges = [a, *(x for span in groups for x in span), b]
+                for lo, hi in zip(edges[::2], edges[1::2], strict=True):
+                    if _HAS_DIGIT.search(line, lo, hi):
+                        checks.append((slice(lo, hi), line[lo:hi]))
+    return params, checks
 
 
 MovePlan = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
