@@ -38,7 +38,13 @@ from logsum.core.header import _without_context as without_context
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster
 from logsum.core.model import WILDCARD, Header, Severity
-from logsum.core.timestamps import PlanCache, StampPlan, match_timestamp, plan_for
+from logsum.core.timestamps import (
+    PlanCache,
+    StampPlan,
+    match_timestamp,
+    match_timestamp_shape,
+    plan_for,
+)
 
 _TOKEN = re.compile(r"\S+")
 _HAS_DIGIT = re.compile(r"\d")
@@ -255,6 +261,9 @@ class ShapeCache:
         self._loose: dict[bytes, Shape] = {}
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
         self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
+        # The last line lookup refused for its message alone, and the shape whose header
+        # parts read it (see refit_for).
+        self._refit: tuple[str, Shape] | None = None
         self._dormant: dict[bytes, ShapeRecord] = {}  # shapes to rebuild on first use
         self._clusters: list[Cluster] = []  # the patterns of the dormant shapes, by index
         self._versions: list[int] = []  # their template versions when the shapes came
@@ -278,9 +287,11 @@ class ShapeCache:
             return None
         cluster = shape.cluster
         if not cluster.alive or cluster.version != shape.version:
+            self._refit = (line, shape)  # its header still reads the line
             return None
         for where, word in shape.checks:
             if line[where] != word:
+                self._refit = (line, shape)
                 return None
         valid = shape.valid
         if valid is not None and not valid(line):
@@ -371,6 +382,72 @@ class ShapeCache:
             valid=valid if placed is None else placed[3].valid,
             tail=tail,
         )
+        return self._keep(line, shape)
+
+    def refit(
+        self,
+        known: Shape,
+        line: str,
+        *,
+        cluster: Cluster,
+        raw_tokens: list[str],
+        masked: list[str],
+        level_severity: Severity | None,
+        severity: Severity,
+    ) -> Shape | None:
+        """Remember ``line``, whose header ``known`` (from :meth:`refit_for`) places, with its
+        message newly mined: the header's parts as ``known`` has them, the message's values
+        where ``cluster``'s template puts them (as :meth:`learn` would). ``None`` when they
+        cannot be placed."""
+        if len(raw_tokens) > self.max_tokens - 1:
+            return None
+        where = known.message
+        found = _message_places(line, where.start, where.stop, cluster, raw_tokens)
+        if found is None:
+            return None
+        shape = Shape(
+            cluster,
+            message=where,
+            params=tuple(found[0]),
+            checks=tuple(found[1]),
+            header=None if known.headerless else known.header,
+            fields=known.fields,
+            stamps=known.stamps,
+            level_severity=level_severity,
+            severity=severity,
+            masked=masked,
+            source=line,
+            runs=0,
+            value_stamp=known.value_stamp,
+            valid=known.valid,
+            tail=known.tail,
+        )
+        return self._keep(line, shape)
+
+    def refit_for(self, line: str) -> Shape | None:
+        """The shape whose header parts still read ``line``, when :meth:`lookup` just refused
+        to replay this very line for its message alone: its pattern changed since (or a word
+        with digits differs), or, for a line whose numbers changed length, its message masks
+        otherwise. The header was read from such a line as the shape has it; only the message
+        is new, to be mined and placed with :meth:`refit`. ``None`` otherwise."""
+        refit, self._refit = self._refit, None
+        if refit is None or refit[0] is not line:
+            return None
+        known = refit[1]
+        if known.valid is not None and not (known.tail and known.valid(line)):
+            # Structured lines (what parses them is checked per line) are read in full; a
+            # line whose context columns are cut where its shape's were keeps its header.
+            return None
+        for plan in known.stamps:
+            # The header reader must find each timestamp where the shape has it (digits can
+            # make a zone valid, or a date no date: the timestamp then ends elsewhere).
+            found = match_timestamp_shape(line, plan.start, self._year)
+            if found is None or found[1] != plan.end or found[2] != plan.shape_index:
+                return None
+        return known
+
+    def _keep(self, line: str, shape: Shape) -> Shape:
+        """``shape``, learned from ``line``, kept under the line's keys."""
         missed = self._missed
         key = missed[1] if missed[0] is line else shape_key(line)
         loose = self._loose_key(key)
@@ -533,8 +610,21 @@ class ShapeCache:
             value = ValueStamp(
                 slice(next(moved), next(moved)), value.year, value.memo, value.read_time
             )
-        if self._masker.mask_tokens(line[message].split()) != base.masked:
-            return None  # a number that changed length changed what masking sees
+        words = line[message].split()
+        masked = self._masker.mask_tokens(words)
+        # A number that changed length may change what masking sees. When the message's first
+        # word still masks alike, after a space, in as many words, and the header's timestamps
+        # read (below), only the message is new; otherwise the header may end elsewhere, and
+        # a line without a header may have one.
+        remasked = masked != base.masked
+        if remasked and (
+            base.headerless
+            or not masked
+            or masked[0] != base.masked[0]
+            or not base.source[base.message.start - 1 : base.message.start].isspace()
+            or len(words) != len(base.source[base.message].split())
+        ):
+            return None
         plans = []
         for a, b, index in spans:
             plan = plan_for(line[a:b], a, index, self._year, self._plans)
@@ -558,6 +648,9 @@ class ShapeCache:
             valid=partial(_cut_at, message.start, message.stop) if base.tail else base.valid,
             tail=base.tail,
         )
+        if remasked:
+            self._refit = (line, shape)  # its header parts read the line; its message is new
+            return None
         self._put(self._exact, key, shape)
         return shape
 
