@@ -404,6 +404,7 @@ class Engine:
                 shape = shapes.refit(
                     known,
                     line,
+                    header=None if header is NO_HEADER else header,
                     cluster=cluster,
                     raw_tokens=raw_tokens,
                     masked=tokens,

@@ -51,6 +51,7 @@ _HAS_DIGIT = re.compile(r"\d")
 _DIGIT_RUNS = re.compile(r"[0-9]+")
 _ZERO_RUNS = re.compile(rb"0+")  # the digit runs of a line, found in its shape key
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_STR_ZEROS = str.maketrans("123456789", "000000000")
 
 StampSpan = tuple[int, int, int]
 """Where header detection found a timestamp: ``(start, end, timestamp shape)``; the span of a
@@ -389,6 +390,7 @@ class ShapeCache:
         known: Shape,
         line: str,
         *,
+        header: Header | None,
         cluster: Cluster,
         raw_tokens: list[str],
         masked: list[str],
@@ -396,9 +398,10 @@ class ShapeCache:
         severity: Severity,
     ) -> Shape | None:
         """Remember ``line``, whose header ``known`` (from :meth:`refit_for`) places, with its
-        message newly mined: the header's parts as ``known`` has them, the message's values
-        where ``cluster``'s template puts them (as :meth:`learn` would). ``None`` when they
-        cannot be placed."""
+        message newly mined: the header's parts where ``known`` has them (``header``: as they
+        read in this line, ``None`` for a line without one), the message's values where
+        ``cluster``'s template puts them (as :meth:`learn` would). ``None`` when they cannot
+        be placed."""
         if len(raw_tokens) > self.max_tokens - 1:
             return None
         where = known.message
@@ -410,7 +413,7 @@ class ShapeCache:
             message=where,
             params=tuple(found[0]),
             checks=tuple(found[1]),
-            header=None if known.headerless else known.header,
+            header=header,
             fields=known.fields,
             stamps=known.stamps,
             level_severity=level_severity,
@@ -649,7 +652,10 @@ class ShapeCache:
             tail=base.tail,
         )
         if remasked:
-            self._refit = (line, shape)  # its header parts read the line; its message is new
+            # Its header parts read the line, its message is new; unless a header field's
+            # numbers changed length too (a time read as a host in one line, not in another).
+            if _fields_alike(base, line, fields):
+                self._refit = (line, shape)
             return None
         self._put(self._exact, key, shape)
         return shape
@@ -701,6 +707,18 @@ def _message_places(
                     if _HAS_DIGIT.search(line, lo, hi):
                         checks.append((slice(lo, hi), line[lo:hi]))
     return params, checks
+
+
+def _fields_alike(base: Shape, line: str, fields: tuple[Field, ...] | None) -> bool:
+    """Whether the header fields ``line`` has at ``fields`` (moved from ``base``'s) have the
+    same numbers, up to their digits, as those of the line ``base`` was learned from."""
+    if base.fields is None or fields is None:
+        return True
+    return all(
+        base.source[old].translate(_STR_ZEROS) == line[new].translate(_STR_ZEROS)
+        for old, new in zip(base.fields, fields, strict=True)
+        if isinstance(old, slice) and isinstance(new, slice)
+    )
 
 
 MovePlan = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
