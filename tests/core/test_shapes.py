@@ -327,5 +327,5 @@ def test_a_line_whose_message_alone_is_new_keeps_its_header_and_reads_as_parsing
     for line in lines:
         assert cached.process(line) == full.process(line), line
     assert cached.patterns() == full.patterns()
-    assert len(refits) > len(lines) // 4  # many lines took that way
-    assert cached.full_path_lines < 20  # and were not parsed in full
+    assert len(refits) > len(lines) // 6  # many lines took that way
+    assert cached.full_path_lines < len(refits)  # fewer lines were parsed in full
