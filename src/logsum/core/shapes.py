@@ -52,6 +52,13 @@ _DIGIT_RUNS = re.compile(r"[0-9]+")
 _ZERO_RUNS = re.compile(rb"0+")  # the digit runs of a line, found in its shape key
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _STR_ZEROS = str.maketrans("123456789", "000000000")
+# A run of hexadecimal digits standing alone (not part of a longer word) with a digit and a
+# letter in it, or after "0x": an id, a hash, a pointer (in a shape key, digits are 0 already).
+_HEX_RUN = re.compile(
+    rb"(?<![0-9A-Za-z])(?:0[xX](?=[0-9a-fA-F]*[a-fA-F])|(?=[a-fA-F]*0)(?=0*[a-fA-F]))"
+    rb"[0-9a-fA-F]+(?![0-9A-Za-z])"
+)
+_HEX_TO_ZERO = bytes.maketrans(b"abcdefABCDEF", b"000000000000")
 
 StampSpan = tuple[int, int, int]
 """Where header detection found a timestamp: ``(start, end, timestamp shape)``; the span of a
@@ -260,6 +267,9 @@ class ShapeCache:
         ] = {}
         self._exact: dict[bytes, Shape] = {}
         self._loose: dict[bytes, Shape] = {}
+        # By hex key (see _hex_key): shapes of lines with hexadecimal ids in their message,
+        # with their own shape key and where their message's first word ends.
+        self._hex: dict[bytes, tuple[Shape, bytes, int]] = {}
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
         self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
         # The last line lookup refused for its message alone, and the shape whose header
@@ -273,6 +283,7 @@ class ShapeCache:
         """Forget every shape."""
         self._exact.clear()
         self._loose.clear()
+        self._hex.clear()
         self._dormant.clear()
         self._bytes = 0
 
@@ -285,7 +296,12 @@ class ShapeCache:
         )
         if shape is None:
             self._missed = (line, key)  # the full path learns this very line next
-            return None
+            if not self._hex:
+                return None
+            shape = self._hexed(line, key)
+            if shape is None:
+                return None
+            self._refit = None
         cluster = shape.cluster
         if not cluster.alive or cluster.version != shape.version:
             self._refit = (line, shape)  # its header still reads the line
@@ -456,6 +472,9 @@ class ShapeCache:
         loose = self._loose_key(key)
         shape.runs = loose.count(b"0")  # each digit run is one 0 there
         cost = _cost(key, shape)
+        hexed = _hex_key(key) if line.isascii() else key
+        if hexed != key:
+            cost += len(hexed) + _HEX_ENTRY_BYTES
         replaced = self._exact.get(key)  # a shape whose pattern changed since: its cost goes
         if replaced is not None:
             self._bytes -= _cost(key, replaced)
@@ -466,6 +485,33 @@ class ShapeCache:
         self._bytes += cost
         self._put(self._exact, key, shape)
         self._put(self._loose, loose, shape)
+        if hexed != key:
+            first = _TOKEN.search(line, shape.message.start, shape.message.stop)
+            if len(self._hex) >= self.size:
+                self.clear()
+            self._hex[hexed] = (shape, key, shape.message.stop if first is None else first.end())
+        return shape
+
+    def _hexed(self, line: str, key: bytes) -> Shape | None:
+        """A shape for a line equal to a known one but for the hexadecimal ids in its message
+        (a request id, a hash, a pointer: ``_HEX_RUN``), of the same lengths: its header, its
+        message's first word and what follows the message are equal up to digits, and its
+        message masks alike. ``None`` otherwise. Such lines are not remembered (each id is
+        new)."""
+        if not line.isascii():
+            return None  # (offsets in the key are bytes: equal to characters in ASCII)
+        hexed = _hex_key(key)
+        if hexed == key:
+            return None
+        found = self._hex.get(hexed)
+        if found is None:
+            return None
+        shape, known, first = found
+        stop = shape.message.stop
+        if key[:first] != known[:first] or key[stop:] != known[stop:]:
+            return None  # an id in the header (or the first word): it may read otherwise
+        if self._masker.mask_tokens(line[shape.message].split()) != shape.masked:
+            return None
         return shape
 
     def _value_stamp(self, placed: Placed) -> ValueStamp | None:
@@ -707,6 +753,22 @@ def _message_places(
                     if _HAS_DIGIT.search(line, lo, hi):
                         checks.append((slice(lo, hi), line[lo:hi]))
     return params, checks
+
+
+def _hex_key(key: bytes) -> bytes:
+    """A shape key with the hexadecimal runs of ``_HEX_RUN`` made zeros (``key`` itself when
+    there are none)."""
+    if _HEX_RUN.search(key) is None:
+        return key
+    return _HEX_RUN.sub(_zero_hex, key)
+
+
+def _zero_hex(m: re.Match[bytes]) -> bytes:
+    return m.group().translate(_HEX_TO_ZERO)
+
+
+_HEX_ENTRY_BYTES = 120
+"""Estimated bytes of a hex table entry besides its key (dict slot, tuple, known key)."""
 
 
 def _fields_alike(base: Shape, line: str, fields: tuple[Field, ...] | None) -> bool:
