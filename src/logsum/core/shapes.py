@@ -52,13 +52,14 @@ _DIGIT_RUNS = re.compile(r"[0-9]+")
 _ZERO_RUNS = re.compile(rb"0+")  # the digit runs of a line, found in its shape key
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _STR_ZEROS = str.maketrans("123456789", "000000000")
-# A run of hexadecimal digits standing alone (not part of a longer word) with a digit and a
-# letter in it, or after "0x": an id, a hash, a pointer (in a shape key, digits are 0 already).
+# A run of four or more hexadecimal digits standing alone (not part of a longer word) with a
+# digit and a letter in it, or one with a letter after "0x" (with its "0x"): an id, a hash, a
+# pointer (in a shape key, digits are 0 already). The hex key writes it as as many x: ids of
+# one length share a key, and none shares one with a number (a pid) or a word.
 _HEX_RUN = re.compile(
-    rb"(?<![0-9A-Za-z])(?:0[xX](?=[0-9a-fA-F]*[a-fA-F])|(?=[a-fA-F]*0)(?=0*[a-fA-F]))"
-    rb"[0-9a-fA-F]+(?![0-9A-Za-z])"
+    rb"(?<![0-9A-Za-z])(?:0[xX](?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]+"
+    rb"|(?=[a-fA-F]*0)(?=0*[a-fA-F])(?=[0-9a-fA-F]{4})[0-9a-fA-F]+)(?![0-9A-Za-z])"
 )
-_HEX_TO_ZERO = bytes.maketrans(b"abcdefABCDEF", b"000000000000")
 
 StampSpan = tuple[int, int, int]
 """Where header detection found a timestamp: ``(start, end, timestamp shape)``; the span of a
@@ -506,10 +507,7 @@ class ShapeCache:
         found = self._hex.get(hexed)
         if found is None:
             return None
-        shape, known, first = found
-        stop = shape.message.stop
-        if key[:first] != known[:first] or key[stop:] != known[stop:]:
-            return None  # an id in the header (or the first word): it may read otherwise
+        shape = found[0]
         if self._masker.mask_tokens(line[shape.message].split()) != shape.masked:
             return None
         return shape
@@ -764,7 +762,7 @@ def _hex_key(key: bytes) -> bytes:
 
 
 def _zero_hex(m: re.Match[bytes]) -> bytes:
-    return m.group().translate(_HEX_TO_ZERO)
+    return b"x" * (m.end() - m.start())
 
 
 _HEX_ENTRY_BYTES = 120
