@@ -362,6 +362,6 @@ def test_lines_that_differ_in_hexadecimal_ids_are_replayed_and_read_as_parsing_d
     for line in lines:
         assert cached.process(line) == full.process(line), line
     assert cached.patterns() == full.patterns()
-    # Ids in the message do not make a line new (a third of the lines has its id in a
-    # header bracket, where it is not trusted: those are parsed).
-    assert cached.full_path_lines < len(lines) * 0.4
+    # Ids do not make a line new, in the message or in a header bracket (where an id that is
+    # all digits is another shape: a pid to the header reader).
+    assert cached.full_path_lines < len(lines) * 0.1
