@@ -268,9 +268,8 @@ class ShapeCache:
         ] = {}
         self._exact: dict[bytes, Shape] = {}
         self._loose: dict[bytes, Shape] = {}
-        # By hex key (see _hex_key): shapes of lines with hexadecimal ids in their message,
-        # with their own shape key and where their message's first word ends.
-        self._hex: dict[bytes, tuple[Shape, bytes, int]] = {}
+        # By hex key (see _hex_key): shapes of lines with hexadecimal ids.
+        self._hex: dict[bytes, Shape] = {}
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
         self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
         # The last line lookup refused for its message alone, and the shape whose header
@@ -487,27 +486,21 @@ class ShapeCache:
         self._put(self._exact, key, shape)
         self._put(self._loose, loose, shape)
         if hexed != key:
-            first = _TOKEN.search(line, shape.message.start, shape.message.stop)
-            if len(self._hex) >= self.size:
-                self.clear()
-            self._hex[hexed] = (shape, key, shape.message.stop if first is None else first.end())
+            self._put(self._hex, hexed, shape)
         return shape
 
     def _hexed(self, line: str, key: bytes) -> Shape | None:
-        """A shape for a line equal to a known one but for the hexadecimal ids in its message
-        (a request id, a hash, a pointer: ``_HEX_RUN``), of the same lengths: its header, its
-        message's first word and what follows the message are equal up to digits, and its
-        message masks alike. ``None`` otherwise. Such lines are not remembered (each id is
-        new)."""
+        """A shape for a line equal to a known one but for its hexadecimal ids (a request id,
+        a hash, a pointer: ``_HEX_RUN``), of the same lengths, whose message masks alike;
+        ``None`` otherwise. Such lines are not remembered (each id is new)."""
         if not line.isascii():
             return None  # (offsets in the key are bytes: equal to characters in ASCII)
         hexed = _hex_key(key)
         if hexed == key:
             return None
-        found = self._hex.get(hexed)
-        if found is None:
+        shape = self._hex.get(hexed)
+        if shape is None:
             return None
-        shape = found[0]
         if self._masker.mask_tokens(line[shape.message].split()) != shape.masked:
             return None
         return shape
