@@ -365,3 +365,17 @@ def test_lines_that_differ_in_hexadecimal_ids_are_replayed_and_read_as_parsing_d
     # Ids do not make a line new, in the message or in a header bracket (where an id that is
     # all digits is another shape: a pid to the header reader).
     assert cached.full_path_lines < len(lines) * 0.1
+
+
+def test_lines_with_ids_that_never_repeat_leave_memory_bounded() -> None:
+    # Every line has a new id: replayed from one shape, and remembered only when an id comes
+    # again, so memory does not follow the lines (20,000 lines of 300 characters: 6 MB).
+    rng = random.Random(9)
+    engine = Engine()
+    pad = "x" * 220
+    for i in range(20_000):
+        ident = "".join(rng.choice("0123456789abcdef") for _ in range(32))
+        engine.process(f"2026-03-02T10:00:{i % 60:02d}Z INFO request {ident} served {pad}")
+    assert engine.full_path_lines < 50
+    shapes = engine._shapes  # the cache's own estimate (the masker's memory is bounded apart)
+    assert shapes is not None and shapes.held_bytes < 2 * 1024 * 1024

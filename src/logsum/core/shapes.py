@@ -272,6 +272,7 @@ class ShapeCache:
         # lines replayed from them once.
         self._hex: dict[bytes, Shape] = {}
         self._hex_seen: set[bytes] = set()
+        self._hex_seen_bytes = 0
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
         self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
         # The last line lookup refused for its message alone, and the shape whose header
@@ -287,6 +288,7 @@ class ShapeCache:
         self._loose.clear()
         self._hex.clear()
         self._hex_seen.clear()
+        self._hex_seen_bytes = 0
         self._dormant.clear()
         self._bytes = 0
 
@@ -310,9 +312,11 @@ class ShapeCache:
                 self._bytes += len(key) + _HEX_ENTRY_BYTES
                 self._put(self._exact, key, shape)
             else:  # (most ids come once: not worth an entry)
-                if len(seen) >= _HEX_SEEN:
+                if len(seen) >= _HEX_SEEN or self._hex_seen_bytes > _HEX_SEEN_BYTES:
                     seen.clear()
+                    self._hex_seen_bytes = 0
                 seen.add(key)
+                self._hex_seen_bytes += len(key)
         cluster = shape.cluster
         if not cluster.alive or cluster.version != shape.version:
             self._refit = (line, shape)  # its header still reads the line
@@ -603,9 +607,9 @@ class ShapeCache:
 
     @property
     def held_bytes(self) -> int:
-        """Estimated bytes of the shapes held (what ``max_bytes`` bounds) and of those left to
-        rebuild."""
-        return self._bytes + _RECORD_COST * len(self._dormant)
+        """Estimated bytes of the shapes held (what ``max_bytes`` bounds), of those left to
+        rebuild, and of the keys of lines with ids replayed once (at most ``_HEX_SEEN_BYTES``)."""
+        return self._bytes + _RECORD_COST * len(self._dormant) + self._hex_seen_bytes
 
     def _put(self, table: dict[bytes, Shape], key: bytes, shape: Shape) -> None:
         if len(table) >= self.size:
@@ -781,6 +785,8 @@ _HEX_MARKS = bytes(
 
 _HEX_SEEN = 4096
 """Keys of lines replayed from the hex table remembered, to tell ids that come again."""
+_HEX_SEEN_BYTES = 1 << 20
+"""And their bytes, at most (long lines)."""
 
 _HEX_ENTRY_BYTES = 120
 """Estimated bytes of a hex table entry besides its key (dict slot, tuple, known key)."""
