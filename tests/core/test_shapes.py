@@ -281,56 +281,6 @@ def test_the_shape_cache_changes_no_result_on_audit_records_whatever_their_digit
     assert again.full_path_lines <= 2 * len(_AUDIT_LINES)
 
 
-def _refit_lines(rng: random.Random) -> list[str]:
-    """Header lines of three layouts whose numbers change length and value at random: masking
-    then often reads their messages otherwise (``300.1.1.9:80`` is no address, a version with
-    longer numbers another word), and their templates generalise as values come in."""
-
-    def num() -> str:
-        return str(rng.randrange(1, 10 ** rng.randrange(1, 4)))
-
-    lines = []
-    for i in range(600):
-        second, milli = f"{rng.randrange(60):02d}", f"{rng.randrange(1000):03d}"
-        if i % 3 == 0:
-            lines.append(
-                f"2026-03-02 10:00:{second},{milli} WARN  [pool-{num()}] (main) peer"
-                f" {num()}.{num()}.1.{num()}:{num()} closed after {num()} ms"
-            )
-        elif i % 3 == 1:
-            lines.append(
-                f"Mar  2 10:{second}:{second} web-{num()} app[{num()}]: JBoss Modules version"
-                f" {num()}.{num()}.{num()}.Final"
-            )
-        else:
-            job = rng.choice("abcdef") + num()
-            lines.append(f"2026-03-02T10:{second}:07.{num()}Z INFO job {job} finished in {num()}")
-    return lines
-
-
-def test_a_line_whose_message_alone_is_new_keeps_its_header_and_reads_as_parsing_does(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Lines the shape cache refuses for their message alone are not parsed again: their
-    # header (timestamp, host, pid, level) is read where their shape has it, and only the
-    # message is mined. Every line must still read exactly as parsing it reads it.
-    refits: list[str] = []
-    refit = ShapeCache.refit
-
-    def counted(self: ShapeCache, known: Shape, line: str, **kw: object) -> Shape | None:
-        refits.append(line)
-        return refit(self, known, line, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(ShapeCache, "refit", counted)
-    lines = _refit_lines(random.Random(2))
-    cached, full = Engine(), Engine(EngineConfig(shape_cache=False))
-    for line in lines:
-        assert cached.process(line) == full.process(line), line
-    assert cached.patterns() == full.patterns()
-    assert len(refits) > len(lines) // 6  # many lines took that way
-    assert cached.full_path_lines < len(refits)  # fewer lines were parsed in full
-
-
 def _hex_lines(rng: random.Random) -> list[str]:
     """Lines with hexadecimal ids (a request id, a UUID, a pointer) that change on every line,
     in the message or in a bracket of the header, where an id may also be all digits."""

@@ -347,23 +347,10 @@ class Engine:
         return cluster, severity, stamp, line[shape.message], params, header, False
 
     def _read_full(self, line: str) -> _Read:
-        """:meth:`_read` by parsing the line (learning its shape when the cache is on). A line
-        the shape cache refused for its message alone keeps the header its shape reads
-        (``ShapeCache.refit_for``), as a replay would; only its message is mined again."""
+        """:meth:`_read` by parsing the line (learning its shape when the cache is on)."""
+        self.full_path_lines += 1
         cfg = self.config
-        shapes = self._shapes
-        known = None if shapes is None else shapes.refit_for(line)
-        if known is None:
-            self.full_path_lines += 1
-            header, message, stamps = self._split(line)
-        else:
-            stamp = known.stamp(line)
-            header = (
-                NO_HEADER
-                if known.headerless
-                else known.header_of(line, stamp)._replace(timestamp=stamp)
-            )
-            message, stamps = line[known.message], _NO_STAMPS
+        header, message, stamps = self._split(line)
         record = self._record
         if (
             record is not None
@@ -398,20 +385,9 @@ class Engine:
         cluster = self._cluster_for(tokens)
         level_sev = severity_of_level(header.level)
         severity = level_sev or self._text_severity(cluster)
+        shapes = self._shapes
         shape = None
-        if shapes is not None and known is not None:
-            if not self._miner.noisy:
-                shape = shapes.refit(
-                    known,
-                    line,
-                    header=None if header is NO_HEADER else header,
-                    cluster=cluster,
-                    raw_tokens=raw_tokens,
-                    masked=tokens,
-                    level_severity=level_sev,
-                    severity=severity,
-                )
-        elif shapes is not None and not self._miner.noisy:
+        if shapes is not None and not self._miner.noisy:
             shape = shapes.learn(
                 line,
                 placed=self._placed,

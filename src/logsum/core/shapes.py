@@ -38,20 +38,13 @@ from logsum.core.header import _without_context as without_context
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster
 from logsum.core.model import WILDCARD, Header, Severity
-from logsum.core.timestamps import (
-    PlanCache,
-    StampPlan,
-    match_timestamp,
-    match_timestamp_shape,
-    plan_for,
-)
+from logsum.core.timestamps import PlanCache, StampPlan, match_timestamp, plan_for
 
 _TOKEN = re.compile(r"\S+")
 _HAS_DIGIT = re.compile(r"\d")
 _DIGIT_RUNS = re.compile(r"[0-9]+")
 _ZERO_RUNS = re.compile(rb"0+")  # the digit runs of a line, found in its shape key
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_STR_ZEROS = str.maketrans("123456789", "000000000")
 # A run of four or more hexadecimal digits standing alone (not part of a longer word) with a
 # digit and a letter in it, or one with a letter after "0x" (with its "0x"): an id, a hash, a
 # pointer (in a shape key, digits are 0 already). The hex key writes it as as many x: ids of
@@ -275,9 +268,6 @@ class ShapeCache:
         self._hex_seen_bytes = 0
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
         self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
-        # The last line lookup refused for its message alone, and the shape whose header
-        # parts read it (see refit_for).
-        self._refit: tuple[str, Shape] | None = None
         self._dormant: dict[bytes, ShapeRecord] = {}  # shapes to rebuild on first use
         self._clusters: list[Cluster] = []  # the patterns of the dormant shapes, by index
         self._versions: list[int] = []  # their template versions when the shapes came
@@ -306,7 +296,6 @@ class ShapeCache:
             shape = self._hexed(line, key)
             if shape is None:
                 return None
-            self._refit = None
             seen = self._hex_seen
             if key in seen:  # this very id again: remembered from now on
                 self._bytes += len(key) + _HEX_ENTRY_BYTES
@@ -319,11 +308,9 @@ class ShapeCache:
                 self._hex_seen_bytes += len(key)
         cluster = shape.cluster
         if not cluster.alive or cluster.version != shape.version:
-            self._refit = (line, shape)  # its header still reads the line
             return None
         for where, word in shape.checks:
             if line[where] != word:
-                self._refit = (line, shape)
                 return None
         valid = shape.valid
         if valid is not None and not valid(line):
@@ -415,70 +402,6 @@ class ShapeCache:
             tail=tail,
         )
         return self._keep(line, shape)
-
-    def refit(
-        self,
-        known: Shape,
-        line: str,
-        *,
-        header: Header | None,
-        cluster: Cluster,
-        raw_tokens: list[str],
-        masked: list[str],
-        level_severity: Severity | None,
-        severity: Severity,
-    ) -> Shape | None:
-        """Remember ``line``, whose header ``known`` (from :meth:`refit_for`) places, with its
-        message newly mined: the header's parts where ``known`` has them (``header``: as they
-        read in this line, ``None`` for a line without one), the message's values where
-        ``cluster``'s template puts them (as :meth:`learn` would). ``None`` when they cannot
-        be placed."""
-        if len(raw_tokens) > self.max_tokens - 1:
-            return None
-        where = known.message
-        found = _message_places(line, where.start, where.stop, cluster, raw_tokens)
-        if found is None:
-            return None
-        shape = Shape(
-            cluster,
-            message=where,
-            params=tuple(found[0]),
-            checks=tuple(found[1]),
-            header=header,
-            fields=known.fields,
-            stamps=known.stamps,
-            level_severity=level_severity,
-            severity=severity,
-            masked=masked,
-            source=line,
-            runs=0,
-            value_stamp=known.value_stamp,
-            valid=known.valid,
-            tail=known.tail,
-        )
-        return self._keep(line, shape)
-
-    def refit_for(self, line: str) -> Shape | None:
-        """The shape whose header parts still read ``line``, when :meth:`lookup` just refused
-        to replay this very line for its message alone: its pattern changed since (or a word
-        with digits differs), or, for a line whose numbers changed length, its message masks
-        otherwise. The header was read from such a line as the shape has it; only the message
-        is new, to be mined and placed with :meth:`refit`. ``None`` otherwise."""
-        refit, self._refit = self._refit, None
-        if refit is None or refit[0] is not line:
-            return None
-        known = refit[1]
-        if known.valid is not None and not (known.tail and known.valid(line)):
-            # Structured lines (what parses them is checked per line) are read in full; a
-            # line whose context columns are cut where its shape's were keeps its header.
-            return None
-        for plan in known.stamps:
-            # The header reader must find each timestamp where the shape has it (digits can
-            # make a zone valid, or a date no date: the timestamp then ends elsewhere).
-            found = match_timestamp_shape(line, plan.start, self._year)
-            if found is None or found[1] != plan.end or found[2] != plan.shape_index:
-                return None
-        return known
 
     def _keep(self, line: str, shape: Shape) -> Shape:
         """``shape``, learned from ``line``, kept under the line's keys."""
@@ -666,21 +589,8 @@ class ShapeCache:
             value = ValueStamp(
                 slice(next(moved), next(moved)), value.year, value.memo, value.read_time
             )
-        words = line[message].split()
-        masked = self._masker.mask_tokens(words)
-        # A number that changed length may change what masking sees. When the message's first
-        # word still masks alike, after a space, in as many words, and the header's timestamps
-        # read (below), only the message is new; otherwise the header may end elsewhere, and
-        # a line without a header may have one.
-        remasked = masked != base.masked
-        if remasked and (
-            base.headerless
-            or not masked
-            or masked[0] != base.masked[0]
-            or not base.source[base.message.start - 1 : base.message.start].isspace()
-            or len(words) != len(base.source[base.message].split())
-        ):
-            return None
+        if self._masker.mask_tokens(line[message].split()) != base.masked:
+            return None  # a number that changed length changed what masking sees
         plans = []
         for a, b, index in spans:
             plan = plan_for(line[a:b], a, index, self._year, self._plans)
@@ -704,12 +614,6 @@ class ShapeCache:
             valid=partial(_cut_at, message.start, message.stop) if base.tail else base.valid,
             tail=base.tail,
         )
-        if remasked:
-            # Its header parts read the line, its message is new; unless a header field's
-            # numbers changed length too (a time read as a host in one line, not in another).
-            if _fields_alike(base, line, fields):
-                self._refit = (line, shape)
-            return None
         self._put(self._exact, key, shape)
         return shape
 
@@ -790,18 +694,6 @@ _HEX_SEEN_BYTES = 1 << 20
 
 _HEX_ENTRY_BYTES = 120
 """Estimated bytes of a hex table entry besides its key (dict slot, tuple, known key)."""
-
-
-def _fields_alike(base: Shape, line: str, fields: tuple[Field, ...] | None) -> bool:
-    """Whether the header fields ``line`` has at ``fields`` (moved from ``base``'s) have the
-    same numbers, up to their digits, as those of the line ``base`` was learned from."""
-    if base.fields is None or fields is None:
-        return True
-    return all(
-        base.source[old].translate(_STR_ZEROS) == line[new].translate(_STR_ZEROS)
-        for old, new in zip(base.fields, fields, strict=True)
-        if isinstance(old, slice) and isinstance(new, slice)
-    )
 
 
 MovePlan = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
