@@ -261,9 +261,9 @@ class ShapeCache:
         ] = {}
         self._exact: dict[bytes, Shape] = {}
         self._loose: dict[bytes, Shape] = {}
-        # By hex key (see _hex_key): shapes of lines with hexadecimal ids, and the keys of
-        # lines replayed from them once.
-        self._hex: dict[bytes, Shape] = {}
+        # By hex key (see _hex_key): the shape of the last line with hexadecimal ids learned
+        # under it and how many were, and the keys of lines replayed from them once.
+        self._hex: dict[bytes, tuple[Shape, int]] = {}
         self._hex_seen: set[bytes] = set()
         self._hex_seen_bytes = 0
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
@@ -424,22 +424,27 @@ class ShapeCache:
         self._put(self._exact, key, shape)
         self._put(self._loose, loose, shape)
         if hexed != key:
-            self._put(self._hex, hexed, shape)
+            hex_table = self._hex
+            if len(hex_table) >= self.size:
+                self.clear()
+            known = hex_table.get(hexed)
+            hex_table[hexed] = (shape, 1 if known is None else known[1] + 1)
         return shape
 
     def _hexed(self, line: str, key: bytes) -> Shape | None:
         """A shape for a line equal to a known one but for its hexadecimal ids (a request id,
-        a hash, a pointer: ``_HEX_RUN``), of the same lengths, whose message masks alike;
-        ``None`` otherwise. Such a line's own key is remembered only when it comes again (most
-        ids come once)."""
+        a hash, a pointer: ``_HEX_RUN``), of the same lengths, whose message masks alike,
+        once ``_HEX_AFTER`` lines were learned under its hex key; ``None`` otherwise. Such a
+        line's own key is remembered only when it comes again (most ids come once)."""
         if not line.isascii():
             return None  # (offsets in the key are bytes: equal to characters in ASCII)
         hexed = _hex_key(key)
         if hexed == key:
             return None
-        shape = self._hex.get(hexed)
-        if shape is None:
+        found = self._hex.get(hexed)
+        if found is None or found[1] < _HEX_AFTER:
             return None
+        shape = found[0]
         if self._masker.mask_tokens(line[shape.message].split()) != shape.masked:
             return None
         return shape
@@ -686,6 +691,12 @@ _HEX_MARKS = bytes(
     for c in range(256)
 )
 """Hex letters as ``a``, digits (``0`` in a key) and ``x`` kept, everything else a space."""
+
+_HEX_AFTER = 4
+"""Lines learned under a hex key before lines are replayed from it: the header detector learns
+a layout's columns from its first three lines that differ beyond their numbers (lines with
+other ids do), and splits the lines after them with those columns; the shape replayed is one
+learned after that."""
 
 _HEX_SEEN = 4096
 """Keys of lines replayed from the hex table remembered, to tell ids that come again."""
