@@ -4,6 +4,7 @@ the event, and values that span several tokens or glue several parts together.""
 from __future__ import annotations
 
 from logsum import Engine
+from logsum.core.miner import fits, generalise_token
 
 
 def _templates(lines: list[str]) -> list[str]:
@@ -604,3 +605,12 @@ def test_the_words_after_a_lone_equals_are_one_value() -> None:
         ]
     )
     assert set(same_length) == {"Title = <*> Update for <*>"}
+
+
+def test_a_quote_escaped_in_one_value_only_still_fits_both_lines() -> None:
+    # The same key's value quoted with an escaped quote in one line and a plain one in the
+    # other: the template keeps only the closing quote both have, so it fits both lines.
+    for a, b in (('msg=\\"app\\"', 'msg="worker"'), ('x\\"', 'y"'), ('"a\\"', '"bb"')):
+        merged = generalise_token(a, b)
+        assert fits(merged, a) and fits(merged, b), (a, b, merged)
+    assert generalise_token('\\"app\\"', '\\"worker\\"') == '\\"<*>\\"'

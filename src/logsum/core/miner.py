@@ -92,7 +92,7 @@ def _generalise_plain(a: str, b: str) -> str:
             p -= 1
         while s > 0 and a[-s] not in _CLOSERS:
             s -= 1
-        if s and a[-s] in "'\"" and s < len(a) - p and a[-s - 1] == "\\":
+        if s and a[-s] in "'\"" and s < min(len(a), len(b)) - p and a[-s - 1] == b[-s - 1] == "\\":
             s += 1  # an escaped closing quote stays whole: \"<*>\" (a quote inside a quote)
     core_a = a[p : len(a) - s]
     core_b = b[p : len(b) - s]
