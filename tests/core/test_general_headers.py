@@ -121,3 +121,20 @@ def test_a_learned_column_never_hides_the_level_a_line_states() -> None:
     r = engine.process("2026-03-02 10:00:03.550 [ERROR] (w3) disk full on /var")
     assert r.header.level == "ERROR"
     assert r.message == "disk full on /var"
+
+
+def test_a_line_is_split_alike_whatever_line_with_the_same_start_came_before() -> None:
+    # A layout asks once per start of message whether the scanner would read more header
+    # there; a run of general fields reads whole tokens, here further than that start: a line
+    # whose fields end in a level is split as it is alone, even after a line that shares its
+    # first tokens and has none.
+    fields = "node-7 worker_pool_executor_with_a_long_name_abcdefghijabcdefghij conn#12"
+    lines = [f"2026-03-02 10:00:0{i} job runner started queue number {i}" for i in range(5)]
+    refused = f"2026-03-02 10:00:09 {fields} ERROR: payment gateway refused the card"
+    accepted = f"2026-03-02 10:00:08 {fields} payment gateway accepted the card"
+    for before in ([], [accepted]):
+        engine = _engine()
+        for line in lines + before:
+            engine.process(line)
+        got = engine.process(refused)
+        assert (got.message, got.header.level) == ("payment gateway refused the card", "ERROR")

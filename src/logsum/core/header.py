@@ -549,6 +549,9 @@ class _Scan:
     done: bool = False  # a fixed layout (RFC 5424) read the whole header
     priority: str | None = None  # the level a <PRI> or a letter tag gives, when no word does
     run: tuple[str, ...] = ()  # the kinds of a run of general fields' tokens (_field_run)
+    # How far runs of general fields looked (an exclusive index; len(line) + 1: up to the
+    # line's end): a probe's answer holds for any line equal up to there (layouts' probes)
+    reach: int = 0
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
     def mark(self, start: int, end: int, kind: str) -> None:
@@ -1741,11 +1744,19 @@ def _token_end(line: str, pos: int) -> int:
     """Where the token at ``pos`` ends: at whitespace outside brackets (``[   main]``,
     ``(4211 on web-1)`` and ``request{a=1 b=2}:`` are one token each), at most 160
     characters; an unclosed bracket ends at the first whitespace."""
+    return _token_span(line, pos)[0]
+
+
+def _token_span(line: str, pos: int) -> tuple[int, int]:
+    """:func:`_token_end`, and how far it looked (an exclusive index; ``len(line) + 1`` when
+    it saw the line end)."""
     closers: list[str] = []
     limit = min(len(line), pos + 160)
     i = pos
+    reach = pos + 1
     if line.startswith("<", pos):
         close = line.find(">", pos, limit)
+        reach = close + 1 if close >= 0 else limit + 1
         if close > pos + 1 and " " not in line[pos:close]:
             i = close + 1
     while i < limit:
@@ -1755,11 +1766,12 @@ def _token_end(line: str, pos: int) -> int:
         elif closers and c == closers[-1]:
             closers.pop()
         elif c.isspace() and not closers:
-            return i
+            return i, max(reach, i + 1)
         i += 1
     if closers or i == limit < len(line):
-        return _NON_SPACE.match(line, pos).end()  # type: ignore[union-attr]
-    return i
+        end = _NON_SPACE.match(line, pos).end()  # type: ignore[union-attr]
+        return end, max(reach, i, end + 1)
+    return i, max(reach, i + 1)
 
 
 def _closes(token: str) -> bool:
@@ -1816,13 +1828,16 @@ class _RunToken(NamedTuple):
 
 def _run_tokens(
     line: str, pos: int, level_known: bool, limit: int = _RUN_TOKENS
-) -> list[_RunToken]:
+) -> tuple[list[_RunToken], int]:
     """The tokens of a run of general header fields at ``pos``, up to the first word of a
-    sentence, a second level word or ``limit`` tokens."""
+    sentence, a second level word or ``limit`` tokens; and how far the reading looked (an
+    exclusive index: the tokens' ends, the space after them, the words read ahead)."""
     tokens: list[_RunToken] = []
     at = pos
+    reach = pos + 1  # (at the line's end: len(line) + 1, its end was looked at)
     while len(tokens) < limit and at < len(line):
-        end = _token_end(line, at)
+        end, looked = _token_span(line, at)
+        reach = max(reach, looked)
         if end <= at:
             break
         token = line[at:end]
@@ -1830,8 +1845,11 @@ def _run_tokens(
         if len(token) > 1 and token[-1] in ":|" and token not in _RUN_SEPARATORS:
             glued, token = token[-1], token[:-1]
         kind, named = _run_kind(token, glued)
-        if kind == "word" and not level_known and _level_after_words(line, at, tokens):
-            kind = "field"  # "Puppet (info): ...", "NCCL INFO ...", "daemon [12] (main) notice:"
+        if kind == "word" and not level_known:
+            ahead, looked = _level_after_words(line, at, tokens)
+            reach = max(reach, looked)
+            if ahead:
+                kind = "field"  # "Puppet (info): ...", "NCCL INFO", "daemon [12] (main) notice:"
         if kind == "word" or (kind == "level" and level_known):
             break  # (a second level word is the message's)
         if kind == "sep" and not tokens and not level_known:
@@ -1855,7 +1873,8 @@ def _run_tokens(
         if kind == "level" and glued:
             break  # "LEVEL: message", "LEVEL| message"
         at = _WS.match(line, end).end()  # type: ignore[union-attr]
-    return tokens
+        reach = max(reach, at + 1)
+    return tokens, reach
 
 
 _LEVEL_HINT = re.compile(
@@ -1870,38 +1889,46 @@ def _closing(token: _RunToken) -> bool:
     return token.kind[0] in "Fls" or len(token.kind) > 1
 
 
-def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> bool:
+def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> tuple[bool, int]:
     """Whether the words at ``pos`` (at most two) are a header's names before its level: the
     level in brackets with a separator glued to it (``Puppet (info):``), in upper case after
     upper-case words (``NCCL INFO``), or with its colon after a bracketed field of the run
     (``pacemakerd [1402] (main)  notice:``). Words before a level in a sentence (``Connection
-    error: ...``, ``Disk ERROR on sda``) are none of these."""
-    if _LEVEL_HINT.search(line, pos, pos + 200) is None:
-        return False  # no level word ahead at all (most lines): no need to read the tokens
+    error: ...``, ``Disk ERROR on sda``) are none of these. Also how far it looked (see
+    :func:`_run_tokens`)."""
+    if _LEVEL_HINT.search(line, pos, pos + _HINT_CHARS) is None:
+        # no level word ahead at all (most lines): no need to read the tokens
+        return False, pos + _HINT_CHARS if pos + _HINT_CHARS <= len(line) else len(line) + 1
     words: list[str] = []
     at = pos
+    reach = pos + 1
     bracketed = any(t.kind[0] == "F" and t.name is None for t in tokens)
     while sum(w[:1] not in "([{<" for w in words) <= 2 and len(words) < 5 and at < len(line):
-        end = _token_end(line, at)
+        end, looked = _token_span(line, at)
+        reach = max(reach, looked)
         if end <= at:
-            return False
+            return False, reach
         token = line[at:end]
         glued = token[-1] if len(token) > 1 and token[-1] in ":|" else ""
         core = token[:-1] if glued else token
         kind, _ = _run_kind(core, glued)
         if kind == "level":
             if not words:
-                return False
+                return False, reach
             if core[:1] in "([<" and glued:
-                return True
+                return True, reach
             if core.isupper() and all(w.isupper() and w.isalpha() for w in words):
-                return True
-            return bool(glued) and (bracketed or any(w[:1] in "([" for w in words))
+                return True, reach
+            return bool(glued) and (bracketed or any(w[:1] in "([" for w in words)), reach
         if kind == "sep":
-            return False
+            return False, reach
         words.append(core)
         at = _WS.match(line, end).end()  # type: ignore[union-attr]
-    return False
+        reach = max(reach, at + 1)
+    return False, reach
+
+
+_HINT_CHARS = 200  # characters searched for a level word before reading words one by one
 
 
 def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
@@ -1910,7 +1937,8 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
     only a run that names a level counts (at the start of a line, where nothing else says it
     is a header)."""
     line = s.line
-    tokens = _run_tokens(line, pos, s.level is not None)
+    tokens, reach = _run_tokens(line, pos, s.level is not None)
+    s.reach = max(s.reach, reach)
     n = len(tokens)
     while n and not _closing(tokens[n - 1]):
         n -= 1
@@ -1925,7 +1953,9 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
         # that stay alike across a source's lines are learned by its layout instead.
         return False
     close = tokens[n - 1].end
-    if _WS.match(line, close).end() >= len(line):  # type: ignore[union-attr]
+    follows = _WS.match(line, close).end()  # type: ignore[union-attr]
+    s.reach = max(s.reach, follows + 1)
+    if follows >= len(line):
         return False  # a message must follow
     known = "L" if s.level is not None else "P" if s.priority is not None else ""
     s.run = (known, *(t.kind for t in tokens[:n]))
@@ -1949,7 +1979,7 @@ def replay_run(
     learned = kinds[1:]
     n = len(learned)
     # (the whole run only where the run's length decides: no level known before it)
-    tokens = _run_tokens(line, pos, kinds[0] == "L", _RUN_TOKENS if not kinds[0] else n + 1)
+    tokens, _ = _run_tokens(line, pos, kinds[0] == "L", _RUN_TOKENS if not kinds[0] else n + 1)
     if len(tokens) < n or tuple(t.kind for t in tokens[:n]) != learned:
         return None
     if not kinds[0] and not any(t.level for t in tokens):

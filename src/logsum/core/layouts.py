@@ -379,6 +379,7 @@ class _Layout:
 
     __slots__ = (
         "columns",
+        "far_probes",
         "has_host",
         "has_stamp",
         "host_due",
@@ -387,6 +388,7 @@ class _Layout:
         "last_stamps",
         "level_colons",
         "name",
+        "probe_widths",
         "probes",
         "stamp_checks",
         "steps",
@@ -450,6 +452,10 @@ class _Layout:
             kind.startswith("ts") and s.line[start].isalpha() for start, _, kind in s.spans
         )
         self.probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
+        # Starts of messages whose probes looked past _PROBE_CHARS (a run of general fields
+        # reads whole tokens and words ahead): how far, and the answers by that longer text
+        self.probe_widths: dict[tuple[str, _ProbeState, bool, int], int] = {}
+        self.far_probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
         self.columns = _Columns(s.level is None)
         self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
@@ -745,22 +751,55 @@ class _Layout:
         """Would the scanner read another header field where this layout's last field ends
         (``end``; its header ends at ``tail_end``, after the separators that follow), given
         what the layout read (``state``)? Asked once per start of message up to its digits
-        and per state: the answer depends on the next few tokens."""
+        and per state: the answer depends on the next few tokens, or on as many characters
+        as the probe looked at (a run of general fields reads whole tokens ahead)."""
         if end >= len(line):
             return False
-        key = (line[end : end + 65].translate(_DIGITS_TO_ZERO), state, host_due, tail_end - end)
+        key = (
+            line[end : end + _PROBE_CHARS].translate(_DIGITS_TO_ZERO),
+            state,
+            host_due,
+            tail_end - end,
+        )
         known = self.probes.get(key)
-        if known is None:
-            known = self.probes[key] = self._probe(line, end, tail_end, state, host_due)
-            if len(self.probes) > 4096:
-                self.probes.clear()
+        if known is not None:
+            return known
+        width = self.probe_widths.get(key)
+        far: tuple[str, _ProbeState, bool, int] | None = None
+        if width is not None:
+            far = (line[end : end + width].translate(_DIGITS_TO_ZERO), *key[1:])
+            known = self.far_probes.get(far)
+            if known is not None:
+                return known
+        probe = scan._Scan(line, 2000, pos=end)  # a throwaway scan: only what it adds counts
+        known = self._probe(probe, line, end, tail_end, state, host_due)
+        looked = probe.reach - end
+        if len(self.probes) + len(self.far_probes) > 4096:
+            self.probes.clear()
+            self.probe_widths.clear()
+            self.far_probes.clear()
+        if looked <= _PROBE_CHARS:
+            self.probes[key] = known
+            return known
+        # (the same text up to where this probe looked gives the same answer)
+        if width is None or looked > width:
+            width = self.probe_widths[key] = looked
+            far = None
+        if far is None:
+            far = (line[end : end + width].translate(_DIGITS_TO_ZERO), *key[1:])
+        self.far_probes[far] = known
         return known
 
     def _probe(
-        self, line: str, end: int, tail_end: int, state: _ProbeState, host_due: bool
+        self,
+        probe: scan._Scan,
+        line: str,
+        end: int,
+        tail_end: int,
+        state: _ProbeState,
+        host_due: bool,
     ) -> bool:
         has_timestamp, has_level, has_component, has_pid, thread = state
-        probe = scan._Scan(line, 2000, pos=end)  # a throwaway scan: only what it adds counts
         probe.has_timestamp = has_timestamp
         probe.level = "INFO" if has_level else None
         probe.component = "?" if has_component else None
@@ -835,6 +874,10 @@ class _Layout:
         # (a separator the layout reads after its last field, " - ", is no more header)
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
+
+_PROBE_CHARS = 65
+"""Characters after a layout's last field that decide a probe (:meth:`_Layout._more_header`)
+unless it looked further."""
 
 _NAMED_LAST = frozenset({"comp", "plogger", "ndash", "lline", "dcaller", "corr", "glued"})
 """Fields that end the header once a level was read: the component of ``LEVEL name: ...``,
