@@ -123,3 +123,22 @@ def test_a_source_starting_among_many_new_patterns_still_merges_its_forms() -> N
     alone_ids = {alone.resolve(alone.process(line).pattern_id) for line, m in stream if m}
     assert len(alone_ids) == 1
     assert len(mine) == 1
+
+
+def test_a_line_whose_own_pattern_differs_in_a_word_does_not_join_another_sources() -> None:
+    # Source A's closing line differs from A's opening pattern in a word; B has the closing
+    # event with another connection name glued to its number. Alone, A's closing line is a
+    # pattern of its own; interleaved, it must not take B's pattern (and make B's name a
+    # variable) because A's opening pattern was there first.
+    a_open = "2026-03-02 10:00:00 INFO session conn12 opened by peer"
+    a_close = "2026-03-02 10:00:01 INFO session conn12 closed by peer"
+    b_close = "Mar  2 10:00:02 web1 app[77]: session conn77 closed by peer"
+    alone = _engine()
+    alone.process(a_open)
+    expected = alone.template(alone.process(a_close).pattern_id)
+    engine = _engine()
+    b_id = engine.process(b_close).pattern_id
+    engine.process(a_open)
+    got = engine.process(a_close).pattern_id
+    assert engine.template(got) == expected == "session conn12 closed by peer"
+    assert engine.template(b_id) == "session conn77 closed by peer"

@@ -431,6 +431,15 @@ def _distinct_words(
     return len(seen) + extra
 
 
+def _foreign(c: Cluster, tokens: list[str], source: int) -> bool:
+    """Whether a line of ``source`` must not join ``c``: a pattern of another source where the
+    line has a word the pattern has not (a variable there, or another word). Values told apart
+    by masking may join (see :meth:`Miner.learn`)."""
+    return not c.of_source(source) and any(
+        t != u and WILDCARD not in u for t, u in zip(c.tokens, tokens, strict=True)
+    )
+
+
 def _after_lone_equals(tokens: list[str], j: int) -> bool:
     """Place ``j`` holds (a word of) the value after a lone ``=``: ``queue = <*>``, ``Title =
     Security Update for Windows`` (a value runs to the end of the line or to a ``,`` or ``;``
@@ -690,12 +699,9 @@ class Miner:
                 target = self._merge_across(target, more[0], more[1])
             target.add_source(source)
             return target
-        if not best.of_source(source) and any(
-            t != u and WILDCARD not in u for t, u in zip(best.tokens, tokens, strict=True)
-        ):
-            # A pattern of another source is not this line's event with other words: where
-            # the line has a word the pattern has not (a variable there or another word), the
-            # line starts its own source's pattern. Values told apart by masking may join.
+        if _foreign(best, tokens, source):
+            # A pattern of another source is not this line's event with other words: the
+            # line starts its own source's pattern.
             c = self._create(bucket, tokens, template)
             c.add_source(source)
             return c
@@ -724,7 +730,7 @@ class Miner:
             if not slots and self._value_slots(best.tokens, tokens, merged, sooner=True):
                 need = max(self.min_slot_values, self.min_word_values - 1)
             if _distinct_words(best.tokens, tokens, merged, siblings) < need:
-                alternative = self._value_only(bucket, tokens, best)
+                alternative = self._value_only(bucket, tokens, best, source)
                 if alternative is None:
                     c = self._create(bucket, tokens, template)
                     c.add_source(source)
@@ -959,18 +965,21 @@ class Miner:
                 return clusters[cid]
         return best
 
-    def _value_only(self, bucket: _Bucket, tokens: list[str], skip: Cluster) -> Cluster | None:
+    def _value_only(
+        self, bucket: _Bucket, tokens: list[str], skip: Cluster, source: int = -1
+    ) -> Cluster | None:
         """The most similar pattern of the bucket besides ``skip`` that ``tokens`` joins with
         values only (no word of its template dropped): where the most similar pattern differs
         in a word (``Type:ContainerDied`` for a ``Type:ContainerStarted`` line), the line
-        belongs with a pattern of its own event that differs in a value (another namespace)."""
+        belongs with a pattern of its own event that differs in a value (another namespace).
+        Not another source's pattern where the line has a word it has not (see :meth:`learn`)."""
         shared, line_const = self._shared(bucket, tokens)
         best: Cluster | None = None
         best_key: tuple[float, int, int, int] = (self.similarity, 0, 0, -(1 << 62))
         clusters = bucket.clusters
         for cid, m in shared.items():
             c = clusters[cid]
-            if c is skip:
+            if c is skip or _foreign(c, tokens, source):
                 continue
             sim = m / max(c.n_const, line_const, 1)
             key = (sim, m, c.count, -c.order)
