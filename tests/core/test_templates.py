@@ -614,3 +614,17 @@ def test_a_quote_escaped_in_one_value_only_still_fits_both_lines() -> None:
         merged = generalise_token(a, b)
         assert fits(merged, a) and fits(merged, b), (a, b, merged)
     assert generalise_token('\\"app\\"', '\\"worker\\"') == '\\"<*>\\"'
+
+
+def test_a_value_after_a_lone_equals_ends_at_its_comma_across_lengths() -> None:
+    # Values of one or more words after "key = " (lines of different lengths): each value is
+    # one variable up to the comma that ends it, and the keys after it stay in the template.
+    got = _templates(
+        [
+            "Job queued by alice, job name = run.sh, queue = batch, nodes = 4",
+            "Job queued by bob, job name = train model, queue = long, nodes = 8",
+            "Job queued by carol, job name = eval, queue = short, nodes = 2",
+            "Job queued by dave, job name = big run now, queue = gpu, nodes = 16",
+        ]
+    )
+    assert set(got) == {"Job queued by <*> job name = <*> queue = <*> nodes = <*>"}

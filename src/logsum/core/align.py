@@ -90,11 +90,7 @@ def merge_lengths(
         return None
     if matched < MIN_SKELETON_SHARE * min(len(ia), len(ib)):
         return None
-    anchors = [(ia[p], ib[q]) for p, q in pairs]
-    for k, (xa, _) in enumerate(anchors):
-        if a[xa] in _VALUE_TO_END:
-            del anchors[k + 1 :]  # what follows is one value, however its words line up
-            break
+    anchors = _outside_values(a, b, [(ia[p], ib[q]) for p, q in pairs])
     out: list[str] = []
     prev_a = prev_b = -1
     pending_a: list[str] = []  # a gap still open because its skeleton word was absorbed
@@ -105,8 +101,8 @@ def merge_lengths(
         pending_a, pending_b = [], []
         if gap_a == gap_b:
             out.extend(gap_a)
-        elif k == len(anchors) and gap_a and gap_b and out and out[-1] in _VALUE_TO_END:
-            out.append(WILDCARD)  # the rest of the line after a lone "=" is one value
+        elif gap_a and gap_b and out and out[-1] in _VALUE_TO_END:
+            out.append(WILDCARD)  # the value after a lone "=" is one value
         else:
             if not any(WILDCARD in t for t in _difference(gap_a, gap_b)):
                 return None  # the words differ, not the values
@@ -153,6 +149,28 @@ def merge_lengths(
 # A lone token after which the rest of a line is one value, words and all (``Title = Security
 # Update for Windows`` / ``Title = 2024-01 Cumulative Update``).
 _VALUE_TO_END = frozenset(("=",))
+
+
+def _outside_values(
+    a: list[str], b: list[str], anchors: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """``anchors`` without those inside a value after a lone ``=``: what follows it is one
+    value, however its words line up, up to the end of the line or to a word that ends with
+    ``,`` or ``;`` in both lines (``job name = train model, queue = long``), as the miner reads
+    a value there (``miner._after_lone_equals``)."""
+    kept: list[tuple[int, int]] = []
+    inside = False
+    for xa, xb in anchors:
+        if inside and not (_ends_value(a[xa - 1]) and _ends_value(b[xb - 1])):
+            continue
+        kept.append((xa, xb))
+        inside = a[xa] in _VALUE_TO_END
+    return kept
+
+
+def _ends_value(token: str) -> bool:
+    """A value's last word: it ends with ``,`` or ``;`` (a template's ``<*>`` may hold one)."""
+    return token == WILDCARD or token.endswith((",", ";"))
 
 
 def _wordy(token: str) -> bool:
