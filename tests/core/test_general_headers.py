@@ -138,3 +138,16 @@ def test_a_line_is_split_alike_whatever_line_with_the_same_start_came_before() -
             engine.process(line)
         got = engine.process(refused)
         assert (got.message, got.header.level) == ("payment gateway refused the card", "ERROR")
+
+
+def test_probes_of_hostile_long_tokens_are_not_kept() -> None:
+    # A probe that read a token of thousands of characters (an unclosed bracket) is asked
+    # again rather than kept under a key that long: memory follows layouts, not lines.
+    engine = _engine()
+    for i in range(5):
+        engine.process(f"2026-03-02 10:00:0{i} job runner started queue number {i}")
+    for word in ("abc", "bcd", "cde", "def", "efg", "fgh"):
+        engine.process(f"2026-03-02 10:00:00 node-7 {word}[" + "ab" * 5000 + " tail")
+    layouts = [layout for group in engine._headers._by_lead.values() for layout in group]
+    held = [key for layout in layouts for key in layout.far_probes]
+    assert all(len(text) <= 512 for text, *_ in held)

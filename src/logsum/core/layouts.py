@@ -774,13 +774,15 @@ class _Layout:
         probe = scan._Scan(line, 2000, pos=end)  # a throwaway scan: only what it adds counts
         known = self._probe(probe, line, end, tail_end, state, host_due)
         looked = probe.reach - end
-        if len(self.probes) + len(self.far_probes) > 4096:
+        if len(self.probes) > 4096 or len(self.far_probes) > _FAR_PROBES:
             self.probes.clear()
             self.probe_widths.clear()
             self.far_probes.clear()
         if looked <= _PROBE_CHARS:
             self.probes[key] = known
             return known
+        if looked > _FAR_PROBE_CHARS:
+            return known  # (a token of hundreds of characters: asked again, not kept)
         # (the same text up to where this probe looked gives the same answer)
         if width is None or looked > width:
             width = self.probe_widths[key] = looked
@@ -878,6 +880,10 @@ class _Layout:
 _PROBE_CHARS = 65
 """Characters after a layout's last field that decide a probe (:meth:`_Layout._more_header`)
 unless it looked further."""
+_FAR_PROBE_CHARS = 512
+"""Probes that looked further than this are not remembered (their keys would be that long)."""
+_FAR_PROBES = 1024
+"""Answers of probes that looked past :data:`_PROBE_CHARS` remembered per layout."""
 
 _NAMED_LAST = frozenset({"comp", "plogger", "ndash", "lline", "dcaller", "corr", "glued"})
 """Fields that end the header once a level was read: the component of ``LEVEL name: ...``,
