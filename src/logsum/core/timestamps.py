@@ -363,13 +363,11 @@ _SHAPES: tuple[tuple[str, str], ...] = (
 )
 
 
-def _compile(clock24: bool = False) -> list[re.Pattern[str]]:
+def _compile_shape(index: int, clock24: bool = False) -> re.Pattern[str]:
     # On a 24-hour clock the half-of-day group stays (group numbers are shared) but never
     # matches.
-    return [
-        re.compile(f"(?:{s.replace(_AMPM, _NO_AMPM) if clock24 else s}){end}", re.IGNORECASE)
-        for s, end in _SHAPES
-    ]
+    s, end = _SHAPES[index]
+    return re.compile(f"(?:{s.replace(_AMPM, _NO_AMPM) if clock24 else s}){end}", re.IGNORECASE)
 
 
 _NO_AMPM = r"(?:\s?(?P<ampm>(?!)[AP]M))?"
@@ -380,8 +378,27 @@ a two-digit year glued to a compact date, glog's ``I0302``): ``bench/corpus.py
 """
 CONVENTIONS: tuple[str, ...] = ("_COMPACT_FIELD",)
 """This module's recognisers of one program's timestamp field (Chromium's ``MMDD/HHMMSS``)."""
-_PATTERNS = _compile()
-_PATTERNS_24 = _compile(clock24=True)
+_PATTERNS = [_compile_shape(i) for i in range(len(_SHAPES))]
+# The same shapes on a 24-hour clock, compiled on first use (``None`` until then): most runs
+# need few or none of them, and compiling them all took about 30 ms of every process's start.
+_PATTERNS_24: list[re.Pattern[str] | None] = [None] * len(_SHAPES)
+
+
+def _pattern_24(index: int) -> re.Pattern[str]:
+    """Timestamp shape ``index`` on a 24-hour clock."""
+    pattern = _PATTERNS_24[index]
+    if pattern is None:
+        pattern = _PATTERNS_24[index] = _compile_shape(index, clock24=True)
+        _SHAPE_OF[pattern] = index
+    return pattern
+
+
+def _patterns_24() -> list[re.Pattern[str]]:
+    """Every shape on a 24-hour clock, in order (compiled the first time)."""
+    if None in _PATTERNS_24:
+        for index in range(len(_SHAPES)):
+            _pattern_24(index)
+    return _PATTERNS_24  # type: ignore[return-value]  # all compiled now
 
 
 def match_timestamp(text: str, pos: int, default_year: int) -> tuple[datetime | None, int] | None:
@@ -407,7 +424,7 @@ def match_timestamp_shape(
     """
     if pos >= len(text) or not text[pos].isalnum():
         return None
-    patterns = _PATTERNS_24 if type(default_year) is TwentyFourHour else _PATTERNS
+    patterns = _patterns_24() if type(default_year) is TwentyFourHour else _PATTERNS
     for index, pat in enumerate(patterns):
         m = pat.match(text, pos)
         if m is not None:
@@ -415,7 +432,7 @@ def match_timestamp_shape(
             if value is None and _not_half_day(m, index):
                 # "00:00:03 PM ...", "17:00:00 AM ...": no 12-hour clock has that hour, so the
                 # word is the message's, not the half of the day.
-                m = _PATTERNS_24[index].match(text, pos)
+                m = _pattern_24(index).match(text, pos)
                 if m is None:
                     return None
                 value = _to_datetime(m, default_year)
@@ -436,7 +453,7 @@ _NAMES: tuple[str, ...] = ("Y", "y", "mon", "m", "d", "H", "H2", "M", "M2", "S",
 _NAMES += ("frac2", "ampm", "tz", "epoch", "efrac", "epochms", "a", "b", "c", "sep", "tz2")
 # For each shape, where each named group sits in ``Match.groups()`` (-1: absent).
 _INDEXES = [tuple(p.groupindex.get(n, 0) - 1 for n in _NAMES) for p in _PATTERNS]
-_SHAPE_OF = {p: i for ps in (_PATTERNS, _PATTERNS_24) for i, p in enumerate(ps)}
+_SHAPE_OF = {p: i for i, p in enumerate(_PATTERNS)}  # and the 24-hour ones once compiled
 # Each shape's groups of the half of the day and of the hour (-1: absent).
 _HALF_GROUPS = [tuple(p.groupindex.get(n, -1) for n in ("ampm", "H", "H2")) for p in _PATTERNS]
 
