@@ -32,8 +32,23 @@ from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.shapes import NO_HEADER, Placed, Shape, ShapeCache, StampSpan
-from logsum.core.structured import KeyMemory, not_json, split_json_body, split_json_placed
+from logsum.core.shapes import (
+    NO_HEADER,
+    Field,
+    Placed,
+    Replay,
+    Shape,
+    ShapeCache,
+    StampSpan,
+    header_field,
+)
+from logsum.core.structured import (
+    KeyMemory,
+    body_parses,
+    not_json,
+    split_json_body,
+    split_json_placed,
+)
 from logsum.core.timestamps import YearHint, zone_named
 
 Compact = tuple[str, Severity, datetime | None, tuple[str, ...], str, bool, int]
@@ -525,11 +540,18 @@ class Engine:
             body = self._structured_body(message)
             if body is not None:
                 # An application's record after a runtime's or syslog's header: its own
-                # fields first, the header's for the rest (not replayed: learned per line).
-                self._inner = True
+                # fields first, the header's for the rest.
                 self._context = body[2]
                 filled = {k: v for k, v in body[0]._asdict().items() if v is not None}
-                return header._replace(**filled), body[1], _NO_STAMPS
+                merged = header._replace(**filled)
+                if body[3] is not None and body[3][1] is not None:
+                    # the record's own time field decides, even when it holds no time (a line
+                    # equal up to its digits replays that field)
+                    merged = merged._replace(timestamp=body[0].timestamp)
+                stamps = headers.last_stamps
+                self._placed = self._body_places(line, message, body[3], header, merged, stamps)
+                self._inner = self._placed is None  # else replayed like a JSON line
+                return merged, body[1], stamps
         self._header_end = headers.last_end
         return header, message, headers.last_stamps
 
@@ -544,15 +566,57 @@ class Engine:
             return partial(_not_json_from, len(line) - len(message))
         return None
 
-    def _structured_body(self, text: str) -> tuple[Header, str, str] | None:
-        """``(header, message, context)`` of a JSON object or logfmt pairs that follow a
-        line's header, when they carry a message key; else ``None``."""
+    def _structured_body(self, text: str) -> tuple[Header, str, str, Placed | None] | None:
+        """``(header, message, context, places in text)`` of a JSON object or logfmt pairs
+        that follow a line's header, when they carry a message key; else ``None``."""
         if text[:1] == "{":
             return split_json_body(text, self._year, self._headers.split, self._keys)
         found = split_logfmt(text, self._year)
         if found is None or not _LOGFMT_MESSAGE.search(text):
             return None
-        return found
+        return (*found, None)
+
+    @staticmethod
+    def _body_places(
+        line: str,
+        body: str,
+        placed: Placed | None,
+        outer: Header,
+        merged: Header,
+        stamps: list[StampSpan],
+    ) -> Placed | None:
+        """Where a JSON body's parts sit in the whole ``line``, for the shape cache: its own
+        places moved to where it starts, its header fields or else the outer header's, and a
+        replayed line's body must parse; a record without a time field takes the header's
+        time from where the header detector found it (``stamps``). ``None`` (not replayed)
+        when the body ends no line, or the time is the header's and no place was found."""
+        if placed is None or not line.endswith(body):
+            return None
+        msg_at, stamp_at, fields, replay, checks = placed
+        if stamp_at is None and merged.timestamp is not None and not stamps:
+            return None
+        at = len(line) - len(body)
+
+        def moved(where: slice) -> slice:
+            return slice(where.start + at, where.stop + at)
+
+        own = [merged.host, merged.component, merged.pid]
+        outside = (outer.host, outer.component, outer.pid)
+        places: list[Field] = []
+        for inner, value, theirs in zip(fields, own, outside, strict=True):
+            if isinstance(inner, slice):
+                places.append(moved(inner))
+            elif inner is not None or value is None or value != theirs:
+                places.append(inner)
+            else:
+                places.append(header_field(line, value, at))
+        return (
+            msg_at + at,
+            None if stamp_at is None else moved(stamp_at),
+            tuple(places),
+            Replay(replay.read_time, partial(body_parses, at)),
+            tuple((moved(where), text) for where, text in checks),
+        )
 
     def _source_id(self, layout: str) -> int:
         """The number of a kind of header layout (see ``_sources``)."""

@@ -253,17 +253,27 @@ def split_json_body(
     default_year: int,
     split_text: SplitText | None = None,
     memory: KeyMemory | None = None,
-) -> tuple[Header, str, str] | None:
-    """:func:`split_json` of a JSON object that follows a header in a text line (a syslog or
-    container runtime line carrying an application's JSON log record), only when the object
-    has a message (a known or guessed message key): ``(header, message, context)``."""
+) -> tuple[Header, str, str, Placed | None] | None:
+    """:func:`split_json_placed` of a JSON object that follows a header in a text line (a
+    syslog or container runtime line carrying an application's JSON log record), only when
+    the object has a message (a known or guessed message key): ``(header, message, context,
+    places in text)``."""
     obj = _json_object(text)
     if obj is None:
         return None
     found = _split_object(obj, default_year, split_text, memory)
     if found is None or not found[4]:
         return None
-    return found[0], found[1], found[2]
+    header, message, context, key, _ = found
+    if context or key is None:
+        return header, message, context, None
+    return header, message, context, _places(text, obj, header, message, key, default_year)
+
+
+def body_parses(start: int, line: str) -> bool:
+    """Whether ``line`` from ``start`` on is JSON (a replayed line's body, see
+    :func:`split_json_body`)."""
+    return _parses(line[start:])
 
 
 def split_json_placed(
