@@ -22,11 +22,6 @@ semicolons or tabs (the most frequent of them; RFC 4180 quoting:
   field that reads most as free text (an event source ``Service Control Manager`` reads less
   than the sentence that describes the event).
 
-- **time, then columns**: a timestamp ends right at the first separator (``,``, ``;`` or a
-  tab), every field after it but the last is one token (a code, a daemon, an object type and
-  name) and the last field has a space: the last field is the message (a batch scheduler's
-  ``03/02/2026 10:04:12;0100;Server.1402;Job;1042.head01;enqueuing into batch``).
-
 No time, no level or no message: not such a line (the scanner reads it as any line).
 """
 
@@ -50,6 +45,9 @@ MAX_LEAD_FIELDS = 4
 
 _CODE = re.compile(r"[A-Z0-9]{2,12}")
 """A short upper-case code with digits (``42P01``, ``E1234``): not the message."""
+
+
+_SEPARATORS = frozenset(",;\t")
 
 
 def looks_like_csv(line: str) -> bool:
@@ -150,8 +148,6 @@ def split_csv(
     if found is not None and found[0] is not None:
         after = line[found[1] : found[1] + 1]
         record = _time_first(line, found[0], found[1], default_year) if after == "," else None
-        if record is None and after in _SEPARATORS:
-            record = _time_then_columns(line[found[1] + 1 :], after, found[0])
         if record is not None:
             return (*record, [(0, found[1], found[2])])
     if len(fields) < MIN_FIELDS:
@@ -186,22 +182,6 @@ def _time_first(line: str, stamp: object, end: int, default_year: int) -> tuple[
         return None
     header = Header(stamp, LEVELS[fields[at]], None, None, None)  # type: ignore[arg-type]
     return header, " ".join(message.split())
-
-
-_SEPARATORS = frozenset(",;\t")
-
-
-def _time_then_columns(rest: str, sep: str, stamp: object) -> tuple[Header, str] | None:
-    """A record that opens with its time, then columns of single tokens (codes, a daemon,
-    an object type and name), then the message as its last field (a batch server's log:
-    ``03/02/2026 10:04:12;0100;Server.1402;Job;1042.head01;enqueuing into batch``)."""
-    fields = rest.rstrip("\r\n").split(sep)
-    if len(fields) < MIN_FIELDS - 1:
-        return None
-    columns, message = fields[:-1], fields[-1].strip()
-    if " " not in message or not all(f and not any(c.isspace() for c in f) for f in columns):
-        return None
-    return Header(stamp, None, None, None, None), message  # type: ignore[arg-type]
 
 
 def _whole_time(text: str, default_year: int) -> object:
