@@ -20,7 +20,8 @@ semicolons or tabs (the most frequent of them; RFC 4180 quoting:
   level that is a sentence (it has a space; without one the first non-empty field after the
   level that is not a code, letters and digits mixed such as an SQL state); otherwise the
   field that reads most as free text (an event source ``Service Control Manager`` reads less
-  than the sentence that describes the event).
+  than the sentence that describes the event), when no non-empty field follows it (a column
+  after the message, such as a JSON context, is a logger's layout: the scanner reads it).
 
 No time, no level or no message: not such a line (the scanner reads it as any line).
 """
@@ -265,7 +266,9 @@ def _by_values(
         score = _prose(field)
         if score and score >= best[0]:
             best = (score, i)
-    if best[1] < 0:
+    if best[1] < 0 or any(f.strip() for f in fields[best[1] + 1 :]):
+        # the message column ends an export's record; a column after it (a JSON context,
+        # a logger's trailing fields) is a layout the header scanner reads
         return None
     header = Header(stamp, _level_word(fields[level_at]), None, None, None)  # type: ignore[arg-type]
     return header, fields[best[1]].strip(), stamps
