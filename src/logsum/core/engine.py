@@ -19,7 +19,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from logsum.core.align import align, partial_spans
@@ -34,6 +33,7 @@ from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Patter
 from logsum.core.severity import severity_of_level, severity_of_text
 from logsum.core.shapes import (
     NO_HEADER,
+    AtOffset,
     Field,
     Placed,
     Replay,
@@ -563,7 +563,7 @@ class Engine:
         if line[:1] == "{":
             return not_json
         if message[:1] == "{" and message[-1:] == "}" and line.endswith(message):
-            return partial(_not_json_from, len(line) - len(message))
+            return AtOffset(_not_json_from, len(line) - len(message))
         return None
 
     def _structured_body(self, text: str) -> tuple[Header, str, str, Placed | None] | None:
@@ -614,7 +614,7 @@ class Engine:
             msg_at + at,
             None if stamp_at is None else moved(stamp_at),
             tuple(places),
-            Replay(replay.read_time, partial(body_parses, at)),
+            Replay(replay.read_time, AtOffset(body_parses, at)),
             tuple((moved(where), text) for where, text in checks),
         )
 

@@ -564,8 +564,8 @@ class ShapeCache:
         base = self._loose.get(self._loose_key(key))
         if base is None or not base.cluster.alive or base.cluster.version != base.version:
             return None
-        if isinstance(base.valid, partial) and not base.tail:
-            return None  # a check bound to offsets in the line (a JSON body's): not moved
+        if isinstance(base.valid, AtOffset):
+            return None  # a check bound to an offset in the line (a JSON body's): not moved
         # The lengths of the line's digit runs (its key has them as runs of 0), against the
         # base's: an offset after run k moves by how much runs 0..k grew together.
         lengths = list(map(len, _ZERO_RUNS.findall(key)))
@@ -850,6 +850,11 @@ def _best_stamp(stamps: tuple[StampPlan, ...], line: str) -> datetime | None:
         if stamp.hour or stamp.minute:
             break
     return stamp
+
+
+class AtOffset(partial[bool]):
+    """A replay check bound to an offset in the line (``AtOffset(check, start)``): a shape
+    with one is not moved to lines whose numbers changed length."""
 
 
 def header_field(line: str, value: str | None, msg_start: int) -> Field:
