@@ -16,23 +16,39 @@ from __future__ import annotations
 import contextlib
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from logsum.core.align import align, partial_spans
 from logsum.core.config import EngineConfig
-from logsum.core.csvlog import looks_like_csv, split_csv
+from logsum.core.csvlog import CsvColumns, looks_like_csv, split_csv
 from logsum.core.header import LogFormat
 from logsum.core.layouts import HeaderDetector
-from logsum.core.logfmt import looks_like_logfmt, split_logfmt_placed
+from logsum.core.logfmt import looks_like_logfmt, split_logfmt, split_logfmt_placed
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster, Miner
 from logsum.core.model import WILDCARD, Header, LineResult, ParamSummary, Pattern, Severity
 from logsum.core.severity import severity_of_level, severity_of_text
-from logsum.core.shapes import NO_HEADER, Placed, Shape, ShapeCache, StampSpan
-from logsum.core.structured import not_json, split_json_placed
+from logsum.core.shapes import (
+    NO_HEADER,
+    AtOffset,
+    Field,
+    Placed,
+    Replay,
+    Shape,
+    ShapeCache,
+    StampSpan,
+    header_field,
+)
+from logsum.core.structured import (
+    KeyMemory,
+    body_parses,
+    not_json,
+    split_json_body,
+    split_json_placed,
+)
 from logsum.core.timestamps import YearHint, zone_named
 
 Compact = tuple[str, Severity, datetime | None, tuple[str, ...], str, bool, int]
@@ -60,6 +76,9 @@ _CONTINUATION = re.compile(
 # (Node.js prints an uncaught error as the source line, a caret, a blank line, then
 # "TypeError: ..." and its frames), where inside a trace it continues it.
 _EXCEPTION_OPENS = re.compile(r"(?:[\w$]+\.)*[\w$]*(?:Exception|Error)\b:\s")
+
+_LOGFMT_MESSAGE = re.compile(r"(?:^|\s)(?:msg|message)=")
+"""Logfmt pairs after a header are read as a record only with a message key."""
 
 _LEVEL_LINE = re.compile(r"[A-Z]{3,9}: (?! )")
 """A record's text line that opens with its level (``SEVERE: Could not write report``)."""
@@ -105,6 +124,11 @@ def _trace_kind(shape: Shape, line: str) -> None:
         shape.trace = 1
     else:
         shape.trace = 2 if _indented_after_header(line, start, True) else 0
+
+
+def _not_json_from(start: int, line: str) -> bool:
+    """Whether ``line`` from ``start`` on is not a JSON object's text."""
+    return not_json(line[start:])
 
 
 def _continues(line: str) -> bool:
@@ -184,6 +208,13 @@ class Engine:
         self._sources: dict[str, int] = {}
         self._source = -1  # the source of the line being parsed (-1: not known)
         self._source_base = 0
+        self._context = ""
+        """The context fields of a structured line whose message is an event name (one word):
+        mined after the message (``request method=<*> path=<*>``), not part of it."""
+        self._keys = KeyMemory()
+        self._inner = False  # the line's message was read from a structured body after its header
+        self._columns = CsvColumns()
+        """The header rows of the CSV exports seen (their columns name time, level, message)."""
         self._max_line_chars = cfg.max_line_chars
         self.line_count = 0
         self.full_path_lines = 0
@@ -381,13 +412,14 @@ class Engine:
             self._record_lines += 1
             cluster, severity, stamp = record
             return cluster, severity, stamp, message, (), header, True
-        tokens, raw_tokens = self._tokens(message)
+        context = self._context
+        tokens, raw_tokens = self._tokens(f"{message} {context}" if context else message)
         cluster = self._cluster_for(tokens)
         level_sev = severity_of_level(header.level)
         severity = level_sev or self._text_severity(cluster)
         shapes = self._shapes
         shape = None
-        if shapes is not None and not self._miner.noisy:
+        if shapes is not None and not self._miner.noisy and not context and not self._inner:
             shape = shapes.learn(
                 line,
                 placed=self._placed,
@@ -400,9 +432,10 @@ class Engine:
                 level_severity=level_sev,
                 severity=severity,
                 header_end=self._header_end,
-                # A line read as text that starts like JSON: only lines that are not JSON
-                # either (their digits decide) may be read like it.
-                valid=not_json if line[:1] == "{" and self._placed is None else None,
+                # A line read as text that starts like JSON, or whose message after its
+                # header does: only lines that are not JSON there either (their digits
+                # decide) may be read like it.
+                valid=self._json_check(line, message),
             )
         # A shape knows where the values are: no second reading.
         params = shape.read_params(line) if shape is not None else self._params(cluster, raw_tokens)
@@ -461,6 +494,8 @@ class Engine:
         self._placed = None
         self._header_end = -1
         self._source = -1
+        self._context = ""
+        self._inner = False
         if self.message_only:
             return NO_HEADER, line.strip(), _NO_STAMPS
         if self._format is not None:
@@ -468,17 +503,18 @@ class Engine:
             if found is not None:
                 return found[0], found[1], _NO_STAMPS
         if line[:1] == "{":
-            json = split_json_placed(line, self._year, self._headers.split)
+            json = split_json_placed(line, self._year, self._headers.split, self._keys)
             if json is not None:
                 # A sentence written in the line as it is: its shape can be replayed.
-                self._placed = json[2]
+                self._placed = json[3]
+                self._context = json[2]
                 self._source = self._source_id("{json")
                 return json[0], json[1], _NO_STAMPS
         elif looks_like_logfmt(line):
             placed = split_logfmt_placed(line, self._year)
             if placed is not None:
                 self._source = self._source_id("=logfmt")
-                header, message, places = placed
+                header, message, self._context, places = placed
                 if places is None:
                     return header, message, _NO_STAMPS
                 # A sentence (or an audit record's text) written in the line: its shape can
@@ -486,17 +522,101 @@ class Engine:
                 self._placed = (*places, ())
                 return header, message, _NO_STAMPS
         elif looks_like_csv(line):
-            record = split_csv(line, self._year)
+            record = split_csv(line, self._year, self._columns)
+            if self._columns.changed:
+                # A new header row: lines like the ones read before it now read otherwise.
+                self._columns.changed = False
+                self._shapes = self._new_shapes()
             if record is not None:
                 self._source = self._source_id(",csv")
-                return record[0], record[1], _NO_STAMPS
+                return record
         headers = self._headers
         found = headers.split(line)
         if found is None:
             return NO_HEADER, line.strip(), _NO_STAMPS
-        self._header_end = headers.last_end
+        header, message = found
         self._source = self._source_id(headers.last_layout)
-        return found[0], found[1], headers.last_stamps
+        if (message[:1] == "{" and message[-1:] == "}") or looks_like_logfmt(message):
+            body = self._structured_body(message)
+            if body is not None:
+                # An application's record after a runtime's or syslog's header: its own
+                # fields first, the header's for the rest.
+                self._context = body[2]
+                filled = {k: v for k, v in body[0]._asdict().items() if v is not None}
+                merged = header._replace(**filled)
+                if body[3] is not None and body[3][1] is not None:
+                    # the record's own time field decides, even when it holds no time (a line
+                    # equal up to its digits replays that field)
+                    merged = merged._replace(timestamp=body[0].timestamp)
+                stamps = headers.last_stamps
+                self._placed = self._body_places(line, message, body[3], header, merged, stamps)
+                self._inner = self._placed is None  # else replayed like a JSON line
+                return merged, body[1], stamps
+        self._header_end = headers.last_end
+        return header, message, headers.last_stamps
+
+    def _json_check(self, line: str, message: str) -> Callable[[str], bool] | None:
+        """What a line must pass to be read like ``line`` (read as text) by its shape: not
+        be JSON where ``line`` starts like it and is not (a digit can make ``01`` ``10``)."""
+        if self._placed is not None:
+            return None
+        if line[:1] == "{":
+            return not_json
+        if message[:1] == "{" and message[-1:] == "}" and line.endswith(message):
+            return AtOffset(_not_json_from, len(line) - len(message))
+        return None
+
+    def _structured_body(self, text: str) -> tuple[Header, str, str, Placed | None] | None:
+        """``(header, message, context, places in text)`` of a JSON object or logfmt pairs
+        that follow a line's header, when they carry a message key; else ``None``."""
+        if text[:1] == "{":
+            return split_json_body(text, self._year, self._headers.split, self._keys)
+        found = split_logfmt(text, self._year)
+        if found is None or not _LOGFMT_MESSAGE.search(text):
+            return None
+        return (*found, None)
+
+    @staticmethod
+    def _body_places(
+        line: str,
+        body: str,
+        placed: Placed | None,
+        outer: Header,
+        merged: Header,
+        stamps: list[StampSpan],
+    ) -> Placed | None:
+        """Where a JSON body's parts sit in the whole ``line``, for the shape cache: its own
+        places moved to where it starts, its header fields or else the outer header's, and a
+        replayed line's body must parse; a record without a time field takes the header's
+        time from where the header detector found it (``stamps``). ``None`` (not replayed)
+        when the body ends no line, or the time is the header's and no place was found."""
+        if placed is None or not line.endswith(body):
+            return None
+        msg_at, stamp_at, fields, replay, checks = placed
+        if stamp_at is None and merged.timestamp is not None and not stamps:
+            return None
+        at = len(line) - len(body)
+
+        def moved(where: slice) -> slice:
+            return slice(where.start + at, where.stop + at)
+
+        own = [merged.host, merged.component, merged.pid]
+        outside = (outer.host, outer.component, outer.pid)
+        places: list[Field] = []
+        for inner, value, theirs in zip(fields, own, outside, strict=True):
+            if isinstance(inner, slice):
+                places.append(moved(inner))
+            elif inner is not None or value is None or value != theirs:
+                places.append(inner)
+            else:
+                places.append(header_field(line, value, at))
+        return (
+            msg_at + at,
+            None if stamp_at is None else moved(stamp_at),
+            tuple(places),
+            Replay(replay.read_time, AtOffset(body_parses, at)),
+            tuple((moved(where), text) for where, text in checks),
+        )
 
     def _source_id(self, layout: str) -> int:
         """The number of a kind of header layout (see ``_sources``)."""

@@ -3,12 +3,15 @@ many command-line tools.
 
 ``time="2026-03-02T10:00:00Z" level=info msg="Starting up" version=1.2.3`` gives the header
 (timestamp, level, component, pid, host from the usual keys) and the message: the ``msg``
-value when it is a sentence (``Starting up``), as the logger documents it; when it is one word
-(an event name such as ``request``) or missing, that word followed by the other pairs as they
-stand in the line (``request method=GET path=/x status=200``), so that an event's context
-stays in its template instead of being dropped. A ``msg`` value that holds the record's epoch
-time (Linux audit: ``type=SYSCALL msg=audit(1772445600.123:2401): arch=...``) gives the
-timestamp, the ``type`` the component, and the rest of the line is the message.
+value (``Starting up``), as the logger documents it; when it is one word (an event name such
+as ``request``), the other pairs as they stand in the line are its context, mined after it
+(template ``request method=<*> path=<*> status=<*>``) but not part of the message; with no
+message the pairs are the text. Keys the parser does not know take a role by their name
+(``short_message``, ``log_level``, ``event_time``) when their value fits it, and without a
+time key a value that is a date-time as a whole gives the time. A ``msg`` value that holds
+the record's epoch time (Linux audit: ``type=SYSCALL msg=audit(1772445600.123:2401):
+arch=...``) gives the timestamp, the ``type`` the component, and the rest of the line is the
+message.
 """
 
 from __future__ import annotations
@@ -55,11 +58,14 @@ def _unquote(value: str) -> str:
     return value
 
 
-def split_logfmt(line: str, default_year: int) -> tuple[Header, str] | None:
-    """``(header, message)`` of a logfmt line, or ``None`` when the line is not one: every
-    token must be a pair, and a message, level or time key must be among them."""
+def split_logfmt(line: str, default_year: int) -> tuple[Header, str, str] | None:
+    """``(header, message, context)`` of a logfmt line, or ``None`` when the line is not one:
+    every token must be a pair, and a message, level or time key must be among them (a key
+    named for one: ``short_message``, ``log_level``, ``event_time``, also counts when its
+    value is one). ``context`` is the other pairs when the message is one word (an event
+    name), else empty."""
     found = split_logfmt_placed(line, default_year)
-    return None if found is None else (found[0], found[1])
+    return None if found is None else (found[0], found[1], found[2])
 
 
 LogfmtPlaces = tuple[int, slice | None, tuple[slice | str | None, ...], Replay]
@@ -71,7 +77,7 @@ to their digits are read back (what they must pass to be read alike)."""
 
 def split_logfmt_placed(
     line: str, default_year: int
-) -> tuple[Header, str, LogfmtPlaces | None] | None:
+) -> tuple[Header, str, str, LogfmtPlaces | None] | None:
     """:func:`split_logfmt` with where the parts sit in ``line``, when every part that a line
     equal to this one up to its digits could read differently is a slice of the line: the
     message is the ``msg`` value as written (a sentence, no escapes), there is at most one
@@ -99,8 +105,14 @@ def split_logfmt_placed(
         pairs.append((key.lower(), raw, text[pos : m.end(2)], m.start(2)))
         pos = m.end()
     keys = {k for k, _, _, _ in pairs}
-    if len(pairs) < 2 or keys.isdisjoint(_NEEDED_KEYS):
+    if len(pairs) < 2:
         return None
+    guessed = keys.isdisjoint(_NEEDED_KEYS)
+    if guessed:
+        named = _named_roles(pairs, default_year)
+        if named is None:
+            return None
+        pairs = named
     timestamp = level = component = pid = host = None
     message: list[str] = []
     rest: list[str] = []
@@ -174,6 +186,7 @@ def split_logfmt_placed(
                 placeable
                 and message_at >= 0
                 and not times
+                and not guessed
                 and all(p != "" for p in places)
                 and (component is not None or kind is None or not _DIGIT.search(kind))
             )
@@ -185,6 +198,7 @@ def split_logfmt_placed(
             return (
                 header,
                 body.strip(),
+                "",
                 (body_at, stamp, tuple(places), replay) if placed else None,
             )
     header = Header(timestamp=timestamp, level=level, host=host, component=component, pid=pid)
@@ -196,10 +210,14 @@ def split_logfmt_placed(
             and times <= 1
             and (stamp_at is not None or not times)
             and all(p != "" for p in places)
+            and not guessed
         )
         places_at = (message_at, stamp_at, tuple(places), LOGFMT)
-        return header, message[0], places_at if placed else None
-    return header, " ".join(message + rest), None
+        return header, message[0], "", places_at if placed else None
+    if message and message[0]:
+        # An event name: the message; the other pairs are its context.
+        return header, message[0], " ".join(rest), None
+    return header, " ".join(rest), "", None
 
 
 _DIGIT = re.compile(r"\d")
@@ -236,3 +254,55 @@ def _place(value: str | None, at: int) -> slice | str | None:
     if value is None or not _DIGIT.search(value):
         return value
     return "" if at < 0 else slice(at, at + len(value))
+
+
+_NAME_WORD = re.compile(r"[a-z]+")
+_ROLE_WORDS = (
+    ("msg", frozenset(("message", "msg", "text", "body", "payload"))),
+    ("level", frozenset(("level", "severity", "lvl", "loglevel", "priority", "sev"))),
+    ("time", frozenset(("time", "timestamp", "ts", "date", "datetime", "stamp", "epoch"))),
+)
+
+
+def _named_roles(
+    pairs: list[tuple[str, str, str, int]], default_year: int
+) -> list[tuple[str, str, str, int]] | None:
+    """A line none of whose keys is a known message, level or time key: the first key named
+    for each role (``short_message``, ``log_level``, ``event_time``) whose value is one (a
+    level word; a timestamp as a whole; any text) takes the role's known key, and without a
+    time key so named, the first value that is a date-time as a whole gives the time;
+    ``None`` when no key takes a role (not a log line of pairs)."""
+    out = list(pairs)
+    taken: set[str] = set()
+    for i, (key, raw, written, at) in enumerate(pairs):
+        words = set(_NAME_WORD.findall(key))
+        for role, names in _ROLE_WORDS:
+            if role in taken or words.isdisjoint(names):
+                continue
+            value = _unquote(raw)
+            if role == "level":
+                ok = value.upper() in LEVELS
+            elif role == "time":
+                found = match_timestamp(value, 0, default_year)
+                ok = found is not None and found[0] is not None and found[1] == len(value)
+            else:
+                ok = bool(value.strip())
+            if ok:
+                taken.add(role)
+                out[i] = (role, raw, written, at)
+                break
+    if "time" not in taken:
+        # no key named for a time: any value that is a date-time as a whole
+        for i, (key, raw, written, at) in enumerate(out):
+            value = _unquote(raw)
+            if key in _ROLE_KEYS or not 8 <= len(value) <= 40 or not value[:1].isdigit():
+                continue
+            found = match_timestamp(value, 0, default_year)
+            if found is not None and found[0] is not None and found[1] == len(value):
+                out[i] = ("time", raw, written, at)
+                taken.add("time")
+                break
+    return out if taken else None
+
+
+_ROLE_KEYS = frozenset(("msg", "level", "time"))

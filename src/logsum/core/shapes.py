@@ -382,7 +382,7 @@ class ShapeCache:
                 plan = plan_for(line[a:b], a, ts_shape, self._year, self._plans)
                 if plan is not None:
                     plans.append(plan)
-            if header.timestamp is not None and not plans and placed is None:
+            if header.timestamp is not None and not plans and (placed is None or placed[1] is None):
                 return None  # a timestamp we could not locate: do not replay
         shape = Shape(
             cluster,
@@ -564,6 +564,8 @@ class ShapeCache:
         base = self._loose.get(self._loose_key(key))
         if base is None or not base.cluster.alive or base.cluster.version != base.version:
             return None
+        if isinstance(base.valid, AtOffset):
+            return None  # a check bound to an offset in the line (a JSON body's): not moved
         # The lengths of the line's digit runs (its key has them as runs of 0), against the
         # base's: an offset after run k moves by how much runs 0..k grew together.
         lengths = list(map(len, _ZERO_RUNS.findall(key)))
@@ -848,6 +850,16 @@ def _best_stamp(stamps: tuple[StampPlan, ...], line: str) -> datetime | None:
         if stamp.hour or stamp.minute:
             break
     return stamp
+
+
+class AtOffset(partial[bool]):
+    """A replay check bound to an offset in the line (``AtOffset(check, start)``): a shape
+    with one is not moved to lines whose numbers changed length."""
+
+
+def header_field(line: str, value: str | None, msg_start: int) -> Field:
+    """:func:`_field`, for the engine's merged headers."""
+    return _field(line, value, msg_start)
 
 
 def _field(line: str, value: str | None, msg_start: int) -> Field:

@@ -34,11 +34,25 @@ The upper-case keys are those of journald's JSON export (``journalctl -o json``,
 systemd input) and of syslog-ng's ``$(format-json --scope rfc5424 --key ISODATE)``; the
 ``appname`` / ``procid`` pair is Vector's syslog source's.
 
-When the message is a sentence (it has a space), it is the message text as the logger
-documents it, and the other fields stay out of the template. When it is an event name (one
-word: structlog's ``event``, an access log's ``"msg": "request"``) or missing, the message text
-is that word followed by the object's **other fields** as
-``key=value``, in the order of the keys in the line (nested objects flattened to dotted keys,
+**Keys of its own.** Nested objects are also read as dotted keys (ECS's ``{"log": {"level":
+..}}`` is ``log.level``, Cloud Logging's ``jsonPayload.message``). When no known key fills a
+role, the role is found by the keys' names and values (:func:`_guess_message`,
+:func:`_guess_level`, :func:`_guess_time`): the message from a key named for one
+(``short_message``, ``textPayload``: a word of the key is message, msg, text, body or payload)
+holding text, else the string value that reads most as free text (ids, paths, user agents,
+enums do not), else the key that held free text in the source's earlier lines of the same keys
+(:class:`KeyMemory`); the level from a key named for one (``sev``, ``log_level``, ``Priority``)
+holding a level word or letter (a number only when the key is nothing but a level's name), or
+a key of one or two letters holding a level word (zap's ``L``); the time from a key named for
+one (``when``, ``created_at``, ``logged_ns``) holding a time, else any string value that is a
+date-time as a whole. A bare number under any other key is data.
+
+The message is the message key's value. When it is a sentence (it has a space), the other
+fields stay out of the template. When it is an event name (one word: structlog's ``event``,
+an access log's ``"msg": "request"``), it is the message, and the object's **other fields**
+are its *context*, mined after it as ``key=value`` (not part of ``LineResult.message``); with
+no message at all the fields are the text. The fields are written in the order of the keys in
+the line (nested objects flattened to dotted keys,
 ``attr.remote=...``; at most ``MAX_FIELDS``), so that a constant event name (``"msg":
 "request"``) with its variables in fields gives the template ``request method=<*> path=<*>
 status=<*> ...`` once masked. Left out: the fields read above (timestamp, level, message,
@@ -55,7 +69,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -214,8 +229,11 @@ def _json_object(line: str) -> dict[str, Any] | None:
 
 
 def split_json(
-    line: str, default_year: int, split_text: SplitText | None = None
-) -> tuple[Header, str] | None:
+    line: str,
+    default_year: int,
+    split_text: SplitText | None = None,
+    memory: KeyMemory | None = None,
+) -> tuple[Header, str, str] | None:
     """``(header, message)`` of a JSON-object line, or ``None`` when the line is not one (or
     is an object with nothing to say). See the module docstring for what is read where.
 
@@ -226,12 +244,44 @@ def split_json(
     obj = _json_object(line)
     if obj is None:
         return None
-    return _split_object(obj, default_year, split_text)
+    found = _split_object(obj, default_year, split_text, memory)
+    return None if found is None else found[:3]
+
+
+def split_json_body(
+    text: str,
+    default_year: int,
+    split_text: SplitText | None = None,
+    memory: KeyMemory | None = None,
+) -> tuple[Header, str, str, Placed | None] | None:
+    """:func:`split_json_placed` of a JSON object that follows a header in a text line (a
+    syslog or container runtime line carrying an application's JSON log record), only when
+    the object has a message (a known or guessed message key): ``(header, message, context,
+    places in text)``."""
+    obj = _json_object(text)
+    if obj is None:
+        return None
+    found = _split_object(obj, default_year, split_text, memory)
+    if found is None or not found[4]:
+        return None
+    header, message, context, key, _ = found
+    if context or key is None:
+        return header, message, context, None
+    return header, message, context, _places(text, obj, header, message, key, default_year)
+
+
+def body_parses(start: int, line: str) -> bool:
+    """Whether ``line`` from ``start`` on is JSON (a replayed line's body, see
+    :func:`split_json_body`)."""
+    return _parses(line[start:])
 
 
 def split_json_placed(
-    line: str, default_year: int, split_text: SplitText | None = None
-) -> tuple[Header, str, Placed | None] | None:
+    line: str,
+    default_year: int,
+    split_text: SplitText | None = None,
+    memory: KeyMemory | None = None,
+) -> tuple[Header, str, str, Placed | None] | None:
     """:func:`split_json` with where the parts sit in ``line``, for the shape cache, when every
     part that a line equal to this one up to its digits could read differently is a slice of
     the line: the line has no escapes (no backslash); the message is a sentence, the string
@@ -248,22 +298,29 @@ def split_json_placed(
     obj = _json_object(line)
     if obj is None:
         return None
-    found = _split_object(obj, default_year, split_text)
+    found = _split_object(obj, default_year, split_text, memory)
     if found is None:
         return None
-    header, message = found
-    return header, message, _places(line, obj, header, message, default_year)
+    header, message, context, key, _ = found
+    if context or key is None:
+        return header, message, context, None
+    return header, message, context, _places(line, obj, header, message, key, default_year)
 
 
 def _places(
-    line: str, obj: dict[str, Any], header: Header, message: str, default_year: int
+    line: str,
+    obj: dict[str, Any],
+    header: Header,
+    message: str,
+    message_key: str,
+    default_year: int,
 ) -> Placed | None:
-    """Where :func:`split_json_placed` finds the parts of ``line`` (see there), or ``None``."""
+    """Where :func:`split_json_placed` finds the parts of ``line`` (see there), or ``None``.
+    ``message_key`` is the key the message was read from."""
     if "\\" in line or " " not in message or isinstance(obj.get(_TEMPLATE_KEY), str):
         return None
-    message_key = next((k for k in _MESSAGE_KEYS if isinstance(obj.get(k), str)), None)
     if (
-        message_key is None
+        message_key not in obj
         or message_key == _RAW_LINE_KEY
         or (message_key == "message" and _VECTOR_KEY in obj)
         or obj[message_key] != message
@@ -348,6 +405,8 @@ def _string_time(text: str, year: int) -> datetime | None:
 
 
 def _number_time(text: str, year: int) -> datetime | None:
+    if len(text) > 17 and text.isdigit():  # epoch nanoseconds: exact as an integer
+        return _epoch_int(int(text))
     return _epoch(float(text))
 
 
@@ -376,30 +435,65 @@ _DIGIT = re.compile(r"\d")
 
 
 def _split_object(
-    obj: dict[str, Any], default_year: int, split_text: SplitText | None
-) -> tuple[Header, str] | None:
+    obj: dict[str, Any],
+    default_year: int,
+    split_text: SplitText | None,
+    memory: KeyMemory | None = None,
+) -> tuple[Header, str, str, str | None, bool] | None:
+    """``(header, message, context, message key, has message)``: ``context`` is the other
+    fields as
+    ``key=value`` when the message is one word (an event name), else empty. The key is
+    ``None`` when the message was not read from one top-level string field (a rendered
+    template, none) or a header value was read where a line equal up to its digits might not
+    read it alike (a nested key, a guessed time key, a guessed level key holding digits).
+    Without a message (``has message`` false) the message is the fields as ``key=value``."""
     skip = set(_HEADER_KEYS)
+    recalled = False  # the message key came from memory, or the time may move with digits
     message_key = next((k for k in _MESSAGE_KEYS if isinstance(obj.get(k), str)), None)
     message = ""
     inner: Header | None = None
     template = obj.get(_TEMPLATE_KEY)
+    level, level_key = _level(obj)
+    timestamp, time_key = _timestamp(obj, default_year)
+    view = obj
+    if (message_key is None or level_key is None or time_key is None) and any(
+        isinstance(v, dict) for v in obj.values()
+    ):
+        # Nested objects (ECS's {"log": {"level": ...}}): their keys are read dotted.
+        view = _flat(obj)
+        if level_key is None:
+            level, level_key = _level(view)
+        if time_key is None:
+            timestamp, time_key = _timestamp(view, default_year)
     if isinstance(template, str):
         names = [m.group(2) for m in _PLACEHOLDER.finditer(template)]
         skip.update(names)
         if message_key != "@m":
             message, message_key = _render(template, obj), None
+    elif message_key is None:
+        message_key = next((k for k in _MESSAGE_KEYS if isinstance(view.get(k), str)), None)
+        if message_key is None:
+            message_key = _guess_message(view, memory, (level_key, time_key))
+            recalled = message_key is not None and not (
+                _name_words(message_key) & _MESSAGE_WORDS or _prose(view[message_key])
+            )
+    if level_key is None:
+        level, level_key = _guess_level(view)
+    if time_key is None and not any(k in view for k in _TIME_KEYS):
+        # (a known time key that holds no time is placed as such: see _places)
+        timestamp, time_key, doubtful = _guess_time(view, default_year, message_key)
+        recalled = recalled or doubtful
     if message_key is not None:
         skip.add(message_key)
-        message = obj[message_key]
+        message = view[message_key]
         if message_key == _RAW_LINE_KEY or (message_key == "message" and _VECTOR_KEY in obj):
             inner, message = _split_raw(message, default_year, split_text)
     message = " ".join(message.split())
-    level, level_key = _level(obj)
-    timestamp, time_key = _timestamp(obj, default_year)
-    found = _header_fields(obj)
+    found = _header_fields(view)
     skip.update(k for k in (level_key, time_key, found[3]) if k in _SHORT_KEYS)
-    if level_key is not None and level_key not in _LEVEL_KEYS:
-        skip.add(level_key)
+    for key in (level_key, time_key):
+        if key is not None and key not in _HEADER_KEYS:
+            skip.add(key)
     fields: list[str] = []
     _fields(obj, "", skip, fields, 0)
     if not message and not fields:
@@ -407,9 +501,214 @@ def _split_object(
     header = Header(timestamp, level, found[0], found[1], found[2])
     if inner is not None:  # the wrapped line's own header first, the wrapper's for the rest
         header = header._replace(**{k: v for k, v in inner._asdict().items() if v is not None})
-    if " " in message:
-        return header, message  # a sentence: the logger's documented message body
-    return header, " ".join((message, *fields)) if message else " ".join(fields)
+    if not message:
+        return header, " ".join(fields), "", None, False  # no message: the fields are the text
+    if recalled or view is not obj or (time_key is not None and time_key not in _TIME_KEYS):
+        message_key = None  # read from places a line equal up to digits may not read alike
+    elif (
+        level_key is not None
+        and level_key not in _LEVEL_KEYS
+        and _DIGIT.search(str(view[level_key]))
+    ):
+        message_key = None
+    return header, message, "" if " " in message else " ".join(fields), message_key, True
+
+
+class KeyMemory:
+    """What a source's JSON lines taught about their keys: for a set of top-level keys, the
+    key whose values were free text (the message). A line of the same keys whose value there
+    is one word still takes it from that key. Bounded: forgets all past ``MAX_KEY_SETS``."""
+
+    MAX_KEY_SETS = 256
+
+    def __init__(self) -> None:
+        self.message_keys: dict[tuple[str, ...], str] = {}
+
+    def remember(self, keys: tuple[str, ...], key: str) -> None:
+        if len(self.message_keys) >= self.MAX_KEY_SETS:
+            self.message_keys.clear()
+        self.message_keys[keys] = key
+
+
+MAX_FLAT_KEYS = 256
+"""Nested keys read dotted, at most (a huge object is not walked whole)."""
+
+
+def _flat(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object with the keys of its nested objects added, dotted (``log.level``), down to
+    ``MAX_DEPTH``; a top-level key of the same name wins."""
+    out = dict(obj)
+    todo: list[tuple[str, dict[str, Any], int]] = [
+        (k, v, 1) for k, v in obj.items() if isinstance(v, dict)
+    ]
+    while todo and len(out) < MAX_FLAT_KEYS:
+        prefix, inner, depth = todo.pop(0)
+        for key, value in inner.items():
+            name = f"{prefix}.{key}"
+            out.setdefault(name, value)
+            if isinstance(value, dict) and depth < MAX_DEPTH:
+                todo.append((name, value, depth + 1))
+            if len(out) >= MAX_FLAT_KEYS:
+                break
+    return out
+
+
+_NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_MESSAGE_WORDS = frozenset(("message", "msg", "text", "body", "payload"))
+_LEVEL_WORDS = frozenset(("level", "severity", "lvl", "loglevel", "priority", "prio", "sev"))
+_TIME_WORDS = frozenset(("time", "timestamp", "ts", "date", "datetime", "stamp", "epoch"))
+_TIME_WORDS |= {"at", "when", "timestamps", "created", "logged"}
+
+
+def _name_words(key: str) -> frozenset[str]:
+    """The words of a key's last part: ``short_message`` -> {short, message},
+    ``textPayload`` -> {text, payload}, ``@t`` -> {t} (remembered for short keys)."""
+    return _short_name_words(key) if len(key) <= 64 else _words_of(key)
+
+
+@lru_cache(maxsize=4096)
+def _short_name_words(key: str) -> frozenset[str]:
+    return _words_of(key)
+
+
+def _words_of(key: str) -> frozenset[str]:
+    """The words of a key's last part: ``short_message`` -> {short, message},
+    ``textPayload`` -> {text, payload}, ``@t`` -> {t}."""
+    last = key.rsplit(".", 1)[-1]
+    return frozenset(w.lower() for w in _NAME_WORD.findall(last))
+
+
+_WORD = re.compile(r"[A-Za-z][a-z]*(?:'[a-z]+)?[.,:;!?]?")
+
+
+def _prose(value: str) -> int:
+    """How much a string value reads as free text: its count of plain words when they are at
+    least two and half its tokens (``Cache warmed with 1200 entries`` 4; an id, a path, a
+    user agent ``Mozilla/5.0 (X11) ...`` 0)."""
+    tokens = value.split()
+    if len(tokens) < 2:
+        return 0
+    words = sum(1 for t in tokens if _WORD.fullmatch(t))
+    return words if words >= 2 and 2 * words >= len(tokens) else 0
+
+
+_ID_LIKE = re.compile(r"[\w.:/\-@]*\d[\w.:/\-@]*|[\w\-]*[/\\.:@][\w.:/\\\-@]*")
+"""One token that is an id, a number, a path, an address or a dotted name, not a word."""
+
+
+def _guess_message(
+    view: dict[str, Any], memory: KeyMemory | None, taken: tuple[str | None, ...]
+) -> str | None:
+    """The key of an object's message when no known message key holds a string: a key named
+    for one (``short_message``, ``textPayload``) holding text, first in the line, free text
+    first; else the string value that reads most as free text; else what the source's earlier
+    lines of the same keys chose (``memory``). Ids, paths, enums and times are not messages;
+    a message template with ``{Name}`` placeholders yields to a rendered message."""
+    named: list[tuple[int, int, str]] = []
+    best: tuple[int, str] | None = None
+    for order, (key, value) in enumerate(view.items()):
+        if not isinstance(value, str) or key in taken or key in _HEADER_KEYS:
+            continue
+        text = value.strip()
+        if not text:
+            continue
+        prose = _prose(text.split("\n", 1)[0])
+        if _name_words(key) & _MESSAGE_WORDS:
+            rank = 0 if prose else (1 if "\n" not in text else 2)
+            if rank == 0 and _PLACEHOLDER.search(text):
+                rank = 1  # a message template ("User {User} logged in"): the rendered one first
+            named.append((rank, order, key))
+        elif prose and (best is None or prose > best[0]):
+            best = (prose, key)
+    keys = tuple(view)
+    if named:
+        rank, _, key = min(named)
+        if rank == 0 and memory is not None:
+            memory.remember(keys, key)
+        if rank < 2 or best is None:
+            return key
+    if best is not None:
+        if memory is not None:
+            memory.remember(keys, best[1])
+        return best[1]
+    if memory is not None:
+        known = memory.message_keys.get(keys)
+        if known is not None and isinstance(view.get(known), str):
+            return known
+    return None
+
+
+def _guess_level(view: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(level, key)`` when no known level key holds one: a key named for a level
+    (``log_level``, ``syslog.priority``, ``Severity``) holding a level word, letter or
+    number, else a short key (``L``) holding a level word."""
+    short: tuple[str, str] | None = None
+    for key, value in view.items():
+        if value is None or isinstance(value, bool | dict | list):
+            continue
+        words = _name_words(key)
+        if words & _LEVEL_WORDS:
+            # a number only under a key that is nothing but a level's name (a battery_level
+            # of 30 is data)
+            canon = _level_value(value, words <= _LEVEL_WORDS)
+            if canon is not None:
+                return canon, key
+        elif short is None and len(key) <= 2 and isinstance(value, str):
+            canon = LEVELS.get(value.strip().upper())
+            if canon is not None and len(value.strip()) >= 4:
+                short = (canon, key)
+    return short if short is not None else (None, None)
+
+
+def _level_value(value: object, numbers: bool) -> str | None:
+    """The canonical level a field value names (a level word, a level letter, a pino/bunyan
+    or syslog number when ``numbers``), or ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        if not numbers or not float(value).is_integer():
+            return None
+        return _NUMERIC_LEVELS.get(int(value))
+    if isinstance(value, str):
+        word = value.strip().upper()
+        canon = LEVELS.get(word) or _LETTER_LEVELS.get(word)
+        if canon is None and _DEBUG_LETTER.fullmatch(word):
+            canon = "DEBUG"
+        return canon
+    return None
+
+
+def _guess_time(
+    view: dict[str, Any], default_year: int, message_key: str | None
+) -> tuple[datetime | None, str | None, bool]:
+    """``(time, key, doubtful)`` when no known time key holds one: a key named for a time
+    holding one (a date-time string, epoch seconds to nanoseconds in the plausible range, with
+    or without a fraction), else any string value that is a date-time as a whole, first in the
+    line. ``doubtful``: no time was found, but a line equal to this one up to its digits might
+    find one (a time-named key's value with digits, a value shaped like a date-time that names
+    no valid instant)."""
+    loose: tuple[datetime, str] | None = None
+    doubtful = False
+    for key, value in view.items():
+        if key == message_key or value is None or isinstance(value, bool | list):
+            continue
+        if _name_words(key) & _TIME_WORDS:
+            found = _time_of(value, default_year)
+            if found is not None:
+                return found, key, False
+            doubtful = doubtful or bool(_DIGIT.search(str(value)))
+        elif loose is None and isinstance(value, str) and 8 <= len(value) <= 40:
+            text = value.strip()
+            if text[:1].isdigit() or text[:3].isalpha():
+                stamp = match_timestamp(text, 0, default_year)
+                if stamp is not None and stamp[1] == len(text):
+                    if stamp[0] is not None:
+                        loose = (stamp[0], key)
+                    else:
+                        doubtful = True
+    if loose is not None:
+        return loose[0], loose[1], False
+    return None, None, doubtful
 
 
 def _split_raw(
@@ -420,7 +719,7 @@ def _split_raw(
     if raw.startswith("{"):
         found = split_json(raw, default_year, split_text)
         if found is not None:
-            return found
+            return found[0], found[1]
     split = split_text if split_text is not None else HeaderDetector(default_year).split
     header_and_message = split(raw)
     return header_and_message if header_and_message is not None else (None, raw)
@@ -443,9 +742,9 @@ def _fields(obj: dict[str, Any], prefix: str, skip: set[str], out: list[str], de
     for key, value in obj.items():
         if len(out) >= MAX_FIELDS:
             return
-        if not prefix and key in skip:
-            continue
         name = prefix + key
+        if name in skip:
+            continue
         if isinstance(value, dict) and value and depth < MAX_DEPTH:
             _fields(value, name + ".", skip, out, depth + 1)
         elif isinstance(value, str):
@@ -544,11 +843,13 @@ def _timestamp(obj: dict[str, Any], default_year: int) -> tuple[datetime | None,
 def _time_of(value: Any, default_year: int) -> datetime | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return _epoch(float(value))
+    if isinstance(value, int):
+        return _epoch_int(value)
+    if isinstance(value, float):
+        return _epoch(value)
     if isinstance(value, str):
-        if value.isdigit():
-            return _epoch(float(value))
+        if value.isdigit() and value.isascii():
+            return _epoch_int(int(value))
         found = match_timestamp(value.strip(), 0, default_year)
         return found[0] if found is not None else None
     if isinstance(value, dict):
@@ -574,3 +875,16 @@ def _epoch(number: float) -> datetime | None:
     if not _EPOCH_RANGE[0] <= seconds <= _EPOCH_RANGE[1]:
         return None
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def _epoch_int(number: int) -> datetime | None:
+    """:func:`_epoch` of an integer, exact to the microsecond: a float holds epoch seconds,
+    milliseconds and microseconds exactly, not nanoseconds, which are divided as integers."""
+    if -1e17 < number < 1e17:
+        return _epoch(float(number))
+    if not 0 < number < 1e20:
+        return None
+    whole, part = divmod(number, 1_000_000_000)
+    if not _EPOCH_RANGE[0] <= whole <= _EPOCH_RANGE[1]:
+        return None
+    return datetime.fromtimestamp(whole, UTC) + timedelta(microseconds=part // 1000)
