@@ -276,7 +276,9 @@ class Engine:
         """:meth:`process` for bulk tools: the same work, without building the header and
         result objects. Returns ``(pattern_id, severity, timestamp, params, message,
         continuation, version)`` where ``version`` changes whenever the pattern's template
-        does (params read under one version stay valid while it is current)."""
+        does (params read under one version stay valid while it is current), and ``message``
+        is the text the params are read from (:meth:`params_of`): a structured event name
+        followed by its context fields."""
         # The steps of _read, with the replay of a known shape written out here: this is the
         # call of bulk parsing, and a call and a tuple less per line count there.
         shapes = self._shapes
@@ -307,6 +309,10 @@ class Engine:
             cluster, severity, stamp, message, params, _, continuation = (
                 self._read_full(line) if counted else self._read(line, False)
             )
+            if self._context and not continuation:
+                # an event name with its context fields: the text its params are read from
+                # (params_of on the name alone would find none)
+                message = f"{message} {self._context}"
             # A continuation line's record may have been evicted or folded since.
             version = cluster.version if cluster.alive else self.version_of(cluster.id)
         if self._head_stamp is not None or (stamp is not None and not message):
