@@ -53,3 +53,35 @@ def test_a_name_after_the_level_that_repeats_a_bracket_or_is_a_path_is_the_messa
         for k in range(4, 7)
     ]
     assert _messages(lines) == [line.rsplit("] ", 1)[1] for line in lines]
+
+
+def test_a_name_after_the_level_that_only_some_lines_have_is_the_message() -> None:
+    # "<time> LEVEL message": some messages open with a word and a colon; a logger would be
+    # on every line of its source
+    lines = [
+        "2026-03-03T08:00:00.100Z ERROR worker: lost connection to 10.0.0.5",
+        "2026-03-03T08:00:01.100Z INFO cache warmed in 12 ms",
+        "2026-03-03T08:00:02.100Z ERROR worker: lost connection to 10.0.0.6",
+        "2026-03-03T08:00:03.100Z INFO cache warmed in 15 ms",
+        "2026-03-03T08:00:04.100Z WARN Disk: /dev/sdb 91% full",
+    ]
+    assert _messages(lines)[1:] == [line.split(" ", 2)[2] for line in lines[1:]]
+
+
+def test_a_logger_on_every_line_after_the_level_stays_header() -> None:
+    lines = [
+        f"26/03/03 08:00:0{k} INFO {name}: Running task {k}.0 in stage 2.0"
+        for k, name in enumerate(["Executor", "MemoryStore", "Executor", "BlockManager"])
+    ]
+    assert _messages(lines) == [f"Running task {k}.0 in stage 2.0" for k in range(4)]
+
+
+def test_a_revised_layout_gives_the_same_messages_with_and_without_the_shape_cache() -> None:
+    lines = [
+        f"2026-03-03T08:00:0{k}.100Z "
+        + ("ERROR worker: lost connection to 10.0.0.5" if k % 2 == 0 else "INFO cache warm")
+        for k in range(8)
+    ]
+    cached = Engine(EngineConfig(default_year=2026))
+    full = Engine(EngineConfig(default_year=2026, shape_cache=False))
+    assert [cached.process(x).message for x in lines] == [full.process(x).message for x in lines]

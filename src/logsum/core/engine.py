@@ -538,6 +538,10 @@ class Engine:
                 return record
         headers = self._headers
         found = headers.split(line)
+        if headers.revised:  # lines split before may split differently now
+            headers.revised = False
+            if self._shapes is not None:
+                self._shapes.clear()
         if found is None:
             return NO_HEADER, line.strip(), _NO_STAMPS
         header, message = found

@@ -387,8 +387,10 @@ class _Layout:
         "last_end",
         "last_stamps",
         "level_colons",
+        "lead_key",
         "name",
         "probe_widths",
+        "open_comp",
         "probes",
         "stamp_checks",
         "steps",
@@ -456,6 +458,13 @@ class _Layout:
         # reads whole tokens and words ahead): how far, and the answers by that longer text
         self.probe_widths: dict[tuple[str, _ProbeState, bool, int], int] = {}
         self.far_probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
+        # the header's text before its level, digits as 0, and the level's first character
+        # (a source's own: "0000-00-00T00:00:00.000Z [" is not "0000-00-00 00:00:00,000 ")
+        level_at = next((a for a, _, kind in s.spans if kind in _LEVEL_KINDS), 0)
+        self.lead_key = s.line[: level_at + 1].translate(_DIGITS_TO_ZERO)
+        self.open_comp = False
+        """A ``name:`` right after this layout's level is the message's: the same source also
+        writes lines of this layout with no name there (see :meth:`HeaderDetector._split`)."""
         self.stamp_checks: dict[tuple[int, str], bool] = {}
         self.columns = _Columns(s.level is None)
         self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
@@ -755,6 +764,8 @@ class _Layout:
         as the probe looked at (a run of general fields reads whole tokens ahead)."""
         if end >= len(line):
             return False
+        if self.open_comp and scan._COMPONENT_COLON.match(line, tail_end) is not None:
+            return False  # the message opens with a name and its colon
         key = (
             line[end : end + _PROBE_CHARS].translate(_DIGITS_TO_ZERO),
             state,
@@ -916,6 +927,10 @@ class HeaderDetector:
         self.last_end = 0
         """Where the header of the last line split ended: its message is the start of the
         rest of the line (after spaces), before any context columns it ends with."""
+        self.revised = False
+        """Set when a layout learned earlier was revised (a name after the level found to be
+        the message's): lines split before may split differently now, so a cache of splits
+        kept by the caller must be dropped (the caller resets the flag)."""
         self.last_layout = ""
         """The field kinds of the last line's header, one string (``"ts0 level comp"``): the
         same for the lines of one source, so telling interleaved sources apart; empty when
@@ -1012,9 +1027,48 @@ class HeaderDetector:
                 layout = _Layout(s)
             except (re.error, ValueError, KeyError):
                 return result
+            known, revised = _without_name(group, layout)
+            self.revised = self.revised or revised
+            if known is not None:  # this line's "name:" after the level is its message's
+                again = known.split(line, self.default_year, self._stamps, self._plans)
+                if again is not None:
+                    self.last_stamps = known.last_stamps
+                    self.last_end = known.last_end
+                    self.last_layout = known.name
+                    return again
             group.insert(0, layout)
             del group[self.max_layouts :]
         return result
+
+
+_LEVEL_KINDS = frozenset({"level", "blevel"})
+
+
+def _without_name(group: list[_Layout], layout: _Layout) -> tuple[_Layout | None, bool]:
+    """A source whose lines have a level and then either a ``name:`` or none (``ERROR ciod:
+    failed to ...`` and ``INFO generating core``): a logger named after the level is on every
+    line of its source, so such a name is the opening of those lines' messages. When
+    ``layout`` (just scanned) and a layout of ``group`` differ only by that name, the one
+    without it is marked (:attr:`_Layout.open_comp`) and returned when ``layout`` has the name;
+    the layouts with the name are dropped. The flag: whether a layout was revised."""
+    kinds = [kind for kind, _ in layout.kinds]
+    if len(kinds) >= 2 and kinds[-1] == "comp" and kinds[-2] in _LEVEL_KINDS:
+        short = " ".join(kinds[:-1])
+        for other in group:
+            if other.name == short and other.lead_key == layout.lead_key:
+                revised = not other.open_comp
+                other.open_comp = True
+                other.probes.clear()
+                return other, revised
+        return None, False
+    if kinds and kinds[-1] in _LEVEL_KINDS:
+        longer = layout.name + " comp"
+        same = [o for o in group if o.name == longer and o.lead_key == layout.lead_key]
+        if same:
+            group[:] = [other for other in group if other not in same]
+            layout.open_comp = True
+            return None, True
+    return None, False
 
 
 def _stamp_spans(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
