@@ -199,13 +199,20 @@ def run_interleaved(
 ) -> list[Outcome]:
     """All lines of the families shuffled together (fixed seed) through one engine, as when
     sources interleave. The engine's default year is the most common one of the families.
-    ``by_record``: whole records are shuffled (a record's continuation lines stay behind its
-    first line, as a collector that writes each record at once keeps them); otherwise single
-    lines, so that a stack frame may land after another source's line."""
+    ``by_record``: whole records are merged at random, each family's in its own order (a
+    record's continuation lines stay behind its first line and a source's records keep their
+    order, as a collector that writes each record at once keeps them); otherwise single lines
+    are shuffled, so that a stack frame may land after another source's line."""
     if by_record:
-        units = [(f.name, rec) for f in families for rec in records(f)]
-        random.Random(seed).shuffle(units)
-        pairs = [(name, c) for name, rec in units for c in rec]
+        queues = {f.name: records(f) for f in families}
+        turns = [f.name for f in families for _ in queues[f.name]]
+        random.Random(seed).shuffle(turns)
+        taken = dict.fromkeys(queues, 0)
+        pairs = []
+        for name in turns:
+            rec = queues[name][taken[name]]
+            taken[name] += 1
+            pairs.extend((name, c) for c in rec)
     else:
         pairs = [(f.name, c) for f in families for c in f.cases]
         random.Random(seed).shuffle(pairs)

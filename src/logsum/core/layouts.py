@@ -387,10 +387,8 @@ class _Layout:
         "last_end",
         "last_stamps",
         "level_colons",
-        "lead_key",
         "name",
         "probe_widths",
-        "open_comp",
         "probes",
         "stamp_checks",
         "steps",
@@ -458,13 +456,6 @@ class _Layout:
         # reads whole tokens and words ahead): how far, and the answers by that longer text
         self.probe_widths: dict[tuple[str, _ProbeState, bool, int], int] = {}
         self.far_probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
-        # the header's text before its level, digits as 0, and the level's first character
-        # (a source's own: "0000-00-00T00:00:00.000Z [" is not "0000-00-00 00:00:00,000 ")
-        level_at = next((a for a, _, kind in s.spans if kind in _LEVEL_KINDS), 0)
-        self.lead_key = s.line[: level_at + 1].translate(_DIGITS_TO_ZERO)
-        self.open_comp = False
-        """A ``name:`` right after this layout's level is the message's: the same source also
-        writes lines of this layout with no name there (see :meth:`HeaderDetector._split`)."""
         self.stamp_checks: dict[tuple[int, str], bool] = {}
         self.columns = _Columns(s.level is None)
         self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
@@ -764,8 +755,6 @@ class _Layout:
         as the probe looked at (a run of general fields reads whole tokens ahead)."""
         if end >= len(line):
             return False
-        if self.open_comp and scan._COMPONENT_COLON.match(line, tail_end) is not None:
-            return False  # the message opens with a name and its colon
         key = (
             line[end : end + _PROBE_CHARS].translate(_DIGITS_TO_ZERO),
             state,
@@ -928,6 +917,8 @@ class HeaderDetector:
         """Where the header of the last line split ended: its message is the start of the
         rest of the line (after spaces), before any context columns it ends with."""
         self.revised = False
+        self._plain: set[str] = set()  # sources that wrote lines with a level and no name
+        self._with_name: set[str] = set()  # sources that wrote a level and a name after it
         """Set when a layout learned earlier was revised (a name after the level found to be
         the message's): lines split before may split differently now, so a cache of splits
         kept by the caller must be dropped (the caller resets the flag)."""
@@ -1006,7 +997,7 @@ class HeaderDetector:
                 self.last_stamps = layout.last_stamps
                 self.last_end = layout.last_end
                 self.last_layout = layout.name
-                return found
+                return self._named(line, group, layout, found)
         self.last_stamps = []
         self.last_layout = ""
         start = line[:_HEADERLESS_PREFIX].translate(_DIGITS_TO_ZERO)
@@ -1027,48 +1018,66 @@ class HeaderDetector:
                 layout = _Layout(s)
             except (re.error, ValueError, KeyError):
                 return result
-            known, revised = _without_name(group, layout)
-            self.revised = self.revised or revised
-            if known is not None:  # this line's "name:" after the level is its message's
-                again = known.split(line, self.default_year, self._stamps, self._plans)
-                if again is not None:
-                    self.last_stamps = known.last_stamps
-                    self.last_end = known.last_end
-                    self.last_layout = known.name
-                    return again
             group.insert(0, layout)
             del group[self.max_layouts :]
+            return self._named(line, group, layout, result)
         return result
+
+    def _named(
+        self, line: str, group: list[_Layout], layout: _Layout, found: tuple[Header, str]
+    ) -> tuple[Header, str]:
+        """``found`` (``line`` split by ``layout``), or ``line`` split with the ``name:`` after
+        its level in the message, by the evidence of the line's own source (the header's text
+        before the level, :func:`_source_key`): a logger named after the level is on every line
+        of its source, so when the source also writes lines with a level and no name there,
+        such a name opens the message (``ERROR ciod: failed to ...`` beside ``INFO generating
+        core``). Sources are told apart by their own text, not by the layout that took the
+        line: interleaved sources keep their own decisions."""
+        kinds = layout.kinds
+        if kinds and kinds[-1][0] in _LEVEL_KINDS:
+            key = _source_key(line, self.last_end, 1)
+            if key not in self._plain:
+                self._plain.add(key)
+                if key in self._with_name:
+                    self.revised = True  # lines of this source split before split differently
+            return found
+        if len(kinds) < 2 or kinds[-1][0] != "comp" or kinds[-2][0] not in _LEVEL_KINDS:
+            return found
+        key = _source_key(line, self.last_end, 2)
+        self._with_name.add(key)
+        if key not in self._plain:
+            return found
+        start = line.rfind(" ", 0, len(line[: self.last_end].rstrip())) + 1
+        if _MODULE_PATH.search(line, start, self.last_end) is not None:
+            return found  # a module path ("app.db:") names a logger
+        at = _WS.match(line, self.last_end).end()  # type: ignore[union-attr]
+        header, message = found
+        if not line.startswith(message, at):
+            return found  # (the layout rewrote the message: leave it)
+        self.last_end = start
+        self.last_layout = " ".join(kind for kind, _ in kinds[:-1])
+        return header._replace(component=None), line[start:at] + message
 
 
 _LEVEL_KINDS = frozenset({"level", "blevel"})
 
+_MODULE_PATH = re.compile(r"\w\.[A-Za-z]")
+"""A dotted name (``app.db``, ``org.example.Store``): a module path, a logger's name."""
 
-def _without_name(group: list[_Layout], layout: _Layout) -> tuple[_Layout | None, bool]:
-    """A source whose lines have a level and then either a ``name:`` or none (``ERROR ciod:
-    failed to ...`` and ``INFO generating core``): a logger named after the level is on every
-    line of its source, so such a name is the opening of those lines' messages. When
-    ``layout`` (just scanned) and a layout of ``group`` differ only by that name, the one
-    without it is marked (:attr:`_Layout.open_comp`) and returned when ``layout`` has the name;
-    the layouts with the name are dropped. The flag: whether a layout was revised."""
-    kinds = [kind for kind, _ in layout.kinds]
-    if len(kinds) >= 2 and kinds[-1] == "comp" and kinds[-2] in _LEVEL_KINDS:
-        short = " ".join(kinds[:-1])
-        for other in group:
-            if other.name == short and other.lead_key == layout.lead_key:
-                revised = not other.open_comp
-                other.open_comp = True
-                other.probes.clear()
-                return other, revised
-        return None, False
-    if kinds and kinds[-1] in _LEVEL_KINDS:
-        longer = layout.name + " comp"
-        same = [o for o in group if o.name == longer and o.lead_key == layout.lead_key]
-        if same:
-            group[:] = [other for other in group if other not in same]
-            layout.open_comp = True
-            return None, True
-    return None, False
+
+def _source_key(line: str, end: int, back: int) -> str:
+    """A source's own header text before its level (digit runs as one ``0``) and the level's
+    opening (a bracket, or ``A`` for a word: any level), for a header that ends at ``end`` with
+    its level (``back`` 1) or with its level and a name (``back`` 2): ``0-0-0T0:0:0.0Z [`` is
+    not ``0-0-0 0:0:0,0 A``."""
+    start = len(line[:end].rstrip())
+    for _ in range(back):
+        start = line.rfind(" ", 0, start) + 1
+        if _ == back - 1:
+            break
+        start = len(line[:start].rstrip())
+    mark = line[start : start + 1]  # a bracket or a level word, not which level
+    return _DIGIT_RUN.sub("0", line[:start]) + ("A" if mark.isalpha() else mark)
 
 
 def _stamp_spans(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
