@@ -85,3 +85,49 @@ def test_a_revised_layout_gives_the_same_messages_with_and_without_the_shape_cac
     cached = Engine(EngineConfig(default_year=2026))
     full = Engine(EngineConfig(default_year=2026, shape_cache=False))
     assert [cached.process(x).message for x in lines] == [full.process(x).message for x in lines]
+
+
+def test_interleaved_sources_keep_their_own_reading_of_a_name_after_the_level() -> None:
+    # One stream, two sources: a process supervisor whose messages may open with "word:"
+    # (it also writes lines with no name after the level), and a service whose bracketed
+    # level is always followed by its logger. Each keeps its own reading.
+    supervisor = [
+        "2026-03-03 08:00:00,100 INFO supervisor started with pid 1",
+        "2026-03-03 08:00:01,100 INFO spawned: 'web' with pid 7",
+        "2026-03-03 08:00:02,100 WARN exited: web (exit status 1; not expected)",
+        "2026-03-03 08:00:03,100 INFO spawned: 'web' with pid 9",
+    ]
+    service = [
+        "2026-03-03T08:00:00.200Z [INFO]  agent: started listener on :8500",
+        "2026-03-03T08:00:01.200Z [WARN]  raft: heartbeat timeout reached",
+        "2026-03-03T08:00:02.200Z [INFO]  agent: synced node info",
+        "2026-03-03T08:00:03.200Z [ERROR] raft: failed to contact peer 10.0.0.4",
+    ]
+    mixed = [line for pair in zip(service, supervisor, strict=True) for line in pair]
+    got = _messages(mixed)
+    assert got[1::2] == [line.split(" ", 3)[3] for line in supervisor]
+    assert got[0::2] == [line.split(": ", 1)[1] for line in service]
+
+
+def test_a_name_is_the_message_s_when_its_source_wrote_plain_lines_under_another_layout() -> None:
+    # A layout with the name was learned first; the source's plain lines come later and are
+    # taken by another source's layout that reads the same header up to the level. From
+    # then on, this source's names after the level open its messages, at every level.
+    lines = [
+        "2026-03-03 08:00:00 0 [Note] Storage: using 4 threads",
+        "2026-03-03 08:00:00,500 12 [Info] Cache: warm",  # another source, other lead text
+        "2026-03-03 08:00:01 0 [Note] Server listening on port 3306",
+        "2026-03-03 08:00:02 0 [ERROR] Storage: disk full writing page 3",
+        "2026-03-03 08:00:03 0 [Note] Storage: using 8 threads",
+    ]
+    got = _messages(lines)
+    assert got[3:] == ["Storage: disk full writing page 3", "Storage: using 8 threads"]
+
+
+def test_a_module_path_after_the_level_stays_the_logger_beside_plain_lines() -> None:
+    lines = [
+        "2026-03-03 08:00:00,100 INFO supervisor started with pid 1",
+        "2026-03-03 08:00:01,100 INFO app.worker: Worker 3 ready",
+        "2026-03-03 08:00:02,100 INFO app.db: Reconnected after 2 attempts",
+    ]
+    assert _messages(lines)[1:] == ["Worker 3 ready", "Reconnected after 2 attempts"]
