@@ -208,7 +208,7 @@ def run_interleaved(
         turns = [f.name for f in families for _ in queues[f.name]]
         random.Random(seed).shuffle(turns)
         taken = dict.fromkeys(queues, 0)
-        pairs = []
+        pairs: list[tuple[str, Case]] = []
         for name in turns:
             rec = queues[name][taken[name]]
             taken[name] += 1
