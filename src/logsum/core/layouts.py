@@ -928,10 +928,11 @@ class HeaderDetector:
         the line had no header."""
 
     def entries(self) -> int:
-        """Layouts and remembered timestamps, plans and header-less starts (for a memory
+        """Layouts and remembered timestamps, plans, header-less starts and sources (for a memory
         estimate; a layout counts as ten: it holds regexes and memos of its own)."""
         layouts = sum(len(group) for group in self._by_lead.values())
-        return 10 * layouts + len(self._stamps) + len(self._plans) + len(self._headerless)
+        sources = len(self._plain) + len(self._with_name)
+        return 10 * layouts + len(self._stamps) + len(self._plans) + len(self._headerless) + sources
 
     def split(self, line: str) -> tuple[Header, str] | None:
         """``(header, message)`` of ``line``, or ``None`` when it has no header."""
@@ -1037,6 +1038,8 @@ class HeaderDetector:
         if kinds and kinds[-1][0] in _LEVEL_KINDS:
             key = _source_key(line, self.last_end, 1)
             if key not in self._plain:
+                if len(self._plain) >= _MAX_SOURCES:
+                    self._plain.clear()
                 self._plain.add(key)
                 if key in self._with_name:
                     self.revised = True  # lines of this source split before split differently
@@ -1044,6 +1047,8 @@ class HeaderDetector:
         if len(kinds) < 2 or kinds[-1][0] != "comp" or kinds[-2][0] not in _LEVEL_KINDS:
             return found
         key = _source_key(line, self.last_end, 2)
+        if len(self._with_name) >= _MAX_SOURCES:
+            self._with_name.clear()
         self._with_name.add(key)
         if key not in self._plain:
             return found
@@ -1060,6 +1065,10 @@ class HeaderDetector:
 
 
 _LEVEL_KINDS = frozenset({"level", "blevel"})
+
+_MAX_SOURCES = 4096
+"""Sources (:func:`_source_key`) remembered by :meth:`HeaderDetector._named` per kind of
+evidence: past it, they are forgotten (bounded memory on a stream of ever new header text)."""
 
 _MODULE_PATH = re.compile(r"\w\.[A-Za-z]")
 """A dotted name (``app.db``, ``org.example.Store``): a module path, a logger's name."""
