@@ -308,6 +308,42 @@ def test_an_engine_reads_a_sources_dates_again_once_their_order_is_known() -> No
     ]
 
 
+def test_interleaved_sources_keep_their_own_date_order() -> None:
+    """Two sources in one stream write the same date form in different orders: one day first
+    at the line's start, one month first behind a service name and a pipe. Each source's dates
+    are read in its own order, as when its lines are read alone, not in the one the other
+    source's dates settled; in a stream of lines not told apart (same place on the line) the
+    evidence of the form still decides."""
+    day_first = [f"{d}/02/2026 10:00:0{i} INFO request served" for i, d in enumerate((13, 14, 5))]
+    month_first = [f"db | 0{m}/02/2026 10:00:0{m} INFO checkpoint" for m in (3, 4, 4)]
+    engine = Engine(EngineConfig(default_year=2026))
+    got = {}
+    for a, b in zip(day_first, month_first, strict=True):
+        for line in (a, b):
+            stamp = engine.process(line).timestamp
+            got[line] = stamp.date() if stamp else None
+    assert [got[line] for line in day_first] == [
+        date(2026, 2, 13),
+        date(2026, 2, 14),
+        date(2026, 2, 5),
+    ]
+    assert [got[line] for line in month_first] == [
+        date(2026, 3, 2),
+        date(2026, 4, 2),
+        date(2026, 4, 2),
+    ]
+    # the same lines without the service name are one source: its day-first evidence reads all
+    engine = Engine(EngineConfig(default_year=2026))
+    plain = [line.removeprefix("db | ") for line in month_first]
+    for line in day_first[:1]:
+        engine.process(line)
+    assert [engine.process(line).timestamp.date() for line in plain] == [  # type: ignore[union-attr]
+        date(2026, 2, 3),
+        date(2026, 2, 4),
+        date(2026, 2, 4),
+    ]
+
+
 @pytest.mark.parametrize(
     ("line", "instant"),
     [
