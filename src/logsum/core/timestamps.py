@@ -179,22 +179,23 @@ class DateOrders:
         ``None`` when it is no date in any order."""
         orders = _ORDERS.get((sep, long_year), _ORDERS[("/", long_year)])
         # A form with its source's context ("<context>\0<form>", see source_context) is read
-        # by that source's own evidence; the form alone (a timestamp read without its line) by
-        # the evidence of every line of that form.
+        # by that source's own evidence, or while it has none by the evidence of every line of
+        # the form (as is a timestamp read without its line).
         _, mark, bare = form.rpartition("\0")
-        out = self._ruled_out(form)
-        every = self._ruled_out(bare) if mark else out
-        chosen = next((o for o in orders if o not in out), None)
+        own = self._ruled_out(form)
+        every = self._ruled_out(bare) if mark else own
+        chosen = next((o for o in orders if o not in (own or every)), None)
+        stream = next((o for o in orders if o not in every), None)
         readings = {o: _in_order(o, a, b, c, long_year) for o in orders}
         possible = [o for o in orders if _possible(readings[o], default_year)]
         if not possible:
             return None  # no date in any order: it tells nothing about the stream's
-        out.update(o for o in orders if o not in possible)
-        if every is not out:
+        own.update(o for o in orders if o not in possible)
+        if every is not own:
             every.update(o for o in orders if o not in possible)
-        now = next((o for o in orders if o not in out), None)
-        if now != chosen:
-            self.version += 1
+        now = next((o for o in orders if o not in (own or every)), None)
+        if now != chosen or stream != next((o for o in orders if o not in every), None):
+            self.version += 1  # (sources without evidence of their own read the stream's)
         if now is not None:
             return readings[now]
         # every order was ruled out by some line: read this one in the first it allows
