@@ -5,6 +5,7 @@
         # per family, up to 5 mismatches of each field with expected vs got
     python bench/corpus.py --family nginx-error --show-errors 50
     python bench/corpus.py --interleaved            # all lines of a part shuffled into one engine
+    python bench/corpus.py --interleaved --by-record  # whole records shuffled, not lines
     python bench/corpus.py --write                  # both modes, writes docs/BENCHMARKS-corpus.md
     python bench/corpus.py --generic-only --part tune
         # every named convention switched off: what a format nobody coded gets
@@ -124,6 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--family", action="append", help="only this family (repeatable)")
     ap.add_argument("--show-errors", type=int, default=0, metavar="N", help="N mismatches/field")
     ap.add_argument("--interleaved", action="store_true", help="one engine for a part's lines")
+    ap.add_argument(
+        "--by-record",
+        action="store_true",
+        help="with --interleaved: shuffle whole records (a record's continuation lines stay "
+        "behind its first line), not single lines",
+    )
     ap.add_argument("--write", action="store_true", help=f"both modes, write {DOC.name}")
     ap.add_argument(
         "--generic-only",
@@ -132,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--summary", action="store_true", help="only the summary rows")
     args = ap.parse_args(argv)
+    if args.by_record and (args.write or not args.interleaved):
+        ap.error("--by-record goes with --interleaved, without --write")
     if args.generic_only and args.write:
         ap.error("--generic-only measures the general mechanisms; it writes no document")
     if args.generic_only:
@@ -168,7 +177,9 @@ def _run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 outcomes = [o for _, out in runs for o in out]
                 sections += [f"### {part}, sequential", "", part_table(part, runs), ""]
             else:
-                outcomes = run_interleaved(members)
+                outcomes = run_interleaved(members, by_record=args.by_record)
+            if mode == "interleaved" and args.by_record:
+                mode = "interleaved by record"
             name = f"{part}, {mode}" + (", generic only" if args.generic_only else "")
             totals.append((name, agreement(outcomes)))
             if args.show_errors:

@@ -308,6 +308,39 @@ def test_an_engine_reads_a_sources_dates_again_once_their_order_is_known() -> No
     ]
 
 
+def test_interleaved_sources_keep_their_own_date_order() -> None:
+    """Two sources in one stream write the same date form in different orders: one day first
+    at the line's start, one month first behind a service name and a pipe, each with a date
+    that settles its order. Each source's other dates are read in its own order, as when its
+    lines are read alone; a source with no evidence of its own reads the stream's."""
+    day_first = [f"{d}/02/2026 10:00:0{i} INFO request served" for i, d in enumerate((13, 5, 4))]
+    month_first = [
+        f"db | {m}/2026 10:00:0{i} INFO checkpoint"
+        for i, m in enumerate(("02/13", "03/02", "04/02"))
+    ]
+    engine = Engine(EngineConfig(default_year=2026))
+    got = {}
+    for a, b in zip(day_first, month_first, strict=True):
+        for line in (a, b):
+            stamp = engine.process(line).timestamp
+            got[line] = stamp.date() if stamp else None
+    assert [got[line] for line in day_first] == [
+        date(2026, 2, 13),
+        date(2026, 2, 5),
+        date(2026, 2, 4),
+    ]
+    assert [got[line] for line in month_first] == [
+        date(2026, 2, 13),
+        date(2026, 3, 2),
+        date(2026, 4, 2),
+    ]
+    # a source whose dates settle nothing follows the stream's evidence of that form
+    engine = Engine(EngineConfig(default_year=2026))
+    engine.process(day_first[0])
+    stamp = engine.process("db | 03/02/2026 10:00:00 INFO checkpoint").timestamp
+    assert stamp is not None and stamp.date() == date(2026, 2, 3)
+
+
 @pytest.mark.parametrize(
     ("line", "instant"),
     [

@@ -17,11 +17,13 @@ from functools import lru_cache
 from logsum.core import header as scan
 from logsum.core.model import Header
 from logsum.core.timestamps import (
+    ORDERED_SHAPES,
     PlanCache,
     compact_field_time,
     match_timestamp_shape,
     plan_for,
     shape_regex,
+    source_context,
     twenty_four_hour,
 )
 
@@ -500,16 +502,22 @@ class _Layout:
                     default_year,
                 ):
                     return None  # the scanner reads another timestamp here (a longer one)
-                if text in stamps:
-                    value = stamps[text]
+                # a date whose order its source settles is read in its source's context
+                context = (
+                    source_context(line, field_start + bracketed)
+                    if shape in ORDERED_SHAPES
+                    else None
+                )
+                key = text if context is None else f"{context}\0{text}"
+                if key in stamps:
+                    value = stamps[key]
                 else:
-                    bracket = kind[0] == "["
-                    inner = text[1:-1] if bracket else text
-                    plan = plan_for(inner, 0, shape, default_year, plans)
+                    inner = text[1:-1] if bracketed else text
+                    plan = plan_for(inner, 0, shape, default_year, plans, context)
                     value = plan.read(inner) if plan is not None else None
                     if len(stamps) > 4096:
                         stamps.clear()
-                    stamps[text] = value
+                    stamps[key] = value
                 if value is not None and (
                     timestamp is None or scan._date_only_fix(timestamp, value)
                 ):

@@ -38,7 +38,14 @@ from logsum.core.header import _without_context as without_context
 from logsum.core.masking import TokenMasker
 from logsum.core.miner import Cluster
 from logsum.core.model import WILDCARD, Header, Severity
-from logsum.core.timestamps import PlanCache, StampPlan, match_timestamp, plan_for
+from logsum.core.timestamps import (
+    ORDERED_SHAPES,
+    PlanCache,
+    StampPlan,
+    match_timestamp,
+    plan_for,
+    source_context,
+)
 
 _TOKEN = re.compile(r"\S+")
 _HAS_DIGIT = re.compile(r"\d")
@@ -379,7 +386,8 @@ class ShapeCache:
                 bracket = line[start] == "["
                 a = start + 1 if bracket else start
                 b = end - 1 if bracket else end
-                plan = plan_for(line[a:b], a, ts_shape, self._year, self._plans)
+                context = source_context(line, a) if ts_shape in ORDERED_SHAPES else None
+                plan = plan_for(line[a:b], a, ts_shape, self._year, self._plans, context)
                 if plan is not None:
                     plans.append(plan)
             if header.timestamp is not None and not plans and (placed is None or placed[1] is None):
@@ -600,7 +608,8 @@ class ShapeCache:
             return None  # a number that changed length changed what masking sees
         plans = []
         for a, b, index in spans:
-            plan = plan_for(line[a:b], a, index, self._year, self._plans)
+            context = source_context(line, a) if index in ORDERED_SHAPES else None
+            plan = plan_for(line[a:b], a, index, self._year, self._plans, context)
             if plan is None or plan.end != b:
                 return None
             plans.append(plan)

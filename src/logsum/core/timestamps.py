@@ -157,6 +157,14 @@ class DateOrders:
         self.out: dict[str, set[str]] = {}
         self.version = 0
 
+    def _ruled_out(self, key: str) -> set[str]:
+        out = self.out.get(key)
+        if out is None:
+            if len(self.out) >= 256:
+                self.out.clear()
+            out = self.out[key] = set()
+        return out
+
     def read(
         self,
         form: str,
@@ -170,20 +178,24 @@ class DateOrders:
         """``(year, month, day)`` of the date ``a sep b sep c`` in a timestamp of ``form``, or
         ``None`` when it is no date in any order."""
         orders = _ORDERS.get((sep, long_year), _ORDERS[("/", long_year)])
-        out = self.out.get(form)
-        if out is None:
-            if len(self.out) >= 256:
-                self.out.clear()
-            out = self.out[form] = set()
-        chosen = next((o for o in orders if o not in out), None)
+        # A form with its source's context ("<context>\0<form>", see source_context) is read
+        # by that source's own evidence, or while it has none by the evidence of every line of
+        # the form (as is a timestamp read without its line).
+        _, mark, bare = form.rpartition("\0")
+        own = self._ruled_out(form)
+        every = self._ruled_out(bare) if mark else own
+        chosen = next((o for o in orders if o not in (own or every)), None)
+        stream = next((o for o in orders if o not in every), None)
         readings = {o: _in_order(o, a, b, c, long_year) for o in orders}
         possible = [o for o in orders if _possible(readings[o], default_year)]
         if not possible:
             return None  # no date in any order: it tells nothing about the stream's
-        out.update(o for o in orders if o not in possible)
-        now = next((o for o in orders if o not in out), None)
-        if now != chosen:
-            self.version += 1
+        own.update(o for o in orders if o not in possible)
+        if every is not own:
+            every.update(o for o in orders if o not in possible)
+        now = next((o for o in orders if o not in (own or every)), None)
+        if now != chosen or stream != next((o for o in orders if o not in every), None):
+            self.version += 1  # (sources without evidence of their own read the stream's)
         if now is not None:
             return readings[now]
         # every order was ruled out by some line: read this one in the first it allows
@@ -212,6 +224,25 @@ def stamp_form(text: str) -> str:
     """A timestamp's form: each run of digits ``0``, each run of letters ``a``
     (``3/2/26 9:59:41:204 UTC`` and ``12/31/25 10:00:00:001 UTC`` are ``0/0/0 0:0:0:0 a``)."""
     return _FORM_RUNS.sub(lambda r: "0" if r.group().isdigit() else "a", text)
+
+
+_PREFIX_CHARS = 40
+
+
+def source_context(line: str, start: int) -> str:
+    """What stands for a timestamp's source when its date's order is settled: the form of the
+    text before it on the line (up to 40 characters, without the bracket or quote that opens
+    the timestamp and the spaces before it): ``""`` at the line's start, ``"a |"`` after a
+    ``web |`` prefix. Two sources writing the same date form keep their evidence apart."""
+    if start <= 0:
+        return ""
+    prefix = line[max(0, start - _PREFIX_CHARS) : start].rstrip("[(<\"' \t")
+    return stamp_form(prefix) if prefix else ""
+
+
+def with_context(context: str, form: str) -> str:
+    """``form`` keyed by its source's ``context`` (see :func:`source_context`)."""
+    return f"{context}\0{form}"
 
 
 _MONTHS = {
@@ -476,7 +507,7 @@ def _to_datetime(m: re.Match[str], default_year: int) -> datetime | None:
         if a is not None:
             ymd = read_date(
                 default_year,
-                stamp_form(m.group()),
+                with_context(source_context(m.string, m.start()), stamp_form(m.group())),
                 sep,  # type: ignore[arg-type]
                 a,
                 b,  # type: ignore[arg-type]
@@ -600,7 +631,9 @@ class StampPlan:
         "yy",
     )
 
-    def __init__(self, m: re.Match[str], base: int, default_year: int) -> None:
+    def __init__(
+        self, m: re.Match[str], base: int, default_year: int, context: str | None = None
+    ) -> None:
         groups = dict(zip(_NAMES, _INDEXES[_SHAPE_OF[m.re]], strict=True))
         self.start, self.end = base, base + m.end()
         self.shape_index = _SHAPE_OF[m.re]
@@ -631,7 +664,8 @@ class StampPlan:
         a, b, c = span("a"), span("b"), span("c")
         if a is not None and b is not None and c is not None:
             sep = m.string[a[1] - base]
-            self.order = (a, b, c, sep, stamp_form(m.group()))
+            form = stamp_form(m.group())
+            self.order = (a, b, c, sep, form if context is None else with_context(context, form))
             self.month, self.day, self.year = 1, b, default_year
         dates: DateOrders | None = getattr(default_year, "dates", None)
         self.order_dates = dates if self.order is not None else None
@@ -756,22 +790,33 @@ class StampPlan:
 
 
 _DIGITS = str.maketrans("123456789", "000000000")
-PlanCache = dict[tuple[int, int, int, tzinfo, str], "StampPlan | None"]
+PlanCache = dict[tuple[int, int, int, tzinfo, str, str | None], "StampPlan | None"]
+ORDERED_SHAPES: frozenset[int] = frozenset(i for i, idx in enumerate(_INDEXES) if idx[18] >= 0)
+"""The timestamp shapes whose date's order is settled by the stream (``a``, ``b``, ``c``): only
+their plans need a :func:`source_context`."""
 
 
 def plan_for(
-    text: str, base: int, shape: int, default_year: int, cache: PlanCache
+    text: str,
+    base: int,
+    shape: int,
+    default_year: int,
+    cache: PlanCache,
+    context: str | None = None,
 ) -> StampPlan | None:
     """A :class:`StampPlan` for timestamp ``text`` of ``shape`` found at offset ``base``.
-    Timestamps equal up to their digits share a plan (held in the caller's ``cache``)."""
-    key = (shape, base, default_year, _zone_of(default_year), text.translate(_DIGITS))
+    Timestamps equal up to their digits share a plan (held in the caller's ``cache``).
+    ``context``: :func:`source_context` of the timestamp on its line, which keeps the date
+    order of its source apart from other sources' (``None``: not known, the order of every
+    line of the form is used)."""
+    key = (shape, base, default_year, _zone_of(default_year), text.translate(_DIGITS), context)
     if key in cache:
         return cache[key]
     m = _PATTERNS[shape].match(text)
     plan = None
     if m is not None:
         try:
-            plan = StampPlan(m, base, default_year)
+            plan = StampPlan(m, base, default_year, context)
             plan.shape_index = shape
         except ValueError:
             plan = None
