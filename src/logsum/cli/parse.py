@@ -71,6 +71,9 @@ _TEMPLATE_CACHE = 100_000
 """Final templates remembered by pattern id in pass 2 (bounds memory under pattern churn)."""
 
 
+_PARAMS_KEY = ',"params":'
+
+
 def _split(text: str) -> list[str]:
     lines = text.split("\n")
     if "\r" in text:
@@ -125,14 +128,16 @@ def _fail(message: str) -> typer.Exit:
 def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
     """Pass 1: every line through the engine; one tab-separated record per line to ``spool``.
 
-    Record: ``pattern_id, version, severity, timestamp, continuation, params, message``, with
-    the timestamp (or ``null``), continuation (``true``/``false``) and params already JSON; the
-    message comes last, so tabs inside it survive ``split("\\t", 6)`` (JSON escapes its own
+    Record: ``pattern_id, version, tail, message``. ``tail`` is the end of the line's output
+    object as pass 2 writes it (``info","timestamp":...,"params":[...],"continuation":false}``:
+    the severity's value onwards, already JSON, so pass 2 splits four fields and pastes three);
+    the message comes last, so tabs inside it survive ``split("\\t", 3)`` (JSON escapes its own
     tabs; no field holds a ``\\n``).
 
     ``version`` is the pattern's template version the params were read under
-    (:meth:`Engine.process_compact`): in pass 2 a line whose version is still its pattern's
-    final one reuses its params instead of reading them again.
+    (:meth:`Engine.process_compact`), ``c`` for a continuation line (whose params stay ``[]``):
+    in pass 2 a line whose version is still its pattern's final one keeps its tail; otherwise
+    its params are read again under the final template.
     """
     compact = engine.process_compact
     dumps = orjson.dumps
@@ -153,10 +158,16 @@ def _spool(engine: Engine, stream: IO[bytes], spool: IO[str]) -> None:
                 last_iso = "null" if ts is None else dumps(ts).decode()
                 last_ts = ts
             if continuation:
-                append(f"{pid}\t-1\t{severity!s}\t{last_iso}\ttrue\t[]\t\n")
+                append(
+                    f'{pid}\tc\t{severity!s}","timestamp":{last_iso},"params":[],'
+                    '"continuation":true}\t\n'
+                )
                 continue
             pjson = dumps(params).decode() if params else "[]"
-            append(f"{pid}\t{version}\t{severity!s}\t{last_iso}\tfalse\t{pjson}\t{message}\n")
+            append(
+                f'{pid}\t{version}\t{severity!s}","timestamp":{last_iso},"params":{pjson},'
+                f'"continuation":false}}\t{message}\n'
+            )
         write("".join(out))
 
 
@@ -197,17 +208,18 @@ def _follow(engine: Engine, stream: IO[bytes], out: IO[bytes]) -> None:
 
 
 def _final(engine: Engine, pid: str) -> tuple[str, str, bool]:
-    """A pattern at the end of the input: the JSON of its id now (patterns may have been folded
-    into others) and of its template (``null`` once evicted), the version under which spooled
+    """A pattern at the end of the input: the start of its lines' output objects after the line
+    number (the JSON of its id now, as patterns may have been folded into others, and of its
+    template, ``null`` once evicted, up to the severity's value), the version under which spooled
     params are still valid, and whether the pattern still exists."""
     try:
         template = engine.template(pid)
     except LookupError:  # evicted since (max_patterns): its template is gone
         # No spooled version equals "": its lines get no params, as it has no template.
-        return f'"pattern_id":{orjson.dumps(pid).decode()},"template":null', "", False
+        return f'"pattern_id":{orjson.dumps(pid).decode()},"template":null,"severity":"', "", False
     head = (
         f'"pattern_id":{orjson.dumps(engine.resolve(pid)).decode()},'
-        f'"template":{orjson.dumps(template).decode()}'
+        f'"template":{orjson.dumps(template).decode()},"severity":"'
     )
     return head, str(engine.version_of(pid)), True
 
@@ -221,24 +233,21 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
     append = buf.append
     write = out.write
     for number, record in enumerate(spool, 1):
-        pid, stamp, severity, iso, cont, pjson, message = record.split("\t", 6)
+        pid, stamp, tail, message = record.split("\t", 3)
         final = finals.get(pid)
         if final is None:
             if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
                 finals.clear()
             final = finals[pid] = _final(engine, pid)
         head, valid, alive = final
-        if stamp != valid:
-            # The template changed since this line was read (or the line continues a record,
-            # or its pattern was evicted): read the params under the final template.
-            if alive and cont == "false":
-                pjson = dumps(params_of(pid, message[:-1])).decode()
-            else:
-                pjson = "[]"
-        append(
-            f'{{"line":{number},{head},"severity":"{severity}","timestamp":{iso},'
-            f'"params":{pjson},"continuation":{cont}}}\n'
-        )
+        if stamp != valid and stamp != "c":
+            # The template changed since this line was read (or its pattern was evicted):
+            # read the params under the final template.
+            pjson = dumps(params_of(pid, message[:-1])).decode() if alive else "[]"
+            # (JSON strings escape their quotes: the last ',"params":' is the field's own.)
+            start = tail[: tail.rindex(_PARAMS_KEY)]
+            tail = f'{start}{_PARAMS_KEY}{pjson},"continuation":false}}'
+        append(f'{{"line":{number},{head}{tail}\n')
         if len(buf) >= _WRITE_BATCH:
             write("".join(buf).encode())
             buf.clear()
