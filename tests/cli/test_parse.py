@@ -94,6 +94,18 @@ def test_lines_of_one_pattern_share_its_final_template() -> None:
     assert all(len(t) == 1 for t in by_id.values())
 
 
+def test_early_lines_get_their_params_under_the_final_template() -> None:
+    # Line 1 is read before its pattern generalises: its params are read again at the end.
+    # Its first value holds quotes and ',"params":', and a tab follows "done".
+    data = b'job a,"params":[1] done\tin 5 ms\n' + b"".join(
+        f"job {w} done\tin {n} ms\n".encode() for w, n in (("b", 7), ("c", 9), ("d", 2))
+    )
+    out = parse_bytes(data)
+    assert {o["template"] for o in out} == {"job <*> done in <*> ms"}
+    first = ['a,"params":[1]', "5"]
+    assert [o["params"] for o in out] == [first, ["b", "7"], ["c", "9"], ["d", "2"]]
+
+
 def test_message_only_keeps_the_header_in_the_message() -> None:
     line = b"2015-10-18 18:01:47,978 INFO Started server on port 8080\n"
     out = parse_bytes(line * 3, "--message-only")

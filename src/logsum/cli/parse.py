@@ -22,8 +22,9 @@ Each output line is ``{"line", "pattern_id", "template", "severity", "timestamp"
 
 Memory does not grow with the number of lines. Two passes (``--follow`` makes one, below):
 
-1. every line goes through the engine; a compact record per line (pattern id, severity,
-   timestamp, continuation flag, params, message) is spooled to an anonymous temporary file;
+1. every line goes through the engine; a compact record per line (pattern id, template
+   version, the end of its output object from the severity on, message) is spooled to an
+   anonymous temporary file;
 2. the spool is read back and each output object is written with the final template. Params
    read in pass 1 are reused when the pattern's template has not changed since; otherwise they
    are read again under the final template.
