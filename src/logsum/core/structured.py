@@ -258,16 +258,7 @@ def split_json_body(
     syslog or container runtime line carrying an application's JSON log record), only when
     the object has a message (a known or guessed message key): ``(header, message, context,
     places in text)``."""
-    obj = _json_object(text)
-    if obj is None:
-        return None
-    found = _split_object(obj, default_year, split_text, memory)
-    if found is None or not found[4]:
-        return None
-    header, message, context, key, _ = found
-    if context or key is None:
-        return header, message, context, None
-    return header, message, context, _places(text, obj, header, message, key, default_year)
+    return _split_placed(text, default_year, split_text, memory, need_message=True)
 
 
 def body_parses(start: int, line: str) -> bool:
@@ -295,11 +286,23 @@ def split_json_placed(
     Such lines, when they parse, read the same keys and header choices from the same places
     (digits are neither quotes nor JSON punctuation); a replayed line is first checked to
     parse (``10`` can become ``01``, which is not JSON)."""
+    return _split_placed(line, default_year, split_text, memory, need_message=False)
+
+
+def _split_placed(
+    line: str,
+    default_year: int,
+    split_text: SplitText | None,
+    memory: KeyMemory | None,
+    need_message: bool,
+) -> tuple[Header, str, str, Placed | None] | None:
+    """The work of :func:`split_json_placed` and :func:`split_json_body`; ``need_message``:
+    only an object with a (known or guessed) message key counts."""
     obj = _json_object(line)
     if obj is None:
         return None
     found = _split_object(obj, default_year, split_text, memory)
-    if found is None:
+    if found is None or (need_message and not found[4]):
         return None
     header, message, context, key, _ = found
     if context or key is None:
