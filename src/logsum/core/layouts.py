@@ -305,6 +305,150 @@ class _Columns:
         return _WS.match(line, tokens[self.take - 1][1]).end(), level, name  # type: ignore[union-attr]
 
 
+_DELIMITERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("<>", re.compile(r">[ \t]*<")),
+    ("|", re.compile(r"[ \t]*\|[ \t]*")),
+    ("\t", re.compile(r"[ \t]*\t[ \t]*")),
+    (";", re.compile(r";")),
+)
+"""The delimiters a record's columns may be written with, each a name and what separates two
+columns: angle-bracket fields (``<a> <b> <message>``: the record's first ``<`` and last ``>``
+close the outer fields), pipes with or without spaces, tabs, semicolons."""
+
+_DELIM_LEARN_AFTER = 2
+"""Lines of a layout (differing beyond their numbers) whose messages must all split into the
+same columns before the columns are believed."""
+
+_MAX_COLUMN_CHARS = 96
+"""A header column is short: a longer value is text."""
+
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]*(?:'[a-z]+)?[.,:;!?]?")
+
+
+def _words(value: str) -> int:
+    """How much a column reads as free text: its count of plain words when they are at least
+    two and half its tokens (else 0)."""
+    tokens = value.split()
+    words = sum(1 for t in tokens if _PLAIN_WORD.fullmatch(t))
+    return words if words >= 2 and 2 * words >= len(tokens) else 0
+
+
+def _header_column(value: str) -> bool:
+    """A column that may be a header field: empty, or short and not text (an id, a name, a
+    code, a time, a thread named in a few words)."""
+    return len(value) <= _MAX_COLUMN_CHARS and _words(value) == 0
+
+
+def _delimited(text: str, rx: re.Pattern[str], angle: bool) -> list[tuple[int, int]] | None:
+    """The columns of ``text`` as ``(start, end)`` spans, or ``None`` when it has no two."""
+    if angle:
+        if text[:1] != "<" or text[-1:] != ">":
+            return None
+        start, stop = 1, len(text) - 1
+    else:
+        start, stop = 0, len(text)
+    spans: list[tuple[int, int]] = []
+    for sep in rx.finditer(text, start, stop):
+        spans.append((start, sep.start()))
+        start = sep.end()
+    if not spans:
+        return None
+    spans.append((start, stop))
+    return spans
+
+
+class _Delimited:
+    """The columns a layout's messages are written in, when a delimiter separates them
+    (``message | logger | thread``, ``Job;770.head;Job queued``, ``<id> <> <code> <message>``):
+    learned from the first :data:`_DELIM_LEARN_AFTER` lines of the layout that differ beyond
+    their numbers. When all of them split into the same number of columns with one delimiter,
+    and one column reads as text (the most plain words) while every other column of every line
+    is a short field that is not text, that column is the message: later lines whose other
+    columns are such fields lose them (a column of level words gives the level when the header
+    had none). The message column may hold the delimiter itself: the columns before it are
+    counted from the start, the ones after it from the end."""
+
+    __slots__ = ("delim", "fresh", "lead", "learned", "levels", "rows", "seen", "trail")
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.rows: list[str] = []  # the messages counted
+        self.learned = False
+        self.fresh = False  # set once when the columns were learned (the caller resets it)
+        self.delim = -1  # index into _DELIMITERS; -1: none
+        self.lead = 0  # columns before the message
+        self.trail = 0  # columns after it
+        self.levels: set[int] = set()  # header columns that held a level word on every line
+
+    def observe(self, message: str) -> None:
+        if self.learned:
+            return
+        key = _DIGIT_RUN.sub("0", message)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.rows.append(message)
+        if len(self.rows) >= _DELIM_LEARN_AFTER:
+            self.learned = True
+            self._learn()
+            self.rows = []
+            self.fresh = self.delim >= 0
+
+    def _learn(self) -> None:
+        for d, (name, rx) in enumerate(_DELIMITERS):
+            split = [_delimited(m, rx, name == "<>") for m in self.rows]
+            if any(s is None for s in split):
+                continue
+            columns = [
+                [m[a:b].strip() for a, b in s or ()] for m, s in zip(self.rows, split, strict=True)
+            ]
+            count = len(columns[0])
+            if any(len(c) != count for c in columns):
+                continue
+            text = [sum(_words(c[k]) for c in columns) for k in range(count)]
+            best = max(range(count), key=lambda k: (text[k], -k))
+            if not text[best]:
+                continue
+            if not all(_header_column(c[k]) for c in columns for k in range(count) if k != best):
+                continue
+            self.delim, self.lead, self.trail = d, best, count - 1 - best
+            self.levels = {
+                k
+                for k in range(count)
+                if k != best and all(_value_level(c[k]) is not None for c in columns)
+            }
+            return
+
+    def read(self, message: str) -> tuple[int, int, str | None] | None:
+        """Where the message column is in ``message`` (start, end) and the level a column of
+        levels gave; ``None`` when the line's other columns are not such fields."""
+        if self.delim < 0:
+            return None
+        name, rx = _DELIMITERS[self.delim]
+        spans = _delimited(message, rx, name == "<>")
+        lead, trail = self.lead, self.trail
+        if spans is None or len(spans) < lead + trail + 1:
+            return None
+        if not all(_header_column(message[a:b].strip()) for a, b in spans[len(spans) - trail :]):
+            return None
+        last = len(spans) - trail - 1  # the message's last column
+        if all(_header_column(message[a:b].strip()) for a, b in spans[:last]):
+            # more header columns than learned (a header field the scanner read on some
+            # lines only): the message is the one column before the trailing ones
+            lead = last
+        elif not all(_header_column(message[a:b].strip()) for a, b in spans[:lead]):
+            return None
+        level = None
+        for k in sorted(self.levels):
+            a, b = spans[k] if k < self.lead else spans[len(spans) - (self.lead + trail + 1 - k)]
+            level = level or _value_level(message[a:b])
+        start = spans[lead][0]
+        end = spans[last][1]
+        while start < end and message[start].isspace():
+            start += 1
+        return start, len(message[:end].rstrip()), level
+
+
 class _Found:
     """What a :class:`_RunStep` matched (the part of ``re.Match`` a layout reads)."""
 
@@ -731,8 +875,8 @@ class _Layout:
                 component = component or name
         else:
             columns.observe(line, end)
-        self.last_end = end
         message = scan._without_context(line[end:].strip())
+        self.last_end = end
         if not message and self.tagged:
             message = parts[0][0]
         return Header(timestamp, level or priority, host, component, pid), message
@@ -925,6 +1069,7 @@ class HeaderDetector:
         """Where the header of the last line split ended: its message is the start of the
         rest of the line (after spaces), before any context columns it ends with."""
         self.revised = False
+        self._columns: dict[str, _Delimited] = {}  # per source (layout), its delimited columns
         self._plain: set[str] = set()  # sources that wrote lines with a level and no name
         self._with_name: set[str] = set()  # sources that wrote a level and a name after it
         """Set when a layout learned earlier was revised (a name after the level found to be
@@ -939,15 +1084,45 @@ class HeaderDetector:
         """Layouts and remembered timestamps, plans, header-less starts and sources (for a memory
         estimate; a layout counts as ten: it holds regexes and memos of its own)."""
         layouts = sum(len(group) for group in self._by_lead.values())
-        sources = len(self._plain) + len(self._with_name)
+        sources = len(self._plain) + len(self._with_name) + len(self._columns)
         return 10 * layouts + len(self._stamps) + len(self._plans) + len(self._headerless) + sources
 
     def split(self, line: str) -> tuple[Header, str] | None:
         """``(header, message)`` of ``line``, or ``None`` when it has no header."""
         found = self._split(line)
         if found is not None and self.last_stamps:
-            return self._clock(line, found)
+            found = self._clock(line, found)
+        if found is not None and self.last_layout:
+            return self._delimited(line, found)
         return found
+
+    def _delimited(self, line: str, found: tuple[Header, str]) -> tuple[Header, str]:
+        """``found``, or its message column alone when the source (its layout's field kinds)
+        writes its messages in delimited columns (:class:`_Delimited`)."""
+        columns = self._columns.get(self.last_layout)
+        if columns is None:
+            if len(self._columns) >= _MAX_SOURCES:
+                self._columns.clear()
+            columns = self._columns[self.last_layout] = _Delimited()
+        header, message = found
+        if not columns.learned:
+            columns.observe(message)
+            if columns.fresh:  # lines split before may lose their columns now
+                columns.fresh = False
+                self.revised = True
+        if columns.delim < 0:
+            return found
+        at = _WS.match(line, self.last_end).end()  # type: ignore[union-attr]
+        if not line.startswith(message, at):
+            return found  # (the message is not written as it is: leave it)
+        cut = columns.read(message)
+        if cut is None:
+            return found
+        start, end, level = cut
+        self.last_end = at + start
+        if level is not None and header.level is None:
+            header = header._replace(level=level)
+        return header, message[start:end]
 
     def _clock(self, line: str, found: tuple[Header, str]) -> tuple[Header, str]:
         """``found`` as it is, or read again on a 24-hour clock when an ``AM``/``PM`` after its
