@@ -5,7 +5,7 @@ Manager,7036,None,The Windows Update service entered the running state.``), with
 a header row.
 
 A line is read this way when it has at least :data:`MIN_FIELDS` fields, separated by commas,
-semicolons or tabs (the most frequent of them; RFC 4180 quoting:
+semicolons, tabs or pipes (the most frequent of them; RFC 4180 quoting:
 ``""`` inside quotes is one quote) and:
 
 - **a header row was seen** (every field a short name, one naming a time or date and one a
@@ -20,8 +20,9 @@ semicolons or tabs (the most frequent of them; RFC 4180 quoting:
   level that is a sentence (it has a space; without one the first non-empty field after the
   level that is not a code, letters and digits mixed such as an SQL state); otherwise the
   field that reads most as free text (an event source ``Service Control Manager`` reads less
-  than the sentence that describes the event), when no non-empty field follows it (a column
-  after the message, such as a JSON context, is a logger's layout: the scanner reads it).
+  than the sentence that describes the event), when the fields after it are short and not
+  text (a logger, a thread, a mark closing the record: ``[#|...|INFO|...|message|#]``); a
+  JSON context or text after it is a logger's layout: the scanner reads it.
 
 No time, no level or no message: not such a line (the scanner reads it as any line).
 """
@@ -48,15 +49,16 @@ _CODE = re.compile(r"[A-Z0-9]{2,12}")
 """A short upper-case code with digits (``42P01``, ``E1234``): not the message."""
 
 
-_SEPARATORS = frozenset(",;\t")
+_SEPARATORS = frozenset(",;\t|")
 
 
 def looks_like_csv(line: str) -> bool:
-    """Cheap test: enough commas (or tabs, or semicolons) near the start."""
+    """Cheap test: enough commas (or tabs, semicolons, pipes) near the start."""
     return (
         line.count(",", 0, 400) >= MIN_FIELDS - 1
         or line.count("\t", 0, 400) >= MIN_FIELDS - 1
         or line.count(";", 0, 400) >= MIN_FIELDS - 1
+        or line.count("|", 0, 400) >= MIN_FIELDS - 1
     )
 
 
@@ -266,12 +268,26 @@ def _by_values(
         score = _prose(field)
         if score and score >= best[0]:
             best = (score, i)
-    if best[1] < 0 or any(f.strip() for f in fields[best[1] + 1 :]):
-        # the message column ends an export's record; a column after it (a JSON context,
-        # a logger's trailing fields) is a layout the header scanner reads
+    if best[1] < 0 or not all(_trailing(f) for f in fields[best[1] + 1 :]):
+        # the message column ends an export's record, but for short fields that are not
+        # text (a mark closing the record, a logger, a thread); a JSON context or text
+        # after it is a layout the header scanner reads
         return None
     header = Header(stamp, _level_word(fields[level_at]), None, None, None)  # type: ignore[arg-type]
     return header, fields[best[1]].strip(), stamps
+
+
+MAX_TRAILING_CHARS = 64
+"""A column after the message is a short field."""
+
+
+def _trailing(field: str) -> bool:
+    """Whether a column after the message may be a record's field: empty, or short, not text
+    and not a structure (``{...}``, ``[...]`` hold context)."""
+    value = field.strip()
+    return not value or (
+        len(value) <= MAX_TRAILING_CHARS and value[0] not in "{[" and not _prose(value)
+    )
 
 
 def _has_digit(text: str) -> bool:

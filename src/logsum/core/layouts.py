@@ -305,19 +305,21 @@ class _Columns:
         return _WS.match(line, tokens[self.take - 1][1]).end(), level, name  # type: ignore[union-attr]
 
 
-_DELIMITERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_DELIMITERS: tuple[tuple[str, re.Pattern[str] | None], ...] = (
     ("<>", re.compile(r">[ \t]*<")),
+    ("[]", None),
     ("|", re.compile(r"[ \t]*\|[ \t]*")),
     ("\t", re.compile(r"[ \t]*\t[ \t]*")),
-    (";", re.compile(r";")),
 )
 """The delimiters a record's columns may be written with, each a name and what separates two
 columns: angle-bracket fields (``<a> <b> <message>``: the record's first ``<`` and last ``>``
-close the outer fields), pipes with or without spaces, tabs, semicolons."""
+close the outer fields), bracket groups before the message (``[a] [b: c] message``), pipes
+with or without spaces, tabs. (A ``;`` between an object's type and name and the text is
+left in the message: ``Job;12.head;Job queued``, as the template corpus writes it.)"""
 
 _DELIM_LEARN_AFTER = 2
-"""Lines of a layout (differing beyond their numbers) whose messages must all split into the
-same columns before the columns are believed."""
+"""Lines of a source (differing beyond their numbers) whose messages must all split into
+columns the same way before the columns are believed."""
 
 _MAX_COLUMN_CHARS = 96
 """A header column is short: a longer value is text."""
@@ -333,14 +335,62 @@ def _words(value: str) -> int:
     return words if words >= 2 and 2 * words >= len(tokens) else 0
 
 
+def _plain_words(value: str) -> int:
+    return sum(1 for t in value.split() if _PLAIN_WORD.fullmatch(t))
+
+
 def _header_column(value: str) -> bool:
     """A column that may be a header field: empty, or short and not text (an id, a name, a
     code, a time, a thread named in a few words)."""
     return len(value) <= _MAX_COLUMN_CHARS and _words(value) == 0
 
 
-def _delimited(text: str, rx: re.Pattern[str], angle: bool) -> list[tuple[int, int]] | None:
-    """The columns of ``text`` as ``(start, end)`` spans, or ``None`` when it has no two."""
+def _balanced(text: str, start: int, stop: int, opener: str, closer: str) -> bool:
+    """Whether every ``closer`` in ``text[start:stop]`` closes an ``opener`` before it."""
+    depth = 0
+    for c in text[start:stop]:
+        if c == opener:
+            depth += 1
+        elif c == closer:
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _bracket_columns(text: str) -> list[tuple[int, int]] | None:
+    """``[a] [b] message``: each group's inside, then the text after the last group."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while pos < len(text) and text[pos] == "[":
+        depth, end = 0, -1
+        for i in range(pos, min(len(text), pos + 2 * _MAX_COLUMN_CHARS)):
+            c = text[i]
+            depth += c == "["
+            depth -= c == "]"
+            if not depth:
+                end = i
+                break
+        if end < 0:
+            return None
+        spans.append((pos + 1, end))
+        pos = end + 1
+        while pos < len(text) and text[pos] in " \t":
+            pos += 1
+    if len(spans) < 2 or pos >= len(text):
+        return None
+    spans.append((pos, len(text)))
+    return spans
+
+
+def _delimited(text: str, delim: int) -> list[tuple[int, int]] | None:
+    """The columns of ``text`` as ``(start, end)`` spans under ``_DELIMITERS[delim]``, or
+    ``None`` when it is not written so (fewer than two columns, or an angle field holding a
+    stray bracket)."""
+    name, rx = _DELIMITERS[delim]
+    if rx is None:
+        return _bracket_columns(text)
+    angle = name == "<>"
     if angle:
         if text[:1] != "<" or text[-1:] != ">":
             return None
@@ -351,22 +401,26 @@ def _delimited(text: str, rx: re.Pattern[str], angle: bool) -> list[tuple[int, i
     for sep in rx.finditer(text, start, stop):
         spans.append((start, sep.start()))
         start = sep.end()
-    if not spans:
-        return None
     spans.append((start, stop))
-    return spans
+    if angle:
+        # one field or more: each holds its brackets in pairs ("<WLS Kernel>")
+        if not all(_balanced(text, a, b, "<", ">") for a, b in spans):
+            return None
+        return spans
+    return spans if len(spans) > 1 else None
 
 
 class _Delimited:
-    """The columns a layout's messages are written in, when a delimiter separates them
-    (``message | logger | thread``, ``Job;770.head;Job queued``, ``<id> <> <code> <message>``):
-    learned from the first :data:`_DELIM_LEARN_AFTER` lines of the layout that differ beyond
-    their numbers. When all of them split into the same number of columns with one delimiter,
-    and one column reads as text (the most plain words) while every other column of every line
-    is a short field that is not text, that column is the message: later lines whose other
-    columns are such fields lose them (a column of level words gives the level when the header
-    had none). The message column may hold the delimiter itself: the columns before it are
-    counted from the start, the ones after it from the end."""
+    """The columns a source's messages are written in, when a delimiter separates them
+    (``message | logger | thread``, ``<id> <> <code> <message>``, ``[a] [b: c] message``):
+    learned from the first :data:`_DELIM_LEARN_AFTER` lines of the source that differ beyond
+    their numbers. When each of them splits into columns with one delimiter, one column reads
+    as text (the most plain words) at the same place counted from the end, and every other
+    column is a short field that is not text, that column is the message: later lines whose
+    other columns are such fields lose them (a column of level words gives the level when the
+    header had none). The columns before the message may vary in number (a field the header
+    scanner read on some lines only); the message column may hold the delimiter itself when
+    its first part is text."""
 
     __slots__ = ("delim", "fresh", "lead", "learned", "levels", "rows", "seen", "trail")
 
@@ -376,9 +430,9 @@ class _Delimited:
         self.learned = False
         self.fresh = False  # set once when the columns were learned (the caller resets it)
         self.delim = -1  # index into _DELIMITERS; -1: none
-        self.lead = 0  # columns before the message
+        self.lead = 0  # the fewest columns seen before the message
         self.trail = 0  # columns after it
-        self.levels: set[int] = set()  # header columns that held a level word on every line
+        self.levels: set[int] = set()  # trailing columns (from the end) of level words
 
     def observe(self, message: str) -> None:
         if self.learned:
@@ -392,40 +446,44 @@ class _Delimited:
             self.learned = True
             self._learn()
             self.rows = []
+            self.seen = set()
             self.fresh = self.delim >= 0
 
     def _learn(self) -> None:
-        for d, (name, rx) in enumerate(_DELIMITERS):
-            split = [_delimited(m, rx, name == "<>") for m in self.rows]
+        for d in range(len(_DELIMITERS)):
+            split = [_delimited(m, d) for m in self.rows]
             if any(s is None for s in split):
                 continue
-            columns = [
+            rows = [
                 [m[a:b].strip() for a, b in s or ()] for m, s in zip(self.rows, split, strict=True)
             ]
-            count = len(columns[0])
-            if any(len(c) != count for c in columns):
-                continue
-            text = [sum(_words(c[k]) for c in columns) for k in range(count)]
-            best = max(range(count), key=lambda k: (text[k], -k))
-            if not text[best]:
-                continue
-            if not all(_header_column(c[k]) for c in columns for k in range(count) if k != best):
-                continue
-            self.delim, self.lead, self.trail = d, best, count - 1 - best
-            self.levels = {
-                k
-                for k in range(count)
-                if k != best and all(_value_level(c[k]) is not None for c in columns)
-            }
-            return
+            places = set()
+            for columns in rows:
+                text = [_plain_words(c) for c in columns]
+                best = max(range(len(columns)), key=lambda k: (text[k], -k))
+                others = columns[:best] + columns[best + 1 :]
+                if not text[best] or not all(_header_column(c) for c in others):
+                    break
+                places.add((best, len(columns) - 1 - best))
+            else:
+                trails = {t for _, t in places}
+                if len(trails) != 1:
+                    continue
+                self.delim, self.trail = d, trails.pop()
+                self.lead = min(b for b, _ in places)
+                self.levels = {
+                    k
+                    for k in range(1, self.trail + 1)
+                    if all(_value_level(c[-k]) is not None for c in rows)
+                }
+                return
 
     def read(self, message: str) -> tuple[int, int, str | None] | None:
         """Where the message column is in ``message`` (start, end) and the level a column of
-        levels gave; ``None`` when the line's other columns are not such fields."""
+        levels after it gave; ``None`` when the line's other columns are not such fields."""
         if self.delim < 0:
             return None
-        name, rx = _DELIMITERS[self.delim]
-        spans = _delimited(message, rx, name == "<>")
+        spans = _delimited(message, self.delim)
         lead, trail = self.lead, self.trail
         if spans is None or len(spans) < lead + trail + 1:
             return None
@@ -433,17 +491,14 @@ class _Delimited:
             return None
         last = len(spans) - trail - 1  # the message's last column
         if all(_header_column(message[a:b].strip()) for a, b in spans[:last]):
-            # more header columns than learned (a header field the scanner read on some
-            # lines only): the message is the one column before the trailing ones
-            lead = last
+            lead = last  # the one column before the trailing ones
         elif not all(_header_column(message[a:b].strip()) for a, b in spans[:lead]):
             return None
         level = None
         for k in sorted(self.levels):
-            a, b = spans[k] if k < self.lead else spans[len(spans) - (self.lead + trail + 1 - k)]
+            a, b = spans[-k]
             level = level or _value_level(message[a:b])
-        start = spans[lead][0]
-        end = spans[last][1]
+        start, end = spans[lead][0], spans[last][1]
         while start < end and message[start].isspace():
             start += 1
         return start, len(message[:end].rstrip()), level
