@@ -321,6 +321,10 @@ _DELIM_LEARN_AFTER = 2
 """Lines of a source (differing beyond their numbers) whose messages must all split into
 columns the same way before the columns are believed."""
 
+_DELIM_TRIES = 12
+"""Lines of a source (differing beyond their numbers) after which, with no two consecutive
+ones agreeing on columns, its messages are taken as not delimited."""
+
 _MAX_COLUMN_CHARS = 96
 """A header column is short: a longer value is text."""
 
@@ -371,8 +375,8 @@ def _bracket_columns(text: str) -> list[tuple[int, int]] | None:
             if not depth:
                 end = i
                 break
-        if end < 0:
-            return None
+        if end < 0 or (end > pos + 1 and not any(c.isalnum() for c in text[pos:end])):
+            return None  # (a group of marks, "[**]", is no field; an empty one, "[]", is)
         spans.append((pos + 1, end))
         pos = end + 1
         while pos < len(text) and text[pos] in " \t":
@@ -381,6 +385,25 @@ def _bracket_columns(text: str) -> list[tuple[int, int]] | None:
         return None
     spans.append((pos, len(text)))
     return spans
+
+
+def _stable(rows: list[list[str]], places: set[tuple[int, int]]) -> bool:
+    """Whether the columns other than the message hold, when there are any, one column of a
+    stable kind: one name or id on every line (a logger, a code, a number) or a field with
+    the same label (``tid: 12``), not a detail of the message in a few words or ``key=value``
+    pairs (``| action 6``, ``| input=I_NOT_DC``)."""
+    lead = min(b for b, _ in places)
+    trail = next(iter(places))[1]
+    if not lead and not trail:
+        return True
+    for k in [*range(lead), *range(-trail, 0)]:
+        values = [c[k] for c in rows]
+        if all(v and not any(ch.isspace() or ch == "=" for ch in v) for v in values):
+            return True
+        label = values[0].split(" ", 1)[0]
+        if label[-1:] == ":" and all(v.startswith(label + " ") for v in values):
+            return True  # a labelled field ("tid: 12", "ecid: 0a1b,0")
+    return False
 
 
 def _delimited(text: str, delim: int) -> list[tuple[int, int]] | None:
@@ -413,8 +436,8 @@ def _delimited(text: str, delim: int) -> list[tuple[int, int]] | None:
 class _Delimited:
     """The columns a source's messages are written in, when a delimiter separates them
     (``message | logger | thread``, ``<id> <> <code> <message>``, ``[a] [b: c] message``):
-    learned from the first :data:`_DELIM_LEARN_AFTER` lines of the source that differ beyond
-    their numbers. When each of them splits into columns with one delimiter, one column reads
+    learned from :data:`_DELIM_LEARN_AFTER` consecutive lines of the source that differ beyond
+    their numbers (among its first :data:`_DELIM_TRIES`). When each of them splits into columns with one delimiter, one column reads
     as text (the most plain words) at the same place counted from the end, and every other
     column is a short field that is not text, that column is the message: later lines whose
     other columns are such fields lose them (a column of level words gives the level when the
@@ -441,13 +464,16 @@ class _Delimited:
         if key in self.seen:
             return
         self.seen.add(key)
-        self.rows.append(message)
+        self.rows = [*self.rows[1 - _DELIM_LEARN_AFTER :], message]
         if len(self.rows) >= _DELIM_LEARN_AFTER:
-            self.learned = True
             self._learn()
-            self.rows = []
-            self.seen = set()
-            self.fresh = self.delim >= 0
+            # (the last lines are tried until they agree, a few times: another source's
+            # line among them, one that shares the layout, does not settle it)
+            self.learned = self.delim >= 0 or len(self.seen) >= _DELIM_TRIES
+            if self.learned:
+                self.rows = []
+                self.seen = set()
+                self.fresh = self.delim >= 0
 
     def _learn(self) -> None:
         for d in range(len(_DELIMITERS)):
@@ -459,15 +485,15 @@ class _Delimited:
             ]
             places = set()
             for columns in rows:
-                text = [_plain_words(c) for c in columns]
+                text = [(_words(c), _plain_words(c)) for c in columns]
                 best = max(range(len(columns)), key=lambda k: (text[k], -k))
                 others = columns[:best] + columns[best + 1 :]
-                if not text[best] or not all(_header_column(c) for c in others):
+                if not text[best][1] or not all(_header_column(c) for c in others):
                     break
                 places.add((best, len(columns) - 1 - best))
             else:
                 trails = {t for _, t in places}
-                if len(trails) != 1:
+                if len(trails) != 1 or not _stable(rows, places):
                     continue
                 self.delim, self.trail = d, trails.pop()
                 self.lead = min(b for b, _ in places)
@@ -1154,12 +1180,16 @@ class HeaderDetector:
     def _delimited(self, line: str, found: tuple[Header, str]) -> tuple[Header, str]:
         """``found``, or its message column alone when the source (its layout's field kinds)
         writes its messages in delimited columns (:class:`_Delimited`)."""
-        columns = self._columns.get(self.last_layout)
+        header, message = found
+        # A source: its layout, and how its messages open and how many pipes and tabs they
+        # hold (interleaved sources with one layout rarely agree on those)
+        opens = message[:1] if message[:1] in "<[" else ""
+        key = f"{self.last_layout}\0{opens}{message.count('|')}\0{message.count(chr(9))}"
+        columns = self._columns.get(key)
         if columns is None:
             if len(self._columns) >= _MAX_SOURCES:
                 self._columns.clear()
-            columns = self._columns[self.last_layout] = _Delimited()
-        header, message = found
+            columns = self._columns[key] = _Delimited()
         if not columns.learned:
             columns.observe(message)
             if columns.fresh:  # lines split before may lose their columns now
