@@ -20,9 +20,10 @@ semicolons, tabs or pipes (the most frequent of them; RFC 4180 quoting:
   level that is a sentence (it has a space; without one the first non-empty field after the
   level that is not a code, letters and digits mixed such as an SQL state); otherwise the
   field that reads most as free text (an event source ``Service Control Manager`` reads less
-  than the sentence that describes the event), when the fields after it are short and not
-  text (a logger, a thread, a mark closing the record: ``[#|...|INFO|...|message|#]``); a
-  JSON context or text after it is a logger's layout: the scanner reads it.
+  than the sentence that describes the event), when no non-empty field follows it, or in a
+  record between pipes only short fields that are not text (a logger, a thread, a mark
+  closing the record: ``[#|...|INFO|...|message|#]``); a JSON context or text after it is a
+  logger's layout: the scanner reads it.
 
 No time, no level or no message: not such a line (the scanner reads it as any line).
 """
@@ -268,10 +269,10 @@ def _by_values(
         score = _prose(field)
         if score and score >= best[0]:
             best = (score, i)
-    if best[1] < 0 or not all(_trailing(f) for f in fields[best[1] + 1 :]):
-        # the message column ends an export's record, but for short fields that are not
-        # text (a mark closing the record, a logger, a thread); a JSON context or text
-        # after it is a layout the header scanner reads
+    if best[1] < 0 or not all(_trailing(f, sep) for f in fields[best[1] + 1 :]):
+        # the message column ends an export's record (between pipes, short fields that are
+        # not text may follow it: a mark closing the record, a logger, a thread); a JSON
+        # context or text after it is a layout the header scanner reads
         return None
     header = Header(stamp, _level_word(fields[level_at]), None, None, None)  # type: ignore[arg-type]
     return header, fields[best[1]].strip(), stamps
@@ -281,12 +282,16 @@ MAX_TRAILING_CHARS = 64
 """A column after the message is a short field."""
 
 
-def _trailing(field: str) -> bool:
-    """Whether a column after the message may be a record's field: empty, or short, not text
-    and not a structure (``{...}``, ``[...]`` hold context)."""
+def _trailing(field: str, sep: str) -> bool:
+    """Whether a column after the message may be a record's field: empty, or, between pipes
+    (a logger's layout, not an export's record, whose last text column is its message),
+    short, not text and not a structure (``{...}``, ``[...]`` hold context)."""
     value = field.strip()
     return not value or (
-        len(value) <= MAX_TRAILING_CHARS and value[0] not in "{[" and not _prose(value)
+        sep == "|"
+        and len(value) <= MAX_TRAILING_CHARS
+        and value[0] not in "{["
+        and not _prose(value)
     )
 
 
