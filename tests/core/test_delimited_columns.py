@@ -98,3 +98,12 @@ def test_lines_learned_before_are_split_alike_afterwards() -> None:
         "2026-03-02 10:00:05,118 | INFO  | Broker 2 is starting | org.acme.Broker | main",
     ]
     assert _messages(lines)[2] == "Broker 2 is starting"
+
+
+def test_a_programs_text_after_a_syslog_header_is_kept_whole() -> None:
+    lines = [
+        "Mar  2 10:00:00 mac-7 kernel[0]: [HID] [MT] MultitouchDevice::willTerminate entered",
+        "Mar  2 10:00:01 mac-7 kernel[0]: [HID] [ATC] EventService::start could not connect",
+        "Mar  2 10:00:02 mac-7 kernel[0]: [HID] [MT] MultitouchDevice::start device opened",
+    ]
+    assert _messages(lines) == [line.split("]: ", 1)[1] for line in lines]

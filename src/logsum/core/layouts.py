@@ -1181,6 +1181,9 @@ class HeaderDetector:
         """``found``, or its message column alone when the source (its layout's field kinds)
         writes its messages in delimited columns (:class:`_Delimited`)."""
         header, message = found
+        if " host" in self.last_layout:
+            # a syslog header: what follows the program's name is the text it wrote, whole
+            return found
         # A source: its layout, and how its messages open and how many pipes and tabs they
         # hold (interleaved sources with one layout rarely agree on those)
         opens = message[:1] if message[:1] in "<[" else ""
