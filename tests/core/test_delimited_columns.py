@@ -107,3 +107,15 @@ def test_a_programs_text_after_a_syslog_header_is_kept_whole() -> None:
         "Mar  2 10:00:02 mac-7 kernel[0]: [HID] [MT] MultitouchDevice::start device opened",
     ]
     assert _messages(lines) == [line.split("]: ", 1)[1] for line in lines]
+
+
+def test_sources_remembered_for_their_columns_stay_bounded() -> None:
+    from logsum.core.layouts import _MAX_DELIM_SOURCES, HeaderDetector
+
+    detector = HeaderDetector(2026)
+    for n in range(_MAX_DELIM_SOURCES + 50):
+        # every line a source of its own: its count of pipes and of tabs differ
+        pipes = "|" * (n % 40)
+        tabs = "\t" * (n // 40)
+        detector.split(f"2026-03-02 10:00:00 INFO message {n} {pipes} x{tabs}y")
+    assert 0 < len(detector._columns) <= _MAX_DELIM_SOURCES

@@ -325,6 +325,12 @@ _DELIM_TRIES = 12
 """Lines of a source (differing beyond their numbers) after which, with no two consecutive
 ones agreeing on columns, its messages are taken as not delimited."""
 
+_MAX_DELIM_CHARS = 4096
+"""Longer messages teach no columns (a source's learning keeps at most two of them)."""
+
+_MAX_DELIM_SOURCES = 1024
+"""Sources whose delimited columns are remembered: past it, they are forgotten."""
+
 _MAX_COLUMN_CHARS = 96
 """A header column is short: a longer value is text."""
 
@@ -437,18 +443,20 @@ class _Delimited:
     """The columns a source's messages are written in, when a delimiter separates them
     (``message | logger | thread``, ``<id> <> <code> <message>``, ``[a] [b: c] message``):
     learned from :data:`_DELIM_LEARN_AFTER` consecutive lines of the source that differ beyond
-    their numbers (among its first :data:`_DELIM_TRIES`). When each of them splits into columns with one delimiter, one column reads
-    as text (the most plain words) at the same place counted from the end, and every other
-    column is a short field that is not text, that column is the message: later lines whose
-    other columns are such fields lose them (a column of level words gives the level when the
-    header had none). The columns before the message may vary in number (a field the header
-    scanner read on some lines only); the message column may hold the delimiter itself when
-    its first part is text."""
+    their numbers (among its first :data:`_DELIM_TRIES`). When each of them splits into
+    columns with one delimiter, one column reads as text (the most plain words) at the same
+    place counted from the end, every other column is a short field that is not text and one
+    of them is of a stable kind (:func:`_stable`), that column is the message: later lines
+    whose other columns are such fields lose them (a column of level words after the message
+    gives the level when the header had none). The columns before the message may vary in
+    number (a field the header scanner read on some lines only); the message column may hold
+    the delimiter itself when its first part is text. Bounded: messages longer than
+    :data:`_MAX_DELIM_CHARS` are not learned from, and lines are remembered by hash."""
 
     __slots__ = ("delim", "fresh", "lead", "learned", "levels", "rows", "seen", "trail")
 
     def __init__(self) -> None:
-        self.seen: set[str] = set()
+        self.seen: set[int] = set()  # hashes of the lines counted, up to their numbers
         self.rows: list[str] = []  # the messages counted
         self.learned = False
         self.fresh = False  # set once when the columns were learned (the caller resets it)
@@ -458,9 +466,9 @@ class _Delimited:
         self.levels: set[int] = set()  # trailing columns (from the end) of level words
 
     def observe(self, message: str) -> None:
-        if self.learned:
+        if self.learned or len(message) > _MAX_DELIM_CHARS:
             return
-        key = _DIGIT_RUN.sub("0", message)
+        key = hash(_DIGIT_RUN.sub("0", message))
         if key in self.seen:
             return
         self.seen.add(key)
@@ -956,8 +964,8 @@ class _Layout:
                 component = component or name
         else:
             columns.observe(line, end)
-        message = scan._without_context(line[end:].strip())
         self.last_end = end
+        message = scan._without_context(line[end:].strip())
         if not message and self.tagged:
             message = parts[0][0]
         return Header(timestamp, level or priority, host, component, pid), message
@@ -1190,7 +1198,7 @@ class HeaderDetector:
         key = f"{self.last_layout}\0{opens}{message.count('|')}\0{message.count(chr(9))}"
         columns = self._columns.get(key)
         if columns is None:
-            if len(self._columns) >= _MAX_SOURCES:
+            if len(self._columns) >= _MAX_DELIM_SOURCES:
                 self._columns.clear()
             columns = self._columns[key] = _Delimited()
         if not columns.learned:
