@@ -89,15 +89,24 @@ def test_text_that_only_contains_pipes_or_marks_is_not_cut() -> None:
     assert _messages(alerts) == [line.split("  ", 1)[1] for line in alerts]
 
 
-def test_lines_learned_before_are_split_alike_afterwards() -> None:
-    # a line equal to the first one up to its numbers, after the columns were learned, loses
-    # them too (the engine's cache of shapes is dropped when a source's columns are learned)
+def test_a_line_like_one_read_before_the_columns_were_learned_is_read_alike() -> None:
+    # a line equal to the first one up to its numbers keeps its columns as the first one did
+    # (the engine replays such lines as they were read), with or without the shape cache
     lines = [
         "2026-03-02 10:00:00,118 | INFO  | Broker 1 is starting | org.acme.Broker | main",
         "2026-03-02 10:00:01,902 | INFO  | Store opened in 12 ms | org.acme.Store | main",
         "2026-03-02 10:00:05,118 | INFO  | Broker 2 is starting | org.acme.Broker | main",
+        "2026-03-02 10:00:06,004 | INFO  | Store closed after 3 s | org.acme.Store | main",
     ]
-    assert _messages(lines)[2] == "Broker 2 is starting"
+    for config in (
+        EngineConfig(default_year=2026),
+        EngineConfig(default_year=2026, shape_cache=False),
+    ):
+        engine = Engine(config)
+        got = [engine.process(line).message for line in lines]
+        assert got[2] == "Broker 2 is starting | org.acme.Broker | main"
+        assert got[1] == "Store opened in 12 ms"
+        assert got[3] == "Store closed after 3 s"
 
 
 def test_a_programs_text_after_a_syslog_header_is_kept_whole() -> None:

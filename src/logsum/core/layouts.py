@@ -450,16 +450,17 @@ class _Delimited:
     whose other columns are such fields lose them (a column of level words after the message
     gives the level when the header had none). The columns before the message may vary in
     number (a field the header scanner read on some lines only); the message column may hold
-    the delimiter itself when its first part is text. Bounded: messages longer than
+    the delimiter itself when its first part is text. The lines read before that keep their
+    columns, and so do later lines equal to one of them up to their numbers (the engine's
+    shape cache replays such lines as they were read). Bounded: messages longer than
     :data:`_MAX_DELIM_CHARS` are not learned from, and lines are remembered by hash."""
 
-    __slots__ = ("delim", "fresh", "lead", "learned", "levels", "rows", "seen", "trail")
+    __slots__ = ("delim", "lead", "learned", "levels", "rows", "seen", "trail")
 
     def __init__(self) -> None:
         self.seen: set[int] = set()  # hashes of the lines counted, up to their numbers
         self.rows: list[str] = []  # the messages counted
         self.learned = False
-        self.fresh = False  # set once when the columns were learned (the caller resets it)
         self.delim = -1  # index into _DELIMITERS; -1: none
         self.lead = 0  # the fewest columns seen before the message
         self.trail = 0  # columns after it
@@ -480,8 +481,12 @@ class _Delimited:
             self.learned = self.delim >= 0 or len(self.seen) >= _DELIM_TRIES
             if self.learned:
                 self.rows = []
-                self.seen = set()
-                self.fresh = self.delim >= 0
+                # the lines read before keep their columns, and so do lines equal to them up
+                # to their numbers (the engine replays those as they were read); the line
+                # that decided loses them
+                self.seen.discard(key)
+                if self.delim < 0:
+                    self.seen = set()
 
     def _learn(self) -> None:
         for d in range(len(_DELIMITERS)):
@@ -515,7 +520,7 @@ class _Delimited:
     def read(self, message: str) -> tuple[int, int, str | None] | None:
         """Where the message column is in ``message`` (start, end) and the level a column of
         levels after it gave; ``None`` when the line's other columns are not such fields."""
-        if self.delim < 0:
+        if self.delim < 0 or (self.seen and hash(_DIGIT_RUN.sub("0", message)) in self.seen):
             return None
         spans = _delimited(message, self.delim)
         lead, trail = self.lead, self.trail
@@ -1203,9 +1208,6 @@ class HeaderDetector:
             columns = self._columns[key] = _Delimited()
         if not columns.learned:
             columns.observe(message)
-            if columns.fresh:  # lines split before may lose their columns now
-                columns.fresh = False
-                self.revised = True
         if columns.delim < 0:
             return found
         at = _WS.match(line, self.last_end).end()  # type: ignore[union-attr]
