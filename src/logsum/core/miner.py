@@ -539,8 +539,23 @@ class Cluster:
             self.sources = (*self.sources, source)
 
 
+# A name with one word glued in brackets (``DHCPACK(eth0)``, ``query[AAAA]``,
+# ``VRRP_Script(chk_web)``): the name and its brackets are the token's stem, under which lines
+# that differ in the word inside still find each other's pattern (see _Bucket.index).
+_GLUED_ARG = re.compile(r"([A-Za-z][\w.-]*[(\[])[\w-]+([)\]][^\w\s]*)")
+
+
+def _stem(token: str) -> str | None:
+    """The posting key of ``token``'s stem (``DHCPACK()`` for ``DHCPACK(eth0)``), or None."""
+    if "(" not in token and "[" not in token:
+        return None
+    m = _GLUED_ARG.fullmatch(token)
+    return None if m is None else "\x01" + m.group(1) + m.group(2)
+
+
 class _Bucket:
-    """Patterns of one token count, with an inverted index of their constant tokens."""
+    """Patterns of one token count, with an inverted index of their constant tokens (and of
+    the stems of constants with a word glued in brackets, see :func:`_stem`)."""
 
     __slots__ = ("by_template", "clusters", "partial", "partial_only", "postings", "wild")
 
@@ -566,6 +581,9 @@ class _Bucket:
             if WILDCARD not in tok:
                 plain += 1
                 self.postings.setdefault((i, tok), []).append(c.id)
+                stem = _stem(tok)
+                if stem is not None:
+                    self.postings.setdefault((i, stem), []).append(c.id)
             elif is_constant(tok):
                 partial.append((i, tok))
         if partial:
@@ -582,11 +600,13 @@ class _Bucket:
         self.partial_only.discard(c.id)
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
-                ids = self.postings.get((i, tok))
-                if ids is not None and c.id in ids:
-                    ids.remove(c.id)
-                    if not ids:
-                        del self.postings[(i, tok)]
+                stem = _stem(tok)
+                for key in ((i, tok),) if stem is None else ((i, tok), (i, stem)):
+                    ids = self.postings.get(key)
+                    if ids is not None and c.id in ids:
+                        ids.remove(c.id)
+                        if not ids:
+                            del self.postings[key]
 
 
 class Miner:
@@ -1009,6 +1029,15 @@ class Miner:
             if ids:
                 for cid in ids:
                     shared[cid] = shared.get(cid, 0) + 1
+            stem = _stem(tok) if WILDCARD not in tok else None
+            if stem is not None:
+                # The same name with another word in its brackets counts as shared: whether
+                # that word is a value is then decided as for any word (see Miner.learn).
+                others = postings.get((i, stem))
+                if others:
+                    for cid in others:
+                        if not ids or cid not in ids:
+                            shared[cid] = shared.get(cid, 0) + 1
         # Partial constants (uid=<*>) match tokens they cover, which no posting can find:
         # looked at for patterns that share a word with the line, or have no plain word.
         partial = bucket.partial
