@@ -356,18 +356,22 @@ _STATE_NAME = re.compile(r"[(\[{]?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*[)\]},.;:]*")
 
 
 _ARROWS = frozenset(("->", "=>", "-->"))
+# Nouns that say the name beside them is a state or a mode (English, not any program's).
+_STATE_NOUNS = frozenset(("state", "mode"))
 
 
 def _state_change(tokens: list[str], j: int, a: str, b: str) -> bool:
     """Two different state names at place ``j`` of a transition (``from RUNNING to FAILED`` /
-    ``from NEW to RUNNING``, ``[YELLOW] -> [GREEN]``): the event itself, however many of them
-    are seen."""
+    ``from NEW to RUNNING``, ``[YELLOW] -> [GREEN]``) or beside the word ``state`` or ``mode``
+    (``Entering MASTER STATE``): the event itself, however many of them are seen."""
     if _STATE_NAME.fullmatch(a) is None or _STATE_NAME.fullmatch(b) is None:
         return False
     before = tokens[j - 1].lower() if j else ""
     after = tokens[j + 1] if j + 1 < len(tokens) else ""
     if before in _ARROWS or after in _ARROWS:
         return True
+    if _bare(after) in _STATE_NOUNS or before in _STATE_NOUNS:
+        return True  # Entering MASTER STATE / BACKUP STATE, state RUNNING / state STOPPED
     if before == "from":
         return any(t.lower() == "to" for t in tokens[j + 1 : j + 3])
     if before == "to":
