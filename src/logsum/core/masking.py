@@ -207,6 +207,11 @@ _TIME_MARK = ":" + WILDCARD + ":" + WILDCARD  # how a masked time of day looks (
 _TIMESTAMP_REACH = 3
 """Tokens before a time of day that may belong to its timestamp (``Mon Mar  2 10:00:00``)."""
 _TIME_ALONE = re.compile(r"\d{1,2}:\d{1,2}:\d{1,2}(?:[.,:]\d+)?")
+_WEEKDAYS = frozenset(
+    "Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+"""Day names that open a timestamp the time-of-day match starts after (``Mon, 02 Mar 2026
+10:00:00 GMT``, ``Thu Feb 2 2023 10:11:12 UTC``)."""
 _EDGE = "([{<'\"=:"  # punctuation before a timestamp that stays in the template
 _TRAIL = ")]}>'\",;.:"  # and after it
 
@@ -225,6 +230,8 @@ def _join_timestamps(raw: list[str], masked: list[str], times: list[int]) -> lis
         if found is None:
             continue
         start, stop, token = found
+        if start > done and token.startswith(WILDCARD) and raw[start - 1].rstrip(",") in _WEEKDAYS:
+            start -= 1  # the day's name opens the timestamp (Thu Feb 2 2023 10:11:12 UTC)
         out.extend(masked[done:start])
         out.append(token)
         done = stop
