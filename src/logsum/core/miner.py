@@ -737,12 +737,16 @@ class Miner:
         if self._word_only_change(best.tokens, tokens, merged):
             # Words (no masked evidence) differ: keep them apart until enough different words
             # were seen at the same place (Failed/Accepted stay two patterns; user names merge).
-            # Where only state names differ (from NEW to RUNNING), they never merge.
-            if all(
+            # Where state names differ (from NEW to RUNNING), the lines never merge, whatever
+            # else differs (another job's name): the line joins a pattern of its own states.
+            if any(
                 _state_change(best.tokens, j, o, u)
                 for j, (o, u, m) in enumerate(zip(best.tokens, tokens, merged, strict=True))
                 if o != m != u
             ):
+                alternative = self._value_only(bucket, tokens, best, source)
+                if alternative is not None:
+                    return self._join(bucket, alternative, tokens, source=source)
                 c = self._create(bucket, tokens, template)
                 c.add_source(source)
                 return c
