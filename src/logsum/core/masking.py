@@ -71,6 +71,9 @@ _VARIABLE_SHAPES = (
     r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w:]|\.[\w.])",
     # Numbers joined by "_": one id (a session 30546174_3203946474)
     r"\d+(?:_\d+)+",
+    # An id glued from a long hex string and more parts by "_" (an attempt id:
+    # 2fcdafc3254c_51bd621d685d_7_0): one value
+    r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}(?:_[0-9A-Za-z]+)+",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
     r"0[xX][0-9A-Fa-f]+",
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
