@@ -78,6 +78,7 @@ def _common_ends(a: str, b: str) -> tuple[int, int]:
 
 def _generalise_plain(a: str, b: str) -> str:
     p, s = _common_ends(a, b)
+    whole = False  # the differing parts are one value, not parts to compare
     if _number_differs(a, b, p, s):
         # Only a number glued to a name differs (conn84647/conn12, MC53:/MC7:, u0a39/u0a41):
         # the name stays, the whole number is the value.
@@ -94,11 +95,14 @@ def _generalise_plain(a: str, b: str) -> str:
             s -= 1
         if s and a[-s] in "'\"" and s < min(len(a), len(b)) - p and a[-s - 1] == b[-s - 1] == "\\":
             s += 1  # an escaped closing quote stays whole: \"<*>\" (a quote inside a quote)
+        elif s == 1 and a[-1] == "/" and "/" not in a[p:-1] + b[p:-1]:
+            s = 0  # a directory's closing slash is part of its name: path=<*> (secret/, pki/)
+            whole = True
     core_a = a[p : len(a) - s]
     core_b = b[p : len(b) - s]
     if not core_a and not core_b:
         return WILDCARD
-    parts = _partwise(core_a, core_b)
+    parts = None if whole else _partwise(core_a, core_b)
     if parts is not None:
         out = a[:p] + parts + (a[len(a) - s :] if s else "")
     elif p == 0 and s == 0:
@@ -220,6 +224,7 @@ def _digits_only(a: str, b: str) -> bool:
     if WILDCARD in a or not any(c.isdigit() for c in a) or not any(c.isdigit() for c in b):
         return False
     p, s = _common_ends(a, b)
+    whole = False  # the differing parts are one value, not parts to compare
     if _number_differs(a, b, p, s):
         return True
     return (
