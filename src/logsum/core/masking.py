@@ -51,8 +51,9 @@ _VARIABLE_SHAPES = (
     r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",
     # user@host with a domain (an e-mail address, a login at a host): one value
     r"[\w.+\-]{1,64}@[A-Za-z0-9][\w\-]{0,62}(?:\.[\w\-]{1,63}){1,8}(?![\w.@]|:\d)",
-    # MAC address
-    r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
+    # MAC address; a longer run of such pairs is one value too (a link-layer header as
+    # netfilter's LOG prints it: destination, source and type, MAC=<*>)
+    r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5,}",
     # IPv6 in brackets with its port ([::]:3128, [fe80::1]:22): one address
     r"\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]:\d{1,5}",
     # IPv6 (at least three groups with two colons, or a :: form)
