@@ -440,6 +440,16 @@ def _distinct_words(
     return len(seen) + extra
 
 
+def _keyed_only(old: list[str], line: list[str], merged: list[str]) -> bool:
+    """Where ``old`` and ``line`` differ in words, each word is the value of a ``key=value``
+    token (``IN=eth0`` / ``IN=br0``)."""
+    return all(
+        _key_of(m) is not None
+        for o, u, m in zip(old, line, merged, strict=True)
+        if o != m != u and not _digits_only(o, u) and not _composite(o, u)
+    )
+
+
 def _foreign(c: Cluster, tokens: list[str], source: int) -> bool:
     """Whether a line of ``source`` must not join ``c``: a pattern of another source where the
     line has a word the pattern has not (a variable there, or another word). Values told apart
@@ -1002,9 +1012,11 @@ class Miner:
         self, bucket: _Bucket, tokens: list[str], skip: Cluster, source: int = -1
     ) -> Cluster | None:
         """The most similar pattern of the bucket besides ``skip`` that ``tokens`` joins with
-        values only (no word of its template dropped): where the most similar pattern differs
-        in a word (``Type:ContainerDied`` for a ``Type:ContainerStarted`` line), the line
-        belongs with a pattern of its own event that differs in a value (another namespace).
+        values only (no word of its template dropped, but for the values of ``key=value``
+        tokens: ``IN=eth0`` / ``IN=br0``): where the most similar pattern
+        differs in a word (``Type:ContainerDied`` for a ``Type:ContainerStarted`` line), the
+        line belongs with a pattern of its own event that differs in a value (another
+        namespace).
         Not another source's pattern where the line has a word it has not (see :meth:`learn`)."""
         shared, line_const = self._shared(bucket, tokens)
         best: Cluster | None = None
@@ -1022,7 +1034,9 @@ class Miner:
                 t if t in (u, WILDCARD) else generalise_token(t, u)
                 for t, u in zip(c.tokens, tokens, strict=True)
             ]
-            if not self._word_only_change(c.tokens, tokens, merged):
+            if not self._word_only_change(c.tokens, tokens, merged) or _keyed_only(
+                c.tokens, tokens, merged
+            ):
                 best, best_key = c, key
         return best
 
