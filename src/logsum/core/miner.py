@@ -442,10 +442,11 @@ def _distinct_words(
 
 def _keyed_only(old: list[str], line: list[str], merged: list[str]) -> bool:
     """Where ``old`` and ``line`` differ in words, each word is the value of a ``key=value``
-    token (``IN=eth0`` / ``IN=br0``)."""
+    token (``IN=eth0`` / ``IN=br0``) or the unit of the number before it (``<*> MB``)."""
     return all(
         _key_of(m) is not None
-        for o, u, m in zip(old, line, merged, strict=True)
+        or (j and merged[j - 1] == WILDCARD and _bare(o) in _UNITS and _bare(u) in _UNITS)
+        for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True))
         if o != m != u and not _digits_only(o, u) and not _composite(o, u)
     )
 
