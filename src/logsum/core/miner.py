@@ -30,11 +30,11 @@ from typing import Any
 from logsum.core.align import fits, merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
-_DELIMS = frozenset("=:([{<'\"/,@#.;|")
+_DELIMS = frozenset("=:([{<'\"`/,@#.;|")
 # A shared suffix may start at an opening bracket too: ``root(uid=<*>)`` and ``bob(uid=<*>)``
 # give ``<*>(uid=<*>)``, not ``<*>=<*>)``.
 _DELIMS_BESIDE_VALUE = _DELIMS | {"-"}
-_CLOSERS = frozenset("=:)]}>'\"/,@#.;|([{")
+_CLOSERS = frozenset("=:)]}>'\"`/,@#.;|([{")
 
 
 def pattern_id_for(template: str, salt: int = 0) -> str:
@@ -271,7 +271,7 @@ _GLUED_PART = re.compile(r"<\*>[/\\.@:]{1,2}\x00|\x00[/\\.@:]{1,2}<\*>")
 
 # A quoted value (``'orders'``, ``"Liveness"``, ``\"app\"`` inside a quoted string): a slot,
 # whatever word fills it.
-_QUOTED = re.compile(r"""[(\[{<]?(\\?['"])<\*>\1[)\]}>,.;:]*""")
+_QUOTED = re.compile(r"""[(\[{<]?(\\?['"`])<\*>\1[)\]}>,.;:]*""")
 
 
 def _named_state(a: str, b: str) -> bool:
