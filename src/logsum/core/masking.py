@@ -26,8 +26,8 @@ MAX_TOKEN_CHARS = 512
 
 # A value starts at the start of a token or right after one of these characters (a closing
 # bracket too: ``[AF_INET]10.0.0.1:1194``; an approximation's ``~`` at a value's start
-# stays: ``~<*>``)...
-_OPEN = r"""(?:(?<![^\s=:,;(\[\]{<'"|@/#.*-])|(?<=(?<![^\s=:,(\[{<'"])~))"""
+# stays: ``~<*>``; so does an arrow between two values: ``10.0.0.1:443->10.0.0.2:5678``)...
+_OPEN = r"""(?:(?<![^\s=:,;(\[\]{<'"|@/#.*-])|(?<=(?<![^\s=:,(\[{<'"])~)|(?<=->))"""
 # ...and ends at the end of a token or before one of these (a final dot ends a sentence; a
 # backslash escapes the quote after a value inside a quoted string).
 _CLOSE = r"""(?=[\s,;:()\]}>'"|@#=!?*_\\-]|/(?!/)|\.(?![\w/])|$)"""
@@ -40,7 +40,7 @@ _VARIABLE_SHAPES = (
     # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030; a host
     # name has a digit, a dot or a dash: a plain word before the slash, such as the user of
     # alice/10.0.0.1:1194, is a value of its own)
-    r"(?:(?=[\w.-]{0,253}[\d.-])[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[\]{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
+    r"(?:(?=[\w.-]{0,253}[\d.-])[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[\]{<>'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
     # URL (a trailing ':' or '.' is punctuation, not part of it; a backslash escapes a quote)
     r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}\\]*[^\s,;'\"<>()\[\]{}:.\\]",
     # Booleans and nulls
@@ -100,7 +100,7 @@ _VARIABLE_SHAPES = (
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
     # (never starting inside a dotted number: 6.3.1.14 is masked whole or not at all)
-    r"(?<!\d\.)[<>]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
+    r"(?<!\d\.)(?:(?<!-)[<>])?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
 )
 
 _MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
