@@ -696,3 +696,16 @@ def test_a_line_joins_its_own_event_where_a_key_s_value_differs() -> None:
     lines += [f"[FW ALLOW] IN={i} SRC=10.0.1.{n} PROTO=TCP" for n, i in enumerate(["a", "b", "c"])]
     got = _templates(lines)
     assert set(got[8:]) == {"[FW ALLOW] IN=<*> SRC=<*> PROTO=TCP"}
+
+
+def test_a_backtick_quoted_word_and_addresses_beside_an_arrow_are_values() -> None:
+    assert generalise_token("`chk_web`", "`chk_db`") == "`<*>`"
+    got = _templates(
+        [
+            "Script `chk_web` now returning 0",
+            "Script `chk_db` now returning 1",
+            "read tcp 10.0.0.1:443->10.0.0.2:5678: i/o timeout",
+        ]
+    )
+    assert got[0] == "Script `<*>` now returning <*>"
+    assert got[2] == "read tcp <*>-><*>: i/o timeout"
