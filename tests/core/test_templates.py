@@ -709,3 +709,13 @@ def test_a_backtick_quoted_word_and_addresses_beside_an_arrow_are_values() -> No
     )
     assert got[0] == "Script `<*>` now returning <*>"
     assert got[2] == "read tcp <*>-><*>: i/o timeout"
+
+
+def test_two_request_methods_make_a_value() -> None:
+    got = _templates(
+        [
+            "child 12, script '/srv/a.php' (request: \"GET /a.php\") executing too slow",
+            "child 13, script '/srv/b.php' (request: \"POST /b.php\") executing too slow",
+        ]
+    )
+    assert set(got) == {"child <*>, script '<*>' (request: \"<*> <*>\") executing too slow"}

@@ -361,6 +361,9 @@ _STATE_NAME = re.compile(r"[(\[{]?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*[)\]},.;:]*")
 
 
 _ARROWS = frozenset(("->", "=>", "-->"))
+# The methods of an HTTP request (RFC 9110): where two differ, the place is the request's
+# method, a value.
+_HTTP_METHODS = frozenset("GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH".split())
 # Nouns that say the name beside them is a state or a mode (English, not any program's).
 _STATE_NOUNS = frozenset(("state", "mode"))
 
@@ -892,6 +895,8 @@ class Miner:
                 continue
             if j and merged[j - 1] == WILDCARD and _bare(o) in _UNITS and _bare(u) in _UNITS:
                 continue  # the unit of the number before: part of its value (``<*> KB``)
+            if o.strip(_AROUND) in _HTTP_METHODS and u.strip(_AROUND) in _HTTP_METHODS:
+                continue  # a request's method ("GET / "POST): a value of the request
             if _enum(o, u):
                 return False
             before = _bare(merged[j - 1]) if j else ""
