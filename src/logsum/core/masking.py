@@ -212,7 +212,8 @@ _TIMESTAMP_REACH = 3
 """Tokens before a time of day that may belong to its timestamp (``Mon Mar  2 10:00:00``)."""
 _TIME_ALONE = re.compile(r"\d{1,2}:\d{1,2}:\d{1,2}(?:[.,:]\d+)?")
 _WEEKDAYS = frozenset(
-    "Mon Tue Wed Thu Fri Sat Sun Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+    {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday", "Wednesday"}
+    | {"Thursday", "Friday", "Saturday", "Sunday"}
 )
 """Day names that open a timestamp the time-of-day match starts after (``Mon, 02 Mar 2026
 10:00:00 GMT``, ``Thu Feb 2 2023 10:11:12 UTC``)."""

@@ -224,7 +224,6 @@ def _digits_only(a: str, b: str) -> bool:
     if WILDCARD in a or not any(c.isdigit() for c in a) or not any(c.isdigit() for c in b):
         return False
     p, s = _common_ends(a, b)
-    whole = False  # the differing parts are one value, not parts to compare
     if _number_differs(a, b, p, s):
         return True
     return (
@@ -363,7 +362,9 @@ _STATE_NAME = re.compile(r"[(\[{]?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*[)\]},.;:]*")
 _ARROWS = frozenset(("->", "=>", "-->"))
 # The methods of an HTTP request (RFC 9110): where two differ, the place is the request's
 # method, a value.
-_HTTP_METHODS = frozenset("GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH".split())
+_HTTP_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+)
 # Nouns that say the name beside them is a state or a mode (English, not any program's).
 _STATE_NOUNS = frozenset(("state", "mode"))
 
