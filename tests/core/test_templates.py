@@ -719,3 +719,11 @@ def test_two_request_methods_make_a_value() -> None:
         ]
     )
     assert set(got) == {"child <*>, script '<*>' (request: \"<*> <*>\") executing too slow"}
+
+
+def test_upper_case_names_in_brackets_glued_to_a_name_are_values_after_three() -> None:
+    types = ["A", "AAAA", "MX"]
+    got = _templates([f"query[{t}] example.org from 10.0.0.{n}" for n, t in enumerate(types)])
+    assert set(got) == {"query[<*>] example.org from <*>"}
+    got = _templates([f"query[{t}] example.org from 10.0.0.{n}" for n, t in enumerate(types[:2])])
+    assert len(set(got)) == 2

@@ -395,6 +395,11 @@ def _value_shaped(a: str, b: str, j: int) -> bool:
     ``CEM``/``TOP``; not ``LOOKING``/``FOLLOWING``, ``FAILED``), but lower-case names instead
     when they open the message. Such a place is a value one word sooner than another
     (``min_word_values - 1``)."""
+    stem = _stem(a)
+    if stem is not None and stem == _stem(b):
+        # The same name with other words in its brackets (query[A] / query[AAAA]): the words.
+        a, b = _GLUED_INNER.sub("", a), _GLUED_INNER.sub("", b)
+        j = max(j, 1)
     x, y = _bare(a).rstrip("."), _bare(b).rstrip(".")
     if not x or not y:
         return False
@@ -567,6 +572,9 @@ class Cluster:
 # ``VRRP_Script(chk_web)``): the name and its brackets are the token's stem, under which lines
 # that differ in the word inside still find each other's pattern (see _Bucket.index).
 _GLUED_ARG = re.compile(r"([A-Za-z][\w.-]*[(\[])[\w-]+([)\]][^\w\s]*)")
+
+
+_GLUED_INNER = re.compile(r"^[A-Za-z][\w.-]*[(\[]|[)\]][^\w\s]*$")
 
 
 def _stem(token: str) -> str | None:
