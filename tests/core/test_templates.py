@@ -628,3 +628,102 @@ def test_a_value_after_a_lone_equals_ends_at_its_comma_across_lengths() -> None:
         ]
     )
     assert set(got) == {"Job queued by <*> job name = <*> queue = <*> nodes = <*>"}
+
+
+def test_a_word_in_brackets_glued_to_a_name_is_a_value_as_other_words() -> None:
+    # Lines whose only word is a name with a word in its brackets meet under that name, and the
+    # bracketed word becomes a value as words do elsewhere: four plain words, or three with a
+    # digit (interfaces); with fewer, the lines stay apart.
+    scripts = ["chk_web", "chk_db", "chk_cache", "chk_proxy"]
+    got = _templates([f"VRRP_Script({s}) exited 10.0.0.{n}" for n, s in enumerate(scripts)])
+    assert set(got) == {"VRRP_Script(<*>) exited <*>"}
+    got = _templates([f"VRRP_Script({s}) exited 10.0.0.{n}" for n, s in enumerate(scripts[:3])])
+    assert len(set(got)) == 3
+    got = _templates([f"DHCPDISCOVER({i}) 52:54:00:12:34:5{n}" for n, i in enumerate(["a0", "b1"])])
+    assert len(set(got)) == 2
+    got = _templates(
+        [f"DHCPDISCOVER({i}) 52:54:00:12:34:5{n}" for n, i in enumerate(["a0", "b1", "c2"])]
+    )
+    assert set(got) == {"DHCPDISCOVER(<*>) <*>"}
+    # A qualified name in brackets (a PAM service and its stage) is not such a word.
+    stages = ["sshd:auth", "sshd:session", "cron:session", "su:session", "sudo:session"]
+    got = _templates([f"pam_unix({s}) 10.0.0.{n}" for n, s in enumerate(stages)])
+    assert len(set(got)) == len(stages)
+
+
+def test_a_state_name_beside_the_word_state_stays_constant() -> None:
+    states = ["MASTER", "BACKUP", "FAULT", "INIT", "STOP"]
+    got = _templates([f"({v}) Entering {s} STATE" for v in ("VI_1", "VI_2") for s in states])
+    assert set(got) == {f"(<*>) Entering {s} STATE" for s in states}
+
+
+def test_a_day_name_opens_a_timestamp_in_a_message() -> None:
+    got = _templates(
+        [
+            "ProFTPD 1.3.8 (built Thu Feb 2 2023 10:11:12 UTC) standalone mode STARTUP",
+            "ProFTPD 1.3.7 (built Mon Jan 9 2023 08:01:02 UTC) standalone mode STARTUP",
+            "cache entry expires Mon, 02 Mar 2026 10:00:00 GMT now",
+            "cache entry expires Tue, 03 Mar 2026 11:30:00 GMT now",
+        ]
+    )
+    assert got[0] == "ProFTPD <*> (built <*>) standalone mode STARTUP"
+    assert got[2] == "cache entry expires <*> now"
+
+
+def test_a_hex_id_glued_by_underscores_and_a_link_layer_header_are_one_value() -> None:
+    got = _templates(
+        [
+            "task (ea609ddfa32e_929466975835_15_0) deployed",
+            "task (0c1d2e3f4a5b_6c7d8e9f0a1b_3_0) deployed",
+            "IN=eth0 MAC=52:54:00:12:34:56:52:54:00:ab:cd:ef:08:00 SRC=10.0.0.1",
+            "IN=eth0 MAC=00:16:3e:aa:bb:cc:00:16:3e:dd:ee:ff:08:00 SRC=10.0.0.2",
+        ]
+    )
+    assert got[0] == "task (<*>) deployed"
+    assert got[2] == "IN=eth0 MAC=<*> SRC=<*>"
+
+
+def test_a_directory_s_closing_slash_is_part_of_its_name() -> None:
+    assert generalise_token("path=secret/", "path=pki/") == "path=<*>"
+    assert generalise_token("path=<*>", "path=kv/") == "path=<*>"
+    assert generalise_token("[x/]", "[y/]") == "[<*>/]"  # a slash inside brackets stays
+
+
+def test_a_line_joins_its_own_event_where_a_key_s_value_differs() -> None:
+    # ALLOW lines meet the more frequent BLOCK pattern first; one that differs from the ALLOW
+    # pattern only in the value of IN= joins it rather than starting a pattern of its own.
+    lines = [f"[FW BLOCK] IN={i} SRC=10.0.0.{n} PROTO=TCP" for n, i in enumerate(["a", "b"] * 4)]
+    lines += [f"[FW ALLOW] IN={i} SRC=10.0.1.{n} PROTO=TCP" for n, i in enumerate(["a", "b", "c"])]
+    got = _templates(lines)
+    assert set(got[8:]) == {"[FW ALLOW] IN=<*> SRC=<*> PROTO=TCP"}
+
+
+def test_a_backtick_quoted_word_and_addresses_beside_an_arrow_are_values() -> None:
+    assert generalise_token("`chk_web`", "`chk_db`") == "`<*>`"
+    got = _templates(
+        [
+            "Script `chk_web` now returning 0",
+            "Script `chk_db` now returning 1",
+            "read tcp 10.0.0.1:443->10.0.0.2:5678: i/o timeout",
+        ]
+    )
+    assert got[0] == "Script `<*>` now returning <*>"
+    assert got[2] == "read tcp <*>-><*>: i/o timeout"
+
+
+def test_two_request_methods_make_a_value() -> None:
+    got = _templates(
+        [
+            "child 12, script '/srv/a.php' (request: \"GET /a.php\") executing too slow",
+            "child 13, script '/srv/b.php' (request: \"POST /b.php\") executing too slow",
+        ]
+    )
+    assert set(got) == {"child <*>, script '<*>' (request: \"<*> <*>\") executing too slow"}
+
+
+def test_upper_case_names_in_brackets_glued_to_a_name_are_values_after_three() -> None:
+    types = ["A", "AAAA", "MX"]
+    got = _templates([f"query[{t}] example.org from 10.0.0.{n}" for n, t in enumerate(types)])
+    assert set(got) == {"query[<*>] example.org from <*>"}
+    got = _templates([f"query[{t}] example.org from 10.0.0.{n}" for n, t in enumerate(types[:2])])
+    assert len(set(got)) == 2

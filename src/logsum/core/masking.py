@@ -26,8 +26,8 @@ MAX_TOKEN_CHARS = 512
 
 # A value starts at the start of a token or right after one of these characters (a closing
 # bracket too: ``[AF_INET]10.0.0.1:1194``; an approximation's ``~`` at a value's start
-# stays: ``~<*>``)...
-_OPEN = r"""(?:(?<![^\s=:,;(\[\]{<'"|@/#.*-])|(?<=(?<![^\s=:,(\[{<'"])~))"""
+# stays: ``~<*>``; so does an arrow between two values: ``10.0.0.1:443->10.0.0.2:5678``)...
+_OPEN = r"""(?:(?<![^\s=:,;(\[\]{<'"|@/#.*-])|(?<=(?<![^\s=:,(\[{<'"])~)|(?<=->))"""
 # ...and ends at the end of a token or before one of these (a final dot ends a sentence; a
 # backslash escapes the quote after a value inside a quoted string).
 _CLOSE = r"""(?=[\s,;:()\]}>'"|@#=!?*_\\-]|/(?!/)|\.(?![\w/])|$)"""
@@ -40,7 +40,7 @@ _VARIABLE_SHAPES = (
     # host name and a slash (Java's InetSocketAddress: node7.example.com/10.0.0.1:8030; a host
     # name has a digit, a dot or a dash: a plain word before the slash, such as the user of
     # alice/10.0.0.1:1194, is a value of its own)
-    r"(?:(?=[\w.-]{0,253}[\d.-])[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[\]{<'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
+    r"(?:(?=[\w.-]{0,253}[\d.-])[A-Za-z0-9][\w.-]{0,253})?/?(?<![^\s/=:,;(\[\]{<>'\"|@])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?",
     # URL (a trailing ':' or '.' is punctuation, not part of it; a backslash escapes a quote)
     r"[A-Za-z][\w+.-]{1,15}://[^\s,;'\"<>()\[\]{}\\]*[^\s,;'\"<>()\[\]{}:.\\]",
     # Booleans and nulls
@@ -51,8 +51,9 @@ _VARIABLE_SHAPES = (
     r"[A-Za-z]:\\[^\s,;'\"<>()\[\]{}]*",
     # user@host with a domain (an e-mail address, a login at a host): one value
     r"[\w.+\-]{1,64}@[A-Za-z0-9][\w\-]{0,62}(?:\.[\w\-]{1,63}){1,8}(?![\w.@]|:\d)",
-    # MAC address
-    r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}",
+    # MAC address; a longer run of such pairs is one value too (a link-layer header as
+    # netfilter's LOG prints it: destination, source and type, MAC=<*>)
+    r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5,}",
     # IPv6 in brackets with its port ([::]:3128, [fe80::1]:22): one address
     r"\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\]:\d{1,5}",
     # IPv6 (at least three groups with two colons, or a :: form)
@@ -71,6 +72,9 @@ _VARIABLE_SHAPES = (
     r"[A-Za-z][\w.-]{0,253}:\d{2,5}(?![\w:]|\.[\w.])",
     # Numbers joined by "_": one id (a session 30546174_3203946474)
     r"\d+(?:_\d+)+",
+    # An id glued from a long hex string and more parts by "_" (an attempt id:
+    # 2fcdafc3254c_51bd621d685d_7_0): one value
+    r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}(?:_[0-9A-Za-z]+)+",
     # Hex: 0x-prefixed, or a long hex string with at least one digit
     r"0[xX][0-9A-Fa-f]+",
     r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{8,}",
@@ -96,7 +100,7 @@ _VARIABLE_SHAPES = (
     r"[vV]\d+(?:\.\d+){1,6}",
     # Number (signed, decimal) with an optional unit glued to it: 42, -1, 0.5, 10ms, 64KB, 99%
     # (never starting inside a dotted number: 6.3.1.14 is masked whole or not at all)
-    r"(?<!\d\.)[<>]?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
+    r"(?<!\d\.)(?:(?<!-)[<>])?[-+]?\d+(?:\.\d+)*(?:[A-Za-zµ]{1,5}\b|%)?",
 )
 
 _MASK = re.compile(_OPEN + "(?:" + "|".join(_VARIABLE_SHAPES) + ")" + _CLOSE)
@@ -207,6 +211,12 @@ _TIME_MARK = ":" + WILDCARD + ":" + WILDCARD  # how a masked time of day looks (
 _TIMESTAMP_REACH = 3
 """Tokens before a time of day that may belong to its timestamp (``Mon Mar  2 10:00:00``)."""
 _TIME_ALONE = re.compile(r"\d{1,2}:\d{1,2}:\d{1,2}(?:[.,:]\d+)?")
+_WEEKDAYS = frozenset(
+    {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday", "Wednesday"}
+    | {"Thursday", "Friday", "Saturday", "Sunday"}
+)
+"""Day names that open a timestamp the time-of-day match starts after (``Mon, 02 Mar 2026
+10:00:00 GMT``, ``Thu Feb 2 2023 10:11:12 UTC``)."""
 _EDGE = "([{<'\"=:"  # punctuation before a timestamp that stays in the template
 _TRAIL = ")]}>'\",;.:"  # and after it
 
@@ -225,6 +235,8 @@ def _join_timestamps(raw: list[str], masked: list[str], times: list[int]) -> lis
         if found is None:
             continue
         start, stop, token = found
+        if start > done and token.startswith(WILDCARD) and raw[start - 1].rstrip(",") in _WEEKDAYS:
+            start -= 1  # the day's name opens the timestamp (Thu Feb 2 2023 10:11:12 UTC)
         out.extend(masked[done:start])
         out.append(token)
         done = stop

@@ -30,11 +30,11 @@ from typing import Any
 from logsum.core.align import fits, merge_lengths, skeleton_key
 from logsum.core.model import WILDCARD, Severity
 
-_DELIMS = frozenset("=:([{<'\"/,@#.;|")
+_DELIMS = frozenset("=:([{<'\"`/,@#.;|")
 # A shared suffix may start at an opening bracket too: ``root(uid=<*>)`` and ``bob(uid=<*>)``
 # give ``<*>(uid=<*>)``, not ``<*>=<*>)``.
 _DELIMS_BESIDE_VALUE = _DELIMS | {"-"}
-_CLOSERS = frozenset("=:)]}>'\"/,@#.;|([{")
+_CLOSERS = frozenset("=:)]}>'\"`/,@#.;|([{")
 
 
 def pattern_id_for(template: str, salt: int = 0) -> str:
@@ -78,6 +78,7 @@ def _common_ends(a: str, b: str) -> tuple[int, int]:
 
 def _generalise_plain(a: str, b: str) -> str:
     p, s = _common_ends(a, b)
+    whole = False  # the differing parts are one value, not parts to compare
     if _number_differs(a, b, p, s):
         # Only a number glued to a name differs (conn84647/conn12, MC53:/MC7:, u0a39/u0a41):
         # the name stays, the whole number is the value.
@@ -94,11 +95,14 @@ def _generalise_plain(a: str, b: str) -> str:
             s -= 1
         if s and a[-s] in "'\"" and s < min(len(a), len(b)) - p and a[-s - 1] == b[-s - 1] == "\\":
             s += 1  # an escaped closing quote stays whole: \"<*>\" (a quote inside a quote)
+        elif s == 1 and a[-1] == "/" and "/" not in a[p:-1] + b[p:-1]:
+            s = 0  # a directory's closing slash is part of its name: path=<*> (secret/, pki/)
+            whole = True
     core_a = a[p : len(a) - s]
     core_b = b[p : len(b) - s]
     if not core_a and not core_b:
         return WILDCARD
-    parts = _partwise(core_a, core_b)
+    parts = None if whole else _partwise(core_a, core_b)
     if parts is not None:
         out = a[:p] + parts + (a[len(a) - s :] if s else "")
     elif p == 0 and s == 0:
@@ -266,7 +270,7 @@ _GLUED_PART = re.compile(r"<\*>[/\\.@:]{1,2}\x00|\x00[/\\.@:]{1,2}<\*>")
 
 # A quoted value (``'orders'``, ``"Liveness"``, ``\"app\"`` inside a quoted string): a slot,
 # whatever word fills it.
-_QUOTED = re.compile(r"""[(\[{<]?(\\?['"])<\*>\1[)\]}>,.;:]*""")
+_QUOTED = re.compile(r"""[(\[{<]?(\\?['"`])<\*>\1[)\]}>,.;:]*""")
 
 
 def _named_state(a: str, b: str) -> bool:
@@ -356,18 +360,27 @@ _STATE_NAME = re.compile(r"[(\[{]?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*[)\]},.;:]*")
 
 
 _ARROWS = frozenset(("->", "=>", "-->"))
+# The methods of an HTTP request (RFC 9110): where two differ, the place is the request's
+# method, a value.
+_HTTP_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH")
+)
+# Nouns that say the name beside them is a state or a mode (English, not any program's).
+_STATE_NOUNS = frozenset(("state", "mode"))
 
 
 def _state_change(tokens: list[str], j: int, a: str, b: str) -> bool:
     """Two different state names at place ``j`` of a transition (``from RUNNING to FAILED`` /
-    ``from NEW to RUNNING``, ``[YELLOW] -> [GREEN]``): the event itself, however many of them
-    are seen."""
+    ``from NEW to RUNNING``, ``[YELLOW] -> [GREEN]``) or beside the word ``state`` or ``mode``
+    (``Entering MASTER STATE``): the event itself, however many of them are seen."""
     if _STATE_NAME.fullmatch(a) is None or _STATE_NAME.fullmatch(b) is None:
         return False
     before = tokens[j - 1].lower() if j else ""
     after = tokens[j + 1] if j + 1 < len(tokens) else ""
     if before in _ARROWS or after in _ARROWS:
         return True
+    if _bare(after) in _STATE_NOUNS or before in _STATE_NOUNS:
+        return True  # Entering MASTER STATE / BACKUP STATE, state RUNNING / state STOPPED
     if before == "from":
         return any(t.lower() == "to" for t in tokens[j + 1 : j + 3])
     if before == "to":
@@ -382,6 +395,11 @@ def _value_shaped(a: str, b: str, j: int) -> bool:
     ``CEM``/``TOP``; not ``LOOKING``/``FOLLOWING``, ``FAILED``), but lower-case names instead
     when they open the message. Such a place is a value one word sooner than another
     (``min_word_values - 1``)."""
+    stem = _stem(a)
+    if stem is not None and stem == _stem(b):
+        # The same name with other words in its brackets (query[A] / query[AAAA]): the words.
+        a, b = _GLUED_INNER.sub("", a), _GLUED_INNER.sub("", b)
+        j = max(j, 1)
     x, y = _bare(a).rstrip("."), _bare(b).rstrip(".")
     if not x or not y:
         return False
@@ -429,6 +447,17 @@ def _distinct_words(
             extra += 1  # a sibling that already generalised there stands for values of its own
         seen.add(words)
     return len(seen) + extra
+
+
+def _keyed_only(old: list[str], line: list[str], merged: list[str]) -> bool:
+    """Where ``old`` and ``line`` differ in words, each word is the value of a ``key=value``
+    token (``IN=eth0`` / ``IN=br0``) or the unit of the number before it (``<*> MB``)."""
+    return all(
+        _key_of(m) is not None
+        or (j and merged[j - 1] == WILDCARD and _bare(o) in _UNITS and _bare(u) in _UNITS)
+        for j, (o, u, m) in enumerate(zip(old, line, merged, strict=True))
+        if o != m != u and not _digits_only(o, u) and not _composite(o, u)
+    )
 
 
 def _foreign(c: Cluster, tokens: list[str], source: int) -> bool:
@@ -539,8 +568,26 @@ class Cluster:
             self.sources = (*self.sources, source)
 
 
+# A name with one word glued in brackets (``DHCPACK(eth0)``, ``query[AAAA]``,
+# ``VRRP_Script(chk_web)``): the name and its brackets are the token's stem, under which lines
+# that differ in the word inside still find each other's pattern (see _Bucket.index).
+_GLUED_ARG = re.compile(r"([A-Za-z][\w.-]*[(\[])[\w-]+([)\]][^\w\s]*)")
+
+
+_GLUED_INNER = re.compile(r"^[A-Za-z][\w.-]*[(\[]|[)\]][^\w\s]*$")
+
+
+def _stem(token: str) -> str | None:
+    """The posting key of ``token``'s stem (``DHCPACK()`` for ``DHCPACK(eth0)``), or None."""
+    if "(" not in token and "[" not in token:
+        return None
+    m = _GLUED_ARG.fullmatch(token)
+    return None if m is None else "\x01" + m.group(1) + m.group(2)
+
+
 class _Bucket:
-    """Patterns of one token count, with an inverted index of their constant tokens."""
+    """Patterns of one token count, with an inverted index of their constant tokens (and of
+    the stems of constants with a word glued in brackets, see :func:`_stem`)."""
 
     __slots__ = ("by_template", "clusters", "partial", "partial_only", "postings", "wild")
 
@@ -566,6 +613,9 @@ class _Bucket:
             if WILDCARD not in tok:
                 plain += 1
                 self.postings.setdefault((i, tok), []).append(c.id)
+                stem = _stem(tok)
+                if stem is not None:
+                    self.postings.setdefault((i, stem), []).append(c.id)
             elif is_constant(tok):
                 partial.append((i, tok))
         if partial:
@@ -582,11 +632,13 @@ class _Bucket:
         self.partial_only.discard(c.id)
         for i, tok in enumerate(c.tokens):
             if WILDCARD not in tok:
-                ids = self.postings.get((i, tok))
-                if ids is not None and c.id in ids:
-                    ids.remove(c.id)
-                    if not ids:
-                        del self.postings[(i, tok)]
+                stem = _stem(tok)
+                for key in ((i, tok),) if stem is None else ((i, tok), (i, stem)):
+                    ids = self.postings.get(key)
+                    if ids is not None and c.id in ids:
+                        ids.remove(c.id)
+                        if not ids:
+                            del self.postings[key]
 
 
 class Miner:
@@ -713,12 +765,16 @@ class Miner:
         if self._word_only_change(best.tokens, tokens, merged):
             # Words (no masked evidence) differ: keep them apart until enough different words
             # were seen at the same place (Failed/Accepted stay two patterns; user names merge).
-            # Where only state names differ (from NEW to RUNNING), they never merge.
-            if all(
+            # Where state names differ (from NEW to RUNNING), the lines never merge, whatever
+            # else differs (another job's name): the line joins a pattern of its own states.
+            if any(
                 _state_change(best.tokens, j, o, u)
                 for j, (o, u, m) in enumerate(zip(best.tokens, tokens, merged, strict=True))
                 if o != m != u
             ):
+                alternative = self._value_only(bucket, tokens, best, source)
+                if alternative is not None:
+                    return self._join(bucket, alternative, tokens, source=source)
                 c = self._create(bucket, tokens, template)
                 c.add_source(source)
                 return c
@@ -848,6 +904,8 @@ class Miner:
                 continue
             if j and merged[j - 1] == WILDCARD and _bare(o) in _UNITS and _bare(u) in _UNITS:
                 continue  # the unit of the number before: part of its value (``<*> KB``)
+            if o.strip(_AROUND) in _HTTP_METHODS and u.strip(_AROUND) in _HTTP_METHODS:
+                continue  # a request's method ("GET / "POST): a value of the request
             if _enum(o, u):
                 return False
             before = _bare(merged[j - 1]) if j else ""
@@ -969,9 +1027,11 @@ class Miner:
         self, bucket: _Bucket, tokens: list[str], skip: Cluster, source: int = -1
     ) -> Cluster | None:
         """The most similar pattern of the bucket besides ``skip`` that ``tokens`` joins with
-        values only (no word of its template dropped): where the most similar pattern differs
-        in a word (``Type:ContainerDied`` for a ``Type:ContainerStarted`` line), the line
-        belongs with a pattern of its own event that differs in a value (another namespace).
+        values only (no word of its template dropped, but for the values of ``key=value``
+        tokens: ``IN=eth0`` / ``IN=br0``): where the most similar pattern
+        differs in a word (``Type:ContainerDied`` for a ``Type:ContainerStarted`` line), the
+        line belongs with a pattern of its own event that differs in a value (another
+        namespace).
         Not another source's pattern where the line has a word it has not (see :meth:`learn`)."""
         shared, line_const = self._shared(bucket, tokens)
         best: Cluster | None = None
@@ -989,7 +1049,9 @@ class Miner:
                 t if t in (u, WILDCARD) else generalise_token(t, u)
                 for t, u in zip(c.tokens, tokens, strict=True)
             ]
-            if not self._word_only_change(c.tokens, tokens, merged):
+            if not self._word_only_change(c.tokens, tokens, merged) or _keyed_only(
+                c.tokens, tokens, merged
+            ):
                 best, best_key = c, key
         return best
 
@@ -1009,6 +1071,15 @@ class Miner:
             if ids:
                 for cid in ids:
                     shared[cid] = shared.get(cid, 0) + 1
+            stem = _stem(tok) if WILDCARD not in tok else None
+            if stem is not None:
+                # The same name with another word in its brackets counts as shared: whether
+                # that word is a value is then decided as for any word (see Miner.learn).
+                others = postings.get((i, stem))
+                if others:
+                    for cid in others:
+                        if not ids or cid not in ids:
+                            shared[cid] = shared.get(cid, 0) + 1
         # Partial constants (uid=<*>) match tokens they cover, which no posting can find:
         # looked at for patterns that share a word with the line, or have no plain word.
         partial = bucket.partial
