@@ -63,9 +63,8 @@ if TYPE_CHECKING:
     import typer
 
 _READ_CHUNK = 1 << 20
-"""Bytes read from the input at a time."""
-_WRITE_BATCH = 4096
-"""Lines buffered before one write to the spool or to stdout."""
+"""Bytes read from the input at a time (and about the characters of spooled records read back
+at a time in pass 2)."""
 _GC_GEN0_THRESHOLD = 50_000
 """Allocations between young-generation collections while parsing (Python's default: 700)."""
 _TEMPLATE_CACHE = 100_000
@@ -230,29 +229,30 @@ def _emit(engine: Engine, spool: IO[str], out: IO[bytes]) -> None:
     dumps = orjson.dumps
     params_of = engine.params_of
     finals: dict[str, tuple[str, str, bool]] = {}
-    buf: list[str] = []
-    append = buf.append
     write = out.write
-    for number, record in enumerate(spool, 1):
-        pid, stamp, tail, message = record.split("\t", 3)
-        final = finals.get(pid)
-        if final is None:
-            if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
-                finals.clear()
-            final = finals[pid] = _final(engine, pid)
-        head, valid, alive = final
-        if stamp != valid and stamp != "c":
-            # The template changed since this line was read (or its pattern was evicted):
-            # read the params under the final template.
-            pjson = dumps(params_of(pid, message[:-1])).decode() if alive else "[]"
-            # (JSON strings escape their quotes: the last ',"params":' is the field's own.)
-            start = tail[: tail.rindex(_PARAMS_KEY)]
-            tail = f'{start}{_PARAMS_KEY}{pjson},"continuation":false}}'
-        append(f'{{"line":{number},{head}{tail}\n')
-        if len(buf) >= _WRITE_BATCH:
-            write("".join(buf).encode())
-            buf.clear()
-    if buf:
+    first = 1  # the number of the first line of the batch
+    # Records are read and their objects written a batch at a time (about _READ_CHUNK
+    # characters of records): one write per batch, and no count kept per line.
+    while batch := spool.readlines(_READ_CHUNK):
+        buf: list[str] = []
+        append = buf.append
+        for number, record in enumerate(batch, first):
+            pid, stamp, tail, message = record.split("\t", 3)
+            final = finals.get(pid)
+            if final is None:
+                if len(finals) >= _TEMPLATE_CACHE:  # many evicted ids: stay bounded
+                    finals.clear()
+                final = finals[pid] = _final(engine, pid)
+            head, valid, alive = final
+            if stamp != valid and stamp != "c":
+                # The template changed since this line was read (or its pattern was evicted):
+                # read the params under the final template.
+                pjson = dumps(params_of(pid, message[:-1])).decode() if alive else "[]"
+                # (JSON strings escape their quotes: the last ',"params":' is the field's own.)
+                start = tail[: tail.rindex(_PARAMS_KEY)]
+                tail = f'{start}{_PARAMS_KEY}{pjson},"continuation":false}}'
+            append(f'{{"line":{number},{head}{tail}\n')
+        first += len(batch)
         write("".join(buf).encode())
     out.flush()
 

@@ -279,42 +279,59 @@ class Engine:
         does (params read under one version stay valid while it is current), and ``message``
         is the text the params are read from (:meth:`params_of`): a structured event name
         followed by its context fields."""
-        # The steps of _read, with the replay of a known shape written out here: this is the
-        # call of bulk parsing, and a call and a tuple less per line count there.
+        # The steps of _read, with the replay of a known shape and what _observe does to its
+        # pattern written out here: this is the call of bulk parsing, and the calls and tuples
+        # saved per line count there. Any change to _observe is made here as well.
         shapes = self._shapes
-        shape = None
-        counted = False  # counted and cut here (else _read does it)
         if shapes is not None and len(line) <= self._max_line_chars:
-            counted = True
             self.line_count = n = self.line_count + 1
             line = line.rstrip("\r\n")
             if "\x1b" in line:
                 line = _TERMINAL_CONTROL.sub("", line)
             shape = shapes.lookup(line)
             # (trace 0: a header line that never continues a record; no call needed)
-            if shape is not None and shape.trace and self._may_continue(shape, line):
-                shape = None  # it may continue the open record
-        if shape is not None:
-            cluster = shape.cluster
-            if n - cluster.touched > _TOUCH_EVERY:
-                cluster.touched = n
-                self._miner.touch(cluster)
-            stamp = shape.stamp(line)
-            params = shape.read_params(line)
-            severity = shape.severity
-            self._observe(cluster, stamp, shape.level_severity, severity, params)
-            message, continuation = line[shape.message], False
-            version = cluster.version  # a shape's pattern is alive: lookup checked it
+            if shape is not None and not (shape.trace and self._may_continue(shape, line)):
+                cluster = shape.cluster
+                if n - cluster.touched > _TOUCH_EVERY:
+                    cluster.touched = n
+                    self._miner.touch(cluster)
+                stamp = shape.stamp(line)
+                params = shape.read_params(line)
+                severity = shape.severity
+                # _observe(cluster, stamp, shape.level_severity, severity, params):
+                cluster.count += 1
+                if stamp is not None:
+                    first = cluster.first_seen
+                    if first is None or stamp < first:
+                        cluster.first_seen = stamp
+                    last = cluster.last_seen
+                    if last is None or stamp > last:
+                        cluster.last_seen = stamp
+                level_sev = shape.level_severity
+                if level_sev is not None:
+                    known = cluster.level_severity
+                    if known is not level_sev and (known is None or level_sev.rank < known.rank):
+                        cluster.level_severity = level_sev
+                version = cluster.version  # a shape's pattern is alive: lookup checked it
+                if cluster.examples_version != version or not (
+                    cluster.examples_full or cluster.examples_capped
+                ):
+                    self._remember_examples(cluster, params)
+                self._record = (cluster, severity, stamp)
+                self._record_lines = 0
+                message = line[shape.message]
+                if self._head_stamp is not None or (stamp is not None and not message):
+                    stamp = self._head_time(line, stamp, message)  # a record head, or after one
+                return (cluster.id, severity, stamp, params, message, False, version)
+            cluster, severity, stamp, message, params, _, continuation = self._read_full(line)
         else:
-            cluster, severity, stamp, message, params, _, continuation = (
-                self._read_full(line) if counted else self._read(line, False)
-            )
-            if self._context and not continuation:
-                # an event name with its context fields: the text its params are read from
-                # (params_of on the name alone would find none)
-                message = f"{message} {self._context}"
-            # A continuation line's record may have been evicted or folded since.
-            version = cluster.version if cluster.alive else self.version_of(cluster.id)
+            cluster, severity, stamp, message, params, _, continuation = self._read(line, False)
+        if self._context and not continuation:
+            # an event name with its context fields: the text its params are read from
+            # (params_of on the name alone would find none)
+            message = f"{message} {self._context}"
+        # A continuation line's record may have been evicted or folded since.
+        version = cluster.version if cluster.alive else self.version_of(cluster.id)
         if self._head_stamp is not None or (stamp is not None and not message):
             stamp = self._head_time(line, stamp, message)  # a record head, or after one
         return (cluster.id, severity, stamp, params, message, continuation, version)
@@ -458,7 +475,8 @@ class Engine:
     ) -> None:
         """What a line (not a continuation) does to its pattern, however its parts were found:
         count, first and last seen, the most severe level, example values; the line opens a
-        record that continuation lines may join."""
+        record that continuation lines may join. (:meth:`process_compact` does the same, written
+        out, for the lines it replays.)"""
         cluster.count += 1
         if stamp is not None:
             first = cluster.first_seen

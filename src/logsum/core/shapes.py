@@ -150,6 +150,7 @@ class Shape:
         "checks",
         "cluster",
         "fields",
+        "guarded",
         "header",
         "headerless",
         "level_severity",
@@ -210,6 +211,7 @@ class Shape:
         self.severity = severity  # the level's, or the template's words' (at this version)
         self.masked = masked  # the masked message tokens (to check a moved shape)
         self.valid = valid  # what a line must pass to be replayed (None: nothing)
+        self.guarded = bool(checks) or valid is not None  # lookup has checks to make
         self.tail = tail  # context columns follow the message (``valid`` checks where they go)
         self.source = source  # the line it was learned from ("" for a moved copy)
         self.runs = runs  # how many digit runs that line has
@@ -293,9 +295,27 @@ class ShapeCache:
         """The shape to replay ``line`` with, or ``None`` when no valid one is known: its
         pattern is gone or changed, or a word with digits differs (``ssh1`` for ``ssh2``)."""
         key = line.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)  # shape_key
-        shape = (
-            self._exact.get(key) or (self._dormant and self._wake(key)) or self._moved(line, key)
-        )
+        shape = self._exact.get(key)
+        if shape is None:
+            shape = self._unknown(line, key)
+            if shape is None:
+                return None
+        cluster = shape.cluster
+        if cluster.version != shape.version or not cluster.alive:
+            return None
+        if shape.guarded:
+            for where, word in shape.checks:
+                if line[where] != word:
+                    return None
+            valid = shape.valid
+            if valid is not None and not valid(line):
+                return None
+        return shape
+
+    def _unknown(self, line: str, key: bytes) -> Shape | None:
+        """:meth:`lookup` of a line whose key is not in the exact table: a shape rebuilt,
+        moved or found by its hexadecimal ids (not yet checked), or ``None``."""
+        shape = (self._dormant and self._wake(key)) or self._moved(line, key)
         if shape is None:
             self._missed = (line, key)  # the full path learns this very line next
             if not self._hex:
@@ -313,15 +333,6 @@ class ShapeCache:
                     self._hex_seen_bytes = 0
                 seen.add(key)
                 self._hex_seen_bytes += len(key)
-        cluster = shape.cluster
-        if not cluster.alive or cluster.version != shape.version:
-            return None
-        for where, word in shape.checks:
-            if line[where] != word:
-                return None
-        valid = shape.valid
-        if valid is not None and not valid(line):
-            return None
         return shape
 
     def learn(

@@ -712,7 +712,27 @@ class StampPlan:
         last = self.last
         if text == last[0]:
             return last[1]
-        value = self._read(line)
+        # The common case of _read written out (a date whose head was read before, no epoch):
+        # a call less per line whose time changed.
+        head_at, mi_at, s_at, f_at, tz_at = self._fields
+        head = None if self.epoch is not None else self.heads.get(line[head_at])
+        if head is None:
+            value = self._read(line)
+        elif not head:
+            value = None
+        else:
+            try:
+                value = datetime(
+                    *head,
+                    int(line[mi_at]) if mi_at else 0,
+                    min(int(line[s_at]), 59) if s_at else 0,
+                    int(line[f_at]) * self.frac_scale if f_at else 0,
+                    self.local if tz_at is None else _tzinfo(line[tz_at]) or self.local,
+                )
+                if value.tzinfo is not UTC:
+                    value = _in_utc(value)
+            except (ValueError, OverflowError, OSError):
+                value = None
         self.last = (text, value)
         return value
 
