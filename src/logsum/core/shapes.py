@@ -276,6 +276,7 @@ class ShapeCache:
         self._hex_seen: set[bytes] = set()
         self._hex_seen_bytes = 0
         self._last_loose: tuple[bytes, bytes] = (b"", b"")
+        self._last_hexed: tuple[bytes, bytes] = (b"", b"")
         self._missed: tuple[str, bytes] = ("", b"")  # the last line lookup did not find
         self._dormant: dict[bytes, ShapeRecord] = {}  # shapes to rebuild on first use
         self._clusters: list[Cluster] = []  # the patterns of the dormant shapes, by index
@@ -429,7 +430,7 @@ class ShapeCache:
         loose = self._loose_key(key)
         shape.runs = loose.count(b"0")  # each digit run is one 0 there
         cost = _cost(key, shape)
-        hexed = _hex_key(key) if line.isascii() else key
+        hexed = self._hex_key(key) if line.isascii() else key
         if hexed != key:
             cost += len(hexed) + _HEX_ENTRY_BYTES
         replaced = self._exact.get(key)  # a shape whose pattern changed since: its cost goes
@@ -457,7 +458,7 @@ class ShapeCache:
         line's own key is remembered only when it comes again (most ids come once)."""
         if not line.isascii():
             return None  # (offsets in the key are bytes: equal to characters in ASCII)
-        hexed = _hex_key(key)
+        hexed = self._hex_key(key)
         if hexed == key:
             return None
         found = self._hex.get(hexed)
@@ -572,6 +573,16 @@ class ShapeCache:
         loose = _collapse_zeros(key)
         self._last_loose = (key, loose)
         return loose
+
+    def _hex_key(self, key: bytes) -> bytes:
+        """:func:`_hex_key`, remembered for the last key (a miss asks for it twice, in
+        :meth:`lookup` and in :meth:`learn`)."""
+        last = self._last_hexed
+        if last[0] == key:
+            return last[1]
+        hexed = _hex_key(key)
+        self._last_hexed = (key, hexed)
+        return hexed
 
     def _moved(self, line: str, key: bytes) -> Shape | None:
         """A shape for a line that matches a known one except in how long its numbers are:
