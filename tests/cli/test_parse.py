@@ -106,6 +106,22 @@ def test_early_lines_get_their_params_under_the_final_template() -> None:
     assert [o["params"] for o in out] == [first, ["b", "7"], ["c", "9"], ["d", "2"]]
 
 
+def test_output_is_the_same_whatever_the_batches_of_the_second_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pass 2 reads the spool a batch of records at a time: line numbers run on across
+    # batches, and the records whose params are read again (the 60 lines read before the
+    # template took the user as a value) sit in several of them.
+    names = ("alice", "bob", "carol", "dave", "erin")
+    data = b"".join(f"user {names[i // 60]} done in {i} ms\n".encode() for i in range(300))
+    whole = parse_bytes(data)
+    assert {o["template"] for o in whole} == {"user <*> done in <*> ms"}
+    assert [o["line"] for o in whole] == list(range(1, 301))
+    assert whole[0]["params"] == ["alice", "0"] and whole[-1]["params"] == ["erin", "299"]
+    monkeypatch.setattr(parse_mod, "_READ_CHUNK", 100)
+    assert parse_bytes(data) == whole
+
+
 def test_message_only_keeps_the_header_in_the_message() -> None:
     line = b"2015-10-18 18:01:47,978 INFO Started server on port 8080\n"
     out = parse_bytes(line * 3, "--message-only")
