@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from logsum.core import header as scan
 from logsum.core.model import Header
+from logsum.core.text import zero_digits
 from logsum.core.timestamps import (
     ORDERED_SHAPES,
     PlanCache,
@@ -34,7 +35,6 @@ def _unnamed(pattern: re.Pattern[str]) -> str:
 
 # The text each kind of header field may take, used to replay a learned layout.
 _DIGIT_RUN = re.compile(r"\d+")
-_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 _KIND_REGEX = {
     "pri": scan._PRI.pattern,
     "letter": r"[VDIWEF]",
@@ -981,7 +981,7 @@ class _Layout:
         """Would the scanner read the same timestamp (shape and extent) at ``start``? A layout
         learned from a date and a time read apart (``2026-03-02 10:1:1``) must not cut a full
         timestamp with its zone in two. Asked once per text up to its digits."""
-        key = (shape, line[start : start + 48].translate(_DIGITS_TO_ZERO))
+        key = (shape, zero_digits(line[start : start + 48]))
         known = self.stamp_checks.get(key)
         if known is None:
             found = match_timestamp_shape(line, start, default_year)
@@ -1002,7 +1002,7 @@ class _Layout:
         if end >= len(line):
             return False
         key = (
-            line[end : end + _PROBE_CHARS].translate(_DIGITS_TO_ZERO),
+            zero_digits(line[end : end + _PROBE_CHARS]),
             state,
             host_due,
             tail_end - end,
@@ -1013,7 +1013,7 @@ class _Layout:
         width = self.probe_widths.get(key)
         far: tuple[str, _ProbeState, bool, int] | None = None
         if width is not None:
-            far = (line[end : end + width].translate(_DIGITS_TO_ZERO), *key[1:])
+            far = (zero_digits(line[end : end + width]), *key[1:])
             known = self.far_probes.get(far)
             if known is not None:
                 return known
@@ -1034,7 +1034,7 @@ class _Layout:
             width = self.probe_widths[key] = looked
             far = None
         if far is None:
-            far = (line[end : end + width].translate(_DIGITS_TO_ZERO), *key[1:])
+            far = (zero_digits(line[end : end + width]), *key[1:])
         self.far_probes[far] = known
         return known
 
@@ -1282,7 +1282,7 @@ class HeaderDetector:
                 return self._named(line, group, layout, found)
         self.last_stamps = []
         self.last_layout = ""
-        start = line[:_HEADERLESS_PREFIX].translate(_DIGITS_TO_ZERO)
+        start = zero_digits(line[:_HEADERLESS_PREFIX])
         if start in self._headerless:
             return None  # a line that starts like a known header-less one (stack frames)
         scanned = scan._scan(line, self.default_year)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from logsum.core.model import WILDCARD
+from logsum.core.text import zero_digits
 from logsum.core.timestamps import match_timestamp
 
 MAX_TOKEN_CHARS = 512
@@ -158,7 +159,6 @@ def mask(message: str) -> str:
     return masked
 
 
-_DIGITS_TO_ZERO = str.maketrans("123456789", "000000000")
 _DIGIT = re.compile(r"\d")
 
 
@@ -188,7 +188,7 @@ class TokenMasker:
             if m is None:
                 # Masks look at digits, never at their values: a token equal to a known one
                 # up to its digits is masked the same way, as long as no digit survives.
-                shape = tok.translate(_DIGITS_TO_ZERO)
+                shape = zero_digits(tok)
                 m = shapes.get(shape)
                 if m is None:
                     m = mask(tok)

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from logsum.core.errors import InvalidOption
+from logsum.core.text import zero_digits
 
 DEFAULT_ZONE = "UTC"
 """The zone of timestamps that name none, unless the caller gives another."""
@@ -809,7 +810,6 @@ class StampPlan:
         return (year, month, day, hour)
 
 
-_DIGITS = str.maketrans("123456789", "000000000")
 PlanCache = dict[tuple[int, int, int, tzinfo, str, str | None], "StampPlan | None"]
 ORDERED_SHAPES: frozenset[int] = frozenset(i for i, idx in enumerate(_INDEXES) if idx[18] >= 0)
 """The timestamp shapes whose date's order is settled by the stream (``a``, ``b``, ``c``): only
@@ -829,7 +829,7 @@ def plan_for(
     ``context``: :func:`source_context` of the timestamp on its line, which keeps the date
     order of its source apart from other sources' (``None``: not known, the order of every
     line of the form is used)."""
-    key = (shape, base, default_year, _zone_of(default_year), text.translate(_DIGITS), context)
+    key = (shape, base, default_year, _zone_of(default_year), zero_digits(text), context)
     if key in cache:
         return cache[key]
     m = _PATTERNS[shape].match(text)
