@@ -91,6 +91,7 @@ _UPPER_ONLY_LEVELS = frozenset({"CONFIG", "FINE", "FINER", "FINEST", "LOG", "NOT
 # N is NOTICE, C CRITICAL, T TRACE there).
 _LETTER_PIPE = re.compile(r"([TDINWEC]) \|(?=\s)")
 _LETTER_PIPE_LEVELS = {**_SINGLE_LETTER_LEVELS, "T": "TRACE", "N": "NOTICE", "C": "CRITICAL"}
+_BRACKET_LETTERS = _LETTER_PIPE_LEVELS  # a level letter opening a bracket with the time
 # A channel or logger with the level glued behind a dot (PHP Monolog: "app.INFO: ...").
 _CHANNEL_LEVEL = re.compile(r"([A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)\.([A-Z]{3,9}):(?=\s)")
 # The process after the level, in parentheses: "(1) :" (HAProxy), "(4211 on web-1):" and
@@ -192,6 +193,7 @@ _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
 # Fields before a timestamp (a client address, a record id, a node name, "-" for none).
 _LEAD_FIELD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}(?=\s)")
+_BRACKET_NAME = re.compile(r"\[[A-Za-z][\w.\-]{0,31}\]")
 _LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
 # A name padded to a column width after the level (Windows CBS: "Info   CBS    Loaded ...").
@@ -590,13 +592,12 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     paren = pos < len(line) and line[pos] in '(<"'
     start = pos + 1 if bracket or paren else pos
     letter = None
-    if (
-        bracket
-        and line[pos + 2 : pos + 3] == " "
-        and line[pos + 1 : pos + 2] in _SINGLE_LETTER_LEVELS
-    ):
-        letter = line[pos + 1]  # "[I 2026-03-02 10:00:00.123 ServerApp]" (Tornado, Jupyter)
-        start = pos + 3
+    lpos = pos + 2 if bracket and line[pos + 1 : pos + 2] == " " else pos + 1
+    if bracket and line[lpos + 1 : lpos + 2] == " " and line[lpos : lpos + 1] in _BRACKET_LETTERS:
+        # "[I 2026-03-02 10:00:00.123 ServerApp]" (Tornado, Jupyter), "[ N 2026-03-02
+        # 10:00:00.1234 12/T1 file.cpp:12 ]:" (Phusion Passenger: N notice, C critical)
+        letter = line[lpos]
+        start = lpos + 2
     found = match_timestamp_shape(line, start, s.default_year)
     if found is None:
         return False
@@ -628,7 +629,7 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     if context >= 0:
         s.mark(pos, start, "bopen" if letter is None else "bletter")
         if letter is not None:
-            s.level = s.level or _SINGLE_LETTER_LEVELS[letter]
+            s.level = s.level or _BRACKET_LETTERS[letter]
         s.mark(start, end, f"ts{shape}")
         s.mark(end, context, "bctx")
         level, component, pid = _bracket_context(line[end:context])
@@ -644,8 +645,8 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         end += 1
     else:
         s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
-    if context < 0 and stamp_colon(line, end):
-        end += 1  # "... 14:36:53: run with ...", "...,123:DEBUG:certbot.main:..."
+    if stamp_colon(line, end) if context < 0 else line.startswith(": ", end):
+        end += 1  # "... 14:36:53: run with ...", "...,123:DEBUG:certbot.main:...", "... ]: "
     s.pos = end
     s.timestamp_end = end
     return True
@@ -738,14 +739,23 @@ def _leading_timestamps(s: _Scan) -> None:
     for n in range(4):
         tag = (_TAG if n == 0 else _LEAD_FIELD).match(line, at)
         if tag is None or (
-            n == 1 and not _plain_lead(line[pos:at].strip()) and tag.group() != "|"
-        ):  # ("api    | 2026-03-02 ...": a service's name and a pipe before its lines)
+            n == 1
+            and not _plain_lead(line[pos:at].strip())
+            and tag.group() != "|"
+            and not (tag.group() == "-" and _tag_level(line[pos:at].strip()) is not None)
+        ):  # ("api    | 2026-03-02 ...": a service's name and a pipe before its lines;
+            # "ERROR - 2026-03-02 10:00:00 --> ...": a level and a dash, CodeIgniter's files)
             break
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if line[after : after + 1] in ("*", ".") and line[after + 1 : after + 2].isalpha():
             after += 1  # "000041: *Mar  2 10:00:00.118": the clock is not synchronised
         if _try_timestamp(s, after):
             first = len(s.spans) - (3 if s.spans[-1][2] in _AFTER_ENCLOSED else 1)
+            if n == 1 and tag.group() == "-" and not _plain_lead(line[pos:at].strip()):
+                word = _TAG.match(line, pos).end()  # type: ignore[union-attr]
+                s.spans[first:first] = [(pos, word, "level"), (tag.start(), tag.end(), "lead")]
+                s.level = _tag_level(line[pos:word])
+                return
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             if n == 0:
                 s.priority = _tag_level(tag.group(0))
@@ -825,8 +835,10 @@ def _tag_level(tag: str) -> str | None:
 
 
 def _plain_lead(first: str) -> bool:
-    return first == "-" or (
-        any(c.isdigit() for c in first) and _LEAD_WORD.fullmatch(first) is not None
+    return (
+        first == "-"
+        or (any(c.isdigit() for c in first) and _LEAD_WORD.fullmatch(first) is not None)
+        or _BRACKET_NAME.fullmatch(first) is not None  # "[Nest] 19096  - 03/25/2026, ..."
     )
 
 

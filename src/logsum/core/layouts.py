@@ -64,7 +64,7 @@ _KIND_REGEX = {
     "qopen": r'"',
     "qclose": r'"',
     "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
-    "bletter": r"\[[VDIWEF] ",
+    "bletter": r"\[ ?[VDIWETNC] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
     "pid": scan._PID.pattern,
     "pidtid": f"(?:{scan._PID_TID.pattern}|{scan._PID_BEFORE.pattern})",
@@ -852,7 +852,7 @@ class _Layout:
                 elif component is None and inner.strip():
                     component = inner.strip()
             elif kind == "bletter":
-                level = level or scan._SINGLE_LETTER_LEVELS[text[1]]
+                level = level or scan._BRACKET_LETTERS[text[1:].strip()]
             elif kind == "bctx":
                 lvl2, comp2, pid2 = scan._bracket_context(text)
                 level, component, pid = level or lvl2, component or comp2, pid or pid2
