@@ -1832,7 +1832,8 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
 class _RunToken(NamedTuple):
     kind: str
     """``f`` a field, ``F`` a field that closes the header (``name:``, ``[logger]``,
-    ``file.cc:87]``), ``l`` a level, ``s`` a separator; then the separator glued to it."""
+    ``file.cc:87]``), ``l`` a level, ``s`` a separator; then the bracket a bracketed field
+    opens with, and the separator glued to it."""
     end: int
     level: str | None
     name: str | None
@@ -1881,7 +1882,10 @@ def _run_tokens(
         if after_level and kind in ("f", "F") and "/" in token and "." not in token:
             break  # after a bare level, "NET/Socket :" opens the message; a logger has dots
         level_known = level_known or kind == "level"
-        tokens.append(_RunToken(kind[0] + glued, end, named, name))
+        # a bracketed field's kind names its bracket: a source's "<0.7.0>" is not another
+        # source's "[main]" (interleaved sources keep their own runs)
+        opener = token[0] if kind == "F" and token[0] in "([{<" else ""
+        tokens.append(_RunToken(kind[0] + opener + glued, end, named, name))
         if kind == "level" and glued:
             break  # "LEVEL: message", "LEVEL| message"
         at = _WS.match(line, end).end()  # type: ignore[union-attr]

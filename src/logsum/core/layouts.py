@@ -1152,7 +1152,9 @@ class HeaderDetector:
         self._plans: PlanCache = {}
         self._headerless: set[str] = set()  # starts of lines found to have no header
         # Per timestamp shape: timestamps read with an AM/PM marker, and without one.
-        self._halves: dict[int, list[int]] = {}
+        # (keyed by the shape and the source's own text before the time, digits as "0":
+        # interleaved sources of one shape keep their own clocks)
+        self._halves: dict[tuple[int, str], list[int]] = {}
         self._year24 = twenty_four_hour(default_year)
         self._dates = getattr(default_year, "dates", None)  # the stream's numeric date order
         self._dates_seen = 0
@@ -1230,9 +1232,12 @@ class HeaderDetector:
         (``[10:00:07 PM]``, ``10:00:07 PM,``) stays a marker: a message word would not be
         there."""
         for start, end, shape in self.last_stamps:
-            counts = self._halves.get(shape)
+            key = (shape, _DIGIT_RUN.sub("0", line[max(0, start - 32) : start]))
+            counts = self._halves.get(key)
             if counts is None:
-                counts = self._halves[shape] = [0, 0]
+                if len(self._halves) >= _MAX_SOURCES:
+                    self._halves.clear()
+                counts = self._halves[key] = [0, 0]
             bracketed = line[end - 1] == "]"  # a bracketed timestamp's span has its brackets
             close = end - 1 if bracketed else end
             if line[close - 1] not in "mM" or not _MARKER_END.search(line, start, close):
