@@ -193,6 +193,7 @@ _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
 # Fields before a timestamp (a client address, a record id, a node name, "-" for none).
 _LEAD_FIELD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}(?=\s)")
+_DOTTED_NAME = re.compile(r"[a-z]\w*\.[A-Za-z]\w*\.")  # a module path: "org.example.App"
 _BRACKET_NAME = re.compile(r"\[[A-Za-z][\w.\-]{0,31}\]")
 _LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
@@ -924,11 +925,17 @@ def _next_field(s: _Scan) -> bool:
             return True
         if s.has_timestamp and s.level is None and s.component is None:
             dash = _PROGRAM_DASH.match(line, after)
-            if dash is not None and _level_at(line, dash.end()) is not None:
-                s.component = dash.group("comp")
-                s.mark(after, dash.end(), "dash")
-                s.pos = dash.end()
-                return True
+            # (or two names: "%(asctime)s - %(threadName)s - %(name)s - %(levelname)s -
+            # %(message)s", botocore's debug format; the name nearest the level is the logger)
+            second = _PROGRAM_DASH.match(line, dash.end()) if dash is not None else None
+            for one in (dash,) if second is None else (dash, second):
+                if one is not None and _level_at(line, one.end()) is not None:
+                    if one is second:
+                        s.mark(after, dash.end(), "dash")  # type: ignore[union-attr]
+                    s.component = one.group("comp")
+                    s.mark(one.start(), one.end(), "dash")
+                    s.pos = one.end()
+                    return True
         if s.timestamp_end == pos - 1 and len(s.spans) == 2 and s.spans[0][2] == "tag":
             s.mark(pos, pos + 1, "mark")  # "1:S <time> - message": the verbose mark
             s.priority = s.priority or _MARK_LEVELS["-"]
@@ -1199,6 +1206,10 @@ def _next_field(s: _Scan) -> bool:
                 return _after_level(s)
             had = s.component
             _set_component_or_pid(s, inner)
+            if inner.isdigit() and s.has_timestamp and line.startswith(": ", br.end()):
+                s.mark(br.end(), br.end() + 1, "sep")  # "<time> [2101]: message": a pid
+                s.pos = br.end() + 1
+                return False
             # a thread, until a logger follows the level (also after a second bracket of
             # context: "[thread=main] [req=8a2b, org=ACME] INFO  org.x.Filter - ...")
             s.tentative = s.component is not had or s.tentative
@@ -1586,6 +1597,8 @@ def _opens_message(s: _Scan, comp: re.Match[str]) -> bool:
     name = comp.group("comp")
     if any(c in name for c in "(/<@"):
         return False
+    if s.priority is not None and _DOTTED_NAME.search(name) is not None:
+        return False  # a logger after a level tag: "INFO  [<time>] org.example.App: ..."
     at = _WS.match(s.line, comp.end()).end()  # type: ignore[union-attr]
     return _level_at(s.line, at) is None and _lower_level_colon(s.line, at) is None
 
