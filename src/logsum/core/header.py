@@ -250,7 +250,12 @@ _SPANS = re.compile(
 )
 # A thread named with its number after the level ("ThreadId(01)"), before a target or spans
 _NAMED_THREAD = re.compile(r"[A-Za-z]\w{0,31}\(\d{1,10}\)(?=\s)")
-_LOWER_LEVEL = re.compile(r"([a-z]{3,9})(?::(?=\s)|(?=\s+[\w.\-]+\[\d+\]\s|\s+\[))")
+# (after the time: "info:", "info hostd[123] ", "info [", a padded column before its colon
+# "info     : ", a dotted logger's name with its colon "info com.example.api: ")
+_LOWER_LEVEL = re.compile(
+    r"([a-z]{3,9})(?::(?=\s)|(?=\s+[\w.\-]+\[\d+\]\s|\s+\[| +:\s"
+    r"|\s+[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)+:\s))"
+)
 _PROGRAM_PID = re.compile(r"([A-Za-z_][\w.\-]*)\[(\d{1,10})(?::\d{1,6})?\](?=\s)")
 _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
 _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]", "[ 0.01s]"
@@ -760,6 +765,10 @@ def _leading_timestamps(s: _Scan) -> None:
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             if n == 0:
                 s.priority = _tag_level(tag.group(0))
+                if tag.group()[0] == "[" and "]" not in tag.group() and line[s.pos] == "]":
+                    s.mark(s.pos, s.pos + 1, "bclose")  # "[UTC Mar 31 09:00:00] ..." (Monit)
+                    s.pos = s.timestamp_end = s.pos + 1
+                    s.syslog_host_due = s.syslog_stamp = False  # (no host in the bracket)
             return
         at = after
     uptime = _UPTIME_START.match(line, pos)
@@ -1057,7 +1066,11 @@ def _next_field(s: _Scan) -> bool:
                 s.mark(at, s.pos, "clevel")  # the message follows the level column
             return False
         column = _TIME_COLUMN.match(line, pos) if s.component is None else None
-        if column is not None and _level_at(line, pos) is None:
+        if (
+            column is not None
+            and _level_at(line, pos) is None
+            and _LOWER_LEVEL.match(line, pos) is None  # "info     : message": a level column
+        ):
             s.component = column.group(1)
             s.mark(pos, column.end(), "tcolumn")
             s.pos = column.end()
@@ -1516,9 +1529,14 @@ def _after_level(s: _Scan) -> bool:
             s.mark(pos, caller.end(), "caller")
             s.pos = caller.end()
             continue
-        if line[pos - 1] == "\t" and s.component is None:
+        if line[pos - 1] == "\t" and (
+            s.component is None
+            or (s.spans[-1][2] == "tabname" and (len(s.spans) < 2 or s.spans[-2][2] != "tabname"))
+        ):
             tab = _TAB_NAME.match(line, pos)
-            if tab is not None:  # "info\tads\tmessage": a logger's tab-separated column
+            # "info\tads\tmessage": a logger's tab-separated column; a thread's column, then
+            # the logger's ("INFO\tmain\tio.example.Server\tmessage", Airlift's server.log)
+            if tab is not None:
                 s.component = tab.group(0)
                 s.mark(pos, tab.end(), "tabname")
                 s.pos = tab.end()

@@ -64,6 +64,7 @@ _KIND_REGEX = {
     "qopen": r'"',
     "qclose": r'"',
     "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
+    "bclose": r"\]",
     "bletter": r"\[ ?[VDIWETNC] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
     "pid": scan._PID.pattern,
