@@ -225,6 +225,7 @@ _PID_BEFORE = re.compile(r"\d{1,10}(?=\s+(?:---|\[|[\w.\-/]+\.\w+:\d+\]))")
 # "%c (%F:%M(%L)) - %m").
 _LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
 _KV = re.compile(r"[\w.\-@]+=\S*")
+_KV_COLON = re.compile(r"[A-Za-z_][\w.\-]{0,31}:[^\s:]+")
 # A structured-data id, name@enterprise-number (RFC 5424's SD-ID), heading key=value params
 _SD_ID = re.compile(r"[A-Za-z][\w.\-]{0,31}@\d{1,9}")
 # key=value metadata between the time and the level (Elixir's "$time $metadata[$level]")
@@ -511,7 +512,10 @@ def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool
     words = inner.split()
     if len(words) > 1 and _SD_ID.fullmatch(words[0]):
         words = words[1:]  # "[Originator@6876 sub=Vimsvc opID=5a1c]": an id, then its params
-    return all(_KV.fullmatch(w) or w == "-" for w in words) or bool(_NAMED_FIELD.fullmatch(inner))
+    # (pairs with "=", or with ":" as a logging context's MDC keys: "[c:films s:shard1]")
+    return all(_KV.fullmatch(w) or _KV_COLON.fullmatch(w) or w == "-" for w in words) or bool(
+        _NAMED_FIELD.fullmatch(inner)
+    )
 
 
 def _bracket_context(text: str) -> tuple[str | None, str | None, str | None]:
@@ -1580,7 +1584,9 @@ def _after_level(s: _Scan) -> bool:
                 s.mark(s.pos, source.end(), "source")
                 s.pos = source.end()
             continue
-        _field_run(s, pos)
+        # (after a logger only a run closed by a separator of its own: "com.x.Filter user=bob -
+        # message"; pairs, a "{...}" or an exception's "Name:" after it are the message's)
+        _field_run(s, pos, need_sep=bool(s.spans) and s.spans[-1][2] == "logger")
         break
     s.pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
     return False
@@ -1978,18 +1984,18 @@ def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> tuple[bo
 _HINT_CHARS = 200  # characters searched for a level word before reading words one by one
 
 
-def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
+def _field_run(s: _Scan, pos: int, need_level: bool = False, need_sep: bool = False) -> bool:
     """Read a run of general header fields at ``pos`` (see above) up to its last separator;
     True when one was read (``s.pos`` then stands where the message starts). ``need_level``:
     only a run that names a level counts (at the start of a line, where nothing else says it
-    is a header)."""
+    is a header). ``need_sep``: only a run that ends with a separator token counts."""
     line = s.line
     tokens, reach = _run_tokens(line, pos, s.level is not None)
     s.reach = max(s.reach, reach)
     n = len(tokens)
     while n and not _closing(tokens[n - 1]):
         n -= 1
-    if not n:
+    if not n or (need_sep and tokens[n - 1].kind[0] != "s"):
         return False
     level = next((t.level for t in tokens[:n] if t.level), None)
     if need_level and level is None:
