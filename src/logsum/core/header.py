@@ -143,6 +143,7 @@ _HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)|[\w.\-]+@[\w][\w.\-]*(?=\s)")
 _HOST_NAME = re.compile(r"(?=[\w.\-]*[\d.\-])(?![\d.]+$)[A-Za-z0-9][\w.\-]{0,62}|[\w.\-]+@[\w.\-]+")
 # A dotted logger and its colon after a bracket: "[AsyncDispatcher event handler] org.x.Y: ..."
 _LOGGER_AHEAD = re.compile(r"\s+[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+:\s")
+_LONG_LOGGER_AHEAD = re.compile(r"\s+[a-z_][\w$]*(?:\.[a-z_][\w$]*){2,}\.[A-Z][\w$]*\s")
 _HEADERISH = re.compile(
     # a facility word, a number, a name with digits, or user@database ([unknown]@[unknown]).
     # The name with digits looks ahead for its digit once: written as 'run, digit, run' it
@@ -194,6 +195,12 @@ _TAG = re.compile(r"\S{1,64}(?=\s)")
 # Fields before a timestamp (a client address, a record id, a node name, "-" for none).
 _LEAD_FIELD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}(?=\s)")
 _DOTTED_NAME = re.compile(r"[a-z]\w*\.[A-Za-z]\w*\.")  # a module path: "org.example.App"
+# GLib's default log handler: "(prgname:pid): Domain-LEVEL **: HH:MM:SS.mmm: message" (the
+# time of day alone, so no timestamp; the domain is left out when the program logs without one)
+_GLIB_HEAD = re.compile(
+    r"\((?P<prg>[^\s():]{1,64}):(?P<pid>\d{1,10})\): (?:(?P<dom>[\w.\-]{1,64})-)?"
+    r"(?P<lvl>[A-Z]{4,8}|Message) \*\*: (?:\d{2}:\d{2}:\d{2}\.\d{3}: )?"
+)
 _BRACKET_NAME = re.compile(r"\[[A-Za-z][\w.\-]{0,31}\]")
 _LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
@@ -335,6 +342,7 @@ CONVENTIONS: tuple[str, ...] = (
     *("_MNEMONIC", "_CPU_WORLD", "_IN_MODULE", "_UPTIME_COLON", "_WORKER", "_PADDED_PROGRAM"),
     *("_SOURCE_HEAD", "_TITLE_LEVEL", "_TIME_LABEL", "_CALLER", "_BRACKET_SOURCE"),
     *("_LETTER_LEVEL", "_LETTER_BEFORE_NAME", "_UPPER_LABEL", "_PADDED_CONTEXT"),
+    "_GLIB_HEAD",
 )
 """The scanner's recognisers of named conventions: each reads one library's or server's own
 field, as opposed to the general mechanisms (timestamps of common shapes, level words,
@@ -343,7 +351,9 @@ fields before a timestamp, and the layouts learned from a source's own lines).
 ``bench/corpus.py --generic-only`` swaps each for an expression that never matches (and empties
 :data:`CONVENTION_TABLES`, drops :data:`CONVENTION_LEVELS`), so that every format of the corpus
 is one the engine was never told about: what is left is what an unknown format gets."""
-CONVENTION_TABLES: tuple[str, ...] = ("_SINGLE_LETTER_LEVELS", "_BRACKET_ONLY_LEVELS")
+CONVENTION_TABLES: tuple[str, ...] = (
+    *("_SINGLE_LETTER_LEVELS", "_BRACKET_ONLY_LEVELS", "_BRACKET_LETTERS"),
+)
 """Tables of one convention's level letters or words (logcat's ``D``, MySQL's ``[System]``)."""
 CONVENTION_LEVELS: tuple[str, ...] = (
     *("DEBG", "BLAT", "FAIL", "DBUG", "DDEBUG", "SUBDEBUG", "LOG", "NOTE"),
@@ -507,8 +517,10 @@ def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool
         return True
     if line.startswith((" - ", ": ", " | "), end):
         return True
-    if _LOGGER_AHEAD.match(line, end):
-        return True  # a thread named with spaces before the logger ([IPC Server handler 5])
+    if _LOGGER_AHEAD.match(line, end) or _LONG_LOGGER_AHEAD.match(line, end):
+        # a thread named with spaces before the logger ([IPC Server handler 5]), with its
+        # colon or a package path of three or more names (logback's "%logger{40} %msg")
+        return True
     words = inner.split()
     if len(words) > 1 and _SD_ID.fullmatch(words[0]):
         words = words[1:]  # "[Originator@6876 sub=Vimsvc opID=5a1c]": an id, then its params
@@ -712,6 +724,13 @@ def _leading_timestamps(s: _Scan) -> None:
         return
     if _try_timestamp(s, pos):
         return
+    glib = _GLIB_HEAD.match(line, pos)
+    if glib is not None:
+        glib_header(s, glib)
+        s.mark(pos, glib.end(), "glib")
+        s.pos = glib.end()
+        s.done = True
+        return
     numbered = _NUMBERED_LEVEL.match(line, pos)
     if numbered is not None:  # "debug1: Reading configuration data ...": a verbosity level
         s.level = LEVELS[numbered.group(1).upper()]
@@ -817,6 +836,14 @@ def _leading_timestamps(s: _Scan) -> None:
 _CLOSING = {"(": ")", "<": ">", '"': '"'}
 _AFTER_ENCLOSED = ("bctx", "pclose", "aclose", "qclose")
 _ENCLOSING_KINDS = {"(": ("popen", "pclose"), "<": ("aopen", "aclose"), '"': ("qopen", "qclose")}
+
+
+def glib_header(s: _Scan, m: re.Match[str]) -> None:
+    """Level, component and pid of a GLib handler's head (:data:`_GLIB_HEAD`)."""
+    word = m.group("lvl").upper()
+    s.level = LEVELS.get(word, "INFO" if word == "MESSAGE" else None)
+    s.component = m.group("dom") or m.group("prg")
+    s.pid = m.group("pid")
 
 
 def _dated_at(s: _Scan, pos: int) -> bool:
@@ -1839,8 +1866,8 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
     """The kind of one token of a run (``sep``, ``level``, ``field`` or ``word``) and, for a
     level, its canonical name. ``glued``: the separator glued to its end (``:``, ``|``) or
     ``""``."""
-    if token in _RUN_SEPARATORS or (token and set(token) <= _SEPARATOR_MARKS):
-        return "sep", None  # "-", "---", "|", ">>", "=>", "::"
+    if token in _RUN_SEPARATORS or (token and len(token) <= 3 and set(token) <= _SEPARATOR_MARKS):
+        return "sep", None  # "-", "---", "|", ">>", "=>", "::" (not a banner's "========")
     first, last = token[:1], token[-1:]
     enclosed = (first in _OPENERS and last == _OPENERS[first]) or (first == "<" and last == ">")
     inner = token[1:-1].strip() if enclosed else token

@@ -65,6 +65,7 @@ _KIND_REGEX = {
     "qclose": r'"',
     "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
     "bclose": r"\]",
+    "glib": scan._GLIB_HEAD.pattern,
     "bletter": r"\[ ?[VDIWETNC] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
     "pid": scan._PID.pattern,
@@ -136,6 +137,7 @@ _ENDS_HEADER = frozenset(
         "inmodule",
         "uptimec",
         "semi",
+        "glib",
     }
 )
 """Kinds after which the scanner always lets the message start."""
@@ -768,6 +770,14 @@ class _Layout:
                 if padded is None:
                     return None
                 component, pid = padded.group(1), pid or padded.group(2)
+            elif kind == "glib":
+                glib = scan._GLIB_HEAD.fullmatch(text)
+                if glib is None:
+                    return None
+                probe = scan._Scan(line, 0)
+                scan.glib_header(probe, glib)
+                level, component, pid = probe.level, probe.component, probe.pid
+                seen_level = level is not None
             elif kind == "shead" or kind == "tabname":
                 component = text
             elif kind == "dcaller":
@@ -879,6 +889,18 @@ class _Layout:
                     and not scan.host_follows(line, parts[k - 1][1], parts[k - 1][2])
                 ):
                     return None  # a C ctime() stamp ends with its year: no host follows it
+                if (
+                    k
+                    and self.kinds[k - 1][1] >= 0
+                    and not line[parts[k - 1][1]].isalpha()
+                    and k + 1 < len(parts)
+                    and self.kinds[k + 1][0] == "comp"
+                    and "[" not in parts[k + 1][0]
+                    and scan._HOST_NAME.fullmatch(text) is None
+                ):
+                    # (as the scanner reads it: after a time that is not syslog's, a plain
+                    # word before "name:" is the message's, "<time> init message: Done")
+                    return None
                 host = host or text
             elif kind == "headerish":
                 if text.isupper() and text.isalpha():
