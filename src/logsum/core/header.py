@@ -539,6 +539,9 @@ def _bracket_context(text: str) -> tuple[str | None, str | None, str | None]:
         if not any(c.isalnum() for c in word):
             continue
         head, slash, rest = word.partition("/")
+        if slash and head.isdigit() and pid is None:
+            pid = head  # "pid/Tthread": "[ N <time> 2567/T1 file.cpp:12 ]" (Passenger)
+            continue
         if slash and level is None and head.isupper() and head.isalpha() and head in LEVELS:
             level = LEVELS[head]  # "LEVEL/process": "[<time>: INFO/MainProcess]"
             component = component or rest or None

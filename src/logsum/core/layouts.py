@@ -1079,6 +1079,8 @@ class _Layout:
         probe.host = "?" if self.has_host else None
         probe.syslog_stamp = self.syslog_stamp
         probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
+        if self.kinds and self.kinds[-1][0] == "bctx" and line.startswith(": ", end):
+            probe.pos = end + 1  # the scanner takes the colon after such a bracket ("... ]: ")
         start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
         if self.kinds and self.kinds[-1][0] in _ENDS_HEADER:
             return False
@@ -1137,7 +1139,10 @@ class _Layout:
             # (a bracket that opened with the time ends it, as a closing parenthesis does)
             stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in scan._AFTER_ENCLOSED
             # (as the scanner does, a colon right after the time is the time's)
-            colon = stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)
+            # (and, as it does, a colon and a space after a bracket that opened with the time)
+            colon = (
+                stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)
+            ) or (self.kinds[-1][0] == "bctx" and line.startswith(": ", end))
             probe.pos = end + colon
             probe.timestamp_end = probe.pos if stamp_last else -2
             probe.syslog_host_due = host_due
