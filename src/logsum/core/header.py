@@ -201,6 +201,9 @@ _GLIB_HEAD = re.compile(
     r"\((?P<prg>[^\s():]{1,64}):(?P<pid>\d{1,10})\): (?:(?P<dom>[\w.\-]{1,64})-)?"
     r"(?P<lvl>[A-Z]{4,8}|Message) \*\*: (?:\d{2}:\d{2}:\d{2}\.\d{3}: )?"
 )
+_ELAPSED_TAIL = re.compile(r"(?<=\S) \+\d{1,9}m?s$")  # "... initialized +14ms", "+2s"
+# (after its metadata's key=value pairs, when it has any)
+_SOURCE_MODULE = re.compile(r"(?:[\w.\-]{1,64}=\S{1,256}\s+){0,8}\[[A-Za-z_][\w.\-]{0,63}\](?=\s)")
 _BRACKET_NAME = re.compile(r"\[[A-Za-z][\w.\-]{0,31}\]")
 _LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
@@ -342,7 +345,7 @@ CONVENTIONS: tuple[str, ...] = (
     *("_MNEMONIC", "_CPU_WORLD", "_IN_MODULE", "_UPTIME_COLON", "_WORKER", "_PADDED_PROGRAM"),
     *("_SOURCE_HEAD", "_TITLE_LEVEL", "_TIME_LABEL", "_CALLER", "_BRACKET_SOURCE"),
     *("_LETTER_LEVEL", "_LETTER_BEFORE_NAME", "_UPPER_LABEL", "_PADDED_CONTEXT"),
-    "_GLIB_HEAD",
+    *("_GLIB_HEAD", "_SOURCE_MODULE"),
 )
 """The scanner's recognisers of named conventions: each reads one library's or server's own
 field, as opposed to the general mechanisms (timestamps of common shapes, level words,
@@ -444,8 +447,14 @@ def _without_context(message: str) -> str:
     of which the last may be an empty list (PHP Monolog's ``%context% %extra%``: ``User logged
     in {"user":"bob"} []``), ``key=value`` pairs after a padded column (structlog's console:
     ``worker started          queue=default``), or a Java logger in parentheses (log4j's
-    ``%m (%c)``: ``started (kafka.server.KafkaServer)``)."""
+    ``%m (%c)``: ``started (kafka.server.KafkaServer)``), or the time since the logger's
+    previous line (NestJS's ConsoleLogger, the ``debug`` package: ``dependencies initialized
+    +14ms``)."""
     last = message[-1:]
+    if last == "s" and message[-2:-1] in "0123456789m":
+        elapsed = _ELAPSED_TAIL.search(message)
+        if elapsed is not None:
+            return message[: elapsed.start()]
     if last == ")" and (message[-2:-1].isalnum() or message.endswith("$)")):
         logger = _TRAILING_LOGGER.search(message)
         if logger is not None:
@@ -1550,6 +1559,17 @@ def _after_level(s: _Scan) -> bool:
             if _names_itself(s, comp):
                 break
             _take_component(s, comp)
+            source = _SOURCE_MODULE.match(line, _WS.match(line, s.pos).end())  # type: ignore[union-attr]
+            if (
+                source is not None
+                and len(s.spans) > 1
+                and s.spans[-2][2] == "level"
+                and line[s.spans[-2][0] : s.spans[-2][1]].islower()
+            ):
+                # swift-log's "<time> info com.example.api: [App] message": a lower-case level,
+                # the logger's label, its metadata, then the module that logged in brackets
+                s.mark(source.start(), source.end(), "msource")
+                s.pos = source.end()
             return False
         span = _SPANS.match(line, pos)
         if span is not None:  # tracing's spans before the target: request{method=GET}:

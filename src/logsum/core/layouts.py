@@ -66,6 +66,7 @@ _KIND_REGEX = {
     "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
     "bclose": r"\]",
     "glib": scan._GLIB_HEAD.pattern,
+    "msource": scan._SOURCE_MODULE.pattern,
     "bletter": r"\[ ?[VDIWETNC] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
     "pid": scan._PID.pattern,
@@ -138,6 +139,7 @@ _ENDS_HEADER = frozenset(
         "uptimec",
         "semi",
         "glib",
+        "msource",
     }
 )
 """Kinds after which the scanner always lets the message start."""
@@ -1116,6 +1118,15 @@ class _Layout:
             and scan._BRACKET.match(line, start) is not None
         ):
             return True  # after a logger the scanner reads each bracket as context
+        if (
+            has_level
+            and last == "comp"
+            and before == "level"
+            and scan._SOURCE_MODULE.match(line, start) is not None
+            and line[:end].split()[-2:-1] != []
+            and line[:end].split()[-2].islower()
+        ):
+            return True  # the scanner reads swift-log's "[Module]" after "level label:"
         if has_level and last in _NAMED_LAST:
             return False  # the scanner lets the message start after a name that follows a level
         if has_level:
