@@ -107,3 +107,21 @@ def test_lines_padded_after_their_time_are_records_even_within_one_millisecond()
         else:
             assert not any(engine.process(line).continuation for line in lines)
         assert sum(p.count for p in engine.patterns()) == len(lines)
+
+
+def test_a_trace_behind_dropwizards_bang_prefix_continues_its_record() -> None:
+    """Dropwizard's layout prefixes an exception's lines with "! ": they continue the record
+    of the line that logged it and carry its time."""
+    engine = Engine()
+    head = engine.process(
+        "ERROR [2026-03-02 10:00:00,123] io.example.Resource: Error handling a request: 9f2c"
+    )
+    for line in (
+        "! java.lang.IllegalStateException: pool closed",
+        "! at io.example.Pool.take(Pool.java:88)",
+        "! at io.example.Resource.get(Resource.java:41)",
+    ):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    assert not engine.process("! not a trace line").continuation

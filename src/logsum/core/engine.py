@@ -60,6 +60,8 @@ asked for) and whether it continues the previous record."""
 # brackets of a pretty-printed value.
 _CONTINUATION = re.compile(
     r"(?:\s|at\s+[\w$.<>]+[.(]|Caused by:|\.\.\.\s*\d+\s+(?:more|common)|[}\])](?:[,;]?\s*$)"
+    # a JVM trace's lines behind a "! " prefix (Dropwizard's "%rEx" layout)
+    r"|!\s(?=at\s|Caused by:|\.\.\.\s*\d|(?:[\w$]+\.)+[\w$]*(?:Exception|Error|Throwable)\b)"
     # the exception line that opens a trace (Java, Python, .NET...)
     r"|(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault)\b(?::|$)"
     r"|Traceback \(most recent call last\):"
