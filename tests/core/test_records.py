@@ -125,3 +125,22 @@ def test_a_trace_behind_dropwizards_bang_prefix_continues_its_record() -> None:
         assert r.continuation
         assert r.timestamp == head.timestamp
     assert not engine.process("! not a trace line").continuation
+
+
+def test_a_traceback_closes_with_an_exception_of_any_name() -> None:
+    """A Python traceback's last line names the exception's class, which need not end in
+    "Error" or "Exception": it still belongs to the record; the same text with no trace open
+    is a line of its own."""
+    engine = Engine()
+    head = engine.process("2026-03-02 10:00:00.123 ERROR (MainThread) [app.setup] Setup failed")
+    for line in (
+        "Traceback (most recent call last):",
+        '  File "/srv/app/setup.py", line 12, in run',
+        "    bridge.connect()",
+        "vendor.errors.BridgeBusy: Bridge is busy, too many requests",
+    ):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    engine.process("2026-03-02 10:00:01.000 INFO (MainThread) [app.setup] Retrying")
+    assert not engine.process("vendor.errors.BridgeBusy: Bridge is busy").continuation

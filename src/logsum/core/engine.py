@@ -350,8 +350,16 @@ class Engine:
         if self._record is None or self.message_only:
             return False
         if shape.headerless:
-            return _continues(line)
+            return self._continues(line)
         return shape.trace == 1 or (shape.trace == 2 and self._record_lines > 0)
+
+    def _continues(self, line: str) -> bool:
+        """Whether a header-less line may continue the open record (:func:`_continues`); inside
+        a trace also the exception line that closes it, whatever its class is named
+        (``aiohue.errors.BridgeBusy: Bridge is busy`` after a Python traceback's frames)."""
+        return _continues(line) or (
+            self._record_lines > 0 and _EXCEPTION_LINE.match(line) is not None
+        )
 
     def version_of(self, pattern_id: str) -> int:
         """The current template version of a pattern (see :meth:`process_compact`); -1 when
@@ -396,7 +404,7 @@ class Engine:
             and header is NO_HEADER
             and not self.message_only
             and self._record_lines < cfg.max_record_lines
-            and _continues(line)
+            and self._continues(line)
             and not (self._blank_at == self.line_count - 1 and _EXCEPTION_OPENS.match(line))
         ):
             self._record_lines += 1
