@@ -150,12 +150,12 @@ def test_a_run_learned_from_one_source_does_not_take_another_sources_thread_brac
     different fields: interleaved, the JVM lines keep their logger out of the message, as they
     do alone."""
     erlang = "2026-03-02 10:00:0{} [info] <0.298.0>@web_app:start:31 listening on port 5222"
-    jvm = "2026-03-02 10:00:0{} WARN  [pool-2-thread-1] com.example.billing.Rates - Feed slow: {} ms"
+    jvm = "2026-03-02 10:00:0{} WARN  [pool-2-thread-1] com.example.billing.Rates - Slow: {} ms"
     engine = Engine(EngineConfig(default_year=2026))
     for i in range(3):
         assert engine.process(erlang.format(i)).message == "listening on port 5222"
         r = engine.process(jvm.format(i, 100 + i))
-        assert r.message == f"Feed slow: {100 + i} ms"
+        assert r.message == f"Slow: {100 + i} ms"
         assert r.header.component == "com.example.billing.Rates"
 
 

@@ -793,9 +793,9 @@ def _leading_timestamps(s: _Scan) -> None:
         if _try_timestamp(s, after):
             first = len(s.spans) - (3 if s.spans[-1][2] in _AFTER_ENCLOSED else 1)
             if n == 1 and tag.group() == "-" and not _plain_lead(line[pos:at].strip()):
-                word = _TAG.match(line, pos).end()  # type: ignore[union-attr]
-                s.spans[first:first] = [(pos, word, "level"), (tag.start(), tag.end(), "lead")]
-                s.level = _tag_level(line[pos:word])
+                lend = _TAG.match(line, pos).end()  # type: ignore[union-attr]
+                s.spans[first:first] = [(pos, lend, "level"), (tag.start(), tag.end(), "lead")]
+                s.level = _tag_level(line[pos:lend])
                 return
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             if n == 0:

@@ -1151,9 +1151,9 @@ class _Layout:
             stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in scan._AFTER_ENCLOSED
             # (as the scanner does, a colon right after the time is the time's)
             # (and, as it does, a colon and a space after a bracket that opened with the time)
-            colon = (
-                stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)
-            ) or (self.kinds[-1][0] == "bctx" and line.startswith(": ", end))
+            colon = (stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)) or (
+                self.kinds[-1][0] == "bctx" and line.startswith(": ", end)
+            )
             probe.pos = end + colon
             probe.timestamp_end = probe.pos if stamp_last else -2
             probe.syslog_host_due = host_due
