@@ -201,7 +201,6 @@ _GLIB_HEAD = re.compile(
     r"\((?P<prg>[^\s():]{1,64}):(?P<pid>\d{1,10})\): (?:(?P<dom>[\w.\-]{1,64})-)?"
     r"(?P<lvl>[A-Z]{4,8}|Message) \*\*: (?:\d{2}:\d{2}:\d{2}\.\d{3}: )?"
 )
-_ELAPSED_TAIL = re.compile(r"(?<=\S) \+\d{1,9}m?s$")  # "... initialized +14ms", "+2s"
 # (after its metadata's key=value pairs, when it has any)
 _SOURCE_MODULE = re.compile(r"(?:[\w.\-]{1,64}=\S{1,256}\s+){0,8}\[[A-Za-z_][\w.\-]{0,63}\](?=\s)")
 _BRACKET_NAME = re.compile(r"\[[A-Za-z][\w.\-]{0,31}\]")
@@ -447,14 +446,10 @@ def _without_context(message: str) -> str:
     of which the last may be an empty list (PHP Monolog's ``%context% %extra%``: ``User logged
     in {"user":"bob"} []``), ``key=value`` pairs after a padded column (structlog's console:
     ``worker started          queue=default``), or a Java logger in parentheses (log4j's
-    ``%m (%c)``: ``started (kafka.server.KafkaServer)``), or the time since the logger's
-    previous line (NestJS's ConsoleLogger, the ``debug`` package: ``dependencies initialized
-    +14ms``)."""
+    ``%m (%c)``: ``started (kafka.server.KafkaServer)``). (A trailing time since the logger's
+    previous line, NestJS's ``initialized +14ms``, stays: messages end so too, Android's
+    ``Displayed .../.MainActivity: +7720ms``.)"""
     last = message[-1:]
-    if last == "s" and message[-2:-1] in "0123456789m":
-        elapsed = _ELAPSED_TAIL.search(message)
-        if elapsed is not None:
-            return message[: elapsed.start()]
     if last == ")" and (message[-2:-1].isalnum() or message.endswith("$)")):
         logger = _TRAILING_LOGGER.search(message)
         if logger is not None:
