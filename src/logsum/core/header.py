@@ -772,16 +772,25 @@ def _leading_timestamps(s: _Scan) -> None:
     # Fields before the timestamp: one short tag of any kind (a label, a severity letter),
     # or up to four plain fields the first of which is an id, an address or "-".
     at = pos
+    strict = False  # the fields so far are a fixed form: only its own next field may follow
     for n in range(4):
         tag = (_TAG if n == 0 else _LEAD_FIELD).match(line, at)
+        if tag is not None and n == 1 and not _plain_lead(line[pos:at].strip()):
+            first_field = line[pos:at].strip()
+            # "ERROR - 2026-03-02 10:00:00 --> ...": a level and a dash (CodeIgniter's files);
+            # "[Nest] 19096  - 03/25/2026, ...": a bracketed name, a pid and a dash (NestJS)
+            strict = (tag.group() == "-" and _tag_level(first_field) is not None) or (
+                tag.group().isdigit() and _BRACKET_NAME.fullmatch(first_field) is not None
+            )
         if tag is None or (
             n == 1
             and not _plain_lead(line[pos:at].strip())
             and tag.group() != "|"
-            and not (tag.group() == "-" and _tag_level(line[pos:at].strip()) is not None)
-        ):  # ("api    | 2026-03-02 ...": a service's name and a pipe before its lines;
-            # "ERROR - 2026-03-02 10:00:00 --> ...": a level and a dash, CodeIgniter's files)
+            and not strict
+        ):  # ("api    | 2026-03-02 ...": a service's name and a pipe before its lines)
             break
+        if strict and n > 1 and not (n == 2 and tag.group() == "-"):
+            break  # ("INFO - some words <time>": words, not such a form)
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if line[after : after + 1] in ("*", ".") and line[after + 1 : after + 2].isalpha():
             after += 1  # "000041: *Mar  2 10:00:00.118": the clock is not synchronised
@@ -883,10 +892,8 @@ def _tag_level(tag: str) -> str | None:
 
 
 def _plain_lead(first: str) -> bool:
-    return (
-        first == "-"
-        or (any(c.isdigit() for c in first) and _LEAD_WORD.fullmatch(first) is not None)
-        or _BRACKET_NAME.fullmatch(first) is not None  # "[Nest] 19096  - 03/25/2026, ..."
+    return first == "-" or (
+        any(c.isdigit() for c in first) and _LEAD_WORD.fullmatch(first) is not None
     )
 
 
