@@ -783,10 +783,7 @@ def _leading_timestamps(s: _Scan) -> None:
                 tag.group().isdigit() and _BRACKET_NAME.fullmatch(first_field) is not None
             )
         if tag is None or (
-            n == 1
-            and not _plain_lead(line[pos:at].strip())
-            and tag.group() != "|"
-            and not strict
+            n == 1 and not _plain_lead(line[pos:at].strip()) and tag.group() != "|" and not strict
         ):  # ("api    | 2026-03-02 ...": a service's name and a pipe before its lines)
             break
         if strict and n > 1 and not (n == 2 and tag.group() == "-"):
