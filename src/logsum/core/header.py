@@ -1888,8 +1888,8 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
     """The kind of one token of a run (``sep``, ``level``, ``field`` or ``word``) and, for a
     level, its canonical name. ``glued``: the separator glued to its end (``:``, ``|``) or
     ``""``."""
-    if token in _RUN_SEPARATORS or (token and len(token) <= 3 and set(token) <= _SEPARATOR_MARKS):
-        return "sep", None  # "-", "---", "|", ">>", "=>", "::" (not a banner's "========")
+    if token in _RUN_SEPARATORS or (token and set(token) <= _SEPARATOR_MARKS):
+        return "sep", None  # "-", "---", "|", ">>", "=>", "::"
     first, last = token[:1], token[-1:]
     enclosed = (first in _OPENERS and last == _OPENERS[first]) or (first == "<" and last == ">")
     inner = token[1:-1].strip() if enclosed else token
@@ -1944,6 +1944,8 @@ def _run_tokens(
         if len(token) > 1 and token[-1] in ":|" and token not in _RUN_SEPARATORS:
             glued, token = token[-1], token[:-1]
         kind, named = _run_kind(token, glued)
+        if kind == "sep" and len(token) > 3 and line.rstrip().endswith(token[0] * 4):
+            kind = "word"  # a banner's marks on both sides: "======== SERVER STARTED ========"
         if kind == "word" and not level_known:
             ahead, looked = _level_after_words(line, at, tokens)
             reach = max(reach, looked)
