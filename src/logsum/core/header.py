@@ -2039,15 +2039,17 @@ def _field_run(s: _Scan, pos: int, need_level: bool = False, need_sep: bool = Fa
     """Read a run of general header fields at ``pos`` (see above) up to its last separator;
     True when one was read (``s.pos`` then stands where the message starts). ``need_level``:
     only a run that names a level counts (at the start of a line, where nothing else says it
-    is a header). ``need_sep``: only a run that ends with a separator token counts."""
+    is a header). ``need_sep``: only a run that ends with a separator token (or a bracketed
+    group with its colon) counts."""
     line = s.line
     tokens, reach = _run_tokens(line, pos, s.level is not None)
     s.reach = max(s.reach, reach)
     n = len(tokens)
     while n and not _closing(tokens[n - 1]):
         n -= 1
-    if not n or (need_sep and tokens[n - 1].kind[0] != "s"):
-        return False
+    last = tokens[n - 1].kind if n else ""
+    if not n or (need_sep and last[0] != "s" and not (last[1:2] in _OPENERS and last[-1] == ":")):
+        return False  # (after a logger: a separator, or a group with its colon "(Merger):")
     level = next((t.level for t in tokens[:n] if t.level), None)
     if need_level and level is None:
         return False
