@@ -144,3 +144,15 @@ def test_a_traceback_closes_with_an_exception_of_any_name() -> None:
         assert r.timestamp == head.timestamp
     engine.process("2026-03-02 10:00:01.000 INFO (MainThread) [app.setup] Retrying")
     assert not engine.process("vendor.errors.BridgeBusy: Bridge is busy").continuation
+
+
+def test_a_command_line_logged_over_lines_ending_in_a_backslash_continues_its_record() -> None:
+    """A program that logs the command it starts one argument per line, each ending with a
+    shell-style " \\" (libvirt's guest logs), writes one record: the lines take its time."""
+    engine = Engine()
+    head = engine.process("2026-03-02 10:00:00.118+0000: starting up libvirt version: 9.0.0")
+    for line in ("LC_ALL=C \\", "/usr/bin/qemu-system-x86_64 \\", "-name guest=web01 \\"):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    assert not engine.process("a line of its own").continuation

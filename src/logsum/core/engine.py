@@ -356,9 +356,13 @@ class Engine:
     def _continues(self, line: str) -> bool:
         """Whether a header-less line may continue the open record (:func:`_continues`); inside
         a trace also the exception line that closes it, whatever its class is named
-        (``aiohue.errors.BridgeBusy: Bridge is busy`` after a Python traceback's frames)."""
-        return _continues(line) or (
-            self._record_lines > 0 and _EXCEPTION_LINE.match(line) is not None
+        (``aiohue.errors.BridgeBusy: Bridge is busy`` after a Python traceback's frames); and a
+        line ended by a space and a backslash, as a shell continues a line: one of a command
+        line logged over several lines (libvirt's ``LC_ALL=C`` line after ``starting up``)."""
+        return (
+            _continues(line)
+            or (self._record_lines > 0 and _EXCEPTION_LINE.match(line) is not None)
+            or line.rstrip().endswith(" \\")
         )
 
     def version_of(self, pattern_id: str) -> int:
