@@ -156,3 +156,16 @@ def test_a_command_line_logged_over_lines_ending_in_a_backslash_continues_its_re
         assert r.continuation
         assert r.timestamp == head.timestamp
     assert not engine.process("a line of its own").continuation
+
+
+def test_a_data_structure_printed_over_lines_continues_the_record_that_announced_it() -> None:
+    """A list printed one item per line after "Enabled extensions:" (Python's pprint) is part
+    of that record: its opening line, which opens a bracket it does not close, as well."""
+    engine = Engine()
+    head = engine.process("2026-03-02 10:00:00 [app.middleware] INFO: Enabled extensions:")
+    for line in ("['app.extensions.CoreStats',", " 'app.extensions.LogStats']"):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    engine.process("2026-03-02 10:00:01 [app.engine] INFO: Spider opened")
+    assert not engine.process("[a list that closes] on its own line").continuation

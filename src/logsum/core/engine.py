@@ -133,6 +133,20 @@ def _not_json_from(start: int, line: str) -> bool:
     return not_json(line[start:])
 
 
+_CLOSERS = {"[": "]", "{": "}", "(": ")"}
+
+
+def _opens_structure(line: str) -> bool:
+    """Whether a line opens a list, dict or tuple that it does not close and goes on after a
+    comma or the opening itself: the first line of a data structure printed over several
+    lines (Python's pprint of a list after ``Enabled extensions:``)."""
+    text = line.strip()
+    opener = text[:1]
+    if opener not in _CLOSERS or not text.endswith((",", opener)):
+        return False
+    return text.count(opener) > text.count(_CLOSERS[opener])
+
+
 def _continues(line: str) -> bool:
     """Whether a line without a header may continue the open record: a stack frame or trace
     line, an indented or blank line (blank lines separate a trace's goroutines or causes)."""
@@ -358,11 +372,13 @@ class Engine:
         a trace also the exception line that closes it, whatever its class is named
         (``aiohue.errors.BridgeBusy: Bridge is busy`` after a Python traceback's frames); and a
         line ended by a space and a backslash, as a shell continues a line: one of a command
-        line logged over several lines (libvirt's ``LC_ALL=C`` line after ``starting up``)."""
+        line logged over several lines (libvirt's ``LC_ALL=C`` line after ``starting up``); and
+        the first line of a data structure printed over several lines."""
         return (
             _continues(line)
             or (self._record_lines > 0 and _EXCEPTION_LINE.match(line) is not None)
             or line.rstrip().endswith(" \\")
+            or _opens_structure(line)
         )
 
     def version_of(self, pattern_id: str) -> int:
