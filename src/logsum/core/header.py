@@ -203,6 +203,10 @@ _GLIB_HEAD = re.compile(
 )
 # (after its metadata's key=value pairs, when it has any)
 _SOURCE_MODULE = re.compile(r"(?:[\w.\-]{1,64}=\S{1,256}\s+){0,8}\[[A-Za-z_][\w.\-]{0,63}\](?=\s)")
+# Android logcat's brief format: "L/tag(  pid): message" (no time; F fatal, A assert)
+_LOGCAT_BRIEF = re.compile(r"([VDIWEFA])/([^\s(][^()]{0,63}?) *\( *(\d{1,10})\): ")
+_LOGCAT_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"}
+_LOGCAT_LEVELS |= {"F": "CRITICAL", "A": "CRITICAL"}
 _BRACKET_NAME = re.compile(r"\[[A-Za-z][\w.\-]{0,31}\]")
 _LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
@@ -344,7 +348,7 @@ CONVENTIONS: tuple[str, ...] = (
     *("_MNEMONIC", "_CPU_WORLD", "_IN_MODULE", "_UPTIME_COLON", "_WORKER", "_PADDED_PROGRAM"),
     *("_SOURCE_HEAD", "_TITLE_LEVEL", "_TIME_LABEL", "_CALLER", "_BRACKET_SOURCE"),
     *("_LETTER_LEVEL", "_LETTER_BEFORE_NAME", "_UPPER_LABEL", "_PADDED_CONTEXT"),
-    *("_GLIB_HEAD", "_SOURCE_MODULE"),
+    *("_GLIB_HEAD", "_SOURCE_MODULE", "_LOGCAT_BRIEF"),
 )
 """The scanner's recognisers of named conventions: each reads one library's or server's own
 field, as opposed to the general mechanisms (timestamps of common shapes, level words,
@@ -731,6 +735,13 @@ def _leading_timestamps(s: _Scan) -> None:
         return
     if _try_timestamp(s, pos):
         return
+    brief = _LOGCAT_BRIEF.match(line, pos)
+    if brief is not None:
+        logcat_header(s, brief)
+        s.mark(pos, brief.end(), "lcbrief")
+        s.pos = brief.end()
+        s.done = True
+        return
     glib = _GLIB_HEAD.match(line, pos)
     if glib is not None:
         glib_header(s, glib)
@@ -857,6 +868,13 @@ def glib_header(s: _Scan, m: re.Match[str]) -> None:
     s.level = LEVELS.get(word, "INFO" if word == "MESSAGE" else None)
     s.component = m.group("dom") or m.group("prg")
     s.pid = m.group("pid")
+
+
+def logcat_header(s: _Scan, m: re.Match[str]) -> None:
+    """Level, tag and pid of a logcat brief head (:data:`_LOGCAT_BRIEF`)."""
+    s.level = _LOGCAT_LEVELS[m.group(1)]
+    s.component = m.group(2)
+    s.pid = m.group(3)
 
 
 def _dated_at(s: _Scan, pos: int) -> bool:

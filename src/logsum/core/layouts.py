@@ -66,6 +66,7 @@ _KIND_REGEX = {
     "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
     "bclose": r"\]",
     "glib": scan._GLIB_HEAD.pattern,
+    "lcbrief": scan._LOGCAT_BRIEF.pattern,
     "msource": scan._SOURCE_MODULE.pattern,
     "bletter": r"\[ ?[VDIWETNC] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
@@ -139,6 +140,7 @@ _ENDS_HEADER = frozenset(
         "uptimec",
         "semi",
         "glib",
+        "lcbrief",
         "msource",
     }
 )
@@ -780,6 +782,14 @@ class _Layout:
                 scan.glib_header(probe, glib)
                 level, component, pid = probe.level, probe.component, probe.pid
                 seen_level = level is not None
+            elif kind == "lcbrief":
+                brief = scan._LOGCAT_BRIEF.fullmatch(text)
+                if brief is None:
+                    return None
+                probe = scan._Scan(line, 0)
+                scan.logcat_header(probe, brief)
+                level, component, pid = probe.level, probe.component, probe.pid
+                seen_level = True
             elif kind == "shead" or kind == "tabname":
                 component = text
             elif kind == "dcaller":
