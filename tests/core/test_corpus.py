@@ -101,11 +101,7 @@ def test_agreement_floor(part: str, mode: str) -> None:
 # so that every other family stays guarded; remove an entry once the engine keeps it. (Runs of
 # header fields tell their brackets apart since: an Erlang pid "<0.7.0>" no longer replays over
 # a JVM thread "[main]", which took nifi-app, solr, wildfly and log4j1-pattern.)
-# dmesg-decoded: when records are grouped anew (new continuation rules reorder the shuffle),
-# one of its header-less lines lands right after a java.util.logging record (head line, then
-# "INFO: ..."), and a head's time passes to every header-less line after it until a line
-# brings its own (wanted for a time-only head's plain lines, Oracle's alert log): 1 line of 8.
-KNOWN_DRIFT: set[tuple[str, str]] = {("dmesg-decoded", "timestamp")}
+KNOWN_DRIFT: set[tuple[str, str]] = set()
 
 
 def test_interleaved_records_keep_each_familys_agreement() -> None:

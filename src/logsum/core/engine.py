@@ -217,6 +217,7 @@ class Engine:
         "date class method" line, a line holding only a timestamp); lines without a time of
         their own that follow it carry it, until a line brings its own time."""
         self._head_next = False  # the line after the head is the next one
+        self._head_named = False  # the head names a component (java.util.logging's class)
         self._placed: Placed | None = None
         self._header_end = -1
         # Each kind of header layout seen, as a small number: the source of a line for the
@@ -276,7 +277,8 @@ class Engine:
         """Parse one line (a trailing line break is ignored) and update the patterns."""
         cluster, severity, stamp, message, params, header, continuation = self._read(line, True)
         if self._head_stamp is not None or (stamp is not None and not message):
-            stamp = self._head_time(line, stamp, message)  # a record head, or after one
+            named = header is not None and header.component is not None
+            stamp = self._head_time(line, stamp, message, named)  # a record head, or after one
         return LineResult(
             self.line_count,
             cluster.id,
@@ -321,10 +323,12 @@ class Engine:
             self._observe(cluster, stamp, shape.level_severity, severity, params)
             message, continuation = line[shape.message], False
             version = cluster.version  # a shape's pattern is alive: lookup checked it
+            named = shape.header.component is not None
         else:
-            cluster, severity, stamp, message, params, _, continuation = (
+            cluster, severity, stamp, message, params, header, continuation = (
                 self._read_full(line) if counted else self._read(line, False)
             )
+            named = header is not None and header.component is not None
             if self._context and not continuation:
                 # an event name with its context fields: the text its params are read from
                 # (params_of on the name alone would find none)
@@ -332,15 +336,21 @@ class Engine:
             # A continuation line's record may have been evicted or folded since.
             version = cluster.version if cluster.alive else self.version_of(cluster.id)
         if self._head_stamp is not None or (stamp is not None and not message):
-            stamp = self._head_time(line, stamp, message)  # a record head, or after one
+            stamp = self._head_time(line, stamp, message, named)  # a record head, or after one
         return (cluster.id, severity, stamp, params, message, continuation, version)
 
-    def _head_time(self, line: str, stamp: datetime | None, message: str) -> datetime | None:
+    def _head_time(
+        self, line: str, stamp: datetime | None, message: str, named: bool
+    ) -> datetime | None:
         """A line's time: its own, else that of the record head it follows (see
         ``_head_stamp``) when the line is the record's text: no header at all, or only a
-        level word and its colon (java.util.logging's ``SEVERE: ...`` line)."""
+        level word and its colon (java.util.logging's ``SEVERE: ...`` line). ``named``: the
+        line's header names a component. After a head that names one (java.util.logging's
+        ``date class method``), past its text line only its trace's lines are its own (another
+        source's header-less line is not); after a time alone, any plain line is."""
         if stamp is not None:
             self._head_stamp = None if message else stamp
+            self._head_named = named
             self._head_next = True
             return stamp
         head = self._head_stamp
@@ -349,7 +359,10 @@ class Engine:
         next_line, self._head_next = self._head_next, False
         text = line.strip()
         if message == text:
-            return head
+            if next_line or not self._head_named or self._continues(line):
+                return head
+            self._head_stamp = None
+            return None
         # the level line right after the head ("SEVERE: ...", one space after the colon)
         level = _LEVEL_LINE.match(text) if next_line else None
         return head if level is not None and text[level.end() :].strip() == message else None
