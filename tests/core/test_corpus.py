@@ -47,10 +47,13 @@ from corpus_data import (  # bench/ is not a package
 # 0.666/0.891/0.855, new holdout 0.673/0.925/0.912). Measured then: tune 0.853/0.965/0.933/0.962,
 # holdout 0.723/0.969/0.891/0.973 sequential; interleaved tune 0.844/0.919/0.929/0.953, holdout
 # 0.709/0.937/0.863/0.971. Values that still passed are kept.
+# Tune raised with the rules for the new families' misses (timestamp placements, logger
+# columns, run brackets): measured tune 0.910/0.985/0.965/0.984 sequential, 0.908/0.939/0.963/
+# 0.975 interleaved; holdout unchanged (0.723/0.969/0.891/0.973; 0.709/0.937/0.867/0.971).
 FLOORS = {
-    ("tune", "sequential"): (0.85, 0.96, 0.93, 0.96),
+    ("tune", "sequential"): (0.90, 0.98, 0.96, 0.98),
     ("holdout", "sequential"): (0.72, 0.96, 0.87, 0.97),
-    ("tune", "interleaved"): (0.84, 0.91, 0.92, 0.95),
+    ("tune", "interleaved"): (0.90, 0.93, 0.95, 0.97),
     ("holdout", "interleaved"): (0.70, 0.93, 0.84, 0.97),
 }
 
@@ -61,8 +64,9 @@ FLOORS = {
 # once a run with no level anywhere stopped counting as header).
 # Lowered with the fifth corpus pass's 45 families (measured: tune 0.723/0.943/0.853/0.938,
 # holdout 0.671/0.960/0.832/0.963).
+# Tune raised with the same rules (measured 0.756/0.957/0.866/0.953).
 GENERIC_FLOORS = {
-    "tune": (0.71, 0.94, 0.85, 0.93),
+    "tune": (0.75, 0.95, 0.86, 0.95),
     "holdout": (0.66, 0.96, 0.81, 0.96),
 }
 
@@ -93,16 +97,11 @@ def test_agreement_floor(part: str, mode: str) -> None:
     assert not low, f"{part}, {mode}: below the floor (got, floor): {low}"
 
 
-# Drifts the fifth corpus pass exposed (its new JVM-style tune families, nifi-app and solr,
-# interleaved with wildfly and log4j1-pattern take over each other's layouts; measured before
-# any engine change for them). Known engine defects (issue 15, sources interleaving), listed so
-# that every other family stays guarded; remove an entry once the engine keeps it.
-KNOWN_DRIFT = {
-    ("log4j1-pattern", "message"),
-    ("nifi-app", "message"),
-    ("solr", "message"),
-    ("wildfly", "message"),
-}
+# Families whose lines drift when sources interleave: known engine defects (issue 15), listed
+# so that every other family stays guarded; remove an entry once the engine keeps it. (Runs of
+# header fields tell their brackets apart since: an Erlang pid "<0.7.0>" no longer replays over
+# a JVM thread "[main]", which took nifi-app, solr, wildfly and log4j1-pattern.)
+KNOWN_DRIFT: set[tuple[str, str]] = set()
 
 
 def test_interleaved_records_keep_each_familys_agreement() -> None:

@@ -565,3 +565,19 @@ def test_an_error_after_a_blank_line_opens_its_own_record() -> None:
     engine = Engine()
     results = [engine.process(line) for line in python]
     assert [r.continuation for r in results] == [False] + [True] * 9
+
+
+def test_a_named_head_passes_its_time_to_its_trace_not_to_another_sources_lines() -> None:
+    """After java.util.logging's head ("date class method") and its "LEVEL: message" line,
+    the trace lines that follow carry the head's time, but a header-less line of another
+    source interleaved there does not (after a time-only head, plain lines still do)."""
+    engine = Engine(EngineConfig(default_year=2026))
+    head = datetime(2026, 3, 2, 13, 15, 42, tzinfo=UTC)
+    lines = [
+        "Mar 02, 2026 1:15:42 PM com.example.billing.ReportServlet doGet",
+        "SEVERE: Could not write report",
+        "java.io.IOException: disk full",
+        "\tat com.example.billing.ReportServlet.doGet(ReportServlet.java:88)",
+        "kern  :info  : [    0.000000] Command line: ro quiet splash",
+    ]
+    assert [r.timestamp for r in engine.process_many(lines)] == [head] * 4 + [None]

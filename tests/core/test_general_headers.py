@@ -60,6 +60,30 @@ def test_text_that_only_looks_like_fields_stays_in_the_message(line: str) -> Non
     assert _engine().process(line).message == line[len("2026-03-02 10:00:00 ") :]
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # words between a level and a time are the message's: the time is a value in it
+        (
+            "[ERROR] Job failed at 2026-03-02 10:00:00 on node3",
+            "Job failed at 2026-03-02 10:00:00 on node3",
+        ),
+        (
+            "INFO - import of 2026-03-02 10:00:00 rows done",
+            "import of 2026-03-02 10:00:00 rows done",
+        ),
+        (
+            "[Job] 17 started 2026-03-02 10:00:00 on node3",
+            "[Job] 17 started 2026-03-02 10:00:00 on node3",
+        ),
+    ],
+)
+def test_a_time_after_words_is_no_header(line: str, message: str) -> None:
+    r = _engine().process(line)
+    assert r.message == message
+    assert r.timestamp is None
+
+
 # A format nobody coded: a level letter and a module in brackets after the time.
 LETTERS = [
     ("2026-03-02 10:00:00.100 I [cache] warmed 812 keys", None),

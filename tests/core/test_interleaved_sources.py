@@ -142,3 +142,31 @@ def test_a_line_whose_own_pattern_differs_in_a_word_does_not_join_another_source
     got = engine.process(a_close).pattern_id
     assert engine.template(got) == expected == "session conn12 closed by peer"
     assert engine.template(b_id) == "session conn77 closed by peer"
+
+
+def test_a_run_learned_from_one_source_does_not_take_another_sources_thread_bracket() -> None:
+    """An Erlang process and its function in angle brackets read as a header run
+    ("<0.298.0>@web_app:start:31", lager) and a JVM thread in square brackets ("[main]") are
+    different fields: interleaved, the JVM lines keep their logger out of the message, as they
+    do alone."""
+    erlang = "2026-03-02 10:00:0{} [info] <0.298.0>@web_app:start:31 listening on port 5222"
+    jvm = "2026-03-02 10:00:0{} WARN  [pool-2-thread-1] com.example.billing.Rates - Slow: {} ms"
+    engine = Engine(EngineConfig(default_year=2026))
+    for i in range(3):
+        assert engine.process(erlang.format(i)).message == "listening on port 5222"
+        r = engine.process(jvm.format(i, 100 + i))
+        assert r.message == f"Slow: {100 + i} ms"
+        assert r.header.component == "com.example.billing.Rates"
+
+
+def test_a_12_hour_source_keeps_its_marker_beside_24_hour_sources_of_the_same_shape() -> None:
+    """Whether an AM/PM after a time is the time's is counted per source (its text before the
+    time), not per timestamp shape: a stream of 24-hour "03/02/2026 14:00:00" lines does not
+    turn another source's "10:15:32 AM" into a message word."""
+    engine = Engine(EngineConfig(default_year=2026))
+    for i in range(20):
+        engine.process(f"03/02/2026 14:00:{i:02d} worker {i} finished its batch")
+    r = engine.process("[Nest] 4120  - 03/02/2026, 10:15:32 AM     LOG [Router] Mapped the routes")
+    assert r.message == "Mapped the routes"
+    assert r.header.level == "INFO"
+    assert r.timestamp is not None and r.timestamp.hour == 10

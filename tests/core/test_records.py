@@ -107,3 +107,65 @@ def test_lines_padded_after_their_time_are_records_even_within_one_millisecond()
         else:
             assert not any(engine.process(line).continuation for line in lines)
         assert sum(p.count for p in engine.patterns()) == len(lines)
+
+
+def test_a_trace_behind_dropwizards_bang_prefix_continues_its_record() -> None:
+    """Dropwizard's layout prefixes an exception's lines with "! ": they continue the record
+    of the line that logged it and carry its time."""
+    engine = Engine()
+    head = engine.process(
+        "ERROR [2026-03-02 10:00:00,123] io.example.Resource: Error handling a request: 9f2c"
+    )
+    for line in (
+        "! java.lang.IllegalStateException: pool closed",
+        "! at io.example.Pool.take(Pool.java:88)",
+        "! at io.example.Resource.get(Resource.java:41)",
+    ):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    assert not engine.process("! not a trace line").continuation
+
+
+def test_a_traceback_closes_with_an_exception_of_any_name() -> None:
+    """A Python traceback's last line names the exception's class, which need not end in
+    "Error" or "Exception": it still belongs to the record; the same text with no trace open
+    is a line of its own."""
+    engine = Engine()
+    head = engine.process("2026-03-02 10:00:00.123 ERROR (MainThread) [app.setup] Setup failed")
+    for line in (
+        "Traceback (most recent call last):",
+        '  File "/srv/app/setup.py", line 12, in run',
+        "    bridge.connect()",
+        "vendor.errors.BridgeBusy: Bridge is busy, too many requests",
+    ):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    engine.process("2026-03-02 10:00:01.000 INFO (MainThread) [app.setup] Retrying")
+    assert not engine.process("vendor.errors.BridgeBusy: Bridge is busy").continuation
+
+
+def test_a_command_line_logged_over_lines_ending_in_a_backslash_continues_its_record() -> None:
+    """A program that logs the command it starts one argument per line, each ending with a
+    shell-style " \\" (libvirt's guest logs), writes one record: the lines take its time."""
+    engine = Engine()
+    head = engine.process("2026-03-02 10:00:00.118+0000: starting up libvirt version: 9.0.0")
+    for line in ("LC_ALL=C \\", "/usr/bin/qemu-system-x86_64 \\", "-name guest=web01 \\"):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    assert not engine.process("a line of its own").continuation
+
+
+def test_a_data_structure_printed_over_lines_continues_the_record_that_announced_it() -> None:
+    """A list printed one item per line after "Enabled extensions:" (Python's pprint) is part
+    of that record: its opening line, which opens a bracket it does not close, as well."""
+    engine = Engine()
+    head = engine.process("2026-03-02 10:00:00 [app.middleware] INFO: Enabled extensions:")
+    for line in ("['app.extensions.CoreStats',", " 'app.extensions.LogStats']"):
+        r = engine.process(line)
+        assert r.continuation
+        assert r.timestamp == head.timestamp
+    engine.process("2026-03-02 10:00:01 [app.engine] INFO: Spider opened")
+    assert not engine.process("[a list that closes] on its own line").continuation

@@ -60,6 +60,8 @@ asked for) and whether it continues the previous record."""
 # brackets of a pretty-printed value.
 _CONTINUATION = re.compile(
     r"(?:\s|at\s+[\w$.<>]+[.(]|Caused by:|\.\.\.\s*\d+\s+(?:more|common)|[}\])](?:[,;]?\s*$)"
+    # a JVM trace's lines behind a "! " prefix (Dropwizard's "%rEx" layout)
+    r"|!\s(?=at\s|Caused by:|\.\.\.\s*\d|(?:[\w$]+\.)+[\w$]*(?:Exception|Error|Throwable)\b)"
     # the exception line that opens a trace (Java, Python, .NET...)
     r"|(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Fault)\b(?::|$)"
     r"|Traceback \(most recent call last\):"
@@ -129,6 +131,20 @@ def _trace_kind(shape: Shape, line: str) -> None:
 def _not_json_from(start: int, line: str) -> bool:
     """Whether ``line`` from ``start`` on is not a JSON object's text."""
     return not_json(line[start:])
+
+
+_CLOSERS = {"[": "]", "{": "}", "(": ")"}
+
+
+def _opens_structure(line: str) -> bool:
+    """Whether a line opens a list, dict or tuple that it does not close and goes on after a
+    comma or the opening itself: the first line of a data structure printed over several
+    lines (Python's pprint of a list after ``Enabled extensions:``)."""
+    text = line.strip()
+    opener = text[:1]
+    if opener not in _CLOSERS or not text.endswith((",", opener)):
+        return False
+    return text.count(opener) > text.count(_CLOSERS[opener])
 
 
 def _continues(line: str) -> bool:
@@ -201,6 +217,7 @@ class Engine:
         "date class method" line, a line holding only a timestamp); lines without a time of
         their own that follow it carry it, until a line brings its own time."""
         self._head_next = False  # the line after the head is the next one
+        self._head_named = False  # the head names a component (java.util.logging's class)
         self._placed: Placed | None = None
         self._header_end = -1
         # Each kind of header layout seen, as a small number: the source of a line for the
@@ -260,7 +277,8 @@ class Engine:
         """Parse one line (a trailing line break is ignored) and update the patterns."""
         cluster, severity, stamp, message, params, header, continuation = self._read(line, True)
         if self._head_stamp is not None or (stamp is not None and not message):
-            stamp = self._head_time(line, stamp, message)  # a record head, or after one
+            named = header is not None and header.component is not None
+            stamp = self._head_time(line, stamp, message, named)  # a record head, or after one
         return LineResult(
             self.line_count,
             cluster.id,
@@ -321,27 +339,37 @@ class Engine:
                 self._record_lines = 0
                 message = line[shape.message]
                 if self._head_stamp is not None or (stamp is not None and not message):
-                    stamp = self._head_time(line, stamp, message)  # a record head, or after one
+                    named = shape.header.component is not None
+                    stamp = self._head_time(line, stamp, message, named)
                 return (cluster.id, severity, stamp, params, message, False, version)
-            cluster, severity, stamp, message, params, _, continuation = self._read_full(line)
+            cluster, severity, stamp, message, params, header, continuation = self._read_full(line)
         else:
-            cluster, severity, stamp, message, params, _, continuation = self._read(line, False)
+            cluster, severity, stamp, message, params, header, continuation = self._read(
+                line, False
+            )
         if self._context and not continuation:
             # an event name with its context fields: the text its params are read from
             # (params_of on the name alone would find none)
             message = f"{message} {self._context}"
+        named = header is not None and header.component is not None
         # A continuation line's record may have been evicted or folded since.
         version = cluster.version if cluster.alive else self.version_of(cluster.id)
         if self._head_stamp is not None or (stamp is not None and not message):
-            stamp = self._head_time(line, stamp, message)  # a record head, or after one
+            stamp = self._head_time(line, stamp, message, named)  # a record head, or after one
         return (cluster.id, severity, stamp, params, message, continuation, version)
 
-    def _head_time(self, line: str, stamp: datetime | None, message: str) -> datetime | None:
+    def _head_time(
+        self, line: str, stamp: datetime | None, message: str, named: bool
+    ) -> datetime | None:
         """A line's time: its own, else that of the record head it follows (see
         ``_head_stamp``) when the line is the record's text: no header at all, or only a
-        level word and its colon (java.util.logging's ``SEVERE: ...`` line)."""
+        level word and its colon (java.util.logging's ``SEVERE: ...`` line). ``named``: the
+        line's header names a component. After a head that names one (java.util.logging's
+        ``date class method``), past its text line only its trace's lines are its own (another
+        source's header-less line is not); after a time alone, any plain line is."""
         if stamp is not None:
             self._head_stamp = None if message else stamp
+            self._head_named = named
             self._head_next = True
             return stamp
         head = self._head_stamp
@@ -350,7 +378,10 @@ class Engine:
         next_line, self._head_next = self._head_next, False
         text = line.strip()
         if message == text:
-            return head
+            if next_line or not self._head_named or self._continues(line):
+                return head
+            self._head_stamp = None
+            return None
         # the level line right after the head ("SEVERE: ...", one space after the colon)
         level = _LEVEL_LINE.match(text) if next_line else None
         return head if level is not None and text[level.end() :].strip() == message else None
@@ -365,8 +396,22 @@ class Engine:
         if self._record is None or self.message_only:
             return False
         if shape.headerless:
-            return _continues(line)
+            return self._continues(line)
         return shape.trace == 1 or (shape.trace == 2 and self._record_lines > 0)
+
+    def _continues(self, line: str) -> bool:
+        """Whether a header-less line may continue the open record (:func:`_continues`); inside
+        a trace also the exception line that closes it, whatever its class is named
+        (``aiohue.errors.BridgeBusy: Bridge is busy`` after a Python traceback's frames); and a
+        line ended by a space and a backslash, as a shell continues a line: one of a command
+        line logged over several lines (libvirt's ``LC_ALL=C`` line after ``starting up``); and
+        the first line of a data structure printed over several lines."""
+        return (
+            _continues(line)
+            or (self._record_lines > 0 and _EXCEPTION_LINE.match(line) is not None)
+            or line.rstrip().endswith(" \\")
+            or _opens_structure(line)
+        )
 
     def version_of(self, pattern_id: str) -> int:
         """The current template version of a pattern (see :meth:`process_compact`); -1 when
@@ -411,7 +456,7 @@ class Engine:
             and header is NO_HEADER
             and not self.message_only
             and self._record_lines < cfg.max_record_lines
-            and _continues(line)
+            and self._continues(line)
             and not (self._blank_at == self.line_count - 1 and _EXCEPTION_OPENS.match(line))
         ):
             self._record_lines += 1

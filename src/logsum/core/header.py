@@ -91,6 +91,7 @@ _UPPER_ONLY_LEVELS = frozenset({"CONFIG", "FINE", "FINER", "FINEST", "LOG", "NOT
 # N is NOTICE, C CRITICAL, T TRACE there).
 _LETTER_PIPE = re.compile(r"([TDINWEC]) \|(?=\s)")
 _LETTER_PIPE_LEVELS = {**_SINGLE_LETTER_LEVELS, "T": "TRACE", "N": "NOTICE", "C": "CRITICAL"}
+_BRACKET_LETTERS = _LETTER_PIPE_LEVELS  # a level letter opening a bracket with the time
 # A channel or logger with the level glued behind a dot (PHP Monolog: "app.INFO: ...").
 _CHANNEL_LEVEL = re.compile(r"([A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)\.([A-Z]{3,9}):(?=\s)")
 # The process after the level, in parentheses: "(1) :" (HAProxy), "(4211 on web-1):" and
@@ -142,6 +143,7 @@ _HOSTLIKE = re.compile(r"[\w][\w.:\-]*(?=\s)|[\w.\-]+@[\w][\w.\-]*(?=\s)")
 _HOST_NAME = re.compile(r"(?=[\w.\-]*[\d.\-])(?![\d.]+$)[A-Za-z0-9][\w.\-]{0,62}|[\w.\-]+@[\w.\-]+")
 # A dotted logger and its colon after a bracket: "[AsyncDispatcher event handler] org.x.Y: ..."
 _LOGGER_AHEAD = re.compile(r"\s+[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+:\s")
+_LONG_LOGGER_AHEAD = re.compile(r"\s+[a-z_][\w$]*(?:\.[a-z_][\w$]*){2,}\.[A-Z][\w$]*\s")
 _HEADERISH = re.compile(
     # a facility word, a number, a name with digits, or user@database ([unknown]@[unknown]).
     # The name with digits looks ahead for its digit once: written as 'run, digit, run' it
@@ -192,6 +194,20 @@ _UPPER_LABEL = re.compile(r"[A-Z][A-Z_]{2,15}:(?=\s)")
 _TAG = re.compile(r"\S{1,64}(?=\s)")
 # Fields before a timestamp (a client address, a record id, a node name, "-" for none).
 _LEAD_FIELD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}(?=\s)")
+_DOTTED_NAME = re.compile(r"[a-z]\w*\.[A-Za-z]\w*\.")  # a module path: "org.example.App"
+# GLib's default log handler: "(prgname:pid): Domain-LEVEL **: HH:MM:SS.mmm: message" (the
+# time of day alone, so no timestamp; the domain is left out when the program logs without one)
+_GLIB_HEAD = re.compile(
+    r"\((?P<prg>[^\s():]{1,64}):(?P<pid>\d{1,10})\): (?:(?P<dom>[\w.\-]{1,64})-)?"
+    r"(?P<lvl>[A-Z]{4,8}|Message) \*\*: (?:\d{2}:\d{2}:\d{2}\.\d{3}: )?"
+)
+# (after its metadata's key=value pairs, when it has any)
+_SOURCE_MODULE = re.compile(r"(?:[\w.\-]{1,64}=\S{1,256}\s+){0,8}\[[A-Za-z_][\w.\-]{0,63}\](?=\s)")
+# Android logcat's brief format: "L/tag(  pid): message" (no time; F fatal, A assert)
+_LOGCAT_BRIEF = re.compile(r"([VDIWEFA])/([^\s(][^()]{0,63}?) *\( *(\d{1,10})\): ")
+_LOGCAT_LEVELS = {"V": "DEBUG", "D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR"}
+_LOGCAT_LEVELS |= {"F": "CRITICAL", "A": "CRITICAL"}
+_BRACKET_NAME = re.compile(r"\[[A-Za-z][\w.\-]{0,31}\]")
 _LEAD_WORD = re.compile(r"[^\s\"'=\[\]()<>{}]{1,64}")
 _SLASHED_HOST = re.compile(r"[\w][\w.\-]*/[\w.\-]+(?=\s)")
 # A name padded to a column width after the level (Windows CBS: "Info   CBS    Loaded ...").
@@ -222,6 +238,7 @@ _PID_BEFORE = re.compile(r"\d{1,10}(?=\s+(?:---|\[|[\w.\-/]+\.\w+:\d+\]))")
 # "%c (%F:%M(%L)) - %m").
 _LOGGER_SOURCE = re.compile(r"\s*\((?:[^()\s]|\([^()]*\))*\)(?=\s+-\s|:\s)")
 _KV = re.compile(r"[\w.\-@]+=\S*")
+_KV_COLON = re.compile(r"[A-Za-z_][\w.\-]{0,31}:[^\s:]+")
 # A structured-data id, name@enterprise-number (RFC 5424's SD-ID), heading key=value params
 _SD_ID = re.compile(r"[A-Za-z][\w.\-]{0,31}@\d{1,9}")
 # key=value metadata between the time and the level (Elixir's "$time $metadata[$level]")
@@ -247,7 +264,12 @@ _SPANS = re.compile(
 )
 # A thread named with its number after the level ("ThreadId(01)"), before a target or spans
 _NAMED_THREAD = re.compile(r"[A-Za-z]\w{0,31}\(\d{1,10}\)(?=\s)")
-_LOWER_LEVEL = re.compile(r"([a-z]{3,9})(?::(?=\s)|(?=\s+[\w.\-]+\[\d+\]\s|\s+\[))")
+# (after the time: "info:", "info hostd[123] ", "info [", a padded column before its colon
+# "info     : ", a dotted logger's name with its colon "info com.example.api: ")
+_LOWER_LEVEL = re.compile(
+    r"([a-z]{3,9})(?::(?=\s)|(?=\s+[\w.\-]+\[\d+\]\s|\s+\[| +:\s"
+    r"|\s+[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)+:\s))"
+)
 _PROGRAM_PID = re.compile(r"([A-Za-z_][\w.\-]*)\[(\d{1,10})(?::\d{1,6})?\](?=\s)")
 _THREAD_PARENS = re.compile(r"\([^()]{1,64}\)(?=\s)")
 _UPTIME_START = re.compile(r"\[ *\d{1,9}\.\d{3,9}s?\](?=\s)")  # "[   12.345678]", "[ 0.01s]"
@@ -326,6 +348,7 @@ CONVENTIONS: tuple[str, ...] = (
     *("_MNEMONIC", "_CPU_WORLD", "_IN_MODULE", "_UPTIME_COLON", "_WORKER", "_PADDED_PROGRAM"),
     *("_SOURCE_HEAD", "_TITLE_LEVEL", "_TIME_LABEL", "_CALLER", "_BRACKET_SOURCE"),
     *("_LETTER_LEVEL", "_LETTER_BEFORE_NAME", "_UPPER_LABEL", "_PADDED_CONTEXT"),
+    *("_GLIB_HEAD", "_SOURCE_MODULE", "_LOGCAT_BRIEF"),
 )
 """The scanner's recognisers of named conventions: each reads one library's or server's own
 field, as opposed to the general mechanisms (timestamps of common shapes, level words,
@@ -334,7 +357,9 @@ fields before a timestamp, and the layouts learned from a source's own lines).
 ``bench/corpus.py --generic-only`` swaps each for an expression that never matches (and empties
 :data:`CONVENTION_TABLES`, drops :data:`CONVENTION_LEVELS`), so that every format of the corpus
 is one the engine was never told about: what is left is what an unknown format gets."""
-CONVENTION_TABLES: tuple[str, ...] = ("_SINGLE_LETTER_LEVELS", "_BRACKET_ONLY_LEVELS")
+CONVENTION_TABLES: tuple[str, ...] = (
+    *("_SINGLE_LETTER_LEVELS", "_BRACKET_ONLY_LEVELS", "_BRACKET_LETTERS"),
+)
 """Tables of one convention's level letters or words (logcat's ``D``, MySQL's ``[System]``)."""
 CONVENTION_LEVELS: tuple[str, ...] = (
     *("DEBG", "BLAT", "FAIL", "DBUG", "DDEBUG", "SUBDEBUG", "LOG", "NOTE"),
@@ -425,7 +450,9 @@ def _without_context(message: str) -> str:
     of which the last may be an empty list (PHP Monolog's ``%context% %extra%``: ``User logged
     in {"user":"bob"} []``), ``key=value`` pairs after a padded column (structlog's console:
     ``worker started          queue=default``), or a Java logger in parentheses (log4j's
-    ``%m (%c)``: ``started (kafka.server.KafkaServer)``)."""
+    ``%m (%c)``: ``started (kafka.server.KafkaServer)``). (A trailing time since the logger's
+    previous line, NestJS's ``initialized +14ms``, stays: messages end so too, Android's
+    ``Displayed .../.MainActivity: +7720ms``.)"""
     last = message[-1:]
     if last == ")" and (message[-2:-1].isalnum() or message.endswith("$)")):
         logger = _TRAILING_LOGGER.search(message)
@@ -498,12 +525,17 @@ def _header_bracket(inner: str, line: str, end: int, after_logger: bool) -> bool
         return True
     if line.startswith((" - ", ": ", " | "), end):
         return True
-    if _LOGGER_AHEAD.match(line, end):
-        return True  # a thread named with spaces before the logger ([IPC Server handler 5])
+    if _LOGGER_AHEAD.match(line, end) or _LONG_LOGGER_AHEAD.match(line, end):
+        # a thread named with spaces before the logger ([IPC Server handler 5]), with its
+        # colon or a package path of three or more names (logback's "%logger{40} %msg")
+        return True
     words = inner.split()
     if len(words) > 1 and _SD_ID.fullmatch(words[0]):
         words = words[1:]  # "[Originator@6876 sub=Vimsvc opID=5a1c]": an id, then its params
-    return all(_KV.fullmatch(w) or w == "-" for w in words) or bool(_NAMED_FIELD.fullmatch(inner))
+    # (pairs with "=", or with ":" as a logging context's MDC keys: "[c:films s:shard1]")
+    return all(_KV.fullmatch(w) or _KV_COLON.fullmatch(w) or w == "-" for w in words) or bool(
+        _NAMED_FIELD.fullmatch(inner)
+    )
 
 
 def _bracket_context(text: str) -> tuple[str | None, str | None, str | None]:
@@ -515,6 +547,9 @@ def _bracket_context(text: str) -> tuple[str | None, str | None, str | None]:
         if not any(c.isalnum() for c in word):
             continue
         head, slash, rest = word.partition("/")
+        if slash and head.isdigit() and pid is None:
+            pid = head  # "pid/Tthread": "[ N <time> 2567/T1 file.cpp:12 ]" (Passenger)
+            continue
         if slash and level is None and head.isupper() and head.isalpha() and head in LEVELS:
             level = LEVELS[head]  # "LEVEL/process": "[<time>: INFO/MainProcess]"
             component = component or rest or None
@@ -590,13 +625,12 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     paren = pos < len(line) and line[pos] in '(<"'
     start = pos + 1 if bracket or paren else pos
     letter = None
-    if (
-        bracket
-        and line[pos + 2 : pos + 3] == " "
-        and line[pos + 1 : pos + 2] in _SINGLE_LETTER_LEVELS
-    ):
-        letter = line[pos + 1]  # "[I 2026-03-02 10:00:00.123 ServerApp]" (Tornado, Jupyter)
-        start = pos + 3
+    lpos = pos + 2 if bracket and line[pos + 1 : pos + 2] == " " else pos + 1
+    if bracket and line[lpos + 1 : lpos + 2] == " " and line[lpos : lpos + 1] in _BRACKET_LETTERS:
+        # "[I 2026-03-02 10:00:00.123 ServerApp]" (Tornado, Jupyter), "[ N 2026-03-02
+        # 10:00:00.1234 12/T1 file.cpp:12 ]:" (Phusion Passenger: N notice, C critical)
+        letter = line[lpos]
+        start = lpos + 2
     found = match_timestamp_shape(line, start, s.default_year)
     if found is None:
         return False
@@ -628,7 +662,7 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     if context >= 0:
         s.mark(pos, start, "bopen" if letter is None else "bletter")
         if letter is not None:
-            s.level = s.level or _SINGLE_LETTER_LEVELS[letter]
+            s.level = s.level or _BRACKET_LETTERS[letter]
         s.mark(start, end, f"ts{shape}")
         s.mark(end, context, "bctx")
         level, component, pid = _bracket_context(line[end:context])
@@ -644,8 +678,8 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         end += 1
     else:
         s.mark(pos, end, f"[ts{shape}" if bracket else f"ts{shape}")
-    if context < 0 and stamp_colon(line, end):
-        end += 1  # "... 14:36:53: run with ...", "...,123:DEBUG:certbot.main:..."
+    if stamp_colon(line, end) if context < 0 else line.startswith(": ", end):
+        end += 1  # "... 14:36:53: run with ...", "...,123:DEBUG:certbot.main:...", "... ]: "
     s.pos = end
     s.timestamp_end = end
     return True
@@ -701,6 +735,20 @@ def _leading_timestamps(s: _Scan) -> None:
         return
     if _try_timestamp(s, pos):
         return
+    brief = _LOGCAT_BRIEF.match(line, pos)
+    if brief is not None:
+        logcat_header(s, brief)
+        s.mark(pos, brief.end(), "lcbrief")
+        s.pos = brief.end()
+        s.done = True
+        return
+    glib = _GLIB_HEAD.match(line, pos)
+    if glib is not None:
+        glib_header(s, glib)
+        s.mark(pos, glib.end(), "glib")
+        s.pos = glib.end()
+        s.done = True
+        return
     numbered = _NUMBERED_LEVEL.match(line, pos)
     if numbered is not None:  # "debug1: Reading configuration data ...": a verbosity level
         s.level = LEVELS[numbered.group(1).upper()]
@@ -735,20 +783,39 @@ def _leading_timestamps(s: _Scan) -> None:
     # Fields before the timestamp: one short tag of any kind (a label, a severity letter),
     # or up to four plain fields the first of which is an id, an address or "-".
     at = pos
+    strict = False  # the fields so far are a fixed form: only its own next field may follow
     for n in range(4):
         tag = (_TAG if n == 0 else _LEAD_FIELD).match(line, at)
+        if tag is not None and n == 1 and not _plain_lead(line[pos:at].strip()):
+            first_field = line[pos:at].strip()
+            # "ERROR - 2026-03-02 10:00:00 --> ...": a level and a dash (CodeIgniter's files);
+            # "[Nest] 19096  - 03/25/2026, ...": a bracketed name, a pid and a dash (NestJS)
+            strict = (tag.group() == "-" and _tag_level(first_field) is not None) or (
+                tag.group().isdigit() and _BRACKET_NAME.fullmatch(first_field) is not None
+            )
         if tag is None or (
-            n == 1 and not _plain_lead(line[pos:at].strip()) and tag.group() != "|"
+            n == 1 and not _plain_lead(line[pos:at].strip()) and tag.group() != "|" and not strict
         ):  # ("api    | 2026-03-02 ...": a service's name and a pipe before its lines)
             break
+        if strict and n > 1 and not (n == 2 and tag.group() == "-"):
+            break  # ("INFO - some words <time>": words, not such a form)
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if line[after : after + 1] in ("*", ".") and line[after + 1 : after + 2].isalpha():
             after += 1  # "000041: *Mar  2 10:00:00.118": the clock is not synchronised
         if _try_timestamp(s, after):
             first = len(s.spans) - (3 if s.spans[-1][2] in _AFTER_ENCLOSED else 1)
+            if n == 1 and tag.group() == "-" and not _plain_lead(line[pos:at].strip()):
+                lend = _TAG.match(line, pos).end()  # type: ignore[union-attr]
+                s.spans[first:first] = [(pos, lend, "level"), (tag.start(), tag.end(), "lead")]
+                s.level = _tag_level(line[pos:lend])
+                return
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             if n == 0:
                 s.priority = _tag_level(tag.group(0))
+                if tag.group()[0] == "[" and "]" not in tag.group() and line[s.pos] == "]":
+                    s.mark(s.pos, s.pos + 1, "bclose")  # "[UTC Mar 31 09:00:00] ..." (Monit)
+                    s.pos = s.timestamp_end = s.pos + 1
+                    s.syslog_host_due = s.syslog_stamp = False  # (no host in the bracket)
             return
         at = after
     uptime = _UPTIME_START.match(line, pos)
@@ -793,6 +860,21 @@ def _leading_timestamps(s: _Scan) -> None:
 _CLOSING = {"(": ")", "<": ">", '"': '"'}
 _AFTER_ENCLOSED = ("bctx", "pclose", "aclose", "qclose")
 _ENCLOSING_KINDS = {"(": ("popen", "pclose"), "<": ("aopen", "aclose"), '"': ("qopen", "qclose")}
+
+
+def glib_header(s: _Scan, m: re.Match[str]) -> None:
+    """Level, component and pid of a GLib handler's head (:data:`_GLIB_HEAD`)."""
+    word = m.group("lvl").upper()
+    s.level = LEVELS.get(word, "INFO" if word == "MESSAGE" else None)
+    s.component = m.group("dom") or m.group("prg")
+    s.pid = m.group("pid")
+
+
+def logcat_header(s: _Scan, m: re.Match[str]) -> None:
+    """Level, tag and pid of a logcat brief head (:data:`_LOGCAT_BRIEF`)."""
+    s.level = _LOGCAT_LEVELS[m.group(1)]
+    s.component = m.group(2)
+    s.pid = m.group(3)
 
 
 def _dated_at(s: _Scan, pos: int) -> bool:
@@ -912,11 +994,17 @@ def _next_field(s: _Scan) -> bool:
             return True
         if s.has_timestamp and s.level is None and s.component is None:
             dash = _PROGRAM_DASH.match(line, after)
-            if dash is not None and _level_at(line, dash.end()) is not None:
-                s.component = dash.group("comp")
-                s.mark(after, dash.end(), "dash")
-                s.pos = dash.end()
-                return True
+            # (or two names: "%(asctime)s - %(threadName)s - %(name)s - %(levelname)s -
+            # %(message)s", botocore's debug format; the name nearest the level is the logger)
+            second = _PROGRAM_DASH.match(line, dash.end()) if dash is not None else None
+            for one in (dash,) if second is None else (dash, second):
+                if one is not None and _level_at(line, one.end()) is not None:
+                    if one is second:
+                        s.mark(after, dash.end(), "dash")  # type: ignore[union-attr]
+                    s.component = one.group("comp")
+                    s.mark(one.start(), one.end(), "dash")
+                    s.pos = one.end()
+                    return True
         if s.timestamp_end == pos - 1 and len(s.spans) == 2 and s.spans[0][2] == "tag":
             s.mark(pos, pos + 1, "mark")  # "1:S <time> - message": the verbose mark
             s.priority = s.priority or _MARK_LEVELS["-"]
@@ -1038,7 +1126,11 @@ def _next_field(s: _Scan) -> bool:
                 s.mark(at, s.pos, "clevel")  # the message follows the level column
             return False
         column = _TIME_COLUMN.match(line, pos) if s.component is None else None
-        if column is not None and _level_at(line, pos) is None:
+        if (
+            column is not None
+            and _level_at(line, pos) is None
+            and _LOWER_LEVEL.match(line, pos) is None  # "info     : message": a level column
+        ):
             s.component = column.group(1)
             s.mark(pos, column.end(), "tcolumn")
             s.pos = column.end()
@@ -1187,6 +1279,10 @@ def _next_field(s: _Scan) -> bool:
                 return _after_level(s)
             had = s.component
             _set_component_or_pid(s, inner)
+            if inner.isdigit() and s.has_timestamp and line.startswith(": ", br.end()):
+                s.mark(br.end(), br.end() + 1, "sep")  # "<time> [2101]: message": a pid
+                s.pos = br.end() + 1
+                return False
             # a thread, until a logger follows the level (also after a second bracket of
             # context: "[thread=main] [req=8a2b, org=ACME] INFO  org.x.Filter - ...")
             s.tentative = s.component is not had or s.tentative
@@ -1480,6 +1576,17 @@ def _after_level(s: _Scan) -> bool:
             if _names_itself(s, comp):
                 break
             _take_component(s, comp)
+            source = _SOURCE_MODULE.match(line, _WS.match(line, s.pos).end())  # type: ignore[union-attr]
+            if (
+                source is not None
+                and len(s.spans) > 1
+                and s.spans[-2][2] == "level"
+                and line[s.spans[-2][0] : s.spans[-2][1]].islower()
+            ):
+                # swift-log's "<time> info com.example.api: [App] message": a lower-case level,
+                # the logger's label, its metadata, then the module that logged in brackets
+                s.mark(source.start(), source.end(), "msource")
+                s.pos = source.end()
             return False
         span = _SPANS.match(line, pos)
         if span is not None:  # tracing's spans before the target: request{method=GET}:
@@ -1493,9 +1600,14 @@ def _after_level(s: _Scan) -> bool:
             s.mark(pos, caller.end(), "caller")
             s.pos = caller.end()
             continue
-        if line[pos - 1] == "\t" and s.component is None:
+        if line[pos - 1] == "\t" and (
+            s.component is None
+            or (s.spans[-1][2] == "tabname" and (len(s.spans) < 2 or s.spans[-2][2] != "tabname"))
+        ):
             tab = _TAB_NAME.match(line, pos)
-            if tab is not None:  # "info\tads\tmessage": a logger's tab-separated column
+            # "info\tads\tmessage": a logger's tab-separated column; a thread's column, then
+            # the logger's ("INFO\tmain\tio.example.Server\tmessage", Airlift's server.log)
+            if tab is not None:
                 s.component = tab.group(0)
                 s.mark(pos, tab.end(), "tabname")
                 s.pos = tab.end()
@@ -1539,7 +1651,9 @@ def _after_level(s: _Scan) -> bool:
                 s.mark(s.pos, source.end(), "source")
                 s.pos = source.end()
             continue
-        _field_run(s, pos)
+        # (after a logger only a run closed by a separator of its own: "com.x.Filter user=bob -
+        # message"; pairs, a "{...}" or an exception's "Name:" after it are the message's)
+        _field_run(s, pos, need_sep=bool(s.spans) and s.spans[-1][2] == "logger")
         break
     s.pos = _WS.match(line, s.pos).end()  # type: ignore[union-attr]
     return False
@@ -1574,6 +1688,8 @@ def _opens_message(s: _Scan, comp: re.Match[str]) -> bool:
     name = comp.group("comp")
     if any(c in name for c in "(/<@"):
         return False
+    if s.priority is not None and _DOTTED_NAME.search(name) is not None:
+        return False  # a logger after a level tag: "INFO  [<time>] org.example.App: ..."
     at = _WS.match(s.line, comp.end()).end()  # type: ignore[union-attr]
     return _level_at(s.line, at) is None and _lower_level_colon(s.line, at) is None
 
@@ -1820,7 +1936,8 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
 class _RunToken(NamedTuple):
     kind: str
     """``f`` a field, ``F`` a field that closes the header (``name:``, ``[logger]``,
-    ``file.cc:87]``), ``l`` a level, ``s`` a separator; then the separator glued to it."""
+    ``file.cc:87]``), ``l`` a level, ``s`` a separator; then the bracket a bracketed field
+    opens with, and the separator glued to it."""
     end: int
     level: str | None
     name: str | None
@@ -1845,6 +1962,8 @@ def _run_tokens(
         if len(token) > 1 and token[-1] in ":|" and token not in _RUN_SEPARATORS:
             glued, token = token[-1], token[:-1]
         kind, named = _run_kind(token, glued)
+        if kind == "sep" and len(token) > 3 and line.rstrip().endswith(token[0] * 4):
+            kind = "word"  # a banner's marks on both sides: "======== SERVER STARTED ========"
         if kind == "word" and not level_known:
             ahead, looked = _level_after_words(line, at, tokens)
             reach = max(reach, looked)
@@ -1869,7 +1988,10 @@ def _run_tokens(
         if after_level and kind in ("f", "F") and "/" in token and "." not in token:
             break  # after a bare level, "NET/Socket :" opens the message; a logger has dots
         level_known = level_known or kind == "level"
-        tokens.append(_RunToken(kind[0] + glued, end, named, name))
+        # a bracketed field's kind names its bracket: a source's "<0.7.0>" is not another
+        # source's "[main]" (interleaved sources keep their own runs)
+        opener = token[0] if kind == "F" and token[0] in "([{<" else ""
+        tokens.append(_RunToken(kind[0] + opener + glued, end, named, name))
         if kind == "level" and glued:
             break  # "LEVEL: message", "LEVEL| message"
         at = _WS.match(line, end).end()  # type: ignore[union-attr]
@@ -1931,19 +2053,21 @@ def _level_after_words(line: str, pos: int, tokens: list[_RunToken]) -> tuple[bo
 _HINT_CHARS = 200  # characters searched for a level word before reading words one by one
 
 
-def _field_run(s: _Scan, pos: int, need_level: bool = False) -> bool:
+def _field_run(s: _Scan, pos: int, need_level: bool = False, need_sep: bool = False) -> bool:
     """Read a run of general header fields at ``pos`` (see above) up to its last separator;
     True when one was read (``s.pos`` then stands where the message starts). ``need_level``:
     only a run that names a level counts (at the start of a line, where nothing else says it
-    is a header)."""
+    is a header). ``need_sep``: only a run that ends with a separator token (or a bracketed
+    group with its colon) counts."""
     line = s.line
     tokens, reach = _run_tokens(line, pos, s.level is not None)
     s.reach = max(s.reach, reach)
     n = len(tokens)
     while n and not _closing(tokens[n - 1]):
         n -= 1
-    if not n:
-        return False
+    last = tokens[n - 1].kind if n else ""
+    if not n or (need_sep and last[0] != "s" and not (last[1:2] in _OPENERS and last[-1] == ":")):
+        return False  # (after a logger: a separator, or a group with its colon "(Merger):")
     level = next((t.level for t in tokens[:n] if t.level), None)
     if need_level and level is None:
         return False

@@ -64,7 +64,11 @@ _KIND_REGEX = {
     "qopen": r'"',
     "qclose": r'"',
     "bctx": r"(?:[\s,]|: )[^\[\]]{0,160}\]",
-    "bletter": r"\[[VDIWEF] ",
+    "bclose": r"\]",
+    "glib": scan._GLIB_HEAD.pattern,
+    "lcbrief": scan._LOGCAT_BRIEF.pattern,
+    "msource": scan._SOURCE_MODULE.pattern,
+    "bletter": r"\[ ?[VDIWETNC] ",
     "dash": _unnamed(scan._PROGRAM_DASH),
     "pid": scan._PID.pattern,
     "pidtid": f"(?:{scan._PID_TID.pattern}|{scan._PID_BEFORE.pattern})",
@@ -135,6 +139,9 @@ _ENDS_HEADER = frozenset(
         "inmodule",
         "uptimec",
         "semi",
+        "glib",
+        "lcbrief",
+        "msource",
     }
 )
 """Kinds after which the scanner always lets the message start."""
@@ -767,6 +774,22 @@ class _Layout:
                 if padded is None:
                     return None
                 component, pid = padded.group(1), pid or padded.group(2)
+            elif kind == "glib":
+                glib = scan._GLIB_HEAD.fullmatch(text)
+                if glib is None:
+                    return None
+                probe = scan._Scan(line, 0)
+                scan.glib_header(probe, glib)
+                level, component, pid = probe.level, probe.component, probe.pid
+                seen_level = level is not None
+            elif kind == "lcbrief":
+                brief = scan._LOGCAT_BRIEF.fullmatch(text)
+                if brief is None:
+                    return None
+                probe = scan._Scan(line, 0)
+                scan.logcat_header(probe, brief)
+                level, component, pid = probe.level, probe.component, probe.pid
+                seen_level = True
             elif kind == "shead" or kind == "tabname":
                 component = text
             elif kind == "dcaller":
@@ -852,7 +875,7 @@ class _Layout:
                 elif component is None and inner.strip():
                     component = inner.strip()
             elif kind == "bletter":
-                level = level or scan._SINGLE_LETTER_LEVELS[text[1]]
+                level = level or scan._BRACKET_LETTERS[text[1:].strip()]
             elif kind == "bctx":
                 lvl2, comp2, pid2 = scan._bracket_context(text)
                 level, component, pid = level or lvl2, component or comp2, pid or pid2
@@ -878,6 +901,18 @@ class _Layout:
                     and not scan.host_follows(line, parts[k - 1][1], parts[k - 1][2])
                 ):
                     return None  # a C ctime() stamp ends with its year: no host follows it
+                if (
+                    k
+                    and self.kinds[k - 1][1] >= 0
+                    and not line[parts[k - 1][1]].isalpha()
+                    and k + 1 < len(parts)
+                    and self.kinds[k + 1][0] == "comp"
+                    and "[" not in parts[k + 1][0]
+                    and scan._HOST_NAME.fullmatch(text) is None
+                ):
+                    # (as the scanner reads it: after a time that is not syslog's, a plain
+                    # word before "name:" is the message's, "<time> init message: Done")
+                    return None
                 host = host or text
             elif kind == "headerish":
                 if text.isupper() and text.isalpha():
@@ -1056,6 +1091,8 @@ class _Layout:
         probe.host = "?" if self.has_host else None
         probe.syslog_stamp = self.syslog_stamp
         probe.spans.append((end, end, self.kinds[-1][0] if self.kinds else ""))  # what came last
+        if self.kinds and self.kinds[-1][0] == "bctx" and line.startswith(": ", end):
+            probe.pos = end + 1  # the scanner takes the colon after such a bracket ("... ]: ")
         start = scan._WS.match(line, end).end()  # type: ignore[union-attr]
         if self.kinds and self.kinds[-1][0] in _ENDS_HEADER:
             return False
@@ -1091,6 +1128,15 @@ class _Layout:
             and scan._BRACKET.match(line, start) is not None
         ):
             return True  # after a logger the scanner reads each bracket as context
+        if (
+            has_level
+            and last == "comp"
+            and before == "level"
+            and scan._SOURCE_MODULE.match(line, start) is not None
+            and line[:end].split()[-2:-1] != []
+            and line[:end].split()[-2].islower()
+        ):
+            return True  # the scanner reads swift-log's "[Module]" after "level label:"
         if has_level and last in _NAMED_LAST:
             return False  # the scanner lets the message start after a name that follows a level
         if has_level:
@@ -1114,7 +1160,10 @@ class _Layout:
             # (a bracket that opened with the time ends it, as a closing parenthesis does)
             stamp_last = self.kinds[-1][1] >= 0 or self.kinds[-1][0] in scan._AFTER_ENCLOSED
             # (as the scanner does, a colon right after the time is the time's)
-            colon = stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)
+            # (and, as it does, a colon and a space after a bracket that opened with the time)
+            colon = (stamp_last and self.kinds[-1][1] >= 0 and scan.stamp_colon(line, end)) or (
+                self.kinds[-1][0] == "bctx" and line.startswith(": ", end)
+            )
             probe.pos = end + colon
             probe.timestamp_end = probe.pos if stamp_last else -2
             probe.syslog_host_due = host_due
@@ -1152,7 +1201,9 @@ class HeaderDetector:
         self._plans: PlanCache = {}
         self._headerless: set[str] = set()  # starts of lines found to have no header
         # Per timestamp shape: timestamps read with an AM/PM marker, and without one.
-        self._halves: dict[int, list[int]] = {}
+        # (keyed by the shape and the source's own text before the time, digits as "0":
+        # interleaved sources of one shape keep their own clocks)
+        self._halves: dict[tuple[int, str], list[int]] = {}
         self._year24 = twenty_four_hour(default_year)
         self._dates = getattr(default_year, "dates", None)  # the stream's numeric date order
         self._dates_seen = 0
@@ -1230,9 +1281,12 @@ class HeaderDetector:
         (``[10:00:07 PM]``, ``10:00:07 PM,``) stays a marker: a message word would not be
         there."""
         for start, end, shape in self.last_stamps:
-            counts = self._halves.get(shape)
+            key = (shape, _DIGIT_RUN.sub("0", line[max(0, start - 32) : start]))
+            counts = self._halves.get(key)
             if counts is None:
-                counts = self._halves[shape] = [0, 0]
+                if len(self._halves) >= _MAX_SOURCES:
+                    self._halves.clear()
+                counts = self._halves[key] = [0, 0]
             bracketed = line[end - 1] == "]"  # a bracketed timestamp's span has its brackets
             close = end - 1 if bracketed else end
             if line[close - 1] not in "mM" or not _MARKER_END.search(line, start, close):
