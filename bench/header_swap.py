@@ -39,6 +39,9 @@ LAYOUTS = {
     "hclog": "{ts:%Y-%m-%dT%H:%M:%S.%3fZ} [{level:INFO|WARN|ERROR}]  {@agent|agent.server}: {msg}",
     "pid-level-logger": "{ts:%Y-%m-%d %H:%M:%S.%3f} {pid} {level:INFO|WARNING|ERROR} "
     "{@svc.api|svc.db} {msg}",
+    "level-pid-logger": "{ts:%Y-%m-%d %H:%M:%S.%3f} {level:INFO|WARNING|ERROR} {pid} "
+    "{@svc.api|svc.db} {msg}",
+    "golog-file": "{ts:%Y/%m/%d %H:%M:%S.%6f} {@main.go:42|server.go:118}: {msg}",
 }
 """Layouts in the ``# header:`` syntax of ``tests/templates/README.md``."""
 

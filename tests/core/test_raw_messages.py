@@ -131,3 +131,72 @@ def test_a_module_path_after_the_level_stays_the_logger_beside_plain_lines() -> 
         "2026-03-03 08:00:02,100 INFO app.db: Reconnected after 2 attempts",
     ]
     assert _messages(lines)[1:] == ["Worker 3 ready", "Reconnected after 2 attempts"]
+
+
+# A source that writes its time and then its message (Go's standard `log`), some messages
+# opening with what one line alone reads as a header field.
+_GO_LOG = [
+    "2026/03/02 10:00:00 listening on :8080",
+    "2026/03/02 10:00:01 [instance: 4a7c9e] Terminating instance",
+    "2026/03/02 10:00:02 pam_unix(sshd:session): session closed for user alice",
+    "2026/03/02 10:00:04 Started web.service - Web Server.",
+]
+
+
+def test_a_field_that_some_lines_of_a_source_lack_is_the_message_s() -> None:
+    alone = [_messages([line])[0] for line in _GO_LOG[1:]]
+    whole = [line[20:] for line in _GO_LOG[1:]]
+    assert all(a != w for a, w in zip(alone, whole, strict=True))  # one line cannot tell
+    # after a line whose header ends at the time, the same fields are the message's
+    assert _messages(_GO_LOG)[1:] == whole
+
+
+def test_a_statement_read_before_the_evidence_keeps_its_split() -> None:
+    # The first line's bracket is taken as header (nothing says otherwise yet); the same
+    # statement keeps that split after the evidence, so that it is not mined as two
+    # templates, while a statement first read after the evidence keeps its bracket.
+    lines = [
+        "2026/03/02 10:00:00 [instance: a1] Terminating instance",
+        "2026/03/02 10:00:01 Claim successful on node n1",
+        "2026/03/02 10:00:02 [instance: b2] Terminating instance",
+        "2026/03/02 10:00:03 [instance: c3] Took 2.5 seconds to spawn",
+    ]
+    engine = Engine(EngineConfig(default_year=2026))
+    results = [engine.process(line) for line in lines]
+    assert [r.message for r in results] == [
+        "Terminating instance",
+        "Claim successful on node n1",
+        "Terminating instance",
+        "[instance: c3] Took 2.5 seconds to spawn",
+    ]
+    assert results[0].pattern_id == results[2].pattern_id
+
+
+def test_lines_whose_pid_column_the_scanner_missed_are_no_evidence() -> None:
+    # The pid is read as header before a capitalised word only; the lines where it was
+    # missed open with a number, as the field does: they do not make it message.
+    lines = [
+        "2026-03-02 10:00:00 4121 status installed libc6:amd64 2.36-9",
+        "2026-03-02 10:00:01 4121 Setting up libc6:amd64 (2.36-9) ...",
+        "2026-03-02 10:00:02 4121 Unpacking zlib1g:amd64 (1.2.13) ...",
+    ]
+    assert _messages(lines)[1:] == [line[25:] for line in lines[1:]]
+
+
+def test_a_pid_and_a_logger_after_the_level_are_learned_as_columns() -> None:
+    # Python's "%(asctime)s %(levelname)s %(process)d %(name)s %(message)s": the pid and the
+    # logger repeat while the text after them varies; once learned (three lines), later
+    # lines lose them
+    words = ["Opened pool of 4", "query took 5 ms", "Closed pool", "retrying in 2 s", "done"]
+    lines = [f"2026-03-02 10:00:0{k} INFO {4121 + k % 2} app.db {w}" for k, w in enumerate(words)]
+    engine = Engine(EngineConfig(default_year=2026))
+    results = [engine.process(line) for line in lines]
+    assert [r.message for r in results[3:]] == words[3:]
+    assert results[4].header.component == "app.db"
+
+
+def test_evidence_from_later_lines_splits_cached_lines_alike() -> None:
+    lines = [*_GO_LOG, *_GO_LOG, "2026/03/02 10:00:09 [instance: ffff] Terminating instance"]
+    cached = Engine(EngineConfig(default_year=2026))
+    full = Engine(EngineConfig(default_year=2026, shape_cache=False))
+    assert [cached.process(x).message for x in lines] == [full.process(x).message for x in lines]

@@ -161,6 +161,8 @@ _SHAPE_CLASSES = str.maketrans(
 _RUNS = re.compile(r"(.)\1+")
 _CLOSERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _CODE = re.compile(r"[A-Z]+-?0[.:]?")  # "AH00126:", "WFLYSRV0049:", "ORA-00942:": a message's
+_DOTTED_SHAPE = re.compile(r"[Aa_][Aa0_]*(?:[.][Aa0_]+)+")
+"""The shape of a dotted name (``svc.db``, ``org.acme.Store``): a logger's, a module's."""
 _LEVEL_INITIALS = {
     "T": "TRACE", "D": "DEBUG", "V": "DEBUG", "I": "INFO", "N": "NOTICE",
     "W": "WARNING", "E": "ERROR", "C": "CRITICAL", "F": "CRITICAL",
@@ -287,6 +289,14 @@ class _Columns:
             # "etcdserver:"); the same name on every line opens the message ("ciod: ...")
             return len(self.values[k]) > 1
         if shape in ("()", "[]", "{}", "<>"):
+            return True
+        if (
+            not self.levels
+            and (shape == "0" or _DOTTED_SHAPE.fullmatch(shape))
+            and len(self.values[k]) < len(self.seen)
+        ):
+            # after the level, a number or a dotted name that repeats while the text after it
+            # varies: a process id or a logger on every line ("INFO 4121 svc.db Slow ...")
             return True
         last = shape[-1:]  # a bracket it did not open: "file.cc:87]"
         return last in ")]" and shape.count(last) > shape.count("(" if last == ")" else "[")
@@ -632,6 +642,7 @@ class _Layout:
         "host_due",
         "kinds",
         "last_end",
+        "last_fields",
         "last_stamps",
         "level_colons",
         "name",
@@ -678,6 +689,7 @@ class _Layout:
             self.kinds.append((kind, shape))
             prev = end
         self.steps = steps
+        self.last_fields = [(start, end) for start, end, _ in s.spans]  # of the last line split
         self.name = " ".join(kind for kind, _ in self.kinds)  # HeaderDetector.last_layout
         # levels read with their colon ("info:"): a line whose level word has none ("debug 1:")
         # is not of this layout
@@ -713,10 +725,17 @@ class _Layout:
         default_year: int,
         stamps: dict[str, datetime | None],
         plans: PlanCache,
+        upto: int = 0,
     ) -> tuple[Header, str] | None:
+        """``(header, message)`` of ``line`` read with this layout, or None when it does not
+        apply. ``upto``: read only that many of its fields, whatever follows them is message
+        (the line's source is known to write those fields and then its message,
+        :meth:`HeaderDetector._demoted`): the scanner is not asked whether more header
+        follows and no learned columns apply."""
+        kinds = self.kinds[:upto] if upto else self.kinds
         parts: list[tuple[str, int, int]] = []  # each field's text, start, end
         pos = 0
-        for gap, rx in self.steps:
+        for gap, rx in self.steps[:upto] if upto else self.steps:
             g = gap.match(line, pos)
             f = rx.match(line, g.end()) if g is not None else None
             if f is None:
@@ -724,7 +743,7 @@ class _Layout:
             parts.append((f.group(), f.start(), f.end()))
             pos = f.end()
         last = pos
-        tail = self.tail.match(line, pos)
+        tail = _WS.match(line, pos) if upto else self.tail.match(line, pos)
         if tail is None:
             return None
         end = tail.end()
@@ -735,7 +754,7 @@ class _Layout:
         seen_level = False
         after_logger = False  # a bracket right after a logger holds context, as the scanner reads
         for k, ((kind, shape), (text, field_start, field_end)) in enumerate(
-            zip(self.kinds, parts, strict=True)
+            zip(kinds, parts, strict=True)
         ):
             if shape >= 0:
                 bracketed = kind[0] == "["
@@ -988,15 +1007,16 @@ class _Layout:
             thread,
         )
         due = self.host_due and scan.host_follows(line, parts[-1][1], parts[-1][2])
-        if self._more_header(line, last, end, state, due):
+        if not upto and self._more_header(line, last, end, state, due):
             return None
         self.last_stamps = [
-            (a, b, shape)
-            for (_, shape), (_, a, b) in zip(self.kinds, parts, strict=True)
-            if shape >= 0
+            (a, b, shape) for (_, shape), (_, a, b) in zip(kinds, parts, strict=True) if shape >= 0
         ]
+        self.last_fields = [(a, b) for _, a, b in parts]
         columns = self.columns
-        if columns.take:
+        if upto:
+            pass
+        elif columns.take:
             read = columns.read(line, end)
             if read is not None:
                 end, named, name = read
@@ -1217,6 +1237,10 @@ class HeaderDetector:
         self._columns: dict[str, _Delimited] = {}  # per source (layout), its delimited columns
         self._plain: set[str] = set()  # sources that wrote lines with a level and no name
         self._with_name: set[str] = set()  # sources that wrote a level and a name after it
+        # whole headers written (_head_key), with up to two shapes of the first token after them
+        self._heads: dict[str, set[str]] = {}
+        self._decided: dict[str, bool] = {}  # statements: whether their field is message
+        self._values: dict[str, str] = {}  # fields' values: the first word after them
         """Set when a layout learned earlier was revised (a name after the level found to be
         the message's): lines split before may split differently now, so a cache of splits
         kept by the caller must be dropped (the caller resets the flag)."""
@@ -1230,6 +1254,7 @@ class HeaderDetector:
         estimate; a layout counts as ten: it holds regexes and memos of its own)."""
         layouts = sum(len(group) for group in self._by_lead.values())
         sources = len(self._plain) + len(self._with_name) + len(self._columns)
+        sources += len(self._heads) + len(self._decided) + len(self._values)
         return 10 * layouts + len(self._stamps) + len(self._plans) + len(self._headerless) + sources
 
     def split(self, line: str) -> tuple[Header, str] | None:
@@ -1333,7 +1358,7 @@ class HeaderDetector:
                 self.last_stamps = layout.last_stamps
                 self.last_end = layout.last_end
                 self.last_layout = layout.name
-                return self._named(line, group, layout, found)
+                return self._sourced(line, group, layout, found)
         self.last_stamps = []
         self.last_layout = ""
         start = zero_digits(line[:_HEADERLESS_PREFIX])
@@ -1356,8 +1381,102 @@ class HeaderDetector:
                 return result
             group.insert(0, layout)
             del group[self.max_layouts :]
-            return self._named(line, group, layout, result)
+            return self._sourced(line, group, layout, result)
         return result
+
+    def _sourced(
+        self, line: str, group: list[_Layout], layout: _Layout, found: tuple[Header, str]
+    ) -> tuple[Header, str]:
+        """``found``, or ``line`` read again by what its source is known to write
+        (:meth:`_demoted`, then :meth:`_named`)."""
+        demoted = self._demoted(line, layout, found)
+        if demoted is not None:
+            return demoted
+        return self._named(line, group, layout, found)
+
+    def _demoted(
+        self, line: str, layout: _Layout, found: tuple[Header, str]
+    ) -> tuple[Header, str] | None:
+        """``line`` split without the last field of its header, when that field is one a
+        single line cannot tell from the start of a message (a ``name:``, a bracket, a number,
+        a run of general fields...) and the line's source also writes lines whose header ends
+        right before it and whose message opens with another kind of token (:func:`_head_key`:
+        the same fields, the same text up to its values): a header's fields are on every line
+        of its source, so a field that some of its lines lack is the message's
+        (``2026/03/02 10:00:00 [instance: 4a7c] Terminating`` beside ``2026/03/02 10:00:01
+        Claim successful``). None to keep ``found``.
+
+        Each statement (the field, or its shape, and the first words after it) is decided
+        once, the first time it is read, and keeps that split: read before the evidence, it
+        keeps the field in its header for good, so that no statement is mined as two
+        templates (and the caller's cache of splits stays true). A value of the field that
+        opens statements of more than one first word is a column's (a thread, a pid): the
+        statements read after that keep it as header."""
+        kinds, fields = layout.kinds, layout.last_fields
+        if not kinds or len(fields) != len(kinds):
+            return None
+        whole = _head_key(line, layout.name, fields[-1][1])
+        openings = self._heads.get(whole)
+        if openings is None:
+            if len(self._heads) >= _MAX_SOURCES:
+                self._heads.clear()
+            openings = self._heads[whole] = set()
+        if len(openings) < 2:  # (two kinds of opening are evidence for any field)
+            opening = _token_shape(_FIRST_TOKEN.match(found[1]).group())  # type: ignore[union-attr]
+            openings.add(opening)
+        if len(kinds) < 2 or kinds[-1][0] not in _OPTIONAL_LAST:
+            return None
+        last, before = kinds[-1][0], kinds[-2][0]
+        if last == "comp" and before in _LEVEL_KINDS:
+            return None  # a name after the level: the source's own evidence (_named)
+        if last == "bracket" and before in _CONTEXT_BEFORE:
+            return None  # a bracket in a run of brackets after the logger is context
+        start, end = fields[-1]
+        if last == "comp" and _MODULE_PATH.search(line, start, end) is not None:
+            return None  # a module path ("app.db:") names a logger
+        name = layout.name.rsplit(" ", 1)[0]
+        key = _head_key(line, name, fields[-2][1])
+        text = line[start:end].strip()
+        field = _token_shape(text.split(None, 1)[0]) if text else ""
+        # the statement: the field itself when it is a word ("EXIT:"), else its shape, and
+        # the words after it, under the source's header with its bracket groups as brackets
+        # (a thread's name varies from line to line, its statements do not)
+        named = text if text.rstrip(":").isalpha() else field
+        source = _head_key(line, name, fields[-2][1], True)
+        words = _statement(found[1])
+        statement = f"{source}\0{named}\0{words}"
+        # A value of a header column (a thread, a pid) opens many statements; a message's
+        # opening goes with its statement ("pam_unix(sshd:session): session ...") or varies
+        # ("[instance: 4a7c9e]"): a value seen before one more first word is a column's.
+        value = f"{source}\0{text}"
+        first = words.split(" ", 1)[0]
+        opened = self._values.get(value)
+        if opened is None:
+            if len(self._values) >= _MAX_SOURCES:
+                self._values.clear()
+            opened = self._values[value] = first
+        elif opened != first:
+            opened = self._values[value] = _COLUMN_VALUE
+        demote = self._decided.get(statement)
+        if demote is None:
+            # (lines whose message opens like the field are lines whose field was missed)
+            demote = opened != _COLUMN_VALUE and any(
+                shape != field for shape in self._heads.get(key, ())
+            )
+            if len(self._decided) >= _MAX_SOURCES:
+                self._decided.clear()
+            self._decided[statement] = demote
+        if not demote:
+            return None
+        split = layout.split(
+            line, self.default_year, self._stamps, self._plans, upto=len(kinds) - 1
+        )
+        if split is None or (split[0].level is None and found[0].level is not None):
+            return None  # (the field named the line's level: it is header)
+        self.last_stamps = layout.last_stamps
+        self.last_end = layout.last_end
+        self.last_layout = name
+        return split
 
     def _named(
         self, line: str, group: list[_Layout], layout: _Layout, found: tuple[Header, str]
@@ -1387,7 +1506,8 @@ class HeaderDetector:
         self._with_name.add(key)
         if key not in self._plain:
             return found
-        start = line.rfind(" ", 0, len(line[: self.last_end].rstrip())) + 1
+        before = len(line[: self.last_end].rstrip())
+        start = max(line.rfind(" ", 0, before), line.rfind("\t", 0, before)) + 1
         if _MODULE_PATH.search(line, start, self.last_end) is not None:
             return found  # a module path ("app.db:") names a logger
         at = _WS.match(line, self.last_end).end()  # type: ignore[union-attr]
@@ -1400,6 +1520,42 @@ class HeaderDetector:
 
 
 _LEVEL_KINDS = frozenset({"level", "blevel"})
+
+_OPTIONAL_LAST = frozenset({"comp", "run", "bracket", "pid", "dash", "column"})
+"""Last fields of a header that one line cannot tell from the start of its message: a source
+that also writes lines whose header ends before such a field has it in its messages
+(:meth:`HeaderDetector._demoted`)."""
+
+
+_CONTEXT_BEFORE = frozenset({"bracket", "blevel", "logger"})
+"""Fields after which a bracket is context (``[logger][pipeline]``), not a message's start."""
+_COLUMN_VALUE = "\0"
+"""What :attr:`HeaderDetector._values` holds for a value seen before more than one first word."""
+_FIRST_TOKEN = re.compile(r"\S*")
+_REPEATS = re.compile(r"(?<=0)0+|(?<=A)A+|(?<=a)a+|(?<= ) +")
+"""What :func:`_head_key` drops of a header's shape: a run of digits, upper-case or lower-case
+letters, or spaces after its first (faster than :data:`_RUNS`, which matches any repeat)."""
+_BRACKET_GROUP = re.compile(r"([\[(<{])[^\[\]()<>{}]*([\])>}])")
+
+
+def _statement(message: str) -> str:
+    """What tells a message's statement from the others at its start: its first two words
+    of letters only among its first eight tokens (values are mostly numbers, paths, ids,
+    addresses)."""
+    words = [w for w in message.split(None, 8)[:8] if w.rstrip(".,:;!?").isalpha()]
+    return " ".join(words[:2])
+
+
+def _head_key(line: str, name: str, end: int, groups: bool = False) -> str:
+    """A source's header up to ``end``: its field kinds (``name``) and its text as runs of
+    upper-case letters, lower-case letters and digits (``2026-03-02 10:00:00.123 4121 INFO
+    svc.db`` is ``0-0-0 0:0:0.0 0 A a.a``); with ``groups``, each group in brackets as its
+    brackets (``[pool-1]`` and ``[main]`` are ``[]``)."""
+    text = line[:end].rstrip()
+    if groups:
+        text = _BRACKET_GROUP.sub(r"\1\2", text)
+    return name + "\0" + _REPEATS.sub("", text.translate(_SHAPE_CLASSES))
+
 
 _MAX_SOURCES = 4096
 """Sources (:func:`_source_key`) remembered by :meth:`HeaderDetector._named` per kind of
