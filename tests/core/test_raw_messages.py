@@ -200,3 +200,18 @@ def test_evidence_from_later_lines_splits_cached_lines_alike() -> None:
     cached = Engine(EngineConfig(default_year=2026))
     full = Engine(EngineConfig(default_year=2026, shape_cache=False))
     assert [cached.process(x).message for x in lines] == [full.process(x).message for x in lines]
+
+
+def test_a_name_padded_to_a_width_stays_a_column_beside_a_source_without_one() -> None:
+    # two sources of one layout interleaved: "<time> LEVEL message" and "<time> LEVEL
+    # name(padded to 12) message"; the padding says the name is a formatter's column, even
+    # where the other source's lines have no name there
+    plain = [f"2026-03-03 08:00:0{k},100 INFO     job {k} queued for run" for k in range(3)]
+    named = [
+        f"2026-03-03 08:00:0{k},200 DEBUG    {name:<12} Loaded section {k} of the config"
+        for k, name in enumerate(["root", "cli.args", "root"])
+    ]
+    mixed = [line for pair in zip(plain, named, strict=True) for line in pair]
+    got = _messages(mixed)
+    assert got[1::2] == [f"Loaded section {k} of the config" for k in range(3)]
+    assert got[0::2] == [f"job {k} queued for run" for k in range(3)]

@@ -1434,6 +1434,8 @@ class HeaderDetector:
         start, end = fields[-1]
         if last == "comp" and _MODULE_PATH.search(line, start, end) is not None:
             return None  # a module path ("app.db:") names a logger
+        if line[start:end].endswith("  ") or line.startswith("  ", end):
+            return None  # padded to a width ("root            Loaded ..."): a formatter's column
         name = layout.name.rsplit(" ", 1)[0]
         key = _head_key(line, name, fields[-2][1])
         text = line[start:end].strip()
