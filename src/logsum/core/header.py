@@ -812,7 +812,7 @@ def _leading_timestamps(s: _Scan) -> None:
             s.spans.insert(first, (pos, tag.end(), "tag" if n == 0 else "lead"))
             if n == 0:
                 s.priority = _tag_level(tag.group(0))
-                if tag.group()[0] == "[" and "]" not in tag.group() and line[s.pos] == "]":
+                if tag.group()[0] == "[" and "]" not in tag.group() and line.startswith("]", s.pos):
                     s.mark(s.pos, s.pos + 1, "bclose")  # "[UTC Mar 31 09:00:00] ..." (Monit)
                     s.pos = s.timestamp_end = s.pos + 1
                     s.syslog_host_due = s.syslog_stamp = False  # (no host in the bracket)
