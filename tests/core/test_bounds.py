@@ -45,3 +45,27 @@ def test_example_values_are_cut() -> None:
 def test_bounds_refuse_nonsense(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         EngineConfig(**{field: -1})  # type: ignore[arg-type]
+
+
+def test_header_evidence_keeps_no_long_text() -> None:
+    # sources whose header field or message opens with a long word: what the header detector
+    # remembers of each source and statement stays short, whatever the words' length
+    rng = random.Random(3)
+
+    def word(n: int) -> str:
+        return "".join(rng.choices("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ", k=n))
+
+    engine = Engine()
+    for i in range(200):
+        stamp = f"2026/03/02 10:00:{i % 60:02d}"
+        if i % 3 == 0:
+            engine.process(f"{stamp} Claim successful {i}")
+        elif i % 3 == 1:
+            engine.process(f"{stamp} {word(8)}: {word(20_000)} more")
+        else:
+            engine.process(f"{stamp} [{word(20_000)}] {word(20_000)} x")
+    headers = engine._headers
+    kept = sum(len(k) for k in headers._heads)
+    kept += sum(len(k) for k in headers._decided)
+    kept += sum(len(k) + len(v) for k, v in headers._values.items())
+    assert kept < 200 * 2_000

@@ -1450,7 +1450,7 @@ class HeaderDetector:
         # A value of a header column (a thread, a pid) opens many statements; a message's
         # opening goes with its statement ("pam_unix(sshd:session): session ...") or varies
         # ("[instance: 4a7c9e]"): a value seen before one more first word is a column's.
-        value = f"{source}\0{text}"
+        value = f"{source}\0{text[:_MAX_KEY_CHARS]}"
         first = words.split(" ", 1)[0]
         opened = self._values.get(value)
         if opened is None:
@@ -1545,7 +1545,7 @@ def _statement(message: str) -> str:
     of letters only among its first eight tokens (values are mostly numbers, paths, ids,
     addresses)."""
     words = [w for w in message.split(None, 8)[:8] if w.rstrip(".,:;!?").isalpha()]
-    return " ".join(words[:2])
+    return " ".join(w[:_MAX_KEY_CHARS] for w in words[:2])
 
 
 def _head_key(line: str, name: str, end: int, groups: bool = False) -> str:
@@ -1556,7 +1556,13 @@ def _head_key(line: str, name: str, end: int, groups: bool = False) -> str:
     text = line[:end].rstrip()
     if groups:
         text = _BRACKET_GROUP.sub(r"\1\2", text)
-    return name + "\0" + _REPEATS.sub("", text.translate(_SHAPE_CLASSES))
+    return name + "\0" + _REPEATS.sub("", text.translate(_SHAPE_CLASSES))[:_MAX_KEY_CHARS]
+
+
+_MAX_KEY_CHARS = 256
+"""The longest text a source's or a statement's key keeps of one part (a header's shape, a
+field's value, a word): the dicts keyed by them hold at most :data:`_MAX_SOURCES` entries,
+and this bounds their bytes too (a 64 KB word would otherwise be kept whole in each)."""
 
 
 _MAX_SOURCES = 4096
