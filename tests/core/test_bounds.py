@@ -64,8 +64,12 @@ def test_header_evidence_keeps_no_long_text() -> None:
             engine.process(f"{stamp} {word(8)}: {word(20_000)} more")
         else:
             engine.process(f"{stamp} [{word(20_000)}] {word(20_000)} x")
+        # a level with a name after it, and without: the level's sources are remembered too
+        engine.process(f"{stamp} [{word(3_000)}] INFO {word(5)}: hello {i}")
+        engine.process(f"{stamp} [{word(3_000)}] INFO hello there {i}")
     headers = engine._headers
     kept = sum(len(k) for k in headers._heads)
     kept += sum(len(k) for k in headers._decided)
     kept += sum(len(k) + len(v) for k, v in headers._values.items())
+    kept += sum(len(k) for k in headers._plain) + sum(len(k) for k in headers._with_name)
     assert kept < 200 * 2_000

@@ -1585,7 +1585,8 @@ def _source_key(line: str, end: int, back: int) -> str:
             break
         start = len(line[:start].rstrip())
     mark = line[start : start + 1]  # a bracket or a level word, not which level
-    return _DIGIT_RUN.sub("0", line[:start]) + ("A" if mark.isalpha() else mark)
+    text = _DIGIT_RUN.sub("0", line[:start])[:_MAX_KEY_CHARS]
+    return text + ("A" if mark.isalpha() else mark)
 
 
 def _stamp_spans(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
