@@ -1467,6 +1467,7 @@ class HeaderDetector:
             )
             if len(self._decided) >= _MAX_SOURCES:
                 self._decided.clear()
+                self.revised = True  # statements decided before may be decided again
             self._decided[statement] = demote
         if not demote:
             return None
