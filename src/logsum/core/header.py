@@ -799,6 +799,8 @@ def _leading_timestamps(s: _Scan) -> None:
             break
         if strict and n > 1 and not (n == 2 and tag.group() == "-"):
             break  # ("INFO - some words <time>": words, not such a form)
+        if n == 0 and tag.group()[0] == "[" and "]" not in line[tag.start() :]:
+            break  # a bracket never closed: a line cut short ("[2026-03-02 10:00:00")
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if line[after : after + 1] in ("*", ".") and line[after + 1 : after + 2].isalpha():
             after += 1  # "000041: *Mar  2 10:00:00.118": the clock is not synchronised
