@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from logsum.core import header as scan
 from logsum.core.model import Header
@@ -154,6 +155,9 @@ _COLUMNS = 4
 """Tokens at the start of a layout's messages whose shapes are compared across its lines."""
 _LEARN_AFTER = 3
 """Lines of a layout seen before its columns are trusted."""
+_MAX_COLUMN_VALUES = 64
+"""Values of one column a saved state may bring back (a column counts the tokens of at most
+:data:`_LEARN_AFTER` lines)."""
 _SHAPE_CLASSES = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     "A" * 26 + "a" * 26 + "0" * 10,
@@ -223,6 +227,45 @@ class _Columns:
         self.values: list[set[str]] = [set() for _ in range(_COLUMNS)]
         self.take = 0
         self.learned = False
+
+    def export(self) -> dict[str, Any]:
+        """What the columns learned, as JSON values (see :meth:`load`)."""
+        return {
+            "levels": self.levels,
+            "seen": sorted(self.seen),
+            "shapes": list(self.shapes),
+            "values": [sorted(v) for v in self.values],
+            "take": self.take,
+            "learned": self.learned,
+        }
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, dict):
+            raise ValueError("layout columns must be an object")
+        seen, shapes, values = data.get("seen"), data.get("shapes"), data.get("values")
+        take, levels, learned = data.get("take"), data.get("levels"), data.get("learned")
+        if not (
+            isinstance(seen, list)
+            and len(seen) <= _LEARN_AFTER
+            and all(isinstance(k, str) for k in seen)
+            and isinstance(shapes, list)
+            and len(shapes) in (0, _COLUMNS)
+            and all(x is None or isinstance(x, str) for x in shapes)
+            and isinstance(values, list)
+            and len(values) == _COLUMNS
+            and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in values)
+            and isinstance(take, int)
+            and 0 <= take <= (len(shapes) if shapes else 0)
+            and isinstance(levels, bool)
+            and isinstance(learned, bool)
+        ):
+            raise ValueError("malformed layout columns")
+        self.levels, self.learned, self.take = levels, learned, take
+        self.seen = set(seen)
+        self.shapes = list(shapes)
+        # (a column's values are counted only from the first lines: few of them)
+        self.values = [set(v[:_MAX_COLUMN_VALUES]) for v in values]
 
     def _tokens(self, line: str, pos: int, count: int) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
@@ -644,6 +687,7 @@ class _Layout:
         "last_end",
         "last_fields",
         "last_stamps",
+        "learned_from",
         "level_colons",
         "name",
         "probe_widths",
@@ -718,6 +762,22 @@ class _Layout:
         self.stamp_checks: dict[tuple[int, str], bool] = {}
         self.columns = _Columns(s.level is None)
         self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
+        # What the layout was built from, for a saved state (see export): the header's text,
+        # its fields, where it ended, whether it had a level, the kinds of a run of fields.
+        self.learned_from = (s.line[: s.pos], tuple(s.spans), s.pos, s.level is None, s.run)
+
+    def export(self) -> dict[str, Any]:
+        """The layout as JSON values: the header it was learned from and its columns (see
+        :func:`_layout_from`)."""
+        text, spans, pos, no_level, run = self.learned_from
+        return {
+            "header": text,
+            "spans": [list(span) for span in spans],
+            "end": pos,
+            "no_level": no_level,
+            "run": list(run),
+            "columns": self.columns.export(),
+        }
 
     def split(
         self,
@@ -1248,6 +1308,100 @@ class HeaderDetector:
         """The field kinds of the last line's header, one string (``"ts0 level comp"``): the
         same for the lines of one source, so telling interleaved sources apart; empty when
         the line had no header."""
+
+    def export(self) -> dict[str, Any]:
+        """What the detector learned, as JSON values (see :meth:`load`): its layouts per kind
+        of line start (most recently useful first), with their columns; the sources seen with
+        a level and no name after it, and with one; the AM/PM evidence per timestamp shape.
+        Its caches (timestamps read, plans, probes, header-less starts) are left out: they
+        are filled again by the lines they answer."""
+        return {
+            "layouts": [
+                [lead, [x.export() for x in group]] for lead, group in self._by_lead.items()
+            ],
+            "plain": sorted(self._plain),
+            "with_name": sorted(self._with_name),
+            "halves": [[shape, a, b] for shape, (a, b) in self._halves.items()],
+        }
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed). A
+        layout that this version's field kinds can not rebuild is left out (learned again from
+        the next line of its source)."""
+        if not isinstance(data, dict):
+            raise ValueError("header layouts must be an object")
+        layouts, plain = data.get("layouts", []), data.get("plain", [])
+        with_name, halves = data.get("with_name", []), data.get("halves", [])
+        if not (
+            isinstance(layouts, list)
+            and isinstance(plain, list)
+            and all(isinstance(k, str) for k in plain)
+            and isinstance(with_name, list)
+            and all(isinstance(k, str) for k in with_name)
+            and isinstance(halves, list)
+        ):
+            raise ValueError("malformed header layouts")
+        by_lead: dict[str, list[_Layout]] = {}
+        for item in layouts[-_MAX_LEADS:]:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+                raise ValueError("each layout group must be [start, [layouts]]")
+            if not isinstance(item[1], list):
+                raise ValueError("a layout group's layouts must be a list")
+            group = [x for x in map(self._layout_from, item[1][: self.max_layouts]) if x]
+            by_lead[item[0]] = group
+        counts: dict[int, list[int]] = {}
+        for entry in halves:
+            if not (
+                isinstance(entry, list)
+                and len(entry) == 3
+                and all(isinstance(n, int) and n >= 0 for n in entry)
+            ):
+                raise ValueError("each AM/PM count must be [shape, with, without]")
+            counts[entry[0]] = [entry[1], entry[2]]
+        self._by_lead = by_lead
+        self._plain = set(plain[:_MAX_SOURCES])
+        self._with_name = set(with_name[:_MAX_SOURCES])
+        self._halves = counts
+        self._stamps.clear()
+
+    def _layout_from(self, data: Any) -> _Layout | None:
+        """A layout rebuilt from :meth:`_Layout.export`'s value; ``None`` when its fields are
+        not ones this version reads."""
+        if not isinstance(data, dict):
+            raise ValueError("each layout must be an object")
+        text, spans, end = data.get("header"), data.get("spans"), data.get("end")
+        no_level, run = data.get("no_level"), data.get("run", [])
+        if not (
+            isinstance(text, str)
+            and isinstance(end, int)
+            and end == len(text)
+            and isinstance(spans, list)
+            and isinstance(no_level, bool)
+            and isinstance(run, list)
+            and all(isinstance(k, str) for k in run)
+        ):
+            raise ValueError("malformed layout")
+        fields: list[tuple[int, int, str]] = []
+        for span in spans:
+            if not (
+                isinstance(span, list)
+                and len(span) == 3
+                and isinstance(span[0], int)
+                and isinstance(span[1], int)
+                and isinstance(span[2], str)
+                and 0 <= span[0] <= span[1] <= end
+            ):
+                raise ValueError("malformed layout field")
+            fields.append((span[0], span[1], span[2]))
+        s = scan._Scan(text, self.default_year, pos=end, spans=fields)
+        s.level = None if no_level else "INFO"
+        s.run = tuple(run)
+        try:
+            layout = _Layout(s)
+        except (re.error, ValueError, KeyError, IndexError):
+            return None  # a field kind of another version
+        layout.columns.load(data.get("columns"))
+        return layout
 
     def entries(self) -> int:
         """Layouts and remembered timestamps, plans, header-less starts and sources (for a memory
