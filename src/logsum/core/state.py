@@ -67,7 +67,7 @@ FORMAT = "logsum.engine-state"
 VERSION = 2
 VERSIONS = (1, 2)
 """The versions :func:`load_state` reads."""
-COMPACT = b"logsum.engine-compact/1"
+COMPACT = b"logsum.engine-compact/2"
 """The first item of :func:`dump_compact`'s value: which layout of it this code reads."""
 
 
@@ -339,8 +339,10 @@ def dump_compact(engine: Engine) -> bytes:
     """The engine as compact bytes for this process to keep and bring back with
     :func:`load_compact`: its patterns and what the miner learned, the masked messages it
     placed (the miner alone may place a message elsewhere once its pattern was merged across
-    lengths) and the line shapes it replays (so a tenant's known lines stay on the fast path),
-    without its memories of words and header layouts. Not a file format: ``marshal`` bytes of
+    lengths), the line shapes it replays (so a tenant's known lines stay on the fast path) and
+    what decides how its later lines are read (as :func:`dump_state` saves it: the sources of
+    its patterns, header layouts, message keys, date orders...), without its memories of
+    token masks. Not a file format: ``marshal`` bytes of
     plain values, read only by the code that wrote them (never load bytes from elsewhere)."""
     miner = engine._miner
     clusters = []
@@ -362,6 +364,7 @@ def dump_compact(engine: Engine) -> bytes:
                 c.examples_full,
                 c.examples_capped,
                 c.multi_length,
+                c.sources,
             )
         )
     shapes = engine._shapes
@@ -376,6 +379,8 @@ def dump_compact(engine: Engine) -> bytes:
             miner.learned(),
             () if shapes is None else tuple(shapes.export(index_of)),
             tuple((key, c.id) for key, c in engine._cache.items() if miner.get(c.id) is not None),
+            # what decides how later lines are read, but the cache (kept above)
+            {k: v for k, v in _learned(engine).items() if k != "cache"},
         )
     )
 
@@ -390,7 +395,7 @@ def load_compact(cls: type[Engine], data: bytes, config: EngineConfig | None = N
         raise StateError("not a LogSum compact engine") from exc
     if not isinstance(value, tuple) or not value or value[0] != COMPACT:
         raise StateError("not a LogSum compact engine")
-    _, line_count, message_only, log_format, records, aliases, learned, shapes, cache = value
+    _, line_count, message_only, log_format, records, aliases, learned, shapes, cache, more = value
     engine = cls(config, message_only=message_only, log_format=log_format)
     clusters = []
     for r in records:
@@ -402,7 +407,7 @@ def load_compact(cls: type[Engine], data: bytes, config: EngineConfig | None = N
         c.last_seen = None if last is None else datetime.fromisoformat(last)
         c.examples = {k: list(v) for k, v in examples}
         c.examples_version = c.version if current else 0
-        c.examples_seen, c.examples_full, c.examples_capped, c.multi_length = r[9:]
+        c.examples_seen, c.examples_full, c.examples_capped, c.multi_length, c.sources = r[9:]
         clusters.append(c)
     engine._miner.restore_unindexed(clusters, aliases, learned)
     engine.line_count = line_count
@@ -414,4 +419,5 @@ def load_compact(cls: type[Engine], data: bytes, config: EngineConfig | None = N
             engine._cache_bytes += len(key) + _CACHE_ENTRY_BYTES
     if engine._shapes is not None and shapes:
         engine._shapes.revive(list(shapes), clusters)
+    _load_learned(engine, more)
     return engine
