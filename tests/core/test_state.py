@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logsum import Engine, EngineConfig
 from logsum.core.model import LineResult
@@ -249,3 +251,57 @@ def test_state_follows_patterns_not_lines() -> None:
 
     small, large = size(300), size(3_000)
     assert large < 1.2 * small
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 300)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _taught() -> dict[str, Any]:
+    engine = Engine(CONFIG)
+    first, _ = _taught_then_used(8)
+    engine.process_many([*first, "2026-03-02 10:00:00 INFO [main] app.Jobs - job 1 done"])
+    return json.loads(json.dumps(engine.to_state()))
+
+
+_STATE = _taught()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(sorted(_STATE["learned"])),
+    st.lists(st.integers(0, 3), max_size=3),
+    _JSON,
+)
+def test_any_damaged_learned_part_loads_or_is_refused(
+    part: str, path: list[int], value: Any
+) -> None:
+    """A saved state from an untrusted place: whatever a learned part (or a value inside it)
+    holds, loading gives an engine that reads lines, or a StateError; never another error."""
+    state = json.loads(json.dumps(_STATE))
+    holder: Any = state["learned"]
+    key: Any = part
+    for step in path:  # down into the part, where it has lists or objects
+        inner = holder[key]
+        if isinstance(inner, list) and inner:
+            holder, key = inner, step % len(inner)
+        elif isinstance(inner, dict) and inner:
+            holder, key = inner, sorted(inner)[step % len(inner)]
+        else:
+            break
+    holder[key] = value
+    try:
+        engine = Engine.from_state(state, CONFIG)
+    except StateError:
+        return
+    for line in _taught_then_used(8)[1]:
+        engine.process(line)

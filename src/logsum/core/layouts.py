@@ -250,7 +250,7 @@ class _Columns:
             and len(seen) <= _LEARN_AFTER
             and all(isinstance(k, str) for k in seen)
             and isinstance(shapes, list)
-            and len(shapes) in (0, _COLUMNS)
+            and len(shapes) in ((_COLUMNS,) if seen else (0, _COLUMNS))
             and all(x is None or isinstance(x, str) for x in shapes)
             and isinstance(values, list)
             and len(values) == _COLUMNS
@@ -1393,6 +1393,8 @@ class HeaderDetector:
             ):
                 raise ValueError("malformed layout field")
             fields.append((span[0], span[1], span[2]))
+        if any(kind == "run" for _, _, kind in fields) and len(run) < 2:
+            raise ValueError("a layout's run of fields must name its kinds")
         s = scan._Scan(text, self.default_year, pos=end, spans=fields)
         s.level = None if no_level else "INFO"
         s.run = tuple(run)
