@@ -237,7 +237,8 @@ class WatchRunner:
             self.repo.commit_batch(
                 self.spec.id, self.owner, None, BatchCommit(engine_state=self._engine_state())
             )
-        except StoreError as exc:
+        except (StoreError, LeaseLost) as exc:
+            # (a process that took the watch over saves its own engine)
             log.warning("watch %s: engine state not saved: %s", self.spec.id, exc)
 
     def _open_follower(self) -> FileFollower | None:
