@@ -11,6 +11,7 @@ does not fit. docs/HEADERS.md describes both.
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -499,6 +500,12 @@ def _delimited(text: str, delim: int) -> list[tuple[int, int]] | None:
     return spans if len(spans) > 1 else None
 
 
+def _line_key(message: str) -> int:
+    """A message up to its numbers, as a number that is the same in every process (a saved
+    state carries them: ``hash`` of a string differs between processes)."""
+    return zlib.crc32(_DIGIT_RUN.sub("0", message).encode("utf-8", "surrogatepass"))
+
+
 class _Delimited:
     """The columns a source's messages are written in, when a delimiter separates them
     (``message | logger | thread``, ``<id> <> <code> <message>``, ``[a] [b: c] message``):
@@ -526,10 +533,50 @@ class _Delimited:
         self.trail = 0  # columns after it
         self.levels: set[int] = set()  # trailing columns (from the end) of level words
 
+    def export(self) -> dict[str, Any]:
+        """What was learned, as JSON values (see :meth:`load`)."""
+        return {
+            "seen": sorted(self.seen),
+            "rows": list(self.rows),
+            "learned": self.learned,
+            "delim": self.delim,
+            "lead": self.lead,
+            "trail": self.trail,
+            "levels": sorted(self.levels),
+        }
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, dict):
+            raise ValueError("delimited columns must be an object")
+        seen, rows, levels = data.get("seen"), data.get("rows"), data.get("levels")
+        learned, delim = data.get("learned"), data.get("delim")
+        lead, trail = data.get("lead"), data.get("trail")
+        if not (
+            isinstance(seen, list)
+            and len(seen) <= _DELIM_TRIES
+            and all(isinstance(k, int) for k in seen)
+            and isinstance(rows, list)
+            and len(rows) <= _DELIM_LEARN_AFTER
+            and all(isinstance(r, str) and len(r) <= _MAX_DELIM_CHARS for r in rows)
+            and isinstance(learned, bool)
+            and isinstance(delim, int)
+            and -1 <= delim < len(_DELIMITERS)
+            and isinstance(lead, int)
+            and isinstance(trail, int)
+            and 0 <= lead <= _MAX_DELIM_CHARS
+            and 0 <= trail <= _MAX_DELIM_CHARS
+            and isinstance(levels, list)
+            and all(isinstance(k, int) and 1 <= k <= trail for k in levels)
+        ):
+            raise ValueError("malformed delimited columns")
+        self.seen, self.rows, self.learned = set(seen), list(rows), learned
+        self.delim, self.lead, self.trail, self.levels = delim, lead, trail, set(levels)
+
     def observe(self, message: str) -> None:
         if self.learned or len(message) > _MAX_DELIM_CHARS:
             return
-        key = hash(_DIGIT_RUN.sub("0", message))
+        key = _line_key(message)
         if key in self.seen:
             return
         self.seen.add(key)
@@ -580,7 +627,7 @@ class _Delimited:
     def read(self, message: str) -> tuple[int, int, str | None] | None:
         """Where the message column is in ``message`` (start, end) and the level a column of
         levels after it gave; ``None`` when the line's other columns are not such fields."""
-        if self.delim < 0 or (self.seen and hash(_DIGIT_RUN.sub("0", message)) in self.seen):
+        if self.delim < 0 or (self.seen and _line_key(message) in self.seen):
             return None
         spans = _delimited(message, self.delim)
         lead, trail = self.lead, self.trail
@@ -1312,9 +1359,9 @@ class HeaderDetector:
     def export(self) -> dict[str, Any]:
         """What the detector learned, as JSON values (see :meth:`load`): its layouts per kind
         of line start (most recently useful first), with their columns; the sources seen with
-        a level and no name after it, and with one; the AM/PM evidence per timestamp shape.
-        Its caches (timestamps read, plans, probes, header-less starts) are left out: they
-        are filled again by the lines they answer."""
+        a level and no name after it, and with one; the AM/PM evidence per timestamp shape;
+        each source's delimited message columns. Its caches (timestamps read, plans, probes,
+        header-less starts) are left out: they are filled again by the lines they answer."""
         return {
             "layouts": [
                 [lead, [x.export() for x in group]] for lead, group in self._by_lead.items()
@@ -1322,6 +1369,7 @@ class HeaderDetector:
             "plain": sorted(self._plain),
             "with_name": sorted(self._with_name),
             "halves": [[shape, a, b] for shape, (a, b) in self._halves.items()],
+            "delimited": [[key, columns.export()] for key, columns in self._columns.items()],
         }
 
     def load(self, data: Any) -> None:
@@ -1358,6 +1406,16 @@ class HeaderDetector:
             ):
                 raise ValueError("each AM/PM count must be [shape, with, without]")
             counts[entry[0]] = [entry[1], entry[2]]
+        delimited = data.get("delimited", [])
+        if not isinstance(delimited, list):
+            raise ValueError("delimited columns must be a list")
+        sources: dict[str, _Delimited] = {}
+        for entry in delimited[-_MAX_DELIM_SOURCES:]:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+                raise ValueError("each delimited source must be [source, columns]")
+            columns = sources[entry[0]] = _Delimited()
+            columns.load(entry[1])
+        self._columns = sources
         self._by_lead = by_lead
         self._plain = set(plain[:_MAX_SOURCES])
         self._with_name = set(with_name[:_MAX_SOURCES])
