@@ -1359,16 +1359,20 @@ class HeaderDetector:
     def export(self) -> dict[str, Any]:
         """What the detector learned, as JSON values (see :meth:`load`): its layouts per kind
         of line start (most recently useful first), with their columns; the sources seen with
-        a level and no name after it, and with one; the AM/PM evidence per timestamp shape;
-        each source's delimited message columns. Its caches (timestamps read, plans, probes,
-        header-less starts) are left out: they are filled again by the lines they answer."""
+        a level and no name after it, and with one; the AM/PM evidence per timestamp shape
+        and source; each source's delimited message columns; the headers written with their
+        openings and the statements decided (:meth:`_demoted`). Its caches (timestamps read,
+        plans, probes, header-less starts) are left out: the lines they answer fill them."""
         return {
             "layouts": [
                 [lead, [x.export() for x in group]] for lead, group in self._by_lead.items()
             ],
             "plain": sorted(self._plain),
             "with_name": sorted(self._with_name),
-            "halves": [[shape, a, b] for shape, (a, b) in self._halves.items()],
+            "halves": [[shape, context, a, b] for (shape, context), (a, b) in self._halves.items()],
+            "heads": [[key, sorted(shapes)] for key, shapes in self._heads.items()],
+            "decided": [[statement, demote] for statement, demote in self._decided.items()],
+            "values": [[value, first] for value, first in self._values.items()],
             "delimited": [[key, columns.export()] for key, columns in self._columns.items()],
         }
 
@@ -1397,15 +1401,27 @@ class HeaderDetector:
                 raise ValueError("a layout group's layouts must be a list")
             group = [x for x in map(self._layout_from, item[1][: self.max_layouts]) if x]
             by_lead[item[0]] = group
-        counts: dict[int, list[int]] = {}
-        for entry in halves:
+        counts: dict[tuple[int, str], list[int]] = {}
+        for entry in halves[-_MAX_SOURCES:]:
             if not (
                 isinstance(entry, list)
-                and len(entry) == 3
-                and all(isinstance(n, int) and n >= 0 for n in entry)
+                and len(entry) == 4
+                and isinstance(entry[1], str)
+                and all(isinstance(n, int) and n >= 0 for n in (entry[0], *entry[2:]))
             ):
-                raise ValueError("each AM/PM count must be [shape, with, without]")
-            counts[entry[0]] = [entry[1], entry[2]]
+                raise ValueError("each AM/PM count must be [shape, source, with, without]")
+            counts[(entry[0], entry[1])] = [entry[2], entry[3]]
+        heads: dict[str, set[str]] = {}
+        for key, shapes in _pairs(data.get("heads", []), "heads"):
+            if not isinstance(shapes, list) or len(shapes) > 2:
+                raise ValueError("a header's openings must be a list of at most two shapes")
+            heads[_text(key)] = {_text(x) for x in shapes}
+        decided: dict[str, bool] = {}
+        for key, demote in _pairs(data.get("decided", []), "decided"):
+            if not isinstance(demote, bool):
+                raise ValueError("a statement's decision must be true or false")
+            decided[_text(key)] = demote
+        values = {_text(k): _text(v) for k, v in _pairs(data.get("values", []), "values")}
         delimited = data.get("delimited", [])
         if not isinstance(delimited, list):
             raise ValueError("delimited columns must be a list")
@@ -1416,6 +1432,7 @@ class HeaderDetector:
             columns = sources[entry[0]] = _Delimited()
             columns.load(entry[1])
         self._columns = sources
+        self._heads, self._decided, self._values = heads, decided, values
         self._by_lead = by_lead
         self._plain = set(plain[:_MAX_SOURCES])
         self._with_name = set(with_name[:_MAX_SOURCES])
@@ -1734,6 +1751,25 @@ class HeaderDetector:
         self.last_end = start
         self.last_layout = " ".join(kind for kind, _ in kinds[:-1])
         return header._replace(component=None), line[start:at] + message
+
+
+def _pairs(data: Any, name: str) -> list[tuple[Any, Any]]:
+    """The last ``_MAX_SOURCES`` ``[key, value]`` entries of a saved list (``ValueError`` when
+    it is not one)."""
+    if not isinstance(data, list):
+        raise ValueError(f"{name} must be a list")
+    out = []
+    for entry in data[-_MAX_SOURCES:]:
+        if not (isinstance(entry, list) and len(entry) == 2):
+            raise ValueError(f"each entry of {name} must be [key, value]")
+        out.append((entry[0], entry[1]))
+    return out
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a saved key or value must be a string")
+    return value
 
 
 _LEVEL_KINDS = frozenset({"level", "blevel"})

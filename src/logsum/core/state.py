@@ -144,6 +144,7 @@ def _learned(engine: Engine) -> dict[str, Any]:
         "head": {
             "timestamp": None if engine._head_stamp is None else engine._head_stamp.isoformat(),
             "next": engine._head_next,
+            "named": engine._head_named,
         },
     }
 
@@ -252,6 +253,7 @@ def _load_learned(engine: Engine, learned: dict[str, Any]) -> None:
         raise ValueError("head must be an object")
     engine._head_stamp = _time(head.get("timestamp"))
     engine._head_next = bool(head.get("next", False))
+    engine._head_named = bool(head.get("named", False))
 
 
 def _list(obj: dict[str, Any], key: str) -> list[Any]:
