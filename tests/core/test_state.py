@@ -172,11 +172,14 @@ def test_what_was_learned_decides_the_rest() -> None:
         n = len(expected) if part == "headers" else 100
         _, got = _restored(state, lines[cut : cut + n])
         assert got != expected[:n], part
-    # (a source's delimited message columns, part of the header layouts' memory)
-    state = json.loads(json.dumps(saved))
-    state["learned"]["headers"]["delimited"] = []
-    _, got = _restored(state, lines[cut:])
-    assert got != expected
+    # (a source's delimited message columns, and the fields some of a source's lines lack:
+    # parts of the header layouts' memory)
+    for memory in (("delimited",), ("heads", "decided", "values")):
+        state = json.loads(json.dumps(saved))
+        for key in memory:
+            state["learned"]["headers"][key] = []
+        _, got = _restored(state, lines[cut:])
+        assert got != expected, memory
     # the CSV rows after the header row: the column named Message is the message
     _, got = _restored(saved, lines[cut:])
     rest = lines[cut:]
