@@ -168,8 +168,8 @@ def test_what_was_learned_decides_the_rest() -> None:
     for part in ("csv_columns", "json_keys", "date_orders", "sources", "headers", "record"):
         state = json.loads(json.dumps(saved))
         state["learned"].pop(part)
-        # (the lines the taught ones decide come first; header layouts are the corpus's)
-        n = len(expected) if part == "headers" else 100
+        # (the lines the taught ones decide come first; layouts and sources are the corpus's)
+        n = len(expected) if part in ("headers", "sources") else 100
         _, got = _restored(state, lines[cut : cut + n])
         assert got != expected[:n], part
     # (a source's delimited message columns, and the fields some of a source's lines lack:
