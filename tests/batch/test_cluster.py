@@ -160,3 +160,52 @@ def test_killed_worker_leaves_counts_exact(tmp_path: Path) -> None:
     assert sum(p.count for p in result.patterns) == sum(
         p.count for p in Engine.from_state(expected.state).patterns()
     )
+
+
+def test_params_of_structured_event_names_equal_logsum_parse(
+    tmp_path: Path, threads_client: Client
+) -> None:
+    """A JSON line whose message is an event name (one word) has its values in its context
+    fields (``request method=<*> path=<*> status=<*>``). Lines read before the template
+    generalised get their values under the final template, as `logsum parse` gives them,
+    in every partition."""
+    import orjson
+    from typer.testing import CliRunner
+
+    from logsum.cli import app
+
+    lines = []
+    for i in range(240):
+        lines.append(
+            orjson.dumps(
+                {
+                    "time": f"2026-03-02T10:{i % 60:02d}:{i % 60:02d}Z",
+                    "level": "info",
+                    "msg": ("request", "response")[i % 2],
+                    # GET only at first: the method becomes a value later in every partition
+                    "method": "GET" if i % 40 < 20 else ("POST", "PUT", "DELETE")[i % 3],
+                    "path": f"/api/items/{i}",
+                    "status": 200 + i % 4,
+                }
+            ).decode()
+        )
+        lines.append(f"2026-03-02 10:00:{i % 60:02d} INFO worker {i % 7} done in {i} ms")
+    path = tmp_path / "events.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    parsed = CliRunner().invoke(app, ["parse", str(path)])
+    assert parsed.exit_code == 0
+    expected = [orjson.loads(x)["params"] for x in parsed.stdout_bytes.splitlines()]
+    assert len(expected) == len(lines)
+    # (every event line has values: the path and status at least)
+    assert all(len(expected[k]) >= 2 for k in range(0, len(lines), 2))
+
+    result = mine([str(path)], client=threads_client, blocksize=6_000)
+    assert len(result.parts) > 3
+    frame = result.results.compute()
+    got = [list(p) for p in frame.params]
+    wrong = [
+        (k + 1, lines[k][:60], expected[k], got[k])
+        for k in range(len(lines))
+        if got[k] != expected[k]
+    ]
+    assert wrong == []

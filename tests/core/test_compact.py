@@ -102,3 +102,20 @@ def test_memory_estimate_follows_what_the_engine_allocates() -> None:
     finally:
         tracemalloc.stop()
     assert 0.5 * used < engine.memory_bytes() < 2 * used
+
+
+def test_a_brought_back_engine_reads_on_as_it_learned() -> None:
+    """What decides how later lines are read comes back too: a CSV header row naming the
+    message column, a day-first date order, the sources its patterns belong to."""
+    warm = Engine()
+    warm.process_many(
+        ["Timestamp,Level,Message,Source,Host,Region"]
+        + [f"2026-03-02 10:00:0{i},INFO,started,pool {i},host{i},eu" for i in range(3)]
+        + [f"13/03/2026 10:01:0{i} INFO scheduler: job {i} queued" for i in range(2)]
+    )
+    back = Engine.from_compact(warm.to_compact())
+    more = ["2026-03-02 10:02:00,WARN,paused,pool 9,host9,eu", "01/04/2026 10:03:00 INFO x: y"]
+    got = back.process_many(more)
+    assert [r.message for r in got] == [r.message for r in warm.process_many(more)]
+    assert got[0].message == "paused"
+    assert got[1].timestamp is not None and got[1].timestamp.month == 4

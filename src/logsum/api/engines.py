@@ -7,9 +7,10 @@ process keeps its tenants' engines in memory, in one of two forms:
 
 - **warm**: the engine itself, ready for the next request;
 - **compact**: the engine put away as bytes (:meth:`Engine.to_compact`: patterns, what the
-  miner learned, the line shapes it replays; a tenth of its memory or less), brought back in a
+  miner learned, the line shapes it replays, what it learned about reading lines: header
+  layouts, message keys, date orders; a tenth of its memory or less), brought back in a
   millisecond or two on the tenant's next request (:meth:`Engine.from_compact`), with the same
-  pattern ids and templates for the same lines.
+  pattern ids, templates and header splits for the same lines.
 
 Both together stay within ``max_bytes``, as the engines count their own memory
 (:meth:`Engine.memory_bytes`, plus the ids and sent examples kept beside each): past it, the

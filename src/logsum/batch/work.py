@@ -143,20 +143,22 @@ def _results(
 ) -> tuple[list[LineResult], list[tuple[str, str, datetime | None]]]:
     engine = options.engine()
     merged = Engine.from_state(merged_state, options.config)
-    process, version_of = engine.process, engine.version_of
-    raw: list[tuple[LineResult, int]] = []
+    process, version_of = engine.process_with_text, engine.version_of
+    raw: list[tuple[LineResult, int, str]] = []
     for line in read_part(
         part, message_only=options.message_only, max_line_bytes=options.max_line_bytes
     ):
-        r = process(line)
+        # (the text the line's values are read from: a structured event name's message
+        # followed by its context fields, as `logsum parse` reads them)
+        r, text = process(line)
         # The template version the line's values were read under (see Engine.process_compact).
-        raw.append((r, -1 if r.continuation else version_of(r.pattern_id)))
+        raw.append((r, -1 if r.continuation else version_of(r.pattern_id), text))
     out: list[LineResult] = []
     moves: list[tuple[str, str, datetime | None]] = []
     # (partition pattern, merged id) -> version whose params hold when merged
     valid: dict[tuple[str, str], int] = {}
     head = ""  # merged id of the open record's first line (continuation lines follow it)
-    for i, (r, version) in enumerate(raw):
+    for i, (r, version, text) in enumerate(raw):
         pid = mapping.get(r.pattern_id, r.pattern_id)
         params = r.params
         where = split.get(engine.resolve(r.pattern_id)) if split else None
@@ -164,7 +166,7 @@ def _results(
             if r.continuation:
                 pid = head or pid
             else:
-                routed = route(where, pid, engine.masked_tokens(r.message), merged)
+                routed = route(where, pid, engine.masked_tokens(text), merged)
                 if routed != pid:
                     moves.append((pid, routed, r.timestamp))
                     pid = routed
@@ -176,7 +178,7 @@ def _results(
                 ok = valid[r.pattern_id, pid] = _valid_version(engine, merged, r.pattern_id, pid)
             if version != ok:
                 try:
-                    params = merged.params_of(pid, r.message)
+                    params = merged.params_of(pid, text)
                 except KeyError:  # evicted before the end of its partition
                     params = ()
         out.append(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import csv
 import re
+from typing import Any
 
 from logsum.core.header import LEVELS
 from logsum.core.model import Header
@@ -119,6 +120,32 @@ class CsvColumns:
             self.rows[(sep, len(fields))] = columns
             self.changed = True
         return True
+
+    def export(self) -> list[list[Any]]:
+        """The header rows learned, as JSON values: ``[separator, field count, [time, clock,
+        level, message]]`` each, oldest first (see :meth:`load`)."""
+        return [[sep, n, list(columns)] for (sep, n), columns in self.rows.items()]
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, list):
+            raise ValueError("CSV header rows must be a list")
+        rows: dict[tuple[str, int], Columns] = {}
+        for item in data[-self.MAX_ROWS :]:
+            if not (
+                isinstance(item, list)
+                and len(item) == 3
+                and isinstance(item[0], str)
+                and len(item[0]) == 1
+                and isinstance(item[1], int)
+                and isinstance(item[2], list)
+                and len(item[2]) == 4
+                and all(isinstance(i, int) and -1 <= i < item[1] for i in item[2])
+            ):
+                raise ValueError("each CSV header row must be [separator, fields, [4 columns]]")
+            stamp, clock, level, message = item[2]
+            rows[(item[0], item[1])] = (stamp, clock, level, message)
+        self.rows = rows
 
 
 def _fields(line: str, sep: str) -> list[str] | None:

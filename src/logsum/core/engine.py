@@ -290,6 +290,16 @@ class Engine:
             continuation,
         )
 
+    def process_with_text(self, line: str) -> tuple[LineResult, str]:
+        """:meth:`process`, with the text the line's params are read from (:meth:`params_of`,
+        :meth:`masked_tokens`): its message, or for a structured event name its message
+        followed by its context fields (as :meth:`process_compact` gives it)."""
+        full = self.full_path_lines
+        r = self.process(line)
+        # (a line replayed from a known shape has no context fields: such lines have no shape)
+        context = self._context if self.full_path_lines != full and not r.continuation else ""
+        return r, f"{r.message} {context}" if context else r.message
+
     def process_compact(self, line: str) -> Compact:
         """:meth:`process` for bulk tools: the same work, without building the header and
         result objects. Returns ``(pattern_id, severity, timestamp, params, message,

@@ -11,8 +11,10 @@ does not fit. docs/HEADERS.md describes both.
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from logsum.core import header as scan
 from logsum.core.model import Header
@@ -154,6 +156,9 @@ _COLUMNS = 4
 """Tokens at the start of a layout's messages whose shapes are compared across its lines."""
 _LEARN_AFTER = 3
 """Lines of a layout seen before its columns are trusted."""
+_MAX_COLUMN_VALUES = 64
+"""Values of one column a saved state may bring back (a column counts the tokens of at most
+:data:`_LEARN_AFTER` lines)."""
 _SHAPE_CLASSES = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     "A" * 26 + "a" * 26 + "0" * 10,
@@ -223,6 +228,45 @@ class _Columns:
         self.values: list[set[str]] = [set() for _ in range(_COLUMNS)]
         self.take = 0
         self.learned = False
+
+    def export(self) -> dict[str, Any]:
+        """What the columns learned, as JSON values (see :meth:`load`)."""
+        return {
+            "levels": self.levels,
+            "seen": sorted(self.seen),
+            "shapes": list(self.shapes),
+            "values": [sorted(v) for v in self.values],
+            "take": self.take,
+            "learned": self.learned,
+        }
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, dict):
+            raise ValueError("layout columns must be an object")
+        seen, shapes, values = data.get("seen"), data.get("shapes"), data.get("values")
+        take, levels, learned = data.get("take"), data.get("levels"), data.get("learned")
+        if not (
+            isinstance(seen, list)
+            and len(seen) <= _LEARN_AFTER
+            and all(isinstance(k, str) for k in seen)
+            and isinstance(shapes, list)
+            and len(shapes) in ((_COLUMNS,) if seen else (0, _COLUMNS))
+            and all(x is None or isinstance(x, str) for x in shapes)
+            and isinstance(values, list)
+            and len(values) == _COLUMNS
+            and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in values)
+            and isinstance(take, int)
+            and 0 <= take <= (len(shapes) if shapes else 0)
+            and isinstance(levels, bool)
+            and isinstance(learned, bool)
+        ):
+            raise ValueError("malformed layout columns")
+        self.levels, self.learned, self.take = levels, learned, take
+        self.seen = set(seen)
+        self.shapes = list(shapes)
+        # (a column's values are counted only from the first lines: few of them)
+        self.values = [set(v[:_MAX_COLUMN_VALUES]) for v in values]
 
     def _tokens(self, line: str, pos: int, count: int) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
@@ -456,6 +500,12 @@ def _delimited(text: str, delim: int) -> list[tuple[int, int]] | None:
     return spans if len(spans) > 1 else None
 
 
+def _line_key(message: str) -> int:
+    """A message up to its numbers, as a number that is the same in every process (a saved
+    state carries them: ``hash`` of a string differs between processes)."""
+    return zlib.crc32(_DIGIT_RUN.sub("0", message).encode("utf-8", "surrogatepass"))
+
+
 class _Delimited:
     """The columns a source's messages are written in, when a delimiter separates them
     (``message | logger | thread``, ``<id> <> <code> <message>``, ``[a] [b: c] message``):
@@ -483,10 +533,50 @@ class _Delimited:
         self.trail = 0  # columns after it
         self.levels: set[int] = set()  # trailing columns (from the end) of level words
 
+    def export(self) -> dict[str, Any]:
+        """What was learned, as JSON values (see :meth:`load`)."""
+        return {
+            "seen": sorted(self.seen),
+            "rows": list(self.rows),
+            "learned": self.learned,
+            "delim": self.delim,
+            "lead": self.lead,
+            "trail": self.trail,
+            "levels": sorted(self.levels),
+        }
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, dict):
+            raise ValueError("delimited columns must be an object")
+        seen, rows, levels = data.get("seen"), data.get("rows"), data.get("levels")
+        learned, delim = data.get("learned"), data.get("delim")
+        lead, trail = data.get("lead"), data.get("trail")
+        if not (
+            isinstance(seen, list)
+            and len(seen) <= _DELIM_TRIES
+            and all(isinstance(k, int) for k in seen)
+            and isinstance(rows, list)
+            and len(rows) <= _DELIM_LEARN_AFTER
+            and all(isinstance(r, str) and len(r) <= _MAX_DELIM_CHARS for r in rows)
+            and isinstance(learned, bool)
+            and isinstance(delim, int)
+            and -1 <= delim < len(_DELIMITERS)
+            and isinstance(lead, int)
+            and isinstance(trail, int)
+            and 0 <= lead <= _MAX_DELIM_CHARS
+            and 0 <= trail <= _MAX_DELIM_CHARS
+            and isinstance(levels, list)
+            and all(isinstance(k, int) and 1 <= k <= trail for k in levels)
+        ):
+            raise ValueError("malformed delimited columns")
+        self.seen, self.rows, self.learned = set(seen), list(rows), learned
+        self.delim, self.lead, self.trail, self.levels = delim, lead, trail, set(levels)
+
     def observe(self, message: str) -> None:
         if self.learned or len(message) > _MAX_DELIM_CHARS:
             return
-        key = hash(_DIGIT_RUN.sub("0", message))
+        key = _line_key(message)
         if key in self.seen:
             return
         self.seen.add(key)
@@ -537,7 +627,7 @@ class _Delimited:
     def read(self, message: str) -> tuple[int, int, str | None] | None:
         """Where the message column is in ``message`` (start, end) and the level a column of
         levels after it gave; ``None`` when the line's other columns are not such fields."""
-        if self.delim < 0 or (self.seen and hash(_DIGIT_RUN.sub("0", message)) in self.seen):
+        if self.delim < 0 or (self.seen and _line_key(message) in self.seen):
             return None
         spans = _delimited(message, self.delim)
         lead, trail = self.lead, self.trail
@@ -644,6 +734,7 @@ class _Layout:
         "last_end",
         "last_fields",
         "last_stamps",
+        "learned_from",
         "level_colons",
         "name",
         "probe_widths",
@@ -718,6 +809,22 @@ class _Layout:
         self.stamp_checks: dict[tuple[int, str], bool] = {}
         self.columns = _Columns(s.level is None)
         self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
+        # What the layout was built from, for a saved state (see export): the header's text,
+        # its fields, where it ended, whether it had a level, the kinds of a run of fields.
+        self.learned_from = (s.line[: s.pos], tuple(s.spans), s.pos, s.level is None, s.run)
+
+    def export(self) -> dict[str, Any]:
+        """The layout as JSON values: the header it was learned from and its columns (see
+        :func:`_layout_from`)."""
+        text, spans, pos, no_level, run = self.learned_from
+        return {
+            "header": text,
+            "spans": [list(span) for span in spans],
+            "end": pos,
+            "no_level": no_level,
+            "run": list(run),
+            "columns": self.columns.export(),
+        }
 
     def split(
         self,
@@ -1249,6 +1356,130 @@ class HeaderDetector:
         same for the lines of one source, so telling interleaved sources apart; empty when
         the line had no header."""
 
+    def export(self) -> dict[str, Any]:
+        """What the detector learned, as JSON values (see :meth:`load`): its layouts per kind
+        of line start (most recently useful first), with their columns; the sources seen with
+        a level and no name after it, and with one; the AM/PM evidence per timestamp shape
+        and source; each source's delimited message columns; the headers written with their
+        openings and the statements decided (:meth:`_demoted`). Its caches (timestamps read,
+        plans, probes, header-less starts) are left out: the lines they answer fill them."""
+        return {
+            "layouts": [
+                [lead, [x.export() for x in group]] for lead, group in self._by_lead.items()
+            ],
+            "plain": sorted(self._plain),
+            "with_name": sorted(self._with_name),
+            "halves": [[shape, context, a, b] for (shape, context), (a, b) in self._halves.items()],
+            "heads": [[key, sorted(shapes)] for key, shapes in self._heads.items()],
+            "decided": [[statement, demote] for statement, demote in self._decided.items()],
+            "values": [[value, first] for value, first in self._values.items()],
+            "delimited": [[key, columns.export()] for key, columns in self._columns.items()],
+        }
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed). A
+        layout that this version's field kinds can not rebuild is left out (learned again from
+        the next line of its source)."""
+        if not isinstance(data, dict):
+            raise ValueError("header layouts must be an object")
+        layouts, plain = data.get("layouts", []), data.get("plain", [])
+        with_name, halves = data.get("with_name", []), data.get("halves", [])
+        if not (
+            isinstance(layouts, list)
+            and isinstance(plain, list)
+            and all(isinstance(k, str) for k in plain)
+            and isinstance(with_name, list)
+            and all(isinstance(k, str) for k in with_name)
+            and isinstance(halves, list)
+        ):
+            raise ValueError("malformed header layouts")
+        by_lead: dict[str, list[_Layout]] = {}
+        for item in layouts[-_MAX_LEADS:]:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+                raise ValueError("each layout group must be [start, [layouts]]")
+            if not isinstance(item[1], list):
+                raise ValueError("a layout group's layouts must be a list")
+            group = [x for x in map(self._layout_from, item[1][: self.max_layouts]) if x]
+            by_lead[item[0]] = group
+        counts: dict[tuple[int, str], list[int]] = {}
+        for entry in halves[-_MAX_SOURCES:]:
+            if not (
+                isinstance(entry, list)
+                and len(entry) == 4
+                and isinstance(entry[1], str)
+                and all(isinstance(n, int) and n >= 0 for n in (entry[0], *entry[2:]))
+            ):
+                raise ValueError("each AM/PM count must be [shape, source, with, without]")
+            counts[(entry[0], entry[1])] = [entry[2], entry[3]]
+        heads: dict[str, set[str]] = {}
+        for key, shapes in _pairs(data.get("heads", []), "heads"):
+            if not isinstance(shapes, list) or len(shapes) > 2:
+                raise ValueError("a header's openings must be a list of at most two shapes")
+            heads[_text(key)] = {_text(x) for x in shapes}
+        decided: dict[str, bool] = {}
+        for key, demote in _pairs(data.get("decided", []), "decided"):
+            if not isinstance(demote, bool):
+                raise ValueError("a statement's decision must be true or false")
+            decided[_text(key)] = demote
+        values = {_text(k): _text(v) for k, v in _pairs(data.get("values", []), "values")}
+        delimited = data.get("delimited", [])
+        if not isinstance(delimited, list):
+            raise ValueError("delimited columns must be a list")
+        sources: dict[str, _Delimited] = {}
+        for entry in delimited[-_MAX_DELIM_SOURCES:]:
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
+                raise ValueError("each delimited source must be [source, columns]")
+            columns = sources[entry[0]] = _Delimited()
+            columns.load(entry[1])
+        self._columns = sources
+        self._heads, self._decided, self._values = heads, decided, values
+        self._by_lead = by_lead
+        self._plain = set(plain[:_MAX_SOURCES])
+        self._with_name = set(with_name[:_MAX_SOURCES])
+        self._halves = counts
+        self._stamps.clear()
+
+    def _layout_from(self, data: Any) -> _Layout | None:
+        """A layout rebuilt from :meth:`_Layout.export`'s value; ``None`` when its fields are
+        not ones this version reads."""
+        if not isinstance(data, dict):
+            raise ValueError("each layout must be an object")
+        text, spans, end = data.get("header"), data.get("spans"), data.get("end")
+        no_level, run = data.get("no_level"), data.get("run", [])
+        if not (
+            isinstance(text, str)
+            and isinstance(end, int)
+            and end == len(text)
+            and isinstance(spans, list)
+            and isinstance(no_level, bool)
+            and isinstance(run, list)
+            and all(isinstance(k, str) for k in run)
+        ):
+            raise ValueError("malformed layout")
+        fields: list[tuple[int, int, str]] = []
+        for span in spans:
+            if not (
+                isinstance(span, list)
+                and len(span) == 3
+                and isinstance(span[0], int)
+                and isinstance(span[1], int)
+                and isinstance(span[2], str)
+                and 0 <= span[0] <= span[1] <= end
+            ):
+                raise ValueError("malformed layout field")
+            fields.append((span[0], span[1], span[2]))
+        if any(kind == "run" for _, _, kind in fields) and len(run) < 2:
+            raise ValueError("a layout's run of fields must name its kinds")
+        s = scan._Scan(text, self.default_year, pos=end, spans=fields)
+        s.level = None if no_level else "INFO"
+        s.run = tuple(run)
+        try:
+            layout = _Layout(s)
+        except (re.error, ValueError, KeyError, IndexError):
+            return None  # a field kind of another version
+        layout.columns.load(data.get("columns"))
+        return layout
+
     def entries(self) -> int:
         """Layouts and remembered timestamps, plans, header-less starts and sources (for a memory
         estimate; a layout counts as ten: it holds regexes and memos of its own)."""
@@ -1520,6 +1751,25 @@ class HeaderDetector:
         self.last_end = start
         self.last_layout = " ".join(kind for kind, _ in kinds[:-1])
         return header._replace(component=None), line[start:at] + message
+
+
+def _pairs(data: Any, name: str) -> list[tuple[Any, Any]]:
+    """The last ``_MAX_SOURCES`` ``[key, value]`` entries of a saved list (``ValueError`` when
+    it is not one)."""
+    if not isinstance(data, list):
+        raise ValueError(f"{name} must be a list")
+    out = []
+    for entry in data[-_MAX_SOURCES:]:
+        if not (isinstance(entry, list) and len(entry) == 2):
+            raise ValueError(f"each entry of {name} must be [key, value]")
+        out.append((entry[0], entry[1]))
+    return out
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a saved key or value must be a string")
+    return value
 
 
 _LEVEL_KINDS = frozenset({"level", "blevel"})

@@ -139,6 +139,11 @@ def partition_state(engine: Engine) -> dict[str, Any]:
     as those lines arrived, and merges a multi-length template with the other partitions'
     templates of other lengths as one engine would)."""
     state = engine.to_state()
+    # (what the engine learned about reading lines plays no part in the merge; the forms
+    # travel once, under FORMS)
+    state.pop("learned", None)
+    for record in state["patterns"]:
+        record.pop("forms", None)
     clusters = list(engine._miner.clusters())
     state[MULTI_LENGTH] = [c.id for c in clusters if c.multi_length]
     state[FORMS] = {c.id: [list(f) for f in c.forms] for c in clusters if c.forms}

@@ -1269,6 +1269,8 @@ class Miner:
             self._next_order = max(self._next_order, c.order + 1)
             bucket = self._buckets.setdefault(len(c.tokens), _Bucket())
             self._insert(bucket, c)
+            if c.forms:
+                self._add_cost(c, sum(map(_form_cost, c.forms)))
         for old, new in aliases.items():
             if new in self._lru and old not in self._lru:
                 self._alias(old, new)
@@ -1307,6 +1309,70 @@ class Miner:
             self.evictions,
         )
 
+    def export_learned(self) -> dict[str, Any]:
+        """What the miner learned besides its patterns, as JSON values (see
+        :meth:`load_learned`): the key words and their contexts, the words seen filling word
+        slots, the share of new patterns overall and per source, the next creation order and
+        the evictions (oldest entries first)."""
+        return {
+            "keys": list(self._keys),
+            "contexts": [[k, [list(c) for c in v]] for k, v in self._contexts.items()],
+            "values": list(self._values),
+            "churn": self._churn,
+            "churns": [[source, share] for source, share in self._churns.items()],
+            "next_order": self._next_order,
+            "evictions": self.evictions,
+        }
+
+    def load_learned(self, data: Any) -> None:
+        """Take back what :meth:`export_learned` gave, after the patterns were restored
+        (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, dict):
+            raise ValueError("the miner's memory must be an object")
+        keys, contexts, values = (
+            data.get("keys", []),
+            data.get("contexts", []),
+            data.get("values", []),
+        )
+        churns = data.get("churns", [])
+        churn, next_order, evictions = (
+            data.get("churn", 0.0),
+            data.get("next_order", 0),
+            data.get("evictions", 0),
+        )
+        if not (
+            _strings(keys)
+            and _strings(values)
+            and isinstance(contexts, list)
+            and all(
+                isinstance(e, list)
+                and len(e) == 2
+                and isinstance(e[0], str)
+                and isinstance(e[1], list)
+                and all(_strings(c) for c in e[1])
+                for e in contexts
+            )
+            and isinstance(churns, list)
+            and all(
+                isinstance(e, list)
+                and len(e) == 2
+                and isinstance(e[0], int)
+                and isinstance(e[1], int | float)
+                for e in churns
+            )
+            and isinstance(churn, int | float)
+            and isinstance(next_order, int)
+            and isinstance(evictions, int)
+        ):
+            raise ValueError("malformed miner memory")
+        self._keys = dict.fromkeys(keys[-_MAX_KEYS:])
+        self._contexts = {k: [list(c) for c in v] for k, v in contexts[-_MAX_KEYS:]}
+        self._values = dict.fromkeys(values[-_MAX_VALUE_WORDS:])
+        self._churn = float(churn)
+        self._churns = {source: float(share) for source, share in churns[-_MAX_SOURCE_CHURNS:]}
+        self._next_order = max(self._next_order, next_order)
+        self.evictions = max(0, evictions)
+
     def _build_index(self) -> None:
         """Index the clusters :meth:`restore_unindexed` loaded."""
         self._unindexed = False
@@ -1317,6 +1383,10 @@ class Miner:
     def held_bytes(self) -> int:
         """Estimated bytes of the live patterns (what ``max_bytes`` bounds)."""
         return self._bytes
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _cost(c: Cluster) -> int:

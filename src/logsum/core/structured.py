@@ -532,6 +532,28 @@ class KeyMemory:
             self.message_keys.clear()
         self.message_keys[keys] = key
 
+    def export(self) -> list[list[Any]]:
+        """What was learned, as JSON values: ``[[key, ...], message key]`` per key set, oldest
+        first (see :meth:`load`)."""
+        return [[list(keys), key] for keys, key in self.message_keys.items()]
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, list):
+            raise ValueError("JSON key memory must be a list")
+        learned: dict[tuple[str, ...], str] = {}
+        for item in data[-self.MAX_KEY_SETS :]:
+            if (
+                not isinstance(item, list)
+                or len(item) != 2
+                or not isinstance(item[0], list)
+                or not all(isinstance(k, str) for k in item[0])
+                or not isinstance(item[1], str)
+            ):
+                raise ValueError("each JSON key memory entry must be [[keys], key]")
+            learned[tuple(item[0])] = item[1]
+        self.message_keys = learned
+
 
 MAX_FLAT_KEYS = 256
 """Nested keys read dotted, at most (a huge object is not walked whole)."""

@@ -143,6 +143,10 @@ def _possible(ymd: tuple[int, int, int], default_year: int) -> bool:
     return today is None or y <= today.year + 1
 
 
+_MAX_DATE_FORMS = 256
+"""Forms (with their sources' contexts) whose date order evidence is kept (then all forgotten)."""
+
+
 class DateOrders:
     """The order of day, month and year in the numeric dates of a stream, settled per source
     from its own lines: a date that is impossible in an order (a field above 12 where the month
@@ -158,10 +162,34 @@ class DateOrders:
         self.out: dict[str, set[str]] = {}
         self.version = 0
 
+    def export(self) -> list[list[Any]]:
+        """The evidence, as JSON values: ``[form, [orders ruled out]]`` per form (with its
+        source's context), oldest first (see :meth:`load`)."""
+        return [[form, sorted(out)] for form, out in self.out.items()]
+
+    def load(self, data: Any) -> None:
+        """Take back what :meth:`export` gave (validated; ``ValueError`` when malformed)."""
+        if not isinstance(data, list):
+            raise ValueError("date order evidence must be a list")
+        known = {o for orders in _ORDERS.values() for o in orders}
+        out: dict[str, set[str]] = {}
+        for item in data[-_MAX_DATE_FORMS:]:
+            if not (
+                isinstance(item, list)
+                and len(item) == 2
+                and isinstance(item[0], str)
+                and isinstance(item[1], list)
+                and all(o in known for o in item[1])
+            ):
+                raise ValueError("each date order entry must be [form, [orders]]")
+            out[item[0]] = set(item[1])
+        self.out = out
+        self.version += 1  # values read before under another order are not reused
+
     def _ruled_out(self, key: str) -> set[str]:
         out = self.out.get(key)
         if out is None:
-            if len(self.out) >= 256:
+            if len(self.out) >= _MAX_DATE_FORMS:
                 self.out.clear()
             out = self.out[key] = set()
         return out

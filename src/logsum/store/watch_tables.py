@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the watch feature (Alembic revisions ``0002`` and ``0004``).
+"""SQLAlchemy tables of the watch feature (Alembic revisions ``0002``, ``0004`` and ``0007``).
 
 Declared on the store's :class:`~logsum.store.tables.Base` so that one metadata describes the
 whole schema (``tables.py`` imports this module at its end). The repository that reads and
@@ -12,6 +12,9 @@ writes them is :class:`logsum.watch.repo.WatchStore`.
   (then it is deleted and ``watches.delivered_count`` grows) or its attempts run out
   (``failed``, kept for the API).
 - ``watch_leases``: which service process runs which watch, until ``expires_at``.
+- ``watch_engine_states``: each watch's engine as it stood at a commit (its saved state,
+  :meth:`logsum.Engine.to_state`), so that a restarted runner reads the next lines as the one
+  that stopped would have.
 """
 
 from __future__ import annotations
@@ -19,12 +22,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from logsum.store.tables import Base, UTCDateTime
 
-__all__ = ["WatchCheckpointRow", "WatchDeliveryRow", "WatchLeaseRow", "WatchRow"]
+__all__ = [
+    "WatchCheckpointRow",
+    "WatchDeliveryRow",
+    "WatchEngineStateRow",
+    "WatchLeaseRow",
+    "WatchRow",
+]
 
 
 class WatchRow(Base):
@@ -112,3 +121,15 @@ class WatchLeaseRow(Base):
     watch_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WatchEngineStateRow(Base):
+    """A watch's engine state (revision ``0007``): what it learned (patterns, header layouts,
+    message keys, date orders...), saved with a commit of the watch's batches."""
+
+    __tablename__ = "watch_engine_states"
+
+    watch_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    """The engine state document (``logsum.engine-state``) as zlib-compressed JSON."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -52,6 +52,10 @@ class WatchConfig:
     log file itself is the buffer, and the database does not grow with the outage."""
     pattern_flush_s: float = 2.0
     """The tenant's stored pattern counts are updated at most this often per watch."""
+    engine_state_s: float = 30.0
+    """A watch's engine state (what it learned: patterns, header layouts, message keys...) is
+    saved with a commit at most this often, and when its runner stops: a restarted runner
+    goes on from it (after a crash, from the last one saved)."""
     analysis_window_s: float = 5.0
     """Anomaly detection runs over windows of this length (or ``analysis_max_lines``): the
     detectors need some history, and one report per window keeps their cost per line low.
@@ -89,6 +93,7 @@ class WatchConfig:
             "max_batch_lines": self.max_batch_lines,
             "analysis_window_s": self.analysis_window_s,
             "pattern_flush_s": self.pattern_flush_s,
+            "engine_state_s": self.engine_state_s,
             "max_pending_deliveries": self.max_pending_deliveries,
             "analysis_max_lines": self.analysis_max_lines,
             "lease_ttl_s": self.lease_ttl_s,

@@ -130,3 +130,6 @@ class BatchCommit:
     anomalies: int = 0
     status: WatchStatus | None = None
     clear_error: bool = False
+    engine_state: bytes | None = None
+    """The runner's engine state (zlib-compressed JSON, see :mod:`logsum.core.state`) as it
+    stands at this commit, when it is saved with it; ``None``: the saved one stays."""

@@ -35,6 +35,7 @@ from logsum.store import Store, StoreError
 from logsum.store.watch_tables import (
     WatchCheckpointRow,
     WatchDeliveryRow,
+    WatchEngineStateRow,
     WatchLeaseRow,
     WatchRow,
 )
@@ -59,6 +60,7 @@ _w = cast(Table, WatchRow.__table__)
 _cp = cast(Table, WatchCheckpointRow.__table__)
 _d = cast(Table, WatchDeliveryRow.__table__)
 _l = cast(Table, WatchLeaseRow.__table__)
+_es = cast(Table, WatchEngineStateRow.__table__)
 
 WRITE_ATTEMPTS = 5
 """Attempts of a write that hits a locked database or a deadlock (leases are contended by
@@ -205,8 +207,9 @@ class WatchStore:
             return None if row is None else self._record(conn, row)
 
     def delete_watch(self, tenant_id: str, watch_id: str) -> bool:
-        """Delete the tenant's watch with its checkpoint, outbox rows and lease. The runner
-        notices at its next lease renewal or commit and stops. False when not found."""
+        """Delete the tenant's watch with its checkpoint, outbox rows, lease and engine state.
+        The runner notices at its next lease renewal or commit and stops. False when not
+        found."""
 
         def work(conn: Connection) -> bool:
             gone = conn.execute(
@@ -214,7 +217,7 @@ class WatchStore:
             ).rowcount
             if not gone:
                 return False
-            for table in (_cp, _d, _l):
+            for table in (_cp, _d, _l, _es):
                 conn.execute(delete(table).where(table.c.watch_id == watch_id))
             return True
 
@@ -251,6 +254,14 @@ class WatchStore:
         ident = FileIdentity(int(r.dev), int(r.inode), r.fingerprint, int(r.fingerprint_len))
         return Checkpoint(ident, int(r.offset))
 
+    def get_engine_state(self, watch_id: str) -> bytes | None:
+        """The engine state saved with the watch's last commit that carried one, or ``None``."""
+        with self._db.read("reading a watch's engine state") as conn:
+            state = conn.execute(
+                select(_es.c.state).where(_es.c.watch_id == watch_id)
+            ).scalar_one_or_none()
+        return None if state is None else bytes(state)
+
     def set_status(self, watch_id: str, status: WatchStatus, *, error: str | None = None) -> None:
         """Record the runner's status (and an error message, kept until replaced)."""
         now = self._clock()
@@ -267,7 +278,8 @@ class WatchStore:
     def commit_batch(
         self, watch_id: str, owner: str, checkpoint: Checkpoint | None, batch: BatchCommit
     ) -> list[str]:
-        """Atomically: outbox rows, checkpoint, counters. Returns the ids written.
+        """Atomically: outbox rows, checkpoint, counters (and the engine state, when the batch
+        carries one). Returns the ids written.
 
         Raises :class:`LeaseLost` (and writes nothing) when ``owner`` no longer holds the lease
         or the watch was deleted.
@@ -311,6 +323,13 @@ class WatchStore:
             conn.execute(update(_w).where(_w.c.id == watch_id).values(values))
             if checkpoint is not None:
                 self._put_checkpoint(conn, watch_id, checkpoint, now)
+            if batch.engine_state is not None:
+                values = {"watch_id": watch_id, "state": batch.engine_state, "updated_at": now}
+                changed = conn.execute(
+                    update(_es).where(_es.c.watch_id == watch_id).values(values)
+                ).rowcount
+                if not changed:
+                    conn.execute(insert(_es).values(values))
             return [item.id for item in batch.items]
 
         return self._write("committing a watch batch", work)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -30,6 +31,7 @@ import orjson
 from logsum import Engine, EngineConfig, LineResult, Severity
 from logsum.core.analysis import AnalysisOptions, Analyzer
 from logsum.core.detect.base import DEFAULT_LIMITS
+from logsum.core.state import StateError
 from logsum.store import PatternDelta, Store, StoreError
 from logsum.store.history import timelines
 from logsum.timeutil import iso, utc_now
@@ -115,6 +117,7 @@ class WatchRunner:
         self._record: _Record | None = None
         self._batch = _Batch()
         self._known: set[str] = set()
+        self._state_saved = self._mono()
         self._engine = self._build_engine()
         self._status: WatchStatus | None = None
         self._analyzer = self._new_analyzer(first=True)
@@ -141,7 +144,7 @@ class WatchRunner:
             today=self._clock().date(),
             timezone=self.spec.timezone,
         )
-        engine = Engine(config)
+        engine = self._saved_engine(config) or Engine(config)
         known = self.store.known_patterns(self.spec.tenant_id)
         self._known = {pid for pid, _, _ in known}
         seed = getattr(engine, "add_pattern", None)
@@ -149,6 +152,28 @@ class WatchRunner:
             for pattern_id, template, severity in known:
                 seed(pattern_id, template, Severity(severity))
         return engine
+
+    def _saved_engine(self, config: EngineConfig) -> Engine | None:
+        """The engine saved by this watch's last runner (see ``WatchConfig.engine_state_s``),
+        or ``None`` (none saved, or one this version can not read: the watch then starts
+        with a new engine, as a watch created before engine states were saved)."""
+        data = self.repo.get_engine_state(self.spec.id)
+        if data is None:
+            return None
+        try:
+            state = orjson.loads(zlib.decompress(data))
+            engine = Engine.from_state(state, config)
+        except (zlib.error, orjson.JSONDecodeError, StateError) as exc:
+            log.warning("watch %s: saved engine state not used: %s", self.spec.id, exc)
+            return None
+        # Lines after the checkpoint are read again: a record still open at the save starts
+        # afresh, as this runner's records do.
+        engine.end_record()
+        return engine
+
+    def _engine_state(self) -> bytes:
+        """The engine's state as stored (zlib-compressed JSON)."""
+        return zlib.compress(orjson.dumps(self._engine.to_state()), 6)
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -199,8 +224,22 @@ class WatchRunner:
             self._close_record()
             self._flush_until_done(follower)
             self._store_patterns(_Batch(), force=True)
+            self._save_engine_state()
         finally:
             follower.close()
+
+    def _save_engine_state(self) -> None:
+        """Save the engine's state as the runner stops (its last batch committed): the next
+        runner of this watch reads the lines after the checkpoint as this one would have."""
+        if not self._batch.empty():
+            return  # the last batch was not committed (store down): its lines are read again
+        try:
+            self.repo.commit_batch(
+                self.spec.id, self.owner, None, BatchCommit(engine_state=self._engine_state())
+            )
+        except (StoreError, LeaseLost) as exc:
+            # (a process that took the watch over saves its own engine)
+            log.warning("watch %s: engine state not saved: %s", self.spec.id, exc)
 
     def _open_follower(self) -> FileFollower | None:
         """The follower at the stored checkpoint; retried while the file can't be opened."""
@@ -393,12 +432,21 @@ class WatchRunner:
             }
             payload = orjson.dumps(body).decode("utf-8")
             items = (OutboxItem(webhook_id, payload, len(b.events)),)
+        now = self._mono()
+        state_due = now - self._state_saved >= self.config.engine_state_s
         self.repo.commit_batch(
             self.spec.id,
             self.owner,
             None if b.checkpoint is None else b.checkpoint.end,
-            BatchCommit(lines_read=b.lines, items=items, anomalies=len(anomalies)),
+            BatchCommit(
+                lines_read=b.lines,
+                items=items,
+                anomalies=len(anomalies),
+                engine_state=self._engine_state() if state_due else None,
+            ),
         )
+        if state_due:
+            self._state_saved = now
         self._after_commit(b)
         self._batch = _Batch()
         if items:
