@@ -233,21 +233,13 @@ def test_probes_of_hostile_long_tokens_are_not_kept() -> None:
 
 
 def test_a_line_with_only_the_first_columns_loses_those() -> None:
-    # Columns learned from two lines: a level word, a logger and a bracket. A line whose
-    # third token is no bracket still has the level and the logger; it loses those two.
+    # Columns learned from two lines: a level letter and a module in brackets. A line whose
+    # second token is no bracket still has the level letter; it loses that one.
     engine = _engine()
-    lines = [
-        "2026-03-08T09:12:44+0100 info app.api: [App] server starting on :8080",
-        "2026-03-08T09:12:45+0100 notice app.db: [Db] pool ready with 4 connections",
-        "2026-03-08T09:12:46+0100 warning app.api: request-id=7 [App] slow query took 2 s",
-    ]
-    got = [engine.process(line) for line in lines]
-    assert (got[1].message, got[1].header.level) == ("pool ready with 4 connections", "NOTICE")
-    assert (got[2].message, got[2].header.level, got[2].header.component) == (
-        "request-id=7 [App] slow query took 2 s",
-        "WARNING",
-        "app.api",
-    )
+    for line, _ in LETTERS[:2]:
+        engine.process(line)
+    r = engine.process("2026-03-02 10:00:02.400 E pool exhausted after 30 s")
+    assert (r.message, r.header.level) == ("pool exhausted after 30 s", "ERROR")
 
 
 def test_sources_sharing_a_layout_learn_their_columns_apart() -> None:
