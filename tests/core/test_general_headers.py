@@ -276,3 +276,18 @@ def test_a_bracketed_peer_address_opens_the_message() -> None:
     ]
     got = [engine.process(line).message for line in lines]
     assert got[1:] == [line.split("] ", 1)[1] for line in lines[1:]]
+
+
+def test_two_lines_do_not_cut_a_header_short_of_a_repeating_logger() -> None:
+    # After a level, a pid and a dotted logger are header once they repeat (a third line):
+    # two lines must not settle for the pid alone, leaving the logger in later messages.
+    engine = _engine()
+    lines = [
+        "2026-03-02 10:00:00.100 INFO 4121 svc.api System clock was stepped by 741.99 seconds",
+        "2026-03-02 10:00:01.200 INFO 4121 svc.db Using right/UTC timezone for leap seconds",
+        "2026-03-02 10:00:02.300 WARNING 4121 svc.api Removed session 44.",
+        "2026-03-02 10:00:03.400 INFO 4121 svc.db New seat seat0.",
+    ]
+    got = [engine.process(line).message for line in lines]
+    assert not got[1].startswith("svc.db")
+    assert got[2:] == ["Removed session 44.", "New seat seat0."]

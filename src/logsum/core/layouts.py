@@ -270,7 +270,9 @@ class _Columns:
             self.learned = True
         elif len(self.seen) >= _LEARN_EARLY:
             take = self._learned()
-            if take and not any(self._word(k) for k in range(take)):
+            # (header-like columns after the last that closes may close on a third line: a
+            # logger that repeats)
+            if take and take == self._run() and not any(self._word(k) for k in range(take)):
                 self.take, self.learned = take, True
 
     def adopt(self, other: _Columns) -> None:
@@ -283,10 +285,15 @@ class _Columns:
         """Whether column ``k`` holds plain words (a colon after them or not), not levels."""
         return not self._level(k) and (self.shapes[k] or "").rstrip(":").isalpha()
 
-    def _learned(self) -> int:
+    def _run(self) -> int:
+        """How many columns from the first are header-like (the most :meth:`_learned` takes)."""
         k = 0
         while k < _COLUMNS and self.shapes[k] and self._header_like(k):
             k += 1
+        return k
+
+    def _learned(self) -> int:
+        k = self._run()
         if k == _COLUMNS:
             return 0  # nothing varies: the messages are alike, not their headers
         while k and not self._closes(k - 1):
