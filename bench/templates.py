@@ -11,6 +11,9 @@
     python bench/templates.py --loghub               # + the public Loghub-2k systems' raw
         # lines in the same stream as each part's (aggregate rows only)
     python bench/templates.py --write                # writes docs/BENCHMARKS-templates.md
+    python bench/templates.py --generic-only --raw --part tune --show-errors 3
+        # every named header convention switched off (as bench/corpus.py --generic-only): the
+        # raw rows then say what the general mechanisms make of the programs' headers
 
 Three modes, printed side by side per part. Message: each program's bare messages through one
 fresh ``Engine(message_only=True)``. Raw: each program's lines written with its documented
@@ -32,6 +35,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import loghub
+from corpus_data import generic_only
 from loghub import ROOT
 from logsum.core.scoring import Scores
 from run import commit, machine
@@ -124,8 +128,10 @@ SIDE = (
 )
 
 
-def part_section(part: str, members: Sequence[Program]) -> tuple[list[str], list[str]]:
-    """The part's per-program tables, and its summary rows."""
+def part_section(
+    part: str, members: Sequence[Program], note: str = ""
+) -> tuple[list[str], list[str]]:
+    """The part's per-program tables, and its summary rows (``note`` after each one's mode)."""
     runs = [(p, run_program(p)) for p in members]
     raws = {p.name: run_program(p, "raw") for p in members}
     mixed = run_interleaved_raw(members)
@@ -149,8 +155,8 @@ def part_section(part: str, members: Sequence[Program]) -> tuple[list[str], list
     summary = [
         _row(f"{part}, message, sequential (mean)", lines, templates, m.ga, m.pa, m.fga, m.fta),
         _scores_row(f"{part}, message, interleaved (all lines)", inter),
-        _row(f"{part}, raw, sequential (mean)", lines, templates, r.ga, r.pa, r.fga, r.fta),
-        _row(f"{part}, raw, interleaved (mean)", lines, templates, x.ga, x.pa, x.fga, x.fta),
+        _row(f"{part}, raw, sequential (mean{note})", lines, templates, r.ga, r.pa, r.fga, r.fta),
+        _row(f"{part}, raw, interleaved (mean{note})", lines, templates, x.ga, x.pa, x.fga, x.fta),
     ]
     if part != "tune":  # measured, never looked into: its aggregate rows only
         return table, summary
@@ -214,7 +220,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--loghub", action="store_true", help="also the public Loghub-2k lines in one stream"
     )
     ap.add_argument("--write", action="store_true", help=f"write {DOC.name}")
+    ap.add_argument(
+        "--generic-only",
+        action="store_true",
+        help="switch off the recognisers of named header conventions (header.CONVENTIONS); "
+        "message-only rows do not change",
+    )
     args = ap.parse_args(argv)
+    if args.generic_only and args.write:
+        ap.error("--generic-only measures the general mechanisms; it writes no document")
+    if args.generic_only:
+        with generic_only():
+            return _run(ap, args)
+    return _run(ap, args)
+
+
+def _run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     parts = args.part or list(PARTS)
@@ -231,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         members = [p for p in programs if p.part == part]
         if not members:
             continue
-        table, rows = part_section(part, members)
+        table, rows = part_section(part, members, ", generic only" if args.generic_only else "")
         summary += rows
         sections += [f"### {part}, sequential", "", *table, ""]
         if args.show_errors and args.interleaved:

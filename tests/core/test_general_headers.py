@@ -96,16 +96,71 @@ LETTERS = [
 
 
 def test_a_source_teaches_its_header_columns() -> None:
-    # Once three lines of a layout showed a column of level letters and a column of bracketed
-    # names before messages that vary, the next lines of the source lose both: the message
-    # is what follows, the letter its level.
+    # Once two lines of a layout showed a column of level letters and a column of bracketed
+    # names before messages that vary, the source's lines lose both, from the second on: the
+    # message is what follows, the letter its level.
     engine = _engine()
     results = [engine.process(line) for line, _ in LETTERS]
     for (line, level), r in zip(LETTERS[3:], results[3:], strict=True):
         assert r.message == line.split("] ", 1)[1]
         assert r.header.level == level
-    # the lines that taught the columns were read before they were known
+    assert results[1].message == "eviction rate high: 120/s"
+    assert results[1].header.level == "WARNING"
+    # the first line was read before they were known
     assert results[0].message == "I [cache] warmed 812 keys"
+
+
+@pytest.mark.parametrize("shape_cache", [True, False])
+def test_the_line_that_taught_columns_comes_back_split_alike(shape_cache: bool) -> None:
+    # The first line of a source is read before its columns are known; the same line later
+    # (other numbers) is split as every other line of the source, and the first line's pattern
+    # is the one its message joins now (its id answers to it), not one of its own.
+    engine = Engine(EngineConfig(default_year=2026, shape_cache=shape_cache))
+    first = engine.process(LETTERS[0][0])
+    for line, _ in LETTERS[1:]:
+        engine.process(line)
+    again = engine.process("2026-03-02 10:00:09.100 I [cache] warmed 907 keys")
+    assert again.message == "warmed 907 keys"
+    assert again.header.level == "INFO"
+    assert engine.resolve(first.pattern_id) == engine.resolve(again.pattern_id)
+    (warmed,) = [p for p in engine.patterns() if p.template == "warmed <*> keys"]
+    assert warmed.count == 2
+    assert first.pattern_id in warmed.aliases
+    assert not any(p.template.startswith("I [cache]") for p in engine.patterns())
+    restored = Engine.from_state(engine.to_state())
+    assert restored.resolve(first.pattern_id) == engine.resolve(again.pattern_id)
+
+
+def test_a_column_of_plain_words_takes_three_lines() -> None:
+    # "http:" and "cache:" name sources here, but a message may open with such a word too
+    # ("ok: [web01]", "fatal: ..."): two lines are not enough evidence, three are.
+    engine = _engine()
+    lines = [
+        "2026-03-02 10:00:00.100 I cache: warmed 812 keys",
+        "2026-03-02 10:00:01.200 W http: listening on :8080",
+        "2026-03-02 10:00:02.300 I db: pool of 12 ready",
+        "2026-03-02 10:00:03.300 E http: served /health in 3 ms",
+    ]
+    got = [engine.process(line) for line in lines]
+    assert got[1].message == "W http: listening on :8080"
+    assert [(r.message, r.header.level, r.header.component) for r in got[2:]] == [
+        ("pool of 12 ready", "INFO", "db"),
+        ("served /health in 3 ms", "ERROR", "http"),
+    ]
+
+
+def test_a_layout_of_the_same_fields_takes_the_columns_its_source_taught() -> None:
+    # A tag before the time is replayed as the word it was ("api1"): a line of another tag
+    # starts a layout of its own, with the same fields; it takes the columns the first one
+    # learned, so its first line is split like the rest.
+    engine = _engine()
+    for line in (
+        "api1 2026-03-02 10:00:00.100 I [cache] warmed 812 keys",
+        "api1 2026-03-02 10:00:01.250 W [cache] eviction rate high: 120/s",
+    ):
+        engine.process(line)
+    r = engine.process("web2 2026-03-02 10:00:02.400 E [db] connection refused by 10.0.0.5")
+    assert (r.message, r.header.level) == ("connection refused by 10.0.0.5", "ERROR")
 
 
 def test_columns_are_learned_from_lines_that_differ_beyond_their_numbers() -> None:
@@ -175,3 +230,64 @@ def test_probes_of_hostile_long_tokens_are_not_kept() -> None:
     layouts = [layout for group in engine._headers._by_lead.values() for layout in group]
     held = [key for layout in layouts for key in layout.far_probes]
     assert all(len(text) <= 512 for text, *_ in held)
+
+
+def test_a_line_with_only_the_first_columns_loses_those() -> None:
+    # Columns learned from two lines: a level letter and a module in brackets. A line whose
+    # second token is no bracket still has the level letter; it loses that one.
+    engine = _engine()
+    for line, _ in LETTERS[:2]:
+        engine.process(line)
+    r = engine.process("2026-03-02 10:00:02.400 E pool exhausted after 30 s")
+    assert (r.message, r.header.level) == ("pool exhausted after 30 s", "ERROR")
+
+
+def test_sources_sharing_a_layout_learn_their_columns_apart() -> None:
+    # Two sources whose lines are read as "time, text": one writes a level letter and a
+    # module after its time, the other plain sentences. Interleaved, the first still learns
+    # its columns from its own lines (told apart by how each writes its time), and the other's
+    # sentences keep their words.
+    engine = _engine()
+    lines = [
+        "2026-03-02 10:00:00.100 I [cache] warmed 812 keys",
+        "2026-03-02T10:00:00Z job runner started queue 1",
+        "2026-03-02T10:00:01Z job runner stopped queue 2",
+        "2026-03-02 10:00:01.250 W [cache] eviction rate high: 120/s",
+        "2026-03-02T10:00:02Z scheduler picked 4 jobs",
+        "2026-03-02 10:00:02.400 E [db] connection refused by 10.0.0.5",
+    ]
+    got = [(r.message, r.header.level) for r in map(engine.process, lines)]
+    assert got[3:] == [
+        ("eviction rate high: 120/s", "WARNING"),
+        ("scheduler picked 4 jobs", None),
+        ("connection refused by 10.0.0.5", "ERROR"),
+    ]
+
+
+def test_a_bracketed_peer_address_opens_the_message() -> None:
+    # "(client[address]) - ..." on every line of a source is what each message is about, not
+    # a header column, however stable its shape.
+    engine = _engine()
+    lines = [
+        f"2026-03-02 10:00:0{i} I [ftp] (10.0.{i}.5[10.0.{i}.5]) - {text}"
+        for i, text in enumerate(
+            ["Preparing to chroot", "Login successful.", "SECURITY VIOLATION: root login"]
+        )
+    ]
+    got = [engine.process(line).message for line in lines]
+    assert got[1:] == [line.split("] ", 1)[1] for line in lines[1:]]
+
+
+def test_two_lines_do_not_cut_a_header_short_of_a_repeating_logger() -> None:
+    # After a level, a pid and a dotted logger are header once they repeat (a third line):
+    # two lines must not settle for the pid alone, leaving the logger in later messages.
+    engine = _engine()
+    lines = [
+        "2026-03-02 10:00:00.100 INFO 4121 svc.api System clock was stepped by 741.99 seconds",
+        "2026-03-02 10:00:01.200 INFO 4121 svc.db Using right/UTC timezone for leap seconds",
+        "2026-03-02 10:00:02.300 WARNING 4121 svc.api Removed session 44.",
+        "2026-03-02 10:00:03.400 INFO 4121 svc.db New seat seat0.",
+    ]
+    got = [engine.process(line).message for line in lines]
+    assert not got[1].startswith("svc.db")
+    assert got[2:] == ["Removed session 44.", "New seat seat0."]

@@ -619,6 +619,12 @@ class Engine:
             return NO_HEADER, line.strip(), _NO_STAMPS
         header, message = found
         self._source = self._source_id(headers.last_layout)
+        if headers.moved:
+            moved, headers.moved = headers.moved, []
+            for taught, before, now in moved:
+                if self._shapes is not None:
+                    self._shapes.forget(taught)  # lines equal to it up to digits: read anew
+                self._move(before, now)
         if (message[:1] == "{" and message[-1:] == "}") or looks_like_logfmt(message):
             body = self._structured_body(message)
             if body is not None:
@@ -637,6 +643,23 @@ class Engine:
                 return merged, body[1], stamps
         self._header_end = headers.last_end
         return header, message, headers.last_stamps
+
+    def _move(self, before: str, now: str) -> None:
+        """An earlier line of this line's source had ``before`` as its message and has ``now``
+        (its layout learned header columns from it since): its pattern, when it is the one
+        this message made alone (the template is the message's, masked), is folded into the
+        pattern ``now`` joins, so the source's lines stay in one pattern whichever line taught
+        its layout. The earlier line's pattern id answers to the new one (an alias)."""
+        miner = self._miner
+        tokens = self._tokens(before)[0]
+        old = miner.match(tokens)
+        if old is None or old.template != " ".join(tokens):
+            return  # its pattern holds other lines too: left as it is
+        new = self._cluster_for(self._tokens(now)[0])
+        if new is not old and miner.fold_into(new, old):
+            record = self._record
+            if record is not None and record[0] is old:
+                self._record = (new, record[1], record[2])
 
     def _json_check(self, line: str, message: str) -> Callable[[str], bool] | None:
         """What a line must pass to be read like ``line`` (read as text) by its shape: not

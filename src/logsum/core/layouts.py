@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -159,11 +160,17 @@ _LEARN_AFTER = 3
 _MAX_COLUMN_VALUES = 64
 """Values of one column a saved state may bring back (a column counts the tokens of at most
 :data:`_LEARN_AFTER` lines)."""
+_LEARN_EARLY = 2
+"""Lines of a layout enough to trust columns that no sentence starts with: each one a level,
+or a token with a digit, a bracket or punctuation in it (``kid1|``, ``main.go:41:``,
+``[initandlisten]``, ``#``), not a plain word (``ok:`` / ``fatal:`` open messages too)."""
 _SHAPE_CLASSES = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     "A" * 26 + "a" * 26 + "0" * 10,
 )
 _RUNS = re.compile(r"(.)\1+")
+_ADDRESS = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+_SNAKE = re.compile(r"a+(?:_a+)+")
 _CLOSERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _CODE = re.compile(r"[A-Z]+-?0[.:]?")  # "AH00126:", "WFLYSRV0049:", "ORA-00942:": a message's
 _DOTTED_SHAPE = re.compile(r"[Aa_][Aa0_]*(?:[.][Aa0_]+)+")
@@ -189,10 +196,12 @@ def _token_shape(token: str) -> str:
             len(inner) > 1 and not all(scan._KV.fullmatch(w) for w in inner)
         ):
             return ""  # marks ("[**]"), or words of a sentence in brackets
+        if _ADDRESS.search(token):
+            return ""  # a peer's address ("(10.0.0.5[10.0.0.5])"): what the message is about
         return first + last
     if len(token) == 1 and not token.isalnum():
         return "."
-    return _RUNS.sub(r"\1", token.translate(_SHAPE_CLASSES))
+    return _RUNS.sub(r"\1", _SNAKE.sub("a", token.translate(_SHAPE_CLASSES)))
 
 
 def _column_level(values: set[str]) -> bool:
@@ -219,7 +228,7 @@ class _Columns:
     colon...). Learned after :data:`_LEARN_AFTER` lines; the layout then strips them from
     every line of its source whose tokens have those shapes."""
 
-    __slots__ = ("learned", "levels", "seen", "shapes", "take", "values")
+    __slots__ = ("learned", "levels", "seen", "shapes", "take", "taught", "values")
 
     def __init__(self, levels: bool) -> None:
         self.levels = levels  # whether a column may hold the level (the header named none)
@@ -228,6 +237,7 @@ class _Columns:
         self.values: list[set[str]] = [set() for _ in range(_COLUMNS)]
         self.take = 0
         self.learned = False
+        self.taught: list[tuple[str, int]] = []  # the lines counted, and where their messages start
 
     def export(self) -> dict[str, Any]:
         """What the columns learned, as JSON values (see :meth:`load`)."""
@@ -238,6 +248,7 @@ class _Columns:
             "values": [sorted(v) for v in self.values],
             "take": self.take,
             "learned": self.learned,
+            "taught": [[line, pos] for line, pos in self.taught],
         }
 
     def load(self, data: Any) -> None:
@@ -262,6 +273,21 @@ class _Columns:
             and isinstance(learned, bool)
         ):
             raise ValueError("malformed layout columns")
+        taught = data.get("taught", [])
+        if not (
+            isinstance(taught, list)
+            and len(taught) <= _LEARN_AFTER
+            and all(
+                isinstance(t, list)
+                and len(t) == 2
+                and isinstance(t[0], str)
+                and isinstance(t[1], int)
+                and 0 <= t[1] <= len(t[0])
+                for t in taught
+            )
+        ):
+            raise ValueError("malformed layout columns")
+        self.taught = [(line, pos) for line, pos in taught]
         self.levels, self.learned, self.take = levels, learned, take
         self.seen = set(seen)
         self.shapes = list(shapes)
@@ -281,14 +307,16 @@ class _Columns:
     def observe(self, line: str, pos: int) -> None:
         """Count the message of one more line of the layout, starting at ``pos``. Only lines
         that differ beyond their numbers count, and the columns are learned once, from the
-        first :data:`_LEARN_AFTER` of them: a line is then split as any line equal to it up
-        to its numbers was (the engine replays such lines without asking again)."""
+        first :data:`_LEARN_AFTER` of them (:data:`_LEARN_EARLY` when the columns are
+        unlike words); they then apply to every line of the layout, the ones that taught
+        them too (:meth:`_Layout.split` says how those lines read now)."""
         if self.learned:
             return
         key = _DIGIT_RUN.sub("0", line)
         if key in self.seen:
             return
         self.seen.add(key)
+        self.taught.append((line, pos))
         tokens = self._tokens(line, pos, _COLUMNS)
         shapes = [_token_shape(t) for t, _ in tokens] + [""] * (_COLUMNS - len(tokens))
         if len(self.seen) == 1:
@@ -300,11 +328,32 @@ class _Columns:
         if len(self.seen) >= _LEARN_AFTER:
             self.take = self._learned()
             self.learned = True
+        elif len(self.seen) >= _LEARN_EARLY:
+            take = self._learned()
+            # (header-like columns after the last that closes may close on a third line: a
+            # logger that repeats)
+            if take and take == self._run() and not any(self._word(k) for k in range(take)):
+                self.take, self.learned = take, True
 
-    def _learned(self) -> int:
+    def adopt(self, other: _Columns) -> None:
+        """Take the columns ``other`` learned (a layout of the same fields: one source)."""
+        self.shapes = list(other.shapes)
+        self.values = [set(v) for v in other.values]
+        self.take, self.learned, self.taught = other.take, True, []
+
+    def _word(self, k: int) -> bool:
+        """Whether column ``k`` holds plain words (a colon after them or not), not levels."""
+        return not self._level(k) and (self.shapes[k] or "").rstrip(":").isalpha()
+
+    def _run(self) -> int:
+        """How many columns from the first are header-like (the most :meth:`_learned` takes)."""
         k = 0
         while k < _COLUMNS and self.shapes[k] and self._header_like(k):
             k += 1
+        return k
+
+    def _learned(self) -> int:
+        k = self._run()
         if k == _COLUMNS:
             return 0  # nothing varies: the messages are alike, not their headers
         while k and not self._closes(k - 1):
@@ -347,23 +396,31 @@ class _Columns:
 
     def read(self, line: str, pos: int) -> tuple[int, str | None, str | None] | None:
         """Where the message of ``line`` starts past the learned columns at ``pos``, the level
-        and the name they hold; None when its tokens do not have the learned shapes."""
-        if _DIGIT_RUN.sub("0", line) in self.seen:
-            return None  # split as it was while the columns were learned
+        and the name they hold; None when its tokens do not have the learned shapes. A line
+        whose tokens have the shapes of the first columns only loses those, up to the last one
+        that closes a header (``info app.api: request-id=... [App] GET /health`` where the
+        columns were a level, a logger and a bracket)."""
         tokens = self._tokens(line, pos, self.take + 1)
         if len(tokens) <= self.take:
             return None
+        take = self.take
+        for k in range(take):
+            if _token_shape(tokens[k][0]) != self.shapes[k]:
+                take = k
+                while take and not self._closes(take - 1):
+                    take -= 1
+                if not take:
+                    return None
+                break
         level = name = None
-        for k in range(self.take):
+        for k in range(take):
             token = tokens[k][0]
-            if _token_shape(token) != self.shapes[k]:
-                return None
             if self._level(k) or len(token.strip("[]()<>{}:| ")) > 1:
                 # (a level word in a column of names is what the line says: it is the level)
                 level = level or _value_level(token)
             if not self._level(k) and name is None and token[:1].isalpha():
                 name = token.rstrip(":|")
-        return _WS.match(line, tokens[self.take - 1][1]).end(), level, name  # type: ignore[union-attr]
+        return _WS.match(line, tokens[take - 1][1]).end(), level, name  # type: ignore[union-attr]
 
 
 _DELIMITERS: tuple[tuple[str, re.Pattern[str] | None], ...] = (
@@ -725,6 +782,7 @@ class _Layout:
     where the layout stops, would read more header there."""
 
     __slots__ = (
+        "by_stamp",
         "columns",
         "far_probes",
         "has_host",
@@ -736,6 +794,8 @@ class _Layout:
         "last_stamps",
         "learned_from",
         "level_colons",
+        "levels",
+        "moved",
         "name",
         "probe_widths",
         "probes",
@@ -807,11 +867,20 @@ class _Layout:
         self.probe_widths: dict[tuple[str, _ProbeState, bool, int], int] = {}
         self.far_probes: dict[tuple[str, _ProbeState, bool, int], bool] = {}
         self.stamp_checks: dict[tuple[int, str], bool] = {}
-        self.columns = _Columns(s.level is None)
+        self.levels = s.level is None
+        key = _stamp_key(s.line[a:b] for a, b, kind in s.spans if kind.startswith(("ts", "[ts")))
+        self.columns = _Columns(self.levels)
         self.columns.observe(s.line, _WS.match(s.line, s.pos).end())  # type: ignore[union-attr]
         # What the layout was built from, for a saved state (see export): the header's text,
         # its fields, where it ended, whether it had a level, the kinds of a run of fields.
         self.learned_from = (s.line[: s.pos], tuple(s.spans), s.pos, s.level is None, s.run)
+
+        # The columns of each source the layout reads, told apart by how its timestamps are
+        # written (interleaved sources often share a layout such as "time, text")
+        self.by_stamp: dict[str, _Columns] = {key: self.columns}
+        self.moved: list[tuple[str, str, str]] | None = None
+        """Set when the columns were learned: the lines that taught them, with their messages
+        as they were split and as they split now (see :attr:`HeaderDetector.moved`)."""
 
     def export(self) -> dict[str, Any]:
         """The layout as JSON values: the header it was learned from and its columns (see
@@ -824,6 +893,11 @@ class _Layout:
             "no_level": no_level,
             "run": list(run),
             "columns": self.columns.export(),
+            # each source's columns (see by_stamp); null: the layout's first ones, above
+            "by_stamp": [
+                [key, None if columns is self.columns else columns.export()]
+                for key, columns in self.by_stamp.items()
+            ],
         }
 
     def split(
@@ -1121,21 +1195,47 @@ class _Layout:
         ]
         self.last_fields = [(a, b) for _, a, b in parts]
         columns = self.columns
-        if upto:
-            pass
-        elif columns.take:
+        if not upto:
+            key = _stamp_key(
+                text for (_, shape), (text, _, _) in zip(kinds, parts, strict=True) if shape >= 0
+            )
+            found = self.by_stamp.get(key)
+            if found is None:
+                if len(self.by_stamp) >= _STAMP_KEYS:
+                    self.by_stamp.clear()
+                found = self.by_stamp[key] = _Columns(self.levels)
+            columns = self.columns = found
+            if not columns.learned:
+                columns.observe(line, end)
+                if columns.learned:
+                    self.moved = self._moved(line)
+        if not upto and columns.take:
             read = columns.read(line, end)
             if read is not None:
                 end, named, name = read
                 level = level or named
                 component = component or name
-        else:
-            columns.observe(line, end)
         self.last_end = end
         message = scan._without_context(line[end:].strip())
         if not message and self.tagged:
             message = parts[0][0]
         return Header(timestamp, level or priority, host, component, pid), message
+
+    def _moved(self, line: str) -> list[tuple[str, str, str]]:
+        """The lines that taught the columns, other than ``line`` (the one that completed
+        them), that the columns split otherwise: each one with its message as it was split,
+        and as it splits now."""
+        columns = self.columns
+        taught, columns.taught = columns.taught, []
+        if not columns.take:
+            return []
+        out = []
+        for before, pos in taught:
+            read = columns.read(before, pos) if before is not line else None
+            if read is not None:
+                old = scan._without_context(before[pos:].strip())
+                out.append((before, old, scan._without_context(before[read[0] :].strip())))
+        return out
 
     def _scanned_alike(
         self, line: str, start: int, end: int, shape: int, default_year: int
@@ -1299,6 +1399,18 @@ class _Layout:
         return len(probe.spans) > 1 or probe.pos > max(start, tail_end)
 
 
+def _stamp_key(texts: Iterable[str]) -> str:
+    """How a line's timestamps are written, up to their numbers, words and spacing
+    (``2026-03-08T09:12:44+0100`` is ``0-0-0a0:0:0+0``, ``Mar  2 10:00:00`` is ``a 0 0:0:0``)."""
+    return " ".join(_WORD_RUN.sub("a", _DIGIT_RUN.sub("0", " ".join(t.split()))) for t in texts)
+
+
+_WORD_RUN = re.compile(r"[A-Za-z]+")
+
+
+_STAMP_KEYS = 32
+"""Ways of writing timestamps whose columns a layout keeps apart (past it, it starts over)."""
+
 _PROBE_CHARS = 65
 """Characters after a layout's last field that decide a probe (:meth:`_Layout._more_header`)
 unless it looked further."""
@@ -1351,6 +1463,11 @@ class HeaderDetector:
         """Set when a layout learned earlier was revised (a name after the level found to be
         the message's): lines split before may split differently now, so a cache of splits
         kept by the caller must be dropped (the caller resets the flag)."""
+        self.moved: list[tuple[str, str, str]] = []
+        """Earlier lines that a layout now splits otherwise (its columns were learned from
+        them), with their messages: ``(line, as split then, as split now)``. The caller
+        forgets how it read those lines, moves what it learned from the first message to the
+        second, and empties the list."""
         self.last_layout = ""
         """The field kinds of the last line's header, one string (``"ts0 level comp"``): the
         same for the lines of one source, so telling interleaved sources apart; empty when
@@ -1478,6 +1595,19 @@ class HeaderDetector:
         except (re.error, ValueError, KeyError, IndexError):
             return None  # a field kind of another version
         layout.columns.load(data.get("columns"))
+        by_stamp = data.get("by_stamp")
+        if by_stamp is not None:  # (states saved before sources had columns of their own)
+            if not isinstance(by_stamp, list) or len(by_stamp) > _STAMP_KEYS:
+                raise ValueError("malformed layout columns")
+            layout.by_stamp = {}
+            for item in by_stamp:
+                if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+                    raise ValueError("malformed layout columns")
+                columns = layout.columns
+                if item[1] is not None:
+                    columns = _Columns(layout.levels)
+                    columns.load(item[1])
+                layout.by_stamp[item[0]] = columns
         return layout
 
     def entries(self) -> int:
@@ -1584,6 +1714,9 @@ class HeaderDetector:
         for i, layout in enumerate(group):
             found = layout.split(line, self.default_year, self._stamps, self._plans)
             if found is not None:
+                if layout.moved is not None:
+                    # the lines that taught the layout its columns split otherwise now
+                    self.moved, layout.moved = layout.moved, None
                 if i:
                     group[i - 1], group[i] = group[i], group[i - 1]
                 self.last_stamps = layout.last_stamps
@@ -1610,8 +1743,26 @@ class HeaderDetector:
                 layout = _Layout(s)
             except (re.error, ValueError, KeyError):
                 return result
+            key = next(iter(layout.by_stamp))
+            sibling = next(
+                (
+                    g.by_stamp[key]
+                    for g in group
+                    if g.name == layout.name and key in g.by_stamp and g.by_stamp[key].take
+                ),
+                None,
+            )
             group.insert(0, layout)
             del group[self.max_layouts :]
+            if sibling is not None:
+                # A layout of the same fields as one that learned its columns (glog's "I0302"
+                # and "W0302" tags, a level read with its colon): the same source's lines,
+                # split alike from the first on.
+                layout.columns.adopt(sibling)
+                again = layout.split(line, self.default_year, self._stamps, self._plans)
+                if again is not None:
+                    self.last_stamps, self.last_end = layout.last_stamps, layout.last_end
+                    result = again
             return self._sourced(line, group, layout, result)
         return result
 

@@ -1257,6 +1257,19 @@ class Miner:
             self._bytes -= gone.cost
         self._alias(gone.id, keep.id)
 
+    def fold_into(self, keep: Cluster, gone: Cluster) -> bool:
+        """Move ``gone``'s lines into ``keep`` whatever their templates (a caller that found
+        them to be one event read otherwise); ``gone``'s id becomes an alias of ``keep``'s.
+        False when either is no longer alive."""
+        if keep is gone or not (keep.alive and gone.alive):
+            return False
+        if self._unindexed:
+            self._build_index()
+        self._unindex(self._bucket_of(gone), gone)
+        gone.forms = []  # (its lines were misread: merging partitions re-mines keep's forms)
+        self._absorb(keep, gone)
+        return True
+
     # -- state --------------------------------------------------------------------------
 
     def aliases(self) -> dict[str, str]:

@@ -292,6 +292,16 @@ class ShapeCache:
         self._dormant.clear()
         self._bytes = 0
 
+    def forget(self, line: str) -> None:
+        """No longer replay the shape learned from ``line`` (its parts are read otherwise
+        now): it is marked stale wherever it is kept (a line equal to ``line`` up to its
+        digits takes the full path and is learned again)."""
+        key = shape_key(line)
+        self._dormant.pop(key, None)
+        shape = self._exact.get(key)
+        if shape is not None:
+            shape.version = -1  # lookup checks it against its pattern's version
+
     def lookup(self, line: str) -> Shape | None:
         """The shape to replay ``line`` with, or ``None`` when no valid one is known: its
         pattern is gone or changed, or a word with digits differs (``ssh1`` for ``ssh2``)."""
