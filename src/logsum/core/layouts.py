@@ -571,8 +571,8 @@ class _Delimited:
     columns with one delimiter, one column reads as text (the most plain words) at the same
     place counted from the end, every other column is a short field that is not text and one
     of them is of a stable kind (:func:`_stable`), that column is the message: later lines
-    whose other columns are such fields lose them (a column of level words after the message
-    gives the level when the header had none). The columns before the message may vary in
+    whose other columns are such fields lose them (a column of level words after the message,
+    or a level word in a column before it, gives the level when the header had none). The columns before the message may vary in
     number (a field the header scanner read on some lines only); the message column may hold
     the delimiter itself when its first part is text. The lines read before that keep their
     columns, and so do later lines equal to one of them up to their numbers (the engine's
@@ -700,6 +700,8 @@ class _Delimited:
         level = None
         for k in sorted(self.levels):
             a, b = spans[-k]
+            level = level or _value_level(message[a:b])
+        for a, b in spans[:lead]:  # a column of the header before the message: "| INFO  |"
             level = level or _value_level(message[a:b])
         start, end = spans[lead][0], spans[last][1]
         while start < end and message[start].isspace():
