@@ -1922,6 +1922,8 @@ def _run_kind(token: str, glued: str) -> tuple[str, str | None]:
         if level is not None and (enclosed or glued or plain):
             return "level", level
     if enclosed:
+        if not inner and first in "[{":
+            return "field", None  # an empty context group ("{}", "[]"): a field left unset
         if not any(c.isalnum() for c in inner):
             return "word", None  # marks ("[**]") decorate the message
         if not any(c.isspace() for c in inner) or glued:  # "(4211 on web-1):"
@@ -1971,6 +1973,14 @@ def _run_tokens(
             reach = max(reach, looked)
             if ahead:
                 kind = "field"  # "Puppet (info): ...", "NCCL INFO", "daemon [12] (main) notice:"
+        if (
+            kind == "word"
+            and glued == ":"
+            and token.isalpha()
+            and tokens
+            and tokens[-1].kind == "l"
+        ):
+            kind = "field"  # a name with its colon right after the level: "<Debug> Context: ..."
         if kind == "word" or (kind == "level" and level_known):
             break  # (a second level word is the message's)
         if kind == "sep" and not tokens and not level_known:

@@ -572,12 +572,13 @@ class _Delimited:
     place counted from the end, every other column is a short field that is not text and one
     of them is of a stable kind (:func:`_stable`), that column is the message: later lines
     whose other columns are such fields lose them (a column of level words after the message,
-    or a level word in a column before it, gives the level when the header had none). The columns before the message may vary in
-    number (a field the header scanner read on some lines only); the message column may hold
-    the delimiter itself when its first part is text. The lines read before that keep their
-    columns, and so do later lines equal to one of them up to their numbers (the engine's
-    shape cache replays such lines as they were read). Bounded: messages longer than
-    :data:`_MAX_DELIM_CHARS` are not learned from, and lines are remembered by hash."""
+    or a level word in a column before it, gives the level when the header had none). The
+    columns before the message may vary in number (a field the header scanner read on some
+    lines only); the message column may hold the delimiter itself when its first part is
+    text. The lines read before that keep their columns, and so do later lines equal to one
+    of them up to their numbers (the engine's shape cache replays such lines as they were
+    read). Bounded: messages longer than :data:`_MAX_DELIM_CHARS` are not learned from, and
+    lines are remembered by hash."""
 
     __slots__ = ("delim", "lead", "learned", "levels", "rows", "seen", "trail")
 
