@@ -204,6 +204,10 @@ def _token_shape(token: str) -> str:
     return _RUNS.sub(r"\1", _SNAKE.sub("a", token.translate(_SHAPE_CLASSES)))
 
 
+_GLUED_GROUP = re.compile(r"[Aa0]+(?:\[[Aa0]+\]|\([Aa0]+\))")
+"""The shape of a name or number with a group glued to it: ``0[A]``, ``a[0]``, ``a(a)``."""
+
+
 def _column_level(values: set[str]) -> bool:
     """Whether a column's values are all levels: level words, or the letters of
     :data:`_LEVEL_INITIALS`."""
@@ -390,6 +394,10 @@ class _Columns:
         ):
             # after the level, a number or a dotted name that repeats while the text after it
             # varies: a process id or a logger on every line ("INFO 4121 svc.db Slow ...")
+            return True
+        if _GLUED_GROUP.fullmatch(shape) and len(self.values[k]) > 1:
+            # a name or number with a group glued to it, varying: a thread and its subsystem
+            # on every line ("00[DMN] ...", "08[CFG] ...")
             return True
         last = shape[-1:]  # a bracket it did not open: "file.cc:87]"
         return last in ")]" and shape.count(last) > shape.count("(" if last == ")" else "[")
