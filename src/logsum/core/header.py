@@ -626,7 +626,7 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
     start = pos + 1 if bracket or paren else pos
     letter = None
     lpos = pos + 2 if bracket and line[pos + 1 : pos + 2] == " " else pos + 1
-    if bracket and line[lpos + 1 : lpos + 2] == " " and line[lpos : lpos + 1] in _BRACKET_LETTERS:
+    if bracket and line[lpos + 1 : lpos + 2] == " " and line[lpos : lpos + 1].isalpha():
         # "[I 2026-03-02 10:00:00.123 ServerApp]" (Tornado, Jupyter), "[ N 2026-03-02
         # 10:00:00.1234 12/T1 file.cpp:12 ]:" (Phusion Passenger: N notice, C critical)
         letter = line[lpos]
@@ -661,8 +661,8 @@ def _try_timestamp(s: _Scan, pos: int) -> bool:
         s.syslog_stamp = True
     if context >= 0:
         s.mark(pos, start, "bopen" if letter is None else "bletter")
-        if letter is not None:
-            s.level = s.level or _BRACKET_LETTERS[letter]
+        if letter is not None:  # (a letter no table knows is a field: no level)
+            s.level = s.level or _BRACKET_LETTERS.get(letter)
         s.mark(start, end, f"ts{shape}")
         s.mark(end, context, "bctx")
         level, component, pid = _bracket_context(line[end:context])

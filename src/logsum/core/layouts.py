@@ -1086,7 +1086,7 @@ class _Layout:
                 elif component is None and inner.strip():
                     component = inner.strip()
             elif kind == "bletter":
-                level = level or scan._BRACKET_LETTERS[text[1:].strip()]
+                level = level or scan._BRACKET_LETTERS.get(text[1:].strip())
             elif kind == "bctx":
                 lvl2, comp2, pid2 = scan._bracket_context(text)
                 level, component, pid = level or lvl2, component or comp2, pid or pid2
