@@ -128,3 +128,17 @@ def test_sources_remembered_for_their_columns_stay_bounded() -> None:
         tabs = "\t" * (n // 40)
         detector.split(f"2026-03-02 10:00:00 INFO message {n} {pipes} x{tabs}y")
     assert 0 < len(detector._columns) <= _MAX_DELIM_SOURCES
+
+
+def test_a_level_word_in_a_column_before_the_message_gives_the_level() -> None:
+    lines = [
+        "2026-03-02 10:00:00.118 | node-4 | NOTICE | cache warmed in 12 ms | app.cache.Warmer",
+        "2026-03-02 10:00:01.204 | node-4 | NOTICE | port 8443 bound | app.net.Listener",
+        "2026-03-02 10:00:02.330 | node-7 | ERROR | lost the store | app.store.Client",
+    ]
+    engine = Engine(EngineConfig(default_year=2026))
+    got = [engine.process(line) for line in lines][1:]
+    assert [(r.message, r.header.level) for r in got] == [
+        ("port 8443 bound", "NOTICE"),
+        ("lost the store", "ERROR"),
+    ]

@@ -291,3 +291,44 @@ def test_two_lines_do_not_cut_a_header_short_of_a_repeating_logger() -> None:
     got = [engine.process(line).message for line in lines]
     assert not got[1].startswith("svc.db")
     assert got[2:] == ["Removed session 44.", "New seat seat0."]
+
+
+def test_an_empty_context_group_and_a_name_after_the_level_are_header() -> None:
+    engine = _engine()
+    got = [
+        engine.process(line)
+        for line in [
+            "2026-03-02 10:00:00.104 (w3) [] <Warning> Planner: plan cache is cold",
+            "2026-03-02 10:00:01.220 (w3) [] <Error> Storage: volume is read only",
+        ]
+    ]
+    assert [(r.message, r.header.level, r.header.component) for r in got] == [
+        ("plan cache is cold", "WARNING", "Planner"),
+        ("volume is read only", "ERROR", "Storage"),
+    ]
+
+
+def test_a_varying_tag_glued_to_a_number_is_learned_as_header() -> None:
+    engine = _engine()
+    lines = [
+        "Mar  2 10:00:00 04[NET] opening socket to the peer",
+        "Mar  2 10:00:01 07[CFG] reloading the settings file",
+        "Mar  2 10:00:02 04[NET] peer replied after 3 retries",
+        "Mar  2 10:00:03 11[ENC] cipher suite chosen by the peer",
+    ]
+    got = [engine.process(line).message for line in lines]
+    # learned from the source's own lines: the first one is read before it was
+    assert got[1:] == [
+        "reloading the settings file",
+        "peer replied after 3 retries",
+        "cipher suite chosen by the peer",
+    ]
+
+
+def test_a_letter_opening_a_bracket_before_the_time_is_a_field() -> None:
+    r = _engine().process("[ Q 2026-03-02 10:00:00.5120 77/T2 src/main.cpp:12 ]: daemon ready")
+    assert r.message == "daemon ready"
+    assert r.header.timestamp is not None and r.header.timestamp.isoformat().startswith(
+        "2026-03-02T10:00:00.512"
+    )
+    assert r.header.level is None  # no table knows the letter Q
