@@ -332,3 +332,26 @@ def test_a_letter_opening_a_bracket_before_the_time_is_a_field() -> None:
         "2026-03-02T10:00:00.512"
     )
     assert r.header.level is None  # no table knows the letter Q
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "SERVICE ALERT: web01;HTTP;CRITICAL;SOFT;1;CRITICAL - Socket timeout after 10 seconds",
+        "HOST ALERT: db02;DOWN;HARD;3;CRITICAL - Host Unreachable (10.0.0.7)",
+    ],
+)
+def test_an_upper_case_title_ending_in_a_level_word_stays_in_the_message(message: str) -> None:
+    # one upper-case word that a level word and its colon qualify titles the message: no
+    # facility, no level (the line's own "CRITICAL" is a state inside its fields)
+    r = _engine().process(f"[1772445660] {message}")
+    assert (r.message, r.header.level, r.header.component) == (message, None, None)
+
+
+def test_facility_words_before_a_level_without_colon_stay_header() -> None:
+    r = _engine().process("2026-03-02 10:00:00 KERNEL INFO cache parity error corrected")
+    assert (r.message, r.header.level, r.header.component) == (
+        "cache parity error corrected",
+        "INFO",
+        "KERNEL",
+    )

@@ -1344,6 +1344,9 @@ def _next_field(s: _Scan) -> bool:
             return True
         if _anchor_ahead(line, pos) or _user_label_ahead(line, pos):
             tok = _HEADERISH.match(line, pos)
+            if tok is not None and _titled_level(line, tok):
+                s.pos = pos  # "SERVICE ALERT: ...": the message's own title, no level
+                return False
             if tok is not None:
                 word = tok.group(0)
                 if word.isupper() and word.isalpha():
@@ -1750,6 +1753,23 @@ def _anchor_ahead(line: str, pos: int, within: int = 5) -> bool:
         if _TITLE_LEVEL.match(line, pos) is not None:
             return True
     return False
+
+
+def _titled_level(line: str, tok: re.Match[str]) -> bool:
+    """True at one upper-case word, right after the time, that a level word and its colon
+    qualify (``SERVICE ALERT: host;...``, ``HOST ALERT: ...``): the two words title the
+    message, as a label does, rather than name a facility and its level (``KERNEL INFO``)."""
+    word = tok.group(0)
+    if not (word.isupper() and word.isalpha()) or LEVELS.get(word) is not None:
+        return False
+    at = _WS.match(line, tok.end()).end()  # type: ignore[union-attr]
+    level = _level_at(line, at)
+    return (
+        level is not None
+        and line[at : level[1]].rstrip(":").isupper()
+        and line[level[1] - 1] == ":"
+        and line[level[1] : level[1] + 1] == " "
+    )
 
 
 def _thread_before_level(line: str, pos: int) -> bool:
