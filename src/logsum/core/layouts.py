@@ -201,7 +201,17 @@ def _token_shape(token: str) -> str:
         return first + last
     if len(token) == 1 and not token.isalnum():
         return "."
-    return _RUNS.sub(r"\1", _SNAKE.sub("a", token.translate(_SHAPE_CLASSES)))
+    shape = token.translate(_SHAPE_CLASSES)
+    if len(shape) > _MAX_KEY_CHARS:
+        return _RUNS.sub(r"\1", _SNAKE.sub("a", shape))
+    return _shape_runs(shape)
+
+
+@lru_cache(maxsize=4096)
+def _shape_runs(shape: str) -> str:
+    """A token's shape (:func:`_token_shape`) from its text with letters as ``A``/``a`` and
+    digits as ``0``: tokens of a few shapes recur, so each is worked out once."""
+    return _RUNS.sub(r"\1", _SNAKE.sub("a", shape))
 
 
 _GLUED_GROUP = re.compile(r"[Aa0]+(?:\[[Aa0]+\]|\([Aa0]+\))")
@@ -1201,15 +1211,17 @@ class _Layout:
         due = self.host_due and scan.host_follows(line, parts[-1][1], parts[-1][2])
         if not upto and self._more_header(line, last, end, state, due):
             return None
-        self.last_stamps = [
-            (a, b, shape) for (_, shape), (_, a, b) in zip(kinds, parts, strict=True) if shape >= 0
-        ]
+        last_stamps = []
+        texts = []  # the timestamps' text
+        for (_, shape), (text, a, b) in zip(kinds, parts, strict=True):
+            if shape >= 0:
+                last_stamps.append((a, b, shape))
+                texts.append(text)
+        self.last_stamps = last_stamps
         self.last_fields = [(a, b) for _, a, b in parts]
         columns = self.columns
         if not upto:
-            key = _stamp_key(
-                text for (_, shape), (text, _, _) in zip(kinds, parts, strict=True) if shape >= 0
-            )
+            key = _stamp_key(texts)
             found = self.by_stamp.get(key)
             if found is None:
                 if len(self.by_stamp) >= _STAMP_KEYS:
@@ -1413,7 +1425,15 @@ class _Layout:
 def _stamp_key(texts: Iterable[str]) -> str:
     """How a line's timestamps are written, up to their numbers, words and spacing
     (``2026-03-08T09:12:44+0100`` is ``0-0-0a0:0:0+0``, ``Mar  2 10:00:00`` is ``a 0 0:0:0``)."""
-    return " ".join(_WORD_RUN.sub("a", _DIGIT_RUN.sub("0", " ".join(t.split()))) for t in texts)
+    return " ".join([_stamp_written(t.translate(_SHAPE_CLASSES)) for t in texts])
+
+
+@lru_cache(maxsize=1024)
+def _stamp_written(shape: str) -> str:
+    """:func:`_stamp_key` of one timestamp, from its text with letters as ``A``/``a`` and
+    digits as ``0`` (the same key as its text's: a source writes its timestamps in a few such
+    shapes, so each is worked out once)."""
+    return _WORD_RUN.sub("a", _DIGIT_RUN.sub("0", " ".join(shape.split())))
 
 
 _WORD_RUN = re.compile(r"[A-Za-z]+")
@@ -1957,8 +1977,13 @@ def _statement(message: str) -> str:
     """What tells a message's statement from the others at its start: its first two words
     of letters only among its first eight tokens (values are mostly numbers, paths, ids,
     addresses)."""
-    words = [w for w in message.split(None, 8)[:8] if w.rstrip(".,:;!?").isalpha()]
-    return " ".join(w[:_MAX_KEY_CHARS] for w in words[:2])
+    words = []
+    for w in message.split(None, 8)[:8]:
+        if w.rstrip(".,:;!?").isalpha():
+            words.append(w[:_MAX_KEY_CHARS])
+            if len(words) == 2:
+                break
+    return " ".join(words)
 
 
 def _head_key(line: str, name: str, end: int, groups: bool = False) -> str:
@@ -1969,7 +1994,17 @@ def _head_key(line: str, name: str, end: int, groups: bool = False) -> str:
     text = line[:end].rstrip()
     if groups:
         text = _BRACKET_GROUP.sub(r"\1\2", text)
-    return name + "\0" + _REPEATS.sub("", text.translate(_SHAPE_CLASSES))[:_MAX_KEY_CHARS]
+    shape = text.translate(_SHAPE_CLASSES)
+    if len(shape) > _MAX_KEY_CHARS:
+        return name + "\0" + _REPEATS.sub("", shape)[:_MAX_KEY_CHARS]
+    return name + "\0" + _squeezed(shape)
+
+
+@lru_cache(maxsize=4096)
+def _squeezed(shape: str) -> str:
+    """``shape`` without its repeats (:data:`_REPEATS`): a source's headers share a few
+    shapes, so each is squeezed once."""
+    return _REPEATS.sub("", shape)
 
 
 _MAX_KEY_CHARS = 256
