@@ -335,6 +335,11 @@ _TZ = (
     rf"|(?-i:{_ABBREVIATIONS})))?"
 )
 
+# The second separator of a numeric date is the first one again ("03/02/2026", not
+# "03/02-10:00:00", a month and day then the time); lookbehinds, not a backreference, so that
+# the shape still reads once its groups are unnamed in a layout
+_SAME_SEP = r"(?:(?<=/\d)/|(?<=/\d\d)/|(?<=\.\d)\.|(?<=\.\d\d)\.|(?<=-\d)-|(?<=-\d\d)-)"
+
 _END = r"(?!\w|:\d)"
 """After a timestamp: no word character, no colon glued to a digit (``12:34:56:78:9a`` is no
 time); a colon may follow as a separator (``2025-06-24 14:36:53: message``,
@@ -398,12 +403,13 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     # Which field is the day, the month and the year is settled by the stream's own dates
     # (:class:`DateOrders`).
     (
-        rf"(?:{_DOW}\s+)?(?P<a>\d{{1,2}})(?P<sep>[/.\-])(?P<b>\d{{1,2}})[/.\-]"
+        rf"(?:{_DOW}\s+)?(?P<a>\d{{1,2}})(?P<sep>[/.\-])(?P<b>\d{{1,2}}){_SAME_SEP}"
         r"(?P<c>\d{4}|\d{2})(?:[ \t]+|,\s*|T|[-:](?=\d\d?:))" + _HM_S + _TZ,
         _END,
     ),
-    # Month.day or month-day without year (logcat 03-17 16:13:38.811, 10.30 16:49:06)
-    (r"(?P<m>\d{2})[-.](?P<d>\d{2})\s+" + _HMS, _END),
+    # Month.day or month-day without year (logcat 03-17 16:13:38.811, 10.30 16:49:06), or
+    # month/day, then a dash and the time (Snort's alerts: 03/02-10:00:00.123456)
+    (r"(?P<m>\d{2})[-./](?P<d>\d{2})(?:\s+|(?<=/\d\d)-(?=\d\d:))" + _HMS, _END),
     # A one-letter level glued to month and day, no year (glog, klog: I0302 10:00:00.583000)
     (r"(?-i:[DIWEFV])(?P<m>[01]\d)(?P<d>[0-3]\d)\s+" + _HMS, _END),
     # The same after its level letter, which header detection reads as the level: month and
@@ -431,6 +437,8 @@ def _compile_shape(index: int, clock24: bool = False) -> re.Pattern[str]:
 
 
 _NO_AMPM = r"(?:\s?(?P<ampm>(?!)[AP]M))?"
+EPOCH_SHAPE = len(_SHAPES) - 1
+"""Index of the shape of a count of seconds (or smaller units) since the epoch: bare digits."""
 CONVENTION_SHAPES: tuple[int, ...] = (5, 6, 7, 10, 11)
 """Indexes in the shapes above of one program's own timestamp (Zabbix's ``20260302:100000``,
 a two-digit year glued to a compact date, glog's ``I0302``): ``bench/corpus.py
