@@ -29,7 +29,6 @@ from typing import NamedTuple
 
 from logsum.core.model import Header
 from logsum.core.timestamps import (
-    EPOCH_SHAPE,
     compact_field_time,
     match_timestamp,
     match_timestamp_shape,
@@ -805,8 +804,6 @@ def _leading_timestamps(s: _Scan) -> None:
         after = _WS.match(line, tag.end()).end()  # type: ignore[union-attr]
         if line[after : after + 1] in ("*", ".") and line[after + 1 : after + 2].isalpha():
             after += 1  # "000041: *Mar  2 10:00:00.118": the clock is not synchronised
-        if _bare_epoch_after_words(s, pos, n, after):
-            break  # ("order 1234567890 shipped": an id after a word, not a time)
         if _try_timestamp(s, after):
             first = len(s.spans) - (3 if s.spans[-1][2] in _AFTER_ENCLOSED else 1)
             if n == 1 and tag.group() == "-" and not _plain_lead(line[pos:at].strip()):
@@ -860,16 +857,6 @@ def _leading_timestamps(s: _Scan) -> None:
             s.pos = at
             return
     s.pos = pos
-
-
-def _bare_epoch_after_words(s: _Scan, pos: int, n: int, at: int) -> bool:
-    """Whether bare epoch digits at ``at`` follow leading fields that are no level tag (a
-    word, an address): there such digits are an id or a count, not the line's time (an epoch
-    opens the line, is bracketed, follows a key, or follows a level)."""
-    found = match_timestamp_shape(s.line, at, s.default_year)
-    if found is None or found[2] != EPOCH_SHAPE:
-        return False
-    return n > 0 or _tag_level(s.line[pos:at].strip()) is None
 
 
 _CLOSING = {"(": ")", "<": ">", '"': '"'}

@@ -437,8 +437,6 @@ def _compile_shape(index: int, clock24: bool = False) -> re.Pattern[str]:
 
 
 _NO_AMPM = r"(?:\s?(?P<ampm>(?!)[AP]M))?"
-EPOCH_SHAPE = len(_SHAPES) - 1
-"""Index of the shape of a count of seconds (or smaller units) since the epoch: bare digits."""
 CONVENTION_SHAPES: tuple[int, ...] = (5, 6, 7, 10, 11)
 """Indexes in the shapes above of one program's own timestamp (Zabbix's ``20260302:100000``,
 a two-digit year glued to a compact date, glog's ``I0302``): ``bench/corpus.py
