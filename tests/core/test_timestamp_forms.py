@@ -162,6 +162,9 @@ FORMS: list[tuple[str, str, str | None]] = [
     ("Ubuntu version", "Welcome to Ubuntu 22.04.4 LTS", None),
     ("semver with build date", "release v1.2.3+20260302 deployed", None),
     ("elapsed time", "query took 12:34 minutes", None),
+    ("a date inside a sentence", "backup of 2026-03-01 10:00:00 data finished in 12 s", None),
+    ("a date alone at the end", "certificate renewal due 2026-03-05", None),
+    ("a time alone in brackets", "worker ready [10:00:00] waiting", None),
     ("MAC address", "link 00:1a:2b:3c:4d:5e up", None),
 ]
 

@@ -24,7 +24,7 @@ from typing import Any
 from logsum.core.align import align, partial_spans
 from logsum.core.config import EngineConfig
 from logsum.core.csvlog import CsvColumns, looks_like_csv, split_csv
-from logsum.core.header import LogFormat
+from logsum.core.header import LogFormat, framed_timestamp
 from logsum.core.layouts import HeaderDetector
 from logsum.core.logfmt import looks_like_logfmt, split_logfmt, split_logfmt_placed
 from logsum.core.masking import TokenMasker
@@ -616,6 +616,9 @@ class Engine:
             if self._shapes is not None:
                 self._shapes.clear()
         if found is None:
+            framed = framed_timestamp(line, self._year)
+            if framed is not None:  # fields, then the time: the whole line is the message
+                return Header(timestamp=framed), line.strip(), _NO_STAMPS
             return NO_HEADER, line.strip(), _NO_STAMPS
         header, message = found
         self._source = self._source_id(headers.last_layout)

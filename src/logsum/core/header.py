@@ -879,6 +879,44 @@ def logcat_header(s: _Scan, m: re.Match[str]) -> None:
     s.pid = m.group(3)
 
 
+# A time of day somewhere in a line (a cheap test before looking for a framed timestamp)
+_CLOCK = re.compile(r"\d:\d\d:\d\d")
+# What may follow a timestamp that ends a line: a closing run of marks ("... <time> ===")
+_CLOSING_MARKS = re.compile(r"\s*(?:[=*#~-]{1,16}\s*)?$")
+_FRAMED_REACH = 240
+
+
+def framed_timestamp(line: str, default_year: int) -> datetime | None:
+    """The time of a line that no header opens, when the line frames a full timestamp (a
+    year, a date and a time of day): alone in brackets (``... {34 vars in 456 bytes} [Mon Mar
+    2 10:00:00 2026] GET / ...``, a request line of fields before its time), or ending the
+    line, maybe before a closing run of marks (``=INFO REPORT==== 2-Mar-2026::10:00:00 ===``,
+    ``>>>  Section start 2026/03/02 10:00:00.123``). ``None`` otherwise: a number alone
+    (epoch digits), a date or a time alone, or a date inside a sentence."""
+    head = line[:_FRAMED_REACH].rstrip()
+    if _CLOCK.search(head) is None:
+        return None
+    for i, ch in enumerate(head):
+        if i == 0 or not ch.isalnum():
+            continue
+        before = head[i - 1]
+        if before != "[" and not before.isspace() and before not in "=*#~-":
+            continue
+        found = match_timestamp_shape(head, i, default_year)
+        if found is None or found[0] is None:
+            continue
+        value, end, _ = found
+        text = head[i:end]
+        if ":" not in text or not any(len(run) == 4 for run in re.findall(r"\d+", text)):
+            continue  # a full timestamp names its year and its time of day
+        if before == "[":
+            if head.startswith("]", end):
+                return value  # type: ignore[no-any-return]
+        elif _CLOSING_MARKS.match(head, end) is not None and len(line.rstrip()) <= _FRAMED_REACH:
+            return value  # type: ignore[no-any-return]
+    return None
+
+
 def _dated_at(s: _Scan, pos: int) -> bool:
     """Whether a timestamp with a date (not a time of day alone) starts at ``pos``, bare or
     in brackets."""
