@@ -884,6 +884,9 @@ _CLOCK = re.compile(r"\d:\d\d:\d\d")
 # What may follow a timestamp that ends a line: a closing run of marks ("... <time> ===")
 _CLOSING_MARKS = re.compile(r"\s*(?:[=*#~-]{1,16}\s*)?$")
 _FRAMED_REACH = 240
+_AFTER_BRACKET = re.compile(r"(?<=\[)[^\W_]")
+_FIELD_START = re.compile(r"(?<=[\s\[=*#~-])[^\W_]")
+_LONGEST_STAMP = 40  # from a timestamp's start to its time: "Wednesday, September 30, 2026 "
 
 
 def framed_timestamp(line: str, default_year: int) -> datetime | None:
@@ -896,12 +899,17 @@ def framed_timestamp(line: str, default_year: int) -> datetime | None:
     head = line[:_FRAMED_REACH].rstrip()
     if _CLOCK.search(head) is None:
         return None
-    for i, ch in enumerate(head):
-        if i == 0 or not ch.isalnum():
-            continue
+    starts = [m.start() for m in _AFTER_BRACKET.finditer(head, 1)]
+    if len(line.rstrip()) <= _FRAMED_REACH:
+        # a timestamp ending the line holds its last time of day and starts shortly before
+        clock = max(m.start() for m in _CLOCK.finditer(head))
+        starts += [
+            m.start()
+            for m in _FIELD_START.finditer(head, max(1, clock - _LONGEST_STAMP), clock + 1)
+            if head[m.start() - 1] != "["
+        ]
+    for i in starts:
         before = head[i - 1]
-        if before != "[" and not before.isspace() and before not in "=*#~-":
-            continue
         found = match_timestamp_shape(head, i, default_year)
         if found is None or found[0] is None:
             continue
@@ -911,9 +919,9 @@ def framed_timestamp(line: str, default_year: int) -> datetime | None:
             continue  # a full timestamp names its year and its time of day
         if before == "[":
             if head.startswith("]", end):
-                return value  # type: ignore[no-any-return]
-        elif _CLOSING_MARKS.match(head, end) is not None and len(line.rstrip()) <= _FRAMED_REACH:
-            return value  # type: ignore[no-any-return]
+                return value
+        elif _CLOSING_MARKS.match(head, end) is not None:
+            return value
     return None
 
 
