@@ -523,3 +523,17 @@ def test_a_documented_timestamp_form_is_read_from_one_line(
         assert found is None, f"{writer}: {line!r} read as {found}"
     else:
         assert found == _instant(expected), f"{writer}: {line!r} read as {found}"
+
+
+def test_a_date_ending_a_line_of_an_open_record_is_not_its_time() -> None:
+    """An exception's text that ends with a date it names continues the record before it, with
+    that record's time: the date is the message's, not a new record's time."""
+    engine = Engine(EngineConfig(default_year=2026))
+    lines = [
+        "2026-03-02 10:00:00,123 ERROR [main] org.acme.Job - job failed",
+        "java.lang.IllegalStateException: not before 2026-03-05 10:00:00",
+        "    at org.acme.Job.run(Job.java:42)",
+    ]
+    got = [engine.process(line) for line in lines]
+    assert [r.continuation for r in got] == [False, True, True]
+    assert {r.timestamp for r in got} == {_instant("2026-03-02T10:00:00.123")}

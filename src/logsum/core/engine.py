@@ -616,9 +616,12 @@ class Engine:
             if self._shapes is not None:
                 self._shapes.clear()
         if found is None:
-            framed = framed_timestamp(line, self._year)
-            if framed is not None:  # fields, then the time: the whole line is the message
-                return Header(timestamp=framed), line.strip(), _NO_STAMPS
+            # fields, then the time: the whole line is the message; never on a line that may
+            # continue the open record (an exception's text ending with a date it names)
+            if self._record is None or not self._continues(line):
+                framed = framed_timestamp(line, self._year)
+                if framed is not None:
+                    return Header(timestamp=framed), line.strip(), _NO_STAMPS
             return NO_HEADER, line.strip(), _NO_STAMPS
         header, message = found
         self._source = self._source_id(headers.last_layout)
