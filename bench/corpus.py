@@ -36,6 +36,7 @@ from corpus_data import (
     load,
     run_family,
     run_interleaved,
+    run_maybe_generic,
 )
 from loghub import ROOT
 from run import commit, machine
@@ -141,12 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.by_record and (args.write or not args.interleaved):
         ap.error("--by-record goes with --interleaved, without --write")
-    if args.generic_only and args.write:
-        ap.error("--generic-only measures the general mechanisms; it writes no document")
-    if args.generic_only:
-        with generic_only():
-            return _run(ap, args)
-    return _run(ap, args)
+    return run_maybe_generic(ap, args, _run)
 
 
 def _run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:

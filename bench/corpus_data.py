@@ -8,11 +8,12 @@ Each ``tests/corpus/<part>/<family>.jsonl`` starts with one metadata object (``f
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import random
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -292,3 +293,18 @@ def generic_only() -> Iterator[None]:
         header.LEVELS.update(levels)
         for module, name, value in reversed(saved):
             setattr(module, name, value)
+
+
+def run_maybe_generic(
+    ap: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    run: Callable[[argparse.ArgumentParser, argparse.Namespace], int],
+) -> int:
+    """``run(ap, args)``, within :func:`generic_only` when ``--generic-only`` was given (a mode
+    that measures the general mechanisms and writes no document)."""
+    if args.generic_only and args.write:
+        ap.error("--generic-only measures the general mechanisms; it writes no document")
+    if args.generic_only:
+        with generic_only():
+            return run(ap, args)
+    return run(ap, args)

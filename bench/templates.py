@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import loghub
-from corpus_data import generic_only
+from corpus_data import run_maybe_generic
 from loghub import ROOT
 from logsum.core.scoring import Scores
 from run import commit, machine
@@ -227,12 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "message-only rows do not change",
     )
     args = ap.parse_args(argv)
-    if args.generic_only and args.write:
-        ap.error("--generic-only measures the general mechanisms; it writes no document")
-    if args.generic_only:
-        with generic_only():
-            return _run(ap, args)
-    return _run(ap, args)
+    return run_maybe_generic(ap, args, _run)
 
 
 def _run(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
